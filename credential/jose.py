@@ -1,0 +1,169 @@
+"""Compact JWS, strict: the verifier pins algorithm, type and key; the token chooses none of them.
+
+PyJWT checks neither ``typ`` nor duplicate keys and has no size limit (DESIGN §9), so parsing and the
+header policy live here; signatures are checked with cryptography directly, over the exact bytes received.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from credential.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from credential.errors import (
+    BadSignatureError,
+    ExpiredError,
+    ForbiddenHeaderError,
+    InvalidClaimError,
+    MalformedError,
+    MissingClaimError,
+    NotYetValidError,
+    TooLargeError,
+    UnsupportedAlgorithmError,
+    WrongTypeError,
+)
+from credential.jwk import PublicKey
+
+P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+DEFAULT_SKEW = 300
+# Headers that would let a token pick its own key or extend the rules; never honoured.
+_KEY_SOURCE_HEADERS = ("jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256")
+_KNOWN_HEADERS = frozenset({"alg", "typ", "kid", "cty", "crit", *_KEY_SOURCE_HEADERS})
+
+
+class Signer(Protocol):
+    """Something that signs with a private key it may never reveal (a file key, an HSM)."""
+
+    @property
+    def kid(self) -> str: ...
+
+    @property
+    def alg(self) -> str: ...
+
+    def sign(self, data: bytes) -> bytes:
+        """Return the raw signature: r||s (64 bytes) for ES256, 64 bytes for EdDSA."""
+        ...
+
+
+@dataclass(frozen=True)
+class JWS:
+    header: dict[str, Any]
+    payload: dict[str, Any]
+    signing_input: bytes
+    signature: bytes
+
+
+def sign_compact(header: dict[str, Any], payload: dict[str, Any], signer: Signer) -> str:
+    full_header = {"alg": signer.alg, "kid": signer.kid, **header}
+    signing_input = (
+        b64url_encode(json_dumps(full_header)) + "." + b64url_encode(json_dumps(payload))
+    ).encode("ascii")
+    return signing_input.decode("ascii") + "." + b64url_encode(signer.sign(signing_input))
+
+
+def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: bytes) -> None:
+    """Check a raw JWS/COSE signature with the algorithm the verifier pinned, not the one the token names."""
+    try:
+        if alg == "ES256":
+            if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+                raise BadSignatureError("ES256 needs a P-256 key")
+            if len(signature) != 64:
+                raise BadSignatureError("ES256 signature must be 64 bytes")
+            r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+            if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):  # r = s = 0: the "psychic signature"
+                raise BadSignatureError("ES256 signature out of range")
+            key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(hashes.SHA256()))
+        elif alg == "EdDSA":
+            if not isinstance(key, ed25519.Ed25519PublicKey):
+                raise BadSignatureError("EdDSA needs an Ed25519 key")
+            key.verify(signature, signing_input)
+        else:
+            raise UnsupportedAlgorithmError(alg)
+    except InvalidSignature as exc:
+        raise BadSignatureError() from exc
+
+
+def parse_compact(token: str, *, max_size: int) -> JWS:
+    """Split and decode a compact JWS without trusting anything in it."""
+    if not isinstance(token, str):
+        raise MalformedError("token must be text")
+    if len(token) > max_size:
+        raise TooLargeError("token", max_size)
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise MalformedError("a compact JWS has three parts")
+    header = json_loads(b64url_decode(parts[0]), max_size=max_size)
+    payload = json_loads(b64url_decode(parts[1]), max_size=max_size)
+    if not isinstance(header, dict) or not isinstance(payload, dict):
+        raise MalformedError("JWS header and payload must be JSON objects")
+    return JWS(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), b64url_decode(parts[2]))
+
+
+def check_header(
+    header: dict[str, Any], *, typ: str | tuple[str, ...], algorithms: tuple[str, ...], allow_jwk: bool = False
+) -> None:
+    accepted = (typ,) if isinstance(typ, str) else typ
+    if header.get("typ") not in accepted:
+        raise WrongTypeError(typ, header.get("typ"))
+    alg = header.get("alg")
+    if alg not in algorithms:
+        raise UnsupportedAlgorithmError(alg)
+    for name in _KEY_SOURCE_HEADERS:
+        if name in header and not (allow_jwk and name == "jwk"):
+            raise ForbiddenHeaderError(name)
+    if "crit" in header:  # we understand no extension, so any critical one must be refused (RFC 7515 §4.1.11)
+        raise ForbiddenHeaderError("crit")
+
+
+def verify_compact(
+    token: str,
+    *,
+    typ: str | tuple[str, ...],
+    algorithms: tuple[str, ...],
+    resolve_key: Callable[[str], PublicKey],
+    max_size: int,
+) -> JWS:
+    """Parse, apply the header policy, find the key by ``kid`` among trusted keys only, verify."""
+    jws = parse_compact(token, max_size=max_size)
+    check_header(jws.header, typ=typ, algorithms=algorithms)
+    kid = jws.header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise MalformedError("header lacks a kid")
+    key = resolve_key(kid)
+    verify_signature(jws.header["alg"], key, jws.signing_input, jws.signature)
+    return jws
+
+
+def int_claim(payload: dict[str, Any], name: str) -> int:
+    value = payload[name]
+    # bool is an int in Python and PyJWT accepts "123": neither is a NumericDate here.
+    if type(value) is not int:
+        raise InvalidClaimError(name, "must be an integer NumericDate")
+    return value
+
+
+def check_time_claims(
+    payload: dict[str, Any], *, now: int, skew: int = DEFAULT_SKEW, require: tuple[str, ...] = ("iat", "exp")
+) -> None:
+    """Judge iat/nbf/exp at ``now`` with at most ``skew`` seconds of tolerance."""
+    for name in require:
+        if name not in payload:
+            raise MissingClaimError(name)
+    if "exp" in payload:
+        exp = int_claim(payload, "exp")
+        if now - skew >= exp:
+            raise ExpiredError(exp)
+    if "nbf" in payload:
+        nbf = int_claim(payload, "nbf")
+        if nbf > now + skew:
+            raise NotYetValidError(nbf)
+    if "iat" in payload:
+        iat = int_claim(payload, "iat")
+        if iat > now + skew:
+            raise NotYetValidError(iat)
