@@ -1,0 +1,184 @@
+"""`epermit demo`: the whole story end to end on the embedded SQLite store, with real servers on loopback.
+
+An officer registers a residence permit and a registration card, the residents' wallets pick them up,
+a landlord's verifier syncs once and then checks QR codes with no network; a revocation reaches it at
+the next sync.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from credential import qrpass
+from credential.jwk import public_jwk
+from credential.samples import sample_permit, second_sample_permit
+from epermit.http_client import request
+from epermit.servers import BackgroundServer
+from epermit.wallet import ReferenceWallet, terminal_qr, write_qr_png
+from issuer import api as officer_api
+from issuer.officers import OfficerRegistry
+from issuer.service import IssuerService
+from issuer.settings import IssuerSettings
+from issuer.sqlite_store import SQLiteStore
+from keys.keyring import KeyRing
+from verifier.cache import VerifierCache
+from verifier.policy import Policy
+from verifier.qrimage import decode_qr_image
+from verifier.result import VerificationResult
+from verifier.sync import sync
+from verifier.verify import verify
+from wallet_api import create_app as create_wallet_app
+from wallet_api.settings import WalletApiSettings
+
+AUTHORITY_CODE = "110105"
+AUTHORITY_NAME = "北京市公安局朝阳分局"
+
+
+@dataclass
+class Office:
+    """The issuing side of the demo: one store, one keyring, both APIs on loopback."""
+
+    service: IssuerService
+    officer_server: BackgroundServer
+    wallet_server: BackgroundServer
+    officer_token: str
+
+    def call(self, method: str, path: str, body: object | None = None) -> dict[str, object]:
+        answer: dict[str, object] = request(
+            self.officer_server.url + path,
+            method=method,
+            json_body=body,
+            headers={"Authorization": f"Bearer {self.officer_token}"},
+        ).json()
+        return answer
+
+    def stop(self) -> None:
+        self.officer_server.stop()
+        self.wallet_server.stop()
+
+
+def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = lambda: int(time.time())) -> Office:
+    wallet_server = BackgroundServer()
+    officer_server = BackgroundServer()
+    store = SQLiteStore(data_dir / "epermit.sqlite3")
+    service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
+    wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
+    officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service))
+    officers = OfficerRegistry(store, clock=clock)
+    officers.add("demo-officer", name="王警官", role="supervisor", districts=[AUTHORITY_CODE])
+    token = officers.issue_token("demo-officer", ttl=3600)
+    return Office(service, officer_server, wallet_server, token)
+
+
+def say(step: str, text: str = "") -> None:
+    print(f"\n== {step}" + (f"\n   {text}" if text else ""), flush=True)
+
+
+def show(result: VerificationResult, what: str) -> None:
+    live = "" if result.live is None else (" (live)" if result.live else " (static)")
+    mark = "✔" if result.result == "VALID" else "✘"
+    print(f"   {mark} {what}: {result.result}{live} — {result.reason}", flush=True)
+
+
+def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
+    out = out or Path(tempfile.mkdtemp(prefix="epermit-demo-"))
+    out.mkdir(parents=True, exist_ok=True)
+    data_dir = out / "issuer-data"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir()
+    now = int(time.time())
+
+    say("1. The bureau's keys", "root, credential-signing and status-signing keys (in memory: this folder never holds one)")
+    keyring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now)
+    (out / "root.pem").write_bytes(keyring.root_certificate.public_bytes(Encoding.PEM))
+    jwks = {"keys": [{**public_jwk(s.public_key), "kid": s.kid} for s in keyring.credential_signers]}
+    (out / "jwks.json").write_text(json.dumps(jwks, indent=2))
+
+    office = open_office(data_dir, keyring)
+    try:
+        say("2. Servers", f"officer API {office.officer_server.url}  ·  wallet API {office.wallet_server.url}")
+
+        say("3. An officer registers a residence permit and a registration card")
+        residents = {"zhang-wei": sample_permit(), "residence-card": second_sample_permit()}
+        records = {}
+        for slug, permit in residents.items():
+            record = office.call("POST", "/api/v1/records", permit.to_dict())
+            records[slug] = record
+            print(f"   {permit.holder.name} ({permit.type.display_zh}): record {record['id']}")
+
+        say("4. The residents' wallets pick them up (OpenID4VCI pre-authorized code + PIN)")
+        wallets: dict[str, ReferenceWallet] = {}
+        for slug, record in records.items():
+            offer = office.call("POST", f"/api/v1/records/{record['id']}/offers")
+            wallet = ReferenceWallet()
+            wallet.pick_up(str(offer["offer_uri"]), str(offer["tx_code"]))
+            wallets[slug] = wallet
+            held = wallet.credentials[0]
+            print(f"   {slug}: picked up an SD-JWT VC and a QR pass bound to the phone's key")
+            (out / f"{slug}.sd-jwt").write_text(held.sd_jwt_vc or "")
+
+        say("5. The landlord's verifier syncs trust and status lists once")
+        cache_dir = out / "verifier-cache"
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        cache = VerifierCache(cache_dir)
+        sync(office.wallet_server.url, cache, now=int(time.time()), root_pem=(out / "root.pem").read_bytes())
+        print(f"   cached in {cache_dir}")
+
+        say("6. Offline: the verifier scans the QR codes (PNG images decoded by zxing-cpp)")
+        policy = Policy()
+        for slug, wallet in wallets.items():
+            held = wallet.credentials[0]
+            live_text = wallet.live_qr_text(held, now=int(time.time()))
+            static_text = wallet.static_qr_text(held)
+            for kind, text in (("live", live_text), ("static", static_text)):
+                png = out / f"{slug}.{kind}.png"
+                version = write_qr_png(text, png)
+                (out / f"{slug}.{kind}.qr.txt").write_text(text + "\n")
+                scanned = decode_qr_image(png)
+                show(verify(scanned, cache, policy=policy, now=int(time.time())), f"{png.name} (QR version {version})")
+        print(terminal_qr(wallets["zhang-wei"].live_qr_text(wallets["zhang-wei"].credentials[0], now=int(time.time()))))
+
+        say("7. A forged QR: one byte of the pass changed")
+        tampered = bytearray(wallets["zhang-wei"].credentials[0].qr_pass or b"")
+        tampered[-5] ^= 0x01
+        tampered_text = qrpass.pass_to_qr_text(bytes(tampered))
+        (out / "tampered.qr.txt").write_text(tampered_text + "\n")
+        show(verify(tampered_text, cache, policy=policy, now=int(time.time())), "tampered.qr.txt")
+
+        say("8. The officer revokes 张伟's permit; the verifier syncs and scans again")
+        office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason": "permit surrendered"})
+        sync(office.wallet_server.url, cache, now=int(time.time()), root_pem=None)
+        held = wallets["zhang-wei"].credentials[0]
+        show(verify(wallets["zhang-wei"].live_qr_text(held, now=int(time.time())), cache, policy=policy,
+                    now=int(time.time())), "zhang-wei (after revocation)")
+
+        if serve:
+            serve_forever(office, out)
+    finally:
+        office.stop()
+    say("Done", f"everything to play with is in {out}\n   try: epermit verify --cache {cache_dir} {out / 'residence-card.static.png'}")
+    return out
+
+
+def serve_forever(office: Office, out: Path) -> None:
+    record = office.call("POST", "/api/v1/records", second_sample_permit().to_dict())
+    offer = office.call("POST", f"/api/v1/records/{record['id']}/offers")
+    (out / "offer.json").write_text(json.dumps({"offer_uri": offer["offer_uri"], "tx_code": offer["tx_code"]}) + "\n")
+    say(
+        "Serving (Ctrl-C stops)",
+        f"officer API {office.officer_server.url}\n   wallet API {office.wallet_server.url}\n"
+        f"   a fresh offer: {offer['offer_uri']}\n   PIN: {offer['tx_code']}",
+    )
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("\nstopping")

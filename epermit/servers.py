@@ -1,0 +1,50 @@
+"""Real HTTP servers on loopback, each in a background thread (the demo and the tests use them)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class _LateBoundApp:
+    """Lets a server bind its port before the app exists: the app needs the URL, the URL needs the port."""
+
+    def __init__(self) -> None:
+        self.app: WSGIApp | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.app is None:
+            start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+            return [b"starting"]
+        return self.app(environ, start_response)
+
+
+class BackgroundServer:
+    """A threaded werkzeug server on host:port (0 = a free port), started by ``start(app)``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._late = _LateBoundApp()
+        self._server: BaseWSGIServer = make_server(host, port, self._late, threaded=True)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self, app: WSGIApp) -> BackgroundServer:
+        self._late.app = app
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
