@@ -61,9 +61,7 @@ class JWS:
 
 def sign_compact(header: dict[str, Any], payload: dict[str, Any], signer: Signer) -> str:
     full_header = {"alg": signer.alg, "kid": signer.kid, **header}
-    signing_input = (
-        b64url_encode(json_dumps(full_header)) + "." + b64url_encode(json_dumps(payload))
-    ).encode("ascii")
+    signing_input = (b64url_encode(json_dumps(full_header)) + "." + b64url_encode(json_dumps(payload))).encode("ascii")
     return signing_input.decode("ascii") + "." + b64url_encode(signer.sign(signing_input))
 
 
@@ -89,8 +87,16 @@ def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: 
         raise BadSignatureError() from exc
 
 
-def parse_compact(token: str, *, max_size: int) -> JWS:
-    """Split and decode a compact JWS without trusting anything in it."""
+@dataclass(frozen=True)
+class CompactParts:
+    header: dict[str, Any]
+    payload: bytes
+    signing_input: bytes
+    signature: bytes
+
+
+def split_compact(token: str, *, max_size: int) -> CompactParts:
+    """Split a compact JWS and decode its header, trusting nothing in it; the payload stays bytes."""
     if not isinstance(token, str):
         raise MalformedError("token must be text")
     if len(token) > max_size:
@@ -99,10 +105,20 @@ def parse_compact(token: str, *, max_size: int) -> JWS:
     if len(parts) != 3:
         raise MalformedError("a compact JWS has three parts")
     header = json_loads(b64url_decode(parts[0]), max_size=max_size)
-    payload = json_loads(b64url_decode(parts[1]), max_size=max_size)
-    if not isinstance(header, dict) or not isinstance(payload, dict):
-        raise MalformedError("JWS header and payload must be JSON objects")
-    return JWS(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), b64url_decode(parts[2]))
+    if not isinstance(header, dict):
+        raise MalformedError("JWS header must be a JSON object")
+    return CompactParts(
+        header, b64url_decode(parts[1]), f"{parts[0]}.{parts[1]}".encode("ascii"), b64url_decode(parts[2])
+    )
+
+
+def parse_compact(token: str, *, max_size: int) -> JWS:
+    """A compact JWS whose payload is a JSON object (every token epermit reads)."""
+    parts = split_compact(token, max_size=max_size)
+    payload = json_loads(parts.payload, max_size=max_size)
+    if not isinstance(payload, dict):
+        raise MalformedError("JWS payload must be a JSON object")
+    return JWS(parts.header, payload, parts.signing_input, parts.signature)
 
 
 def check_header(

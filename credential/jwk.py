@@ -36,6 +36,11 @@ def load_public_jwk(jwk: Any) -> PublicKey:
         raise MalformedError("JWK must be an object")
     if "d" in jwk:
         raise MalformedError("JWK carries a private key")
+    # A key published for encryption must not verify signatures (RFC 7517 §4.2, §4.3).
+    if jwk.get("use", "sig") != "sig":
+        raise MalformedError("JWK is not a signature key (use)")
+    if "key_ops" in jwk and (not isinstance(jwk["key_ops"], list) or "verify" not in jwk["key_ops"]):
+        raise MalformedError("JWK is not a verification key (key_ops)")
     try:
         if jwk.get("kty") == "EC" and jwk.get("crv") == "P-256":
             x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])

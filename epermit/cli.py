@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     from issuer.cli import add_officer_commands
     from keys.cli import add_keys_commands
 
-    parser = argparse.ArgumentParser(prog="epermit", description="Electronic residence permits: issue, deliver, verify.")
+    parser = argparse.ArgumentParser(
+        prog="epermit", description="Electronic residence permits: issue, deliver, verify."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="run the whole story end to end on loopback servers")
@@ -48,13 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--officer-port", type=int, default=8080)
     serve.add_argument("--wallet-port", type=int, default=8081)
     serve.add_argument("--public-url", help="the wallet API's public URL (default http://127.0.0.1:<wallet-port>)")
-    serve.add_argument("--passphrase-file", type=Path, help="file holding the key passphrase (else EPERMIT_KEY_PASSPHRASE)")
+    serve.add_argument(
+        "--passphrase-file", type=Path, help="file holding the key passphrase (else EPERMIT_KEY_PASSPHRASE)"
+    )
     serve.set_defaults(handler=_serve)
 
     add_keys_commands(sub)
     add_officer_commands(sub)
-    sub.add_parser("verify", help="verify a QR code or SD-JWT VC offline; `epermit verify sync URL` refreshes the cache",
-                   add_help=False)
+    sub.add_parser(
+        "verify",
+        help="verify a QR code or SD-JWT VC offline; `epermit verify sync URL` refreshes the cache",
+        add_help=False,
+    )
     return parser
 
 

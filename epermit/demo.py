@@ -16,6 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
+from issuer.service import IssuerService
+from issuer.sqlite_store import SQLiteStore
+from verifier.qrimage import decode_qr_image
+from verifier.sync import sync
+from verifier.verify import verify
 
 from credential import qrpass
 from credential.jwk import public_jwk
@@ -25,16 +30,11 @@ from epermit.servers import BackgroundServer
 from epermit.wallet import ReferenceWallet, terminal_qr, write_qr_png
 from issuer import api as officer_api
 from issuer.officers import OfficerRegistry
-from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
 from keys.keyring import KeyRing
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
-from verifier.qrimage import decode_qr_image
 from verifier.result import VerificationResult
-from verifier.sync import sync
-from verifier.verify import verify
 from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
 
@@ -96,7 +96,10 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     data_dir.mkdir()
     now = int(time.time())
 
-    say("1. The bureau's keys", "root, credential-signing and status-signing keys (in memory: this folder never holds one)")
+    say(
+        "1. The bureau's keys",
+        "root, credential-signing and status-signing keys (in memory: this folder never holds one)",
+    )
     keyring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now)
     (out / "root.pem").write_bytes(keyring.root_certificate.public_bytes(Encoding.PEM))
     jwks = {"keys": [{**public_jwk(s.public_key), "kid": s.kid} for s in keyring.credential_signers]}
@@ -157,14 +160,24 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason": "permit surrendered"})
         sync(office.wallet_server.url, cache, now=int(time.time()), root_pem=None)
         held = wallets["zhang-wei"].credentials[0]
-        show(verify(wallets["zhang-wei"].live_qr_text(held, now=int(time.time())), cache, policy=policy,
-                    now=int(time.time())), "zhang-wei (after revocation)")
+        show(
+            verify(
+                wallets["zhang-wei"].live_qr_text(held, now=int(time.time())),
+                cache,
+                policy=policy,
+                now=int(time.time()),
+            ),
+            "zhang-wei (after revocation)",
+        )
 
         if serve:
             serve_forever(office, out)
     finally:
         office.stop()
-    say("Done", f"everything to play with is in {out}\n   try: epermit verify --cache {cache_dir} {out / 'residence-card.static.png'}")
+    say(
+        "Done",
+        f"everything to play with is in {out}\n   try: epermit verify --cache {cache_dir} {out / 'residence-card.static.png'}",
+    )
     return out
 
 

@@ -48,7 +48,11 @@ class ReferenceWallet:
         token = request(
             as_metadata["token_endpoint"],
             method="POST",
-            form={"grant_type": PRE_AUTH_GRANT, "pre-authorized_code": grant["pre-authorized_code"], "tx_code": tx_code},
+            form={
+                "grant_type": PRE_AUTH_GRANT,
+                "pre-authorized_code": grant["pre-authorized_code"],
+                "tx_code": tx_code,
+            },
         ).json()
         picked: dict[str, HeldCredential] = {}
         for configuration_id in offer["credential_configuration_ids"]:
@@ -81,7 +85,11 @@ class ReferenceWallet:
         raise ValueError("not a credential offer URI")
 
     def _proof(self, issuer: str, nonce: str, now: int) -> str:
-        header = {"typ": "openid4vci-proof+jwt", "alg": self.device_key.alg, "jwk": public_jwk(self.device_key.public_key)}
+        header = {
+            "typ": "openid4vci-proof+jwt",
+            "alg": self.device_key.alg,
+            "jwk": public_jwk(self.device_key.public_key),
+        }
         payload = {"aud": issuer, "iat": now, "nonce": nonce}
         signing_input = f"{b64url_encode(json_dumps(header))}.{b64url_encode(json_dumps(payload))}".encode("ascii")
         return signing_input.decode("ascii") + "." + b64url_encode(self.device_key.sign(signing_input))

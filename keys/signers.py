@@ -15,9 +15,7 @@ class KeySigner:
     """Implements credential.jose.Signer for an in-memory P-256 or Ed25519 private key."""
 
     def __init__(self, private_key: PrivateKey) -> None:
-        if isinstance(private_key, ec.EllipticCurvePrivateKey) and not isinstance(
-            private_key.curve, ec.SECP256R1
-        ):
+        if isinstance(private_key, ec.EllipticCurvePrivateKey) and not isinstance(private_key.curve, ec.SECP256R1):
             raise ValueError("only P-256 EC keys are supported")
         self._key = private_key
         self._kid = key_id(private_key.public_key())
