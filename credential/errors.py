@@ -132,3 +132,13 @@ class RollbackError(StatusError):
         super().__init__(f"{what} {offered} is older than the held {held}")
         self.held = held
         self.offered = offered
+
+
+class MissingHolderProofError(CredentialError):
+    """Policy requires a holder proof (live proof, KB-JWT) and the presentation carries none."""
+
+    code = "NO_HOLDER_PROOF"
+
+    def __init__(self, reason: str = "no holder proof presented") -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -1,0 +1,163 @@
+"""RFC 9901 selective disclosure, independent of what the claims mean: disclosures, digests, unpacking.
+
+A disclosure is base64url(UTF-8 JSON [salt, name, value]) for an object property or [salt, value] for an
+array element; its digest is base64url(SHA-256(the ASCII of the disclosure string)). The verifier side
+(``unpack``) applies RFC 9901 §7.1 strictly: every rule violation is a MalformedError.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from credential.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from credential.errors import MalformedError
+
+SD_ALG = "sha-256"
+SD_KEY = "_sd"
+SD_ALG_KEY = "_sd_alg"
+ARRAY_KEY = "..."
+SALT_BYTES = 16  # 128 bits, RFC 9901 §9.3
+# Nesting across disclosures (a disclosed object holding digests of further disclosures...) is bounded here:
+# each disclosure's JSON depth is capped on parsing, but a chain of 900 of them would exhaust the stack.
+MAX_DEPTH = 32
+
+
+def new_salt() -> str:
+    return b64url_encode(secrets.token_bytes(SALT_BYTES))
+
+
+def digest(disclosure: str) -> str:
+    return b64url_encode(hashlib.sha256(disclosure.encode("ascii")).digest())
+
+
+def decoy_digest() -> str:
+    """A digest of random bytes: indistinguishable from a real one, matches no disclosure."""
+    return b64url_encode(hashlib.sha256(secrets.token_bytes(SALT_BYTES)).digest())
+
+
+def encode_disclosure(salt: str, name: str | None, value: Any) -> str:
+    """An object-property disclosure, or an array-element one when ``name`` is None."""
+    if name in (SD_KEY, ARRAY_KEY):
+        raise MalformedError(f"a disclosed claim may not be called {name!r}")
+    contents = [salt, value] if name is None else [salt, name, value]
+    return b64url_encode(json_dumps(contents))
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    text: str  # the base64url string as received: digests are over it, never over a re-encoding
+    digest: str
+    salt: str
+    name: str | None  # None for an array element
+    value: Any
+
+
+def decode_disclosure(text: str, *, max_size: int) -> Disclosure:
+    contents = json_loads(b64url_decode(text), max_size=max_size)
+    if not isinstance(contents, list) or len(contents) not in (2, 3):
+        raise MalformedError("a disclosure is a JSON array of 2 or 3 elements")
+    salt = contents[0]
+    if not isinstance(salt, str):
+        raise MalformedError("disclosure salt must be a string")
+    if len(contents) == 2:
+        return Disclosure(text, digest(text), salt, None, contents[1])
+    name = contents[1]
+    if not isinstance(name, str):
+        raise MalformedError("disclosed claim name must be a string")
+    if name in (SD_KEY, ARRAY_KEY):
+        raise MalformedError(f"a disclosed claim may not be called {name!r}")
+    return Disclosure(text, digest(text), salt, name, contents[2])
+
+
+class _Unpacker:
+    def __init__(self, disclosures: Sequence[Disclosure]) -> None:
+        self.by_digest: dict[str, Disclosure] = {}
+        for disclosure in disclosures:
+            if disclosure.digest in self.by_digest:
+                raise MalformedError("the same disclosure is presented twice")
+            self.by_digest[disclosure.digest] = disclosure
+        self.seen: set[str] = set()
+        self.used: set[str] = set()
+
+    def lookup(self, value: object) -> Disclosure | None:
+        if not isinstance(value, str):
+            raise MalformedError("a digest must be a string")
+        if value in self.seen:
+            raise MalformedError("a digest appears twice")
+        self.seen.add(value)
+        found = self.by_digest.get(value)
+        if found is not None:
+            self.used.add(value)
+        return found  # None: a decoy, or a claim the holder did not disclose
+
+    def value(self, node: Any, depth: int) -> Any:
+        if depth > MAX_DEPTH:
+            raise MalformedError(f"claims nested deeper than {MAX_DEPTH}")
+        if isinstance(node, dict):
+            return self.object(node, depth)
+        if isinstance(node, list):
+            return self.array(node, depth)
+        return node
+
+    def object(self, node: dict[str, Any], depth: int) -> dict[str, Any]:
+        out = {name: self.value(value, depth + 1) for name, value in node.items() if name != SD_KEY}
+        digests = node.get(SD_KEY, [])
+        if not isinstance(digests, list):
+            raise MalformedError("_sd must be an array")
+        for item in digests:
+            disclosure = self.lookup(item)
+            if disclosure is None:
+                continue
+            if disclosure.name is None:
+                raise MalformedError("an array-element disclosure is referenced from _sd")
+            if disclosure.name in out:
+                raise MalformedError(f"claim {disclosure.name!r} is already present")
+            out[disclosure.name] = self.value(disclosure.value, depth + 1)
+        return out
+
+    def array(self, node: list[Any], depth: int) -> list[Any]:
+        out = []
+        for element in node:
+            if isinstance(element, dict) and len(element) == 1 and ARRAY_KEY in element:
+                disclosure = self.lookup(element[ARRAY_KEY])
+                if disclosure is None:
+                    continue  # unmatched "..." entries are removed
+                if disclosure.name is not None:
+                    raise MalformedError("an object-property disclosure is referenced from an array")
+                out.append(self.value(disclosure.value, depth + 1))
+            else:
+                out.append(self.value(element, depth + 1))
+        return out
+
+
+def unpack(payload: dict[str, Any], disclosures: Sequence[Disclosure]) -> dict[str, Any]:
+    """Replace digests by the disclosed claims; drop _sd, _sd_alg and decoys.
+
+    Rejects a digest seen twice, a disclosure presented twice, a name clash, a disclosure of the wrong
+    shape for its place, and any disclosure the payload (or another disclosure) does not reference.
+    """
+    unpacker = _Unpacker(disclosures)
+    claims = unpacker.object(payload, 0)
+    claims.pop(SD_ALG_KEY, None)
+    if unpacker.used != set(unpacker.by_digest):
+        raise MalformedError("a disclosure is not referenced by the SD-JWT")
+    return claims
+
+
+def without_digests(node: Any) -> Any:
+    """``node`` as it reads with nothing disclosed: _sd keys and every "..." array element removed.
+
+    A value equal to this after ``unpack`` had no disclosure inside it (decoys alone do not count).
+    """
+    if isinstance(node, dict):
+        return {name: without_digests(value) for name, value in node.items() if name != SD_KEY}
+    if isinstance(node, list):
+        return [
+            without_digests(element) for element in node
+            if not (isinstance(element, dict) and len(element) == 1 and ARRAY_KEY in element)
+        ]
+    return node

@@ -1,0 +1,283 @@
+"""The wallet credential: SD-JWT VC (RFC 9901 + draft-ietf-oauth-sd-jwt-vc-18).
+
+Issuance makes every personal claim a disclosure and keeps iss, vct, iat, nbf, exp, cnf and status
+always visible. Verification is strict RFC 9901 §7.1/§7.3: whether key binding is required is the
+verifier's policy, never decided by what the presentation happens to carry; a KB-JWT that is present is
+always checked.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from credential.disclosures import (
+    SD_ALG,
+    SD_ALG_KEY,
+    SD_KEY,
+    decode_disclosure,
+    decoy_digest,
+    digest,
+    encode_disclosure,
+    new_salt,
+    unpack,
+    without_digests,
+)
+from credential.encoding import b64url_encode
+from credential.errors import (
+    InvalidClaimError,
+    MalformedError,
+    MissingClaimError,
+    MissingHolderProofError,
+    ReplayedError,
+    TooLargeError,
+)
+from credential.jose import (
+    DEFAULT_SKEW,
+    Signer,
+    check_header,
+    check_time_claims,
+    int_claim,
+    parse_compact,
+    sign_compact,
+    verify_compact,
+    verify_signature,
+)
+from credential.jwk import PublicKey, load_public_jwk, public_jwk
+from credential.model import CredentialType, Permit
+
+ISSUED_TYP = "dc+sd-jwt"
+ACCEPTED_TYPS = ("dc+sd-jwt", "vc+sd-jwt")  # vc+sd-jwt: the pre-2025 name, accepted on input only
+KB_TYP = "kb+jwt"
+ALGORITHMS = ("ES256", "EdDSA")
+MAX_SD_JWT = 64 * 1024
+VCT = {t: t.vct_path for t in CredentialType}  # appended to iss
+# Claims the SD-JWT VC draft forbids to disclose selectively; they must arrive in the signed payload as is.
+ALWAYS_VISIBLE = ("iss", "vct", "iat", "nbf", "exp", "cnf", "status")
+PERSONAL_CLAIMS = (
+    "name", "name_pinyin", "sex", "ethnicity", "birthdate", "citizen_id", "address",
+    "document_number", "district", "authority_code", "authority_name", "portrait_sha256",
+)
+CHINA_STANDARD_TIME = datetime.timezone(datetime.timedelta(hours=8))
+
+
+def personal_claims(permit: Permit) -> dict[str, Any]:
+    h = permit.holder
+    claims: dict[str, Any] = {
+        "name": h.name,
+        "name_pinyin": h.name_pinyin,
+        "sex": h.sex,
+        "ethnicity": h.ethnicity,
+        "birthdate": h.birth_date.isoformat(),
+        "citizen_id": h.citizen_id,
+        "address": h.address,
+        "document_number": permit.document_number,
+        "district": permit.district,
+        "authority_code": permit.authority_code,
+        "authority_name": permit.authority_name,
+    }
+    if h.portrait_sha256 is not None:
+        claims["portrait_sha256"] = b64url_encode(h.portrait_sha256)
+    return claims
+
+
+def day_start(day: datetime.date) -> int:
+    """00:00 China Standard Time of ``day``, as unix seconds: when a permit dated ``day`` starts to hold."""
+    return int(datetime.datetime.combine(day, datetime.time(0), tzinfo=CHINA_STANDARD_TIME).timestamp())
+
+
+def issue_sd_jwt_vc(
+    permit: Permit,
+    *,
+    issuer: str,
+    signer: Signer,
+    holder_key: PublicKey,
+    status_uri: str,
+    status_idx: int,
+    now: int,
+    exp: int,
+    decoys: int = 3,
+    nbf: int | None = None,
+) -> str:
+    """Sign an SD-JWT VC (ending in "~"). ``nbf`` defaults to the start of the permit's valid_from day."""
+    if type(status_idx) is not int or status_idx < 0:
+        raise InvalidClaimError("status", "idx must be a non-negative integer")
+    not_before = day_start(permit.valid_from) if nbf is None else nbf
+    if not exp > max(now, not_before):
+        raise InvalidClaimError("exp", "must be later than iat and nbf")
+    if decoys < 0:
+        raise InvalidClaimError("_sd", "the number of decoys cannot be negative")
+    claims = personal_claims(permit)
+    disclosures = [encode_disclosure(new_salt(), name, value) for name, value in claims.items()]
+    digests = sorted([digest(d) for d in disclosures] + [decoy_digest() for _ in range(decoys)])
+    payload = {
+        "iss": issuer,
+        "vct": issuer + VCT[permit.type],
+        "iat": now,
+        "nbf": not_before,
+        "exp": exp,
+        "cnf": {"jwk": public_jwk(holder_key)},
+        "status": {"status_list": {"idx": status_idx, "uri": status_uri}},
+        SD_ALG_KEY: SD_ALG,
+        SD_KEY: digests,
+    }
+    jwt = sign_compact({"typ": ISSUED_TYP}, payload, signer)
+    return "~".join([jwt, *disclosures, ""])
+
+
+def split_sd_jwt(text: str) -> tuple[str, list[str], str | None]:
+    """(issuer-signed JWT, disclosures, KB-JWT or None), after the size cap and the shape rules."""
+    if not isinstance(text, str):
+        raise MalformedError("an SD-JWT is text")
+    if len(text) > MAX_SD_JWT:
+        raise TooLargeError("SD-JWT", MAX_SD_JWT)
+    if not text.isascii():
+        raise MalformedError("an SD-JWT is ASCII")
+    if "~" not in text:
+        raise MalformedError("an SD-JWT ends with ~ (or a KB-JWT after it)")
+    jwt, *disclosures, last = text.split("~")
+    if "" in disclosures:
+        raise MalformedError("empty disclosure")
+    if last and last.count(".") != 2:
+        raise MalformedError("the last element is neither empty nor a KB-JWT")
+    return jwt, disclosures, last or None
+
+
+def sd_hash(presented: str) -> str:
+    """The KB-JWT's sd_hash: over the issuer JWT and the disclosures presented, ending in "~"."""
+    return b64url_encode(hashlib.sha256(presented.encode("ascii")).digest())
+
+
+def present(
+    sd_jwt: str, *, disclose: Collection[str] | None, holder_signer: Signer, aud: str, nonce: str, now: int
+) -> str:
+    """Make an SD-JWT+KB showing the named top-level claims (None: all), bound to ``aud`` and ``nonce``.
+
+    Names the credential does not have are skipped; array-element disclosures go only with ``None``.
+    """
+    if isinstance(disclose, str):
+        raise TypeError("disclose is a collection of claim names, not one string")
+    jwt, disclosures, kb = split_sd_jwt(sd_jwt)
+    if kb is not None:  # RFC 9901 §7.2: a holder must not accept an SD-JWT+KB as an issued credential
+        raise MalformedError("the credential already carries a KB-JWT")
+    chosen = [
+        d for d in disclosures
+        if disclose is None or decode_disclosure(d, max_size=MAX_SD_JWT).name in disclose
+    ]
+    presented = "~".join([jwt, *chosen, ""])
+    kb_payload = {"iat": now, "aud": aud, "nonce": nonce, "sd_hash": sd_hash(presented)}
+    return presented + sign_compact({"typ": KB_TYP}, kb_payload, holder_signer)
+
+
+@dataclass(frozen=True)
+class VerifiedSdJwt:
+    issuer_kid: str
+    claims: dict[str, Any]  # disclosed claims plus the always-visible ones; no _sd, _sd_alg or decoys
+    holder_key: PublicKey | None
+    key_bound: bool  # a KB-JWT was present and verified
+    status_uri: str
+    status_idx: int
+
+
+def verify_sd_jwt_vc(
+    text: str,
+    *,
+    resolve_key: Callable[[str], PublicKey],
+    now: int,
+    require_key_binding: bool,
+    aud: str | None = None,
+    nonce: str | None = None,
+    kb_max_age: int = 300,
+    algorithms: tuple[str, ...] = ALGORITHMS,
+) -> VerifiedSdJwt:
+    """Verify an SD-JWT VC or SD-JWT+KB; raises a CredentialError subclass on any fault."""
+    jwt, disclosure_texts, kb_jwt = split_sd_jwt(text)
+    jws = verify_compact(jwt, typ=ACCEPTED_TYPS, algorithms=algorithms, resolve_key=resolve_key,
+                         max_size=MAX_SD_JWT)
+    payload = jws.payload
+    if payload.get(SD_ALG_KEY, SD_ALG) != SD_ALG:  # absent means sha-256 (RFC 9901 §4.1.1)
+        raise InvalidClaimError(SD_ALG_KEY, "only sha-256 is accepted")
+    claims = unpack(payload, [decode_disclosure(d, max_size=MAX_SD_JWT) for d in disclosure_texts])
+    for name in ALWAYS_VISIBLE:
+        if name in claims and (name not in payload or claims[name] != without_digests(payload[name])):
+            raise InvalidClaimError(name, "must not be selectively disclosed")
+    for name in ("iss", "vct"):
+        if name not in claims:
+            raise MissingClaimError(name)
+        if not isinstance(claims[name], str) or not claims[name]:
+            raise InvalidClaimError(name, "must be a non-empty string")
+    check_time_claims(payload, now=now, skew=DEFAULT_SKEW, require=("iat", "exp"))
+    status_uri, status_idx = status_reference(claims)
+    holder_key = _holder_key(claims)
+    if kb_jwt is None:
+        if require_key_binding:
+            raise MissingHolderProofError("the presentation carries no KB-JWT")
+    else:
+        if holder_key is None:
+            raise MissingClaimError("cnf")
+        _verify_key_binding(kb_jwt, holder_key, presented=text[: -len(kb_jwt)], now=now, aud=aud,
+                            nonce=nonce, max_age=kb_max_age, algorithms=algorithms)
+    return VerifiedSdJwt(jws.header["kid"], claims, holder_key, kb_jwt is not None, status_uri, status_idx)
+
+
+def _holder_key(claims: Mapping[str, Any]) -> PublicKey | None:
+    if "cnf" not in claims:
+        return None
+    cnf = claims["cnf"]
+    if not isinstance(cnf, dict) or "jwk" not in cnf:
+        raise InvalidClaimError("cnf", "must hold a jwk")
+    return load_public_jwk(cnf["jwk"])
+
+
+def status_reference(claims: Mapping[str, Any]) -> tuple[str, int]:
+    """(uri, idx) of the Token Status List entry, type-checked."""
+    if "status" not in claims:
+        raise MissingClaimError("status")
+    status = claims["status"]
+    entry = status.get("status_list") if isinstance(status, dict) else None
+    if not isinstance(entry, dict):
+        raise InvalidClaimError("status", "must hold a status_list object")
+    idx, uri = entry.get("idx"), entry.get("uri")
+    if type(idx) is not int or idx < 0:
+        raise InvalidClaimError("status", "idx must be a non-negative integer")
+    if not isinstance(uri, str) or not uri:
+        raise InvalidClaimError("status", "uri must be a non-empty string")
+    return uri, idx
+
+
+def _verify_key_binding(
+    kb_jwt: str, holder_key: PublicKey, *, presented: str, now: int, aud: str | None, nonce: str | None,
+    max_age: int, algorithms: tuple[str, ...],
+) -> None:
+    kb = parse_compact(kb_jwt, max_size=MAX_SD_JWT)
+    check_header(kb.header, typ=KB_TYP, algorithms=algorithms)
+    verify_signature(kb.header["alg"], holder_key, kb.signing_input, kb.signature)
+    for name in ("iat", "aud", "nonce", "sd_hash"):
+        if name not in kb.payload:
+            raise MissingClaimError(name)
+    iat = int_claim(kb.payload, "iat")
+    if iat > now + DEFAULT_SKEW:
+        raise ReplayedError("KB-JWT issued in the future")
+    if iat < now - max_age:
+        raise ReplayedError("KB-JWT is too old")
+    for name, expected in (("aud", aud), ("nonce", nonce)):
+        value = kb.payload[name]
+        if not isinstance(value, str):
+            raise InvalidClaimError(name, "must be a single string")
+        if expected is not None and value != expected:
+            raise ReplayedError(f"KB-JWT {name} is not the expected one")
+    if kb.payload["sd_hash"] != sd_hash(presented):
+        raise ReplayedError("KB-JWT is for another presentation")
+
+
+def credential_type_of(claims: Mapping[str, Any]) -> CredentialType:
+    """The credential type named by ``vct``, which must be the issuer's URL plus a known type path."""
+    vct, iss = claims.get("vct"), claims.get("iss")
+    if isinstance(vct, str) and isinstance(iss, str):
+        for credential_type, path in VCT.items():
+            if vct == iss + path:
+                return credential_type
+    raise InvalidClaimError("vct", "is not a residence permit or registration type of this issuer")
