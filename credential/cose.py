@@ -1,0 +1,260 @@
+"""A minimal, strict COSE_Sign1 (RFC 9052) built on cbor2, verified with credential.jose.
+
+pycose cannot decode COSE with cbor2 6.x (DESIGN §9), and we need only one structure, so the
+Sig_structure is built here and the signature is checked with cryptography via jose.verify_signature.
+The verifier pins algorithm, type and key: the message names none of them on its own authority, and
+the unprotected header, which nothing signs, must be empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import cbor2
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from credential.errors import (
+    ForbiddenHeaderError,
+    MalformedError,
+    TooLargeError,
+    UnsupportedAlgorithmError,
+    WrongTypeError,
+)
+from credential.jose import Signer, verify_signature
+from credential.jwk import PublicKey
+
+COSE_SIGN1_TAG = 18
+HEADER_ALG, HEADER_CRIT, HEADER_KID, HEADER_TYP = 1, 2, 4, 16
+ALGORITHMS = {"ES256": -7, "EdDSA": -8}
+_ALG_NAMES = {value: name for name, value in ALGORITHMS.items()}
+# x5bag, x5chain, x5t, x5u, kcwt, kccs, c5*: headers that would let a message bring its own key.
+_KEY_SOURCE_HEADERS = frozenset({32, 33, 34, 35, 13, 14, 22, 23, 24, 25})
+_PROTECTED_LABELS = frozenset({HEADER_ALG, HEADER_KID, HEADER_TYP})
+DEFAULT_MAX_DEPTH = 8
+
+
+def _reject_tag(value: object, immutable: bool) -> object:
+    raise MalformedError("CBOR semantic tags are not accepted")
+
+
+# Tags cbor2 would turn into Python objects (datetimes, regexes, MIME messages, shared references...):
+# none belongs in our formats, and some are costly or cyclic, so they are refused while decoding.
+_SEMANTIC_TAGS = (0, 1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256, 258, 260, 261, 1004, 55799)
+_NO_SEMANTICS = {tag: _reject_tag for tag in _SEMANTIC_TAGS}
+
+
+def _check_plain(item: object, depth: int) -> None:
+    if depth < 0:
+        raise MalformedError("CBOR nested too deeply")
+    if isinstance(item, bool) or item is None or isinstance(item, int | bytes | str):
+        return
+    if isinstance(item, list | tuple):
+        for element in item:
+            _check_plain(element, depth - 1)
+    elif isinstance(item, Mapping):
+        for key, value in item.items():
+            if isinstance(key, bool) or not isinstance(key, int | str):
+                raise MalformedError("CBOR map keys must be integers or text")
+            _check_plain(value, depth - 1)
+    elif isinstance(item, cbor2.CBORTag) and item.tag == COSE_SIGN1_TAG:
+        _check_plain(item.value, depth - 1)
+    else:
+        raise MalformedError(f"CBOR item of type {type(item).__name__} is not accepted")
+
+
+def cbor_loads(data: bytes, *, max_size: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Decode untrusted CBOR: size cap first; definite lengths, unique keys, plain types, preferred
+    serialisation only (re-encoding must give the same bytes, which also rules out trailing data)."""
+    if not isinstance(data, bytes):
+        raise MalformedError("CBOR input must be bytes")
+    if len(data) > max_size:
+        raise TooLargeError("CBOR", max_size)
+    try:
+        item = cbor2.loads(
+            data,
+            semantic_decoders=_NO_SEMANTICS,
+            max_depth=max_depth,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+        )
+    except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
+        raise MalformedError(f"invalid CBOR: {exc}") from exc
+    _check_plain(item, max_depth)
+    try:
+        canonical = cbor2.dumps(item)
+    except (cbor2.CBORError, ValueError, TypeError) as exc:  # pragma: no cover - plain types always encode
+        raise MalformedError("CBOR cannot be re-encoded") from exc
+    if canonical != data:
+        raise MalformedError("CBOR is not in preferred serialisation, or has trailing bytes")
+    return item
+
+
+def sig_structure(protected: bytes, payload: bytes, external_aad: bytes = b"") -> bytes:
+    """The bytes a COSE_Sign1 signature covers (RFC 9052 §4.4)."""
+    return cbor2.dumps(["Signature1", protected, external_aad, payload])
+
+
+@dataclass(frozen=True)
+class Sign1:
+    protected: dict[int, Any]  # the decoded protected header
+    protected_bytes: bytes  # exactly as signed
+    payload: bytes
+    signature: bytes
+
+    def to_item(self, *, tag: bool = True) -> Any:
+        body = [self.protected_bytes, {}, self.payload, self.signature]
+        return cbor2.CBORTag(COSE_SIGN1_TAG, body) if tag else body
+
+    def encode(self, *, tag: bool = True) -> bytes:
+        return bytes(cbor2.dumps(self.to_item(tag=tag)))
+
+    @property
+    def kid(self) -> bytes | None:
+        kid = self.protected.get(HEADER_KID)
+        return kid if isinstance(kid, bytes) else None
+
+
+def sign1(
+    payload: bytes,
+    *,
+    signer: Signer,
+    typ: int,
+    kid: bytes | None = None,
+    external_aad: bytes = b"",
+    implicit_alg: bool = False,
+) -> Sign1:
+    """Sign ``payload`` with the algorithm the signer's key implies; alg, kid and typ are protected.
+
+    ``implicit_alg`` leaves alg out (RFC 9052 §3.1 allows it) where the verifier derives the one
+    algorithm from the key it already holds, e.g. a holder key from a cnf claim: 3 bytes in a QR."""
+    if signer.alg not in ALGORITHMS:
+        raise MalformedError(f"signer algorithm {signer.alg!r} has no COSE mapping here")
+    protected: dict[int, Any] = {} if implicit_alg else {HEADER_ALG: ALGORITHMS[signer.alg]}
+    if kid is not None:
+        protected[HEADER_KID] = kid
+    protected[HEADER_TYP] = typ
+    protected_bytes = cbor2.dumps(protected)
+    signature = signer.sign(sig_structure(protected_bytes, payload, external_aad))
+    return Sign1(protected, protected_bytes, payload, signature)
+
+
+def _check_protected(header: object) -> dict[int, Any]:
+    if not isinstance(header, Mapping):
+        raise MalformedError("COSE protected header must be a map")
+    for label in header:
+        if label == HEADER_CRIT:  # we understand no extension, so a critical one must be refused
+            raise ForbiddenHeaderError("crit")
+        if label in _KEY_SOURCE_HEADERS:
+            raise ForbiddenHeaderError(str(label))
+        if label not in _PROTECTED_LABELS:
+            raise MalformedError(f"unknown COSE header label {label!r}")
+    kid = header.get(HEADER_KID)
+    if kid is not None and not isinstance(kid, bytes):
+        raise MalformedError("COSE kid must be a byte string")
+    return dict(header)
+
+
+def parse_sign1(item: object, *, require_tag: bool, max_size: int) -> Sign1:
+    """Read the shape of a decoded COSE_Sign1 item; nothing is trusted yet."""
+    if isinstance(item, cbor2.CBORTag):
+        if item.tag != COSE_SIGN1_TAG:
+            raise MalformedError(f"unexpected CBOR tag {item.tag}")
+        item = item.value
+    elif require_tag:
+        raise MalformedError("COSE_Sign1 tag 18 is required")
+    if not isinstance(item, list | tuple) or len(item) != 4:
+        raise MalformedError("COSE_Sign1 must be an array of 4 items")
+    protected_bytes, unprotected, payload, signature = item
+    if not isinstance(protected_bytes, bytes) or not isinstance(payload, bytes):
+        raise MalformedError("COSE protected header and payload must be byte strings")
+    if not isinstance(signature, bytes):
+        raise MalformedError("COSE signature must be a byte string")
+    if not isinstance(unprotected, Mapping):
+        raise MalformedError("COSE unprotected header must be a map")
+    if unprotected:  # unsigned: whatever it says (alg, kid, x5chain...) could be swapped by anyone
+        raise ForbiddenHeaderError("unprotected header")
+    protected = _check_protected(cbor_loads(protected_bytes, max_size=max_size, max_depth=2))
+    return Sign1(protected, protected_bytes, payload, signature)
+
+
+def decode_sign1(data: bytes, *, require_tag: bool = True, max_size: int) -> Sign1:
+    return parse_sign1(cbor_loads(data, max_size=max_size), require_tag=require_tag, max_size=max_size)
+
+
+def header_algorithm(message: Sign1, algorithms: tuple[str, ...], *, implicit_alg: bool = False) -> str:
+    """The JOSE name of the message's algorithm, if the verifier allows it.
+
+    With ``implicit_alg`` and exactly one allowed algorithm, a header without alg means that one."""
+    if implicit_alg and HEADER_ALG not in message.protected and len(algorithms) == 1:
+        return algorithms[0]
+    value = message.protected.get(HEADER_ALG)
+    name = _ALG_NAMES.get(value) if type(value) is int else None
+    if name is None or name not in algorithms:
+        raise UnsupportedAlgorithmError(value)
+    return name
+
+
+def verify_sign1(
+    message: Sign1,
+    key: PublicKey,
+    *,
+    typ: int,
+    algorithms: tuple[str, ...],
+    external_aad: bytes = b"",
+    implicit_alg: bool = False,
+) -> None:
+    """Check type, algorithm allow-list and signature; raise on any failure."""
+    actual = message.protected.get(HEADER_TYP)
+    if type(actual) is not int or actual != typ:
+        raise WrongTypeError(str(typ), actual)
+    alg = header_algorithm(message, algorithms, implicit_alg=implicit_alg)
+    verify_signature(alg, key, sig_structure(message.protected_bytes, message.payload, external_aad),
+                     message.signature)
+
+
+# COSE_Key (RFC 9052 §7, RFC 9053 §7): kty 2 = EC2 (crv 1 = P-256), kty 1 = OKP (crv 6 = Ed25519).
+_KTY, _CRV, _X, _Y = 1, -1, -2, -3
+_EC2, _OKP, _P256, _ED25519 = 2, 1, 1, 6
+
+
+def cose_key(key: PublicKey) -> dict[int, Any]:
+    """A public COSE_Key; a P-256 point is compressed, its y given as the sign bit (RFC 9053 §7.1.1)."""
+    if isinstance(key, ed25519.Ed25519PublicKey):
+        return {_KTY: _OKP, _CRV: _ED25519, _X: key.public_bytes(Encoding.Raw, PublicFormat.Raw)}
+    if not isinstance(key.curve, ec.SECP256R1):
+        raise MalformedError("only P-256 EC keys are supported")
+    numbers = key.public_numbers()
+    return {_KTY: _EC2, _CRV: _P256, _X: numbers.x.to_bytes(32, "big"), _Y: bool(numbers.y & 1)}
+
+
+def load_cose_key(obj: object) -> PublicKey:
+    """Read a public COSE_Key: P-256 (compressed or not) or Ed25519; anything else is malformed."""
+    if not isinstance(obj, Mapping):
+        raise MalformedError("COSE_Key must be a map")
+    kty, crv, x, y = obj.get(_KTY), obj.get(_CRV), obj.get(_X), obj.get(_Y)
+    if type(kty) is not int or type(crv) is not int:  # True == 1 in Python: not a key type
+        raise MalformedError("COSE_Key kty and crv must be integers")
+    if not isinstance(x, bytes) or len(x) != 32:
+        raise MalformedError("COSE_Key x must be 32 bytes")
+    try:
+        if kty == _EC2 and crv == _P256 and set(obj) == {_KTY, _CRV, _X, _Y}:
+            if isinstance(y, bool):
+                point = (b"\x03" if y else b"\x02") + x
+            elif isinstance(y, bytes) and len(y) == 32:
+                point = b"\x04" + x + y
+            else:
+                raise MalformedError("COSE_Key y must be a sign bit or 32 bytes")
+            return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        if kty == _OKP and crv == _ED25519 and set(obj) == {_KTY, _CRV, _X}:
+            return ed25519.Ed25519PublicKey.from_public_bytes(x)
+    except ValueError as exc:  # not a point on the curve
+        raise MalformedError("COSE_Key is not a valid public key") from exc
+    raise MalformedError("COSE_Key must be an EC2 P-256 or OKP Ed25519 public key")
+
+
+def algorithm_for_key(key: PublicKey) -> str:
+    """The one algorithm a holder key may sign with: the verifier pins it from the key, not the message."""
+    return "EdDSA" if isinstance(key, ed25519.Ed25519PublicKey) else "ES256"

@@ -1,0 +1,130 @@
+"""The permit inside the QR pass: the -70001 claim map and the validity window, both ways.
+
+Integer keys, national code tables, no field the verifier can derive: every byte costs QR modules
+(a pass shown live must fit version 18 at level M). Derived, so not carried:
+- the birth date: it is inside the citizen ID, and the model requires the two to agree;
+- the citizen ID's check digit: GB 11643 computes it from the first 17 digits, carried as one integer;
+- valid_from / valid_until: they are the CWT nbf / exp, which must be midnights in Beijing;
+- the authority code when it equals the district (a district branch issuing for its own district).
+The verifier re-encodes the permit it rebuilt and requires the same map, so what it shows is exactly
+what was signed (a name not in NFC, say, is refused rather than silently normalised).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from credential.errors import InvalidApplicationError, InvalidClaimError
+from credential.model import CredentialType, Holder, Permit, citizen_id_birth_date, citizen_id_check_digit
+
+# Validity dates are civil days in Beijing: valid until 2027-01-04 means to the end of that day there.
+CHINA_STANDARD_TIME = datetime.timezone(datetime.timedelta(hours=8))
+DAY = 86400
+_OFFSET = 8 * 3600
+
+F_TYPE, F_NAME, F_PINYIN, F_SEX, F_ETHNICITY = 1, 2, 3, 4, 5
+F_CITIZEN_ID, F_ADDRESS, F_DOCUMENT_NUMBER, F_DISTRICT, F_AUTHORITY_CODE = 7, 8, 9, 10, 11
+F_AUTHORITY_NAME, F_PORTRAIT = 12, 13
+_FIELD_TYPES: dict[int, type] = {
+    F_TYPE: int, F_NAME: str, F_PINYIN: str, F_SEX: int, F_ETHNICITY: int, F_CITIZEN_ID: int,
+    F_ADDRESS: str, F_DOCUMENT_NUMBER: str, F_DISTRICT: int, F_AUTHORITY_CODE: int,
+    F_AUTHORITY_NAME: str, F_PORTRAIT: bytes,
+}
+_OPTIONAL = frozenset({F_PORTRAIT, F_AUTHORITY_CODE})
+
+
+def _midnight(day: datetime.date) -> int:
+    return int(datetime.datetime.combine(day, datetime.time(), CHINA_STANDARD_TIME).timestamp())
+
+
+def validity_window(permit: Permit) -> tuple[int, int]:
+    """(nbf, exp) in unix seconds: from the start of valid_from to the end of valid_until, Beijing time."""
+    return _midnight(permit.valid_from), _midnight(permit.valid_until + datetime.timedelta(days=1))
+
+
+def _day(timestamp: int, claim: str) -> datetime.date:
+    if (timestamp + _OFFSET) % DAY:
+        raise InvalidClaimError(claim, "must be a midnight in Beijing")
+    try:
+        return datetime.datetime.fromtimestamp(timestamp, CHINA_STANDARD_TIME).date()
+    except (OverflowError, OSError, ValueError) as exc:
+        raise InvalidClaimError(claim, "out of range") from exc
+
+
+def permit_claim(permit: Permit) -> dict[int, Any]:
+    """The -70001 permit map (validity goes into nbf/exp, see validity_window)."""
+    h = permit.holder
+    claim: dict[int, Any] = {
+        F_TYPE: permit.type.value,
+        F_NAME: h.name,
+        F_PINYIN: h.name_pinyin,
+        F_SEX: h.sex,
+        F_ETHNICITY: h.ethnicity,
+        F_CITIZEN_ID: int(h.citizen_id[:17]),
+        F_ADDRESS: h.address,
+        F_DOCUMENT_NUMBER: permit.document_number,
+        F_DISTRICT: int(permit.district),
+    }
+    if permit.authority_code != permit.district:
+        claim[F_AUTHORITY_CODE] = int(permit.authority_code)
+    claim[F_AUTHORITY_NAME] = permit.authority_name
+    if h.portrait_sha256 is not None:
+        claim[F_PORTRAIT] = h.portrait_sha256
+    return claim
+
+
+def _digits(value: int, width: int, field: str) -> str:
+    if not 0 <= value < 10**width:
+        raise InvalidClaimError("permit", f"{field} has more than {width} digits")
+    return f"{value:0{width}d}"
+
+
+def permit_from_claim(claim: object, *, nbf: int, exp: int) -> Permit:
+    """Rebuild (and so validate, through the model) the Permit the pass states."""
+    if not isinstance(claim, Mapping):
+        raise InvalidClaimError("permit", "must be a map")
+    for key, value in claim.items():
+        expected = _FIELD_TYPES.get(key)
+        if expected is None:
+            raise InvalidClaimError("permit", f"unknown field {key!r}")
+        if isinstance(value, bool) or not isinstance(value, expected):
+            raise InvalidClaimError("permit", f"field {key} has the wrong type")
+    missing = [key for key in _FIELD_TYPES if key not in _OPTIONAL and key not in claim]
+    if missing:
+        raise InvalidClaimError("permit", f"field {missing[0]} is missing")
+    try:
+        kind = CredentialType(claim[F_TYPE])
+    except ValueError as exc:
+        raise InvalidClaimError("permit", "unknown credential type") from exc
+    first17 = _digits(claim[F_CITIZEN_ID], 17, "citizen ID")
+    citizen_id = first17 + citizen_id_check_digit(first17)
+    try:
+        birth_date = citizen_id_birth_date(citizen_id)
+    except InvalidApplicationError as exc:
+        raise InvalidClaimError("permit", "the citizen ID holds no birth date") from exc
+    holder = Holder(
+        name=claim[F_NAME],
+        name_pinyin=claim[F_PINYIN],
+        sex=claim[F_SEX],
+        ethnicity=claim[F_ETHNICITY],
+        birth_date=birth_date,
+        citizen_id=citizen_id,
+        address=claim[F_ADDRESS],
+        portrait_sha256=claim.get(F_PORTRAIT),
+    )
+    district = _digits(claim[F_DISTRICT], 6, "district")
+    permit = Permit(
+        type=kind,
+        holder=holder,
+        document_number=claim[F_DOCUMENT_NUMBER],
+        district=district,
+        authority_code=_digits(claim.get(F_AUTHORITY_CODE, claim[F_DISTRICT]), 6, "authority code"),
+        authority_name=claim[F_AUTHORITY_NAME],
+        valid_from=_day(nbf, "nbf"),
+        valid_until=_day(exp, "exp") - datetime.timedelta(days=1),
+    )
+    if permit_claim(permit) != dict(claim):
+        raise InvalidClaimError("permit", "not in canonical form")
+    return permit

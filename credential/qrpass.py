@@ -1,0 +1,224 @@
+"""The QR pass: a CWT in COSE_Sign1, zlib, base45 behind "EP1:", and its live (anti-screenshot) form.
+
+Static text = "EP1:" + base45(zlib(COSE_Sign1 pass))
+Live text   = "EP1:" + base45(zlib([COSE_Sign1 pass (tag 18), COSE_Sign1 proof (untagged)]))
+The proof is signed by the holder's device key (the pass's cnf) over {1: time, 2: nonce?} with
+external_aad = SHA-256(pass bytes): it is bound to this pass without carrying its digest.
+The permit's claim map and validity window are in credential.passclaims. Every string is NFC UTF-8.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import cbor2
+
+from credential.base45 import b45decode, b45encode
+from credential.cose import (
+    Sign1,
+    algorithm_for_key,
+    cbor_loads,
+    cose_key,
+    decode_sign1,
+    load_cose_key,
+    parse_sign1,
+    sign1,
+    verify_sign1,
+)
+from credential.encoding import inflate
+from credential.errors import (
+    BadSignatureError,
+    InvalidClaimError,
+    MalformedError,
+    MissingClaimError,
+    ReplayedError,
+    TooLargeError,
+)
+from credential.jose import Signer, check_time_claims
+from credential.jwk import PublicKey, kid_bytes, kid_from_bytes
+from credential.model import Permit
+from credential.passclaims import permit_claim, permit_from_claim, validity_window
+from credential.statuslist import status_reference
+
+QR_PREFIX = "EP1:"
+MAX_QR_TEXT = 4096
+MAX_INFLATED = 8192
+MAX_NONCE = 64
+TYP_PASS, TYP_PROOF = 65001, 65002  # RFC 9596 typ, private-use CoAP content formats
+PASS_ALGORITHMS = ("ES256", "EdDSA")
+CLAIM_EXP, CLAIM_NBF, CLAIM_IAT, CLAIM_CNF, CLAIM_STATUS, CLAIM_PERMIT = 4, 5, 6, 8, 65535, -70001
+_PASS_CLAIMS = frozenset({CLAIM_EXP, CLAIM_NBF, CLAIM_IAT, CLAIM_CNF, CLAIM_STATUS, CLAIM_PERMIT})
+PROOF_TIME, PROOF_NONCE = 1, 2
+
+
+def encode_pass(
+    permit: Permit, *, signer: Signer, holder_key: PublicKey, status_uri: str, status_idx: int, now: int
+) -> bytes:
+    """The issuer-signed QR pass as COSE_Sign1 bytes (tag 18)."""
+    nbf, exp = validity_window(permit)
+    status = {"status_list": {"idx": status_idx, "uri": status_uri}}
+    status_reference(status)  # the same rules the verifier applies
+    claims = {
+        CLAIM_EXP: exp, CLAIM_NBF: nbf, CLAIM_IAT: now, CLAIM_CNF: {1: cose_key(holder_key)},
+        CLAIM_STATUS: status, CLAIM_PERMIT: permit_claim(permit),
+    }
+    message = sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=kid_bytes(signer.kid))
+    return message.encode()
+
+
+def pass_digest(cose_pass: bytes) -> bytes:
+    """What a live proof is bound to: SHA-256 over the pass's exact COSE bytes."""
+    return hashlib.sha256(cose_pass).digest()
+
+
+def _qr_text(cbor_bytes: bytes) -> str:
+    return QR_PREFIX + b45encode(zlib.compress(cbor_bytes, 9))
+
+
+def pass_to_qr_text(cose_pass: bytes) -> str:
+    decode_sign1(cose_pass, max_size=MAX_INFLATED)  # only a well-formed pass goes into a QR
+    return _qr_text(cose_pass)
+
+
+def live_qr_text(cose_pass: bytes, *, holder_signer: Signer, now: int, nonce: bytes | None = None) -> str:
+    """The pass plus a fresh proof by the device key; the wallet regenerates it every 30 s."""
+    message = decode_sign1(cose_pass, max_size=MAX_INFLATED)
+    payload: dict[int, Any] = {PROOF_TIME: now}
+    if nonce is not None:
+        if not isinstance(nonce, bytes) or not 0 < len(nonce) <= MAX_NONCE:
+            raise MalformedError(f"nonce must be 1..{MAX_NONCE} bytes")
+        payload[PROOF_NONCE] = nonce
+    # The proof is untagged and names no alg (the verifier takes it from the cnf key): 4 bytes fewer.
+    proof = sign1(
+        cbor2.dumps(payload),
+        signer=holder_signer,
+        typ=TYP_PROOF,
+        external_aad=pass_digest(cose_pass),
+        implicit_alg=True,
+    )
+    return _qr_text(cbor2.dumps([message.to_item(), proof.to_item(tag=False)]))
+
+
+@dataclass(frozen=True)
+class DecodedQr:
+    """A QR text taken apart; nothing in it is verified yet."""
+
+    cose_pass: bytes  # the pass's exact COSE bytes (what pass_digest covers)
+    kid: bytes  # 8 bytes: the issuer key the pass names
+    protected: dict[int, Any]
+    payload: dict[int, Any]  # the CWT claims, decoded but unchecked
+    proof: bytes | None  # the live proof's COSE bytes; None for a static pass
+    pass_message: Sign1 = field(repr=False)
+    proof_message: Sign1 | None = field(repr=False, default=None)
+
+    @property
+    def live(self) -> bool:
+        return self.proof is not None
+
+
+def decode_qr_text(text: str) -> DecodedQr:
+    """Bounds, prefix, base45, capped inflation and CBOR shape; no cryptography."""
+    if not isinstance(text, str):
+        raise MalformedError("QR content must be text")
+    if len(text) > MAX_QR_TEXT:
+        raise TooLargeError("QR text", MAX_QR_TEXT)
+    if not text.startswith(QR_PREFIX):
+        raise MalformedError(f"not an {QR_PREFIX} pass")
+    data = inflate(b45decode(text[len(QR_PREFIX) :]), max_size=MAX_INFLATED)
+    item = cbor_loads(data, max_size=MAX_INFLATED)
+    if isinstance(item, list | tuple):
+        if len(item) != 2:
+            raise MalformedError("a live pass is an array of pass and proof")
+        pass_item, proof_item = item
+        proof_message: Sign1 | None = parse_sign1(proof_item, require_tag=False, max_size=MAX_INFLATED)
+    else:
+        pass_item, proof_message = item, None
+    message = parse_sign1(pass_item, require_tag=True, max_size=MAX_INFLATED)
+    kid = message.kid
+    if kid is None or len(kid) != 8:
+        raise MalformedError("the pass must name an 8-byte kid")
+    payload = cbor_loads(message.payload, max_size=MAX_INFLATED, max_depth=4)
+    if not isinstance(payload, dict):
+        raise MalformedError("the pass payload must be a CBOR map")
+    proof = None if proof_message is None else proof_message.encode(tag=False)
+    return DecodedQr(message.encode(), kid, message.protected, payload, proof, message, proof_message)
+
+
+@dataclass(frozen=True)
+class VerifiedPass:
+    permit: Permit
+    kid: str
+    holder_key: PublicKey
+    status_uri: str
+    status_idx: int
+    iat: int
+    nbf: int
+    exp: int
+
+
+def _claims(payload: dict[int, Any]) -> None:
+    for key in payload:
+        if key not in _PASS_CLAIMS:
+            raise InvalidClaimError(str(key), "unknown claim")
+    for key, name in ((CLAIM_EXP, "exp"), (CLAIM_NBF, "nbf"), (CLAIM_IAT, "iat"), (CLAIM_CNF, "cnf"),
+                      (CLAIM_STATUS, "status"), (CLAIM_PERMIT, "permit")):
+        if key not in payload:
+            raise MissingClaimError(name)
+
+
+def _holder_key(cnf: object) -> PublicKey:
+    if not isinstance(cnf, Mapping) or set(cnf) != {1}:
+        raise InvalidClaimError("cnf", "must hold exactly one COSE_Key")
+    try:
+        return load_cose_key(cnf[1])
+    except MalformedError as exc:
+        raise InvalidClaimError("cnf", exc.reason) from exc
+
+
+def verify_pass(decoded: DecodedQr, *, resolve_key: Callable[[str], PublicKey], now: int) -> VerifiedPass:
+    """Issuer signature (key from the caller's trust list only), then claims, then validity at ``now``."""
+    kid = kid_from_bytes(decoded.kid)
+    key = resolve_key(kid)  # raises UntrustedIssuerError for a kid the verifier does not trust
+    verify_sign1(decoded.pass_message, key, typ=TYP_PASS, algorithms=PASS_ALGORITHMS)
+    payload = decoded.payload
+    _claims(payload)
+    times = {"exp": payload[CLAIM_EXP], "nbf": payload[CLAIM_NBF], "iat": payload[CLAIM_IAT]}
+    check_time_claims(times, now=now, require=("iat", "nbf", "exp"))
+    holder_key = _holder_key(payload[CLAIM_CNF])
+    status_uri, status_idx = status_reference(payload[CLAIM_STATUS])
+    permit = permit_from_claim(payload[CLAIM_PERMIT], nbf=times["nbf"], exp=times["exp"])
+    return VerifiedPass(
+        permit, kid, holder_key, status_uri, status_idx, times["iat"], times["nbf"], times["exp"]
+    )
+
+
+def verify_live_proof(
+    decoded: DecodedQr, holder_key: PublicKey, *, now: int, window: int = 60, nonce: bytes | None = None
+) -> int:
+    """Check the live proof against the pass's holder key; return its time. Any failure is REPLAYED."""
+    proof = decoded.proof_message
+    if proof is None:
+        raise ReplayedError("no live proof with this pass")
+    try:
+        verify_sign1(proof, holder_key, typ=TYP_PROOF, algorithms=(algorithm_for_key(holder_key),),
+                     external_aad=pass_digest(decoded.cose_pass), implicit_alg=True)
+    except BadSignatureError as exc:  # a screenshot of another pass's proof, or another device's key
+        raise ReplayedError("proof not by the holder key for this pass") from exc
+    payload = cbor_loads(proof.payload, max_size=MAX_INFLATED, max_depth=1)
+    if not isinstance(payload, dict) or not set(payload) <= {PROOF_TIME, PROOF_NONCE}:
+        raise MalformedError("the proof payload must be {1: time, 2: nonce}")
+    proof_time = payload.get(PROOF_TIME)
+    if type(proof_time) is not int:
+        raise InvalidClaimError("proof time", "must be an integer")
+    if abs(proof_time - now) > window:
+        raise ReplayedError(f"proof time {proof_time} is more than {window} s from now")
+    if nonce is not None:
+        proof_nonce = payload.get(PROOF_NONCE)
+        if not isinstance(proof_nonce, bytes) or not hmac.compare_digest(proof_nonce, nonce):
+            raise ReplayedError("proof does not carry this verifier's nonce")
+    return proof_time
