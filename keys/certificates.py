@@ -1,0 +1,151 @@
+"""X.509 certificates of the key hierarchy: a self-signed root, and signing certificates it issues.
+
+Names: the root is ``C=CN, serialNumber=<code>, CN=epermit root — <authority name>``; a signing certificate is
+``C=CN, serialNumber=<code>, CN=<authority name>``. The GB/T 2260 code of the authority goes in
+``serialNumber`` (X.520 2.5.4.5, "an identifier of the entity"), not in OU, which would read as a department.
+
+Purpose: a signing certificate carries keyUsage digitalSignature only, basicConstraints CA false, and an
+extendedKeyUsage with one private OID per purpose (credential.trustlist.PURPOSE_OIDS, placeholder
+private-enterprise arc 1.3.6.1.4.1.99999.1: .1 credential signing, .2 status signing, .3 trust list). So a
+status-list key can never pass for a credential key, in the trust list or in any X.509 tool.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.x509.oid import NameOID
+
+from credential.errors import UntrustedIssuerError
+from credential.jwk import PublicKey, key_id
+from credential.trustlist import PURPOSE_OIDS, check_certificate_signature
+from keys.signers import PrivateKey
+
+ROOT_VALIDITY_DAYS = 10 * 365
+# One year of signing plus the lifetime of what was signed in it (credentials default to 365 days).
+SIGNING_VALIDITY_DAYS = 3 * 365
+SIGNING_PURPOSES = ("credential", "status")
+
+
+@dataclass(frozen=True)
+class Authority:
+    code: str    # GB/T 2260 six-digit code, e.g. "110105"
+    name: str    # e.g. 北京市公安局朝阳分局
+
+
+def _name(authority: Authority, common_name: str) -> x509.Name:
+    return x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        x509.NameAttribute(NameOID.SERIAL_NUMBER, authority.code),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+    ])
+
+
+def _time(unix: int) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(unix, tz=datetime.UTC)
+
+
+def _sign(builder: x509.CertificateBuilder, issuer_key: PrivateKey) -> x509.Certificate:
+    # Ed25519 signs the message itself (no separate hash); ECDSA P-256 pairs with SHA-256.
+    algorithm = None if isinstance(issuer_key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
+    return builder.sign(issuer_key, algorithm)
+
+
+def root_certificate(root_key: PrivateKey, *, authority: Authority, now: int,
+                     validity_days: int = ROOT_VALIDITY_DAYS) -> x509.Certificate:
+    """The self-signed CA certificate verifiers may pin instead of the bare root key."""
+    name = _name(authority, f"epermit root — {authority.name}")
+    public_key = root_key.public_key()
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_time(now))
+        .not_valid_after(_time(now + validity_days * 86400))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+    return _sign(builder, root_key)
+
+
+def signing_certificate(public_key: PublicKey, *, purpose: str, root_key: PrivateKey,
+                        root_cert: x509.Certificate, authority: Authority, now: int,
+                        validity_days: int = SIGNING_VALIDITY_DAYS) -> x509.Certificate:
+    """A credential- or status-signing certificate issued by the root; never outlives the root."""
+    if purpose not in SIGNING_PURPOSES:
+        raise ValueError(f"unknown signing purpose {purpose!r}")
+    not_after = min(now + validity_days * 86400, int(root_cert.not_valid_after_utc.timestamp()))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(authority, authority.name))
+        .issuer_name(root_cert.subject)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(_time(now))
+        .not_valid_after(_time(not_after))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(cert_sign=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([PURPOSE_OIDS[purpose]]), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
+        )
+    )
+    return _sign(builder, root_key)
+
+
+def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=not cert_sign,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def certificate_purpose(cert: x509.Certificate) -> str:
+    """The one epermit purpose named in extendedKeyUsage; UntrustedIssuerError if none or several."""
+    kid = _kid(cert)
+    try:
+        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound as exc:
+        raise UntrustedIssuerError(kid, "certificate has no extendedKeyUsage") from exc
+    purposes = [purpose for purpose, oid in PURPOSE_OIDS.items() if oid in usages]
+    if len(purposes) != 1:
+        raise UntrustedIssuerError(kid, "certificate must name exactly one epermit purpose")
+    return purposes[0]
+
+
+def verify_issued_by(cert: x509.Certificate, root_cert: x509.Certificate, now: int) -> None:
+    """Check that the root issued ``cert`` and that both are valid at ``now``; UntrustedIssuerError if not."""
+    kid = _kid(cert)
+    if cert.issuer != root_cert.subject:
+        raise UntrustedIssuerError(kid, "certificate names another issuer")
+    root_key = root_cert.public_key()
+    if not isinstance(root_key, PublicKey):
+        raise UntrustedIssuerError(kid, "root key is neither P-256 nor Ed25519")
+    try:
+        check_certificate_signature(cert, root_key)
+    except InvalidSignature as exc:
+        raise UntrustedIssuerError(kid, "certificate not signed by the root") from exc
+    for which, checked in (("certificate", cert), ("root certificate", root_cert)):
+        if not checked.not_valid_before_utc.timestamp() <= now <= checked.not_valid_after_utc.timestamp():
+            raise UntrustedIssuerError(kid, f"{which} not valid at this time")
+
+
+def _kid(cert: x509.Certificate) -> str:
+    key = cert.public_key()
+    return key_id(key) if isinstance(key, PublicKey) else "?"

@@ -1,0 +1,101 @@
+"""Root and signing certificates: names, constraints, purposes, and the issued-by check."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from credential.errors import UntrustedIssuerError
+from keys.certificates import (
+    Authority,
+    certificate_purpose,
+    root_certificate,
+    signing_certificate,
+    verify_issued_by,
+)
+from keys.signers import KeySigner
+
+NOW = 1_750_000_000
+DAY = 86400
+AUTHORITY = Authority("110105", "北京市公安局朝阳分局")
+
+
+def hierarchy(alg: str = "ES256") -> tuple[KeySigner, x509.Certificate]:
+    root = KeySigner.generate(alg)
+    return root, root_certificate(root.private_key, authority=AUTHORITY, now=NOW)
+
+
+def issue(root: KeySigner, root_cert: x509.Certificate, purpose: str, days: int = 365) -> x509.Certificate:
+    return signing_certificate(KeySigner.generate().public_key, purpose=purpose, root_key=root.private_key,
+                               root_cert=root_cert, authority=AUTHORITY, now=NOW, validity_days=days)
+
+
+def test_root_is_a_self_signed_ca() -> None:
+    _, cert = hierarchy()
+    assert cert.subject == cert.issuer
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "epermit root — 北京市公安局朝阳分局"
+    assert cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == "110105"
+    constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
+    assert constraints.critical and constraints.value.ca and constraints.value.path_length == 0
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.key_cert_sign and usage.crl_sign and not usage.digital_signature
+    assert cert.not_valid_after_utc.timestamp() - cert.not_valid_before_utc.timestamp() == 3650 * DAY
+    cert.verify_directly_issued_by(cert)
+
+
+@pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
+@pytest.mark.parametrize("purpose", ["credential", "status"])
+def test_signing_certificate(alg: str, purpose: str) -> None:
+    root, root_cert = hierarchy(alg)
+    cert = issue(root, root_cert, purpose)
+    cert.verify_directly_issued_by(root_cert)  # cryptography's own check agrees with ours
+    verify_issued_by(cert, root_cert, NOW + DAY)
+    assert certificate_purpose(cert) == purpose
+    assert cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == AUTHORITY.name
+    assert cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == AUTHORITY.code
+    assert not cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    assert usage.digital_signature and not usage.key_cert_sign
+    eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert ExtendedKeyUsageOID.CODE_SIGNING not in eku and len(list(eku)) == 1
+
+
+def test_signing_certificate_never_outlives_the_root() -> None:
+    root, root_cert = hierarchy()
+    cert = issue(root, root_cert, "credential", days=20 * 365)
+    assert cert.not_valid_after_utc == root_cert.not_valid_after_utc
+
+
+def test_outside_validity_is_refused() -> None:
+    root, root_cert = hierarchy()
+    cert = issue(root, root_cert, "status", days=30)
+    verify_issued_by(cert, root_cert, NOW + 30 * DAY)
+    with pytest.raises(UntrustedIssuerError, match="certificate not valid"):
+        verify_issued_by(cert, root_cert, NOW + 30 * DAY + 1)
+    with pytest.raises(UntrustedIssuerError, match="certificate not valid"):
+        verify_issued_by(cert, root_cert, NOW - 1)
+
+
+def test_a_chain_with_a_wrong_root_is_refused() -> None:
+    root, root_cert = hierarchy()
+    cert = issue(root, root_cert, "credential")
+    _, other_root_cert = hierarchy()  # same name, another key: only the signature tells them apart
+    assert other_root_cert.subject == root_cert.subject
+    with pytest.raises(UntrustedIssuerError, match="not signed by the root"):
+        verify_issued_by(cert, other_root_cert, NOW)
+    other_name = root_certificate(KeySigner.generate().private_key, authority=Authority("310101", "上海"), now=NOW)
+    with pytest.raises(UntrustedIssuerError, match="another issuer"):
+        verify_issued_by(cert, other_name, NOW)
+
+
+def test_root_certificate_names_no_purpose() -> None:
+    _, root_cert = hierarchy()
+    with pytest.raises(UntrustedIssuerError, match="extendedKeyUsage"):
+        certificate_purpose(root_cert)
+
+
+def test_unknown_purpose_is_a_programming_error() -> None:
+    root, root_cert = hierarchy()
+    with pytest.raises(ValueError, match="purpose"):
+        issue(root, root_cert, "trust_list")
