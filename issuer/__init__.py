@@ -1,0 +1,1 @@
+"""The registry of permits and officers: issuance decisions, status changes, audit trail, stores, officer API."""

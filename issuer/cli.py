@@ -1,0 +1,92 @@
+"""`epermit officers ...`: manage officers and their bearer tokens in the SQLite store of a data folder.
+
+Wired into epermit/cli.py by ``add_officer_commands(subparsers)``; each command sets ``func`` (args -> exit
+code). Errors print one line to stderr and exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from credential.errors import CredentialError
+from issuer.officers import OfficerRegistry, Role
+from issuer.sqlite_store import SQLiteStore
+
+STORE_FILE = "epermit.sqlite3"
+DAY = 86400
+
+
+def open_store(data: Path) -> SQLiteStore:
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return SQLiteStore(data / STORE_FILE)
+
+
+def add_officer_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    officers = subparsers.add_parser("officers", help="manage officers and their API tokens")
+    commands = officers.add_subparsers(dest="officers_command", required=True)
+
+    add = commands.add_parser("add", help="add or update an officer")
+    add.add_argument("--data", type=Path, required=True, help="data folder holding epermit.sqlite3")
+    add.add_argument("--id", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
+    add.add_argument("--district", action="append", default=[], help="six-digit code; repeat for several")
+    add.set_defaults(func=_guarded(_add))
+
+    token = commands.add_parser("token", help="issue a bearer token (printed once)")
+    token.add_argument("--data", type=Path, required=True)
+    token.add_argument("--id", required=True)
+    token.add_argument("--ttl-days", type=int, default=90)
+    token.set_defaults(func=_guarded(_token))
+
+    listing = commands.add_parser("list", help="list officers")
+    listing.add_argument("--data", type=Path, required=True)
+    listing.set_defaults(func=_guarded(_list))
+
+    disable = commands.add_parser("disable", help="disable an officer and revoke every token")
+    disable.add_argument("--data", type=Path, required=True)
+    disable.add_argument("--id", required=True)
+    disable.set_defaults(func=_guarded(_disable))
+
+
+def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except (CredentialError, ValueError, OSError) as exc:
+            print(f"epermit officers: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _add(args: argparse.Namespace) -> int:
+    officer = OfficerRegistry(open_store(args.data)).add(
+        args.id, name=args.name, role=args.role, districts=args.district
+    )
+    print(f"officer {officer.id} ({officer.role.value}) districts {','.join(officer.districts) or '-'}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    if not 0 < args.ttl_days <= 3650:
+        raise ValueError("--ttl-days must be 1..3650")
+    token = OfficerRegistry(open_store(args.data)).issue_token(args.id, ttl=args.ttl_days * DAY)
+    print(token)
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    for officer in open_store(args.data).list_officers():
+        state = "disabled" if officer.disabled else "active"
+        print(f"{officer.id}\t{officer.role.value}\t{','.join(officer.districts)}\t{state}\t{officer.name}")
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    OfficerRegistry(open_store(args.data)).disable(args.id)
+    print(f"officer {args.id} disabled; tokens revoked")
+    return 0

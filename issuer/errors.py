@@ -1,0 +1,115 @@
+"""Issuer errors: each names the HTTP status and the stable ``error`` code a client sees.
+
+They derive from credential.errors.CredentialError so that every epermit error has one root; the HTTP
+layers (issuer.api, wallet_api) turn them into ``{"error": ..., "error_description": ...}`` bodies.
+"""
+
+from __future__ import annotations
+
+from credential.errors import CredentialError
+
+
+class IssuerError(CredentialError):
+    """Root of the issuer's errors; ``str(error)`` is the human description (never a secret)."""
+
+    http_status = 500
+    error = "server_error"
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class NotFoundError(IssuerError):
+    http_status = 404
+    error = "not_found"
+
+
+class RecordNotFoundError(NotFoundError):
+    """No such record, or one the officer may not see (the two are indistinguishable on purpose)."""
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__("no such record")
+        self.record_id = record_id
+
+
+class OfferNotFoundError(NotFoundError):
+    def __init__(self, offer_id: str) -> None:
+        super().__init__("no such credential offer")
+        self.offer_id = offer_id
+
+
+class StatusListNotFoundError(NotFoundError):
+    def __init__(self, list_ref: str) -> None:
+        super().__init__("no such status list")
+        self.list_ref = list_ref
+
+
+class StateConflictError(IssuerError):
+    """The record is not in a state that allows the action (e.g. a second revoke)."""
+
+    http_status = 409
+    error = "conflict"
+
+    def __init__(self, description: str, *, state: str | None = None) -> None:
+        super().__init__(description)
+        self.state = state
+
+
+class InvalidRequestError(IssuerError):
+    http_status = 400
+    error = "invalid_request"
+
+
+class MissingTxCodeError(InvalidRequestError):
+    def __init__(self) -> None:
+        super().__init__("tx_code is required for this pre-authorized code")
+
+
+class InvalidGrantError(IssuerError):
+    """Unknown, used, expired or burned pre-authorized code, or a wrong PIN: one answer for all."""
+
+    http_status = 400
+    error = "invalid_grant"
+
+
+class InvalidNonceError(IssuerError):
+    http_status = 400
+    error = "invalid_nonce"
+
+
+class InvalidTokenError(IssuerError):
+    """A wallet access token that is unknown or expired."""
+
+    http_status = 401
+    error = "invalid_token"
+
+
+class UnauthorizedError(IssuerError):
+    """No, or no valid, officer bearer token."""
+
+    http_status = 401
+    error = "unauthorized"
+
+
+class ForbiddenError(IssuerError):
+    """The officer's role does not allow the action."""
+
+    http_status = 403
+    error = "forbidden"
+
+
+class RateLimitedError(IssuerError):
+    http_status = 429
+    error = "rate_limited"
+
+    def __init__(self, description: str, *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+
+class StoreUnavailableError(IssuerError):
+    """The store cannot be reached or stays locked: fail closed, never 500."""
+
+    http_status = 503
+    error = "temporarily_unavailable"

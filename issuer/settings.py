@@ -1,0 +1,36 @@
+"""The issuer service's settings: where it is published and how long its secrets and documents live."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class IssuerSettings:
+    public_url: str  # the wallet API's public base URL: SD-JWT `iss`, prefix of status list URIs and vct
+    status_list_size: int = 1 << 20  # entries per list (herd privacy)
+    status_list_ttl: int = 300  # `ttl` claim, seconds
+    status_list_validity: int = 7 * 86400  # `exp` = iat + this
+    offer_ttl: int = 7 * 86400  # pickup code lifetime
+    access_token_ttl: int = 600
+    nonce_ttl: int = 300
+    max_pin_attempts: int = 5
+    credential_validity_days: int = 365  # default validity when an application gives none
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.public_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("public_url must be an absolute http(s) URL")
+        if self.public_url.endswith("/") or parts.query or parts.fragment:
+            raise ValueError("public_url must have no trailing slash, query or fragment")
+        # A list of 2-bit entries packs four to a byte; keep whole bytes so every list has a plain size.
+        if self.status_list_size < 8 or self.status_list_size % 8:
+            raise ValueError("status_list_size must be a positive multiple of 8")
+        for name in ("status_list_ttl", "status_list_validity", "offer_ttl", "access_token_ttl", "nonce_ttl",
+                     "max_pin_attempts", "credential_validity_days"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+
+    def status_list_uri(self, list_no: int) -> str:
+        return f"{self.public_url}/statuslists/{list_no}"

@@ -1,0 +1,52 @@
+"""The SQLite schema of issuer.sqlite_store (one file, shared by threads and processes)."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1  # also written into the meta table below
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+    id TEXT PRIMARY KEY, state TEXT NOT NULL, district TEXT NOT NULL, permit TEXT NOT NULL,
+    created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS status_lists (
+    list_no INTEGER PRIMARY KEY, size INTEGER NOT NULL, allocated INTEGER NOT NULL DEFAULT 0,
+    generation INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS status_entries (
+    list_no INTEGER NOT NULL, idx INTEGER NOT NULL, value INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (list_no, idx));
+CREATE INDEX IF NOT EXISTS status_entries_set ON status_entries (list_no) WHERE value != 0;
+CREATE TABLE IF NOT EXISTS delivered (
+    record_id TEXT NOT NULL REFERENCES records (id), list_no INTEGER NOT NULL, idx INTEGER NOT NULL,
+    created_at INTEGER NOT NULL, UNIQUE (list_no, idx));
+CREATE INDEX IF NOT EXISTS delivered_record ON delivered (record_id);
+CREATE TABLE IF NOT EXISTS offers (
+    offer_id TEXT PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records (id),
+    code_hash TEXT NOT NULL UNIQUE, tx_code_hash TEXT NOT NULL, pre_authorized_code TEXT,
+    expires_at INTEGER NOT NULL, configuration_ids TEXT NOT NULL, state TEXT NOT NULL,
+    created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS ephemeral (
+    kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS counters (
+    kind TEXT NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS officers (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, districts TEXT NOT NULL,
+    disabled INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS officer_tokens (
+    token_hash TEXT PRIMARY KEY, officer_id TEXT NOT NULL REFERENCES officers (id),
+    expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS officer_tokens_officer ON officer_tokens (officer_id);
+CREATE TABLE IF NOT EXISTS published_status_lists (
+    list_no INTEGER PRIMARY KEY, uri TEXT NOT NULL, token TEXT NOT NULL, etag TEXT NOT NULL,
+    iat INTEGER NOT NULL, generation INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS trust_list (
+    id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, fingerprint TEXT NOT NULL,
+    token TEXT NOT NULL, iat INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, officer TEXT NOT NULL,
+    action TEXT NOT NULL, record_id TEXT, reason TEXT NOT NULL);
+INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');
+"""

@@ -1,0 +1,177 @@
+"""The one store interface: SQLite (sqlite_store.py) and Redis (redis_store.py) implement it.
+
+Every method is atomic on its own. Read-modify-write steps that must not interleave across threads or
+processes (state changes, single use, allocation) are single methods here, so a back end can make each one
+a transaction (SQLite ``BEGIN IMMEDIATE``) or a script (Redis Lua). Secrets reach the store only hashed,
+except the pre-authorized code, kept in clear until redeemed (see records.Offer).
+Back-end failures (unreachable, stays locked) raise issuer.errors.StoreUnavailableError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from credential.statuslist import StatusList
+from issuer.audit import AuditEntry
+from issuer.officers import Officer
+from issuer.records import PublishedStatusList, Record, RecordState
+
+
+class StatusListFullError(Exception):
+    """The list is allocated past its fill limit: the caller opens the next list."""
+
+    def __init__(self, list_no: int) -> None:
+        super().__init__(f"status list {list_no} is full")
+        self.list_no = list_no
+
+
+# A list stops taking new indices at this fill, so random allocation needs few retries (and herd privacy stays).
+FILL_LIMIT = 0.9
+
+
+@dataclass(frozen=True)
+class StoredOffer:
+    offer_id: str
+    record_id: str
+    code_hash: str  # SHA-256 hex of the pre-authorized code
+    tx_code_hash: str  # SHA-256 hex over the code and the PIN
+    pre_authorized_code: str | None  # in clear only while state == "open"
+    expires_at: int
+    configuration_ids: tuple[str, ...]
+    state: str  # "open" | "redeemed" | "burned"
+    created_at: int
+
+
+@dataclass(frozen=True)
+class StoredTrustList:
+    version: int
+    fingerprint: str  # what the list was signed over (keys, status lists): a change bumps the version
+    token: str
+    iat: int
+
+
+@dataclass(frozen=True)
+class StoredStatusList:
+    published: PublishedStatusList
+    generation: int  # the list's status_generation the token was signed over
+
+
+class Store(Protocol):
+    # --- records -------------------------------------------------------------------------------------
+    def insert_record(self, record: Record) -> None:
+        """Add a new record; an existing id raises issuer.errors.StateConflictError."""
+        ...
+
+    def get_record(self, record_id: str) -> Record | None: ...
+
+    def update_record_state(
+        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
+    ) -> Record | None:
+        """Only if the record's state is ``expected``: set ``new``, and set every delivered status index of
+        the record to ``status_value``, in one atomic step. Returns the updated record, else None."""
+        ...
+
+    # --- status lists --------------------------------------------------------------------------------
+    def open_status_list(self, list_no: int, size: int) -> bool:
+        """Create list ``list_no`` with ``size`` entries if absent; True if this call created it."""
+        ...
+
+    def status_list_numbers(self) -> list[int]:
+        """Every opened list, ascending."""
+        ...
+
+    def allocate_status_index(self, list_no: int, size: int) -> int:
+        """A random index of list ``list_no`` (opened with ``size`` if absent) never handed out before.
+        StatusListFullError once the list is FILL_LIMIT allocated."""
+        ...
+
+    def set_status(self, list_no: int, idx: int, value: int) -> None:
+        """Set one allocated entry; LookupError if it was never allocated."""
+        ...
+
+    def status_bits(self, list_no: int) -> StatusList:
+        """The whole list as it is now; LookupError for a list never opened."""
+        ...
+
+    def status_generation(self, list_no: int) -> int:
+        """A counter bumped by every status change of the list (orders concurrent publications)."""
+        ...
+
+    # --- delivered credentials -----------------------------------------------------------------------
+    def add_delivered(self, record_id: str, list_no: int, idx: int, now: int) -> bool:
+        """Bind an allocated index to the record, only while the record is ACTIVE (else False): so a
+        delivery can never slip past a concurrent suspend or revoke."""
+        ...
+
+    def delivered(self, record_id: str) -> list[tuple[int, int]]:
+        """(list_no, idx) of every credential delivered for the record."""
+        ...
+
+    # --- offers --------------------------------------------------------------------------------------
+    def insert_offer(self, offer: StoredOffer) -> None: ...
+
+    def get_offer(self, offer_id: str) -> StoredOffer | None: ...
+
+    def get_offer_by_code_hash(self, code_hash: str) -> StoredOffer | None: ...
+
+    def finish_offer(self, code_hash: str, *, state: str, now: int) -> bool:
+        """Move an open, unexpired offer to ``state`` ("redeemed" or "burned") and forget the clear code.
+        Exactly one concurrent caller gets True."""
+        ...
+
+    # --- ephemeral single-use values and counters ----------------------------------------------------
+    def put_ephemeral(self, kind: str, key: str, value: str, ttl: int, now: int) -> None: ...
+
+    def get_ephemeral(self, kind: str, key: str, now: int) -> str | None:
+        """Read without consuming (access tokens live until their TTL)."""
+        ...
+
+    def take_ephemeral(self, kind: str, key: str, now: int) -> str | None:
+        """Read and delete: exactly one concurrent caller gets the value; expired values are None."""
+        ...
+
+    def increment(self, kind: str, key: str, ttl: int, now: int) -> int:
+        """Add one and return the new count; the count starts over ``ttl`` seconds after its first step."""
+        ...
+
+    # --- officers ------------------------------------------------------------------------------------
+    def put_officer(self, officer: Officer) -> None:
+        """Insert or replace."""
+        ...
+
+    def get_officer(self, officer_id: str) -> Officer | None: ...
+
+    def list_officers(self) -> list[Officer]: ...
+
+    def add_officer_token(self, token_hash: str, officer_id: str, *, expires_at: int, now: int) -> None: ...
+
+    def officer_for_token(self, token_hash: str, now: int) -> str | None:
+        """The officer id of a live (unexpired, unrevoked) token."""
+        ...
+
+    def revoke_officer_tokens(self, officer_id: str) -> int:
+        """Revoke every token of the officer; returns how many were live."""
+        ...
+
+    # --- publication ---------------------------------------------------------------------------------
+    def put_published_status_list(self, list_no: int, published: PublishedStatusList, *, generation: int) -> bool:
+        """Keep the token unless one signed over a later generation is already stored."""
+        ...
+
+    def get_published_status_list(self, list_no: int) -> StoredStatusList | None: ...
+
+    def get_trust_list(self) -> StoredTrustList | None: ...
+
+    def put_trust_list(self, trust_list: StoredTrustList) -> bool:
+        """Keep it unless a higher version is already stored."""
+        ...
+
+    # --- audit ---------------------------------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> AuditEntry:
+        """Append; returns the entry with its sequence number."""
+        ...
+
+    def list_audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
+        """Entries with seq > ``after``, oldest first."""
+        ...

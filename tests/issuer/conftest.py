@@ -1,0 +1,66 @@
+"""Fixtures for the issuer tests. ``store`` is parametrised over every back end: the Redis store plugs
+in by adding its name to STORE_BACKENDS and a branch to make_store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
+from issuer.service import IssuerService
+from issuer.settings import IssuerSettings
+from issuer.sqlite_store import SQLiteStore
+from issuer.store import Store
+from keys.keyring import KeyRing
+
+STORE_BACKENDS = ["sqlite"]
+PUBLIC_URL = "http://127.0.0.1:8081"
+T0 = 1_780_000_000  # 2026-05-28, inside the sample permits' validity
+
+
+class Clock:
+    def __init__(self, now: int = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+    def advance(self, seconds: int) -> None:
+        self.now += seconds
+
+
+def make_store(backend: str, tmp_path: Path) -> Store:
+    if backend == "sqlite":
+        return SQLiteStore(tmp_path / "epermit.sqlite3")
+    raise ValueError(backend)
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made = make_store(request.param, tmp_path)
+    yield made
+    close = getattr(made, "close", None)
+    if close is not None:
+        close()
+
+
+@pytest.fixture(scope="session")
+def keyring() -> KeyRing:
+    return KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - 86400)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings() -> IssuerSettings:
+    return IssuerSettings(PUBLIC_URL)
+
+
+@pytest.fixture
+def service(store: Store, keyring: KeyRing, settings: IssuerSettings, clock: Clock) -> IssuerService:
+    return IssuerService(store, keyring, settings, clock)

@@ -1,0 +1,243 @@
+"""The officer API through Flask's test client: auth, roles, districts, bad input, never a 500."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from credential.samples import sample_permit
+from issuer.api import OfficerApiSettings, create_app
+from issuer.officers import Officer, OfficerRegistry, Role
+from issuer.records import RecordState
+from issuer.service import IssuerService
+
+from .conftest import PUBLIC_URL, Clock
+
+OFFICERS = {
+    "clerk": Officer("clerk", "柜员", Role.CLERK, ("110105",)),
+    "issuer": Officer("issuer", "民警", Role.ISSUING_OFFICER, ("110105",)),
+    "sup": Officer("sup", "所长", Role.SUPERVISOR, ("110105",)),
+    "sup_sh": Officer("sup_sh", "上海所长", Role.SUPERVISOR, ("310101",)),
+    "auditor": Officer("auditor", "审计", Role.AUDITOR, ("110105",)),
+    "admin": Officer("admin", "管理员", Role.ADMIN, ("110105",)),
+    "gone": Officer("gone", "离职", Role.ADMIN, ("110105",)),
+}
+
+
+@pytest.fixture
+def app(service: IssuerService) -> Flask:
+    return create_app(OfficerApiSettings(max_body_bytes=8 * 1024), service)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def tokens(service: IssuerService, clock: Clock) -> dict[str, str]:
+    registry = OfficerRegistry(service.store, clock=clock)
+    issued = {}
+    for officer in OFFICERS.values():
+        registry.put(officer)
+        issued[officer.id] = registry.issue_token(officer.id, ttl=3600)
+    registry.disable("gone")
+    return issued
+
+
+def auth(tokens: dict[str, str], who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {tokens[who]}"}
+
+
+def register(client: FlaskClient, tokens: dict[str, str], who: str = "clerk") -> dict[str, Any]:
+    response = client.post("/api/v1/records", json=sample_permit().to_dict(), headers=auth(tokens, who))
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert isinstance(body, dict)
+    return body
+
+
+def js(response: Any) -> Any:
+    return response.get_json()
+
+
+def assert_error(response: Any, status: int, error: str) -> dict[str, Any]:
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.json
+    assert body["error"] == error and isinstance(body["error_description"], str)
+    return body  # type: ignore[no-any-return]
+
+
+def test_register_and_read_a_record(client: FlaskClient, tokens: dict[str, str]) -> None:
+    body = register(client, tokens)
+    assert body["state"] == "active" and body["type"] == "residence_permit" and body["district"] == "110105"
+    assert body["permit"] == sample_permit().to_dict()
+    got = client.get(f"/api/v1/records/{body['id']}", headers=auth(tokens, "auditor"))
+    assert got.status_code == 200 and got.json == body
+    assert got.headers["Cache-Control"] == "no-store"
+
+
+def test_create_offer(client: FlaskClient, tokens: dict[str, str], service: IssuerService) -> None:
+    record = register(client, tokens)
+    response = client.post(f"/api/v1/records/{record['id']}/offers", headers=auth(tokens, "issuer"))
+    assert response.status_code == 201
+    offer = js(response)
+    assert offer["credential_offer_uri"] == f"{PUBLIC_URL}/offers/{offer['offer_id']}"
+    assert offer["offer_uri"] == (
+        "openid-credential-offer://?credential_offer_uri=" + quote(offer["credential_offer_uri"], safe="")
+    )
+    assert len(offer["tx_code"]) == 6
+    assert service.redeem(offer["pre_authorized_code"], offer["tx_code"])
+
+
+def test_suspend_lift_revoke(client: FlaskClient, tokens: dict[str, str]) -> None:
+    record_id = register(client, tokens)["id"]
+    for action, state in (("suspend", "suspended"), ("lift", "active"), ("revoke", "revoked")):
+        response = client.post(f"/api/v1/records/{record_id}/{action}", json={"reason": "检查"},
+                               headers=auth(tokens, "sup"))
+        assert response.status_code == 200 and js(response)["state"] == state
+    again = client.post(f"/api/v1/records/{record_id}/revoke", json={"reason": "x"}, headers=auth(tokens, "admin"))
+    assert_error(again, 409, "conflict")
+
+
+@pytest.mark.parametrize("body", [{}, {"reason": ""}, {"reason": 5}, {"reason": "x" * 201}, {"reason": None}])
+def test_a_reason_is_required(client: FlaskClient, tokens: dict[str, str], body: dict[str, Any],
+                              service: IssuerService) -> None:
+    record_id = register(client, tokens)["id"]
+    response = client.post(f"/api/v1/records/{record_id}/revoke", json=body, headers=auth(tokens, "sup"))
+    assert_error(response, 400, "invalid_request")
+    assert service.get_record(record_id).state is RecordState.ACTIVE
+
+
+@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer wrong-token",
+                                    "Bearer " + "x" * 5000])
+def test_authentication_is_required(client: FlaskClient, tokens: dict[str, str], header: str | None) -> None:
+    headers = {} if header is None else {"Authorization": header}
+    response = client.post("/api/v1/records", json=sample_permit().to_dict(), headers=headers)
+    assert_error(response, 401, "unauthorized")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_disabled_officers_and_expired_tokens_are_refused(
+    client: FlaskClient, tokens: dict[str, str], clock: Clock
+) -> None:
+    assert_error(client.get("/api/v1/audit", headers=auth(tokens, "gone")), 401, "unauthorized")
+    clock.advance(3600)
+    assert_error(client.get("/api/v1/audit", headers=auth(tokens, "admin")), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(("who", "method", "path"), [
+    ("auditor", "post", "/api/v1/records"),
+    ("clerk", "post", "/api/v1/records/{id}/offers"),
+    ("clerk", "post", "/api/v1/records/{id}/revoke"),
+    ("issuer", "post", "/api/v1/records/{id}/suspend"),
+    ("auditor", "post", "/api/v1/records/{id}/lift"),
+    ("sup", "get", "/api/v1/audit"),
+    ("clerk", "get", "/api/v1/audit"),
+])
+def test_roles_are_enforced(client: FlaskClient, tokens: dict[str, str], service: IssuerService,
+                            who: str, method: str, path: str) -> None:
+    record_id = register(client, tokens)["id"]
+    kwargs: dict[str, Any] = {"headers": auth(tokens, who)}
+    kwargs["json"] = sample_permit().to_dict() if path.endswith("records") else {"reason": "r"}
+    response = getattr(client, method)(path.format(id=record_id), **kwargs)
+    assert_error(response, 403, "forbidden")
+    assert service.get_record(record_id).state is RecordState.ACTIVE
+    assert service.audit.list(limit=1000)[-1].action == "authz_denied"
+
+
+@pytest.mark.parametrize(("method", "suffix"), [("get", ""), ("post", "/offers"), ("post", "/revoke"),
+                                                 ("post", "/suspend")])
+def test_another_district_looks_like_a_missing_record(
+    client: FlaskClient, tokens: dict[str, str], service: IssuerService, method: str, suffix: str
+) -> None:
+    record_id = register(client, tokens)["id"]
+    response = getattr(client, method)(f"/api/v1/records/{record_id}{suffix}", json={"reason": "r"},
+                                       headers=auth(tokens, "sup_sh"))
+    missing = getattr(client, method)(f"/api/v1/records/nope{suffix}", json={"reason": "r"},
+                                      headers=auth(tokens, "sup_sh"))
+    assert_error(response, 404, "not_found")
+    assert response.json == missing.json
+    assert service.get_record(record_id).state is RecordState.ACTIVE
+    denied = service.audit.list(limit=1000)[-1]
+    assert (denied.officer, denied.action, denied.record_id) == ("sup_sh", "authz_denied", record_id)
+
+
+def test_registering_in_another_district_is_forbidden(client: FlaskClient, tokens: dict[str, str]) -> None:
+    response = client.post("/api/v1/records", json=sample_permit().to_dict(), headers=auth(tokens, "sup_sh"))
+    assert_error(response, 403, "forbidden")
+
+
+def test_audit_listing(client: FlaskClient, tokens: dict[str, str]) -> None:
+    register(client, tokens)
+    response = client.get("/api/v1/audit?limit=1", headers=auth(tokens, "auditor"))
+    assert response.status_code == 200
+    entries = js(response)["entries"]
+    assert [e["action"] for e in entries] == ["register"] and entries[0]["officer"] == "clerk"
+    after = client.get(f"/api/v1/audit?after={js(response)['next']}", headers=auth(tokens, "auditor"))
+    assert js(after)["entries"] == []
+    for bad in ("limit=0", "limit=abc", "after=-1", "limit=100000"):
+        assert_error(client.get(f"/api/v1/audit?{bad}", headers=auth(tokens, "admin")), 400, "invalid_request")
+
+
+@pytest.mark.parametrize("data", [b"{", b"[]", b'"x"', b"", b'{"a":1,"a":2}', b"\xff\xfe", b"NaN",
+                                  b"[" * 100 + b"]" * 100])
+def test_malformed_bodies_are_400(client: FlaskClient, tokens: dict[str, str], data: bytes) -> None:
+    response = client.post("/api/v1/records", data=data, content_type="application/json",
+                           headers=auth(tokens, "clerk"))
+    assert_error(response, 400, "invalid_request")
+
+
+def test_invalid_applications_name_the_field(client: FlaskClient, tokens: dict[str, str]) -> None:
+    permit = sample_permit().to_dict()
+    permit["citizen_id"] = permit["citizen_id"][:-1] + ("0" if permit["citizen_id"][-1] != "0" else "1")
+    response = client.post("/api/v1/records", json=permit, headers=auth(tokens, "clerk"))
+    body = assert_error(response, 400, "invalid_application")
+    assert body["field"] == "citizen_id"
+
+
+def test_oversized_bodies_are_413(client: FlaskClient, tokens: dict[str, str]) -> None:
+    big = json.dumps({"reason": "x" * 10_000}).encode()
+    response = client.post("/api/v1/records", data=big, content_type="application/json",
+                           headers=auth(tokens, "clerk"))
+    assert_error(response, 413, "request_too_large")
+
+
+def test_unknown_routes_and_methods_are_json(client: FlaskClient, tokens: dict[str, str]) -> None:
+    assert_error(client.get("/nowhere"), 404, "not_found")
+    assert_error(client.delete("/api/v1/records", headers=auth(tokens, "admin")), 405, "method_not_allowed")
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=6),
+    max_leaves=20,
+)
+permit_like = st.fixed_dictionaries({}, optional={k: json_values for k in sample_permit().to_dict()})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=json_values | permit_like, path=st.sampled_from(["/api/v1/records", "/api/v1/records/{id}/revoke",
+                                                              "/api/v1/records/{id}/offers"]))
+def test_no_json_body_produces_a_500(client: FlaskClient, tokens: dict[str, str], body: Any, path: str) -> None:
+    response = client.post(path.format(id="some-id"), data=json.dumps(body), content_type="application/json",
+                           headers=auth(tokens, "admin"))
+    assert response.status_code in (201, 400, 404, 409), response.json
+    assert js(response)["error"] if response.status_code >= 400 else True
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=300), record_id=st.text(min_size=1, max_size=80).filter(lambda s: "/" not in s))
+def test_no_raw_body_or_id_produces_a_500(client: FlaskClient, tokens: dict[str, str], data: bytes,
+                                           record_id: str) -> None:
+    for path in ("/api/v1/records", f"/api/v1/records/{quote(record_id, safe='')}/suspend"):
+        response = client.post(path, data=data, headers=auth(tokens, "admin"))
+        assert 400 <= response.status_code < 500 and response.mimetype == "application/json"

@@ -1,0 +1,71 @@
+"""Officers, bearer tokens and the role table."""
+
+from __future__ import annotations
+
+import pytest
+
+from issuer.errors import ForbiddenError, InvalidRequestError, UnauthorizedError
+from issuer.officers import PERMISSIONS, Action, Officer, OfficerRegistry, Role, authorize, token_hash
+from issuer.store import Store
+
+from .conftest import Clock
+
+
+def test_tokens_are_stored_hashed_and_expire(store: Store, clock: Clock) -> None:
+    registry = OfficerRegistry(store, clock=clock)
+    officer = registry.add("li", name="李娜", role="supervisor", districts=["110105", "110105", "110108"])
+    assert officer.districts == ("110105", "110108") and officer.role is Role.SUPERVISOR
+    token = registry.issue_token("li", ttl=60)
+    assert len(token) >= 43
+    assert store.officer_for_token(token, clock()) is None  # not stored in clear
+    assert store.officer_for_token(token_hash(token), clock()) == "li"
+    assert registry.authenticate(token) == officer
+    clock.advance(60)
+    with pytest.raises(UnauthorizedError):
+        registry.authenticate(token)
+
+
+def test_disabling_revokes_every_token(store: Store, clock: Clock) -> None:
+    registry = OfficerRegistry(store, clock=clock)
+    registry.add("li", name="李娜", role=Role.ADMIN, districts=["110105"])
+    tokens = [registry.issue_token("li", ttl=600) for _ in range(2)]
+    registry.disable("li")
+    for token in tokens:
+        with pytest.raises(UnauthorizedError):
+            registry.authenticate(token)
+    with pytest.raises(ForbiddenError):
+        registry.issue_token("li", ttl=600)
+
+
+@pytest.mark.parametrize("token", ["", "x", "y" * 500])
+def test_unknown_tokens(store: Store, token: str) -> None:
+    with pytest.raises(UnauthorizedError):
+        OfficerRegistry(store).authenticate(token)
+
+
+@pytest.mark.parametrize(("officer_id", "role", "districts"), [
+    ("li", "chief", ["110105"]), ("", "clerk", ["110105"]), ("a b", "clerk", []), ("li", "clerk", ["1101"]),
+])
+def test_bad_officers_are_refused(store: Store, officer_id: str, role: str, districts: list[str]) -> None:
+    with pytest.raises(InvalidRequestError):
+        OfficerRegistry(store).add(officer_id, name="x", role=role, districts=districts)
+    with pytest.raises(InvalidRequestError):
+        OfficerRegistry(store).issue_token("nobody", ttl=60)
+
+
+def test_the_role_table() -> None:
+    expected = {
+        Role.CLERK: {Action.REGISTER, Action.READ_RECORD},
+        Role.ISSUING_OFFICER: {Action.REGISTER, Action.READ_RECORD, Action.CREATE_OFFER},
+        Role.SUPERVISOR: {Action.REGISTER, Action.READ_RECORD, Action.CREATE_OFFER, Action.SUSPEND, Action.LIFT,
+                          Action.REVOKE},
+        Role.AUDITOR: {Action.READ_RECORD, Action.READ_AUDIT},
+        Role.ADMIN: set(Action),
+    }
+    for role, actions in expected.items():
+        assert {a for a in Action if role in PERMISSIONS[a]} == actions
+        officer = Officer("o", "x", role, ("110105",))
+        for action in set(Action) - actions:
+            with pytest.raises(ForbiddenError):
+                authorize(officer, action)
+    assert not Officer("o", "x", Role.ADMIN, (), disabled=True).may(Action.READ_AUDIT)

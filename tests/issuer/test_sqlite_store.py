@@ -1,0 +1,118 @@
+"""SQLite specifics: several processes sharing one file, durability settings, the CLI over the store."""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from issuer.cli import STORE_FILE, add_officer_commands
+from issuer.errors import StoreUnavailableError
+from issuer.officers import OfficerRegistry, Role
+from issuer.sqlite_store import SQLiteStore
+
+from .conftest import T0
+
+PROCESSES = 8
+
+
+def _take(path: str, barrier: Any, results: Any) -> None:
+    store = SQLiteStore(path)
+    barrier.wait()
+    results.put(store.take_ephemeral("c_nonce", "n", T0))
+
+
+def _allocate(path: str, barrier: Any, results: Any) -> None:
+    store = SQLiteStore(path)
+    barrier.wait()
+    results.put([store.allocate_status_index(1, 4096) for _ in range(20)])
+
+
+@pytest.mark.parametrize("step", [_take, _allocate])
+def test_processes_sharing_one_file(tmp_path: Path, step: Any) -> None:
+    path = str(tmp_path / "shared.sqlite3")
+    SQLiteStore(path).put_ephemeral("c_nonce", "n", "v", 60, T0)
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(PROCESSES), context.Queue()
+    workers = [context.Process(target=step, args=(path, barrier, results)) for _ in range(PROCESSES)]
+    for w in workers:
+        w.start()
+    outcomes = [results.get(timeout=60) for _ in workers]
+    for w in workers:
+        w.join(timeout=60)
+        assert w.exitcode == 0
+    if step is _take:
+        assert [o for o in outcomes if o is not None] == ["v"]
+    else:
+        flat = [i for o in outcomes for i in o]
+        assert len(set(flat)) == PROCESSES * 20
+
+
+def test_the_file_is_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    conn = store._db.connection()
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    SQLiteStore(tmp_path / "s.sqlite3").initialize()  # a second start on the same file is harmless
+
+
+def test_a_held_lock_is_a_503_not_a_hang(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    store = SQLiteStore(path, busy_timeout_ms=100)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailableError) as unavailable:
+            store.increment("k", "k", 60, T0)
+        assert unavailable.value.http_status == 503
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert store.increment("k", "k", 60, T0) == 1  # and the store works again
+
+
+def test_memory_databases_are_refused() -> None:
+    with pytest.raises(ValueError):
+        SQLiteStore(":memory:")
+
+
+def run_cli(*argv: str) -> int:
+    parser = argparse.ArgumentParser(prog="epermit")
+    add_officer_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    return int(args.func(args))
+
+
+def test_officer_cli_adds_officers_and_prints_a_working_token(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    assert run_cli("officers", "add", "--data", str(data), "--id", "li", "--name", "李娜",
+                   "--role", "supervisor", "--district", "110105", "--district", "110108") == 0
+    capsys.readouterr()
+    assert run_cli("officers", "token", "--data", str(data), "--id", "li", "--ttl-days", "1") == 0
+    token = capsys.readouterr().out.strip()
+    registry = OfficerRegistry(SQLiteStore(data / STORE_FILE))
+    officer = registry.authenticate(token)
+    assert (officer.id, officer.role, officer.districts) == ("li", Role.SUPERVISOR, ("110105", "110108"))
+    assert run_cli("officers", "list", "--data", str(data)) == 0
+    assert "li\tsupervisor" in capsys.readouterr().out
+    assert run_cli("officers", "disable", "--data", str(data), "--id", "li") == 0
+    assert registry.get("li") is not None and registry.get("li").disabled  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("argv", [
+    ("token", "--id", "nobody"),
+    ("add", "--id", "bad id!", "--name", "x", "--role", "clerk", "--district", "110105"),
+    ("add", "--id", "x", "--name", "x", "--role", "clerk", "--district", "abc"),
+    ("token", "--id", "nobody", "--ttl-days", "0"),
+])
+def test_officer_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         argv: tuple[str, ...]) -> None:
+    assert run_cli("officers", argv[0], "--data", str(tmp_path), *argv[1:]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("epermit officers:") and err.count("\n") == 1

@@ -1,0 +1,253 @@
+"""The Store contract: every back end must pass these (the ``store`` fixture is parametrised)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+
+from credential.samples import sample_permit
+from credential.statuslist import INVALID, SUSPENDED, VALID
+from issuer.audit import AuditEntry
+from issuer.errors import StateConflictError
+from issuer.officers import Officer, Role
+from issuer.records import PublishedStatusList, Record, RecordState
+from issuer.store import FILL_LIMIT, StatusListFullError, Store, StoredOffer, StoredTrustList
+
+from .conftest import T0
+
+R = TypeVar("R")
+THREADS = 20
+
+
+def race(n: int, step: Callable[[int], R]) -> list[R]:
+    """Run ``step`` in n threads released at once; results in thread order."""
+    barrier = threading.Barrier(n)
+    results: list[R | None] = [None] * n
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = step(i)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    return results  # type: ignore[return-value]
+
+
+def a_record(record_id: str = "rec-1", state: RecordState = RecordState.ACTIVE) -> Record:
+    return Record(record_id, sample_permit(), state, T0, T0)
+
+
+def an_offer(code_hash: str = "c" * 64, expires_at: int = T0 + 100) -> StoredOffer:
+    return StoredOffer("offer-1", "rec-1", code_hash, "t" * 64, "the-code", expires_at,
+                       ("residence_permit_sd_jwt", "residence_permit_qr"), "open", T0)
+
+
+# --- records -----------------------------------------------------------------------------------------
+
+def test_record_round_trip(store: Store) -> None:
+    record = a_record()
+    store.insert_record(record)
+    assert store.get_record("rec-1") == record
+    assert store.get_record("nope") is None
+
+
+def test_duplicate_record_id_is_a_conflict(store: Store) -> None:
+    store.insert_record(a_record())
+    with pytest.raises(StateConflictError):
+        store.insert_record(a_record())
+
+
+def test_state_update_applies_only_from_the_expected_state(store: Store) -> None:
+    store.insert_record(a_record())
+    assert store.update_record_state("rec-1", expected=RecordState.SUSPENDED, new=RecordState.ACTIVE,
+                                     status_value=VALID, now=T0 + 1) is None
+    updated = store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
+                                        status_value=SUSPENDED, now=T0 + 5)
+    assert updated is not None and updated.state is RecordState.SUSPENDED and updated.updated_at == T0 + 5
+    assert store.get_record("rec-1") == updated
+    assert store.update_record_state("missing", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
+                                     status_value=INVALID, now=T0) is None
+
+
+def test_concurrent_revokes_have_exactly_one_winner(store: Store) -> None:
+    store.insert_record(a_record())
+    results = race(THREADS, lambda _: store.update_record_state(
+        "rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED, status_value=INVALID, now=T0))
+    assert sum(r is not None for r in results) == 1
+
+
+def test_state_update_sets_every_delivered_index(store: Store) -> None:
+    store.insert_record(a_record())
+    store.insert_record(a_record("rec-2"))
+    mine = [(1, store.allocate_status_index(1, 64)) for _ in range(3)]
+    other = (1, store.allocate_status_index(1, 64))
+    for list_no, idx in mine:
+        assert store.add_delivered("rec-1", list_no, idx, T0)
+    assert store.add_delivered("rec-2", *other, T0)
+    generation = store.status_generation(1)
+    store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
+                              status_value=INVALID, now=T0)
+    bits = store.status_bits(1)
+    assert [bits.get(idx) for _, idx in mine] == [INVALID] * 3
+    assert bits.get(other[1]) == VALID
+    assert store.status_generation(1) > generation
+    assert sorted(store.delivered("rec-1")) == sorted(mine)
+
+
+def test_delivery_is_refused_unless_the_record_is_active(store: Store) -> None:
+    store.insert_record(a_record(state=RecordState.SUSPENDED))
+    idx = store.allocate_status_index(1, 64)
+    assert not store.add_delivered("rec-1", 1, idx, T0)
+    assert not store.add_delivered("missing", 1, idx, T0)
+    assert store.delivered("rec-1") == []
+
+
+# --- status lists ------------------------------------------------------------------------------------
+
+def test_indices_are_random_unique_and_stop_at_the_fill_limit(store: Store) -> None:
+    size = 256
+    limit = int(size * FILL_LIMIT)
+    indices = [store.allocate_status_index(1, size) for _ in range(limit)]
+    assert len(set(indices)) == limit and all(0 <= i < size for i in indices)
+    assert indices != sorted(indices)  # random order, not a counter (false failure odds: 1/limit!)
+    with pytest.raises(StatusListFullError):
+        store.allocate_status_index(1, size)
+    assert store.status_list_numbers() == [1]
+
+
+def test_indices_are_never_reused_under_concurrency(store: Store) -> None:
+    per_thread = 10
+    results = race(THREADS, lambda _: [store.allocate_status_index(2, 1024) for _ in range(per_thread)])
+    flat = [i for r in results for i in r]
+    assert len(set(flat)) == THREADS * per_thread
+
+
+def test_open_status_list_is_idempotent(store: Store) -> None:
+    assert store.open_status_list(1, 64)
+    assert not store.open_status_list(1, 64)
+    assert store.open_status_list(3, 64)
+    assert store.status_list_numbers() == [1, 3]
+    assert store.status_bits(3).size == 64
+
+
+def test_status_values_and_generation(store: Store) -> None:
+    idx = store.allocate_status_index(1, 64)
+    assert store.status_bits(1).get(idx) == VALID
+    generation = store.status_generation(1)
+    store.set_status(1, idx, SUSPENDED)
+    assert store.status_bits(1).get(idx) == SUSPENDED
+    assert store.status_generation(1) == generation + 1
+    store.set_status(1, idx, VALID)
+    assert store.status_bits(1).get(idx) == VALID
+    with pytest.raises(LookupError):
+        store.set_status(1, (idx + 1) % 64, INVALID)  # never allocated
+    with pytest.raises(LookupError):
+        store.status_bits(9)
+    with pytest.raises(LookupError):
+        store.status_generation(9)
+
+
+# --- offers ------------------------------------------------------------------------------------------
+
+def test_offer_round_trip_and_single_finish(store: Store) -> None:
+    store.insert_record(a_record())
+    offer = an_offer()
+    store.insert_offer(offer)
+    assert store.get_offer("offer-1") == offer
+    assert store.get_offer_by_code_hash(offer.code_hash) == offer
+    results = race(THREADS, lambda _: store.finish_offer(offer.code_hash, state="redeemed", now=T0))
+    assert results.count(True) == 1
+    finished = store.get_offer("offer-1")
+    assert finished is not None and finished.state == "redeemed" and finished.pre_authorized_code is None
+    assert not store.finish_offer(offer.code_hash, state="burned", now=T0)
+
+
+def test_an_expired_offer_cannot_be_finished(store: Store) -> None:
+    store.insert_record(a_record())
+    store.insert_offer(an_offer(expires_at=T0 + 10))
+    assert not store.finish_offer("c" * 64, state="redeemed", now=T0 + 10)
+    assert store.get_offer("missing") is None and store.get_offer_by_code_hash("x" * 64) is None
+
+
+# --- ephemeral values and counters -------------------------------------------------------------------
+
+def test_take_ephemeral_has_exactly_one_winner(store: Store) -> None:
+    store.put_ephemeral("c_nonce", "n1", "value", 60, T0)
+    results = race(THREADS, lambda _: store.take_ephemeral("c_nonce", "n1", T0 + 1))
+    assert [r for r in results if r is not None] == ["value"]
+    assert store.take_ephemeral("c_nonce", "n1", T0 + 1) is None
+
+
+def test_ephemeral_values_expire_and_kinds_are_separate(store: Store) -> None:
+    store.put_ephemeral("a", "k", "1", 60, T0)
+    store.put_ephemeral("b", "k", "2", 60, T0)
+    assert store.get_ephemeral("a", "k", T0 + 59) == "1"
+    assert store.get_ephemeral("a", "k", T0 + 59) == "1"  # get does not consume
+    assert store.get_ephemeral("a", "k", T0 + 60) is None
+    assert store.take_ephemeral("a", "k", T0 + 60) is None
+    assert store.take_ephemeral("b", "k", T0) == "2"
+
+
+def test_counters_count_atomically_and_restart_after_ttl(store: Store) -> None:
+    results = race(THREADS, lambda _: store.increment("pin", "code", 60, T0))
+    assert sorted(results) == list(range(1, THREADS + 1))
+    assert store.increment("pin", "code", 60, T0 + 59) == THREADS + 1
+    assert store.increment("pin", "code", 60, T0 + 60) == 1
+    assert store.increment("pin", "other", 60, T0) == 1
+
+
+# --- officers, publication, audit ---------------------------------------------------------------------
+
+def test_officers_and_tokens(store: Store) -> None:
+    alice = Officer("alice", "李娜", Role.SUPERVISOR, ("110105", "110108"))
+    store.put_officer(alice)
+    store.put_officer(Officer("bob", "王军", Role.CLERK, ("110105",)))
+    assert store.get_officer("alice") == alice
+    assert [o.id for o in store.list_officers()] == ["alice", "bob"]
+    store.add_officer_token("h1", "alice", expires_at=T0 + 100, now=T0)
+    store.add_officer_token("h2", "alice", expires_at=T0 + 100, now=T0)
+    assert store.officer_for_token("h1", T0 + 99) == "alice"
+    assert store.officer_for_token("h1", T0 + 100) is None
+    assert store.officer_for_token("nope", T0) is None
+    assert store.revoke_officer_tokens("alice") == 2
+    assert store.officer_for_token("h2", T0) is None
+    disabled = Officer("alice", "李娜", Role.SUPERVISOR, ("110105",), disabled=True)
+    store.put_officer(disabled)
+    assert store.get_officer("alice") == disabled
+
+
+def test_published_status_list_keeps_the_latest_generation(store: Store) -> None:
+    old = PublishedStatusList("u", "old", "e1", T0)
+    new = PublishedStatusList("u", "new", "e2", T0 + 1)
+    assert store.get_published_status_list(1) is None
+    assert store.put_published_status_list(1, new, generation=5)
+    assert not store.put_published_status_list(1, old, generation=4)
+    stored = store.get_published_status_list(1)
+    assert stored is not None and stored.published == new and stored.generation == 5
+    assert store.put_published_status_list(1, old, generation=5)  # same generation: a refresh
+
+
+def test_trust_list_never_goes_back_a_version(store: Store) -> None:
+    assert store.get_trust_list() is None
+    assert store.put_trust_list(StoredTrustList(2, "f2", "t2", T0))
+    assert not store.put_trust_list(StoredTrustList(1, "f1", "t1", T0 + 1))
+    assert store.get_trust_list() == StoredTrustList(2, "f2", "t2", T0)
+
+
+def test_audit_is_append_only_and_paged(store: Store) -> None:
+    appended = [store.append_audit(AuditEntry(0, T0 + i, "alice", "revoke", f"r{i}", "why")) for i in range(5)]
+    seqs = [e.seq for e in appended]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 5
+    assert store.list_audit() == appended
+    assert store.list_audit(after=seqs[1], limit=2) == appended[2:4]
