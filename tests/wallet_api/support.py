@@ -1,0 +1,63 @@
+"""A minimal OpenID4VCI holder for the wallet API tests: key proofs and the calls of the pre-authorized flow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from credential.encoding import b64url_encode, json_dumps
+from credential.jwk import public_jwk
+from keys.signers import KeySigner
+
+PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+PROOF_TYP = "openid4vci-proof+jwt"
+
+
+def sign_jws(header: dict[str, Any], payload: dict[str, Any], signer: KeySigner) -> str:
+    """A compact JWS with exactly the given header (credential.jose.sign_compact would add a kid)."""
+    signing_input = f"{b64url_encode(json_dumps(header))}.{b64url_encode(json_dumps(payload))}".encode("ascii")
+    return signing_input.decode("ascii") + "." + b64url_encode(signer.sign(signing_input))
+
+
+def make_proof(
+    signer: KeySigner,
+    *,
+    aud: str,
+    nonce: str | None,
+    iat: int,
+    header: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> str:
+    """A `jwt` key proof: {"typ", "alg", "jwk"} over {"aud", "iat", "nonce"}; overrides merge in (None deletes)."""
+    full_header: dict[str, Any] = {"typ": PROOF_TYP, "alg": signer.alg, "jwk": public_jwk(signer.public_key)}
+    full_payload: dict[str, Any] = {"aud": aud, "iat": iat, "nonce": nonce}
+    for target, overrides in ((full_header, header), (full_payload, payload)):
+        for name, value in (overrides or {}).items():
+            target[name] = value
+        for name in [name for name, value in target.items() if value is None]:
+            del target[name]
+    return sign_jws(full_header, full_payload, signer)
+
+
+def redeem(client: FlaskClient, code: str, tx_code: str | None) -> Any:
+    form = {"grant_type": PRE_AUTH_GRANT, "pre-authorized_code": code}
+    if tx_code is not None:
+        form["tx_code"] = tx_code
+    return client.post("/token", data=form)
+
+
+def fetch_nonce(client: FlaskClient) -> str:
+    response = client.post("/nonce")
+    assert response.status_code == 200
+    nonce: str = response.get_json()["c_nonce"]
+    return nonce
+
+
+def request_credential(
+    client: FlaskClient, token: str, configuration_id: str, proofs: list[str] | None, **extra: Any
+) -> Any:
+    body: dict[str, Any] = {"credential_configuration_id": configuration_id, **extra}
+    if proofs is not None:
+        body["proofs"] = {"jwt": proofs}
+    return client.post("/credential", json=body, headers={"Authorization": f"Bearer {token}"})

@@ -1,0 +1,80 @@
+"""POST /token: every refusal has its OAuth error code, and a wrong PIN never yields a token."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from issuer.records import Offer
+from tests.wallet_api.support import PRE_AUTH_GRANT, redeem
+
+
+def error_of(response: object) -> str:
+    assert response.status_code == 400, response.get_json()  # type: ignore[attr-defined]
+    assert response.headers["Cache-Control"] == "no-store"  # type: ignore[attr-defined]
+    error: str = response.get_json()["error"]  # type: ignore[attr-defined]
+    return error
+
+
+def wrong_pin(offer: Offer) -> str:
+    return f"{(int(offer.tx_code) + 1) % 1_000_000:06d}"
+
+
+def test_wrong_pin_is_invalid_grant_and_the_right_one_still_works(client: FlaskClient, offer: Offer) -> None:
+    assert error_of(redeem(client, offer.pre_authorized_code, wrong_pin(offer))) == "invalid_grant"
+    assert redeem(client, offer.pre_authorized_code, offer.tx_code).status_code == 200
+
+
+def test_missing_tx_code_is_invalid_request(client: FlaskClient, offer: Offer) -> None:
+    assert error_of(redeem(client, offer.pre_authorized_code, None)) == "invalid_request"
+
+
+def test_a_used_code_is_invalid_grant(client: FlaskClient, offer: Offer) -> None:
+    assert redeem(client, offer.pre_authorized_code, offer.tx_code).status_code == 200
+    assert error_of(redeem(client, offer.pre_authorized_code, offer.tx_code)) == "invalid_grant"
+
+
+def test_unknown_code_is_invalid_grant(client: FlaskClient, offer: Offer) -> None:
+    assert error_of(redeem(client, "not-a-code", offer.tx_code)) == "invalid_grant"
+
+
+def test_the_code_burns_after_too_many_wrong_pins(client: FlaskClient, offer: Offer) -> None:
+    for _ in range(5):
+        assert error_of(redeem(client, offer.pre_authorized_code, wrong_pin(offer))) == "invalid_grant"
+    assert error_of(redeem(client, offer.pre_authorized_code, offer.tx_code)) == "invalid_grant"
+
+
+def test_wrong_grant_type_is_unsupported_grant_type(client: FlaskClient, offer: Offer) -> None:
+    for grant_type in ("authorization_code", "client_credentials", PRE_AUTH_GRANT.upper()):
+        response = client.post("/token", data={"grant_type": grant_type, "pre-authorized_code":
+                                               offer.pre_authorized_code, "tx_code": offer.tx_code})
+        assert error_of(response) == "unsupported_grant_type"
+    assert redeem(client, offer.pre_authorized_code, offer.tx_code).status_code == 200  # nothing was spent
+
+
+def test_missing_parameters_are_invalid_request(client: FlaskClient, offer: Offer) -> None:
+    assert error_of(client.post("/token", data={"pre-authorized_code": offer.pre_authorized_code})) == "invalid_request"
+    assert error_of(client.post("/token", data={"grant_type": PRE_AUTH_GRANT})) == "invalid_request"
+    assert error_of(client.post("/token", data={"grant_type": PRE_AUTH_GRANT, "pre-authorized_code": ""})) == (
+        "invalid_request"
+    )
+
+
+def test_repeated_parameters_and_json_bodies_are_invalid_request(client: FlaskClient, offer: Offer) -> None:
+    repeated = f"grant_type={PRE_AUTH_GRANT}&pre-authorized_code={offer.pre_authorized_code}&tx_code=1&tx_code=2"
+    response = client.post("/token", data=repeated, content_type="application/x-www-form-urlencoded")
+    assert error_of(response) == "invalid_request"
+    response = client.post("/token", json={"grant_type": PRE_AUTH_GRANT, "pre-authorized_code": "x"})
+    assert error_of(response) == "invalid_request"
+    assert redeem(client, offer.pre_authorized_code, offer.tx_code).status_code == 200
+
+
+def test_overlong_values_are_refused_before_the_service(client: FlaskClient, offer: Offer) -> None:
+    assert error_of(redeem(client, "c" * 10_000, offer.tx_code)) == "invalid_request"
+    assert error_of(redeem(client, offer.pre_authorized_code, "1" * 10_000)) == "invalid_request"
+    assert redeem(client, offer.pre_authorized_code, offer.tx_code).status_code == 200
+
+
+def test_token_endpoint_only_accepts_post(client: FlaskClient) -> None:
+    response = client.get("/token")
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "method_not_allowed"

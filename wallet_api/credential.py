@@ -1,0 +1,106 @@
+"""The credential endpoint (OpenID4VCI §8): a bearer token and key proofs buy bound credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from credential.encoding import json_loads
+from credential.errors import CredentialError
+from credential.qrpass import pass_to_qr_text
+from issuer.errors import StateConflictError
+from issuer.records import DeliveredCredential
+from wallet_api.bodies import bounded_body
+from wallet_api.configurations import is_qr_configuration
+from wallet_api.context import WalletContext, wallet_context
+from wallet_api.errors import ProtocolError
+from wallet_api.proofs import ProofPolicy, verify_key_proofs
+
+MAX_ACCESS_TOKEN_LENGTH = 512
+
+bp = Blueprint("credential", __name__)
+
+
+def bearer_token() -> str:
+    """RFC 6750 §2.1: the Authorization header only (never a query parameter, never a form field)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > MAX_ACCESS_TOKEN_LENGTH or " " in token:
+        raise ProtocolError("invalid_token", "a Bearer access token is required", http_status=401)
+    return token
+
+
+def _request_body(context: WalletContext) -> dict[str, Any]:
+    if request.mimetype != "application/json":
+        raise ProtocolError("invalid_credential_request", "the body must be application/json")
+    try:
+        body = json_loads(bounded_body(context.settings.max_body_bytes), max_size=context.settings.max_body_bytes)
+    except CredentialError as exc:
+        raise ProtocolError("invalid_credential_request", "the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise ProtocolError("invalid_credential_request", "the body must be a JSON object")
+    return body
+
+
+def _configuration_id(body: dict[str, Any], allowed: list[str]) -> str:
+    if "credential_identifier" in body:  # only for tokens that returned authorization_details; ours never do
+        raise ProtocolError("invalid_credential_request", "use credential_configuration_id")
+    configuration_id = body.get("credential_configuration_id")
+    if not isinstance(configuration_id, str):
+        raise ProtocolError("invalid_credential_request", "credential_configuration_id is missing")
+    if configuration_id not in allowed:
+        raise ProtocolError("unknown_credential_configuration", "this access token does not cover that configuration")
+    return configuration_id
+
+
+def _jwt_proofs(body: dict[str, Any], batch_size: int) -> list[object]:
+    if "proof" in body:  # the singular form of pre-1.0 drafts
+        raise ProtocolError("invalid_credential_request", "send proofs, not proof")
+    if "credential_response_encryption" in body:
+        raise ProtocolError("invalid_encryption_parameters", "credential response encryption is not supported")
+    proofs = body.get("proofs")
+    if proofs is None:
+        raise ProtocolError("invalid_proof", "proofs are required")
+    if not isinstance(proofs, dict) or list(proofs) != ["jwt"]:
+        raise ProtocolError("invalid_proof", "proofs must hold exactly one proof type, jwt")
+    jwts = proofs["jwt"]
+    if not isinstance(jwts, list) or not jwts:
+        raise ProtocolError("invalid_proof", "proofs.jwt must be a non-empty array")
+    if len(jwts) > batch_size:
+        raise ProtocolError("invalid_credential_request", f"at most {batch_size} proofs per request")
+    return list(jwts)
+
+
+def _encode(configuration_id: str, delivered: DeliveredCredential) -> dict[str, str]:
+    if is_qr_configuration(configuration_id):
+        return {"credential": pass_to_qr_text(delivered.qr_pass)}
+    return {"credential": delivered.sd_jwt_vc}
+
+
+@bp.post("/credential")
+def credential() -> Response:
+    context = wallet_context()
+    settings, service = context.settings, context.service
+    token = bearer_token()
+    allowed = service.configuration_ids(token)  # InvalidTokenError (401) for an unknown or expired token
+    body = _request_body(context)
+    configuration_id = _configuration_id(body, allowed)
+    policy = ProofPolicy(
+        audience=settings.public_url,
+        algorithms=settings.proof_algorithms,
+        max_age=settings.proof_max_age,
+        future_skew=settings.proof_future_skew,
+        max_size=settings.max_proof_bytes,
+    )
+    proofs = verify_key_proofs(_jwt_proofs(body, settings.batch_size), policy, now=context.clock())
+    # A wallet signs a batch with the one c_nonce it fetched: each distinct nonce is spent once, here.
+    for nonce in dict.fromkeys(proof.nonce for proof in proofs):
+        service.consume_nonce(nonce)  # InvalidNonceError: unknown, expired or already used
+    try:
+        delivered = service.deliver(token, [proof.key for proof in proofs])
+    except StateConflictError as exc:  # suspended, revoked or expired since the offer: it will not be issued
+        raise ProtocolError("credential_request_denied", str(exc)) from exc
+    response = jsonify({"credentials": [_encode(configuration_id, item) for item in delivered]})
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,89 @@
+"""The documents a wallet or verifier reads before anything else: issuer, AS and JWT VC issuer metadata, vct types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from credential.jwk import public_jwk
+from credential.model import CredentialType
+from wallet_api.configurations import credential_configurations, vct
+from wallet_api.context import WalletContext, wallet_context
+from wallet_api.display import LOCALES, type_metadata
+from wallet_api.errors import ProtocolError
+
+PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+bp = Blueprint("metadata", __name__)
+
+
+def public_json(document: dict[str, Any], context: WalletContext) -> Response:
+    """A public, cacheable JSON document that any origin may read (web verifiers, browser wallets)."""
+    response = jsonify(document)
+    response.headers["Cache-Control"] = f"public, max-age={context.settings.public_document_max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def issuer_metadata(context: WalletContext) -> dict[str, Any]:
+    settings = context.settings
+    base = settings.public_url
+    name_zh = settings.issuer_name_zh or context.service.keyring.authority_name
+    document: dict[str, Any] = {
+        "credential_issuer": base,
+        "credential_endpoint": f"{base}/credential",
+        "nonce_endpoint": f"{base}/nonce",
+        "display": [
+            {"name": name, "locale": locale}
+            for locale, name in zip(LOCALES, (name_zh, settings.issuer_name_en), strict=True)
+        ],
+        "credential_configurations_supported": credential_configurations(settings),
+    }
+    if settings.batch_size >= 2:  # the spec requires batch_size >= 2 when the parameter is present
+        document["batch_credential_issuance"] = {"batch_size": settings.batch_size}
+    return document
+
+
+@bp.get("/.well-known/openid-credential-issuer")
+def openid_credential_issuer() -> Response:
+    context = wallet_context()
+    return public_json(issuer_metadata(context), context)
+
+
+@bp.get("/.well-known/oauth-authorization-server")
+def oauth_authorization_server() -> Response:
+    context = wallet_context()
+    base = context.settings.public_url
+    return public_json(
+        {
+            "issuer": base,
+            "token_endpoint": f"{base}/token",
+            "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+            "pre-authorized_grant_anonymous_access_supported": True,
+            "token_endpoint_auth_methods_supported": ["none"],
+        },
+        context,
+    )
+
+
+@bp.get("/.well-known/jwt-vc-issuer")
+def jwt_vc_issuer() -> Response:
+    """SD-JWT VC issuer key discovery: every credential signing key not revoked (rotation keeps old ones), by kid."""
+    context = wallet_context()
+    keyring = context.service.keyring
+    keys = [
+        {**public_jwk(signer.public_key), "kid": signer.kid, "alg": signer.alg, "use": "sig"}
+        for signer in keyring.credential_signers
+        if keyring.states.get(signer.kid) != "revoked"
+    ]
+    return public_json({"issuer": context.settings.public_url, "jwks": {"keys": keys}}, context)
+
+
+@bp.get("/vct/<path:rest>")
+def type_metadata_document(rest: str) -> Response:
+    context = wallet_context()
+    for credential_type in CredentialType:
+        if credential_type.vct_path == f"/vct/{rest}":
+            return public_json(type_metadata(credential_type, vct(context.settings, credential_type)), context)
+    raise ProtocolError("not_found", "no such credential type", http_status=404)

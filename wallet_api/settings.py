@@ -1,0 +1,43 @@
+"""What the wallet API needs to know that the issuer service does not: its URL and its request limits."""
+
+from __future__ import annotations
+
+import urllib.parse
+from dataclasses import dataclass
+
+PROOF_ALGORITHMS = ("ES256", "EdDSA")
+# The QR pass carries the holder key as a P-256 COSE_Key and the issuer service binds both encodings to the
+# same key, so only ES256 device keys can be delivered; EdDSA stays a configuration choice (DESIGN §2.1).
+DEFAULT_PROOF_ALGORITHMS = ("ES256",)
+
+
+@dataclass(frozen=True)
+class WalletApiSettings:
+    # The Credential Issuer Identifier: compared by exact string by wallets, so it must equal the SD-JWT `iss`
+    # (IssuerSettings.public_url). Scheme and host only, or with a path; never a trailing slash.
+    public_url: str
+    max_body_bytes: int = 64 * 1024       # every request body, checked before it is read
+    max_proof_bytes: int = 8 * 1024       # one key proof JWT (a P-256 jwk header and three claims are ~400 B)
+    proof_max_age: int = 300              # seconds a proof's iat may lie in the past
+    proof_future_skew: int = 60           # seconds a proof's iat may lie in the future (wallet clock ahead)
+    batch_size: int = 5                   # most proofs (so credentials) in one credential request
+    proof_algorithms: tuple[str, ...] = DEFAULT_PROOF_ALGORITHMS
+    issuer_name_zh: str | None = None     # issuer display name; None: the key ring's authority name
+    issuer_name_en: str = "Public Security Bureau"
+    public_document_max_age: int = 300    # Cache-Control for the trust list and the metadata
+
+    def __post_init__(self) -> None:
+        parts = urllib.parse.urlsplit(self.public_url)
+        if parts.scheme not in ("https", "http") or not parts.netloc:
+            raise ValueError("public_url must be an absolute http(s) URL")
+        if parts.query or parts.fragment or self.public_url.endswith("/"):
+            raise ValueError("public_url must have no query, fragment or trailing slash")
+        if self.batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        if not set(self.proof_algorithms) <= set(PROOF_ALGORITHMS) or not self.proof_algorithms:
+            raise ValueError(f"proof_algorithms must be a non-empty subset of {PROOF_ALGORITHMS}")
+        for name in ("max_body_bytes", "max_proof_bytes", "proof_max_age", "public_document_max_age"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive")
+        if self.proof_future_skew < 0:
+            raise ValueError("proof_future_skew must not be negative")
