@@ -1,0 +1,147 @@
+"""sync(): a tiny stdlib HTTP server on 127.0.0.1:0 serves the documents; everything goes through accept_*."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from credential.errors import RollbackError, TooLargeError
+from credential.qrpass import encode_pass, live_qr_text
+from credential.statuslist import INVALID
+from tests.verifier.conftest import NOW, World
+from verifier.cache import CacheError, VerifierCache
+from verifier.policy import Policy
+from verifier.result import Result
+from verifier.sync import MAX_RESPONSE, SyncError, fetch, sync
+from verifier.verify import verify
+
+
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the client hanging up on an oversized body is the point of one test
+
+
+class Site:
+    """Documents by path; the handler serves them (and 404 for anything else)."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        self.server = QuietServer(("127.0.0.1", 0), self._handler())
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                site.requests.append(self.path)
+                body = site.documents.get(self.path)
+                if body is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    served = Site()
+    thread = threading.Thread(target=served.server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield served
+    served.server.shutdown()
+    served.server.server_close()
+    thread.join()
+
+
+def publish(site: Site, world: World, *, version: int = 1, trust_at: int = NOW - 3600,
+            status_at: int = NOW - 3600) -> tuple[str, str]:
+    list1, list2 = f"{site.base}/statuslists/1", f"{site.base}/statuslists/2"
+    site.documents["/trustlist.jwt"] = world.ring.trust_list_token(
+        issuer=site.base, now=trust_at, version=version, status_lists=[list1],
+        aggregation_uri=f"{site.base}/statuslists").encode()
+    # list 2 is named only by the aggregation: sync takes the union
+    site.documents["/statuslists"] = json.dumps({"status_lists": [list1, list2]}).encode()
+    for uri in (list1, list2):
+        site.documents[uri.removeprefix(site.base)] = world.status_token(now=status_at, uri=uri).encode()
+    return list1, list2
+
+
+def test_sync_fetches_trust_list_and_every_status_list(site: Site, world: World, cache: VerifierCache) -> None:
+    list1, list2 = publish(site, world)
+    summary = sync(site.base, cache, now=NOW, root_pem=world.root_pem)
+    assert summary.ok and summary.trust_version == 1
+    assert set(summary.status_lists) == {list1, list2}
+    assert cache.status_list(list1) is not None and cache.status_list(list2) is not None
+    assert cache.trust_fetched_at() == NOW and cache.status_fetched_at(list2) == NOW
+
+    # A pass pointing at list 1, revoked there: the next sync brings the news; verify never fetches.
+    cose = encode_pass(world.permit, signer=world.ring.credential_signer, holder_key=world.holder.public_key,
+                       status_uri=list1, status_idx=3, now=NOW - 86400)
+    qr = live_qr_text(cose, holder_signer=world.holder, now=NOW)
+    assert verify(qr, cache, policy=Policy(), now=NOW).result is Result.VALID
+    world.statuses.set(3, INVALID)
+    publish(site, world, status_at=NOW - 60)
+    fetched = len(site.requests)
+    assert verify(qr, cache, policy=Policy(), now=NOW).result is Result.VALID  # old data until synced
+    assert len(site.requests) == fetched
+    sync(site.base + "/", cache, now=NOW)
+    assert verify(qr, cache, policy=Policy(), now=NOW).result is Result.REVOKED
+
+
+def test_sync_needs_a_pinned_root(site: Site, world: World, cache: VerifierCache) -> None:
+    publish(site, world)
+    with pytest.raises(CacheError):
+        sync(site.base, cache, now=NOW)
+    assert site.requests == []  # refused before any network access
+
+
+def test_sync_refuses_a_rolled_back_trust_list(site: Site, world: World, cache: VerifierCache) -> None:
+    publish(site, world, version=2)
+    sync(site.base, cache, now=NOW, root_pem=world.root_pem)
+    publish(site, world, version=1, trust_at=NOW - 60)
+    with pytest.raises(RollbackError):
+        sync(site.base, cache, now=NOW)
+    held = cache.trust_list()
+    assert held is not None and held.version == 2
+
+
+def test_failing_status_lists_are_reported_not_fatal(site: Site, world: World, cache: VerifierCache) -> None:
+    list1, _ = publish(site, world)
+    del site.documents["/statuslists/2"]
+    site.documents["/statuslists"] = b"not json"
+    summary = sync(site.base, cache, now=NOW, root_pem=world.root_pem)
+    assert summary.status_lists == (list1,)  # the trust list still names list 1
+    assert {uri for uri, _ in summary.failures} == {f"{site.base}/statuslists"}
+    assert not summary.ok
+
+
+def test_fetch_caps_and_schemes(site: Site, tmp_path: Path) -> None:
+    site.documents["/big"] = b"A" * (MAX_RESPONSE + 1)
+    with pytest.raises(TooLargeError):
+        fetch(f"{site.base}/big", timeout=5)
+    with pytest.raises(SyncError, match="HTTP 404"):
+        fetch(f"{site.base}/missing", timeout=5)
+    (tmp_path / "x").write_text("secret")
+    for url in (f"file://{tmp_path}/x", "ftp://example.org/x", "javascript:alert(1)"):
+        with pytest.raises(SyncError, match="only http"):
+            fetch(url, timeout=5)
+
+
+def test_unreachable_server_is_a_sync_error(world: World, cache: VerifierCache) -> None:
+    cache.pin_root(world.root_pem)
+    with pytest.raises(SyncError):
+        sync("http://127.0.0.1:9", cache, now=NOW, timeout=2)

@@ -1,0 +1,288 @@
+"""verify(): every DESIGN §5 result from real credentials, status lists and trust lists."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+
+import pytest
+
+from credential.samples import sample_permit
+from credential.statuslist import INVALID, SUSPENDED
+from keys.signers import KeySigner
+from tests.verifier.conftest import HOUR, NOW, STATUS_URI, World
+from verifier.cache import VerifierCache
+from verifier.policy import Policy
+from verifier.result import Result
+from verifier.verify import MAX_INPUT, verify
+
+DEFAULT = Policy()
+
+
+def check(text: str, cache: VerifierCache, policy: Policy = DEFAULT, now: int = NOW):  # type: ignore[no-untyped-def]
+    return verify(text, cache, policy=policy, now=now)
+
+
+def test_live_qr_is_valid_and_live(world: World, filled: VerifierCache) -> None:
+    outcome = check(world.live_qr(), filled)
+    assert outcome.result is Result.VALID, outcome.reason
+    assert outcome.live is True and outcome.format == "qr_pass"
+    assert outcome.claims["name"] == "张伟" and outcome.claims["citizen_id"] == world.permit.holder.citizen_id
+    assert outcome.credential_type == "residence_permit"
+    assert outcome.issuer_kid == world.ring.credential_signer.kid
+    assert outcome.authority_name == "北京市公安局朝阳分局"
+    assert outcome.status_age_seconds == HOUR and outcome.trust_age_seconds == HOUR
+    assert outcome.status_warning is None and outcome.clock_warning is None
+    json.dumps(outcome.to_json(), ensure_ascii=False)  # JSON-safe
+
+
+def test_static_qr_is_valid_but_static(world: World, filled: VerifierCache) -> None:
+    outcome = check(world.static_qr(), filled)
+    assert outcome.result is Result.VALID and outcome.live is False
+    assert "static" in outcome.reason
+
+
+def test_static_qr_with_require_live_is_no_holder_proof(world: World, filled: VerifierCache) -> None:
+    outcome = check(world.static_qr(), filled, Policy(require_live=True))
+    assert outcome.result is Result.NO_HOLDER_PROOF and outcome.live is False
+
+
+@pytest.mark.parametrize(("value", "expected"), [(INVALID, Result.REVOKED), (SUSPENDED, Result.SUSPENDED)])
+def test_status_values(world: World, cache: VerifierCache, value: int, expected: Result) -> None:
+    world.statuses.set(7, value)
+    world.fill(cache)
+    assert check(world.live_qr(), cache).result is expected
+    assert check(world.presentation(), cache).result is expected
+    assert check(world.live_qr(idx=8), cache).result is Result.VALID  # the neighbour is untouched
+
+
+def test_revoked_stays_revoked_in_stale_data(world: World, cache: VerifierCache) -> None:
+    world.statuses.set(7, INVALID)
+    world.fill(cache, status_at=NOW - 6 * 86400)
+    later = NOW + 3 * 86400  # the list is 9 days old, past its exp
+    outcome = check(world.live_qr(at=later), cache, now=later)
+    assert outcome.result is Result.REVOKED
+
+
+def test_expired_and_not_yet_valid(world: World, filled: VerifierCache) -> None:
+    after = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
+    outcome = check(world.live_qr(at=after), filled, now=after)
+    assert outcome.result is Result.EXPIRED, outcome.reason
+    early = sample_permit(valid_from=datetime.date(2026, 8, 1), valid_until=datetime.date(2027, 8, 1))
+    assert check(world.live_qr(permit=early), filled).result is Result.NOT_YET_VALID
+
+
+def test_tampered_pass_is_bad_signature_even_when_revoked(world: World, cache: VerifierCache) -> None:
+    import zlib
+
+    import cbor2
+
+    from credential.base45 import b45decode, b45encode
+
+    world.statuses.set(7, INVALID)
+    world.fill(cache)
+    cose = cbor2.loads(world.cose_pass())
+    protected, unprotected, raw_payload, signature = cose.value
+    payload = cbor2.loads(raw_payload)
+    payload[-70001][2] = "李伟"
+    forged = cbor2.CBORTag(18, [protected, unprotected, cbor2.dumps(payload), signature])
+    text = "EP1:" + b45encode(zlib.compress(cbor2.dumps(forged), 9))
+    assert zlib.decompress(b45decode(text[4:]))  # well-formed, only the signature is wrong
+    assert check(text, cache).result is Result.BAD_SIGNATURE
+
+
+def test_tampered_sd_jwt_is_bad_signature(world: World, filled: VerifierCache) -> None:
+    text = world.presentation()
+    jwt, rest = text.split("~", 1)
+    header, payload, signature = jwt.split(".")
+    flipped = signature[:10] + ("A" if signature[10] != "A" else "B") + signature[11:]
+    assert check(f"{header}.{payload}.{flipped}~{rest}", filled).result is Result.BAD_SIGNATURE
+
+
+def test_key_not_in_trust_list_is_untrusted(world: World, filled: VerifierCache) -> None:
+    stranger = KeySigner.generate()
+    outcome = check(world.live_qr(signer=stranger), filled)
+    assert outcome.result is Result.UNTRUSTED_ISSUER and outcome.claims == {}
+
+
+def test_key_marked_revoked_is_untrusted(world: World, cache: VerifierCache) -> None:
+    world.fill(cache)
+    kid = world.ring.credential_signer.kid
+    token = world.edited_trust_token(
+        lambda k: dataclasses.replace(k, state="revoked") if k.kid == kid else k, version=2)
+    cache.accept_trust_list(token, NOW)
+    outcome = check(world.live_qr(), cache)
+    assert outcome.result is Result.UNTRUSTED_ISSUER and "revoked" in outcome.reason
+    assert check(world.presentation(), cache).result is Result.UNTRUSTED_ISSUER
+
+
+def test_no_trust_list_is_untrusted(world: World, cache: VerifierCache) -> None:
+    outcome = check(world.live_qr(), cache)
+    assert outcome.result is Result.UNTRUSTED_ISSUER and "sync" in outcome.reason
+    assert outcome.trust_age_seconds is None
+
+
+def test_stale_status_is_status_unknown(world: World, cache: VerifierCache) -> None:
+    world.fill(cache, status_at=NOW - 8 * 86400, validity=30 * 86400)  # not expired, but older than 7 days
+    outcome = check(world.live_qr(), cache)
+    assert outcome.result is Result.STATUS_UNKNOWN and "too old" in outcome.reason
+    assert outcome.status_age_seconds == 8 * 86400
+    assert check(world.live_qr(), cache, Policy(status_max_age=9 * 86400)).result is Result.VALID
+
+
+def test_status_list_past_its_exp_is_status_unknown(world: World, cache: VerifierCache) -> None:
+    world.fill(cache)
+    outcome = check(world.live_qr(at=NOW + 7 * 86400), cache, now=NOW + 7 * 86400)
+    assert outcome.result is Result.STATUS_UNKNOWN and "expired" in outcome.reason
+
+
+def test_old_status_gives_warning(world: World, cache: VerifierCache) -> None:
+    world.fill(cache, status_at=NOW - 2 * 86400)
+    outcome = check(world.live_qr(), cache)
+    assert outcome.result is Result.VALID and outcome.status_warning is not None
+    stricter = Policy(status_warn_age=HOUR, status_max_age=86400)
+    assert check(world.live_qr(), cache, stricter).result is Result.STATUS_UNKNOWN
+
+
+def test_stale_trust_list_is_status_unknown(world: World, cache: VerifierCache) -> None:
+    world.fill(cache)
+    strict = Policy(trust_max_age=60)
+    outcome = check(world.live_qr(), cache, strict)
+    assert outcome.result is Result.STATUS_UNKNOWN and "trust list" in outcome.reason
+
+
+def test_no_status_list_cached_is_status_unknown(world: World, cache: VerifierCache) -> None:
+    cache.pin_root(world.root_pem)
+    cache.accept_trust_list(world.trust_token(), NOW)
+    outcome = check(world.live_qr(), cache)
+    assert outcome.result is Result.STATUS_UNKNOWN and outcome.status_age_seconds is None
+    assert outcome.claims["name"] == "张伟"  # genuine: the data is shown, the verdict is not VALID
+
+
+def test_index_outside_the_list_is_status_unknown(world: World, filled: VerifierCache) -> None:
+    assert check(world.live_qr(idx=1 << 19), filled).result is Result.STATUS_UNKNOWN
+
+
+@pytest.mark.parametrize("proof_time", [NOW - 61, NOW + 61, NOW - 3600])
+def test_old_live_proof_is_replayed(world: World, filled: VerifierCache, proof_time: int) -> None:
+    assert check(world.live_qr(at=proof_time), filled).result is Result.REPLAYED
+
+
+def test_proof_from_another_pass_is_replayed(world: World, filled: VerifierCache) -> None:
+    """A live proof lifted from one pass and put next to another pass of the same holder."""
+    import zlib
+
+    import cbor2
+
+    from credential.base45 import b45encode
+    from credential.qrpass import decode_qr_text
+
+    proof = decode_qr_text(world.live_qr()).proof
+    assert proof is not None
+    items = [cbor2.loads(world.cose_pass(idx=9)), cbor2.loads(proof)]
+    text = "EP1:" + b45encode(zlib.compress(cbor2.dumps(items), 9))
+    assert check(text, filled).result is Result.REPLAYED
+
+
+def test_live_proof_nonce(world: World, filled: VerifierCache) -> None:
+    policy = Policy(expected_nonce="abc123")
+    assert check(world.live_qr(nonce=b"abc123"), filled, policy).result is Result.VALID
+    assert check(world.live_qr(nonce=b"zzz"), filled, policy).result is Result.REPLAYED
+
+
+def test_sd_jwt_with_key_binding_is_valid_live(world: World, filled: VerifierCache) -> None:
+    outcome = check(world.presentation(), filled, Policy(expected_aud="landlord", expected_nonce="n-1"))
+    assert outcome.result is Result.VALID, outcome.reason
+    assert outcome.live is True and outcome.format == "sd_jwt_vc"
+    assert outcome.claims["name"] == "张伟" and outcome.claims["birth_date"] == "1990-03-15"
+    assert outcome.claims["type"] == "residence_permit"
+
+
+def test_sd_jwt_without_key_binding(world: World, filled: VerifierCache) -> None:
+    outcome = check(world.sd_jwt(), filled)
+    assert outcome.result is Result.VALID and outcome.live is False
+    assert check(world.sd_jwt(), filled, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
+
+
+def test_sd_jwt_replays(world: World, filled: VerifierCache) -> None:
+    assert check(world.presentation(at=NOW - 3600), filled).result is Result.REPLAYED
+    wrong_aud = check(world.presentation(aud="someone else"), filled, Policy(expected_aud="landlord"))
+    assert wrong_aud.result is Result.REPLAYED
+
+
+def test_sd_jwt_expired(world: World, filled: VerifierCache) -> None:
+    assert check(world.sd_jwt(exp=NOW - 3600), filled).result is Result.EXPIRED
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", "hello", "EP1:", "EP1:%%%%", "EP1:" + "A" * 5000, "x" * (MAX_INPUT + 1), "a.b.c~", "\x00\x01",
+     "EP1:" + "0" * 40],
+)
+def test_garbage_is_malformed(filled: VerifierCache, text: str) -> None:
+    outcome = check(text, filled)
+    assert outcome.result is Result.MALFORMED, (text[:20], outcome)
+    assert "\n" not in outcome.reason and outcome.claims == {}
+
+
+def test_clock_rolled_back_is_reported_and_not_believed(world: World, filled: VerifierCache) -> None:
+    # The local clock says 2026-01-01, before the signed lists (NOW - 1 h): it is not believed.
+    rolled_back = NOW - 200 * 86400
+    outcome = check(world.live_qr(at=NOW - HOUR), filled, now=rolled_back)
+    assert outcome.clock_warning is not None and "behind" in outcome.clock_warning
+    assert outcome.result is Result.VALID  # judged at the high-water mark, not at the rolled-back time
+    expired_at = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
+    # An expired pass shown to a verifier whose clock was wound back into its validity: still EXPIRED,
+    # once the verifier has seen a list signed after the expiry.
+    late = World(ring=world.ring, holder=world.holder, permit=world.permit)
+    cache = VerifierCache(filled.directory.parent / "late")
+    cache.pin_root(late.root_pem)
+    cache.accept_trust_list(late.trust_token(now=expired_at), expired_at)
+    outcome = check(world.live_qr(at=NOW), cache, now=NOW)
+    assert outcome.result is Result.EXPIRED and outcome.clock_warning is not None
+
+
+def test_small_skew_is_not_a_clock_warning(world: World, filled: VerifierCache) -> None:
+    outcome = check(world.live_qr(at=NOW - HOUR - 100), filled, now=NOW - HOUR - 100)
+    assert outcome.clock_warning is None
+
+
+def test_registration_card_needs_a_key_allowed_for_its_type(world: World, filled: VerifierCache) -> None:
+    from credential.model import CredentialType
+
+    card = sample_permit(CredentialType.RESIDENCE_REGISTRATION)
+    outcome = check(world.live_qr(permit=card), filled)
+    assert outcome.result is Result.VALID and outcome.credential_type == "residence_registration"
+
+
+def test_verify_does_not_raise_on_a_damaged_cache(world: World, filled: VerifierCache) -> None:
+    (filled.directory / "trustlist.jwt").write_text("garbage")
+    (filled.directory / "state.json").write_text("{not json")
+    assert check(world.live_qr(), filled).result is Result.UNTRUSTED_ISSUER
+
+
+def test_key_not_allowed_for_the_type_is_untrusted(world: World, cache: VerifierCache) -> None:
+    from credential.model import CredentialType
+
+    cache.pin_root(world.root_pem)
+    token = world.edited_trust_token(lambda k: dataclasses.replace(k, types=frozenset({"residence_permit"})),
+                                     version=1)
+    cache.accept_trust_list(token, NOW)
+    cache.accept_status_list(STATUS_URI, world.status_token(), NOW)
+    assert check(world.live_qr(), cache).result is Result.VALID
+    card = sample_permit(CredentialType.RESIDENCE_REGISTRATION)
+    outcome = check(world.live_qr(permit=card), cache)
+    assert outcome.result is Result.UNTRUSTED_ISSUER and "may not sign" in outcome.reason
+    assert outcome.claims == {}
+    world.permit = card
+    assert check(world.presentation(), cache).result is Result.UNTRUSTED_ISSUER
+
+
+def test_order_validity_and_holder_proof_before_status(world: World, cache: VerifierCache) -> None:
+    world.statuses.set(7, INVALID)
+    world.fill(cache)
+    after = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
+    assert check(world.live_qr(at=after), cache, now=after).result is Result.EXPIRED
+    assert check(world.static_qr(), cache, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
+    assert check(world.live_qr(at=NOW - 3600), cache).result is Result.REPLAYED

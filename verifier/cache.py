@@ -1,0 +1,327 @@
+"""The verifier's local folder: the pinned root, the trust list, status lists, and a clock high-water mark.
+
+Layout (no holder data anywhere)::
+
+    root.pem                 the pinned root certificate: set once (``--root``), never replaced by a sync
+    trustlist.jwt            the newest trust list accepted
+    status/<sha256(uri)>.jwt one status list token per URI
+    state.json               fetched-at times and the clock high-water mark
+
+The tokens are the truth: they are re-verified (root -> trust list -> status key) each time they are
+loaded, so a corrupted or hand-edited file is ignored rather than believed. Every write goes to a
+temporary file first and is moved into place with os.replace, so a crash leaves the old file or the new one.
+
+The high-water mark is the newest ``iat`` of any accepted trust or status list. Those lists were signed
+after that moment, so a local clock earlier than it (beyond the tolerated skew) is wrong — rolled back
+to make an expired credential look valid, or a dead RTC battery — and is not believed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from credential.encoding import json_dumps, json_loads
+from credential.errors import CredentialError, MalformedError, RollbackError, StatusError, TooLargeError
+from credential.jose import DEFAULT_SKEW, int_claim, parse_compact
+from credential.jwk import PublicKey
+from credential.statuslist import (
+    MAX_STATUS_LIST_TOKEN,
+    STATUS_LIST_TYP,
+    VerifiedStatusList,
+    verify_status_list_token,
+)
+from credential.trustlist import MAX_TRUST_LIST_SIZE, TRUST_LIST_TYP, TrustList, verify_trust_list
+
+MAX_ROOT_PEM = 64 * 1024
+MAX_STATE = 4 * 1024 * 1024
+STATUS_MAX_ENTRIES = 1 << 20
+
+ROOT_FILE = "root.pem"
+TRUST_FILE = "trustlist.jwt"
+STATUS_DIR = "status"
+STATE_FILE = "state.json"
+
+
+class CacheError(CredentialError):
+    """The cache cannot vouch for anything: no pinned root, or an attempt to replace the pinned one."""
+
+    code = "UNTRUSTED_ISSUER"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The time a verification uses, and why it differs from the local clock when it does."""
+
+    now: int  # max(local clock, high-water mark) when the local clock is distrusted, else the local clock
+    warning: str | None
+
+
+def load_root_certificate(pem: bytes) -> x509.Certificate:
+    """Read the root certificate a verifier pins; only P-256 and Ed25519 keys are accepted."""
+    if len(pem) > MAX_ROOT_PEM:
+        raise TooLargeError("root certificate", MAX_ROOT_PEM)
+    try:
+        cert = x509.load_pem_x509_certificate(pem)
+    except ValueError as exc:
+        raise MalformedError("root file is not a PEM X.509 certificate") from exc
+    key = cert.public_key()
+    if not (
+        isinstance(key, ed25519.Ed25519PublicKey)
+        or (isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1))
+    ):
+        raise MalformedError("root certificate key must be P-256 or Ed25519")
+    return cert
+
+
+def status_file_name(uri: str) -> str:
+    return hashlib.sha256(uri.encode("utf-8")).hexdigest() + ".jwt"
+
+
+def _unverified_int(token: str, claim: str, max_size: int) -> int:
+    """A claim read before verification: only used to pick the time at which the token is re-verified."""
+    return int_claim(parse_compact(token, max_size=max_size).payload, claim)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_capped(path: Path, limit: int) -> bytes | None:
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        return None
+    if len(data) > limit:
+        raise TooLargeError(str(path.name), limit)
+    return data
+
+
+class VerifierCache:
+    """One verifier's trust material on disk. Accepts lists from any channel (sync, USB stick, file)."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+        # Parsed forms, keyed by the exact token text, so repeated scans do not re-verify the lists.
+        self._trust_memo: tuple[str, TrustList] | None = None
+        self._status_memo: dict[str, tuple[str, int, VerifiedStatusList]] = {}
+
+    # -- the pinned root -------------------------------------------------------------------------
+
+    @property
+    def _root_path(self) -> Path:
+        return self.directory / ROOT_FILE
+
+    def has_root(self) -> bool:
+        return self._root_path.is_file()
+
+    def pin_root(self, pem: bytes) -> None:
+        """Pin ``pem`` as the root. Pinning the same certificate again is a no-op; a different one is refused."""
+        cert = load_root_certificate(pem)
+        der = cert.public_bytes(Encoding.DER)
+        if self.has_root():
+            if self.root_certificate().public_bytes(Encoding.DER) != der:
+                raise CacheError(
+                    f"a different root is already pinned in {self.directory}; remove {ROOT_FILE} to re-pin"
+                )
+            return
+        _atomic_write(self._root_path, cert.public_bytes(Encoding.PEM))
+
+    def root_certificate(self) -> x509.Certificate:
+        pem = _read_capped(self._root_path, MAX_ROOT_PEM)
+        if pem is None:
+            raise CacheError(f"no root pinned in {self.directory}: sync once with --root root.pem")
+        return load_root_certificate(pem)
+
+    def root_key(self) -> PublicKey:
+        key = self.root_certificate().public_key()
+        assert isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey)  # load_root_certificate
+        return key
+
+    # -- state.json: fetched-at times and the high-water mark --------------------------------------
+
+    def _state(self) -> dict[str, Any]:
+        try:
+            raw = _read_capped(self.directory / STATE_FILE, MAX_STATE)
+            state = {} if raw is None else json_loads(raw, max_size=MAX_STATE)
+        except CredentialError:
+            state = {}  # a damaged state file only loses ages; the tokens themselves are re-verified
+        if not isinstance(state, dict):
+            state = {}
+        if not isinstance(state.get("status"), dict):
+            state["status"] = {}
+        return state
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        _atomic_write(self.directory / STATE_FILE, json_dumps(state))
+
+    def high_water(self) -> int:
+        value = self._state().get("high_water")
+        return value if type(value) is int else 0
+
+    def clock(self, now: int, *, skew: int) -> Clock:
+        """The time to judge validity at: the local clock, unless it is earlier than the high-water mark."""
+        mark = self.high_water()
+        if now + skew < mark:
+            return Clock(mark, f"local clock is {mark - now} s behind the newest signed list; using that list's time")
+        return Clock(now, None)
+
+    def _record(self, state: dict[str, Any], iat: int) -> None:
+        mark = state.get("high_water")
+        state["high_water"] = max(iat, mark if type(mark) is int else 0)
+        self._save_state(state)
+
+    # -- the trust list ----------------------------------------------------------------------------
+
+    def accept_trust_list(self, token: str, now: int) -> TrustList:
+        """Verify ``token`` against the pinned root and keep it, unless it is older than the one held.
+
+        An older version raises RollbackError; the same version is kept only if newer (by ``iat``)."""
+        now = self.clock(now, skew=DEFAULT_SKEW).now
+        held = self.trust_list()
+        trust = verify_trust_list(token, root_key=self.root_key(), now=now, min_version=held.version if held else 0)
+        if trust.iat > now + DEFAULT_SKEW:  # would drag the high-water mark, and every verdict, into the future
+            raise StatusError("trust list issued in the future: check this computer's clock")
+        if held is not None and (trust.version, trust.iat) < (held.version, held.iat):
+            raise RollbackError("trust list issued at", held=held.iat, offered=trust.iat)
+        if held is None or (trust.version, trust.iat) > (held.version, held.iat):
+            _atomic_write(self.directory / TRUST_FILE, token.encode("ascii"))
+            self._trust_memo = (token, trust)
+        state = self._state()
+        state["trust_fetched_at"] = now
+        self._record(state, trust.iat)
+        return trust
+
+    def trust_list(self) -> TrustList | None:
+        """The held trust list, re-verified against the pinned root; None if there is none usable."""
+        try:
+            raw = _read_capped(self.directory / TRUST_FILE, MAX_TRUST_LIST_SIZE)
+        except CredentialError:
+            return None
+        if raw is None or not self.has_root():
+            return None
+        token = raw.decode("ascii", errors="replace")
+        if self._trust_memo is not None and self._trust_memo[0] == token:
+            return self._trust_memo[1]
+        try:
+            trust = verify_trust_list(token, root_key=self.root_key(), now=_unverified_int(token, "iat", MAX_TRUST_LIST_SIZE))
+        except CredentialError:
+            return None
+        self._trust_memo = (token, trust)
+        return trust
+
+    def trust_fetched_at(self) -> int | None:
+        value = self._state().get("trust_fetched_at")
+        return value if type(value) is int else None
+
+    # -- status lists ------------------------------------------------------------------------------
+
+    def _status_path(self, uri: str) -> Path:
+        return self.directory / STATUS_DIR / status_file_name(uri)
+
+    def _verify_status(self, token: str, uri: str, trust: TrustList, now: int) -> VerifiedStatusList:
+        def resolve(kid: str) -> PublicKey:
+            return trust.key_for(kid, purpose="status", now=now).public_key
+
+        return verify_status_list_token(
+            token, uri=uri, resolve_key=resolve, now=now, max_entries=STATUS_MAX_ENTRIES
+        )
+
+    def accept_status_list(self, uri: str, token: str, now: int) -> VerifiedStatusList:
+        """Verify ``token`` as the list at ``uri`` (status-purpose key of the held trust list, ``sub`` == uri)
+        and keep it, unless it is older (``iat``) than the one held: RollbackError."""
+        now = self.clock(now, skew=DEFAULT_SKEW).now
+        trust = self.trust_list()
+        if trust is None:
+            raise CacheError("no trust list held: sync or import a trust list before status lists")
+        verified = self._verify_status(token, uri, trust, now)
+        held = self.status_list(uri)
+        if held is not None and verified.iat < held.iat:
+            raise RollbackError("status list issued at", held=held.iat, offered=verified.iat)
+        if held is None or verified.iat > held.iat:
+            _atomic_write(self._status_path(uri), token.encode("ascii"))
+            self._status_memo[uri] = (token, trust.version, verified)
+        state = self._state()
+        state["status"][uri] = {"fetched_at": now}
+        self._record(state, verified.iat)
+        return verified
+
+    def status_list(self, uri: str) -> VerifiedStatusList | None:
+        """The held list for ``uri``, re-verified with the held trust list at its own ``iat`` (freshness is
+        the policy's call); None when missing, damaged, or its key is no longer trusted."""
+        trust = self.trust_list()
+        if trust is None:
+            return None
+        try:
+            raw = _read_capped(self._status_path(uri), MAX_STATUS_LIST_TOKEN)
+        except CredentialError:
+            return None
+        if raw is None:
+            return None
+        token = raw.decode("ascii", errors="replace")
+        memo = self._status_memo.get(uri)
+        if memo is not None and memo[0] == token and memo[1] == trust.version:
+            return memo[2]
+        try:
+            verified = self._verify_status(token, uri, trust, _unverified_int(token, "iat", MAX_STATUS_LIST_TOKEN))
+        except CredentialError:
+            return None
+        self._status_memo[uri] = (token, trust.version, verified)
+        return verified
+
+    def status_fetched_at(self, uri: str) -> int | None:
+        entry = self._state()["status"].get(uri)
+        value = entry.get("fetched_at") if isinstance(entry, dict) else None
+        return value if type(value) is int else None
+
+    def status_uris(self) -> list[str]:
+        return sorted(uri for uri in self._state()["status"] if isinstance(uri, str))
+
+    # -- any channel -------------------------------------------------------------------------------
+
+    def accept_token(self, token: str, now: int) -> tuple[str, TrustList | VerifiedStatusList]:
+        """Accept a trust list or a status list token from a file (the ``typ`` header says which);
+        a status list is filed under its own ``sub``. Returns ("trust_list" | "status_list", verified)."""
+        token = token.strip()
+        jws = parse_compact(token, max_size=max(MAX_TRUST_LIST_SIZE, MAX_STATUS_LIST_TOKEN))
+        typ = jws.header.get("typ")
+        if typ == TRUST_LIST_TYP:
+            return "trust_list", self.accept_trust_list(token, now)
+        if typ == STATUS_LIST_TYP:
+            sub = jws.payload.get("sub")
+            if not isinstance(sub, str) or not sub:
+                raise MalformedError("status list token lacks its sub (URI)")
+            return "status_list", self.accept_status_list(sub, token, now)
+        raise MalformedError(f"not a trust list or status list token (typ {typ!r})")
+
+
+__all__ = [
+    "CacheError",
+    "Clock",
+    "VerifierCache",
+    "load_root_certificate",
+    "status_file_name",
+]

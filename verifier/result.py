@@ -1,0 +1,60 @@
+"""What a verification reports (DESIGN §5): one result code, why, whose credential, how fresh the data."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Format = Literal["qr_pass", "sd_jwt_vc"]
+
+
+class Result(enum.StrEnum):
+    VALID = "VALID"
+    REVOKED = "REVOKED"
+    SUSPENDED = "SUSPENDED"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    UNTRUSTED_ISSUER = "UNTRUSTED_ISSUER"
+    BAD_SIGNATURE = "BAD_SIGNATURE"
+    MALFORMED = "MALFORMED"
+    STATUS_UNKNOWN = "STATUS_UNKNOWN"
+    REPLAYED = "REPLAYED"
+    NO_HOLDER_PROOF = "NO_HOLDER_PROOF"
+
+    @classmethod
+    def from_code(cls, code: str) -> Result:
+        """The result for an error's code; a code this verifier does not know is treated as MALFORMED."""
+        try:
+            return cls(code)
+        except ValueError:
+            return cls.MALFORMED
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    """The outcome of one scan. ``claims`` is filled only once the issuer's signature has verified."""
+
+    result: Result
+    reason: str  # one human-readable line
+    format: Format | None = None  # None when the input could not even be recognised
+    live: bool | None = None  # True: holder proof checked; False: static; None: not established
+    claims: dict[str, Any] = field(default_factory=dict)  # the holder's data, JSON-safe
+    credential_type: str | None = None  # "residence_permit" | "residence_registration"
+    issuer_kid: str | None = None
+    authority_name: str | None = None  # the authority the trust list names for the signing key
+    trust_version: int | None = None
+    trust_age_seconds: int | None = None  # now - iat of the trust list used; None: no trust list
+    status_age_seconds: int | None = None  # now - iat of the status list used; None: none used
+    status_warning: str | None = None
+    clock_warning: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is Result.VALID
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-safe dict (``json.dumps`` it as is)."""
+        data = asdict(self)
+        data["result"] = self.result.value
+        return data

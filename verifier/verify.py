@@ -1,0 +1,217 @@
+"""Offline verification of a scanned QR pass or a presented SD-JWT VC against the verifier's cache.
+
+The order of checks is fixed so that the worst true statement wins: signature and trust first, then
+validity, then the holder proof, then status. A revoked credential with a bad signature is BAD_SIGNATURE,
+never REVOKED; an expired one is EXPIRED whatever its status. Nothing here touches the network.
+
+Status rules (documented choices):
+- no usable list for the credential's status URI -> STATUS_UNKNOWN;
+- an index outside the cached list -> STATUS_UNKNOWN (the issuer did sign the credential; it is our status
+  data that cannot speak for it, so MALFORMED would blame the wrong party);
+- old data can only prove bad news: INVALID or SUSPENDED is reported from a list of any age (revocation is
+  final; a suspension "as of" the data's age), while "still valid" needs a list younger than
+  status_max_age and not past its ``exp``, and a trust list younger than trust_max_age and not past its
+  ``exp`` (otherwise the signing key may have been revoked since) -> STATUS_UNKNOWN;
+- a list older than status_warn_age still gives VALID, with ``status_warning``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from credential.encoding import b64url_decode
+from credential.errors import (
+    CredentialError,
+    MalformedError,
+    MissingHolderProofError,
+    TooLargeError,
+    UntrustedIssuerError,
+)
+from credential.jwk import PublicKey
+from credential.model import CredentialType
+from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, verify_pass
+from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_sd_jwt_vc
+from credential.statuslist import INVALID, SUSPENDED, VALID
+from credential.trustlist import TrustList
+from verifier.cache import Clock, VerifierCache
+from verifier.policy import Policy
+from verifier.result import Format, Result, VerificationResult
+
+MAX_INPUT = 64 * 1024  # characters; an SD-JWT VC with every disclosure and a KB-JWT is a few kB
+
+_REASONS = {
+    Result.REVOKED: "the issuing authority has revoked this credential",
+    Result.SUSPENDED: "the issuing authority has suspended this credential",
+}
+
+
+@dataclass
+class _Findings:
+    """What is established so far; an error at a later step keeps what earlier steps proved."""
+
+    format: Format | None = None
+    live: bool | None = None
+    claims: dict[str, Any] = field(default_factory=dict)
+    credential_type: str | None = None
+    issuer_kid: str | None = None
+    authority_name: str | None = None
+    status_age: int | None = None
+    status_warning: str | None = None
+
+
+def _resolver(trust: TrustList | None, clock: Clock) -> Callable[[str], PublicKey]:
+    def resolve(kid: str) -> PublicKey:
+        if trust is None:
+            raise UntrustedIssuerError(kid, "no trust list in the verifier cache (run `epermit verify sync`)")
+        return trust.key_for(kid, purpose="credential", now=clock.now).public_key
+
+    return resolve
+
+
+def _authorise_type(trust: TrustList, kid: str, credential_type: CredentialType, clock: Clock,
+                    found: _Findings) -> None:
+    """The key verified the signature; it must also be allowed to sign this type of credential."""
+    key = trust.key_for(kid, purpose="credential", now=clock.now, credential_type=credential_type.slug)
+    found.issuer_kid = kid
+    found.authority_name = key.authority_name
+    found.credential_type = credential_type.slug
+
+
+def _sd_jwt_claims(claims: dict[str, Any], credential_type: CredentialType) -> dict[str, Any]:
+    """The disclosed personal claims, named and encoded as Permit.to_dict() names them (both formats alike)."""
+    out: dict[str, Any] = {"type": credential_type.slug}
+    for name in PERSONAL_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        if name == "birthdate":
+            out["birth_date"] = value
+        elif name == "portrait_sha256" and isinstance(value, str):
+            out[name] = b64url_decode(value).hex()
+        else:
+            out[name] = value
+    return out
+
+
+def _verify_qr(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
+               found: _Findings) -> tuple[str, int]:
+    found.format = "qr_pass"
+    decoded = decode_qr_text(text)
+    verified = verify_pass(decoded, resolve_key=_resolver(trust, clock), now=clock.now)
+    assert trust is not None  # verify_pass resolved a key from it
+    _authorise_type(trust, verified.kid, verified.permit.type, clock, found)
+    found.claims = verified.permit.to_dict()
+    if decoded.live:
+        found.live = False  # until the proof verifies
+        nonce = None if policy.expected_nonce is None else policy.expected_nonce.encode("utf-8")
+        verify_live_proof(decoded, verified.holder_key, now=clock.now, window=policy.live_window, nonce=nonce)
+        found.live = True
+    else:
+        found.live = False
+        if policy.require_live:
+            raise MissingHolderProofError("static QR pass (no live proof); this verifier requires a live QR")
+    return verified.status_uri, verified.status_idx
+
+
+def _verify_sd_jwt(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
+                   found: _Findings) -> tuple[str, int]:
+    found.format = "sd_jwt_vc"
+    verified = verify_sd_jwt_vc(
+        text,
+        resolve_key=_resolver(trust, clock),
+        now=clock.now,
+        require_key_binding=policy.require_live,
+        aud=policy.expected_aud,
+        nonce=policy.expected_nonce,
+        kb_max_age=policy.kb_max_age,
+    )
+    assert trust is not None
+    credential_type = credential_type_of(verified.claims)
+    _authorise_type(trust, verified.issuer_kid, credential_type, clock, found)
+    found.claims = _sd_jwt_claims(verified.claims, credential_type)
+    found.live = verified.key_bound
+    return verified.status_uri, verified.status_idx
+
+
+def _age_text(seconds: int) -> str:
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, clock: Clock, policy: Policy,
+                  found: _Findings) -> tuple[Result, str]:
+    held = cache.status_list(uri)
+    if held is None:
+        return Result.STATUS_UNKNOWN, "no revocation data for this credential's status list (sync first)"
+    found.status_age = max(0, clock.now - held.iat)
+    value = held.status_list.get(idx)  # StatusError (-> STATUS_UNKNOWN) when idx is outside the list
+    age = _age_text(found.status_age)
+    if value == INVALID:
+        return Result.REVOKED, f"{_REASONS[Result.REVOKED]} (revocation data {age} old)"
+    if value == SUSPENDED:
+        return Result.SUSPENDED, f"{_REASONS[Result.SUSPENDED]} (revocation data {age} old)"
+    if value != VALID:
+        return Result.STATUS_UNKNOWN, f"status value {value} has no meaning here"
+    if held.exp is not None and clock.now >= held.exp:
+        return Result.STATUS_UNKNOWN, f"revocation data expired (updated {age} ago); sync"
+    if found.status_age > policy.status_max_age:
+        return Result.STATUS_UNKNOWN, f"revocation data too old ({age}); sync"
+    trust_age = clock.now - trust.iat
+    if clock.now >= trust.exp or trust_age > policy.trust_max_age:
+        return Result.STATUS_UNKNOWN, f"trust list too old ({_age_text(max(0, trust_age))}); sync"
+    if found.status_age > policy.status_warn_age:
+        found.status_warning = f"revocation data is {age} old"
+    return Result.VALID, "genuine, within its validity and not revoked"
+
+
+def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int) -> VerificationResult:
+    """Verify one scanned or pasted credential. Never raises for bad input: every fault is a result."""
+    clock = cache.clock(now, skew=policy.skew)
+    found = _Findings()
+    trust: TrustList | None = None
+    try:
+        trust = cache.trust_list()
+        if not isinstance(text, str):
+            raise MalformedError("input must be text")
+        if len(text) > MAX_INPUT:
+            raise TooLargeError("input", MAX_INPUT)
+        text = text.strip()
+        if not text:
+            raise MalformedError("empty input")
+        if text.startswith(QR_PREFIX):
+            uri, idx = _verify_qr(text, trust, clock, policy, found)
+        else:
+            uri, idx = _verify_sd_jwt(text, trust, clock, policy, found)
+        assert trust is not None
+        result, reason = _judge_status(uri, idx, cache, trust, clock, policy, found)
+    except CredentialError as exc:
+        result, reason = Result.from_code(exc.code), str(exc) or type(exc).__name__
+    except Exception as exc:  # a parser bug must still not crash a landlord's scan: fail closed
+        result, reason = Result.MALFORMED, f"unreadable input ({type(exc).__name__})"
+    if result is Result.VALID:
+        mode = "live: the holder's phone signed it just now" if found.live else "static: check the physical card"
+        reason = f"{reason} ({mode})"
+    claims_trusted = found.issuer_kid is not None
+    return VerificationResult(
+        result=result,
+        reason=" ".join(reason.split()),  # one line, whatever an error message held
+        format=found.format,
+        live=found.live,
+        claims=found.claims if claims_trusted else {},
+        credential_type=found.credential_type,
+        issuer_kid=found.issuer_kid,
+        authority_name=found.authority_name,
+        trust_version=None if trust is None else trust.version,
+        trust_age_seconds=None if trust is None else max(0, clock.now - trust.iat),
+        status_age_seconds=found.status_age,
+        status_warning=found.status_warning,
+        clock_warning=clock.warning,
+    )
+
+
+__all__ = ["MAX_INPUT", "Policy", "Result", "VerificationResult", "verify"]
