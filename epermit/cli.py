@@ -11,9 +11,13 @@ from pathlib import Path
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from epermit.demo import run_demo
+    from epermit.demo import DemoError, run_demo
 
-    run_demo(args.out, serve=args.serve)
+    try:
+        run_demo(args.out, serve=args.serve)
+    except DemoError as exc:
+        print(f"epermit demo: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -74,7 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return main_verify(args_list[1:])
     parser = build_parser()
     args = parser.parse_args(args_list)
-    code: int = args.handler(args)
+    # Subcommands registered by the packages set `func`; the ones defined here set `handler`.
+    handler = getattr(args, "handler", None) or args.func
+    code: int = handler(args)
     return code
 
 

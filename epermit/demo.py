@@ -16,25 +16,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
-from issuer.service import IssuerService
-from issuer.sqlite_store import SQLiteStore
-from verifier.qrimage import decode_qr_image
-from verifier.sync import sync
-from verifier.verify import verify
 
 from credential import qrpass
 from credential.jwk import public_jwk
-from credential.samples import sample_permit, second_sample_permit
+from credential.model import CredentialType
+from credential.samples import sample_permit
 from epermit.http_client import request
 from epermit.servers import BackgroundServer
 from epermit.wallet import ReferenceWallet, terminal_qr, write_qr_png
 from issuer import api as officer_api
 from issuer.officers import OfficerRegistry
+from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
+from issuer.sqlite_store import SQLiteStore
 from keys.keyring import KeyRing
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
+from verifier.qrimage import decode_qr_image
 from verifier.result import VerificationResult
+from verifier.sync import sync
+from verifier.verify import verify
 from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
 
@@ -82,10 +83,16 @@ def say(step: str, text: str = "") -> None:
     print(f"\n== {step}" + (f"\n   {text}" if text else ""), flush=True)
 
 
-def show(result: VerificationResult, what: str) -> None:
-    live = "" if result.live is None else (" (live)" if result.live else " (static)")
+class DemoError(RuntimeError):
+    """The story did not go as it must: the demo fails loudly instead of printing a wrong result."""
+
+
+def show(result: VerificationResult, what: str, *, expected: str, live: bool | None = None) -> None:
+    shown_live = "" if result.live is None else (" (live)" if result.live else " (static)")
     mark = "✔" if result.result == "VALID" else "✘"
-    print(f"   {mark} {what}: {result.result}{live} — {result.reason}", flush=True)
+    print(f"   {mark} {what}: {result.result}{shown_live} — {result.reason}", flush=True)
+    if result.result != expected or (live is not None and result.live != live):
+        raise DemoError(f"{what}: expected {expected}, got {result.result}{shown_live}")
 
 
 def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
@@ -110,12 +117,12 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         say("2. Servers", f"officer API {office.officer_server.url}  ·  wallet API {office.wallet_server.url}")
 
         say("3. An officer registers a residence permit and a registration card")
-        residents = {"zhang-wei": sample_permit(), "residence-card": second_sample_permit()}
+        residents = {"zhang-wei": sample_permit(), "residence-card": sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1)}
         records = {}
         for slug, permit in residents.items():
             record = office.call("POST", "/api/v1/records", permit.to_dict())
             records[slug] = record
-            print(f"   {permit.holder.name} ({permit.type.display_zh}): record {record['id']}")
+            print(f"   {permit.holder.name} ({permit.type.name_zh}): record {record['id']}")
 
         say("4. The residents' wallets pick them up (OpenID4VCI pre-authorized code + PIN)")
         wallets: dict[str, ReferenceWallet] = {}
@@ -146,7 +153,13 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
                 version = write_qr_png(text, png)
                 (out / f"{slug}.{kind}.qr.txt").write_text(text + "\n")
                 scanned = decode_qr_image(png)
-                show(verify(scanned, cache, policy=policy, now=int(time.time())), f"{png.name} (QR version {version})")
+                show(
+                    verify(scanned, cache, policy=policy, now=int(time.time())),
+                    f"{png.name} (QR version {version})",
+                    expected="VALID",
+                    live=kind == "live",
+                )
+        print("\n   张伟's live QR, as the phone shows it (it changes every 30 s):")
         print(terminal_qr(wallets["zhang-wei"].live_qr_text(wallets["zhang-wei"].credentials[0], now=int(time.time()))))
 
         say("7. A forged QR: one byte of the pass changed")
@@ -154,7 +167,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         tampered[-5] ^= 0x01
         tampered_text = qrpass.pass_to_qr_text(bytes(tampered))
         (out / "tampered.qr.txt").write_text(tampered_text + "\n")
-        show(verify(tampered_text, cache, policy=policy, now=int(time.time())), "tampered.qr.txt")
+        show(verify(tampered_text, cache, policy=policy, now=int(time.time())), "tampered.qr.txt", expected="BAD_SIGNATURE")
 
         say("8. The officer revokes 张伟's permit; the verifier syncs and scans again")
         office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason": "permit surrendered"})
@@ -168,6 +181,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
                 now=int(time.time()),
             ),
             "zhang-wei (after revocation)",
+            expected="REVOKED",
         )
 
         if serve:
@@ -182,7 +196,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
 
 
 def serve_forever(office: Office, out: Path) -> None:
-    record = office.call("POST", "/api/v1/records", second_sample_permit().to_dict())
+    record = office.call("POST", "/api/v1/records", sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1).to_dict())
     offer = office.call("POST", f"/api/v1/records/{record['id']}/offers")
     (out / "offer.json").write_text(json.dumps({"offer_uri": offer["offer_uri"], "tx_code": offer["tx_code"]}) + "\n")
     say(

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -24,18 +24,26 @@ class _LateBoundApp:
         return self.app(environ, start_response)
 
 
+class _QuietHandler(WSGIRequestHandler):
+    """No access log on the terminal: the demo prints its own story."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+
 class BackgroundServer:
     """A threaded werkzeug server on host:port (0 = a free port), started by ``start(app)``."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._late = _LateBoundApp()
-        self._server: BaseWSGIServer = make_server(host, port, self._late, threaded=True)
+        self._server: BaseWSGIServer = make_server(
+            host, port, self._late, threaded=True, request_handler=_QuietHandler
+        )
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._server.host}:{self._server.port}"
 
     def start(self, app: WSGIApp) -> BackgroundServer:
         self._late.app = app

@@ -12,6 +12,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import qrcode
 import qrcode.constants
@@ -74,13 +75,13 @@ class ReferenceWallet:
         self.credentials.extend(picked.values())
         return list(picked.values())
 
-    def _resolve_offer(self, offer_uri: str) -> dict[str, object]:
+    def _resolve_offer(self, offer_uri: str) -> dict[str, Any]:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(offer_uri).query)
         if "credential_offer_uri" in query:
-            offer: dict[str, object] = request(query["credential_offer_uri"][0]).json()
+            offer: dict[str, Any] = request(query["credential_offer_uri"][0]).json()
             return offer
         if "credential_offer" in query:
-            by_value: dict[str, object] = json.loads(query["credential_offer"][0])
+            by_value: dict[str, Any] = json.loads(query["credential_offer"][0])
             return by_value
         raise ValueError("not a credential offer URI")
 
@@ -119,7 +120,7 @@ def _well_known(issuer: str, name: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, parts.netloc, f"/.well-known/{name}{parts.path.rstrip('/')}", "", ""))
 
 
-def qr_code(text: str, *, error_correction: int = qrcode.constants.ERROR_CORRECT_M) -> qrcode.QRCode:  # type: ignore[type-arg]
+def qr_code(text: str, *, error_correction: int = qrcode.constants.ERROR_CORRECT_M) -> qrcode.QRCode:
     code = qrcode.QRCode(error_correction=error_correction, border=4)
     code.add_data(text)  # all of "EP1:" + base45 is in the alphanumeric set, so qrcode picks alphanumeric mode
     code.make(fit=True)

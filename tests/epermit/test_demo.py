@@ -1,0 +1,45 @@
+"""The demo is the product's first impression: it must run the whole story and leave usable files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from epermit.cli import main
+from epermit.demo import run_demo
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return run_demo(tmp_path_factory.mktemp("demo"))
+
+
+def test_demo_leaves_what_a_newcomer_plays_with(demo_dir: Path) -> None:
+    for name in ("root.pem", "jwks.json", "zhang-wei.sd-jwt", "zhang-wei.live.png", "zhang-wei.static.png",
+                 "zhang-wei.static.qr.txt", "residence-card.static.png", "tampered.qr.txt"):
+        assert (demo_dir / name).is_file(), name
+    assert (demo_dir / "verifier-cache").is_dir()
+    assert json.loads((demo_dir / "jwks.json").read_text())["keys"]
+
+
+def test_demo_folder_holds_no_private_key(demo_dir: Path) -> None:
+    for path in demo_dir.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert b"PRIVATE KEY" not in data, path
+            assert b'"d":' not in data, path
+
+
+def test_demo_outputs_verify_offline_with_the_cli(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cache = str(demo_dir / "verifier-cache")
+    assert main(["verify", "--cache", cache, str(demo_dir / "residence-card.static.png")]) == 0
+    assert "VALID" in capsys.readouterr().out
+    # 张伟's permit was revoked at the end of the story.
+    assert main(["verify", "--cache", cache, "--json", str(demo_dir / "zhang-wei.static.qr.txt")]) == 1
+    assert json.loads(capsys.readouterr().out)["result"] == "REVOKED"
+    assert main(["verify", "--cache", cache, "--json", str(demo_dir / "tampered.qr.txt")]) == 1
+    assert json.loads(capsys.readouterr().out)["result"] == "BAD_SIGNATURE"
+    assert main(["verify", "--cache", cache, "--require-live", "--json", str(demo_dir / "residence-card.static.qr.txt")]) == 1
+    assert json.loads(capsys.readouterr().out)["result"] == "NO_HOLDER_PROOF"
