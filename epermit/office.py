@@ -7,13 +7,12 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from issuer.service import IssuerService
-from issuer.sqlite_store import SQLiteStore
-
 from credential.errors import CredentialError
 from epermit.servers import BackgroundServer
 from issuer import api as officer_api
+from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
+from issuer.sqlite_store import SQLiteStore
 from keys.keyring import KeyRing, read_passphrase
 from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
