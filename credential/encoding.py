@@ -13,6 +13,11 @@ from credential.errors import MalformedError, TooLargeError
 
 MAX_JSON_DEPTH = 16
 _B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# Unused low bits of the last character by len % 4: they must be zero, or the text is a second spelling.
+_TAIL_MASK = {0: 0, 2: 0b1111, 3: 0b11}
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
 def b64url_encode(data: bytes) -> str:
@@ -27,14 +32,9 @@ def b64url_decode(text: str) -> bytes:
         data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise MalformedError("invalid base64url") from exc
-    if b64url_encode(data) != text:  # unused trailing bits set: a second spelling of the same bytes
-        raise MalformedError("non-canonical base64url")
+    if text and _B64URL_ALPHABET.index(text[-1]) & _TAIL_MASK[len(text) % 4]:
+        raise MalformedError("non-canonical base64url")  # unused trailing bits set: a second spelling
     return data
-
-
-def json_dumps(obj: object) -> bytes:
-    """UTF-8 JSON without \\uXXXX escapes (DESIGN §9: escapes cost 19 % in size) and without NaN."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -50,25 +50,27 @@ def _reject_constant(name: str) -> Any:
     raise MalformedError(f"JSON constant {name} is not allowed")
 
 
-def _check_depth(data: str, limit: int) -> None:
-    # Counted on the text, before json builds anything, so a deep input costs one linear scan.
+# Built once: json.dumps/json.loads with non-default options construct a new encoder/decoder per call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+
+
+def json_dumps(obj: object) -> bytes:
+    """UTF-8 JSON without \\uXXXX escapes (DESIGN §9: escapes cost 19 % in size) and without NaN."""
+    return _ENCODER.encode(obj).encode("utf-8")
+
+
+def _check_depth(text: str, limit: int) -> None:
+    # Counted before json builds anything, so a deep input costs one linear scan and no recursion.
+    if text.count("[") + text.count("{") <= limit:  # fewer openings than the limit: cannot be deeper
+        return
     depth = 0
-    in_string = escaped = False
-    for char in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
             depth += 1
             if depth > limit:
                 raise MalformedError(f"JSON nested deeper than {limit}")
-        elif char in "]}":
+        else:
             depth -= 1
 
 
@@ -85,10 +87,10 @@ def json_loads(data: bytes | str, *, max_size: int) -> Any:
         text = data
     _check_depth(text, MAX_JSON_DEPTH)
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        return _DECODER.decode(text)
+    except MalformedError:
+        raise
     except ValueError as exc:
-        if isinstance(exc, MalformedError):
-            raise
         raise MalformedError(f"invalid JSON: {exc.msg if isinstance(exc, json.JSONDecodeError) else exc}") from exc
     except RecursionError as exc:  # pragma: no cover - depth is checked first
         raise MalformedError("JSON nested too deeply") from exc

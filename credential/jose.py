@@ -32,6 +32,7 @@ from credential.jwk import PublicKey
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 DEFAULT_SKEW = 300
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # immutable; built once instead of per verification
 # Headers that would let a token pick its own key or extend the rules; never honoured.
 _KEY_SOURCE_HEADERS = ("jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256")
 _KNOWN_HEADERS = frozenset({"alg", "typ", "kid", "cty", "crit", *_KEY_SOURCE_HEADERS})
@@ -76,7 +77,7 @@ def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: 
             r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
             if not (0 < r < P256_ORDER and 0 < s < P256_ORDER):  # r = s = 0: the "psychic signature"
                 raise BadSignatureError("ES256 signature out of range")
-            key.verify(encode_dss_signature(r, s), signing_input, ec.ECDSA(hashes.SHA256()))
+            key.verify(encode_dss_signature(r, s), signing_input, _ECDSA_SHA256)
         elif alg == "EdDSA":
             if not isinstance(key, ed25519.Ed25519PublicKey):
                 raise BadSignatureError("EdDSA needs an Ed25519 key")

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from credential.jwk import PublicKey, key_id
 
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 class KeySigner:
@@ -47,5 +48,5 @@ class KeySigner:
     def sign(self, data: bytes) -> bytes:
         if isinstance(self._key, ed25519.Ed25519PrivateKey):
             return self._key.sign(data)
-        r, s = decode_dss_signature(self._key.sign(data, ec.ECDSA(hashes.SHA256())))
+        r, s = decode_dss_signature(self._key.sign(data, _ECDSA_SHA256))
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")

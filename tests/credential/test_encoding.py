@@ -16,7 +16,7 @@ def test_b64url_round_trip_without_padding() -> None:
         assert b64url_decode(text) == data
 
 
-@pytest.mark.parametrize("text", ["Zm9v=", "Zm9v+", "Zm/v", "Z", "Zm9 v", "Zh"])
+@pytest.mark.parametrize("text", ["Zm9v=", "Zm9v+", "Zm/v", "Z", "Zm9 v", "Zh", "Zm9"])
 def test_b64url_decode_is_strict(text: str) -> None:
     # "Zh" decodes to b"f" only by ignoring set trailing bits: a second spelling of "Zg".
     with pytest.raises(MalformedError):
