@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow lint serve clean
+.PHONY: demo test test-slow lint serve bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(STAMP) lint
 # Long-running tests (crash, cluster, fuzz). CI runs them too.
 test-slow: $(STAMP)
 	$(BIN)/pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: none collected
+
+# Benchmarks as ratios against raw cryptography and peers; writes bench/results/ and docs/benchmarks.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run_all $(BENCH)
 
 serve: $(STAMP)
 	$(BIN)/epermit serve
