@@ -104,6 +104,8 @@ class _Unpacker:
         return node
 
     def object(self, node: dict[str, Any], depth: int) -> dict[str, Any]:
+        if depth > 0 and SD_ALG_KEY in node:  # RFC 9901 §4.1.1: only at the top level of the payload
+            raise MalformedError(f"{SD_ALG_KEY} is allowed only at the top level")
         out = {name: self.value(value, depth + 1) for name, value in node.items() if name != SD_KEY}
         digests = node.get(SD_KEY, [])
         if not isinstance(digests, list):
@@ -114,6 +116,8 @@ class _Unpacker:
                 continue
             if disclosure.name is None:
                 raise MalformedError("an array-element disclosure is referenced from _sd")
+            if disclosure.name == SD_ALG_KEY:
+                raise MalformedError(f"{SD_ALG_KEY} cannot be selectively disclosed")
             if disclosure.name in out:
                 raise MalformedError(f"claim {disclosure.name!r} is already present")
             out[disclosure.name] = self.value(disclosure.value, depth + 1)

@@ -52,7 +52,8 @@ from credential.model import CredentialType, Permit
 ISSUED_TYP = "dc+sd-jwt"
 ACCEPTED_TYPS = ("dc+sd-jwt", "vc+sd-jwt")  # vc+sd-jwt: the pre-2025 name, accepted on input only
 KB_TYP = "kb+jwt"
-ALGORITHMS = ("ES256", "EdDSA")
+ALGORITHMS = ("ES256", "EdDSA")  # issuer signatures (EdDSA allowed by configuration)
+KB_ALGORITHMS = ("ES256", "EdDSA")  # holder signatures; the cnf key's type then pins exactly one
 MAX_SD_JWT = 64 * 1024
 VCT = {t: t.vct_path for t in CredentialType}  # appended to iss
 # Claims the SD-JWT VC draft forbids to disclose selectively; they must arrive in the signed payload as is.
@@ -192,6 +193,7 @@ def verify_sd_jwt_vc(
     nonce: str | None = None,
     kb_max_age: int = 300,
     algorithms: tuple[str, ...] = ALGORITHMS,
+    kb_algorithms: tuple[str, ...] = KB_ALGORITHMS,
 ) -> VerifiedSdJwt:
     """Verify an SD-JWT VC or SD-JWT+KB; raises a CredentialError subclass on any fault."""
     jwt, disclosure_texts, kb_jwt = split_sd_jwt(text)
@@ -219,7 +221,7 @@ def verify_sd_jwt_vc(
         if holder_key is None:
             raise MissingClaimError("cnf")
         _verify_key_binding(kb_jwt, holder_key, presented=text[: -len(kb_jwt)], now=now, aud=aud,
-                            nonce=nonce, max_age=kb_max_age, algorithms=algorithms)
+                            nonce=nonce, max_age=kb_max_age, algorithms=kb_algorithms)
     return VerifiedSdJwt(jws.header["kid"], claims, holder_key, kb_jwt is not None, status_uri, status_idx)
 
 

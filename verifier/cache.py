@@ -112,7 +112,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
 def _read_capped(path: Path, limit: int) -> bytes | None:
     try:
         with path.open("rb") as handle:
-            data = handle.read(limit + 1)
+            # read(limit + 1) would allocate the whole cap (4 MiB for state.json) on every scan: size first.
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(min(size, limit) + 1)
     except FileNotFoundError:
         return None
     if len(data) > limit:

@@ -2,7 +2,9 @@
 
     epermit verify sync <base URL> [--cache DIR] [--root root.pem]
     epermit verify import [--cache DIR] FILE...
-    epermit verify [--cache DIR] [--json] [--full] [--require-live] [--max-status-age S] <image | text | ->
+    epermit verify [--cache DIR] [--json] [--full] [--require-live] [--max-status-age S] [--status-warn-age S]
+                   [--max-trust-age S] [--live-window S] [--kb-max-age S] [--aud TEXT] [--nonce TEXT]
+                   <image | text file | QR text | SD-JWT VC | ->
 
 Exit codes: 0 VALID; 1 any other verification result; 2 usage or I/O error (one line on stderr).
 """
@@ -113,7 +115,37 @@ def _verify_parser() -> argparse.ArgumentParser:
                         help="refuse static passes and SD-JWT VCs without key binding (NO_HOLDER_PROOF)")
     parser.add_argument("--max-status-age", type=_non_negative, metavar="SECONDS",
                         help="oldest revocation data that can still prove a credential valid (default 7 days)")
+    parser.add_argument("--status-warn-age", type=_non_negative, metavar="SECONDS",
+                        help="revocation data older than this still gives VALID, with a warning (default 1 day)")
+    parser.add_argument("--max-trust-age", type=_non_negative, metavar="SECONDS",
+                        help="oldest trust list that can still prove a signing key good (default 30 days)")
+    parser.add_argument("--live-window", type=_non_negative, metavar="SECONDS",
+                        help="largest |live proof time - now| accepted (default 60)")
+    parser.add_argument("--kb-max-age", type=_non_negative, metavar="SECONDS",
+                        help="oldest SD-JWT key-binding JWT accepted (default 300)")
+    parser.add_argument("--aud", metavar="TEXT", help="the audience an SD-JWT presentation must be bound to")
+    parser.add_argument("--nonce", metavar="TEXT",
+                        help="the nonce this verifier handed out (KB-JWT nonce; live QR proof nonce as UTF-8)")
     return parser
+
+
+def policy_from_args(args: argparse.Namespace) -> Policy:
+    """The Policy the command line asks for; anything not given keeps its default."""
+    default = Policy()
+    max_status_age = default.status_max_age if args.max_status_age is None else args.max_status_age
+    warn = args.status_warn_age if args.status_warn_age is not None else default.status_warn_age
+    options: dict[str, Any] = {
+        "require_live": args.require_live,
+        "status_max_age": max_status_age,
+        "status_warn_age": min(warn, max_status_age),
+        "expected_aud": args.aud,
+        "expected_nonce": args.nonce,
+    }
+    for name, field_name in (("max_trust_age", "trust_max_age"), ("live_window", "live_window"),
+                             ("kb_max_age", "kb_max_age")):
+        if getattr(args, name) is not None:
+            options[field_name] = getattr(args, name)
+    return Policy(**options)
 
 
 def _cache(args: argparse.Namespace) -> VerifierCache:
@@ -161,6 +193,14 @@ def _looks_like_path(text: str) -> bool:
     return os.sep in text or Path(text).suffix.lower() in {".png", ".jpg", ".jpeg", ".txt", ".jwt", ".sd-jwt"}
 
 
+def _is_file(path: Path) -> bool:
+    """Path.is_file, except that a name too long to be a file (an SD-JWT VC pasted as text) is simply not one."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # ENAMETOOLONG; NUL bytes
+        return False
+
+
 def read_input(argument: str, stdin: Any = None) -> str:
     """The credential text behind the command-line argument: stdin, an image, a text file, or itself."""
     if argument == "-":
@@ -168,7 +208,7 @@ def read_input(argument: str, stdin: Any = None) -> str:
         data: bytes = stream.read(MAX_INPUT + 1)
         return data.decode("utf-8", errors="replace")
     path = Path(argument)
-    if argument.startswith("EP1:") or not path.is_file():
+    if argument.startswith("EP1:") or not _is_file(path):
         if not argument.startswith("EP1:") and _looks_like_path(argument) and "~" not in argument:
             raise UsageError(f"no such file: {argument}")
         return argument
@@ -251,10 +291,7 @@ def render(outcome: VerificationResult, *, full: bool = False) -> str:
 
 
 def _run_verify(args: argparse.Namespace, out: TextIO) -> int:
-    policy = Policy(require_live=args.require_live)
-    if args.max_status_age is not None:
-        policy = Policy(require_live=args.require_live, status_max_age=args.max_status_age,
-                        status_warn_age=min(policy.status_warn_age, args.max_status_age))
+    policy = policy_from_args(args)
     now = int(time.time())
     try:
         text = read_input(args.input)

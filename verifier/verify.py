@@ -40,6 +40,10 @@ from verifier.policy import Policy
 from verifier.result import Format, Result, VerificationResult
 
 MAX_INPUT = 64 * 1024  # characters; an SD-JWT VC with every disclosure and a KB-JWT is a few kB
+MAX_REASON = 300  # characters of the one-line reason
+# The reason given when a non-CredentialError escaped a parser: a bug, reported as MALFORMED (fail closed).
+# Tests and the fuzzer look for this prefix: it must never appear.
+INTERNAL_ERROR = "unreadable input"
 
 _REASONS = {
     Result.REVOKED: "the issuing authority has revoked this credential",
@@ -122,7 +126,7 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, clock: Clock, policy: Pol
         text,
         resolve_key=_resolver(trust, clock),
         now=clock.now,
-        require_key_binding=policy.require_live,
+        require_key_binding=False,  # the policy is applied below, once the issuer's data is established
         aud=policy.expected_aud,
         nonce=policy.expected_nonce,
         kb_max_age=policy.kb_max_age,
@@ -132,6 +136,8 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, clock: Clock, policy: Pol
     _authorise_type(trust, verified.issuer_kid, credential_type, clock, found)
     found.claims = _sd_jwt_claims(verified.claims, credential_type)
     found.live = verified.key_bound
+    if policy.require_live and not verified.key_bound:
+        raise MissingHolderProofError("SD-JWT VC without a KB-JWT; this verifier requires key binding")
     return verified.status_uri, verified.status_idx
 
 
@@ -169,8 +175,18 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
     return Result.VALID, "genuine, within its validity and not revoked"
 
 
-def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int) -> VerificationResult:
-    """Verify one scanned or pasted credential. Never raises for bad input: every fault is a result."""
+def one_line(text: str) -> str:
+    """A reason fit for a terminal: one line, no control characters (an attacker's kid or typ may be quoted
+    in it, and an escape sequence could paint a fake result), at most MAX_REASON characters."""
+    cleaned = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return cleaned if len(cleaned) <= MAX_REASON else cleaned[: MAX_REASON - 1] + "…"
+
+
+def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict: bool = False) -> VerificationResult:
+    """Verify one scanned or pasted credential. Never raises for bad input: every fault is a result.
+
+    ``strict`` (tests and fuzzing): an exception outside the CredentialError family, which would otherwise be
+    reported as MALFORMED with the INTERNAL_ERROR reason, propagates so that the bug shows its traceback."""
     clock = cache.clock(now, skew=policy.skew)
     found = _Findings()
     trust: TrustList | None = None
@@ -192,14 +208,16 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int) -> Veri
     except CredentialError as exc:
         result, reason = Result.from_code(exc.code), str(exc) or type(exc).__name__
     except Exception as exc:  # a parser bug must still not crash a landlord's scan: fail closed
-        result, reason = Result.MALFORMED, f"unreadable input ({type(exc).__name__})"
+        if strict:
+            raise
+        result, reason = Result.MALFORMED, f"{INTERNAL_ERROR} ({type(exc).__name__})"
     if result is Result.VALID:
         mode = "live: the holder's phone signed it just now" if found.live else "static: check the physical card"
         reason = f"{reason} ({mode})"
     claims_trusted = found.issuer_kid is not None
     return VerificationResult(
         result=result,
-        reason=" ".join(reason.split()),  # one line, whatever an error message held
+        reason=one_line(reason),
         format=found.format,
         live=found.live,
         claims=found.claims if claims_trusted else {},
@@ -214,4 +232,4 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int) -> Veri
     )
 
 
-__all__ = ["MAX_INPUT", "Policy", "Result", "VerificationResult", "verify"]
+__all__ = ["INTERNAL_ERROR", "MAX_INPUT", "Policy", "Result", "VerificationResult", "verify"]
