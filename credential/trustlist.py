@@ -151,10 +151,13 @@ def sign_trust_list(trust: TrustList, *, root_signer: Signer) -> str:
     return sign_compact({"typ": TRUST_LIST_TYP}, trust.to_json(), root_signer)
 
 
-def verify_trust_list(token: str, *, root_key: PublicKey, now: int, min_version: int = 0) -> TrustList:
+def verify_trust_list(token: str, *, root_key: PublicKey, now: int, min_version: int = 0,
+                      require_certificates: bool = True) -> TrustList:
     """Check a trust list against the pinned root; versions below ``min_version`` raise RollbackError.
 
-    Nothing here depends on ``now`` (see the module docstring): time is judged by ``key_for`` and the policy.
+    Every key must carry its X.509 certificate (``x5c``) chained to the pinned root, unless
+    ``require_certificates`` is False (tests of the JSON shape only). Nothing here depends on ``now`` (see
+    the module docstring): time is judged by ``key_for`` and the policy.
     """
     root_kid = key_id(root_key)
 
@@ -182,7 +185,7 @@ def verify_trust_list(token: str, *, root_key: PublicKey, now: int, min_version:
     if exp <= iat:
         raise InvalidClaimError("exp", "must be after iat")
     keys = _list(payload, "keys", MAX_KEYS)
-    parsed = tuple(_parse_key(entry, root_key) for entry in keys)
+    parsed = tuple(_parse_key(entry, root_key, require_certificates) for entry in keys)
     if len({key.kid for key in parsed}) != len(parsed):
         raise InvalidClaimError("keys", "duplicate kid")
     aggregation_uri = payload.get("aggregation_uri")
@@ -218,7 +221,7 @@ def _text(entry: dict[str, Any], name: str) -> str:
     return value
 
 
-def _parse_key(entry: Any, root_key: PublicKey) -> TrustedKey:
+def _parse_key(entry: Any, root_key: PublicKey, require_certificate: bool) -> TrustedKey:
     if not isinstance(entry, dict):
         raise InvalidClaimError("keys", "entries must be objects")
     public_key = load_public_jwk(entry.get("jwk"))
@@ -248,6 +251,8 @@ def _parse_key(entry: Any, root_key: PublicKey) -> TrustedKey:
     if not _AUTHORITY_CODE.fullmatch(code):
         raise InvalidClaimError("keys.authority.code", "must be a six-digit GB/T 2260 code")
     certificate = _certificate(entry, kid)
+    if certificate is None and require_certificate:
+        raise UntrustedIssuerError(kid, "no X.509 certificate (x5c) chained to the root")
     if certificate is not None:
         cert = load_certificate(certificate)
         _check_certificate(cert, kid, public_key, root_key, purpose)
@@ -313,11 +318,14 @@ def _check_certificate(cert: x509.Certificate, kid: str, public_key: PublicKey, 
     try:
         usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
         constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+        key_usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound as exc:
-        raise UntrustedIssuerError(kid, "certificate lacks extendedKeyUsage or basicConstraints") from exc
+        raise UntrustedIssuerError(kid, "certificate lacks extendedKeyUsage, basicConstraints or keyUsage") from exc
     except ValueError as exc:  # duplicate or undecodable extensions
         raise MalformedError(f"certificate of kid {kid!r} has invalid extensions") from exc
     if constraints.ca:
         raise UntrustedIssuerError(kid, "a CA certificate cannot sign credentials")
+    if not key_usage.digital_signature:
+        raise UntrustedIssuerError(kid, "certificate keyUsage does not allow digitalSignature")
     if PURPOSE_OIDS[purpose] not in usages:
         raise UntrustedIssuerError(kid, f"certificate does not allow {purpose} signing")

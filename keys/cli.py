@@ -1,67 +1,115 @@
-"""``epermit keys init`` and ``epermit keys publish``: create a key directory, publish a signed trust list.
+"""``epermit keys``: init, publish, rotate, revoke, prune, list (docs/keys.md is the operator's guide).
 
-The passphrase comes from ``--passphrase-file`` or EPERMIT_KEY_PASSPHRASE, never from the command line (it
-would show in ``ps`` and shell history). Each command prints one line; a failure prints one line on stderr and
-exits with status 2.
+The passphrase comes from ``--passphrase-file``, EPERMIT_KEY_PASSPHRASE, or a no-echo prompt on a terminal,
+never from the command line (it would show in ``ps`` and shell history). A PKCS#11 PIN comes from
+EPERMIT_PKCS11_PIN. Each command prints a few lines; a failure prints one line on stderr and exits 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
-import secrets
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from credential.errors import CredentialError
-from credential.trustlist import MAX_TRUST_LIST_SIZE, verify_trust_list
+from keys.errors import KeyUnlockError
 from keys.keyring import KeyRing, init_keys
-from keys.keystore import read_passphrase, read_small_file
+from keys.keystore import SCRYPT_N, read_passphrase
+from keys.pkcs11_signer import PIN_ENV
+from keys.publish import publish_trust_list
+from keys.rotation import DEFAULT_LEAD_TIME, needs_replacement, prune, require_known, revoke, rotate
 
 Handler = Callable[[argparse.Namespace], int]
+SCRYPT_COST = SCRYPT_N  # of keys written by rotate/revoke; tests lower it
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def add_keys_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register ``keys init`` and ``keys publish``; each sets ``args.handler(args) -> exit status``.
+def duration(text: str) -> int:
+    """``24h``, ``90m``, ``2d``, ``3600s`` or ``3600`` -> seconds."""
+    unit = _UNITS.get(text[-1:].lower(), 1) if text else 1
+    number = text[:-1] if text[-1:].lower() in _UNITS else text
+    if not (number.isascii() and number.isdigit()) or len(number) > 9:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 24h, 90m, 2d")
+    return int(number) * unit
 
-    ``func`` is set to the same callable, for dispatchers that use argparse's usual name.
+
+def add_keys_commands(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse._SubParsersAction[argparse.ArgumentParser]:
+    """Register ``keys ...``; each sets ``args.handler(args) -> exit status`` (and ``func``, the same).
+
+    Returns the ``keys`` sub-commands, so the issuer can add ``keys affected`` (it needs the registry).
     """
-    keys = subparsers.add_parser("keys", help="create keys and publish the trust list")
+    keys = subparsers.add_parser("keys", help="create, rotate and revoke keys; publish the trust list")
     commands = keys.add_subparsers(dest="keys_command", required=True)
 
     init = commands.add_parser("init", help="create a new key directory (root, credential and status keys)")
-    init.add_argument("--dir", type=Path, required=True, help="key directory to create (must not hold files)")
+    _add_dir(init, "key directory to create (must not hold files)")
     init.add_argument("--authority-code", required=True, help="GB/T 2260 code of the authority, e.g. 110105")
     init.add_argument("--authority-name", required=True, help="name of the authority, e.g. 北京市公安局朝阳分局")
-    _add_passphrase_file(init)
-    _set_handler(init, _guarded("init", _init))
+    _add_token(init, "create the credential and status keys inside this PKCS#11 token")
+    _set_handler(init, "init", _init)
 
     publish = commands.add_parser("publish", help="sign and write the trust list")
-    publish.add_argument("--dir", type=Path, required=True, help="key directory")
-    publish.add_argument("--out", type=Path, required=True, help="where to write the trust list JWT")
-    publish.add_argument("--issuer", required=True, help="public base URL of the issuer (the iss claim)")
-    publish.add_argument("--status-list", dest="status_lists", action="extend", nargs="+", default=[],
-                         metavar="URI", help="status list URIs to name (repeatable)")
-    publish.add_argument("--aggregation-uri", help="URI of the status list aggregation document")
+    _add_dir(publish)
+    _add_publication(publish, required=True)
     publish.add_argument("--version", dest="trust_version", type=int,
-                         help="trust list version (default: the current unix time, so versions only grow)")
-    publish.add_argument("--validity-days", type=int, default=30, help="days until exp (default 30)")
-    _add_passphrase_file(publish)
-    _set_handler(publish, _guarded("publish", _publish))
+                         help="trust list version (default: the unix time, above every version published)")
+    _set_handler(publish, "publish", _publish)
+
+    rot = commands.add_parser("rotate", help="add a new signing key, published before it signs")
+    _add_dir(rot)
+    rot.add_argument("--purpose", choices=("credential", "status"), default="credential")
+    rot.add_argument("--lead-time", type=duration, default=DEFAULT_LEAD_TIME,
+                     help="how long the new key is published before it signs (default 24h)")
+    _add_token(rot, "create the new key inside this PKCS#11 token")
+    _add_publication(rot, required=False)
+    _set_handler(rot, "rotate", _rotate)
+
+    rev = commands.add_parser("revoke", help="mark a key compromised: verifiers reject what it signed")
+    rev.add_argument("kid", help="the key id to revoke")
+    rev.add_argument("--reason", required=True, help="why (kept in keyring.json), e.g. 'laptop stolen'")
+    _add_dir(rev)
+    _add_token(rev, "if the key still signs, create its replacement in this PKCS#11 token")
+    _add_publication(rev, required=False)
+    _set_handler(rev, "revoke", _revoke)
+
+    prn = commands.add_parser("prune", help="drop keys whose certificate has ended")
+    _add_dir(prn)
+    _set_handler(prn, "prune", _prune)
+
+    lst = commands.add_parser("list", help="show the keys, their state and window")
+    _add_dir(lst)
+    _set_handler(lst, "list", _list)
+    return commands
 
 
-def _set_handler(parser: argparse.ArgumentParser, handler: Handler) -> None:
-    parser.set_defaults(handler=handler, func=handler)
-
-
-def _add_passphrase_file(parser: argparse.ArgumentParser) -> None:
+def _add_dir(parser: argparse.ArgumentParser, text: str = "key directory") -> None:
+    parser.add_argument("--dir", type=Path, required=True, help=text)
     parser.add_argument("--passphrase-file", type=Path,
-                        help="file holding the key passphrase (default: $EPERMIT_KEY_PASSPHRASE)")
+                        help="file holding the key passphrase (default: $EPERMIT_KEY_PASSPHRASE, else a prompt)")
 
 
-def _guarded(name: str, handler: Handler) -> Handler:
+def _add_token(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--pkcs11", metavar="LIB", help=f"PKCS#11 module, e.g. /usr/lib/softhsm/libsofthsm2.so: {text}")
+    parser.add_argument("--token", metavar="LABEL", help=f"token label (with --pkcs11; PIN from ${PIN_ENV})")
+
+
+def _add_publication(parser: argparse.ArgumentParser, *, required: bool) -> None:
+    hint = "" if required else " (with --issuer: also publish the trust list)"
+    parser.add_argument("--out", type=Path, required=required, help=f"where to write the trust list JWT{hint}")
+    parser.add_argument("--issuer", required=required, help="public base URL of the issuer (the iss claim)")
+    parser.add_argument("--status-list", dest="status_lists", action="extend", nargs="+", default=[],
+                        metavar="URI", help="status list URIs to name (repeatable)")
+    parser.add_argument("--aggregation-uri", help="URI of the status list aggregation document")
+    parser.add_argument("--validity-days", type=int, default=30, help="days until the trust list's exp (default 30)")
+
+
+def _set_handler(parser: argparse.ArgumentParser, name: str, handler: Handler) -> None:
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
@@ -69,35 +117,123 @@ def _guarded(name: str, handler: Handler) -> Handler:
             print(f"epermit keys {name}: error: {exc}", file=sys.stderr)
             return 2
 
-    return run
+    parser.set_defaults(handler=run, func=run)
+
+
+def _passphrase(args: argparse.Namespace, *, confirm: bool = False) -> bytes:
+    return read_passphrase(env=os.environ, passphrase_file=args.passphrase_file, confirm=confirm)
+
+
+def _token(args: argparse.Namespace) -> tuple[str, str, str] | None:
+    if (args.pkcs11 is None) != (args.token is None):
+        raise ValueError("--pkcs11 and --token go together")
+    if args.pkcs11 is None:
+        return None
+    pin = os.environ.get(PIN_ENV)
+    if not pin:
+        raise KeyUnlockError(f"set {PIN_ENV} to the token's user PIN")
+    return args.pkcs11, args.token, pin
+
+
+def _when(unix: int) -> str:
+    return datetime.datetime.fromtimestamp(unix, tz=datetime.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 def _init(args: argparse.Namespace) -> int:
-    passphrase = read_passphrase(env=os.environ, passphrase_file=args.passphrase_file)
-    ring = init_keys(args.dir, passphrase, args.authority_code, args.authority_name, int(time.time()))
-    print(f"created {args.dir}: root {ring.root.kid}, credential {ring.credential_signer.kid}, "
-          f"status {ring.status_signer.kid}")
+    token = _token(args)
+    passphrase = _passphrase(args, confirm=True)
+    ring = init_keys(args.dir, passphrase, args.authority_code, args.authority_name, int(time.time()), token=token)
+    where = f" in token {args.token!r}" if token else ""
+    print(f"created {args.dir}: root {ring.root.kid}, credential {ring.credential_signers[0].kid}, "
+          f"status {ring.status_signers[0].kid}{where}")
     return 0
 
 
+def _maybe_publish(args: argparse.Namespace, ring: KeyRing, now: int) -> None:
+    if args.out is None and args.issuer is None:
+        print(f"publish the trust list now: epermit keys publish --dir {args.dir} --out ... --issuer ...")
+        return
+    if args.out is None or args.issuer is None:
+        raise ValueError("--out and --issuer go together")
+    _write_trust_list(args, ring, now, None)
+
+
+def _write_trust_list(args: argparse.Namespace, ring: KeyRing, now: int, version: int | None) -> None:
+    if args.validity_days < 1:
+        raise ValueError("validity days must be positive")
+    published = publish_trust_list(ring, args.dir, args.out, issuer=args.issuer, now=now, version=version,
+                                   status_lists=args.status_lists, aggregation_uri=args.aggregation_uri,
+                                   validity=args.validity_days * 86400)
+    print(f"wrote trust list version {published.version} with {len(published.keys)} keys to {args.out}")
+
+
 def _publish(args: argparse.Namespace) -> int:
+    ring = KeyRing.load(args.dir, _passphrase(args))
+    _write_trust_list(args, ring, int(time.time()), args.trust_version)
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    token = _token(args)
+    ring = KeyRing.load(args.dir, passphrase := _passphrase(args))
     now = int(time.time())
-    version = now if args.trust_version is None else args.trust_version
-    if version < 1 or args.validity_days < 1:
-        raise ValueError("version and validity days must be positive")
-    ring = KeyRing.load(args.dir, read_passphrase(env=os.environ, passphrase_file=args.passphrase_file))
-    if args.out.exists():  # never overwrite a published list with an older or equal version
-        held = verify_trust_list(read_small_file(args.out, MAX_TRUST_LIST_SIZE).decode("ascii").strip(),
-                                 root_key=ring.root.public_key, now=now).version
-        if version <= held:
-            raise ValueError(f"{args.out} already holds version {held}; refusing to publish version {version}")
-    token = ring.trust_list_token(issuer=args.issuer, now=now, version=version, status_lists=args.status_lists,
-                                  aggregation_uri=args.aggregation_uri, validity=args.validity_days * 86400)
-    partial = args.out.with_name(f".{args.out.name}.{secrets.token_hex(6)}.tmp")
-    partial.write_text(token + "\n", encoding="ascii")
-    os.replace(partial, args.out)  # readers never see half a trust list
-    count = len(ring.credential_signers) + len(ring.status_signers)
-    print(f"wrote trust list version {version} with {count} keys to {args.out}")
+    signer = None
+    if token is not None:
+        from keys.keydir import new_token_signer
+
+        signer = new_token_signer(token, args.purpose)
+    new = rotate(ring, args.purpose, now=now, lead_time=args.lead_time, signer=signer)
+    if token is not None:
+        ring.backends[new.kid] = signer.location  # type: ignore[union-attr]
+    ring.save(args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
+    print(f"new {args.purpose} key {new.kid}: published from now, signs from {_when(now + args.lead_time)}; "
+          f"the previous key signs until then")
+    _maybe_publish(args, ring, now)
+    return 0
+
+
+def _revoke(args: argparse.Namespace) -> int:
+    ring = KeyRing.load(args.dir, passphrase := _passphrase(args))
+    purpose = require_known(ring, args.kid)
+    now = int(time.time())
+    if needs_replacement(ring, args.kid, now):  # a compromised key that signs is replaced at once: no lead time
+        token = _token(args)
+        signer = None
+        if token is not None:
+            from keys.keydir import new_token_signer
+
+            signer = new_token_signer(token, purpose)
+        new = rotate(ring, purpose, now=now, lead_time=0, signer=signer)
+        if signer is not None:
+            ring.backends[new.kid] = signer.location
+        print(f"replaced {args.kid} with new {purpose} key {new.kid} (signs from now)")
+    revoke(ring, args.kid, reason=args.reason, now=now)
+    ring.save(args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
+    print(f"revoked {purpose} key {args.kid}: {' '.join(args.reason.split())}")
+    _maybe_publish(args, ring, now)
+    return 0
+
+
+def _prune(args: argparse.Namespace) -> int:
+    ring = KeyRing.load(args.dir, passphrase := _passphrase(args))
+    gone = prune(ring, now=int(time.time()))
+    if gone:
+        ring.save(args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
+    print(f"pruned {len(gone)} key(s){': ' + ' '.join(gone) if gone else ''}")
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    ring = KeyRing.load(args.dir, _passphrase(args))
+    now = int(time.time())
+    print(f"root        {ring.root.kid}  until {_when(int(ring.root_certificate.not_valid_after_utc.timestamp()))}")
+    signing = {purpose: ring.signing_key(purpose, now).kid for purpose in ("credential", "status")}
+    for purpose, signer in ring.signers():
+        start, end = ring.window(signer.kid)
+        where = "pkcs11" if signer.kid in ring.backends else "file"
+        mark = " (signs now)" if signing[purpose] == signer.kid else ""
+        print(f"{purpose:<11} {signer.kid}  {ring.states[signer.kid]:<8} {where:<6} "
+              f"{_when(start)} .. {_when(end)}{mark}")
     return 0
 
 

@@ -26,10 +26,12 @@ files record their own parameters, and reading accepts n from 2**14 to 2**20 onl
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import os
 import secrets
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -174,10 +176,21 @@ def read_key_file(path: Path, *, passphrase: bytes, purpose: str | None = None) 
     return open_private_key(document, passphrase=passphrase, purpose=purpose)
 
 
-def read_passphrase(*, env: Mapping[str, str], passphrase_file: Path | None) -> bytes:
-    """The key passphrase: the file if one is named (explicit beats ambient), else EPERMIT_KEY_PASSPHRASE.
+def _stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # closed or detached stdin
+        return False
 
-    One trailing newline ("\\n" or "\\r\\n") of the file is dropped, as editors add one. There is no default.
+
+def read_passphrase(*, env: Mapping[str, str], passphrase_file: Path | None,
+                    prompt: Callable[[str], str] | None = None, is_tty: Callable[[], bool] = _stdin_is_tty,
+                    confirm: bool = False) -> bytes:
+    """The key passphrase: the file if one is named (explicit beats ambient), else EPERMIT_KEY_PASSPHRASE,
+    else a prompt (getpass, no echo) when stdin is a terminal. There is no default.
+
+    One trailing newline ("\\n" or "\\r\\n") of the file is dropped, as editors add one. ``confirm`` asks
+    twice (for a new passphrase); ``prompt`` and ``is_tty`` exist for tests.
     """
     if passphrase_file is not None:
         try:
@@ -187,8 +200,17 @@ def read_passphrase(*, env: Mapping[str, str], passphrase_file: Path | None) -> 
         data = data[:-2] if data.endswith(b"\r\n") else data.removesuffix(b"\n")
     elif PASSPHRASE_ENV in env:
         data = os.fsencode(env[PASSPHRASE_ENV])
+    elif is_tty():
+        ask = prompt if prompt is not None else getpass.getpass
+        try:
+            typed = ask("Key passphrase: ")
+            if confirm and ask("Repeat the passphrase: ") != typed:
+                raise KeyUnlockError("the two passphrases differ")
+        except EOFError as exc:
+            raise KeyUnlockError("no passphrase typed") from exc
+        data = typed.encode("utf-8")
     else:
-        raise KeyUnlockError(f"no passphrase given (set {PASSPHRASE_ENV} or use a passphrase file)")
+        raise KeyUnlockError(f"no passphrase given (set {PASSPHRASE_ENV}, use a passphrase file, or run in a terminal)")
     if not data:
         raise KeyUnlockError("empty passphrase")
     if len(data) > MAX_PASSPHRASE_SIZE:

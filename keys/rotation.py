@@ -1,52 +1,107 @@
-"""Key rotation: a new signer goes in front and signs; the ones it replaces stay published until retired.
+"""Key rotation, revocation and pruning: the key ring's lifecycle (docs/keys.md has the operator's steps).
 
-Operate in this order (research/offline-qr.md §6): rotate, save, publish the trust list, and only then let
-issuers load the new ring, at least a day later, so verifiers already know the new key when they first see
-it. Old keys stay in the list as "retiring" (still verify) until every credential they signed has expired;
-"revoked" is for compromise: whatever the key signed stops verifying at once.
+Rotate: a fresh key goes in front, with a certificate that starts ``lead_time`` from now (default 24 h), and
+its predecessors become "retiring". Publish the trust list at once: verifiers learn the new key before it
+signs anything, because the ring keeps signing with the old key until the new certificate's start
+(``KeyRing.signing_key``: the newest *usable* key signs). A retiring key stays published until its
+certificate ends; it never signed an ``exp`` beyond that (keys/purpose.py), so whatever it signed verifies
+until it expires, and then the key drops out of the trust list (``prune`` removes it from the ring).
+
+Revoke is for compromise: whatever the key signed stops verifying as soon as verifiers hold the new list.
 """
 
 from __future__ import annotations
 
 from keys.certificates import SIGNING_VALIDITY_DAYS, Authority, signing_certificate
 from keys.errors import KeyManagementError, KeyNotFoundError
-from keys.keyring import KeyRing
+from keys.keyring import SIGNING_PURPOSES, KeyRing, Revocation
+from keys.purpose import SigningKey
 from keys.signers import KeySigner
 
+DEFAULT_LEAD_TIME = 24 * 3600
+MAX_REASON = 200
 
-def rotate(ring: KeyRing, purpose: str, *, now: int, validity_days: int = SIGNING_VALIDITY_DAYS) -> KeySigner:
-    """Add a fresh ``purpose`` signer in front of ``ring`` (in place); active predecessors become retiring."""
-    if purpose not in ("credential", "status"):
+
+def rotate(ring: KeyRing, purpose: str, *, now: int, lead_time: int = 0,
+           validity_days: int = SIGNING_VALIDITY_DAYS, signer: SigningKey | None = None) -> SigningKey:
+    """Put a new ``purpose`` key in front of ``ring`` (in place), usable from ``now + lead_time``.
+
+    ``signer`` is a key made elsewhere (a PKCS#11 token key); by default a new file key is generated.
+    Active predecessors become retiring; they keep signing until the new key is usable.
+    """
+    if purpose not in SIGNING_PURPOSES:
         raise ValueError(f"unknown signing purpose {purpose!r}")
-    signer = KeySigner.generate(ring.root.alg)
-    ring.certificates[signer.kid] = signing_certificate(
-        signer.public_key, purpose=purpose, root_key=ring.root.private_key, root_cert=ring.root_certificate,
-        authority=Authority(ring.authority_code, ring.authority_name), now=now, validity_days=validity_days,
+    if lead_time < 0:
+        raise ValueError("lead time must not be negative")
+    new = signer if signer is not None else KeySigner.generate(ring.root.alg)
+    if new.kid in ring.states:
+        raise KeyManagementError(f"key {new.kid} is already in the ring")
+    ring.certificates[new.kid] = signing_certificate(
+        new.public_key, purpose=purpose, root_key=ring.root.private_key, root_cert=ring.root_certificate,
+        authority=Authority(ring.authority_code, ring.authority_name), now=now + lead_time,
+        validity_days=validity_days,
     )
     signers = ring.credential_signers if purpose == "credential" else ring.status_signers
     for previous in signers:
         if ring.states[previous.kid] == "active":
             ring.states[previous.kid] = "retiring"
-    signers.insert(0, signer)
-    ring.states[signer.kid] = "active"
-    return signer
+    signers.insert(0, new)
+    ring.states[new.kid] = "active"
+    return new
 
 
-def revoke(ring: KeyRing, kid: str) -> None:
-    """Mark a published key revoked (compromise); the signing key must be rotated away first."""
-    if kid not in ring.states:
-        raise KeyNotFoundError(kid)
-    if kid in (ring.credential_signer.kid, ring.status_signer.kid):
+def revoke(ring: KeyRing, kid: str, *, reason: str, now: int) -> None:
+    """Mark a key revoked (compromise). Neither the newest key of a purpose nor the one that signs at ``now``
+    (the old key, during a rotation's lead time) can be: rotate first (with no lead time)."""
+    text = " ".join(reason.split())
+    if not text or len(text) > MAX_REASON or not text.isprintable():
+        raise ValueError(f"a revocation needs a reason of 1-{MAX_REASON} printable characters")
+    purpose = ring.purpose_of(kid)
+    newest = (ring.credential_signers if purpose == "credential" else ring.status_signers)[0]
+    if kid in (newest.kid, _signing_kid(ring, purpose, now)):
         raise KeyManagementError(f"key {kid} still signs; rotate before revoking it")
     ring.states[kid] = "revoked"
+    ring.revocations[kid] = Revocation(text, now)
+
+
+def _signing_kid(ring: KeyRing, purpose: str, now: int) -> str | None:
+    try:
+        return ring.signing_key(purpose, now).kid
+    except KeyManagementError:
+        return None
+
+
+def needs_replacement(ring: KeyRing, kid: str, now: int) -> bool:
+    """True when revoking ``kid`` would leave its purpose without a key that signs now."""
+    purpose = ring.purpose_of(kid)
+    newest = (ring.credential_signers if purpose == "credential" else ring.status_signers)[0]
+    return kid in (newest.kid, _signing_kid(ring, purpose, now))
 
 
 def retire(ring: KeyRing, kid: str) -> None:
     """Drop a key from the ring and from future trust lists (after its last credential expired)."""
+    purpose = ring.purpose_of(kid)
+    signers = ring.credential_signers if purpose == "credential" else ring.status_signers
+    if signers[0].kid == kid:
+        raise KeyManagementError(f"key {kid} still signs; rotate before retiring it")
+    signers[:] = [s for s in signers if s.kid != kid]
+    del ring.states[kid], ring.certificates[kid]
+    ring.backends.pop(kid, None)
+    ring.revocations.pop(kid, None)
+
+
+def prune(ring: KeyRing, *, now: int) -> list[str]:
+    """Retire every key whose certificate has ended: nothing it signed can still be valid. Returns the kids."""
+    gone = [signer.kid for purpose, signer in ring.signers()
+            if ring.window(signer.kid)[1] < now
+            and (ring.credential_signers if purpose == "credential" else ring.status_signers)[0] is not signer]
+    for kid in gone:
+        retire(ring, kid)
+    return gone
+
+
+def require_known(ring: KeyRing, kid: str) -> str:
+    """The purpose of ``kid``; KeyNotFoundError when the ring does not hold it."""
     if kid not in ring.states:
         raise KeyNotFoundError(kid)
-    if kid in (ring.credential_signer.kid, ring.status_signer.kid):
-        raise KeyManagementError(f"key {kid} still signs; rotate before retiring it")
-    ring.credential_signers[:] = [s for s in ring.credential_signers if s.kid != kid]
-    ring.status_signers[:] = [s for s in ring.status_signers if s.kid != kid]
-    del ring.states[kid], ring.certificates[kid]
+    return ring.purpose_of(kid)

@@ -302,7 +302,7 @@ def key_for_list(signers: Any) -> TrustList:
 def test_key_for_says_why(pki: Hierarchy, signers: Any, which: str, purpose: str, when: int,
                           ctype: str | None, reason: str) -> None:
     trust = verify_trust_list(sign_trust_list(key_for_list(signers), root_signer=pki.root),
-                              root_key=pki.root.public_key, now=NOW)
+                              root_key=pki.root.public_key, now=NOW, require_certificates=False)
     kids = {"unknown": KeySigner.generate().kid, "credential": trust.keys[0].kid, "status": trust.keys[1].kid,
             "revoked": trust.keys[2].kid}
     with pytest.raises(UntrustedIssuerError, match=reason) as caught:
@@ -316,3 +316,30 @@ def test_retiring_keys_still_verify(pki: Hierarchy, signers: Any) -> None:
     assert trust.key_for(retiring.kid, purpose="credential", now=NOW + DAY) == retiring
     assert trust.key_for(trust.keys[0].kid, purpose="credential", now=NOW + 365 * DAY,
                          credential_type="residence_permit") == trust.keys[0]
+
+
+def test_an_entry_without_its_certificate_is_untrusted(pki: Hierarchy) -> None:
+    signer = KeySigner.generate()
+    token = sign_trust_list(trust_list(entry(signer, None, "credential")), root_signer=pki.root)
+    with pytest.raises(UntrustedIssuerError, match=r"no X\.509 certificate"):
+        verify_trust_list(token, root_key=pki.root.public_key, now=NOW)
+    assert verify_trust_list(token, root_key=pki.root.public_key, now=NOW, require_certificates=False).keys
+
+
+def test_a_certificate_without_digital_signature_is_untrusted(pki: Hierarchy) -> None:
+    signer = KeySigner.generate()
+    template = pki.issue(signer, "credential")
+    no_signing = x509.KeyUsage(digital_signature=False, content_commitment=True, key_encipherment=False,
+                               data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                               encipher_only=False, decipher_only=False)
+    builder = x509.CertificateBuilder(
+        issuer_name=template.issuer, subject_name=template.subject, public_key=signer.public_key,
+        serial_number=x509.random_serial_number(), not_valid_before=template.not_valid_before_utc,
+        not_valid_after=template.not_valid_after_utc,
+        extensions=[x509.Extension(e.oid, True, no_signing) if isinstance(e.value, x509.KeyUsage) else e
+                    for e in template.extensions],
+    )
+    cert = builder.sign(pki.root.private_key, hashes.SHA256())
+    token = sign_trust_list(trust_list(entry(signer, cert, "credential")), root_signer=pki.root)
+    with pytest.raises(UntrustedIssuerError, match="digitalSignature"):
+        verify_trust_list(token, root_key=pki.root.public_key, now=NOW)

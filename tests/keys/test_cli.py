@@ -58,7 +58,7 @@ def test_init_then_publish(tmp_path: Path, passphrase_file: Path, capsys: pytest
 
     # publishing an older or equal version over a newer list is refused; a newer one replaces it
     assert cli.main(publish_args(key_dir, out, "--version", "7")) == 2
-    assert "already holds version 7" in capsys.readouterr().err
+    assert "version 7 was already published" in capsys.readouterr().err
     assert cli.main(publish_args(key_dir, out)) == 0  # default version: the current unix time
     newer = verify_trust_list(out.read_text().strip(), root_key=ring.root.public_key, now=int(time.time()))
     assert newer.version > 7
@@ -71,7 +71,7 @@ def test_failures_exit_2_with_one_line(tmp_path: Path, passphrase_file: Path,
     key_dir = tmp_path / "keys"
     assert cli.main([*INIT, "--dir", str(key_dir)]) == 2  # no passphrase anywhere
     assert capsys.readouterr().err == "epermit keys init: error: no passphrase given " \
-        f"(set {PASSPHRASE_ENV} or use a passphrase file)\n"
+        f"(set {PASSPHRASE_ENV}, use a passphrase file, or run in a terminal)\n"
     assert not key_dir.exists()
     assert cli.main([*INIT, "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 0
     assert cli.main([*INIT, "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 2

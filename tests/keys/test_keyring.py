@@ -27,8 +27,9 @@ def ring() -> KeyRing:
 
 
 def test_generate(ring: KeyRing) -> None:
-    assert ring.credential_signer is ring.credential_signers[0]
-    assert ring.status_signer is ring.status_signers[0]
+    assert ring.credential_signer.inner is ring.credential_signers[0]
+    assert ring.status_signer.inner is ring.status_signers[0]
+    assert (ring.credential_signer.purpose, ring.status_signer.purpose) == ("credential", "status")
     assert len({ring.root.kid, ring.credential_signer.kid, ring.status_signer.kid}) == 3
     assert (ring.authority_code, ring.authority_name) == (CODE, NAME)
 

@@ -1,0 +1,188 @@
+"""The key directory on disk: ``keyring.json`` (public: order, states, backends) and one file pair per key.
+
+::
+
+    keyring.json                     format, authority, root kid, and per purpose a newest-first list of
+                                     {"kid", "state", ["backend": {"type": "pkcs11", "lib", "token", "label"}],
+                                      ["revoked": {"reason", "at"}]}
+    root.key.json  root.crt.pem      the root: signs certificates and trust lists only
+    credential-<kid>.key.json .crt.pem    (no .key.json for a key held in a PKCS#11 token)
+    status-<kid>.key.json     .crt.pem
+    trustlist.version                the highest trust list version published from this directory
+
+Key files are keys/keystore.py envelopes; every file is written 0600 and the directory 0700. A PKCS#11
+key's PIN is never written: it comes from EPERMIT_PKCS11_PIN (or the caller).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from credential.encoding import json_dumps, json_loads
+from credential.errors import MalformedError
+from credential.trustlist import STATES
+from keys.errors import KeyManagementError, KeyNotFoundError, KeyUnlockError
+from keys.keyring import KEYRING_FILE, SIGNING_PURPOSES, KeyRing, Revocation
+from keys.keystore import SCRYPT_N, read_key_file, read_small_file, write_key_file, write_private_file
+from keys.pkcs11_signer import PIN_ENV, Pkcs11Location, Pkcs11Signer
+from keys.purpose import SigningKey
+from keys.signers import KeySigner
+
+KEYRING_FORMAT = "epermit-keyring-v1"
+VERSION_FILE = "trustlist.version"
+MAX_KEYRING_FILE_SIZE = 256 * 1024
+MAX_CERTIFICATE_FILE_SIZE = 16 * 1024
+_KID = re.compile(r"[A-Za-z0-9_-]{11}")  # also keeps a tampered keyring.json from naming paths outside the dir
+
+
+def load_keyring(directory: Path, passphrase: bytes, *, pkcs11_pin: str | None,
+                 clock: Callable[[], int]) -> KeyRing:
+    try:
+        doc = json_loads(read_small_file(directory / KEYRING_FILE, MAX_KEYRING_FILE_SIZE),
+                         max_size=MAX_KEYRING_FILE_SIZE)
+    except MalformedError as exc:
+        raise KeyManagementError(f"{KEYRING_FILE}: {exc.reason}") from exc
+    if not isinstance(doc, dict) or doc.get("format") != KEYRING_FORMAT:
+        raise KeyManagementError(f"{directory / KEYRING_FILE} is not an {KEYRING_FORMAT} file")
+    authority = doc.get("authority")
+    if not isinstance(authority, dict):
+        raise KeyManagementError(f"{KEYRING_FILE} lacks the authority")
+    root = KeySigner(read_key_file(directory / "root.key.json", passphrase=passphrase, purpose="root"))
+    signers: dict[str, list[SigningKey]] = {}
+    certificates: dict[str, x509.Certificate] = {}
+    states: dict[str, str] = {}
+    backends: dict[str, Pkcs11Location] = {}
+    revocations: dict[str, Revocation] = {}
+    for purpose in SIGNING_PURPOSES:
+        signers[purpose] = []
+        for entry in _entries(doc, purpose):
+            kid = entry["kid"]
+            if "backend" in entry:
+                location = Pkcs11Location.from_json(entry["backend"])
+                signer: SigningKey = _token_signer(location, pkcs11_pin)
+                backends[kid] = location
+            else:
+                key_file = directory / f"{purpose}-{kid}.key.json"
+                if not key_file.exists():
+                    raise KeyNotFoundError(kid, f"{key_file.name} missing")
+                signer = KeySigner(read_key_file(key_file, passphrase=passphrase, purpose=purpose))
+            if signer.kid != kid:
+                raise KeyManagementError(f"the key listed as {kid} is {signer.kid}")
+            signers[purpose].append(signer)
+            certificates[kid] = _read_certificate(directory / f"{purpose}-{kid}.crt.pem")
+            states[kid] = entry["state"]
+            if "revoked" in entry:
+                revocations[kid] = _revocation(entry["revoked"])
+    return KeyRing(root=root, root_certificate=_read_certificate(directory / "root.crt.pem"),
+                   credential_signers=signers["credential"], status_signers=signers["status"],
+                   certificates=certificates, authority_code=str(authority.get("code", "")),
+                   authority_name=str(authority.get("name", "")), states=states, backends=backends,
+                   revocations=revocations, clock=clock)
+
+
+def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n: int = SCRYPT_N,
+                 overwrite: bool = False, update: bool = False) -> None:
+    """Write every file key sealed under ``passphrase`` (``overwrite``: re-seal them all, e.g. to change the
+    passphrase; each file is replaced atomically); ``keyring.json`` last, so a crash leaves the old ring.
+
+    ``update`` (after a rotation or a revocation): write only the files of keys new to the directory, then
+    replace ``keyring.json``; keys already on disk are left untouched.
+    """
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if update:
+        if not (directory / KEYRING_FILE).exists():
+            raise KeyManagementError(f"{directory} holds no key ring to update")
+    elif (directory / KEYRING_FILE).exists() and not overwrite:
+        raise KeyManagementError(f"{directory} already holds a key ring")
+    for purpose, signer in [("root", ring.root), *ring.signers()]:
+        stem = "root" if purpose == "root" else f"{purpose}-{signer.kid}"
+        if update and (directory / f"{stem}.crt.pem").exists():
+            continue
+        cert = ring.root_certificate if purpose == "root" else ring.certificates[signer.kid]
+        _write_key(directory, stem, signer, cert, passphrase, scrypt_n, overwrite)
+    doc = {
+        "format": KEYRING_FORMAT,
+        "authority": {"code": ring.authority_code, "name": ring.authority_name},
+        "root": ring.root.kid,
+        **{purpose: [_entry(ring, s.kid) for s in signers]
+           for purpose, signers in (("credential", ring.credential_signers), ("status", ring.status_signers))},
+    }
+    write_private_file(directory / KEYRING_FILE, json_dumps(doc) + b"\n", overwrite=overwrite or update)
+
+
+def _entry(ring: KeyRing, kid: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"kid": kid, "state": ring.states[kid]}
+    if kid in ring.backends:
+        entry["backend"] = ring.backends[kid].to_json()
+    if kid in ring.revocations:
+        entry["revoked"] = {"reason": ring.revocations[kid].reason, "at": ring.revocations[kid].at}
+    return entry
+
+
+def _write_key(directory: Path, stem: str, signer: SigningKey, cert: x509.Certificate, passphrase: bytes,
+               scrypt_n: int, overwrite: bool) -> None:
+    purpose = stem.split("-", 1)[0]
+    if isinstance(signer, KeySigner):  # a PKCS#11 key has no file: it never leaves its token
+        write_key_file(directory / f"{stem}.key.json", signer.private_key, passphrase=passphrase,
+                       purpose=purpose, scrypt_n=scrypt_n, overwrite=overwrite)
+    write_private_file(directory / f"{stem}.crt.pem", cert.public_bytes(Encoding.PEM), overwrite=overwrite)
+
+
+def _token_signer(location: Pkcs11Location, pin: str | None) -> Pkcs11Signer:
+    pin = pin if pin is not None else os.environ.get(PIN_ENV)
+    if not pin:
+        raise KeyUnlockError(f"key {location.key_label!r} is in a PKCS#11 token: set {PIN_ENV}")
+    return Pkcs11Signer(location.lib_path, location.token_label, pin, location.key_label)
+
+
+def new_token_signer(token: tuple[str, str, str], purpose: str) -> Pkcs11Signer:
+    """Create a fresh ``purpose`` key pair inside the token; token = (library path, token label, PIN)."""
+    lib_path, token_label, pin = token
+    return Pkcs11Signer.generate(lib_path, token_label, pin, f"epermit-{purpose}-{secrets.token_hex(6)}")
+
+
+def _entries(doc: dict[str, Any], purpose: str) -> list[dict[str, Any]]:
+    entries = doc.get(purpose)
+    if not isinstance(entries, list) or not entries:
+        raise KeyManagementError(f"{KEYRING_FILE} lists no {purpose} keys")
+    for entry in entries:
+        if (not isinstance(entry, dict) or not isinstance(entry.get("kid"), str)
+                or not _KID.fullmatch(entry["kid"]) or entry.get("state") not in STATES):
+            raise KeyManagementError(f"{KEYRING_FILE} has an invalid {purpose} entry")
+    return entries
+
+
+def _revocation(doc: Any) -> Revocation:
+    if not isinstance(doc, dict) or not isinstance(doc.get("reason"), str) or type(doc.get("at")) is not int:
+        raise KeyManagementError(f"{KEYRING_FILE} has an invalid revocation")
+    return Revocation(doc["reason"], doc["at"])
+
+
+def _read_certificate(path: Path) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(read_small_file(path, MAX_CERTIFICATE_FILE_SIZE))
+    except ValueError as exc:
+        raise KeyManagementError(f"{path.name} is not a PEM certificate") from exc
+
+
+def last_published_version(directory: Path) -> int:
+    """The highest trust list version published from this key directory (0 if none)."""
+    path = directory / VERSION_FILE
+    if not path.exists():
+        return 0
+    text = read_small_file(path, 32).decode("ascii", errors="replace").strip()
+    if not text.isdigit():
+        raise KeyManagementError(f"{path} is damaged")
+    return int(text)
+
+
+def record_published_version(directory: Path, version: int) -> None:
+    write_private_file(directory / VERSION_FILE, f"{version}\n".encode("ascii"), overwrite=True)
