@@ -1,0 +1,92 @@
+"""gunicorn application factories for the officer and wallet APIs on the Redis store.
+
+gunicorn loads ``epermit.gunicorn_app:create_officer_app()`` / ``:create_wallet_app()`` in every worker; each
+factory reads the environment when it is called (never at import), unlocks the keys, connects to Redis and
+refuses to start unless Redis is durable (issuer.redis_durability). The variables (docs/redis.md):
+
+    EPERMIT_REDIS_URL                      redis://host:6379/0 (rediss:// for TLS); required
+    EPERMIT_REDIS_CLUSTER                  1: the URL names one node of a Redis Cluster
+    EPERMIT_REDIS_PREFIX                   key prefix with one hash tag, default {ep}
+    EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY  1: start on a Redis without appendfsync always (development only)
+    EPERMIT_PUBLIC_URL                     the wallet API's public URL (credential `iss`); required
+    EPERMIT_KEYS_DIR                       the key directory (`epermit keys init`); required
+    EPERMIT_KEY_PASSPHRASE or EPERMIT_KEY_PASSPHRASE_FILE
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask
+
+from issuer import api as officer_api
+from issuer.redis_store import RedisStore
+from issuer.service import IssuerService
+from issuer.settings import IssuerSettings
+from keys.keyring import KeyRing, read_passphrase
+from wallet_api import create_app as create_wallet_api
+from wallet_api.settings import WalletApiSettings
+
+TRUE = ("1", "true", "yes")
+
+
+class ServeConfigError(ValueError):
+    """A missing or malformed EPERMIT_* variable; ``variable`` names it."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable} {problem}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class RedisServeConfig:
+    redis_url: str
+    public_url: str
+    keys_dir: Path
+    cluster: bool = False
+    prefix: str = "{ep}"
+    allow_unsafe_durability: bool = False
+    passphrase_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RedisServeConfig:
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise ServeConfigError(name, "is required")
+            return value
+
+        passphrase_file = env.get("EPERMIT_KEY_PASSPHRASE_FILE", "").strip()
+        if not passphrase_file and not env.get("EPERMIT_KEY_PASSPHRASE"):
+            raise ServeConfigError("EPERMIT_KEY_PASSPHRASE", "or EPERMIT_KEY_PASSPHRASE_FILE is required")
+        return cls(
+            redis_url=required("EPERMIT_REDIS_URL"),
+            public_url=required("EPERMIT_PUBLIC_URL"),
+            keys_dir=Path(required("EPERMIT_KEYS_DIR")),
+            cluster=env.get("EPERMIT_REDIS_CLUSTER", "").lower() in TRUE,
+            prefix=env.get("EPERMIT_REDIS_PREFIX", "").strip() or "{ep}",
+            allow_unsafe_durability=env.get("EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY", "").lower() in TRUE,
+            passphrase_file=Path(passphrase_file) if passphrase_file else None,
+        )
+
+
+def build_service(env: Mapping[str, str]) -> IssuerService:
+    """The issuer service on Redis, from the environment (keys unlocked, Redis durability checked)."""
+    config = RedisServeConfig.from_env(env)
+    keyring = KeyRing.load(config.keys_dir, read_passphrase(env=env, passphrase_file=config.passphrase_file))
+    store = RedisStore.from_url(config.redis_url, cluster=config.cluster, prefix=config.prefix,
+                                allow_unsafe_durability=config.allow_unsafe_durability)
+    return IssuerService(store, keyring, IssuerSettings(public_url=config.public_url))
+
+
+def create_officer_app(env: Mapping[str, str] | None = None) -> Flask:
+    service = build_service(os.environ if env is None else env)
+    return officer_api.create_app(officer_api.OfficerApiSettings(), service)
+
+
+def create_wallet_app(env: Mapping[str, str] | None = None) -> Flask:
+    service = build_service(os.environ if env is None else env)
+    return create_wallet_api(WalletApiSettings(public_url=service.settings.public_url), service)

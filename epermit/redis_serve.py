@@ -1,0 +1,108 @@
+"""`epermit serve --redis URL`: the officer and wallet APIs as two gunicorn servers on the Redis store.
+
+The parent checks the configuration once (keys unlock, Redis reachable and durable) so a mistake is one line
+on stderr and exit 2, then runs ``python -m gunicorn`` twice (officer and wallet), each with several workers
+that build their app from the environment (epermit.gunicorn_app). SIGINT/SIGTERM stop both; if one exits,
+the other is stopped too and its exit code returned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from types import FrameType
+
+from credential.errors import CredentialError
+
+OFFICER_APP = "epermit.gunicorn_app:create_officer_app()"
+WALLET_APP = "epermit.gunicorn_app:create_wallet_app()"
+DEFAULT_WORKERS = 3
+DEFAULT_THREADS = 4
+
+
+def add_redis_serve_options(serve: argparse.ArgumentParser) -> None:
+    """The options `epermit serve` gains for the Redis deployment (see docs/redis.md)."""
+    serve.add_argument("--redis", metavar="URL",
+                       help="run under gunicorn on this Redis (default EPERMIT_REDIS_URL; unset: SQLite)")
+    serve.add_argument("--redis-cluster", action="store_true", help="the Redis URL names a Redis Cluster node")
+    serve.add_argument("--workers", type=int, help=f"gunicorn workers per API (default EPERMIT_WORKERS or "
+                                                   f"{DEFAULT_WORKERS})")
+    serve.add_argument("--host", help="address to bind (default EPERMIT_HOST or 127.0.0.1)")
+
+
+def gunicorn_command(app: str, *, host: str, port: int, workers: int, threads: int) -> list[str]:
+    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+            "--worker-class", "gthread", "--bind", f"{host}:{port}", "--timeout", "30",
+            "--graceful-timeout", "10", "--log-level", "warning", app]
+
+
+def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the gunicorn processes: the caller's, completed from the command line."""
+    child = dict(env)
+    if args.redis:
+        child["EPERMIT_REDIS_URL"] = args.redis
+    if args.redis_cluster:
+        child["EPERMIT_REDIS_CLUSTER"] = "1"
+    wallet_port = int(child.get("EPERMIT_WALLET_PORT") or args.wallet_port)
+    host = args.host or child.get("EPERMIT_HOST") or "127.0.0.1"
+    child.setdefault("EPERMIT_OFFICER_PORT", str(args.officer_port))
+    child.setdefault("EPERMIT_WALLET_PORT", str(wallet_port))
+    child["EPERMIT_HOST"] = host
+    if args.public_url:
+        child["EPERMIT_PUBLIC_URL"] = args.public_url
+    child.setdefault("EPERMIT_PUBLIC_URL", f"http://{host}:{wallet_port}")
+    child.setdefault("EPERMIT_KEYS_DIR", str(Path(args.data) / "keys"))
+    if args.passphrase_file is not None:
+        child["EPERMIT_KEY_PASSPHRASE_FILE"] = str(args.passphrase_file)
+    if args.workers is not None:
+        child["EPERMIT_WORKERS"] = str(args.workers)
+    return child
+
+
+def serve_redis(env: Mapping[str, str]) -> int:
+    from epermit.gunicorn_app import ServeConfigError, build_service  # flask and redis only when serving
+
+    try:
+        workers = int(env.get("EPERMIT_WORKERS") or DEFAULT_WORKERS)
+        ports = int(env["EPERMIT_OFFICER_PORT"]), int(env["EPERMIT_WALLET_PORT"])
+        if not 1 <= workers <= 64 or not all(0 < p < 65536 for p in ports):
+            raise ValueError("EPERMIT_WORKERS must be 1..64 and the ports 1..65535")
+        build_service(env).store.close()  # type: ignore[attr-defined]  # fail here, once, not in every worker
+    except (CredentialError, ValueError, KeyError, OSError) as exc:
+        variable = f" ({exc.variable})" if isinstance(exc, ServeConfigError) else ""
+        print(f"epermit serve: {exc}{variable}", file=sys.stderr)
+        return 2
+    host = env["EPERMIT_HOST"]
+    commands = [gunicorn_command(app, host=host, port=port, workers=workers, threads=DEFAULT_THREADS)
+                for app, port in ((OFFICER_APP, ports[0]), (WALLET_APP, ports[1]))]
+    # Our own command lines: constants and checked integers, no shell.
+    processes = [subprocess.Popen(command, env=dict(env)) for command in commands]  # noqa: S603
+    print(f"officer API  http://{host}:{ports[0]}\nwallet API   http://{host}:{ports[1]}  "
+          f"(public URL {env['EPERMIT_PUBLIC_URL']}; {workers} gunicorn workers each, Redis store)", flush=True)
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.append(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while not stopping and all(p.poll() is None for p in processes):
+            time.sleep(0.2)
+    finally:
+        for p in processes:
+            if p.poll() is None:
+                p.terminate()
+        for p in processes:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0 if stopping else max(p.returncode or 0 for p in processes) or 1

@@ -1,0 +1,219 @@
+"""The Lua scripts of issuer.redis_store: every read-modify-write is one script, so it is atomic.
+
+A script runs to the end before Redis serves anyone else, and with ``appendfsync always`` its writes are in
+the AOF (fsynced) before the reply leaves the server. Every key a script touches shares the store's hash
+tag, so the keys a script builds from ``prefix`` (ARGV[1] where used) live in the declared keys' slot and the
+scripts run unchanged on Redis Cluster. Status bits are BITFIELD ``u2`` entries at ``#idx`` (MSB-first in
+each byte: issuer.redis_store converts with credential.statuslist.msb_to_lsb).
+"""
+
+from __future__ import annotations
+
+# KEYS: record, the holder's record list. ARGV: state, district, permit, created_at, updated_at, record id.
+# -> 1 inserted, 0 the id exists
+INSERT_RECORD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'district', ARGV[2], 'permit', ARGV[3],
+           'created_at', ARGV[4], 'updated_at', ARGV[5])
+redis.call('RPUSH', KEYS[2], ARGV[6])
+return 1
+"""
+
+# KEYS: record. ARGV: expected state, the permit read, the new permit, now. -> HGETALL, nil (state), 0 (raced)
+UPDATE_RECORD_PERMIT = """
+local f = redis.call('HMGET', KEYS[1], 'state', 'permit')
+if f[1] ~= ARGV[1] then return false end
+if f[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'permit', ARGV[3], 'updated_at', ARGV[4])
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS: record, delivered, retired, the record's offers. ARGV: prefix, INVALID. -> the retired "n:i", or nil
+RETIRE_DELIVERED = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'active' then return false end
+local live, touched = {}, {}
+for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+  if redis.call('SADD', KEYS[3], item) == 1 then
+    local n, i = string.match(item, '^(%d+):(%d+)$')
+    redis.call('BITFIELD', ARGV[1] .. ':sl:' .. n .. ':bits', 'SET', 'u2', '#' .. i, ARGV[2])
+    touched[n] = true
+    table.insert(live, item)
+  end
+end
+for n in pairs(touched) do redis.call('HINCRBY', ARGV[1] .. ':sl:' .. n, 'generation', 1) end
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+  local offer = ARGV[1] .. ':offer:' .. id
+  local state = redis.call('HGET', offer, 'state')
+  if state == 'open' or state == 'redeemed' then
+    redis.call('HSET', offer, 'state', 'cancelled')
+    redis.call('HDEL', offer, 'code')
+  end
+end
+return live
+"""
+
+# KEYS: record, delivered, retired. ARGV: prefix, expected, new, now, status value. -> HGETALL, or nil
+# Retired indices (re-delivery) stay INVALID whatever the record does later.
+UPDATE_RECORD_STATE = """
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[2] then return false end
+redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', ARGV[4])
+local touched = {}
+for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+  if redis.call('SISMEMBER', KEYS[3], item) == 0 then
+    local n, i = string.match(item, '^(%d+):(%d+)$')
+    redis.call('BITFIELD', ARGV[1] .. ':sl:' .. n .. ':bits', 'SET', 'u2', '#' .. i, ARGV[5])
+    touched[n] = true
+  end
+end
+for n in pairs(touched) do redis.call('HINCRBY', ARGV[1] .. ':sl:' .. n, 'generation', 1) end
+return redis.call('HGETALL', KEYS[1])
+"""
+
+_OPEN = """
+local function open(list_key, numbers_key, list_no, size)
+  if redis.call('HSETNX', list_key, 'size', size) == 0 then return 0 end
+  redis.call('HSET', list_key, 'allocated', 0, 'generation', 0)
+  redis.call('ZADD', numbers_key, list_no, list_no)
+  return 1
+end
+"""
+
+# KEYS: list, numbers. ARGV: list_no, size. -> 1 created, 0 existed
+OPEN_STATUS_LIST = _OPEN + "return open(KEYS[1], KEYS[2], ARGV[1], ARGV[2])\n"
+
+# KEYS: list, numbers, used (1-bit bitmap of handed-out indices). ARGV: list_no, size, fill limit, random
+# candidates... -> the index; -1 the list is full; -2 every candidate was taken (the caller draws again).
+# SETBIT on `used` returns the old bit: an index is handed out only by the call that flips it 0 -> 1.
+ALLOCATE_STATUS_INDEX = _OPEN + """
+open(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+local size = tonumber(redis.call('HGET', KEYS[1], 'size'))
+local allocated = tonumber(redis.call('HGET', KEYS[1], 'allocated'))
+if allocated >= math.floor(size * tonumber(ARGV[3])) then return -1 end
+for k = 4, #ARGV do
+  local idx = tonumber(ARGV[k]) % size
+  if redis.call('SETBIT', KEYS[3], idx, 1) == 0 then
+    redis.call('HINCRBY', KEYS[1], 'allocated', 1)
+    return idx
+  end
+end
+return -2
+"""
+
+# KEYS: list, used, bits. ARGV: idx, value. -> 1 set, 0 never allocated
+SET_STATUS = """
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('GETBIT', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('BITFIELD', KEYS[3], 'SET', 'u2', '#' .. ARGV[1], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'generation', 1)
+return 1
+"""
+
+# KEYS: list, bits. -> {size or nil, raw bits or nil}, read together
+STATUS_BITS = """
+return {redis.call('HGET', KEYS[1], 'size'), redis.call('GET', KEYS[2])}
+"""
+
+# KEYS: record, delivered, the signing key's deliveries (or the record again: no kid). ARGV: "list_no:idx",
+# "list_no:idx:record_id" or "". -> 1 bound, 0 the record is not active
+ADD_DELIVERED = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'active' then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+if ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end
+return 1
+"""
+
+# KEYS: the signing key's deliveries. ARGV: prefix. -> the "list_no:idx:record_id" not retired
+DELIVERIES_SIGNED_BY = """
+local live = {}
+for _, item in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local pair, record = string.match(item, '^(%d+:%d+):(.*)$')
+  if redis.call('SISMEMBER', ARGV[1] .. ':retired:' .. record, pair) == 0 then table.insert(live, item) end
+end
+return live
+"""
+
+# KEYS: offer, code index, the record's offers. ARGV: offer_id, field/value pairs. -> 0 the id or code exists
+INSERT_OFFER = """
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('SADD', KEYS[3], ARGV[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1
+"""
+
+# KEYS: code index. ARGV: prefix, final state, now. -> 1 for the one caller that finished it
+FINISH_OFFER = """
+local id = redis.call('GET', KEYS[1])
+if not id then return 0 end
+local offer = ARGV[1] .. ':offer:' .. id
+if redis.call('HGET', offer, 'state') ~= 'open' then return 0 end
+if tonumber(redis.call('HGET', offer, 'expires_at')) <= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', offer, 'state', ARGV[2])
+redis.call('HDEL', offer, 'code')
+return 1
+"""
+
+# KEYS: counter. ARGV: now, ttl. -> the new count (restarts after ttl, judged on the caller's clock)
+INCREMENT = """
+local expires = tonumber(redis.call('HGET', KEYS[1], 'expires_at'))
+local now = tonumber(ARGV[1])
+if expires == nil or expires <= now then
+  redis.call('HSET', KEYS[1], 'count', 1, 'expires_at', now + tonumber(ARGV[2]))
+  redis.call('EXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return redis.call('HINCRBY', KEYS[1], 'count', 1)
+"""
+
+# KEYS: officer, officer set. ARGV: officer id, field/value pairs. Insert or replace.
+PUT_OFFICER = """
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+
+# KEYS: token, the officer's token set. ARGV: token hash, officer id, expires_at, created_at.
+ADD_OFFICER_TOKEN = """
+redis.call('HSET', KEYS[1], 'officer_id', ARGV[2], 'expires_at', ARGV[3], 'created_at', ARGV[4], 'revoked', 0)
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""  # noqa: S105 (a script, not a secret)
+
+# KEYS: the officer's token set. ARGV: prefix. -> how many tokens were live (not yet revoked)
+REVOKE_OFFICER_TOKENS = """
+local count = 0
+for _, hash in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local token = ARGV[1] .. ':otoken:' .. hash
+  if redis.call('HGET', token, 'revoked') == '0' then
+    redis.call('HSET', token, 'revoked', 1)
+    count = count + 1
+  end
+end
+return count
+"""
+
+# KEYS: token. -> the officer id if the token was live (unrevoked), else nil
+REVOKE_OFFICER_TOKEN = """
+if redis.call('HGET', KEYS[1], 'revoked') ~= '0' then return false end
+redis.call('HSET', KEYS[1], 'revoked', 1)
+return redis.call('HGET', KEYS[1], 'officer_id')
+"""  # noqa: S105 (a script, not a secret)
+
+# KEYS: document. ARGV: the ordering field, its value, field/value pairs. Keep unless a higher one is stored.
+PUT_IF_NOT_OLDER = """
+local stored = tonumber(redis.call('HGET', KEYS[1], ARGV[1]))
+if stored ~= nil and stored > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 3))
+return 1
+"""
+
+# KEYS: audit head {seq, hash}, audit log (sorted set by seq). ARGV: the seq the caller chained after, the
+# new entry's hash, its JSON. Compare-and-set: appends only if nobody appended since the caller read the head
+# (the hash is SHA-256, computed by the caller: Redis Lua has no SHA-256). -> 1 appended, 0 read again
+APPEND_AUDIT = """
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+if seq ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'seq', seq + 1, 'hash', ARGV[2])
+redis.call('ZADD', KEYS[2], seq + 1, ARGV[3])
+return 1
+"""
