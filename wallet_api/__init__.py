@@ -1,6 +1,7 @@
 """The resident-facing OpenID4VCI 1.0 credential issuer and the public documents, over issuer.IssuerService.
 
-Pre-authorized code flow: offer (by reference) -> token (code + PIN) -> nonce -> credential (key proofs).
+Pre-authorized code flow: offer (by reference) -> token (code + PIN) -> nonce -> credential (key proofs),
+then deferred credential (an application awaiting approval) and notification; /openapi.json describes it all.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
-from wallet_api import credential, metadata, nonce, offers, public, token
+from wallet_api import credential, deferred, metadata, nonce, notification, offers, public, token, verify_page
+from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
 from wallet_api.errors import register_error_handlers
 from wallet_api.settings import WalletApiSettings
@@ -41,7 +43,8 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\uXXXX
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = WalletContext(settings=settings, service=service, clock=clock)
-    for module in (metadata, offers, token, nonce, credential, public):
+    for module in (metadata, offers, token, nonce, credential, deferred, notification, public, openapi_document):
         app.register_blueprint(module.bp)
+    verify_page.register(app, lambda: service.keyring.root.public_key)
     register_error_handlers(app)
     return app

@@ -1,4 +1,8 @@
-"""The credential endpoint (OpenID4VCI §8): a bearer token and key proofs buy bound credentials."""
+"""The credential endpoint (OpenID4VCI §8): a bearer token and key proofs buy bound credentials.
+
+200 {"credentials", "notification_id"} when the record can be issued now; 202 {"transaction_id", "interval"}
+when its application awaits an officer's approval (the wallet then polls wallet_api.deferred).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from flask import Blueprint, Response, jsonify, request
 from credential.encoding import json_loads
 from credential.errors import CredentialError
 from credential.qrpass import pass_to_qr_text
-from issuer.errors import StateConflictError
+from issuer.errors import IssuancePendingError, StateConflictError
 from issuer.records import DeliveredCredential
 from wallet_api.bodies import bounded_body
 from wallet_api.configurations import is_qr_configuration
@@ -31,16 +35,22 @@ def bearer_token() -> str:
     return token
 
 
-def _request_body(context: WalletContext) -> dict[str, Any]:
+def json_body(context: WalletContext, error: str = "invalid_credential_request") -> dict[str, Any]:
+    """The capped, strictly parsed JSON object body; ``error`` names what a bad one is refused as."""
     if request.mimetype != "application/json":
-        raise ProtocolError("invalid_credential_request", "the body must be application/json")
+        raise ProtocolError(error, "the body must be application/json")
     try:
         body = json_loads(bounded_body(context.settings.max_body_bytes), max_size=context.settings.max_body_bytes)
     except CredentialError as exc:
-        raise ProtocolError("invalid_credential_request", "the body is not valid JSON") from exc
+        raise ProtocolError(error, "the body is not valid JSON") from exc
     if not isinstance(body, dict):
-        raise ProtocolError("invalid_credential_request", "the body must be a JSON object")
+        raise ProtocolError(error, "the body must be a JSON object")
     return body
+
+
+def no_encryption(body: dict[str, Any]) -> None:
+    if "credential_response_encryption" in body:
+        raise ProtocolError("invalid_encryption_parameters", "credential response encryption is not supported")
 
 
 def _configuration_id(body: dict[str, Any], allowed: list[str]) -> str:
@@ -57,8 +67,7 @@ def _configuration_id(body: dict[str, Any], allowed: list[str]) -> str:
 def _jwt_proofs(body: dict[str, Any], batch_size: int) -> list[object]:
     if "proof" in body:  # the singular form of pre-1.0 drafts
         raise ProtocolError("invalid_credential_request", "send proofs, not proof")
-    if "credential_response_encryption" in body:
-        raise ProtocolError("invalid_encryption_parameters", "credential response encryption is not supported")
+    no_encryption(body)
     proofs = body.get("proofs")
     if proofs is None:
         raise ProtocolError("invalid_proof", "proofs are required")
@@ -78,13 +87,31 @@ def _encode(configuration_id: str, delivered: DeliveredCredential) -> dict[str, 
     return {"credential": delivered.sd_jwt_vc}
 
 
+def no_store(response: Response, status: int = 200) -> Response:
+    response.status_code = status
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def issued(context: WalletContext, token: str, configuration_id: str, delivered: list[DeliveredCredential]) -> Response:
+    """200 with the credentials and a fresh notification_id (OpenID4VCI §8.3, §9.2)."""
+    notification_id = context.service.open_notification(token, configuration_id)
+    return no_store(jsonify({"credentials": [_encode(configuration_id, item) for item in delivered],
+                             "notification_id": notification_id}))
+
+
+def deferred(context: WalletContext, transaction_id: str) -> Response:
+    """202: not yet; poll the deferred credential endpoint with this transaction_id, at most every interval s."""
+    return no_store(jsonify({"transaction_id": transaction_id, "interval": context.settings.deferred_interval}), 202)
+
+
 @bp.post("/credential")
 def credential() -> Response:
     context = wallet_context()
     settings, service = context.settings, context.service
     token = bearer_token()
     allowed = service.configuration_ids(token)  # InvalidTokenError (401) for an unknown or expired token
-    body = _request_body(context)
+    body = json_body(context)
     configuration_id = _configuration_id(body, allowed)
     policy = ProofPolicy(
         audience=settings.public_url,
@@ -97,10 +124,11 @@ def credential() -> Response:
     # A wallet signs a batch with the one c_nonce it fetched: each distinct nonce is spent once, here.
     for nonce in dict.fromkeys(proof.nonce for proof in proofs):
         service.consume_nonce(nonce)  # InvalidNonceError: unknown, expired or already used
+    keys = [proof.key for proof in proofs]
     try:
-        delivered = service.deliver(token, [proof.key for proof in proofs])
+        delivered = service.deliver(token, keys)
+    except IssuancePendingError:  # offered before approval: keep the proven keys until an officer decides
+        return deferred(context, service.defer(token, keys, configuration_id).transaction_id)
     except StateConflictError as exc:  # suspended, revoked or expired since the offer: it will not be issued
         raise ProtocolError("credential_request_denied", str(exc)) from exc
-    response = jsonify({"credentials": [_encode(configuration_id, item) for item in delivered]})
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return issued(context, token, configuration_id, delivered)

@@ -30,8 +30,13 @@ class ProtocolError(CredentialError):
         self.http_status = http_status
 
 
+def ascii_description(text: str) -> str:
+    """OpenID4VCI and RFC 6749: error_description is ASCII %x20-21 / %x23-5B / %x5D-7E only."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)[:300]
+
+
 def error_response(error: str, description: str, http_status: int) -> Response:
-    response = jsonify({"error": error, "error_description": description})
+    response = jsonify({"error": error, "error_description": ascii_description(description)})
     response.status_code = http_status
     response.headers["Cache-Control"] = "no-store"
     if error in _BEARER_ERRORS:

@@ -34,6 +34,8 @@ def issuer_metadata(context: WalletContext) -> dict[str, Any]:
         "credential_issuer": base,
         "credential_endpoint": f"{base}/credential",
         "nonce_endpoint": f"{base}/nonce",
+        "deferred_credential_endpoint": f"{base}/deferred_credential",
+        "notification_endpoint": f"{base}/notification",
         "display": [
             {"name": name, "locale": locale}
             for locale, name in zip(LOCALES, (name_zh, settings.issuer_name_en), strict=True)

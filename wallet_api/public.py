@@ -1,15 +1,21 @@
 """Public documents for offline verifiers: the status list aggregation, the status lists and the trust list.
 
 They are signed, so any cache or CDN may hold them; ETags let a verifier's sync ask "anything new?" cheaply.
+When the store is down (StoreUnavailableError) each document is served from the last copy this process
+served (still signed and within its exp), so verifiers keep syncing through a Redis outage.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar, cast
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from credential.statuslist import aggregation_document
+from issuer.errors import StoreUnavailableError
 from wallet_api.context import wallet_context
 from wallet_api.errors import ProtocolError
 from wallet_api.metadata import public_json
@@ -17,18 +23,41 @@ from wallet_api.metadata import public_json
 STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
 TRUST_LIST_MEDIA_TYPE = "application/jwt"
 MAX_LIST_NUMBER_DIGITS = 9
+GZIP_MIN_BYTES = 256  # smaller tokens gain nothing from gzip
+
+LAST_COPIES = "epermit_last_published"  # app.extensions key: the last copy of each document served
+T = TypeVar("T")
 
 bp = Blueprint("public", __name__)
+
+
+def _or_last_copy(name: str, fetch: Callable[[], T]) -> T:
+    """``fetch()``, remembered; while the store is unavailable, the copy remembered last (else the 503)."""
+    copies: dict[str, object] = current_app.extensions.setdefault(LAST_COPIES, {})
+    try:
+        value = fetch()
+    except StoreUnavailableError:
+        if name not in copies:
+            raise
+        return cast(T, copies[name])
+    copies[name] = value
+    return value
 
 
 def _signed_document(body: str, media_type: str, etag: str, max_age: int) -> Response:
     """A cacheable, CORS-open signed token, answered with 304 when the client's ETag is current."""
     etag = etag.strip('"')
-    if request.if_none_match.contains(etag) or request.if_none_match.star_tag:
+    gzipped = request.accept_encodings["gzip"] > 0 and len(body) >= GZIP_MIN_BYTES
+    tag = f"{etag}-gzip" if gzipped else etag  # each encoding its own strong ETag (RFC 9110 §8.8.3)
+    if request.if_none_match.contains(tag) or request.if_none_match.star_tag:
         response = Response(status=304)
+    elif gzipped:
+        response = Response(gzip.compress(body.encode("ascii"), compresslevel=6, mtime=0), mimetype=media_type)
+        response.headers["Content-Encoding"] = "gzip"
     else:
         response = Response(body, mimetype=media_type)
-    response.set_etag(etag)
+    response.set_etag(tag)
+    response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "ETag"
@@ -38,7 +67,8 @@ def _signed_document(body: str, media_type: str, etag: str, max_age: int) -> Res
 @bp.get("/statuslists")
 def status_list_aggregation() -> Response:
     context = wallet_context()
-    return public_json(aggregation_document(context.service.status_list_uris()), context)
+    uris = _or_last_copy("statuslists", context.service.status_list_uris)
+    return public_json(aggregation_document(uris), context)
 
 
 @bp.get("/statuslists/<number>")
@@ -46,7 +76,8 @@ def status_list(number: str) -> Response:
     if not (number.isascii() and number.isdigit()) or len(number) > MAX_LIST_NUMBER_DIGITS:
         raise ProtocolError("not_found", "no such status list", http_status=404)
     context = wallet_context()
-    published = context.service.published_status_list(number)  # 404 from the service for an unknown list
+    published = _or_last_copy(  # 404 from the service for an unknown list
+        f"statuslists/{int(number)}", lambda: context.service.published_status_list(number))
     ttl = context.service.settings.status_list_ttl
     return _signed_document(published.token, STATUS_LIST_MEDIA_TYPE, published.etag, ttl)
 
@@ -54,6 +85,6 @@ def status_list(number: str) -> Response:
 @bp.get("/trustlist.jwt")
 def trust_list() -> Response:
     context = wallet_context()
-    token = context.service.trust_list_token()
+    token = _or_last_copy("trustlist", context.service.trust_list_token)
     etag = hashlib.sha256(token.encode("ascii")).hexdigest()[:32]
     return _signed_document(token, TRUST_LIST_MEDIA_TYPE, etag, context.settings.public_document_max_age)

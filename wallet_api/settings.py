@@ -25,6 +25,14 @@ class WalletApiSettings:
     issuer_name_zh: str | None = None     # issuer display name; None: the key ring's authority name
     issuer_name_en: str = "Public Security Bureau"
     public_document_max_age: int = 300    # Cache-Control for the trust list and the metadata
+    # Rate limits, counted in the store (so shared by every instance) per fixed window of rate_window seconds;
+    # past a limit the endpoint answers 429 with Retry-After. The PIN itself is also limited per code by the
+    # issuer service (IssuerSettings.max_pin_attempts, then the code is burned).
+    rate_window: int = 60
+    token_requests_per_client: int = 60   # POST /token per remote address
+    token_requests_per_code: int = 10     # POST /token per pre-authorized code, from anywhere
+    nonce_requests_per_client: int = 300  # POST /nonce per remote address (each one writes to the store)
+    deferred_interval: int = 300          # seconds a deferred wallet waits between polls (OpenID4VCI `interval`)
 
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.public_url)
@@ -36,7 +44,9 @@ class WalletApiSettings:
             raise ValueError("batch_size must be at least 1")
         if not set(self.proof_algorithms) <= set(PROOF_ALGORITHMS) or not self.proof_algorithms:
             raise ValueError(f"proof_algorithms must be a non-empty subset of {PROOF_ALGORITHMS}")
-        for name in ("max_body_bytes", "max_proof_bytes", "proof_max_age", "public_document_max_age"):
+        for name in ("max_body_bytes", "max_proof_bytes", "proof_max_age", "public_document_max_age", "rate_window",
+                     "token_requests_per_client", "token_requests_per_code", "nonce_requests_per_client",
+                     "deferred_interval"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
         if self.proof_future_skew < 0:

@@ -8,6 +8,7 @@ from wallet_api.bodies import bounded_body, form_fields
 from wallet_api.context import wallet_context
 from wallet_api.errors import ProtocolError
 from wallet_api.metadata import PRE_AUTHORIZED_GRANT
+from wallet_api.ratelimit import client_key, enforce
 
 MAX_CODE_LENGTH = 256
 MAX_TX_CODE_LENGTH = 64
@@ -29,6 +30,8 @@ def _single_parameter(fields: dict[str, list[str]], name: str, max_length: int) 
 @bp.post("/token")
 def token() -> Response:
     context = wallet_context()
+    settings = context.settings
+    enforce("token_client", client_key(), settings.token_requests_per_client)  # every request counts
     if request.mimetype != "application/x-www-form-urlencoded":
         raise ProtocolError("invalid_request", "the body must be application/x-www-form-urlencoded")
     fields = form_fields(bounded_body(context.settings.max_body_bytes))
@@ -40,6 +43,7 @@ def token() -> Response:
     code = _single_parameter(fields, "pre-authorized_code", MAX_CODE_LENGTH)
     if not code:
         raise ProtocolError("invalid_request", "pre-authorized_code is missing")
+    enforce("token_code", code, settings.token_requests_per_code)  # from any address: a leaked code
     tx_code = _single_parameter(fields, "tx_code", MAX_TX_CODE_LENGTH)
     # The service decides what a missing or wrong PIN means (invalid_request / invalid_grant) and counts attempts.
     access_token = context.service.redeem(code, tx_code)

@@ -1,7 +1,12 @@
-"""Fixtures: a real IssuerService (SQLite in tmp_path, generated keys) behind the real wallet API app."""
+"""Fixtures: a real IssuerService (generated keys) behind the real wallet API app.
+
+The store is SQLite in tmp_path by default; a test runs on both back ends with ``@BOTH_STORES`` (a real
+redis-server per session, a fresh key prefix per test: tests.issuer.conftest.make_store).
+"""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -10,18 +15,21 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from issuer.records import Offer
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store import Store
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
+from tests.issuer.conftest import make_store, redis_url  # noqa: F401  (redis_url: a session fixture)
 from wallet_api import WalletApiSettings, create_app
 
 PUBLIC_URL = "https://permits.example.gov.cn"
 OFFICER = "officer-0001"
+BOTH_STORES = pytest.mark.parametrize("store_backend", ["sqlite", "redis"], indirect=True)
 
 
 @dataclass
@@ -45,15 +53,22 @@ def keyring() -> KeyRing:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "issuer.sqlite3")
-    store.initialize()
-    yield store
-    store.close()
+def store_backend(request: pytest.FixtureRequest) -> str:
+    backend: str = getattr(request, "param", "sqlite")
+    return backend
 
 
 @pytest.fixture
-def service(store: SQLiteStore, keyring: KeyRing, clock: Clock) -> IssuerService:
+def store(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    made = make_store(store_backend, tmp_path, request)
+    yield made
+    close = getattr(made, "close", None)
+    if close is not None:
+        close()
+
+
+@pytest.fixture
+def service(store: Store, keyring: KeyRing, clock: Clock) -> IssuerService:
     # Small status lists keep the tests fast; herd privacy is the issuer's concern, not the HTTP layer's.
     return IssuerService(store, keyring, IssuerSettings(public_url=PUBLIC_URL, status_list_size=1024), clock)
 
@@ -82,3 +97,15 @@ def offer(service: IssuerService) -> Offer:
 @pytest.fixture
 def device_key() -> KeySigner:
     return KeySigner.generate("ES256")
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[BaseWSGIServer]:
+    """The app behind a real threaded werkzeug server on a free loopback port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)

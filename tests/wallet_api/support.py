@@ -61,3 +61,15 @@ def request_credential(
     if proofs is not None:
         body["proofs"] = {"jwt": proofs}
     return client.post("/credential", json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def post_json(client: FlaskClient, path: str, token: str | None, body: object) -> Any:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    return client.post(path, json=body, headers=headers)
+
+
+def access_token(client: FlaskClient, code: str, tx_code: str) -> str:
+    response = redeem(client, code, tx_code)
+    assert response.status_code == 200, response.get_json()
+    token: str = response.get_json()["access_token"]
+    return token

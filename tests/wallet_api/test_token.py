@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask.testing import FlaskClient
 
 from issuer.records import Offer
+from issuer.service import IssuerService
+from tests.wallet_api.conftest import BOTH_STORES
 from tests.wallet_api.support import PRE_AUTH_GRANT, redeem
 
 
@@ -37,10 +39,25 @@ def test_unknown_code_is_invalid_grant(client: FlaskClient, offer: Offer) -> Non
     assert error_of(redeem(client, "not-a-code", offer.tx_code)) == "invalid_grant"
 
 
-def test_the_code_burns_after_too_many_wrong_pins(client: FlaskClient, offer: Offer) -> None:
-    for _ in range(5):
-        assert error_of(redeem(client, offer.pre_authorized_code, wrong_pin(offer))) == "invalid_grant"
+@BOTH_STORES
+def test_pin_brute_force_burns_the_code_after_five_wrong_pins(
+    client: FlaskClient, service: IssuerService, offer: Offer
+) -> None:
+    guesses = [f"{n:06d}" for n in range(1000) if f"{n:06d}" != offer.tx_code]
+    for guess in guesses[:5]:
+        assert error_of(redeem(client, offer.pre_authorized_code, guess)) == "invalid_grant"
+    # Burned: the right PIN no longer works, nor does any further guess, and the offer is gone.
     assert error_of(redeem(client, offer.pre_authorized_code, offer.tx_code)) == "invalid_grant"
+    for guess in guesses[5:8]:
+        assert error_of(redeem(client, offer.pre_authorized_code, guess)) == "invalid_grant"
+    assert client.get(f"/offers/{offer.offer_id}").status_code == 404
+    assert [e.action for e in service.audit.list()].count("offer_burned") == 1
+
+
+def test_four_wrong_pins_then_the_right_one_still_works(client: FlaskClient, offer: Offer) -> None:
+    for _ in range(4):
+        assert error_of(redeem(client, offer.pre_authorized_code, wrong_pin(offer))) == "invalid_grant"
+    assert redeem(client, offer.pre_authorized_code, offer.tx_code).status_code == 200
 
 
 def test_wrong_grant_type_is_unsupported_grant_type(client: FlaskClient, offer: Offer) -> None:

@@ -1,0 +1,216 @@
+"""GET /openapi.json: an OpenAPI 3.1 description of every wallet API endpoint, its bodies and its errors.
+
+Written by hand next to the views it describes; tests/wallet_api/test_openapi.py runs schemathesis against
+it (every documented status, media type and body schema must match what the app answers).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response
+
+from credential.model import CredentialType
+from issuer.deferred import EVENTS
+from wallet_api.context import wallet_context
+from wallet_api.metadata import PRE_AUTHORIZED_GRANT, public_json
+
+bp = Blueprint("openapi", __name__)
+
+JSON = "application/json"
+_REF = "#/components/schemas/"
+
+
+def _json(schema: str | dict[str, Any], description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {"$ref": _REF + schema} if isinstance(schema, str) else schema
+    response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": body}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def _error(description: str, codes: tuple[str, ...], headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    schema = {"allOf": [{"$ref": _REF + "Error"}, {"properties": {"error": {"enum": list(codes)}}}]}
+    return _json(schema, description + ": " + ", ".join(codes), headers)
+
+
+_NO_STORE = {"Cache-Control": {"required": True, "schema": {"type": "string", "const": "no-store"}}}
+_RETRY = {"Retry-After": {"required": True, "description": "seconds", "schema": {"type": "string",
+                                                                               "pattern": "^[0-9]+$"}}}
+_CHALLENGE = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
+_TOO_LARGE = _error("Body over the size limit", ("invalid_request",))
+_UNAVAILABLE = _error("The store cannot be reached", ("temporarily_unavailable",))
+_BEARER_ERRORS = {
+    "401": _error("Missing, unknown or expired access token (RFC 6750)", ("invalid_token",), _CHALLENGE),
+    "413": _TOO_LARGE, "503": _UNAVAILABLE,
+}
+_CREDENTIAL_ERRORS = ("invalid_credential_request", "unknown_credential_configuration", "invalid_proof",
+                      "invalid_nonce", "invalid_encryption_parameters", "credential_request_denied")
+
+
+def _get(summary: str, responses: dict[str, Any], parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    if parameters:
+        operation["parameters"] = parameters
+    return {"get": operation}
+
+
+def _path_param(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
+
+
+def _signed(media_type: str, summary: str, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    responses: dict[str, Any] = {
+        # No schema: the body is a compact JWS (text), not JSON.
+        "200": {"description": "Compact JWS", "content": {media_type: {}},
+                "headers": {"ETag": {"required": True, "schema": {"type": "string"}}}},
+        "304": {"description": "Not modified (If-None-Match)"},
+    }
+    if params:
+        responses["404"] = _error("No such document", ("not_found",))
+    return _get(summary, responses, params)
+
+
+def _paths() -> dict[str, Any]:
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
+    paths: dict[str, Any] = {
+        "/.well-known/openid-credential-issuer": _get(
+            "Credential Issuer Metadata (OpenID4VCI §12.2)", {"200": _json("IssuerMetadata", "Metadata")}),
+        "/.well-known/oauth-authorization-server": _get(
+            "Authorization Server Metadata (RFC 8414)", {"200": _json("AuthorizationServerMetadata", "Metadata")}),
+        "/.well-known/jwt-vc-issuer": _get(
+            "SD-JWT VC issuer keys", {"200": _json("JwtVcIssuerMetadata", "The credential signing keys")}),
+        "/offers/{offer_id}": _get(
+            "A Credential Offer by reference (OpenID4VCI §4.1.3)",
+            {"200": _json("CredentialOffer", "The offer", _NO_STORE),
+             "404": _error("Unknown, redeemed or expired offer", ("not_found",))},
+            [_path_param("offer_id")]),
+        "/offers/{offer_id}/qr.png": _get(
+            "The offer's openid-credential-offer:// URI as a QR image for the officer to print",
+            {"200": {"description": "PNG", "content": {"image/png": {"schema": {"type": "string",
+                                                                                "format": "binary"}}}},
+             "404": _error("Unknown, redeemed or expired offer", ("not_found",))},
+            [_path_param("offer_id")]),
+        "/token": {"post": {
+            "summary": "Token endpoint: pre-authorized code + PIN (tx_code) -> access token",
+            "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
+                "schema": {"$ref": _REF + "TokenRequest"}}}},
+            "responses": {
+                "200": _json("TokenResponse", "The access token", _NO_STORE),
+                "400": _error("Refused", ("invalid_request", "invalid_grant", "unsupported_grant_type")),
+                "413": _TOO_LARGE,
+                "429": _error("Rate limited (per client and per code)", ("rate_limited",), _RETRY),
+                "503": _UNAVAILABLE}}},
+        "/nonce": {"post": {
+            "summary": "A fresh single-use c_nonce for key proofs",
+            "responses": {"200": _json("NonceResponse", "The nonce", _NO_STORE),
+                          "429": _error("Rate limited (per client)", ("rate_limited",), _RETRY),
+                          "503": _UNAVAILABLE}}},
+        "/credential": {"post": {
+            "summary": "Credential endpoint: key proofs -> credentials bound to their keys, or a deferral",
+            "security": bearer,
+            "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "CredentialRequest"}}}},
+            "responses": {
+                "200": _json("CredentialResponse", "The credentials", _NO_STORE),
+                "202": _json("DeferredResponse", "The application awaits approval: poll /deferred_credential",
+                             _NO_STORE),
+                "400": _error("Refused", _CREDENTIAL_ERRORS), **_BEARER_ERRORS}}},
+        "/deferred_credential": {"post": {
+            "summary": "Deferred credential endpoint: poll a transaction",
+            "security": bearer,
+            "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "DeferredRequest"}}}},
+            "responses": {
+                "200": _json("CredentialResponse", "Approved: the credentials (the transaction is used up)",
+                             _NO_STORE),
+                "202": _json("DeferredResponse", "Still pending", _NO_STORE),
+                "400": _error("Refused", ("invalid_credential_request", "invalid_encryption_parameters",
+                                          "invalid_transaction_id", "credential_request_denied")),
+                **_BEARER_ERRORS}}},
+        "/notification": {"post": {
+            "summary": "Notification endpoint: the wallet reports what became of the credentials",
+            "security": bearer,
+            "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "NotificationRequest"}}}},
+            "responses": {
+                "204": {"description": "Recorded (idempotent)"},
+                "400": _error("Refused", ("invalid_notification_request", "invalid_notification_id")),
+                **_BEARER_ERRORS}}},
+        "/statuslists": _get("The status list aggregation", {"200": _json("StatusListAggregation", "Every list")}),
+        "/statuslists/{number}": _signed("application/statuslist+jwt", "A Token Status List (statuslist+jwt)",
+                                         [_path_param("number")]),
+        "/trustlist.jwt": _signed("application/jwt", "The root-signed trust list"),
+        "/openapi.json": _get("This document", {"200": {"description": "OpenAPI 3.1",
+                                                        "content": {JSON: {"schema": {"type": "object"}}}}}),
+    }
+    for credential_type in CredentialType:
+        paths[credential_type.vct_path] = _get(
+            f"SD-JWT VC Type Metadata of the {credential_type.name_en}",
+            {"200": _json("TypeMetadata", "Type metadata")})
+    return paths
+
+
+def _schemas() -> dict[str, Any]:
+    string, integer = {"type": "string"}, {"type": "integer"}
+    strings = {"type": "array", "items": string}
+    display = {"type": "array", "items": {"type": "object", "properties": {"name": string, "locale": string}}}
+
+    def obj(required: list[str], **properties: Any) -> dict[str, Any]:
+        return {"type": "object", "required": required, "properties": properties}
+
+    return {
+        "Error": obj(["error"], error=string, error_description=string),
+        "IssuerMetadata": obj(
+            ["credential_issuer", "credential_endpoint", "credential_configurations_supported"],
+            credential_issuer=string, credential_endpoint=string, nonce_endpoint=string,
+            deferred_credential_endpoint=string, notification_endpoint=string, display=display,
+            batch_credential_issuance=obj(["batch_size"], batch_size={"type": "integer", "minimum": 2}),
+            credential_configurations_supported={"type": "object", "additionalProperties": obj(["format"],
+                                                                                               format=string)}),
+        "AuthorizationServerMetadata": obj(["issuer", "token_endpoint"], issuer=string, token_endpoint=string,
+                                           grant_types_supported=strings),
+        "JwtVcIssuerMetadata": obj(["issuer", "jwks"], issuer=string,
+                                   jwks=obj(["keys"], keys={"type": "array", "items": {"type": "object"}})),
+        "TypeMetadata": obj(["vct"], vct=string, name=string, description=string, display={"type": "array"},
+                            claims={"type": "array"}),
+        "CredentialOffer": obj(
+            ["credential_issuer", "credential_configuration_ids", "grants"], credential_issuer=string,
+            credential_configuration_ids=strings,
+            grants=obj([PRE_AUTHORIZED_GRANT], **{PRE_AUTHORIZED_GRANT: obj(
+                ["pre-authorized_code", "tx_code"], **{"pre-authorized_code": string, "tx_code": obj(
+                    [], input_mode={"enum": ["numeric", "text"]}, length=integer, description=string)})})),
+        "TokenRequest": obj(["grant_type", "pre-authorized_code"], grant_type={"const": PRE_AUTHORIZED_GRANT},
+                            **{"pre-authorized_code": string, "tx_code": string}),
+        "TokenResponse": obj(["access_token", "token_type", "expires_in"], access_token=string,
+                             token_type={"const": "Bearer"}, expires_in=integer),
+        "NonceResponse": obj(["c_nonce"], c_nonce=string),
+        "CredentialRequest": obj(["credential_configuration_id", "proofs"], credential_configuration_id=string,
+                                 proofs=obj(["jwt"], jwt={"type": "array", "minItems": 1, "items": string})),
+        "CredentialResponse": obj(["credentials", "notification_id"], notification_id=string, credentials={
+            "type": "array", "minItems": 1, "items": obj(["credential"], credential=string)}),
+        "DeferredResponse": obj(["transaction_id", "interval"], transaction_id=string,
+                                interval={"type": "integer", "minimum": 1}),
+        "DeferredRequest": obj(["transaction_id"], transaction_id=string),
+        "NotificationRequest": obj(["notification_id", "event"], notification_id=string,
+                                   event={"enum": list(EVENTS)}, event_description=string),
+        "StatusListAggregation": obj(["status_lists"], status_lists=strings),
+    }
+
+
+def openapi_document(public_url: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "epermit wallet API (OpenID4VCI 1.0 credential issuer)", "version": "1.0.0",
+                 "description": "Pre-authorized code flow with PIN, deferred issuance and notifications; the "
+                                "public documents offline verifiers sync. Errors are JSON {error, "
+                                "error_description}; nothing answers 500 on bad input."},
+        "servers": [{"url": public_url}],
+        "paths": _paths(),
+        "components": {"schemas": _schemas(),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                                      "description": "The access token from /token"}}},
+    }
+
+
+@bp.get("/openapi.json")
+def openapi_json() -> Response:
+    context = wallet_context()
+    return public_json(openapi_document(context.settings.public_url), context)
