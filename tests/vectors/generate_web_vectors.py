@@ -1,0 +1,136 @@
+"""Shared test vectors for the Python verifier and the browser verifier page (tests/web).
+
+``generate(out, base_url=..., now=...)`` writes, with real keys made for the occasion:
+- ``vectors.json``: [{"name", "qr_text", "png"}] and one QR PNG per vector;
+- ``root.json`` (the root public JWK, as /verify/root.json serves it), ``trustlist.jwt``,
+  ``statuslists.json`` (the aggregation) and ``statuslists/1.jwt``.
+Every vector is judged at ``now``; the answers both verifiers must give are in web_expectations.json,
+next to this file. Run as a script to write a set into a directory:
+``python -m tests.vectors.generate_web_vectors OUT [BASE_URL]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import qrcode
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from credential.base45 import b45decode, b45encode
+from credential.jwk import public_jwk
+from credential.model import Permit
+from credential.qrpass import QR_PREFIX, encode_pass, live_qr_text, pass_to_qr_text
+from credential.samples import sample_permit
+from credential.statuslist import INVALID, SUSPENDED, StatusList, aggregation_document, sign_status_list_token
+from keys.keyring import KeyRing
+from keys.signers import KeySigner
+
+EXPECTATIONS = Path(__file__).with_name("web_expectations.json")
+# 2026-06-01 12:00 Beijing: inside the sample permit's validity (2026-01-05 .. 2027-01-04).
+NOW = int(datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.timezone(datetime.timedelta(hours=8))).timestamp())
+HOUR, DAY = 3600, 86400
+LIST_SIZE = 1 << 12
+AUTHORITY = ("110105", "北京市公安局朝阳分局")
+
+
+@dataclass(frozen=True)
+class VectorSet:
+    directory: Path
+    base_url: str
+    now: int
+    root_pem: bytes
+    trust_token: str
+    status_uri: str
+    status_token: str
+    vectors: dict[str, str]  # name -> QR text
+
+    def expectations(self) -> dict[str, dict[str, Any]]:
+        return load_expectations()
+
+
+def load_expectations() -> dict[str, dict[str, Any]]:
+    data: dict[str, dict[str, Any]] = json.loads(EXPECTATIONS.read_text("utf-8"))
+    return data
+
+
+def _tampered(text: str, old: bytes, new: bytes) -> str:
+    """The same pass with one signed string changed in place (still well-formed CBOR, so BAD_SIGNATURE)."""
+    data = zlib.decompress(b45decode(text[len(QR_PREFIX):]))
+    assert data.count(old) == 1 and len(old) == len(new)
+    return QR_PREFIX + b45encode(zlib.compress(data.replace(old, new), 9))
+
+
+def _png(text: str, path: Path) -> None:
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
+    code.add_data(text, optimize=0)
+    code.make(fit=True)
+    code.make_image(fill_color="black", back_color="white").save(str(path))
+
+
+def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
+    out.mkdir(parents=True, exist_ok=True)
+    ring = KeyRing.generate(authority_code=AUTHORITY[0], authority_name=AUTHORITY[1], now=now - 30 * DAY)
+    stranger = KeyRing.generate(authority_code=AUTHORITY[0], authority_name=AUTHORITY[1], now=now - 30 * DAY)
+    holder = KeySigner.generate()
+    status_uri = f"{base_url}/statuslists/1"
+    today = datetime.datetime.fromtimestamp(now, datetime.timezone(datetime.timedelta(hours=8))).date()
+    permit = sample_permit(valid_from=today - datetime.timedelta(days=150),
+                           valid_until=today + datetime.timedelta(days=200))
+    expired = sample_permit(valid_from=today - datetime.timedelta(days=400),
+                            valid_until=today - datetime.timedelta(days=2))
+
+    def cose(idx: int, *, which: Permit = permit, signer: KeySigner | None = None, uri: str = status_uri) -> bytes:
+        return encode_pass(which, signer=signer or ring.credential_signer, holder_key=holder.public_key,
+                           status_uri=uri, status_idx=idx, now=now - 10 * DAY)
+
+    def live(idx: int, at: int) -> str:
+        return live_qr_text(cose(idx), holder_signer=holder, now=at)
+
+    statuses = StatusList(LIST_SIZE, 2)
+    statuses.set(9, INVALID)
+    statuses.set(10, SUSPENDED)
+    vectors = {
+        "valid_live": live(7, now - 5),
+        "valid_static": pass_to_qr_text(cose(8)),
+        "revoked": live(9, now - 5),
+        "suspended": pass_to_qr_text(cose(10)),
+        "expired": pass_to_qr_text(cose(11, which=expired)),
+        "tampered": _tampered(pass_to_qr_text(cose(12)), b"ZHANG WEI", b"ZHANG WEN"),
+        "replayed": live(13, now - 10 * 60),
+        "wrong_issuer": pass_to_qr_text(cose(14, signer=stranger.credential_signer)),
+        "status_unknown": pass_to_qr_text(cose(15, uri=f"{base_url}/statuslists/99")),
+        "malformed": QR_PREFIX + "NOT A PASS",
+    }
+    trust_token = ring.trust_list_token(issuer=base_url, now=now - HOUR, version=now - HOUR,
+                                        status_lists=[status_uri], aggregation_uri=f"{base_url}/statuslists")
+    status_token = sign_status_list_token(statuses, uri=status_uri, signer=ring.status_signer, now=now - 3 * HOUR,
+                                          ttl=300, exp=now + 7 * DAY)
+    (out / "statuslists").mkdir(exist_ok=True)
+    (out / "statuslists" / "1.jwt").write_text(status_token, "ascii")
+    (out / "trustlist.jwt").write_text(trust_token, "ascii")
+    (out / "statuslists.json").write_text(json.dumps(aggregation_document([status_uri])), "utf-8")
+    (out / "root.json").write_text(json.dumps({"jwk": public_jwk(ring.root.public_key)}), "utf-8")
+    listing = []
+    for name, text in vectors.items():
+        _png(text, out / f"{name}.png")
+        listing.append({"name": name, "qr_text": text, "png": f"{name}.png"})
+    (out / "vectors.json").write_text(json.dumps({"now": now, "vectors": listing}, ensure_ascii=False), "utf-8")
+    return VectorSet(out, base_url, now, ring.root_certificate.public_bytes(Encoding.PEM), trust_token,
+                     status_uri, status_token, vectors)
+
+
+def replace_base(vectors: VectorSet, **changes: Any) -> VectorSet:
+    return dataclasses.replace(vectors, **changes)
+
+
+if __name__ == "__main__":  # pragma: no cover - a convenience for people, the tests call generate()
+    target = Path(sys.argv[1])
+    generate(target, base_url=sys.argv[2] if len(sys.argv) > 2 else "http://127.0.0.1:8080")
+    print(f"wrote {target}")

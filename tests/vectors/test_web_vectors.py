@@ -1,0 +1,36 @@
+"""The Python verifier's answer for every shared vector equals web_expectations.json (the browser's too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.vectors.generate_web_vectors import NOW, VectorSet, generate, load_expectations
+from verifier.cache import VerifierCache
+from verifier.policy import Policy
+from verifier.verify import verify
+
+
+@pytest.fixture(scope="module")
+def vectors(tmp_path_factory: pytest.TempPathFactory) -> VectorSet:
+    return generate(tmp_path_factory.mktemp("vectors"), base_url="http://127.0.0.1:8080")
+
+
+def test_every_vector_has_an_expectation(vectors: VectorSet) -> None:
+    assert set(vectors.vectors) == set(load_expectations())
+
+
+@pytest.mark.parametrize("name", sorted(load_expectations()))
+def test_python_verifier_agrees(vectors: VectorSet, tmp_path: Path, name: str) -> None:
+    cache = VerifierCache(tmp_path / "cache")
+    cache.pin_root(vectors.root_pem)
+    cache.accept_trust_list(vectors.trust_token, NOW)
+    cache.accept_status_list(vectors.status_uri, vectors.status_token, NOW)
+    outcome = verify(vectors.vectors[name], cache, policy=Policy(), now=NOW)
+    expected = load_expectations()[name]
+    assert outcome.result.value == expected["result"], outcome.reason
+    if "live" in expected:
+        assert outcome.live is expected["live"]
+    if outcome.result.value in ("VALID", "REVOKED", "SUSPENDED"):
+        assert outcome.claims["holder"]["name"] == "张伟" if "holder" in outcome.claims else True

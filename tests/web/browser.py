@@ -1,0 +1,102 @@
+"""Headless Debian Chromium driven by Selenium, with a fake camera fed from our QR PNGs (y4m)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+BUILD = Path(__file__).resolve().parents[2] / "wallet_api" / "static" / "verify"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def require_browser() -> None:
+    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
+        pytest.skip("Debian chromium and chromium-driver are not installed (apt-get install -y chromium chromium-driver)")
+    if not (BUILD / "app.js").is_file():
+        pytest.skip("the verifier page is not built (make web: cd web && npm ci && npm run build)")
+
+
+def write_y4m(png: Path, target: Path, *, size: int = 640, frames: int = 2) -> Path:
+    """A YUV 4:2:0 y4m clip showing ``png`` centred on a grey card (Chromium's fake capture loops it)."""
+    image = Image.open(png).convert("L")
+    image.thumbnail((size - 40, size - 40))
+    canvas = Image.new("L", (size, size), 235)
+    canvas.paste(image, ((size - image.width) // 2, (size - image.height) // 2))
+    luma = canvas.tobytes()
+    chroma = bytes([128]) * (size // 2) * (size // 2)
+    with target.open("wb") as out:
+        out.write(f"YUV4MPEG2 W{size} H{size} F10:1 Ip A1:1 C420jpeg\n".encode("ascii"))
+        for _ in range(frames):
+            out.write(b"FRAME\n" + luma + chroma + chroma)
+    return target
+
+
+def chromium(*, camera: Path | None = None, window: str = "480,1000") -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", f"--window-size={window}",
+                 "--lang=zh-CN"):
+        options.add_argument(flag)
+    if camera is not None:
+        options.add_argument("--use-fake-device-for-media-stream")
+        options.add_argument("--use-fake-ui-for-media-stream")
+        options.add_argument(f"--use-file-for-fake-video-capture={camera}")
+    return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+
+
+def freeze_clock(driver: Any, now: int) -> None:
+    """Every page sees the clock run from ``now`` (the vectors are judged at a fixed time)."""
+    script = (f"(() => {{ const shift = {now * 1000} - Date.now(); const real = Date.now;"
+              " Date.now = () => real() + shift; })();")
+    driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": script})
+
+
+def wait_for(predicate: Callable[[], Any], *, timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def go_offline(driver: Any) -> None:
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
+                           {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+
+
+def verdict(driver: Any) -> dict[str, str]:
+    return driver.execute_script(
+        "const v = document.getElementById('verdict');"
+        "return v.hidden ? null : {result: v.dataset.result, live: v.dataset.live,"
+        " title: document.getElementById('verdict-title').textContent, text: v.innerText};")
+
+
+def upload(driver: Any, path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    field = driver.find_element(By.ID, "file")
+    driver.execute_script("arguments[0].style.display = 'block'", field)
+    field.send_keys(str(path))
+    driver.execute_script("arguments[0].style.display = ''", field)
+
+
+def screenshot(driver: Any, name: str, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(out / f"{name}.png"))
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out / f"{name}.png", SCREENSHOTS / f"{name}.png")

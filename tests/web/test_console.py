@@ -1,0 +1,140 @@
+"""The officer console and the verifier page together, in real Chromium against real loopback servers:
+sign in, register, issue (pickup sheet), a clerk cannot revoke, a supervisor revokes, the verifier page
+reports REVOKED after its next sync, and a POST without the CSRF token is refused."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from credential.qrpass import live_qr_text
+from epermit.servers import BackgroundServer
+from epermit.wallet import ReferenceWallet
+from issuer.api import OfficerApiSettings
+from issuer.api import create_app as officer_app
+from issuer.console import ConsoleSettings
+from issuer.officers import OfficerRegistry
+from issuer.service import IssuerService
+from issuer.settings import IssuerSettings
+from issuer.sqlite_store import SQLiteStore
+from keys.keyring import KeyRing
+from tests.vectors.generate_web_vectors import _png
+from tests.web.browser import chromium, require_browser, screenshot, upload, verdict, wait_for
+from wallet_api import WalletApiSettings
+from wallet_api import create_app as wallet_app
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    require_browser()
+    wallet_server, officer_server = BackgroundServer(), BackgroundServer()
+    now = int(time.time())
+    ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=now - 86400)
+    settings = IssuerSettings(public_url=wallet_server.url, status_list_size=1 << 12)
+    service = IssuerService(SQLiteStore(tmp_path / "epermit.sqlite3"), ring, settings)
+    registry = OfficerRegistry(service.store)
+    registry.add("sup1", name="王警官", role="supervisor", districts=["110105"])
+    registry.add("clerk1", name="李文员", role="clerk", districts=["110105"])
+    registry.add("off1", name="赵警官", role="issuing_officer", districts=["110105"])
+    tokens = {name: registry.issue_token(name, ttl=3600) for name in ("sup1", "clerk1", "off1")}
+    wallet_server.start(wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
+    officer_server.start(officer_app(OfficerApiSettings(), service, console=ConsoleSettings(secret_key=os.urandom(32))))
+    yield {"wallet": wallet_server.url, "officer": officer_server.url, "tokens": tokens, "service": service}
+    wallet_server.stop()
+    officer_server.stop()
+
+
+def sign_in(driver: Any, url: str, officer_id: str, token: str) -> None:
+    driver.get(f"{url}/officer/login")
+    driver.find_element(By.NAME, "officer_id").send_keys(officer_id)
+    driver.find_element(By.NAME, "password").send_keys(token)
+    driver.find_element(By.CSS_SELECTOR, "#login button").click()
+    wait_for(lambda: driver.find_elements(By.ID, "search"), what=f"{officer_id} signed in")
+
+
+def fill(driver: Any, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        field = driver.find_element(By.CSS_SELECTOR, f"#register [name={name}]")
+        driver.execute_script("arguments[0].value = arguments[1]", field, value)
+
+
+def change(driver: Any, action: str, code: str, text: str) -> None:
+    form = driver.find_element(By.ID, f"form-{action}")
+    form.find_element(By.NAME, "reason_code").send_keys(code)
+    form.find_element(By.NAME, "reason").send_keys(text)
+    form.find_element(By.TAG_NAME, "button").click()
+
+
+def verify_in_page(driver: Any, wallet_url: str, png: Path) -> dict[str, str]:
+    driver.get(f"{wallet_url}/verify/")
+    wait_for(lambda: driver.execute_script("return document.getElementById('sync').dataset.state === 'synced'"),
+             what="verifier sync")
+    upload(driver, png)
+    return wait_for(lambda: verdict(driver), what="verdict")
+
+
+def test_issue_revoke_and_the_verifier_sees_it(world: dict[str, Any], tmp_path: Path) -> None:
+    today = datetime.date.today()
+    driver = chromium(window="1100,1200")
+    try:
+        sign_in(driver, world["officer"], "clerk1", world["tokens"]["clerk1"])
+        fill(driver, {"type": "residence_registration", "name": "张伟", "name_pinyin": "ZHANG WEI", "sex": "1", "ethnicity": "1",
+                      "birth_date": "1990-03-15", "citizen_id": "410102199003151230",
+                      "address": "北京市朝阳区望京街道阜荣街10号院望京花园东区3号楼2单元1501室",
+                      "document_number": "DJK-110105-2026-000009", "district": "110105", "authority_code": "110105",
+                      "authority_name": "北京市公安局朝阳分局", "valid_from": str(today - datetime.timedelta(days=3)),
+                      "valid_until": str(today + datetime.timedelta(days=300))})
+        screenshot(driver, "console-register", tmp_path)
+        driver.find_element(By.CSS_SELECTOR, "#register button").click()
+        record_id = wait_for(lambda: driver.find_elements(By.ID, "record-id") or driver.find_elements(By.ID, "error"),
+                             what="record page")[0].text
+        assert driver.find_elements(By.ID, "record-id"), record_id
+        assert driver.find_element(By.ID, "state").text == "active"
+        # A clerk may register and read the record, but not revoke it.
+        change(driver, "revoke", "LOST", "clerk tries")
+        assert "may not" in wait_for(lambda: driver.find_elements(By.ID, "error"), what="refusal")[0].text
+        assert world["service"].get_record(record_id).state.value == "active"
+        driver.find_element(By.CSS_SELECTOR, "header form button").click()
+        sign_in(driver, world["officer"], "off1", world["tokens"]["off1"])
+        driver.get(f"{world['officer']}/officer/records/{record_id}")
+        driver.find_element(By.CSS_SELECTOR, "#form-offer button").click()
+        pin = wait_for(lambda: driver.find_elements(By.ID, "pin"), what="pickup sheet")[0].text
+        offer_uri = driver.find_element(By.ID, "offer-uri").text
+        screenshot(driver, "console-pickup-sheet", tmp_path)
+
+        # A CSRF-less POST from the signed-in browser is refused and changes nothing.
+        status = driver.execute_script(
+            "return fetch(arguments[0], {method: 'POST', body: new URLSearchParams({reason_code: 'LOST'})})"
+            ".then(r => r.status)", f"{world['officer']}/officer/records/{record_id}/revoke")
+        assert status == 400
+        assert world["service"].get_record(record_id).state.value == "active"
+
+        wallet = ReferenceWallet()
+        held = wallet.pick_up(offer_uri, pin)
+        cose_pass = next(h.qr_pass for h in held if h.qr_pass is not None)
+        png = tmp_path / "live.png"
+        _png(live_qr_text(cose_pass, holder_signer=wallet.device_key, now=int(time.time())), png)
+        assert verify_in_page(driver, world["wallet"], png)["result"] == "VALID"
+
+        driver.get(f"{world['officer']}/officer/")
+        driver.find_element(By.CSS_SELECTOR, "header form button").click()
+        sign_in(driver, world["officer"], "sup1", world["tokens"]["sup1"])
+        driver.get(f"{world['officer']}/officer/records/{record_id}")
+        change(driver, "revoke", "LOST", "phone stolen")
+        wait_for(lambda: driver.find_elements(By.ID, "done"), what="revoked")
+        assert driver.find_element(By.ID, "state").text == "revoked"
+        screenshot(driver, "console-revoked", tmp_path)
+
+        _png(live_qr_text(cose_pass, holder_signer=wallet.device_key, now=int(time.time())), png)
+        shown = verify_in_page(driver, world["wallet"], png)
+        assert shown["result"] == "REVOKED", shown
+        screenshot(driver, "verify-after-console-revoke", tmp_path)
+    finally:
+        driver.quit()

@@ -1,0 +1,116 @@
+"""The verifier page in real headless Chromium, offline, against the shared vectors (tests/vectors)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask, Response
+
+from credential.jwk import load_public_jwk
+from epermit.servers import BackgroundServer
+from tests.vectors.generate_web_vectors import NOW, VectorSet, generate, load_expectations
+from tests.web.browser import (
+    chromium,
+    freeze_clock,
+    go_offline,
+    require_browser,
+    screenshot,
+    upload,
+    verdict,
+    wait_for,
+    write_y4m,
+)
+from wallet_api import verify_page
+
+CAMERA_VECTORS = ("valid_live", "revoked", "wrong_issuer")
+
+
+def vector_app(vectors: VectorSet) -> Flask:
+    """The verify page plus the vectors' signed documents, as the wallet API would publish them."""
+    root = json.loads((vectors.directory / "root.json").read_text("utf-8"))["jwk"]
+    app = Flask(__name__)
+    verify_page.register(app, lambda: load_public_jwk(root))
+    files = {"/trustlist.jwt": "trustlist.jwt", "/statuslists": "statuslists.json", "/statuslists/1": "statuslists/1.jwt"}
+    for route, name in files.items():
+        def serve(name: str = name) -> Response:
+            return Response((vectors.directory / name).read_bytes(), mimetype="application/jwt")
+        app.add_url_rule(route, f"file_{name}", serve)
+    return app
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VectorSet, BackgroundServer]]:
+    require_browser()
+    server = BackgroundServer()
+    vectors = generate(tmp_path_factory.mktemp("web-vectors"), base_url=server.url, now=NOW)
+    server.start(vector_app(vectors))
+    yield vectors, server
+    server.stop()
+
+
+def open_synced(driver: Any, url: str) -> None:
+    freeze_clock(driver, NOW)
+    driver.get(f"{url}/verify/")
+    wait_for(lambda: driver.execute_script("return document.getElementById('sync').dataset.state === 'synced'"),
+             what="first sync")
+    wait_for(lambda: driver.execute_script("return navigator.serviceWorker.controller !== null"
+                                           " || (location.reload(), false)"), what="service worker")
+    wait_for(lambda: driver.execute_script("return document.body.dataset.ready === '1'"), what="page ready")
+
+
+def check(name: str, shown: dict[str, str] | None) -> None:
+    expected = load_expectations()[name]
+    assert shown is not None
+    assert shown["result"] == expected["result"], (name, shown)
+    if "live" in expected:
+        assert shown["live"] == str(expected["live"]).lower(), (name, shown)
+
+
+def test_every_vector_offline_by_photo(served: tuple[VectorSet, BackgroundServer], tmp_path: Path) -> None:
+    vectors, server = served
+    driver = chromium()
+    try:
+        open_synced(driver, server.url)
+        go_offline(driver)
+        driver.refresh()
+        wait_for(lambda: driver.execute_script("return document.body.dataset.ready === '1'"), what="offline reload")
+        assert driver.execute_script("return document.getElementById('sync').dataset.state") == "offline"
+        for name in sorted(load_expectations()):
+            driver.execute_script("document.getElementById('verdict').hidden = true")
+            upload(driver, vectors.directory / f"{name}.png")
+            shown = wait_for(lambda: verdict(driver), what=f"verdict for {name}")
+            check(name, shown)
+            screenshot(driver, f"verify-{name}", tmp_path)
+        # The last vector is wrong_issuer: the language switch changes its label, not the verdict.
+        before = verdict(driver)["title"]
+        driver.execute_script("document.getElementById('lang').click()")
+        after = verdict(driver)
+        assert {before, after["title"]} == {"NOT GENUINE", "非真实证件"}
+        assert after["result"] == "UNTRUSTED_ISSUER"
+        screenshot(driver, "verify-wrong_issuer-other-language", tmp_path)
+        assert driver.execute_script("return localStorage.length + sessionStorage.length") == 0
+    finally:
+        driver.quit()
+
+
+@pytest.mark.parametrize("name", CAMERA_VECTORS)
+def test_camera_scan_offline(served: tuple[VectorSet, BackgroundServer], tmp_path: Path, name: str) -> None:
+    vectors, server = served
+    from selenium.webdriver.common.by import By
+
+    driver = chromium(camera=write_y4m(vectors.directory / f"{name}.png", tmp_path / f"{name}.y4m"))
+    try:
+        open_synced(driver, server.url)
+        go_offline(driver)
+        driver.refresh()
+        wait_for(lambda: driver.execute_script("return document.body.dataset.ready === '1'"), what="offline reload")
+        driver.find_element(By.ID, "scan").click()
+        shown = wait_for(lambda: verdict(driver), timeout=30, what=f"camera verdict for {name}")
+        check(name, shown)
+        screenshot(driver, f"camera-{name}", tmp_path)
+    finally:
+        driver.quit()

@@ -1,0 +1,166 @@
+// The landlord's page: sync when online, scan (camera or photo), verify offline, show the verdict.
+// Nothing scanned is stored: the verdict lives in the DOM until the next scan.
+import { prepareZXingModule, readBarcodesFromImageData } from "zxing-wasm/reader";
+import { LABELS, ageText, headline } from "./i18n.js";
+import { loadRoot, loadState, sync } from "./store.js";
+import { verifyText } from "./verify.js";
+
+const $ = (id) => document.getElementById(id);
+const now = () => Math.floor(Date.now() / 1000);
+let lang = (navigator.language || "zh").toLowerCase().startsWith("zh") ? "zh" : "en";
+let root = null;
+let state = { trust: null, lists: new Map(), syncedAt: null };
+let lastVerdict = null;
+let stream = null;
+
+prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
+
+async function decodeImage(imageData) {
+  const found = await readBarcodesFromImageData(imageData, { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 1 });
+  return found.length ? found[0].text : null;
+}
+
+function setSyncState(kind) {
+  const t = LABELS[lang];
+  const el = $("sync");
+  el.dataset.state = kind;
+  const oldest = Math.min(...[...state.lists.values()].map((l) => l.iat));
+  const age = Number.isFinite(oldest) ? ` · ${t.updated(ageText(Math.max(0, now() - oldest), lang))}` : "";
+  el.textContent = { syncing: t.syncing, synced: t.synced, offline: t.offline, none: t.noData }[kind] + age;
+}
+
+async function refresh() {
+  state = await loadState(root, now());
+  setSyncState(state.trust ? "offline" : "none");
+  if (!navigator.onLine) return;
+  setSyncState("syncing");
+  try {
+    await sync(location.origin, root, now());
+    state = await loadState(root, now());
+    setSyncState("synced");
+  } catch {
+    state = await loadState(root, now());
+    setSyncState(state.trust ? "offline" : "none");
+  }
+}
+
+function render() {
+  const t = LABELS[lang];
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = t[el.dataset.t];
+  $("lang").textContent = lang === "zh" ? "English" : "中文";
+  if (lastVerdict) showVerdict(lastVerdict);
+  if ($("sync").dataset.state) setSyncState($("sync").dataset.state);
+}
+
+function showVerdict(v) {
+  lastVerdict = v;
+  const t = LABELS[lang];
+  const key = headline(v.result);
+  const box = $("verdict");
+  box.hidden = false;
+  box.dataset.result = v.result;
+  box.dataset.live = v.live === null ? "" : String(v.live);
+  box.className = `verdict ${key === "VALID" ? "ok" : key === "SUSPENDED" || key === "STATUS_UNKNOWN" ? "warn" : "bad"}`;
+  $("verdict-title").textContent = t.results[key] ?? key;
+  $("verdict-mode").textContent = key === "VALID" ? (v.live ? t.live : t.static) : `${t.reason}: ${v.reason}`;
+  $("verdict-code").textContent = v.result;
+  const rows = $("holder");
+  rows.replaceChildren();
+  if (v.claims) {
+    const c = v.claims;
+    const add = (label, value) => {
+      const dt = document.createElement("dt");
+      dt.textContent = label;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      rows.append(dt, dd);
+    };
+    add(t.fields.name, `${c.name}  ${c.name_pinyin}`);
+    add(t.fields.type, t.types[c.type]);
+    add(t.fields.sex, t.sex[c.sex] ?? String(c.sex));
+    add(t.fields.birth_date, c.birth_date);
+    add(t.fields.citizen_id, c.citizen_id);
+    add(t.fields.address, c.address);
+    add(t.fields.document_number, c.document_number);
+    add(t.fields.authority_name, v.authorityName || c.authority_name);
+    add(t.fields.valid, `${c.valid_from} – ${c.valid_until}`);
+  }
+  $("verdict-age").textContent = v.statusAgeSeconds === null ? "" : t.updated(ageText(v.statusAgeSeconds, lang));
+}
+
+async function handleText(text) {
+  showVerdict(await verifyText(text, state, now()));
+}
+
+async function scanCamera() {
+  const t = LABELS[lang];
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+  } catch {
+    $("message").textContent = t.noCamera;
+    return;
+  }
+  const video = $("video");
+  video.srcObject = stream;
+  video.hidden = false;
+  await video.play();
+  const canvas = document.createElement("canvas");
+  const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  while (stream) {
+    if (video.videoWidth) {
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      ctx.drawImage(video, 0, 0);
+      const text = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
+      if (text) {
+        stopCamera();
+        await handleText(text);
+        return;
+      }
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+function stopCamera() {
+  if (stream) for (const track of stream.getTracks()) track.stop();
+  stream = null;
+  $("video").hidden = true;
+}
+
+async function scanFile(file) {
+  const bitmap = await createImageBitmap(file);
+  const canvas = document.createElement("canvas");
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  const ctx = canvas.getContext("2d");
+  ctx.drawImage(bitmap, 0, 0);
+  const text = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
+  $("file").value = "";
+  if (text === null) {
+    $("message").textContent = LABELS[lang].noQr;
+    return;
+  }
+  await handleText(text);
+}
+
+async function main() {
+  if ("serviceWorker" in navigator) {
+    await navigator.serviceWorker.register("sw.js", { scope: "./" }).catch(() => undefined);
+  }
+  $("lang").addEventListener("click", () => {
+    lang = lang === "zh" ? "en" : "zh";
+    render();
+  });
+  $("scan").addEventListener("click", () => (stream ? stopCamera() : scanCamera()));
+  $("file").addEventListener("change", (e) => e.target.files[0] && scanFile(e.target.files[0]));
+  window.addEventListener("online", refresh);
+  render();
+  root = await loadRoot(document.baseURI);
+  await refresh();
+  setInterval(() => navigator.onLine && refresh(), 5 * 60 * 1000);
+  document.body.dataset.ready = "1";
+}
+
+main();

@@ -1,0 +1,44 @@
+// Labels in Chinese and English.
+export const LABELS = {
+  zh: {
+    title: "居住证核验", subtitle: "离线核验电子居住证、居住登记卡", scan: "扫码", stop: "停止", photo: "拍照 / 选图",
+    ready: "将二维码对准摄像头，或选择照片", syncing: "正在更新吊销数据…", synced: "吊销数据已更新", offline: "离线：使用已缓存数据",
+    noData: "尚无核验数据：请联网打开一次", updated: (age) => `吊销数据更新于 ${age}前`, again: "再扫一个",
+    live: "动态码（持证人手机刚刚签名）", static: "静态码：请核对实体证件", reason: "原因",
+    results: { VALID: "有效", REVOKED: "已吊销", SUSPENDED: "已暂停", EXPIRED: "已过期", NOT_YET_VALID: "尚未生效",
+      NOT_GENUINE: "非真实证件", STATUS_UNKNOWN: "状态未知", REPLAYED: "重放/截屏", MALFORMED: "无法识别", NO_HOLDER_PROOF: "缺少持证人证明" },
+    fields: { name: "姓名", name_pinyin: "拼音", sex: "性别", birth_date: "出生日期", citizen_id: "公民身份号码",
+      address: "居住地址", document_number: "证件号码", type: "证件类型", authority_name: "签发机关", valid: "有效期限" },
+    types: { residence_permit: "居住证", residence_registration: "居住登记卡" },
+    sex: { 0: "未知", 1: "男", 2: "女", 9: "未说明" },
+    units: { s: "秒", min: "分钟", h: "小时", d: "天" }, noCamera: "无法打开摄像头", noQr: "照片中未找到二维码",
+  },
+  en: {
+    title: "Permit check", subtitle: "Offline check of residence permits and registration cards", scan: "Scan",
+    stop: "Stop", photo: "Photo / file", ready: "Point the camera at the QR code, or pick a photo",
+    syncing: "Updating revocation data…", synced: "Revocation data updated", offline: "Offline: using cached data",
+    noData: "No verification data yet: open this page online once", updated: (age) => `revocation data updated ${age} ago`,
+    again: "Scan another", live: "live code (the holder's phone signed it just now)",
+    static: "static code: check the physical card", reason: "Reason",
+    results: { VALID: "VALID", REVOKED: "REVOKED", SUSPENDED: "SUSPENDED", EXPIRED: "EXPIRED", NOT_YET_VALID: "NOT YET VALID",
+      NOT_GENUINE: "NOT GENUINE", STATUS_UNKNOWN: "STATUS UNKNOWN", REPLAYED: "REPLAYED", MALFORMED: "UNREADABLE",
+      NO_HOLDER_PROOF: "NO HOLDER PROOF" },
+    fields: { name: "Name", name_pinyin: "Pinyin", sex: "Sex", birth_date: "Date of birth", citizen_id: "Citizen ID",
+      address: "Address", document_number: "Document no.", type: "Type", authority_name: "Issued by", valid: "Valid" },
+    types: { residence_permit: "Residence permit", residence_registration: "Residence registration card" },
+    sex: { 0: "unknown", 1: "male", 2: "female", 9: "not stated" },
+    units: { s: "s", min: "min", h: "h", d: "d" }, noCamera: "Cannot open the camera", noQr: "No QR code found in the photo",
+  },
+};
+
+export function ageText(seconds, lang) {
+  const u = LABELS[lang].units;
+  const sep = lang === "zh" ? "" : " ";
+  if (seconds < 60) return `${seconds}${sep}${u.s}`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}${sep}${u.min}`;
+  if (seconds < 2 * 86400) return `${Math.floor(seconds / 3600)}${sep}${u.h}`;
+  return `${Math.floor(seconds / 86400)}${sep}${u.d}`;
+}
+
+/** The headline a result shows: BAD_SIGNATURE and UNTRUSTED_ISSUER are both NOT GENUINE to a landlord. */
+export const headline = (result) => (result === "BAD_SIGNATURE" || result === "UNTRUSTED_ISSUER" ? "NOT_GENUINE" : result);

@@ -1,0 +1,66 @@
+// Offline verification of a scanned QR pass against the cached lists: verifier/verify.py, step for step.
+// The worst true statement wins: signature and trust, then validity, then the live proof, then status.
+import { VerifyError, malformed } from "./base45.js";
+import { keyFor, statusAt } from "./lists.js";
+import { QR_PREFIX, decodeQrText, verifyLiveProof, verifyPass } from "./qrpass.js";
+
+export const MAX_INPUT = 64 * 1024;
+export const POLICY = { liveWindow: 60, skew: 300, statusWarnAge: 86400, statusMaxAge: 7 * 86400, trustMaxAge: 30 * 86400 };
+const RESULTS = new Set(["VALID", "REVOKED", "SUSPENDED", "EXPIRED", "NOT_YET_VALID", "UNTRUSTED_ISSUER",
+  "BAD_SIGNATURE", "MALFORMED", "STATUS_UNKNOWN", "REPLAYED", "NO_HOLDER_PROOF"]);
+
+function judgeStatus(uri, idx, lists, trust, now, found) {
+  const held = lists.get(uri);
+  if (!held) return ["STATUS_UNKNOWN", "no revocation data for this credential's status list"];
+  found.statusAge = Math.max(0, now - held.iat);
+  const value = statusAt(held, idx);
+  if (value === 1) return ["REVOKED", "the issuing authority has revoked this credential"];
+  if (value === 2) return ["SUSPENDED", "the issuing authority has suspended this credential"];
+  if (value !== 0) return ["STATUS_UNKNOWN", `status value ${value} has no meaning here`];
+  if (held.exp !== null && now >= held.exp) return ["STATUS_UNKNOWN", "revocation data expired; go online to sync"];
+  if (found.statusAge > POLICY.statusMaxAge) return ["STATUS_UNKNOWN", "revocation data too old; go online to sync"];
+  if (now >= trust.exp || now - trust.iat > POLICY.trustMaxAge) return ["STATUS_UNKNOWN", "trust list too old; go online to sync"];
+  if (found.statusAge > POLICY.statusWarnAge) found.statusWarning = true;
+  return ["VALID", "genuine, within its validity and not revoked"];
+}
+
+/** Verify one scanned text; never throws: every fault is a result. `state` = {trust, lists: Map}. */
+export async function verifyText(text, state, now) {
+  const { trust, lists } = state;
+  const found = { live: null, claims: null, authorityName: null, statusAge: null, statusWarning: false };
+  let result;
+  let reason;
+  try {
+    if (typeof text !== "string") throw malformed("input must be text");
+    if (text.length > MAX_INPUT) throw malformed("input too large");
+    text = text.trim();
+    if (!text) throw malformed("empty input");
+    if (!text.startsWith(QR_PREFIX)) throw malformed(`not an ${QR_PREFIX} pass`);
+    const decoded = await decodeQrText(text);
+    const verified = await verifyPass(decoded, async (kid) => keyFor(trust, kid, { purpose: "credential", now }).key, now);
+    const key = keyFor(trust, decoded.kid, { purpose: "credential", now, type: verified.permit.type });
+    found.claims = verified.permit;
+    found.authorityName = key.authorityName;
+    if (decoded.proof) {
+      found.live = false;
+      await verifyLiveProof(decoded, verified.holder, now, POLICY.liveWindow);
+      found.live = true;
+    } else {
+      found.live = false;
+    }
+    [result, reason] = judgeStatus(verified.uri, verified.idx, lists, trust, now, found);
+  } catch (err) {
+    if (err instanceof VerifyError) {
+      result = RESULTS.has(err.code) ? err.code : "MALFORMED";
+      reason = err.reason;
+    } else {
+      result = "MALFORMED";
+      reason = `unreadable input (${err?.name ?? "error"})`;
+    }
+  }
+  return {
+    result, reason, live: found.live, claims: found.claims, authorityName: found.authorityName,
+    statusAgeSeconds: found.statusAge, statusWarning: found.statusWarning,
+    trustAgeSeconds: trust ? Math.max(0, now - trust.iat) : null, trustVersion: trust?.version ?? null,
+  };
+}
