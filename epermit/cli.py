@@ -22,6 +22,10 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    if args.redis or os.environ.get("EPERMIT_REDIS_URL"):  # gunicorn on Redis (docs/redis.md)
+        from epermit.redis_serve import redis_serve_env, serve_redis
+
+        return serve_redis(redis_serve_env(args, os.environ))
     from epermit.office import serve_office
 
     return serve_office(
@@ -57,9 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--passphrase-file", type=Path, help="file holding the key passphrase (else EPERMIT_KEY_PASSPHRASE)"
     )
+    from epermit.redis_serve import add_redis_serve_options
+
+    add_redis_serve_options(serve)
     serve.set_defaults(handler=_serve)
 
-    add_keys_commands(sub)
+    from issuer.reissue_cli import add_reissue_commands
+
+    add_reissue_commands(sub, add_keys_commands(sub))  # keys ..., keys affected, reissue (docs/keys.md)
     add_officer_commands(sub)
     sub.add_parser(
         "verify",

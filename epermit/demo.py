@@ -7,12 +7,13 @@ the next sync.
 
 from __future__ import annotations
 
+import datetime
 import json
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -20,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from credential import qrpass
 from credential.jwk import public_jwk
 from credential.model import CredentialType
+from credential.passclaims import CHINA_STANDARD_TIME
 from credential.samples import sample_permit
 from epermit.http_client import request
 from epermit.servers import BackgroundServer
@@ -50,14 +52,16 @@ class Office:
     service: IssuerService
     officer_server: BackgroundServer
     wallet_server: BackgroundServer
-    officer_token: str
+    officer_token: str  # the issuing officer's
+    tokens: dict[str, str] = field(default_factory=dict)  # role -> token: clerk, officer, supervisor
 
-    def call(self, method: str, path: str, body: object | None = None) -> dict[str, object]:
+    def call(self, method: str, path: str, body: object | None = None, *, as_: str = "officer") -> dict[str, object]:
+        token = self.tokens.get(as_, self.officer_token)
         answer: dict[str, object] = request(
             self.officer_server.url + path,
             method=method,
             json_body=body,
-            headers={"Authorization": f"Bearer {self.officer_token}"},
+            headers={"Authorization": f"Bearer {token}"},
         ).json()
         return answer
 
@@ -74,9 +78,13 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = lam
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
     officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service))
     officers = OfficerRegistry(store, clock=clock)
-    officers.add("demo-officer", name="王警官", role="supervisor", districts=[AUTHORITY_CODE])
-    token = officers.issue_token("demo-officer", ttl=3600)
-    return Office(service, officer_server, wallet_server, token)
+    # Separation of duties: the clerk registers, the issuing officer issues, the supervisor revokes.
+    tokens = {}
+    for role, officer_id, name in (("clerk", "demo-clerk", "李柜员"), ("issuing_officer", "demo-officer", "王警官"),
+                                   ("supervisor", "demo-supervisor", "赵所长")):
+        officers.add(officer_id, name=name, role=role, districts=[AUTHORITY_CODE])
+        tokens[role.replace("issuing_", "")] = officers.issue_token(officer_id, ttl=3600)
+    return Office(service, officer_server, wallet_server, tokens["officer"], tokens)
 
 
 def say(step: str, text: str = "") -> None:
@@ -119,8 +127,13 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         say("3. An officer registers a residence permit and a registration card")
         residents = {"zhang-wei": sample_permit(), "residence-card": sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1)}
         records = {}
+        # A residence permit needs a registration card held for six months: 张伟's has been since 200 days ago.
+        since = datetime.datetime.fromtimestamp(now, CHINA_STANDARD_TIME).date() - datetime.timedelta(days=200)
+        card = sample_permit(CredentialType.RESIDENCE_REGISTRATION, valid_from=since,
+                             valid_until=since + datetime.timedelta(days=364), document_number="DJK-110105-2025-000009")
+        office.call("POST", "/api/v1/records", card.to_dict(), as_="clerk")
         for slug, permit in residents.items():
-            record = office.call("POST", "/api/v1/records", permit.to_dict())
+            record = office.call("POST", "/api/v1/records", permit.to_dict(), as_="clerk")
             records[slug] = record
             print(f"   {permit.holder.name} ({permit.type.name_zh}): record {record['id']}")
 
@@ -170,7 +183,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         show(verify(tampered_text, cache, policy=policy, now=int(time.time())), "tampered.qr.txt", expected="BAD_SIGNATURE")
 
         say("8. The officer revokes 张伟's permit; the verifier syncs and scans again")
-        office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason": "permit surrendered"})
+        office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason_code": "OTHER", "reason": "permit surrendered"}, as_="supervisor")
         sync(office.wallet_server.url, cache, now=int(time.time()), root_pem=None)
         held = wallets["zhang-wei"].credentials[0]
         show(
@@ -185,7 +198,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         )
 
         if serve:
-            serve_forever(office, out)
+            serve_forever(office, out, str(records["residence-card"]["id"]))
     finally:
         office.stop()
     say(
@@ -195,9 +208,8 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     return out
 
 
-def serve_forever(office: Office, out: Path) -> None:
-    record = office.call("POST", "/api/v1/records", sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1).to_dict())
-    offer = office.call("POST", f"/api/v1/records/{record['id']}/offers")
+def serve_forever(office: Office, out: Path, record_id: str) -> None:
+    offer = office.call("POST", f"/api/v1/records/{record_id}/offers")
     (out / "offer.json").write_text(json.dumps({"offer_uri": offer["offer_uri"], "tx_code": offer["tx_code"]}) + "\n")
     say(
         "Serving (Ctrl-C stops)",

@@ -17,17 +17,22 @@ from werkzeug.exceptions import HTTPException
 from credential.encoding import json_loads
 from credential.errors import CredentialError, InvalidApplicationError
 from credential.model import Permit
+from issuer.api_officers import register_officer_routes
 from issuer.audit import AuditEntry
+from issuer.console import ConsoleSettings
+from issuer.console import install as install_console
 from issuer.desk import OfficerDesk
 from issuer.errors import InvalidRequestError, IssuerError, RateLimitedError, UnauthorizedError
 from issuer.officers import Officer
+from issuer.openapi import openapi_document
+from issuer.reasons import Reason, parse_reason
 from issuer.records import Offer, Record
 from issuer.service import IssuerService
 
 log = logging.getLogger(__name__)
 
 _HTTP_ERRORS = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
-                415: "unsupported_media_type"}
+                415: "unsupported_media_type", 406: "not_acceptable"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,8 @@ def offer_json(offer: Offer, public_url: str) -> dict[str, Any]:
 
 def audit_json(entry: AuditEntry) -> dict[str, Any]:
     return {"seq": entry.seq, "time": entry.time, "officer": entry.officer, "action": entry.action,
-            "record_id": entry.record_id, "reason": entry.reason}
+            "record_id": entry.record_id, "reason": entry.reason, "outcome": entry.outcome,
+            "prev_hash": entry.prev_hash, "hash": entry.hash}
 
 
 def _error(status: int, error: str, description: str, **extra: Any) -> tuple[Response, int]:
@@ -72,7 +78,8 @@ def _query_int(name: str, default: int, *, low: int, high: int) -> int:
     return int(text)
 
 
-def create_app(settings: OfficerApiSettings, service: IssuerService) -> Flask:
+def create_app(settings: OfficerApiSettings, service: IssuerService, *,
+               console: ConsoleSettings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \uXXXX
@@ -86,14 +93,20 @@ def create_app(settings: OfficerApiSettings, service: IssuerService) -> Flask:
             raise UnauthorizedError("a bearer token is required")
         return desk.authenticate(token.strip())
 
-    def body() -> dict[str, Any]:
+    def body(*, optional: bool = False) -> dict[str, Any]:
         data = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH, also for chunked bodies
+        if optional and not data:
+            return {}
         parsed = json_loads(data, max_size=settings.max_body_bytes)
         if not isinstance(parsed, dict):
             raise InvalidRequestError("the body must be a JSON object")
         return parsed
 
-    def reason() -> str:
+    def reason() -> Reason:
+        given = body()
+        return parse_reason(given.get("reason_code"), given.get("reason", ""))
+
+    def free_text_reason() -> str:
         value = body().get("reason")
         if not isinstance(value, str):
             raise InvalidRequestError("reason is required")
@@ -102,8 +115,12 @@ def create_app(settings: OfficerApiSettings, service: IssuerService) -> Flask:
     @api.post("/records")
     def register() -> tuple[Response, int]:
         who = officer()
-        permit = Permit.from_dict(body())
-        return jsonify(record_json(desk.register(who, permit))), 201
+        given = body()
+        override = given.pop("override_reason", None)
+        if override is not None and not isinstance(override, str):
+            raise InvalidRequestError("override_reason must be text")
+        permit = Permit.from_dict(given)
+        return jsonify(record_json(desk.register(who, permit, override_reason=override))), 201
 
     @api.get("/records/<record_id>")
     def get_record(record_id: str) -> Response:
@@ -111,7 +128,33 @@ def create_app(settings: OfficerApiSettings, service: IssuerService) -> Flask:
 
     @api.post("/records/<record_id>/offers")
     def create_offer(record_id: str) -> tuple[Response, int]:
-        return jsonify(offer_json(desk.create_offer(officer(), record_id), public_url)), 201
+        who = officer()
+        # Optional body {"pending": true}: the application awaits approval; the wallet is deferred until then.
+        pending = body(optional=True).get("pending", False)
+        if not isinstance(pending, bool):
+            raise InvalidRequestError("pending must be a boolean")
+        return jsonify(offer_json(desk.create_offer(who, record_id, pending=pending), public_url)), 201
+
+    @api.post("/records/<record_id>/approve")
+    def approve(record_id: str) -> Response:
+        return jsonify(record_json(desk.approve(officer(), record_id)))
+
+    @api.post("/records/<record_id>/deny")
+    def deny(record_id: str) -> Response:
+        who = officer()
+        return jsonify(record_json(desk.deny(who, record_id, free_text_reason())))
+
+    @api.post("/records/<record_id>/endorse")
+    def endorse(record_id: str) -> tuple[Response, int]:
+        record, offer = desk.endorse(officer(), record_id)
+        return jsonify({"record": record_json(record), "offer": offer_json(offer, public_url)}), 201
+
+    @api.post("/records/<record_id>/redeliver")
+    def redeliver(record_id: str) -> tuple[Response, int]:
+        who = officer()
+        retired, offer = desk.redeliver(who, record_id, reason())
+        return jsonify({"retired": [{"list": n, "idx": i} for n, i in retired],
+                        "offer": offer_json(offer, public_url)}), 201
 
     @api.post("/records/<record_id>/suspend")
     def suspend(record_id: str) -> Response:
@@ -136,12 +179,21 @@ def create_app(settings: OfficerApiSettings, service: IssuerService) -> Flask:
         entries = desk.audit_entries(who, after=after, limit=limit)
         return jsonify({"entries": [audit_json(e) for e in entries], "next": entries[-1].seq if entries else after})
 
+    register_officer_routes(api, desk, officer, body)
     app.register_blueprint(api)
+    if console is not None:  # the server-rendered officer console at /officer/ (issuer.console)
+        install_console(app, console, desk, public_url)
     _register_error_handlers(app)
+
+    @app.get("/openapi.json")
+    def openapi() -> Response:
+        response = jsonify(openapi_document())
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
 
     @app.after_request
     def no_store(response: Response) -> Response:
-        response.headers["Cache-Control"] = "no-store"  # offers carry a code and a PIN
+        response.headers.setdefault("Cache-Control", "no-store")  # offers carry a code and a PIN
         return response
 
     return app

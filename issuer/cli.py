@@ -12,11 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from credential.errors import CredentialError
-from issuer.officers import OfficerRegistry, Role
+from issuer.audit import AuditLog
+from issuer.clock import system_clock
+from issuer.officers import MAX_TOKEN_LENGTH, OfficerRegistry, Role
 from issuer.sqlite_store import SQLiteStore
 
 STORE_FILE = "epermit.sqlite3"
 DAY = 86400
+CONSOLE = "console"  # the audit trail's actor for commands run on the office machine
 
 
 def open_store(data: Path) -> SQLiteStore:
@@ -51,6 +54,20 @@ def add_officer_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
     disable.add_argument("--id", required=True)
     disable.set_defaults(func=_guarded(_disable))
 
+    revoke = commands.add_parser("revoke-token", help="revoke one token (read from stdin) or all of an officer's")
+    revoke.add_argument("--data", type=Path, required=True)
+    who = revoke.add_mutually_exclusive_group(required=True)
+    who.add_argument("--id", help="revoke every token of this officer")
+    who.add_argument("--token-stdin", action="store_true", help="revoke the one token given on stdin")
+    revoke.set_defaults(func=_guarded(_revoke_token))
+
+    # The issuer's other console commands: `epermit audit ...` and `epermit issue --csv ...`.
+    from issuer.audit_cli import add_audit_commands
+    from issuer.bulk_cli import add_issue_command
+
+    add_audit_commands(subparsers)
+    add_issue_command(subparsers)
+
 
 def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
@@ -63,10 +80,14 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     return run
 
 
+def _audit(store: SQLiteStore, action: str, reason: str) -> None:
+    AuditLog(store, system_clock).append(officer=CONSOLE, action=action, record_id=None, reason=reason)
+
+
 def _add(args: argparse.Namespace) -> int:
-    officer = OfficerRegistry(open_store(args.data)).add(
-        args.id, name=args.name, role=args.role, districts=args.district
-    )
+    store = open_store(args.data)
+    officer = OfficerRegistry(store).add(args.id, name=args.name, role=args.role, districts=args.district)
+    _audit(store, "officer_add", f"{officer.id} {officer.role.value} {','.join(officer.districts)}")
     print(f"officer {officer.id} ({officer.role.value}) districts {','.join(officer.districts) or '-'}")
     return 0
 
@@ -74,7 +95,9 @@ def _add(args: argparse.Namespace) -> int:
 def _token(args: argparse.Namespace) -> int:
     if not 0 < args.ttl_days <= 3650:
         raise ValueError("--ttl-days must be 1..3650")
-    token = OfficerRegistry(open_store(args.data)).issue_token(args.id, ttl=args.ttl_days * DAY)
+    store = open_store(args.data)
+    token = OfficerRegistry(store).issue_token(args.id, ttl=args.ttl_days * DAY)
+    _audit(store, "token_issue", f"{args.id} ttl {args.ttl_days * DAY}")
     print(token)
     return 0
 
@@ -87,6 +110,24 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
-    OfficerRegistry(open_store(args.data)).disable(args.id)
+    store = open_store(args.data)
+    OfficerRegistry(store).disable(args.id)
+    _audit(store, "officer_disable", args.id)
     print(f"officer {args.id} disabled; tokens revoked")
+    return 0
+
+
+def _revoke_token(args: argparse.Namespace) -> int:
+    store = open_store(args.data)
+    registry = OfficerRegistry(store)
+    if args.token_stdin:
+        officer_id = registry.revoke_token(sys.stdin.readline(MAX_TOKEN_LENGTH + 2).strip())
+        _audit(store, "token_revoke", f"{officer_id} one")
+        print(f"token of {officer_id} revoked")
+    else:
+        if registry.get(args.id) is None:
+            raise ValueError(f"no officer {args.id!r}")
+        count = registry.revoke_tokens(args.id)
+        _audit(store, "token_revoke", f"{args.id} all ({count})")
+        print(f"{count} token(s) of {args.id} revoked")
     return 0

@@ -2,19 +2,21 @@
 
 Roles gate actions (ForbiddenError, 403). Districts behave like tenants: a record outside the officer's
 districts answers exactly like a missing one (RecordNotFoundError, 404), so ids cannot be probed across
-districts. Every denial goes to the audit trail.
+districts. Every denial goes to the audit trail (outcome ``denied``) and changes nothing else.
+The HTTP API (issuer.api) and the bulk CSV issuance (issuer.bulk) both go through here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from credential.model import Permit
-from issuer.audit import AuditEntry
-from issuer.errors import ForbiddenError, RecordNotFoundError
-from issuer.officers import Action, Officer, OfficerRegistry
+from issuer.audit import DENIED, AuditEntry
+from issuer.errors import ForbiddenError, NotFoundError, RecordNotFoundError
+from issuer.officers import Action, Officer, OfficerRegistry, Role
+from issuer.reasons import Reason
 from issuer.records import Offer, Record
 from issuer.service import IssuerService
-
-DENIED = "authz_denied"
 
 
 class OfficerDesk:
@@ -25,48 +27,125 @@ class OfficerDesk:
     def authenticate(self, token: str) -> Officer:
         return self.officers.authenticate(token)
 
-    def register(self, officer: Officer, permit: Permit) -> Record:
-        self._allow(officer, Action.REGISTER, None)
+    # --- records -------------------------------------------------------------------------------------
+    def register(self, officer: Officer, permit: Permit, *, override_reason: str | None = None) -> Record:
+        """A clerk registers; a supervisor registers only with an override of the registration period."""
+        self.allow_register(officer, permit, override=override_reason is not None)
+        return self.service.register_application(permit, officer=officer.id, override_reason=override_reason)
+
+    def allow_register(self, officer: Officer, permit: Permit, *, override: bool) -> None:
+        action = Action.OVERRIDE_REGISTRATION if override else Action.REGISTER
+        self._allow(officer, action, None)
         if not officer.covers(permit.district):
-            self._deny(officer, None, f"{Action.REGISTER.value} in district {permit.district}")
+            self._deny(officer, action, None, f"district {permit.district}")
             raise ForbiddenError("the permit's district is not one of the officer's districts")
-        return self.service.register(permit, officer=officer.id)
 
     def get_record(self, officer: Officer, record_id: str) -> Record:
         return self._record(officer, Action.READ_RECORD, record_id)
 
-    def create_offer(self, officer: Officer, record_id: str) -> Offer:
+    def create_offer(self, officer: Officer, record_id: str, *, pending: bool = False) -> Offer:
         record = self._record(officer, Action.CREATE_OFFER, record_id)
-        return self.service.create_offer(record.id, officer=officer.id)
+        return self.service.create_offer(record.id, officer=officer.id, pending=pending)
 
-    def suspend(self, officer: Officer, record_id: str, reason: str) -> Record:
+    def approve(self, officer: Officer, record_id: str) -> Record:
+        record = self._record(officer, Action.APPROVE, record_id)
+        return self.service.approve(record.id, officer=officer.id)
+
+    def deny(self, officer: Officer, record_id: str, reason: str) -> Record:
+        record = self._record(officer, Action.APPROVE, record_id)
+        return self.service.deny(record.id, officer=officer.id, reason=reason)
+
+    def endorse(self, officer: Officer, record_id: str) -> tuple[Record, Offer]:
+        record = self._record(officer, Action.ENDORSE, record_id)
+        return self.service.endorse(record.id, officer=officer.id)
+
+    def redeliver(self, officer: Officer, record_id: str, reason: Reason) -> tuple[list[tuple[int, int]], Offer]:
+        record = self._record(officer, Action.REDELIVER, record_id)
+        return self.service.redeliver(record.id, officer=officer.id, reason=reason.text,
+                                      reason_code=reason.code)
+
+    def suspend(self, officer: Officer, record_id: str, reason: Reason) -> Record:
         record = self._record(officer, Action.SUSPEND, record_id)
-        return self.service.suspend(record.id, officer=officer.id, reason=reason)
+        return self.service.suspend(record.id, officer=officer.id, reason=reason.text, reason_code=reason.code)
 
-    def lift(self, officer: Officer, record_id: str, reason: str) -> Record:
+    def lift(self, officer: Officer, record_id: str, reason: Reason) -> Record:
         record = self._record(officer, Action.LIFT, record_id)
-        return self.service.lift(record.id, officer=officer.id, reason=reason)
+        return self.service.lift(record.id, officer=officer.id, reason=reason.text, reason_code=reason.code)
 
-    def revoke(self, officer: Officer, record_id: str, reason: str) -> Record:
+    def revoke(self, officer: Officer, record_id: str, reason: Reason) -> Record:
         record = self._record(officer, Action.REVOKE, record_id)
-        return self.service.revoke(record.id, officer=officer.id, reason=reason)
+        return self.service.revoke(record.id, officer=officer.id, reason=reason.text, reason_code=reason.code)
 
+    # --- audit ---------------------------------------------------------------------------------------
     def audit_entries(self, officer: Officer, *, after: int, limit: int) -> list[AuditEntry]:
         self._allow(officer, Action.READ_AUDIT, None)
         return self.service.audit.list(after=after, limit=limit)
 
+    # --- officers (administrators, within their own districts) ---------------------------------------
+    def list_officers(self, admin: Officer) -> list[Officer]:
+        self._allow(admin, Action.MANAGE_OFFICERS, None)
+        return [o for o in self.officers.list() if self._manages(admin, o)]
+
+    def add_officer(self, admin: Officer, officer_id: str, *, name: str, role: Role | str,
+                    districts: Sequence[str]) -> Officer:
+        self._allow(admin, Action.MANAGE_OFFICERS, None)
+        outside = sorted(set(districts) - set(admin.districts))
+        existing = self.officers.get(officer_id)
+        if outside or not districts or (existing is not None and not self._manages(admin, existing)):
+            self._deny(admin, Action.MANAGE_OFFICERS, None, f"add officer {officer_id[:64]} outside own districts")
+            raise ForbiddenError("an administrator manages officers of their own districts only")
+        added = self.officers.add(officer_id, name=name, role=role, districts=districts)
+        self.service.audit.append(officer=admin.id, action="officer_add", record_id=None,
+                                  reason=f"{added.id} {added.role.value} {','.join(added.districts)}")
+        return added
+
+    def disable_officer(self, admin: Officer, officer_id: str) -> Officer:
+        target = self._managed(admin, officer_id)
+        disabled = self.officers.disable(target.id)
+        self.service.audit.append(officer=admin.id, action="officer_disable", record_id=None, reason=target.id)
+        return disabled
+
+    def issue_token(self, admin: Officer, officer_id: str, *, ttl: int) -> str:
+        target = self._managed(admin, officer_id)
+        token = self.officers.issue_token(target.id, ttl=ttl)
+        self.service.audit.append(officer=admin.id, action="token_issue", record_id=None,
+                                  reason=f"{target.id} ttl {ttl}")
+        return token
+
+    def revoke_tokens(self, admin: Officer, officer_id: str) -> int:
+        target = self._managed(admin, officer_id)
+        count = self.officers.revoke_tokens(target.id)
+        self.service.audit.append(officer=admin.id, action="token_revoke", record_id=None,
+                                  reason=f"{target.id} all ({count})")
+        return count
+
+    # --- checks --------------------------------------------------------------------------------------
+    @staticmethod
+    def _manages(admin: Officer, officer: Officer) -> bool:
+        return bool(officer.districts) and set(officer.districts) <= set(admin.districts)
+
+    def _managed(self, admin: Officer, officer_id: str) -> Officer:
+        self._allow(admin, Action.MANAGE_OFFICERS, None)
+        target = self.officers.get(officer_id[:64])
+        if target is None or not self._manages(admin, target):
+            if target is not None:
+                self._deny(admin, Action.MANAGE_OFFICERS, None, f"officer {target.id} outside own districts")
+            raise NotFoundError("no such officer")  # the same answer for one outside the admin's districts
+        return target
+
     def _allow(self, officer: Officer, action: Action, record_id: str | None) -> None:
         if not officer.may(action):
-            self._deny(officer, record_id, f"role {officer.role.value} may not {action.value}")
+            self._deny(officer, action, record_id, f"role {officer.role.value}")
             raise ForbiddenError(f"role {officer.role.value} may not {action.value}")
 
     def _record(self, officer: Officer, action: Action, record_id: str) -> Record:
         self._allow(officer, action, None)
         record = self.service.get_record(record_id)  # RecordNotFoundError for a missing one
         if not officer.covers(record.permit.district):
-            self._deny(officer, record.id, f"{action.value} in district {record.permit.district}")
+            self._deny(officer, action, record.id, f"district {record.permit.district}")
             raise RecordNotFoundError(record_id)
         return record
 
-    def _deny(self, officer: Officer, record_id: str | None, reason: str) -> None:
-        self.service.audit.append(officer=officer.id, action=DENIED, record_id=record_id, reason=reason)
+    def _deny(self, officer: Officer, action: Action, record_id: str | None, why: str) -> None:
+        self.service.audit.append(officer=officer.id, action=action.value, record_id=record_id, outcome=DENIED,
+                                  reason=why)

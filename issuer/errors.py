@@ -113,3 +113,37 @@ class StoreUnavailableError(IssuerError):
 
     http_status = 503
     error = "temporarily_unavailable"
+
+
+# --- deferred issuance and notifications (OpenID4VCI §9, §11; issuer.deferred) ------------------------------
+
+class IssuancePendingError(IssuerError):
+    """The application awaits an officer's approval: the wallet API answers 202 and defers (not an error there)."""
+
+    http_status = 202
+    error = "issuance_pending"
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__("the application awaits an officer's approval")
+        self.record_id = record_id
+
+
+class InvalidTransactionIdError(IssuerError):
+    """Unknown, expired or already used deferred transaction, or one issued to another access token."""
+
+    http_status = 400
+    error = "invalid_transaction_id"
+
+
+class CredentialRequestDeniedError(IssuerError):
+    """The credential will never be issued (application refused, record suspended or revoked)."""
+
+    http_status = 400
+    error = "credential_request_denied"
+
+
+class InvalidNotificationIdError(IssuerError):
+    """Unknown or expired notification id, or one issued to another access token."""
+
+    http_status = 400
+    error = "invalid_notification_id"

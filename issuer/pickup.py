@@ -114,6 +114,15 @@ class Pickup:
         data = json.loads(value)
         return AccessGrant(data["record_id"], data["offer_id"], tuple(data["configuration_ids"]))
 
+    def extend(self, access_token: str, ttl: int) -> None:
+        """Keep a live access token valid ``ttl`` seconds from now: a deferred transaction is polled with it."""
+        key = secret_hash(access_token[:MAX_SECRET_LENGTH])
+        now = self._clock()
+        value = self._store.get_ephemeral("access_token", key, now)
+        if value is None:
+            raise InvalidTokenError("invalid or expired access token")
+        self._store.put_ephemeral("access_token", key, value, ttl, now)
+
     def new_nonce(self) -> str:
         nonce = secrets.token_urlsafe(24)
         self._store.put_ephemeral("c_nonce", secret_hash(nonce), "1", self._settings.nonce_ttl, self._clock())

@@ -9,7 +9,7 @@ entries of every delivered credential in the same step; the affected lists are r
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -19,11 +19,20 @@ from credential.passclaims import validity_window
 from credential.qrpass import encode_pass
 from credential.sdjwt import issue_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
-from issuer.audit import MAX_REASON, AuditLog
+from issuer.audit import MAX_REASON, REFUSED, AuditLog
 from issuer.clock import Clock, system_clock
-from issuer.errors import InvalidRequestError, RecordNotFoundError, StateConflictError
+from issuer.deferred import Deferral, DeferredTransaction
+from issuer.errors import (
+    CredentialRequestDeniedError,
+    InvalidRequestError,
+    IssuancePendingError,
+    RecordNotFoundError,
+    StateConflictError,
+)
+from issuer.lifecycle import Lifecycle
 from issuer.pickup import Pickup
 from issuer.publication import Publisher
+from issuer.reasons import Reason, ReasonCode, parse_reason
 from issuer.records import DeliveredCredential, Offer, PublishedStatusList, Record, RecordState
 from issuer.settings import IssuerSettings
 from issuer.store import Store
@@ -31,15 +40,26 @@ from keys.keyring import KeyRing
 
 MAX_HOLDER_KEYS = 10  # credentials per request (OpenID4VCI batch); each gets its own status index
 MAX_RECORD_ID = 64
+
+
+def uri_no(status_uri: str) -> str:
+    """The list number at the end of a status list URI (what the audit trail records)."""
+    return status_uri.rsplit("/", 1)[-1]
+
+
 _STATUS_OF = {RecordState.ACTIVE: VALID, RecordState.SUSPENDED: SUSPENDED, RecordState.REVOKED: INVALID}
 
 
 def check_reason(reason: str) -> str:
-    """The officer's reason for a state change: required, one line, at most MAX_REASON characters."""
+    """A free-text reason: required, one line, at most MAX_REASON characters."""
     text = reason.strip() if isinstance(reason, str) else ""
     if not text or len(text) > MAX_REASON or not text.isprintable():
         raise InvalidRequestError(f"reason must be 1-{MAX_REASON} printable characters")
     return text
+
+
+def _reason(code: ReasonCode | str, text: str) -> Reason:
+    return parse_reason(code.value if isinstance(code, ReasonCode) else code, text)
 
 
 class IssuerService:
@@ -53,16 +73,19 @@ class IssuerService:
         self.audit = AuditLog(store, clock)
         self._publisher = Publisher(store, keyring, settings, clock)
         self._pickup = Pickup(store, settings, clock, self.audit)
+        self._lifecycle = Lifecycle(self)
+        self._deferral = Deferral(store, settings, clock, self.audit)
 
     # --- officer side --------------------------------------------------------------------------------
     def register(self, permit: Permit, *, officer: str) -> Record:
+        """Record a permit as it is, without the bureau's rules (imports, fixtures): officers go through
+        register_application."""
         if not isinstance(permit, Permit):
             raise InvalidRequestError("register needs a validated Permit")
         now = self.clock()
         record = Record(secrets.token_urlsafe(16), permit, RecordState.ACTIVE, now, now)
         self.store.insert_record(record)
-        self.audit.append(officer=officer, action="register", record_id=record.id,
-                          reason=f"{permit.type.slug} {permit.document_number}")
+        self.audit.append(officer=officer, action="register", record_id=record.id, reason=permit.type.slug)
         return record
 
     def get_record(self, record_id: str) -> Record:
@@ -71,44 +94,94 @@ class IssuerService:
             raise RecordNotFoundError(record_id[:MAX_RECORD_ID])
         return record
 
-    def create_offer(self, record_id: str, *, officer: str) -> Offer:
+    def create_offer(self, record_id: str, *, officer: str, pending: bool = False) -> Offer:
+        """``pending``: the application is not approved yet; the wallet is deferred until approve()."""
         record = self.get_record(record_id)
         if record.state is not RecordState.ACTIVE:
             raise StateConflictError(f"record is {record.state.value}", state=record.state.value)
+        if pending:
+            self._deferral.mark_pending(record.id)
+        elif self._deferral.is_pending(record.id):
+            raise StateConflictError("the application awaits approval", state="pending_approval")
         offer = self._pickup.create_offer(record)
         self.audit.append(officer=officer, action="create_offer", record_id=record.id,
-                          reason=f"offer {offer.offer_id}")
+                          reason=f"offer {offer.offer_id}" + (" pending approval" if pending else ""))
         return offer
 
-    def suspend(self, record_id: str, *, officer: str, reason: str) -> Record:
-        return self._transition(record_id, (RecordState.ACTIVE,), RecordState.SUSPENDED, officer, reason, "suspend")
+    def awaiting_approval(self, record_id: str) -> bool:
+        return self._deferral.is_pending(self.get_record(record_id).id)
 
-    def lift(self, record_id: str, *, officer: str, reason: str) -> Record:
-        return self._transition(record_id, (RecordState.SUSPENDED,), RecordState.ACTIVE, officer, reason, "lift")
+    def approve(self, record_id: str, *, officer: str) -> Record:
+        """Approve an application offered with pending=True: deferred wallets then receive it."""
+        record = self.get_record(record_id)
+        if record.state is not RecordState.ACTIVE or not self._deferral.clear_pending(record.id):
+            raise StateConflictError("the record is not awaiting approval", state=record.state.value)
+        self.audit.append(officer=officer, action="approve", record_id=record.id)
+        return record
 
-    def revoke(self, record_id: str, *, officer: str, reason: str) -> Record:
-        return self._transition(
-            record_id, (RecordState.ACTIVE, RecordState.SUSPENDED), RecordState.REVOKED, officer, reason, "revoke"
-        )
+    def deny(self, record_id: str, *, officer: str, reason: str) -> Record:
+        """Refuse a pending application: the record is revoked, deferred wallets get credential_request_denied."""
+        if not self._deferral.is_pending(self.get_record(record_id).id):
+            raise StateConflictError("the record is not awaiting approval")
+        revoked = self.revoke(record_id, officer=officer, reason=reason)  # first: nothing can be delivered after
+        self._deferral.clear_pending(revoked.id)
+        self.audit.append(officer=officer, action="deny", record_id=revoked.id, reason=reason)
+        return revoked
+
+    def suspend(
+        self, record_id: str, *, officer: str, reason: str, reason_code: ReasonCode | str = ReasonCode.OTHER
+    ) -> Record:
+        return self._transition(record_id, (RecordState.ACTIVE,), RecordState.SUSPENDED, officer,
+                                _reason(reason_code, reason), "suspend")
+
+    def lift(
+        self, record_id: str, *, officer: str, reason: str, reason_code: ReasonCode | str = ReasonCode.OTHER
+    ) -> Record:
+        return self._transition(record_id, (RecordState.SUSPENDED,), RecordState.ACTIVE, officer,
+                                _reason(reason_code, reason), "lift")
+
+    def revoke(
+        self, record_id: str, *, officer: str, reason: str, reason_code: ReasonCode | str = ReasonCode.OTHER
+    ) -> Record:
+        return self._transition(record_id, (RecordState.ACTIVE, RecordState.SUSPENDED), RecordState.REVOKED,
+                                officer, _reason(reason_code, reason), "revoke")
+
+    # The bureau's lifecycle (issuer.lifecycle): registration rules, the annual endorsement, re-delivery.
+    def register_application(self, permit: Permit, *, officer: str, override_reason: str | None = None) -> Record:
+        return self._lifecycle.register_application(permit, officer=officer, override_reason=override_reason)
+
+    def check_application(self, permit: Permit, *, override: bool = False, pending: tuple[Record, ...] = ()) -> None:
+        """BureauRuleError unless ``permit`` may be registered now; changes nothing (bulk validation)."""
+        self._lifecycle.check_application(permit, override=override, pending=pending)
+
+    def endorse(self, record_id: str, *, officer: str) -> tuple[Record, Offer]:
+        return self._lifecycle.endorse(record_id, officer=officer)
+
+    def redeliver(
+        self, record_id: str, *, officer: str, reason: str, reason_code: ReasonCode | str = ReasonCode.NEW_DEVICE
+    ) -> tuple[list[tuple[int, int]], Offer]:
+        return self._lifecycle.redeliver(record_id, officer=officer, reason=_reason(reason_code, reason))
+
+    def publish_lists(self, list_numbers: Iterable[int]) -> None:
+        for list_no in sorted(set(list_numbers)):
+            self._publisher.publish(list_no)
 
     def _transition(
-        self, record_id: str, allowed: tuple[RecordState, ...], new: RecordState, officer: str, reason: str,
+        self, record_id: str, allowed: tuple[RecordState, ...], new: RecordState, officer: str, reason: Reason,
         action: str,
     ) -> Record:
-        text = check_reason(reason)
         for _ in range(len(allowed) + 1):  # a concurrent change may move the record between allowed states
             record = self.get_record(record_id)
             if record.state not in allowed:
-                self.audit.append(officer=officer, action=f"{action}_refused", record_id=record.id,
-                                  reason=f"record is {record.state.value}")
+                self.audit.append(officer=officer, action=action, record_id=record.id, outcome=REFUSED,
+                                  reason=f"{reason} (record is {record.state.value})")
                 raise StateConflictError(f"cannot {action} a {record.state.value} record", state=record.state.value)
             updated = self.store.update_record_state(
                 record.id, expected=record.state, new=new, status_value=_STATUS_OF[new], now=self.clock()
             )
             if updated is not None:
-                self.audit.append(officer=officer, action=action, record_id=record.id, reason=text)
-                for list_no in sorted({list_no for list_no, _ in self.store.delivered(record.id)}):
-                    self._publisher.publish(list_no)
+                self.audit.append(officer=officer, action=action, record_id=record.id, reason=str(reason))
+                self.publish_lists(list_no for list_no, _ in self.store.delivered(record.id))
                 return updated
         raise StateConflictError("the record changed concurrently; retry")
 
@@ -129,13 +202,18 @@ class IssuerService:
         return list(self._pickup.grant(access_token).configuration_ids)
 
     def deliver(self, access_token: str, holder_keys: Sequence[PublicKey]) -> list[DeliveredCredential]:
+        """IssuancePendingError while the application awaits approval (the wallet API then calls defer)."""
         grant = self._pickup.grant(access_token)
-        if not 0 < len(holder_keys) <= MAX_HOLDER_KEYS:
-            raise InvalidRequestError(f"between 1 and {MAX_HOLDER_KEYS} holder keys per request")
-        for key in holder_keys:  # the QR pass carries the holder key as a P-256 COSE_Key
-            if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
-                raise InvalidRequestError("holder keys must be P-256")
-        record = self.get_record(grant.record_id)
+        return self._deliver_to(grant.record_id, grant.offer_id, holder_keys)
+
+    def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey]) -> list[DeliveredCredential]:
+        self._check_holder_keys(holder_keys)
+        record = self.get_record(record_id)
+        if self._deferral.is_pending(record.id):
+            raise IssuancePendingError(record.id)
+        offer = self.store.get_offer(offer_id)
+        if offer is None or offer.state == "cancelled":  # a re-delivery to another phone cancelled this pickup
+            raise StateConflictError("the pickup was cancelled by a re-delivery", state="cancelled")
         now = self.clock()
         nbf, exp = validity_window(record.permit)  # Beijing days, as in the QR pass
         if record.state is not RecordState.ACTIVE:
@@ -143,22 +221,71 @@ class IssuerService:
         if exp <= now:
             raise StateConflictError("the permit's validity has ended")
         delivered = [self._deliver_one(record, key, now=now, nbf=nbf, exp=exp) for key in holder_keys]
+        indices = " ".join(f"{uri_no(d.status_uri)}/{d.status_idx}" for d in delivered)
         self.audit.append(officer="wallet", action="deliver", record_id=record.id,
-                          reason=f"{len(delivered)} credential(s), offer {grant.offer_id}")
+                          reason=f"offer {offer_id}; status {indices}")
         return delivered
+
+    @staticmethod
+    def _check_holder_keys(holder_keys: Sequence[PublicKey]) -> None:
+        if not 0 < len(holder_keys) <= MAX_HOLDER_KEYS:
+            raise InvalidRequestError(f"between 1 and {MAX_HOLDER_KEYS} holder keys per request")
+        for key in holder_keys:  # the QR pass carries the holder key as a P-256 COSE_Key
+            if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+                raise InvalidRequestError("holder keys must be P-256")
+
+    # --- deferred issuance and notifications (OpenID4VCI §9, §11; issuer.deferred) ----------------------
+    def defer(self, access_token: str, holder_keys: Sequence[PublicKey], configuration_id: str) -> DeferredTransaction:
+        """Keep verified holder keys until approval; the access token stays valid as long as the transaction."""
+        grant = self._pickup.grant(access_token)
+        self._check_holder_keys(holder_keys)
+        if configuration_id not in grant.configuration_ids:
+            raise InvalidRequestError("the access token does not cover that configuration")
+        transaction = self._deferral.open_transaction(grant, access_token, configuration_id, holder_keys)
+        self._pickup.extend(access_token, self._deferral.transaction_ttl)
+        self.audit.append(officer="wallet", action="deliver_deferred", record_id=grant.record_id,
+                          reason=f"{len(holder_keys)} credential(s), offer {grant.offer_id}")
+        return transaction
+
+    def deferred_credentials(
+        self, access_token: str, transaction_id: str
+    ) -> tuple[DeferredTransaction, list[DeliveredCredential] | None]:
+        """The credentials once approved (the transaction is then used up); None while still pending.
+        InvalidTransactionIdError: unknown, used, expired, another token's. CredentialRequestDeniedError:
+        refused, suspended or revoked (the transaction is dropped)."""
+        self._pickup.grant(access_token)  # InvalidTokenError first
+        transaction = self._deferral.peek(transaction_id, access_token)
+        record = self.get_record(transaction.record_id)
+        if record.state is RecordState.ACTIVE and self._deferral.is_pending(record.id):
+            return transaction, None
+        transaction = self._deferral.take(transaction_id, access_token)  # exactly one poll goes on
+        try:
+            return transaction, self._deliver_to(record.id, transaction.offer_id, transaction.holder_keys)
+        except (StateConflictError, IssuancePendingError) as exc:
+            raise CredentialRequestDeniedError(f"the credential will not be issued: {exc}") from exc
+
+    def open_notification(self, access_token: str, configuration_id: str) -> str:
+        """A notification_id for one credential response (OpenID4VCI §8.3)."""
+        return self._deferral.open_notification(self._pickup.grant(access_token), access_token, configuration_id)
+
+    def notify(self, access_token: str, notification_id: str, event: str, description: str | None = None) -> None:
+        """Record the wallet's report (audit: pickup_confirmed / pickup_failed / pickup_deleted), idempotently."""
+        self._pickup.grant(access_token)  # InvalidTokenError first
+        self._deferral.notify(access_token, notification_id, event, description)
 
     def _deliver_one(self, record: Record, holder_key: PublicKey, *, now: int, nbf: int, exp: int) -> DeliveredCredential:
         list_no, idx = self._publisher.allocate()
+        signer = self.keyring.signer_for("credential", now)  # the newest usable key at the issuer's clock; recorded below
         # Bound to the record only while it is ACTIVE, atomically: a revoke that lands first refuses us,
         # one that lands later sets this index too.
-        if not self.store.add_delivered(record.id, list_no, idx, now):
+        if not self.store.add_delivered(record.id, list_no, idx, now, kid=signer.kid):
             raise StateConflictError("record is no longer active")
         uri = self.settings.status_list_uri(list_no)
         sd_jwt = issue_sd_jwt_vc(
-            record.permit, issuer=self.settings.public_url, signer=self.keyring.credential_signer,
+            record.permit, issuer=self.settings.public_url, signer=signer,
             holder_key=holder_key, status_uri=uri, status_idx=idx, now=now, exp=exp, nbf=nbf,
         )
-        qr_pass = encode_pass(record.permit, signer=self.keyring.credential_signer, holder_key=holder_key,
+        qr_pass = encode_pass(record.permit, signer=signer, holder_key=holder_key,
                               status_uri=uri, status_idx=idx, now=now)
         return DeliveredCredential(sd_jwt, qr_pass, uri, idx)
 

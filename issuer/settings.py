@@ -17,6 +17,11 @@ class IssuerSettings:
     nonce_ttl: int = 300
     max_pin_attempts: int = 5
     credential_validity_days: int = 365  # default validity when an application gives none
+    # The bureau's rules (issuer.rules): months counted on Beijing civil days.
+    min_registration_months: int = 6  # registration a residence permit needs (a supervisor may override)
+    permit_validity_months: int = 12  # a permit's validity, renewed by the annual endorsement
+    registration_card_validity_months: int = 12  # a registration card's longest validity
+    endorsement_window_days: int = 60  # the endorsement is due this long before the validity ends
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.public_url)
@@ -28,9 +33,13 @@ class IssuerSettings:
         if self.status_list_size < 8 or self.status_list_size % 8:
             raise ValueError("status_list_size must be a positive multiple of 8")
         for name in ("status_list_ttl", "status_list_validity", "offer_ttl", "access_token_ttl", "nonce_ttl",
-                     "max_pin_attempts", "credential_validity_days"):
+                     "max_pin_attempts", "credential_validity_days", "permit_validity_months",
+                     "registration_card_validity_months"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
+
+        if not 0 <= self.min_registration_months <= 120 or not 0 <= self.endorsement_window_days <= 366:
+            raise ValueError("min_registration_months must be 0..120 and endorsement_window_days 0..366")
 
     def status_list_uri(self, list_no: int) -> str:
         return f"{self.public_url}/statuslists/{list_no}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1  # also written into the meta table below
+SCHEMA_VERSION = 2  # also written into the meta table below
+# Version 2 added tables only (audit_log replaces the unchained audit table, record_holders, retired), so a
+# version-1 file opens unchanged; its old audit rows are not part of the chain.
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -21,6 +23,10 @@ CREATE TABLE IF NOT EXISTS delivered (
     record_id TEXT NOT NULL REFERENCES records (id), list_no INTEGER NOT NULL, idx INTEGER NOT NULL,
     created_at INTEGER NOT NULL, UNIQUE (list_no, idx));
 CREATE INDEX IF NOT EXISTS delivered_record ON delivered (record_id);
+CREATE TABLE IF NOT EXISTS delivered_keys (
+    list_no INTEGER NOT NULL, idx INTEGER NOT NULL, kid TEXT NOT NULL, record_id TEXT NOT NULL,
+    UNIQUE (list_no, idx));
+CREATE INDEX IF NOT EXISTS delivered_keys_kid ON delivered_keys (kid);
 CREATE TABLE IF NOT EXISTS offers (
     offer_id TEXT PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records (id),
     code_hash TEXT NOT NULL UNIQUE, tx_code_hash TEXT NOT NULL, pre_authorized_code TEXT,
@@ -45,8 +51,14 @@ CREATE TABLE IF NOT EXISTS published_status_lists (
 CREATE TABLE IF NOT EXISTS trust_list (
     id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, fingerprint TEXT NOT NULL,
     token TEXT NOT NULL, iat INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, officer TEXT NOT NULL,
-    action TEXT NOT NULL, record_id TEXT, reason TEXT NOT NULL);
-INSERT OR IGNORE INTO meta VALUES ('schema_version', '1');
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, officer TEXT NOT NULL, action TEXT NOT NULL,
+    record_id TEXT, reason TEXT NOT NULL, outcome TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS record_holders (
+    holder_hash TEXT NOT NULL, record_id TEXT PRIMARY KEY REFERENCES records (id));
+CREATE INDEX IF NOT EXISTS record_holders_holder ON record_holders (holder_hash);
+CREATE TABLE IF NOT EXISTS retired (
+    list_no INTEGER NOT NULL, idx INTEGER NOT NULL, record_id TEXT NOT NULL, retired_at INTEGER NOT NULL,
+    PRIMARY KEY (list_no, idx));
+INSERT OR REPLACE INTO meta VALUES ('schema_version', '2');
 """

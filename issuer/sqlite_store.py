@@ -6,6 +6,7 @@ serialise on the file lock instead of both acting on the old state.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -13,8 +14,8 @@ from pathlib import Path
 
 from credential.encoding import json_dumps
 from credential.model import Permit
-from credential.statuslist import StatusList
-from issuer.audit import AuditEntry
+from credential.statuslist import INVALID, StatusList
+from issuer.audit import GENESIS, AuditEntry, chained
 from issuer.errors import StateConflictError
 from issuer.officers import Officer, Role
 from issuer.records import PublishedStatusList, Record, RecordState
@@ -25,6 +26,11 @@ from issuer.store import FILL_LIMIT, StatusListFullError, StoredOffer, StoredSta
 # Below FILL_LIMIT at least one try in ten finds a free index: 400 misses in a row is ~1e-18.
 _ALLOCATION_TRIES = 400
 _PURGE_ONE_IN = 64  # expired ephemeral rows are swept now and then, not on every write
+
+
+def holder_hash(citizen_id: str) -> str:
+    """The index key of a holder's records (an index, not a secret: the permit itself is stored too)."""
+    return hashlib.sha256(b"epermit-holder\x1f" + citizen_id.encode("utf-8")).hexdigest()
 
 
 class SQLiteStore:
@@ -54,6 +60,8 @@ class SQLiteStore:
                     (record.id, record.state.value, record.permit.district, permit,
                      record.created_at, record.updated_at),
                 )
+                c.execute("INSERT INTO record_holders VALUES (?, ?)",
+                          (holder_hash(record.permit.holder.citizen_id), record.id))
         except sqlite3.IntegrityError as exc:
             raise StateConflictError("record id already exists") from exc
 
@@ -73,7 +81,8 @@ class SQLiteStore:
                 return None
             c.execute(
                 "UPDATE status_entries SET value = ? WHERE (list_no, idx) IN "
-                "(SELECT list_no, idx FROM delivered WHERE record_id = ?)",
+                "(SELECT list_no, idx FROM delivered d WHERE record_id = ? AND "
+                "NOT EXISTS (SELECT 1 FROM retired x WHERE x.list_no = d.list_no AND x.idx = d.idx))",
                 (status_value, record_id),
             )
             c.execute(
@@ -83,6 +92,54 @@ class SQLiteStore:
             )
             row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
         return self._record(row)
+
+    def records_of_holder(self, citizen_id: str) -> list[Record]:
+        rows = self._db.rows(
+            "SELECT r.* FROM records r JOIN record_holders h ON h.record_id = r.id WHERE h.holder_hash = ? "
+            "ORDER BY r.created_at, r.rowid",
+            (holder_hash(citizen_id),),
+        )
+        return [self._record(row) for row in rows]
+
+    def update_record_permit(
+        self, record_id: str, *, expected: RecordState, permit: Permit, now: int
+    ) -> Record | None:
+        text = json_dumps(permit.to_dict()).decode("utf-8")
+        with self._db.write() as c:
+            row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+            if row is None or row["state"] != expected.value:
+                return None
+            old = self._record(row).permit
+            if (old.type, old.holder.citizen_id, old.district) != (permit.type, permit.holder.citizen_id,
+                                                                    permit.district):
+                raise ValueError("an endorsement keeps the type, the holder and the district")
+            c.execute("UPDATE records SET permit = ?, updated_at = ? WHERE id = ?", (text, now, record_id))
+            row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+        return self._record(row)
+
+    def retire_delivered(self, record_id: str, *, now: int) -> list[tuple[int, int]] | None:
+        with self._db.write() as c:
+            row = c.execute("SELECT state FROM records WHERE id = ?", (record_id,)).fetchone()
+            if row is None or row["state"] != RecordState.ACTIVE.value:
+                return None
+            live = [(r[0], r[1]) for r in c.execute(
+                "SELECT list_no, idx FROM delivered d WHERE record_id = ? AND "
+                "NOT EXISTS (SELECT 1 FROM retired x WHERE x.list_no = d.list_no AND x.idx = d.idx) "
+                "ORDER BY list_no, idx",
+                (record_id,),
+            )]
+            for list_no, idx in live:
+                c.execute("UPDATE status_entries SET value = ? WHERE list_no = ? AND idx = ?",
+                          (INVALID, list_no, idx))
+                c.execute("INSERT INTO retired VALUES (?, ?, ?, ?)", (list_no, idx, record_id, now))
+            for list_no in sorted({list_no for list_no, _ in live}):
+                c.execute("UPDATE status_lists SET generation = generation + 1 WHERE list_no = ?", (list_no,))
+            c.execute(
+                "UPDATE offers SET state = 'cancelled', pre_authorized_code = NULL "
+                "WHERE record_id = ? AND state IN ('open', 'redeemed')",
+                (record_id,),
+            )
+        return live
 
     # --- status lists --------------------------------------------------------------------------------
     def open_status_list(self, list_no: int, size: int) -> bool:
@@ -142,12 +199,14 @@ class SQLiteStore:
         return int(row[0])
 
     # --- delivered credentials -----------------------------------------------------------------------
-    def add_delivered(self, record_id: str, list_no: int, idx: int, now: int) -> bool:
+    def add_delivered(self, record_id: str, list_no: int, idx: int, now: int, *, kid: str | None = None) -> bool:
         with self._db.write() as c:
             row = c.execute("SELECT state FROM records WHERE id = ?", (record_id,)).fetchone()
             if row is None or row["state"] != RecordState.ACTIVE.value:
                 return False
             c.execute("INSERT INTO delivered VALUES (?, ?, ?, ?)", (record_id, list_no, idx, now))
+            if kid is not None:
+                c.execute("INSERT INTO delivered_keys VALUES (?, ?, ?, ?)", (list_no, idx, kid, record_id))
             return True
 
     def delivered(self, record_id: str) -> list[tuple[int, int]]:
@@ -155,6 +214,14 @@ class SQLiteStore:
             "SELECT list_no, idx FROM delivered WHERE record_id = ? ORDER BY created_at, list_no, idx", (record_id,)
         )
         return [(row[0], row[1]) for row in rows]
+
+    def deliveries_signed_by(self, kid: str) -> list[tuple[str, int, int]]:
+        rows = self._db.rows(
+            "SELECT k.record_id, k.list_no, k.idx FROM delivered_keys k WHERE k.kid = ? AND NOT EXISTS "
+            "(SELECT 1 FROM retired x WHERE x.list_no = k.list_no AND x.idx = k.idx) ORDER BY k.record_id, k.list_no, k.idx",
+            (kid,),
+        )
+        return [(str(row[0]), int(row[1]), int(row[2])) for row in rows]
 
     # --- offers --------------------------------------------------------------------------------------
     @staticmethod
@@ -261,6 +328,14 @@ class SQLiteStore:
         )
         return None if row is None else str(row[0])
 
+    def revoke_officer_token(self, token_hash: str) -> str | None:
+        with self._db.write() as c:
+            row = c.execute(
+                "UPDATE officer_tokens SET revoked = 1 WHERE token_hash = ? AND revoked = 0 RETURNING officer_id",
+                (token_hash,),
+            ).fetchone()
+        return None if row is None else str(row[0])
+
     def revoke_officer_tokens(self, officer_id: str) -> int:
         with self._db.write() as c:
             return c.execute(
@@ -298,13 +373,18 @@ class SQLiteStore:
 
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> AuditEntry:
-        with self._db.write() as c:
-            row = c.execute(
-                "INSERT INTO audit (time, officer, action, record_id, reason) VALUES (?, ?, ?, ?, ?) RETURNING seq",
-                (entry.time, entry.officer, entry.action, entry.record_id, entry.reason),
-            ).fetchone()
-        return AuditEntry(int(row[0]), entry.time, entry.officer, entry.action, entry.record_id, entry.reason)
+        with self._db.write() as c:  # the last hash and the insert in one BEGIN IMMEDIATE: appends serialise
+            last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+            linked = chained(entry, seq=1 if last is None else last[0] + 1,
+                             prev_hash=GENESIS if last is None else last[1])
+            c.execute(
+                "INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (linked.seq, linked.time, linked.officer, linked.action, linked.record_id, linked.reason,
+                 linked.outcome, linked.prev_hash, linked.hash),
+            )
+        return linked
 
     def list_audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
-        rows = self._db.rows("SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
-        return [AuditEntry(r["seq"], r["time"], r["officer"], r["action"], r["record_id"], r["reason"]) for r in rows]
+        rows = self._db.rows("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+        return [AuditEntry(r["seq"], r["time"], r["officer"], r["action"], r["record_id"], r["reason"],
+                           r["outcome"], r["prev_hash"], r["hash"]) for r in rows]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from credential.model import Permit
 from credential.statuslist import StatusList
 from issuer.audit import AuditEntry
 from issuer.officers import Officer
@@ -39,7 +40,7 @@ class StoredOffer:
     pre_authorized_code: str | None  # in clear only while state == "open"
     expires_at: int
     configuration_ids: tuple[str, ...]
-    state: str  # "open" | "redeemed" | "burned"
+    state: str  # "open" | "redeemed" | "burned" | "cancelled" (by a re-delivery)
     created_at: int
 
 
@@ -68,8 +69,27 @@ class Store(Protocol):
     def update_record_state(
         self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
     ) -> Record | None:
-        """Only if the record's state is ``expected``: set ``new``, and set every delivered status index of
-        the record to ``status_value``, in one atomic step. Returns the updated record, else None."""
+        """Only if the record's state is ``expected``: set ``new``, and set every live (not retired)
+        delivered status index of the record to ``status_value``, in one atomic step. Returns the updated
+        record, else None."""
+        ...
+
+    def records_of_holder(self, citizen_id: str) -> list[Record]:
+        """Every record whose permit's holder has this citizen ID (any type, any state), oldest first."""
+        ...
+
+    def update_record_permit(
+        self, record_id: str, *, expected: RecordState, permit: Permit, now: int
+    ) -> Record | None:
+        """Only if the record's state is ``expected``: replace its permit (the annual endorsement's new
+        validity; same holder, type and district). Returns the updated record, else None."""
+        ...
+
+    def retire_delivered(self, record_id: str, *, now: int) -> list[tuple[int, int]] | None:
+        """Re-delivery, one atomic step, only while the record is ACTIVE (else None): every live delivered
+        index of the record is set to INVALID (1) and marked retired for good (later state changes of the
+        record leave it INVALID), each list's generation is bumped, and the record's "open" and
+        "redeemed" offers become "cancelled" (clear code forgotten). Returns the retired (list_no, idx)."""
         ...
 
     # --- status lists --------------------------------------------------------------------------------
@@ -99,13 +119,18 @@ class Store(Protocol):
         ...
 
     # --- delivered credentials -----------------------------------------------------------------------
-    def add_delivered(self, record_id: str, list_no: int, idx: int, now: int) -> bool:
+    def add_delivered(self, record_id: str, list_no: int, idx: int, now: int, *, kid: str | None = None) -> bool:
         """Bind an allocated index to the record, only while the record is ACTIVE (else False): so a
-        delivery can never slip past a concurrent suspend or revoke."""
+        delivery can never slip past a concurrent suspend or revoke. ``kid``: the key that signs this
+        credential, recorded in the same step (for the compromise drill, issuer/reissue.py)."""
+        ...
+
+    def deliveries_signed_by(self, kid: str) -> list[tuple[str, int, int]]:
+        """(record_id, list_no, idx) of every live (not retired) credential signed by ``kid``."""
         ...
 
     def delivered(self, record_id: str) -> list[tuple[int, int]]:
-        """(list_no, idx) of every credential delivered for the record."""
+        """(list_no, idx) of every credential delivered for the record (retired ones included)."""
         ...
 
     # --- offers --------------------------------------------------------------------------------------
@@ -154,6 +179,10 @@ class Store(Protocol):
         """Revoke every token of the officer; returns how many were live."""
         ...
 
+    def revoke_officer_token(self, token_hash: str) -> str | None:
+        """Revoke one token; the officer id if it was live (unrevoked), else None."""
+        ...
+
     # --- publication ---------------------------------------------------------------------------------
     def put_published_status_list(self, list_no: int, published: PublishedStatusList, *, generation: int) -> bool:
         """Keep the token unless one signed over a later generation is already stored."""
@@ -169,9 +198,11 @@ class Store(Protocol):
 
     # --- audit ---------------------------------------------------------------------------------------
     def append_audit(self, entry: AuditEntry) -> AuditEntry:
-        """Append; returns the entry with its sequence number."""
+        """Append to the hash chain in one atomic step: read the last entry (seq, hash; none: 0, GENESIS),
+        store ``issuer.audit.chained(entry, seq=last_seq + 1, prev_hash=last_hash)`` and return it.
+        Concurrent appends must serialise (SQLite: one BEGIN IMMEDIATE; Redis: WATCH/MULTI or Lua)."""
         ...
 
     def list_audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
-        """Entries with seq > ``after``, oldest first."""
+        """Entries with seq > ``after``, by seq, exactly as stored (with prev_hash and hash)."""
         ...

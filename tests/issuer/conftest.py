@@ -3,6 +3,7 @@ in by adding its name to STORE_BACKENDS and a branch to make_store."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from issuer.sqlite_store import SQLiteStore
 from issuer.store import Store
 from keys.keyring import KeyRing
 
-STORE_BACKENDS = ["sqlite"]
+STORE_BACKENDS = ["sqlite", "redis", pytest.param("redis-cluster", marks=pytest.mark.slow)]
 PUBLIC_URL = "http://127.0.0.1:8081"
 T0 = 1_780_000_000  # 2026-05-28, inside the sample permits' validity
 
@@ -31,15 +32,44 @@ class Clock:
         self.now += seconds
 
 
-def make_store(backend: str, tmp_path: Path) -> Store:
+def make_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest | None = None) -> Store:
     if backend == "sqlite":
         return SQLiteStore(tmp_path / "epermit.sqlite3")
+    if backend in ("redis", "redis-cluster"):
+        assert request is not None, "the Redis back ends need the session's redis-server fixtures"
+        from issuer.redis_store import RedisStore  # only when a Redis back end runs
+
+        url = request.getfixturevalue("redis_cluster_url" if backend == "redis-cluster" else "redis_url")
+        # A fresh hash tag per test: the tests share one server without seeing each other's keys.
+        return RedisStore.from_url(url, cluster=backend == "redis-cluster", prefix="{t" + uuid.uuid4().hex + "}")
     raise ValueError(backend)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.issuer.redis_server import REDIS_SERVER, RedisServer
+
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    from tests.issuer.redis_server import REDIS_SERVER, RedisClusterProcesses
+
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed")
+    cluster = RedisClusterProcesses(tmp_path_factory.mktemp("redis-cluster")).start()
+    yield cluster.url
+    cluster.stop()
 
 
 @pytest.fixture(params=STORE_BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    made = make_store(request.param, tmp_path)
+    made = make_store(request.param, tmp_path, request)
     yield made
     close = getattr(made, "close", None)
     if close is not None:

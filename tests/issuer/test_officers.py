@@ -56,11 +56,11 @@ def test_bad_officers_are_refused(store: Store, officer_id: str, role: str, dist
 def test_the_role_table() -> None:
     expected = {
         Role.CLERK: {Action.REGISTER, Action.READ_RECORD},
-        Role.ISSUING_OFFICER: {Action.REGISTER, Action.READ_RECORD, Action.CREATE_OFFER},
-        Role.SUPERVISOR: {Action.REGISTER, Action.READ_RECORD, Action.CREATE_OFFER, Action.SUSPEND, Action.LIFT,
-                          Action.REVOKE},
-        Role.AUDITOR: {Action.READ_RECORD, Action.READ_AUDIT},
-        Role.ADMIN: set(Action),
+        Role.ISSUING_OFFICER: {Action.READ_RECORD, Action.CREATE_OFFER, Action.ENDORSE, Action.REDELIVER},
+        Role.SUPERVISOR: {Action.READ_RECORD, Action.OVERRIDE_REGISTRATION, Action.SUSPEND, Action.LIFT,
+                          Action.REVOKE, Action.APPROVE},
+        Role.AUDITOR: {Action.READ_AUDIT},
+        Role.ADMIN: {Action.MANAGE_OFFICERS},
     }
     for role, actions in expected.items():
         assert {a for a in Action if role in PERMISSIONS[a]} == actions
@@ -68,4 +68,18 @@ def test_the_role_table() -> None:
         for action in set(Action) - actions:
             with pytest.raises(ForbiddenError):
                 authorize(officer, action)
-    assert not Officer("o", "x", Role.ADMIN, (), disabled=True).may(Action.READ_AUDIT)
+    assert not Officer("o", "x", Role.AUDITOR, (), disabled=True).may(Action.READ_AUDIT)
+
+
+def test_one_token_can_be_revoked_alone(store: Store, clock: Clock) -> None:
+    registry = OfficerRegistry(store, clock=clock)
+    registry.add("li", name="李娜", role="clerk", districts=["110105"])
+    first, second = registry.issue_token("li", ttl=600), registry.issue_token("li", ttl=600)
+    assert registry.revoke_token(first) == "li"
+    with pytest.raises(UnauthorizedError):
+        registry.authenticate(first)
+    assert registry.authenticate(second).id == "li"
+    with pytest.raises(InvalidRequestError):
+        registry.revoke_token(first)  # already revoked
+    with pytest.raises(InvalidRequestError):
+        registry.revoke_token("never-issued")

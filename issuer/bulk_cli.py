@@ -1,0 +1,102 @@
+"""`epermit issue --csv applications.csv --data DIR --officer ID`: bulk registration and pickup offers.
+
+Runs on the office machine against its SQLite store, through the same OfficerDesk as the HTTP API
+(roles, districts, bureau rules, audit). ``--officer`` is the issuing officer who makes the offers;
+``--clerk`` the window clerk who registers (the separation of duties holds in bulk too). Every row is
+validated first; any bad row stops everything (exit 1, each reported with its line number) unless
+``--skip-bad``. The keys are unlocked as for `epermit serve` (EPERMIT_KEY_PASSPHRASE or a file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from credential.errors import CredentialError
+from issuer.bulk import BadRow, IssuedRow, issue_rows, read_rows, validate_rows
+from issuer.bulk_sheet import write_sheet, write_sms_csv
+from issuer.desk import OfficerDesk
+from issuer.officers import Officer, OfficerRegistry
+from issuer.service import IssuerService
+from issuer.settings import IssuerSettings
+from issuer.sqlite_store import SQLiteStore
+
+STORE_FILE = "epermit.sqlite3"
+
+
+def add_issue_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    issue = subparsers.add_parser("issue", help="register applications from a CSV file and make pickup offers")
+    issue.add_argument("--csv", type=Path, required=True, help="applications, one per row (UTF-8, header)")
+    issue.add_argument("--data", type=Path, required=True, help="data folder (keys/, epermit.sqlite3)")
+    issue.add_argument("--officer", required=True, help="the issuing officer's id (makes the offers)")
+    issue.add_argument("--clerk", help="the clerk's id (registers; default: --officer)")
+    issue.add_argument("--skip-bad", action="store_true", help="issue the good rows even if some are bad")
+    issue.add_argument("--sheet", type=Path, help="write a printable HTML sheet of pickup QR codes and PINs")
+    issue.add_argument("--sms-csv", type=Path, help="write phone,offer_uri,pin,expires_at for an SMS gateway")
+    issue.add_argument("--public-url", default="http://127.0.0.1:8081", help="the wallet API's public URL")
+    issue.add_argument("--passphrase-file", type=Path, help="file holding the key passphrase")
+    issue.add_argument("--no-progress", action="store_true")
+    issue.set_defaults(func=_run)
+
+
+def _officer(registry: OfficerRegistry, officer_id: str) -> Officer:
+    officer = registry.get(officer_id)
+    if officer is None or officer.disabled:
+        raise ValueError(f"no active officer {officer_id!r}")
+    return officer
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        return _issue(args)
+    except (CredentialError, ValueError, OSError) as exc:
+        print(f"epermit issue: {exc}", file=sys.stderr)
+        return 1
+
+
+def _service(args: argparse.Namespace) -> IssuerService:
+    from keys.keyring import KeyRing, read_passphrase
+
+    if not (args.data / STORE_FILE).is_file():
+        raise ValueError(f"no store in {args.data}")
+    keyring = KeyRing.load(args.data / "keys", read_passphrase(env=os.environ, passphrase_file=args.passphrase_file))
+    return IssuerService(SQLiteStore(args.data / STORE_FILE), keyring, IssuerSettings(public_url=args.public_url))
+
+
+def run_bulk(
+    desk: OfficerDesk, data: bytes, *, clerk: Officer, officer: Officer, skip_bad: bool, progress: bool
+) -> tuple[list[IssuedRow], list[BadRow]]:
+    """Validate all, then (if all good or ``skip_bad``) issue the good rows. Nothing is issued otherwise."""
+    good, bad = validate_rows(read_rows(data), desk, clerk=clerk, now=desk.service.clock())
+    if bad and not skip_bad:
+        return [], bad
+    rows = issue_rows(desk, good, clerk=clerk, officer=officer)
+    if progress:
+        from tqdm import tqdm  # type: ignore[import-untyped]
+
+        rows = tqdm(rows, total=len(good), unit="row", desc="issuing", file=sys.stderr)
+    return list(rows), bad
+
+
+def _issue(args: argparse.Namespace) -> int:
+    data = args.csv.read_bytes()
+    service = _service(args)
+    desk = OfficerDesk(service)
+    officer = _officer(desk.officers, args.officer)
+    clerk = _officer(desk.officers, args.clerk or args.officer)
+    issued, bad = run_bulk(desk, data, clerk=clerk, officer=officer, skip_bad=args.skip_bad,
+                           progress=not args.no_progress)
+    for row in bad:
+        print(f"{args.csv}:{row.line}: {row.reason}", file=sys.stderr)
+    if bad and not args.skip_bad:
+        print(f"{len(bad)} bad row(s): nothing issued (fix them, or pass --skip-bad)", file=sys.stderr)
+        return 1
+    if args.sheet:
+        write_sheet(issued, args.sheet, public_url=args.public_url, title=f"epermit pickups — {args.csv.name}")
+    texted = write_sms_csv(issued, args.sms_csv, public_url=args.public_url) if args.sms_csv else 0
+    print(f"issued {len(issued)} offer(s); skipped {len(bad)} bad row(s)"
+          + (f"; sheet {args.sheet}" if args.sheet else "") + (f"; {texted} SMS row(s) in {args.sms_csv}"
+                                                                 if args.sms_csv else ""))
+    return 0

@@ -1,0 +1,158 @@
+"""The OpenAPI 3.1 document of the officer API, written by hand (GET /openapi.json).
+
+Every endpoint, every request body and the one error shape: ``{"error": code, "error_description": text}``
+with a stable ``error`` code (listed in ERROR_CODES). tests/issuer/test_openapi.py runs schemathesis
+against it: no 500, every response matches.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from issuer.reasons import REASON_CODES
+
+ERROR_CODES = [
+    "invalid_request", "invalid_application", "unauthorized", "forbidden", "not_found", "method_not_allowed",
+    "conflict", "request_too_large", "unsupported_media_type", "temporarily_unavailable", "registration_required",
+    "registration_too_short", "already_registered", "validity_too_long", "not_endorsable", "endorsement_not_due",
+    "rate_limited", "not_acceptable", "http_error",
+]
+
+_S = {"type": "string"}
+_I = {"type": "integer"}
+_ERROR = {"$ref": "#/components/schemas/Error"}
+_ERRORS = {str(code): {"description": text, "content": {"application/json": {"schema": _ERROR}}}
+           for code, text in [(400, "bad input"), (401, "no valid bearer token"), (403, "the role may not"),
+                              (404, "no such record (or another district's)"), (409, "state or bureau rule"),
+                              (413, "body too large"), (503, "store unavailable")]}
+_ERRORS["default"] = {"description": "any other error", "content": {"application/json": {"schema": _ERROR}}}
+_ID = [{"name": "record_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}]
+_OFFICER_ID = [{"name": "officer_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _op(summary: str, ok: tuple[int, str], *, body: str | None = None, params: list[Any] | None = None,
+        optional_body: bool = False, query: list[Any] | None = None) -> dict[str, Any]:
+    status, schema = ok
+    op: dict[str, Any] = {"summary": summary, "security": [{"bearer": []}],
+                          "parameters": [*(params or []), *(query or [])],
+                          "responses": {str(status): {"description": "done", **_json(_ref(schema))}, **_ERRORS}}
+    if body is not None:
+        op["requestBody"] = {"required": not optional_body, **_json(_ref(body))}
+    return op
+
+
+def _schemas() -> dict[str, Any]:
+    date = {"type": "string", "format": "date"}
+    permit_props = {
+        "type": {"enum": ["residence_permit", "residence_registration"]}, "name": _S, "name_pinyin": _S,
+        "sex": _I, "ethnicity": _I, "birth_date": date, "citizen_id": _S, "address": _S,
+        "portrait_sha256": {"type": ["string", "null"]}, "document_number": _S, "district": _S,
+        "authority_code": _S, "authority_name": _S, "valid_from": date, "valid_until": date,
+    }
+    required = [k for k in permit_props if k != "portrait_sha256"]
+    offer = {"type": "object", "required": ["offer_id", "pre_authorized_code", "tx_code", "expires_at",
+                                            "configuration_ids", "credential_offer_uri", "offer_uri"],
+             "properties": {"offer_id": _S, "pre_authorized_code": _S, "tx_code": _S, "expires_at": _I,
+                            "configuration_ids": {"type": "array", "items": _S}, "credential_offer_uri": _S,
+                            "offer_uri": _S}}
+    entry = {"type": "object", "required": ["seq", "time", "officer", "action", "record_id", "reason", "outcome",
+                                            "prev_hash", "hash"],
+             "properties": {"seq": _I, "time": _I, "officer": _S, "action": _S,
+                            "record_id": {"type": ["string", "null"]}, "reason": _S,
+                            "outcome": {"enum": ["ok", "denied", "refused"]}, "prev_hash": _S, "hash": _S}}
+    officer = {"type": "object", "required": ["id", "name", "role", "districts", "disabled"],
+               "properties": {"id": _S, "name": _S, "role": _S, "districts": {"type": "array", "items": _S},
+                              "disabled": {"type": "boolean"}}}
+    return {
+        "Error": {"type": "object", "required": ["error", "error_description"],
+                  "properties": {"error": {"type": "string", "examples": ERROR_CODES}, "error_description": _S,
+                                 "field": _S}},
+        "Application": {"type": "object", "required": required, "additionalProperties": False,
+                        "properties": {**permit_props, "override_reason": {
+                            "type": "string", "description": "a supervisor's override of the registration period"}}},
+        "Record": {"type": "object", "required": ["id", "state", "type", "district", "document_number",
+                                                  "created_at", "updated_at", "permit"],
+                   "properties": {"id": _S, "state": {"enum": ["active", "suspended", "revoked"]}, "type": _S,
+                                  "district": _S, "document_number": _S, "created_at": _I, "updated_at": _I,
+                                  "permit": {"type": "object"}}},
+        "Offer": offer,
+        "OfferRequest": {"type": "object", "properties": {"pending": {"type": "boolean"}}},
+        "Reason": {"type": "object", "required": ["reason_code"],
+                   "properties": {"reason_code": {"enum": list(REASON_CODES)},
+                                  "reason": {"type": "string", "maxLength": 160}}},
+        "FreeReason": {"type": "object", "required": ["reason"], "properties": {"reason": _S}},
+        "Endorsed": {"type": "object", "required": ["record", "offer"],
+                     "properties": {"record": _ref("Record"), "offer": _ref("Offer")}},
+        "Redelivered": {"type": "object", "required": ["retired", "offer"],
+                        "properties": {"retired": {"type": "array", "items": {
+                            "type": "object", "required": ["list", "idx"], "properties": {"list": _I, "idx": _I}}},
+                            "offer": _ref("Offer")}},
+        "AuditPage": {"type": "object", "required": ["entries", "next"],
+                      "properties": {"entries": {"type": "array", "items": entry}, "next": _I}},
+        "Officer": officer,
+        "OfficerList": {"type": "object", "required": ["officers"],
+                        "properties": {"officers": {"type": "array", "items": officer}}},
+        "NewOfficer": {"type": "object", "required": ["id", "name", "role", "districts"],
+                       "additionalProperties": False,
+                       "properties": {"id": _S, "name": _S, "role": {"enum": [
+                           "clerk", "issuing_officer", "supervisor", "auditor", "admin"]},
+                           "districts": {"type": "array", "items": _S}}},
+        "TokenRequest": {"type": "object", "properties": {"ttl_days": _I}},
+        "Token": {"type": "object", "required": ["officer", "token", "ttl_days"],
+                  "properties": {"officer": _S, "token": _S, "ttl_days": _I}},
+        "Revoked": {"type": "object", "required": ["officer", "revoked"], "properties": {"officer": _S, "revoked": _I}},
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    v1 = "/api/v1"
+    page = [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}]
+    paths: dict[str, Any] = {
+        f"{v1}/records": {"post": _op("Register an application (clerk; supervisor with override_reason)",
+                                      (201, "Record"), body="Application")},
+        f"{v1}/records/{{record_id}}": {"get": _op("Read a record", (200, "Record"), params=_ID)},
+        f"{v1}/records/{{record_id}}/offers": {"post": _op(
+            "Issue: create a pickup offer (issuing officer)", (201, "Offer"), params=_ID, body="OfferRequest",
+            optional_body=True)},
+        f"{v1}/records/{{record_id}}/approve": {"post": _op("Approve a pending application (supervisor)",
+                                                            (200, "Record"), params=_ID)},
+        f"{v1}/records/{{record_id}}/deny": {"post": _op("Deny a pending application (supervisor)",
+                                                         (200, "Record"), params=_ID, body="FreeReason")},
+        f"{v1}/records/{{record_id}}/endorse": {"post": _op(
+            "Annual endorsement: new validity and a new offer (issuing officer)", (201, "Endorsed"), params=_ID)},
+        f"{v1}/records/{{record_id}}/redeliver": {"post": _op(
+            "Re-deliver to a new phone: the old credentials become INVALID (issuing officer)",
+            (201, "Redelivered"), params=_ID, body="Reason")},
+        f"{v1}/audit": {"get": _op("Read the audit log (auditor)", (200, "AuditPage"), query=page)},
+        f"{v1}/officers": {"get": _op("List officers (administrator)", (200, "OfficerList")),
+                           "post": _op("Add or update an officer (administrator)", (201, "Officer"),
+                                       body="NewOfficer")},
+        f"{v1}/officers/{{officer_id}}/disable": {"post": _op("Disable an officer", (200, "Officer"),
+                                                              params=_OFFICER_ID)},
+        f"{v1}/officers/{{officer_id}}/tokens": {"post": _op("Issue a token (shown once)", (201, "Token"),
+                                                             params=_OFFICER_ID, body="TokenRequest",
+                                                             optional_body=True)},
+        f"{v1}/officers/{{officer_id}}/tokens/revoke": {"post": _op("Revoke every token of an officer",
+                                                                    (200, "Revoked"), params=_OFFICER_ID)},
+    }
+    for action, who in (("suspend", "supervisor"), ("lift", "supervisor"), ("revoke", "supervisor; final")):
+        paths[f"{v1}/records/{{record_id}}/{action}"] = {"post": _op(
+            f"{action.capitalize()} ({who}), with a reason code", (200, "Record"), params=_ID, body="Reason")}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "epermit officer API", "version": "1",
+                 "description": "Issuing officers: registration, issuance, endorsement, re-delivery, suspension, "
+                                "revocation, audit. Bearer tokens from `epermit officers token`."},
+        "paths": paths,
+        "components": {"schemas": _schemas(),
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    }

@@ -1,0 +1,125 @@
+"""Bulk issuance from CSV: every bad row reported with its line, nothing issued unless --skip-bad;
+the printable sheet and the SMS file; and the `epermit issue` command end to end."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from credential.samples import sample_permit
+from epermit.cli import main
+from issuer.bulk import read_rows, validate_rows
+from issuer.bulk_cli import run_bulk
+from issuer.bulk_sheet import write_sheet, write_sms_csv
+from issuer.desk import OfficerDesk
+from issuer.officers import Officer, OfficerRegistry, Role
+from issuer.service import IssuerService
+from issuer.sqlite_store import SQLiteStore
+from keys.keyring import KeyRing
+
+from .conftest import PUBLIC_URL
+from .office import CARD, HOME, officers
+
+COLUMNS = [*sample_permit().to_dict(), "phone"]
+
+
+def row(permit_dict: dict[str, object], phone: str = "13800138000") -> list[str]:
+    values = {**permit_dict, "phone": phone}
+    return ["" if values[c] is None else str(values[c]) for c in COLUMNS]
+
+
+def csv_bytes(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(COLUMNS)
+    writer.writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def applications() -> bytes:
+    card = CARD.to_dict()
+    permit = sample_permit().to_dict()
+    other_card = dataclasses.replace(CARD, holder=sample_permit(resident=1).holder,
+                                     document_number="DJK-110105-2025-000002").to_dict()
+    bad_id = {**other_card, "citizen_id": "650102199507213420", "document_number": "DJK-X"}
+    far = {**other_card, "district": "310101", "document_number": "DJK-Y"}
+    return csv_bytes([row(card), row(permit), row(other_card, phone=""), row(bad_id), row(far),
+                      row({**card, "sex": "x", "document_number": "DJK-Z"}), ["too", "short"]])
+
+
+@pytest.fixture
+def desk(service: IssuerService) -> OfficerDesk:
+    return OfficerDesk(service)
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_issued(desk: OfficerDesk) -> None:
+    office = officers(desk)
+    clerk, io_ = office[(Role.CLERK, HOME)], office[(Role.ISSUING_OFFICER, HOME)]
+    issued, bad = run_bulk(desk, applications(), clerk=clerk, officer=io_, skip_bad=False, progress=False)
+    assert issued == []
+    assert [(b.line, b.reason.split(":")[0]) for b in bad] == [
+        (5, "citizen_id"), (6, "forbidden"), (7, "sex"), (8, "csv")]
+    assert desk.service.store.records_of_holder(CARD.holder.citizen_id) == []
+    assert [e.outcome for e in desk.service.audit.list(limit=100)] == ["denied"]  # the other district's row
+
+
+def test_skip_bad_issues_the_good_rows_through_the_desk(desk: OfficerDesk, tmp_path: Path) -> None:
+    office = officers(desk)
+    clerk, io_ = office[(Role.CLERK, HOME)], office[(Role.ISSUING_OFFICER, HOME)]
+    issued, bad = run_bulk(desk, applications(), clerk=clerk, officer=io_, skip_bad=True, progress=True)
+    assert [r.line for r in issued] == [2, 3, 4] and len(bad) == 4  # the permit row relies on the card row above
+    actions = [(e.officer, e.action) for e in desk.service.audit.list(limit=100) if e.outcome == "ok"]
+    assert actions.count((clerk.id, "register")) == 3 and actions.count((io_.id, "create_offer")) == 3
+    sheet, sms = tmp_path / "sheet.html", tmp_path / "sms.csv"
+    write_sheet(issued, sheet, public_url=PUBLIC_URL, title="朝阳 pickups")
+    text = sheet.read_text()
+    assert text.count("data:image/png;base64,") == 3 and issued[0].offer.tx_code in text and "张伟" in text
+    assert os.stat(sheet).st_mode & 0o777 == 0o600
+    assert write_sms_csv(issued, sms, public_url=PUBLIC_URL) == 2
+    lines = list(csv.reader(sms.open()))
+    assert lines[0] == ["phone", "offer_uri", "pin", "expires_at"] and lines[1][0] == "13800138000"
+
+
+def test_a_role_that_may_not_register_reports_every_row(desk: OfficerDesk) -> None:
+    office = officers(desk)
+    good, bad = validate_rows(read_rows(applications()), desk, clerk=office[(Role.AUDITOR, HOME)], now=0)
+    assert good == [] and len(bad) == 7
+
+
+@pytest.mark.parametrize("data", [b"", b"\xff\xfe", b"nope,columns\n1,2\n", b"type,type\n", b'"a\n'])
+def test_unusable_files(desk: OfficerDesk, data: bytes) -> None:
+    with pytest.raises(Exception) as bad:
+        read_rows(data)
+    assert getattr(bad.value, "field", None) == "csv"
+
+
+def test_the_command(tmp_path: Path, keyring: KeyRing, capsys: pytest.CaptureFixture[str],
+                     monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "office"
+    (data / "keys").mkdir(parents=True)
+    keyring.save(data / "keys", b"test passphrase", scrypt_n=2**14)
+    store = SQLiteStore(data / "epermit.sqlite3")
+    registry = OfficerRegistry(store)
+    registry.put(Officer("clerk", "柜员", Role.CLERK, (HOME,)))
+    registry.put(Officer("io", "民警", Role.ISSUING_OFFICER, (HOME,)))
+    applications_csv = tmp_path / "applications.csv"
+    applications_csv.write_bytes(applications())
+    monkeypatch.setenv("EPERMIT_KEY_PASSPHRASE", "test passphrase")
+    base = ["issue", "--csv", str(applications_csv), "--data", str(data), "--officer", "io", "--clerk", "clerk",
+            "--no-progress"]
+    assert main(base) == 1
+    err = capsys.readouterr().err
+    assert f"{applications_csv}:5: citizen_id" in err and "nothing issued" in err
+    sheet = tmp_path / "sheet.html"
+    assert main([*base, "--skip-bad", "--sheet", str(sheet), "--sms-csv", str(tmp_path / "sms.csv")]) == 0
+    # The command runs on the real clock: whether 张伟's 2025 card still counts depends on today's date.
+    out = capsys.readouterr().out
+    assert re.match(r"issued [23] offer\(s\); skipped [45] bad row\(s\); sheet ", out) and sheet.is_file()
+    assert len(store.records_of_holder(CARD.holder.citizen_id)) in (1, 2)
+    assert main(["issue", "--csv", str(applications_csv), "--data", str(data), "--officer", "nobody"]) == 1
