@@ -72,3 +72,13 @@ def sample_permit(
         valid_from=valid_from,
         valid_until=valid_until,
     )
+
+
+def sample_permit_valid_at(now: int, type: CredentialType = CredentialType.RESIDENCE_PERMIT, *, resident: int = 0) -> Permit:
+    """A sample permit whose year of validity started 30 days before ``now`` (Beijing time).
+
+    For stories and tests that run on the real clock: the fixed default window of sample_permit() ends.
+    """
+    today = datetime.datetime.fromtimestamp(now, datetime.timezone(datetime.timedelta(hours=8))).date()
+    start = today - datetime.timedelta(days=30)
+    return sample_permit(type, resident=resident, valid_from=start, valid_until=start + datetime.timedelta(days=364))

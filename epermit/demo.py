@@ -124,11 +124,19 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     try:
         say("2. Servers", f"officer API {office.officer_server.url}  ·  wallet API {office.wallet_server.url}")
 
-        say("3. An officer registers a residence permit and a registration card")
-        residents = {"zhang-wei": sample_permit(), "residence-card": sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1)}
+        say("3. A clerk registers a residence permit and a registration card (张伟 holds a card since 200 days)")
+        # Validity counts from today (Beijing time), so the story works on any day it is run.
+        today = datetime.datetime.fromtimestamp(now, CHINA_STANDARD_TIME).date()
+        until = today + datetime.timedelta(days=364)
+        residents = {
+            "zhang-wei": sample_permit(valid_from=today, valid_until=until),
+            "residence-card": sample_permit(
+                CredentialType.RESIDENCE_REGISTRATION, resident=1, valid_from=today, valid_until=until
+            ),
+        }
         records = {}
         # A residence permit needs a registration card held for six months: 张伟's has been since 200 days ago.
-        since = datetime.datetime.fromtimestamp(now, CHINA_STANDARD_TIME).date() - datetime.timedelta(days=200)
+        since = today - datetime.timedelta(days=200)
         card = sample_permit(CredentialType.RESIDENCE_REGISTRATION, valid_from=since,
                              valid_until=since + datetime.timedelta(days=364), document_number="DJK-110105-2025-000009")
         office.call("POST", "/api/v1/records", card.to_dict(), as_="clerk")
@@ -182,7 +190,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         (out / "tampered.qr.txt").write_text(tampered_text + "\n")
         show(verify(tampered_text, cache, policy=policy, now=int(time.time())), "tampered.qr.txt", expected="BAD_SIGNATURE")
 
-        say("8. The officer revokes 张伟's permit; the verifier syncs and scans again")
+        say("8. A supervisor revokes 张伟's permit; the verifier syncs and scans again")
         office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason_code": "OTHER", "reason": "permit surrendered"}, as_="supervisor")
         sync(office.wallet_server.url, cache, now=int(time.time()), root_pem=None)
         held = wallets["zhang-wei"].credentials[0]

@@ -118,7 +118,7 @@ def test_kb_jwt_from_the_future(world: World, filled: VerifierCache) -> None:
 
 def test_malleated_key_proof_cannot_reuse_a_spent_c_nonce(tmp_path: Path) -> None:
     """The wallet API burns a c_nonce on first use; the (r, n - s) twin of the accepted proof is refused."""
-    from credential.samples import sample_permit
+    from credential.samples import sample_permit_valid_at
     from issuer.service import IssuerService
     from issuer.settings import IssuerSettings
     from issuer.sqlite_store import SQLiteStore
@@ -135,7 +135,7 @@ def test_malleated_key_proof_cannot_reuse_a_spent_c_nonce(tmp_path: Path) -> Non
         ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=now - 60)
         service = IssuerService(store, ring, IssuerSettings(public_url=url, status_list_size=1024), lambda: now)
         client = create_app(WalletApiSettings(public_url=url), service, clock=lambda: now).test_client()
-        offer = service.create_offer(service.register(sample_permit(), officer="o-1").id, officer="o-1")
+        offer = service.create_offer(service.register(sample_permit_valid_at(now), officer="o-1").id, officer="o-1")
         token = redeem(client, offer.pre_authorized_code, offer.tx_code).get_json()["access_token"]
         device = KeySigner.generate("ES256")
         proof = make_proof(device, aud=url, nonce=fetch_nonce(client), iat=now)

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit_valid_at
 from issuer.records import Offer
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
@@ -90,7 +90,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def offer(service: IssuerService) -> Offer:
-    record = service.register(sample_permit(), officer=OFFICER)
+    record = service.register(sample_permit_valid_at(service.clock()), officer=OFFICER)
     return service.create_offer(record.id, officer=OFFICER)
 
 

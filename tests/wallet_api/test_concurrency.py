@@ -128,9 +128,9 @@ def test_a_resident_picks_up_over_http(
 def test_a_deferred_pickup_over_http(
     server: BaseWSGIServer, service: IssuerService, clock: Clock
 ) -> None:
-    from credential.samples import sample_permit
+    from credential.samples import sample_permit_valid_at
 
-    record = service.register(sample_permit(), officer=OFFICER)
+    record = service.register(sample_permit_valid_at(service.clock()), officer=OFFICER)
     offer = service.create_offer(record.id, officer=OFFICER, pending=True)
     token = call("POST", local(server, f"{PUBLIC_URL}/token"), form=token_form(offer)).json()["access_token"]
     nonce = call("POST", local(server, f"{PUBLIC_URL}/nonce")).json()["c_nonce"]

@@ -8,7 +8,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from credential.jwk import public_jwk
-from credential.samples import sample_permit
+from credential.samples import sample_permit_valid_at
 from credential.sdjwt import verify_sd_jwt_vc
 from issuer.errors import StateConflictError
 from issuer.records import Offer, RecordState
@@ -25,7 +25,7 @@ SUPERVISOR = "supervisor-0001"
 
 @pytest.fixture
 def pending_offer(service: IssuerService) -> Offer:
-    record = service.register(sample_permit(), officer=OFFICER)
+    record = service.register(sample_permit_valid_at(service.clock()), officer=OFFICER)
     return service.create_offer(record.id, officer=OFFICER, pending=True)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from credential.samples import sample_permit
+from credential.samples import sample_permit, sample_permit_valid_at
 from issuer.api import OfficerApiSettings
 from issuer.api import create_app as create_officer_app
 from issuer.officers import Officer, OfficerRegistry, Role
@@ -35,7 +35,7 @@ def tokens(service: IssuerService, clock: Clock) -> dict[str, dict[str, str]]:
 
 def pending_pickup(officer_client: FlaskClient, client: FlaskClient, service: IssuerService,
                    tokens: dict[str, dict[str, str]], clock: Clock) -> tuple[str, str, str]:
-    record = service.register(sample_permit(), officer=OFFICER)
+    record = service.register(sample_permit_valid_at(service.clock()), officer=OFFICER)
     response = officer_client.post(f"/api/v1/records/{record.id}/offers", json={"pending": True},
                                    headers=tokens["issuer"])
     assert response.status_code == 201, response.get_json()
@@ -75,7 +75,7 @@ def test_supervisor_denies_through_the_officer_api(
 
 def test_pending_must_be_a_boolean(officer_client: FlaskClient, service: IssuerService,
                                    tokens: dict[str, dict[str, str]]) -> None:
-    record = service.register(sample_permit(), officer=OFFICER)
+    record = service.register(sample_permit_valid_at(service.clock()), officer=OFFICER)
     response = officer_client.post(f"/api/v1/records/{record.id}/offers", json={"pending": "yes"},
                                    headers=tokens["issuer"])
     assert response.status_code == 400
