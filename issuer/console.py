@@ -10,6 +10,7 @@ rules are the desk's: the console decides nothing itself.
 from __future__ import annotations
 
 import base64
+import datetime
 import hashlib
 import hmac
 import io
@@ -23,6 +24,7 @@ from flask import Blueprint, Flask, Response, abort, redirect, render_template, 
 
 from credential.errors import CredentialError
 from credential.model import Permit
+from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, UnauthorizedError
 from issuer.officers import Officer
@@ -175,7 +177,8 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
             return failed(officer, exc)
         uri = f"{public_url}/offers/{made.offer_id}"
         offer_uri = "openid-credential-offer://?credential_offer_uri=" + _quote(uri)
-        return page("sheet.html", officer=officer, record=found, offer=made, offer_uri=offer_uri,
+        expires = datetime.datetime.fromtimestamp(made.expires_at, CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M")
+        return page("sheet.html", officer=officer, record=found, offer=made, offer_uri=offer_uri, offer_expires=expires,
                     qr=_qr_data_uri(offer_uri))
 
     @bp.post("/records/<record_id>/<action>")

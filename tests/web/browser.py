@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -98,5 +99,7 @@ def upload(driver: Any, path: Path) -> None:
 def screenshot(driver: Any, name: str, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(out / f"{name}.png"))
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(out / f"{name}.png", SCREENSHOTS / f"{name}.png")
+    # The README's screenshots are refreshed on request only, so a test run leaves the tree clean.
+    if os.environ.get("EPERMIT_UPDATE_SCREENSHOTS") == "1":
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / f"{name}.png", SCREENSHOTS / f"{name}.png")

@@ -80,13 +80,18 @@ function showVerdict(v) {
     add(t.fields.type, t.types[c.type]);
     add(t.fields.sex, t.sex[c.sex] ?? String(c.sex));
     add(t.fields.birth_date, c.birth_date);
-    add(t.fields.citizen_id, c.citizen_id);
+    // Data minimisation: a landlord compares the masked number with the physical card (as the CLI does).
+    add(t.fields.citizen_id, maskCitizenId(c.citizen_id));
     add(t.fields.address, c.address);
     add(t.fields.document_number, c.document_number);
     add(t.fields.authority_name, v.authorityName || c.authority_name);
     add(t.fields.valid, `${c.valid_from} – ${c.valid_until}`);
   }
   $("verdict-age").textContent = v.statusAgeSeconds === null ? "" : t.updated(ageText(v.statusAgeSeconds, lang));
+}
+
+function maskCitizenId(id) {
+  return typeof id === "string" && id.length === 18 ? `${id.slice(0, 6)}********${id.slice(14)}` : id;
 }
 
 async function handleText(text) {
