@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import secrets
 import shutil
 import tempfile
 import time
@@ -27,6 +28,7 @@ from epermit.http_client import request
 from epermit.servers import BackgroundServer
 from epermit.wallet import ReferenceWallet, terminal_qr, write_qr_png
 from issuer import api as officer_api
+from issuer.console import ConsoleSettings
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
@@ -76,7 +78,9 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = lam
     store = SQLiteStore(data_dir / "epermit.sqlite3")
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
-    officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service))
+    # The console's cookie key is made fresh for this run: there is no default secret.
+    console = ConsoleSettings(secret_key=secrets.token_bytes(32))
+    officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
     officers = OfficerRegistry(store, clock=clock)
     # Separation of duties: the clerk registers, the issuing officer issues, the supervisor revokes.
     tokens = {}
@@ -222,7 +226,10 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
     say(
         "Serving (Ctrl-C stops)",
         f"officer API {office.officer_server.url}\n   wallet API {office.wallet_server.url}\n"
-        f"   a fresh offer: {offer['offer_uri']}\n   PIN: {offer['tx_code']}",
+        f"   a fresh offer: {offer['offer_uri']}\n   PIN: {offer['tx_code']}\n"
+        f"   verifier page: {office.wallet_server.url}/verify/\n"
+        f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor with token "
+        f"{office.tokens['supervisor']})",
     )
     try:
         while True:

@@ -23,6 +23,7 @@ from pathlib import Path
 from flask import Flask
 
 from issuer import api as officer_api
+from issuer.console import console_settings_from_env
 from issuer.redis_store import RedisStore
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
@@ -83,8 +84,10 @@ def build_service(env: Mapping[str, str]) -> IssuerService:
 
 
 def create_officer_app(env: Mapping[str, str] | None = None) -> Flask:
-    service = build_service(os.environ if env is None else env)
-    return officer_api.create_app(officer_api.OfficerApiSettings(), service)
+    environment = os.environ if env is None else env
+    service = build_service(environment)
+    console = console_settings_from_env(environment)
+    return officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console)
 
 
 def create_wallet_app(env: Mapping[str, str] | None = None) -> Flask:

@@ -10,6 +10,7 @@ from pathlib import Path
 from credential.errors import CredentialError
 from epermit.servers import BackgroundServer
 from issuer import api as officer_api
+from issuer.console import console_settings_from_env
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.sqlite_store import SQLiteStore
@@ -43,7 +44,14 @@ def serve_office(
     url = public_url or wallet_server.url
     service = IssuerService(SQLiteStore(data / "epermit.sqlite3"), keyring, IssuerSettings(public_url=url))
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=url), service))
-    officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service))
+    try:
+        console = console_settings_from_env(env)
+    except (OSError, ValueError) as exc:
+        print(f"epermit: officer console: {exc}", file=sys.stderr)
+        return 2
+    officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
+    if console is None:
+        print("officer console off (set EPERMIT_CONSOLE_SECRET to 32+ random bytes to turn it on)")
     print(f"officer API  {officer_server.url}\nwallet API   {wallet_server.url}  (public URL {url})", flush=True)
     try:
         while True:

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import io
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,3 +208,16 @@ def _quote(text: str) -> str:
     from urllib.parse import quote
 
     return quote(text, safe="")
+
+
+def console_settings_from_env(env: Mapping[str, str]) -> ConsoleSettings | None:
+    """The console is on when the operator gives it a secret (EPERMIT_CONSOLE_SECRET or ..._FILE), else off.
+
+    There is no default secret: without one the officer API runs without the console.
+    """
+    secret = env.get("EPERMIT_CONSOLE_SECRET", "").encode("utf-8")
+    path = env.get("EPERMIT_CONSOLE_SECRET_FILE")
+    if path:
+        with open(path, "rb") as handle:
+            secret = handle.read(4096).strip()
+    return ConsoleSettings(secret_key=secret) if secret else None
