@@ -82,7 +82,7 @@ def create_app(settings: OfficerApiSettings, service: IssuerService, *,
                console: ConsoleSettings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \uXXXX
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
     desk = OfficerDesk(service)
     public_url = service.settings.public_url
     api = Blueprint("officer_api", __name__, url_prefix="/api/v1")

@@ -40,7 +40,7 @@ def create_app(
     # wallet_api.bodies tell a chunked body cut at the limit from one that fits (see there).
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes + 1
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\uXXXX
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = WalletContext(settings=settings, service=service, clock=clock)
     for module in (metadata, offers, token, nonce, credential, deferred, notification, public, openapi_document):
