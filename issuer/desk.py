@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from credential.citizen_id import validate_citizen_id
 from credential.model import Permit
 from issuer.audit import DENIED, AuditEntry
 from issuer.errors import ForbiddenError, NotFoundError, RecordNotFoundError
@@ -42,6 +43,25 @@ class OfficerDesk:
 
     def get_record(self, officer: Officer, record_id: str) -> Record:
         return self._record(officer, Action.READ_RECORD, record_id)
+
+    def find_by_citizen_id(self, officer: Officer, citizen_id: str) -> list[Record]:
+        """The holder's records within the officer's districts, oldest first (others are left out, unsaid).
+
+        The citizen ID is checked first (InvalidApplicationError, 400: nothing searched, nothing audited).
+        The audit entry says only that a search happened and how many records it showed and left out:
+        never the citizen ID, nor a hash of it (an 18-digit ID with a known structure is easily brute-forced).
+        """
+        self._allow(officer, Action.READ_RECORD, None)
+        validate_citizen_id(citizen_id)
+        found = self.service.store.records_of_holder(citizen_id)
+        shown = [record for record in found if officer.covers(record.permit.district)]
+        self.service.audit.append(officer=officer.id, action="search_holder", record_id=None,
+                                  reason=f"{len(shown)} shown, {len(found) - len(shown)} outside districts")
+        return shown
+
+    def awaiting_approval(self, officer: Officer, record_id: str) -> bool:
+        """Whether the record's offer awaits a supervisor's approval (read access to the record needed)."""
+        return self.service.awaiting_approval(self.get_record(officer, record_id).id)
 
     def create_offer(self, officer: Officer, record_id: str, *, pending: bool = False) -> Offer:
         record = self._record(officer, Action.CREATE_OFFER, record_id)

@@ -1,0 +1,129 @@
+"""The console's record page and its actions: issue, endorse, re-deliver, approve or deny, suspend, lift, revoke.
+
+Each action is one desk call (issuer.desk.OfficerDesk): the desk checks the role and the district and writes
+the audit entry; the page only shows the buttons the officer's role allows (the desk refuses the others
+anyway). A record of another district answers exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, abort, redirect, request, url_for
+
+from credential.errors import CredentialError
+from credential.model import CredentialType
+from issuer.errors import IssuerError
+from issuer.officers import Officer
+from issuer.reasons import ReasonCode, parse_reason
+from issuer.records import Record, RecordState
+from issuer.rules import beijing_day
+
+if TYPE_CHECKING:
+    from issuer.console import ConsoleUi
+
+MAX_FIELD = 200
+# What the page says after a redirect (?done=...): fixed labels, nothing reflected from the URL.
+DONE = {"suspend": "已暂停 Suspended", "lift": "已恢复 Lifted", "revoke": "已吊销 Revoked",
+        "approve": "已批准 Approved: the resident's wallet receives the credential",
+        "deny": "已驳回 Denied: the record is revoked"}
+CHANGES = ("suspend", "lift", "revoke")
+
+
+def endorsement_due(record: Record, window_days: int) -> datetime.date | None:
+    """The first day the annual endorsement (签注) may be made, or None: only an active residence permit."""
+    permit = record.permit
+    if permit.type is not CredentialType.RESIDENCE_PERMIT or record.state is not RecordState.ACTIVE:
+        return None
+    return permit.valid_until - datetime.timedelta(days=window_days)
+
+
+def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
+    desk = ui.desk
+
+    def record_page(officer: Officer, record: Record, status: int = 200, **context: Any) -> tuple[str, int]:
+        due = endorsement_due(record, desk.service.settings.endorsement_window_days)
+        today = beijing_day(desk.service.clock())
+        return ui.page("record.html", status, officer=officer, record=record, due=due,
+                       endorse_now=due is not None and today >= due,
+                       pending=desk.awaiting_approval(officer, record.id), new_device=ReasonCode.NEW_DEVICE.value,
+                       **context)
+
+    def refused(officer: Officer, record_id: str, exc: Exception) -> tuple[str, int]:
+        """The record page again with the error, or the plain error when the record cannot be shown."""
+        try:
+            again = desk.get_record(officer, record_id)
+        except (IssuerError, CredentialError):
+            return ui.failed(officer, exc)
+        status = exc.http_status if isinstance(exc, IssuerError) else 400
+        return record_page(officer, again, status, error=str(exc))
+
+    @bp.get("/records/<record_id>")
+    def record(record_id: str) -> Any:
+        officer = ui.current()
+        if officer is None:
+            return redirect(url_for("officer_console.login_form"))
+        try:
+            found = desk.get_record(officer, record_id[:MAX_FIELD])
+        except (IssuerError, CredentialError) as exc:
+            return ui.failed(officer, exc)
+        return record_page(officer, found, message=DONE.get(request.args.get("done", "")))
+
+    @bp.post("/records/<record_id>/offer")
+    def offer(record_id: str) -> Any:
+        officer = ui.current()
+        if officer is None:
+            return redirect(url_for("officer_console.login_form"))
+        pending = request.form.get("pending") == "1"
+        try:
+            found = desk.get_record(officer, record_id[:MAX_FIELD])
+            made = desk.create_offer(officer, found.id, pending=pending)
+        except (IssuerError, CredentialError) as exc:
+            return refused(officer, record_id[:MAX_FIELD], exc)
+        return ui.sheet(officer, found, made, pending=pending)
+
+    @bp.post("/records/<record_id>/endorse")
+    def endorse(record_id: str) -> Any:
+        officer = ui.current()
+        if officer is None:
+            return redirect(url_for("officer_console.login_form"))
+        try:
+            endorsed, made = desk.endorse(officer, record_id[:MAX_FIELD])
+        except (IssuerError, CredentialError) as exc:
+            return refused(officer, record_id[:MAX_FIELD], exc)
+        return ui.sheet(officer, endorsed, made, endorsed_until=endorsed.permit.valid_until)
+
+    @bp.post("/records/<record_id>/redeliver")
+    def redeliver(record_id: str) -> Any:
+        officer = ui.current()
+        if officer is None:
+            return redirect(url_for("officer_console.login_form"))
+        try:
+            reason = parse_reason(request.form.get("reason_code", ReasonCode.NEW_DEVICE.value),
+                                  request.form.get("reason", "")[:MAX_FIELD])
+            found = desk.get_record(officer, record_id[:MAX_FIELD])
+            retired, made = desk.redeliver(officer, found.id, reason)
+        except (IssuerError, CredentialError) as exc:
+            return refused(officer, record_id[:MAX_FIELD], exc)
+        return ui.sheet(officer, found, made, retired=len(retired))
+
+    @bp.post("/records/<record_id>/<action>")
+    def change(record_id: str, action: str) -> Any:
+        officer = ui.current()
+        if officer is None:
+            return redirect(url_for("officer_console.login_form"))
+        if action not in (*CHANGES, "approve", "deny"):
+            abort(404)
+        try:
+            if action == "approve":
+                done = desk.approve(officer, record_id[:MAX_FIELD])
+            elif action == "deny":
+                text = request.form.get("reason", "").strip()[:MAX_FIELD]
+                done = desk.deny(officer, record_id[:MAX_FIELD], parse_reason("OTHER", text).text)
+            else:
+                reason = parse_reason(request.form.get("reason_code"), request.form.get("reason", "")[:MAX_FIELD])
+                done = getattr(desk, action)(officer, record_id[:MAX_FIELD], reason)
+        except (IssuerError, CredentialError) as exc:
+            return refused(officer, record_id[:MAX_FIELD], exc)
+        return redirect(url_for("officer_console.record", record_id=done.id, done=action), 303)

@@ -1,0 +1,311 @@
+"""The officer console's routes through Flask's test client (fast; the browser test is tests/web/): search
+within and outside the districts, endorse, re-deliver, approve and deny, the supervisor's override, CSRF and
+role refusals, and no 500 for bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import html
+import os
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from credential.model import CredentialType
+from credential.samples import sample_permit
+from issuer.api import OfficerApiSettings, create_app
+from issuer.console import ConsoleSettings
+from issuer.officers import Officer, OfficerRegistry, Role
+from issuer.records import Record, RecordState
+from issuer.service import IssuerService
+from keys.signers import KeySigner
+
+from .conftest import Clock
+from .office import AWAY, CARD, HOME, PERMIT
+
+OFFICERS = (Officer("clerk", "柜员", Role.CLERK, (HOME,)), Officer("io", "民警", Role.ISSUING_OFFICER, (HOME,)),
+            Officer("sup", "所长", Role.SUPERVISOR, (HOME,)), Officer("auditor", "审计", Role.AUDITOR, (HOME,)),
+            Officer("io_sh", "上海民警", Role.ISSUING_OFFICER, (AWAY,)))
+AWAY_CARD = dataclasses.replace(CARD, district=AWAY, authority_code=AWAY, authority_name="上海市公安局黄浦分局",
+                                document_number="DJK-310101-2025-000001")
+OTHER = sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1, valid_from=datetime.date(2026, 1, 5),
+                      valid_until=datetime.date(2026, 12, 31))
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+def app(service: IssuerService) -> Flask:
+    return create_app(OfficerApiSettings(), service, console=ConsoleSettings(secret_key=os.urandom(32)))
+
+
+@pytest.fixture
+def tokens(service: IssuerService, clock: Clock) -> dict[str, str]:
+    registry = OfficerRegistry(service.store, clock=clock)
+    for officer in OFFICERS:
+        registry.put(officer)
+    return {officer.id: registry.issue_token(officer.id, ttl=400 * 86400) for officer in OFFICERS}
+
+
+class Browser:
+    """A signed-in console session: the Secure cookie needs https, every POST carries the page's CSRF token."""
+
+    def __init__(self, app: Flask) -> None:
+        self.client: FlaskClient = app.test_client()
+        self.csrf = ""
+
+    def get(self, path: str) -> TestResponse:
+        response = self.client.get(path, base_url="https://localhost")
+        self._remember(response)
+        return response
+
+    def post(self, path: str, data: dict[str, str] | None = None, *, csrf: bool = True) -> TestResponse:
+        form = {**(data or {}), **({"csrf": self.csrf} if csrf else {})}
+        response = self.client.post(path, data=form, base_url="https://localhost")
+        self._remember(response)
+        return response
+
+    def _remember(self, response: TestResponse) -> None:
+        found = CSRF.search(response.get_data(as_text=True))
+        if found:
+            self.csrf = found.group(1)
+
+
+def signed_in(app: Flask, tokens: dict[str, str], who: str) -> Browser:
+    browser = Browser(app)
+    browser.get("/officer/login")
+    response = browser.post("/officer/login", {"officer_id": who, "password": tokens[who]})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    browser.get("/officer/")
+    return browser
+
+
+def text(response: TestResponse) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def search_entries(service: IssuerService) -> list[Any]:
+    return [e for e in service.audit.list(limit=1000) if e.action == "search_holder"]
+
+
+def test_a_citizen_id_search_shows_only_the_officers_districts(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    home = service.register(CARD, officer="seed")
+    away = service.register(AWAY_CARD, officer="seed")
+    other = service.register(OTHER, officer="seed")
+    sup = signed_in(app, tokens, "sup")
+    page = sup.post("/officer/search", {"q": CARD.holder.citizen_id})
+    assert page.status_code == 200
+    shown = text(page)
+    assert home.id in shown and CARD.document_number in shown
+    assert away.id not in shown and AWAY_CARD.document_number not in shown and other.id not in shown
+    assert shown.count('class="result"') == 1
+    # The Shanghai officer sees the Shanghai card only; an unknown but valid ID shows an empty result.
+    sh = signed_in(app, tokens, "io_sh")
+    shown_sh = text(sh.post("/officer/search", {"q": CARD.holder.citizen_id.lower()}))
+    assert away.id in shown_sh and home.id not in shown_sh
+    assert 'id="no-results"' in text(sh.post("/officer/search", {"q": OTHER.holder.citizen_id}))
+    # The audit says that searches happened, never whose.
+    entries = search_entries(service)
+    assert [e.reason for e in entries] == ["1 shown, 1 outside districts", "1 shown, 1 outside districts",
+                                           "0 shown, 1 outside districts"]
+    assert all(e.officer in ("sup", "io_sh") and e.record_id is None for e in entries)
+    for entry in service.audit.list(limit=1000):
+        assert CARD.holder.citizen_id not in entry.reason and OTHER.holder.citizen_id[:14] not in entry.reason
+        assert CARD.holder.citizen_id[:17] not in entry.reason
+
+
+@pytest.mark.parametrize("query", ["410102199003151231", "41010219900315123", "990102199003151230",
+                                   "410102199013151230", "410102199003151"])
+def test_a_malformed_citizen_id_is_refused_before_searching(
+    app: Flask, tokens: dict[str, str], service: IssuerService, query: str
+) -> None:
+    service.register(CARD, officer="seed")
+    page = signed_in(app, tokens, "clerk").post("/officer/search", {"q": query})
+    assert page.status_code == 400 and "citizen_id" in text(page)
+    assert search_entries(service) == []
+
+
+def test_another_districts_record_looks_exactly_like_a_missing_one(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    away = service.register(AWAY_CARD, officer="seed")
+    missing = "A" * len(away.id)
+    sup = signed_in(app, tokens, "sup")
+    before = len(service.audit.list(limit=1000))
+    foreign, absent = sup.get(f"/officer/records/{away.id}"), sup.get(f"/officer/records/{missing}")
+    assert foreign.status_code == absent.status_code == 404
+    assert foreign.get_data() == absent.get_data()
+    by_search = sup.post("/officer/search", {"q": away.id}), sup.post("/officer/search", {"q": missing})
+    assert by_search[0].status_code == by_search[1].status_code == 404
+    assert by_search[0].get_data().replace(away.id.encode(), b"") == by_search[1].get_data().replace(
+        missing.encode(), b"")
+    actions = sup.post(f"/officer/records/{away.id}/revoke", {"reason_code": "LOST"}), sup.post(
+        f"/officer/records/{missing}/revoke", {"reason_code": "LOST"})
+    assert actions[0].status_code == actions[1].status_code == 404
+    assert actions[0].get_data() == actions[1].get_data()
+    assert service.get_record(away.id).state is RecordState.ACTIVE
+    denied = [e for e in service.audit.list(limit=1000)[before:] if e.outcome == "denied"]
+    assert denied and all(e.record_id == away.id and e.reason == f"district {AWAY}" for e in denied)
+    # A found record by id opens its page.
+    home = service.register(CARD, officer="seed")
+    found = sup.post("/officer/search", {"q": home.id})
+    assert found.status_code == 303 and found.headers["Location"].endswith(f"/officer/records/{home.id}")
+
+
+def permit_record(service: IssuerService) -> Record:
+    service.register(CARD, officer="seed")
+    return service.register(PERMIT, officer="seed")
+
+
+def test_endorse_when_due_prints_a_new_pickup_sheet(
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: Clock
+) -> None:
+    record = permit_record(service)
+    io = signed_in(app, tokens, "io")
+    page = text(io.get(f"/officer/records/{record.id}"))
+    assert 'id="form-endorse"' not in page and "due from 2026-11-05" in page
+    early = io.post(f"/officer/records/{record.id}/endorse")
+    assert early.status_code == 409 and "2026-11-05" in text(early)
+    clock.now = int(datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC).timestamp())
+    assert 'id="form-endorse"' in text(io.get(f"/officer/records/{record.id}"))
+    sheet = io.post(f"/officer/records/{record.id}/endorse")
+    shown = text(sheet)
+    assert sheet.status_code == 200 and 'id="pin"' in shown and "valid until 2028-01-04" in shown
+    assert service.get_record(record.id).permit.valid_until == datetime.date(2028, 1, 4)
+    # A clerk sees no endorse button, and the desk refuses the POST anyway.
+    clerk = signed_in(app, tokens, "clerk")
+    assert 'id="form-endorse"' not in text(clerk.get(f"/officer/records/{record.id}"))
+    refused = clerk.post(f"/officer/records/{record.id}/endorse")
+    assert refused.status_code == 403 and "may not endorse" in text(refused)
+
+
+def test_redeliver_retires_the_old_phone_and_prints_a_new_sheet(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    record = service.register(CARD, officer="seed")
+    offer = service.create_offer(record.id, officer="seed")
+    service.deliver(service.redeem(offer.pre_authorized_code, offer.tx_code), [KeySigner.generate().public_key])
+    io = signed_in(app, tokens, "io")
+    page = text(io.get(f"/officer/records/{record.id}"))
+    assert '<option selected>NEW_DEVICE</option>' in page and "stop working" in page
+    sheet = io.post(f"/officer/records/{record.id}/redeliver", {"reason_code": "NEW_DEVICE", "reason": ""})
+    shown = text(sheet)
+    assert sheet.status_code == 200 and 'id="pin"' in shown and "1 credential(s) on the old phone" in shown
+    last = [e for e in service.audit.list(limit=1000) if e.action == "redeliver"]
+    assert last[-1].officer == "io" and last[-1].reason.startswith("NEW_DEVICE; retired")
+    bad = io.post(f"/officer/records/{record.id}/redeliver", {"reason_code": "NOPE"})
+    assert bad.status_code == 400 and "reason_code" in text(bad)
+    other = io.post(f"/officer/records/{record.id}/redeliver", {"reason_code": "OTHER", "reason": ""})
+    assert other.status_code == 400
+    service.revoke(record.id, officer="seed", reason="x")
+    assert 'id="form-redeliver"' not in text(io.get(f"/officer/records/{record.id}"))
+    assert io.post(f"/officer/records/{record.id}/redeliver", {"reason_code": "NEW_DEVICE"}).status_code == 409
+
+
+def test_a_pending_offer_is_approved_or_denied_by_a_supervisor(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    first = service.register(CARD, officer="seed")
+    second = service.register(OTHER, officer="seed")
+    io, sup = signed_in(app, tokens, "io"), signed_in(app, tokens, "sup")
+    for record in (first, second):
+        sheet = text(io.post(f"/officer/records/{record.id}/offer", {"pending": "1"}))
+        assert 'id="note-pending"' in sheet and 'id="pin"' in sheet
+    assert 'id="form-approve"' not in text(io.get(f"/officer/records/{first.id}"))
+    assert io.post(f"/officer/records/{first.id}/approve").status_code == 403
+    page = text(sup.get(f"/officer/records/{first.id}"))
+    assert 'id="pending"' in page and 'id="form-approve"' in page and 'id="form-deny"' in page
+    approved = sup.post(f"/officer/records/{first.id}/approve")
+    assert approved.status_code == 303 and not service.awaiting_approval(first.id)
+    assert "Approved" in text(sup.get(approved.headers["Location"]))
+    assert sup.post(f"/officer/records/{first.id}/approve").status_code == 409
+    assert sup.post(f"/officer/records/{second.id}/deny", {"reason": ""}).status_code == 400
+    assert sup.post(f"/officer/records/{second.id}/deny", {"reason": "资料不实"}).status_code == 303
+    assert service.get_record(second.id).state is RecordState.REVOKED
+
+
+def register_form(permit: Any, **extra: str) -> dict[str, str]:
+    data = {k: str(v) for k, v in permit.to_dict().items() if v is not None}
+    return {**data, **extra}
+
+
+def test_register_and_the_supervisors_override(
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: Clock
+) -> None:
+    service.register(dataclasses.replace(CARD, valid_from=datetime.date(2026, 4, 1)), officer="seed")
+    clerk, sup = signed_in(app, tokens, "clerk"), signed_in(app, tokens, "sup")
+    assert 'name="override_reason"' not in text(clerk.get("/officer/"))
+    assert 'name="override_reason"' in text(sup.get("/officer/"))
+    assert 'id="register"' not in text(signed_in(app, tokens, "io").get("/officer/"))
+    too_short = clerk.post("/officer/records", register_form(PERMIT))
+    assert too_short.status_code == 409 and "a supervisor may override" in text(too_short)
+    assert sup.post("/officer/records", register_form(PERMIT)).status_code == 403  # no override: a clerk's job
+    assert sup.post("/officer/records", register_form(PERMIT, override_reason="")).status_code == 400
+    made = sup.post("/officer/records", register_form(PERMIT, override_reason="人才引进 talent scheme"))
+    assert made.status_code == 302, text(made)
+    record_id = made.headers["Location"].rsplit("/", 1)[1]
+    assert [e.reason for e in service.audit.list(limit=1000) if e.action == "override_registration"
+            and e.record_id == record_id] == ["人才引进 talent scheme"]
+
+
+def test_posts_without_the_sessions_csrf_token_are_refused(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    record = service.register(CARD, officer="seed")
+    sup, other = signed_in(app, tokens, "sup"), signed_in(app, tokens, "sup")
+    path = f"/officer/records/{record.id}/revoke"
+    assert sup.post(path, {"reason_code": "LOST"}, csrf=False).status_code == 400
+    assert sup.post(path, {"reason_code": "LOST", "csrf": "x" * 43}, csrf=False).status_code == 400
+    assert sup.post(path, {"reason_code": "LOST", "csrf": other.csrf}, csrf=False).status_code == 400
+    assert sup.post(path, {"reason_code": "LOST", "csrf": "令牌"}, csrf=False).status_code == 400
+    io = signed_in(app, tokens, "io")
+    for action in ("endorse", "redeliver", "offer"):
+        assert io.post(f"/officer/records/{record.id}/{action}", csrf=False).status_code == 400
+    assert sup.post("/officer/search", {"q": CARD.holder.citizen_id}, csrf=False).status_code == 400
+    assert sup.post("/officer/records", register_form(CARD), csrf=False).status_code == 400
+    assert service.get_record(record.id).state is RecordState.ACTIVE and search_entries(service) == []
+    assert sup.post(path, {"reason_code": "LOST"}).status_code == 303  # with it: done
+
+
+def test_roles_are_the_desks(app: Flask, tokens: dict[str, str], service: IssuerService) -> None:
+    record = service.register(CARD, officer="seed")
+    clerk = signed_in(app, tokens, "clerk")
+    page = text(clerk.get(f"/officer/records/{record.id}"))
+    assert not any(f'id="form-{a}"' in page for a in ("offer", "revoke", "suspend", "redeliver", "endorse"))
+    for action, data in (("revoke", {"reason_code": "LOST"}), ("offer", {}), ("redeliver", {})):
+        refused = clerk.post(f"/officer/records/{record.id}/{action}", data)
+        assert refused.status_code == 403 and "may not" in text(refused)
+    assert service.get_record(record.id).state is RecordState.ACTIVE
+    denied = [e.action for e in service.audit.list(limit=1000) if e.outcome == "denied" and e.officer == "clerk"]
+    assert denied == ["revoke", "create_offer", "redeliver"]
+    auditor = signed_in(app, tokens, "auditor")
+    assert auditor.post("/officer/search", {"q": CARD.holder.citizen_id}).status_code == 403
+    assert auditor.get(f"/officer/records/{record.id}").status_code == 403
+
+
+@pytest.mark.parametrize("value", ["", " ", "²", "\x00", "<script>alert(1)</script>", "x" * 5000, "١٢٣", "../../",
+                                   "4101021990031512３0", "%00", "X" * 18])
+def test_bad_input_never_gives_a_500(
+    app: Flask, tokens: dict[str, str], service: IssuerService, value: str
+) -> None:
+    record = service.register(CARD, officer="seed")
+    sup, clerk = signed_in(app, tokens, "sup"), signed_in(app, tokens, "clerk")
+    responses = [
+        sup.post("/officer/search", {"q": value}),
+        clerk.post("/officer/records", register_form(CARD, sex=value, ethnicity=value, name=value)),
+        clerk.post("/officer/records", {"birth_date": value, "district": value}),
+        sup.post(f"/officer/records/{record.id}/suspend", {"reason_code": value, "reason": value}),
+        sup.post(f"/officer/records/{record.id}/deny", {"reason": value}),
+        sup.post(f"/officer/records/{record.id}/redeliver", {"reason_code": value}),
+        sup.get("/officer/records/" + (value.replace("/", "") or "x")),
+        sup.post("/officer/login", {"officer_id": value, "password": value}),
+    ]
+    for response in responses:
+        assert response.status_code < 500, response.get_data(as_text=True)[:500]
+        assert "<script>alert" not in response.get_data(as_text=True)
