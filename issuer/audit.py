@@ -11,7 +11,6 @@ Entries name the officer and the record id only: never a name, citizen ID or doc
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -58,8 +57,10 @@ def entry_hash(entry: AuditEntry) -> str:
 
 def chained(entry: AuditEntry, *, seq: int, prev_hash: str) -> AuditEntry:
     """The entry as appended after one whose hash is ``prev_hash``: what a store writes."""
-    linked = dataclasses.replace(entry, seq=seq, prev_hash=prev_hash, hash="")
-    return dataclasses.replace(linked, hash=entry_hash(linked))
+    linked = AuditEntry(seq, entry.time, entry.officer, entry.action, entry.record_id, entry.reason, entry.outcome,
+                        prev_hash, "")  # not dataclasses.replace: this runs per entry in bulk issuance
+    return AuditEntry(seq, entry.time, entry.officer, entry.action, entry.record_id, entry.reason, entry.outcome,
+                      prev_hash, entry_hash(linked))
 
 
 class AuditLog:
@@ -70,10 +71,16 @@ class AuditLog:
     def append(
         self, *, officer: str, action: str, record_id: str | None, reason: str = "", outcome: str = OK
     ) -> AuditEntry:
+        return self._store.append_audit(self.entry(officer=officer, action=action, record_id=record_id,
+                                                   reason=reason, outcome=outcome))
+
+    def entry(
+        self, *, officer: str, action: str, record_id: str | None, reason: str = "", outcome: str = OK
+    ) -> AuditEntry:
+        """The entry ``append`` would write, not yet chained (for a store step that appends several)."""
         if outcome not in OUTCOMES:
             raise ValueError(f"unknown audit outcome {outcome!r}")
-        entry = AuditEntry(0, self._clock(), officer[:64], action[:64], record_id, reason[:MAX_ENTRY_REASON], outcome)
-        return self._store.append_audit(entry)
+        return AuditEntry(0, self._clock(), officer[:64], action[:64], record_id, reason[:MAX_ENTRY_REASON], outcome)
 
     def list(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         return self._store.list_audit(after=after, limit=max(1, min(limit, 1000)))

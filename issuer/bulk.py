@@ -1,9 +1,11 @@
-"""Bulk issuance from a CSV file: validate every row first, then register and offer row by row.
+"""Bulk issuance from a CSV file: validate every row first, then register and offer each good row.
 
 The parts are functions so that they can be measured and tested alone:
 ``read_rows`` (bounded, UTF-8) -> ``validate_rows`` (every row: the claim model, the clerk's role and
-district, the bureau's rules, duplicates in the file) -> ``issue_row`` per good row (OfficerDesk:
-register by the clerk, offer by the issuing officer — the same checks and audit entries as the HTTP API).
+district, the bureau's rules, duplicates in the file; the holders' records read once per chunk) ->
+``issue_row`` per good row (OfficerDesk: register by the clerk, offer by the issuing officer — the same
+checks and audit entries as the HTTP API), or issuer.bulk_batch.issue_batch (the same, many rows per
+store step: what `epermit issue` uses).
 Columns: the application fields of credential.model.Permit.to_dict (``portrait_sha256`` may be empty)
 and an optional ``phone`` for the SMS gateway file.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from credential.errors import CredentialError, InvalidApplicationError
@@ -20,10 +22,13 @@ from credential.model import APPLICATION_FIELDS, Permit
 from issuer.desk import OfficerDesk
 from issuer.officers import Officer
 from issuer.records import Offer, Record, RecordState
+from issuer.rules import beijing_day, check_application
+from issuer.service import IssuerService
 
 MAX_CSV_BYTES = 8 * 1024 * 1024
 MAX_ROWS = 20_000
 MAX_FIELD = 400
+BATCH_ROWS = 250  # rows per store read or write (issuer.bulk_batch): a Redis script this size runs a few ms
 INT_FIELDS = ("sex", "ethnicity")
 PHONE = "phone"
 
@@ -113,30 +118,65 @@ def row_permit(row: CsvRow) -> tuple[Permit, str]:
     return Permit.from_dict(fields), phone
 
 
+class HolderRules:
+    """The bureau's rules for many rows: the holders' stored records read once per chunk of rows
+    (Store.records_of_holders), plus the records of earlier rows not yet stored (``add``)."""
+
+    def __init__(self, service: IssuerService) -> None:
+        self._service = service
+        self._stored: dict[str, list[Record]] = {}
+        self._pending: dict[str, list[Record]] = {}
+
+    def load(self, permits: Iterable[Permit]) -> None:
+        self._stored = self._service.store.records_of_holders([p.holder.citizen_id for p in permits])
+
+    def check(self, permit: Permit) -> None:
+        """BureauRuleError as IssuerService.check_application (the permit's holder must have been loaded)."""
+        holder = permit.holder.citizen_id
+        check_application(permit, [*self._stored.get(holder, ()), *self._pending.get(holder, ())],
+                          today=beijing_day(self._service.clock()), settings=self._service.settings, override=False)
+
+    def add(self, record: Record) -> None:
+        self._pending.setdefault(record.permit.holder.citizen_id, []).append(record)
+
+
+def _parsed(row: CsvRow) -> tuple[Permit, str] | CredentialError:
+    try:
+        return row_permit(row)
+    except CredentialError as exc:
+        return exc
+
+
 def validate_rows(
     rows: Sequence[CsvRow], desk: OfficerDesk, *, clerk: Officer, now: int
 ) -> tuple[list[GoodRow], list[BadRow]]:
     """Every row checked, nothing changed (denials of a district are audited, as always)."""
     good: list[GoodRow] = []
     bad: list[BadRow] = []
-    pending: list[Record] = []
+    rules = HolderRules(desk.service)
     numbers: set[str] = set()
-    for row in rows:
-        try:
-            permit, phone = row_permit(row)
-            if permit.document_number in numbers:
-                raise InvalidApplicationError("document_number", "repeats an earlier row")
-            desk.allow_register(clerk, permit, override=False)
-            desk.service.check_application(permit, pending=tuple(pending))
-        except InvalidApplicationError as exc:
-            bad.append(BadRow(row.line, str(exc)))
-            continue
-        except CredentialError as exc:
-            bad.append(BadRow(row.line, f"{getattr(exc, 'error', 'invalid')}: {exc}"))
-            continue
-        numbers.add(permit.document_number)
-        pending.append(Record(f"line-{row.line}", permit, RecordState.ACTIVE, now, now))
-        good.append(GoodRow(row.line, permit, phone))
+    for start in range(0, len(rows), BATCH_ROWS):
+        chunk = rows[start:start + BATCH_ROWS]
+        parsed = [_parsed(row) for row in chunk]
+        rules.load(p[0] for p in parsed if not isinstance(p, CredentialError))
+        for row, result in zip(chunk, parsed, strict=True):
+            try:
+                if isinstance(result, CredentialError):
+                    raise result
+                permit, phone = result
+                if permit.document_number in numbers:
+                    raise InvalidApplicationError("document_number", "repeats an earlier row")
+                desk.allow_register(clerk, permit, override=False)
+                rules.check(permit)
+            except InvalidApplicationError as exc:
+                bad.append(BadRow(row.line, str(exc)))
+                continue
+            except CredentialError as exc:
+                bad.append(BadRow(row.line, f"{getattr(exc, 'error', 'invalid')}: {exc}"))
+                continue
+            numbers.add(permit.document_number)
+            rules.add(Record(f"line-{row.line}", permit, RecordState.ACTIVE, now, now))
+            good.append(GoodRow(row.line, permit, phone))
     return good, bad
 
 

@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 
 from credential.errors import CredentialError
-from issuer.bulk import BadRow, IssuedRow, issue_rows, read_rows, validate_rows
+from issuer.bulk import BadRow, IssuedRow, read_rows, validate_rows
+from issuer.bulk_batch import issue_batch
 from issuer.bulk_sheet import write_sheet, write_sms_csv
 from issuer.desk import OfficerDesk
 from issuer.officers import Officer, OfficerRegistry
@@ -72,7 +73,7 @@ def run_bulk(
     good, bad = validate_rows(read_rows(data), desk, clerk=clerk, now=desk.service.clock())
     if bad and not skip_bad:
         return [], bad
-    rows = issue_rows(desk, good, clerk=clerk, officer=officer)
+    rows = issue_batch(desk, good, clerk=clerk, officer=officer)
     if progress:
         from tqdm import tqdm  # type: ignore[import-untyped]
 

@@ -51,19 +51,24 @@ class Pickup:
         self._audit = audit
 
     def create_offer(self, record: Record) -> Offer:
+        offer, stored = self.new_offer(record)
+        self._store.insert_offer(stored)
+        return offer
+
+    def new_offer(self, record: Record) -> tuple[Offer, StoredOffer]:
+        """A fresh offer for ``record`` and what the store keeps of it (hashes), not yet stored."""
         now = self._clock()
         code = secrets.token_urlsafe(32)
-        pin = "".join(str(secrets.randbelow(10)) for _ in range(PIN_DIGITS))
+        pin = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"  # uniform over all PIN_DIGITS-digit strings
         offer = Offer(
             pre_authorized_code=code, tx_code=pin, record_id=record.id,
             expires_at=now + self._settings.offer_ttl, offer_id=secrets.token_urlsafe(16),
             configuration_ids=configuration_ids(record.permit.type),
         )
-        self._store.insert_offer(StoredOffer(
+        return offer, StoredOffer(
             offer.offer_id, record.id, secret_hash(code), secret_hash(code, pin), code, offer.expires_at,
             offer.configuration_ids, "open", now,
-        ))
-        return offer
+        )
 
     def offer_by_id(self, offer_id: str) -> Offer:
         """The by-reference offer, while it can still be redeemed (the PIN is not in it)."""

@@ -207,13 +207,77 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 3))
 return 1
 """
 
-# KEYS: audit head {seq, hash}, audit log (sorted set by seq). ARGV: the seq the caller chained after, the
-# new entry's hash, its JSON. Compare-and-set: appends only if nobody appended since the caller read the head
-# (the hash is SHA-256, computed by the caller: Redis Lua has no SHA-256). -> 1 appended, 0 read again
+# KEYS: audit head {seq, hash}, audit log (sorted set by seq). ARGV: the seq and the hash the caller chained
+# after ('' for none yet), the new entry's hash, its JSON. Compare-and-set: appends only if the head is still
+# the one the caller chained after (the hash is SHA-256, computed by the caller: Redis Lua has no SHA-256).
+# -> 1 appended, else the current head {seq, hash or ''} to chain after (no separate read: one round trip)
 APPEND_AUDIT = """
-local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
-if seq ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'seq', seq + 1, 'hash', ARGV[2])
-redis.call('ZADD', KEYS[2], seq + 1, ARGV[3])
+local head = redis.call('HMGET', KEYS[1], 'seq', 'hash')
+local seq, hash = tonumber(head[1] or '0'), head[2] or ''
+if seq ~= tonumber(ARGV[1]) or hash ~= ARGV[2] then return {tostring(seq), hash} end
+redis.call('HSET', KEYS[1], 'seq', seq + 1, 'hash', ARGV[3])
+redis.call('ZADD', KEYS[2], seq + 1, ARGV[4])
 return 1
+"""
+
+# KEYS: the code index. ARGV: prefix. -> {offer id, HGETALL of the offer...}, or nil: one round trip
+OFFER_BY_CODE = """
+local id = redis.call('GET', KEYS[1])
+if not id then return false end
+local fields = redis.call('HGETALL', ARGV[1] .. ':offer:' .. id)
+table.insert(fields, 1, id)
+return fields
+"""
+
+# Bulk registration (Store.insert_registrations), one script per batch: all rows or none. The batch is one
+# JSON argument (cjson): thousands of separate arguments cost the client more than the writes cost Redis.
+# KEYS: audit head, audit log. ARGV: prefix, the audit seq the caller chained after, JSON {"rows": [[record
+# id, state, district, permit, created_at, updated_at, holder hash, offer id, code hash, PIN hash,
+# expires_at, configuration ids, offer state, offer created_at, code or ""], ...], "audit": [[hash, JSON],
+# ...]} (strings; the entries chained by the caller). -> 1 written, 0 the audit head moved, -1 an id exists
+INSERT_REGISTRATIONS = """
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+if seq ~= tonumber(ARGV[2]) then return 0 end
+local p = ARGV[1]
+local batch = cjson.decode(ARGV[3])
+for _, r in ipairs(batch.rows) do
+  if redis.call('EXISTS', p .. ':record:' .. r[1], p .. ':offer:' .. r[8], p .. ':offer_code:' .. r[9]) > 0 then
+    return -1
+  end
+end
+for _, r in ipairs(batch.rows) do
+  redis.call('HSET', p .. ':record:' .. r[1], 'state', r[2], 'district', r[3], 'permit', r[4], 'created_at', r[5],
+             'updated_at', r[6])
+  redis.call('RPUSH', p .. ':holder:' .. r[7], r[1])
+  local offer = p .. ':offer:' .. r[8]
+  redis.call('HSET', offer, 'record_id', r[1], 'code_hash', r[9], 'tx_code_hash', r[10], 'expires_at', r[11],
+             'configuration_ids', r[12], 'state', r[13], 'created_at', r[14])
+  if r[15] ~= '' then redis.call('HSET', offer, 'code', r[15]) end
+  redis.call('SET', p .. ':offer_code:' .. r[9], r[8])
+  redis.call('SADD', p .. ':offers_of:' .. r[1], r[8])
+end
+for n, entry in ipairs(batch.audit) do
+  redis.call('ZADD', KEYS[2], seq + n, entry[2])
+end
+if #batch.audit > 0 then
+  redis.call('HSET', KEYS[1], 'seq', seq + #batch.audit, 'hash', batch.audit[#batch.audit][1])
+end
+return 1
+"""
+
+# KEYS: holder record lists. ARGV: prefix. -> per holder, its records as {id, field, value, ...} (HGETALL)
+RECORDS_OF_HOLDERS = """
+local found = {}
+for i, key in ipairs(KEYS) do
+  local records = {}
+  for _, id in ipairs(redis.call('LRANGE', key, 0, -1)) do
+    local fields = redis.call('HGETALL', ARGV[1] .. ':record:' .. id)
+    if #fields > 0 then
+      table.insert(fields, 1, id)
+      table.insert(records, fields)
+    end
+  end
+  found[i] = records
+end
+return found
 """

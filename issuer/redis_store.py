@@ -16,7 +16,7 @@ import functools
 import json
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import redis
@@ -35,7 +35,14 @@ from issuer.officers import Officer, Role
 from issuer.records import PublishedStatusList, Record, RecordState
 from issuer.redis_durability import check_durability
 from issuer.sqlite_store import holder_hash
-from issuer.store import FILL_LIMIT, StatusListFullError, StoredOffer, StoredStatusList, StoredTrustList
+from issuer.store import (
+    FILL_LIMIT,
+    Registration,
+    StatusListFullError,
+    StoredOffer,
+    StoredStatusList,
+    StoredTrustList,
+)
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -101,7 +108,9 @@ class RedisStore:
             "INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCATE_STATUS_INDEX", "SET_STATUS",
             "STATUS_BITS", "ADD_DELIVERED", "INSERT_OFFER", "FINISH_OFFER", "INCREMENT", "PUT_OFFICER",
             "ADD_OFFICER_TOKEN", "REVOKE_OFFICER_TOKENS", "PUT_IF_NOT_OLDER", "APPEND_AUDIT", "UPDATE_RECORD_PERMIT",
-            "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY")}
+            "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY",
+            "INSERT_REGISTRATIONS", "RECORDS_OF_HOLDERS", "OFFER_BY_CODE")}
+        self._audit_head: tuple[int, str] = (0, "")  # (seq, hash) last seen; "" before the first entry
         if check:
             _guard(check_durability)(client, allow_unsafe=allow_unsafe_durability)
 
@@ -134,6 +143,32 @@ class RedisStore:
             raise StateConflictError("record id already exists")
 
     @_guard
+    def insert_registrations(self, registrations: Sequence[Registration]) -> list[AuditEntry]:
+        rows = [[record.id, record.state.value, record.permit.district,
+                 json_dumps(record.permit.to_dict()).decode("utf-8"), str(record.created_at), str(record.updated_at),
+                 holder_hash(record.permit.holder.citizen_id), offer.offer_id, offer.code_hash, offer.tx_code_hash,
+                 str(offer.expires_at), json.dumps(list(offer.configuration_ids)), offer.state, str(offer.created_at),
+                 offer.pre_authorized_code or ""]
+                for record, offer in ((r.record, r.offer) for r in registrations)]
+        entries = [e for r in registrations for e in r.audit]
+        keys = [self._k("audit", "head"), self._k("audit")]
+        for _ in range(_AUDIT_TRIES):  # compare-and-set on the audit head, as append_audit
+            seq, last_hash = self._r.hmget(keys[0], ["seq", "hash"])
+            last_seq = 0 if seq is None else int(seq)
+            prev, linked = GENESIS if last_hash is None else _s(last_hash), []
+            for n, entry in enumerate(entries, start=last_seq + 1):
+                linked.append(chained(entry, seq=n, prev_hash=prev))
+                prev = linked[-1].hash
+            batch = json.dumps({"rows": rows, "audit": [[e.hash, _audit_json(e)] for e in linked]},
+                               ensure_ascii=False)
+            written = int(self._run("INSERT_REGISTRATIONS", keys, [self._p, last_seq, batch]))
+            if written == -1:
+                raise StateConflictError("a record id, offer id or code already exists")
+            if written == 1:
+                return linked
+        raise StoreUnavailableError("store unavailable: the audit chain head is contended")
+
+    @_guard
     def get_record(self, record_id: str) -> Record | None:
         fields = _fields(self._r.hgetall(self._k("record", record_id)))
         return self._record(record_id, fields) if fields else None
@@ -151,6 +186,18 @@ class RedisStore:
         ids = [_s(i) for i in self._r.lrange(self._k("holder", holder_hash(citizen_id)), 0, -1)]
         records = [r for r in (self.get_record(i) for i in ids) if r is not None]
         return sorted(records, key=lambda r: r.created_at)  # stable: insertion order within a second
+
+    @_guard
+    def records_of_holders(self, citizen_ids: Sequence[str]) -> dict[str, list[Record]]:
+        holders = list(dict.fromkeys(citizen_ids))
+        if not holders:
+            return {}
+        reply = self._run("RECORDS_OF_HOLDERS", [self._k("holder", holder_hash(c)) for c in holders], [self._p])
+        found = {}
+        for citizen_id, records in zip(holders, reply, strict=True):
+            found[citizen_id] = sorted((self._record(_s(r[0]), _fields(r[1:])) for r in records),
+                                       key=lambda r: r.created_at)
+        return found
 
     @_guard
     def update_record_permit(
@@ -272,8 +319,8 @@ class RedisStore:
 
     @_guard
     def get_offer_by_code_hash(self, code_hash: str) -> StoredOffer | None:
-        offer_id = self._r.get(self._k("offer_code", code_hash))
-        return None if offer_id is None else self.get_offer(_s(offer_id))
+        reply = self._run("OFFER_BY_CODE", [self._k("offer_code", code_hash)], [self._p])
+        return None if not reply else self._offer(_s(reply[0]), _fields(reply[1:]))
 
     @_guard
     def finish_offer(self, code_hash: str, *, state: str, now: int) -> bool:
@@ -377,12 +424,14 @@ class RedisStore:
     @_guard
     def append_audit(self, entry: AuditEntry) -> AuditEntry:
         head_key, log_key = self._k("audit", "head"), self._k("audit")
+        seq, last = self._audit_head  # the head this process saw last: right, one round trip; stale, two
         for _ in range(_AUDIT_TRIES):  # compare-and-set on the head: concurrent appends serialise
-            seq, last_hash = self._r.hmget(head_key, ["seq", "hash"])
-            last_seq = 0 if seq is None else int(seq)
-            linked = chained(entry, seq=last_seq + 1, prev_hash=GENESIS if last_hash is None else _s(last_hash))
-            if self._run("APPEND_AUDIT", [head_key, log_key], [last_seq, linked.hash, _audit_json(linked)]):
+            linked = chained(entry, seq=seq + 1, prev_hash=last or GENESIS)
+            reply = self._run("APPEND_AUDIT", [head_key, log_key], [seq, last, linked.hash, _audit_json(linked)])
+            if reply == 1:
+                self._audit_head = (linked.seq, linked.hash)
                 return linked
+            seq, last = int(reply[0]), _s(reply[1])  # somebody appended: chain after the head the script saw
         raise StoreUnavailableError("store unavailable: the audit chain head is contended")
 
     @_guard
@@ -392,7 +441,11 @@ class RedisStore:
 
 
 def _audit_json(entry: AuditEntry) -> str:
-    return json.dumps(dataclasses.asdict(entry), ensure_ascii=False, separators=(",", ":"))
+    fields = {f.name: getattr(entry, f.name) for f in _AUDIT_FIELDS}  # asdict() deep-copies: slow in bulk
+    return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+
+_AUDIT_FIELDS = dataclasses.fields(AuditEntry)
 
 
 def status_list_from_redis(raw: bytes, size: int) -> StatusList:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import secrets
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 
 from credential.encoding import json_dumps
@@ -21,7 +22,14 @@ from issuer.officers import Officer, Role
 from issuer.records import PublishedStatusList, Record, RecordState
 from issuer.sqlite_db import SQLiteFile
 from issuer.sqlite_schema import SCHEMA
-from issuer.store import FILL_LIMIT, StatusListFullError, StoredOffer, StoredStatusList, StoredTrustList
+from issuer.store import (
+    FILL_LIMIT,
+    Registration,
+    StatusListFullError,
+    StoredOffer,
+    StoredStatusList,
+    StoredTrustList,
+)
 
 # Below FILL_LIMIT at least one try in ten finds a free index: 400 misses in a row is ~1e-18.
 _ALLOCATION_TRIES = 400
@@ -51,19 +59,42 @@ class SQLiteStore:
         permit = Permit.from_dict(json.loads(row["permit"]))
         return Record(row["id"], permit, RecordState(row["state"]), row["created_at"], row["updated_at"])
 
-    def insert_record(self, record: Record) -> None:
+    @staticmethod
+    def _record_row(record: Record) -> tuple[object, ...]:
         permit = json_dumps(record.permit.to_dict()).decode("utf-8")
+        return (record.id, record.state.value, record.permit.district, permit, record.created_at, record.updated_at)
+
+    def insert_record(self, record: Record) -> None:
         try:
             with self._db.write() as c:
-                c.execute(
-                    "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)",
-                    (record.id, record.state.value, record.permit.district, permit,
-                     record.created_at, record.updated_at),
-                )
+                c.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", self._record_row(record))
                 c.execute("INSERT INTO record_holders VALUES (?, ?)",
                           (holder_hash(record.permit.holder.citizen_id), record.id))
         except sqlite3.IntegrityError as exc:
             raise StateConflictError("record id already exists") from exc
+
+    def insert_registrations(self, registrations: Sequence[Registration]) -> list[AuditEntry]:
+        records = [self._record_row(r.record) for r in registrations]
+        holders = [(holder_hash(r.record.permit.holder.citizen_id), r.record.id) for r in registrations]
+        offers = [self._offer_row(r.offer) for r in registrations]
+        try:
+            with self._db.write() as c:  # one BEGIN IMMEDIATE: one commit (one fsync) for the whole batch
+                c.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", records)
+                c.executemany("INSERT INTO record_holders VALUES (?, ?)", holders)
+                c.executemany("INSERT INTO offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", offers)
+                last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+                seq, prev = (0, GENESIS) if last is None else (last[0], last[1])
+                linked: list[AuditEntry] = []
+                for entry in (e for r in registrations for e in r.audit):
+                    seq += 1
+                    linked.append(chained(entry, seq=seq, prev_hash=prev))
+                    prev = linked[-1].hash
+                c.executemany("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+                    (e.seq, e.time, e.officer, e.action, e.record_id, e.reason, e.outcome, e.prev_hash, e.hash)
+                    for e in linked])
+        except sqlite3.IntegrityError as exc:
+            raise StateConflictError("a record id, offer id or code already exists") from exc
+        return linked
 
     def get_record(self, record_id: str) -> Record | None:
         row = self._db.row("SELECT * FROM records WHERE id = ?", (record_id,))
@@ -100,6 +131,18 @@ class SQLiteStore:
             (holder_hash(citizen_id),),
         )
         return [self._record(row) for row in rows]
+
+    def records_of_holders(self, citizen_ids: Sequence[str]) -> dict[str, list[Record]]:
+        by_hash = {holder_hash(c): c for c in citizen_ids}
+        found: dict[str, list[Record]] = {c: [] for c in by_hash.values()}
+        rows = self._db.rows(  # the hashes as one JSON array parameter: one query whatever their number
+            "SELECT h.holder_hash AS holder_hash, r.* FROM records r JOIN record_holders h ON h.record_id = r.id "
+            "WHERE h.holder_hash IN (SELECT value FROM json_each(?)) ORDER BY r.created_at, r.rowid",
+            (json.dumps(list(by_hash)),),
+        )
+        for row in rows:
+            found[by_hash[row["holder_hash"]]].append(self._record(row))
+        return found
 
     def update_record_permit(
         self, record_id: str, *, expected: RecordState, permit: Permit, now: int
@@ -233,13 +276,14 @@ class SQLiteStore:
             row["expires_at"], tuple(json.loads(row["configuration_ids"])), row["state"], row["created_at"],
         )
 
+    @staticmethod
+    def _offer_row(offer: StoredOffer) -> tuple[object, ...]:
+        return (offer.offer_id, offer.record_id, offer.code_hash, offer.tx_code_hash, offer.pre_authorized_code,
+                offer.expires_at, json.dumps(list(offer.configuration_ids)), offer.state, offer.created_at)
+
     def insert_offer(self, offer: StoredOffer) -> None:
         with self._db.write() as c:
-            c.execute(
-                "INSERT INTO offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (offer.offer_id, offer.record_id, offer.code_hash, offer.tx_code_hash, offer.pre_authorized_code,
-                 offer.expires_at, json.dumps(list(offer.configuration_ids)), offer.state, offer.created_at),
-            )
+            c.execute("INSERT INTO offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._offer_row(offer))
 
     def get_offer(self, offer_id: str) -> StoredOffer | None:
         return self._offer(self._db.row("SELECT * FROM offers WHERE offer_id = ?", (offer_id,)))

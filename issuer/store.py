@@ -9,6 +9,7 @@ Back-end failures (unreachable, stays locked) raise issuer.errors.StoreUnavailab
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,6 +59,16 @@ class StoredStatusList:
     generation: int  # the list's status_generation the token was signed over
 
 
+@dataclass(frozen=True)
+class Registration:
+    """One row of a bulk registration as the store writes it: a new record, its pickup offer, and the audit
+    entries of both (unchained, in order)."""
+
+    record: Record
+    offer: StoredOffer
+    audit: tuple[AuditEntry, ...]
+
+
 class Store(Protocol):
     # --- records -------------------------------------------------------------------------------------
     def insert_record(self, record: Record) -> None:
@@ -65,6 +76,13 @@ class Store(Protocol):
         ...
 
     def get_record(self, record_id: str) -> Record | None: ...
+
+    def insert_registrations(self, registrations: Sequence[Registration]) -> list[AuditEntry]:
+        """Bulk registration, one atomic step for the whole batch: every record (as insert_record), its offer
+        (as insert_offer) and the audit entries, appended to the chain in order (as append_audit) — all or
+        nothing. An existing record id, offer id or code raises issuer.errors.StateConflictError and writes
+        nothing. Returns the entries as chained."""
+        ...
 
     def update_record_state(
         self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
@@ -76,6 +94,10 @@ class Store(Protocol):
 
     def records_of_holder(self, citizen_id: str) -> list[Record]:
         """Every record whose permit's holder has this citizen ID (any type, any state), oldest first."""
+        ...
+
+    def records_of_holders(self, citizen_ids: Sequence[str]) -> dict[str, list[Record]]:
+        """records_of_holder for many holders in one read (bulk validation): a key for every given ID."""
         ...
 
     def update_record_permit(

@@ -1,0 +1,160 @@
+"""Bulk issuance in batches (issuer.bulk_batch) on every store: the same records, offers and audit entries as
+row by row, each chunk one atomic store step, a row that fails its re-check audited and raised as before."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from credential.citizen_id import citizen_id_check_digit
+from credential.model import Permit
+from issuer.audit import AuditEntry
+from issuer.audit_chain import all_entries, verify_chain
+from issuer.bulk import GoodRow, issue_rows, read_rows, validate_rows
+from issuer.bulk_batch import issue_batch
+from issuer.desk import OfficerDesk
+from issuer.errors import StateConflictError
+from issuer.officers import Officer, Role
+from issuer.pickup import Pickup
+from issuer.records import Record, RecordState
+from issuer.rules import BureauRuleError
+from issuer.service import IssuerService
+from issuer.store import Registration, Store
+
+from .office import CARD, HOME, officers
+from .test_bulk import applications
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+def card(n: int) -> Permit:
+    first17 = f"{CARD.holder.citizen_id[:14]}{2 * n + 1:03d}"
+    holder = dataclasses.replace(CARD.holder, citizen_id=first17 + citizen_id_check_digit(first17))
+    return dataclasses.replace(CARD, holder=holder, document_number=f"DJK-{HOME}-2025-{n + 100:06d}")
+
+
+@pytest.fixture
+def desk(service: IssuerService) -> OfficerDesk:
+    return OfficerDesk(service)
+
+
+@pytest.fixture
+def staff(desk: OfficerDesk) -> tuple[Officer, Officer]:
+    office = officers(desk)
+    return office[(Role.CLERK, HOME)], office[(Role.ISSUING_OFFICER, HOME)]
+
+
+def registration(service: IssuerService, permit: Permit, record_id: str) -> Registration:
+    now = service.clock()
+    record = Record(record_id, permit, RecordState.ACTIVE, now, now)
+    _, stored = Pickup(service.store, service.settings, service.clock, service.audit).new_offer(record)
+    return Registration(record, stored, (service.audit.entry(officer="c", action="register", record_id=record_id),
+                                         service.audit.entry(officer="o", action="create_offer", record_id=record_id)))
+
+
+def test_insert_registrations_writes_records_offers_and_a_chained_audit_trail(service: IssuerService) -> None:
+    store: Store = service.store
+    service.audit.append(officer="x", action="before", record_id=None)
+    batch = [registration(service, card(n), f"r{n}") for n in range(3)]
+    linked = store.insert_registrations(batch)
+    assert [e.seq for e in linked] == [2, 3, 4, 5, 6, 7]
+    assert store.list_audit(after=1) == linked
+    assert verify_chain(all_entries(store)).entries == 7
+    for item in batch:
+        assert store.get_record(item.record.id) == item.record
+        assert store.get_offer(item.offer.offer_id) == item.offer
+        assert store.get_offer_by_code_hash(item.offer.code_hash) == item.offer
+    assert store.records_of_holder(card(1).holder.citizen_id) == [batch[1].record]
+    assert service.audit.append(officer="x", action="after", record_id=None).seq == 8
+
+
+def test_insert_registrations_is_all_or_nothing(service: IssuerService) -> None:
+    store = service.store
+    store.insert_registrations([registration(service, card(0), "taken")])
+    before = store.list_audit(limit=1000)
+    with pytest.raises(StateConflictError):
+        store.insert_registrations([registration(service, card(1), "new"), registration(service, card(2), "taken")])
+    assert store.get_record("new") is None and store.records_of_holder(card(1).holder.citizen_id) == []
+    assert store.list_audit(limit=1000) == before
+    assert store.insert_registrations([]) == []
+
+
+def test_records_of_holders_matches_records_of_holder(service: IssuerService) -> None:
+    store = service.store
+    store.insert_registrations([registration(service, card(n), f"r{n}") for n in range(3)])
+    store.insert_registrations([registration(service, dataclasses.replace(card(1), document_number="DJK-2"), "r1b")])
+    ids = [card(n).holder.citizen_id for n in (1, 0, 7, 1)]
+    found = store.records_of_holders(ids)
+    assert set(found) == set(ids) and found[ids[2]] == []
+    for citizen_id in ids:
+        assert found[citizen_id] == store.records_of_holder(citizen_id)
+    assert [r.id for r in found[ids[0]]] == ["r1", "r1b"]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 250])
+def test_batches_issue_what_row_by_row_issues(desk: OfficerDesk, staff: tuple[Officer, Officer], chunk: int) -> None:
+    clerk, officer = staff
+    good, bad = validate_rows(read_rows(applications()), desk, clerk=clerk, now=desk.service.clock())
+    assert [g.line for g in good] == [2, 3, 4] and len(bad) == 4  # the permit (line 3) relies on line 2's card
+    issued = list(issue_batch(desk, good, clerk=clerk, officer=officer, chunk=chunk))
+    assert [r.line for r in issued] == [2, 3, 4]
+    entries = [e for e in desk.service.audit.list(limit=100) if e.outcome == "ok"]
+    assert [(e.officer, e.action, e.record_id) for e in entries] == [
+        (who.id, action, r.record_id) for r in issued for who, action in ((clerk, "register"), (officer, "create_offer"))]
+    assert [e.reason for e in entries[1::2]] == [f"offer {r.offer.offer_id}" for r in issued]
+    verify_chain(all_entries(desk.service.store))
+    for row in issued:  # every offer works: its code and PIN redeem once
+        assert desk.service.get_record(row.record_id).permit.holder.name == row.name
+        assert desk.service.redeem(row.offer.pre_authorized_code, row.offer.tx_code)
+
+
+def test_a_row_broken_since_validation_is_refused_after_the_rows_before_it(
+    desk: OfficerDesk, staff: tuple[Officer, Officer]
+) -> None:
+    clerk, officer = staff
+    rows = [GoodRow(n + 2, card(n), "") for n in range(4)]
+    desk.service.register(card(2), officer="elsewhere")  # another desk registered holder 2 meanwhile
+    issued: list[str] = []
+    with pytest.raises(BureauRuleError):
+        issued.extend(r.record_id for r in issue_batch(desk, rows, clerk=clerk, officer=officer, chunk=3))
+    store = desk.service.store
+    assert [len(store.records_of_holder(card(n).holder.citizen_id)) for n in range(4)] == [1, 1, 1, 0]
+    refused = [e for e in desk.service.audit.list(limit=100) if e.outcome == "refused"]
+    assert [(e.officer, e.action, e.reason) for e in refused] == [(clerk.id, "register", "residence_registration: "
+                                                                   "already_registered")]
+    assert verify_chain(all_entries(store)).entries == 1 + 2 * 2 + 1
+
+
+def test_a_clerk_outside_the_district_is_denied_as_row_by_row(desk: OfficerDesk, service: IssuerService) -> None:
+    office = officers(desk)
+    rows = [GoodRow(2, card(0), "")]
+    outsider = dataclasses.replace(office[(Role.CLERK, HOME)], districts=("310101",))
+    for issue in (issue_batch, issue_rows):
+        with pytest.raises(Exception) as raised:
+            list(issue(desk, rows, clerk=outsider, officer=office[(Role.ISSUING_OFFICER, HOME)]))
+        assert getattr(raised.value, "http_status", None) == 403
+    denied: list[AuditEntry] = [e for e in service.audit.list(limit=100)]
+    assert [(e.outcome, e.action) for e in denied] == [("denied", "register")] * 2
+
+
+def second_handle(store: Store) -> Store:
+    """Another handle on the same data, as a second process would have (its own head cache, connections)."""
+    from issuer.redis_store import RedisStore
+    from issuer.sqlite_store import SQLiteStore
+
+    if isinstance(store, RedisStore):
+        return RedisStore(store._r, prefix=store._p, check=False)
+    assert isinstance(store, SQLiteStore)
+    return SQLiteStore(store._db._path)
+
+
+def test_two_writers_interleaving_keep_one_chain(service: IssuerService) -> None:
+    """Each handle remembers the audit head it saw last; the other's appends make it stale, never wrong."""
+    first, second = service.store, second_handle(service.store)
+    entry = service.audit.entry(officer="x", action="a", record_id=None)
+    seqs = [handle.append_audit(entry).seq for handle in (first, first, second, first, second, second, first)]
+    second.insert_registrations([registration(service, card(0), "r0")])
+    seqs.append(first.append_audit(entry).seq)
+    assert seqs == [1, 2, 3, 4, 5, 6, 7, 10]
+    assert verify_chain(all_entries(first)).entries == 10
