@@ -132,17 +132,17 @@ def test_cli_affected_and_reissue(world: tuple[IssuerService, KeyRing, Clock, Ve
     ring.save(tmp_path / "keys", b"drill passphrase", scrypt_n=2**14)
     monkeypatch.setenv("EPERMIT_KEY_PASSPHRASE", "drill passphrase")
 
-    assert epermit_cli.main(["keys", "affected", compromised, "--data", str(tmp_path)]) == 0
+    assert epermit_cli.main(["keys", "affected", "--data", str(tmp_path), "--", compromised]) == 0
     out = capsys.readouterr()
     assert sorted(line.split("\t")[0] for line in out.out.splitlines()) == sorted(r.id for r, _ in issued)
     assert f"2 record(s) hold credentials signed by {compromised}" in out.err
 
     sms = tmp_path / "sms.csv"
-    assert epermit_cli.main(["reissue", "--kid", compromised, "--data", str(tmp_path), "--sms-csv", str(sms),
+    assert epermit_cli.main(["reissue", f"--kid={compromised}", "--data", str(tmp_path), "--sms-csv", str(sms),
                              "--quiet"]) == 0
     assert capsys.readouterr().out.startswith("2 record(s): 2 reissued")
     assert len(sms.read_text(encoding="utf-8").splitlines()) == 3
-    assert epermit_cli.main(["reissue", "--kid", compromised, "--data", str(tmp_path), "--sms-csv", str(sms)]) == 2
+    assert epermit_cli.main(["reissue", f"--kid={compromised}", "--data", str(tmp_path), "--sms-csv", str(sms)]) == 2
     assert "exists" in capsys.readouterr().err
-    assert epermit_cli.main(["keys", "affected", compromised, "--data", str(tmp_path / "nowhere")]) == 2
+    assert epermit_cli.main(["keys", "affected", "--data", str(tmp_path / "nowhere"), "--", compromised]) == 2
     assert "no registry" in capsys.readouterr().err
