@@ -6,19 +6,23 @@ The 17th digit's parity is the sex (odd male, even female); the 18th is ISO 7064
 from __future__ import annotations
 
 import datetime
+import operator
 
 from credential.codes import PROVINCE_LABELS
 from credential.errors import InvalidApplicationError
 
 _CHECK_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
+_ZERO_WEIGHT = ord("0") * sum(_CHECK_WEIGHTS)  # what the ASCII codes add over the digit values
 
 
 def citizen_id_check_digit(first17: str) -> str:
     """GB 11643: ISO 7064 MOD 11-2 over the first 17 digits."""
     if len(first17) != 17 or not (first17.isascii() and first17.isdigit()):
         raise InvalidApplicationError("citizen_id", "the check digit is computed over 17 digits")
-    return _CHECK_CHARS[sum(int(c) * w for c, w in zip(first17, _CHECK_WEIGHTS, strict=True)) % 11]
+    # ASCII digits only (checked above), so each digit is its code minus ord("0"): no per-digit int().
+    weighted = sum(map(operator.mul, first17.encode("ascii"), _CHECK_WEIGHTS)) - _ZERO_WEIGHT
+    return _CHECK_CHARS[weighted % 11]
 
 
 def citizen_id_birth_date(value: str) -> datetime.date:

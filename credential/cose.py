@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import cbor2
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -46,9 +46,40 @@ _SEMANTIC_TAGS = (0, 1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256
 _NO_SEMANTICS = {tag: _reject_tag for tag in _SEMANTIC_TAGS}
 
 
-def _check_plain(item: object, depth: int) -> None:
+# Exact types cbor2 decodes plain items to; anything else (a subclass, a float, an undefined) takes
+# the general path of _check_other, which judges it exactly as before.
+_PLAIN_SCALARS = frozenset({int, bytes, str, bool, type(None)})
+_FROZENDICT = cbor2.frozendict  # a map inside a tag decodes immutable (a Mapping)
+
+
+def _check_plain(item: Any, depth: int) -> None:
     if depth < 0:
         raise MalformedError("CBOR nested too deeply")
+    kind = type(item)
+    if kind in _PLAIN_SCALARS:
+        return
+    child = depth - 1
+    if kind is list or kind is tuple:
+        for element in item:
+            # A scalar child needs no call of its own, unless the call would report the depth.
+            if child < 0 or type(element) not in _PLAIN_SCALARS:
+                _check_plain(element, child)
+    elif kind is dict or kind is _FROZENDICT:
+        for key, value in item.items():
+            key_kind = type(key)
+            if key_kind is not int and key_kind is not str and (
+                isinstance(key, bool) or not isinstance(key, int | str)
+            ):
+                raise MalformedError("CBOR map keys must be integers or text")
+            if child < 0 or type(value) not in _PLAIN_SCALARS:
+                _check_plain(value, child)
+    elif kind is cbor2.CBORTag and item.tag == COSE_SIGN1_TAG:
+        _check_plain(item.value, child)
+    else:
+        _check_other(item, depth)
+
+
+def _check_other(item: object, depth: int) -> None:
     if isinstance(item, bool) or item is None or isinstance(item, int | bytes | str):
         return
     if isinstance(item, list | tuple):
@@ -141,8 +172,14 @@ def sign1(
     return Sign1(protected, protected_bytes, payload, signature)
 
 
+def _is_map(value: object) -> TypeGuard[Mapping[Any, Any]]:
+    """isinstance(value, Mapping), with the exact type cbor2 decodes maps to checked first (an ABC check
+    costs a Python-level call)."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _check_protected(header: object) -> dict[int, Any]:
-    if not isinstance(header, Mapping):
+    if not _is_map(header):
         raise MalformedError("COSE protected header must be a map")
     for label in header:
         if label == HEADER_CRIT:  # we understand no extension, so a critical one must be refused
@@ -172,7 +209,7 @@ def parse_sign1(item: object, *, require_tag: bool, max_size: int) -> Sign1:
         raise MalformedError("COSE protected header and payload must be byte strings")
     if not isinstance(signature, bytes):
         raise MalformedError("COSE signature must be a byte string")
-    if not isinstance(unprotected, Mapping):
+    if not _is_map(unprotected):
         raise MalformedError("COSE unprotected header must be a map")
     if unprotected:  # unsigned: whatever it says (alg, kid, x5chain...) could be swapped by anyone
         raise ForbiddenHeaderError("unprotected header")
@@ -218,6 +255,8 @@ def verify_sign1(
 # COSE_Key (RFC 9052 §7, RFC 9053 §7): kty 2 = EC2 (crv 1 = P-256), kty 1 = OKP (crv 6 = Ed25519).
 _KTY, _CRV, _X, _Y = 1, -1, -2, -3
 _EC2, _OKP, _P256, _ED25519 = 2, 1, 1, 6
+_EC2_LABELS, _OKP_LABELS = frozenset({_KTY, _CRV, _X, _Y}), frozenset({_KTY, _CRV, _X})
+_P256_CURVE = ec.SECP256R1()  # a stateless curve description
 
 
 def cose_key(key: PublicKey) -> dict[int, Any]:
@@ -226,13 +265,14 @@ def cose_key(key: PublicKey) -> dict[int, Any]:
         return {_KTY: _OKP, _CRV: _ED25519, _X: key.public_bytes(Encoding.Raw, PublicFormat.Raw)}
     if not isinstance(key.curve, ec.SECP256R1):
         raise MalformedError("only P-256 EC keys are supported")
-    numbers = key.public_numbers()
-    return {_KTY: _EC2, _CRV: _P256, _X: numbers.x.to_bytes(32, "big"), _Y: bool(numbers.y & 1)}
+    # SEC 1 compressed point: 0x02 (y even) or 0x03 (y odd), then x; one call instead of public_numbers().
+    point = key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
+    return {_KTY: _EC2, _CRV: _P256, _X: point[1:], _Y: point[0] == 3}
 
 
 def load_cose_key(obj: object) -> PublicKey:
     """Read a public COSE_Key: P-256 (compressed or not) or Ed25519; anything else is malformed."""
-    if not isinstance(obj, Mapping):
+    if not _is_map(obj):
         raise MalformedError("COSE_Key must be a map")
     kty, crv, x, y = obj.get(_KTY), obj.get(_CRV), obj.get(_X), obj.get(_Y)
     if type(kty) is not int or type(crv) is not int:  # True == 1 in Python: not a key type
@@ -240,15 +280,15 @@ def load_cose_key(obj: object) -> PublicKey:
     if not isinstance(x, bytes) or len(x) != 32:
         raise MalformedError("COSE_Key x must be 32 bytes")
     try:
-        if kty == _EC2 and crv == _P256 and set(obj) == {_KTY, _CRV, _X, _Y}:
+        if kty == _EC2 and crv == _P256 and obj.keys() == _EC2_LABELS:
             if isinstance(y, bool):
                 point = (b"\x03" if y else b"\x02") + x
             elif isinstance(y, bytes) and len(y) == 32:
                 point = b"\x04" + x + y
             else:
                 raise MalformedError("COSE_Key y must be a sign bit or 32 bytes")
-            return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
-        if kty == _OKP and crv == _ED25519 and set(obj) == {_KTY, _CRV, _X}:
+            return ec.EllipticCurvePublicKey.from_encoded_point(_P256_CURVE, point)
+        if kty == _OKP and crv == _ED25519 and obj.keys() == _OKP_LABELS:
             return ed25519.Ed25519PublicKey.from_public_bytes(x)
     except ValueError as exc:  # not a point on the curve
         raise MalformedError("COSE_Key is not a valid public key") from exc

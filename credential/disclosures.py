@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _json_string
 from typing import Any
 
 from credential.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
@@ -30,6 +31,12 @@ def new_salt() -> str:
     return b64url_encode(secrets.token_bytes(SALT_BYTES))
 
 
+def new_salts(count: int) -> list[str]:
+    """``count`` salts as ``new_salt`` makes them, from one call to the system's CSPRNG."""
+    raw = secrets.token_bytes(SALT_BYTES * count)
+    return [b64url_encode(raw[start : start + SALT_BYTES]) for start in range(0, len(raw), SALT_BYTES)]
+
+
 def digest(disclosure: str) -> str:
     return b64url_encode(hashlib.sha256(disclosure.encode("ascii")).digest())
 
@@ -39,10 +46,23 @@ def decoy_digest() -> str:
     return b64url_encode(hashlib.sha256(secrets.token_bytes(SALT_BYTES)).digest())
 
 
+def decoy_digests(count: int) -> list[str]:
+    """``count`` decoy digests as ``decoy_digest`` makes them, from one call to the system's CSPRNG."""
+    raw = secrets.token_bytes(SALT_BYTES * count)
+    return [b64url_encode(hashlib.sha256(raw[start : start + SALT_BYTES]).digest())
+            for start in range(0, len(raw), SALT_BYTES)]
+
+
 def encode_disclosure(salt: str, name: str | None, value: Any) -> str:
     """An object-property disclosure, or an array-element one when ``name`` is None."""
     if name in (SD_KEY, ARRAY_KEY):
         raise MalformedError(f"a disclosed claim may not be called {name!r}")
+    if type(salt) is str and type(name) is str and (type(value) is str or type(value) is int):
+        # What json_dumps makes of [salt, name, value] for these exact types, without building an encoder:
+        # JSONEncoder(ensure_ascii=False) writes strings with encode_basestring and ints with int.__repr__.
+        item = _json_string(value) if type(value) is str else int.__repr__(value)
+        text = "[" + _json_string(salt) + "," + _json_string(name) + "," + item + "]"
+        return b64url_encode(text.encode("utf-8"))
     contents = [salt, value] if name is None else [salt, name, value]
     return b64url_encode(json_dumps(contents))
 

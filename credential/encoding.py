@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
 import zlib
+from collections.abc import Callable
 from typing import Any
 
 from credential.errors import MalformedError, TooLargeError
@@ -20,8 +20,15 @@ _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _JSON_BRACKET = re.compile(r"[\[\]{}]")
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+_PADDING = {0: b"", 2: b"==", 3: b"="}
+_SEXTET = {char: value for value, char in enumerate(_B64URL_ALPHABET)}
+
+
 def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    # base64.urlsafe_b64encode is exactly b2a_base64 + this translation, behind two Python-level calls.
+    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_URLSAFE).decode("ascii")
 
 
 def b64url_decode(text: str) -> bytes:
@@ -29,10 +36,11 @@ def b64url_decode(text: str) -> bytes:
     if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         raise MalformedError("invalid base64url")
     try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        # urlsafe_b64decode, minus its Python-level wrappers: the text is ASCII of the alphabet (checked).
+        data = binascii.a2b_base64(text.encode("ascii").translate(_FROM_URLSAFE) + _PADDING[len(text) % 4])
     except (binascii.Error, ValueError) as exc:
         raise MalformedError("invalid base64url") from exc
-    if text and _B64URL_ALPHABET.index(text[-1]) & _TAIL_MASK[len(text) % 4]:
+    if text and _SEXTET[text[-1]] & _TAIL_MASK[len(text) % 4]:
         raise MalformedError("non-canonical base64url")  # unused trailing bits set: a second spelling
     return data
 
@@ -56,7 +64,7 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_reject_duplicates, parse_constant
 
 
 def json_dumps(obj: object) -> bytes:
-    """UTF-8 JSON without \\uXXXX escapes (DESIGN §9: escapes cost 19 % in size) and without NaN."""
+    """UTF-8 JSON without \\u escapes for 汉字 (DESIGN §9: they cost 19 % in size) and without NaN."""
     return _ENCODER.encode(obj).encode("utf-8")
 
 
@@ -74,6 +82,24 @@ def _check_depth(text: str, limit: int) -> None:
             depth -= 1
 
 
+# The pattern is "[ \t\n\r]*": it always matches, so its match is never None.
+_WHITESPACE: Callable[[str, int], re.Match[str]] = json.decoder.WHITESPACE.match  # type: ignore[attr-defined]
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+
+
+def _decode(text: str) -> Any:
+    """Exactly _DECODER.decode(text) (json.JSONDecoder.decode and raw_decode, inlined: two frames fewer)."""
+    start = _WHITESPACE(text, 0).end()
+    try:
+        obj, end = _SCAN(text, start)
+    except StopIteration as err:
+        raise json.JSONDecodeError("Expecting value", text, err.value) from None
+    end = _WHITESPACE(text, end).end()
+    if end != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return obj
+
+
 def json_loads(data: bytes | str, *, max_size: int) -> Any:
     """Parse untrusted JSON: size cap first, then depth, duplicate keys and NaN are rejected."""
     if len(data) > max_size:
@@ -87,7 +113,7 @@ def json_loads(data: bytes | str, *, max_size: int) -> Any:
         text = data
     _check_depth(text, MAX_JSON_DEPTH)
     try:
-        return _DECODER.decode(text)
+        return _decode(text)
     except MalformedError:
         raise
     except ValueError as exc:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -66,11 +66,27 @@ def sign_compact(header: dict[str, Any], payload: dict[str, Any], signer: Signer
     return signing_input.decode("ascii") + "." + b64url_encode(signer.sign(signing_input))
 
 
+# Concrete classes known to subclass EllipticCurvePublicKey: isinstance against that ABC runs Python code
+# (abc.__instancecheck__) on every signature; a class is added only once issubclass has said yes.
+_EC_PUBLIC_TYPES: set[type] = set()
+
+
+def is_ec_public_key(key: object) -> TypeGuard[ec.EllipticCurvePublicKey]:
+    """Exactly isinstance(key, ec.EllipticCurvePublicKey), cheaper for the classes already seen."""
+    kind = type(key)
+    if kind in _EC_PUBLIC_TYPES:
+        return True
+    if issubclass(kind, ec.EllipticCurvePublicKey):
+        _EC_PUBLIC_TYPES.add(kind)
+        return True
+    return isinstance(key, ec.EllipticCurvePublicKey)
+
+
 def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: bytes) -> None:
     """Check a raw JWS/COSE signature with the algorithm the verifier pinned, not the one the token names."""
     try:
         if alg == "ES256":
-            if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+            if not is_ec_public_key(key) or not isinstance(key.curve, ec.SECP256R1):
                 raise BadSignatureError("ES256 needs a P-256 key")
             if len(signature) != 64:
                 raise BadSignatureError("ES256 signature must be 64 bytes")

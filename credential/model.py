@@ -90,7 +90,9 @@ def _text(field: str, value: object, *, max_len: int) -> str:
         raise InvalidApplicationError(field, "must not be empty")
     if len(text) > max_len:
         raise InvalidApplicationError(field, f"longer than {max_len} characters")
-    if any(unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" for c in text):
+    # isprintable() is False for every category C character and for U+2028/U+2029 (it is Python's
+    # "Other or Separator, except the ASCII space"), so only text that fails it needs the exact test.
+    if not text.isprintable() and any(unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" for c in text):
         raise InvalidApplicationError(field, "contains control or invisible format characters")
     return text
 

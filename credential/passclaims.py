@@ -35,8 +35,14 @@ _FIELD_TYPES: dict[int, type] = {
 _OPTIONAL = frozenset({F_PORTRAIT, F_AUTHORITY_CODE})
 
 
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+# Days within which ordinal arithmetic is used; outside, the datetime path decides (and reports) as ever.
+_FAST_DAYS = (datetime.date(1900, 1, 1).toordinal() - _EPOCH_ORDINAL, datetime.date(9000, 1, 1).toordinal() - _EPOCH_ORDINAL)
+
+
 def _midnight(day: datetime.date) -> int:
-    return int(datetime.datetime.combine(day, datetime.time(), CHINA_STANDARD_TIME).timestamp())
+    # Exactly int(datetime.combine(day, time(), CHINA_STANDARD_TIME).timestamp()), without the datetime.
+    return (day.toordinal() - _EPOCH_ORDINAL) * DAY - _OFFSET
 
 
 def validity_window(permit: Permit) -> tuple[int, int]:
@@ -47,6 +53,9 @@ def validity_window(permit: Permit) -> tuple[int, int]:
 def _day(timestamp: int, claim: str) -> datetime.date:
     if (timestamp + _OFFSET) % DAY:
         raise InvalidClaimError(claim, "must be a midnight in Beijing")
+    days = (timestamp + _OFFSET) // DAY
+    if _FAST_DAYS[0] <= days <= _FAST_DAYS[1]:  # the same date as fromtimestamp gives, by arithmetic
+        return datetime.date.fromordinal(_EPOCH_ORDINAL + days)
     try:
         return datetime.datetime.fromtimestamp(timestamp, CHINA_STANDARD_TIME).date()
     except (OverflowError, OSError, ValueError) as exc:
@@ -83,7 +92,7 @@ def _digits(value: int, width: int, field: str) -> str:
 
 def permit_from_claim(claim: object, *, nbf: int, exp: int) -> Permit:
     """Rebuild (and so validate, through the model) the Permit the pass states."""
-    if not isinstance(claim, Mapping):
+    if type(claim) is not dict and not isinstance(claim, Mapping):
         raise InvalidClaimError("permit", "must be a map")
     for key, value in claim.items():
         expected = _FIELD_TYPES.get(key)

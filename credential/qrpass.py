@@ -9,6 +9,7 @@ The permit's claim map and validity window are in credential.passclaims. Every s
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import zlib
@@ -54,6 +55,8 @@ PASS_ALGORITHMS = ("ES256", "EdDSA")
 CLAIM_EXP, CLAIM_NBF, CLAIM_IAT, CLAIM_CNF, CLAIM_STATUS, CLAIM_PERMIT = 4, 5, 6, 8, 65535, -70001
 _PASS_CLAIMS = frozenset({CLAIM_EXP, CLAIM_NBF, CLAIM_IAT, CLAIM_CNF, CLAIM_STATUS, CLAIM_PERMIT})
 PROOF_TIME, PROOF_NONCE = 1, 2
+# An issuer signs with a handful of keys: their 8-byte kids are decoded once (errors are not cached).
+_kid_bytes = functools.lru_cache(maxsize=64)(kid_bytes)
 
 
 def encode_pass(
@@ -67,7 +70,7 @@ def encode_pass(
         CLAIM_EXP: exp, CLAIM_NBF: nbf, CLAIM_IAT: now, CLAIM_CNF: {1: cose_key(holder_key)},
         CLAIM_STATUS: status, CLAIM_PERMIT: permit_claim(permit),
     }
-    message = sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=kid_bytes(signer.kid))
+    message = sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=_kid_bytes(signer.kid))
     return message.encode()
 
 

@@ -19,10 +19,10 @@ from credential.disclosures import (
     SD_ALG_KEY,
     SD_KEY,
     decode_disclosure,
-    decoy_digest,
+    decoy_digests,
     digest,
     encode_disclosure,
-    new_salt,
+    new_salts,
     unpack,
     without_digests,
 )
@@ -112,8 +112,9 @@ def issue_sd_jwt_vc(
     if decoys < 0:
         raise InvalidClaimError("_sd", "the number of decoys cannot be negative")
     claims = personal_claims(permit)
-    disclosures = [encode_disclosure(new_salt(), name, value) for name, value in claims.items()]
-    digests = sorted([digest(d) for d in disclosures] + [decoy_digest() for _ in range(decoys)])
+    salts = new_salts(len(claims))
+    disclosures = [encode_disclosure(salt, name, value) for salt, (name, value) in zip(salts, claims.items(), strict=True)]
+    digests = sorted([digest(d) for d in disclosures] + decoy_digests(decoys))
     payload = {
         "iss": issuer,
         "vct": issuer + VCT[permit.type],

@@ -19,7 +19,9 @@ class KeySigner:
         if isinstance(private_key, ec.EllipticCurvePrivateKey) and not isinstance(private_key.curve, ec.SECP256R1):
             raise ValueError("only P-256 EC keys are supported")
         self._key = private_key
-        self._kid = key_id(private_key.public_key())
+        self._public = private_key.public_key()  # immutable: derived once, not per issuance
+        self._kid = key_id(self._public)
+        self._alg = "EdDSA" if isinstance(private_key, ed25519.Ed25519PrivateKey) else "ES256"
 
     @classmethod
     def generate(cls, alg: str = "ES256") -> KeySigner:
@@ -35,18 +37,18 @@ class KeySigner:
 
     @property
     def alg(self) -> str:
-        return "EdDSA" if isinstance(self._key, ed25519.Ed25519PrivateKey) else "ES256"
+        return self._alg
 
     @property
     def public_key(self) -> PublicKey:
-        return self._key.public_key()
+        return self._public
 
     @property
     def private_key(self) -> PrivateKey:
         return self._key
 
     def sign(self, data: bytes) -> bytes:
-        if isinstance(self._key, ed25519.Ed25519PrivateKey):
-            return self._key.sign(data)
-        r, s = decode_dss_signature(self._key.sign(data, _ECDSA_SHA256))
+        if self._alg == "EdDSA":
+            return self._key.sign(data)  # type: ignore[call-arg]
+        r, s = decode_dss_signature(self._key.sign(data, _ECDSA_SHA256))  # type: ignore[call-arg]
         return r.to_bytes(32, "big") + s.to_bytes(32, "big")

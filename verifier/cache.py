@@ -7,8 +7,9 @@ Layout (no holder data anywhere)::
     status/<sha256(uri)>.jwt one status list token per URI
     state.json               fetched-at times and the clock high-water mark
 
-The tokens are the truth: they are re-verified (root -> trust list -> status key) each time they are
-loaded, so a corrupted or hand-edited file is ignored rather than believed. Every write goes to a
+The tokens are the truth: they are re-verified (root -> trust list -> status key) whenever a file changes,
+so a corrupted or hand-edited file is ignored rather than believed. Between changes, the verified forms are
+kept in memory (verifier.filememo): a scan costs a few stat calls, not a file read and three signatures. Every write goes to a
 temporary file first and is moved into place with os.replace, so a crash leaves the old file or the new one.
 
 The high-water mark is the newest ``iat`` of any accepted trust or status list. Those lists were signed
@@ -18,6 +19,7 @@ to make an expired credential look valid, or a dead RTC battery — and is not b
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import tempfile
@@ -40,6 +42,7 @@ from credential.statuslist import (
     verify_status_list_token,
 )
 from credential.trustlist import MAX_TRUST_LIST_SIZE, TRUST_LIST_TYP, TrustList, verify_trust_list
+from verifier.filememo import FileMemo, identity
 
 MAX_ROOT_PEM = 64 * 1024
 MAX_STATE = 4 * 1024 * 1024
@@ -127,15 +130,20 @@ class VerifierCache:
 
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
-        # Parsed forms, keyed by the exact token text, so repeated scans do not re-verify the lists.
-        self._trust_memo: tuple[str, TrustList] | None = None
-        self._status_memo: dict[str, tuple[str, int, VerifiedStatusList]] = {}
+        # Verified forms of the files, trusted while each file (and what it was verified with) is unchanged.
+        self._state_memo: FileMemo[dict[str, Any]] = FileMemo()
+        self._trust_memo: FileMemo[TrustList | None] = FileMemo()
+        self._status_memo: dict[str, tuple[Path, FileMemo[VerifiedStatusList | None]]] = {}
+        self._trust_path = self.directory / TRUST_FILE
+        self._state_path = self.directory / STATE_FILE
+        self._root_file = self.directory / ROOT_FILE
+        self._root_name = os.fspath(self._root_file)  # stat-ed on every scan: no Path conversion each time
 
     # -- the pinned root -------------------------------------------------------------------------
 
     @property
     def _root_path(self) -> Path:
-        return self.directory / ROOT_FILE
+        return self._root_file
 
     def has_root(self) -> bool:
         return self._root_path.is_file()
@@ -165,9 +173,15 @@ class VerifierCache:
 
     # -- state.json: fetched-at times and the high-water mark --------------------------------------
 
-    def _state(self) -> dict[str, Any]:
+    def _state_view(self) -> dict[str, Any]:
+        """state.json as held in memory: read it, never change it (``_state`` gives a copy to edit)."""
+        path = self._state_path
+        return self._state_memo.load(path, (), lambda: self._load_state(path))
+
+    @staticmethod
+    def _load_state(path: Path) -> dict[str, Any]:
         try:
-            raw = _read_capped(self.directory / STATE_FILE, MAX_STATE)
+            raw = _read_capped(path, MAX_STATE)
             state = {} if raw is None else json_loads(raw, max_size=MAX_STATE)
         except CredentialError:
             state = {}  # a damaged state file only loses ages; the tokens themselves are re-verified
@@ -177,11 +191,14 @@ class VerifierCache:
             state["status"] = {}
         return state
 
+    def _state(self) -> dict[str, Any]:
+        return copy.deepcopy(self._state_view())
+
     def _save_state(self, state: dict[str, Any]) -> None:
         _atomic_write(self.directory / STATE_FILE, json_dumps(state))
 
     def high_water(self) -> int:
-        value = self._state().get("high_water")
+        value = self._state_view().get("high_water")
         return value if type(value) is int else 0
 
     def clock(self, now: int, *, skew: int) -> Clock:
@@ -211,32 +228,35 @@ class VerifierCache:
             raise RollbackError("trust list issued at", held=held.iat, offered=trust.iat)
         if held is None or (trust.version, trust.iat) > (held.version, held.iat):
             _atomic_write(self.directory / TRUST_FILE, token.encode("ascii"))
-            self._trust_memo = (token, trust)
         state = self._state()
         state["trust_fetched_at"] = now
         self._record(state, trust.iat)
         return trust
 
     def trust_list(self) -> TrustList | None:
-        """The held trust list, re-verified against the pinned root; None if there is none usable."""
+        """The held trust list, re-verified against the pinned root; None if there is none usable.
+
+        Verified again whenever the trust list file or the root file changes (verifier.filememo)."""
+        path = self._trust_path
+        return self._trust_memo.load(path, (identity(self._root_name),), lambda: self._load_trust_list(path))
+
+    def _load_trust_list(self, path: Path) -> TrustList | None:
         try:
-            raw = _read_capped(self.directory / TRUST_FILE, MAX_TRUST_LIST_SIZE)
+            raw = _read_capped(path, MAX_TRUST_LIST_SIZE)
         except CredentialError:
             return None
         if raw is None or not self.has_root():
             return None
         token = raw.decode("ascii", errors="replace")
-        if self._trust_memo is not None and self._trust_memo[0] == token:
-            return self._trust_memo[1]
         try:
-            trust = verify_trust_list(token, root_key=self.root_key(), now=_unverified_int(token, "iat", MAX_TRUST_LIST_SIZE))
+            return verify_trust_list(
+                token, root_key=self.root_key(), now=_unverified_int(token, "iat", MAX_TRUST_LIST_SIZE)
+            )
         except CredentialError:
             return None
-        self._trust_memo = (token, trust)
-        return trust
 
     def trust_fetched_at(self) -> int | None:
-        value = self._state().get("trust_fetched_at")
+        value = self._state_view().get("trust_fetched_at")
         return value if type(value) is int else None
 
     # -- status lists ------------------------------------------------------------------------------
@@ -265,42 +285,47 @@ class VerifierCache:
             raise RollbackError("status list issued at", held=held.iat, offered=verified.iat)
         if held is None or verified.iat > held.iat:
             _atomic_write(self._status_path(uri), token.encode("ascii"))
-            self._status_memo[uri] = (token, trust.version, verified)
         state = self._state()
         state["status"][uri] = {"fetched_at": now}
         self._record(state, verified.iat)
         return verified
 
-    def status_list(self, uri: str) -> VerifiedStatusList | None:
+    def status_list(self, uri: str, *, trust: TrustList | None = None) -> VerifiedStatusList | None:
         """The held list for ``uri``, re-verified with the held trust list at its own ``iat`` (freshness is
-        the policy's call); None when missing, damaged, or its key is no longer trusted."""
-        trust = self.trust_list()
+        the policy's call); None when missing, damaged, or its key is no longer trusted.
+
+        ``trust``: the held trust list the caller already has (one scan uses one), else it is loaded."""
+        if trust is None:
+            trust = self.trust_list()
         if trust is None:
             return None
+        entry = self._status_memo.get(uri)
+        if entry is None:
+            entry = self._status_memo[uri] = (self._status_path(uri), FileMemo())
+        path, memo = entry
+        # Verified with this very trust list: a new one (a key revoked since) verifies the file again.
+        return memo.load(path, (trust,), lambda: self._load_status_list(path, uri, trust))
+
+    def _load_status_list(self, path: Path, uri: str, trust: TrustList) -> VerifiedStatusList | None:
         try:
-            raw = _read_capped(self._status_path(uri), MAX_STATUS_LIST_TOKEN)
+            raw = _read_capped(path, MAX_STATUS_LIST_TOKEN)
         except CredentialError:
             return None
         if raw is None:
             return None
         token = raw.decode("ascii", errors="replace")
-        memo = self._status_memo.get(uri)
-        if memo is not None and memo[0] == token and memo[1] == trust.version:
-            return memo[2]
         try:
-            verified = self._verify_status(token, uri, trust, _unverified_int(token, "iat", MAX_STATUS_LIST_TOKEN))
+            return self._verify_status(token, uri, trust, _unverified_int(token, "iat", MAX_STATUS_LIST_TOKEN))
         except CredentialError:
             return None
-        self._status_memo[uri] = (token, trust.version, verified)
-        return verified
 
     def status_fetched_at(self, uri: str) -> int | None:
-        entry = self._state()["status"].get(uri)
+        entry = self._state_view()["status"].get(uri)
         value = entry.get("fetched_at") if isinstance(entry, dict) else None
         return value if type(value) is int else None
 
     def status_uris(self) -> list[str]:
-        return sorted(uri for uri in self._state()["status"] if isinstance(uri, str))
+        return sorted(uri for uri in self._state_view()["status"] if isinstance(uri, str))
 
     # -- any channel -------------------------------------------------------------------------------
 

@@ -151,7 +151,7 @@ def _age_text(seconds: int) -> str:
 
 def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, clock: Clock, policy: Policy,
                   found: _Findings) -> tuple[Result, str]:
-    held = cache.status_list(uri)
+    held = cache.status_list(uri, trust=trust)
     if held is None:
         return Result.STATUS_UNKNOWN, "no revocation data for this credential's status list (sync first)"
     found.status_age = max(0, clock.now - held.iat)
@@ -178,7 +178,8 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
 def one_line(text: str) -> str:
     """A reason fit for a terminal: one line, no control characters (an attacker's kid or typ may be quoted
     in it, and an escape sequence could paint a fake result), at most MAX_REASON characters."""
-    cleaned = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    printable = text if text.isprintable() else "".join(c if c.isprintable() else " " for c in text)
+    cleaned = " ".join(printable.split())
     return cleaned if len(cleaned) <= MAX_REASON else cleaned[: MAX_REASON - 1] + "…"
 
 
