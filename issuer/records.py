@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
 
 from credential.model import CredentialType, Permit
@@ -61,3 +62,8 @@ class PublishedStatusList:
 def configuration_ids(credential_type: CredentialType) -> tuple[str, ...]:
     """The OpenID4VCI credential configurations of one type: the same credential in its two encodings."""
     return (f"{credential_type.slug}_sd_jwt", f"{credential_type.slug}_qr")
+
+
+def holder_hash(citizen_id: str) -> str:
+    """The index key of a holder's records in every store (an index, not a secret: the permit is stored too)."""
+    return hashlib.sha256(b"epermit-holder\x1f" + citizen_id.encode("utf-8")).hexdigest()

@@ -1,0 +1,50 @@
+"""Redis: officers and their bearer tokens (stored hashed; revoked one by one or all of an officer's)."""
+
+from __future__ import annotations
+
+import json
+
+from issuer.officers import Officer, Role
+from issuer.redisdb.client import RedisKeyspace, as_str, flat, guard, hash_fields
+
+
+class RedisOfficers(RedisKeyspace):
+    @guard
+    def put_officer(self, officer: Officer) -> None:
+        fields = {"name": officer.name, "role": officer.role.value, "districts": json.dumps(list(officer.districts)),
+                  "disabled": int(officer.disabled)}
+        self._run("PUT_OFFICER", [self._k("officer", officer.id), self._k("officers")], [officer.id, *flat(fields)])
+
+    @guard
+    def get_officer(self, officer_id: str) -> Officer | None:
+        f = hash_fields(self._r.hgetall(self._k("officer", officer_id)))
+        if not f:
+            return None
+        return Officer(officer_id, f["name"], Role(f["role"]), tuple(json.loads(f["districts"])), f["disabled"] == "1")
+
+    @guard
+    def list_officers(self) -> list[Officer]:
+        ids = sorted(as_str(i) for i in self._r.smembers(self._k("officers")))
+        return [o for o in (self.get_officer(i) for i in ids) if o is not None]
+
+    @guard
+    def add_officer_token(self, token_hash: str, officer_id: str, *, expires_at: int, now: int) -> None:
+        self._run("ADD_OFFICER_TOKEN", [self._k("otoken", token_hash), self._k("otokens", officer_id)],
+                  [token_hash, officer_id, expires_at, now])
+
+    @guard
+    def officer_for_token(self, token_hash: str, now: int) -> str | None:
+        officer_id, expires_at, revoked = self._r.hmget(self._k("otoken", token_hash),
+                                                        ["officer_id", "expires_at", "revoked"])
+        if officer_id is None or as_str(revoked) != "0" or int(expires_at) <= now:
+            return None
+        return as_str(officer_id)
+
+    @guard
+    def revoke_officer_tokens(self, officer_id: str) -> int:
+        return int(self._run("REVOKE_OFFICER_TOKENS", [self._k("otokens", officer_id)], [self._p]))
+
+    @guard
+    def revoke_officer_token(self, token_hash: str) -> str | None:
+        officer_id = self._run("REVOKE_OFFICER_TOKEN", [self._k("otoken", token_hash)], [])
+        return None if officer_id is None else as_str(officer_id)

@@ -1,0 +1,27 @@
+"""SQLite: the audit hash chain; an append reads the head and inserts in one BEGIN IMMEDIATE, so appends serialise."""
+
+from __future__ import annotations
+
+from issuer.audit import GENESIS, AuditEntry, chained
+from issuer.sqlite_db import SQLiteFile
+
+
+def audit_row(e: AuditEntry) -> tuple[object, ...]:
+    return (e.seq, e.time, e.officer, e.action, e.record_id, e.reason, e.outcome, e.prev_hash, e.hash)
+
+
+class SQLiteAudit:
+    _db: SQLiteFile
+
+    def append_audit(self, entry: AuditEntry) -> AuditEntry:
+        with self._db.write() as c:  # the last hash and the insert in one BEGIN IMMEDIATE: appends serialise
+            last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+            linked = chained(entry, seq=1 if last is None else last[0] + 1,
+                             prev_hash=GENESIS if last is None else last[1])
+            c.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", audit_row(linked))
+        return linked
+
+    def list_audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
+        rows = self._db.rows("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+        return [AuditEntry(r["seq"], r["time"], r["officer"], r["action"], r["record_id"], r["reason"],
+                           r["outcome"], r["prev_hash"], r["hash"]) for r in rows]

@@ -1,0 +1,47 @@
+"""SQLite: pickup offers, redeemed or burned exactly once, their clear code forgotten when they finish."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from issuer.sqlite_db import SQLiteFile
+from issuer.store import StoredOffer
+
+
+def offer_from_row(row: sqlite3.Row | None) -> StoredOffer | None:
+    if row is None:
+        return None
+    return StoredOffer(
+        row["offer_id"], row["record_id"], row["code_hash"], row["tx_code_hash"], row["pre_authorized_code"],
+        row["expires_at"], tuple(json.loads(row["configuration_ids"])), row["state"], row["created_at"],
+    )
+
+
+def offer_row(offer: StoredOffer) -> tuple[object, ...]:
+    return (offer.offer_id, offer.record_id, offer.code_hash, offer.tx_code_hash, offer.pre_authorized_code,
+            offer.expires_at, json.dumps(list(offer.configuration_ids)), offer.state, offer.created_at)
+
+
+class SQLiteOffers:
+    _db: SQLiteFile
+
+    def insert_offer(self, offer: StoredOffer) -> None:
+        with self._db.write() as c:
+            c.execute("INSERT INTO offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", offer_row(offer))
+
+    def get_offer(self, offer_id: str) -> StoredOffer | None:
+        return offer_from_row(self._db.row("SELECT * FROM offers WHERE offer_id = ?", (offer_id,)))
+
+    def get_offer_by_code_hash(self, code_hash: str) -> StoredOffer | None:
+        return offer_from_row(self._db.row("SELECT * FROM offers WHERE code_hash = ?", (code_hash,)))
+
+    def finish_offer(self, code_hash: str, *, state: str, now: int) -> bool:
+        if state not in ("redeemed", "burned"):
+            raise ValueError(f"an offer cannot finish as {state!r}")
+        with self._db.write() as c:
+            return c.execute(
+                "UPDATE offers SET state = ?, pre_authorized_code = NULL "
+                "WHERE code_hash = ? AND state = 'open' AND expires_at > ?",
+                (state, code_hash, now),
+            ).rowcount == 1

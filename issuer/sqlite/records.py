@@ -1,0 +1,151 @@
+"""SQLite: records, their holders, and bulk registration (records, offers and audit entries in one commit)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from credential.encoding import json_dumps
+from credential.model import Permit
+from credential.statuslist import INVALID
+from issuer.audit import GENESIS, AuditEntry, chained
+from issuer.errors import StateConflictError
+from issuer.records import Record, RecordState, holder_hash
+from issuer.sqlite.audit import audit_row
+from issuer.sqlite.offers import offer_row
+from issuer.sqlite_db import SQLiteFile
+from issuer.store import Registration
+
+
+def record_from_row(row: sqlite3.Row) -> Record:
+    permit = Permit.from_dict(json.loads(row["permit"]))
+    return Record(row["id"], permit, RecordState(row["state"]), row["created_at"], row["updated_at"])
+
+
+def record_row(record: Record) -> tuple[object, ...]:
+    permit = json_dumps(record.permit.to_dict()).decode("utf-8")
+    return (record.id, record.state.value, record.permit.district, permit, record.created_at, record.updated_at)
+
+
+class SQLiteRecords:
+    _db: SQLiteFile
+
+    def insert_record(self, record: Record) -> None:
+        try:
+            with self._db.write() as c:
+                c.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", record_row(record))
+                c.execute("INSERT INTO record_holders VALUES (?, ?)",
+                          (holder_hash(record.permit.holder.citizen_id), record.id))
+        except sqlite3.IntegrityError as exc:
+            raise StateConflictError("record id already exists") from exc
+
+    def insert_registrations(self, registrations: Sequence[Registration]) -> list[AuditEntry]:
+        records = [record_row(r.record) for r in registrations]
+        holders = [(holder_hash(r.record.permit.holder.citizen_id), r.record.id) for r in registrations]
+        offers = [offer_row(r.offer) for r in registrations]
+        try:
+            with self._db.write() as c:  # one BEGIN IMMEDIATE: one commit (one fsync) for the whole batch
+                c.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", records)
+                c.executemany("INSERT INTO record_holders VALUES (?, ?)", holders)
+                c.executemany("INSERT INTO offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", offers)
+                last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+                seq, prev = (0, GENESIS) if last is None else (last[0], last[1])
+                linked: list[AuditEntry] = []
+                for entry in (e for r in registrations for e in r.audit):
+                    seq += 1
+                    linked.append(chained(entry, seq=seq, prev_hash=prev))
+                    prev = linked[-1].hash
+                c.executemany("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                              [audit_row(e) for e in linked])
+        except sqlite3.IntegrityError as exc:
+            raise StateConflictError("a record id, offer id or code already exists") from exc
+        return linked
+
+    def get_record(self, record_id: str) -> Record | None:
+        row = self._db.row("SELECT * FROM records WHERE id = ?", (record_id,))
+        return None if row is None else record_from_row(row)
+
+    def update_record_state(
+        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
+    ) -> Record | None:
+        with self._db.write() as c:
+            changed = c.execute(
+                "UPDATE records SET state = ?, updated_at = ? WHERE id = ? AND state = ?",
+                (new.value, now, record_id, expected.value),
+            ).rowcount
+            if changed != 1:
+                return None
+            c.execute(
+                "UPDATE status_entries SET value = ? WHERE (list_no, idx) IN "
+                "(SELECT list_no, idx FROM delivered d WHERE record_id = ? AND "
+                "NOT EXISTS (SELECT 1 FROM retired x WHERE x.list_no = d.list_no AND x.idx = d.idx))",
+                (status_value, record_id),
+            )
+            c.execute(
+                "UPDATE status_lists SET generation = generation + 1 WHERE list_no IN "
+                "(SELECT list_no FROM delivered WHERE record_id = ?)",
+                (record_id,),
+            )
+            row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+        return record_from_row(row)
+
+    def records_of_holder(self, citizen_id: str) -> list[Record]:
+        rows = self._db.rows(
+            "SELECT r.* FROM records r JOIN record_holders h ON h.record_id = r.id WHERE h.holder_hash = ? "
+            "ORDER BY r.created_at, r.rowid",
+            (holder_hash(citizen_id),),
+        )
+        return [record_from_row(row) for row in rows]
+
+    def records_of_holders(self, citizen_ids: Sequence[str]) -> dict[str, list[Record]]:
+        by_hash = {holder_hash(c): c for c in citizen_ids}
+        found: dict[str, list[Record]] = {c: [] for c in by_hash.values()}
+        rows = self._db.rows(  # the hashes as one JSON array parameter: one query whatever their number
+            "SELECT h.holder_hash AS holder_hash, r.* FROM records r JOIN record_holders h ON h.record_id = r.id "
+            "WHERE h.holder_hash IN (SELECT value FROM json_each(?)) ORDER BY r.created_at, r.rowid",
+            (json.dumps(list(by_hash)),),
+        )
+        for row in rows:
+            found[by_hash[row["holder_hash"]]].append(record_from_row(row))
+        return found
+
+    def update_record_permit(
+        self, record_id: str, *, expected: RecordState, permit: Permit, now: int
+    ) -> Record | None:
+        text = json_dumps(permit.to_dict()).decode("utf-8")
+        with self._db.write() as c:
+            row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+            if row is None or row["state"] != expected.value:
+                return None
+            old = record_from_row(row).permit
+            if (old.type, old.holder.citizen_id, old.district) != (permit.type, permit.holder.citizen_id,
+                                                                    permit.district):
+                raise ValueError("an endorsement keeps the type, the holder and the district")
+            c.execute("UPDATE records SET permit = ?, updated_at = ? WHERE id = ?", (text, now, record_id))
+            row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+        return record_from_row(row)
+
+    def retire_delivered(self, record_id: str, *, now: int) -> list[tuple[int, int]] | None:
+        with self._db.write() as c:
+            row = c.execute("SELECT state FROM records WHERE id = ?", (record_id,)).fetchone()
+            if row is None or row["state"] != RecordState.ACTIVE.value:
+                return None
+            live = [(r[0], r[1]) for r in c.execute(
+                "SELECT list_no, idx FROM delivered d WHERE record_id = ? AND "
+                "NOT EXISTS (SELECT 1 FROM retired x WHERE x.list_no = d.list_no AND x.idx = d.idx) "
+                "ORDER BY list_no, idx",
+                (record_id,),
+            )]
+            for list_no, idx in live:
+                c.execute("UPDATE status_entries SET value = ? WHERE list_no = ? AND idx = ?",
+                          (INVALID, list_no, idx))
+                c.execute("INSERT INTO retired VALUES (?, ?, ?, ?)", (list_no, idx, record_id, now))
+            for list_no in sorted({list_no for list_no, _ in live}):
+                c.execute("UPDATE status_lists SET generation = generation + 1 WHERE list_no = ?", (list_no,))
+            c.execute(
+                "UPDATE offers SET state = 'cancelled', pre_authorized_code = NULL "
+                "WHERE record_id = ? AND state IN ('open', 'redeemed')",
+                (record_id,),
+            )
+        return live
