@@ -5,7 +5,12 @@ Integer keys, national code tables, no field the verifier can derive: every byte
 - the birth date: it is inside the citizen ID, and the model requires the two to agree;
 - the citizen ID's check digit: GB 11643 computes it from the first 17 digits, carried as one integer;
 - valid_from / valid_until: they are the CWT nbf / exp, which must be midnights in Beijing;
-- the authority code when it equals the district (a district branch issuing for its own district).
+- the authority code when it equals the district (a district branch issuing for its own district);
+- the authority's name (key 12 in earlier passes, now refused as MALFORMED): the signing key's
+  trust-list entry names its authority, bound to the key by its X.509 certificate, so the verifier takes
+  the name from there (permit_from_claim's ``authority_name``) and requires the carried authority code
+  to be the key's. A name never carried can never disagree with the key that signed, and the static pass
+  is ~45 base45 characters shorter (version 15 at level M instead of 16).
 The verifier re-encodes the permit it rebuilt and requires the same map, so what it shows is exactly
 what was signed (a name not in NFC, say, is refused rather than silently normalised).
 """
@@ -26,11 +31,13 @@ _OFFSET = 8 * 3600
 
 F_TYPE, F_NAME, F_PINYIN, F_SEX, F_ETHNICITY = 1, 2, 3, 4, 5
 F_CITIZEN_ID, F_ADDRESS, F_DOCUMENT_NUMBER, F_DISTRICT, F_AUTHORITY_CODE = 7, 8, 9, 10, 11
-F_AUTHORITY_NAME, F_PORTRAIT = 12, 13
+F_PORTRAIT = 13
+# Key 12 carried the authority's name; the trust list names it now. A map that still holds it is refused:
+# one permit has one encoding (and no pass may state a name beside the one its key is bound to).
+F_RETIRED_AUTHORITY_NAME = 12
 _FIELD_TYPES: dict[int, type] = {
     F_TYPE: int, F_NAME: str, F_PINYIN: str, F_SEX: int, F_ETHNICITY: int, F_CITIZEN_ID: int,
-    F_ADDRESS: str, F_DOCUMENT_NUMBER: str, F_DISTRICT: int, F_AUTHORITY_CODE: int,
-    F_AUTHORITY_NAME: str, F_PORTRAIT: bytes,
+    F_ADDRESS: str, F_DOCUMENT_NUMBER: str, F_DISTRICT: int, F_AUTHORITY_CODE: int, F_PORTRAIT: bytes,
 }
 _OPTIONAL = frozenset({F_PORTRAIT, F_AUTHORITY_CODE})
 
@@ -63,7 +70,8 @@ def _day(timestamp: int, claim: str) -> datetime.date:
 
 
 def permit_claim(permit: Permit) -> dict[int, Any]:
-    """The -70001 permit map (validity goes into nbf/exp, see validity_window)."""
+    """The -70001 permit map (validity goes into nbf/exp, see validity_window; the authority's name is the
+    signing key's, see the module docstring)."""
     h = permit.holder
     claim: dict[int, Any] = {
         F_TYPE: permit.type.value,
@@ -78,7 +86,6 @@ def permit_claim(permit: Permit) -> dict[int, Any]:
     }
     if permit.authority_code != permit.district:
         claim[F_AUTHORITY_CODE] = int(permit.authority_code)
-    claim[F_AUTHORITY_NAME] = permit.authority_name
     if h.portrait_sha256 is not None:
         claim[F_PORTRAIT] = h.portrait_sha256
     return claim
@@ -90,12 +97,17 @@ def _digits(value: int, width: int, field: str) -> str:
     return f"{value:0{width}d}"
 
 
-def permit_from_claim(claim: object, *, nbf: int, exp: int) -> Permit:
-    """Rebuild (and so validate, through the model) the Permit the pass states."""
+def permit_from_claim(claim: object, *, nbf: int, exp: int, authority_name: str) -> Permit:
+    """Rebuild (and so validate, through the model) the Permit the pass states.
+
+    ``authority_name`` is the name the verifier's trust list gives the key that verified the signature; the
+    caller checks that the permit's authority_code is that key's too (credential.qrpass.verify_pass)."""
     if type(claim) is not dict and not isinstance(claim, Mapping):
         raise InvalidClaimError("permit", "must be a map")
     for key, value in claim.items():
         expected = _FIELD_TYPES.get(key)
+        if key == F_RETIRED_AUTHORITY_NAME:
+            raise InvalidClaimError("permit", "field 12 (authority name) is not carried: the trust list names it")
         if expected is None:
             raise InvalidClaimError("permit", f"unknown field {key!r}")
         if isinstance(value, bool) or not isinstance(value, expected):
@@ -130,7 +142,7 @@ def permit_from_claim(claim: object, *, nbf: int, exp: int) -> Permit:
         document_number=claim[F_DOCUMENT_NUMBER],
         district=district,
         authority_code=_digits(claim.get(F_AUTHORITY_CODE, claim[F_DISTRICT]), 6, "authority code"),
-        authority_name=claim[F_AUTHORITY_NAME],
+        authority_name=authority_name,
         valid_from=_day(nbf, "nbf"),
         valid_until=_day(exp, "exp") - datetime.timedelta(days=1),
     )

@@ -5,6 +5,8 @@ Live text   = "EP1:" + base45(zlib([COSE_Sign1 pass (tag 18), COSE_Sign1 proof (
 The proof is signed by the holder's device key (the pass's cnf) over {1: time, 2: nonce?} with
 external_aad = SHA-256(pass bytes): it is bound to this pass without carrying its digest.
 The permit's claim map and validity window are in credential.passclaims. Every string is NFC UTF-8.
+The pass names its authority by code only: verify_pass takes the name from the trust-list entry of the key
+that verified the signature, and refuses a pass whose authority code is not that key's.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hmac
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import cbor2
 
@@ -39,6 +41,7 @@ from credential.errors import (
     MissingClaimError,
     ReplayedError,
     TooLargeError,
+    UntrustedIssuerError,
 )
 from credential.jose import Signer, check_time_claims
 from credential.jwk import PublicKey, kid_bytes, kid_from_bytes
@@ -152,6 +155,17 @@ def decode_qr_text(text: str) -> DecodedQr:
     return DecodedQr(message.encode(), kid, message.protected, payload, proof, message, proof_message)
 
 
+class IssuingKey(Protocol):
+    """What verify_pass needs of the key a pass names: credential.trustlist.TrustedKey is one."""
+
+    @property
+    def public_key(self) -> PublicKey: ...
+    @property
+    def authority_code(self) -> str: ...
+    @property
+    def authority_name(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class VerifiedPass:
     permit: Permit
@@ -183,18 +197,25 @@ def _holder_key(cnf: object) -> PublicKey:
         raise InvalidClaimError("cnf", exc.reason) from exc
 
 
-def verify_pass(decoded: DecodedQr, *, resolve_key: Callable[[str], PublicKey], now: int) -> VerifiedPass:
-    """Issuer signature (key from the caller's trust list only), then claims, then validity at ``now``."""
+def verify_pass(decoded: DecodedQr, *, resolve_key: Callable[[str], IssuingKey], now: int) -> VerifiedPass:
+    """Issuer signature (key from the caller's trust list only), then claims, then validity at ``now``, then
+    the authority: the permit's authority code must be the signing key's (UntrustedIssuerError otherwise: a
+    key of one authority signing for another), and its name is the one the trust list gives that key."""
     kid = kid_from_bytes(decoded.kid)
-    key = resolve_key(kid)  # raises UntrustedIssuerError for a kid the verifier does not trust
-    verify_sign1(decoded.pass_message, key, typ=TYP_PASS, algorithms=PASS_ALGORITHMS)
+    issuing_key = resolve_key(kid)  # raises UntrustedIssuerError for a kid the verifier does not trust
+    verify_sign1(decoded.pass_message, issuing_key.public_key, typ=TYP_PASS, algorithms=PASS_ALGORITHMS)
     payload = decoded.payload
     _claims(payload)
     times = {"exp": payload[CLAIM_EXP], "nbf": payload[CLAIM_NBF], "iat": payload[CLAIM_IAT]}
     check_time_claims(times, now=now, require=("iat", "nbf", "exp"))
     holder_key = _holder_key(payload[CLAIM_CNF])
     status_uri, status_idx = status_reference(payload[CLAIM_STATUS])
-    permit = permit_from_claim(payload[CLAIM_PERMIT], nbf=times["nbf"], exp=times["exp"])
+    permit = permit_from_claim(payload[CLAIM_PERMIT], nbf=times["nbf"], exp=times["exp"],
+                               authority_name=issuing_key.authority_name)
+    if permit.authority_code != issuing_key.authority_code:
+        raise UntrustedIssuerError(
+            kid, f"key of authority {issuing_key.authority_code} may not sign for authority {permit.authority_code}"
+        )
     return VerifiedPass(
         permit, kid, holder_key, status_uri, status_idx, times["iat"], times["nbf"], times["exp"]
     )

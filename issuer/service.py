@@ -220,6 +220,9 @@ class IssuerService:
             raise StateConflictError(f"record is {record.state.value}", state=record.state.value)
         if exp <= now:
             raise StateConflictError("the permit's validity has ended")
+        if record.permit.authority_code != self.keyring.authority_code:  # its QR pass would be UNTRUSTED_ISSUER
+            raise StateConflictError(f"the permit names authority {record.permit.authority_code}; this issuer's "
+                                     f"keys are authority {self.keyring.authority_code}'s")
         delivered = [self._deliver_one(record, key, now=now, nbf=nbf, exp=exp) for key in holder_keys]
         indices = " ".join(f"{uri_no(d.status_uri)}/{d.status_idx}" for d in delivered)
         self.audit.append(officer="wallet", action="deliver", record_id=record.id,

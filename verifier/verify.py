@@ -34,7 +34,7 @@ from credential.model import CredentialType
 from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, verify_pass
 from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
-from credential.trustlist import TrustList
+from credential.trustlist import TrustedKey, TrustList
 from verifier.cache import Clock, VerifierCache
 from verifier.policy import Policy
 from verifier.result import Format, Result, VerificationResult
@@ -65,13 +65,20 @@ class _Findings:
     status_warning: str | None = None
 
 
-def _resolver(trust: TrustList | None, clock: Clock) -> Callable[[str], PublicKey]:
-    def resolve(kid: str) -> PublicKey:
+def _trusted_key_resolver(trust: TrustList | None, clock: Clock) -> Callable[[str], TrustedKey]:
+    """The trust-list entry of a credential key: its public key, and the authority it belongs to (a QR pass
+    names its authority by code only; the name shown is the entry's)."""
+    def resolve(kid: str) -> TrustedKey:
         if trust is None:
             raise UntrustedIssuerError(kid, "no trust list in the verifier cache (run `epermit verify sync`)")
-        return trust.key_for(kid, purpose="credential", now=clock.now).public_key
+        return trust.key_for(kid, purpose="credential", now=clock.now)
 
     return resolve
+
+
+def _resolver(trust: TrustList | None, clock: Clock) -> Callable[[str], PublicKey]:
+    trusted_key = _trusted_key_resolver(trust, clock)
+    return lambda kid: trusted_key(kid).public_key
 
 
 def _authorise_type(trust: TrustList, kid: str, credential_type: CredentialType, clock: Clock,
@@ -103,7 +110,8 @@ def _verify_qr(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
                found: _Findings) -> tuple[str, int]:
     found.format = "qr_pass"
     decoded = decode_qr_text(text)
-    verified = verify_pass(decoded, resolve_key=_resolver(trust, clock), now=clock.now)
+    # The key's entry also gives the authority: its code must be the pass's, its name is the one shown.
+    verified = verify_pass(decoded, resolve_key=_trusted_key_resolver(trust, clock), now=clock.now)
     assert trust is not None  # verify_pass resolved a key from it
     _authorise_type(trust, verified.kid, verified.permit.type, clock, found)
     found.claims = verified.permit.to_dict()

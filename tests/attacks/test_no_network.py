@@ -14,7 +14,7 @@ import pytest
 from credential.qrpass import decode_qr_text, verify_live_proof, verify_pass
 from credential.sdjwt import verify_sd_jwt_vc
 from credential.statuslist import verify_status_list_token
-from credential.trustlist import verify_trust_list
+from credential.trustlist import TrustedKey, verify_trust_list
 from tests.attacks.forge import resign
 from tests.attacks.support import expect, issuer_jwt, with_jwt
 from tests.verifier.conftest import NOW, STATUS_URI, World
@@ -77,8 +77,12 @@ def test_entry_points_offline(world: World, no_network: list[str]) -> None:
         assert kid == ring.credential_signer.kid
         return ring.credential_signer.public_key
 
+    def trusted_credential_key(kid: str) -> TrustedKey:
+        return ring.trust_list(issuer="https://permits.example.gov.cn", now=NOW, version=1, status_lists=[],
+                               aggregation_uri=None).key_for(kid, purpose="credential", now=NOW)
+
     decoded = decode_qr_text(world.live_qr())
-    verified = verify_pass(decoded, resolve_key=credential_key, now=NOW)
+    verified = verify_pass(decoded, resolve_key=trusted_credential_key, now=NOW)
     verify_live_proof(decoded, verified.holder_key, now=NOW)
     verify_sd_jwt_vc(world.presentation(), resolve_key=credential_key, now=NOW, require_key_binding=True)
     verify_status_list_token(world.status_token(), uri=STATUS_URI, now=NOW,

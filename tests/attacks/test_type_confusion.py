@@ -118,3 +118,25 @@ def test_proof_with_pass_typ_by_the_holder(world: World, filled: VerifierCache) 
     proof = cose_sign1({16: 65001}, cbor2.dumps({1: NOW}), world.holder, external_aad=pass_digest(cose_pass),
                        tag=False)
     expect(Result.MALFORMED, qr_text([cbor2.loads(cose_pass), proof]), filled)
+
+
+def test_authority_name_put_back_into_a_genuine_pass_is_malformed(world: World, filled: VerifierCache) -> None:
+    """Key 12 (the authority's name) is retired: the trust list names the authority. A pass still carrying
+    it, even signed by the real key and naming the right authority, is a second encoding: refused."""
+    for name in ("北京市公安局朝阳分局", "上海市公安局黄浦分局"):
+        protected, claims = pass_parts(world.cose_pass())
+        claims[-70001][12] = name
+        outcome = expect(Result.MALFORMED, qr_text(cose_sign1(protected, cbor2.dumps(claims),
+                                                               world.ring.credential_signer)), filled)
+        assert "authority name" in outcome.reason and outcome.claims == {}
+
+
+@pytest.mark.parametrize("code", [310101, 110000, 110106])
+def test_genuine_key_signing_for_another_authority_is_untrusted(world: World, filled: VerifierCache,
+                                                                code: int) -> None:
+    """The real 朝阳分局 key (110105) signing a pass whose authority code (key 11) is another's."""
+    protected, claims = pass_parts(world.cose_pass())
+    claims[-70001][11] = code
+    outcome = expect(Result.UNTRUSTED_ISSUER, qr_text(cose_sign1(protected, cbor2.dumps(claims),
+                                                                  world.ring.credential_signer)), filled)
+    assert f"may not sign for authority {code}" in outcome.reason and outcome.claims == {}

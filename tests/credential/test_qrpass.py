@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import zlib
@@ -36,8 +37,9 @@ from credential.errors import (
 from credential.jwk import PublicKey, kid_bytes
 from credential.model import Permit
 from credential.passclaims import permit_claim, validity_window
-from credential.samples import sample_permit
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from keys.signers import KeySigner
+from tests.credential.pass_support import IssuingKey, pass_resolver
 
 STATUS_URI = "https://permits.example.gov.cn/statuslists/7"
 STATUS_IDX = 987_654
@@ -50,15 +52,8 @@ def _raw(key: PublicKey) -> bytes:
                             else PublicFormat.Raw)
 
 
-def _resolver(*signers: KeySigner) -> Callable[[str], PublicKey]:
-    keys = {signer.kid: signer.public_key for signer in signers}
-
-    def resolve(kid: str) -> PublicKey:
-        if kid not in keys:
-            raise UntrustedIssuerError(kid)
-        return keys[kid]
-
-    return resolve
+def _resolver(*signers: KeySigner) -> Callable[[str], IssuingKey]:
+    return pass_resolver(*signers)  # of the sample permits' authority, as the trust list names it
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +195,7 @@ def test_signature_verifies_independently(cose_pass: bytes, issuer: KeySigner, h
     assert claims[65535] == {"status_list": {"idx": STATUS_IDX, "uri": STATUS_URI}}
     assert claims[-70001][2] == "张伟" and claims[-70001][7] == 41010219900315123
     assert "张伟".encode() in payload  # UTF-8, never escaped
+    assert 12 not in claims[-70001] and AUTHORITY_NAME.encode() not in payload  # the trust list names it
     # The live proof: Sig_structure with external_aad = SHA-256(pass bytes), signed by the device key.
     live = cbor2.loads(zlib.decompress(b45decode(qrpass.live_qr_text(cose_pass, holder_signer=holder,
                                                                      now=now)[4:])))
@@ -317,6 +313,7 @@ def _verify(text: str, issuer: KeySigner, now: int) -> qrpass.VerifiedPass:
         (lambda c: c[-70001].update({4: 3}), MalformedError),  # no such sex code
         (lambda c: c[-70001].update({1: 3}), InvalidClaimError),
         (lambda c: c[-70001].update({16: 1}), InvalidClaimError),
+        (lambda c: c[-70001].update({12: AUTHORITY_NAME}), InvalidClaimError),  # the retired authority name
         (lambda c: c[-70001].pop(7), InvalidClaimError),
         (lambda c: c[-70001].update({7: 10**17}), InvalidClaimError),
         (lambda c: c[-70001].update({7: 41010219901315123}), InvalidClaimError),  # month 13
@@ -335,6 +332,59 @@ def test_wrong_claims(permit: Permit, issuer: KeySigner, holder: KeySigner, now:
     change(claims)
     with pytest.raises(error):
         _verify(_sign_claims(claims, issuer), issuer, now)
+
+
+# --- the authority: its code is carried, its name is the signing key's --------------------------------
+
+
+def test_authority_name_comes_from_the_signing_keys_entry(cose_pass: bytes, permit: Permit, issuer: KeySigner,
+                                                          now: int) -> None:
+    decoded = qrpass.decode_qr_text(qrpass.pass_to_qr_text(cose_pass))
+    renamed = pass_resolver(issuer, authority_name="北京市公安局朝阳分局出入境管理支队")
+    verified = qrpass.verify_pass(decoded, resolve_key=renamed, now=now)
+    assert verified.permit.authority_name == "北京市公安局朝阳分局出入境管理支队"
+    assert verified.permit == dataclasses.replace(permit, authority_name="北京市公安局朝阳分局出入境管理支队")
+    assert verified.permit.authority_code == AUTHORITY_CODE
+
+
+def test_authority_name_in_the_map_is_malformed(permit: Permit, issuer: KeySigner, holder: KeySigner,
+                                                now: int) -> None:
+    """Key 12 was the authority's name: a signed pass still carrying it is a second encoding, refused."""
+    for name in (AUTHORITY_NAME, "上海市公安局黄浦分局"):
+        claims = _claims(permit, holder, now)
+        claims[-70001][12] = name
+        with pytest.raises(InvalidClaimError, match="authority name") as refused:
+            _verify(_sign_claims(claims, issuer), issuer, now)
+        assert refused.value.code == "MALFORMED"
+
+
+def test_authority_code_of_another_authority_is_untrusted(issuer: KeySigner, holder: KeySigner,
+                                                          now: int) -> None:
+    """A key of 朝阳分局 (110105) signing for 黄浦分局 (310101): a key of one authority signing for another."""
+    for other in ({"authority_code": "310101"}, {"authority_code": "310101", "district": "310101"},
+                  {"authority_code": "110000"}):  # 北京市公安局 itself: still not the key's authority
+        foreign = dataclasses.replace(sample_permit(), **other)
+        # key 11 is omitted when the authority is the district's: the code then comes from key 10
+        assert (11 in permit_claim(foreign)) == (foreign.authority_code != foreign.district)
+        cose = qrpass.encode_pass(foreign, signer=issuer, holder_key=holder.public_key, status_uri=STATUS_URI,
+                                  status_idx=4, now=now)
+        decoded = qrpass.decode_qr_text(qrpass.pass_to_qr_text(cose))
+        with pytest.raises(UntrustedIssuerError, match=f"{AUTHORITY_CODE} may not sign for authority "
+                                                       f"{other['authority_code']}") as untrusted:
+            qrpass.verify_pass(decoded, resolve_key=_resolver(issuer), now=now)
+        assert untrusted.value.code == "UNTRUSTED_ISSUER" and untrusted.value.kid == issuer.kid
+        # the same pass, verified where the trust list binds that key to the authority it names: valid
+        verified = qrpass.verify_pass(decoded, resolve_key=pass_resolver(
+            issuer, authority_code=other["authority_code"], authority_name="黄浦分局"), now=now)
+        assert verified.permit == dataclasses.replace(foreign, authority_name="黄浦分局")
+
+
+def test_key_of_another_authority_is_untrusted_for_our_pass(cose_pass: bytes, issuer: KeySigner,
+                                                            now: int) -> None:
+    decoded = qrpass.decode_qr_text(qrpass.pass_to_qr_text(cose_pass))
+    with pytest.raises(UntrustedIssuerError, match="key of authority 310101"):
+        qrpass.verify_pass(decoded, resolve_key=pass_resolver(issuer, authority_code="310101",
+                                                              authority_name=AUTHORITY_NAME), now=now)
 
 
 # --- time --------------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import pytest
@@ -31,6 +32,7 @@ from issuer.settings import IssuerSettings
 from issuer.store import Store
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
+from tests.credential.pass_support import keys_resolver
 
 from .conftest import PUBLIC_URL, Clock
 from .test_store_contract import race
@@ -56,6 +58,19 @@ def status_at(service: IssuerService, keyring: KeyRing, clock: Clock, cred: Deli
     return verified.status_list.get(cred.status_idx)
 
 
+def test_a_permit_of_another_authority_is_not_delivered(service: IssuerService, keyring: KeyRing) -> None:
+    """Its QR pass would name an authority code that is not the signing key's: every verifier would refuse it
+    (UNTRUSTED_ISSUER), so the issuer signs nothing and allocates no status index."""
+    permit = dataclasses.replace(sample_permit(), authority_code="110000", authority_name="北京市公安局")
+    record = service.register(permit, officer="alice")
+    offer = service.create_offer(record.id, officer="alice")
+    token = service.redeem(offer.pre_authorized_code, offer.tx_code)
+    before = service.status_list_uris()
+    with pytest.raises(StateConflictError, match="names authority 110000; this issuer's keys are authority 110105"):
+        service.deliver(token, [KeySigner.generate().public_key])
+    assert service.status_list_uris() == before and service.store.delivered(record.id) == []
+
+
 def test_delivered_credentials_verify_in_both_encodings(
     service: IssuerService, keyring: KeyRing, clock: Clock
 ) -> None:
@@ -70,7 +85,8 @@ def test_delivered_credentials_verify_in_both_encodings(
         assert (sd.status_uri, sd.status_idx) == (cred.status_uri, cred.status_idx)
         assert (sd.claims["nbf"], sd.claims["exp"], sd.claims["iat"]) == (nbf, exp, clock())
         assert sd.holder_key is not None and public_jwk(sd.holder_key) == public_jwk(holder.public_key)
-        qr = verify_pass(decode_qr_text(pass_to_qr_text(cred.qr_pass)), resolve_key=keys.__getitem__, now=clock())
+        qr = verify_pass(decode_qr_text(pass_to_qr_text(cred.qr_pass)), now=clock(), resolve_key=keys_resolver(
+            [keyring.credential_signer], authority_code=keyring.authority_code, authority_name=keyring.authority_name))
         assert qr.permit == record.permit
         assert (qr.status_uri, qr.status_idx, qr.nbf, qr.exp) == (cred.status_uri, cred.status_idx, nbf, exp)
         assert public_jwk(qr.holder_key) == public_jwk(holder.public_key)

@@ -116,8 +116,9 @@ def test_keys_init_in_the_token_then_sign_and_verify(token: str, tmp_path: Path,
         outcome = verify(text, cache, policy=Policy(), now=NOW + 60)
         assert outcome.result is Result.VALID, outcome.reason
         assert outcome.issuer_kid == loaded.credential_signer.kid
-    verify_pass(decode_qr_text(pass_to_qr_text(cose)), now=NOW,
-                resolve_key={loaded.credential_signer.kid: loaded.credential_signer.public_key}.__getitem__)
+    trusted = loaded.trust_list(issuer=ISSUER, now=NOW, version=1, status_lists=[URI], aggregation_uri=None)
+    assert verify_pass(decode_qr_text(pass_to_qr_text(cose)), now=NOW, resolve_key=lambda kid: trusted.key_for(
+        kid, purpose="credential", now=NOW)).permit.authority_name == loaded.authority_name
 
     monkeypatch.delenv(PIN_ENV)
     close_sessions()

@@ -20,13 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cbor2
 import qrcode
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from credential.base45 import b45decode, b45encode
-from credential.jwk import public_jwk
+from credential.cose import sign1
+from credential.jwk import kid_bytes, public_jwk
 from credential.model import Permit
-from credential.qrpass import QR_PREFIX, encode_pass, live_qr_text, pass_to_qr_text
+from credential.qrpass import CLAIM_PERMIT, QR_PREFIX, TYP_PASS, encode_pass, live_qr_text, pass_to_qr_text
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, SUSPENDED, StatusList, aggregation_document, sign_status_list_token
 from keys.keyring import KeyRing
@@ -37,7 +39,8 @@ EXPECTATIONS = Path(__file__).with_name("web_expectations.json")
 NOW = int(datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.timezone(datetime.timedelta(hours=8))).timestamp())
 HOUR, DAY = 3600, 86400
 LIST_SIZE = 1 << 12
-AUTHORITY = ("110105", "北京市公安局朝阳分局")
+AUTHORITY = ("110105", "北京市公安局朝阳分局")  # the trust list's: the name every verifier shows (no pass carries it)
+FOREIGN_AUTHORITY = "310101"  # 上海市公安局黄浦分局: not the authority of any key in the trust list
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,13 @@ def _tampered(text: str, old: bytes, new: bytes) -> str:
     return QR_PREFIX + b45encode(zlib.compress(data.replace(old, new), 9))
 
 
+def _resigned_with_name(cose_pass: bytes, signer: KeySigner) -> str:
+    """The same pass with the retired key 12 (the authority's name) put back, signed again: MALFORMED."""
+    claims = cbor2.loads(cbor2.loads(cose_pass).value[2])
+    claims[CLAIM_PERMIT][12] = AUTHORITY[1]
+    return pass_to_qr_text(sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=kid_bytes(signer.kid)).encode())
+
+
 def _png(text: str, path: Path) -> None:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
     code.add_data(text, optimize=0)
@@ -85,6 +95,7 @@ def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
                            valid_until=today + datetime.timedelta(days=200))
     expired = sample_permit(valid_from=today - datetime.timedelta(days=400),
                             valid_until=today - datetime.timedelta(days=2))
+    foreign = dataclasses.replace(permit, authority_code=FOREIGN_AUTHORITY, authority_name="上海市公安局黄浦分局")
 
     def cose(idx: int, *, which: Permit = permit, signer: KeySigner | None = None, uri: str = status_uri) -> bytes:
         return encode_pass(which, signer=signer or ring.credential_signer, holder_key=holder.public_key,
@@ -107,6 +118,8 @@ def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
         "wrong_issuer": pass_to_qr_text(cose(14, signer=stranger.credential_signer)),
         "status_unknown": pass_to_qr_text(cose(15, uri=f"{base_url}/statuslists/99")),
         "malformed": QR_PREFIX + "NOT A PASS",
+        "authority_name_carried": _resigned_with_name(cose(16), ring.credential_signer),
+        "foreign_authority": pass_to_qr_text(cose(17, which=foreign)),  # our key, another authority's permit
     }
     trust_token = ring.trust_list_token(issuer=base_url, now=now - HOUR, version=now - HOUR,
                                         status_lists=[status_uri], aggregation_uri=f"{base_url}/statuslists")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import pytest
 
-from tests.vectors.generate_web_vectors import NOW, VectorSet, generate, load_expectations
+from credential.base45 import b45decode
+from credential.qrpass import QR_PREFIX
+from tests.vectors.generate_web_vectors import AUTHORITY, NOW, VectorSet, generate, load_expectations
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.verify import verify
@@ -34,3 +37,16 @@ def test_python_verifier_agrees(vectors: VectorSet, tmp_path: Path, name: str) -
         assert outcome.live is expected["live"]
     if outcome.result.value in ("VALID", "REVOKED", "SUSPENDED"):
         assert outcome.claims["holder"]["name"] == "张伟" if "holder" in outcome.claims else True
+    if "authority_name" in expected:  # the trust list's name for the signing key: no pass carries one
+        assert outcome.claims["authority_name"] == outcome.authority_name == expected["authority_name"]
+        assert outcome.claims["authority_code"] == AUTHORITY[0]
+    if outcome.result.value == "UNTRUSTED_ISSUER":
+        assert outcome.claims == {}  # nothing an untrusted key signed is shown
+
+
+def test_no_vector_carries_the_authority_name_but_the_one_made_to(vectors: VectorSet) -> None:
+    for name, text in vectors.vectors.items():
+        if text.startswith(QR_PREFIX + "NOT"):
+            continue
+        carried = AUTHORITY[1].encode() in zlib.decompress(b45decode(text[len(QR_PREFIX):]))
+        assert carried == (name == "authority_name_carried"), name

@@ -6,11 +6,13 @@ import dataclasses
 import datetime
 import json
 
+import cbor2
 import pytest
 
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, SUSPENDED
 from keys.signers import KeySigner
+from tests.attacks.forge import cose_sign1, pass_parts, qr_text
 from tests.verifier.conftest import HOUR, NOW, STATUS_URI, World
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
@@ -286,3 +288,61 @@ def test_order_validity_and_holder_proof_before_status(world: World, cache: Veri
     assert check(world.live_qr(at=after), cache, now=after).result is Result.EXPIRED
     assert check(world.static_qr(), cache, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
     assert check(world.live_qr(at=NOW - 3600), cache).result is Result.REPLAYED
+
+
+# --- the authority: the pass carries its code, the trust list names it ----------------------------------
+
+
+def _trust_with_authority(world: World, cache: VerifierCache, *, code: str = "110105",
+                          name: str = "北京市公安局朝阳分局") -> VerifierCache:
+    cache.pin_root(world.root_pem)
+    token = world.edited_trust_token(lambda k: dataclasses.replace(k, authority_code=code, authority_name=name),
+                                     version=1)
+    cache.accept_trust_list(token, NOW)
+    cache.accept_status_list(STATUS_URI, world.status_token(), NOW)
+    return cache
+
+
+def test_authority_name_shown_is_the_trust_lists(world: World, cache: VerifierCache) -> None:
+    """The pass names no authority: the name shown is the one the trust list binds to the signing key."""
+    _trust_with_authority(world, cache, name="北京市公安局朝阳分局出入境管理支队")
+    for text in (world.live_qr(), world.static_qr()):
+        outcome = check(text, cache)
+        assert outcome.result is Result.VALID, outcome.reason
+        assert outcome.claims["authority_name"] == "北京市公安局朝阳分局出入境管理支队"
+        assert outcome.authority_name == outcome.claims["authority_name"]
+        assert outcome.claims["authority_code"] == "110105"
+    # The SD-JWT VC keeps its own signed authority_name claim (the issuer's permit record).
+    sd = check(world.presentation(), cache)
+    assert sd.result is Result.VALID and sd.claims["authority_name"] == world.permit.authority_name
+
+
+def test_pass_for_another_authority_is_untrusted(world: World, filled: VerifierCache) -> None:
+    """A key of 朝阳分局 (110105) signing a pass that names 黄浦分局 (310101): UNTRUSTED_ISSUER, nothing shown."""
+    foreign = dataclasses.replace(world.permit, authority_code="310101", authority_name="上海市公安局黄浦分局")
+    for text in (world.live_qr(permit=foreign), world.static_qr(permit=foreign)):
+        outcome = check(text, filled)
+        assert outcome.result is Result.UNTRUSTED_ISSUER, outcome.reason
+        assert "key of authority 110105 may not sign for authority 310101" in outcome.reason
+        assert outcome.claims == {} and outcome.issuer_kid is None and outcome.authority_name is None
+
+
+def test_key_bound_to_another_authority_is_untrusted(world: World, cache: VerifierCache) -> None:
+    """The same genuine pass, where the trust list binds its key to 北京市公安局 (110000) instead."""
+    _trust_with_authority(world, cache, code="110000", name="北京市公安局")
+    outcome = check(world.live_qr(), cache)
+    assert outcome.result is Result.UNTRUSTED_ISSUER and "key of authority 110000" in outcome.reason
+    assert outcome.claims == {}
+
+
+def test_order_signature_then_validity_then_authority(world: World, filled: VerifierCache) -> None:
+    """As for a key not allowed the credential type: BAD_SIGNATURE and EXPIRED come first."""
+    foreign = dataclasses.replace(world.permit, authority_code="310101")
+    protected, claims = pass_parts(world.cose_pass(permit=foreign))  # another key under our kid
+    forged = qr_text(cose_sign1(protected, cbor2.dumps(claims), KeySigner.generate()))
+    assert check(forged, filled).result is Result.BAD_SIGNATURE
+    after = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
+    assert check(world.static_qr(permit=foreign), filled, now=after).result is Result.EXPIRED
+    world.statuses.set(7, INVALID)
+    world.fill(filled)
+    assert check(world.static_qr(permit=foreign), filled).result is Result.UNTRUSTED_ISSUER  # not REVOKED

@@ -13,6 +13,7 @@ from issuer.records import Offer
 from issuer.service import IssuerService
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
+from tests.credential.pass_support import keys_resolver
 from tests.wallet_api.conftest import PUBLIC_URL, Clock
 from tests.wallet_api.support import PRE_AUTH_GRANT, fetch_nonce, make_proof, redeem, request_credential
 
@@ -83,9 +84,12 @@ def test_qr_pass_pickup_is_bound_to_the_proof_key(
     text = response.get_json()["credentials"][0]["credential"]
     assert text.startswith("EP1:")
     decoded = qrpass.decode_qr_text(text)
-    verified = qrpass.verify_pass(decoded, resolve_key=resolver(keyring), now=clock.now)
+    verified = qrpass.verify_pass(decoded, resolve_key=keys_resolver(
+        keyring.credential_signers, authority_code=keyring.authority_code, authority_name=keyring.authority_name),
+        now=clock.now)
     assert public_jwk(verified.holder_key) == public_jwk(device_key.public_key)
     assert verified.permit.holder.name == "张伟"
+    assert (verified.permit.authority_code, verified.permit.authority_name) == ("110105", "北京市公安局朝阳分局")
     # The live QR the wallet shows verifies against the key the pass carries.
     live = qrpass.decode_qr_text(qrpass.live_qr_text(decoded.cose_pass, holder_signer=device_key, now=clock.now))
     assert qrpass.verify_live_proof(live, verified.holder_key, now=clock.now) == clock.now

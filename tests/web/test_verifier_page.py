@@ -68,6 +68,10 @@ def check(name: str, shown: dict[str, str] | None) -> None:
     assert shown["result"] == expected["result"], (name, shown)
     if "live" in expected:
         assert shown["live"] == str(expected["live"]).lower(), (name, shown)
+    if "authority_name" in expected:  # the trust list's name for the signing key: the pass carries none
+        assert expected["authority_name"] in shown["text"], (name, shown)
+    if shown["result"] in ("UNTRUSTED_ISSUER", "MALFORMED"):
+        assert "张伟" not in shown["text"], (name, shown)  # nothing an untrusted or unreadable pass says is shown
 
 
 def test_every_vector_offline_by_photo(served: tuple[VectorSet, BackgroundServer], tmp_path: Path) -> None:

@@ -45,6 +45,7 @@ export async function verifyTrustList(token, rootJwk, { minVersion = 0 } = {}) {
     keys.set(kid, {
       kid, purpose: entry.purpose, state: entry.state, notBefore: entry.not_before, notAfter: entry.not_after,
       types: Array.isArray(entry.types) ? entry.types : [], authorityName: entry.authority?.name ?? "",
+      authorityCode: entry.authority?.code ?? "",
       key: await importJwk(entry.jwk),
     });
   }

@@ -1,4 +1,6 @@
 // The QR pass (credential/qrpass.py, credential/cose.py, credential/passclaims.py), decoded and verified.
+// The pass names its authority by code only: the name is the trust-list entry's of the key that signed,
+// and a pass whose authority code is not that key's is UNTRUSTED_ISSUER.
 import { VerifyError, b45decode, malformed } from "./base45.js";
 import { b64urlEncode, concat, inflate, sha256 } from "./bytes.js";
 import { Tagged, cborDecode, cborEncode } from "./cbor.js";
@@ -110,7 +112,8 @@ function statusReference(status) {
 
 // --- the permit map (passclaims.py) -------------------------------------------------------------------
 const FIELDS = { 1: "int", 2: "str", 3: "str", 4: "int", 5: "int", 7: "int", 8: "str", 9: "str", 10: "int",
-  11: "int", 12: "str", 13: "bytes" };
+  11: "int", 13: "bytes" };
+const RETIRED_AUTHORITY_NAME = 12; // the trust list names the authority: a map still carrying it is refused
 const OPTIONAL = new Set([13, 11]);
 const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const SLUGS = { 1: "residence_permit", 2: "residence_registration" };
@@ -132,9 +135,11 @@ const civilDay = (t, claim) => {
 const cleanText = (s, max) => s.length > 0 && s.length <= max && s === s.normalize("NFC").split(/\s+/).filter(Boolean).join(" ")
   && !/[\p{Cc}\p{Cf}]/u.test(s);
 
-export function permitFromClaim(claim, nbf, exp) {
+/** `authorityName`: the trust list's name for the key that verified the signature (never from the pass). */
+export function permitFromClaim(claim, nbf, exp, authorityName) {
   if (!(claim instanceof Map)) throw claimError("permit", "must be a map");
   for (const [key, value] of claim) {
+    if (key === RETIRED_AUTHORITY_NAME) throw claimError("permit", "field 12 (authority name) is not carried: the trust list names it");
     const kind = FIELDS[key];
     if (!kind) throw claimError("permit", `unknown field ${key}`);
     const ok = kind === "int" ? (isInt(value) || typeof value === "bigint")
@@ -154,10 +159,11 @@ export function permitFromClaim(claim, nbf, exp) {
   if (Number.isNaN(birthDate.getTime()) || birthDate.toISOString().slice(0, 10) !== birth) {
     throw claimError("permit", "the citizen ID holds no birth date");
   }
-  const name = claim.get(2), pinyin = claim.get(3), address = claim.get(8), authorityName = claim.get(12);
+  const name = claim.get(2), pinyin = claim.get(3), address = claim.get(8);
   if (!cleanText(name, 30) || !NAME.test(name)) throw claimError("permit", "name");
   if (!cleanText(pinyin, 100) || !PINYIN.test(pinyin)) throw claimError("permit", "name_pinyin");
-  if (!cleanText(address, 80) || !cleanText(authorityName, 60)) throw claimError("permit", "address or authority");
+  if (!cleanText(address, 80)) throw claimError("permit", "address");
+  if (typeof authorityName !== "string" || !cleanText(authorityName, 60)) throw claimError("permit", "authority name");
   if (!/^[0-9A-Z][0-9A-Z-]*$/.test(claim.get(9)) || claim.get(9).length > 32) throw claimError("permit", "document number");
   if (![0, 1, 2, 9].includes(claim.get(4))) throw claimError("permit", "sex");
   const district = digits(claim.get(10), 6, "district");
@@ -175,17 +181,22 @@ export function permitFromClaim(claim, nbf, exp) {
 }
 const civilDayToUnix = (iso) => Date.parse(`${iso}T00:00:00Z`) / 1000;
 
-/** verify_pass: issuer signature with a key from the trust list only, then claims, then validity. */
+/** verify_pass: issuer signature with a key from the trust list only, then claims, then validity, then the
+ * authority. `resolveKey(kid)` gives the trust-list entry {key, authorityCode, authorityName}. */
 export async function verifyPass(decoded, resolveKey, now) {
-  const key = await resolveKey(decoded.kid);
-  await verifySign1(decoded.message, key, { typ: TYP_PASS });
+  const entry = await resolveKey(decoded.kid);
+  await verifySign1(decoded.message, entry.key, { typ: TYP_PASS });
   const p = decoded.payload;
   for (const k of p.keys()) if (!PASS_CLAIMS.has(k)) throw claimError(String(k), "unknown claim");
   for (const k of PASS_CLAIMS) if (!p.has(k)) throw malformed(`missing claim ${k}`);
   checkTimes(p, now);
   const holder = await holderKey(p.get(C_CNF));
   const { uri, idx } = statusReference(p.get(C_STATUS));
-  const permit = permitFromClaim(p.get(C_PERMIT), p.get(C_NBF), p.get(C_EXP));
+  const permit = permitFromClaim(p.get(C_PERMIT), p.get(C_NBF), p.get(C_EXP), entry.authorityName);
+  if (permit.authority_code !== entry.authorityCode) {
+    throw new VerifyError("UNTRUSTED_ISSUER",
+      `key of authority ${entry.authorityCode} may not sign for authority ${permit.authority_code} (kid ${decoded.kid})`);
+  }
   return { permit, holder, uri, idx };
 }
 

@@ -37,7 +37,8 @@ export async function verifyText(text, state, now) {
     if (!text) throw malformed("empty input");
     if (!text.startsWith(QR_PREFIX)) throw malformed(`not an ${QR_PREFIX} pass`);
     const decoded = await decodeQrText(text);
-    const verified = await verifyPass(decoded, async (kid) => keyFor(trust, kid, { purpose: "credential", now }).key, now);
+    // The key's trust-list entry also gives the authority: its code must be the pass's, its name is shown.
+    const verified = await verifyPass(decoded, async (kid) => keyFor(trust, kid, { purpose: "credential", now }), now);
     const key = keyFor(trust, decoded.kid, { purpose: "credential", now, type: verified.permit.type });
     found.claims = verified.permit;
     found.authorityName = key.authorityName;
