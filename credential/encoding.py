@@ -12,8 +12,8 @@ from typing import Any
 from credential.errors import MalformedError, TooLargeError
 
 MAX_JSON_DEPTH = 16
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
 _B64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_NOT_B64URL = bytes(sorted(set(range(256)) - set(_B64URL_ALPHABET.encode("ascii"))))
 # Unused low bits of the last character by len % 4: they must be zero, or the text is a second spelling.
 _TAIL_MASK = {0: 0, 2: 0b1111, 3: 0b11}
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -27,17 +27,24 @@ _SEXTET = {char: value for value, char in enumerate(_B64URL_ALPHABET)}
 
 
 def b64url_encode(data: bytes) -> str:
-    # base64.urlsafe_b64encode is exactly b2a_base64 + this translation, behind two Python-level calls.
-    return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_URLSAFE).decode("ascii")
+    # base64.urlsafe_b64encode is exactly b2a_base64 + this translation, behind two Python-level calls; the
+    # newline b2a_base64 ends with goes with the padding (cheaper than parsing a newline=False keyword).
+    return binascii.b2a_base64(data).rstrip(b"=\n").translate(_URLSAFE).decode("ascii")
 
 
 def b64url_decode(text: str) -> bytes:
     """Strict base64url without padding: any other character, or a non-canonical tail, is malformed."""
-    if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or not text.isascii() or len(text) % 4 == 1:
+        raise MalformedError("invalid base64url")
+    raw = text.encode("ascii")
+    # One pass maps - and _ to + and / and drops every byte outside the alphabet: the text is of
+    # [A-Za-z0-9_-]* exactly when nothing was dropped (a few times the speed of that regular expression).
+    standard = raw.translate(_FROM_URLSAFE, _NOT_B64URL)
+    if len(standard) != len(raw):
         raise MalformedError("invalid base64url")
     try:
         # urlsafe_b64decode, minus its Python-level wrappers: the text is ASCII of the alphabet (checked).
-        data = binascii.a2b_base64(text.encode("ascii").translate(_FROM_URLSAFE) + _PADDING[len(text) % 4])
+        data = binascii.a2b_base64(standard + _PADDING[len(text) % 4])
     except (binascii.Error, ValueError) as exc:
         raise MalformedError("invalid base64url") from exc
     if text and _SEXTET[text[-1]] & _TAIL_MASK[len(text) % 4]:
@@ -46,11 +53,13 @@ def b64url_decode(text: str) -> bytes:
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in obj:
-            raise MalformedError(f"duplicate JSON key {key!r}")
-        obj[key] = value
+    obj = dict(pairs)  # built in C; fewer entries than pairs means a key came twice
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:  # name the first repeated key, as a key-by-key build would have
+            if key in seen:
+                raise MalformedError(f"duplicate JSON key {key!r}")
+            seen.add(key)
     return obj
 
 

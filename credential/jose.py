@@ -52,7 +52,7 @@ class Signer(Protocol):
         ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class JWS:
     header: dict[str, Any]
     payload: dict[str, Any]
@@ -104,7 +104,7 @@ def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: 
         raise BadSignatureError() from exc
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompactParts:
     header: dict[str, Any]
     payload: bytes
@@ -112,8 +112,7 @@ class CompactParts:
     signature: bytes
 
 
-def split_compact(token: str, *, max_size: int) -> CompactParts:
-    """Split a compact JWS and decode its header, trusting nothing in it; the payload stays bytes."""
+def _split(token: str, max_size: int) -> tuple[dict[str, Any], bytes, bytes, bytes]:
     if not isinstance(token, str):
         raise MalformedError("token must be text")
     if len(token) > max_size:
@@ -121,21 +120,28 @@ def split_compact(token: str, *, max_size: int) -> CompactParts:
     parts = token.split(".")
     if len(parts) != 3:
         raise MalformedError("a compact JWS has three parts")
-    header = json_loads(b64url_decode(parts[0]), max_size=max_size)
+    encoded_header, encoded_payload, encoded_signature = parts
+    header = json_loads(b64url_decode(encoded_header), max_size=max_size)
     if not isinstance(header, dict):
         raise MalformedError("JWS header must be a JSON object")
-    return CompactParts(
-        header, b64url_decode(parts[1]), f"{parts[0]}.{parts[1]}".encode("ascii"), b64url_decode(parts[2])
-    )
+    payload = b64url_decode(encoded_payload)
+    # The signed bytes are the token up to its second dot, which b64url_decode has just shown to be ASCII.
+    signing_input = token[: len(encoded_header) + 1 + len(encoded_payload)].encode("ascii")
+    return header, payload, signing_input, b64url_decode(encoded_signature)
+
+
+def split_compact(token: str, *, max_size: int) -> CompactParts:
+    """Split a compact JWS and decode its header, trusting nothing in it; the payload stays bytes."""
+    return CompactParts(*_split(token, max_size))
 
 
 def parse_compact(token: str, *, max_size: int) -> JWS:
     """A compact JWS whose payload is a JSON object (every token epermit reads)."""
-    parts = split_compact(token, max_size=max_size)
-    payload = json_loads(parts.payload, max_size=max_size)
+    header, encoded, signing_input, signature = _split(token, max_size)
+    payload = json_loads(encoded, max_size=max_size)
     if not isinstance(payload, dict):
         raise MalformedError("JWS payload must be a JSON object")
-    return JWS(parts.header, payload, parts.signing_input, parts.signature)
+    return JWS(header, payload, signing_input, signature)
 
 
 def check_header(

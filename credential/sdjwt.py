@@ -20,8 +20,7 @@ from credential.disclosures import (
     SD_KEY,
     decode_disclosure,
     decoy_digests,
-    digest,
-    encode_disclosure,
+    disclose,
     new_salts,
     unpack,
     without_digests,
@@ -112,9 +111,8 @@ def issue_sd_jwt_vc(
     if decoys < 0:
         raise InvalidClaimError("_sd", "the number of decoys cannot be negative")
     claims = personal_claims(permit)
-    salts = new_salts(len(claims))
-    disclosures = [encode_disclosure(salt, name, value) for salt, (name, value) in zip(salts, claims.items(), strict=True)]
-    digests = sorted([digest(d) for d in disclosures] + decoy_digests(decoys))
+    disclosures, disclosure_digests = disclose(new_salts(len(claims)), claims)
+    sd_digests = sorted(disclosure_digests + decoy_digests(decoys))
     payload = {
         "iss": issuer,
         "vct": issuer + VCT[permit.type],
@@ -124,7 +122,7 @@ def issue_sd_jwt_vc(
         "cnf": {"jwk": public_jwk(holder_key)},
         "status": {"status_list": {"idx": status_idx, "uri": status_uri}},
         SD_ALG_KEY: SD_ALG,
-        SD_KEY: digests,
+        SD_KEY: sd_digests,
     }
     jwt = sign_compact({"typ": ISSUED_TYP}, payload, signer)
     return "~".join([jwt, *disclosures, ""])
@@ -174,7 +172,7 @@ def present(
     return presented + sign_compact({"typ": KB_TYP}, kb_payload, holder_signer)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class VerifiedSdJwt:
     issuer_kid: str
     claims: dict[str, Any]  # disclosed claims plus the always-visible ones; no _sd, _sd_alg or decoys
@@ -205,8 +203,12 @@ def verify_sd_jwt_vc(
         raise InvalidClaimError(SD_ALG_KEY, "only sha-256 is accepted")
     claims = unpack(payload, [decode_disclosure(d, max_size=MAX_SD_JWT) for d in disclosure_texts])
     for name in ALWAYS_VISIBLE:
-        if name in claims and (name not in payload or claims[name] != without_digests(payload[name])):
-            raise InvalidClaimError(name, "must not be selectively disclosed")
+        if name in claims:
+            if name not in payload:
+                raise InvalidClaimError(name, "must not be selectively disclosed")
+            signed = payload[name]  # a scalar reads the same with nothing disclosed: no walk needed
+            if claims[name] != (without_digests(signed) if isinstance(signed, (dict, list)) else signed):
+                raise InvalidClaimError(name, "must not be selectively disclosed")
     for name in ("iss", "vct"):
         if name not in claims:
             raise MissingClaimError(name)
