@@ -1,13 +1,20 @@
-"""The one exception family of epermit's formats.
+"""epermit's one exception root, and the family of errors about what a credential's bytes mean.
 
-Every error names the verifier result code (DESIGN §5) it stands for in ``code``, and carries the data
-needed to explain it, never the token itself.
+``EpermitError`` is neutral: one ``except`` at a boundary (the CLI, an HTTP error handler) covers every
+epermit failure. Beneath it sit ``CredentialError`` (here; each names the verifier result code of DESIGN §5
+it stands for in ``code``), ``keys.errors.KeyManagementError``, ``issuer.errors.IssuerError`` and the
+verifier's ``verifier.errors.VerifierError``. Every error carries the data needed to explain it, never the
+token or secret itself.
 """
 
 from __future__ import annotations
 
 
-class CredentialError(Exception):
+class EpermitError(Exception):
+    """Root of every error epermit raises on purpose; carries no verifier result of its own."""
+
+
+class CredentialError(EpermitError):
     """Root of every error raised while reading, checking or building a credential."""
 
     code = "MALFORMED"

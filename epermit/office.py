@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from credential.errors import CredentialError
+from credential.errors import EpermitError
 from epermit.servers import BackgroundServer
 from issuer import api as officer_api
 from issuer.console import console_settings_from_env
@@ -36,7 +36,7 @@ def serve_office(
     try:
         # No unlocked key, no service: there is no unsigned fallback.
         keyring = KeyRing.load(keys_dir, read_passphrase(env=env, passphrase_file=passphrase_file))
-    except CredentialError as exc:
+    except EpermitError as exc:
         print(f"epermit: cannot unlock the keys: {exc}", file=sys.stderr)
         return 2
     wallet_server = BackgroundServer(port=wallet_port)

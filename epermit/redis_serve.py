@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from types import FrameType
 
-from credential.errors import CredentialError
+from credential.errors import EpermitError
 
 OFFICER_APP = "epermit.gunicorn_app:create_officer_app()"
 WALLET_APP = "epermit.gunicorn_app:create_wallet_app()"
@@ -73,7 +73,7 @@ def serve_redis(env: Mapping[str, str]) -> int:
         if not 1 <= workers <= 64 or not all(0 < p < 65536 for p in ports):
             raise ValueError("EPERMIT_WORKERS must be 1..64 and the ports 1..65535")
         build_service(env).store.close()  # type: ignore[attr-defined]  # fail here, once, not in every worker
-    except (CredentialError, ValueError, KeyError, OSError) as exc:
+    except (EpermitError, ValueError, KeyError, OSError) as exc:
         variable = f" ({exc.variable})" if isinstance(exc, ServeConfigError) else ""
         print(f"epermit serve: {exc}{variable}", file=sys.stderr)
         return 2

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from credential.errors import CredentialError
+from credential.errors import EpermitError
 from issuer.audit_chain import Anchor, AuditChainError, all_entries, verify_chain
 from issuer.sqlite_store import SQLiteStore
 
@@ -43,7 +43,7 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
-        except (CredentialError, ValueError, OSError) as exc:
+        except (EpermitError, ValueError, OSError) as exc:
             print(f"epermit audit: {exc}", file=sys.stderr)
             return 1
 

@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from credential.errors import CredentialError
+from credential.errors import EpermitError
 from issuer.bulk import BadRow, IssuedRow, read_rows, validate_rows
 from issuer.bulk_batch import issue_batch
 from issuer.bulk_sheet import write_sheet, write_sms_csv
@@ -52,7 +52,7 @@ def _officer(registry: OfficerRegistry, officer_id: str) -> Officer:
 def _run(args: argparse.Namespace) -> int:
     try:
         return _issue(args)
-    except (CredentialError, ValueError, OSError) as exc:
+    except (EpermitError, ValueError, OSError) as exc:
         print(f"epermit issue: {exc}", file=sys.stderr)
         return 1
 

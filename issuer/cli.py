@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from credential.errors import CredentialError
+from credential.errors import EpermitError
 from issuer.audit import AuditLog
 from issuer.clock import system_clock
 from issuer.officers import MAX_TOKEN_LENGTH, OfficerRegistry, Role
@@ -73,7 +73,7 @@ def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     def run(args: argparse.Namespace) -> int:
         try:
             return command(args)
-        except (CredentialError, ValueError, OSError) as exc:
+        except (EpermitError, ValueError, OSError) as exc:
             print(f"epermit officers: {exc}", file=sys.stderr)
             return 1
 

@@ -1,15 +1,15 @@
 """Issuer errors: each names the HTTP status and the stable ``error`` code a client sees.
 
-They derive from credential.errors.CredentialError so that every epermit error has one root; the HTTP
+They derive from credential.errors.EpermitError so that every epermit error has one root; the HTTP
 layers (issuer.api, wallet_api) turn them into ``{"error": ..., "error_description": ...}`` bodies.
 """
 
 from __future__ import annotations
 
-from credential.errors import CredentialError
+from credential.errors import EpermitError
 
 
-class IssuerError(CredentialError):
+class IssuerError(EpermitError):
     """Root of the issuer's errors; ``str(error)`` is the human description (never a secret)."""
 
     http_status = 500

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from credential.errors import CredentialError, MalformedError
+from credential.errors import EpermitError, MalformedError
 from credential.jose import parse_compact
 from credential.trustlist import MAX_TRUST_LIST_SIZE
 from issuer.reissue import affected_records, reissue, sms_rows, write_sms_csv
@@ -56,7 +56,7 @@ def _guarded(name: str, handler: Callable[[argparse.Namespace], int]) -> Callabl
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except (CredentialError, OSError, ValueError) as exc:
+        except (EpermitError, OSError, ValueError) as exc:
             print(f"epermit {name}: error: {exc}", file=sys.stderr)
             return 2
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from credential.errors import CredentialError
+from credential.errors import EpermitError
 from keys.errors import KeyUnlockError
 from keys.keyring import KeyRing, init_keys
 from keys.keystore import SCRYPT_N, read_passphrase
@@ -113,7 +113,7 @@ def _set_handler(parser: argparse.ArgumentParser, name: str, handler: Handler) -
     def run(args: argparse.Namespace) -> int:
         try:
             return handler(args)
-        except (CredentialError, OSError, ValueError) as exc:
+        except (EpermitError, OSError, ValueError) as exc:
             print(f"epermit keys {name}: error: {exc}", file=sys.stderr)
             return 2
 

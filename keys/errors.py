@@ -1,15 +1,15 @@
 """Errors of the key lifecycle: unlocking, finding and storing private keys.
 
-They share credential.errors.CredentialError as their root so that one ``except`` at a boundary (the CLI, the
+They share credential.errors.EpermitError as their root so that one ``except`` at a boundary (the CLI, the
 HTTP error handler) covers every epermit failure.
 """
 
 from __future__ import annotations
 
-from credential.errors import CredentialError
+from credential.errors import EpermitError
 
 
-class KeyManagementError(CredentialError):
+class KeyManagementError(EpermitError):
     """A key directory or key file cannot be used as asked (exists already, damaged, inconsistent)."""
 
     def __init__(self, reason: str) -> None:
