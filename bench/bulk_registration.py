@@ -27,10 +27,9 @@ from bench.harness import Row, print_table, rows_payload, write_result
 from credential.citizen_id import citizen_id_check_digit
 from credential.model import APPLICATION_FIELDS, CredentialType
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
-from issuer.bulk import IssuedRow, issue_rows, read_rows, validate_rows
-from issuer.bulk_batch import issue_batch
+from issuer.bulk import IssuedRow, issue_batch, issue_rows, read_rows, validate_rows
 from issuer.desk import OfficerDesk
-from issuer.officers import Officer, Role
+from issuer.model import Officer, Role
 from issuer.rules import beijing_day
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
@@ -106,8 +105,8 @@ def _paths() -> dict[str, Issue]:
 
 
 def run_all(tmp: Path, keyring: KeyRing, paths: Sequence[str]) -> list[Measured]:
-    from issuer.redis_store import RedisStore
-    from issuer.sqlite_store import SQLiteStore
+    from issuer.store.redis import RedisStore
+    from issuer.store.sqlite import SQLiteStore
 
     today = beijing_day(int(time.time()))
     data = {path: applications_csv(ROWS[path], today) for path in paths}

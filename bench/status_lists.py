@@ -15,7 +15,7 @@ from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.statuslist import INVALID, StatusList
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
 

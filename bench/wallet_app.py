@@ -30,7 +30,7 @@ def create_sqlite_wallet_app() -> Flask:
     """The same wallet API on the SQLite store (EPERMIT_SQLITE_PATH), one file shared by the workers."""
     from issuer.service import IssuerService
     from issuer.settings import IssuerSettings
-    from issuer.sqlite_store import SQLiteStore
+    from issuer.store.sqlite import SQLiteStore
     from keys.keyring import KeyRing, read_passphrase
     from wallet_api import create_app
     from wallet_api.settings import WalletApiSettings

@@ -206,7 +206,7 @@ class Gunicorn:
 
 def redis_commands(url: str) -> int:
     """Commands the server has processed so far (this INFO call included)."""
-    from issuer.redis_store import connect
+    from issuer.store.redis import connect
 
     client = connect(url)
     try:
@@ -218,8 +218,7 @@ def redis_commands(url: str) -> int:
 def make_offers(store: Store, keys_dir: Path, public_url: str, count: int) -> list[tuple[str, str, str]]:
     """``count`` pickup offers through the bulk path (registration cards of distinct fictitious holders)."""
     from bench.bulk_registration import CLERK, ISSUER, applications_csv
-    from issuer.bulk import read_rows, validate_rows
-    from issuer.bulk_batch import issue_batch
+    from issuer.bulk import issue_batch, read_rows, validate_rows
     from issuer.desk import OfficerDesk
     from issuer.rules import beijing_day
     from issuer.service import IssuerService
@@ -241,8 +240,8 @@ def make_offers(store: Store, keys_dir: Path, public_url: str, count: int) -> li
 def measure(tmp: Path) -> list[Load]:
     """hello-world, the pickups on Redis, the pickups on SQLite, hello-world again."""
     from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
-    from issuer.redis_store import RedisStore
-    from issuer.sqlite_store import SQLiteStore
+    from issuer.store.redis import RedisStore
+    from issuer.store.sqlite import SQLiteStore
     from keys.keyring import init_keys
 
     keys_dir = tmp / "keys"

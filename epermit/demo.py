@@ -32,7 +32,7 @@ from issuer.console import ConsoleSettings
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 from verifier.cache import VerifierCache
 from verifier.policy import Policy

@@ -24,9 +24,9 @@ from flask import Flask
 
 from issuer import api as officer_api
 from issuer.console import console_settings_from_env
-from issuer.redis_store import RedisStore
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
+from issuer.store.redis import RedisStore
 from keys.keyring import KeyRing, read_passphrase
 from wallet_api import create_app as create_wallet_api
 from wallet_api.settings import WalletApiSettings

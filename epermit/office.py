@@ -13,7 +13,7 @@ from issuer import api as officer_api
 from issuer.console import console_settings_from_env
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing, read_passphrase
 from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings

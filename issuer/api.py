@@ -18,15 +18,12 @@ from credential.encoding import json_loads
 from credential.errors import CredentialError, InvalidApplicationError
 from credential.model import Permit
 from issuer.api_officers import register_officer_routes
-from issuer.audit import AuditEntry
 from issuer.console import ConsoleSettings
 from issuer.console import install as install_console
 from issuer.desk import OfficerDesk
 from issuer.errors import InvalidRequestError, IssuerError, RateLimitedError, UnauthorizedError
-from issuer.officers import Officer
+from issuer.model import AuditEntry, Offer, Officer, Reason, Record, parse_reason
 from issuer.openapi import openapi_document
-from issuer.reasons import Reason, parse_reason
-from issuer.records import Offer, Record
 from issuer.service import IssuerService
 
 log = logging.getLogger(__name__)

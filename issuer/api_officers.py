@@ -9,7 +9,7 @@ from flask import Blueprint, Response, jsonify
 
 from issuer.desk import OfficerDesk
 from issuer.errors import InvalidRequestError
-from issuer.officers import Officer
+from issuer.model import Officer
 
 DAY = 86400
 MAX_TOKEN_DAYS = 3650

@@ -1,66 +1,89 @@
-"""The audit trail: every state change and every denial, who did it, why, when — as a hash chain.
+"""The audit trail: appending entries, and checking the hash chain against an anchor.
 
-Each entry carries ``prev_hash`` (the hash of the entry before it; GENESIS for the first) and ``hash``,
-the SHA-256 over a canonical encoding of all its fields including ``prev_hash`` (see ``entry_hash``).
-Editing, deleting, inserting or reordering entries breaks the chain at that point (issuer.audit_chain
-finds where); cutting off the tail is caught by comparing with a head noted earlier (the anchor).
-The store appends in one transaction: read the last hash, chain, insert (Store.append_audit).
+Every state change and every denial is an entry (issuer.model.AuditEntry: who, what, which record, why,
+when); each carries ``prev_hash`` and ``hash`` (issuer.model.entry_hash), and the store appends in one
+transaction: read the last hash, chain, insert (Store.append_audit).
 
-Entries name the officer and the record id only: never a name, citizen ID or document number.
+``verify_chain`` walks the entries oldest first and stops at the first one that does not fit, naming its
+sequence number: an edited entry no longer matches its own hash; a deleted one leaves a gap in the
+sequence (and a broken link); an inserted or reordered one breaks a ``prev_hash`` link or the sequence.
+
+A chain that an attacker rewrote from some point on (every later hash recomputed), or whose newest entries
+were cut off, is still self-consistent. What catches that is the *anchor*: the head (seq and hash) noted
+outside the store — printed into the duty book, e-mailed, or signed — and checked later with
+``expect=Anchor(seq, hash)``: that entry must still be there with that hash.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from issuer.store import Store
+from issuer.errors import AuditChainError
+from issuer.model import GENESIS, MAX_ENTRY_REASON, OK, OUTCOMES, AuditEntry, entry_hash
+from issuer.store import Store
 
-MAX_REASON = 200  # an officer's free text (issuer.service.check_reason)
-MAX_ENTRY_REASON = 2000  # what one entry keeps: the reason plus e.g. the status indices it touched
-GENESIS = "0" * 64
-FORMAT = "epermit-audit-v1"
-
-OK = "ok"  # the action happened
-DENIED = "denied"  # role or district did not allow it (nothing changed)
-REFUSED = "refused"  # allowed, but the record's state or the bureau's rules did not (nothing changed)
-OUTCOMES = (OK, DENIED, REFUSED)
+PAGE = 1000
 
 
 @dataclass(frozen=True)
-class AuditEntry:
-    seq: int  # 0 until the store appends it
-    time: int
-    officer: str  # officer id, or "wallet" / "cli" for the resident- and console-side actions
-    action: str  # e.g. "register", "revoke", "deliver", "offer_burned"
-    record_id: str | None
-    reason: str  # reason code and free text, or what was delivered (status indices): no personal data
-    outcome: str = OK
-    prev_hash: str = ""  # set by the store
-    hash: str = ""  # set by the store
+class Anchor:
+    """The head of the chain as noted at some time: ``seq:hash``."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+    @classmethod
+    def parse(cls, text: str) -> Anchor:
+        seq, sep, digest = text.strip().partition(":")
+        if not sep or not seq.isdigit() or len(seq) > 18 or len(digest) != 64 \
+                or any(c not in "0123456789abcdef" for c in digest):
+            raise ValueError("an anchor is SEQ:HASH (the hash as 64 lower-case hex digits)")
+        return cls(int(seq), digest)
 
 
-def canonical(entry: AuditEntry) -> bytes:
-    """The bytes the hash covers: a JSON array in a fixed field order, UTF-8, no whitespace."""
-    fields = [FORMAT, entry.seq, entry.time, entry.officer, entry.action, entry.record_id, entry.reason,
-              entry.outcome, entry.prev_hash]
-    return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    head: Anchor | None  # None for an empty log
 
 
-def entry_hash(entry: AuditEntry) -> str:
-    return hashlib.sha256(canonical(entry)).hexdigest()
+def verify_chain(entries: Iterable[AuditEntry], *, expect: Anchor | None = None) -> ChainReport:
+    """AuditChainError at the first entry that does not fit; the anchor must be found unchanged."""
+    prev_hash, expected_seq, count = GENESIS, 1, 0
+    last: AuditEntry | None = None
+    anchor_seen = expect is None
+    for entry in entries:
+        if entry.seq != expected_seq:
+            if entry.seq > expected_seq:
+                raise AuditChainError(expected_seq, f"missing (the next entry is {entry.seq}): deleted")
+            raise AuditChainError(entry.seq, f"out of order (expected entry {expected_seq}): reordered or inserted")
+        if entry.hash != entry_hash(entry):
+            raise AuditChainError(entry.seq, "its content does not match its hash: edited")
+        if entry.prev_hash != prev_hash:
+            raise AuditChainError(entry.seq, "does not link to the entry before it: inserted, deleted or reordered")
+        if expect is not None and entry.seq == expect.seq:
+            if entry.hash != expect.hash:
+                raise AuditChainError(entry.seq, "differs from the anchor noted earlier: rewritten")
+            anchor_seen = True
+        prev_hash, expected_seq, count, last = entry.hash, entry.seq + 1, count + 1, entry
+    if not anchor_seen and expect is not None:
+        raise AuditChainError(expect.seq, "the anchored entry is gone: the log was cut off")
+    return ChainReport(count, None if last is None else Anchor(last.seq, last.hash))
 
 
-def chained(entry: AuditEntry, *, seq: int, prev_hash: str) -> AuditEntry:
-    """The entry as appended after one whose hash is ``prev_hash``: what a store writes."""
-    linked = AuditEntry(seq, entry.time, entry.officer, entry.action, entry.record_id, entry.reason, entry.outcome,
-                        prev_hash, "")  # not dataclasses.replace: this runs per entry in bulk issuance
-    return AuditEntry(seq, entry.time, entry.officer, entry.action, entry.record_id, entry.reason, entry.outcome,
-                      prev_hash, entry_hash(linked))
+def all_entries(store: Store) -> Iterator[AuditEntry]:
+    """Every entry in storage order, page by page."""
+    after = 0
+    while True:
+        page = store.list_audit(after=after, limit=PAGE)
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = page[-1].seq
 
 
 class AuditLog:

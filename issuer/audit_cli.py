@@ -13,8 +13,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from credential.errors import EpermitError
-from issuer.audit_chain import Anchor, AuditChainError, all_entries, verify_chain
-from issuer.sqlite_store import SQLiteStore
+from issuer.audit import Anchor, all_entries, verify_chain
+from issuer.errors import AuditChainError
+from issuer.store.sqlite import SQLiteStore
 
 STORE_FILE = "epermit.sqlite3"
 

@@ -15,14 +15,14 @@ import sys
 from pathlib import Path
 
 from credential.errors import EpermitError
-from issuer.bulk import BadRow, IssuedRow, read_rows, validate_rows
-from issuer.bulk_batch import issue_batch
+from issuer.bulk import BadRow, IssuedRow, issue_batch, read_rows, validate_rows
 from issuer.bulk_sheet import write_sheet, write_sms_csv
 from issuer.desk import OfficerDesk
-from issuer.officers import Officer, OfficerRegistry
+from issuer.model import Officer
+from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 
 STORE_FILE = "epermit.sqlite3"
 

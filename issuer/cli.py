@@ -13,9 +13,10 @@ from pathlib import Path
 
 from credential.errors import EpermitError
 from issuer.audit import AuditLog
-from issuer.clock import system_clock
-from issuer.officers import MAX_TOKEN_LENGTH, OfficerRegistry, Role
-from issuer.sqlite_store import SQLiteStore
+from issuer.model import MAX_TOKEN_LENGTH, Role
+from issuer.officers import OfficerRegistry
+from issuer.settings import system_clock
+from issuer.store.sqlite import SQLiteStore
 
 STORE_FILE = "epermit.sqlite3"
 DAY = 86400

@@ -31,9 +31,7 @@ from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.console_records import register_record_routes
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, UnauthorizedError
-from issuer.officers import Action, Officer
-from issuer.reasons import REASON_CODES
-from issuer.records import Offer, Record
+from issuer.model import REASON_CODES, Action, Offer, Officer, Record
 
 _PERMIT_FIELDS = ("type", "name", "name_pinyin", "sex", "ethnicity", "birth_date", "citizen_id", "address",
                   "document_number", "district", "authority_code", "authority_name", "valid_from", "valid_until")

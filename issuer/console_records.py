@@ -15,9 +15,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from credential.errors import CredentialError
 from credential.model import CredentialType
 from issuer.errors import IssuerError
-from issuer.officers import Officer
-from issuer.reasons import ReasonCode, parse_reason
-from issuer.records import Record, RecordState
+from issuer.model import Officer, ReasonCode, Record, RecordState, parse_reason
 from issuer.rules import beijing_day
 
 if TYPE_CHECKING:

@@ -12,11 +12,9 @@ from collections.abc import Sequence
 
 from credential.citizen_id import validate_citizen_id
 from credential.model import Permit
-from issuer.audit import DENIED, AuditEntry
 from issuer.errors import ForbiddenError, NotFoundError, RecordNotFoundError
-from issuer.officers import Action, Officer, OfficerRegistry, Role
-from issuer.reasons import Reason
-from issuer.records import Offer, Record
+from issuer.model import DENIED, Action, AuditEntry, Offer, Officer, Reason, Record, Role
+from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 
 

@@ -147,3 +147,15 @@ class InvalidNotificationIdError(IssuerError):
 
     http_status = 400
     error = "invalid_notification_id"
+
+
+class AuditChainError(IssuerError):
+    """The chain is broken at entry ``seq`` (the first entry that does not fit)."""
+
+    http_status = 409
+    error = "audit_chain_broken"
+
+    def __init__(self, seq: int, problem: str) -> None:
+        super().__init__(f"entry {seq}: {problem}")
+        self.seq = seq
+        self.problem = problem

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from issuer.reasons import REASON_CODES
+from issuer.model import REASON_CODES
 
 ERROR_CODES = [
     "invalid_request", "invalid_application", "unauthorized", "forbidden", "not_found", "method_not_allowed",

@@ -23,7 +23,7 @@ from issuer.errors import (
     MissingTxCodeError,
     OfferNotFoundError,
 )
-from issuer.records import Offer, Record, configuration_ids
+from issuer.model import Offer, Record, configuration_ids
 from issuer.settings import IssuerSettings
 from issuer.store import Store, StoredOffer
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from credential.encoding import json_dumps
 from credential.statuslist import sign_status_list_token
 from issuer.errors import StatusListNotFoundError
-from issuer.records import PublishedStatusList
+from issuer.model import PublishedStatusList
 from issuer.settings import IssuerSettings
 from issuer.store import StatusListFullError, Store, StoredTrustList
 from keys.keyring import KeyRing

@@ -25,8 +25,7 @@ from typing import TextIO
 from urllib.parse import quote
 
 from issuer.errors import IssuerError, StateConflictError
-from issuer.reasons import ReasonCode
-from issuer.records import Offer, Record, RecordState
+from issuer.model import Offer, ReasonCode, Record, RecordState
 from issuer.service import IssuerService
 from issuer.store import Store
 from keys.keystore import write_private_file

@@ -20,7 +20,7 @@ from credential.trustlist import MAX_TRUST_LIST_SIZE
 from issuer.reissue import affected_records, reissue, sms_rows, write_sms_csv
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 from keys.keystore import read_passphrase
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from credential.model import CredentialType, Permit
 from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.errors import IssuerError
-from issuer.records import Record, RecordState
+from issuer.model import Record, RecordState
 from issuer.settings import IssuerSettings
 
 ONE_DAY = datetime.timedelta(days=1)

@@ -4,6 +4,17 @@ Officer-side methods trust the caller to have authenticated and authorised the o
 that for the HTTP API); ``officer`` is the id written to the audit trail. State changes are optimistic:
 the store applies one only if the record is still in the state it was read in, and sets the status
 entries of every delivered credential in the same step; the affected lists are re-signed right after.
+
+The bureau's lifecycle (formerly a helper object) lives here too:
+- ``register_application``: the rules of issuer.rules against the holder's records; a refusal is audited
+  (outcome ``refused``, the rule's code as the reason) and changes nothing. A supervisor's override of the
+  registration period is audited with its reason.
+- ``endorse`` (签注): the record's permit gets its next validity (store.update_record_permit, only while
+  ACTIVE) and a fresh pickup offer; the credentials then delivered carry the new ``exp``. The credentials
+  delivered before keep their own, earlier ``exp``.
+- ``redeliver``: to a new phone. The old phone's credentials are retired: their status entries become
+  INVALID for good while the record stays ACTIVE, and the record's open or redeemed pickups are cancelled,
+  in one atomic store step (store.retire_delivered); then the lists are re-signed and a new offer is made.
 """
 
 from __future__ import annotations
@@ -19,8 +30,7 @@ from credential.passclaims import validity_window
 from credential.qrpass import encode_pass
 from credential.sdjwt import issue_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
-from issuer.audit import MAX_REASON, REFUSED, AuditLog
-from issuer.clock import Clock, system_clock
+from issuer.audit import AuditLog
 from issuer.deferred import Deferral, DeferredTransaction
 from issuer.errors import (
     CredentialRequestDeniedError,
@@ -29,12 +39,22 @@ from issuer.errors import (
     RecordNotFoundError,
     StateConflictError,
 )
-from issuer.lifecycle import Lifecycle
+from issuer.model import (
+    MAX_REASON_TEXT,
+    REFUSED,
+    DeliveredCredential,
+    Offer,
+    PublishedStatusList,
+    Reason,
+    ReasonCode,
+    Record,
+    RecordState,
+    parse_reason,
+)
 from issuer.pickup import Pickup
 from issuer.publication import Publisher
-from issuer.reasons import Reason, ReasonCode, parse_reason
-from issuer.records import DeliveredCredential, Offer, PublishedStatusList, Record, RecordState
-from issuer.settings import IssuerSettings
+from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
+from issuer.settings import Clock, IssuerSettings, system_clock
 from issuer.store import Store
 from keys.keyring import KeyRing
 
@@ -50,12 +70,13 @@ def uri_no(status_uri: str) -> str:
 _STATUS_OF = {RecordState.ACTIVE: VALID, RecordState.SUSPENDED: SUSPENDED, RecordState.REVOKED: INVALID}
 
 
-def check_reason(reason: str) -> str:
-    """A free-text reason: required, one line, at most MAX_REASON characters."""
-    text = reason.strip() if isinstance(reason, str) else ""
-    if not text or len(text) > MAX_REASON or not text.isprintable():
-        raise InvalidRequestError(f"reason must be 1-{MAX_REASON} printable characters")
-    return text
+def check_override(text: str | None) -> str | None:
+    if text is None:
+        return None
+    clean = text.strip() if isinstance(text, str) else ""
+    if not clean or len(clean) > MAX_REASON_TEXT or not clean.isprintable():
+        raise InvalidRequestError(f"override_reason must be one printable line of 1-{MAX_REASON_TEXT} characters")
+    return clean
 
 
 def _reason(code: ReasonCode | str, text: str) -> Reason:
@@ -73,7 +94,6 @@ class IssuerService:
         self.audit = AuditLog(store, clock)
         self._publisher = Publisher(store, keyring, settings, clock)
         self._pickup = Pickup(store, settings, clock, self.audit)
-        self._lifecycle = Lifecycle(self)
         self._deferral = Deferral(store, settings, clock, self.audit)
 
     # --- officer side --------------------------------------------------------------------------------
@@ -147,20 +167,67 @@ class IssuerService:
                                 officer, _reason(reason_code, reason), "revoke")
 
     # The bureau's lifecycle (issuer.lifecycle): registration rules, the annual endorsement, re-delivery.
-    def register_application(self, permit: Permit, *, officer: str, override_reason: str | None = None) -> Record:
-        return self._lifecycle.register_application(permit, officer=officer, override_reason=override_reason)
-
-    def check_application(self, permit: Permit, *, override: bool = False, pending: tuple[Record, ...] = ()) -> None:
-        """BureauRuleError unless ``permit`` may be registered now; changes nothing (bulk validation)."""
-        self._lifecycle.check_application(permit, override=override, pending=pending)
-
-    def endorse(self, record_id: str, *, officer: str) -> tuple[Record, Offer]:
-        return self._lifecycle.endorse(record_id, officer=officer)
-
     def redeliver(
         self, record_id: str, *, officer: str, reason: str, reason_code: ReasonCode | str = ReasonCode.NEW_DEVICE
     ) -> tuple[list[tuple[int, int]], Offer]:
-        return self._lifecycle.redeliver(record_id, officer=officer, reason=_reason(reason_code, reason))
+        return self._redeliver(record_id, officer=officer, reason=_reason(reason_code, reason))
+
+    # --- the bureau's lifecycle: checked registration, endorsement (签注), re-delivery --------------------
+    def check_application(self, permit: Permit, *, override: bool = False, pending: tuple[Record, ...] = ()) -> None:
+        """BureauRuleError unless ``permit`` may be registered now (``pending``: records about to be added,
+        e.g. earlier rows of the same bulk file)."""
+        holder = [*self.store.records_of_holder(permit.holder.citizen_id),
+                  *(r for r in pending if r.permit.holder.citizen_id == permit.holder.citizen_id)]
+        check_application(permit, holder, today=beijing_day(self.clock()), settings=self.settings,
+                          override=override)
+
+    def register_application(self, permit: Permit, *, officer: str, override_reason: str | None = None) -> Record:
+        if not isinstance(permit, Permit):
+            raise InvalidRequestError("register needs a validated Permit")
+        override = check_override(override_reason)
+        try:
+            self.check_application(permit, override=override is not None)
+        except BureauRuleError as exc:
+            self.audit.append(officer=officer, action="register", record_id=None, outcome=REFUSED,
+                                 reason=f"{permit.type.slug}: {exc.rule}")
+            raise
+        record = self.register(permit, officer=officer)
+        if override is not None:
+            self.audit.append(officer=officer, action="override_registration", record_id=record.id,
+                                 reason=override)
+        return record
+
+    def endorse(self, record_id: str, *, officer: str) -> tuple[Record, Offer]:
+        record = self.get_record(record_id)
+        try:
+            if record.state is not RecordState.ACTIVE:
+                raise StateConflictError(f"cannot endorse a {record.state.value} record", state=record.state.value)
+            permit = endorsed(record.permit, today=beijing_day(self.clock()), settings=self.settings)
+        except (StateConflictError, BureauRuleError) as exc:
+            self.audit.append(officer=officer, action="endorse", record_id=record.id, outcome=REFUSED,
+                                 reason=getattr(exc, "rule", None) or f"record is {record.state.value}")
+            raise
+        updated = self.store.update_record_permit(record.id, expected=RecordState.ACTIVE, permit=permit,
+                                                     now=self.clock())
+        if updated is None:
+            raise StateConflictError("the record changed concurrently; retry")
+        self.audit.append(officer=officer, action="endorse", record_id=record.id,
+                             reason=f"valid {permit.valid_from.isoformat()} to {permit.valid_until.isoformat()}")
+        return updated, self.create_offer(record.id, officer=officer)
+
+    def _redeliver(self, record_id: str, *, officer: str, reason: Reason) -> tuple[list[tuple[int, int]], Offer]:
+        record = self.get_record(record_id)
+        retired = self.store.retire_delivered(record.id, now=self.clock())
+        if retired is None:
+            current = self.get_record(record.id).state.value
+            self.audit.append(officer=officer, action="redeliver", record_id=record.id, outcome=REFUSED,
+                                 reason=f"{reason} (record is {current})")
+            raise StateConflictError(f"cannot re-deliver a {current} record", state=current)
+        listed = " ".join(f"{list_no}/{idx}" for list_no, idx in retired) or "none"
+        self.audit.append(officer=officer, action="redeliver", record_id=record.id,
+                             reason=f"{reason}; retired {listed}")
+        self.publish_lists(list_no for list_no, _ in retired)
+        return retired, self.create_offer(record.id, officer=officer)
 
     def publish_lists(self, list_numbers: Iterable[int]) -> None:
         for list_no in sorted(set(list_numbers)):

@@ -1,9 +1,22 @@
-"""The issuer service's settings: where it is published and how long its secrets and documents live."""
+"""The issuer service's settings (where it is published, how long its secrets and documents live) and its clock.
+
+``Clock`` is what every collaborator that judges time takes: unix seconds now. ``system_clock`` is the one
+real clock of the project; tests pass their own.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+Clock = Callable[[], int]
+
+
+def system_clock() -> int:
+    """Unix seconds now, from the operating system."""
+    return int(time.time())
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from credential.encoding import json_loads
 from credential.errors import CredentialError
 from credential.qrpass import pass_to_qr_text
 from issuer.errors import IssuancePendingError, StateConflictError
-from issuer.records import DeliveredCredential
+from issuer.model import DeliveredCredential
 from wallet_api.bodies import bounded_body
 from wallet_api.configurations import is_qr_configuration
 from wallet_api.context import WalletContext, wallet_context

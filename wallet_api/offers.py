@@ -10,7 +10,7 @@ import qrcode
 import qrcode.constants
 from flask import Blueprint, Response, jsonify
 
-from issuer.records import Offer
+from issuer.model import Offer
 from wallet_api.context import wallet_context
 from wallet_api.metadata import PRE_AUTHORIZED_GRANT
 

@@ -121,7 +121,7 @@ def test_malleated_key_proof_cannot_reuse_a_spent_c_nonce(tmp_path: Path) -> Non
     from credential.samples import sample_permit_valid_at
     from issuer.service import IssuerService
     from issuer.settings import IssuerSettings
-    from issuer.sqlite_store import SQLiteStore
+    from issuer.store.sqlite import SQLiteStore
     from keys.keyring import KeyRing
     from keys.signers import KeySigner
     from tests.wallet_api.support import fetch_nonce, make_proof, redeem, request_credential

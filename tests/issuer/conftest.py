@@ -12,8 +12,8 @@ import pytest
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
 from issuer.store import Store
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 
 STORE_BACKENDS = ["sqlite", "redis", pytest.param("redis-cluster", marks=pytest.mark.slow)]
@@ -37,7 +37,7 @@ def make_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest | No
         return SQLiteStore(tmp_path / "epermit.sqlite3")
     if backend in ("redis", "redis-cluster"):
         assert request is not None, "the Redis back ends need the session's redis-server fixtures"
-        from issuer.redis_store import RedisStore  # only when a Redis back end runs
+        from issuer.store.redis import RedisStore  # only when a Redis back end runs
 
         url = request.getfixturevalue("redis_cluster_url" if backend == "redis-cluster" else "redis_url")
         # A fresh hash tag per test: the tests share one server without seeing each other's keys.

@@ -8,8 +8,7 @@ import datetime
 from credential.model import CredentialType, Permit
 from credential.samples import sample_permit
 from issuer.desk import OfficerDesk
-from issuer.officers import Officer, Role
-from issuer.records import Record
+from issuer.model import Officer, Record, Role
 from issuer.service import IssuerService
 
 HOME, AWAY = "110105", "310101"

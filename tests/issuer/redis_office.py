@@ -16,7 +16,8 @@ from epermit.http_client import request
 from epermit.servers import BackgroundServer
 from epermit.wallet import ReferenceWallet
 from issuer import api as officer_api
-from issuer.officers import Officer, OfficerRegistry, Role
+from issuer.model import Officer, Role
+from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store

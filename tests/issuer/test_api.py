@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from credential.model import CredentialType
 from credential.samples import sample_permit
 from issuer.api import OfficerApiSettings, create_app
-from issuer.officers import Officer, OfficerRegistry, Role
-from issuer.records import RecordState
+from issuer.model import Officer, RecordState, Role
+from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 
 from .conftest import PUBLIC_URL, Clock

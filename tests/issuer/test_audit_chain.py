@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from epermit.cli import main
-from issuer.audit import GENESIS, AuditLog, entry_hash
-from issuer.audit_chain import Anchor, AuditChainError, all_entries, verify_chain
-from issuer.sqlite_store import SQLiteStore
+from issuer.audit import Anchor, AuditLog, all_entries, verify_chain
+from issuer.errors import AuditChainError
+from issuer.model import GENESIS, entry_hash
 from issuer.store import Store
+from issuer.store.sqlite import SQLiteStore
 
 from .conftest import Clock
 

@@ -10,9 +10,7 @@ import pytest
 
 from issuer.desk import OfficerDesk
 from issuer.errors import ForbiddenError, NotFoundError, RecordNotFoundError
-from issuer.officers import PERMISSIONS, Action, Officer, Role
-from issuer.reasons import Reason, ReasonCode
-from issuer.records import RecordState
+from issuer.model import PERMISSIONS, Action, Officer, Reason, ReasonCode, RecordState, Role
 from issuer.service import IssuerService
 
 from .office import AWAY, HOME, PERMIT, officers, with_card

@@ -20,9 +20,10 @@ from issuer.bulk import read_rows, validate_rows
 from issuer.bulk_cli import run_bulk
 from issuer.bulk_sheet import write_sheet, write_sms_csv
 from issuer.desk import OfficerDesk
-from issuer.officers import Officer, OfficerRegistry, Role
+from issuer.model import Officer, Role
+from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 
 from .conftest import PUBLIC_URL

@@ -9,15 +9,12 @@ import pytest
 
 from credential.citizen_id import citizen_id_check_digit
 from credential.model import Permit
-from issuer.audit import AuditEntry
-from issuer.audit_chain import all_entries, verify_chain
-from issuer.bulk import GoodRow, issue_rows, read_rows, validate_rows
-from issuer.bulk_batch import issue_batch
+from issuer.audit import all_entries, verify_chain
+from issuer.bulk import GoodRow, issue_batch, issue_rows, read_rows, validate_rows
 from issuer.desk import OfficerDesk
 from issuer.errors import StateConflictError
-from issuer.officers import Officer, Role
+from issuer.model import AuditEntry, Officer, Record, RecordState, Role
 from issuer.pickup import Pickup
-from issuer.records import Record, RecordState
 from issuer.rules import BureauRuleError
 from issuer.service import IssuerService
 from issuer.store import Registration, Store
@@ -140,8 +137,8 @@ def test_a_clerk_outside_the_district_is_denied_as_row_by_row(desk: OfficerDesk,
 
 def second_handle(store: Store) -> Store:
     """Another handle on the same data, as a second process would have (its own head cache, connections)."""
-    from issuer.redis_store import RedisStore
-    from issuer.sqlite_store import SQLiteStore
+    from issuer.store.redis import RedisStore
+    from issuer.store.sqlite import SQLiteStore
 
     if isinstance(store, RedisStore):
         return RedisStore(store._r, prefix=store._p, check=False)

@@ -20,8 +20,8 @@ from credential.model import CredentialType
 from credential.samples import sample_permit
 from issuer.api import OfficerApiSettings, create_app
 from issuer.console import ConsoleSettings
-from issuer.officers import Officer, OfficerRegistry, Role
-from issuer.records import Record, RecordState
+from issuer.model import Officer, Record, RecordState, Role
+from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
 

@@ -14,9 +14,7 @@ from credential.sdjwt import verify_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
 from issuer.desk import OfficerDesk
 from issuer.errors import ForbiddenError, InvalidGrantError, InvalidRequestError, StateConflictError
-from issuer.officers import Role
-from issuer.reasons import Reason, ReasonCode
-from issuer.records import RecordState
+from issuer.model import Reason, ReasonCode, RecordState, Role
 from issuer.rules import BureauRuleError, add_months
 from issuer.service import IssuerService
 from keys.keyring import KeyRing

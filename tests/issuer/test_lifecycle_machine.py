@@ -15,12 +15,12 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 from credential.model import CredentialType
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.statuslist import INVALID, SUSPENDED, VALID, verify_status_list_token
-from issuer.audit import AuditEntry
-from issuer.audit_chain import all_entries, verify_chain
+from issuer.audit import all_entries, verify_chain
 from issuer.errors import StateConflictError
+from issuer.model import AuditEntry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
 

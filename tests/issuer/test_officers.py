@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from issuer.errors import ForbiddenError, InvalidRequestError, UnauthorizedError
-from issuer.officers import PERMISSIONS, Action, Officer, OfficerRegistry, Role, authorize, token_hash
+from issuer.model import PERMISSIONS, Action, Officer, Role, authorize, token_hash
+from issuer.officers import OfficerRegistry
 from issuer.store import Store
 
 from .conftest import Clock

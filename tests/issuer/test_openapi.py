@@ -14,10 +14,11 @@ from schemathesis import checks
 
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from issuer.api import OfficerApiSettings, create_app
-from issuer.officers import Officer, OfficerRegistry, Role
+from issuer.model import Officer, Role
+from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 
 from .conftest import PUBLIC_URL, T0, Clock

@@ -75,7 +75,7 @@ def client_loop(client: OfficeClient, first_holder: int, stop: threading.Event, 
 
 
 def test_kill_9_loses_nothing_acknowledged(tmp_path: Path, keyring: KeyRing) -> None:
-    from issuer.redis_store import RedisStore
+    from issuer.store.redis import RedisStore
 
     server = RedisServer(tmp_path / "redis").start()
     office = Office(RedisStore.from_url(server.url), keyring)

@@ -58,7 +58,7 @@ def test_serve_redis_refuses_an_unsafe_redis(tmp_path: Path) -> None:
 
 
 def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
-    from issuer.redis_store import RedisStore
+    from issuer.store.redis import RedisStore
 
     server = RedisServer(tmp_path / "redis").start()
     init_keys(tmp_path / "data" / "keys", PASSPHRASE.encode(), AUTHORITY_CODE, AUTHORITY_NAME, int(time.time()))

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is no
 
 
 def store_for(url: str, prefix: str = "{http}") -> object:
-    from issuer.redis_store import RedisStore
+    from issuer.store.redis import RedisStore
 
     return RedisStore.from_url(url, prefix=prefix)
 

@@ -15,11 +15,9 @@ import pytest
 from credential.encoding import b64url_decode, inflate
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, SUSPENDED, VALID, StatusList, msb_to_lsb
-from issuer.audit import AuditEntry
-from issuer.audit_chain import all_entries, verify_chain
+from issuer.audit import all_entries, verify_chain
 from issuer.errors import StoreUnavailableError
-from issuer.officers import Officer, Role
-from issuer.records import RecordState
+from issuer.model import AuditEntry, Officer, RecordState, Role
 from issuer.store import Store, StoredOffer
 
 from .conftest import T0
@@ -31,7 +29,7 @@ VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "status-l
 
 
 def redis_store(url: str, **options: object) -> object:
-    from issuer.redis_store import RedisStore
+    from issuer.store.redis import RedisStore
 
     return RedisStore.from_url(url, prefix="{t-extra}", **options)  # type: ignore[arg-type]
 
@@ -120,7 +118,7 @@ def _vectors() -> list[dict[str, object]]:
 
 @pytest.mark.parametrize("vector", _vectors(), ids=lambda v: str(v["name"]))
 def test_redis_bitmaps_converted_match_the_draft_vectors(vector: dict[str, object], raw_redis: object) -> None:
-    from issuer.redis_store import status_list_from_redis
+    from issuer.store.redis import status_list_from_redis
 
     bits, size = int(vector["bits"]), int(vector["size"])  # type: ignore[call-overload]
     statuses = {int(k): v for k, v in vector["statuses"].items()}  # type: ignore[attr-defined]
@@ -150,7 +148,7 @@ def test_store_status_bits_follow_every_set(store: Store) -> None:
 
 @pytest.mark.parametrize("extra", [("--appendonly", "no"), ("--appendfsync", "everysec")])
 def test_refuses_a_server_that_may_lose_writes(tmp_path: Path, extra: tuple[str, ...]) -> None:
-    from issuer.redis_durability import UnsafeDurabilityError
+    from issuer.store.redis.durability import UnsafeDurabilityError
 
     server = RedisServer(tmp_path, extra=extra).start()
     try:
@@ -160,7 +158,7 @@ def test_refuses_a_server_that_may_lose_writes(tmp_path: Path, extra: tuple[str,
         records: list[logging.LogRecord] = []
         handler = logging.Handler()
         handler.emit = records.append  # type: ignore[method-assign]
-        logger = logging.getLogger("issuer.redis_durability")
+        logger = logging.getLogger("issuer.store.redis.durability")
         logger.addHandler(handler)
         try:
             store = redis_store(server.url, allow_unsafe_durability=True)
@@ -173,7 +171,7 @@ def test_refuses_a_server_that_may_lose_writes(tmp_path: Path, extra: tuple[str,
 
 
 def test_refuses_when_config_is_disabled_and_fsync_cannot_be_checked(tmp_path: Path) -> None:
-    from issuer.redis_durability import UnsafeDurabilityError
+    from issuer.store.redis.durability import UnsafeDurabilityError
 
     server = RedisServer(tmp_path, extra=("--rename-command", "CONFIG", "")).start()
     try:
@@ -207,7 +205,7 @@ def test_every_call_fails_closed_when_redis_is_gone(tmp_path: Path) -> None:
 
 
 def test_prefix_must_be_one_hash_tag(redis_url: str) -> None:
-    from issuer.redis_store import RedisStore
+    from issuer.store.redis import RedisStore
 
     for bad in ("ep", "{}", "{a}{b}", "{a b}"):
         with pytest.raises(ValueError):

@@ -16,11 +16,11 @@ from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.statuslist import INVALID, verify_status_list_token
 from epermit import cli as epermit_cli
 from issuer.errors import StateConflictError
-from issuer.records import DeliveredCredential, Record
+from issuer.model import DeliveredCredential, Record
 from issuer.reissue import affected_records, reissue, sms_rows, write_sms_csv
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 from keys.rotation import revoke, rotate
 from keys.signers import KeySigner

@@ -26,7 +26,7 @@ from issuer.errors import (
     StateConflictError,
     StatusListNotFoundError,
 )
-from issuer.records import DeliveredCredential, Record, RecordState
+from issuer.model import DeliveredCredential, Record, RecordState
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store

@@ -12,8 +12,9 @@ import pytest
 
 from issuer.cli import STORE_FILE, add_officer_commands
 from issuer.errors import StoreUnavailableError
-from issuer.officers import OfficerRegistry, Role
-from issuer.sqlite_store import SQLiteStore
+from issuer.model import Role
+from issuer.officers import OfficerRegistry
+from issuer.store.sqlite import SQLiteStore
 
 from .conftest import T0
 

@@ -10,10 +10,8 @@ import pytest
 
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, SUSPENDED, VALID
-from issuer.audit import AuditEntry
 from issuer.errors import StateConflictError
-from issuer.officers import Officer, Role
-from issuer.records import PublishedStatusList, Record, RecordState
+from issuer.model import AuditEntry, Officer, PublishedStatusList, Record, RecordState, Role
 from issuer.store import FILL_LIMIT, StatusListFullError, Store, StoredOffer, StoredTrustList
 
 from .conftest import T0

@@ -16,7 +16,7 @@ from credential.trustlist import verify_trust_list
 from epermit.office import serve_office
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys import cli
 from keys.errors import KeyUnlockError
 from keys.keyring import KeyRing, init_keys

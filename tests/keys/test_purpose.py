@@ -60,7 +60,7 @@ def test_signers_refuse_other_content(ring: KeyRing, which: str, make: object) -
     signer = {"status": ring.status_signer, "credential": ring.credential_signer, "root": ring.root_signer}[which]
     with pytest.raises(KeyPurposeError) as caught:
         make(signer)  # type: ignore[operator]
-    assert caught.value.purpose == which and caught.value.code == "MALFORMED"
+    assert caught.value.purpose == which and not hasattr(caught.value, "code")  # a key error, not a verdict
 
 
 @pytest.mark.parametrize("which", ["credential", "status"])

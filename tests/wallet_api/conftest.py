@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit_valid_at
-from issuer.records import Offer
+from issuer.model import Offer
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store

@@ -15,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer
 
 from credential.jwk import public_jwk
 from credential.sdjwt import verify_sd_jwt_vc
-from issuer.records import Offer
+from issuer.model import Offer
 from issuer.service import IssuerService
 from keys.keyring import KeyRing
 from keys.signers import KeySigner

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from issuer.records import Offer
+from issuer.model import Offer
 from issuer.service import IssuerService
 from keys.signers import KeySigner
 from tests.wallet_api.conftest import OFFICER, PUBLIC_URL, Clock

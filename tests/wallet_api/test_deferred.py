@@ -11,7 +11,7 @@ from credential.jwk import public_jwk
 from credential.samples import sample_permit_valid_at
 from credential.sdjwt import verify_sd_jwt_vc
 from issuer.errors import StateConflictError
-from issuer.records import Offer, RecordState
+from issuer.model import Offer, RecordState
 from issuer.service import IssuerService
 from keys.keyring import KeyRing
 from keys.signers import KeySigner

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from credential import qrpass
 from credential.jwk import PublicKey, public_jwk
 from credential.sdjwt import verify_sd_jwt_vc
-from issuer.records import Offer
+from issuer.model import Offer
 from issuer.service import IssuerService
 from keys.keyring import KeyRing
 from keys.signers import KeySigner

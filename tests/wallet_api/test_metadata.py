@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from credential.jwk import load_public_jwk, public_jwk
 from credential.sdjwt import PERSONAL_CLAIMS
-from issuer.records import Offer
+from issuer.model import Offer
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
 from tests.wallet_api.conftest import PUBLIC_URL, Clock

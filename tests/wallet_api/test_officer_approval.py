@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from credential.samples import sample_permit, sample_permit_valid_at
 from issuer.api import OfficerApiSettings
 from issuer.api import create_app as create_officer_app
-from issuer.officers import Officer, OfficerRegistry, Role
+from issuer.model import Officer, Role
+from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
 from tests.wallet_api.conftest import OFFICER, PUBLIC_URL, Clock

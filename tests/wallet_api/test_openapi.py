@@ -18,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from issuer.records import Offer
+from issuer.model import Offer
 from issuer.service import IssuerService
 from tests.wallet_api.conftest import PUBLIC_URL
 

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from credential.jwk import PublicKey
 from credential.statuslist import INVALID, VALID, verify_status_list_token
 from credential.trustlist import verify_trust_list
-from issuer.records import DeliveredCredential, Offer
+from issuer.model import DeliveredCredential, Offer
 from issuer.service import IssuerService
 from keys.keyring import KeyRing
 from keys.signers import KeySigner

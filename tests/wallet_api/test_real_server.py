@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from werkzeug.serving import BaseWSGIServer
 
-from issuer.records import Offer
+from issuer.model import Offer
 from issuer.service import IssuerService
 from tests.wallet_api.support import PRE_AUTH_GRANT
 

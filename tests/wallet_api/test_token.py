@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask.testing import FlaskClient
 
-from issuer.records import Offer
+from issuer.model import Offer
 from issuer.service import IssuerService
 from tests.wallet_api.conftest import BOTH_STORES
 from tests.wallet_api.support import PRE_AUTH_GRANT, redeem

@@ -24,7 +24,7 @@ from issuer.console import ConsoleSettings
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
-from issuer.sqlite_store import SQLiteStore
+from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 from tests.vectors.generate_web_vectors import _png
 from tests.web.browser import chromium, require_browser, screenshot, upload, verdict, wait_for

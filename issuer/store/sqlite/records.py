@@ -9,13 +9,12 @@ from collections.abc import Sequence
 from credential.encoding import json_dumps
 from credential.model import Permit
 from credential.statuslist import INVALID
-from issuer.audit import GENESIS, AuditEntry, chained
 from issuer.errors import StateConflictError
-from issuer.records import Record, RecordState, holder_hash
-from issuer.sqlite.audit import audit_row
-from issuer.sqlite.offers import offer_row
-from issuer.sqlite_db import SQLiteFile
+from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
 from issuer.store import Registration
+from issuer.store.sqlite.audit import audit_row
+from issuer.store.sqlite.db import SQLiteFile
+from issuer.store.sqlite.offers import offer_row
 
 
 def record_from_row(row: sqlite3.Row) -> Record:

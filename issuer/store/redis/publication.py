@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from issuer.records import PublishedStatusList
-from issuer.redisdb.client import RedisKeyspace, flat, guard, hash_fields
+from issuer.model import PublishedStatusList
 from issuer.store import StoredStatusList, StoredTrustList
+from issuer.store.redis.client import RedisKeyspace, flat, guard, hash_fields
 
 
 class RedisPublication(RedisKeyspace):

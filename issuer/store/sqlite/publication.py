@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from issuer.records import PublishedStatusList
-from issuer.sqlite_db import SQLiteFile
+from issuer.model import PublishedStatusList
 from issuer.store import StoredStatusList, StoredTrustList
+from issuer.store.sqlite.db import SQLiteFile
 
 
 class SQLitePublication:

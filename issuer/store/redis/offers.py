@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from issuer.errors import StateConflictError
-from issuer.redisdb.client import RedisKeyspace, as_str, flat, guard, hash_fields
 from issuer.store import StoredOffer
+from issuer.store.redis.client import RedisKeyspace, as_str, flat, guard, hash_fields
 
 
 def offer_from_fields(offer_id: str, f: dict[str, str]) -> StoredOffer | None:

@@ -8,12 +8,11 @@ from collections.abc import Sequence
 from credential.encoding import json_dumps
 from credential.model import Permit
 from credential.statuslist import INVALID
-from issuer.audit import GENESIS, AuditEntry, chained
 from issuer.errors import StateConflictError, StoreUnavailableError
-from issuer.records import Record, RecordState, holder_hash
-from issuer.redisdb.audit import AUDIT_TRIES, audit_json
-from issuer.redisdb.client import RedisKeyspace, as_str, guard, hash_fields
+from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
 from issuer.store import Registration
+from issuer.store.redis.audit import AUDIT_TRIES, audit_json
+from issuer.store.redis.client import RedisKeyspace, as_str, guard, hash_fields
 
 
 def record_from_fields(record_id: str, f: dict[str, str]) -> Record:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from issuer.officers import Officer, Role
-from issuer.redisdb.client import RedisKeyspace, as_str, flat, guard, hash_fields
+from issuer.model import Officer, Role
+from issuer.store.redis.client import RedisKeyspace, as_str, flat, guard, hash_fields
 
 
 class RedisOfficers(RedisKeyspace):

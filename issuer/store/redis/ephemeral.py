@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from issuer.redisdb.client import RedisKeyspace, as_str, guard, tagged
+from issuer.store.redis.client import RedisKeyspace, as_str, guard, tagged
 
 
 def live_value(stored: Any, now: int) -> str | None:

@@ -15,9 +15,7 @@ from typing import Protocol
 
 from credential.model import Permit
 from credential.statuslist import StatusList
-from issuer.audit import AuditEntry
-from issuer.officers import Officer
-from issuer.records import PublishedStatusList, Record, RecordState
+from issuer.model import AuditEntry, Officer, PublishedStatusList, Record, RecordState
 
 
 class StatusListFullError(Exception):

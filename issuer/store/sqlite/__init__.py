@@ -10,16 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from issuer.records import holder_hash
-from issuer.sqlite.audit import SQLiteAudit
-from issuer.sqlite.ephemeral import SQLiteEphemeral
-from issuer.sqlite.offers import SQLiteOffers
-from issuer.sqlite.officers import SQLiteOfficers
-from issuer.sqlite.publication import SQLitePublication
-from issuer.sqlite.records import SQLiteRecords
-from issuer.sqlite.status import SQLiteDeliveries, SQLiteStatusLists
-from issuer.sqlite_db import SQLiteFile
-from issuer.sqlite_schema import SCHEMA
+from issuer.model import holder_hash
+from issuer.store.sqlite.audit import SQLiteAudit
+from issuer.store.sqlite.db import SQLiteFile
+from issuer.store.sqlite.ephemeral import SQLiteEphemeral
+from issuer.store.sqlite.offers import SQLiteOffers
+from issuer.store.sqlite.officers import SQLiteOfficers
+from issuer.store.sqlite.publication import SQLitePublication
+from issuer.store.sqlite.records import SQLiteRecords
+from issuer.store.sqlite.schema import SCHEMA
+from issuer.store.sqlite.status import SQLiteDeliveries, SQLiteStatusLists
 
 __all__ = ["SQLiteStore", "holder_hash"]
 

@@ -17,16 +17,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from issuer import redis_scripts as lua
-from issuer.redis_durability import check_durability
-from issuer.redisdb.audit import RedisAudit
-from issuer.redisdb.client import connect, guard
-from issuer.redisdb.ephemeral import RedisEphemeral
-from issuer.redisdb.offers import RedisOffers
-from issuer.redisdb.officers import RedisOfficers
-from issuer.redisdb.publication import RedisPublication
-from issuer.redisdb.records import RedisRecords
-from issuer.redisdb.status import STATUS_BITS, RedisDeliveries, RedisStatusLists, status_list_from_redis
+from issuer.store.redis import scripts as lua
+from issuer.store.redis.audit import RedisAudit
+from issuer.store.redis.client import connect, guard
+from issuer.store.redis.durability import check_durability
+from issuer.store.redis.ephemeral import RedisEphemeral
+from issuer.store.redis.offers import RedisOffers
+from issuer.store.redis.officers import RedisOfficers
+from issuer.store.redis.publication import RedisPublication
+from issuer.store.redis.records import RedisRecords
+from issuer.store.redis.status import STATUS_BITS, RedisDeliveries, RedisStatusLists, status_list_from_redis
 
 __all__ = ["STATUS_BITS", "RedisStore", "connect", "status_list_from_redis"]
 

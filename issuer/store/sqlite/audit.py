@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from issuer.audit import GENESIS, AuditEntry, chained
-from issuer.sqlite_db import SQLiteFile
+from issuer.model import GENESIS, AuditEntry, chained
+from issuer.store.sqlite.db import SQLiteFile
 
 
 def audit_row(e: AuditEntry) -> tuple[object, ...]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 
 from credential.statuslist import StatusList, msb_to_lsb
-from issuer.redisdb.client import RedisKeyspace, as_str, guard
 from issuer.store import FILL_LIMIT, StatusListFullError
+from issuer.store.redis.client import RedisKeyspace, as_str, guard
 
 STATUS_BITS = 2
 _CANDIDATES = 16  # random indices offered per script call; below FILL_LIMIT 40 calls all missing is ~1e-16

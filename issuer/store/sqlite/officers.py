@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from issuer.officers import Officer, Role
-from issuer.sqlite_db import SQLiteFile
+from issuer.model import Officer, Role
+from issuer.store.sqlite.db import SQLiteFile
 
 
 def officer_from_row(row: sqlite3.Row) -> Officer:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from issuer.sqlite_db import SQLiteFile
 from issuer.store import StoredOffer
+from issuer.store.sqlite.db import SQLiteFile
 
 
 def offer_from_row(row: sqlite3.Row | None) -> StoredOffer | None:

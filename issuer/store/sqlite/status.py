@@ -6,9 +6,9 @@ import secrets
 import sqlite3
 
 from credential.statuslist import StatusList
-from issuer.records import RecordState
-from issuer.sqlite_db import SQLiteFile
+from issuer.model import RecordState
 from issuer.store import FILL_LIMIT, StatusListFullError
+from issuer.store.sqlite.db import SQLiteFile
 
 # Below FILL_LIMIT at least one try in ten finds a free index: 400 misses in a row is ~1e-18.
 _ALLOCATION_TRIES = 400

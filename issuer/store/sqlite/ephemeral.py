@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from issuer.sqlite_db import SQLiteFile
+from issuer.store.sqlite.db import SQLiteFile
 
 _PURGE_ONE_IN = 64  # expired ephemeral rows are swept now and then, not on every write
 

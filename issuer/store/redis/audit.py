@@ -5,9 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from issuer.audit import GENESIS, AuditEntry, chained
 from issuer.errors import StoreUnavailableError
-from issuer.redisdb.client import RedisKeyspace, as_str, guard
+from issuer.model import GENESIS, AuditEntry, chained
+from issuer.store.redis.client import RedisKeyspace, as_str, guard
 
 AUDIT_TRIES = 1000
 _AUDIT_FIELDS = dataclasses.fields(AuditEntry)
