@@ -22,8 +22,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from issuer import api as officer_api
-from issuer.console import console_settings_from_env
+from issuer import http as officer_api
+from issuer.http.console import console_settings_from_env
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.redis import RedisStore

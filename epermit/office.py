@@ -9,8 +9,8 @@ from pathlib import Path
 
 from credential.errors import EpermitError
 from epermit.servers import BackgroundServer
-from issuer import api as officer_api
-from issuer.console import console_settings_from_env
+from issuer import http as officer_api
+from issuer.http.console import console_settings_from_env
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore

@@ -15,8 +15,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from issuer.api import offer_json
 from issuer.bulk import IssuedRow
+from issuer.http.records import offer_json
 
 
 def qr_png_data_uri(text: str) -> str:

@@ -84,13 +84,17 @@ def holder_hash(citizen_id: str) -> str:
     return hashlib.sha256(b"epermit-holder\x1f" + citizen_id.encode("utf-8")).hexdigest()
 
 
-def offer_uri(public_url: str, offer_id: str) -> tuple[str, str]:
-    """The by-reference credential offer: its https URL and the ``openid-credential-offer://`` link to it.
+OFFER_SCHEME = "openid-credential-offer://"
 
-    OpenID4VCI 1.0 §4.1.3: ``credential_offer_uri`` is the URL-encoded https URL of the offer object.
-    """
-    credential_offer_uri = f"{public_url}/offers/{offer_id}"
-    return credential_offer_uri, "openid-credential-offer://?credential_offer_uri=" + quote(credential_offer_uri, safe="")
+
+def offer_url(public_url: str, offer_id: str) -> str:
+    """Where a wallet fetches the offer object (OpenID4VCI 1.0 §4.1.3, ``credential_offer_uri``)."""
+    return f"{public_url}/offers/{quote(offer_id, safe='')}"
+
+
+def offer_uri(public_url: str, offer_id: str) -> str:
+    """What a pickup QR holds: the offer by reference, URL-encoded behind the wallet scheme; never the PIN."""
+    return f"{OFFER_SCHEME}?credential_offer_uri={quote(offer_url(public_url, offer_id), safe='')}"
 
 
 # Reasons

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
-import io
-import urllib.parse
 from typing import Any
 
-import qrcode
-import qrcode.constants
 from flask import Blueprint, Response, jsonify
 
-from issuer.model import Offer
+from issuer.model import Offer, offer_uri
+from issuer.qr import qr_png
 from wallet_api.context import wallet_context
 from wallet_api.metadata import PRE_AUTHORIZED_GRANT
 
-OFFER_SCHEME = "openid-credential-offer://"
 TX_CODE_LENGTH = 6
 TX_CODE_DESCRIPTION = "请输入民警提供的6位取证密码 / Enter the 6-digit PIN the officer gave you"
 
 bp = Blueprint("offers", __name__)
-
-
-def offer_url(public_url: str, offer_id: str) -> str:
-    return f"{public_url}/offers/{urllib.parse.quote(offer_id, safe='')}"
-
-
-def offer_uri(public_url: str, offer_id: str) -> str:
-    """What the officer's QR holds: the offer by reference (OpenID4VCI §4.1.3); the PIN goes another way."""
-    return OFFER_SCHEME + "?" + urllib.parse.urlencode({"credential_offer_uri": offer_url(public_url, offer_id)})
 
 
 def offer_document(public_url: str, offer: Offer) -> dict[str, Any]:
@@ -41,15 +28,6 @@ def offer_document(public_url: str, offer: Offer) -> dict[str, Any]:
             }
         },
     }
-
-
-def offer_qr_png(uri: str, *, box_size: int = 8) -> bytes:
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4)
-    code.add_data(uri)
-    code.make(fit=True)
-    out = io.BytesIO()
-    code.make_image().save(out, format="PNG")
-    return out.getvalue()
 
 
 def _private(response: Response) -> Response:
@@ -69,5 +47,5 @@ def credential_offer(offer_id: str) -> Response:
 def credential_offer_qr(offer_id: str) -> Response:
     context = wallet_context()
     offer = context.service.offer_by_id(offer_id)
-    png = offer_qr_png(offer_uri(context.settings.public_url, offer.offer_id))
+    png = qr_png(offer_uri(context.settings.public_url, offer.offer_id))
     return _private(Response(png, mimetype="image/png"))

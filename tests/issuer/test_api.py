@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from credential.model import CredentialType
 from credential.samples import sample_permit
-from issuer.api import OfficerApiSettings, create_app
+from issuer.http import create_app
+from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, RecordState, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService

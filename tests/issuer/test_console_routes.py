@@ -18,8 +18,9 @@ from werkzeug.test import TestResponse
 
 from credential.model import CredentialType
 from credential.samples import sample_permit
-from issuer.api import OfficerApiSettings, create_app
-from issuer.console import ConsoleSettings
+from issuer.http import create_app
+from issuer.http.console.ui import ConsoleSettings
+from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, Record, RecordState, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService

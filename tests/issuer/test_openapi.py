@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
-from issuer.api import OfficerApiSettings, create_app
+from issuer.http import create_app
+from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService

@@ -15,7 +15,7 @@ from werkzeug.serving import BaseWSGIServer
 
 from credential.jwk import public_jwk
 from credential.sdjwt import verify_sd_jwt_vc
-from issuer.model import Offer
+from issuer.model import Offer, offer_uri
 from issuer.service import IssuerService
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
@@ -24,7 +24,6 @@ from tests.wallet_api.httpclient import Answer, call
 from tests.wallet_api.support import PRE_AUTH_GRANT, make_proof
 from tests.wallet_api.test_flow import resolver
 from wallet_api import WalletApiSettings
-from wallet_api.offers import offer_uri
 
 THREADS = 50
 

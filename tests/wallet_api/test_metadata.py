@@ -152,7 +152,7 @@ def test_nonce_endpoint(client: FlaskClient) -> None:
 
 def test_our_offer_uri_is_the_one_openid4vci_builds(offer: Offer) -> None:
     offer_models = pytest.importorskip("openid4vci.models.offer")
-    from wallet_api.offers import offer_uri, offer_url
+    from issuer.model import offer_uri, offer_url
 
     expected = offer_models.offer_uri_by_reference(offer_url(PUBLIC_URL, offer.offer_id))
     assert offer_uri(PUBLIC_URL, offer.offer_id) == expected

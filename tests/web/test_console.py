@@ -18,9 +18,9 @@ from selenium.webdriver.common.by import By
 from credential.qrpass import live_qr_text
 from epermit.servers import BackgroundServer
 from epermit.wallet import ReferenceWallet
-from issuer.api import OfficerApiSettings
-from issuer.api import create_app as officer_app
-from issuer.console import ConsoleSettings
+from issuer.http import create_app as officer_app
+from issuer.http.console.ui import ConsoleSettings
+from issuer.http.context import OfficerApiSettings
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings

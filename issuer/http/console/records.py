@@ -8,18 +8,16 @@ anyway). A record of another district answers exactly like a missing one.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import Blueprint, abort, redirect, request, url_for
 
 from credential.errors import CredentialError
 from credential.model import CredentialType
 from issuer.errors import IssuerError
+from issuer.http.console.ui import ConsoleUi
 from issuer.model import Officer, ReasonCode, Record, RecordState, parse_reason
 from issuer.rules import beijing_day
-
-if TYPE_CHECKING:
-    from issuer.console import ConsoleUi
 
 MAX_FIELD = 200
 # What the page says after a redirect (?done=...): fixed labels, nothing reflected from the URL.

@@ -9,99 +9,27 @@ rules are the desk's: the console decides nothing itself.
 
 from __future__ import annotations
 
-import base64
-import datetime
-import hashlib
 import hmac
-import io
 import re
-import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
-import qrcode
-from cryptography.fernet import Fernet, InvalidToken
-from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, Response, abort, redirect, request, session, url_for
 
 from credential.errors import CredentialError
 from credential.model import Permit
-from credential.passclaims import CHINA_STANDARD_TIME
-from issuer.console_records import register_record_routes
 from issuer.desk import OfficerDesk
-from issuer.errors import IssuerError, UnauthorizedError
-from issuer.model import REASON_CODES, Action, Offer, Officer, Record
+from issuer.errors import IssuerError
+from issuer.http.console.records import register_record_routes
+from issuer.http.console.ui import ConsoleSettings, ConsoleUi
+
+__all__ = ["ConsoleSettings", "console_settings_from_env", "install"]
 
 _PERMIT_FIELDS = ("type", "name", "name_pinyin", "sex", "ethnicity", "birth_date", "citizen_id", "address",
                   "document_number", "district", "authority_code", "authority_name", "valid_from", "valid_until")
 _INT_FIELDS = ("sex", "ethnicity")
 MAX_FIELD = 200
 _CITIZEN_ID_LIKE = re.compile(r"[0-9]{15,18}|[0-9]{17}[Xx]")  # then checked in full (GB 11643) by the desk
-
-
-@dataclass(frozen=True)
-class ConsoleSettings:
-    secret_key: bytes  # no default: signs and encrypts the session cookie
-    session_ttl: int = 8 * 3600
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.secret_key, bytes) or len(self.secret_key) < 32:
-            raise ValueError("the console secret_key must be at least 32 random bytes")
-
-
-def _qr_data_uri(text: str) -> str:
-    image = qrcode.make(text, error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6)
-    buffer = io.BytesIO()
-    image.save(buffer)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-class ConsoleUi:
-    """What every console route shares: the signed-in officer, the CSRF token, rendering a page or a failure."""
-
-    def __init__(self, settings: ConsoleSettings, desk: OfficerDesk, public_url: str) -> None:
-        self.settings = settings
-        self.desk = desk
-        self.public_url = public_url
-        self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"console-token" + settings.secret_key).digest()))
-
-    def csrf_token(self) -> str:
-        if "csrf" not in session:
-            session["csrf"] = secrets.token_urlsafe(32)
-        return str(session["csrf"])
-
-    def seal(self, token: str) -> str:
-        return self._fernet.encrypt(token.encode("utf-8")).decode("ascii")
-
-    def current(self) -> Officer | None:
-        sealed = session.get("token")
-        if not isinstance(sealed, str):
-            return None
-        try:
-            token = self._fernet.decrypt(sealed.encode("ascii"), ttl=self.settings.session_ttl).decode("utf-8")
-            return self.desk.authenticate(token)
-        except (InvalidToken, UnauthorizedError, UnicodeError):
-            session.pop("token", None)
-            return None
-
-    def page(self, template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-        officer = context.get("officer")
-        may = {a.value: officer.may(a) for a in Action} if isinstance(officer, Officer) else {}
-        return render_template(f"officer/{template}", csrf=self.csrf_token(), reason_codes=REASON_CODES, may=may,
-                               **context), status
-
-    def failed(self, officer: Officer, exc: Exception, **context: Any) -> tuple[str, int]:
-        status = exc.http_status if isinstance(exc, IssuerError) else 400
-        return self.page(context.pop("template", "home.html"), status, officer=officer, error=str(exc), **context)
-
-    def sheet(self, officer: Officer, record: Record, made: Offer, **context: Any) -> tuple[str, int]:
-        """The printable pickup sheet of a fresh offer: the offer QR and the PIN (shown this once)."""
-        uri = f"{self.public_url}/offers/{made.offer_id}"
-        offer_uri = "openid-credential-offer://?credential_offer_uri=" + quote(uri, safe="")
-        expires = datetime.datetime.fromtimestamp(made.expires_at, CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M")
-        return self.page("sheet.html", officer=officer, record=record, offer=made, offer_uri=offer_uri,
-                         offer_expires=expires, qr=_qr_data_uri(offer_uri), **context)
 
 
 def citizen_id_query(text: str) -> str | None:

@@ -1,0 +1,83 @@
+"""What an officer API view needs, kept on the app by create_app (no module globals), and how it reads a request.
+
+``officer_context()`` gives the desk and settings; ``current_officer()`` authenticates the bearer token on
+every request (a disabled officer or a revoked token is refused at once); ``json_body()`` reads a body that
+Flask has already capped (MAX_CONTENT_LENGTH) with the strict credential.encoding.json_loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app, request
+
+from credential.encoding import json_loads
+from issuer.desk import OfficerDesk
+from issuer.errors import InvalidRequestError, UnauthorizedError
+from issuer.model import Officer, Reason, parse_reason
+
+EXTENSION = "epermit_officer_api"
+
+
+@dataclass(frozen=True)
+class OfficerApiSettings:
+    max_body_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True)
+class OfficerContext:
+    settings: OfficerApiSettings
+    desk: OfficerDesk
+
+    @property
+    def public_url(self) -> str:
+        return self.desk.service.settings.public_url
+
+
+def officer_context() -> OfficerContext:
+    context = current_app.extensions[EXTENSION]
+    assert isinstance(context, OfficerContext)
+    return context
+
+
+def bearer_token() -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise UnauthorizedError("a bearer token is required")
+    return token.strip()
+
+
+def current_officer() -> Officer:
+    return officer_context().desk.authenticate(bearer_token())
+
+
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    data = request.get_data(cache=False)  # 413 past MAX_CONTENT_LENGTH, also for chunked bodies
+    if optional and not data:
+        return {}
+    parsed = json_loads(data, max_size=officer_context().settings.max_body_bytes)
+    if not isinstance(parsed, dict):
+        raise InvalidRequestError("the body must be a JSON object")
+    return parsed
+
+
+def body_reason() -> Reason:
+    given = json_body()
+    return parse_reason(given.get("reason_code"), given.get("reason", ""))
+
+
+def body_free_text_reason() -> str:
+    value = json_body().get("reason")
+    if not isinstance(value, str):
+        raise InvalidRequestError("reason is required")
+    return value
+
+
+def query_int(name: str, default: int, *, low: int, high: int) -> int:
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not (text.isascii() and text.isdigit()) or len(text) > 12 or not low <= int(text) <= high:
+        raise InvalidRequestError(f"{name} must be an integer in [{low}, {high}]")
+    return int(text)

@@ -1,0 +1,86 @@
+"""Every failure leaves an epermit HTTP API as one JSON shape, ``{"error", "error_description"}``, mapped here.
+
+The officer API (issuer.http) and the wallet API (wallet_api.errors) share ``error_response``: the same
+body, ``Cache-Control: no-store`` and the RFC 6750 challenge for bearer-token failures. OAuth-facing
+responses (the wallet API) keep descriptions to the ASCII that RFC 6749 allows; the officer API may say a
+field's Chinese name. Descriptions never repeat the request's tokens, codes or PINs. No input reaches a 500:
+the last-resort handler logs the bug and answers ``server_error`` without details.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from credential.errors import CredentialError, InvalidApplicationError
+from issuer.errors import IssuerError, RateLimitedError, UnauthorizedError
+
+_log = logging.getLogger(__name__)
+
+# Bearer-token failures (RFC 6750 §3) carry a WWW-Authenticate challenge as well as the JSON body.
+BEARER_ERRORS = frozenset({"invalid_token", "insufficient_scope"})
+_HTTP_ERRORS = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
+                415: "unsupported_media_type", 406: "not_acceptable"}
+
+
+def ascii_description(text: str) -> str:
+    """OpenID4VCI and RFC 6749: error_description is ASCII %x20-21 / %x23-5B / %x5D-7E only."""
+    return "".join(c if " " <= c <= "~" and c not in '"\\' else "?" for c in text)[:300]
+
+
+def error_response(error: str, description: str, http_status: int, *, ascii_only: bool = False,
+                   realm: str | None = None, **extra: Any) -> Response:
+    """The one JSON error body; ``extra`` adds fields such as ``field`` (which input was wrong)."""
+    response = jsonify({"error": error, "error_description": ascii_description(description) if ascii_only
+                        else description[:300], **extra})
+    response.status_code = http_status
+    response.headers["Cache-Control"] = "no-store"
+    if error in BEARER_ERRORS or (realm is not None and http_status == 401):
+        challenge = f'Bearer realm="{realm}"' if realm else "Bearer"
+        response.headers["WWW-Authenticate"] = f'{challenge}, error="{error}"' if error in BEARER_ERRORS else challenge
+    return response
+
+
+def issuer_error_response(exc: IssuerError, *, ascii_only: bool = False, realm: str | None = None) -> Response:
+    response = error_response(exc.error, exc.description, exc.http_status, ascii_only=ascii_only, realm=realm)
+    if isinstance(exc, RateLimitedError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def http_error_response(exc: HTTPException, *, ascii_only: bool = False) -> Response:
+    status = exc.code or 500
+    return error_response(_HTTP_ERRORS.get(status, "http_error"), exc.description or exc.name or "error", status,
+                          ascii_only=ascii_only)
+
+
+def unexpected_error_response(exc: Exception, *, where: str) -> Response:
+    _log.exception("unhandled error in the %s", where)
+    return error_response("server_error", "internal error", 500)
+
+
+def register_officer_error_handlers(app: Flask) -> None:
+    """The officer API's mapping: issuer errors by their own status, format errors as 400."""
+    realm = "epermit-officers"
+
+    def issuer_error(exc: IssuerError) -> Response:
+        return issuer_error_response(exc, realm=realm if isinstance(exc, UnauthorizedError) else None)
+
+    def invalid_application(exc: InvalidApplicationError) -> Response:
+        return error_response("invalid_application", str(exc), 400, field=exc.field)
+
+    def credential_error(exc: CredentialError) -> Response:
+        return error_response("invalid_request", str(exc), 400)
+
+    def unexpected(exc: Exception) -> Response:  # last resort: tests show no input reaches it
+        return unexpected_error_response(exc, where="officer API")
+
+    # Flask picks the most specific registered class, so the order here does not matter.
+    app.register_error_handler(IssuerError, issuer_error)
+    app.register_error_handler(InvalidApplicationError, invalid_application)
+    app.register_error_handler(CredentialError, credential_error)
+    app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(Exception, unexpected)
