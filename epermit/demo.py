@@ -27,7 +27,7 @@ from credential.samples import sample_permit
 from epermit.http_client import request
 from epermit.servers import BackgroundServer
 from epermit.wallet import ReferenceWallet, terminal_qr, write_qr_png
-from issuer import http as officer_api
+from issuer.http import app as officer_api
 from issuer.http.console.ui import ConsoleSettings
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService

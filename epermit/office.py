@@ -9,7 +9,7 @@ from pathlib import Path
 
 from credential.errors import EpermitError
 from epermit.servers import BackgroundServer
-from issuer import http as officer_api
+from issuer.http import app as officer_api
 from issuer.http.console import console_settings_from_env
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings

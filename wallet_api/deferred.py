@@ -11,8 +11,8 @@ from __future__ import annotations
 from flask import Blueprint, Response
 
 from wallet_api.context import wallet_context
-from wallet_api.credential import bearer_token, deferred, issued, json_body, no_encryption
 from wallet_api.errors import ProtocolError
+from wallet_api.issuance import bearer_token, deferred, issued, json_body, no_encryption
 
 MAX_TRANSACTION_ID_LENGTH = 128
 

@@ -13,8 +13,8 @@ from flask import Blueprint, Response
 
 from issuer.deferred import EVENTS
 from wallet_api.context import wallet_context
-from wallet_api.credential import bearer_token, json_body, no_store
 from wallet_api.errors import ProtocolError
+from wallet_api.issuance import bearer_token, json_body, no_store
 
 MAX_NOTIFICATION_ID_LENGTH = 128
 MAX_EVENT_DESCRIPTION = 500

@@ -1,48 +1,7 @@
 """The officer HTTP API (Flask) and the officer console: JSON in, JSON out, bearer tokens, never a 500.
 
-``create_app`` builds everything; nothing happens at import time. The views are thin: each reads the
-request, calls one issuer.desk.OfficerDesk method (which checks role and district and audits) and shapes
-the answer. Flask lives only here and in wallet_api.
+``issuer.http.app.create_app`` builds everything; nothing happens at import time, and this package's
+``__init__`` imports nothing, so that wallet_api can share ``issuer.http.errors`` without loading the
+officer side. The views are thin: each reads the request, calls one issuer.desk.OfficerDesk method (which
+checks role and district and audits) and shapes the answer. Flask lives only here and in wallet_api.
 """
-
-from __future__ import annotations
-
-from flask import Flask, Response, jsonify
-
-from issuer.desk import OfficerDesk
-from issuer.http import officers, records
-from issuer.http.console import ConsoleSettings
-from issuer.http.console import install as install_console
-from issuer.http.context import EXTENSION, OfficerApiSettings, OfficerContext
-from issuer.http.errors import register_officer_error_handlers
-from issuer.http.openapi import openapi_document
-from issuer.service import IssuerService
-
-__all__ = ["ConsoleSettings", "OfficerApiSettings", "create_app"]
-
-
-def create_app(settings: OfficerApiSettings, service: IssuerService, *,
-               console: ConsoleSettings | None = None) -> Flask:
-    app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
-    desk = OfficerDesk(service)
-    app.extensions[EXTENSION] = OfficerContext(settings=settings, desk=desk)
-    for module in (records, officers):
-        app.register_blueprint(module.bp)
-    if console is not None:  # the server-rendered officer console at /officer/ (issuer.http.console)
-        install_console(app, console, desk, service.settings.public_url)
-    register_officer_error_handlers(app)
-
-    @app.get("/openapi.json")
-    def openapi() -> Response:
-        response = jsonify(openapi_document())
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        return response
-
-    @app.after_request
-    def no_store(response: Response) -> Response:
-        response.headers.setdefault("Cache-Control", "no-store")  # offers carry a code and a PIN
-        return response
-
-    return app

@@ -38,9 +38,10 @@ def error_response(error: str, description: str, http_status: int, *, ascii_only
                         else description[:300], **extra})
     response.status_code = http_status
     response.headers["Cache-Control"] = "no-store"
-    if error in BEARER_ERRORS or (realm is not None and http_status == 401):
-        challenge = f'Bearer realm="{realm}"' if realm else "Bearer"
-        response.headers["WWW-Authenticate"] = f'{challenge}, error="{error}"' if error in BEARER_ERRORS else challenge
+    params = ([f'realm="{realm}"'] if realm and http_status == 401 else []) + \
+        ([f'error="{error}"'] if error in BEARER_ERRORS else [])
+    if params:
+        response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(params)
     return response
 
 

@@ -15,7 +15,7 @@ from credential.samples import sample_permit
 from epermit.http_client import request
 from epermit.servers import BackgroundServer
 from epermit.wallet import ReferenceWallet
-from issuer import http as officer_api
+from issuer.http import app as officer_api
 from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService

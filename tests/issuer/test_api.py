@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from credential.model import CredentialType
 from credential.samples import sample_permit
-from issuer.http import create_app
+from issuer.http.app import create_app
 from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, RecordState, Role
 from issuer.officers import OfficerRegistry

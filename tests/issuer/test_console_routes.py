@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 
 from credential.model import CredentialType
 from credential.samples import sample_permit
-from issuer.http import create_app
+from issuer.http.app import create_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, Record, RecordState, Role

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
-from issuer.http import create_app
+from issuer.http.app import create_app
 from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry

@@ -61,5 +61,5 @@ def test_importing_the_package_does_no_work() -> None:
     import subprocess
     import sys
 
-    code = "import sys, wallet_api; assert 'issuer.service' not in sys.modules and 'issuer.sqlite_store' not in sys.modules"
+    code = "import sys, wallet_api; assert 'issuer.service' not in sys.modules and 'issuer.store.sqlite' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -7,7 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from credential.samples import sample_permit, sample_permit_valid_at
-from issuer.http import create_app as create_officer_app
+from issuer.http.app import create_app as create_officer_app
 from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry

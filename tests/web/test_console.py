@@ -18,7 +18,7 @@ from selenium.webdriver.common.by import By
 from credential.qrpass import live_qr_text
 from epermit.servers import BackgroundServer
 from epermit.wallet import ReferenceWallet
-from issuer.http import create_app as officer_app
+from issuer.http.app import create_app as officer_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
 from issuer.officers import OfficerRegistry
