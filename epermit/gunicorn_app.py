@@ -22,6 +22,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from epermit.errors import UsageError
 from issuer.http import app as officer_api
 from issuer.http.console import console_settings_from_env
 from issuer.service import IssuerService
@@ -34,7 +35,7 @@ from wallet_api.settings import WalletApiSettings
 TRUE = ("1", "true", "yes")
 
 
-class ServeConfigError(ValueError):
+class ServeConfigError(UsageError):
     """A missing or malformed EPERMIT_* variable; ``variable`` names it."""
 
     def __init__(self, variable: str, problem: str) -> None:

@@ -1,64 +1,73 @@
-"""`epermit serve`: one office's officer and wallet APIs on the embedded SQLite store."""
+"""OfficeData: where one office's data folder keeps its store, keys and settings.
+
+Every office-side command (`serve`, `officers`, `issue`, `audit`, `reissue`, `keys affected`) opens a data
+folder through this one object, so that the file names and the "no such folder" message are said once. The
+folder is private: created 0700, and the store's files 0600 (they hold personal data).
+"""
 
 from __future__ import annotations
 
-import sys
-import time
+import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from credential.errors import EpermitError
-from epermit.servers import BackgroundServer
-from issuer.http import app as officer_api
-from issuer.http.console import console_settings_from_env
+from credential.errors import MalformedError
+from credential.jose import parse_compact
+from credential.trustlist import MAX_TRUST_LIST_SIZE
+from epermit.errors import UsageError
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
-from keys.keyring import KeyRing, read_passphrase
-from wallet_api import create_app as create_wallet_app
-from wallet_api.settings import WalletApiSettings
+from keys.keyring import KeyRing
+from keys.keystore import read_passphrase
+
+STORE_FILE = "epermit.sqlite3"
+KEYS_DIR = "keys"
 
 
-def serve_office(
-    data: Path,
-    *,
-    officer_port: int,
-    wallet_port: int,
-    public_url: str | None,
-    passphrase_file: Path | None,
-    env: Mapping[str, str],
-    now: int,
-) -> int:
-    keys_dir = data / "keys"
-    if not keys_dir.is_dir():
-        print(f"epermit: no keys in {keys_dir}; create them with `epermit keys init --dir {keys_dir}`", file=sys.stderr)
-        return 2
-    try:
-        # No unlocked key, no service: there is no unsigned fallback.
-        keyring = KeyRing.load(keys_dir, read_passphrase(env=env, passphrase_file=passphrase_file))
-    except EpermitError as exc:
-        print(f"epermit: cannot unlock the keys: {exc}", file=sys.stderr)
-        return 2
-    wallet_server = BackgroundServer(port=wallet_port)
-    officer_server = BackgroundServer(port=officer_port)
-    url = public_url or wallet_server.url
-    service = IssuerService(SQLiteStore(data / "epermit.sqlite3"), keyring, IssuerSettings(public_url=url))
-    wallet_server.start(create_wallet_app(WalletApiSettings(public_url=url), service))
-    try:
-        console = console_settings_from_env(env)
-    except (OSError, ValueError) as exc:
-        print(f"epermit: officer console: {exc}", file=sys.stderr)
-        return 2
-    officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
-    if console is None:
-        print("officer console off (set EPERMIT_CONSOLE_SECRET to 32+ random bytes to turn it on)")
-    print(f"officer API  {officer_server.url}\nwallet API   {wallet_server.url}  (public URL {url})", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        print("stopping")
-    finally:
-        officer_server.stop()
-        wallet_server.stop()
-    return 0
+@dataclass(frozen=True)
+class OfficeData:
+    path: Path
+
+    @property
+    def store_path(self) -> Path:
+        return self.path / STORE_FILE
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.path / KEYS_DIR
+
+    def open_store(self, *, create: bool = False) -> SQLiteStore:
+        """The office's registry; ``create`` makes the folder (0700) and an empty store on first use."""
+        if create:
+            self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        elif not self.store_path.is_file():
+            raise UsageError(f"no registry at {self.store_path} (is --data the office's data folder?)")
+        return SQLiteStore(self.store_path)
+
+    def load_keyring(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyRing:
+        """The office's keys, unlocked with the passphrase from the environment, a file or a prompt."""
+        if not self.keys_dir.is_dir():
+            raise UsageError(f"no keys in {self.keys_dir}; create them with `epermit keys init --dir {self.keys_dir}`")
+        passphrase = read_passphrase(env=os.environ if env is None else env, passphrase_file=passphrase_file)
+        return KeyRing.load(self.keys_dir, passphrase)
+
+    def public_url(self, store: SQLiteStore, given: str | None = None) -> str:
+        """The wallet API's public URL: as given, else the ``iss`` of the trust list the issuer last published."""
+        if given:
+            return given.rstrip("/")
+        stored = store.get_trust_list()
+        if stored is None:
+            raise UsageError("no trust list published yet: give --public-url")
+        issuer = parse_compact(stored.token, max_size=MAX_TRUST_LIST_SIZE).payload.get("iss")
+        if not isinstance(issuer, str) or not issuer:
+            raise MalformedError("the stored trust list has no iss")
+        return issuer
+
+    def open_service(self, *, public_url: str | None = None, env: Mapping[str, str] | None = None,
+                     passphrase_file: Path | None = None) -> IssuerService:
+        """The issuer service over this folder's store and keys (the keys must unlock: no unsigned fallback)."""
+        store = self.open_store()
+        keyring = self.load_keyring(env=env, passphrase_file=passphrase_file)
+        return IssuerService(store, keyring, IssuerSettings(public_url=self.public_url(store, public_url)))

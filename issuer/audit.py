@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from issuer.errors import AuditChainError
+from issuer.errors import AuditChainError, InvalidRequestError
 from issuer.model import GENESIS, MAX_ENTRY_REASON, OK, OUTCOMES, AuditEntry, entry_hash
 from issuer.store import Store
 
@@ -41,7 +41,7 @@ class Anchor:
         seq, sep, digest = text.strip().partition(":")
         if not sep or not seq.isdigit() or len(seq) > 18 or len(digest) != 64 \
                 or any(c not in "0123456789abcdef" for c in digest):
-            raise ValueError("an anchor is SEQ:HASH (the hash as 64 lower-case hex digits)")
+            raise InvalidRequestError("an anchor is SEQ:HASH (the hash as 64 lower-case hex digits)")
         return cls(int(seq), digest)
 
 
@@ -102,7 +102,7 @@ class AuditLog:
     ) -> AuditEntry:
         """The entry ``append`` would write, not yet chained (for a store step that appends several)."""
         if outcome not in OUTCOMES:
-            raise ValueError(f"unknown audit outcome {outcome!r}")
+            raise InvalidRequestError(f"unknown audit outcome {outcome!r}")
         return AuditEntry(0, self._clock(), officer[:64], action[:64], record_id, reason[:MAX_ENTRY_REASON], outcome)
 
     def list(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:

@@ -68,6 +68,7 @@ class IssuedRow:
     offer: Offer
     phone: str
     name: str  # for the printed sheet the officer hands out; never written to the audit trail
+    document_number: str  # tells two residents of the same name apart on the sheet
 
 
 def read_rows(data: bytes) -> list[CsvRow]:
@@ -185,7 +186,7 @@ def validate_rows(
 def issue_row(desk: OfficerDesk, row: GoodRow, *, clerk: Officer, officer: Officer) -> IssuedRow:
     record = desk.register(clerk, row.permit)
     offer = desk.create_offer(officer, record.id)
-    return IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name)
+    return IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name, row.permit.document_number)
 
 
 def issue_rows(
@@ -255,7 +256,7 @@ def _issue_chunk(desk: OfficerDesk, rows: Sequence[GoodRow], *, clerk: Officer, 
                                 reason=f"offer {offer.offer_id}"),
         )))
         rules.add(record)
-        issued.append(IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name))
+        issued.append(IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name, row.permit.document_number))
     if batch:
         service.store.insert_registrations(batch)
     return issued

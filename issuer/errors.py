@@ -159,3 +159,12 @@ class AuditChainError(IssuerError):
         super().__init__(f"entry {seq}: {problem}")
         self.seq = seq
         self.problem = problem
+
+
+class SettingsError(EpermitError):
+    """A deployment setting has a value the service cannot run with; the service refuses to start."""
+
+    def __init__(self, setting: str, reason: str) -> None:
+        super().__init__(f"{setting}: {reason}")
+        self.setting = setting
+        self.reason = reason

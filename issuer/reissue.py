@@ -15,23 +15,17 @@ Commands: ``epermit keys affected KID --data DIR`` lists them; ``epermit reissue
 
 from __future__ import annotations
 
-import csv
-import io
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
-from urllib.parse import quote
 
 from issuer.errors import IssuerError, StateConflictError
 from issuer.model import Offer, ReasonCode, Record, RecordState
 from issuer.service import IssuerService
 from issuer.store import Store
-from keys.keystore import write_private_file
 
 DRILL_OFFICER = "key-compromise-drill"
-SMS_COLUMNS = ("record_id", "document_number", "name", "offer_uri", "pin", "expires_at")
 
 
 @dataclass(frozen=True)
@@ -95,37 +89,3 @@ def _bar(items: list[Affected], progress: bool, file: TextIO | None) -> Iterable
 
     bar: Iterable[Affected] = tqdm(items, desc="re-issuing", unit="record", file=file or sys.stderr)
     return bar
-
-
-def sms_rows(service: IssuerService, outcomes: Iterable[Outcome]) -> list[dict[str, str]]:
-    """One row per new offer: what the SMS to the resident carries (the PIN is shown only here, once)."""
-    rows = []
-    for outcome in outcomes:
-        if outcome.offer is None:
-            continue
-        permit = service.get_record(outcome.record_id).permit
-        rows.append({
-            "record_id": outcome.record_id,
-            "document_number": permit.document_number,
-            "name": permit.holder.name,
-            "offer_uri": "openid-credential-offer://?credential_offer_uri="
-                         + quote(f"{service.settings.public_url}/offers/{outcome.offer.offer_id}", safe=""),
-            "pin": outcome.offer.tx_code,
-            "expires_at": str(outcome.offer.expires_at),
-        })
-    return rows
-
-
-def write_sms_csv(path: Path, rows: list[dict[str, str]]) -> None:
-    """The SMS batch as CSV, written 0600 (it holds pickup PINs); refuses to overwrite a file."""
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=SMS_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({name: _csv_safe(value) for name, value in row.items()})
-    write_private_file(path, text.getvalue().encode("utf-8"))
-
-
-def _csv_safe(value: str) -> str:
-    # A spreadsheet would run a cell starting with = + - @ as a formula (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from issuer.errors import SettingsError
+
 Clock = Callable[[], int]
 
 
@@ -39,20 +41,20 @@ class IssuerSettings:
     def __post_init__(self) -> None:
         parts = urlsplit(self.public_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("public_url must be an absolute http(s) URL")
+            raise SettingsError("public_url", "must be an absolute http(s) URL")
         if self.public_url.endswith("/") or parts.query or parts.fragment:
-            raise ValueError("public_url must have no trailing slash, query or fragment")
+            raise SettingsError("public_url", "must have no trailing slash, query or fragment")
         # A list of 2-bit entries packs four to a byte; keep whole bytes so every list has a plain size.
         if self.status_list_size < 8 or self.status_list_size % 8:
-            raise ValueError("status_list_size must be a positive multiple of 8")
+            raise SettingsError("status_list_size", "must be a positive multiple of 8")
         for name in ("status_list_ttl", "status_list_validity", "offer_ttl", "access_token_ttl", "nonce_ttl",
                      "max_pin_attempts", "credential_validity_days", "permit_validity_months",
                      "registration_card_validity_months"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+                raise SettingsError(name, "must be positive")
 
         if not 0 <= self.min_registration_months <= 120 or not 0 <= self.endorsement_window_days <= 366:
-            raise ValueError("min_registration_months must be 0..120 and endorsement_window_days 0..366")
+            raise SettingsError("min_registration_months", "must be 0..120 and endorsement_window_days 0..366")
 
     def status_list_uri(self, list_no: int) -> str:
         return f"{self.public_url}/statuslists/{list_no}"

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask
 
+from issuer.errors import SettingsError
 from wallet_api import deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
 from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
@@ -34,7 +35,7 @@ def create_app(
     """Build the wallet API; ``clock`` (unix seconds) judges key proof freshness."""
     if settings.public_url != service.settings.public_url:
         # Wallets compare the Credential Issuer Identifier with the credentials' `iss` as exact strings.
-        raise ValueError("WalletApiSettings.public_url must equal IssuerSettings.public_url")
+        raise SettingsError("public_url", "WalletApiSettings.public_url must equal IssuerSettings.public_url")
     app = Flask(__name__)
     # Werkzeug refuses a larger Content-Length (413) before any view runs; one byte of slack lets
     # wallet_api.bodies tell a chunked body cut at the limit from one that fits (see there).

@@ -5,6 +5,8 @@ from __future__ import annotations
 import urllib.parse
 from dataclasses import dataclass
 
+from issuer.errors import SettingsError
+
 PROOF_ALGORITHMS = ("ES256", "EdDSA")
 # The QR pass carries the holder key as a P-256 COSE_Key and the issuer service binds both encodings to the
 # same key, so only ES256 device keys can be delivered; EdDSA stays a configuration choice (DESIGN §2.1).
@@ -37,17 +39,17 @@ class WalletApiSettings:
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.public_url)
         if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise ValueError("public_url must be an absolute http(s) URL")
+            raise SettingsError("public_url", "must be an absolute http(s) URL")
         if parts.query or parts.fragment or self.public_url.endswith("/"):
-            raise ValueError("public_url must have no query, fragment or trailing slash")
+            raise SettingsError("public_url", "must have no query, fragment or trailing slash")
         if self.batch_size < 1:
-            raise ValueError("batch_size must be at least 1")
+            raise SettingsError("batch_size", "must be at least 1")
         if not set(self.proof_algorithms) <= set(PROOF_ALGORITHMS) or not self.proof_algorithms:
-            raise ValueError(f"proof_algorithms must be a non-empty subset of {PROOF_ALGORITHMS}")
+            raise SettingsError("proof_algorithms", f"must be a non-empty subset of {PROOF_ALGORITHMS}")
         for name in ("max_body_bytes", "max_proof_bytes", "proof_max_age", "public_document_max_age", "rate_window",
                      "token_requests_per_client", "token_requests_per_code", "nonce_requests_per_client",
                      "deferred_interval"):
             if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive")
+                raise SettingsError(name, "must be positive")
         if self.proof_future_skew < 0:
-            raise ValueError("proof_future_skew must not be negative")
+            raise SettingsError("proof_future_skew", "must not be negative")

@@ -137,5 +137,5 @@ def test_the_cli(db: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tamper(db, "UPDATE audit_log SET time = time + 1 WHERE seq = 2")
     assert main(["audit", "verify", "--data", str(db)]) == 1
     assert "BROKEN at entry 2" in capsys.readouterr().out
-    assert main(["audit", "verify", "--data", str(db), "--expect", "nonsense"]) == 1
-    assert main(["audit", "verify", "--data", str(db / "nowhere")]) == 1
+    assert main(["audit", "verify", "--data", str(db), "--expect", "nonsense"]) == 2  # usage
+    assert main(["audit", "verify", "--data", str(db / "nowhere")]) == 2  # no such data folder

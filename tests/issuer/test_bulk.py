@@ -16,9 +16,9 @@ import pytest
 from credential.model import Permit
 from credential.samples import sample_permit
 from epermit.cli import main
+from epermit.cli.issue import run_bulk
+from epermit.cli.sheet import SmsRow, write_sheet, write_sms_csv
 from issuer.bulk import read_rows, validate_rows
-from issuer.bulk_cli import run_bulk
-from issuer.bulk_sheet import write_sheet, write_sms_csv
 from issuer.desk import OfficerDesk
 from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry
@@ -92,9 +92,11 @@ def test_skip_bad_issues_the_good_rows_through_the_desk(desk: OfficerDesk, tmp_p
     text = sheet.read_text()
     assert text.count("data:image/png;base64,") == 3 and issued[0].offer.tx_code in text and "张伟" in text
     assert os.stat(sheet).st_mode & 0o777 == 0o600
-    assert write_sms_csv(issued, sms, public_url=PUBLIC_URL) == 2
+    assert write_sms_csv(sms, [SmsRow.of_bulk(row, PUBLIC_URL) for row in issued if row.phone]) == 2
     lines = list(csv.reader(sms.open()))
-    assert lines[0] == ["phone", "offer_uri", "pin", "expires_at"] and lines[1][0] == "13800138000"
+    assert lines[0] == ["phone", "record_id", "document_number", "name", "offer_uri", "pin", "expires_at"]
+    assert lines[1][0] == "13800138000" and lines[1][4].startswith("openid-credential-offer://")
+    assert os.stat(sms).st_mode & 0o777 == 0o600
 
 
 def test_a_role_that_may_not_register_reports_every_row(desk: OfficerDesk) -> None:
@@ -132,4 +134,4 @@ def test_the_command(tmp_path: Path, keyring: KeyRing, capsys: pytest.CaptureFix
     out = capsys.readouterr().out
     assert re.match(r"issued 3 offer\(s\); skipped 4 bad row\(s\); sheet ", out) and sheet.is_file()
     assert len(store.records_of_holder(CARD.holder.citizen_id)) == 2  # 张伟's card and permit
-    assert main(["issue", "--csv", str(applications_csv), "--data", str(data), "--officer", "nobody"]) == 1
+    assert main(["issue", "--csv", str(applications_csv), "--data", str(data), "--officer", "nobody"]) == 2  # usage

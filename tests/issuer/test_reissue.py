@@ -15,9 +15,11 @@ from credential.qrpass import pass_to_qr_text
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.statuslist import INVALID, verify_status_list_token
 from epermit import cli as epermit_cli
+from epermit.cli.reissue import sms_rows
+from epermit.cli.sheet import write_sms_csv
 from issuer.errors import StateConflictError
 from issuer.model import DeliveredCredential, Record
-from issuer.reissue import affected_records, reissue, sms_rows, write_sms_csv
+from issuer.reissue import affected_records, reissue
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from issuer.cli import STORE_FILE, add_officer_commands
+from epermit.cli.officers import add_officer_commands
+from epermit.office import STORE_FILE
 from issuer.errors import StoreUnavailableError
 from issuer.model import Role
 from issuer.officers import OfficerRegistry
@@ -85,7 +86,7 @@ def run_cli(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="epermit")
     add_officer_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(list(argv))
-    return int(args.func(args))
+    return int(args.handler(args))
 
 
 def test_officer_cli_adds_officers_and_prints_a_working_token(
@@ -106,14 +107,14 @@ def test_officer_cli_adds_officers_and_prints_a_working_token(
     assert registry.get("li") is not None and registry.get("li").disabled  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize("argv", [
-    ("token", "--id", "nobody"),
-    ("add", "--id", "bad id!", "--name", "x", "--role", "clerk", "--district", "110105"),
-    ("add", "--id", "x", "--name", "x", "--role", "clerk", "--district", "abc"),
-    ("token", "--id", "nobody", "--ttl-days", "0"),
+@pytest.mark.parametrize(("argv", "code"), [
+    (("token", "--id", "nobody"), 1),  # refused by the registry
+    (("add", "--id", "bad id!", "--name", "x", "--role", "clerk", "--district", "110105"), 1),
+    (("add", "--id", "x", "--name", "x", "--role", "clerk", "--district", "abc"), 1),
+    (("token", "--id", "nobody", "--ttl-days", "0"), 2),  # a usage error, before anything is asked
 ])
 def test_officer_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                         argv: tuple[str, ...]) -> None:
-    assert run_cli("officers", argv[0], "--data", str(tmp_path), *argv[1:]) == 1
+                                         argv: tuple[str, ...], code: int) -> None:
+    assert run_cli("officers", argv[0], "--data", str(tmp_path), *argv[1:]) == code
     err = capsys.readouterr().err
     assert err.startswith("epermit officers:") and err.count("\n") == 1

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from credential.errors import RollbackError
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from credential.trustlist import verify_trust_list
-from epermit.office import serve_office
+from epermit.cli.serve import serve_office
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
+from issuer.errors import SettingsError
 from issuer.service import IssuerService
 from tests.wallet_api.conftest import PUBLIC_URL, Clock
 from wallet_api import WalletApiSettings, create_app
@@ -25,12 +26,12 @@ from wallet_api import WalletApiSettings, create_app
     ],
 )
 def test_bad_settings_are_refused(kwargs: dict[str, object]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(SettingsError):
         WalletApiSettings(**kwargs)  # type: ignore[arg-type]
 
 
 def test_the_issuer_identifier_must_match_the_service(service: IssuerService) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(SettingsError):
         create_app(WalletApiSettings(public_url="https://other.example.gov.cn"), service)
 
 

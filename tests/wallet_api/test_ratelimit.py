@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from issuer.errors import SettingsError
 from issuer.model import Offer
 from issuer.service import IssuerService
 from tests.wallet_api.conftest import PUBLIC_URL, Clock
@@ -64,7 +65,7 @@ def test_nonce_requests_per_client(client: FlaskClient, clock: Clock) -> None:
 @pytest.mark.parametrize("name", ["rate_window", "token_requests_per_client", "token_requests_per_code",
                                   "nonce_requests_per_client", "deferred_interval"])
 def test_limits_must_be_positive(name: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(SettingsError):
         WalletApiSettings(public_url=PUBLIC_URL, **{name: 0})  # type: ignore[arg-type]
 
 

@@ -14,7 +14,7 @@ from flask import render_template, session
 
 from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.desk import OfficerDesk
-from issuer.errors import IssuerError, UnauthorizedError
+from issuer.errors import IssuerError, SettingsError, UnauthorizedError
 from issuer.model import REASON_CODES, Action, Offer, Officer, Record, offer_uri
 from issuer.qr import qr_data_uri
 
@@ -26,7 +26,7 @@ class ConsoleSettings:
 
     def __post_init__(self) -> None:
         if not isinstance(self.secret_key, bytes) or len(self.secret_key) < 32:
-            raise ValueError("the console secret_key must be at least 32 random bytes")
+            raise SettingsError("secret_key", "the console secret must be at least 32 random bytes")
 
 
 class ConsoleUi:

@@ -10,24 +10,20 @@ validated first; any bad row stops everything (exit 1, each reported with its li
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from credential.errors import EpermitError
+from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, guarded
+from epermit.cli.sheet import SmsRow, write_sheet, write_sms_csv
+from epermit.errors import UsageError
+from epermit.office import OfficeData
 from issuer.bulk import BadRow, IssuedRow, issue_batch, read_rows, validate_rows
-from issuer.bulk_sheet import write_sheet, write_sms_csv
 from issuer.desk import OfficerDesk
 from issuer.model import Officer
 from issuer.officers import OfficerRegistry
-from issuer.service import IssuerService
-from issuer.settings import IssuerSettings
-from issuer.store.sqlite import SQLiteStore
-
-STORE_FILE = "epermit.sqlite3"
 
 
-def add_issue_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_issue_command(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     issue = subparsers.add_parser("issue", help="register applications from a CSV file and make pickup offers")
     issue.add_argument("--csv", type=Path, required=True, help="applications, one per row (UTF-8, header)")
     issue.add_argument("--data", type=Path, required=True, help="data folder (keys/, epermit.sqlite3)")
@@ -39,31 +35,14 @@ def add_issue_command(subparsers: argparse._SubParsersAction[argparse.ArgumentPa
     issue.add_argument("--public-url", default="http://127.0.0.1:8081", help="the wallet API's public URL")
     issue.add_argument("--passphrase-file", type=Path, help="file holding the key passphrase")
     issue.add_argument("--no-progress", action="store_true")
-    issue.set_defaults(func=_run)
+    issue.set_defaults(handler=guarded("issue", _issue))
 
 
 def _officer(registry: OfficerRegistry, officer_id: str) -> Officer:
     officer = registry.get(officer_id)
     if officer is None or officer.disabled:
-        raise ValueError(f"no active officer {officer_id!r}")
+        raise UsageError(f"no active officer {officer_id!r}")
     return officer
-
-
-def _run(args: argparse.Namespace) -> int:
-    try:
-        return _issue(args)
-    except (EpermitError, ValueError, OSError) as exc:
-        print(f"epermit issue: {exc}", file=sys.stderr)
-        return 1
-
-
-def _service(args: argparse.Namespace) -> IssuerService:
-    from keys.keyring import KeyRing, read_passphrase
-
-    if not (args.data / STORE_FILE).is_file():
-        raise ValueError(f"no store in {args.data}")
-    keyring = KeyRing.load(args.data / "keys", read_passphrase(env=os.environ, passphrase_file=args.passphrase_file))
-    return IssuerService(SQLiteStore(args.data / STORE_FILE), keyring, IssuerSettings(public_url=args.public_url))
 
 
 def run_bulk(
@@ -83,7 +62,7 @@ def run_bulk(
 
 def _issue(args: argparse.Namespace) -> int:
     data = args.csv.read_bytes()
-    service = _service(args)
+    service = OfficeData(args.data).open_service(public_url=args.public_url, passphrase_file=args.passphrase_file)
     desk = OfficerDesk(service)
     officer = _officer(desk.officers, args.officer)
     clerk = _officer(desk.officers, args.clerk or args.officer)
@@ -93,11 +72,12 @@ def _issue(args: argparse.Namespace) -> int:
         print(f"{args.csv}:{row.line}: {row.reason}", file=sys.stderr)
     if bad and not args.skip_bad:
         print(f"{len(bad)} bad row(s): nothing issued (fix them, or pass --skip-bad)", file=sys.stderr)
-        return 1
+        return EXIT_REFUSED
     if args.sheet:
-        write_sheet(issued, args.sheet, public_url=args.public_url, title=f"epermit pickups — {args.csv.name}")
-    texted = write_sms_csv(issued, args.sms_csv, public_url=args.public_url) if args.sms_csv else 0
+        write_sheet(issued, args.sheet, public_url=service.settings.public_url, title=f"epermit pickups — {args.csv.name}")
+    texted = write_sms_csv(args.sms_csv, [SmsRow.of_bulk(row, service.settings.public_url) for row in issued if row.phone]) \
+        if args.sms_csv else 0
     print(f"issued {len(issued)} offer(s); skipped {len(bad)} bad row(s)"
           + (f"; sheet {args.sheet}" if args.sheet else "") + (f"; {texted} SMS row(s) in {args.sms_csv}"
                                                                  if args.sms_csv else ""))
-    return 0
+    return EXIT_OK

@@ -1,34 +1,33 @@
 """`epermit officers ...`: manage officers and their bearer tokens in the SQLite store of a data folder.
 
-Wired into epermit/cli.py by ``add_officer_commands(subparsers)``; each command sets ``func`` (args -> exit
-code). Errors print one line to stderr and exit 1.
+Every change is audited with the actor ``console`` (the office machine). Exit codes: epermit.cli.harness.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
-from credential.errors import EpermitError
+from epermit.cli.harness import Subparsers, guarded
+from epermit.errors import UsageError
+from epermit.office import OfficeData
 from issuer.audit import AuditLog
 from issuer.model import MAX_TOKEN_LENGTH, Role
 from issuer.officers import OfficerRegistry
 from issuer.settings import system_clock
 from issuer.store.sqlite import SQLiteStore
 
-STORE_FILE = "epermit.sqlite3"
 DAY = 86400
 CONSOLE = "console"  # the audit trail's actor for commands run on the office machine
 
 
 def open_store(data: Path) -> SQLiteStore:
-    data.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return SQLiteStore(data / STORE_FILE)
+    """Officers may be added to a new folder: the store is created on first use."""
+    return OfficeData(data).open_store(create=True)
 
 
-def add_officer_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_officer_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     officers = subparsers.add_parser("officers", help="manage officers and their API tokens")
     commands = officers.add_subparsers(dest="officers_command", required=True)
 
@@ -38,47 +37,29 @@ def add_officer_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
     add.add_argument("--district", action="append", default=[], help="six-digit code; repeat for several")
-    add.set_defaults(func=_guarded(_add))
+    add.set_defaults(handler=guarded("officers", _add))
 
     token = commands.add_parser("token", help="issue a bearer token (printed once)")
     token.add_argument("--data", type=Path, required=True)
     token.add_argument("--id", required=True)
     token.add_argument("--ttl-days", type=int, default=90)
-    token.set_defaults(func=_guarded(_token))
+    token.set_defaults(handler=guarded("officers", _token))
 
     listing = commands.add_parser("list", help="list officers")
     listing.add_argument("--data", type=Path, required=True)
-    listing.set_defaults(func=_guarded(_list))
+    listing.set_defaults(handler=guarded("officers", _list))
 
     disable = commands.add_parser("disable", help="disable an officer and revoke every token")
     disable.add_argument("--data", type=Path, required=True)
     disable.add_argument("--id", required=True)
-    disable.set_defaults(func=_guarded(_disable))
+    disable.set_defaults(handler=guarded("officers", _disable))
 
     revoke = commands.add_parser("revoke-token", help="revoke one token (read from stdin) or all of an officer's")
     revoke.add_argument("--data", type=Path, required=True)
     who = revoke.add_mutually_exclusive_group(required=True)
     who.add_argument("--id", help="revoke every token of this officer")
     who.add_argument("--token-stdin", action="store_true", help="revoke the one token given on stdin")
-    revoke.set_defaults(func=_guarded(_revoke_token))
-
-    # The issuer's other console commands: `epermit audit ...` and `epermit issue --csv ...`.
-    from issuer.audit_cli import add_audit_commands
-    from issuer.bulk_cli import add_issue_command
-
-    add_audit_commands(subparsers)
-    add_issue_command(subparsers)
-
-
-def _guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except (EpermitError, ValueError, OSError) as exc:
-            print(f"epermit officers: {exc}", file=sys.stderr)
-            return 1
-
-    return run
+    revoke.set_defaults(handler=guarded("officers", _revoke_token))
 
 
 def _audit(store: SQLiteStore, action: str, reason: str) -> None:
@@ -95,7 +76,7 @@ def _add(args: argparse.Namespace) -> int:
 
 def _token(args: argparse.Namespace) -> int:
     if not 0 < args.ttl_days <= 3650:
-        raise ValueError("--ttl-days must be 1..3650")
+        raise UsageError("--ttl-days must be 1..3650")
     store = open_store(args.data)
     token = OfficerRegistry(store).issue_token(args.id, ttl=args.ttl_days * DAY)
     _audit(store, "token_issue", f"{args.id} ttl {args.ttl_days * DAY}")
@@ -127,7 +108,7 @@ def _revoke_token(args: argparse.Namespace) -> int:
         print(f"token of {officer_id} revoked")
     else:
         if registry.get(args.id) is None:
-            raise ValueError(f"no officer {args.id!r}")
+            raise UsageError(f"no officer {args.id!r}")
         count = registry.revoke_tokens(args.id)
         _audit(store, "token_revoke", f"{args.id} all ({count})")
         print(f"{count} token(s) of {args.id} revoked")

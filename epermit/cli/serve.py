@@ -1,0 +1,105 @@
+"""`epermit serve` (one office's officer and wallet APIs on the embedded SQLite store, or gunicorn on Redis)
+and `epermit demo`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from credential.errors import EpermitError
+from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Subparsers, guarded
+from epermit.office import OfficeData
+from epermit.servers import BackgroundServer
+from issuer.http import app as officer_api
+from issuer.http.console import console_settings_from_env
+from issuer.service import IssuerService
+from issuer.settings import IssuerSettings
+from wallet_api import create_app as create_wallet_app
+from wallet_api.settings import WalletApiSettings
+
+
+def serve_office(
+    data: Path,
+    *,
+    officer_port: int,
+    wallet_port: int,
+    public_url: str | None,
+    passphrase_file: Path | None,
+    env: Mapping[str, str],
+    now: int,
+) -> int:
+    office = OfficeData(data)
+    try:
+        # No unlocked key, no service: there is no unsigned fallback.
+        keyring = office.load_keyring(env=env, passphrase_file=passphrase_file)
+    except EpermitError as exc:
+        print(f"epermit serve: cannot unlock the keys: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    wallet_server = BackgroundServer(port=wallet_port)
+    officer_server = BackgroundServer(port=officer_port)
+    url = public_url or wallet_server.url
+    service = IssuerService(office.open_store(create=True), keyring, IssuerSettings(public_url=url))
+    wallet_server.start(create_wallet_app(WalletApiSettings(public_url=url), service))
+    try:
+        console = console_settings_from_env(env)
+    except (OSError, EpermitError) as exc:
+        print(f"epermit serve: officer console: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
+    if console is None:
+        print("officer console off (set EPERMIT_CONSOLE_SECRET to 32+ random bytes to turn it on)")
+    print(f"officer API  {officer_server.url}\nwallet API   {wallet_server.url}  (public URL {url})", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopping")
+    finally:
+        officer_server.stop()
+        wallet_server.stop()
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    if args.redis or os.environ.get("EPERMIT_REDIS_URL"):  # gunicorn on Redis (docs/redis.md)
+        from epermit.redis_serve import redis_serve_env, serve_redis
+
+        return serve_redis(redis_serve_env(args, os.environ))
+    return serve_office(args.data, officer_port=args.officer_port, wallet_port=args.wallet_port,
+                        public_url=args.public_url, passphrase_file=args.passphrase_file, env=os.environ,
+                        now=int(time.time()))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from epermit.demo import DemoError, run_demo
+
+    try:
+        run_demo(args.out, serve=args.serve)
+    except DemoError as exc:
+        print(f"epermit demo: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def add_serve_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
+    from epermit.redis_serve import add_redis_serve_options
+
+    demo = subparsers.add_parser("demo", help="run the whole story end to end on loopback servers")
+    demo.add_argument("--out", type=Path, help="folder for the QR codes, credentials and verifier cache")
+    demo.add_argument("--serve", action="store_true", help="keep both servers running afterwards with a fresh offer")
+    demo.set_defaults(handler=guarded("demo", _demo))
+
+    serve = subparsers.add_parser("serve", help="run the officer and wallet APIs for one office (SQLite store)")
+    serve.add_argument("--data", type=Path, default=Path("epermit-data"), help="data folder (keys/, epermit.sqlite3)")
+    serve.add_argument("--officer-port", type=int, default=8080)
+    serve.add_argument("--wallet-port", type=int, default=8081)
+    serve.add_argument("--public-url", help="the wallet API's public URL (default http://127.0.0.1:<wallet-port>)")
+    serve.add_argument(
+        "--passphrase-file", type=Path, help="file holding the key passphrase (else EPERMIT_KEY_PASSPHRASE)"
+    )
+    add_redis_serve_options(serve)
+    serve.set_defaults(handler=guarded("serve", _serve))
