@@ -68,8 +68,11 @@ class Publisher:
         generation = self._store.status_generation(list_no)  # read before the bits: the bits are at least this new
         bits = self._store.status_bits(list_no)
         uri = self._settings.status_list_uri(list_no)
+        # The key is chosen at the same reading of the clock that dates the list: a rotation's lead time and the
+        # iat are judged on one clock, not on the keyring's own.
+        signer = self._keyring.signer_for("status", now)
         token = sign_status_list_token(
-            bits, uri=uri, signer=self._keyring.status_signer, now=iat, ttl=self._settings.status_list_ttl,
+            bits, uri=uri, signer=signer, now=iat, ttl=self._settings.status_list_ttl,
             exp=iat + self._settings.status_list_validity,
         )
         published = PublishedStatusList(uri, token, hashlib.sha256(token.encode("ascii")).hexdigest(), iat)

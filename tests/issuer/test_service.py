@@ -8,10 +8,11 @@ import datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from credential.jose import parse_compact
 from credential.jwk import PublicKey, public_jwk
 from credential.passclaims import validity_window
 from credential.qrpass import decode_qr_text, pass_to_qr_text, verify_pass
-from credential.samples import sample_permit
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.sdjwt import verify_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID, verify_status_list_token
 from credential.trustlist import verify_trust_list
@@ -31,10 +32,11 @@ from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
 from keys.keyring import KeyRing
+from keys.rotation import rotate
 from keys.signers import KeySigner
 from tests.credential.pass_support import keys_resolver
 
-from .conftest import PUBLIC_URL, Clock
+from .conftest import PUBLIC_URL, T0, Clock
 from .test_store_contract import race
 
 
@@ -282,6 +284,29 @@ def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: Clock) -
 
 
 # --- publication -------------------------------------------------------------------------------------
+
+def test_a_status_list_is_signed_by_the_key_of_the_time_it_is_dated(store: Store, settings: IssuerSettings) -> None:
+    """One clock per publication: during a rotation's lead time the old status key signs the list the issuer
+    dates at its own clock, so a verifier at that time accepts it; the new key takes over after the lead time."""
+    day = 86400
+    ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - day)
+    clock = Clock(T0)
+    service = IssuerService(store, ring, settings, clock)
+    old = ring.status_signers[0]
+    new = rotate(ring, "status", now=clock(), lead_time=day)
+
+    def published_kid() -> str:
+        published = service.published_status_list("1")
+        trust = verify_trust_list(service.trust_list_token(), root_key=ring.root.public_key, now=clock())
+        verify_status_list_token(published.token, uri=published.uri, now=clock(),
+                                 resolve_key=lambda kid: trust.key_for(kid, purpose="status", now=clock()).public_key)
+        kid: str = parse_compact(published.token, max_size=1 << 21).header["kid"]
+        return kid
+
+    assert published_kid() == old.kid
+    clock.advance(settings.status_list_validity)  # past the lead time, and old enough to be re-signed
+    assert published_kid() == new.kid
+
 
 def test_an_empty_first_list_is_published_before_any_issuance(
     service: IssuerService, keyring: KeyRing, clock: Clock
