@@ -14,7 +14,7 @@ from issuer.console import console_settings_from_env
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.sqlite_store import SQLiteStore
-from keys.keyring import KeyRing, read_passphrase
+from keys import load_keyring, read_passphrase
 from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
 
@@ -35,7 +35,7 @@ def serve_office(
         return 2
     try:
         # No unlocked key, no service: there is no unsigned fallback.
-        keyring = KeyRing.load(keys_dir, read_passphrase(env=env, passphrase_file=passphrase_file))
+        keyring = load_keyring(keys_dir, read_passphrase(env=env, passphrase_file=passphrase_file))
     except EpermitError as exc:
         print(f"epermit: cannot unlock the keys: {exc}", file=sys.stderr)
         return 2

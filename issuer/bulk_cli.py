@@ -58,11 +58,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _service(args: argparse.Namespace) -> IssuerService:
-    from keys.keyring import KeyRing, read_passphrase
+    from keys import load_keyring, read_passphrase
 
     if not (args.data / STORE_FILE).is_file():
         raise ValueError(f"no store in {args.data}")
-    keyring = KeyRing.load(args.data / "keys", read_passphrase(env=os.environ, passphrase_file=args.passphrase_file))
+    keyring = load_keyring(args.data / "keys", read_passphrase(env=os.environ, passphrase_file=args.passphrase_file))
     return IssuerService(SQLiteStore(args.data / STORE_FILE), keyring, IssuerSettings(public_url=args.public_url))
 
 

@@ -29,6 +29,7 @@ from issuer.reasons import ReasonCode
 from issuer.records import Offer, Record, RecordState
 from issuer.service import IssuerService
 from issuer.store import Store
+from keys import Purpose
 from keys.keystore import write_private_file
 
 DRILL_OFFICER = "key-compromise-drill"
@@ -67,7 +68,7 @@ def reissue(service: IssuerService, kid: str, *, officer: str = DRILL_OFFICER, p
             progress_file: TextIO | None = None) -> list[Outcome]:
     """Retire and re-offer every ACTIVE record ``kid`` signed for; refuses while ``kid`` still signs."""
     now = service.clock()
-    if service.keyring.signer_for("credential", now).kid == kid:
+    if service.keyring.signer_for(Purpose.CREDENTIAL, now=now).kid == kid:
         raise StateConflictError(f"key {kid} still signs credentials: revoke it (epermit keys revoke) and restart first")
     affected = affected_records(service.store, kid)
     outcomes = []

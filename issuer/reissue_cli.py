@@ -21,8 +21,7 @@ from issuer.reissue import affected_records, reissue, sms_rows, write_sms_csv
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.sqlite_store import SQLiteStore
-from keys.keyring import KeyRing
-from keys.keystore import read_passphrase
+from keys import load_keyring, read_passphrase
 
 STORE_FILE = "epermit.sqlite3"
 
@@ -96,7 +95,7 @@ def _affected(args: argparse.Namespace) -> int:
 def _reissue(args: argparse.Namespace) -> int:
     store = _store(args.data)
     url = _public_url(store, args.public_url)
-    keyring = KeyRing.load(args.data / "keys", read_passphrase(env=os.environ, passphrase_file=args.passphrase_file))
+    keyring = load_keyring(args.data / "keys", read_passphrase(env=os.environ, passphrase_file=args.passphrase_file))
     service = IssuerService(store, keyring, IssuerSettings(public_url=url))
     if args.sms_csv is not None and args.sms_csv.exists():
         raise ValueError(f"{args.sms_csv} exists; refusing to overwrite it")

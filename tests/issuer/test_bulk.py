@@ -23,7 +23,7 @@ from issuer.desk import OfficerDesk
 from issuer.officers import Officer, OfficerRegistry, Role
 from issuer.service import IssuerService
 from issuer.sqlite_store import SQLiteStore
-from keys.keyring import KeyRing
+from keys import KeyRing, save_keyring
 
 from .conftest import PUBLIC_URL
 from .office import CARD, HOME, officers
@@ -113,7 +113,7 @@ def test_the_command(tmp_path: Path, keyring: KeyRing, capsys: pytest.CaptureFix
                      monkeypatch: pytest.MonkeyPatch) -> None:
     data = tmp_path / "office"
     (data / "keys").mkdir(parents=True)
-    keyring.save(data / "keys", b"test passphrase", scrypt_n=2**14)
+    save_keyring(keyring, data / "keys", b"test passphrase", scrypt_n=2**14)
     store = SQLiteStore(data / "epermit.sqlite3")
     registry = OfficerRegistry(store)
     registry.put(Officer("clerk", "柜员", Role.CLERK, (HOME,)))
