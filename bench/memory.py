@@ -15,14 +15,15 @@ ISSUER_10M = """
 import time
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from credential.statuslist import INVALID, StatusList, sign_status_list_token
-from keys.keyring import KeyRing
+from keys import KeyRing, Purpose
 now = int(time.time())
 ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now)
 lists = [StatusList(1 << 20) for _ in range(10)]  # 10 lists of 2^20: 10.5 M entries, as the issuer publishes them
 for n, lst in enumerate(lists):
     for idx in range(0, 1 << 20, 100):
         lst.set(idx, INVALID)
-    sign_status_list_token(lst, uri=f"https://x/statuslists/{n}", signer=ring.status_signer, now=now, ttl=300,
+    sign_status_list_token(lst, uri=f"https://x/statuslists/{n}", signer=ring.signer_for(Purpose.STATUS, now=now),
+                           now=now, ttl=300,
                            exp=now + 86400)
 """
 

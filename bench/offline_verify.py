@@ -24,8 +24,7 @@ from credential import qrpass
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.statuslist import StatusList, sign_status_list_token
 from epermit.wallet import qr_code
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.qrimage import decode_qr_image
@@ -41,7 +40,8 @@ def prepared_cache(directory: Path, keyring: KeyRing, now: int) -> VerifierCache
     trust = keyring.trust_list_token(issuer=ISS, now=now, version=now, status_lists=[STATUS_URI],
                                      aggregation_uri=ISS + "/statuslists")
     cache.accept_trust_list(trust, now)
-    status = sign_status_list_token(StatusList(1 << 20), uri=STATUS_URI, signer=keyring.status_signer, now=now,
+    status = sign_status_list_token(StatusList(1 << 20), uri=STATUS_URI,
+                                    signer=keyring.signer_for(Purpose.STATUS, now=now), now=now,
                                     ttl=300, exp=now + 86400)
     cache.accept_status_list(STATUS_URI, status, now)
     return cache
@@ -52,7 +52,8 @@ def run() -> list[Row]:
     keyring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now - 86400)
     holder = KeySigner.generate()
     permit = sample_permit()
-    cose_pass = qrpass.encode_pass(permit, signer=keyring.credential_signer, holder_key=holder.public_key,
+    cose_pass = qrpass.encode_pass(permit, signer=keyring.signer_for(Purpose.CREDENTIAL, now=now),
+                                   holder_key=holder.public_key,
                                    status_uri=STATUS_URI, status_idx=4242, now=now)
     live = qrpass.live_qr_text(cose_pass, holder_signer=holder, now=now)
     static = qrpass.pass_to_qr_text(cose_pass)

@@ -31,11 +31,11 @@ def create_sqlite_wallet_app() -> Flask:
     from issuer.service import IssuerService
     from issuer.settings import IssuerSettings
     from issuer.store.sqlite import SQLiteStore
-    from keys.keyring import KeyRing, read_passphrase
+    from keys import load_keyring, read_passphrase
     from wallet_api import create_app
     from wallet_api.settings import WalletApiSettings
 
-    keyring = KeyRing.load(Path(os.environ["EPERMIT_KEYS_DIR"]), read_passphrase(env=os.environ, passphrase_file=None))
+    keyring = load_keyring(Path(os.environ["EPERMIT_KEYS_DIR"]), read_passphrase(env=os.environ, passphrase_file=None))
     service = IssuerService(SQLiteStore(os.environ["EPERMIT_SQLITE_PATH"]), keyring,
                             IssuerSettings(public_url=os.environ["EPERMIT_PUBLIC_URL"]))
     settings = WalletApiSettings(public_url=service.settings.public_url, token_requests_per_client=UNLIMITED,

@@ -223,9 +223,9 @@ def make_offers(store: Store, keys_dir: Path, public_url: str, count: int) -> li
     from issuer.rules import beijing_day
     from issuer.service import IssuerService
     from issuer.settings import IssuerSettings
-    from keys.keyring import KeyRing
+    from keys import load_keyring
 
-    service = IssuerService(store, KeyRing.load(keys_dir, PASSPHRASE.encode()), IssuerSettings(public_url))
+    service = IssuerService(store, load_keyring(keys_dir, PASSPHRASE.encode()), IssuerSettings(public_url))
     desk = OfficerDesk(service)
     for officer in (CLERK, ISSUER):
         desk.officers.put(officer)
@@ -242,7 +242,7 @@ def measure(tmp: Path) -> list[Load]:
     from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
     from issuer.store.redis import RedisStore
     from issuer.store.sqlite import SQLiteStore
-    from keys.keyring import init_keys
+    from keys import init_keys
 
     keys_dir = tmp / "keys"
     init_keys(keys_dir, PASSPHRASE.encode(), AUTHORITY_CODE, AUTHORITY_NAME, int(time.time()) - 60, scrypt_n=2**14)

@@ -33,7 +33,7 @@ from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
-from keys.keyring import KeyRing
+from keys import KeyRing, Purpose
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.qrimage import decode_qr_image
@@ -121,7 +121,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     )
     keyring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now)
     (out / "root.pem").write_bytes(keyring.root_certificate.public_bytes(Encoding.PEM))
-    jwks = {"keys": [{**public_jwk(s.public_key), "kid": s.kid} for s in keyring.credential_signers]}
+    jwks = {"keys": [{**public_jwk(s.public_key), "kid": s.kid} for s in keyring.signers_of(Purpose.CREDENTIAL)]}
     (out / "jwks.json").write_text(json.dumps(jwks, indent=2))
 
     office = open_office(data_dir, keyring)

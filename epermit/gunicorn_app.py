@@ -28,7 +28,7 @@ from issuer.http.console import console_settings_from_env
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.redis import RedisStore
-from keys.keyring import KeyRing, read_passphrase
+from keys import load_keyring, read_passphrase
 from wallet_api import create_app as create_wallet_api
 from wallet_api.settings import WalletApiSettings
 
@@ -78,7 +78,7 @@ class RedisServeConfig:
 def build_service(env: Mapping[str, str]) -> IssuerService:
     """The issuer service on Redis, from the environment (keys unlocked, Redis durability checked)."""
     config = RedisServeConfig.from_env(env)
-    keyring = KeyRing.load(config.keys_dir, read_passphrase(env=env, passphrase_file=config.passphrase_file))
+    keyring = load_keyring(config.keys_dir, read_passphrase(env=env, passphrase_file=config.passphrase_file))
     store = RedisStore.from_url(config.redis_url, cluster=config.cluster, prefix=config.prefix,
                                 allow_unsafe_durability=config.allow_unsafe_durability)
     return IssuerService(store, keyring, IssuerSettings(public_url=config.public_url))

@@ -19,8 +19,7 @@ from epermit.errors import UsageError
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
-from keys.keyring import KeyRing
-from keys.keystore import read_passphrase
+from keys import KeyRing, load_keyring, read_passphrase
 
 STORE_FILE = "epermit.sqlite3"
 KEYS_DIR = "keys"
@@ -51,7 +50,7 @@ class OfficeData:
         if not self.keys_dir.is_dir():
             raise UsageError(f"no keys in {self.keys_dir}; create them with `epermit keys init --dir {self.keys_dir}`")
         passphrase = read_passphrase(env=os.environ if env is None else env, passphrase_file=passphrase_file)
-        return KeyRing.load(self.keys_dir, passphrase)
+        return load_keyring(self.keys_dir, passphrase)
 
     def public_url(self, store: SQLiteStore, given: str | None = None) -> str:
         """The wallet API's public URL: as given, else the ``iss`` of the trust list the issuer last published."""

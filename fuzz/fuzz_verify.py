@@ -65,10 +65,10 @@ def build_world(directory: Path) -> tuple[VerifierCache, list[bytes]]:
     from credential.samples import sample_permit
     from credential.sdjwt import issue_sd_jwt_vc, present
     from credential.statuslist import INVALID, StatusList, sign_status_list_token
-    from keys.keyring import KeyRing
-    from keys.signers import KeySigner
+    from keys import KeyRing, KeySigner, Purpose
 
     ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=NOW - 30 * DAY)
+    credential_signer, status_signer = (ring.signer_for(p, now=NOW) for p in (Purpose.CREDENTIAL, Purpose.STATUS))
     holder = KeySigner.generate()
     permit = sample_permit()
     statuses = StatusList(1 << 12, 2)
@@ -77,15 +77,15 @@ def build_world(directory: Path) -> tuple[VerifierCache, list[bytes]]:
     cache.pin_root(ring.root_certificate.public_bytes(Encoding.PEM))
     cache.accept_trust_list(ring.trust_list_token(issuer=ISSUER, now=NOW - 3600, version=1,
                                                   status_lists=[STATUS_URI], aggregation_uri=None), NOW)
-    cache.accept_status_list(STATUS_URI, sign_status_list_token(statuses, uri=STATUS_URI, signer=ring.status_signer,
+    cache.accept_status_list(STATUS_URI, sign_status_list_token(statuses, uri=STATUS_URI, signer=status_signer,
                                                                 now=NOW - 3600, ttl=300, exp=NOW + 7 * DAY), NOW)
     seeds: list[bytes] = []
     for idx in (7, 9):
-        cose = encode_pass(permit, signer=ring.credential_signer, holder_key=holder.public_key,
+        cose = encode_pass(permit, signer=credential_signer, holder_key=holder.public_key,
                            status_uri=STATUS_URI, status_idx=idx, now=NOW - 10 * DAY)
         live = live_qr_text(cose, holder_signer=holder, now=NOW - 5)
         static = pass_to_qr_text(cose)
-        sd = issue_sd_jwt_vc(permit, issuer=ISSUER, signer=ring.credential_signer, holder_key=holder.public_key,
+        sd = issue_sd_jwt_vc(permit, issuer=ISSUER, signer=credential_signer, holder_key=holder.public_key,
                              status_uri=STATUS_URI, status_idx=idx, now=NOW - 10 * DAY, exp=NOW + 180 * DAY)
         shown = present(sd, disclose={"name", "sex"}, holder_signer=holder, aud="landlord", nonce="n", now=NOW - 5)
         seeds += [b"\x00" + t.encode() for t in (live, static, sd, shown)]

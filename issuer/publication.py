@@ -17,7 +17,7 @@ from issuer.errors import StatusListNotFoundError
 from issuer.model import PublishedStatusList
 from issuer.settings import IssuerSettings
 from issuer.store import StatusListFullError, Store, StoredTrustList
-from keys.keyring import KeyRing
+from keys import KeyRing, Purpose
 
 FIRST_LIST = 1
 MAX_IAT_LEAD = 2  # seconds a status list's iat may run ahead of the clock (verifiers allow 300 s of skew)
@@ -68,8 +68,11 @@ class Publisher:
         generation = self._store.status_generation(list_no)  # read before the bits: the bits are at least this new
         bits = self._store.status_bits(list_no)
         uri = self._settings.status_list_uri(list_no)
+        # The key is chosen at the same reading of the clock that dates the list: a rotation's lead time and the
+        # iat are judged on one clock (a keyring has none of its own).
+        signer = self._keyring.signer_for(Purpose.STATUS, now=now)
         token = sign_status_list_token(
-            bits, uri=uri, signer=self._keyring.status_signer, now=iat, ttl=self._settings.status_list_ttl,
+            bits, uri=uri, signer=signer, now=iat, ttl=self._settings.status_list_ttl,
             exp=iat + self._settings.status_list_validity,
         )
         published = PublishedStatusList(uri, token, hashlib.sha256(token.encode("ascii")).hexdigest(), iat)
@@ -125,10 +128,6 @@ class Publisher:
 
     def _fingerprint(self, uris: list[str]) -> str:
         ring = self._keyring
-        keys = [
-            [purpose, signer.kid, ring.states[signer.kid]]
-            for purpose, signers in (("credential", ring.credential_signers), ("status", ring.status_signers))
-            for signer in signers
-        ]
+        keys = [[purpose, signer.kid, ring.states[signer.kid]] for purpose, signer in ring.signers()]
         document = {"root": ring.root.kid, "keys": keys, "status_lists": uris, "issuer": self._settings.public_url}
         return hashlib.sha256(json_dumps(document)).hexdigest()

@@ -24,6 +24,7 @@ from issuer.errors import IssuerError, StateConflictError
 from issuer.model import Offer, ReasonCode, Record, RecordState
 from issuer.service import IssuerService
 from issuer.store import Store
+from keys import Purpose
 
 DRILL_OFFICER = "key-compromise-drill"
 
@@ -60,7 +61,7 @@ def reissue(service: IssuerService, kid: str, *, officer: str = DRILL_OFFICER, p
             progress_file: TextIO | None = None) -> list[Outcome]:
     """Retire and re-offer every ACTIVE record ``kid`` signed for; refuses while ``kid`` still signs."""
     now = service.clock()
-    if service.keyring.signer_for("credential", now).kid == kid:
+    if service.keyring.signer_for(Purpose.CREDENTIAL, now=now).kid == kid:
         raise StateConflictError(f"key {kid} still signs credentials: revoke it (epermit keys revoke) and restart first")
     affected = affected_records(service.store, kid)
     outcomes = []

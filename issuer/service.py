@@ -56,7 +56,7 @@ from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
 from issuer.settings import Clock, IssuerSettings, system_clock
 from issuer.store import Store
-from keys.keyring import KeyRing
+from keys import KeyRing, Purpose
 
 MAX_HOLDER_KEYS = 10  # credentials per request (OpenID4VCI batch); each gets its own status index
 MAX_RECORD_ID = 64
@@ -345,7 +345,8 @@ class IssuerService:
 
     def _deliver_one(self, record: Record, holder_key: PublicKey, *, now: int, nbf: int, exp: int) -> DeliveredCredential:
         list_no, idx = self._publisher.allocate()
-        signer = self.keyring.signer_for("credential", now)  # the newest usable key at the issuer's clock; recorded below
+        # The newest usable key at the issuer's clock (the one that dates the credential); recorded below.
+        signer = self.keyring.signer_for(Purpose.CREDENTIAL, now=now)
         # Bound to the record only while it is ACTIVE, atomically: a revoke that lands first refuses us,
         # one that lands later sets this index too.
         if not self.store.add_delivered(record.id, list_no, idx, now, kid=signer.kid):

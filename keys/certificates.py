@@ -24,12 +24,12 @@ from cryptography.x509.oid import NameOID
 from credential.errors import UntrustedIssuerError
 from credential.jwk import PublicKey, key_id
 from credential.trustlist import PURPOSE_OIDS, check_certificate_signature
+from keys.purpose import Purpose, signing_purpose
 from keys.signers import PrivateKey
 
 ROOT_VALIDITY_DAYS = 10 * 365
 # One year of signing plus the lifetime of what was signed in it (credentials default to 365 days).
 SIGNING_VALIDITY_DAYS = 3 * 365
-SIGNING_PURPOSES = ("credential", "status")
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,14 @@ def root_certificate(root_key: PrivateKey, *, authority: Authority, now: int,
     return _sign(builder, root_key)
 
 
-def signing_certificate(public_key: PublicKey, *, purpose: str, root_key: PrivateKey,
+def signing_certificate(public_key: PublicKey, *, purpose: Purpose, root_key: PrivateKey,
                         root_cert: x509.Certificate, authority: Authority, now: int,
                         validity_days: int = SIGNING_VALIDITY_DAYS) -> x509.Certificate:
-    """A credential- or status-signing certificate issued by the root; never outlives the root."""
-    if purpose not in SIGNING_PURPOSES:
-        raise ValueError(f"unknown signing purpose {purpose!r}")
+    """A credential- or status-signing certificate issued by the root; never outlives the root.
+
+    Any other purpose (the root's, or a name that is no Purpose) raises PurposeNotAllowedError.
+    """
+    purpose = signing_purpose(purpose)
     not_after = min(now + validity_days * 86400, int(root_cert.not_valid_after_utc.timestamp()))
     builder = (
         x509.CertificateBuilder()

@@ -17,10 +17,12 @@ from pathlib import Path
 
 from credential.errors import EpermitError
 from keys.errors import KeyUnlockError
-from keys.keyring import KeyRing, init_keys
+from keys.keydir import init_keys, load_keyring, new_token_signer, save_keyring
+from keys.keyring import KeyRing
 from keys.keystore import SCRYPT_N, read_passphrase
 from keys.pkcs11_signer import PIN_ENV
 from keys.publish import publish_trust_list
+from keys.purpose import SIGNING_PURPOSES, Purpose
 from keys.rotation import DEFAULT_LEAD_TIME, needs_replacement, prune, require_known, revoke, rotate
 
 Handler = Callable[[argparse.Namespace], int]
@@ -63,7 +65,7 @@ def add_keys_commands(
 
     rot = commands.add_parser("rotate", help="add a new signing key, published before it signs")
     _add_dir(rot)
-    rot.add_argument("--purpose", choices=("credential", "status"), default="credential")
+    rot.add_argument("--purpose", type=Purpose, choices=SIGNING_PURPOSES, default=Purpose.CREDENTIAL)
     rot.add_argument("--lead-time", type=duration, default=DEFAULT_LEAD_TIME,
                      help="how long the new key is published before it signs (default 24h)")
     _add_token(rot, "create the new key inside this PKCS#11 token")
@@ -144,8 +146,8 @@ def _init(args: argparse.Namespace) -> int:
     passphrase = _passphrase(args, confirm=True)
     ring = init_keys(args.dir, passphrase, args.authority_code, args.authority_name, int(time.time()), token=token)
     where = f" in token {args.token!r}" if token else ""
-    print(f"created {args.dir}: root {ring.root.kid}, credential {ring.credential_signers[0].kid}, "
-          f"status {ring.status_signers[0].kid}{where}")
+    print(f"created {args.dir}: root {ring.root.kid}, credential {ring.signers_of(Purpose.CREDENTIAL)[0].kid}, "
+          f"status {ring.signers_of(Purpose.STATUS)[0].kid}{where}")
     return 0
 
 
@@ -168,24 +170,22 @@ def _write_trust_list(args: argparse.Namespace, ring: KeyRing, now: int, version
 
 
 def _publish(args: argparse.Namespace) -> int:
-    ring = KeyRing.load(args.dir, _passphrase(args))
+    ring = load_keyring(args.dir, _passphrase(args))
     _write_trust_list(args, ring, int(time.time()), args.trust_version)
     return 0
 
 
 def _rotate(args: argparse.Namespace) -> int:
     token = _token(args)
-    ring = KeyRing.load(args.dir, passphrase := _passphrase(args))
+    ring = load_keyring(args.dir, passphrase := _passphrase(args))
     now = int(time.time())
     signer = None
     if token is not None:
-        from keys.keydir import new_token_signer
-
         signer = new_token_signer(token, args.purpose)
     new = rotate(ring, args.purpose, now=now, lead_time=args.lead_time, signer=signer)
     if token is not None:
         ring.backends[new.kid] = signer.location  # type: ignore[union-attr]
-    ring.save(args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
+    save_keyring(ring, args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
     print(f"new {args.purpose} key {new.kid}: published from now, signs from {_when(now + args.lead_time)}; "
           f"the previous key signs until then")
     _maybe_publish(args, ring, now)
@@ -193,41 +193,39 @@ def _rotate(args: argparse.Namespace) -> int:
 
 
 def _revoke(args: argparse.Namespace) -> int:
-    ring = KeyRing.load(args.dir, passphrase := _passphrase(args))
+    ring = load_keyring(args.dir, passphrase := _passphrase(args))
     purpose = require_known(ring, args.kid)
     now = int(time.time())
     if needs_replacement(ring, args.kid, now):  # a compromised key that signs is replaced at once: no lead time
         token = _token(args)
         signer = None
         if token is not None:
-            from keys.keydir import new_token_signer
-
             signer = new_token_signer(token, purpose)
         new = rotate(ring, purpose, now=now, lead_time=0, signer=signer)
         if signer is not None:
             ring.backends[new.kid] = signer.location
         print(f"replaced {args.kid} with new {purpose} key {new.kid} (signs from now)")
     revoke(ring, args.kid, reason=args.reason, now=now)
-    ring.save(args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
+    save_keyring(ring, args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
     print(f"revoked {purpose} key {args.kid}: {' '.join(args.reason.split())}")
     _maybe_publish(args, ring, now)
     return 0
 
 
 def _prune(args: argparse.Namespace) -> int:
-    ring = KeyRing.load(args.dir, passphrase := _passphrase(args))
+    ring = load_keyring(args.dir, passphrase := _passphrase(args))
     gone = prune(ring, now=int(time.time()))
     if gone:
-        ring.save(args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
+        save_keyring(ring, args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
     print(f"pruned {len(gone)} key(s){': ' + ' '.join(gone) if gone else ''}")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    ring = KeyRing.load(args.dir, _passphrase(args))
+    ring = load_keyring(args.dir, _passphrase(args))
     now = int(time.time())
     print(f"root        {ring.root.kid}  until {_when(int(ring.root_certificate.not_valid_after_utc.timestamp()))}")
-    signing = {purpose: ring.signing_key(purpose, now).kid for purpose in ("credential", "status")}
+    signing = {purpose: ring.signing_key(purpose, now=now).kid for purpose in SIGNING_PURPOSES}
     for purpose, signer in ring.signers():
         start, end = ring.window(signer.kid)
         where = "pkcs11" if signer.kid in ring.backends else "file"

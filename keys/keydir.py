@@ -1,5 +1,8 @@
 """The key directory on disk: ``keyring.json`` (public: order, states, backends) and one file pair per key.
 
+This module owns loading, saving and creating key directories (``load_keyring``, ``save_keyring``,
+``init_keys``); a keys.keyring.KeyRing is the value they read and write, and knows nothing of files.
+
 ::
 
     keyring.json                     format, authority, root kid, and per purpose a newest-first list of
@@ -19,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +31,15 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from credential.encoding import json_dumps, json_loads
 from credential.errors import MalformedError
 from credential.trustlist import STATES
+from keys.certificates import Authority, signing_certificate
 from keys.errors import KeyManagementError, KeyNotFoundError, KeyUnlockError
-from keys.keyring import KEYRING_FILE, SIGNING_PURPOSES, KeyRing, Revocation
+from keys.keyring import KeyRing, Revocation
 from keys.keystore import SCRYPT_N, read_key_file, read_small_file, write_key_file, write_private_file
 from keys.pkcs11_signer import PIN_ENV, Pkcs11Location, Pkcs11Signer
-from keys.purpose import SigningKey
+from keys.purpose import SIGNING_PURPOSES, Purpose, SigningKey
 from keys.signers import KeySigner
 
+KEYRING_FILE = "keyring.json"
 KEYRING_FORMAT = "epermit-keyring-v1"
 VERSION_FILE = "trustlist.version"
 MAX_KEYRING_FILE_SIZE = 256 * 1024
@@ -43,8 +47,11 @@ MAX_CERTIFICATE_FILE_SIZE = 16 * 1024
 _KID = re.compile(r"[A-Za-z0-9_-]{11}")  # also keeps a tampered keyring.json from naming paths outside the dir
 
 
-def load_keyring(directory: Path, passphrase: bytes, *, pkcs11_pin: str | None,
-                 clock: Callable[[], int]) -> KeyRing:
+def load_keyring(directory: Path, passphrase: bytes, *, pkcs11_pin: str | None = None) -> KeyRing:
+    """Open a key directory; KeyUnlockError on a wrong passphrase or PIN, KeyNotFoundError for a missing key.
+
+    The PIN of PKCS#11 keys is ``pkcs11_pin``, else the environment variable EPERMIT_PKCS11_PIN.
+    """
     try:
         doc = json_loads(read_small_file(directory / KEYRING_FILE, MAX_KEYRING_FILE_SIZE),
                          max_size=MAX_KEYRING_FILE_SIZE)
@@ -55,8 +62,8 @@ def load_keyring(directory: Path, passphrase: bytes, *, pkcs11_pin: str | None,
     authority = doc.get("authority")
     if not isinstance(authority, dict):
         raise KeyManagementError(f"{KEYRING_FILE} lacks the authority")
-    root = KeySigner(read_key_file(directory / "root.key.json", passphrase=passphrase, purpose="root"))
-    signers: dict[str, list[SigningKey]] = {}
+    root = KeySigner(read_key_file(directory / "root.key.json", passphrase=passphrase, purpose=Purpose.ROOT))
+    signers: dict[Purpose, list[SigningKey]] = {}
     certificates: dict[str, x509.Certificate] = {}
     states: dict[str, str] = {}
     backends: dict[str, Pkcs11Location] = {}
@@ -81,11 +88,10 @@ def load_keyring(directory: Path, passphrase: bytes, *, pkcs11_pin: str | None,
             states[kid] = entry["state"]
             if "revoked" in entry:
                 revocations[kid] = _revocation(entry["revoked"])
-    return KeyRing(root=root, root_certificate=_read_certificate(directory / "root.crt.pem"),
-                   credential_signers=signers["credential"], status_signers=signers["status"],
+    return KeyRing(root=root, root_certificate=_read_certificate(directory / "root.crt.pem"), signers=signers,
                    certificates=certificates, authority_code=str(authority.get("code", "")),
                    authority_name=str(authority.get("name", "")), states=states, backends=backends,
-                   revocations=revocations, clock=clock)
+                   revocations=revocations)
 
 
 def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n: int = SCRYPT_N,
@@ -102,20 +108,46 @@ def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n:
             raise KeyManagementError(f"{directory} holds no key ring to update")
     elif (directory / KEYRING_FILE).exists() and not overwrite:
         raise KeyManagementError(f"{directory} already holds a key ring")
-    for purpose, signer in [("root", ring.root), *ring.signers()]:
-        stem = "root" if purpose == "root" else f"{purpose}-{signer.kid}"
+    for purpose, signer in [(Purpose.ROOT, ring.root), *ring.signers()]:
+        stem = "root" if purpose is Purpose.ROOT else f"{purpose}-{signer.kid}"
         if update and (directory / f"{stem}.crt.pem").exists():
             continue
-        cert = ring.root_certificate if purpose == "root" else ring.certificates[signer.kid]
-        _write_key(directory, stem, signer, cert, passphrase, scrypt_n, overwrite)
+        cert = ring.root_certificate if purpose is Purpose.ROOT else ring.certificates[signer.kid]
+        _write_key(directory, stem, purpose, signer, cert, passphrase, scrypt_n, overwrite)
     doc = {
         "format": KEYRING_FORMAT,
         "authority": {"code": ring.authority_code, "name": ring.authority_name},
         "root": ring.root.kid,
-        **{purpose: [_entry(ring, s.kid) for s in signers]
-           for purpose, signers in (("credential", ring.credential_signers), ("status", ring.status_signers))},
+        **{purpose.value: [_entry(ring, s.kid) for s in ring.signers_of(purpose)] for purpose in SIGNING_PURPOSES},
     }
     write_private_file(directory / KEYRING_FILE, json_dumps(doc) + b"\n", overwrite=overwrite or update)
+
+
+def init_keys(directory: Path, passphrase: bytes, authority_code: str, authority_name: str, now: int, *,
+              scrypt_n: int = SCRYPT_N, token: tuple[str, str, str] | None = None) -> KeyRing:
+    """Create a new key directory (``epermit keys init``); refuses a directory that is not empty.
+
+    ``token`` = (PKCS#11 library path, token label, PIN): the credential and status keys are then created
+    inside the token (non-extractable); the root stays a sealed file, kept offline.
+    """
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
+        raise KeyManagementError(f"{directory} exists and is not empty; refusing to overwrite keys")
+    ring = KeyRing.generate(authority_code=authority_code, authority_name=authority_name, now=now)
+    if token is not None:
+        authority = Authority(authority_code, authority_name)
+        for purpose in SIGNING_PURPOSES:
+            signer = new_token_signer(token, purpose)
+            ring.certificates[signer.kid] = signing_certificate(
+                signer.public_key, purpose=purpose, root_key=ring.root.private_key,
+                root_cert=ring.root_certificate, authority=authority, now=now)
+            ring.backends[signer.kid] = signer.location
+            ring.states[signer.kid] = "active"
+            signers = ring.signers_of(purpose)
+            file_signer = signers[0]
+            del ring.certificates[file_signer.kid], ring.states[file_signer.kid]
+            signers[:] = [signer]
+    save_keyring(ring, directory, passphrase, scrypt_n=scrypt_n)
+    return ring
 
 
 def _entry(ring: KeyRing, kid: str) -> dict[str, Any]:
@@ -127,9 +159,8 @@ def _entry(ring: KeyRing, kid: str) -> dict[str, Any]:
     return entry
 
 
-def _write_key(directory: Path, stem: str, signer: SigningKey, cert: x509.Certificate, passphrase: bytes,
-               scrypt_n: int, overwrite: bool) -> None:
-    purpose = stem.split("-", 1)[0]
+def _write_key(directory: Path, stem: str, purpose: Purpose, signer: SigningKey, cert: x509.Certificate,
+               passphrase: bytes, scrypt_n: int, overwrite: bool) -> None:
     if isinstance(signer, KeySigner):  # a PKCS#11 key has no file: it never leaves its token
         write_key_file(directory / f"{stem}.key.json", signer.private_key, passphrase=passphrase,
                        purpose=purpose, scrypt_n=scrypt_n, overwrite=overwrite)
@@ -143,13 +174,13 @@ def _token_signer(location: Pkcs11Location, pin: str | None) -> Pkcs11Signer:
     return Pkcs11Signer(location.lib_path, location.token_label, pin, location.key_label)
 
 
-def new_token_signer(token: tuple[str, str, str], purpose: str) -> Pkcs11Signer:
+def new_token_signer(token: tuple[str, str, str], purpose: Purpose) -> Pkcs11Signer:
     """Create a fresh ``purpose`` key pair inside the token; token = (library path, token label, PIN)."""
     lib_path, token_label, pin = token
     return Pkcs11Signer.generate(lib_path, token_label, pin, f"epermit-{purpose}-{secrets.token_hex(6)}")
 
 
-def _entries(doc: dict[str, Any], purpose: str) -> list[dict[str, Any]]:
+def _entries(doc: dict[str, Any], purpose: Purpose) -> list[dict[str, Any]]:
     entries = doc.get(purpose)
     if not isinstance(entries, list) or not entries:
         raise KeyManagementError(f"{KEYRING_FILE} lists no {purpose} keys")

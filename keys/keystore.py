@@ -48,7 +48,8 @@ from cryptography.hazmat.primitives.serialization import (
 from credential.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from credential.errors import MalformedError
 from credential.jwk import key_id
-from keys.errors import KeyManagementError, KeyUnlockError
+from keys.errors import KeyManagementError, KeyUnlockError, PurposeNotAllowedError
+from keys.purpose import Purpose
 from keys.signers import PrivateKey
 
 KEY_FILE_FORMAT = "epermit-key-v1"
@@ -57,7 +58,7 @@ MIN_SCRYPT_N, MAX_SCRYPT_N = 2**14, 2**20
 MAX_KEY_FILE_SIZE = 16 * 1024
 PASSPHRASE_ENV = "EPERMIT_KEY_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 MAX_PASSPHRASE_SIZE = 1024
-KEY_PURPOSES = frozenset({"root", "credential", "status"})
+KEY_PURPOSES = frozenset(Purpose)
 
 
 def _scrypt(passphrase: bytes, salt: bytes, n: int, r: int, p: int) -> bytes:
@@ -69,15 +70,15 @@ def _aad(kid: str, purpose: str) -> bytes:
     return json_dumps({"format": KEY_FILE_FORMAT, "kid": kid, "purpose": purpose})
 
 
-def seal_private_key(private_key: PrivateKey, *, passphrase: bytes, purpose: str,
+def seal_private_key(private_key: PrivateKey, *, passphrase: bytes, purpose: Purpose,
                      scrypt_n: int = SCRYPT_N) -> dict[str, Any]:
     """The JSON envelope of ``private_key``; the clear PKCS#8 DER exists only in memory."""
-    if purpose not in KEY_PURPOSES:
-        raise ValueError(f"unknown key purpose {purpose!r}")
+    if purpose not in KEY_PURPOSES:  # a bare string from an untyped caller
+        raise PurposeNotAllowedError(purpose, Purpose)
     if not passphrase:
         raise KeyUnlockError("empty passphrase")
     if not MIN_SCRYPT_N <= scrypt_n <= MAX_SCRYPT_N or scrypt_n & (scrypt_n - 1):
-        raise ValueError("scrypt n must be a power of two in [2**14, 2**20]")
+        raise KeyManagementError("scrypt n must be a power of two in [2**14, 2**20]")
     kid = key_id(private_key.public_key())
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
     der = private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
@@ -93,7 +94,7 @@ def seal_private_key(private_key: PrivateKey, *, passphrase: bytes, purpose: str
     }
 
 
-def open_private_key(document: Any, *, passphrase: bytes, purpose: str | None = None) -> PrivateKey:
+def open_private_key(document: Any, *, passphrase: bytes, purpose: Purpose | None = None) -> PrivateKey:
     """Unseal an envelope; KeyUnlockError for a wrong passphrase or an edited file."""
     if not isinstance(document, dict) or document.get("format") != KEY_FILE_FORMAT:
         raise KeyManagementError(f"not an {KEY_FILE_FORMAT} key file")
@@ -161,13 +162,13 @@ def read_small_file(path: Path, limit: int) -> bytes:
     return data
 
 
-def write_key_file(path: Path, private_key: PrivateKey, *, passphrase: bytes, purpose: str,
+def write_key_file(path: Path, private_key: PrivateKey, *, passphrase: bytes, purpose: Purpose,
                    scrypt_n: int = SCRYPT_N, overwrite: bool = False) -> None:
     document = seal_private_key(private_key, passphrase=passphrase, purpose=purpose, scrypt_n=scrypt_n)
     write_private_file(path, json_dumps(document) + b"\n", overwrite=overwrite)
 
 
-def read_key_file(path: Path, *, passphrase: bytes, purpose: str | None = None) -> PrivateKey:
+def read_key_file(path: Path, *, passphrase: bytes, purpose: Purpose | None = None) -> PrivateKey:
     data = read_small_file(path, MAX_KEY_FILE_SIZE)
     try:
         document = json_loads(data, max_size=MAX_KEY_FILE_SIZE)

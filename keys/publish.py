@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from credential.trustlist import MAX_TRUST_LIST_SIZE, TrustList, sign_trust_list, verify_trust_list
+from keys.errors import TrustListVersionError
 from keys.keydir import last_published_version, record_published_version
 from keys.keyring import TRUST_LIST_VALIDITY, KeyRing
 from keys.keystore import read_small_file
@@ -27,10 +28,8 @@ def next_version(ring: KeyRing, key_dir: Path, out: Path, *, now: int, requested
         floor = max(floor, verify_trust_list(token, root_key=ring.root.public_key, now=now).version)
     if requested is None:
         return max(now, floor + 1)
-    if requested < 1:
-        raise ValueError("the trust list version must be positive")
-    if requested <= floor:
-        raise ValueError(f"version {floor} was already published; refusing to publish version {requested}")
+    if requested < 1 or requested <= floor:
+        raise TrustListVersionError(requested, floor)
     return requested
 
 

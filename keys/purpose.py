@@ -1,6 +1,6 @@
 """Key purposes kept apart at the moment of signing: a signer that reads what it is asked to sign.
 
-Three purposes (DESIGN §2, docs/keys.md):
+Three purposes (DESIGN §2, docs/keys.md), the ``Purpose`` enum:
 
 =============  ==================================================  =================================
 purpose        signs                                               recognised by
@@ -19,6 +19,7 @@ at least the latest expiry it ever signed, and what it signed keeps verifying un
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Protocol
 
 import cbor2
@@ -26,15 +27,33 @@ import cbor2
 from credential.encoding import b64url_decode, json_loads
 from credential.errors import CredentialError
 from credential.jwk import PublicKey
-from keys.errors import KeyManagementError
+from keys.errors import KeyPurposeError, PurposeNotAllowedError
 
+
+class Purpose(StrEnum):
+    """What a key may sign. The values are the names written in keyring.json, key files, file names,
+    certificates (credential.trustlist.PURPOSE_OIDS) and trust lists: a Purpose *is* that string."""
+
+    ROOT = "root"
+    CREDENTIAL = "credential"
+    STATUS = "status"
+
+
+SIGNING_PURPOSES = (Purpose.CREDENTIAL, Purpose.STATUS)  # the purposes a key ring rotates; the root is one key
 MAX_SIGNING_INPUT = 1 << 21  # the largest thing we sign is a status list of 2^20 entries, compressed
 COSE_TYP, CWT_EXP = 16, 4
-PURPOSE_CONTENT: dict[str, frozenset[str | int]] = {
-    "root": frozenset({"trustlist+jwt"}),
-    "credential": frozenset({"dc+sd-jwt", 65001}),  # 65001: the QR pass (credential.qrpass.TYP_PASS)
-    "status": frozenset({"statuslist+jwt"}),
+PURPOSE_CONTENT: dict[Purpose, frozenset[str | int]] = {
+    Purpose.ROOT: frozenset({"trustlist+jwt"}),
+    Purpose.CREDENTIAL: frozenset({"dc+sd-jwt", 65001}),  # 65001: the QR pass (credential.qrpass.TYP_PASS)
+    Purpose.STATUS: frozenset({"statuslist+jwt"}),
 }
+
+
+def signing_purpose(purpose: str) -> Purpose:
+    """``purpose`` as one of SIGNING_PURPOSES; PurposeNotAllowedError for the root or any other name."""
+    if purpose not in SIGNING_PURPOSES:
+        raise PurposeNotAllowedError(purpose, SIGNING_PURPOSES)
+    return Purpose(purpose)
 
 
 class SigningKey(Protocol):
@@ -50,15 +69,6 @@ class SigningKey(Protocol):
     def public_key(self) -> PublicKey: ...
 
     def sign(self, data: bytes) -> bytes: ...
-
-
-class KeyPurposeError(KeyManagementError):
-    """A key was asked to sign something outside its purpose or past its window."""
-
-    def __init__(self, kid: str, purpose: str, reason: str) -> None:
-        super().__init__(f"key {kid} ({purpose}) refuses to sign: {reason}")
-        self.kid = kid
-        self.purpose = purpose
 
 
 def describe_signing_input(data: bytes) -> tuple[str | int | None, int | None]:
@@ -109,11 +119,11 @@ def _int_or_none(value: Any) -> int | None:
 class PurposeSigner:
     """A Signer that signs only content of its purpose, expiring no later than ``not_after``."""
 
-    def __init__(self, signer: SigningKey, purpose: str, *, not_after: int | None = None) -> None:
-        if purpose not in PURPOSE_CONTENT:
-            raise ValueError(f"unknown key purpose {purpose!r}")
+    def __init__(self, signer: SigningKey, purpose: Purpose, *, not_after: int | None = None) -> None:
+        if purpose not in PURPOSE_CONTENT:  # a bare string from an untyped caller
+            raise PurposeNotAllowedError(purpose, Purpose)
         self._signer = signer
-        self.purpose = purpose
+        self.purpose = Purpose(purpose)
         self.not_after = not_after
 
     @property
@@ -145,4 +155,4 @@ class PurposeSigner:
         return self._signer.sign(data)
 
     def __repr__(self) -> str:
-        return f"PurposeSigner({self.kid!r}, {self.purpose!r})"
+        return f"PurposeSigner({self.kid!r}, {self.purpose.value!r})"

@@ -13,26 +13,25 @@ Revoke is for compromise: whatever the key signed stops verifying as soon as ver
 from __future__ import annotations
 
 from keys.certificates import SIGNING_VALIDITY_DAYS, Authority, signing_certificate
-from keys.errors import KeyManagementError, KeyNotFoundError
-from keys.keyring import SIGNING_PURPOSES, KeyRing, Revocation
-from keys.purpose import SigningKey
+from keys.errors import KeyManagementError, KeyNotFoundError, RevocationReasonError
+from keys.keyring import KeyRing, Revocation
+from keys.purpose import Purpose, SigningKey, signing_purpose
 from keys.signers import KeySigner
 
 DEFAULT_LEAD_TIME = 24 * 3600
 MAX_REASON = 200
 
 
-def rotate(ring: KeyRing, purpose: str, *, now: int, lead_time: int = 0,
+def rotate(ring: KeyRing, purpose: Purpose, *, now: int, lead_time: int = 0,
            validity_days: int = SIGNING_VALIDITY_DAYS, signer: SigningKey | None = None) -> SigningKey:
     """Put a new ``purpose`` key in front of ``ring`` (in place), usable from ``now + lead_time``.
 
     ``signer`` is a key made elsewhere (a PKCS#11 token key); by default a new file key is generated.
     Active predecessors become retiring; they keep signing until the new key is usable.
     """
-    if purpose not in SIGNING_PURPOSES:
-        raise ValueError(f"unknown signing purpose {purpose!r}")
+    purpose = signing_purpose(purpose)
     if lead_time < 0:
-        raise ValueError("lead time must not be negative")
+        raise KeyManagementError("lead time must not be negative")
     new = signer if signer is not None else KeySigner.generate(ring.root.alg)
     if new.kid in ring.states:
         raise KeyManagementError(f"key {new.kid} is already in the ring")
@@ -41,7 +40,7 @@ def rotate(ring: KeyRing, purpose: str, *, now: int, lead_time: int = 0,
         authority=Authority(ring.authority_code, ring.authority_name), now=now + lead_time,
         validity_days=validity_days,
     )
-    signers = ring.credential_signers if purpose == "credential" else ring.status_signers
+    signers = ring.signers_of(purpose)
     for previous in signers:
         if ring.states[previous.kid] == "active":
             ring.states[previous.kid] = "retiring"
@@ -55,18 +54,16 @@ def revoke(ring: KeyRing, kid: str, *, reason: str, now: int) -> None:
     (the old key, during a rotation's lead time) can be: rotate first (with no lead time)."""
     text = " ".join(reason.split())
     if not text or len(text) > MAX_REASON or not text.isprintable():
-        raise ValueError(f"a revocation needs a reason of 1-{MAX_REASON} printable characters")
-    purpose = ring.purpose_of(kid)
-    newest = (ring.credential_signers if purpose == "credential" else ring.status_signers)[0]
-    if kid in (newest.kid, _signing_kid(ring, purpose, now)):
+        raise RevocationReasonError(len(text), MAX_REASON)
+    if needs_replacement(ring, kid, now):
         raise KeyManagementError(f"key {kid} still signs; rotate before revoking it")
     ring.states[kid] = "revoked"
     ring.revocations[kid] = Revocation(text, now)
 
 
-def _signing_kid(ring: KeyRing, purpose: str, now: int) -> str | None:
+def _signing_kid(ring: KeyRing, purpose: Purpose, now: int) -> str | None:
     try:
-        return ring.signing_key(purpose, now).kid
+        return ring.signing_key(purpose, now=now).kid
     except KeyManagementError:
         return None
 
@@ -74,14 +71,12 @@ def _signing_kid(ring: KeyRing, purpose: str, now: int) -> str | None:
 def needs_replacement(ring: KeyRing, kid: str, now: int) -> bool:
     """True when revoking ``kid`` would leave its purpose without a key that signs now."""
     purpose = ring.purpose_of(kid)
-    newest = (ring.credential_signers if purpose == "credential" else ring.status_signers)[0]
-    return kid in (newest.kid, _signing_kid(ring, purpose, now))
+    return kid in (ring.signers_of(purpose)[0].kid, _signing_kid(ring, purpose, now))
 
 
 def retire(ring: KeyRing, kid: str) -> None:
     """Drop a key from the ring and from future trust lists (after its last credential expired)."""
-    purpose = ring.purpose_of(kid)
-    signers = ring.credential_signers if purpose == "credential" else ring.status_signers
+    signers = ring.signers_of(ring.purpose_of(kid))
     if signers[0].kid == kid:
         raise KeyManagementError(f"key {kid} still signs; rotate before retiring it")
     signers[:] = [s for s in signers if s.kid != kid]
@@ -93,14 +88,13 @@ def retire(ring: KeyRing, kid: str) -> None:
 def prune(ring: KeyRing, *, now: int) -> list[str]:
     """Retire every key whose certificate has ended: nothing it signed can still be valid. Returns the kids."""
     gone = [signer.kid for purpose, signer in ring.signers()
-            if ring.window(signer.kid)[1] < now
-            and (ring.credential_signers if purpose == "credential" else ring.status_signers)[0] is not signer]
+            if ring.window(signer.kid)[1] < now and ring.signers_of(purpose)[0] is not signer]
     for kid in gone:
         retire(ring, kid)
     return gone
 
 
-def require_known(ring: KeyRing, kid: str) -> str:
+def require_known(ring: KeyRing, kid: str) -> Purpose:
     """The purpose of ``kid``; KeyNotFoundError when the ring does not hold it."""
     if kid not in ring.states:
         raise KeyNotFoundError(kid)

@@ -7,6 +7,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from credential.jwk import PublicKey, key_id
+from keys.errors import KeyManagementError
 
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
@@ -17,7 +18,7 @@ class KeySigner:
 
     def __init__(self, private_key: PrivateKey) -> None:
         if isinstance(private_key, ec.EllipticCurvePrivateKey) and not isinstance(private_key.curve, ec.SECP256R1):
-            raise ValueError("only P-256 EC keys are supported")
+            raise KeyManagementError("only P-256 EC keys are supported")
         self._key = private_key
         self._public = private_key.public_key()  # immutable: derived once, not per issuance
         self._kid = key_id(self._public)
@@ -29,7 +30,7 @@ class KeySigner:
             return cls(ec.generate_private_key(ec.SECP256R1()))
         if alg == "EdDSA":
             return cls(ed25519.Ed25519PrivateKey.generate())
-        raise ValueError(f"unsupported algorithm {alg!r}")
+        raise KeyManagementError(f"unsupported algorithm {alg!r}")
 
     @property
     def kid(self) -> str:

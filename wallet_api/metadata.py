@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify
 
 from credential.jwk import public_jwk
 from credential.model import CredentialType
+from keys import Purpose
 from wallet_api.configurations import credential_configurations, vct
 from wallet_api.context import WalletContext, wallet_context
 from wallet_api.display import LOCALES, type_metadata
@@ -76,7 +77,7 @@ def jwt_vc_issuer() -> Response:
     keyring = context.service.keyring
     keys = [
         {**public_jwk(signer.public_key), "kid": signer.kid, "alg": signer.alg, "use": "sig"}
-        for signer in keyring.credential_signers
+        for signer in keyring.signers_of(Purpose.CREDENTIAL)
         if keyring.states.get(signer.kid) != "revoked"
     ]
     return public_json({"issuer": context.settings.public_url, "jwks": {"keys": keys}}, context)

@@ -81,7 +81,7 @@ def test_oversized_input(filled: VerifierCache, make: Callable[[], str]) -> None
 def test_oversized_but_genuinely_signed_credential(world: World, filled: VerifierCache) -> None:
     sd = world.sd_jwt()
     header, payload, _ = split_jwt(issuer_jwt(sd))
-    padded = jws(header, {**payload, "padding": "x" * MAX_INPUT}, world.ring.credential_signer)
+    padded = jws(header, {**payload, "padding": "x" * MAX_INPUT}, world.credential_signer)
     expect(Result.MALFORMED, with_jwt(sd, padded), filled)
 
 
@@ -120,8 +120,8 @@ def test_deflate_bomb_in_a_status_list(world: World, filled: VerifierCache) -> N
     bomb = zlib_of_zeros(64 * 1024 * 1024)  # 64 MiB -> about 64 kB, 256 times the cap
     payload = {"sub": STATUS_URI, "iat": NOW - 60, "exp": NOW + 86400, "ttl": 300,
                "status_list": {"bits": 2, "lst": b64url_encode(bomb)}}
-    token = jws({"alg": "ES256", "kid": world.ring.status_signer.kid, "typ": "statuslist+jwt"}, payload,
-                world.ring.status_signer)
+    token = jws({"alg": "ES256", "kid": world.status_signer.kid, "typ": "statuslist+jwt"}, payload,
+                world.status_signer)
     assert len(token) <= MAX_STATUS_LIST_TOKEN
     held = filled.status_list(STATUS_URI)
     with measured() as cost, pytest.raises(TooLargeError):
@@ -136,7 +136,7 @@ def test_deflate_bomb_in_a_status_list(world: World, filled: VerifierCache) -> N
 @pytest.mark.parametrize("depth", [17, 1000, 100_000])
 def test_deeply_nested_json_in_the_header(world: World, filled: VerifierCache, depth: int) -> None:
     header = b'{"alg":"ES256","typ":"dc+sd-jwt","kid":"x","n":' + b"[" * depth + b"]" * depth + b"}"
-    token = raw_jws(header, b"{}", world.ring.credential_signer)
+    token = raw_jws(header, b"{}", world.credential_signer)
     with measured() as cost:
         expect(Result.MALFORMED, token + "~", filled)
     assert cost.seconds < BOMB_SECONDS
@@ -146,7 +146,7 @@ def test_deeply_nested_json_in_a_signed_payload(world: World, filled: VerifierCa
     sd = world.sd_jwt()
     header, payload, _ = split_jwt(issuer_jwt(sd))
     body = json_dumps(payload)[:-1] + b',"deep":' + b"{\"a\":" * 5000 + b"1" + b"}" * 5000 + b"}"
-    token = raw_jws(json_dumps(header), body, world.ring.credential_signer)
+    token = raw_jws(json_dumps(header), body, world.credential_signer)
     expect(Result.MALFORMED, with_jwt(sd, token), filled)
 
 
@@ -157,7 +157,7 @@ def test_deeply_nested_disclosure(world: World, filled: VerifierCache) -> None:
     sd = world.sd_jwt()
     header, payload, _ = split_jwt(issuer_jwt(sd))
     payload["_sd"] = sorted([*payload["_sd"], digest(disclosure)])
-    token = jws(header, payload, world.ring.credential_signer)
+    token = jws(header, payload, world.credential_signer)
     text = with_jwt(sd, token)[:-1] + disclosure + "~"
     expect(Result.MALFORMED, text, filled)
 
@@ -167,7 +167,7 @@ def test_deeply_nested_cbor_in_the_pass(world: World, filled: VerifierCache) -> 
     deep = b"\x81" * 1000 + b"\x00"  # [[[...[0]...]]]
     encoded = cbor2.dumps(claims)
     payload = bytes([encoded[0] + 1]) + encoded[1:] + cbor2.dumps(99) + deep  # one more map entry: 99 -> [[[...]]]
-    forged = cose_sign1(protected, payload, world.ring.credential_signer)
+    forged = cose_sign1(protected, payload, world.credential_signer)
     expect(Result.MALFORMED, qr_text(forged), filled)
     expect(Result.MALFORMED, qr_text(b"\x81" * 3000 + b"\x00"), filled)
 
@@ -180,7 +180,7 @@ def test_duplicate_keys_in_the_credential_payload(world: World, filled: Verifier
     sd = world.sd_jwt()
     header, payload, _ = split_jwt(issuer_jwt(sd))
     body = json_dumps(payload)[:-1] + b',"exp":' + str(NOW + 100 * 365 * 86400).encode() + b"}"
-    token = raw_jws(json_dumps(header), body, world.ring.credential_signer)
+    token = raw_jws(json_dumps(header), body, world.credential_signer)
     outcome = expect(Result.MALFORMED, with_jwt(sd, token), filled)
     assert "duplicate" in outcome.reason
 
@@ -189,7 +189,7 @@ def test_duplicate_keys_in_the_header(world: World, filled: VerifierCache) -> No
     sd = world.sd_jwt()
     header, payload, _ = split_jwt(issuer_jwt(sd))
     head = json_dumps(header)[:-1] + b',"typ":"statuslist+jwt"}'
-    token = raw_jws(head, json_dumps(payload), world.ring.credential_signer)
+    token = raw_jws(head, json_dumps(payload), world.credential_signer)
     expect(Result.MALFORMED, with_jwt(sd, token), filled)
 
 
@@ -200,7 +200,7 @@ def test_duplicate_keys_in_a_disclosure_and_the_kb_jwt(world: World, filled: Ver
     sd = world.sd_jwt()
     header, payload, _ = split_jwt(issuer_jwt(sd))
     payload["_sd"] = sorted([*payload["_sd"], digest(disclosure)])
-    token = jws(header, payload, world.ring.credential_signer)
+    token = jws(header, payload, world.credential_signer)
     expect(Result.MALFORMED, with_jwt(sd, token)[:-1] + disclosure + "~", filled)
     head, kb = world.presentation().rsplit("~", 1)
     kb_header, kb_payload, _ = split_jwt(kb)
@@ -211,11 +211,11 @@ def test_duplicate_keys_in_a_disclosure_and_the_kb_jwt(world: World, filled: Ver
 def test_duplicate_keys_in_the_qr_pass(world: World, filled: VerifierCache) -> None:
     protected, claims = pass_parts(world.cose_pass())
     pairs = [*claims.items(), (4, claims[4] + 100 * 365 * 86400)]  # exp twice
-    forged = cose_sign1(protected, cbor_map_with_pairs(pairs), world.ring.credential_signer)
+    forged = cose_sign1(protected, cbor_map_with_pairs(pairs), world.credential_signer)
     expect(Result.MALFORMED, qr_text(forged), filled)
     dup_header = cbor_map_with_pairs([*protected.items(), (16, 65002)])  # typ twice
     payload = cbor2.dumps(claims)
-    signature = raw(world.ring.credential_signer).sign(cbor2.dumps(["Signature1", dup_header, b"", payload]))
+    signature = raw(world.credential_signer).sign(cbor2.dumps(["Signature1", dup_header, b"", payload]))
     expect(Result.MALFORMED, qr_text(cbor2.CBORTag(18, [dup_header, {}, payload, signature])), filled)
 
 
@@ -223,7 +223,7 @@ def test_duplicate_keys_in_status_and_trust_lists(world: World, filled: Verifier
     header, payload, _ = split_jwt(world.status_token(now=NOW - 60))
     body = json_dumps(payload)[:-1] + b',"sub":"https://attacker.example/1"}'
     with pytest.raises(MalformedError, match="duplicate"):
-        filled.accept_status_list(STATUS_URI, raw_jws(json_dumps(header), body, world.ring.status_signer), NOW)
+        filled.accept_status_list(STATUS_URI, raw_jws(json_dumps(header), body, world.status_signer), NOW)
     header, payload, _ = split_jwt(world.trust_token(version=2))
     body = json_dumps(payload)[:-1] + b',"version":99}'
     with pytest.raises(MalformedError, match="duplicate"):

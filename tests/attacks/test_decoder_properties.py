@@ -23,8 +23,7 @@ from credential.qrpass import decode_qr_text
 from credential.samples import sample_permit
 from credential.statuslist import StatusList, parse_aggregation, verify_status_list_token
 from credential.trustlist import verify_trust_list
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose
 from tests.verifier.conftest import KEYS_CREATED, NOW, STATUS_URI, World
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
@@ -156,7 +155,7 @@ ROOT_KEY = RING.root.public_key  # type: ignore[attr-defined]
 
 
 def status_key(kid: str) -> Any:
-    return RING.status_signer.public_key
+    return RING.signer_for(Purpose.STATUS, now=NOW).public_key
 
 
 @FAST
@@ -214,4 +213,4 @@ def test_verify_mutated_credentials(ready_cache: VerifierCache, data: st.DataObj
     alphabet = ALPHABET if text.startswith("EP1:") else B64 + "~."
     outcome = verified(mutate(text, data, alphabet), ready_cache, Policy(require_live=data.draw(st.booleans())))
     if outcome.result is Result.VALID:
-        assert outcome.issuer_kid == RING.credential_signer.kid
+        assert outcome.issuer_kid == RING.signer_for(Purpose.CREDENTIAL, now=NOW).kid

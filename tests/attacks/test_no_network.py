@@ -63,7 +63,7 @@ def test_verify_every_kind_offline(world: World, cache: VerifierCache, no_networ
     expect(Result.VALID, sd, cache)
     expect(Result.VALID, world.presentation(), cache, Policy(require_live=True))
     for name in ("jku", "x5u"):
-        forged = resign(issuer_jwt(sd), world.ring.credential_signer, header={name: "https://attacker.example/k"})
+        forged = resign(issuer_jwt(sd), world.credential_signer, header={name: "https://attacker.example/k"})
         expect(Result.MALFORMED, with_jwt(sd, forged), cache)
     cache.accept_status_list(STATUS_URI, world.status_token(now=NOW - 30), NOW)
     cache.accept_trust_list(world.trust_token(version=2, now=NOW - 30), NOW)
@@ -74,8 +74,8 @@ def test_entry_points_offline(world: World, no_network: list[str]) -> None:
     ring = world.ring
 
     def credential_key(kid: str) -> Any:
-        assert kid == ring.credential_signer.kid
-        return ring.credential_signer.public_key
+        assert kid == world.credential_signer.kid
+        return world.credential_signer.public_key
 
     def trusted_credential_key(kid: str) -> TrustedKey:
         return ring.trust_list(issuer="https://permits.example.gov.cn", now=NOW, version=1, status_lists=[],
@@ -86,7 +86,7 @@ def test_entry_points_offline(world: World, no_network: list[str]) -> None:
     verify_live_proof(decoded, verified.holder_key, now=NOW)
     verify_sd_jwt_vc(world.presentation(), resolve_key=credential_key, now=NOW, require_key_binding=True)
     verify_status_list_token(world.status_token(), uri=STATUS_URI, now=NOW,
-                             resolve_key=lambda kid: ring.status_signer.public_key)
+                             resolve_key=lambda kid: world.status_signer.public_key)
     verify_trust_list(world.trust_token(), root_key=ring.root.public_key, now=NOW)  # type: ignore[attr-defined]
 
 

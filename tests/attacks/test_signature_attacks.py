@@ -30,9 +30,9 @@ from verifier.result import Result
 
 def _status_resolver(world: World):  # type: ignore[no-untyped-def]
     def resolve(kid: str) -> PublicKey:
-        if kid != world.ring.status_signer.kid:
+        if kid != world.status_signer.kid:
             raise UntrustedIssuerError(kid)
-        return world.ring.status_signer.public_key
+        return world.status_signer.public_key
 
     return resolve
 
@@ -70,7 +70,7 @@ def test_alg_outside_the_allow_list_in_the_qr_pass(world: World, filled: Verifie
     protected, claims = pass_parts(world.cose_pass())
     payload = cbor2.dumps(claims)
     forged_header = {**protected, 1: 5}
-    key = world.ring.credential_signer.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    key = world.credential_signer.public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     mac = hmac.new(key, cbor2.dumps(["Signature1", cbor2.dumps(forged_header), b"", payload]), hashlib.sha256)
     expect(Result.BAD_SIGNATURE, qr_text(cose_sign1(forged_header, payload, None, signature=mac.digest())), filled)
 
@@ -81,13 +81,13 @@ def test_alg_outside_the_allow_list_in_the_qr_pass(world: World, filled: Verifie
 def test_hs256_with_the_issuer_public_key(world: World, filled: VerifierCache) -> None:
     sd = world.sd_jwt()
     header, payload, _ = split_jwt(issuer_jwt(sd))
-    forged = _hs256({**header, "alg": "HS256"}, payload, world.ring.credential_signer.public_key)
+    forged = _hs256({**header, "alg": "HS256"}, payload, world.credential_signer.public_key)
     expect(Result.BAD_SIGNATURE, with_jwt(sd, forged), filled)
 
 
 def test_hs256_status_list_and_trust_list(world: World, filled: VerifierCache) -> None:
     header, payload, _ = split_jwt(world.status_token(now=NOW - 60))
-    forged = _hs256({**header, "alg": "HS256"}, payload, world.ring.status_signer.public_key)
+    forged = _hs256({**header, "alg": "HS256"}, payload, world.status_signer.public_key)
     with pytest.raises(UnsupportedAlgorithmError):
         verify_status_list_token(forged, uri=STATUS_URI, resolve_key=_status_resolver(world), now=NOW)
     header, payload, _ = split_jwt(world.trust_token(version=2))
@@ -153,7 +153,7 @@ def test_trusted_kid_on_a_signature_by_another_key(world: World, filled: Verifie
 ])
 def test_kid_with_path_or_sql_junk(world: World, filled: VerifierCache, kid: str) -> None:
     sd = world.sd_jwt()
-    forged = resign(issuer_jwt(sd), world.ring.credential_signer, header={"kid": kid})
+    forged = resign(issuer_jwt(sd), world.credential_signer, header={"kid": kid})
     outcome = expect(Result.UNTRUSTED_ISSUER, with_jwt(sd, forged), filled)
     assert "\x1b" not in outcome.reason and len(outcome.reason) <= 300
 
@@ -161,26 +161,26 @@ def test_kid_with_path_or_sql_junk(world: World, filled: VerifierCache, kid: str
 @pytest.mark.parametrize("kid", [123, "", ["a"], {"$ne": ""}, True])
 def test_kid_of_the_wrong_type(world: World, filled: VerifierCache, kid: object) -> None:
     sd = world.sd_jwt()
-    forged = resign(issuer_jwt(sd), world.ring.credential_signer, header={"kid": kid})
+    forged = resign(issuer_jwt(sd), world.credential_signer, header={"kid": kid})
     expect(Result.MALFORMED, with_jwt(sd, forged), filled)
 
 
 @pytest.mark.parametrize("kid", [b"", b"\x00" * 7, b"../../etc/passwd", b"\xff" * 9])
 def test_qr_pass_kid_junk(world: World, filled: VerifierCache, kid: bytes) -> None:
     protected, claims = pass_parts(world.cose_pass())
-    forged = cose_sign1({**protected, 4: kid}, cbor2.dumps(claims), world.ring.credential_signer)
+    forged = cose_sign1({**protected, 4: kid}, cbor2.dumps(claims), world.credential_signer)
     expect(Result.MALFORMED, qr_text(forged), filled)
 
 
 def test_qr_pass_kid_unknown_eight_bytes(world: World, filled: VerifierCache) -> None:
     protected, claims = pass_parts(world.cose_pass())
-    forged = cose_sign1({**protected, 4: b"\x00" * 8}, cbor2.dumps(claims), world.ring.credential_signer)
+    forged = cose_sign1({**protected, 4: b"\x00" * 8}, cbor2.dumps(claims), world.credential_signer)
     expect(Result.UNTRUSTED_ISSUER, qr_text(forged), filled)
 
 
 def test_root_and_status_keys_cannot_sign_credentials(world: World, filled: VerifierCache) -> None:
     sd = world.sd_jwt()
-    for signer in (world.ring.status_signer, world.ring.root):
+    for signer in (world.status_signer, world.ring.root):
         expect(Result.UNTRUSTED_ISSUER, world.live_qr(signer=raw(signer)), filled)
         forged = resign(issuer_jwt(sd), signer, header={"kid": signer.kid})
         expect(Result.UNTRUSTED_ISSUER, with_jwt(sd, forged), filled)
@@ -201,7 +201,7 @@ def test_key_source_and_crit_headers_credential(world: World, filled: VerifierCa
                                                 value: object) -> None:
     """Signed by the genuine issuer key: the header alone is refused, before any key is looked up."""
     sd = world.sd_jwt()
-    forged = resign(issuer_jwt(sd), world.ring.credential_signer, header={name: value})
+    forged = resign(issuer_jwt(sd), world.credential_signer, header={name: value})
     expect(Result.MALFORMED, with_jwt(sd, forged), filled)
 
 
@@ -217,7 +217,7 @@ def test_jwk_header_in_the_kb_jwt(world: World, filled: VerifierCache) -> None:
 @pytest.mark.parametrize("name", ["jku", "x5u", "jwk", "crit"])
 def test_key_source_headers_status_list_and_trust_list(world: World, filled: VerifierCache, name: str) -> None:
     value: object = ["exp"] if name == "crit" else "https://attacker.example/k"
-    status = resign(world.status_token(now=NOW - 60), world.ring.status_signer, header={name: value})
+    status = resign(world.status_token(now=NOW - 60), world.status_signer, header={name: value})
     with pytest.raises(ForbiddenHeaderError):
         filled.accept_status_list(STATUS_URI, status, NOW)
     trust = resign(world.trust_token(version=2), world.ring.root, header={name: value})
@@ -229,15 +229,15 @@ def test_key_source_headers_status_list_and_trust_list(world: World, filled: Ver
 def test_key_source_and_crit_headers_qr_pass(world: World, filled: VerifierCache, label: int) -> None:
     protected, claims = pass_parts(world.cose_pass())
     value: object = [4] if label == 2 else b"attacker"
-    forged = cose_sign1({**protected, label: value}, cbor2.dumps(claims), world.ring.credential_signer)
+    forged = cose_sign1({**protected, label: value}, cbor2.dumps(claims), world.credential_signer)
     expect(Result.MALFORMED, qr_text(forged), filled)
 
 
 def test_unprotected_header_is_refused(world: World, filled: VerifierCache) -> None:
     protected, claims = pass_parts(world.cose_pass())
-    genuine = cose_sign1(protected, cbor2.dumps(claims), world.ring.credential_signer)
+    genuine = cose_sign1(protected, cbor2.dumps(claims), world.credential_signer)
     unprotected = cose_sign1(protected, cbor2.dumps(claims), None, signature=genuine.value[3],
-                             unprotected={4: kid_bytes(world.ring.credential_signer.kid)})
+                             unprotected={4: kid_bytes(world.credential_signer.kid)})
     expect(Result.VALID, qr_text(genuine), filled)
     expect(Result.MALFORMED, qr_text(unprotected), filled)
 
@@ -248,18 +248,18 @@ def test_unprotected_header_is_refused(world: World, filled: VerifierCache) -> N
 def test_control_resigned_credential_is_valid(world: World, filled: VerifierCache) -> None:
     """Without this, every attack above could pass because the workbench itself broke the token."""
     sd = world.sd_jwt()
-    expect(Result.VALID, with_jwt(sd, resign(issuer_jwt(sd), world.ring.credential_signer)), filled)
+    expect(Result.VALID, with_jwt(sd, resign(issuer_jwt(sd), world.credential_signer)), filled)
     header, payload, _ = split_jwt(issuer_jwt(sd))
-    expect(Result.VALID, with_jwt(sd, jws(header, payload, world.ring.credential_signer)), filled)
+    expect(Result.VALID, with_jwt(sd, jws(header, payload, world.credential_signer)), filled)
     head, kb = world.presentation().rsplit("~", 1)
     expect(Result.VALID, f"{head}~{resign(kb, world.holder)}", filled)
-    status = resign(world.status_token(now=NOW - 60), world.ring.status_signer)
+    status = resign(world.status_token(now=NOW - 60), world.status_signer)
     assert filled.accept_status_list(STATUS_URI, status, NOW).iat == NOW - 60
 
 
 def test_sd_alg_below_the_top_level(world: World, filled: VerifierCache) -> None:
     """RFC 9901 §4.1.1: _sd_alg appears only at the top level of the payload."""
     sd = world.sd_jwt()
-    forged = resign(issuer_jwt(sd), world.ring.credential_signer,
+    forged = resign(issuer_jwt(sd), world.credential_signer,
                     payload={"extra": {"_sd_alg": "sha-256", "_sd": []}})
     expect(Result.MALFORMED, with_jwt(sd, forged), filled)

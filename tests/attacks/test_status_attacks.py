@@ -63,7 +63,7 @@ def test_rolled_back_status_list(world: World, cache: VerifierCache) -> None:
 def test_substituted_status_list(world: World, cache: VerifierCache) -> None:
     """A list for another URI, signed by the real status key, offered as this credential's list."""
     clean = StatusList(world.statuses.size, 2)
-    other = sign_status_list_token(clean, uri=OTHER_URI, signer=world.ring.status_signer, now=NOW - 60, ttl=300,
+    other = sign_status_list_token(clean, uri=OTHER_URI, signer=world.status_signer, now=NOW - 60, ttl=300,
                                    exp=NOW + DAY)
     world.statuses.set(7, INVALID)
     world.fill(cache)
@@ -76,8 +76,8 @@ def test_substituted_status_list(world: World, cache: VerifierCache) -> None:
 
 
 def test_status_list_with_sub_edited_by_a_forger(world: World, filled: VerifierCache) -> None:
-    forged = resign(world.status_token(now=NOW - 60), world.ring.credential_signer,
-                    header={"kid": world.ring.credential_signer.kid})  # a key that is not a status key
+    forged = resign(world.status_token(now=NOW - 60), world.credential_signer,
+                    header={"kid": world.credential_signer.kid})  # a key that is not a status key
     from credential.errors import UntrustedIssuerError
 
     with pytest.raises(UntrustedIssuerError):
@@ -110,7 +110,7 @@ def test_rolled_back_clock(world: World, filled: VerifierCache) -> None:
 
 
 def test_credential_signed_by_a_revoked_key(world: World, filled: VerifierCache) -> None:
-    kid = world.ring.credential_signer.kid
+    kid = world.credential_signer.kid
     token = world.edited_trust_token(lambda k: dataclasses.replace(k, state="revoked") if k.kid == kid else k,
                                      version=2)
     filled.accept_trust_list(token, NOW)
@@ -120,7 +120,7 @@ def test_credential_signed_by_a_revoked_key(world: World, filled: VerifierCache)
 
 
 def test_rolled_back_trust_list_cannot_unrevoke_a_key(world: World, filled: VerifierCache) -> None:
-    kid = world.ring.credential_signer.kid
+    kid = world.credential_signer.kid
     filled.accept_trust_list(world.edited_trust_token(
         lambda k: dataclasses.replace(k, state="revoked") if k.kid == kid else k, version=2), NOW)
     with pytest.raises(RollbackError):

@@ -45,13 +45,13 @@ def test_genuine_credential_signature_under_another_typ(world: World, filled: Ve
                                                         typ: str | None) -> None:
     """The issuer's real key signing the real claims, but declaring another type: refused on typ alone."""
     sd = world.sd_jwt()
-    forged = resign(issuer_jwt(sd), world.ring.credential_signer, header={"typ": typ})
+    forged = resign(issuer_jwt(sd), world.credential_signer, header={"typ": typ})
     expect(Result.MALFORMED, with_jwt(sd, forged), filled)
 
 
 def test_legacy_vc_sd_jwt_typ_is_accepted_on_input(world: World, filled: VerifierCache) -> None:
     sd = world.sd_jwt()
-    forged = resign(issuer_jwt(sd), world.ring.credential_signer, header={"typ": "vc+sd-jwt"})
+    forged = resign(issuer_jwt(sd), world.credential_signer, header={"typ": "vc+sd-jwt"})
     expect(Result.VALID, with_jwt(sd, forged), filled)
 
 
@@ -66,8 +66,8 @@ def test_credential_as_status_list(world: World, filled: VerifierCache) -> None:
 
 def test_credential_key_signing_a_status_list(world: World, filled: VerifierCache) -> None:
     """Right typ, wrong key purpose: a credential key cannot vouch for revocation data."""
-    forged = resign(world.status_token(now=NOW - 60), world.ring.credential_signer,
-                    header={"kid": world.ring.credential_signer.kid})
+    forged = resign(world.status_token(now=NOW - 60), world.credential_signer,
+                    header={"kid": world.credential_signer.kid})
     with pytest.raises(UntrustedIssuerError):
         filled.accept_status_list(STATUS_URI, forged, NOW)
 
@@ -78,8 +78,8 @@ def test_status_list_and_credential_as_trust_list(world: World, filled: Verifier
         with pytest.raises(WrongTypeError):
             filled.accept_trust_list(token, NOW)
     # the right typ under a non-root key
-    forged = resign(world.trust_token(version=2), world.ring.credential_signer,
-                    header={"kid": world.ring.credential_signer.kid})
+    forged = resign(world.trust_token(version=2), world.credential_signer,
+                    header={"kid": world.credential_signer.kid})
     with pytest.raises(UntrustedIssuerError):
         filled.accept_trust_list(forged, NOW)
 
@@ -106,7 +106,7 @@ def test_pass_presented_as_a_live_proof(world: World, filled: VerifierCache) -> 
 def test_proof_typ_on_a_pass(world: World, filled: VerifierCache) -> None:
     """The issuer key signing a pass under the live-proof typ (65002): refused on typ."""
     protected, claims = pass_parts(world.cose_pass())
-    forged = cose_sign1({**protected, 16: 65002}, cbor2.dumps(claims), raw(world.ring.credential_signer))
+    forged = cose_sign1({**protected, 16: 65002}, cbor2.dumps(claims), raw(world.credential_signer))
     expect(Result.MALFORMED, qr_text(forged), filled)
 
 
@@ -127,7 +127,7 @@ def test_authority_name_put_back_into_a_genuine_pass_is_malformed(world: World, 
         protected, claims = pass_parts(world.cose_pass())
         claims[-70001][12] = name
         outcome = expect(Result.MALFORMED, qr_text(cose_sign1(protected, cbor2.dumps(claims),
-                                                               world.ring.credential_signer)), filled)
+                                                               world.credential_signer)), filled)
         assert "authority name" in outcome.reason and outcome.claims == {}
 
 
@@ -138,5 +138,5 @@ def test_genuine_key_signing_for_another_authority_is_untrusted(world: World, fi
     protected, claims = pass_parts(world.cose_pass())
     claims[-70001][11] = code
     outcome = expect(Result.UNTRUSTED_ISSUER, qr_text(cose_sign1(protected, cbor2.dumps(claims),
-                                                                  world.ring.credential_signer)), filled)
+                                                                  world.credential_signer)), filled)
     assert f"may not sign for authority {code}" in outcome.reason and outcome.claims == {}

@@ -22,7 +22,7 @@ AFTER_PERMIT = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp(
 
 def _sd_jwt(world: World, *, now: int = NOW - 86400, exp: int = NOW + 86400, nbf: int | None = None,
             resident: int = 0, idx: int = 7) -> str:
-    return issue_sd_jwt_vc(sample_permit(resident=resident), issuer=ISSUER, signer=world.ring.credential_signer,
+    return issue_sd_jwt_vc(sample_permit(resident=resident), issuer=ISSUER, signer=world.credential_signer,
                            holder_key=world.holder.public_key, status_uri=STATUS_URI, status_idx=idx, now=now,
                            exp=exp, nbf=nbf)
 
@@ -138,5 +138,5 @@ def test_disclosure_with_a_reserved_name(world: World, filled: VerifierCache, na
     sd = world.sd_jwt()
     header, payload, _ = split_jwt(issuer_jwt(sd))
     payload["_sd"] = sorted([*payload["_sd"], digest(disclosure)])
-    forged = with_jwt(sd, jws(header, payload, world.ring.credential_signer))
+    forged = with_jwt(sd, jws(header, payload, world.credential_signer))
     expect(Result.MALFORMED, forged + disclosure + "~", filled)

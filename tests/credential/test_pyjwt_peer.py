@@ -18,8 +18,7 @@ from credential.jose import verify_compact
 from credential.jwk import PublicKey
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from credential.statuslist import StatusList, sign_status_list_token, verify_status_list_token
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose
 
 NOW = int(time.time())
 URI = "https://jzz.example.gov.cn/statuslists/1"
@@ -33,9 +32,11 @@ def ring() -> KeyRing:
 def test_pyjwt_verifies_our_status_list_token(ring: KeyRing) -> None:
     lst = StatusList(1 << 10)
     lst.set(7, 1)
-    token = sign_status_list_token(lst, uri=URI, signer=ring.status_signer, now=NOW, ttl=300, exp=NOW + 3600)
+    token = sign_status_list_token(lst, uri=URI, signer=ring.signer_for(Purpose.STATUS, now=NOW), now=NOW, ttl=300,
+                                   exp=NOW + 3600)
     assert jwt.get_unverified_header(token)["typ"] == "statuslist+jwt"
-    claims = jwt.decode(token, ring.status_signers[0].public_key, algorithms=["ES256"], options={"require": ["sub", "iat"]})
+    claims = jwt.decode(token, ring.signers_of(Purpose.STATUS)[0].public_key, algorithms=["ES256"],
+                        options={"require": ["sub", "iat"]})
     assert claims["sub"] == URI and claims["status_list"]["bits"] == 2
 
 

@@ -24,7 +24,7 @@ from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.store.sqlite import SQLiteStore
-from keys.keyring import KeyRing
+from keys import KeyRing, save_keyring
 
 from .conftest import PUBLIC_URL
 from .office import CARD, HOME, officers
@@ -116,7 +116,7 @@ def test_the_command(tmp_path: Path, keyring: KeyRing, capsys: pytest.CaptureFix
                      monkeypatch: pytest.MonkeyPatch) -> None:
     data = tmp_path / "office"
     (data / "keys").mkdir(parents=True)
-    keyring.save(data / "keys", b"test passphrase", scrypt_n=2**14)
+    save_keyring(keyring, data / "keys", b"test passphrase", scrypt_n=2**14)
     store = SQLiteStore(data / "epermit.sqlite3")
     registry = OfficerRegistry(store)
     registry.put(Officer("clerk", "柜员", Role.CLERK, (HOME,)))

@@ -17,8 +17,7 @@ from issuer.errors import ForbiddenError, InvalidGrantError, InvalidRequestError
 from issuer.model import Reason, ReasonCode, RecordState, Role
 from issuer.rules import BureauRuleError, add_months
 from issuer.service import IssuerService
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose
 
 from .conftest import Clock
 from .office import CARD, HOME, PERMIT, officers, with_card
@@ -87,7 +86,7 @@ def test_the_annual_endorsement_issues_fresh_credentials_with_a_new_exp(
     assert (endorsed.permit.valid_from, endorsed.permit.valid_until) == (datetime.date(2027, 1, 5),
                                                                          datetime.date(2028, 1, 4))
     (new,) = pick_up(service, new_offer.pre_authorized_code, new_offer.tx_code)
-    keys = resolver(keyring.credential_signer).__getitem__
+    keys = resolver(keyring.signer_for(Purpose.CREDENTIAL, now=clock())).__getitem__
     old_exp = verify_sd_jwt_vc(old.sd_jwt_vc, resolve_key=keys, now=clock(), require_key_binding=False).claims["exp"]
     later = clock() + 40 * 86400  # the new validity starts when the old one ends
     new_exp = verify_sd_jwt_vc(new.sd_jwt_vc, resolve_key=keys, now=later, require_key_binding=False).claims["exp"]

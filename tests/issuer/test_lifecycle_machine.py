@@ -21,8 +21,7 @@ from issuer.model import AuditEntry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose
 
 from .conftest import PUBLIC_URL, T0, Clock
 
@@ -109,7 +108,7 @@ class Lifecycle(RuleBasedStateMachine):
         entries = list(all_entries(self.store))
         verify_chain(entries)
         expected = replay(entries)
-        status_key = {s.kid: s.public_key for s in machine_keyring().status_signers}
+        status_key = {s.kid: s.public_key for s in machine_keyring().signers_of(Purpose.STATUS)}
         for uri in self.service.status_list_uris():
             list_no = int(uri.rsplit("/", 1)[1])
             token = self.service.published_status_list(uri).token

@@ -7,7 +7,7 @@ import gzip
 
 from credential.statuslist import INVALID, SUSPENDED, verify_status_list_token
 from issuer.service import IssuerService
-from keys.keyring import KeyRing
+from keys import KeyRing, Purpose
 from wallet_api import create_app
 from wallet_api.settings import WalletApiSettings
 
@@ -19,7 +19,7 @@ def test_served_lists_follow_every_change(service: IssuerService, keyring: KeyRi
     client = create_app(WalletApiSettings(public_url=PUBLIC_URL), service).test_client()
     record, (cred,), _ = issue(service)
     path = cred.status_uri.removeprefix(PUBLIC_URL)
-    keys = resolver(keyring.status_signer).__getitem__
+    keys = resolver(keyring.signer_for(Purpose.STATUS, now=clock())).__getitem__
 
     plain = client.get(path)
     assert plain.status_code == 200 and plain.mimetype == "application/statuslist+jwt"

@@ -14,7 +14,7 @@ import pytest
 
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from epermit.http_client import HttpError, request
-from keys.keyring import init_keys
+from keys import init_keys
 
 from .redis_office import OfficeClient, pick_up, registration_card, seed_officers
 from .redis_server import REDIS_SERVER, RedisServer, free_port

@@ -23,9 +23,7 @@ from issuer.reissue import affected_records, reissue
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
-from keys.keyring import KeyRing
-from keys.rotation import revoke, rotate
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose, revoke, rotate, save_keyring
 from tests.issuer.conftest import PUBLIC_URL, T0, Clock
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
@@ -56,7 +54,7 @@ def result(cred: DeliveredCredential, cache: VerifierCache, now: int) -> Result:
 @pytest.fixture
 def world(tmp_path: Path) -> tuple[IssuerService, KeyRing, Clock, VerifierCache]:
     clock = Clock(T0)
-    ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - 86400, clock=clock)
+    ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - 86400)
     service = IssuerService(SQLiteStore(tmp_path / "epermit.sqlite3"), ring, IssuerSettings(PUBLIC_URL), clock)
     cache = VerifierCache(tmp_path / "cache")
     cache.pin_root(ring.root_certificate.public_bytes(Encoding.PEM))
@@ -74,10 +72,10 @@ def test_drill_from_revoke_to_reissue(world: tuple[IssuerService, KeyRing, Clock
     held_version = cache.trust_list().version  # type: ignore[union-attr]
 
     # 1. revoke: a new key at once (no lead time for a compromise), the old one marked revoked
-    compromised = ring.credential_signers[0].kid
+    compromised = ring.signers_of(Purpose.CREDENTIAL)[0].kid
     with pytest.raises(StateConflictError, match="still signs"):
         reissue(service, compromised, progress=False)
-    rotate(ring, "credential", now=clock(), lead_time=0)
+    rotate(ring, Purpose.CREDENTIAL, now=clock(), lead_time=0)
     revoke(ring, compromised, reason="signing server breached", now=clock())
     clock.advance(5)
 
@@ -98,8 +96,9 @@ def test_drill_from_revoke_to_reissue(world: tuple[IssuerService, KeyRing, Clock
     actions = {o.record_id: o.action for o in outcomes}
     assert actions == {issued[0][0].id: "reissued", issued[1][0].id: "reissued", suspended.id: "skipped_suspended"}
     published = service.published_status_list("1")
+    status_key = ring.signer_for(Purpose.STATUS, now=clock())
     bits = verify_status_list_token(published.token, uri=published.uri, now=clock(),
-                                    resolve_key={ring.status_signer.kid: ring.status_signer.public_key}.__getitem__)
+                                    resolve_key={status_key.kid: status_key.public_key}.__getitem__)
     assert [bits.status_list.get(c.status_idx) for _, c in issued[:2]] == [INVALID, INVALID]
     assert [a.record.id for a in affected_records(service.store, compromised)] == [suspended.id]
 
@@ -128,10 +127,10 @@ def test_cli_affected_and_reissue(world: tuple[IssuerService, KeyRing, Clock, Ve
     service, ring, _, _ = world
     issued = [issue(service) for _ in range(2)]
     service.trust_list_token()  # the CLI reads the public URL from the published trust list
-    compromised = ring.credential_signers[0].kid
-    rotate(ring, "credential", now=T0 - 3600, lead_time=0)
+    compromised = ring.signers_of(Purpose.CREDENTIAL)[0].kid
+    rotate(ring, Purpose.CREDENTIAL, now=T0 - 3600, lead_time=0)
     revoke(ring, compromised, reason="breach", now=T0)
-    ring.save(tmp_path / "keys", b"drill passphrase", scrypt_n=2**14)
+    save_keyring(ring, tmp_path / "keys", b"drill passphrase", scrypt_n=2**14)
     monkeypatch.setenv("EPERMIT_KEY_PASSPHRASE", "drill passphrase")
 
     assert epermit_cli.main(["keys", "affected", "--data", str(tmp_path), "--", compromised]) == 0

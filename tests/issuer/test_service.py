@@ -8,10 +8,11 @@ import datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
+from credential.jose import parse_compact
 from credential.jwk import PublicKey, public_jwk
 from credential.passclaims import validity_window
 from credential.qrpass import decode_qr_text, pass_to_qr_text, verify_pass
-from credential.samples import sample_permit
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.sdjwt import verify_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID, verify_status_list_token
 from credential.trustlist import verify_trust_list
@@ -30,15 +31,14 @@ from issuer.model import DeliveredCredential, Record, RecordState
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose, SigningKey, rotate
 from tests.credential.pass_support import keys_resolver
 
-from .conftest import PUBLIC_URL, Clock
+from .conftest import PUBLIC_URL, T0, Clock
 from .test_store_contract import race
 
 
-def resolver(*keys: KeySigner) -> dict[str, PublicKey]:
+def resolver(*keys: SigningKey) -> dict[str, PublicKey]:
     return {k.kid: k.public_key for k in keys}
 
 
@@ -53,8 +53,8 @@ def issue(service: IssuerService, holders: int = 1) -> tuple[Record, list[Delive
 
 def status_at(service: IssuerService, keyring: KeyRing, clock: Clock, cred: DeliveredCredential) -> int:
     published = service.published_status_list(cred.status_uri)
-    verified = verify_status_list_token(published.token, uri=cred.status_uri,
-                                        resolve_key=resolver(keyring.status_signer).__getitem__, now=clock())
+    keys = resolver(keyring.signer_for(Purpose.STATUS, now=clock()))
+    verified = verify_status_list_token(published.token, uri=cred.status_uri, resolve_key=keys.__getitem__, now=clock())
     return verified.status_list.get(cred.status_idx)
 
 
@@ -75,7 +75,8 @@ def test_delivered_credentials_verify_in_both_encodings(
     service: IssuerService, keyring: KeyRing, clock: Clock
 ) -> None:
     record, creds, holders = issue(service, holders=2)
-    keys = resolver(keyring.credential_signer)
+    signer = keyring.signer_for(Purpose.CREDENTIAL, now=clock())
+    keys = resolver(signer)
     assert len({c.status_idx for c in creds}) == 2
     nbf, exp = validity_window(record.permit)
     for cred, holder in zip(creds, holders, strict=True):
@@ -86,7 +87,7 @@ def test_delivered_credentials_verify_in_both_encodings(
         assert (sd.claims["nbf"], sd.claims["exp"], sd.claims["iat"]) == (nbf, exp, clock())
         assert sd.holder_key is not None and public_jwk(sd.holder_key) == public_jwk(holder.public_key)
         qr = verify_pass(decode_qr_text(pass_to_qr_text(cred.qr_pass)), now=clock(), resolve_key=keys_resolver(
-            [keyring.credential_signer], authority_code=keyring.authority_code, authority_name=keyring.authority_name))
+            [signer], authority_code=keyring.authority_code, authority_name=keyring.authority_name))
         assert qr.permit == record.permit
         assert (qr.status_uri, qr.status_idx, qr.nbf, qr.exp) == (cred.status_uri, cred.status_idx, nbf, exp)
         assert public_jwk(qr.holder_key) == public_jwk(holder.public_key)
@@ -283,14 +284,38 @@ def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: Clock) -
 
 # --- publication -------------------------------------------------------------------------------------
 
+def test_a_status_list_is_signed_by_the_key_of_the_time_it_is_dated(store: Store, settings: IssuerSettings) -> None:
+    """One clock per publication: during a rotation's lead time the old status key signs the list the issuer
+    dates at its own clock, so a verifier at that time accepts it; the new key takes over after the lead time."""
+    day = 86400
+    ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - day)
+    clock = Clock(T0)
+    service = IssuerService(store, ring, settings, clock)
+    old = ring.signers_of(Purpose.STATUS)[0]
+    new = rotate(ring, Purpose.STATUS, now=clock(), lead_time=day)
+
+    def published_kid() -> str:
+        published = service.published_status_list("1")
+        trust = verify_trust_list(service.trust_list_token(), root_key=ring.root.public_key, now=clock())
+        verify_status_list_token(published.token, uri=published.uri, now=clock(),
+                                 resolve_key=lambda kid: trust.key_for(kid, purpose="status", now=clock()).public_key)
+        kid: str = parse_compact(published.token, max_size=1 << 21).header["kid"]
+        return kid
+
+    assert published_kid() == old.kid
+    clock.advance(settings.status_list_validity)  # past the lead time, and old enough to be re-signed
+    assert published_kid() == new.kid
+
+
 def test_an_empty_first_list_is_published_before_any_issuance(
     service: IssuerService, keyring: KeyRing, clock: Clock
 ) -> None:
     assert service.status_list_uris() == [f"{PUBLIC_URL}/statuslists/1"]
+    keys = resolver(keyring.signer_for(Purpose.STATUS, now=clock()))
     for ref in ("1", f"{PUBLIC_URL}/statuslists/1"):
         published = service.published_status_list(ref)
         verified = verify_status_list_token(published.token, uri=published.uri, now=clock(),
-                                            resolve_key=resolver(keyring.status_signer).__getitem__)
+                                            resolve_key=keys.__getitem__)
         assert verified.status_list.size == 1 << 20 and verified.ttl == 300
         assert verified.exp == clock() + 7 * 86400
     for ref in ("2", "0", "x", "-1", "99999999999999", f"{PUBLIC_URL}/statuslists/", "１"):

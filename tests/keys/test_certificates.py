@@ -7,6 +7,7 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credential.errors import UntrustedIssuerError
+from keys import KeySigner, Purpose, PurposeNotAllowedError
 from keys.certificates import (
     Authority,
     certificate_purpose,
@@ -14,7 +15,6 @@ from keys.certificates import (
     signing_certificate,
     verify_issued_by,
 )
-from keys.signers import KeySigner
 
 NOW = 1_750_000_000
 DAY = 86400
@@ -26,7 +26,7 @@ def hierarchy(alg: str = "ES256") -> tuple[KeySigner, x509.Certificate]:
     return root, root_certificate(root.private_key, authority=AUTHORITY, now=NOW)
 
 
-def issue(root: KeySigner, root_cert: x509.Certificate, purpose: str, days: int = 365) -> x509.Certificate:
+def issue(root: KeySigner, root_cert: x509.Certificate, purpose: Purpose, days: int = 365) -> x509.Certificate:
     return signing_certificate(KeySigner.generate().public_key, purpose=purpose, root_key=root.private_key,
                                root_cert=root_cert, authority=AUTHORITY, now=NOW, validity_days=days)
 
@@ -45,8 +45,8 @@ def test_root_is_a_self_signed_ca() -> None:
 
 
 @pytest.mark.parametrize("alg", ["ES256", "EdDSA"])
-@pytest.mark.parametrize("purpose", ["credential", "status"])
-def test_signing_certificate(alg: str, purpose: str) -> None:
+@pytest.mark.parametrize("purpose", [Purpose.CREDENTIAL, Purpose.STATUS])
+def test_signing_certificate(alg: str, purpose: Purpose) -> None:
     root, root_cert = hierarchy(alg)
     cert = issue(root, root_cert, purpose)
     cert.verify_directly_issued_by(root_cert)  # cryptography's own check agrees with ours
@@ -63,13 +63,13 @@ def test_signing_certificate(alg: str, purpose: str) -> None:
 
 def test_signing_certificate_never_outlives_the_root() -> None:
     root, root_cert = hierarchy()
-    cert = issue(root, root_cert, "credential", days=20 * 365)
+    cert = issue(root, root_cert, Purpose.CREDENTIAL, days=20 * 365)
     assert cert.not_valid_after_utc == root_cert.not_valid_after_utc
 
 
 def test_outside_validity_is_refused() -> None:
     root, root_cert = hierarchy()
-    cert = issue(root, root_cert, "status", days=30)
+    cert = issue(root, root_cert, Purpose.STATUS, days=30)
     verify_issued_by(cert, root_cert, NOW + 30 * DAY)
     with pytest.raises(UntrustedIssuerError, match="certificate not valid"):
         verify_issued_by(cert, root_cert, NOW + 30 * DAY + 1)
@@ -79,7 +79,7 @@ def test_outside_validity_is_refused() -> None:
 
 def test_a_chain_with_a_wrong_root_is_refused() -> None:
     root, root_cert = hierarchy()
-    cert = issue(root, root_cert, "credential")
+    cert = issue(root, root_cert, Purpose.CREDENTIAL)
     _, other_root_cert = hierarchy()  # same name, another key: only the signature tells them apart
     assert other_root_cert.subject == root_cert.subject
     with pytest.raises(UntrustedIssuerError, match="not signed by the root"):
@@ -95,7 +95,9 @@ def test_root_certificate_names_no_purpose() -> None:
         certificate_purpose(root_cert)
 
 
-def test_unknown_purpose_is_a_programming_error() -> None:
+def test_only_signing_purposes_get_a_signing_certificate() -> None:
     root, root_cert = hierarchy()
-    with pytest.raises(ValueError, match="purpose"):
-        issue(root, root_cert, "trust_list")
+    for purpose in (Purpose.ROOT, "trust_list"):
+        with pytest.raises(PurposeNotAllowedError, match="purpose") as caught:
+            issue(root, root_cert, purpose)  # type: ignore[arg-type]
+        assert caught.value.purpose == purpose

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from credential.trustlist import verify_trust_list
-from keys import cli
-from keys.keyring import KeyRing, init_keys
-from keys.keystore import PASSPHRASE_ENV
+from keys import PASSPHRASE_ENV, Purpose, cli, init_keys, load_keyring
 
 ROOT = Path(__file__).resolve().parents[2]
 INIT = ["keys", "init", "--authority-code", "110105", "--authority-name", "北京市公安局朝阳分局"]
@@ -51,10 +49,10 @@ def test_init_then_publish(tmp_path: Path, passphrase_file: Path, capsys: pytest
     monkeypatch.setenv(PASSPHRASE_ENV, "a long operator passphrase")
     assert cli.main(publish_args(key_dir, out, "--version", "7")) == 0
     assert capsys.readouterr().out == f"wrote trust list version 7 with 2 keys to {out}\n"
-    ring = KeyRing.load(key_dir, b"a long operator passphrase")
+    ring = load_keyring(key_dir, b"a long operator passphrase")
     trust = verify_trust_list(out.read_text().strip(), root_key=ring.root.public_key, now=int(time.time()))
     assert trust.version == 7 and len(trust.status_lists) == 2
-    assert {k.kid for k in trust.keys} == {ring.credential_signer.kid, ring.status_signer.kid}
+    assert {k.kid for k in trust.keys} == {ring.signers_of(p)[0].kid for p in (Purpose.CREDENTIAL, Purpose.STATUS)}
 
     # publishing an older or equal version over a newer list is refused; a newer one replaces it
     assert cli.main(publish_args(key_dir, out, "--version", "7")) == 2

@@ -1,4 +1,4 @@
-"""The key ring: generate, save/load round trip, refusals, and the trust list it publishes."""
+"""The key ring: generate, save/load round trip (keys.keydir), refusals, and the trust list it publishes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,17 @@ import pytest
 from credential.errors import UntrustedIssuerError
 from credential.jose import verify_compact
 from credential.trustlist import verify_trust_list
-from keys.errors import KeyManagementError, KeyNotFoundError, KeyUnlockError
-from keys.keyring import KeyRing, init_keys
+from keys import (
+    KeyManagementError,
+    KeyNotFoundError,
+    KeyRing,
+    KeyUnlockError,
+    Purpose,
+    PurposeNotAllowedError,
+    init_keys,
+    load_keyring,
+    save_keyring,
+)
 
 NOW = 1_750_000_000
 DAY = 86400
@@ -26,27 +35,58 @@ def ring() -> KeyRing:
     return KeyRing.generate(authority_code=CODE, authority_name=NAME, now=NOW)
 
 
+def newest(ring: KeyRing, purpose: Purpose) -> str:
+    return ring.signers_of(purpose)[0].kid
+
+
 def test_generate(ring: KeyRing) -> None:
-    assert ring.credential_signer.inner is ring.credential_signers[0]
-    assert ring.status_signer.inner is ring.status_signers[0]
-    assert (ring.credential_signer.purpose, ring.status_signer.purpose) == ("credential", "status")
-    assert len({ring.root.kid, ring.credential_signer.kid, ring.status_signer.kid}) == 3
+    credential, status = (ring.signer_for(purpose, now=NOW) for purpose in (Purpose.CREDENTIAL, Purpose.STATUS))
+    assert credential.inner is ring.signers_of(Purpose.CREDENTIAL)[0]
+    assert status.inner is ring.signers_of(Purpose.STATUS)[0]
+    assert (credential.purpose, status.purpose) == (Purpose.CREDENTIAL, Purpose.STATUS) == ("credential", "status")
+    assert len({ring.root.kid, credential.kid, status.kid}) == 3
     assert (ring.authority_code, ring.authority_name) == (CODE, NAME)
+    assert [(purpose, s.kid) for purpose, s in ring.signers()] == [("credential", credential.kid),
+                                                                   ("status", status.kid)]
+
+
+def test_the_root_has_no_signing_keys_to_choose_from(ring: KeyRing) -> None:
+    for purpose in (Purpose.ROOT, "holder"):
+        with pytest.raises(PurposeNotAllowedError) as caught:
+            ring.signer_for(purpose, now=NOW)  # type: ignore[arg-type]
+        assert caught.value.purpose == purpose and caught.value.allowed == ("credential", "status")
+        with pytest.raises(PurposeNotAllowedError):
+            ring.signers_of(purpose)  # type: ignore[arg-type]
+
+
+def test_the_signing_key_is_chosen_at_the_time_given(ring: KeyRing) -> None:
+    """A ring has no clock: the same ring answers for any ``now``, and refuses one outside every window."""
+    not_before, not_after = ring.window(newest(ring, Purpose.STATUS))
+    assert ring.signer_for(Purpose.STATUS, now=not_before).kid == newest(ring, Purpose.STATUS)
+    assert ring.signer_for(Purpose.STATUS, now=not_after - 1).not_after == not_after
+    for outside in (not_before - 1, not_after):
+        with pytest.raises(KeyManagementError, match=f"no status key may sign at {outside}"):
+            ring.signer_for(Purpose.STATUS, now=outside)
 
 
 def test_save_load_round_trip(tmp_path: Path, ring: KeyRing) -> None:
     directory = tmp_path / "keys"
-    ring.save(directory, PASSPHRASE, scrypt_n=FAST_N)
+    save_keyring(ring, directory, PASSPHRASE, scrypt_n=FAST_N)
+    credential, status = newest(ring, Purpose.CREDENTIAL), newest(ring, Purpose.STATUS)
     assert sorted(p.name for p in directory.iterdir()) == sorted([
         "keyring.json", "root.key.json", "root.crt.pem",
-        f"credential-{ring.credential_signer.kid}.key.json", f"credential-{ring.credential_signer.kid}.crt.pem",
-        f"status-{ring.status_signer.kid}.key.json", f"status-{ring.status_signer.kid}.crt.pem",
+        f"credential-{credential}.key.json", f"credential-{credential}.crt.pem",
+        f"status-{status}.key.json", f"status-{status}.crt.pem",
     ])
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in directory.iterdir())
-    loaded = KeyRing.load(directory, PASSPHRASE)
-    assert [s.kid for s in loaded.credential_signers] == [s.kid for s in ring.credential_signers]
-    assert [s.kid for s in loaded.status_signers] == [s.kid for s in ring.status_signers]
+    # The same words as before purposes were an enum: nothing on disk changed.
+    doc = json.loads((directory / "keyring.json").read_text())
+    assert (doc["credential"][0]["kid"], doc["status"][0]["kid"]) == (credential, status)
+    assert json.loads((directory / "root.key.json").read_text())["purpose"] == "root"
+    loaded = load_keyring(directory, PASSPHRASE)
+    for purpose in (Purpose.CREDENTIAL, Purpose.STATUS):
+        assert [s.kid for s in loaded.signers_of(purpose)] == [s.kid for s in ring.signers_of(purpose)]
     assert loaded.root.kid == ring.root.kid and loaded.root_certificate == ring.root_certificate
     assert (loaded.authority_code, loaded.authority_name, loaded.states) == (CODE, NAME, ring.states)
     # the loaded keys sign what the saved ring's public keys verify
@@ -56,37 +96,38 @@ def test_save_load_round_trip(tmp_path: Path, ring: KeyRing) -> None:
 
 def test_load_refusals(tmp_path: Path, ring: KeyRing) -> None:
     directory = tmp_path / "keys"
-    ring.save(directory, PASSPHRASE, scrypt_n=FAST_N)
+    save_keyring(ring, directory, PASSPHRASE, scrypt_n=FAST_N)
     with pytest.raises(KeyManagementError, match="already holds"):
-        ring.save(directory, PASSPHRASE, scrypt_n=FAST_N)
+        save_keyring(ring, directory, PASSPHRASE, scrypt_n=FAST_N)
     with pytest.raises(KeyUnlockError):
-        KeyRing.load(directory, b"open sesame!")
+        load_keyring(directory, b"open sesame!")
     doc = json.loads((directory / "keyring.json").read_text())
     doc["credential"][0]["kid"] = "../../etc/x"
     (directory / "keyring.json").write_text(json.dumps(doc))
     with pytest.raises(KeyManagementError, match="invalid credential entry"):
-        KeyRing.load(directory, PASSPHRASE)
-    doc["credential"][0]["kid"] = ring.status_signer.kid  # a kid whose credential file does not exist
+        load_keyring(directory, PASSPHRASE)
+    doc["credential"][0]["kid"] = newest(ring, Purpose.STATUS)  # a kid whose credential file does not exist
     (directory / "keyring.json").write_text(json.dumps(doc))
     with pytest.raises(KeyNotFoundError) as caught:
-        KeyRing.load(directory, PASSPHRASE)
-    assert caught.value.kid == ring.status_signer.kid
+        load_keyring(directory, PASSPHRASE)
+    assert caught.value.kid == newest(ring, Purpose.STATUS)
 
 
 def test_swapped_certificate_is_refused(tmp_path: Path, ring: KeyRing) -> None:
     directory = tmp_path / "keys"
-    ring.save(directory, PASSPHRASE, scrypt_n=FAST_N)
-    credential_pem = directory / f"credential-{ring.credential_signer.kid}.crt.pem"
-    credential_pem.write_bytes((directory / f"status-{ring.status_signer.kid}.crt.pem").read_bytes())
+    save_keyring(ring, directory, PASSPHRASE, scrypt_n=FAST_N)
+    credential_pem = directory / f"credential-{newest(ring, Purpose.CREDENTIAL)}.crt.pem"
+    credential_pem.write_bytes((directory / f"status-{newest(ring, Purpose.STATUS)}.crt.pem").read_bytes())
     with pytest.raises(KeyManagementError, match="does not carry key"):
-        KeyRing.load(directory, PASSPHRASE)
+        load_keyring(directory, PASSPHRASE)
 
 
 def test_certificates_must_come_from_this_root(ring: KeyRing) -> None:
     foreign = KeyRing.generate(authority_code=CODE, authority_name=NAME, now=NOW)
     parts = {
-        "root": ring.root, "credential_signers": [foreign.credential_signer], "status_signers": ring.status_signers,
-        "authority_code": CODE, "authority_name": NAME,
+        "root": ring.root, "authority_code": CODE, "authority_name": NAME,
+        "signers": {Purpose.CREDENTIAL: foreign.signers_of(Purpose.CREDENTIAL),
+                    Purpose.STATUS: ring.signers_of(Purpose.STATUS)},
     }
     with pytest.raises(KeyManagementError, match="not signed by this root"):
         KeyRing(root_certificate=ring.root_certificate, certificates={**ring.certificates, **foreign.certificates},
@@ -94,24 +135,29 @@ def test_certificates_must_come_from_this_root(ring: KeyRing) -> None:
     with pytest.raises(KeyNotFoundError, match="no certificate"):
         KeyRing(root_certificate=ring.root_certificate, certificates=ring.certificates, **parts)  # type: ignore[arg-type]
     with pytest.raises(KeyManagementError, match="not a root-issued status"):
-        KeyRing(root=ring.root, root_certificate=ring.root_certificate, credential_signers=ring.credential_signers,
-                status_signers=ring.credential_signers, certificates=ring.certificates, authority_code=CODE,
-                authority_name=NAME)
+        KeyRing(root=ring.root, root_certificate=ring.root_certificate,
+                signers={Purpose.CREDENTIAL: ring.signers_of(Purpose.CREDENTIAL),
+                         Purpose.STATUS: ring.signers_of(Purpose.CREDENTIAL)},
+                certificates=ring.certificates, authority_code=CODE, authority_name=NAME)
+    with pytest.raises(KeyManagementError, match="at least one credential and one status signer"):
+        KeyRing(root=ring.root, root_certificate=ring.root_certificate,
+                signers={Purpose.CREDENTIAL: ring.signers_of(Purpose.CREDENTIAL), Purpose.STATUS: []},
+                certificates=ring.certificates, authority_code=CODE, authority_name=NAME)
 
 
 def test_overwrite_keeps_a_loadable_ring(tmp_path: Path, ring: KeyRing) -> None:
     directory = tmp_path / "keys"
-    ring.save(directory, PASSPHRASE, scrypt_n=FAST_N)
-    ring.save(directory, b"new passphrase", scrypt_n=FAST_N, overwrite=True)
-    assert KeyRing.load(directory, b"new passphrase").root.kid == ring.root.kid
+    save_keyring(ring, directory, PASSPHRASE, scrypt_n=FAST_N)
+    save_keyring(ring, directory, b"new passphrase", scrypt_n=FAST_N, overwrite=True)
+    assert load_keyring(directory, b"new passphrase").root.kid == ring.root.kid
     with pytest.raises(KeyUnlockError):
-        KeyRing.load(directory, PASSPHRASE)
+        load_keyring(directory, PASSPHRASE)
 
 
 def test_init_keys_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     directory = tmp_path / "keys"
     ring = init_keys(directory, PASSPHRASE, CODE, NAME, NOW, scrypt_n=FAST_N)
-    assert KeyRing.load(directory, PASSPHRASE).credential_signer.kid == ring.credential_signer.kid
+    assert newest(load_keyring(directory, PASSPHRASE), Purpose.CREDENTIAL) == newest(ring, Purpose.CREDENTIAL)
     with pytest.raises(KeyManagementError, match="not empty"):
         init_keys(directory, PASSPHRASE, CODE, NAME, NOW, scrypt_n=FAST_N)
     with pytest.raises(KeyManagementError, match="six digits"):
@@ -129,9 +175,9 @@ def test_trust_list_names_every_signer_with_its_certificate(ring: KeyRing) -> No
     assert (trust.version, trust.iat, trust.exp) == (4, NOW, NOW + 7 * DAY)
     assert trust.status_lists == ("https://permits.example/statuslists/1",)
     assert trust.aggregation_uri == "https://permits.example/statuslists"
-    credential = trust.key_for(ring.credential_signer.kid, purpose="credential", now=NOW + DAY,
+    credential = trust.key_for(newest(ring, Purpose.CREDENTIAL), purpose="credential", now=NOW + DAY,
                                credential_type="residence_registration")
-    status = trust.key_for(ring.status_signer.kid, purpose="status", now=NOW + DAY)
+    status = trust.key_for(newest(ring, Purpose.STATUS), purpose="status", now=NOW + DAY)
     for key in (credential, status):
         cert = ring.certificates[key.kid]
         assert key.not_before == int(cert.not_valid_before_utc.timestamp())
@@ -139,6 +185,6 @@ def test_trust_list_names_every_signer_with_its_certificate(ring: KeyRing) -> No
         assert (key.authority_code, key.authority_name, key.state) == (CODE, NAME, "active")
         assert key.types == {"residence_permit", "residence_registration"}
     with pytest.raises(UntrustedIssuerError, match="not credential"):
-        trust.key_for(ring.status_signer.kid, purpose="credential", now=NOW + DAY)
+        trust.key_for(newest(ring, Purpose.STATUS), purpose="credential", now=NOW + DAY)
     with pytest.raises(UntrustedIssuerError, match="unknown key"):
         trust.key_for(ring.root.kid, purpose="credential", now=NOW + DAY)

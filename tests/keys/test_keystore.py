@@ -10,7 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from credential.encoding import json_dumps, json_loads
-from keys.errors import KeyManagementError, KeyUnlockError
+from keys.errors import KeyManagementError, KeyUnlockError, PurposeNotAllowedError
 from keys.keystore import (
     MAX_PASSPHRASE_SIZE,
     PASSPHRASE_ENV,
@@ -20,6 +20,7 @@ from keys.keystore import (
     write_key_file,
     write_private_file,
 )
+from keys.purpose import Purpose
 from keys.signers import KeySigner
 
 FAST_N = 2**14  # the production default 2**17 costs about 0.5 s per call
@@ -30,8 +31,8 @@ PASSPHRASE = "correct horse 电池 staple".encode()
 def test_round_trip(tmp_path: Path, alg: str) -> None:
     signer = KeySigner.generate(alg)
     path = tmp_path / "credential.key.json"
-    write_key_file(path, signer.private_key, passphrase=PASSPHRASE, purpose="credential", scrypt_n=FAST_N)
-    loaded = KeySigner(read_key_file(path, passphrase=PASSPHRASE, purpose="credential"))
+    write_key_file(path, signer.private_key, passphrase=PASSPHRASE, purpose=Purpose.CREDENTIAL, scrypt_n=FAST_N)
+    loaded = KeySigner(read_key_file(path, passphrase=PASSPHRASE, purpose=Purpose.CREDENTIAL))
     assert loaded.kid == signer.kid
     assert loaded.private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption()) == \
         signer.private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
@@ -40,7 +41,7 @@ def test_round_trip(tmp_path: Path, alg: str) -> None:
 def test_file_is_0600_and_holds_no_clear_key(tmp_path: Path) -> None:
     signer = KeySigner.generate()
     path = tmp_path / "root.key.json"
-    write_key_file(path, signer.private_key, passphrase=PASSPHRASE, purpose="root", scrypt_n=FAST_N)
+    write_key_file(path, signer.private_key, passphrase=PASSPHRASE, purpose=Purpose.ROOT, scrypt_n=FAST_N)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     on_disk = path.read_bytes()
     clear_der = signer.private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
@@ -56,7 +57,7 @@ def test_file_is_0600_and_holds_no_clear_key(tmp_path: Path) -> None:
 
 def test_wrong_passphrase(tmp_path: Path) -> None:
     path = tmp_path / "k.key.json"
-    write_key_file(path, KeySigner.generate().private_key, passphrase=PASSPHRASE, purpose="status",
+    write_key_file(path, KeySigner.generate().private_key, passphrase=PASSPHRASE, purpose=Purpose.STATUS,
                    scrypt_n=FAST_N)
     with pytest.raises(KeyUnlockError, match="wrong passphrase"):
         read_key_file(path, passphrase=b"correct horse battery stapler")
@@ -64,7 +65,7 @@ def test_wrong_passphrase(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("field", "value"), [("purpose", "credential"), ("kid", "AAAAAAAAAAA")])
 def test_edited_kid_or_purpose_does_not_open(tmp_path: Path, field: str, value: str) -> None:
-    document = seal_private_key(KeySigner.generate().private_key, passphrase=PASSPHRASE, purpose="status",
+    document = seal_private_key(KeySigner.generate().private_key, passphrase=PASSPHRASE, purpose=Purpose.STATUS,
                                 scrypt_n=FAST_N)
     document[field] = value
     path = tmp_path / "k.key.json"
@@ -74,12 +75,12 @@ def test_edited_kid_or_purpose_does_not_open(tmp_path: Path, field: str, value: 
 
 
 def test_purpose_mismatch_and_weak_kdf_are_refused(tmp_path: Path) -> None:
-    document = seal_private_key(KeySigner.generate().private_key, passphrase=PASSPHRASE, purpose="status",
+    document = seal_private_key(KeySigner.generate().private_key, passphrase=PASSPHRASE, purpose=Purpose.STATUS,
                                 scrypt_n=FAST_N)
     path = tmp_path / "k.key.json"
     path.write_bytes(json_dumps(document))
     with pytest.raises(KeyManagementError, match="not a credential key"):
-        read_key_file(path, passphrase=PASSPHRASE, purpose="credential")
+        read_key_file(path, passphrase=PASSPHRASE, purpose=Purpose.CREDENTIAL)
     document["kdf"]["n"] = 2**10
     path.write_bytes(json_dumps(document))
     with pytest.raises(KeyManagementError, match="scrypt"):
@@ -102,7 +103,17 @@ def test_no_overwrite_unless_asked(tmp_path: Path) -> None:
 
 def test_empty_passphrase_refused_when_sealing() -> None:
     with pytest.raises(KeyUnlockError, match="empty"):
-        seal_private_key(KeySigner.generate().private_key, passphrase=b"", purpose="root", scrypt_n=FAST_N)
+        seal_private_key(KeySigner.generate().private_key, passphrase=b"", purpose=Purpose.ROOT, scrypt_n=FAST_N)
+
+
+def test_sealing_refuses_an_unknown_purpose_or_scrypt_cost() -> None:
+    key = KeySigner.generate().private_key
+    with pytest.raises(PurposeNotAllowedError) as caught:
+        seal_private_key(key, passphrase=PASSPHRASE, purpose="holder", scrypt_n=FAST_N)  # type: ignore[arg-type]
+    assert caught.value.allowed == ("root", "credential", "status")
+    for n in (3 * 2**14, 2**13, 2**21):
+        with pytest.raises(KeyManagementError, match="power of two"):
+            seal_private_key(key, passphrase=PASSPHRASE, purpose=Purpose.ROOT, scrypt_n=n)
 
 
 class TestReadPassphrase:
@@ -147,6 +158,6 @@ class TestReadPassphrase:
 def test_default_cost_round_trip(tmp_path: Path) -> None:
     signer = KeySigner.generate()
     path = tmp_path / "k.key.json"
-    write_key_file(path, signer.private_key, passphrase=PASSPHRASE, purpose="credential")
+    write_key_file(path, signer.private_key, passphrase=PASSPHRASE, purpose=Purpose.CREDENTIAL)
     assert json_loads(path.read_bytes(), max_size=1 << 14)["kdf"]["n"] == 2**17
     assert KeySigner(read_key_file(path, passphrase=PASSPHRASE)).kid == signer.kid

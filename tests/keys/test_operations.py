@@ -17,10 +17,7 @@ from epermit.cli.serve import serve_office
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
-from keys import cli
-from keys.errors import KeyUnlockError
-from keys.keyring import KeyRing, init_keys
-from keys.keystore import PASSPHRASE_ENV, read_passphrase
+from keys import PASSPHRASE_ENV, KeyUnlockError, Purpose, cli, init_keys, load_keyring, read_passphrase
 from verifier.cache import VerifierCache
 from verifier.cli import main_verify
 
@@ -45,15 +42,15 @@ def publish(key_dir: Path, out: Path, *extra: str) -> int:
 
 def test_rotate_revoke_prune_list(key_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
-    first = KeyRing.load(key_dir, PASS.encode()).credential_signers[0].kid
+    first = load_keyring(key_dir, PASS.encode()).signers_of(Purpose.CREDENTIAL)[0].kid
     out = tmp_path / "tl.jwt"
     assert cli.main(["keys", "rotate", "--dir", str(key_dir), "--lead-time", "24h", "--out", str(out),
                      "--issuer", "https://p.example"]) == 0
     printed = capsys.readouterr().out
     assert "signs from" in printed and "wrote trust list version" in printed
-    ring = KeyRing.load(key_dir, PASS.encode())
-    second = ring.credential_signers[0].kid
-    assert ring.credential_signer.kid == first  # the lead time has not passed
+    ring = load_keyring(key_dir, PASS.encode())
+    second = ring.signers_of(Purpose.CREDENTIAL)[0].kid
+    assert ring.signer_for(Purpose.CREDENTIAL, now=int(time.time())).kid == first  # the lead time has not passed
     trust = verify_trust_list(out.read_text().strip(), root_key=ring.root.public_key, now=int(time.time()))
     assert {second, first} <= {k.kid for k in trust.keys}
 
@@ -67,9 +64,10 @@ def test_rotate_revoke_prune_list(key_dir: Path, tmp_path: Path, capsys: pytest.
     assert cli.main(["keys", "revoke", "--reason", "laptop stolen", "--dir", str(key_dir),
                      "--out", str(out), "--issuer", "https://p.example", "--", first]) == 0
     assert "replaced" in capsys.readouterr().out  # the pending key was not usable yet: a third one now
-    ring = KeyRing.load(key_dir, PASS.encode())
+    ring = load_keyring(key_dir, PASS.encode())
     assert ring.states[first] == "revoked" and ring.revocations[first].reason == "laptop stolen"
-    assert ring.credential_signer.kid not in (first, second) and len(ring.credential_signers) == 3
+    assert ring.signer_for(Purpose.CREDENTIAL, now=int(time.time())).kid not in (first, second)
+    assert len(ring.signers_of(Purpose.CREDENTIAL)) == 3
     after = verify_trust_list(out.read_text().strip(), root_key=ring.root.public_key, now=int(time.time()))
     assert after.version > before and {k.kid: k.state for k in after.keys}[first] == "revoked"
 
@@ -86,7 +84,7 @@ def test_versions_only_grow_across_publish_and_the_issuer(key_dir: Path, tmp_pat
     far = str(int(time.time()) + 1000)
     assert publish(key_dir, out, "--version", far) == 0
     assert publish(key_dir, other) == 0  # another path: still above what this directory published
-    ring = KeyRing.load(key_dir, PASS.encode())
+    ring = load_keyring(key_dir, PASS.encode())
     first = verify_trust_list(out.read_text().strip(), root_key=ring.root.public_key, now=0).version
     second = verify_trust_list(other.read_text().strip(), root_key=ring.root.public_key, now=0).version
     assert second == first + 1

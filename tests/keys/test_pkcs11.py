@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,11 +16,18 @@ from credential.qrpass import decode_qr_text, encode_pass, pass_to_qr_text, veri
 from credential.samples import sample_permit
 from credential.sdjwt import issue_sd_jwt_vc
 from credential.statuslist import StatusList, sign_status_list_token
-from keys import cli
-from keys.errors import KeyManagementError, KeyUnlockError
-from keys.keyring import KeyRing, init_keys
-from keys.pkcs11_signer import PIN_ENV, Pkcs11Signer, close_sessions
-from keys.signers import KeySigner
+from keys import (
+    PIN_ENV,
+    KeyManagementError,
+    KeySigner,
+    KeyUnlockError,
+    Pkcs11Signer,
+    Purpose,
+    cli,
+    init_keys,
+    load_keyring,
+)
+from keys.pkcs11_signer import close_sessions
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result
@@ -94,17 +102,18 @@ def test_keys_init_in_the_token_then_sign_and_verify(token: str, tmp_path: Path,
                      token=(SOFTHSM_LIB, token, PIN))  # type: ignore[arg-type]
     assert {p.name for p in key_dir.glob("*.key.json")} == {"root.key.json"}  # no signing key on disk
     monkeypatch.setenv(PIN_ENV, PIN)
-    loaded = KeyRing.load(key_dir, b"passphrase", clock=lambda: NOW)
+    loaded = load_keyring(key_dir, b"passphrase")
     assert all(isinstance(s, Pkcs11Signer) for _, s in loaded.signers())
-    assert loaded.credential_signer.kid == ring.credential_signers[0].kid
+    credential_signer, status_signer = (loaded.signer_for(p, now=NOW) for p in (Purpose.CREDENTIAL, Purpose.STATUS))
+    assert credential_signer.kid == ring.signers_of(Purpose.CREDENTIAL)[0].kid
 
     holder = KeySigner.generate()
     permit = sample_permit()
-    sd = issue_sd_jwt_vc(permit, issuer=ISSUER, signer=loaded.credential_signer, holder_key=holder.public_key,
+    sd = issue_sd_jwt_vc(permit, issuer=ISSUER, signer=credential_signer, holder_key=holder.public_key,
                          status_uri=URI, status_idx=3, now=NOW, exp=NOW + 180 * 86400)
-    cose = encode_pass(permit, signer=loaded.credential_signer, holder_key=holder.public_key, status_uri=URI,
+    cose = encode_pass(permit, signer=credential_signer, holder_key=holder.public_key, status_uri=URI,
                        status_idx=3, now=NOW)
-    status = sign_status_list_token(StatusList(64, 2), uri=URI, signer=loaded.status_signer, now=NOW, ttl=300,
+    status = sign_status_list_token(StatusList(64, 2), uri=URI, signer=status_signer, now=NOW, ttl=300,
                                     exp=NOW + 7 * 86400)
     trust = loaded.trust_list_token(issuer=ISSUER, now=NOW, version=1, status_lists=[URI], aggregation_uri=None)
 
@@ -115,7 +124,7 @@ def test_keys_init_in_the_token_then_sign_and_verify(token: str, tmp_path: Path,
     for text in (sd, pass_to_qr_text(cose)):
         outcome = verify(text, cache, policy=Policy(), now=NOW + 60)
         assert outcome.result is Result.VALID, outcome.reason
-        assert outcome.issuer_kid == loaded.credential_signer.kid
+        assert outcome.issuer_kid == credential_signer.kid
     trusted = loaded.trust_list(issuer=ISSUER, now=NOW, version=1, status_lists=[URI], aggregation_uri=None)
     assert verify_pass(decode_qr_text(pass_to_qr_text(cose)), now=NOW, resolve_key=lambda kid: trusted.key_for(
         kid, purpose="credential", now=NOW)).permit.authority_name == loaded.authority_name
@@ -123,9 +132,9 @@ def test_keys_init_in_the_token_then_sign_and_verify(token: str, tmp_path: Path,
     monkeypatch.delenv(PIN_ENV)
     close_sessions()
     with pytest.raises(KeyUnlockError, match=PIN_ENV):
-        KeyRing.load(key_dir, b"passphrase")
+        load_keyring(key_dir, b"passphrase")
     with pytest.raises(KeyUnlockError, match="wrong PIN"):
-        KeyRing.load(key_dir, b"passphrase", pkcs11_pin="0000")
+        load_keyring(key_dir, b"passphrase", pkcs11_pin="0000")
 
 
 def test_cli_init_and_rotate_in_the_token(token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -140,6 +149,7 @@ def test_cli_init_and_rotate_in_the_token(token: str, tmp_path: Path, monkeypatc
     assert f"in token '{token}'" in capsys.readouterr().out
     assert cli.main(["keys", "rotate", "--dir", str(key_dir), "--purpose", "status", "--lead-time", "0",
                      "--pkcs11", SOFTHSM_LIB, "--token", token]) == 0  # type: ignore[list-item]
-    ring = KeyRing.load(key_dir, b"pass phrase")
-    assert len(ring.status_signers) == 2 and all(isinstance(s, Pkcs11Signer) for s in ring.status_signers)
-    assert ring.status_signer.kid == ring.status_signers[0].kid
+    ring = load_keyring(key_dir, b"pass phrase")
+    status_signers = ring.signers_of(Purpose.STATUS)
+    assert len(status_signers) == 2 and all(isinstance(s, Pkcs11Signer) for s in status_signers)
+    assert ring.signer_for(Purpose.STATUS, now=int(time.time())).kid == status_signers[0].kid

@@ -6,15 +6,14 @@ import dataclasses
 
 import pytest
 
-from credential.errors import UntrustedIssuerError
+from credential.errors import CredentialError, UntrustedIssuerError
 from credential.qrpass import encode_pass
 from credential.samples import sample_permit
 from credential.sdjwt import issue_sd_jwt_vc, present
 from credential.statuslist import StatusList, sign_status_list_token, verify_status_list_token
 from credential.trustlist import sign_trust_list, verify_trust_list
-from keys.keyring import KeyRing
-from keys.purpose import KeyPurposeError, PurposeSigner, describe_signing_input
-from keys.signers import KeySigner
+from keys import KeyPurposeError, KeyRing, KeySigner, Purpose, PurposeNotAllowedError, PurposeSigner
+from keys.purpose import describe_signing_input
 
 NOW = 1_780_000_000
 URI = "https://i.example/statuslists/1"
@@ -22,7 +21,11 @@ URI = "https://i.example/statuslists/1"
 
 @pytest.fixture(scope="module")
 def ring() -> KeyRing:
-    return KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW - 86400, clock=lambda: NOW)
+    return KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW - 86400)
+
+
+def signer(ring: KeyRing, purpose: Purpose) -> PurposeSigner:
+    return ring.root_signer if purpose is Purpose.ROOT else ring.signer_for(purpose, now=NOW)
 
 
 def sd_jwt(signer: object) -> str:
@@ -47,47 +50,48 @@ def trust(ring: KeyRing, signer: object) -> str:
 
 
 def test_each_signer_signs_its_own_content(ring: KeyRing) -> None:
-    sd_jwt(ring.credential_signer)
-    qr(ring.credential_signer)
-    status(ring.status_signer)
+    sd_jwt(signer(ring, Purpose.CREDENTIAL))
+    qr(signer(ring, Purpose.CREDENTIAL))
+    status(signer(ring, Purpose.STATUS))
     verify_trust_list(trust(ring, ring.root_signer), root_key=ring.root.public_key, now=NOW)
 
 
 @pytest.mark.parametrize(("which", "make"), [
-    ("status", sd_jwt), ("status", qr), ("credential", status), ("root", sd_jwt), ("root", status),
+    (Purpose.STATUS, sd_jwt), (Purpose.STATUS, qr), (Purpose.CREDENTIAL, status), (Purpose.ROOT, sd_jwt),
+    (Purpose.ROOT, status),
 ])
-def test_signers_refuse_other_content(ring: KeyRing, which: str, make: object) -> None:
-    signer = {"status": ring.status_signer, "credential": ring.credential_signer, "root": ring.root_signer}[which]
+def test_signers_refuse_other_content(ring: KeyRing, which: Purpose, make: object) -> None:
     with pytest.raises(KeyPurposeError) as caught:
-        make(signer)  # type: ignore[operator]
-    assert caught.value.purpose == which and not hasattr(caught.value, "code")  # a key error, not a verdict
+        make(signer(ring, which))  # type: ignore[operator]
+    # A refusal is a key management error, not a verification result: it carries no credential code.
+    assert caught.value.purpose == which.value and not isinstance(caught.value, CredentialError)
 
 
-@pytest.mark.parametrize("which", ["credential", "status"])
-def test_signing_keys_cannot_sign_a_trust_list(ring: KeyRing, which: str) -> None:
+@pytest.mark.parametrize("which", [Purpose.CREDENTIAL, Purpose.STATUS])
+def test_signing_keys_cannot_sign_a_trust_list(ring: KeyRing, which: Purpose) -> None:
     with pytest.raises(KeyPurposeError, match="trustlist"):
-        trust(ring, ring.signer_for(which, NOW))
+        trust(ring, ring.signer_for(which, now=NOW))
 
 
 def test_a_credential_key_cannot_sign_a_holder_proof(ring: KeyRing) -> None:
-    issued = sd_jwt(ring.credential_signer)
+    issued = sd_jwt(signer(ring, Purpose.CREDENTIAL))
     with pytest.raises(KeyPurposeError, match="kb\\+jwt"):
-        present(issued, disclose=None, holder_signer=ring.credential_signer, aud="a", nonce="n", now=NOW)
+        present(issued, disclose=None, holder_signer=signer(ring, Purpose.CREDENTIAL), aud="a", nonce="n", now=NOW)
 
 
 def test_unrecognised_input_is_refused(ring: KeyRing) -> None:
     for data in (b"", b"hello", b"\x84\x01\x02\x03\x04", b"e30.e30", b"a" * (3 << 20)):
         assert describe_signing_input(data)[0] is None
         with pytest.raises(KeyPurposeError):
-            ring.credential_signer.sign(data)
-    with pytest.raises(ValueError, match="purpose"):
-        PurposeSigner(ring.root, "holder")
+            signer(ring, Purpose.CREDENTIAL).sign(data)
+    with pytest.raises(PurposeNotAllowedError, match="purpose 'holder' is not one of root, credential, status"):
+        PurposeSigner(ring.root, "holder")  # type: ignore[arg-type]
 
 
 def test_a_status_list_signed_by_a_credential_key_is_rejected_by_verifiers(ring: KeyRing) -> None:
     # Forged with the raw key (our signers would refuse); the trust list says the key is for credentials.
-    token = sign_status_list_token(StatusList(16, 2), uri=URI, signer=ring.credential_signers[0], now=NOW, ttl=300,
-                                   exp=NOW + 86400)
+    raw = ring.signers_of(Purpose.CREDENTIAL)[0]
+    token = sign_status_list_token(StatusList(16, 2), uri=URI, signer=raw, now=NOW, ttl=300, exp=NOW + 86400)
     tl = verify_trust_list(trust(ring, ring.root_signer), root_key=ring.root.public_key, now=NOW)
     with pytest.raises(UntrustedIssuerError, match="not status"):
         verify_status_list_token(token, uri=URI, now=NOW,

@@ -14,10 +14,22 @@ from credential.samples import sample_permit
 from credential.sdjwt import issue_sd_jwt_vc
 from credential.statuslist import StatusList, sign_status_list_token
 from credential.trustlist import TrustList, verify_trust_list
-from keys.errors import KeyManagementError, KeyNotFoundError
-from keys.keyring import KeyRing
-from keys.rotation import DEFAULT_LEAD_TIME, prune, retire, revoke, rotate
-from keys.signers import KeySigner
+from keys import (
+    DEFAULT_LEAD_TIME,
+    KeyManagementError,
+    KeyNotFoundError,
+    KeyRing,
+    KeySigner,
+    Purpose,
+    PurposeNotAllowedError,
+    RevocationReasonError,
+    load_keyring,
+    prune,
+    retire,
+    revoke,
+    rotate,
+    save_keyring,
+)
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result
@@ -31,11 +43,10 @@ STATUS_URI = f"{ISSUER}/statuslists/1"
 
 
 class Clock:
+    """The time a test has reached; the ring is asked at ``clock.now``, it keeps no time of its own."""
+
     def __init__(self, now: int) -> None:
         self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 def published(ring: KeyRing, now: int) -> TrustList:
@@ -45,11 +56,11 @@ def published(ring: KeyRing, now: int) -> TrustList:
 
 def test_new_key_is_published_before_it_signs() -> None:
     clock = Clock(NOW)
-    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW, clock=clock)
-    first = ring.credential_signers[0]
+    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
+    first = ring.signers_of(Purpose.CREDENTIAL)[0]
     clock.now = NOW + 10 * DAY
-    second = rotate(ring, "credential", now=clock.now, lead_time=DEFAULT_LEAD_TIME)
-    assert ring.credential_signers == [second, first]
+    second = rotate(ring, Purpose.CREDENTIAL, now=clock.now, lead_time=DEFAULT_LEAD_TIME)
+    assert ring.signers_of(Purpose.CREDENTIAL) == [second, first]
     assert (ring.states[first.kid], ring.states[second.kid]) == ("retiring", "active")
     # published at once, with a window that starts after the lead time ...
     trust = published(ring, clock.now)
@@ -57,17 +68,18 @@ def test_new_key_is_published_before_it_signs() -> None:
     with pytest.raises(UntrustedIssuerError, match="not yet valid"):
         trust.key_for(second.kid, purpose="credential", now=clock.now)
     # ... while the old key keeps signing until then
-    assert ring.credential_signer.kid == first.kid
+    assert ring.signer_for(Purpose.CREDENTIAL, now=clock.now).kid == first.kid
     clock.now += DEFAULT_LEAD_TIME - 1
-    assert ring.credential_signer.kid == first.kid
+    assert ring.signer_for(Purpose.CREDENTIAL, now=clock.now).kid == first.kid
     clock.now += 1
-    assert ring.credential_signer.kid == second.kid
-    assert ring.status_signer.kid == ring.status_signers[0].kid  # a credential rotation leaves status alone
+    assert ring.signer_for(Purpose.CREDENTIAL, now=clock.now).kid == second.kid
+    # a credential rotation leaves status alone
+    assert ring.signer_for(Purpose.STATUS, now=clock.now).kid == ring.signers_of(Purpose.STATUS)[0].kid
 
 
 def test_credentials_from_both_keys_verify_across_the_rotation(tmp_path: Path) -> None:
     clock = Clock(NOW)
-    ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=NOW, clock=clock)
+    ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=NOW)
     permit, holder = sample_permit(), KeySigner.generate()
     exp = int(datetime.datetime(2027, 1, 5, tzinfo=datetime.UTC).timestamp())
     statuses = StatusList(1 << 10, 2)
@@ -76,7 +88,7 @@ def test_credentials_from_both_keys_verify_across_the_rotation(tmp_path: Path) -
 
     def issue(idx: int) -> tuple[str, str]:
         now = clock.now
-        signer = ring.credential_signer
+        signer = ring.signer_for(Purpose.CREDENTIAL, now=now)
         sd = issue_sd_jwt_vc(permit, issuer=ISSUER, signer=signer, holder_key=holder.public_key,
                              status_uri=STATUS_URI, status_idx=idx, now=now, exp=exp)
         qr = pass_to_qr_text(encode_pass(permit, signer=signer, holder_key=holder.public_key,
@@ -88,7 +100,8 @@ def test_credentials_from_both_keys_verify_across_the_rotation(tmp_path: Path) -
                                       aggregation_uri=None)
         cache.accept_trust_list(token, clock.now)
         cache.accept_status_list(STATUS_URI, sign_status_list_token(
-            statuses, uri=STATUS_URI, signer=ring.status_signer, now=clock.now, ttl=300, exp=clock.now + 7 * DAY),
+            statuses, uri=STATUS_URI, signer=ring.signer_for(Purpose.STATUS, now=clock.now), now=clock.now, ttl=300,
+            exp=clock.now + 7 * DAY),
             clock.now)
 
     def results(*texts: str) -> list[Result]:
@@ -100,60 +113,62 @@ def test_credentials_from_both_keys_verify_across_the_rotation(tmp_path: Path) -
     assert results(*old) == [Result.VALID, Result.VALID]
 
     clock.now = NOW + 30 * DAY
-    new_key = rotate(ring, "credential", now=clock.now, lead_time=DEFAULT_LEAD_TIME)
+    new_key = rotate(ring, Purpose.CREDENTIAL, now=clock.now, lead_time=DEFAULT_LEAD_TIME)
     sync(2)  # verifiers learn the new key during the lead time
     overlap = issue(2)  # still the old key
     assert results(*overlap) == [Result.VALID, Result.VALID]
     clock.now += DEFAULT_LEAD_TIME + 60
     new = issue(3)
-    assert ring.credential_signer.kid == new_key.kid
+    assert ring.signer_for(Purpose.CREDENTIAL, now=clock.now).kid == new_key.kid
     sync(3)
     assert results(*old, *overlap, *new) == [Result.VALID] * 6
 
     # Past the old certificate's end nothing it signed is still valid, and the key drops out by itself.
-    old_kid = ring.credential_signers[1].kid
+    old_kid = ring.signers_of(Purpose.CREDENTIAL)[1].kid
     end = ring.window(old_kid)[1]
     assert end >= exp  # never signed an exp beyond its window (keys/purpose.py enforces it)
     assert old_kid not in {k.kid for k in ring.trust_list(issuer=ISSUER, now=end + 1, version=9, status_lists=[],
                                                            aggregation_uri=None).keys}
     assert prune(ring, now=end) == []
-    assert prune(ring, now=end + 1) == [old_kid] and ring.credential_signers == [new_key]
+    assert prune(ring, now=end + 1) == [old_kid] and ring.signers_of(Purpose.CREDENTIAL) == [new_key]
 
 
 def test_a_key_never_signs_past_its_window() -> None:
-    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW, clock=Clock(NOW))
-    end = ring.window(ring.credential_signers[0].kid)[1]
+    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
+    end = ring.window(ring.signers_of(Purpose.CREDENTIAL)[0].kid)[1]
     permit, holder = sample_permit(), KeySigner.generate()
     with pytest.raises(KeyManagementError, match="past the key's validity"):
-        issue_sd_jwt_vc(permit, issuer=ISSUER, signer=ring.credential_signer, holder_key=holder.public_key,
-                        status_uri=STATUS_URI, status_idx=1, now=NOW, exp=end + 1)
-    ring.clock = Clock(end)  # at the very end nothing may sign: rotate
+        issue_sd_jwt_vc(permit, issuer=ISSUER, signer=ring.signer_for(Purpose.CREDENTIAL, now=NOW),
+                        holder_key=holder.public_key, status_uri=STATUS_URI, status_idx=1, now=NOW, exp=end + 1)
     with pytest.raises(KeyManagementError, match="no credential key may sign"):
-        _ = ring.credential_signer
+        ring.signer_for(Purpose.CREDENTIAL, now=end)  # at the very end nothing may sign: rotate
 
 
 def test_revoke_retire_and_round_trip(tmp_path: Path) -> None:
     ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
-    first = ring.credential_signers[0]
+    first = ring.signers_of(Purpose.CREDENTIAL)[0]
     with pytest.raises(KeyManagementError, match="still signs"):
         revoke(ring, first.kid, reason="laptop stolen", now=NOW)
-    second = rotate(ring, "credential", now=NOW + DAY)
-    with pytest.raises(ValueError, match="reason"):
-        revoke(ring, first.kid, reason="  ", now=NOW)
+    second = rotate(ring, Purpose.CREDENTIAL, now=NOW + DAY)
+    for bad in ("  ", "x" * 201, "line\x00feed"):
+        with pytest.raises(RevocationReasonError, match="reason") as caught:
+            revoke(ring, first.kid, reason=bad, now=NOW)
+        assert caught.value.limit == 200 and caught.value.length == len(" ".join(bad.split()))
+    assert ring.states[first.kid] == "retiring" and first.kid not in ring.revocations  # a refusal changes nothing
     revoke(ring, first.kid, reason="laptop  stolen", now=NOW + DAY)
     assert ring.revocations[first.kid].reason == "laptop stolen"
 
-    ring.save(tmp_path / "k", b"pass", scrypt_n=2**14)
-    loaded = KeyRing.load(tmp_path / "k", b"pass")
-    assert [s.kid for s in loaded.credential_signers] == [second.kid, first.kid]
+    save_keyring(ring, tmp_path / "k", b"pass", scrypt_n=2**14)
+    loaded = load_keyring(tmp_path / "k", b"pass")
+    assert [s.kid for s in loaded.signers_of(Purpose.CREDENTIAL)] == [second.kid, first.kid]
     assert loaded.states == ring.states and loaded.revocations == ring.revocations
     with pytest.raises(UntrustedIssuerError, match="revoked"):
         published(loaded, NOW + 2 * DAY).key_for(first.kid, purpose="credential", now=NOW + 2 * DAY)
     # a revoked key never signs, even when the newer key is not usable yet
-    assert loaded.signing_key("credential", NOW + 2 * DAY).kid == second.kid
+    assert loaded.signing_key(Purpose.CREDENTIAL, now=NOW + 2 * DAY).kid == second.kid
 
     retire(ring, first.kid)
-    assert [s.kid for s in ring.credential_signers] == [second.kid]
+    assert [s.kid for s in ring.signers_of(Purpose.CREDENTIAL)] == [second.kid]
     with pytest.raises(UntrustedIssuerError, match="unknown key"):
         published(ring, NOW + 2 * DAY).key_for(first.kid, purpose="credential", now=NOW + 2 * DAY)
     with pytest.raises(KeyNotFoundError):
@@ -162,11 +177,22 @@ def test_revoke_retire_and_round_trip(tmp_path: Path) -> None:
 
 def test_update_writes_only_the_new_key(tmp_path: Path) -> None:
     ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
-    ring.save(tmp_path / "k", b"pass", scrypt_n=2**14)
+    save_keyring(ring, tmp_path / "k", b"pass", scrypt_n=2**14)
     before = {p.name: p.read_bytes() for p in (tmp_path / "k").iterdir()}
-    new = rotate(ring, "status", now=NOW)
-    ring.save(tmp_path / "k", b"pass", scrypt_n=2**14, update=True)
+    new = rotate(ring, Purpose.STATUS, now=NOW)
+    save_keyring(ring, tmp_path / "k", b"pass", scrypt_n=2**14, update=True)
     after = {p.name: p.read_bytes() for p in (tmp_path / "k").iterdir()}
     assert set(after) - set(before) == {f"status-{new.kid}.key.json", f"status-{new.kid}.crt.pem"}
     assert all(after[name] == data for name, data in before.items() if name != "keyring.json")
-    assert KeyRing.load(tmp_path / "k", b"pass").status_signers[0].kid == new.kid
+    assert load_keyring(tmp_path / "k", b"pass").signers_of(Purpose.STATUS)[0].kid == new.kid
+
+
+def test_only_signing_purposes_rotate() -> None:
+    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
+    before = (dict(ring.states), dict(ring.certificates))
+    for purpose in (Purpose.ROOT, "trust_list"):
+        with pytest.raises(PurposeNotAllowedError, match="not one of credential, status"):
+            rotate(ring, purpose, now=NOW)  # type: ignore[arg-type]
+    with pytest.raises(KeyManagementError, match="lead time"):
+        rotate(ring, Purpose.STATUS, now=NOW, lead_time=-1)
+    assert (ring.states, ring.certificates) == before

@@ -31,8 +31,7 @@ from credential.model import Permit
 from credential.qrpass import CLAIM_PERMIT, QR_PREFIX, TYP_PASS, encode_pass, live_qr_text, pass_to_qr_text
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, SUSPENDED, StatusList, aggregation_document, sign_status_list_token
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose
 
 EXPECTATIONS = Path(__file__).with_name("web_expectations.json")
 # 2026-06-01 12:00 Beijing: inside the sample permit's validity (2026-01-05 .. 2027-01-04).
@@ -88,6 +87,7 @@ def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
     out.mkdir(parents=True, exist_ok=True)
     ring = KeyRing.generate(authority_code=AUTHORITY[0], authority_name=AUTHORITY[1], now=now - 30 * DAY)
     stranger = KeyRing.generate(authority_code=AUTHORITY[0], authority_name=AUTHORITY[1], now=now - 30 * DAY)
+    credential_signer = ring.signer_for(Purpose.CREDENTIAL, now=now)
     holder = KeySigner.generate()
     status_uri = f"{base_url}/statuslists/1"
     today = datetime.datetime.fromtimestamp(now, datetime.timezone(datetime.timedelta(hours=8))).date()
@@ -98,7 +98,7 @@ def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
     foreign = dataclasses.replace(permit, authority_code=FOREIGN_AUTHORITY, authority_name="上海市公安局黄浦分局")
 
     def cose(idx: int, *, which: Permit = permit, signer: KeySigner | None = None, uri: str = status_uri) -> bytes:
-        return encode_pass(which, signer=signer or ring.credential_signer, holder_key=holder.public_key,
+        return encode_pass(which, signer=signer or credential_signer, holder_key=holder.public_key,
                            status_uri=uri, status_idx=idx, now=now - 10 * DAY)
 
     def live(idx: int, at: int) -> str:
@@ -115,15 +115,16 @@ def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
         "expired": pass_to_qr_text(cose(11, which=expired)),
         "tampered": _tampered(pass_to_qr_text(cose(12)), b"ZHANG WEI", b"ZHANG WEN"),
         "replayed": live(13, now - 10 * 60),
-        "wrong_issuer": pass_to_qr_text(cose(14, signer=stranger.credential_signer)),
+        "wrong_issuer": pass_to_qr_text(cose(14, signer=stranger.signer_for(Purpose.CREDENTIAL, now=now))),
         "status_unknown": pass_to_qr_text(cose(15, uri=f"{base_url}/statuslists/99")),
         "malformed": QR_PREFIX + "NOT A PASS",
-        "authority_name_carried": _resigned_with_name(cose(16), ring.credential_signer),
+        "authority_name_carried": _resigned_with_name(cose(16), credential_signer),
         "foreign_authority": pass_to_qr_text(cose(17, which=foreign)),  # our key, another authority's permit
     }
     trust_token = ring.trust_list_token(issuer=base_url, now=now - HOUR, version=now - HOUR,
                                         status_lists=[status_uri], aggregation_uri=f"{base_url}/statuslists")
-    status_token = sign_status_list_token(statuses, uri=status_uri, signer=ring.status_signer, now=now - 3 * HOUR,
+    status_token = sign_status_list_token(statuses, uri=status_uri, signer=ring.signer_for(Purpose.STATUS, now=now),
+                                          now=now - 3 * HOUR,
                                           ttl=300, exp=now + 7 * DAY)
     (out / "statuslists").mkdir(exist_ok=True)
     (out / "statuslists" / "1.jwt").write_text(status_token, "ascii")

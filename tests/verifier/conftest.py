@@ -17,8 +17,7 @@ from credential.samples import sample_permit
 from credential.sdjwt import issue_sd_jwt_vc, present
 from credential.statuslist import StatusList, sign_status_list_token
 from credential.trustlist import TrustedKey, sign_trust_list
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose, PurposeSigner
 from verifier.cache import VerifierCache
 
 ISSUER = "https://permits.example.gov.cn"
@@ -39,6 +38,15 @@ class World:
     trust_version: int = 1
 
     @property
+    def credential_signer(self) -> PurposeSigner:
+        """The ring's credential signer at NOW, the time this world lives at."""
+        return self.ring.signer_for(Purpose.CREDENTIAL, now=NOW)
+
+    @property
+    def status_signer(self) -> PurposeSigner:
+        return self.ring.signer_for(Purpose.STATUS, now=NOW)
+
+    @property
     def root_pem(self) -> bytes:
         return self.ring.root_certificate.public_bytes(Encoding.PEM)
 
@@ -57,12 +65,12 @@ class World:
 
     def status_token(self, *, now: int = NOW - HOUR, uri: str = STATUS_URI, signer: KeySigner | None = None,
                      validity: int = 7 * 86400) -> str:
-        return sign_status_list_token(self.statuses, uri=uri, signer=signer or self.ring.status_signer, now=now,
+        return sign_status_list_token(self.statuses, uri=uri, signer=signer or self.status_signer, now=now,
                                       ttl=300, exp=now + validity)
 
     def cose_pass(self, *, idx: int = 7, signer: KeySigner | None = None, permit: Permit | None = None,
                   issued: int = NOW - 10 * 86400) -> bytes:
-        return encode_pass(permit or self.permit, signer=signer or self.ring.credential_signer,
+        return encode_pass(permit or self.permit, signer=signer or self.credential_signer,
                            holder_key=self.holder.public_key, status_uri=STATUS_URI, status_idx=idx, now=issued)
 
     def static_qr(self, **kwargs: object) -> str:
@@ -73,7 +81,7 @@ class World:
                             nonce=nonce)
 
     def sd_jwt(self, *, idx: int = 7, issued: int = NOW - 10 * 86400, exp: int = NOW + 180 * 86400) -> str:
-        return issue_sd_jwt_vc(self.permit, issuer=ISSUER, signer=self.ring.credential_signer,
+        return issue_sd_jwt_vc(self.permit, issuer=ISSUER, signer=self.credential_signer,
                                holder_key=self.holder.public_key, status_uri=STATUS_URI, status_idx=idx,
                                now=issued, exp=exp)
 

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from credential.errors import RollbackError, StatusError, UntrustedIssuerError
-from keys.keyring import KeyRing
+from keys import KeyRing, Purpose
 from tests.verifier.conftest import HOUR, KEYS_CREATED, NOW, STATUS_URI, World
 from verifier.cache import CacheError, VerifierCache, status_file_name
 
@@ -60,7 +60,7 @@ def test_status_list_rollback_is_refused(world: World, cache: VerifierCache) -> 
 
 def test_status_list_signed_by_the_credential_key_is_refused(world: World, cache: VerifierCache) -> None:
     world.fill(cache)
-    token = world.status_token(now=NOW - 60, signer=world.ring.credential_signers[0])  # type: ignore[arg-type]  # the raw key: our own signers refuse (keys.purpose)
+    token = world.status_token(now=NOW - 60, signer=world.ring.signers_of(Purpose.CREDENTIAL)[0])  # type: ignore[arg-type]  # the raw key: our own signers refuse (keys.purpose)
     with pytest.raises(UntrustedIssuerError, match="not status"):
         cache.accept_status_list(STATUS_URI, token, NOW)
 
@@ -80,7 +80,7 @@ def test_status_list_needs_a_trust_list(world: World, cache: VerifierCache) -> N
 
 def test_status_list_of_a_key_revoked_later_is_dropped(world: World, cache: VerifierCache) -> None:
     world.fill(cache)
-    kid = world.ring.status_signer.kid
+    kid = world.status_signer.kid
     cache.accept_trust_list(world.edited_trust_token(
         lambda k: dataclasses.replace(k, state="revoked") if k.kid == kid else k, version=2), NOW)
     assert cache.status_list(STATUS_URI) is None

@@ -16,8 +16,7 @@ import qrcode
 from credential.qrpass import encode_pass, live_qr_text, pass_to_qr_text
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, StatusList, sign_status_list_token
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose, PurposeSigner
 from verifier.cli import main_verify, mask_citizen_id
 
 ISSUER = "https://permits.example.gov.cn"
@@ -44,12 +43,17 @@ class CliWorld:
 
         self.root.write_bytes(self.ring.root_certificate.public_bytes(Encoding.PEM))
 
+    @property
+    def credential_signer(self) -> PurposeSigner:
+        return self.ring.signer_for(Purpose.CREDENTIAL, now=self.now)
+
     def write_lists(self) -> list[str]:
         trust = self.dir / "trustlist.jwt"
         trust.write_text(self.ring.trust_list_token(issuer=ISSUER, now=self.now - 60, version=1,
                                                     status_lists=[STATUS_URI], aggregation_uri=None))
         status = self.dir / "status1.jwt"
-        status.write_text(sign_status_list_token(self.statuses, uri=STATUS_URI, signer=self.ring.status_signer,
+        status.write_text(sign_status_list_token(self.statuses, uri=STATUS_URI,
+                                                 signer=self.ring.signer_for(Purpose.STATUS, now=self.now),
                                                  now=self.now - 30, ttl=300, exp=self.now + 86400))
         return [str(trust), str(status)]
 
@@ -58,7 +62,7 @@ class CliWorld:
         return self
 
     def qr(self, *, live: bool = True, idx: int = 5) -> str:
-        cose = encode_pass(self.permit, signer=self.ring.credential_signer, holder_key=self.holder.public_key,
+        cose = encode_pass(self.permit, signer=self.credential_signer, holder_key=self.holder.public_key,
                            status_uri=STATUS_URI, status_idx=idx, now=self.now - 3600)
         if live:
             return live_qr_text(cose, holder_signer=self.holder, now=int(time.time()))

@@ -17,7 +17,7 @@ from verifier.result import Result
 
 class SdJwtWorld(CliWorld):
     def sd_jwt(self, idx: int = 5) -> str:
-        return issue_sd_jwt_vc(self.permit, issuer=ISSUER, signer=self.ring.credential_signer,
+        return issue_sd_jwt_vc(self.permit, issuer=ISSUER, signer=self.credential_signer,
                                holder_key=self.holder.public_key, status_uri=STATUS_URI, status_idx=idx,
                                now=self.now - 86400, exp=self.now + 200 * 86400)
 
@@ -81,7 +81,7 @@ def test_sd_jwt_results_match_the_codes(sw: SdJwtWorld, capsys: pytest.CaptureFi
 def test_live_window_flag(sw: SdJwtWorld, capsys: pytest.CaptureFixture[str]) -> None:
     from credential.qrpass import encode_pass, live_qr_text
 
-    cose = encode_pass(sw.permit, signer=sw.ring.credential_signer, holder_key=sw.holder.public_key,
+    cose = encode_pass(sw.permit, signer=sw.credential_signer, holder_key=sw.holder.public_key,
                        status_uri=STATUS_URI, status_idx=5, now=sw.now - 86400)
     text = live_qr_text(cose, holder_signer=sw.holder, now=sw.now - 30)
     assert sw.run_json(capsys, text)[1]["result"] == "VALID"

@@ -89,7 +89,7 @@ def test_sync_fetches_trust_list_and_every_status_list(site: Site, world: World,
     assert cache.trust_fetched_at() == NOW and cache.status_fetched_at(list2) == NOW
 
     # A pass pointing at list 1, revoked there: the next sync brings the news; verify never fetches.
-    cose = encode_pass(world.permit, signer=world.ring.credential_signer, holder_key=world.holder.public_key,
+    cose = encode_pass(world.permit, signer=world.credential_signer, holder_key=world.holder.public_key,
                        status_uri=list1, status_idx=3, now=NOW - 86400)
     qr = live_qr_text(cose, holder_signer=world.holder, now=NOW)
     assert verify(qr, cache, policy=Policy(), now=NOW).result is Result.VALID

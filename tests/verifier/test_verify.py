@@ -32,7 +32,7 @@ def test_live_qr_is_valid_and_live(world: World, filled: VerifierCache) -> None:
     assert outcome.live is True and outcome.format == "qr_pass"
     assert outcome.claims["name"] == "张伟" and outcome.claims["citizen_id"] == world.permit.holder.citizen_id
     assert outcome.credential_type == "residence_permit"
-    assert outcome.issuer_kid == world.ring.credential_signer.kid
+    assert outcome.issuer_kid == world.credential_signer.kid
     assert outcome.authority_name == "北京市公安局朝阳分局"
     assert outcome.status_age_seconds == HOUR and outcome.trust_age_seconds == HOUR
     assert outcome.status_warning is None and outcome.clock_warning is None
@@ -110,7 +110,7 @@ def test_key_not_in_trust_list_is_untrusted(world: World, filled: VerifierCache)
 
 def test_key_marked_revoked_is_untrusted(world: World, cache: VerifierCache) -> None:
     world.fill(cache)
-    kid = world.ring.credential_signer.kid
+    kid = world.credential_signer.kid
     token = world.edited_trust_token(
         lambda k: dataclasses.replace(k, state="revoked") if k.kid == kid else k, version=2)
     cache.accept_trust_list(token, NOW)

@@ -11,15 +11,14 @@ from credential.jwk import PublicKey, public_jwk
 from credential.sdjwt import verify_sd_jwt_vc
 from issuer.model import Offer
 from issuer.service import IssuerService
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose
 from tests.credential.pass_support import keys_resolver
 from tests.wallet_api.conftest import PUBLIC_URL, Clock
 from tests.wallet_api.support import PRE_AUTH_GRANT, fetch_nonce, make_proof, redeem, request_credential
 
 
 def resolver(keyring: KeyRing):  # type: ignore[no-untyped-def]
-    keys = {signer.kid: signer.public_key for signer in keyring.credential_signers}
+    keys = {signer.kid: signer.public_key for signer in keyring.signers_of(Purpose.CREDENTIAL)}
 
     def resolve(kid: str) -> PublicKey:
         return keys[kid]
@@ -85,7 +84,8 @@ def test_qr_pass_pickup_is_bound_to_the_proof_key(
     assert text.startswith("EP1:")
     decoded = qrpass.decode_qr_text(text)
     verified = qrpass.verify_pass(decoded, resolve_key=keys_resolver(
-        keyring.credential_signers, authority_code=keyring.authority_code, authority_name=keyring.authority_name),
+        keyring.signers_of(Purpose.CREDENTIAL), authority_code=keyring.authority_code,
+        authority_name=keyring.authority_name),
         now=clock.now)
     assert public_jwk(verified.holder_key) == public_jwk(device_key.public_key)
     assert verified.permit.holder.name == "张伟"

@@ -10,8 +10,7 @@ from flask.testing import FlaskClient
 from credential.jwk import load_public_jwk, public_jwk
 from credential.sdjwt import PERSONAL_CLAIMS
 from issuer.model import Offer
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose
 from tests.wallet_api.conftest import PUBLIC_URL, Clock
 from tests.wallet_api.support import PRE_AUTH_GRANT, fetch_nonce, make_proof, redeem
 
@@ -76,13 +75,13 @@ def test_jwt_vc_issuer_publishes_the_credential_signing_keys(client: FlaskClient
     document = get_json(client, "/.well-known/jwt-vc-issuer")
     assert document["issuer"] == PUBLIC_URL
     keys = document["jwks"]["keys"]
-    assert [key["kid"] for key in keys] == [signer.kid for signer in keyring.credential_signers]
-    for key, signer in zip(keys, keyring.credential_signers, strict=True):
+    assert [key["kid"] for key in keys] == [signer.kid for signer in keyring.signers_of(Purpose.CREDENTIAL)]
+    for key, signer in zip(keys, keyring.signers_of(Purpose.CREDENTIAL), strict=True):
         assert public_jwk(load_public_jwk({k: key[k] for k in ("kty", "crv", "x", "y")})) == public_jwk(
             signer.public_key
         )
         assert key["alg"] == "ES256" and "d" not in key
-    status_kids = {signer.kid for signer in keyring.status_signers} | {keyring.root.kid}
+    status_kids = {signer.kid for signer in keyring.signers_of(Purpose.STATUS)} | {keyring.root.kid}
     assert not status_kids & {key["kid"] for key in keys}  # only credential signers
 
 

@@ -9,8 +9,7 @@ from credential.statuslist import INVALID, VALID, verify_status_list_token
 from credential.trustlist import verify_trust_list
 from issuer.model import DeliveredCredential, Offer
 from issuer.service import IssuerService
-from keys.keyring import KeyRing
-from keys.signers import KeySigner
+from keys import KeyRing, KeySigner, Purpose
 from tests.wallet_api.conftest import OFFICER, PUBLIC_URL, Clock
 
 
@@ -21,7 +20,7 @@ def deliver(service: IssuerService, offer: Offer) -> DeliveredCredential:
 
 
 def status_key(keyring: KeyRing):  # type: ignore[no-untyped-def]
-    keys = {signer.kid: signer.public_key for signer in keyring.status_signers}
+    keys = {signer.kid: signer.public_key for signer in keyring.signers_of(Purpose.STATUS)}
 
     def resolve(kid: str) -> PublicKey:
         return keys[kid]

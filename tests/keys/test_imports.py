@@ -1,0 +1,138 @@
+"""keys/ on the source: no import cycle between its modules, counting the imports a runtime check misses
+(inside functions, under ``if TYPE_CHECKING:``), and no system clock (time is the caller's ``now``)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# keys/cli.py is the operator's boundary (moving to epermit/cli/): it reads the clock and passes ``now`` in.
+CLOCK_EXEMPT = {"keys.cli"}
+CLOCK_CALLS = {"now", "utcnow", "today"}  # datetime.now(), date.today(), ...
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def sources(package: str, root: Path = ROOT) -> dict[str, Path]:
+    return {module_name(path, root): path for path in sorted((root / package).rglob("*.py"))}
+
+
+def modules(package: str, root: Path = ROOT) -> dict[str, ast.Module]:
+    return {name: ast.parse(path.read_text(encoding="utf-8"), str(path))
+            for name, path in sources(package, root).items()}
+
+
+def imported_modules(name: str, tree: ast.Module, known: set[str], *, is_package: bool) -> set[str]:
+    """The modules of ``known`` that ``name`` imports anywhere in its source, at any depth."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: resolved against this module's package
+                base = name.split(".") if is_package else name.split(".")[:-1]
+                base = base[: len(base) - node.level + 1]
+                source = ".".join([*base, node.module] if node.module else base)
+            else:
+                source = node.module or ""
+            for alias in node.names:  # ``from keys import cli`` imports the module keys.cli
+                submodule = f"{source}.{alias.name}"
+                found.add(submodule if submodule in known else source)
+    return found & known - {name}
+
+
+def import_graph(package: str, root: Path = ROOT) -> dict[str, set[str]]:
+    paths = sources(package, root)
+    return {name: imported_modules(name, ast.parse(path.read_text(encoding="utf-8"), str(path)), set(paths),
+                                   is_package=path.name == "__init__.py")
+            for name, path in paths.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every strongly connected group of two or more modules (Tarjan), each sorted; a cycle lies in one."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def clock_reads(tree: ast.Module) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names if alias.name == "time"]
+        elif isinstance(node, ast.ImportFrom) and node.module == "time":
+            found.append("from time import ...")
+        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+              and node.func.attr in CLOCK_CALLS):
+            found.append(f"{ast.unparse(node.func)}()")
+    return found
+
+
+def test_keys_has_no_import_cycle() -> None:
+    graph = import_graph("keys")
+    assert {"keys", "keys.keyring", "keys.keydir", "keys.purpose", "keys.errors"} <= set(graph)
+    assert "keys.keyring" in graph["keys.keydir"]  # the direction: the directory reads and writes the ring
+    assert cycles(graph) == []
+
+
+def test_the_ring_knows_nothing_of_files() -> None:
+    graph = import_graph("keys")
+    assert not graph["keys.keyring"] & {"keys.keydir", "keys.keystore", "keys.publish", "keys.rotation", "keys"}
+    assert graph["keys.errors"] == set()  # every module may raise its errors
+
+
+def test_hidden_cycles_are_found(tmp_path: Path) -> None:
+    """The checker itself: a cycle through a function-level import and one through TYPE_CHECKING."""
+    package = tmp_path / "pkg"
+    package.mkdir()
+    sources = {
+        "__init__.py": "from pkg.a import A as A\n",
+        "a.py": "class A:\n    def load(self) -> None:\n        from pkg.b import load\n        load()\n",
+        "b.py": "from pkg.a import A\n\ndef load() -> A: ...\n",
+        "c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from . import d\n",
+        "d.py": "from .c import x\n",
+        "e.py": "from pkg import A\n",  # through the package door, which imports pkg.a only: no cycle
+    }
+    for file, text in sources.items():
+        (package / file).write_text(text, encoding="utf-8")
+    graph = import_graph("pkg", tmp_path)
+    assert graph["pkg.c"] == {"pkg.d"} and graph["pkg.e"] == {"pkg"}
+    assert cycles(graph) == [["pkg.a", "pkg.b"], ["pkg.c", "pkg.d"]]
+    (package / "a.py").write_text("import pkg\n", encoding="utf-8")  # a module importing its own door
+    assert cycles(import_graph("pkg", tmp_path)) == [["pkg", "pkg.a"], ["pkg.c", "pkg.d"]]
+
+
+def test_keys_reads_no_system_clock() -> None:
+    reads = {name: clock_reads(tree) for name, tree in modules("keys").items() if name not in CLOCK_EXEMPT}
+    assert {name: found for name, found in reads.items() if found} == {}
+    assert clock_reads(ast.parse("import time\nimport datetime\ndatetime.datetime.now()\n")) == [
+        "time", "datetime.datetime.now()"]
