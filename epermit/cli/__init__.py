@@ -17,10 +17,10 @@ from epermit.cli.harness import Handler
 def build_parser() -> argparse.ArgumentParser:
     from epermit.cli.audit import add_audit_commands
     from epermit.cli.issue import add_issue_command
+    from epermit.cli.keys import add_keys_commands
     from epermit.cli.officers import add_officer_commands
     from epermit.cli.reissue import add_reissue_commands
     from epermit.cli.serve import add_serve_commands
-    from keys.cli import add_keys_commands
 
     parser = argparse.ArgumentParser(
         prog="epermit", description="Electronic residence permits: issue, deliver, verify."

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from credential.trustlist import verify_trust_list
-from keys import PASSPHRASE_ENV, Purpose, cli, init_keys, load_keyring
+from epermit import cli
+from epermit.cli import keys as keys_cli
+from keys import PASSPHRASE_ENV, Purpose, init_keys, load_keyring
 
 ROOT = Path(__file__).resolve().parents[2]
 INIT = ["keys", "init", "--authority-code", "110105", "--authority-name", "北京市公安局朝阳分局"]
@@ -21,7 +23,7 @@ INIT = ["keys", "init", "--authority-code", "110105", "--authority-name", "北�
 @pytest.fixture
 def fast_init(monkeypatch: pytest.MonkeyPatch) -> None:
     # Only the scrypt cost changes (2**14 instead of 2**17); files record it, so load needs no change.
-    monkeypatch.setattr(cli, "init_keys", functools.partial(init_keys, scrypt_n=2**14))
+    monkeypatch.setattr(keys_cli, "init_keys", functools.partial(init_keys, scrypt_n=2**14))
 
 
 @pytest.fixture
@@ -68,7 +70,7 @@ def test_failures_exit_2_with_one_line(tmp_path: Path, passphrase_file: Path,
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
     key_dir = tmp_path / "keys"
     assert cli.main([*INIT, "--dir", str(key_dir)]) == 2  # no passphrase anywhere
-    assert capsys.readouterr().err == "epermit keys init: error: no passphrase given " \
+    assert capsys.readouterr().err == "epermit keys init: no passphrase given " \
         f"(set {PASSPHRASE_ENV}, use a passphrase file, or run in a terminal)\n"
     assert not key_dir.exists()
     assert cli.main([*INIT, "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 0
@@ -80,7 +82,7 @@ def test_failures_exit_2_with_one_line(tmp_path: Path, passphrase_file: Path,
     out = tmp_path / "tl.jwt"
     assert cli.main(publish_args(key_dir, out, "--passphrase-file", str(wrong))) == 2
     err = capsys.readouterr().err
-    assert err.startswith("epermit keys publish: error: wrong passphrase") and err.count("\n") == 1
+    assert err.startswith("epermit keys publish: wrong passphrase") and err.count("\n") == 1
     assert not out.exists()
     assert cli.main(publish_args(tmp_path / "absent", out, "--passphrase-file", str(passphrase_file))) == 2
     assert "cannot read" in capsys.readouterr().err
@@ -90,7 +92,7 @@ def test_failures_exit_2_with_one_line(tmp_path: Path, passphrase_file: Path,
 def test_subprocess_with_the_default_cost(tmp_path: Path, passphrase_file: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     key_dir, out = tmp_path / "keys", tmp_path / "tl.jwt"
-    command = [sys.executable, "-m", "keys.cli"]
+    command = [sys.executable, "-m", "epermit.cli"]
     init = subprocess.run([*command, *INIT, "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)],
                           capture_output=True, text=True, env=env, check=False)
     assert init.returncode == 0, init.stderr

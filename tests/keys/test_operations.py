@@ -13,11 +13,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from credential.errors import RollbackError
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from credential.trustlist import verify_trust_list
+from epermit import cli
+from epermit.cli import keys as keys_cli
 from epermit.cli.serve import serve_office
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
-from keys import PASSPHRASE_ENV, KeyUnlockError, Purpose, cli, init_keys, load_keyring, read_passphrase
+from keys import PASSPHRASE_ENV, KeyUnlockError, Purpose, init_keys, load_keyring, read_passphrase
 from verifier.cache import VerifierCache
 from verifier.cli import main_verify
 
@@ -26,8 +28,8 @@ PASS = "an operator passphrase"
 
 @pytest.fixture
 def key_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(cli, "init_keys", functools.partial(init_keys, scrypt_n=2**14))
-    monkeypatch.setattr(cli, "SCRYPT_COST", 2**14)
+    monkeypatch.setattr(keys_cli, "init_keys", functools.partial(init_keys, scrypt_n=2**14))
+    monkeypatch.setattr(keys_cli, "SCRYPT_COST", 2**14)
     monkeypatch.setenv(PASSPHRASE_ENV, PASS)
     directory = tmp_path / "keys"
     assert cli.main(["keys", "init", "--dir", str(directory), "--authority-code", AUTHORITY_CODE,

@@ -16,6 +16,8 @@ from credential.qrpass import decode_qr_text, encode_pass, pass_to_qr_text, veri
 from credential.samples import sample_permit
 from credential.sdjwt import issue_sd_jwt_vc
 from credential.statuslist import StatusList, sign_status_list_token
+from epermit import cli
+from epermit.cli import keys as keys_cli
 from keys import (
     PIN_ENV,
     KeyManagementError,
@@ -23,7 +25,6 @@ from keys import (
     KeyUnlockError,
     Pkcs11Signer,
     Purpose,
-    cli,
     init_keys,
     load_keyring,
 )
@@ -139,8 +140,8 @@ def test_keys_init_in_the_token_then_sign_and_verify(token: str, tmp_path: Path,
 
 def test_cli_init_and_rotate_in_the_token(token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(cli, "SCRYPT_COST", 2**14)
-    monkeypatch.setattr(cli, "init_keys", lambda *a, **k: init_keys(*a, **{**k, "scrypt_n": 2**14}))
+    monkeypatch.setattr(keys_cli, "SCRYPT_COST", 2**14)
+    monkeypatch.setattr(keys_cli, "init_keys", lambda *a, **k: init_keys(*a, **{**k, "scrypt_n": 2**14}))
     monkeypatch.setenv("EPERMIT_KEY_PASSPHRASE", "pass phrase")
     monkeypatch.setenv(PIN_ENV, PIN)
     key_dir = tmp_path / "k"

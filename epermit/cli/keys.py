@@ -2,7 +2,8 @@
 
 The passphrase comes from ``--passphrase-file``, EPERMIT_KEY_PASSPHRASE, or a no-echo prompt on a terminal,
 never from the command line (it would show in ``ps`` and shell history). A PKCS#11 PIN comes from
-EPERMIT_PKCS11_PIN. Each command prints a few lines; a failure prints one line on stderr and exits 2.
+EPERMIT_PKCS11_PIN. Each command prints a few lines; a failure prints one line on stderr and exits as
+epermit.cli.harness says (a key that cannot be used: 2).
 """
 
 from __future__ import annotations
@@ -10,12 +11,10 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from credential.errors import EpermitError
+from epermit.cli.harness import Handler, Subparsers, guarded
 from keys.errors import KeyUnlockError
 from keys.keydir import init_keys, load_keyring, new_token_signer, save_keyring
 from keys.keyring import KeyRing
@@ -25,7 +24,6 @@ from keys.publish import publish_trust_list
 from keys.purpose import SIGNING_PURPOSES, Purpose
 from keys.rotation import DEFAULT_LEAD_TIME, needs_replacement, prune, require_known, revoke, rotate
 
-Handler = Callable[[argparse.Namespace], int]
 SCRYPT_COST = SCRYPT_N  # of keys written by rotate/revoke; tests lower it
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -39,10 +37,8 @@ def duration(text: str) -> int:
     return int(number) * unit
 
 
-def add_keys_commands(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
-) -> argparse._SubParsersAction[argparse.ArgumentParser]:
-    """Register ``keys ...``; each sets ``args.handler(args) -> exit status`` (and ``func``, the same).
+def add_keys_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Subparsers[argparse.ArgumentParser]:
+    """Register ``keys ...``; each sets ``args.handler(args) -> exit status``.
 
     Returns the ``keys`` sub-commands, so the issuer can add ``keys affected`` (it needs the registry).
     """
@@ -112,14 +108,7 @@ def _add_publication(parser: argparse.ArgumentParser, *, required: bool) -> None
 
 
 def _set_handler(parser: argparse.ArgumentParser, name: str, handler: Handler) -> None:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except (EpermitError, OSError, ValueError) as exc:
-            print(f"epermit keys {name}: error: {exc}", file=sys.stderr)
-            return 2
-
-    parser.set_defaults(handler=run, func=run)
+    parser.set_defaults(handler=guarded(f"keys {name}", handler))
 
 
 def _passphrase(args: argparse.Namespace, *, confirm: bool = False) -> bytes:
@@ -233,16 +222,3 @@ def _list(args: argparse.Namespace) -> int:
         print(f"{purpose:<11} {signer.kid}  {ring.states[signer.kid]:<8} {where:<6} "
               f"{_when(start)} .. {_when(end)}{mark}")
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the keys commands alone (``python -m keys.cli keys init ...``); epermit.cli wires the same ones."""
-    parser = argparse.ArgumentParser(prog="epermit")
-    add_keys_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    status: int = args.handler(args)
-    return status
-
-
-if __name__ == "__main__":
-    sys.exit(main())
