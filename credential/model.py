@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import enum
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +17,7 @@ from credential.citizen_id import citizen_id_check_digit as citizen_id_check_dig
 from credential.citizen_id import validate_citizen_id as validate_citizen_id
 from credential.codes import ETHNICITY_LABELS, SEX_LABELS, validate_district, validate_division
 from credential.errors import InvalidApplicationError
+from credential.text import one_line
 
 NAME_MAX = 30
 PINYIN_MAX = 100
@@ -82,18 +82,12 @@ _DISPLAY = {
 def _text(field: str, value: object, *, max_len: int) -> str:
     if not isinstance(value, str):
         raise InvalidApplicationError(field, "must be text")
-    if len(value) > 4 * max_len:  # bound the work before normalising
-        raise InvalidApplicationError(field, f"longer than {max_len} characters")
-    # Any run of white space (ideographic space, tabs, new lines) becomes one ASCII space.
-    text = " ".join(unicodedata.normalize("NFC", value).split())
+    text = one_line(value, limit=max_len)
+    if text is None:
+        raise InvalidApplicationError(field, f"must be one line of at most {max_len} characters, without control "
+                                             "or invisible format characters")
     if not text:
         raise InvalidApplicationError(field, "must not be empty")
-    if len(text) > max_len:
-        raise InvalidApplicationError(field, f"longer than {max_len} characters")
-    # isprintable() is False for every category C character and for U+2028/U+2029 (it is Python's
-    # "Other or Separator, except the ASCII space"), so only text that fails it needs the exact test.
-    if not text.isprintable() and any(unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" for c in text):
-        raise InvalidApplicationError(field, "contains control or invisible format characters")
     return text
 
 

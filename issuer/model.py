@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from credential.model import CredentialType, Permit
+from credential.text import one_line
 from issuer.errors import ForbiddenError, InvalidRequestError
 
 # Records, offers, deliveries
@@ -134,8 +135,8 @@ def parse_reason(code: object, text: object = "") -> Reason:
         text = ""
     if not isinstance(text, str):
         raise InvalidRequestError("reason must be text")
-    clean = text.strip()
-    if len(clean) > MAX_REASON_TEXT or not clean.isprintable():
+    clean = one_line(text, limit=MAX_REASON_TEXT, fold=False)
+    if clean is None:
         raise InvalidRequestError(f"reason must be one printable line of at most {MAX_REASON_TEXT} characters")
     if code == ReasonCode.OTHER.value and not clean:
         raise InvalidRequestError("reason_code OTHER needs a reason text")

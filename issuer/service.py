@@ -30,6 +30,7 @@ from credential.passclaims import validity_window
 from credential.qrpass import encode_pass
 from credential.sdjwt import issue_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
+from credential.text import one_line
 from issuer.audit import AuditLog
 from issuer.deferred import Deferral, DeferredTransaction
 from issuer.errors import (
@@ -73,8 +74,8 @@ _STATUS_OF = {RecordState.ACTIVE: VALID, RecordState.SUSPENDED: SUSPENDED, Recor
 def check_override(text: str | None) -> str | None:
     if text is None:
         return None
-    clean = text.strip() if isinstance(text, str) else ""
-    if not clean or len(clean) > MAX_REASON_TEXT or not clean.isprintable():
+    clean = one_line(text, limit=MAX_REASON_TEXT, fold=False) if isinstance(text, str) else None
+    if not clean:
         raise InvalidRequestError(f"override_reason must be one printable line of 1-{MAX_REASON_TEXT} characters")
     return clean
 

@@ -12,6 +12,7 @@ Revoke is for compromise: whatever the key signed stops verifying as soon as ver
 
 from __future__ import annotations
 
+from credential.text import one_line
 from keys.certificates import SIGNING_VALIDITY_DAYS, Authority, signing_certificate
 from keys.errors import KeyManagementError, KeyNotFoundError, RevocationReasonError
 from keys.keyring import KeyRing, Revocation
@@ -52,9 +53,9 @@ def rotate(ring: KeyRing, purpose: Purpose, *, now: int, lead_time: int = 0,
 def revoke(ring: KeyRing, kid: str, *, reason: str, now: int) -> None:
     """Mark a key revoked (compromise). Neither the newest key of a purpose nor the one that signs at ``now``
     (the old key, during a rotation's lead time) can be: rotate first (with no lead time)."""
-    text = " ".join(reason.split())
-    if not text or len(text) > MAX_REASON or not text.isprintable():
-        raise RevocationReasonError(len(text), MAX_REASON)
+    text = one_line(reason, limit=MAX_REASON)
+    if not text:
+        raise RevocationReasonError(len(" ".join(reason.split())), MAX_REASON)
     if needs_replacement(ring, kid, now):
         raise KeyManagementError(f"key {kid} still signs; rotate before revoking it")
     ring.states[kid] = "revoked"
