@@ -42,6 +42,7 @@ from credential.statuslist import (
     verify_status_list_token,
 )
 from credential.trustlist import MAX_TRUST_LIST_SIZE, TRUST_LIST_TYP, TrustList, verify_trust_list
+from verifier.errors import CacheError, NoRootError, NoTrustListError, RootMismatchError
 from verifier.filememo import FileMemo, identity
 
 MAX_ROOT_PEM = 64 * 1024
@@ -52,16 +53,6 @@ ROOT_FILE = "root.pem"
 TRUST_FILE = "trustlist.jwt"
 STATUS_DIR = "status"
 STATE_FILE = "state.json"
-
-
-class CacheError(CredentialError):
-    """The cache cannot vouch for anything: no pinned root, or an attempt to replace the pinned one."""
-
-    code = "UNTRUSTED_ISSUER"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -141,12 +132,8 @@ class VerifierCache:
 
     # -- the pinned root -------------------------------------------------------------------------
 
-    @property
-    def _root_path(self) -> Path:
-        return self._root_file
-
     def has_root(self) -> bool:
-        return self._root_path.is_file()
+        return self._root_file.is_file()
 
     def pin_root(self, pem: bytes) -> None:
         """Pin ``pem`` as the root. Pinning the same certificate again is a no-op; a different one is refused."""
@@ -154,16 +141,14 @@ class VerifierCache:
         der = cert.public_bytes(Encoding.DER)
         if self.has_root():
             if self.root_certificate().public_bytes(Encoding.DER) != der:
-                raise CacheError(
-                    f"a different root is already pinned in {self.directory}; remove {ROOT_FILE} to re-pin"
-                )
+                raise RootMismatchError(self.directory)
             return
-        _atomic_write(self._root_path, cert.public_bytes(Encoding.PEM))
+        _atomic_write(self._root_file, cert.public_bytes(Encoding.PEM))
 
     def root_certificate(self) -> x509.Certificate:
-        pem = _read_capped(self._root_path, MAX_ROOT_PEM)
+        pem = _read_capped(self._root_file, MAX_ROOT_PEM)
         if pem is None:
-            raise CacheError(f"no root pinned in {self.directory}: sync once with --root root.pem")
+            raise NoRootError(self.directory)
         return load_root_certificate(pem)
 
     def root_key(self) -> PublicKey:
@@ -252,7 +237,7 @@ class VerifierCache:
             return verify_trust_list(
                 token, root_key=self.root_key(), now=_unverified_int(token, "iat", MAX_TRUST_LIST_SIZE)
             )
-        except CredentialError:
+        except (CredentialError, CacheError):  # a damaged root, or one removed since has_root()
             return None
 
     def trust_fetched_at(self) -> int | None:
@@ -278,7 +263,7 @@ class VerifierCache:
         now = self.clock(now, skew=DEFAULT_SKEW).now
         trust = self.trust_list()
         if trust is None:
-            raise CacheError("no trust list held: sync or import a trust list before status lists")
+            raise NoTrustListError()
         verified = self._verify_status(token, uri, trust, now)
         held = self.status_list(uri)
         if held is not None and verified.iat < held.iat:
@@ -346,7 +331,6 @@ class VerifierCache:
 
 
 __all__ = [
-    "CacheError",
     "Clock",
     "VerifierCache",
     "load_root_certificate",

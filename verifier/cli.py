@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from credential.codes import FIELD_LABELS, district_label, ethnicity_label, sex_label
-from credential.errors import CredentialError
+from credential.errors import CredentialError, EpermitError
 from credential.model import CredentialType
 from credential.trustlist import TrustList
 from verifier.cache import VerifierCache
+from verifier.errors import UsageError
 from verifier.policy import Policy
 from verifier.qrimage import MAX_IMAGE_FILE, decode_qr_image
 from verifier.result import Result, VerificationResult
@@ -54,10 +55,6 @@ _FIELD_ORDER = (
     "name", "name_pinyin", "sex", "ethnicity", "birth_date", "citizen_id", "address", "district",
     "document_number", "authority_name", "authority_code", "valid_from", "valid_until", "portrait_sha256",
 )
-
-
-class UsageError(Exception):
-    """A bad command line or an unreadable file: exit 2 with one line."""
 
 
 def default_cache_dir(env: dict[str, str] | None = None) -> Path:
@@ -181,7 +178,7 @@ def _run_import(args: argparse.Namespace, out: TextIO) -> int:
             _, verified = cache.accept_token(data.decode("ascii"), now)
         except UnicodeDecodeError:
             raise UsageError(f"{path}: not a token file") from None
-        except CredentialError as exc:
+        except EpermitError as exc:
             raise UsageError(f"{path}: {exc}") from exc
         label = (f"trust list version {verified.version}" if isinstance(verified, TrustList)
                  else f"status list {verified.uri}")
@@ -327,7 +324,7 @@ def main_verify(argv: Sequence[str], out: TextIO | None = None) -> int:
         return EXIT_VALID if exc.code == 0 else EXIT_USAGE
     try:
         return run(args, out)
-    except (UsageError, CredentialError, OSError) as exc:
+    except (EpermitError, OSError) as exc:
         print(f"epermit verify: {exc}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -16,20 +16,10 @@ from typing import IO
 from credential.errors import CredentialError, MalformedError, TooLargeError
 from credential.statuslist import parse_aggregation
 from verifier.cache import VerifierCache
+from verifier.errors import SyncError, VerifierError
 
 MAX_RESPONSE = 4 * 1024 * 1024
 USER_AGENT = "epermit-verifier"
-
-
-class SyncError(CredentialError):
-    """A document could not be fetched (network, HTTP status, size, scheme)."""
-
-    code = "STATUS_UNKNOWN"
-
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -118,7 +108,7 @@ def sync(
         try:
             token = _text(fetch(uri, timeout=timeout), uri)
             cache.accept_status_list(uri, token, now)
-        except CredentialError as exc:
+        except (CredentialError, VerifierError) as exc:
             failures.append((uri, str(exc)))
         else:
             accepted.append(uri)

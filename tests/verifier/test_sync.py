@@ -14,10 +14,11 @@ from credential.errors import RollbackError, TooLargeError
 from credential.qrpass import encode_pass, live_qr_text
 from credential.statuslist import INVALID
 from tests.verifier.conftest import NOW, World
-from verifier.cache import CacheError, VerifierCache
+from verifier.cache import VerifierCache
+from verifier.errors import NoRootError, SyncError
 from verifier.policy import Policy
 from verifier.result import Result
-from verifier.sync import MAX_RESPONSE, SyncError, fetch, sync
+from verifier.sync import MAX_RESPONSE, fetch, sync
 from verifier.verify import verify
 
 
@@ -104,7 +105,7 @@ def test_sync_fetches_trust_list_and_every_status_list(site: Site, world: World,
 
 def test_sync_needs_a_pinned_root(site: Site, world: World, cache: VerifierCache) -> None:
     publish(site, world)
-    with pytest.raises(CacheError):
+    with pytest.raises(NoRootError, match="no root pinned"):
         sync(site.base, cache, now=NOW)
     assert site.requests == []  # refused before any network access
 
