@@ -37,10 +37,10 @@ from credential.statuslist import INVALID, SUSPENDED, VALID
 from credential.trustlist import TrustedKey, TrustList
 from verifier.cache import Clock, VerifierCache
 from verifier.policy import Policy
+from verifier.report import age_text, one_line
 from verifier.result import Format, Result, VerificationResult
 
 MAX_INPUT = 64 * 1024  # characters; an SD-JWT VC with every disclosure and a KB-JWT is a few kB
-MAX_REASON = 300  # characters of the one-line reason
 # The reason given when a non-CredentialError escaped a parser: a bug, reported as MALFORMED (fail closed).
 # Tests and the fuzzer look for this prefix: it must never appear.
 INTERNAL_ERROR = "unreadable input"
@@ -149,14 +149,6 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, clock: Clock, policy: Pol
     return verified.status_uri, verified.status_idx
 
 
-def _age_text(seconds: int) -> str:
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
-
-
 def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, clock: Clock, policy: Policy,
                   found: _Findings) -> tuple[Result, str]:
     held = cache.status_list(uri, trust=trust)
@@ -164,7 +156,7 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
         return Result.STATUS_UNKNOWN, "no revocation data for this credential's status list (sync first)"
     found.status_age = max(0, clock.now - held.iat)
     value = held.status_list.get(idx)  # StatusError (-> STATUS_UNKNOWN) when idx is outside the list
-    age = _age_text(found.status_age)
+    age = age_text(found.status_age)
     if value == INVALID:
         return Result.REVOKED, f"{_REASONS[Result.REVOKED]} (revocation data {age} old)"
     if value == SUSPENDED:
@@ -177,18 +169,10 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
         return Result.STATUS_UNKNOWN, f"revocation data too old ({age}); sync"
     trust_age = clock.now - trust.iat
     if clock.now >= trust.exp or trust_age > policy.trust_max_age:
-        return Result.STATUS_UNKNOWN, f"trust list too old ({_age_text(max(0, trust_age))}); sync"
+        return Result.STATUS_UNKNOWN, f"trust list too old ({age_text(max(0, trust_age))}); sync"
     if found.status_age > policy.status_warn_age:
         found.status_warning = f"revocation data is {age} old"
     return Result.VALID, "genuine, within its validity and not revoked"
-
-
-def one_line(text: str) -> str:
-    """A reason fit for a terminal: one line, no control characters (an attacker's kid or typ may be quoted
-    in it, and an escape sequence could paint a fake result), at most MAX_REASON characters."""
-    printable = text if text.isprintable() else "".join(c if c.isprintable() else " " for c in text)
-    cleaned = " ".join(printable.split())
-    return cleaned if len(cleaned) <= MAX_REASON else cleaned[: MAX_REASON - 1] + "…"
 
 
 def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict: bool = False) -> VerificationResult:
