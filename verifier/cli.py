@@ -27,7 +27,7 @@ from verifier.cache import VerifierCache
 from verifier.errors import UsageError
 from verifier.policy import Policy
 from verifier.qrimage import MAX_IMAGE_FILE, decode_qr_image
-from verifier.report import render, shown_claims
+from verifier.report import escaped, render, shown_claims
 from verifier.result import Result, VerificationResult
 from verifier.sync import sync
 from verifier.verify import MAX_INPUT, verify
@@ -143,8 +143,8 @@ def _run_sync(args: argparse.Namespace, out: TextIO) -> int:
     summary = sync(args.base_url, _cache(args), now=int(time.time()), root_pem=root_pem, timeout=args.timeout)
     print(f"trust list version {summary.trust_version}; {len(summary.status_lists)} status list(s) updated",
           file=out)
-    for uri, reason in summary.failures:
-        print(f"warning: {uri}: {reason}", file=sys.stderr)
+    for uri, reason in summary.failures:  # both may quote what a server sent: escaped, one line each
+        print(f"warning: {escaped(uri)}: {escaped(reason)}", file=sys.stderr)
     return EXIT_VALID if summary.ok else EXIT_USAGE
 
 
@@ -163,7 +163,7 @@ def _run_import(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError(f"{path}: {exc}") from exc
         label = (f"trust list version {verified.version}" if isinstance(verified, TrustList)
                  else f"status list {verified.uri}")
-        print(f"{path}: accepted {label}", file=out)
+        print(escaped(f"{path}: accepted {label}"), file=out)
     return EXIT_VALID
 
 
@@ -235,7 +235,7 @@ def main_verify(argv: Sequence[str], out: TextIO | None = None) -> int:
     try:
         return run(args, out)
     except (EpermitError, OSError) as exc:
-        print(f"epermit verify: {exc}", file=sys.stderr)
+        print(f"epermit verify: {escaped(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -44,6 +44,14 @@ def one_line(text: str) -> str:
     return cleaned if len(cleaned) <= MAX_REASON else cleaned[: MAX_REASON - 1] + "…"
 
 
+def escaped(text: str) -> str:
+    """``text`` with every non-printable character (controls, line breaks, bidi overrides such as U+202E)
+    written as a Python escape: a URL or message from a server shows what it holds, on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
 # -- ages -------------------------------------------------------------------------------------------------
 
 
@@ -143,6 +151,7 @@ __all__ = [
     "age_text",
     "ago",
     "display_value",
+    "escaped",
     "mask_citizen_id",
     "one_line",
     "render",
