@@ -17,7 +17,7 @@ Status rules (documented choices):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,17 +81,29 @@ def _resolver(trust: TrustList | None, clock: Clock) -> Callable[[str], PublicKe
     return lambda kid: trusted_key(kid).public_key
 
 
-def _authorise_type(trust: TrustList, kid: str, credential_type: CredentialType, clock: Clock,
-                    found: _Findings) -> None:
+def _authorise_type(trust: TrustList, kid: str, credential_type: CredentialType, clock: Clock) -> TrustedKey:
     """The key verified the signature; it must also be allowed to sign this type of credential."""
-    key = trust.key_for(kid, purpose="credential", now=clock.now, credential_type=credential_type.slug)
+    return trust.key_for(kid, purpose="credential", now=clock.now, credential_type=credential_type.slug)
+
+
+def _established(found: _Findings, kid: str, key: TrustedKey, credential_type: CredentialType,
+                 claims: dict[str, Any]) -> None:
+    """The issuer is trusted for these claims: from here on the result may show them."""
     found.issuer_kid = kid
     found.authority_name = key.authority_name
     found.credential_type = credential_type.slug
+    found.claims = claims
 
 
-def _sd_jwt_claims(claims: dict[str, Any], credential_type: CredentialType) -> dict[str, Any]:
-    """The disclosed personal claims, named and encoded as Permit.to_dict() names them (both formats alike)."""
+def _sd_jwt_claims(claims: Mapping[str, Any], credential_type: CredentialType, key: TrustedKey) -> dict[str, Any]:
+    """The disclosed personal claims, named and encoded as Permit.to_dict() names them (both formats alike).
+
+    The authority is the signing key's, as for the QR pass: a disclosed ``authority_code`` must be the
+    key's (UntrustedIssuerError: a key of one authority signing for another), and the code and name shown
+    are the trust list's, never the name typed into the credential at issuance."""
+    code = claims.get("authority_code", key.authority_code)
+    if code != key.authority_code:
+        raise UntrustedIssuerError(key.kid, f"key of authority {key.authority_code} may not sign for authority {code}")
     out: dict[str, Any] = {"type": credential_type.slug}
     for name in PERSONAL_CLAIMS:
         if name not in claims:
@@ -103,6 +115,7 @@ def _sd_jwt_claims(claims: dict[str, Any], credential_type: CredentialType) -> d
             out[name] = b64url_decode(value).hex()
         else:
             out[name] = value
+    out["authority_code"], out["authority_name"] = key.authority_code, key.authority_name
     return out
 
 
@@ -113,8 +126,8 @@ def _verify_qr(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
     # The key's entry also gives the authority: its code must be the pass's, its name is the one shown.
     verified = verify_pass(decoded, resolve_key=_trusted_key_resolver(trust, clock), now=clock.now)
     assert trust is not None  # verify_pass resolved a key from it
-    _authorise_type(trust, verified.kid, verified.permit.type, clock, found)
-    found.claims = verified.permit.to_dict()
+    key = _authorise_type(trust, verified.kid, verified.permit.type, clock)
+    _established(found, verified.kid, key, verified.permit.type, verified.permit.to_dict())
     if decoded.live:
         found.live = False  # until the proof verifies
         nonce = None if policy.expected_nonce is None else policy.expected_nonce.encode("utf-8")
@@ -130,6 +143,13 @@ def _verify_qr(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
 def _verify_sd_jwt(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
                    found: _Findings) -> tuple[str, int]:
     found.format = "sd_jwt_vc"
+
+    def check_issuer(kid: str, claims: Mapping[str, Any]) -> None:
+        assert trust is not None  # the signature verified with one of its keys
+        credential_type = credential_type_of(claims)
+        key = _authorise_type(trust, kid, credential_type, clock)
+        _established(found, kid, key, credential_type, _sd_jwt_claims(claims, credential_type, key))
+
     verified = verify_sd_jwt_vc(
         text,
         resolve_key=_resolver(trust, clock),
@@ -138,11 +158,8 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, clock: Clock, policy: Pol
         aud=policy.expected_aud,
         nonce=policy.expected_nonce,
         kb_max_age=policy.kb_max_age,
+        check_issuer=check_issuer,  # type and authority, judged before the key binding
     )
-    assert trust is not None
-    credential_type = credential_type_of(verified.claims)
-    _authorise_type(trust, verified.issuer_kid, credential_type, clock, found)
-    found.claims = _sd_jwt_claims(verified.claims, credential_type)
     found.live = verified.key_bound
     if policy.require_live and not verified.key_bound:
         raise MissingHolderProofError("SD-JWT VC without a KB-JWT; this verifier requires key binding")
