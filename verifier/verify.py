@@ -41,6 +41,8 @@ from verifier.report import age_text, one_line
 from verifier.result import Format, Result, VerificationResult
 
 MAX_INPUT = 64 * 1024  # characters; an SD-JWT VC with every disclosure and a KB-JWT is a few kB
+# What a presentation must disclose to identify its holder (besides its type): the basic QR view's fields.
+IDENTIFYING_CLAIMS = ("name", "document_number")
 # The reason given when a non-CredentialError escaped a parser: a bug, reported as MALFORMED (fail closed).
 # Tests and the fuzzer look for this prefix: it must never appear.
 INTERNAL_ERROR = "unreadable input"
@@ -86,9 +88,21 @@ def _authorise_type(trust: TrustList, kid: str, credential_type: CredentialType,
     return trust.key_for(kid, purpose="credential", now=clock.now, credential_type=credential_type.slug)
 
 
+def _require_identity(claims: Mapping[str, Any]) -> None:
+    """A verdict must say whose credential it is: the document type (always known, from the signed ``vct``
+    or the pass), and a disclosed name and document number. A presentation without them, however genuine,
+    identifies nobody and is MALFORMED, never VALID."""
+    missing = [name for name in IDENTIFYING_CLAIMS if not (isinstance(claims.get(name), str) and claims[name])]
+    if missing:
+        raise MalformedError(f"the presentation does not identify its holder: {' and '.join(IDENTIFYING_CLAIMS)} "
+                             f"must be disclosed (missing: {', '.join(missing)})")
+
+
 def _established(found: _Findings, kid: str, key: TrustedKey, credential_type: CredentialType,
                  claims: dict[str, Any]) -> None:
-    """The issuer is trusted for these claims: from here on the result may show them."""
+    """The issuer is trusted for these claims, and they name the holder: from here on the result may show
+    them."""
+    _require_identity(claims)
     found.issuer_kid = kid
     found.authority_name = key.authority_name
     found.credential_type = credential_type.slug
@@ -242,4 +256,4 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
     )
 
 
-__all__ = ["INTERNAL_ERROR", "MAX_INPUT", "Policy", "Result", "VerificationResult", "verify"]
+__all__ = ["IDENTIFYING_CLAIMS", "INTERNAL_ERROR", "MAX_INPUT", "Policy", "Result", "VerificationResult", "verify"]

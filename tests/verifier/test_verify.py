@@ -208,6 +208,55 @@ def test_sd_jwt_without_key_binding(world: World, filled: VerifierCache) -> None
     assert check(world.sd_jwt(), filled, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
 
 
+# --- a verdict must say whose credential it is -----------------------------------------------------------
+
+
+def _shown(world: World, disclose: set[str]) -> str:
+    return present(world.sd_jwt(), disclose=disclose, holder_signer=world.holder, aud="a", nonce="n", now=NOW - 5)
+
+
+def _stripped(world: World) -> str:
+    """The issued SD-JWT VC with every disclosure removed: still a genuine issuer signature."""
+    return world.sd_jwt().split("~", 1)[0] + "~"
+
+
+def test_sd_jwt_without_any_disclosure_is_not_valid(world: World, filled: VerifierCache) -> None:
+    for text in (_stripped(world), _shown(world, set())):
+        outcome = check(text, filled)
+        assert outcome.result is Result.MALFORMED, outcome  # the old code said VALID, naming nobody
+        assert outcome.reason == ("the presentation does not identify its holder: name and document_number "
+                                  "must be disclosed (missing: name, document_number)")
+        assert outcome.claims == {} and outcome.issuer_kid is None
+
+
+@pytest.mark.parametrize(("disclose", "missing"), [
+    ({"name", "citizen_id", "address"}, "document_number"),
+    ({"document_number", "sex"}, "name"),
+])
+def test_sd_jwt_needs_name_and_document_number(world: World, filled: VerifierCache, disclose: set[str],
+                                               missing: str) -> None:
+    outcome = check(_shown(world, disclose), filled)
+    assert outcome.result is Result.MALFORMED and outcome.reason.endswith(f"(missing: {missing})")
+
+
+def test_sd_jwt_with_name_and_document_number_is_valid(world: World, filled: VerifierCache) -> None:
+    outcome = check(_shown(world, {"name", "document_number"}), filled)
+    assert outcome.result is Result.VALID and outcome.live is True, outcome.reason
+    assert outcome.claims["name"] == world.permit.holder.name
+    assert outcome.claims["document_number"] == world.permit.document_number
+    assert outcome.claims["type"] == "residence_permit" and "citizen_id" not in outcome.claims
+
+
+def test_sd_jwt_identity_is_judged_after_trust_and_before_status(world: World, cache: VerifierCache) -> None:
+    world.statuses.set(7, INVALID)
+    world.fill(cache)
+    assert check(_stripped(world), cache).result is Result.MALFORMED  # not REVOKED: it names nobody
+    assert check(_stripped(world), cache, now=NOW + 200 * 86400).result is Result.EXPIRED
+    world.permit = dataclasses.replace(world.permit, authority_code="310101")
+    assert check(_stripped(world), cache).result is Result.MALFORMED  # the code was not disclosed either
+    assert check(_shown(world, {"authority_code"}), cache).result is Result.UNTRUSTED_ISSUER
+
+
 def test_sd_jwt_replays(world: World, filled: VerifierCache) -> None:
     assert check(world.presentation(at=NOW - 3600), filled).result is Result.REPLAYED
     wrong_aud = check(world.presentation(aud="someone else"), filled, Policy(expected_aud="landlord"))
