@@ -49,6 +49,15 @@ class NoTrustListError(CacheError):
         super().__init__("no trust list held: sync or import a trust list before status lists")
 
 
+class UnusableCacheFileError(CacheError):
+    """A cache file that is not a plain readable file (a symlink, FIFO, device, folder) is refused, not read."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path.name} in the verifier cache {problem}: refused")
+        self.path = path
+        self.problem = problem
+
+
 class SyncError(VerifierError):
     """A document could not be fetched (network, HTTP status, scheme, an unusable URL)."""
 
@@ -76,6 +85,7 @@ __all__ = [
     "NoTrustListError",
     "RootMismatchError",
     "SyncError",
+    "UnusableCacheFileError",
     "UsageError",
     "VerifierError",
 ]

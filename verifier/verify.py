@@ -12,6 +12,8 @@ Status rules (documented choices):
   final; a suspension "as of" the data's age), while "still valid" needs a list younger than
   status_max_age and not past its ``exp``, and a trust list younger than trust_max_age and not past its
   ``exp`` (otherwise the signing key may have been revoked since) -> STATUS_UNKNOWN;
+- the same holds for lists older than the newest the cache has accepted (copied back over the cache files,
+  verifier.cache.Marks), and for every list while the cache's state file is lost -> STATUS_UNKNOWN;
 - a list older than status_warn_age still gives VALID, with ``status_warning``.
 """
 
@@ -67,19 +69,19 @@ class _Findings:
     status_warning: str | None = None
 
 
-def _trusted_key_resolver(trust: TrustList | None, clock: Clock) -> Callable[[str], TrustedKey]:
+def _trusted_key_resolver(trust: TrustList | None, cache: VerifierCache, clock: Clock) -> Callable[[str], TrustedKey]:
     """The trust-list entry of a credential key: its public key, and the authority it belongs to (a QR pass
     names its authority by code only; the name shown is the entry's)."""
     def resolve(kid: str) -> TrustedKey:
-        if trust is None:
-            raise UntrustedIssuerError(kid, "no trust list in the verifier cache (run `epermit verify sync`)")
+        if trust is None:  # no root, no trust list, or a cache file refused: the reason says which
+            raise UntrustedIssuerError(kid, cache.trust_list_problem())
         return trust.key_for(kid, purpose="credential", now=clock.now)
 
     return resolve
 
 
-def _resolver(trust: TrustList | None, clock: Clock) -> Callable[[str], PublicKey]:
-    trusted_key = _trusted_key_resolver(trust, clock)
+def _resolver(trust: TrustList | None, cache: VerifierCache, clock: Clock) -> Callable[[str], PublicKey]:
+    trusted_key = _trusted_key_resolver(trust, cache, clock)
     return lambda kid: trusted_key(kid).public_key
 
 
@@ -133,12 +135,12 @@ def _sd_jwt_claims(claims: Mapping[str, Any], credential_type: CredentialType, k
     return out
 
 
-def _verify_qr(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
+def _verify_qr(text: str, trust: TrustList | None, cache: VerifierCache, clock: Clock, policy: Policy,
                found: _Findings) -> tuple[str, int]:
     found.format = "qr_pass"
     decoded = decode_qr_text(text)
     # The key's entry also gives the authority: its code must be the pass's, its name is the one shown.
-    verified = verify_pass(decoded, resolve_key=_trusted_key_resolver(trust, clock), now=clock.now)
+    verified = verify_pass(decoded, resolve_key=_trusted_key_resolver(trust, cache, clock), now=clock.now)
     assert trust is not None  # verify_pass resolved a key from it
     key = _authorise_type(trust, verified.kid, verified.permit.type, clock)
     _established(found, verified.kid, key, verified.permit.type, verified.permit.to_dict())
@@ -154,7 +156,7 @@ def _verify_qr(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
     return verified.status_uri, verified.status_idx
 
 
-def _verify_sd_jwt(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
+def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clock: Clock, policy: Policy,
                    found: _Findings) -> tuple[str, int]:
     found.format = "sd_jwt_vc"
 
@@ -166,7 +168,7 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, clock: Clock, policy: Pol
 
     verified = verify_sd_jwt_vc(
         text,
-        resolve_key=_resolver(trust, clock),
+        resolve_key=_resolver(trust, cache, clock),
         now=clock.now,
         require_key_binding=False,  # the policy is applied below, once the issuer's data is established
         aud=policy.expected_aud,
@@ -184,7 +186,7 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
                   found: _Findings) -> tuple[Result, str]:
     held = cache.status_list(uri, trust=trust)
     if held is None:
-        return Result.STATUS_UNKNOWN, "no revocation data for this credential's status list (sync first)"
+        return Result.STATUS_UNKNOWN, cache.status_list_problem(uri)
     found.status_age = max(0, clock.now - held.iat)
     value = held.status_list.get(idx)  # StatusError (-> STATUS_UNKNOWN) when idx is outside the list
     age = age_text(found.status_age)
@@ -194,6 +196,11 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
         return Result.SUSPENDED, f"{_REASONS[Result.SUSPENDED]} (revocation data {age} old)"
     if value != VALID:
         return Result.STATUS_UNKNOWN, f"status value {value} has no meaning here"
+    # Files older than the newest lists accepted were put back by hand: they cannot prove "still good".
+    marks = cache.marks()
+    rolled_back = marks.status_problem(uri, held) or marks.trust_problem(trust)
+    if rolled_back is not None:
+        return Result.STATUS_UNKNOWN, rolled_back
     if held.exp is not None and clock.now >= held.exp:
         return Result.STATUS_UNKNOWN, f"revocation data expired (updated {age} ago); sync"
     if found.status_age > policy.status_max_age:
@@ -224,9 +231,9 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         if not text:
             raise MalformedError("empty input")
         if text.startswith(QR_PREFIX):
-            uri, idx = _verify_qr(text, trust, clock, policy, found)
+            uri, idx = _verify_qr(text, trust, cache, clock, policy, found)
         else:
-            uri, idx = _verify_sd_jwt(text, trust, clock, policy, found)
+            uri, idx = _verify_sd_jwt(text, trust, cache, clock, policy, found)
         assert trust is not None
         result, reason = _judge_status(uri, idx, cache, trust, clock, policy, found)
     except CredentialError as exc:
