@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from credential.errors import CredentialError, EpermitError
+from tests.verifier.conftest import NOW, World
 from verifier import errors
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
+from verifier.result import Result
+from verifier.verify import verify
 
 
 @pytest.mark.parametrize("name", errors.__all__)
@@ -20,10 +21,15 @@ def test_every_verifier_error_is_an_epermit_error_without_a_verdict(name: str) -
     assert not hasattr(cls, "code")
 
 
-def test_no_root_pinned_says_so(tmp_path: Path) -> None:
+def test_no_root_pinned_says_so(world: World, cache: VerifierCache) -> None:
     with pytest.raises(errors.NoRootError, match="no root pinned") as caught:
-        VerifierCache(tmp_path).root_key()
-    assert caught.value.directory == tmp_path
+        cache.root_key()
+    assert caught.value.directory == cache.directory
+    # A scan with nothing pinned cannot establish the issuer (the honest DESIGN §5 result), and the reason
+    # says that the verifier is not set up rather than blaming the credential.
+    outcome = verify(world.live_qr(), cache, policy=Policy(), now=NOW)
+    assert outcome.result is Result.UNTRUSTED_ISSUER
+    assert outcome.reason.startswith(f"no root pinned in the verifier cache {cache.directory}")
 
 
 @pytest.mark.parametrize(("options", "field"), [
