@@ -97,7 +97,8 @@ def _unverified_int(token: str, claim: str, max_size: int) -> int:
     return int_claim(parse_compact(token, max_size=max_size).payload, claim)
 
 
-STATE_LOST = "the verifier cache's state file is missing or damaged, so its lists cannot be shown current; sync"
+STATE_LOST = ("the verifier cache's state file is missing, damaged or refused, so its lists cannot be shown "
+              "current; sync")
 
 
 @dataclass(frozen=True)
@@ -296,10 +297,13 @@ class VerifierCache:
     def _status_path(self, uri: str) -> Path:
         return self.directory / STATUS_DIR / status_file_name(uri)
 
-    def _status_folder_problem(self) -> str | None:
-        """A status folder replaced by a symlink would have every list read from, and written to, elsewhere."""
-        problem = folder_problem(self.directory / STATUS_DIR)
-        return None if problem is None else f"{STATUS_DIR}/ in the verifier cache {problem}: refused"
+    def _check_status_folder(self) -> None:
+        """A status folder replaced by a symlink would have every list read from, and written to, elsewhere:
+        UnusableCacheFileError."""
+        folder = self.directory / STATUS_DIR
+        problem = folder_problem(folder)
+        if problem is not None:
+            raise UnusableCacheFileError(folder, problem)
 
     def _verify_status(self, token: str, uri: str, trust: TrustList, now: int) -> VerifiedStatusList:
         def resolve(kid: str) -> PublicKey:
@@ -317,8 +321,7 @@ class VerifierCache:
         if trust is None:
             raise NoTrustListError()
         verified = self._verify_status(token, uri, trust, now)
-        if (problem := folder_problem(self.directory / STATUS_DIR)) is not None:
-            raise UnusableCacheFileError(self.directory / STATUS_DIR, problem)
+        self._check_status_folder()
         held = self.status_list(uri)
         floor = max(held.iat if held else 0, self.marks().status.get(uri, 0))
         if verified.iat < floor:
@@ -347,9 +350,8 @@ class VerifierCache:
         return memo.load(path, (trust,), lambda: self._load_status_list(path, uri, trust))
 
     def _load_status_list(self, path: Path, uri: str, trust: TrustList) -> VerifiedStatusList | None:
-        if self._status_folder_problem() is not None:
-            return None
         try:
+            self._check_status_folder()
             raw = read_capped(path, MAX_STATUS_LIST_TOKEN)
         except (CredentialError, CacheError):  # too large, or not a regular file: status_list_problem says
             return None
@@ -364,9 +366,10 @@ class VerifierCache:
     def status_list_problem(self, uri: str) -> str:
         """Why status_list(uri) is None (given a usable trust list), in one line."""
         path = self._status_path(uri)
-        folder = self._status_folder_problem()
-        if folder is not None:
-            return folder
+        try:
+            self._check_status_folder()
+        except UnusableCacheFileError as exc:
+            return str(exc)
         problem = file_problem(path)
         if problem is not None:
             return f"{path.name} in the verifier cache {problem}: refused"
