@@ -193,8 +193,13 @@ def verify_sd_jwt_vc(
     kb_max_age: int = 300,
     algorithms: tuple[str, ...] = ALGORITHMS,
     kb_algorithms: tuple[str, ...] = KB_ALGORITHMS,
+    check_issuer: Callable[[str, Mapping[str, Any]], None] | None = None,
 ) -> VerifiedSdJwt:
-    """Verify an SD-JWT VC or SD-JWT+KB; raises a CredentialError subclass on any fault."""
+    """Verify an SD-JWT VC or SD-JWT+KB; raises a CredentialError subclass on any fault.
+
+    ``check_issuer(kid, claims)``: the caller's rules for what the signing key may vouch for (the credential
+    type, the issuing authority), called once the signature, the disclosures and the validity dates are
+    established and before the key binding, as verify_pass judges the authority before the live proof."""
     jwt, disclosure_texts, kb_jwt = split_sd_jwt(text)
     jws = verify_compact(jwt, typ=ACCEPTED_TYPS, algorithms=algorithms, resolve_key=resolve_key,
                          max_size=MAX_SD_JWT)
@@ -217,6 +222,8 @@ def verify_sd_jwt_vc(
     check_time_claims(payload, now=now, skew=DEFAULT_SKEW, require=("iat", "exp"))
     status_uri, status_idx = status_reference(claims)
     holder_key = _holder_key(claims)
+    if check_issuer is not None:
+        check_issuer(jws.header["kid"], claims)
     if kb_jwt is None:
         if require_key_binding:
             raise MissingHolderProofError("the presentation carries no KB-JWT")

@@ -5,12 +5,19 @@ Layout (no holder data anywhere)::
     root.pem                 the pinned root certificate: set once (``--root``), never replaced by a sync
     trustlist.jwt            the newest trust list accepted
     status/<sha256(uri)>.jwt one status list token per URI
-    state.json               fetched-at times and the clock high-water mark
+    state.json               fetched-at times, the newest list accepted of each kind, the clock high-water mark
 
 The tokens are the truth: they are re-verified (root -> trust list -> status key) whenever a file changes,
 so a corrupted or hand-edited file is ignored rather than believed. Between changes, the verified forms are
-kept in memory (verifier.filememo): a scan costs a few stat calls, not a file read and three signatures. Every write goes to a
-temporary file first and is moved into place with os.replace, so a crash leaves the old file or the new one.
+kept in memory (verifier.filememo): a scan costs a few stat calls, not a file read and three signatures.
+Files are read and written as verifier.cachefiles says: a symlink, FIFO or device is refused, not read;
+every write goes to a temporary file moved into place, so a crash leaves the old file or the new one.
+
+Marks (``Marks``): state.json records the (version, iat) of the newest trust list and the iat of the newest
+status list accepted for each URI. A validly signed but older list copied back over a cache file is then
+told apart from the current one: it may still report bad news (revoked, suspended) but can no longer prove
+a credential good, and a sync or import older than the mark is refused as a rollback. If state.json is
+missing, damaged or refused, no list can be shown current until the next sync rewrites it.
 
 The high-water mark is the newest ``iat`` of any accepted trust or status list. Those lists were signed
 after that moment, so a local clock earlier than it (beyond the tolerated skew) is wrong — rolled back
@@ -22,10 +29,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
-import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -42,6 +49,8 @@ from credential.statuslist import (
     verify_status_list_token,
 )
 from credential.trustlist import MAX_TRUST_LIST_SIZE, TRUST_LIST_TYP, TrustList, verify_trust_list
+from verifier.cachefiles import atomic_write, file_problem, folder_problem, read_capped
+from verifier.errors import CacheError, NoRootError, NoTrustListError, RootMismatchError, UnusableCacheFileError
 from verifier.filememo import FileMemo, identity
 
 MAX_ROOT_PEM = 64 * 1024
@@ -52,16 +61,6 @@ ROOT_FILE = "root.pem"
 TRUST_FILE = "trustlist.jwt"
 STATUS_DIR = "status"
 STATE_FILE = "state.json"
-
-
-class CacheError(CredentialError):
-    """The cache cannot vouch for anything: no pinned root, or an attempt to replace the pinned one."""
-
-    code = "UNTRUSTED_ISSUER"
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -98,31 +97,53 @@ def _unverified_int(token: str, claim: str, max_size: int) -> int:
     return int_claim(parse_compact(token, max_size=max_size).payload, claim)
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+STATE_LOST = ("the verifier cache's state file is missing, damaged or refused, so its lists cannot be shown "
+              "current; sync")
 
 
-def _read_capped(path: Path, limit: int) -> bytes | None:
-    try:
-        with path.open("rb") as handle:
-            # read(limit + 1) would allocate the whole cap (4 MiB for state.json) on every scan: size first.
-            size = os.fstat(handle.fileno()).st_size
-            data = handle.read(min(size, limit) + 1)
-    except FileNotFoundError:
+@dataclass(frozen=True)
+class Marks:
+    """The newest lists this cache has accepted (state.json): a list file older than its mark was put back
+    over the newer one by hand (a copy, a restored backup) and can no longer prove a credential good."""
+
+    intact: bool  # False: state.json missing, damaged or refused: no list on disk can be shown current
+    trust: tuple[int, int] | None  # (version, iat) of the newest trust list accepted
+    status: Mapping[str, int]  # URI -> iat of the newest status list accepted for it
+
+    def trust_problem(self, trust: TrustList) -> str | None:
+        """Why ``trust`` cannot vouch for a key still being good; None when it is the newest accepted."""
+        if not self.intact:
+            return STATE_LOST
+        if self.trust is not None and (trust.version, trust.iat) < self.trust:
+            return (f"the trust list in the verifier cache (version {trust.version}) is older than version "
+                    f"{self.trust[0]}, accepted before: was it copied back? sync")
         return None
-    if len(data) > limit:
-        raise TooLargeError(str(path.name), limit)
-    return data
+
+    def status_problem(self, uri: str, held: VerifiedStatusList) -> str | None:
+        """Why ``held`` cannot say a credential is still good; None when it is the newest accepted."""
+        if not self.intact:
+            return STATE_LOST
+        mark = self.status.get(uri)
+        if mark is not None and held.iat < mark:
+            return ("the revocation data in the verifier cache is older than revocation data this verifier "
+                    "accepted before: was it copied back? sync")
+        return None
+
+
+class _State(NamedTuple):
+    data: dict[str, Any]  # state.json as read (empty when not intact); "status" is always a dict
+    marks: Marks
+
+
+def _marks(data: dict[str, Any], intact: bool) -> Marks:
+    trust = data.get("trust")
+    trust_mark = None
+    if isinstance(trust, dict) and type(trust.get("version")) is int and type(trust.get("iat")) is int:
+        trust_mark = (trust["version"], trust["iat"])
+    # State written before the marks existed has none for a URI: nothing to compare its file with.
+    status = {uri: entry["iat"] for uri, entry in data["status"].items()
+              if isinstance(entry, dict) and type(entry.get("iat")) is int}
+    return Marks(intact, trust_mark, status)
 
 
 class VerifierCache:
@@ -131,7 +152,7 @@ class VerifierCache:
     def __init__(self, directory: Path | str) -> None:
         self.directory = Path(directory)
         # Verified forms of the files, trusted while each file (and what it was verified with) is unchanged.
-        self._state_memo: FileMemo[dict[str, Any]] = FileMemo()
+        self._state_memo: FileMemo[_State] = FileMemo()
         self._trust_memo: FileMemo[TrustList | None] = FileMemo()
         self._status_memo: dict[str, tuple[Path, FileMemo[VerifiedStatusList | None]]] = {}
         self._trust_path = self.directory / TRUST_FILE
@@ -141,12 +162,9 @@ class VerifierCache:
 
     # -- the pinned root -------------------------------------------------------------------------
 
-    @property
-    def _root_path(self) -> Path:
-        return self._root_file
-
     def has_root(self) -> bool:
-        return self._root_path.is_file()
+        """Something is pinned (a root.pem that is not a regular file is refused when read, not replaced)."""
+        return os.path.lexists(self._root_file)
 
     def pin_root(self, pem: bytes) -> None:
         """Pin ``pem`` as the root. Pinning the same certificate again is a no-op; a different one is refused."""
@@ -154,16 +172,14 @@ class VerifierCache:
         der = cert.public_bytes(Encoding.DER)
         if self.has_root():
             if self.root_certificate().public_bytes(Encoding.DER) != der:
-                raise CacheError(
-                    f"a different root is already pinned in {self.directory}; remove {ROOT_FILE} to re-pin"
-                )
+                raise RootMismatchError(self.directory)
             return
-        _atomic_write(self._root_path, cert.public_bytes(Encoding.PEM))
+        atomic_write(self._root_file, cert.public_bytes(Encoding.PEM))
 
     def root_certificate(self) -> x509.Certificate:
-        pem = _read_capped(self._root_path, MAX_ROOT_PEM)
+        pem = read_capped(self._root_file, MAX_ROOT_PEM)
         if pem is None:
-            raise CacheError(f"no root pinned in {self.directory}: sync once with --root root.pem")
+            raise NoRootError(self.directory)
         return load_root_certificate(pem)
 
     def root_key(self) -> PublicKey:
@@ -173,32 +189,36 @@ class VerifierCache:
 
     # -- state.json: fetched-at times and the high-water mark --------------------------------------
 
-    def _state_view(self) -> dict[str, Any]:
+    def _state_view(self) -> _State:
         """state.json as held in memory: read it, never change it (``_state`` gives a copy to edit)."""
         path = self._state_path
         return self._state_memo.load(path, (), lambda: self._load_state(path))
 
     @staticmethod
-    def _load_state(path: Path) -> dict[str, Any]:
+    def _load_state(path: Path) -> _State:
         try:
-            raw = _read_capped(path, MAX_STATE)
-            state = {} if raw is None else json_loads(raw, max_size=MAX_STATE)
-        except CredentialError:
-            state = {}  # a damaged state file only loses ages; the tokens themselves are re-verified
-        if not isinstance(state, dict):
-            state = {}
-        if not isinstance(state.get("status"), dict):
-            state["status"] = {}
-        return state
+            raw = read_capped(path, MAX_STATE)
+            state = None if raw is None else json_loads(raw, max_size=MAX_STATE)
+        except (CredentialError, CacheError):
+            state = None  # damaged or refused: ages and marks are lost, and marks() says so
+        intact = isinstance(state, dict)
+        data: dict[str, Any] = state if isinstance(state, dict) else {}
+        if not isinstance(data.get("status"), dict):
+            data["status"] = {}
+        return _State(data, _marks(data, intact))
 
     def _state(self) -> dict[str, Any]:
-        return copy.deepcopy(self._state_view())
+        return copy.deepcopy(self._state_view().data)
+
+    def marks(self) -> Marks:
+        """The newest lists accepted, against which the files on disk are judged (module docstring)."""
+        return self._state_view().marks
 
     def _save_state(self, state: dict[str, Any]) -> None:
-        _atomic_write(self.directory / STATE_FILE, json_dumps(state))
+        atomic_write(self.directory / STATE_FILE, json_dumps(state))
 
     def high_water(self) -> int:
-        value = self._state_view().get("high_water")
+        value = self._state_view().data.get("high_water")
         return value if type(value) is int else 0
 
     def clock(self, now: int, *, skew: int) -> Clock:
@@ -216,20 +236,21 @@ class VerifierCache:
     # -- the trust list ----------------------------------------------------------------------------
 
     def accept_trust_list(self, token: str, now: int) -> TrustList:
-        """Verify ``token`` against the pinned root and keep it, unless it is older than the one held.
-
-        An older version raises RollbackError; the same version is kept only if newer (by ``iat``)."""
+        """Verify ``token`` against the pinned root and keep it, unless it is older than the one held or the
+        newest accepted (the mark): RollbackError. The same version is kept only if newer (by ``iat``)."""
         now = self.clock(now, skew=DEFAULT_SKEW).now
         held = self.trust_list()
-        trust = verify_trust_list(token, root_key=self.root_key(), now=now, min_version=held.version if held else 0)
+        floor = max((held.version, held.iat) if held else (0, 0), self.marks().trust or (0, 0))
+        trust = verify_trust_list(token, root_key=self.root_key(), now=now, min_version=floor[0])
         if trust.iat > now + DEFAULT_SKEW:  # would drag the high-water mark, and every verdict, into the future
             raise StatusError("trust list issued in the future: check this computer's clock")
-        if held is not None and (trust.version, trust.iat) < (held.version, held.iat):
-            raise RollbackError("trust list issued at", held=held.iat, offered=trust.iat)
+        if (trust.version, trust.iat) < floor:
+            raise RollbackError("trust list issued at", held=floor[1], offered=trust.iat)
         if held is None or (trust.version, trust.iat) > (held.version, held.iat):
-            _atomic_write(self.directory / TRUST_FILE, token.encode("ascii"))
+            atomic_write(self.directory / TRUST_FILE, token.encode("ascii"))
         state = self._state()
         state["trust_fetched_at"] = now
+        state["trust"] = {"version": trust.version, "iat": trust.iat}  # >= the old mark: checked above
         self._record(state, trust.iat)
         return trust
 
@@ -242,8 +263,8 @@ class VerifierCache:
 
     def _load_trust_list(self, path: Path) -> TrustList | None:
         try:
-            raw = _read_capped(path, MAX_TRUST_LIST_SIZE)
-        except CredentialError:
+            raw = read_capped(path, MAX_TRUST_LIST_SIZE)
+        except (CredentialError, CacheError):  # too large, or not a regular file: trust_list_problem says
             return None
         if raw is None or not self.has_root():
             return None
@@ -252,17 +273,37 @@ class VerifierCache:
             return verify_trust_list(
                 token, root_key=self.root_key(), now=_unverified_int(token, "iat", MAX_TRUST_LIST_SIZE)
             )
-        except CredentialError:
+        except (CredentialError, CacheError):  # a damaged root, or one removed since has_root()
             return None
 
+    def trust_list_problem(self) -> str:
+        """Why trust_list() is None, in one line for the person at the verifier."""
+        for path in (self._root_file, self._trust_path):
+            problem = file_problem(path)
+            if problem is not None:
+                return f"{path.name} in the verifier cache {problem}: refused"
+        if not self.has_root():
+            return f"no root pinned in the verifier cache {self.directory} (run `epermit verify sync URL --root FILE`)"
+        if not self._trust_path.exists():
+            return "no trust list in the verifier cache (run `epermit verify sync`)"
+        return "the trust list in the verifier cache does not verify against the pinned root (run `epermit verify sync`)"
+
     def trust_fetched_at(self) -> int | None:
-        value = self._state_view().get("trust_fetched_at")
+        value = self._state_view().data.get("trust_fetched_at")
         return value if type(value) is int else None
 
     # -- status lists ------------------------------------------------------------------------------
 
     def _status_path(self, uri: str) -> Path:
         return self.directory / STATUS_DIR / status_file_name(uri)
+
+    def _check_status_folder(self) -> None:
+        """A status folder replaced by a symlink would have every list read from, and written to, elsewhere:
+        UnusableCacheFileError."""
+        folder = self.directory / STATUS_DIR
+        problem = folder_problem(folder)
+        if problem is not None:
+            raise UnusableCacheFileError(folder, problem)
 
     def _verify_status(self, token: str, uri: str, trust: TrustList, now: int) -> VerifiedStatusList:
         def resolve(kid: str) -> PublicKey:
@@ -274,19 +315,21 @@ class VerifierCache:
 
     def accept_status_list(self, uri: str, token: str, now: int) -> VerifiedStatusList:
         """Verify ``token`` as the list at ``uri`` (status-purpose key of the held trust list, ``sub`` == uri)
-        and keep it, unless it is older (``iat``) than the one held: RollbackError."""
+        and keep it, unless it is older (``iat``) than the one held or the newest accepted: RollbackError."""
         now = self.clock(now, skew=DEFAULT_SKEW).now
         trust = self.trust_list()
         if trust is None:
-            raise CacheError("no trust list held: sync or import a trust list before status lists")
+            raise NoTrustListError()
         verified = self._verify_status(token, uri, trust, now)
+        self._check_status_folder()
         held = self.status_list(uri)
-        if held is not None and verified.iat < held.iat:
-            raise RollbackError("status list issued at", held=held.iat, offered=verified.iat)
+        floor = max(held.iat if held else 0, self.marks().status.get(uri, 0))
+        if verified.iat < floor:
+            raise RollbackError("status list issued at", held=floor, offered=verified.iat)
         if held is None or verified.iat > held.iat:
-            _atomic_write(self._status_path(uri), token.encode("ascii"))
+            atomic_write(self._status_path(uri), token.encode("ascii"))
         state = self._state()
-        state["status"][uri] = {"fetched_at": now}
+        state["status"][uri] = {"fetched_at": now, "iat": verified.iat}  # >= the old mark: checked above
         self._record(state, verified.iat)
         return verified
 
@@ -308,8 +351,9 @@ class VerifierCache:
 
     def _load_status_list(self, path: Path, uri: str, trust: TrustList) -> VerifiedStatusList | None:
         try:
-            raw = _read_capped(path, MAX_STATUS_LIST_TOKEN)
-        except CredentialError:
+            self._check_status_folder()
+            raw = read_capped(path, MAX_STATUS_LIST_TOKEN)
+        except (CredentialError, CacheError):  # too large, or not a regular file: status_list_problem says
             return None
         if raw is None:
             return None
@@ -319,13 +363,27 @@ class VerifierCache:
         except CredentialError:
             return None
 
+    def status_list_problem(self, uri: str) -> str:
+        """Why status_list(uri) is None (given a usable trust list), in one line."""
+        path = self._status_path(uri)
+        try:
+            self._check_status_folder()
+        except UnusableCacheFileError as exc:
+            return str(exc)
+        problem = file_problem(path)
+        if problem is not None:
+            return f"{path.name} in the verifier cache {problem}: refused"
+        if path.exists():
+            return "the revocation data for this credential's status list does not verify (sync)"
+        return "no revocation data for this credential's status list (sync first)"
+
     def status_fetched_at(self, uri: str) -> int | None:
-        entry = self._state_view()["status"].get(uri)
+        entry = self._state_view().data["status"].get(uri)
         value = entry.get("fetched_at") if isinstance(entry, dict) else None
         return value if type(value) is int else None
 
     def status_uris(self) -> list[str]:
-        return sorted(uri for uri in self._state_view()["status"] if isinstance(uri, str))
+        return sorted(uri for uri in self._state_view().data["status"] if isinstance(uri, str))
 
     # -- any channel -------------------------------------------------------------------------------
 
@@ -346,8 +404,9 @@ class VerifierCache:
 
 
 __all__ = [
-    "CacheError",
+    "STATE_LOST",
     "Clock",
+    "Marks",
     "VerifierCache",
     "load_root_certificate",
     "status_file_name",

@@ -20,13 +20,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from credential.codes import FIELD_LABELS, district_label, ethnicity_label, sex_label
-from credential.errors import CredentialError
-from credential.model import CredentialType
+from credential.errors import CredentialError, EpermitError
+from credential.qrpass import QR_PREFIX
 from credential.trustlist import TrustList
 from verifier.cache import VerifierCache
+from verifier.errors import UsageError
 from verifier.policy import Policy
 from verifier.qrimage import MAX_IMAGE_FILE, decode_qr_image
+from verifier.report import escaped, render, shown_claims
 from verifier.result import Result, VerificationResult
 from verifier.sync import sync
 from verifier.verify import MAX_INPUT, verify
@@ -35,29 +36,6 @@ EXIT_VALID, EXIT_NOT_VALID, EXIT_USAGE = 0, 1, 2
 CACHE_ENV = "EPERMIT_VERIFIER_CACHE"
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 MAX_IMPORT_FILE = 4 * 1024 * 1024
-
-# Shown after the result code on the big first line: what it means, in Chinese and English.
-_MEANINGS: dict[Result, str] = {
-    Result.VALID: "有效",
-    Result.REVOKED: "已注销 revoked by the issuing authority",
-    Result.SUSPENDED: "已中止 suspended by the issuing authority",
-    Result.EXPIRED: "已过期 expired",
-    Result.NOT_YET_VALID: "尚未生效 not yet valid",
-    Result.UNTRUSTED_ISSUER: "非真实证件 NOT GENUINE: unknown or untrusted issuer",
-    Result.BAD_SIGNATURE: "非真实证件 NOT GENUINE: altered or forged",
-    Result.MALFORMED: "无法识别 not a readable credential",
-    Result.STATUS_UNKNOWN: "状态未知 revocation status unknown",
-    Result.REPLAYED: "疑似截图或重放 copied or replayed QR code",
-    Result.NO_HOLDER_PROOF: "缺少持有人证明 no proof from the holder's phone",
-}
-_FIELD_ORDER = (
-    "name", "name_pinyin", "sex", "ethnicity", "birth_date", "citizen_id", "address", "district",
-    "document_number", "authority_name", "authority_code", "valid_from", "valid_until", "portrait_sha256",
-)
-
-
-class UsageError(Exception):
-    """A bad command line or an unreadable file: exit 2 with one line."""
 
 
 def default_cache_dir(env: dict[str, str] | None = None) -> Path:
@@ -165,8 +143,8 @@ def _run_sync(args: argparse.Namespace, out: TextIO) -> int:
     summary = sync(args.base_url, _cache(args), now=int(time.time()), root_pem=root_pem, timeout=args.timeout)
     print(f"trust list version {summary.trust_version}; {len(summary.status_lists)} status list(s) updated",
           file=out)
-    for uri, reason in summary.failures:
-        print(f"warning: {uri}: {reason}", file=sys.stderr)
+    for uri, reason in summary.failures:  # both may quote what a server sent: escaped, one line each
+        print(f"warning: {escaped(uri)}: {escaped(reason)}", file=sys.stderr)
     return EXIT_VALID if summary.ok else EXIT_USAGE
 
 
@@ -181,11 +159,11 @@ def _run_import(args: argparse.Namespace, out: TextIO) -> int:
             _, verified = cache.accept_token(data.decode("ascii"), now)
         except UnicodeDecodeError:
             raise UsageError(f"{path}: not a token file") from None
-        except CredentialError as exc:
+        except EpermitError as exc:
             raise UsageError(f"{path}: {exc}") from exc
         label = (f"trust list version {verified.version}" if isinstance(verified, TrustList)
                  else f"status list {verified.uri}")
-        print(f"{path}: accepted {label}", file=out)
+        print(escaped(f"{path}: accepted {label}"), file=out)
     return EXIT_VALID
 
 
@@ -208,86 +186,15 @@ def read_input(argument: str, stdin: Any = None) -> str:
         data: bytes = stream.read(MAX_INPUT + 1)
         return data.decode("utf-8", errors="replace")
     path = Path(argument)
-    if argument.startswith("EP1:") or not _is_file(path):
-        if not argument.startswith("EP1:") and _looks_like_path(argument) and "~" not in argument:
+    is_qr_text = argument.startswith(QR_PREFIX)
+    if is_qr_text or not _is_file(path):
+        if not is_qr_text and _looks_like_path(argument) and "~" not in argument:
             raise UsageError(f"no such file: {argument}")
         return argument
     data = _read_file(path, MAX_IMAGE_FILE)
     if data.startswith(IMAGE_MAGIC):
         return decode_qr_image(data)  # MalformedError -> caller reports MALFORMED
     return data[: MAX_INPUT + 1].decode("utf-8", errors="replace")
-
-
-def mask_citizen_id(value: str) -> str:
-    """First 6 (birth division) and last 4 characters; the rest, with the birth date, is hidden."""
-    if len(value) <= 10:
-        return "*" * len(value)
-    return value[:6] + "*" * (len(value) - 10) + value[-4:]
-
-
-def _age(seconds: int) -> str:
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} d ago"
-
-
-def _display_value(name: str, value: Any) -> str:
-    if name == "sex" and type(value) is int:
-        zh, en = sex_label(value)
-        return f"{zh} {en}"
-    if name == "ethnicity" and type(value) is int:
-        zh, en = ethnicity_label(value)
-        return f"{zh} {en}"
-    if name == "district" and isinstance(value, str):
-        zh, en = district_label(value)
-        return f"{value} {zh} {en}"
-    return str(value)
-
-
-def _shown_claims(claims: dict[str, Any], full: bool) -> dict[str, Any]:
-    shown = dict(claims)
-    if not full and isinstance(shown.get("citizen_id"), str):
-        shown["citizen_id"] = mask_citizen_id(shown["citizen_id"])
-    return shown
-
-
-def render(outcome: VerificationResult, *, full: bool = False) -> str:
-    """The human report: a big result line, the reason, the holder's data, and how fresh the data is."""
-    headline = f"✔ {outcome.result.value}" if outcome.ok else f"✘ {outcome.result.value}"
-    if outcome.ok:
-        headline += " (live)" if outcome.live else " (static)"
-    lines = [f"{headline} — {_MEANINGS[outcome.result]}", f"  {outcome.reason}"]
-    claims = _shown_claims(outcome.claims, full)
-    if claims:
-        lines.append("")
-        kind = claims.get("type")
-        types = {t.slug: t for t in CredentialType}
-        if isinstance(kind, str) and kind in types:
-            lines.append(f"  {types[kind].name_zh} {types[kind].name_en}")
-        for name in (*_FIELD_ORDER, *sorted(set(claims) - set(_FIELD_ORDER) - {"type"})):
-            if name not in claims or claims[name] is None:
-                continue
-            zh, en = FIELD_LABELS.get(name, (name, name))
-            lines.append(f"  {zh} {en}: {_display_value(name, claims[name])}")
-    lines.append("")
-    if outcome.authority_name:
-        lines.append(f"  signed by a key of {outcome.authority_name} (kid {outcome.issuer_kid})")
-    freshness = []
-    if outcome.status_age_seconds is not None:
-        freshness.append(f"revocation data updated {_age(outcome.status_age_seconds)}")
-    freshness.append("no trust list: run `epermit verify sync`" if outcome.trust_age_seconds is None
-                     else f"trust list updated {_age(outcome.trust_age_seconds)}")
-    lines.append("  " + "; ".join(freshness))
-    for warning in (outcome.status_warning, outcome.clock_warning):
-        if warning:
-            lines.append(f"  ⚠ {warning}")
-    if outcome.live is False and outcome.issuer_kid is not None:
-        lines.append("  ⚠ static QR (paper or screenshot): compare the photo and the physical card with the holder")
-    return "\n".join(lines)
 
 
 def _run_verify(args: argparse.Namespace, out: TextIO) -> int:
@@ -301,7 +208,7 @@ def _run_verify(args: argparse.Namespace, out: TextIO) -> int:
         outcome = verify(text, _cache(args), policy=policy, now=now)
     if args.json:
         data = outcome.to_json()
-        data["claims"] = _shown_claims(outcome.claims, args.full)
+        data["claims"] = shown_claims(outcome.claims, full=args.full)
         print(json.dumps(data, ensure_ascii=False), file=out)
     else:
         print(render(outcome, full=args.full), file=out)
@@ -327,20 +234,9 @@ def main_verify(argv: Sequence[str], out: TextIO | None = None) -> int:
         return EXIT_VALID if exc.code == 0 else EXIT_USAGE
     try:
         return run(args, out)
-    except (UsageError, CredentialError, OSError) as exc:
-        print(f"epermit verify: {exc}", file=sys.stderr)
+    except (EpermitError, OSError) as exc:
+        print(f"epermit verify: {escaped(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-
-
-def add_verify_commands(subparsers: Any) -> None:
-    """Register `verify` on the application's subparsers; its arguments are parsed by main_verify.
-
-    The caller should hand `epermit verify ...` to main_verify before its own parse (epermit/cli.py does),
-    because `verify` takes both subcommands and a free positional."""
-    parser = subparsers.add_parser("verify", add_help=False,
-                                   help="verify a QR code or SD-JWT VC offline; `verify sync URL` refreshes")
-    parser.add_argument("args", nargs=argparse.REMAINDER)
-    parser.set_defaults(handler=lambda ns: main_verify(ns.args))
 
 
 def main() -> int:  # python -m verifier.cli

@@ -33,9 +33,11 @@ COARSE_MARGIN_NS = 3_000_000_000  # FAT keeps 2 s, exFAT 10 ms: any whole-millis
 
 
 def identity(path: Path | str) -> Identity | None:
-    """What changes whenever the file does; None for a missing or non-regular file (never memoised)."""
+    """What changes whenever the file does; None for a missing or non-regular file (never memoised).
+
+    lstat: a symlink is not a regular file here (verifier.cachefiles refuses to read through one)."""
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except OSError:
         return None
     if not stat.S_ISREG(st.st_mode):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from verifier.errors import InvalidPolicyError
+
 HOUR = 3600
 DAY = 24 * HOUR
 
@@ -28,6 +30,6 @@ class Policy:
         for name in ("live_window", "skew", "status_warn_age", "status_max_age", "trust_max_age", "kb_max_age"):
             value = getattr(self, name)
             if type(value) is not int or value < 0:
-                raise ValueError(f"{name} must be a non-negative integer")
+                raise InvalidPolicyError(name, "must be a non-negative integer")
         if self.status_warn_age > self.status_max_age:
-            raise ValueError("status_warn_age must not exceed status_max_age")
+            raise InvalidPolicyError("status_warn_age", "must not exceed status_max_age")

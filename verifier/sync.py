@@ -2,56 +2,95 @@
 
 Everything fetched goes through the same VerifierCache.accept_* checks as a file from a USB stick, so the
 server (or a CDN, or an attacker in between) is trusted for nothing but availability.
+
+The aggregation index (``/statuslists``) is unsigned: it can only add lists the signed trust list does not
+name yet (lists opened since it was signed). Its entries are untrusted input: each must be printable ASCII,
+use the configured scheme (https; http too only when the base URL is http) and name the scheme, host and
+port of a list the trust list names; anything else is skipped and reported in one line. The trust list's
+own lists are fetched first and always, whatever the index says.
 """
 
 from __future__ import annotations
 
+import http.client
+import re
+import unicodedata
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from http.client import HTTPMessage
 from typing import IO
 
 from credential.errors import CredentialError, MalformedError, TooLargeError
 from credential.statuslist import parse_aggregation
 from verifier.cache import VerifierCache
+from verifier.errors import SyncError, VerifierError
+from verifier.report import escaped
 
 MAX_RESPONSE = 4 * 1024 * 1024
 USER_AGENT = "epermit-verifier"
-
-
-class SyncError(CredentialError):
-    """A document could not be fetched (network, HTTP status, size, scheme)."""
-
-    code = "STATUS_UNKNOWN"
-
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"{url}: {reason}")
-        self.url = url
-        self.reason = reason
+MAX_QUOTED_URI = 120  # characters of an index entry quoted in the line that reports skipped ones
+# RFC 3986 URIs are printable ASCII without spaces: no control, line break, bidi override or look-alike.
+_URI_CHARACTERS = re.compile(r"[!-~]+")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]  # scheme, host (lower case), port
 
 
 @dataclass(frozen=True)
 class SyncSummary:
+    """What one sync did. URIs and reasons may quote what a server sent: escape them before printing."""
+
     trust_version: int
     status_lists: tuple[str, ...]  # URIs accepted (or already held at least as new)
-    failures: tuple[tuple[str, str], ...]  # (URI, reason) of status lists that could not be updated
+    # (URI, reason) of each status list that could not be updated, and (index URL, reason) when the
+    # index could not be read or entries of it were skipped (one line for all of them)
+    failures: tuple[tuple[str, str], ...]
 
     @property
     def ok(self) -> bool:
         return not self.failures
 
 
-def _check_url(url: str) -> None:
+def _character_problem(url: str) -> str:
+    """Which kind of character keeps ``url`` from being a printable ASCII URI, worst first."""
+    categories = {unicodedata.category(c) for c in url}
+    if "Cc" in categories:
+        return "not printable: a control character"
+    if "Cf" in categories:
+        return "not printable: a bidi or invisible formatting character"
+    if any(c.isspace() for c in url):
+        return "not printable: white space"
+    return "not printable ASCII: a non-ASCII character" if url else "empty"
+
+
+def _origin(url: str) -> Origin | str:
+    """The URL's (scheme, host, port), or why it is not a URL this verifier fetches."""
+    if not _URI_CHARACTERS.fullmatch(url):
+        return _character_problem(url)
     parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SyncError(url, "only http and https URLs are fetched")
+    if parts.scheme not in _DEFAULT_PORTS:
+        return "only http and https URLs are fetched"
+    if parts.username is not None or parts.password is not None:
+        return "user information in the URL"
+    try:
+        port = parts.port
+    except ValueError:
+        return "invalid port"
+    if not parts.hostname:
+        return "no host"
+    return parts.scheme, parts.hostname, port if port is not None else _DEFAULT_PORTS[parts.scheme]
+
+
+def _check_url(url: str) -> None:
+    origin = _origin(url)
+    if isinstance(origin, str):
+        raise SyncError(url, origin)
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(
-        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: HTTPMessage, newurl: str
+        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: http.client.HTTPMessage,
+        newurl: str,
     ) -> urllib.request.Request | None:
         _check_url(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
@@ -72,7 +111,7 @@ def fetch(url: str, *, timeout: float, max_size: int = MAX_RESPONSE) -> bytes:
         raise SyncError(url, f"HTTP {exc.code}") from exc
     except urllib.error.URLError as exc:
         raise SyncError(url, str(exc.reason)) from exc
-    except (OSError, ValueError) as exc:  # timeouts, resets, malformed responses
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # timeouts, resets, malformed responses
         raise SyncError(url, str(exc) or type(exc).__name__) from exc
     if len(body) > max_size:
         raise TooLargeError(f"response from {url}", max_size)
@@ -86,39 +125,79 @@ def _text(body: bytes, url: str) -> str:
         raise MalformedError(f"{url} did not return a compact JWS") from exc
 
 
+def _index_entries(offered: list[str], named: list[str], schemes: frozenset[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """(lists the index adds to the trust list's, skipped entries by problem): see the module docstring."""
+    origins = {origin for origin in map(_origin, named) if not isinstance(origin, str)}
+    extra: list[str] = []
+    skipped: dict[str, list[str]] = {}
+    for uri in dict.fromkeys(offered):
+        if uri in named:
+            continue
+        origin = _origin(uri)
+        if isinstance(origin, str):
+            problem = origin
+        elif origin[0] not in schemes:
+            problem = f"scheme {origin[0]} where {' or '.join(sorted(schemes))} is configured"
+        elif origin not in origins:
+            problem = "scheme, host or port not named by the trust list"
+        else:
+            extra.append(uri)
+            continue
+        skipped.setdefault(problem, []).append(uri)
+    return extra, skipped
+
+
+def _skipped_line(skipped: dict[str, list[str]], total: int) -> str:
+    """One printable line for every skipped entry: a count and one escaped example per problem."""
+    count = sum(len(uris) for uris in skipped.values())
+    parts = []
+    for problem, uris in skipped.items():
+        example = uris[0] if len(uris[0]) <= MAX_QUOTED_URI else uris[0][:MAX_QUOTED_URI] + "…"
+        parts.append(f"{len(uris)} {problem}, e.g. '{escaped(example)}'")
+    return f"ignored {count} of {total} index entries: " + "; ".join(parts)
+
+
 def sync(
     base_url: str, cache: VerifierCache, *, now: int, root_pem: bytes | None = None, timeout: float = 10
 ) -> SyncSummary:
     """Update ``cache`` from ``base_url`` (the wallet API's public URL).
 
     ``root_pem`` pins the root on first use (a different root than the pinned one is refused). The trust
-    list must be accepted (a rollback or a bad signature raises); status lists that fail are reported in
-    ``failures`` and the rest are still taken.
+    list must be accepted (a rollback or a bad signature raises); every list it names is then fetched,
+    then the lists the index adds (module docstring). A list that fails, or a skipped index entry, is
+    reported in ``failures``, and the rest are still taken.
     """
     base = base_url.rstrip("/")
     _check_url(base)
+    # https always; http only when the operator pointed the verifier at an http server (a loopback demo).
+    schemes = frozenset({"https", urllib.parse.urlsplit(base).scheme})
     if root_pem is not None:
         cache.pin_root(root_pem)
-    cache.root_key()  # CacheError now, before any network access, when no root is pinned
+    cache.root_key()  # NoRootError now, before any network access, when no root is pinned
 
     trust_url = f"{base}/trustlist.jwt"
     trust = cache.accept_trust_list(_text(fetch(trust_url, timeout=timeout), trust_url), now)
 
-    uris: list[str] = []
+    named = list(dict.fromkeys(trust.status_lists))
+    uris = list(named)  # first: a slow or hostile index cannot crowd out the lists the signed list names
     failures: list[tuple[str, str]] = []
     aggregation_url = f"{base}/statuslists"
     try:
-        uris.extend(parse_aggregation(fetch(aggregation_url, timeout=timeout)))
-    except CredentialError as exc:  # the signed trust list still names the lists
+        offered = parse_aggregation(fetch(aggregation_url, timeout=timeout))
+    except (CredentialError, VerifierError) as exc:  # the signed trust list still names the lists
         failures.append((aggregation_url, str(exc)))
-    uris.extend(trust.status_lists)
+    else:
+        extra, skipped = _index_entries(offered, named, schemes)
+        uris.extend(extra)
+        if skipped:
+            failures.append((aggregation_url, _skipped_line(skipped, len(offered))))
 
     accepted: list[str] = []
-    for uri in dict.fromkeys(uris):  # union, in order, without duplicates
+    for uri in uris:
         try:
             token = _text(fetch(uri, timeout=timeout), uri)
             cache.accept_status_list(uri, token, now)
-        except CredentialError as exc:
+        except (CredentialError, VerifierError) as exc:
             failures.append((uri, str(exc)))
         else:
             accepted.append(uri)

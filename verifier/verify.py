@@ -12,12 +12,14 @@ Status rules (documented choices):
   final; a suspension "as of" the data's age), while "still valid" needs a list younger than
   status_max_age and not past its ``exp``, and a trust list younger than trust_max_age and not past its
   ``exp`` (otherwise the signing key may have been revoked since) -> STATUS_UNKNOWN;
+- the same holds for lists older than the newest the cache has accepted (copied back over the cache files,
+  verifier.cache.Marks), and for every list while the cache's state file is lost -> STATUS_UNKNOWN;
 - a list older than status_warn_age still gives VALID, with ``status_warning``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +39,12 @@ from credential.statuslist import INVALID, SUSPENDED, VALID
 from credential.trustlist import TrustedKey, TrustList
 from verifier.cache import Clock, VerifierCache
 from verifier.policy import Policy
+from verifier.report import age_text, one_line
 from verifier.result import Format, Result, VerificationResult
 
 MAX_INPUT = 64 * 1024  # characters; an SD-JWT VC with every disclosure and a KB-JWT is a few kB
-MAX_REASON = 300  # characters of the one-line reason
+# What a presentation must disclose to identify its holder (besides its type): the basic QR view's fields.
+IDENTIFYING_CLAIMS = ("name", "document_number")
 # The reason given when a non-CredentialError escaped a parser: a bug, reported as MALFORMED (fail closed).
 # Tests and the fuzzer look for this prefix: it must never appear.
 INTERNAL_ERROR = "unreadable input"
@@ -65,33 +69,57 @@ class _Findings:
     status_warning: str | None = None
 
 
-def _trusted_key_resolver(trust: TrustList | None, clock: Clock) -> Callable[[str], TrustedKey]:
+def _trusted_key_resolver(trust: TrustList | None, cache: VerifierCache, clock: Clock) -> Callable[[str], TrustedKey]:
     """The trust-list entry of a credential key: its public key, and the authority it belongs to (a QR pass
     names its authority by code only; the name shown is the entry's)."""
     def resolve(kid: str) -> TrustedKey:
-        if trust is None:
-            raise UntrustedIssuerError(kid, "no trust list in the verifier cache (run `epermit verify sync`)")
+        if trust is None:  # no root, no trust list, or a cache file refused: the reason says which
+            raise UntrustedIssuerError(kid, cache.trust_list_problem())
         return trust.key_for(kid, purpose="credential", now=clock.now)
 
     return resolve
 
 
-def _resolver(trust: TrustList | None, clock: Clock) -> Callable[[str], PublicKey]:
-    trusted_key = _trusted_key_resolver(trust, clock)
+def _resolver(trust: TrustList | None, cache: VerifierCache, clock: Clock) -> Callable[[str], PublicKey]:
+    trusted_key = _trusted_key_resolver(trust, cache, clock)
     return lambda kid: trusted_key(kid).public_key
 
 
-def _authorise_type(trust: TrustList, kid: str, credential_type: CredentialType, clock: Clock,
-                    found: _Findings) -> None:
+def _authorise_type(trust: TrustList, kid: str, credential_type: CredentialType, clock: Clock) -> TrustedKey:
     """The key verified the signature; it must also be allowed to sign this type of credential."""
-    key = trust.key_for(kid, purpose="credential", now=clock.now, credential_type=credential_type.slug)
+    return trust.key_for(kid, purpose="credential", now=clock.now, credential_type=credential_type.slug)
+
+
+def _require_identity(claims: Mapping[str, Any]) -> None:
+    """A verdict must say whose credential it is: the document type (always known, from the signed ``vct``
+    or the pass), and a disclosed name and document number. A presentation without them, however genuine,
+    identifies nobody and is MALFORMED, never VALID."""
+    missing = [name for name in IDENTIFYING_CLAIMS if not (isinstance(claims.get(name), str) and claims[name])]
+    if missing:
+        raise MalformedError(f"the presentation does not identify its holder: {' and '.join(IDENTIFYING_CLAIMS)} "
+                             f"must be disclosed (missing: {', '.join(missing)})")
+
+
+def _established(found: _Findings, kid: str, key: TrustedKey, credential_type: CredentialType,
+                 claims: dict[str, Any]) -> None:
+    """The issuer is trusted for these claims, and they name the holder: from here on the result may show
+    them."""
+    _require_identity(claims)
     found.issuer_kid = kid
     found.authority_name = key.authority_name
     found.credential_type = credential_type.slug
+    found.claims = claims
 
 
-def _sd_jwt_claims(claims: dict[str, Any], credential_type: CredentialType) -> dict[str, Any]:
-    """The disclosed personal claims, named and encoded as Permit.to_dict() names them (both formats alike)."""
+def _sd_jwt_claims(claims: Mapping[str, Any], credential_type: CredentialType, key: TrustedKey) -> dict[str, Any]:
+    """The disclosed personal claims, named and encoded as Permit.to_dict() names them (both formats alike).
+
+    The authority is the signing key's, as for the QR pass: a disclosed ``authority_code`` must be the
+    key's (UntrustedIssuerError: a key of one authority signing for another), and the code and name shown
+    are the trust list's, never the name typed into the credential at issuance."""
+    code = claims.get("authority_code", key.authority_code)
+    if code != key.authority_code:
+        raise UntrustedIssuerError(key.kid, f"key of authority {key.authority_code} may not sign for authority {code}")
     out: dict[str, Any] = {"type": credential_type.slug}
     for name in PERSONAL_CLAIMS:
         if name not in claims:
@@ -103,18 +131,19 @@ def _sd_jwt_claims(claims: dict[str, Any], credential_type: CredentialType) -> d
             out[name] = b64url_decode(value).hex()
         else:
             out[name] = value
+    out["authority_code"], out["authority_name"] = key.authority_code, key.authority_name
     return out
 
 
-def _verify_qr(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
+def _verify_qr(text: str, trust: TrustList | None, cache: VerifierCache, clock: Clock, policy: Policy,
                found: _Findings) -> tuple[str, int]:
     found.format = "qr_pass"
     decoded = decode_qr_text(text)
     # The key's entry also gives the authority: its code must be the pass's, its name is the one shown.
-    verified = verify_pass(decoded, resolve_key=_trusted_key_resolver(trust, clock), now=clock.now)
+    verified = verify_pass(decoded, resolve_key=_trusted_key_resolver(trust, cache, clock), now=clock.now)
     assert trust is not None  # verify_pass resolved a key from it
-    _authorise_type(trust, verified.kid, verified.permit.type, clock, found)
-    found.claims = verified.permit.to_dict()
+    key = _authorise_type(trust, verified.kid, verified.permit.type, clock)
+    _established(found, verified.kid, key, verified.permit.type, verified.permit.to_dict())
     if decoded.live:
         found.live = False  # until the proof verifies
         nonce = None if policy.expected_nonce is None else policy.expected_nonce.encode("utf-8")
@@ -127,68 +156,61 @@ def _verify_qr(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
     return verified.status_uri, verified.status_idx
 
 
-def _verify_sd_jwt(text: str, trust: TrustList | None, clock: Clock, policy: Policy,
+def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clock: Clock, policy: Policy,
                    found: _Findings) -> tuple[str, int]:
     found.format = "sd_jwt_vc"
+
+    def check_issuer(kid: str, claims: Mapping[str, Any]) -> None:
+        assert trust is not None  # the signature verified with one of its keys
+        credential_type = credential_type_of(claims)
+        key = _authorise_type(trust, kid, credential_type, clock)
+        _established(found, kid, key, credential_type, _sd_jwt_claims(claims, credential_type, key))
+
     verified = verify_sd_jwt_vc(
         text,
-        resolve_key=_resolver(trust, clock),
+        resolve_key=_resolver(trust, cache, clock),
         now=clock.now,
         require_key_binding=False,  # the policy is applied below, once the issuer's data is established
         aud=policy.expected_aud,
         nonce=policy.expected_nonce,
         kb_max_age=policy.kb_max_age,
+        check_issuer=check_issuer,  # type and authority, judged before the key binding
     )
-    assert trust is not None
-    credential_type = credential_type_of(verified.claims)
-    _authorise_type(trust, verified.issuer_kid, credential_type, clock, found)
-    found.claims = _sd_jwt_claims(verified.claims, credential_type)
     found.live = verified.key_bound
     if policy.require_live and not verified.key_bound:
         raise MissingHolderProofError("SD-JWT VC without a KB-JWT; this verifier requires key binding")
     return verified.status_uri, verified.status_idx
 
 
-def _age_text(seconds: int) -> str:
-    if seconds < 3600:
-        return f"{seconds // 60} min"
-    if seconds < 2 * 86400:
-        return f"{seconds // 3600} h"
-    return f"{seconds // 86400} d"
-
-
 def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, clock: Clock, policy: Policy,
                   found: _Findings) -> tuple[Result, str]:
     held = cache.status_list(uri, trust=trust)
     if held is None:
-        return Result.STATUS_UNKNOWN, "no revocation data for this credential's status list (sync first)"
+        return Result.STATUS_UNKNOWN, cache.status_list_problem(uri)
     found.status_age = max(0, clock.now - held.iat)
     value = held.status_list.get(idx)  # StatusError (-> STATUS_UNKNOWN) when idx is outside the list
-    age = _age_text(found.status_age)
+    age = age_text(found.status_age)
     if value == INVALID:
         return Result.REVOKED, f"{_REASONS[Result.REVOKED]} (revocation data {age} old)"
     if value == SUSPENDED:
         return Result.SUSPENDED, f"{_REASONS[Result.SUSPENDED]} (revocation data {age} old)"
     if value != VALID:
         return Result.STATUS_UNKNOWN, f"status value {value} has no meaning here"
+    # Files older than the newest lists accepted were put back by hand: they cannot prove "still good".
+    marks = cache.marks()
+    rolled_back = marks.status_problem(uri, held) or marks.trust_problem(trust)
+    if rolled_back is not None:
+        return Result.STATUS_UNKNOWN, rolled_back
     if held.exp is not None and clock.now >= held.exp:
         return Result.STATUS_UNKNOWN, f"revocation data expired (updated {age} ago); sync"
     if found.status_age > policy.status_max_age:
         return Result.STATUS_UNKNOWN, f"revocation data too old ({age}); sync"
     trust_age = clock.now - trust.iat
     if clock.now >= trust.exp or trust_age > policy.trust_max_age:
-        return Result.STATUS_UNKNOWN, f"trust list too old ({_age_text(max(0, trust_age))}); sync"
+        return Result.STATUS_UNKNOWN, f"trust list too old ({age_text(max(0, trust_age))}); sync"
     if found.status_age > policy.status_warn_age:
         found.status_warning = f"revocation data is {age} old"
     return Result.VALID, "genuine, within its validity and not revoked"
-
-
-def one_line(text: str) -> str:
-    """A reason fit for a terminal: one line, no control characters (an attacker's kid or typ may be quoted
-    in it, and an escape sequence could paint a fake result), at most MAX_REASON characters."""
-    printable = text if text.isprintable() else "".join(c if c.isprintable() else " " for c in text)
-    cleaned = " ".join(printable.split())
-    return cleaned if len(cleaned) <= MAX_REASON else cleaned[: MAX_REASON - 1] + "…"
 
 
 def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict: bool = False) -> VerificationResult:
@@ -209,9 +231,9 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         if not text:
             raise MalformedError("empty input")
         if text.startswith(QR_PREFIX):
-            uri, idx = _verify_qr(text, trust, clock, policy, found)
+            uri, idx = _verify_qr(text, trust, cache, clock, policy, found)
         else:
-            uri, idx = _verify_sd_jwt(text, trust, clock, policy, found)
+            uri, idx = _verify_sd_jwt(text, trust, cache, clock, policy, found)
         assert trust is not None
         result, reason = _judge_status(uri, idx, cache, trust, clock, policy, found)
     except CredentialError as exc:
@@ -241,4 +263,4 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
     )
 
 
-__all__ = ["INTERNAL_ERROR", "MAX_INPUT", "Policy", "Result", "VerificationResult", "verify"]
+__all__ = ["IDENTIFYING_CLAIMS", "INTERNAL_ERROR", "MAX_INPUT", "Policy", "Result", "VerificationResult", "verify"]

@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
-HARNESS = Path(__file__).resolve().parents[2] / "fuzz" / "fuzz_verify.py"
+ROOT = Path(__file__).resolve().parents[2]
+HARNESS = ROOT / "fuzz" / "fuzz_verify.py"
 
 
 def run(tmp_path: Path, seconds: int, engine: str | None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FUZZ_SECONDS": str(seconds), "FUZZ_CORPUS": str(tmp_path / "corpus")}
+    # The script's own folder comes first on its sys.path, not this tree: without PYTHONPATH it would fuzz
+    # whichever checkout the environment has installed (another worktree's, after an editable install).
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "FUZZ_SECONDS": str(seconds), "FUZZ_CORPUS": str(tmp_path / "corpus")}
     if engine is not None:
         env["FUZZ_ENGINE"] = engine
     return subprocess.run([sys.executable, str(HARNESS)], env=env, capture_output=True, text=True,

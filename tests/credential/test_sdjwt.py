@@ -153,6 +153,25 @@ def test_present_nothing_and_everything() -> None:
     assert every.key_bound and every.claims["citizen_id"] == "410102199003151230"
 
 
+def test_check_issuer_sees_the_established_claims_before_the_key_binding() -> None:
+    seen: list[tuple[str, dict[str, Any]]] = []
+
+    def check_issuer(kid: str, claims: Any) -> None:
+        seen.append((kid, dict(claims)))
+        if claims.get("authority_code") != "110105":
+            raise UntrustedIssuerError(kid, "another authority")
+
+    stale = present(issue(), disclose={"name", "authority_code"}, holder_signer=HOLDER, aud="a", nonce="n",
+                    now=NOW - 3600)
+    with pytest.raises(UntrustedIssuerError):  # the issuer's rules come before the stale KB-JWT
+        verify(present(issue(), disclose={"name"}, holder_signer=HOLDER, aud="a", nonce="n", now=NOW - 3600),
+               check_issuer=check_issuer)
+    with pytest.raises(ReplayedError):
+        verify(stale, check_issuer=check_issuer)
+    assert [kid for kid, _ in seen] == [ISSUER.kid, ISSUER.kid]
+    assert seen[1][1]["name"] == "张伟" and "citizen_id" not in seen[1][1] and "iss" in seen[1][1]
+
+
 def test_eddsa_holder_key() -> None:
     from keys.signers import KeySigner
 

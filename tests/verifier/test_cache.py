@@ -9,18 +9,19 @@ import pytest
 from credential.errors import RollbackError, StatusError, UntrustedIssuerError
 from keys import KeyRing, Purpose
 from tests.verifier.conftest import HOUR, KEYS_CREATED, NOW, STATUS_URI, World
-from verifier.cache import CacheError, VerifierCache, status_file_name
+from verifier.cache import VerifierCache, status_file_name
+from verifier.errors import NoRootError, NoTrustListError, RootMismatchError
 
 
 def test_root_is_pinned_once(world: World, cache: VerifierCache) -> None:
-    with pytest.raises(CacheError):
+    with pytest.raises(NoRootError):
         cache.root_key()
     cache.pin_root(world.root_pem)
     cache.pin_root(world.root_pem)  # the same root again is fine
     other = KeyRing.generate(authority_code="110105", authority_name="假", now=KEYS_CREATED)
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    with pytest.raises(CacheError, match="different root"):
+    with pytest.raises(RootMismatchError, match="different root"):
         cache.pin_root(other.root_certificate.public_bytes(Encoding.PEM))
     assert (cache.directory / "root.pem").read_bytes() == world.root_pem
 
@@ -74,7 +75,7 @@ def test_status_list_with_the_wrong_sub_is_refused(world: World, cache: Verifier
 
 def test_status_list_needs_a_trust_list(world: World, cache: VerifierCache) -> None:
     cache.pin_root(world.root_pem)
-    with pytest.raises(CacheError):
+    with pytest.raises(NoTrustListError):
         cache.accept_status_list(STATUS_URI, world.status_token(), NOW)
 
 

@@ -17,7 +17,7 @@ from credential.qrpass import encode_pass, live_qr_text, pass_to_qr_text
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, StatusList, sign_status_list_token
 from keys import KeyRing, KeySigner, Purpose, PurposeSigner
-from verifier.cli import main_verify, mask_citizen_id
+from verifier.cli import main_verify
 
 ISSUER = "https://permits.example.gov.cn"
 STATUS_URI = f"{ISSUER}/statuslists/1"
@@ -177,11 +177,6 @@ def test_sync_command_without_server(cli: CliWorld, capsys: pytest.CaptureFixtur
     assert main_verify(["sync", "http://127.0.0.1:9", "--cache", str(cli.cache), "--timeout", "2"]) == 2
     assert "epermit verify:" in capsys.readouterr().err
     assert main_verify(["sync", "file:///etc", "--cache", str(cli.cache)]) == 2
-
-
-def test_mask_citizen_id() -> None:
-    assert mask_citizen_id("410102199003151230") == "410102********1230"
-    assert mask_citizen_id("short") == "*****"
 
 
 def test_verifier_imports_no_server_libraries() -> None:

@@ -22,7 +22,7 @@ class SdJwtWorld(CliWorld):
                                now=self.now - 86400, exp=self.now + 200 * 86400)
 
     def presentation(self, *, aud: str = "landlord", nonce: str = "n-1", age: int = 5, idx: int = 5) -> str:
-        return present(self.sd_jwt(idx), disclose={"name", "sex", "address"}, holder_signer=self.holder, aud=aud,
+        return present(self.sd_jwt(idx), disclose={"name", "document_number", "sex", "address"}, holder_signer=self.holder, aud=aud,
                        nonce=nonce, now=self.now - age)
 
     def run_json(self, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
@@ -87,3 +87,12 @@ def test_live_window_flag(sw: SdJwtWorld, capsys: pytest.CaptureFixture[str]) ->
     assert sw.run_json(capsys, text)[1]["result"] == "VALID"
     assert sw.run_json(capsys, text, "--live-window", "5")[1]["result"] == "REPLAYED"
     assert main_verify([text, "--cache", str(sw.cache), "--live-window", "-1"]) == 2
+
+
+def test_sd_jwt_stripped_of_every_disclosure_exits_1(sw: SdJwtWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    stripped = sw.sd_jwt().split("~", 1)[0] + "~"
+    code, data = sw.run_json(capsys, stripped)
+    assert (code, data["result"], data["claims"]) == (1, "MALFORMED", {})
+    assert "does not identify its holder" in str(data["reason"])
+    assert sw.run(stripped) == 1
+    assert capsys.readouterr().out.startswith("✘ MALFORMED")

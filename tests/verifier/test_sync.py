@@ -14,10 +14,11 @@ from credential.errors import RollbackError, TooLargeError
 from credential.qrpass import encode_pass, live_qr_text
 from credential.statuslist import INVALID
 from tests.verifier.conftest import NOW, World
-from verifier.cache import CacheError, VerifierCache
+from verifier.cache import VerifierCache
+from verifier.errors import NoRootError, SyncError
 from verifier.policy import Policy
 from verifier.result import Result
-from verifier.sync import MAX_RESPONSE, SyncError, fetch, sync
+from verifier.sync import MAX_RESPONSE, fetch, sync
 from verifier.verify import verify
 
 
@@ -32,6 +33,7 @@ class Site:
     def __init__(self) -> None:
         self.documents: dict[str, bytes] = {}
         self.requests: list[str] = []
+        self.hosts: list[str] = []  # the Host header of each request
         self.server = QuietServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -41,6 +43,7 @@ class Site:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 site.requests.append(self.path)
+                site.hosts.append(self.headers.get("Host", ""))
                 body = site.documents.get(self.path)
                 if body is None:
                     self.send_error(404)
@@ -104,7 +107,7 @@ def test_sync_fetches_trust_list_and_every_status_list(site: Site, world: World,
 
 def test_sync_needs_a_pinned_root(site: Site, world: World, cache: VerifierCache) -> None:
     publish(site, world)
-    with pytest.raises(CacheError):
+    with pytest.raises(NoRootError, match="no root pinned"):
         sync(site.base, cache, now=NOW)
     assert site.requests == []  # refused before any network access
 
@@ -145,3 +148,77 @@ def test_unreachable_server_is_a_sync_error(world: World, cache: VerifierCache) 
     cache.pin_root(world.root_pem)
     with pytest.raises(SyncError):
         sync("http://127.0.0.1:9", cache, now=NOW, timeout=2)
+
+
+# --- the index is untrusted input (unsigned): only its well-formed entries on the trust list's hosts ---
+
+
+def _poisoned(site: Site) -> list[str]:
+    port = site.server.server_address[1]
+    return [
+        f"{site.base}/statuslists/2\x1b[2J\x1b[32mVALID",  # a terminal escape: http.client refuses the URL
+        f"{site.base}/statuslists/\u202e2",  # a bidi override
+        f"{site.base}/statuslists/ 2",
+        f"http://localhost:{port}/statuslists/2",  # the same server under a host the trust list does not name
+        f"https://127.0.0.1:{port}/statuslists/2",  # https is allowed; this host is named with http only
+        f"http://user@127.0.0.1:{port}/statuslists/2",
+        "file:///etc/passwd",
+    ]
+
+
+def test_a_poisoned_index_is_skipped_and_every_list_is_still_refreshed(site: Site, world: World,
+                                                                       cache: VerifierCache) -> None:
+    list1, list2 = publish(site, world)
+    sync(site.base, cache, now=NOW, root_pem=world.root_pem)
+    cose = encode_pass(world.permit, signer=world.credential_signer, holder_key=world.holder.public_key,
+                       status_uri=list1, status_idx=3, now=NOW - 86400)
+    qr = live_qr_text(cose, holder_signer=world.holder, now=NOW)
+    world.statuses.set(3, INVALID)
+    publish(site, world, status_at=NOW - 60)
+    poison = _poisoned(site)
+    site.documents["/statuslists"] = json.dumps({"status_lists": [*poison, list2]}).encode()
+    site.hosts.clear()
+
+    summary = sync(site.base, cache, now=NOW)  # the old code raised http.client.InvalidURL here
+
+    assert summary.status_lists == (list1, list2)  # the trust list's own first, then the index's good one
+    assert verify(qr, cache, policy=Policy(), now=NOW).result is Result.REVOKED  # the news arrived
+    [(where, line)] = summary.failures  # one line for the whole index
+    assert where == f"{site.base}/statuslists"
+    assert line.isprintable() and line.startswith(f"ignored {len(poison)} of {len(poison) + 1} index entries")
+    assert "\\x1b[2J" in line and "\\u202e" in line and "not named by the trust list" in line
+    assert set(site.hosts) == {site.base.removeprefix("http://")}  # nothing fetched from a host not named
+
+
+def test_a_bad_uri_in_the_signed_trust_list_is_reported_not_fatal(site: Site, world: World,
+                                                                  cache: VerifierCache) -> None:
+    list1, list2 = publish(site, world)
+    site.documents["/trustlist.jwt"] = world.ring.trust_list_token(
+        issuer=site.base, now=NOW - 3600, version=1, status_lists=[f"{site.base}/statuslists/3\r\nX: y", list1],
+        aggregation_uri=None).encode()
+    summary = sync(site.base, cache, now=NOW, root_pem=world.root_pem)
+    assert summary.status_lists == (list1, list2)
+    [(uri, reason)] = summary.failures
+    assert uri.endswith("\r\nX: y") and "not printable" in reason
+
+
+def test_sync_command_output_escapes_what_the_server_sent(site: Site, world: World, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    from verifier.cli import main_verify
+
+    now = int(time.time())  # the command judges at the real clock
+    list1, list2 = publish(site, world, trust_at=now - 3600, status_at=now - 60)
+    site.documents["/trustlist.jwt"] = world.ring.trust_list_token(
+        issuer=site.base, now=now - 3600, version=1, status_lists=[list1, f"{site.base}/x\x1b]0;owned\x07"],
+        aggregation_uri=None).encode()
+    site.documents["/statuslists"] = json.dumps({"status_lists": [*_poisoned(site), list2]}).encode()
+    root = tmp_path / "root.pem"
+    root.write_bytes(world.root_pem)
+    assert main_verify(["sync", site.base, "--cache", str(tmp_path / "c"), "--root", str(root)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "trust list version 1; 2 status list(s) updated\n"
+    index, signed = captured.err.splitlines()
+    assert index.isprintable() and "\\x1b" in index and "\\u202e" in index
+    assert signed.isprintable() and signed.startswith(f"warning: {site.base}/x\\x1b]0;owned\\x07: ")

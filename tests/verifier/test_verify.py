@@ -10,6 +10,7 @@ import cbor2
 import pytest
 
 from credential.samples import sample_permit
+from credential.sdjwt import present
 from credential.statuslist import INVALID, SUSPENDED
 from keys.signers import KeySigner
 from tests.attacks.forge import cose_sign1, pass_parts, qr_text
@@ -207,6 +208,55 @@ def test_sd_jwt_without_key_binding(world: World, filled: VerifierCache) -> None
     assert check(world.sd_jwt(), filled, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
 
 
+# --- a verdict must say whose credential it is -----------------------------------------------------------
+
+
+def _shown(world: World, disclose: set[str]) -> str:
+    return present(world.sd_jwt(), disclose=disclose, holder_signer=world.holder, aud="a", nonce="n", now=NOW - 5)
+
+
+def _stripped(world: World) -> str:
+    """The issued SD-JWT VC with every disclosure removed: still a genuine issuer signature."""
+    return world.sd_jwt().split("~", 1)[0] + "~"
+
+
+def test_sd_jwt_without_any_disclosure_is_not_valid(world: World, filled: VerifierCache) -> None:
+    for text in (_stripped(world), _shown(world, set())):
+        outcome = check(text, filled)
+        assert outcome.result is Result.MALFORMED, outcome  # the old code said VALID, naming nobody
+        assert outcome.reason == ("the presentation does not identify its holder: name and document_number "
+                                  "must be disclosed (missing: name, document_number)")
+        assert outcome.claims == {} and outcome.issuer_kid is None
+
+
+@pytest.mark.parametrize(("disclose", "missing"), [
+    ({"name", "citizen_id", "address"}, "document_number"),
+    ({"document_number", "sex"}, "name"),
+])
+def test_sd_jwt_needs_name_and_document_number(world: World, filled: VerifierCache, disclose: set[str],
+                                               missing: str) -> None:
+    outcome = check(_shown(world, disclose), filled)
+    assert outcome.result is Result.MALFORMED and outcome.reason.endswith(f"(missing: {missing})")
+
+
+def test_sd_jwt_with_name_and_document_number_is_valid(world: World, filled: VerifierCache) -> None:
+    outcome = check(_shown(world, {"name", "document_number"}), filled)
+    assert outcome.result is Result.VALID and outcome.live is True, outcome.reason
+    assert outcome.claims["name"] == world.permit.holder.name
+    assert outcome.claims["document_number"] == world.permit.document_number
+    assert outcome.claims["type"] == "residence_permit" and "citizen_id" not in outcome.claims
+
+
+def test_sd_jwt_identity_is_judged_after_trust_and_before_status(world: World, cache: VerifierCache) -> None:
+    world.statuses.set(7, INVALID)
+    world.fill(cache)
+    assert check(_stripped(world), cache).result is Result.MALFORMED  # not REVOKED: it names nobody
+    assert check(_stripped(world), cache, now=NOW + 200 * 86400).result is Result.EXPIRED
+    world.permit = dataclasses.replace(world.permit, authority_code="310101")
+    assert check(_stripped(world), cache).result is Result.MALFORMED  # the code was not disclosed either
+    assert check(_shown(world, {"authority_code"}), cache).result is Result.UNTRUSTED_ISSUER
+
+
 def test_sd_jwt_replays(world: World, filled: VerifierCache) -> None:
     assert check(world.presentation(at=NOW - 3600), filled).result is Result.REPLAYED
     wrong_aud = check(world.presentation(aud="someone else"), filled, Policy(expected_aud="landlord"))
@@ -312,9 +362,42 @@ def test_authority_name_shown_is_the_trust_lists(world: World, cache: VerifierCa
         assert outcome.claims["authority_name"] == "北京市公安局朝阳分局出入境管理支队"
         assert outcome.authority_name == outcome.claims["authority_name"]
         assert outcome.claims["authority_code"] == "110105"
-    # The SD-JWT VC keeps its own signed authority_name claim (the issuer's permit record).
-    sd = check(world.presentation(), cache)
-    assert sd.result is Result.VALID and sd.claims["authority_name"] == world.permit.authority_name
+
+
+def test_sd_jwt_shows_the_trust_lists_authority_name(world: World, cache: VerifierCache) -> None:
+    """The SD-JWT VC carries the name a clerk typed; what is shown is the one the trust list binds to the key."""
+    _trust_with_authority(world, cache, name="北京市公安局朝阳分局出入境管理支队")
+    world.permit = dataclasses.replace(world.permit, authority_name="北京市公安局朝阳分局（手输）")
+    for text in (world.presentation(), world.sd_jwt()):
+        outcome = check(text, cache)
+        assert outcome.result is Result.VALID, outcome.reason
+        assert outcome.claims["authority_name"] == "北京市公安局朝阳分局出入境管理支队"
+        assert outcome.authority_name == outcome.claims["authority_name"]
+        assert outcome.claims["authority_code"] == "110105"
+    # Withholding the code hides nothing the signature does not already say: the key's authority is shown.
+    hidden = present(world.sd_jwt(), disclose={"name", "document_number"}, holder_signer=world.holder, aud="a",
+                     nonce="n", now=NOW - 5)
+    outcome = check(hidden, cache)
+    assert outcome.result is Result.VALID, outcome.reason
+    assert (outcome.claims["authority_code"], outcome.claims["authority_name"]) == (
+        "110105", "北京市公安局朝阳分局出入境管理支队")
+
+
+def test_sd_jwt_for_another_authority_is_untrusted(world: World, filled: VerifierCache) -> None:
+    """A key of 朝阳分局 (110105) signing an SD-JWT VC that names 黄浦分局 (310101), as for the QR pass."""
+    world.permit = dataclasses.replace(world.permit, authority_code="310101", authority_name="上海市公安局黄浦分局")
+    for text in (world.presentation(), world.sd_jwt()):
+        outcome = check(text, filled)
+        assert outcome.result is Result.UNTRUSTED_ISSUER, outcome.reason
+        assert "key of authority 110105 may not sign for authority 310101" in outcome.reason
+        assert outcome.claims == {} and outcome.issuer_kid is None and outcome.authority_name is None
+
+
+def test_sd_jwt_order_validity_then_authority_then_key_binding(world: World, filled: VerifierCache) -> None:
+    world.permit = dataclasses.replace(world.permit, authority_code="310101")
+    after = NOW + 200 * 86400
+    assert check(world.sd_jwt(), filled, now=after).result is Result.EXPIRED
+    assert check(world.presentation(at=NOW - HOUR), filled).result is Result.UNTRUSTED_ISSUER  # not REPLAYED
 
 
 def test_pass_for_another_authority_is_untrusted(world: World, filled: VerifierCache) -> None:

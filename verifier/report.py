@@ -1,0 +1,159 @@
+"""How a verification is shown to a person: the result's meaning, the holder's data in order, data ages,
+and text from outside made safe for a terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from credential.codes import FIELD_LABELS, district_label, ethnicity_label, sex_label
+from credential.model import CredentialType
+from verifier.result import Result, VerificationResult
+
+MAX_REASON = 300  # characters of the one-line reason
+
+# Shown after the result code on the big first line: what it means, in Chinese and English.
+MEANINGS: dict[Result, str] = {
+    Result.VALID: "有效",
+    Result.REVOKED: "已注销 revoked by the issuing authority",
+    Result.SUSPENDED: "已中止 suspended by the issuing authority",
+    Result.EXPIRED: "已过期 expired",
+    Result.NOT_YET_VALID: "尚未生效 not yet valid",
+    Result.UNTRUSTED_ISSUER: "非真实证件 NOT GENUINE: unknown or untrusted issuer",
+    Result.BAD_SIGNATURE: "非真实证件 NOT GENUINE: altered or forged",
+    Result.MALFORMED: "无法识别 not a readable credential",
+    Result.STATUS_UNKNOWN: "状态未知 revocation status unknown",
+    Result.REPLAYED: "疑似截图或重放 copied or replayed QR code",
+    Result.NO_HOLDER_PROOF: "缺少持有人证明 no proof from the holder's phone",
+}
+# The order of the holder's data on screen; any other claim follows, sorted by name.
+FIELD_ORDER = (
+    "name", "name_pinyin", "sex", "ethnicity", "birth_date", "citizen_id", "address", "district",
+    "document_number", "authority_name", "authority_code", "valid_from", "valid_until", "portrait_sha256",
+)
+_TYPES = {t.slug: t for t in CredentialType}
+
+
+# -- text from outside, made safe for a terminal ----------------------------------------------------------
+
+
+def one_line(text: str) -> str:
+    """A reason fit for a terminal: one line, no control characters (an attacker's kid or typ may be quoted
+    in it, and an escape sequence could paint a fake result), at most MAX_REASON characters."""
+    printable = text if text.isprintable() else "".join(c if c.isprintable() else " " for c in text)
+    cleaned = " ".join(printable.split())
+    return cleaned if len(cleaned) <= MAX_REASON else cleaned[: MAX_REASON - 1] + "…"
+
+
+def escaped(text: str) -> str:
+    """``text`` with every non-printable character (controls, line breaks, bidi overrides such as U+202E)
+    written as a Python escape: a URL or message from a server shows what it holds, on one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+# -- ages -------------------------------------------------------------------------------------------------
+
+
+def age_text(seconds: int) -> str:
+    """How old data is, for a person: "12 min", "5 h", "3 d" (minutes below an hour, hours below two days)."""
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 86400} d"
+
+
+def ago(seconds: int) -> str:
+    """When data was updated: "just now" within the minute, else "12 min ago"."""
+    return "just now" if seconds < 60 else f"{age_text(seconds)} ago"
+
+
+# -- the holder's data ------------------------------------------------------------------------------------
+
+
+def mask_citizen_id(value: str) -> str:
+    """First 6 (birth division) and last 4 characters; the rest, with the birth date, is hidden."""
+    if len(value) <= 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def shown_claims(claims: dict[str, Any], *, full: bool) -> dict[str, Any]:
+    """The claims as they may be shown: the citizen ID masked unless ``full``."""
+    shown = dict(claims)
+    if not full and isinstance(shown.get("citizen_id"), str):
+        shown["citizen_id"] = mask_citizen_id(shown["citizen_id"])
+    return shown
+
+
+def display_value(name: str, value: Any) -> str:
+    """One claim's value for the screen: codes (sex, ethnicity, district) with their zh and en labels."""
+    if name == "sex" and type(value) is int:
+        zh, en = sex_label(value)
+        return f"{zh} {en}"
+    if name == "ethnicity" and type(value) is int:
+        zh, en = ethnicity_label(value)
+        return f"{zh} {en}"
+    if name == "district" and isinstance(value, str):
+        zh, en = district_label(value)
+        return f"{value} {zh} {en}"
+    return str(value)
+
+
+def _claim_lines(claims: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    kind = claims.get("type")
+    if isinstance(kind, str) and kind in _TYPES:
+        lines.append(f"  {_TYPES[kind].name_zh} {_TYPES[kind].name_en}")
+    for name in (*FIELD_ORDER, *sorted(set(claims) - set(FIELD_ORDER) - {"type"})):
+        if name not in claims or claims[name] is None:
+            continue
+        zh, en = FIELD_LABELS.get(name, (name, name))
+        lines.append(f"  {zh} {en}: {display_value(name, claims[name])}")
+    return lines
+
+
+# -- the whole report -------------------------------------------------------------------------------------
+
+
+def render(outcome: VerificationResult, *, full: bool = False) -> str:
+    """The human report: a big result line, the reason, the holder's data, and how fresh the data is."""
+    headline = f"✔ {outcome.result.value}" if outcome.ok else f"✘ {outcome.result.value}"
+    if outcome.ok:
+        headline += " (live)" if outcome.live else " (static)"
+    lines = [f"{headline} — {MEANINGS[outcome.result]}", f"  {outcome.reason}"]
+    claims = shown_claims(outcome.claims, full=full)
+    if claims:
+        lines.append("")
+        lines.extend(_claim_lines(claims))
+    lines.append("")
+    if outcome.authority_name:
+        lines.append(f"  signed by a key of {outcome.authority_name} (kid {outcome.issuer_kid})")
+    freshness = []
+    if outcome.status_age_seconds is not None:
+        freshness.append(f"revocation data updated {ago(outcome.status_age_seconds)}")
+    freshness.append("no trust list: run `epermit verify sync`" if outcome.trust_age_seconds is None
+                     else f"trust list updated {ago(outcome.trust_age_seconds)}")
+    lines.append("  " + "; ".join(freshness))
+    for warning in (outcome.status_warning, outcome.clock_warning):
+        if warning:
+            lines.append(f"  ⚠ {warning}")
+    if outcome.live is False and outcome.issuer_kid is not None:
+        lines.append("  ⚠ static QR (paper or screenshot): compare the photo and the physical card with the holder")
+    return "\n".join(lines)
+
+
+__all__ = [
+    "FIELD_ORDER",
+    "MAX_REASON",
+    "MEANINGS",
+    "age_text",
+    "ago",
+    "display_value",
+    "escaped",
+    "mask_citizen_id",
+    "one_line",
+    "render",
+    "shown_claims",
+]
