@@ -31,7 +31,7 @@ from issuer.http import app as officer_api
 from issuer.http.console.ui import ConsoleSettings
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
-from issuer.settings import IssuerSettings
+from issuer.settings import IssuerSettings, system_clock
 from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, Purpose
 from verifier.cache import VerifierCache
@@ -72,7 +72,7 @@ class Office:
         self.wallet_server.stop()
 
 
-def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = lambda: int(time.time())) -> Office:
+def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock) -> Office:
     wallet_server = BackgroundServer()
     officer_server = BackgroundServer()
     store = SQLiteStore(data_dir / "epermit.sqlite3")
@@ -113,7 +113,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     data_dir = out / "issuer-data"
     shutil.rmtree(data_dir, ignore_errors=True)
     data_dir.mkdir()
-    now = int(time.time())
+    now = system_clock()
 
     say(
         "1. The bureau's keys",
@@ -164,14 +164,14 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         cache_dir = out / "verifier-cache"
         shutil.rmtree(cache_dir, ignore_errors=True)
         cache = VerifierCache(cache_dir)
-        sync(office.wallet_server.url, cache, now=int(time.time()), root_pem=(out / "root.pem").read_bytes())
+        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=(out / "root.pem").read_bytes())
         print(f"   cached in {cache_dir}")
 
         say("6. Offline: the verifier scans the QR codes (PNG images decoded by zxing-cpp)")
         policy = Policy()
         for slug, wallet in wallets.items():
             held = wallet.credentials[0]
-            live_text = wallet.live_qr_text(held, now=int(time.time()))
+            live_text = wallet.live_qr_text(held, now=system_clock())
             static_text = wallet.static_qr_text(held)
             for kind, text in (("live", live_text), ("static", static_text)):
                 png = out / f"{slug}.{kind}.png"
@@ -179,31 +179,31 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
                 (out / f"{slug}.{kind}.qr.txt").write_text(text + "\n")
                 scanned = decode_qr_image(png)
                 show(
-                    verify(scanned, cache, policy=policy, now=int(time.time())),
+                    verify(scanned, cache, policy=policy, now=system_clock()),
                     f"{png.name} (QR version {version})",
                     expected="VALID",
                     live=kind == "live",
                 )
         print("\n   张伟's live QR, as the phone shows it (it changes every 30 s):")
-        print(terminal_qr(wallets["zhang-wei"].live_qr_text(wallets["zhang-wei"].credentials[0], now=int(time.time()))))
+        print(terminal_qr(wallets["zhang-wei"].live_qr_text(wallets["zhang-wei"].credentials[0], now=system_clock())))
 
         say("7. A forged QR: one byte of the pass changed")
         tampered = bytearray(wallets["zhang-wei"].credentials[0].qr_pass or b"")
         tampered[-5] ^= 0x01
         tampered_text = qrpass.pass_to_qr_text(bytes(tampered))
         (out / "tampered.qr.txt").write_text(tampered_text + "\n")
-        show(verify(tampered_text, cache, policy=policy, now=int(time.time())), "tampered.qr.txt", expected="BAD_SIGNATURE")
+        show(verify(tampered_text, cache, policy=policy, now=system_clock()), "tampered.qr.txt", expected="BAD_SIGNATURE")
 
         say("8. A supervisor revokes 张伟's permit; the verifier syncs and scans again")
         office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason_code": "OTHER", "reason": "permit surrendered"}, as_="supervisor")
-        sync(office.wallet_server.url, cache, now=int(time.time()), root_pem=None)
+        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=None)
         held = wallets["zhang-wei"].credentials[0]
         show(
             verify(
-                wallets["zhang-wei"].live_qr_text(held, now=int(time.time())),
+                wallets["zhang-wei"].live_qr_text(held, now=system_clock()),
                 cache,
                 policy=policy,
-                now=int(time.time()),
+                now=system_clock(),
             ),
             "zhang-wei (after revocation)",
             expected="REVOKED",

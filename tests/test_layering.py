@@ -159,3 +159,25 @@ def test_nothing_imports_the_command_line() -> None:
     importers = {module for module, targets in graph.items() for target in targets
                  if (target == "epermit.cli" or target.startswith("epermit.cli.")) and not module.startswith("epermit.cli")}
     assert importers == set()
+
+
+# --- the public doors: every package's __init__ names its API, and each name resolves ------------------------------
+
+DOORS = {
+    "credential": ["verify_pass", "Permit", "issue_sd_jwt_vc", "StatusList", "TrustList", "EpermitError"],
+    "keys": ["KeyRing", "Purpose", "load_keyring", "save_keyring", "init_keys"],
+    "issuer": ["IssuerService", "IssuerSettings", "Store", "Record", "Officer", "IssuerError"],
+    "verifier": ["verify", "VerifierCache", "Policy", "Result", "VerificationResult"],
+    "wallet_api": ["create_app", "WalletApiSettings"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(DOORS))
+def test_each_package_door_exports_its_api(package: str) -> None:
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in DOORS[package]:  # `X as X` re-exports (verifier) or a PEP 562 door with __all__
+        assert getattr(module, name) is not None, name
+    for name in getattr(module, "__all__", ()):
+        assert getattr(module, name) is not None, name
