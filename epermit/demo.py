@@ -11,6 +11,7 @@ import datetime
 import json
 import secrets
 import shutil
+import ssl
 import tempfile
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from credential.passclaims import CHINA_STANDARD_TIME
 from credential.samples import sample_permit
 from epermit.http_client import request
 from epermit.servers import BackgroundServer
+from epermit.tls import LoopbackCA
 from epermit.wallet import ReferenceWallet, terminal_qr, write_qr_png
 from issuer.http import app as officer_api
 from issuer.http.console.ui import ConsoleSettings
@@ -34,6 +36,7 @@ from issuer.service import IssuerService
 from issuer.settings import IssuerSettings, system_clock
 from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, Purpose
+from keys.keystore import write_private_file
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.qrimage import decode_qr_image
@@ -43,7 +46,10 @@ from verifier.verify import verify
 from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
 
+TLS_CA_FILE = "tls-ca.pem"  # the CA certificate a wallet, `epermit verify sync --ca` or `curl --cacert` trusts
+SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens (0600)
 AUTHORITY_CODE = "110105"
+DEMO_OFFICER_IDS = {"clerk": "demo-clerk", "officer": "demo-officer", "supervisor": "demo-supervisor"}
 AUTHORITY_NAME = "北京市公安局朝阳分局"
 
 
@@ -56,6 +62,7 @@ class Office:
     wallet_server: BackgroundServer
     officer_token: str  # the issuing officer's
     tokens: dict[str, str] = field(default_factory=dict)  # role -> token: clerk, officer, supervisor
+    tls: ssl.SSLContext | None = None  # the client side of the demo's loopback CA
 
     def call(self, method: str, path: str, body: object | None = None, *, as_: str = "officer") -> dict[str, object]:
         token = self.tokens.get(as_, self.officer_token)
@@ -64,6 +71,7 @@ class Office:
             method=method,
             json_body=body,
             headers={"Authorization": f"Bearer {token}"},
+            tls=self.tls,
         ).json()
         return answer
 
@@ -72,9 +80,12 @@ class Office:
         self.wallet_server.stop()
 
 
-def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock) -> Office:
-    wallet_server = BackgroundServer()
-    officer_server = BackgroundServer()
+def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock, *,
+                ca: LoopbackCA | None = None) -> Office:
+    """Both APIs on loopback: over https with a certificate from ``ca`` when given (the demo), else http."""
+    server_tls = ca.issue_server().ssl_context() if ca is not None else None
+    wallet_server = BackgroundServer(ssl_context=server_tls)
+    officer_server = BackgroundServer(ssl_context=server_tls)
     store = SQLiteStore(data_dir / "epermit.sqlite3")
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
@@ -84,11 +95,13 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = sys
     officers = OfficerRegistry(store, clock=clock)
     # Separation of duties: the clerk registers, the issuing officer issues, the supervisor revokes.
     tokens = {}
-    for role, officer_id, name in (("clerk", "demo-clerk", "李柜员"), ("issuing_officer", "demo-officer", "王警官"),
-                                   ("supervisor", "demo-supervisor", "赵所长")):
-        officers.add(officer_id, name=name, role=role, districts=[AUTHORITY_CODE])
-        tokens[role.replace("issuing_", "")] = officers.issue_token(officer_id, ttl=3600)
-    return Office(service, officer_server, wallet_server, tokens["officer"], tokens)
+    for role, name in (("clerk", "李柜员"), ("officer", "王警官"), ("supervisor", "赵所长")):
+        officer_id = DEMO_OFFICER_IDS[role]
+        officers.add(officer_id, name=name, role="issuing_officer" if role == "officer" else role,
+                     districts=[AUTHORITY_CODE])
+        tokens[role] = officers.issue_token(officer_id, ttl=3600)
+    client_tls = ssl.create_default_context(cadata=ca.pem.decode("ascii")) if ca is not None else None
+    return Office(service, officer_server, wallet_server, tokens["officer"], tokens, client_tls)
 
 
 def say(step: str, text: str = "") -> None:
@@ -124,9 +137,12 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     jwks = {"keys": [{**public_jwk(s.public_key), "kid": s.kid} for s in keyring.signers_of(Purpose.CREDENTIAL)]}
     (out / "jwks.json").write_text(json.dumps(jwks, indent=2))
 
-    office = open_office(data_dir, keyring)
+    ca = LoopbackCA(now=now)
+    ca.write_pem(out / TLS_CA_FILE)
+    office = open_office(data_dir, keyring, ca=ca)
     try:
-        say("2. Servers", f"officer API {office.officer_server.url}  ·  wallet API {office.wallet_server.url}")
+        say("2. Servers (https; the demo's loopback CA is in " + TLS_CA_FILE + ")",
+            f"officer API {office.officer_server.url}  ·  wallet API {office.wallet_server.url}")
 
         say("3. A clerk registers a residence permit and a registration card (张伟 holds a card since 200 days)")
         # Validity counts from today (Beijing time), so the story works on any day it is run.
@@ -153,7 +169,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         wallets: dict[str, ReferenceWallet] = {}
         for slug, record in records.items():
             offer = office.call("POST", f"/api/v1/records/{record['id']}/offers")
-            wallet = ReferenceWallet()
+            wallet = ReferenceWallet(tls=office.tls)
             wallet.pick_up(str(offer["offer_uri"]), str(offer["tx_code"]))
             wallets[slug] = wallet
             held = wallet.credentials[0]
@@ -164,7 +180,8 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         cache_dir = out / "verifier-cache"
         shutil.rmtree(cache_dir, ignore_errors=True)
         cache = VerifierCache(cache_dir)
-        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=(out / "root.pem").read_bytes())
+        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=(out / "root.pem").read_bytes(),
+             tls=office.tls)
         print(f"   cached in {cache_dir}")
 
         say("6. Offline: the verifier scans the QR codes (PNG images decoded by zxing-cpp)")
@@ -196,7 +213,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
 
         say("8. A supervisor revokes 张伟's permit; the verifier syncs and scans again")
         office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason_code": "OTHER", "reason": "permit surrendered"}, as_="supervisor")
-        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=None)
+        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=None, tls=office.tls)
         held = wallets["zhang-wei"].credentials[0]
         show(
             verify(
@@ -222,7 +239,16 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
 
 def serve_forever(office: Office, out: Path, record_id: str) -> None:
     offer = office.call("POST", f"/api/v1/records/{record_id}/offers")
-    (out / "offer.json").write_text(json.dumps({"offer_uri": offer["offer_uri"], "tx_code": offer["tx_code"]}) + "\n")
+    write_private_json(out / "offer.json", {"offer_uri": offer["offer_uri"], "tx_code": offer["tx_code"]})
+    write_private_json(out / SERVE_FILE, {
+        "officer_api": office.officer_server.url,
+        "wallet_api": office.wallet_server.url,
+        "verifier_page": f"{office.wallet_server.url}/verify/",
+        "officer_console": f"{office.officer_server.url}/officer/",
+        "tls_ca": str((out / TLS_CA_FILE).resolve()),
+        "officer_tokens": {role: token for role, token in office.tokens.items()},
+        "officer_ids": dict(DEMO_OFFICER_IDS),
+    })
     say(
         "Serving (Ctrl-C stops)",
         f"officer API {office.officer_server.url}\n   wallet API {office.wallet_server.url}\n"
@@ -236,3 +262,8 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
             time.sleep(3600)
     except KeyboardInterrupt:
         print("\nstopping")
+
+
+def write_private_json(path: Path, document: object) -> None:
+    """A file holding secrets (a PIN, officer tokens): created 0600, replaced atomically."""
+    write_private_file(path, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), overwrite=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import ssl
 import unicodedata
 import urllib.error
 import urllib.parse
@@ -96,10 +97,14 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def fetch(url: str, *, timeout: float, max_size: int = MAX_RESPONSE) -> bytes:
-    """GET ``url`` with a size cap checked on the declared length and again while reading."""
+def fetch(url: str, *, timeout: float, max_size: int = MAX_RESPONSE, tls: ssl.SSLContext | None = None) -> bytes:
+    """GET ``url`` with a size cap checked on the declared length and again while reading; ``tls`` trusts a
+    private CA (``epermit verify sync --ca FILE``) instead of the system's roots."""
     _check_url(url)
-    opener = urllib.request.build_opener(_HttpOnlyRedirects)
+    handlers: list[urllib.request.BaseHandler] = [_HttpOnlyRedirects()]
+    if tls is not None:
+        handlers.append(urllib.request.HTTPSHandler(context=tls))
+    opener = urllib.request.build_opener(*handlers)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # noqa: S310 - scheme checked
     try:
         with opener.open(request, timeout=timeout) as response:
@@ -158,7 +163,8 @@ def _skipped_line(skipped: dict[str, list[str]], total: int) -> str:
 
 
 def sync(
-    base_url: str, cache: VerifierCache, *, now: int, root_pem: bytes | None = None, timeout: float = 10
+    base_url: str, cache: VerifierCache, *, now: int, root_pem: bytes | None = None, timeout: float = 10,
+    tls: ssl.SSLContext | None = None,
 ) -> SyncSummary:
     """Update ``cache`` from ``base_url`` (the wallet API's public URL).
 
@@ -176,14 +182,14 @@ def sync(
     cache.root_key()  # NoRootError now, before any network access, when no root is pinned
 
     trust_url = f"{base}/trustlist.jwt"
-    trust = cache.accept_trust_list(_text(fetch(trust_url, timeout=timeout), trust_url), now)
+    trust = cache.accept_trust_list(_text(fetch(trust_url, timeout=timeout, tls=tls), trust_url), now)
 
     named = list(dict.fromkeys(trust.status_lists))
     uris = list(named)  # first: a slow or hostile index cannot crowd out the lists the signed list names
     failures: list[tuple[str, str]] = []
     aggregation_url = f"{base}/statuslists"
     try:
-        offered = parse_aggregation(fetch(aggregation_url, timeout=timeout))
+        offered = parse_aggregation(fetch(aggregation_url, timeout=timeout, tls=tls))
     except (CredentialError, VerifierError) as exc:  # the signed trust list still names the lists
         failures.append((aggregation_url, str(exc)))
     else:
@@ -195,7 +201,7 @@ def sync(
     accepted: list[str] = []
     for uri in uris:
         try:
-            token = _text(fetch(uri, timeout=timeout), uri)
+            token = _text(fetch(uri, timeout=timeout, tls=tls), uri)
             cache.accept_status_list(uri, token, now)
         except (CredentialError, VerifierError) as exc:
             failures.append((uri, str(exc)))

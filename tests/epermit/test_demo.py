@@ -43,3 +43,11 @@ def test_demo_outputs_verify_offline_with_the_cli(demo_dir: Path, capsys: pytest
     assert json.loads(capsys.readouterr().out)["result"] == "BAD_SIGNATURE"
     assert main(["verify", "--cache", cache, "--require-live", "--json", str(demo_dir / "residence-card.static.qr.txt")]) == 1
     assert json.loads(capsys.readouterr().out)["result"] == "NO_HOLDER_PROOF"
+
+
+def test_demo_serves_https_and_leaves_its_ca(demo_dir: Path) -> None:
+    from cryptography import x509
+
+    ca = x509.load_pem_x509_certificate((demo_dir / "tls-ca.pem").read_bytes())
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert b"PRIVATE KEY" not in (demo_dir / "tls-ca.pem").read_bytes()

@@ -41,7 +41,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
 
 
 def serve(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "epermit.cli", "serve", *args], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "epermit.cli", "serve", "--insecure-http", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
