@@ -38,9 +38,9 @@ from credential.statuslist import (
     verify_status_list_token,
 )
 from keys.signers import KeySigner
-from tests.vectors_path import SHARED_VECTORS
+from tests.vectors_path import STATUS_LIST_VECTORS
 
-VECTORS = json.loads((SHARED_VECTORS / "status-list" / "token-status-list-vectors.json").read_text())
+VECTORS = json.loads(STATUS_LIST_VECTORS.read_text())
 URI = "https://permits.example.gov.cn/statuslists/1"
 NOW = 1_767_600_000
 
