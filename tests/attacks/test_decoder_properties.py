@@ -25,7 +25,8 @@ from credential.statuslist import StatusList, parse_aggregation, verify_status_l
 from credential.trustlist import verify_trust_list
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
-from tests.verifier.conftest import KEYS_CREATED, NOW, STATUS_URI, World
+from tests.conftest import KEYS_CREATED, T0
+from tests.verifier.conftest import STATUS_URI, World
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result, VerificationResult
@@ -164,14 +165,14 @@ def status_key(kid: str) -> Any:
 def test_status_list_token(data: st.DataObject) -> None:
     token = data.draw(st.sampled_from([STATUS_TOKEN, "", "a.b.c"]) | st.text(max_size=80))
     only_ours(verify_status_list_token, mutate(token, data, B64 + "."), uri=STATUS_URI, resolve_key=status_key,
-              now=NOW)
+              now=T0)
 
 
 @FAST
 @given(st.data())
 def test_trust_list_token(data: st.DataObject) -> None:
     token = data.draw(st.sampled_from([TRUST_TOKEN, "", "a.b.c"]) | st.text(max_size=80))
-    only_ours(verify_trust_list, mutate(token, data, B64 + "."), root_key=ROOT_KEY, now=NOW)
+    only_ours(verify_trust_list, mutate(token, data, B64 + "."), root_key=ROOT_KEY, now=T0)
 
 
 # --- the verifier: a result for any text ----------------------------------------------------------------
@@ -189,7 +190,7 @@ DEFAULT = Policy()
 
 
 def verified(text: str, cache: VerifierCache, policy: Policy = DEFAULT) -> VerificationResult:
-    outcome = verify(text, cache, policy=policy, now=NOW)
+    outcome = verify(text, cache, policy=policy, now=T0)
     assert isinstance(outcome.result, Result)
     assert not outcome.reason.startswith(INTERNAL_ERROR), (text[:80], outcome.reason)
     assert outcome.reason.isprintable()

@@ -19,8 +19,9 @@ from issuer.api import OfficerApiSettings, create_app
 from issuer.officers import Officer, OfficerRegistry, Role
 from issuer.records import RecordState
 from issuer.service import IssuerService
+from tests.conftest import FakeClock
 
-from .conftest import PUBLIC_URL, Clock
+from .conftest import PUBLIC_URL
 
 OFFICERS = {
     "clerk": Officer("clerk", "柜员", Role.CLERK, ("110105",)),
@@ -45,7 +46,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: Clock) -> dict[str, str]:
+def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
     registry = OfficerRegistry(service.store, clock=clock)
     issued = {}
     for officer in OFFICERS.values():
@@ -147,7 +148,7 @@ def test_authentication_is_required(client: FlaskClient, tokens: dict[str, str],
 
 
 def test_disabled_officers_and_expired_tokens_are_refused(
-    client: FlaskClient, tokens: dict[str, str], clock: Clock
+    client: FlaskClient, tokens: dict[str, str], clock: FakeClock
 ) -> None:
     assert_error(client.get("/api/v1/audit", headers=auth(tokens, "gone")), 401, "unauthorized")
     clock.advance(3600)

@@ -23,8 +23,9 @@ from issuer.settings import IssuerSettings
 from issuer.sqlite_store import SQLiteStore
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
+from tests.conftest import T0, FakeClock
 
-from .conftest import PUBLIC_URL, T0, Clock
+from .conftest import PUBLIC_URL
 
 _STATUS = {"active": VALID, "suspended": SUSPENDED, "revoked": INVALID}
 _MOVES = {"suspend": "suspended", "lift": "active", "revoke": "revoked", "register": "active"}
@@ -65,7 +66,7 @@ class Lifecycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = tempfile.TemporaryDirectory()
-        self.clock = Clock()
+        self.clock = FakeClock()
         self.store = SQLiteStore(Path(self.dir.name) / "epermit.sqlite3")
         self.service = IssuerService(self.store, machine_keyring(), IssuerSettings(PUBLIC_URL, status_list_size=2048),
                                      self.clock)

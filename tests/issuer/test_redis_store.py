@@ -21,9 +21,9 @@ from issuer.errors import StoreUnavailableError
 from issuer.officers import Officer, Role
 from issuer.records import RecordState
 from issuer.store import Store, StoredOffer
+from tests.conftest import T0
 from tests.vectors_path import STATUS_LIST_VECTORS
 
-from .conftest import T0
 from .redis_server import REDIS_SERVER, RedisServer
 from .test_store_contract import THREADS, a_record, race
 

@@ -14,8 +14,7 @@ from issuer.cli import STORE_FILE, add_officer_commands
 from issuer.errors import StoreUnavailableError
 from issuer.officers import OfficerRegistry, Role
 from issuer.sqlite_store import SQLiteStore
-
-from .conftest import T0
+from tests.conftest import T0
 
 PROCESSES = 8
 

@@ -15,8 +15,7 @@ from issuer.errors import StateConflictError
 from issuer.officers import Officer, Role
 from issuer.records import PublishedStatusList, Record, RecordState
 from issuer.store import FILL_LIMIT, StatusListFullError, Store, StoredOffer, StoredTrustList
-
-from .conftest import T0
+from tests.conftest import T0
 
 R = TypeVar("R")
 THREADS = 20

@@ -15,34 +15,34 @@ from credential.trustlist import sign_trust_list, verify_trust_list
 from keys.keyring import KeyRing
 from keys.purpose import KeyPurposeError, PurposeSigner, describe_signing_input
 from keys.signers import KeySigner
+from tests.conftest import T0
 
-NOW = 1_780_000_000
 URI = "https://i.example/statuslists/1"
 
 
 @pytest.fixture(scope="module")
 def ring() -> KeyRing:
-    return KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW - 86400, clock=lambda: NOW)
+    return KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=T0 - 86400, clock=lambda: T0)
 
 
 def sd_jwt(signer: object) -> str:
     return issue_sd_jwt_vc(sample_permit(), issuer="https://i.example", signer=signer,  # type: ignore[arg-type]
-                           holder_key=KeySigner.generate().public_key, status_uri=URI, status_idx=1, now=NOW,
-                           exp=NOW + 86400)
+                           holder_key=KeySigner.generate().public_key, status_uri=URI, status_idx=1, now=T0,
+                           exp=T0 + 86400)
 
 
 def qr(signer: object) -> bytes:
     return encode_pass(sample_permit(), signer=signer, holder_key=KeySigner.generate().public_key,  # type: ignore[arg-type]
-                       status_uri=URI, status_idx=1, now=NOW)
+                       status_uri=URI, status_idx=1, now=T0)
 
 
 def status(signer: object) -> str:
-    return sign_status_list_token(StatusList(16, 2), uri=URI, signer=signer, now=NOW, ttl=300,  # type: ignore[arg-type]
-                                  exp=NOW + 86400)
+    return sign_status_list_token(StatusList(16, 2), uri=URI, signer=signer, now=T0, ttl=300,  # type: ignore[arg-type]
+                                  exp=T0 + 86400)
 
 
 def trust(ring: KeyRing, signer: object) -> str:
-    tl = ring.trust_list(issuer="https://i.example", now=NOW, version=1, status_lists=[URI], aggregation_uri=None)
+    tl = ring.trust_list(issuer="https://i.example", now=T0, version=1, status_lists=[URI], aggregation_uri=None)
     return sign_trust_list(tl, root_signer=signer)  # type: ignore[arg-type]
 
 
@@ -50,7 +50,7 @@ def test_each_signer_signs_its_own_content(ring: KeyRing) -> None:
     sd_jwt(ring.credential_signer)
     qr(ring.credential_signer)
     status(ring.status_signer)
-    verify_trust_list(trust(ring, ring.root_signer), root_key=ring.root.public_key, now=NOW)
+    verify_trust_list(trust(ring, ring.root_signer), root_key=ring.root.public_key, now=T0)
 
 
 @pytest.mark.parametrize(("which", "make"), [
@@ -66,13 +66,13 @@ def test_signers_refuse_other_content(ring: KeyRing, which: str, make: object) -
 @pytest.mark.parametrize("which", ["credential", "status"])
 def test_signing_keys_cannot_sign_a_trust_list(ring: KeyRing, which: str) -> None:
     with pytest.raises(KeyPurposeError, match="trustlist"):
-        trust(ring, ring.signer_for(which, NOW))
+        trust(ring, ring.signer_for(which, T0))
 
 
 def test_a_credential_key_cannot_sign_a_holder_proof(ring: KeyRing) -> None:
     issued = sd_jwt(ring.credential_signer)
     with pytest.raises(KeyPurposeError, match="kb\\+jwt"):
-        present(issued, disclose=None, holder_signer=ring.credential_signer, aud="a", nonce="n", now=NOW)
+        present(issued, disclose=None, holder_signer=ring.credential_signer, aud="a", nonce="n", now=T0)
 
 
 def test_unrecognised_input_is_refused(ring: KeyRing) -> None:
@@ -86,18 +86,18 @@ def test_unrecognised_input_is_refused(ring: KeyRing) -> None:
 
 def test_a_status_list_signed_by_a_credential_key_is_rejected_by_verifiers(ring: KeyRing) -> None:
     # Forged with the raw key (our signers would refuse); the trust list says the key is for credentials.
-    token = sign_status_list_token(StatusList(16, 2), uri=URI, signer=ring.credential_signers[0], now=NOW, ttl=300,
-                                   exp=NOW + 86400)
-    tl = verify_trust_list(trust(ring, ring.root_signer), root_key=ring.root.public_key, now=NOW)
+    token = sign_status_list_token(StatusList(16, 2), uri=URI, signer=ring.credential_signers[0], now=T0, ttl=300,
+                                   exp=T0 + 86400)
+    tl = verify_trust_list(trust(ring, ring.root_signer), root_key=ring.root.public_key, now=T0)
     with pytest.raises(UntrustedIssuerError, match="not status"):
-        verify_status_list_token(token, uri=URI, now=NOW,
-                                 resolve_key=lambda kid: tl.key_for(kid, purpose="status", now=NOW).public_key)
+        verify_status_list_token(token, uri=URI, now=T0,
+                                 resolve_key=lambda kid: tl.key_for(kid, purpose="status", now=T0).public_key)
 
 
 def test_a_trust_list_entry_cannot_claim_another_purpose_than_its_certificate(ring: KeyRing) -> None:
-    tl = ring.trust_list(issuer="https://i.example", now=NOW, version=1, status_lists=[], aggregation_uri=None)
+    tl = ring.trust_list(issuer="https://i.example", now=T0, version=1, status_lists=[], aggregation_uri=None)
     # The status key's entry relabelled as a credential key: its certificate's EKU says status.
     relabelled = tuple(dataclasses.replace(k, purpose="credential") if k.purpose == "status" else k for k in tl.keys)
     token = sign_trust_list(dataclasses.replace(tl, keys=relabelled), root_signer=ring.root_signer)
     with pytest.raises(UntrustedIssuerError, match="does not allow credential signing"):
-        verify_trust_list(token, root_key=ring.root.public_key, now=NOW)
+        verify_trust_list(token, root_key=ring.root.public_key, now=T0)

@@ -13,7 +13,8 @@ from credential.samples import sample_permit
 from credential.statuslist import INVALID, SUSPENDED
 from keys.signers import KeySigner
 from tests.attacks.forge import cose_sign1, pass_parts, qr_text
-from tests.verifier.conftest import HOUR, NOW, STATUS_URI, World
+from tests.conftest import T0
+from tests.verifier.conftest import HOUR, STATUS_URI, World
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result
@@ -22,7 +23,7 @@ from verifier.verify import MAX_INPUT, verify
 DEFAULT = Policy()
 
 
-def check(text: str, cache: VerifierCache, policy: Policy = DEFAULT, now: int = NOW):  # type: ignore[no-untyped-def]
+def check(text: str, cache: VerifierCache, policy: Policy = DEFAULT, now: int = T0):  # type: ignore[no-untyped-def]
     return verify(text, cache, policy=policy, now=now)
 
 
@@ -61,8 +62,8 @@ def test_status_values(world: World, cache: VerifierCache, value: int, expected:
 
 def test_revoked_stays_revoked_in_stale_data(world: World, cache: VerifierCache) -> None:
     world.statuses.set(7, INVALID)
-    world.fill(cache, status_at=NOW - 6 * 86400)
-    later = NOW + 3 * 86400  # the list is 9 days old, past its exp
+    world.fill(cache, status_at=T0 - 6 * 86400)
+    later = T0 + 3 * 86400  # the list is 9 days old, past its exp
     outcome = check(world.live_qr(at=later), cache, now=later)
     assert outcome.result is Result.REVOKED
 
@@ -113,7 +114,7 @@ def test_key_marked_revoked_is_untrusted(world: World, cache: VerifierCache) -> 
     kid = world.ring.credential_signer.kid
     token = world.edited_trust_token(
         lambda k: dataclasses.replace(k, state="revoked") if k.kid == kid else k, version=2)
-    cache.accept_trust_list(token, NOW)
+    cache.accept_trust_list(token, T0)
     outcome = check(world.live_qr(), cache)
     assert outcome.result is Result.UNTRUSTED_ISSUER and "revoked" in outcome.reason
     assert check(world.presentation(), cache).result is Result.UNTRUSTED_ISSUER
@@ -126,7 +127,7 @@ def test_no_trust_list_is_untrusted(world: World, cache: VerifierCache) -> None:
 
 
 def test_stale_status_is_status_unknown(world: World, cache: VerifierCache) -> None:
-    world.fill(cache, status_at=NOW - 8 * 86400, validity=30 * 86400)  # not expired, but older than 7 days
+    world.fill(cache, status_at=T0 - 8 * 86400, validity=30 * 86400)  # not expired, but older than 7 days
     outcome = check(world.live_qr(), cache)
     assert outcome.result is Result.STATUS_UNKNOWN and "too old" in outcome.reason
     assert outcome.status_age_seconds == 8 * 86400
@@ -135,12 +136,12 @@ def test_stale_status_is_status_unknown(world: World, cache: VerifierCache) -> N
 
 def test_status_list_past_its_exp_is_status_unknown(world: World, cache: VerifierCache) -> None:
     world.fill(cache)
-    outcome = check(world.live_qr(at=NOW + 7 * 86400), cache, now=NOW + 7 * 86400)
+    outcome = check(world.live_qr(at=T0 + 7 * 86400), cache, now=T0 + 7 * 86400)
     assert outcome.result is Result.STATUS_UNKNOWN and "expired" in outcome.reason
 
 
 def test_old_status_gives_warning(world: World, cache: VerifierCache) -> None:
-    world.fill(cache, status_at=NOW - 2 * 86400)
+    world.fill(cache, status_at=T0 - 2 * 86400)
     outcome = check(world.live_qr(), cache)
     assert outcome.result is Result.VALID and outcome.status_warning is not None
     stricter = Policy(status_warn_age=HOUR, status_max_age=86400)
@@ -156,7 +157,7 @@ def test_stale_trust_list_is_status_unknown(world: World, cache: VerifierCache) 
 
 def test_no_status_list_cached_is_status_unknown(world: World, cache: VerifierCache) -> None:
     cache.pin_root(world.root_pem)
-    cache.accept_trust_list(world.trust_token(), NOW)
+    cache.accept_trust_list(world.trust_token(), T0)
     outcome = check(world.live_qr(), cache)
     assert outcome.result is Result.STATUS_UNKNOWN and outcome.status_age_seconds is None
     assert outcome.claims["name"] == "张伟"  # genuine: the data is shown, the verdict is not VALID
@@ -166,7 +167,7 @@ def test_index_outside_the_list_is_status_unknown(world: World, filled: Verifier
     assert check(world.live_qr(idx=1 << 19), filled).result is Result.STATUS_UNKNOWN
 
 
-@pytest.mark.parametrize("proof_time", [NOW - 61, NOW + 61, NOW - 3600])
+@pytest.mark.parametrize("proof_time", [T0 - 61, T0 + 61, T0 - 3600])
 def test_old_live_proof_is_replayed(world: World, filled: VerifierCache, proof_time: int) -> None:
     assert check(world.live_qr(at=proof_time), filled).result is Result.REPLAYED
 
@@ -208,13 +209,13 @@ def test_sd_jwt_without_key_binding(world: World, filled: VerifierCache) -> None
 
 
 def test_sd_jwt_replays(world: World, filled: VerifierCache) -> None:
-    assert check(world.presentation(at=NOW - 3600), filled).result is Result.REPLAYED
+    assert check(world.presentation(at=T0 - 3600), filled).result is Result.REPLAYED
     wrong_aud = check(world.presentation(aud="someone else"), filled, Policy(expected_aud="landlord"))
     assert wrong_aud.result is Result.REPLAYED
 
 
 def test_sd_jwt_expired(world: World, filled: VerifierCache) -> None:
-    assert check(world.sd_jwt(exp=NOW - 3600), filled).result is Result.EXPIRED
+    assert check(world.sd_jwt(exp=T0 - 3600), filled).result is Result.EXPIRED
 
 
 @pytest.mark.parametrize(
@@ -229,9 +230,9 @@ def test_garbage_is_malformed(filled: VerifierCache, text: str) -> None:
 
 
 def test_clock_rolled_back_is_reported_and_not_believed(world: World, filled: VerifierCache) -> None:
-    # The local clock says 2026-01-01, before the signed lists (NOW - 1 h): it is not believed.
-    rolled_back = NOW - 200 * 86400
-    outcome = check(world.live_qr(at=NOW - HOUR), filled, now=rolled_back)
+    # The local clock says 2026-01-01, before the signed lists (T0 - 1 h): it is not believed.
+    rolled_back = T0 - 200 * 86400
+    outcome = check(world.live_qr(at=T0 - HOUR), filled, now=rolled_back)
     assert outcome.clock_warning is not None and "behind" in outcome.clock_warning
     assert outcome.result is Result.VALID  # judged at the high-water mark, not at the rolled-back time
     expired_at = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
@@ -241,12 +242,12 @@ def test_clock_rolled_back_is_reported_and_not_believed(world: World, filled: Ve
     cache = VerifierCache(filled.directory.parent / "late")
     cache.pin_root(late.root_pem)
     cache.accept_trust_list(late.trust_token(now=expired_at), expired_at)
-    outcome = check(world.live_qr(at=NOW), cache, now=NOW)
+    outcome = check(world.live_qr(at=T0), cache, now=T0)
     assert outcome.result is Result.EXPIRED and outcome.clock_warning is not None
 
 
 def test_small_skew_is_not_a_clock_warning(world: World, filled: VerifierCache) -> None:
-    outcome = check(world.live_qr(at=NOW - HOUR - 100), filled, now=NOW - HOUR - 100)
+    outcome = check(world.live_qr(at=T0 - HOUR - 100), filled, now=T0 - HOUR - 100)
     assert outcome.clock_warning is None
 
 
@@ -270,8 +271,8 @@ def test_key_not_allowed_for_the_type_is_untrusted(world: World, cache: Verifier
     cache.pin_root(world.root_pem)
     token = world.edited_trust_token(lambda k: dataclasses.replace(k, types=frozenset({"residence_permit"})),
                                      version=1)
-    cache.accept_trust_list(token, NOW)
-    cache.accept_status_list(STATUS_URI, world.status_token(), NOW)
+    cache.accept_trust_list(token, T0)
+    cache.accept_status_list(STATUS_URI, world.status_token(), T0)
     assert check(world.live_qr(), cache).result is Result.VALID
     card = sample_permit(CredentialType.RESIDENCE_REGISTRATION)
     outcome = check(world.live_qr(permit=card), cache)
@@ -287,7 +288,7 @@ def test_order_validity_and_holder_proof_before_status(world: World, cache: Veri
     after = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
     assert check(world.live_qr(at=after), cache, now=after).result is Result.EXPIRED
     assert check(world.static_qr(), cache, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
-    assert check(world.live_qr(at=NOW - 3600), cache).result is Result.REPLAYED
+    assert check(world.live_qr(at=T0 - 3600), cache).result is Result.REPLAYED
 
 
 # --- the authority: the pass carries its code, the trust list names it ----------------------------------
@@ -298,8 +299,8 @@ def _trust_with_authority(world: World, cache: VerifierCache, *, code: str = "11
     cache.pin_root(world.root_pem)
     token = world.edited_trust_token(lambda k: dataclasses.replace(k, authority_code=code, authority_name=name),
                                      version=1)
-    cache.accept_trust_list(token, NOW)
-    cache.accept_status_list(STATUS_URI, world.status_token(), NOW)
+    cache.accept_trust_list(token, T0)
+    cache.accept_status_list(STATUS_URI, world.status_token(), T0)
     return cache
 
 

@@ -12,7 +12,8 @@ from issuer.api import create_app as create_officer_app
 from issuer.officers import Officer, OfficerRegistry, Role
 from issuer.service import IssuerService
 from keys.signers import KeySigner
-from tests.wallet_api.conftest import OFFICER, PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import OFFICER, PUBLIC_URL
 from tests.wallet_api.support import access_token, fetch_nonce, make_proof, post_json, request_credential
 
 
@@ -22,7 +23,7 @@ def officer_client(service: IssuerService) -> FlaskClient:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: Clock) -> dict[str, dict[str, str]]:
+def tokens(service: IssuerService, clock: FakeClock) -> dict[str, dict[str, str]]:
     district = sample_permit().district
     registry = OfficerRegistry(service.store, clock=clock)
     issued: dict[str, dict[str, str]] = {}
@@ -34,7 +35,7 @@ def tokens(service: IssuerService, clock: Clock) -> dict[str, dict[str, str]]:
 
 
 def pending_pickup(officer_client: FlaskClient, client: FlaskClient, service: IssuerService,
-                   tokens: dict[str, dict[str, str]], clock: Clock) -> tuple[str, str, str]:
+                   tokens: dict[str, dict[str, str]], clock: FakeClock) -> tuple[str, str, str]:
     record = service.register(sample_permit_valid_at(service.clock()), officer=OFFICER)
     response = officer_client.post(f"/api/v1/records/{record.id}/offers", json={"pending": True},
                                    headers=tokens["issuer"])
@@ -48,7 +49,7 @@ def pending_pickup(officer_client: FlaskClient, client: FlaskClient, service: Is
 
 
 def test_supervisor_approves_through_the_officer_api(
-    officer_client: FlaskClient, client: FlaskClient, service: IssuerService, tokens: dict[str, dict[str, str]], clock: Clock
+    officer_client: FlaskClient, client: FlaskClient, service: IssuerService, tokens: dict[str, dict[str, str]], clock: FakeClock
 ) -> None:
     record_id, token, transaction_id = pending_pickup(officer_client, client, service, tokens, clock)
     refused = officer_client.post(f"/api/v1/records/{record_id}/approve", headers=tokens["issuer"])
@@ -62,7 +63,7 @@ def test_supervisor_approves_through_the_officer_api(
 
 
 def test_supervisor_denies_through_the_officer_api(
-    officer_client: FlaskClient, client: FlaskClient, service: IssuerService, tokens: dict[str, dict[str, str]], clock: Clock
+    officer_client: FlaskClient, client: FlaskClient, service: IssuerService, tokens: dict[str, dict[str, str]], clock: FakeClock
 ) -> None:
     record_id, token, transaction_id = pending_pickup(officer_client, client, service, tokens, clock)
     denied = officer_client.post(f"/api/v1/records/{record_id}/deny", json={"reason": "address not confirmed"},
