@@ -38,11 +38,11 @@ from credential.statuslist import (
     verify_status_list_token,
 )
 from keys.signers import KeySigner
-from tests.vectors_path import SHARED_VECTORS
+from tests.conftest import T0
+from tests.vectors_path import STATUS_LIST_VECTORS
 
-VECTORS = json.loads((SHARED_VECTORS / "status-list" / "token-status-list-vectors.json").read_text())
+VECTORS = json.loads(STATUS_LIST_VECTORS.read_text())
 URI = "https://permits.example.gov.cn/statuslists/1"
-NOW = 1_767_600_000
 
 
 def _resolver(signer: KeySigner) -> Any:
@@ -149,11 +149,11 @@ def test_deflate_bomb_is_rejected_quickly_with_bounded_memory() -> None:
     signer = KeySigner.generate()
     token = sign_compact(
         {"typ": "statuslist+jwt"},
-        {"sub": URI, "iat": NOW, "exp": NOW + 600, "status_list": {"bits": 2, "lst": lst}},
+        {"sub": URI, "iat": T0, "exp": T0 + 600, "status_list": {"bits": 2, "lst": lst}},
         signer,
     )
     with pytest.raises(TooLargeError):
-        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW)
+        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0)
 
 
 def test_sign_and_verify_round_trip() -> None:
@@ -162,25 +162,25 @@ def test_sign_and_verify_round_trip() -> None:
     lst.set(0, INVALID)
     lst.set(123_456, SUSPENDED)
     lst.set((1 << 20) - 1, INVALID)
-    token = sign_status_list_token(lst, uri=URI, signer=signer, now=NOW, ttl=300, exp=NOW + 86400)
-    verified = verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW + 10)
+    token = sign_status_list_token(lst, uri=URI, signer=signer, now=T0, ttl=300, exp=T0 + 86400)
+    verified = verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0 + 10)
     assert verified.status_list.data == lst.data
-    assert (verified.iat, verified.exp, verified.ttl, verified.kid) == (NOW, NOW + 86400, 300, signer.kid)
+    assert (verified.iat, verified.exp, verified.ttl, verified.kid) == (T0, T0 + 86400, 300, signer.kid)
     assert verified.status_list.get(123_456) == SUSPENDED and verified.status_list.get(1) == VALID
     with pytest.raises(StatusError, match="expired"):
-        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW + 86400)
+        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0 + 86400)
     with pytest.raises(StatusError):
-        verify_status_list_token(token, uri=URI + "0", resolve_key=_resolver(signer), now=NOW)
+        verify_status_list_token(token, uri=URI + "0", resolve_key=_resolver(signer), now=T0)
     with pytest.raises(UntrustedIssuerError):
-        verify_status_list_token(token, uri=URI, resolve_key=_resolver(KeySigner.generate()), now=NOW)
+        verify_status_list_token(token, uri=URI, resolve_key=_resolver(KeySigner.generate()), now=T0)
     with pytest.raises(TooLargeError):  # a list larger than the verifier accepts
-        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW, max_entries=1 << 19)
+        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0, max_entries=1 << 19)
 
 
 def test_eddsa_status_list() -> None:
     signer = KeySigner.generate("EdDSA")
-    token = sign_status_list_token(StatusList(16, 1), uri=URI, signer=signer, now=NOW, ttl=60, exp=NOW + 60)
-    assert verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW).status_list.size == 16
+    token = sign_status_list_token(StatusList(16, 1), uri=URI, signer=signer, now=T0, ttl=60, exp=T0 + 60)
+    assert verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0).status_list.size == 16
 
 
 def _token(signer: KeySigner, claims: dict[str, Any], typ: str = "statuslist+jwt") -> str:
@@ -190,37 +190,37 @@ def _token(signer: KeySigner, claims: dict[str, Any], typ: str = "statuslist+jwt
 @pytest.mark.parametrize(
     ("claims", "error"),
     [
-        ({"iat": NOW, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, MissingClaimError),
+        ({"iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, MissingClaimError),
         ({"sub": URI, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, MissingClaimError),
-        ({"sub": URI, "iat": NOW}, MissingClaimError),
+        ({"sub": URI, "iat": T0}, MissingClaimError),
         ({"sub": URI, "iat": "1767600000", "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
         ({"sub": URI, "iat": True, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 3, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": True, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 1}}, MissingClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 1, "lst": "!!"}}, MalformedError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBX"}}, MalformedError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 1, "lst": b64url_encode(zlib.compress(b""))}},
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 3, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": True, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 1}}, MissingClaimError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": "!!"}}, MalformedError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBX"}}, MalformedError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": b64url_encode(zlib.compress(b""))}},
          InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": [1]}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW + 3600, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, StatusError),
-        ({"sub": 7, "iat": NOW, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "exp": -1, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}},
+        ({"sub": URI, "iat": T0, "status_list": [1]}, InvalidClaimError),
+        ({"sub": URI, "iat": T0 + 3600, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, StatusError),
+        ({"sub": 7, "iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
+        ({"sub": URI, "iat": T0, "exp": -1, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}},
          InvalidClaimError),
     ],
 )
 def test_bad_claims_are_rejected(claims: dict[str, Any], error: type[CredentialError]) -> None:
     signer = KeySigner.generate()
     with pytest.raises(error):
-        verify_status_list_token(_token(signer, claims), uri=URI, resolve_key=_resolver(signer), now=NOW)
+        verify_status_list_token(_token(signer, claims), uri=URI, resolve_key=_resolver(signer), now=T0)
 
 
 def test_wrong_typ_is_rejected() -> None:
     signer = KeySigner.generate()
-    claims = {"sub": URI, "iat": NOW, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}
+    claims = {"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}
     for typ in ("dc+sd-jwt", "JWT", "statuslist+cwt"):
         with pytest.raises(WrongTypeError):
-            verify_status_list_token(_token(signer, claims, typ), uri=URI, resolve_key=_resolver(signer), now=NOW)
+            verify_status_list_token(_token(signer, claims, typ), uri=URI, resolve_key=_resolver(signer), now=T0)
 
 
 def test_bounds() -> None:

@@ -20,8 +20,9 @@ from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, RecordState, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
+from tests.conftest import FakeClock
 
-from .conftest import PUBLIC_URL, Clock
+from .conftest import PUBLIC_URL
 
 OFFICERS = {
     "clerk": Officer("clerk", "柜员", Role.CLERK, ("110105",)),
@@ -46,7 +47,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: Clock) -> dict[str, str]:
+def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
     registry = OfficerRegistry(service.store, clock=clock)
     issued = {}
     for officer in OFFICERS.values():
@@ -148,7 +149,7 @@ def test_authentication_is_required(client: FlaskClient, tokens: dict[str, str],
 
 
 def test_disabled_officers_and_expired_tokens_are_refused(
-    client: FlaskClient, tokens: dict[str, str], clock: Clock
+    client: FlaskClient, tokens: dict[str, str], clock: FakeClock
 ) -> None:
     assert_error(client.get("/api/v1/audit", headers=auth(tokens, "gone")), 401, "unauthorized")
     clock.advance(3600)

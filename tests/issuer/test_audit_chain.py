@@ -16,13 +16,12 @@ from issuer.errors import AuditChainError
 from issuer.model import GENESIS, entry_hash
 from issuer.store import Store
 from issuer.store.sqlite import SQLiteStore
-
-from .conftest import Clock
+from tests.conftest import FakeClock
 
 COLUMNS = "time, officer, action, record_id, reason, outcome, prev_hash, hash"
 
 
-def fill(store: Store, clock: Clock, n: int = 8) -> AuditLog:
+def fill(store: Store, clock: FakeClock, n: int = 8) -> AuditLog:
     log = AuditLog(store, clock)
     for i in range(n):
         clock.advance(1)
@@ -31,7 +30,7 @@ def fill(store: Store, clock: Clock, n: int = 8) -> AuditLog:
     return log
 
 
-def test_entries_link_and_verify(store: Store, clock: Clock) -> None:
+def test_entries_link_and_verify(store: Store, clock: FakeClock) -> None:
     fill(store, clock)
     entries = list(all_entries(store))
     assert [e.seq for e in entries] == list(range(1, 9))
@@ -42,7 +41,7 @@ def test_entries_link_and_verify(store: Store, clock: Clock) -> None:
     assert report.entries == 8 and report.head == Anchor(8, entries[-1].hash)
 
 
-def test_concurrent_appends_chain_correctly(store: Store, clock: Clock) -> None:
+def test_concurrent_appends_chain_correctly(store: Store, clock: FakeClock) -> None:
     log = AuditLog(store, clock)
 
     def work(n: int) -> None:
@@ -58,7 +57,7 @@ def test_concurrent_appends_chain_correctly(store: Store, clock: Clock) -> None:
 
 
 @pytest.fixture
-def db(tmp_path: Path, clock: Clock) -> Path:
+def db(tmp_path: Path, clock: FakeClock) -> Path:
     store = SQLiteStore(tmp_path / "epermit.sqlite3")
     fill(store, clock)
     store.close()

@@ -25,8 +25,8 @@ from issuer.model import Officer, Record, RecordState, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
+from tests.conftest import FakeClock
 
-from .conftest import Clock
 from .office import AWAY, CARD, HOME, PERMIT
 
 OFFICERS = (Officer("clerk", "柜员", Role.CLERK, (HOME,)), Officer("io", "民警", Role.ISSUING_OFFICER, (HOME,)),
@@ -45,7 +45,7 @@ def app(service: IssuerService) -> Flask:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: Clock) -> dict[str, str]:
+def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
     registry = OfficerRegistry(service.store, clock=clock)
     for officer in OFFICERS:
         registry.put(officer)
@@ -165,7 +165,7 @@ def permit_record(service: IssuerService) -> Record:
 
 
 def test_endorse_when_due_prints_a_new_pickup_sheet(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: Clock
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
 ) -> None:
     record = permit_record(service)
     io = signed_in(app, tokens, "io")
@@ -237,7 +237,7 @@ def register_form(permit: Any, **extra: str) -> dict[str, str]:
 
 
 def test_register_and_the_supervisors_override(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: Clock
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
 ) -> None:
     service.register(dataclasses.replace(CARD, valid_from=datetime.date(2026, 4, 1)), officer="seed")
     clerk, sup = signed_in(app, tokens, "clerk"), signed_in(app, tokens, "sup")

@@ -8,11 +8,10 @@ from issuer.errors import ForbiddenError, InvalidRequestError, UnauthorizedError
 from issuer.model import PERMISSIONS, Action, Officer, Role, authorize, token_hash
 from issuer.officers import OfficerRegistry
 from issuer.store import Store
+from tests.conftest import FakeClock
 
-from .conftest import Clock
 
-
-def test_tokens_are_stored_hashed_and_expire(store: Store, clock: Clock) -> None:
+def test_tokens_are_stored_hashed_and_expire(store: Store, clock: FakeClock) -> None:
     registry = OfficerRegistry(store, clock=clock)
     officer = registry.add("li", name="李娜", role="supervisor", districts=["110105", "110105", "110108"])
     assert officer.districts == ("110105", "110108") and officer.role is Role.SUPERVISOR
@@ -26,7 +25,7 @@ def test_tokens_are_stored_hashed_and_expire(store: Store, clock: Clock) -> None
         registry.authenticate(token)
 
 
-def test_disabling_revokes_every_token(store: Store, clock: Clock) -> None:
+def test_disabling_revokes_every_token(store: Store, clock: FakeClock) -> None:
     registry = OfficerRegistry(store, clock=clock)
     registry.add("li", name="李娜", role=Role.ADMIN, districts=["110105"])
     tokens = [registry.issue_token("li", ttl=600) for _ in range(2)]
@@ -72,7 +71,7 @@ def test_the_role_table() -> None:
     assert not Officer("o", "x", Role.AUDITOR, (), disabled=True).may(Action.READ_AUDIT)
 
 
-def test_one_token_can_be_revoked_alone(store: Store, clock: Clock) -> None:
+def test_one_token_can_be_revoked_alone(store: Store, clock: FakeClock) -> None:
     registry = OfficerRegistry(store, clock=clock)
     registry.add("li", name="李娜", role="clerk", districts=["110105"])
     first, second = registry.issue_token("li", ttl=600), registry.issue_token("li", ttl=600)

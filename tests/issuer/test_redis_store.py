@@ -19,13 +19,13 @@ from issuer.audit import all_entries, verify_chain
 from issuer.errors import StoreUnavailableError
 from issuer.model import AuditEntry, Officer, RecordState, Role
 from issuer.store import Store, StoredOffer
+from tests.conftest import T0
+from tests.vectors_path import STATUS_LIST_VECTORS
 
-from .conftest import T0
 from .redis_server import REDIS_SERVER, RedisServer
 from .test_store_contract import THREADS, a_record, race
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "status-list" / "token-status-list-vectors.json"
 
 
 def redis_store(url: str, **options: object) -> object:
@@ -112,7 +112,7 @@ def test_concurrent_audit_appends_form_one_chain(store: Store) -> None:
 # --- bit order: Redis bitmaps are MSB-first, the Token Status List is LSB-first ------------------------------
 
 def _vectors() -> list[dict[str, object]]:
-    lists: list[dict[str, object]] = json.loads(VECTORS.read_text())["lists"]
+    lists: list[dict[str, object]] = json.loads(STATUS_LIST_VECTORS.read_text())["lists"]
     return [v for v in lists if v["bits"] in (1, 2) and int(v["size"]) <= 64]  # type: ignore[call-overload]
 
 

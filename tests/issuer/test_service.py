@@ -32,9 +32,10 @@ from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
 from keys import KeyRing, KeySigner, Purpose, SigningKey, rotate
+from tests.conftest import T0, FakeClock
 from tests.credential.pass_support import keys_resolver
 
-from .conftest import PUBLIC_URL, T0, Clock
+from .conftest import PUBLIC_URL
 from .test_store_contract import race
 
 
@@ -51,7 +52,7 @@ def issue(service: IssuerService, holders: int = 1) -> tuple[Record, list[Delive
     return record, service.deliver(token, [s.public_key for s in signers]), signers
 
 
-def status_at(service: IssuerService, keyring: KeyRing, clock: Clock, cred: DeliveredCredential) -> int:
+def status_at(service: IssuerService, keyring: KeyRing, clock: FakeClock, cred: DeliveredCredential) -> int:
     published = service.published_status_list(cred.status_uri)
     keys = resolver(keyring.signer_for(Purpose.STATUS, now=clock()))
     verified = verify_status_list_token(published.token, uri=cred.status_uri, resolve_key=keys.__getitem__, now=clock())
@@ -72,7 +73,7 @@ def test_a_permit_of_another_authority_is_not_delivered(service: IssuerService, 
 
 
 def test_delivered_credentials_verify_in_both_encodings(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     record, creds, holders = issue(service, holders=2)
     signer = keyring.signer_for(Purpose.CREDENTIAL, now=clock())
@@ -100,7 +101,7 @@ def test_delivered_credentials_verify_in_both_encodings(
 
 
 def test_suspend_lift_revoke_show_in_the_published_list(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     record, (cred,), _ = issue(service)
     clock.advance(1)
@@ -210,7 +211,7 @@ def test_concurrent_redeems_yield_one_token(service: IssuerService) -> None:
     assert sum(t is not None for t in tokens) == 1
 
 
-def test_redeem_rejects_missing_unknown_and_expired(service: IssuerService, clock: Clock,
+def test_redeem_rejects_missing_unknown_and_expired(service: IssuerService, clock: FakeClock,
                                                     settings: IssuerSettings) -> None:
     record = service.register(sample_permit(), officer="alice")
     offer = service.create_offer(record.id, officer="alice")
@@ -226,7 +227,7 @@ def test_redeem_rejects_missing_unknown_and_expired(service: IssuerService, cloc
         service.offer_by_id(offer.offer_id)
 
 
-def test_nonces_are_single_use_and_expire(service: IssuerService, clock: Clock, settings: IssuerSettings) -> None:
+def test_nonces_are_single_use_and_expire(service: IssuerService, clock: FakeClock, settings: IssuerSettings) -> None:
     nonce = service.new_nonce()
     service.consume_nonce(nonce)
     with pytest.raises(InvalidNonceError):
@@ -240,7 +241,7 @@ def test_nonces_are_single_use_and_expire(service: IssuerService, clock: Clock, 
 
 
 def test_access_token_lasts_its_ttl_and_binds_the_record(
-    service: IssuerService, clock: Clock, settings: IssuerSettings
+    service: IssuerService, clock: FakeClock, settings: IssuerSettings
 ) -> None:
     record = service.register(sample_permit(), officer="alice")
     offer = service.create_offer(record.id, officer="alice")
@@ -273,7 +274,7 @@ def test_deliver_refuses_bad_keys_and_inactive_records(service: IssuerService) -
     assert service.store.delivered(record.id) == []
 
 
-def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: Clock) -> None:
+def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: FakeClock) -> None:
     permit = sample_permit(valid_from=datetime.date(2025, 1, 1), valid_until=datetime.date(2025, 12, 31))
     record = service.register(permit, officer="alice")
     offer = service.create_offer(record.id, officer="alice")
@@ -289,7 +290,7 @@ def test_a_status_list_is_signed_by_the_key_of_the_time_it_is_dated(store: Store
     dates at its own clock, so a verifier at that time accepts it; the new key takes over after the lead time."""
     day = 86400
     ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - day)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     service = IssuerService(store, ring, settings, clock)
     old = ring.signers_of(Purpose.STATUS)[0]
     new = rotate(ring, Purpose.STATUS, now=clock(), lead_time=day)
@@ -308,7 +309,7 @@ def test_a_status_list_is_signed_by_the_key_of_the_time_it_is_dated(store: Store
 
 
 def test_an_empty_first_list_is_published_before_any_issuance(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     assert service.status_list_uris() == [f"{PUBLIC_URL}/statuslists/1"]
     keys = resolver(keyring.signer_for(Purpose.STATUS, now=clock()))
@@ -323,7 +324,7 @@ def test_an_empty_first_list_is_published_before_any_issuance(
             service.published_status_list(ref)
 
 
-def test_publication_heals_a_missed_re_signing(service: IssuerService, keyring: KeyRing, clock: Clock) -> None:
+def test_publication_heals_a_missed_re_signing(service: IssuerService, keyring: KeyRing, clock: FakeClock) -> None:
     record, (cred,), _ = issue(service)
     service.published_status_list("1")
     # a crash between the state change and the re-signing: the store moved on, the token did not
@@ -333,7 +334,7 @@ def test_publication_heals_a_missed_re_signing(service: IssuerService, keyring: 
 
 
 def test_a_full_list_opens_the_next_and_bumps_the_trust_list(
-    store: Store, keyring: KeyRing, clock: Clock
+    store: Store, keyring: KeyRing, clock: FakeClock
 ) -> None:
     service = IssuerService(store, keyring, IssuerSettings(PUBLIC_URL, status_list_size=16), clock)
     first = verify_trust_list(service.trust_list_token(), root_key=keyring.root.public_key, now=clock())
@@ -357,7 +358,7 @@ def test_register_needs_a_permit(service: IssuerService) -> None:
 
 
 def test_a_delivery_racing_a_revoke_never_leaves_a_valid_credential(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     # List 1 exists before any issuance (the service publishes it empty); open it here too, so that the
     # check below does not depend on a delivery having won at least one race.
@@ -398,7 +399,7 @@ def test_parallel_wrong_pins_cannot_outrun_the_limit(service: IssuerService, set
 
 
 def test_changes_within_one_second_still_publish_a_newer_list(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     # Verifiers keep the list with the newest iat; a second list signed in the same second would be
     # ignored as "not newer" and the revocation would stay invisible until the next change.
@@ -412,7 +413,7 @@ def test_changes_within_one_second_still_publish_a_newer_list(
     assert status_at(service, keyring, clock, cred) == INVALID
 
 
-def test_a_burst_of_changes_never_runs_the_iat_far_ahead(service: IssuerService, clock: Clock) -> None:
+def test_a_burst_of_changes_never_runs_the_iat_far_ahead(service: IssuerService, clock: FakeClock) -> None:
     records = [issue(service)[0] for _ in range(6)]
     for record in records:
         service.suspend(record.id, officer="sup", reason="burst")

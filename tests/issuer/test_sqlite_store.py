@@ -16,8 +16,7 @@ from issuer.errors import StoreUnavailableError
 from issuer.model import Role
 from issuer.officers import OfficerRegistry
 from issuer.store.sqlite import SQLiteStore
-
-from .conftest import T0
+from tests.conftest import T0
 
 PROCESSES = 8
 

@@ -13,8 +13,7 @@ from credential.statuslist import INVALID, SUSPENDED, VALID
 from issuer.errors import StateConflictError
 from issuer.model import AuditEntry, Officer, PublishedStatusList, Record, RecordState, Role
 from issuer.store import FILL_LIMIT, StatusListFullError, Store, StoredOffer, StoredTrustList
-
-from .conftest import T0
+from tests.conftest import T0
 
 R = TypeVar("R")
 THREADS = 20

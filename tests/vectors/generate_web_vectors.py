@@ -32,10 +32,9 @@ from credential.qrpass import CLAIM_PERMIT, QR_PREFIX, TYP_PASS, encode_pass, li
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, SUSPENDED, StatusList, aggregation_document, sign_status_list_token
 from keys import KeyRing, KeySigner, Purpose
+from tests.conftest import T0
 
 EXPECTATIONS = Path(__file__).with_name("web_expectations.json")
-# 2026-06-01 12:00 Beijing: inside the sample permit's validity (2026-01-05 .. 2027-01-04).
-NOW = int(datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.timezone(datetime.timedelta(hours=8))).timestamp())
 HOUR, DAY = 3600, 86400
 LIST_SIZE = 1 << 12
 AUTHORITY = ("110105", "北京市公安局朝阳分局")  # the trust list's: the name every verifier shows (no pass carries it)
@@ -83,7 +82,7 @@ def _png(text: str, path: Path) -> None:
     code.make_image(fill_color="black", back_color="white").save(str(path))
 
 
-def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
+def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
     out.mkdir(parents=True, exist_ok=True)
     ring = KeyRing.generate(authority_code=AUTHORITY[0], authority_name=AUTHORITY[1], now=now - 30 * DAY)
     stranger = KeyRing.generate(authority_code=AUTHORITY[0], authority_name=AUTHORITY[1], now=now - 30 * DAY)

@@ -11,7 +11,8 @@ from credential.jwk import load_public_jwk, public_jwk
 from credential.sdjwt import PERSONAL_CLAIMS
 from issuer.model import Offer
 from keys import KeyRing, KeySigner, Purpose
-from tests.wallet_api.conftest import PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import PUBLIC_URL
 from tests.wallet_api.support import PRE_AUTH_GRANT, fetch_nonce, make_proof, redeem
 
 CONFIGURATIONS = ("residence_permit_sd_jwt", "residence_permit_qr", "residence_registration_sd_jwt",
@@ -56,7 +57,7 @@ def test_metadata_is_utf8_not_escaped(client: FlaskClient) -> None:
     assert "居住证".encode() in body and b"\\u" not in body
 
 
-def test_batch_size_one_omits_batch_issuance(service: Any, clock: Clock) -> None:
+def test_batch_size_one_omits_batch_issuance(service: Any, clock: FakeClock) -> None:
     from wallet_api import WalletApiSettings, create_app
 
     app = create_app(WalletApiSettings(public_url=PUBLIC_URL, batch_size=1), service, clock=clock)
@@ -122,7 +123,7 @@ def test_openid4vci_models_accept_our_metadata(client: FlaskClient) -> None:
 
 
 def test_openid4vci_models_accept_our_offer_token_nonce_and_credential_messages(
-    client: FlaskClient, offer: Offer, device_key: KeySigner, clock: Clock
+    client: FlaskClient, offer: Offer, device_key: KeySigner, clock: FakeClock
 ) -> None:
     offer_models = pytest.importorskip("openid4vci.models.offer")
     oauth = pytest.importorskip("openid4vci.models.oauth")

@@ -10,7 +10,8 @@ from credential.trustlist import verify_trust_list
 from issuer.model import DeliveredCredential, Offer
 from issuer.service import IssuerService
 from keys import KeyRing, KeySigner, Purpose
-from tests.wallet_api.conftest import OFFICER, PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import OFFICER, PUBLIC_URL
 
 
 def deliver(service: IssuerService, offer: Offer) -> DeliveredCredential:
@@ -39,7 +40,7 @@ def test_aggregation_lists_every_status_list(client: FlaskClient, service: Issue
 
 
 def test_status_list_token_media_type_cache_and_cors(
-    client: FlaskClient, service: IssuerService, offer: Offer, keyring: KeyRing, clock: Clock
+    client: FlaskClient, service: IssuerService, offer: Offer, keyring: KeyRing, clock: FakeClock
 ) -> None:
     delivered = deliver(service, offer)
     path = delivered.status_uri.removeprefix(PUBLIC_URL)
@@ -64,7 +65,7 @@ def test_status_list_token_media_type_cache_and_cors(
 
 
 def test_a_revocation_changes_the_etag_and_the_entry(
-    client: FlaskClient, service: IssuerService, offer: Offer, keyring: KeyRing, clock: Clock
+    client: FlaskClient, service: IssuerService, offer: Offer, keyring: KeyRing, clock: FakeClock
 ) -> None:
     delivered = deliver(service, offer)
     path = delivered.status_uri.removeprefix(PUBLIC_URL)
@@ -87,7 +88,7 @@ def test_unknown_status_lists_are_404_json(client: FlaskClient, service: IssuerS
         assert response.get_json()["error"] == "not_found"
 
 
-def test_trust_list(client: FlaskClient, service: IssuerService, offer: Offer, keyring: KeyRing, clock: Clock) -> None:
+def test_trust_list(client: FlaskClient, service: IssuerService, offer: Offer, keyring: KeyRing, clock: FakeClock) -> None:
     delivered = deliver(service, offer)
     response = client.get("/trustlist.jwt")
     assert response.status_code == 200

@@ -12,7 +12,8 @@ from flask import Flask, Response
 
 from credential.jwk import load_public_jwk
 from epermit.servers import BackgroundServer
-from tests.vectors.generate_web_vectors import NOW, VectorSet, generate, load_expectations
+from tests.conftest import T0
+from tests.vectors.generate_web_vectors import VectorSet, generate, load_expectations
 from tests.web.browser import (
     chromium,
     freeze_clock,
@@ -46,14 +47,14 @@ def vector_app(vectors: VectorSet) -> Flask:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VectorSet, BackgroundServer]]:
     require_browser()
     server = BackgroundServer()
-    vectors = generate(tmp_path_factory.mktemp("web-vectors"), base_url=server.url, now=NOW)
+    vectors = generate(tmp_path_factory.mktemp("web-vectors"), base_url=server.url, now=T0)
     server.start(vector_app(vectors))
     yield vectors, server
     server.stop()
 
 
 def open_synced(driver: Any, url: str) -> None:
-    freeze_clock(driver, NOW)
+    freeze_clock(driver, T0)
     driver.get(f"{url}/verify/")
     wait_for(lambda: driver.execute_script("return document.getElementById('sync').dataset.state === 'synced'"),
              what="first sync")
