@@ -7,8 +7,9 @@ pay for X.509 and CBOR before a verifier needs them: a landlord's first scan sta
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from credential.door import lazy_door
 
 _EXPORTS = {
     "EpermitError": "credential.errors", "CredentialError": "credential.errors",
@@ -31,13 +32,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'credential' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_door("credential", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:

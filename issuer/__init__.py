@@ -9,8 +9,9 @@ services (service, pickup, deferred, publication, audit, officers, desk, bulk, r
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from credential.door import lazy_door
 
 _EXPORTS = {
     "IssuerService": "issuer.service", "IssuerSettings": "issuer.settings", "Clock": "issuer.settings",
@@ -28,13 +29,7 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'issuer' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_door("issuer", _EXPORTS, globals())
 
 
 if TYPE_CHECKING:
