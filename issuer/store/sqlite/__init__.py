@@ -26,9 +26,12 @@ __all__ = ["SQLiteStore", "holder_hash"]
 
 class SQLiteStore(SQLiteRecords, SQLiteStatusLists, SQLiteDeliveries, SQLiteOffers, SQLiteEphemeral, SQLiteOfficers,
                   SQLitePublication, SQLiteAudit):
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
-        self._db = SQLiteFile(path, busy_timeout_ms=busy_timeout_ms)
-        self.initialize()
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000, read_only: bool = False) -> None:
+        """``read_only``: an existing file, opened so that nothing is ever written (every write raises
+        StoreUnavailableError); the schema is then taken as it is."""
+        self._db = SQLiteFile(path, busy_timeout_ms=busy_timeout_ms, read_only=read_only)
+        if not read_only:
+            self.initialize()
 
     def initialize(self) -> None:
         """Create the schema if absent (idempotent; safe when several processes start at once)."""
