@@ -37,5 +37,9 @@ class SQLiteStore(SQLiteRecords, SQLiteStatusLists, SQLiteDeliveries, SQLiteOffe
         """Create the schema if absent (idempotent; safe when several processes start at once)."""
         self._db.initialize(SCHEMA)
 
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the store taken while it runs (issuer.store.sqlite.db.SQLiteFile.backup_to)."""
+        self._db.backup_to(target)
+
     def close(self) -> None:
         self._db.close()

@@ -143,6 +143,24 @@ class SQLiteFile:
             self._local.held = None
             self._give_back(conn, epoch)
 
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the whole database at one moment, through SQLite's online backup API (one
+        read snapshot: writers go on meanwhile; what is still in the WAL is copied too). ``target`` is
+        created 0600 and must not exist; it is left a self-contained rollback-journal file, fsynced."""
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        copy = sqlite3.connect(target, isolation_level=None)
+        try:
+            with self.borrow() as conn:
+                self.guard(lambda: conn.backup(copy))
+            self.guard(lambda: copy.execute("PRAGMA journal_mode = DELETE"))  # no -wal needed beside it
+        finally:
+            copy.close()
+        fd = os.open(target, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     @staticmethod
     def guard(step: Callable[[], T]) -> T:
         try:
