@@ -145,3 +145,19 @@ def test_a_step_nested_in_a_write_uses_the_same_connection(tmp_path: Path) -> No
         c.execute("INSERT INTO meta VALUES ('probe', 'seen')")
         # Not yet committed: only the same connection (the same transaction) sees the row.
         assert store._db.row("SELECT value FROM meta WHERE name = 'probe'") is not None
+
+
+def test_a_file_locked_for_reads_is_a_503_too(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    store = SQLiteStore(path, busy_timeout_ms=100)
+    store.close()  # no connection open: the next step opens one, and its set-up reads the locked file
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("PRAGMA locking_mode = EXCLUSIVE")
+    blocker.execute("BEGIN EXCLUSIVE")
+    blocker.execute("COMMIT")
+    try:
+        with pytest.raises(StoreUnavailableError):
+            store.get_record("rec-1")
+    finally:
+        blocker.close()
+    assert store.get_record("rec-1") is None

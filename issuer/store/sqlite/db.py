@@ -95,11 +95,15 @@ class SQLiteFile:
             conn = self.guard(lambda: sqlite3.connect(self._path, timeout=timeout, isolation_level=None,
                                                       check_same_thread=False))
         conn.row_factory = sqlite3.Row
-        try:
+
+        def configure() -> None:
             conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
             conn.execute("PRAGMA foreign_keys = ON")
             if not self._read_only:
-                conn.execute("PRAGMA synchronous = FULL")
+                conn.execute("PRAGMA synchronous = FULL")  # may read the file: locked, it fails like any step
+
+        try:
+            self.guard(configure)
         except BaseException:
             conn.close()
             raise
