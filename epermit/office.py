@@ -23,6 +23,7 @@ from keys import KeyRing, load_keyring, read_passphrase
 
 STORE_FILE = "epermit.sqlite3"
 KEYS_DIR = "keys"
+PUBLISHED_DIR = "published"  # the last public documents the wallet API served (wallet_api.lastcopies)
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class OfficeData:
     @property
     def keys_dir(self) -> Path:
         return self.path / KEYS_DIR
+
+    @property
+    def published_dir(self) -> Path:
+        return self.path / PUBLISHED_DIR
 
     def open_store(self, *, create: bool = False, read_only: bool = False) -> SQLiteStore:
         """The office's registry; ``create`` makes the folder (0700) and an empty store on first use;
