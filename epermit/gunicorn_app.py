@@ -10,6 +10,8 @@ refuses to start unless Redis is durable (issuer.redis_durability). The variable
     EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY  1: start on a Redis without appendfsync always (development only)
     EPERMIT_PUBLIC_URL                     the wallet API's public URL (credential `iss`); required
     EPERMIT_KEYS_DIR                       the key directory (`epermit keys init`); required
+    EPERMIT_PUBLISHED_DIR                  where the wallet API keeps the last public documents it served
+                                           (served while Redis is down); unset: in memory only
     EPERMIT_KEY_PASSPHRASE or EPERMIT_KEY_PASSPHRASE_FILE
 """
 
@@ -106,5 +108,7 @@ def create_officer_app(env: Mapping[str, str] | None = None) -> Flask:
 def create_wallet_app(env: Mapping[str, str] | None = None) -> Flask:
     environment = os.environ if env is None else env
     service = build_service(environment)
-    return _behind_proxies(create_wallet_api(WalletApiSettings(public_url=service.settings.public_url), service),
-                           environment)
+    published = environment.get("EPERMIT_PUBLISHED_DIR", "").strip()
+    return _behind_proxies(create_wallet_api(WalletApiSettings(public_url=service.settings.public_url,
+                                                               published_dir=Path(published) if published else None),
+                                             service), environment)

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from credential.errors import EpermitError
+from epermit.office import PUBLISHED_DIR
 
 OFFICER_APP = "epermit.gunicorn_app:create_officer_app()"
 WALLET_APP = "epermit.gunicorn_app:create_wallet_app()"
@@ -66,6 +67,7 @@ def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
     elif child["EPERMIT_PUBLIC_URL"].startswith("https:") and scheme == "http":
         child.setdefault("EPERMIT_PROXY_HOPS", "1")  # TLS ends at a proxy in front
     child.setdefault("EPERMIT_KEYS_DIR", str(Path(args.data) / "keys"))
+    child.setdefault("EPERMIT_PUBLISHED_DIR", str(Path(args.data) / PUBLISHED_DIR))
     if args.passphrase_file is not None:
         child["EPERMIT_KEY_PASSPHRASE_FILE"] = str(args.passphrase_file)
     if args.workers is not None:

@@ -12,18 +12,27 @@ A chain that an attacker rewrote from some point on (every later hash recomputed
 were cut off, is still self-consistent. What catches that is the *anchor*: the head (seq and hash) noted
 outside the store — printed into the duty book, e-mailed, or signed — and checked later with
 ``expect=Anchor(seq, hash)``: that entry must still be there with that hash.
+
+A self-consistent chain can still disagree with the records: a state written behind the chain's back (an
+UPDATE by hand, a crash between two writes before they were one step). ``check_record_states`` replays the
+chain — a "register" entry makes a record ACTIVE, each successful "suspend", "lift", "revoke" moves it — and
+names every record whose stored state the replay does not explain, and every registered record that is gone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from issuer.errors import AuditChainError, InvalidRequestError
-from issuer.model import GENESIS, MAX_ENTRY_REASON, OK, OUTCOMES, AuditEntry, entry_hash
+from issuer.model import GENESIS, MAX_ENTRY_REASON, OK, OUTCOMES, Action, AuditEntry, RecordState, entry_hash
 from issuer.store import Store
 
 PAGE = 1000
+# What a successful entry does to its record's state (the service's transitions, issuer.service._transition).
+TRANSITIONS = {Action.REGISTER.value: RecordState.ACTIVE, Action.SUSPEND.value: RecordState.SUSPENDED,
+               Action.LIFT.value: RecordState.ACTIVE, Action.REVOKE.value: RecordState.REVOKED}
+RECHECKS = 5  # rounds of re-reading a disagreeing record and the chain's new entries (a live office moves on)
 
 
 @dataclass(frozen=True)
@@ -75,15 +84,86 @@ def verify_chain(entries: Iterable[AuditEntry], *, expect: Anchor | None = None)
     return ChainReport(count, None if last is None else Anchor(last.seq, last.hash))
 
 
-def all_entries(store: Store) -> Iterator[AuditEntry]:
-    """Every entry in storage order, page by page."""
-    after = 0
+def all_entries(store: Store, *, after: int = 0) -> Iterator[AuditEntry]:
+    """Every entry (with seq > ``after``) in storage order, page by page."""
     while True:
         page = store.list_audit(after=after, limit=PAGE)
         yield from page
         if len(page) < PAGE:
             return
         after = page[-1].seq
+
+
+@dataclass(frozen=True)
+class StateMismatch:
+    """A record the chain does not explain: ``stored`` None (gone from the store), ``replayed`` None (never
+    registered in the chain); ``last_seq`` is the last entry about the record (0: none)."""
+
+    record_id: str
+    stored: RecordState | None
+    replayed: RecordState | None
+    last_seq: int
+
+    def __str__(self) -> str:
+        stored = "missing from the store" if self.stored is None else self.stored.value
+        replayed = "never registered" if self.replayed is None else self.replayed.value
+        last = f"entry {self.last_seq}" if self.last_seq else "no entry"
+        return f"record {self.record_id}: stored {stored}, the chain says {replayed} ({last})"
+
+
+@dataclass
+class StateReplay:
+    """Each record's state as the chain's entries say, as far as they have been fed."""
+
+    states: dict[str, RecordState] = field(default_factory=dict)
+    last_seq: dict[str, int] = field(default_factory=dict)
+    head: int = 0
+
+    def feed(self, entries: Iterable[AuditEntry]) -> None:
+        for entry in entries:
+            self.head = entry.seq
+            new = TRANSITIONS.get(entry.action)
+            if entry.record_id is None or entry.outcome != OK or new is None:
+                continue
+            self.last_seq[entry.record_id] = entry.seq
+            # A transition of a record the chain never registered does not register it.
+            if entry.action == Action.REGISTER.value or entry.record_id in self.states:
+                self.states[entry.record_id] = new
+
+    def mismatch(self, record_id: str, stored: RecordState | None) -> StateMismatch | None:
+        replayed = self.states.get(record_id)
+        if replayed == stored:
+            return None
+        return StateMismatch(record_id, stored, replayed, self.last_seq.get(record_id, 0))
+
+
+def check_record_states(store: Store) -> list[StateMismatch]:
+    """Every record whose stored state the replayed chain does not explain (see the module docstring).
+
+    The records are read first and the chain after them, so every change that reached a record read is in
+    the replay (a state change and its entry are one store step); a record that still disagrees is read
+    again with the entries appended since, a few rounds, so that a live office's changes are not reported.
+    """
+    stored = dict(store.record_states())
+    replay = StateReplay()
+    replay.feed(all_entries(store))
+    suspects = [m for m in (replay.mismatch(i, s) for i, s in stored.items()) if m is not None]
+    suspects += [m for i in replay.states if i not in stored if (m := replay.mismatch(i, None)) is not None]
+    for _ in range(RECHECKS):
+        if not suspects:
+            break
+        again: list[StateMismatch] = []
+        for suspect in suspects:
+            record = store.get_record(suspect.record_id)
+            replay.feed(all_entries(store, after=replay.head))
+            found = replay.mismatch(suspect.record_id, None if record is None else record.state)
+            if found is not None:
+                again.append(found)
+        if [(m.record_id, m.stored, m.replayed) for m in again] == \
+                [(m.record_id, m.stored, m.replayed) for m in suspects]:
+            return again  # nothing moved: the disagreement is in the data, not in flight
+        suspects = again
+    return suspects
 
 
 class AuditLog:

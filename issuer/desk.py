@@ -39,6 +39,13 @@ class OfficerDesk:
             self._deny(officer, action, None, f"district {permit.district}")
             raise ForbiddenError("the permit's district is not one of the officer's districts")
 
+    def allow_offer(self, officer: Officer, permit: Permit) -> None:
+        """The checks of create_offer for a permit not registered yet (bulk issuance checks every row first)."""
+        self._allow(officer, Action.CREATE_OFFER, None)
+        if not officer.covers(permit.district):
+            self._deny(officer, Action.CREATE_OFFER, None, f"district {permit.district}")
+            raise ForbiddenError("the permit's district is not one of the issuing officer's districts")
+
     def get_record(self, officer: Officer, record_id: str) -> Record:
         return self._record(officer, Action.READ_RECORD, record_id)
 

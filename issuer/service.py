@@ -105,8 +105,8 @@ class IssuerService:
             raise InvalidRequestError("register needs a validated Permit")
         now = self.clock()
         record = Record(secrets.token_urlsafe(16), permit, RecordState.ACTIVE, now, now)
-        self.store.insert_record(record)
-        self.audit.append(officer=officer, action="register", record_id=record.id, reason=permit.type.slug)
+        self.store.insert_record(record, audit=self.audit.entry(officer=officer, action="register",
+                                                                record_id=record.id, reason=permit.type.slug))
         return record
 
     def get_record(self, record_id: str) -> Record:
@@ -244,11 +244,11 @@ class IssuerService:
                 self.audit.append(officer=officer, action=action, record_id=record.id, outcome=REFUSED,
                                   reason=f"{reason} (record is {record.state.value})")
                 raise StateConflictError(f"cannot {action} a {record.state.value} record", state=record.state.value)
-            updated = self.store.update_record_state(
-                record.id, expected=record.state, new=new, status_value=_STATUS_OF[new], now=self.clock()
+            entry = self.audit.entry(officer=officer, action=action, record_id=record.id, reason=str(reason))
+            updated = self.store.update_record_state(  # the state, its status bits and the entry: one step
+                record.id, expected=record.state, new=new, status_value=_STATUS_OF[new], now=self.clock(), audit=entry
             )
             if updated is not None:
-                self.audit.append(officer=officer, action=action, record_id=record.id, reason=str(reason))
                 self.publish_lists(list_no for list_no, _ in self.store.delivered(record.id))
                 return updated
         raise StateConflictError("the record changed concurrently; retry")

@@ -16,6 +16,7 @@ from wallet_api import deferred, issuance, metadata, nonce, notification, offers
 from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
 from wallet_api.errors import register_error_handlers
+from wallet_api.lastcopies import LastCopies
 from wallet_api.settings import WalletApiSettings
 
 if TYPE_CHECKING:  # annotations only: importing the package needs no issuer back end
@@ -39,6 +40,7 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = WalletContext(settings=settings, service=service, clock=clock or service.clock)
+    app.extensions[public.LAST_COPIES] = LastCopies(settings.published_dir)
     for module in (metadata, offers, token, nonce, issuance, deferred, notification, public, openapi_document):
         app.register_blueprint(module.bp)
     verify_page.register(app, lambda: service.keyring.root.public_key)

@@ -1,16 +1,18 @@
 """Public documents for offline verifiers: the status list aggregation, the status lists and the trust list.
 
 They are signed, so any cache or CDN may hold them; ETags let a verifier's sync ask "anything new?" cheaply.
-When the store is down (StoreUnavailableError) each document is served from the last copy this process
-served (still signed and within its exp), so verifiers keep syncing through a Redis outage.
+When the store is down (StoreUnavailableError) each document is served from the last copy served
+(wallet_api.lastcopies: in memory, and in the published folder when the app has one, so also by a process
+that had not served it since it started), so verifiers keep syncing through an outage or a full disk.
 """
 
 from __future__ import annotations
 
 import gzip
 import hashlib
+import json
+import re
 from collections.abc import Callable
-from typing import TypeVar, cast
 
 from flask import Blueprint, Response, current_app, request
 
@@ -18,6 +20,7 @@ from credential.statuslist import aggregation_document
 from issuer.errors import StoreUnavailableError
 from wallet_api.context import wallet_context
 from wallet_api.errors import ProtocolError
+from wallet_api.lastcopies import LastCopies
 from wallet_api.metadata import public_json
 
 STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"
@@ -25,23 +28,37 @@ TRUST_LIST_MEDIA_TYPE = "application/jwt"
 MAX_LIST_NUMBER_DIGITS = 9
 GZIP_MIN_BYTES = 256  # smaller tokens gain nothing from gzip
 
-LAST_COPIES = "epermit_last_published"  # app.extensions key: the last copy of each document served
-T = TypeVar("T")
+LAST_COPIES = "epermit_last_published"  # app.extensions key: the LastCopies of this app (create_app)
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 bp = Blueprint("public", __name__)
 
 
-def _or_last_copy(name: str, fetch: Callable[[], T]) -> T:
-    """``fetch()``, remembered; while the store is unavailable, the copy remembered last (else the 503)."""
-    copies: dict[str, object] = current_app.extensions.setdefault(LAST_COPIES, {})
+def _or_last_copy(name: str, fetch: Callable[[], str], usable: Callable[[str], bool]) -> str:
+    """``fetch()``, remembered; while the store is unavailable, the copy remembered last (else the 503).
+    ``usable`` judges a copy read back from the folder."""
+    copies: LastCopies = current_app.extensions[LAST_COPIES]
     try:
         value = fetch()
     except StoreUnavailableError:
-        if name not in copies:
+        kept = copies.recall(name)
+        if kept is None or not usable(kept):
             raise
-        return cast(T, copies[name])
-    copies[name] = value
+        return kept
+    copies.remember(name, value)
     return value
+
+
+def _is_token(text: str) -> bool:
+    return _COMPACT_JWS.fullmatch(text) is not None
+
+
+def _is_uri_list(text: str) -> bool:
+    try:
+        uris = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(uris, list) and all(isinstance(u, str) for u in uris)
 
 
 def _signed_document(body: str, media_type: str, etag: str, max_age: int) -> Response:
@@ -67,8 +84,8 @@ def _signed_document(body: str, media_type: str, etag: str, max_age: int) -> Res
 @bp.get("/statuslists")
 def status_list_aggregation() -> Response:
     context = wallet_context()
-    uris = _or_last_copy("statuslists", context.service.status_list_uris)
-    return public_json(aggregation_document(uris), context)
+    uris = _or_last_copy("statuslists.json", lambda: json.dumps(context.service.status_list_uris()), _is_uri_list)
+    return public_json(aggregation_document(json.loads(uris)), context)
 
 
 @bp.get("/statuslists/<number>")
@@ -76,15 +93,16 @@ def status_list(number: str) -> Response:
     if not (number.isascii() and number.isdigit()) or len(number) > MAX_LIST_NUMBER_DIGITS:
         raise ProtocolError("not_found", "no such status list", http_status=404)
     context = wallet_context()
-    published = _or_last_copy(  # 404 from the service for an unknown list
-        f"statuslists/{int(number)}", lambda: context.service.published_status_list(number))
+    token = _or_last_copy(  # 404 from the service for an unknown list
+        f"statuslist-{int(number)}.jwt", lambda: context.service.published_status_list(number).token, _is_token)
     ttl = context.service.settings.status_list_ttl
-    return _signed_document(published.token, STATUS_LIST_MEDIA_TYPE, published.etag, ttl)
+    etag = hashlib.sha256(token.encode("ascii")).hexdigest()  # as issuer.publication names it
+    return _signed_document(token, STATUS_LIST_MEDIA_TYPE, etag, ttl)
 
 
 @bp.get("/trustlist.jwt")
 def trust_list() -> Response:
     context = wallet_context()
-    token = _or_last_copy("trustlist", context.service.trust_list_token)
+    token = _or_last_copy("trustlist.jwt", context.service.trust_list_token, _is_token)
     etag = hashlib.sha256(token.encode("ascii")).hexdigest()[:32]
     return _signed_document(token, TRUST_LIST_MEDIA_TYPE, etag, context.settings.public_document_max_age)

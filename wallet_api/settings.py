@@ -1,9 +1,11 @@
-"""What the wallet API needs to know that the issuer service does not: its URL and its request limits."""
+"""What the wallet API needs to know that the issuer service does not: its URL, its request limits, and
+where it keeps the last published documents."""
 
 from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 
 from issuer.errors import SettingsError
 
@@ -35,6 +37,9 @@ class WalletApiSettings:
     token_requests_per_code: int = 10     # POST /token per pre-authorized code, from anywhere
     nonce_requests_per_client: int = 300  # POST /nonce per remote address (each one writes to the store)
     deferred_interval: int = 300          # seconds a deferred wallet waits between polls (OpenID4VCI `interval`)
+    # Where the last copy of each public document served is kept on disk (wallet_api.lastcopies), served
+    # while the store is unavailable; None: in memory only (lost when the process restarts).
+    published_dir: Path | None = None
 
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.public_url)

@@ -44,7 +44,8 @@ def serve_office(
     officer_server = BackgroundServer(port=officer_port, ssl_context=transport.tls)
     url = transport.public_url or wallet_server.url
     service = IssuerService(office.open_store(create=True), keyring, IssuerSettings(public_url=url))
-    wallet_server.start(transport.wrap(create_wallet_app(WalletApiSettings(public_url=url), service)))
+    wallet_server.start(transport.wrap(create_wallet_app(
+        WalletApiSettings(public_url=url, published_dir=office.published_dir), service)))
     try:
         console = console_settings_from_env(env)
     except (OSError, EpermitError) as exc:

@@ -9,7 +9,7 @@ Back-end failures (unreachable, stays locked) raise issuer.errors.StoreUnavailab
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,8 +69,9 @@ class Registration:
 
 class Store(Protocol):
     # --- records -------------------------------------------------------------------------------------
-    def insert_record(self, record: Record) -> None:
-        """Add a new record; an existing id raises issuer.errors.StateConflictError."""
+    def insert_record(self, record: Record, *, audit: AuditEntry | None = None) -> None:
+        """Add a new record; an existing id raises issuer.errors.StateConflictError. ``audit``: the record's
+        entry, appended to the chain (as append_audit) in the same atomic step: both or neither."""
         ...
 
     def get_record(self, record_id: str) -> Record | None: ...
@@ -83,11 +84,17 @@ class Store(Protocol):
         ...
 
     def update_record_state(
-        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
+        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int,
+        audit: AuditEntry,
     ) -> Record | None:
-        """Only if the record's state is ``expected``: set ``new``, and set every live (not retired)
-        delivered status index of the record to ``status_value``, in one atomic step. Returns the updated
-        record, else None."""
+        """Only if the record's state is ``expected``: set ``new``, set every live (not retired) delivered
+        status index of the record to ``status_value``, and append ``audit`` to the chain (as append_audit),
+        in one atomic step: a crash leaves all three or none. Returns the updated record, else None (and
+        nothing is appended)."""
+        ...
+
+    def record_states(self) -> Iterator[tuple[str, RecordState]]:
+        """(id, state) of every record, in no set order (the audit cross-check reads them all)."""
         ...
 
     def records_of_holder(self, citizen_id: str) -> list[Record]:

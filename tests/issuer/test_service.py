@@ -329,7 +329,8 @@ def test_publication_heals_a_missed_re_signing(service: IssuerService, keyring: 
     service.published_status_list("1")
     # a crash between the state change and the re-signing: the store moved on, the token did not
     service.store.update_record_state(record.id, expected=RecordState.ACTIVE, new=RecordState.REVOKED,
-                                      status_value=INVALID, now=clock())
+                                      status_value=INVALID, now=clock(),
+                                      audit=service.audit.entry(officer="o", action="revoke", record_id=record.id))
     assert status_at(service, keyring, clock, cred) == INVALID
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, SUSPENDED, VALID
+from issuer.audit import verify_chain
 from issuer.errors import StateConflictError
 from issuer.model import AuditEntry, Officer, PublishedStatusList, Record, RecordState, Role
 from issuer.store import FILL_LIMIT, StatusListFullError, Store, StoredOffer, StoredTrustList
@@ -45,6 +46,11 @@ def a_record(record_id: str = "rec-1", state: RecordState = RecordState.ACTIVE) 
     return Record(record_id, sample_permit(), state, T0, T0)
 
 
+def entry(action: str, record_id: str = "rec-1", officer: str = "alice") -> AuditEntry:
+    """An entry as the service hands it to the store: not yet chained."""
+    return AuditEntry(0, T0, officer, action, record_id, "why")
+
+
 def an_offer(code_hash: str = "c" * 64, expires_at: int = T0 + 100) -> StoredOffer:
     return StoredOffer("offer-1", "rec-1", code_hash, "t" * 64, "the-code", expires_at,
                        ("residence_permit_sd_jwt", "residence_permit_qr"), "open", T0)
@@ -68,19 +74,20 @@ def test_duplicate_record_id_is_a_conflict(store: Store) -> None:
 def test_state_update_applies_only_from_the_expected_state(store: Store) -> None:
     store.insert_record(a_record())
     assert store.update_record_state("rec-1", expected=RecordState.SUSPENDED, new=RecordState.ACTIVE,
-                                     status_value=VALID, now=T0 + 1) is None
+                                     status_value=VALID, now=T0 + 1, audit=entry("lift")) is None
     updated = store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
-                                        status_value=SUSPENDED, now=T0 + 5)
+                                        status_value=SUSPENDED, now=T0 + 5, audit=entry("suspend"))
     assert updated is not None and updated.state is RecordState.SUSPENDED and updated.updated_at == T0 + 5
     assert store.get_record("rec-1") == updated
     assert store.update_record_state("missing", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
-                                     status_value=INVALID, now=T0) is None
+                                     status_value=INVALID, now=T0, audit=entry("revoke", "missing")) is None
 
 
 def test_concurrent_revokes_have_exactly_one_winner(store: Store) -> None:
     store.insert_record(a_record())
     results = race(THREADS, lambda _: store.update_record_state(
-        "rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED, status_value=INVALID, now=T0))
+        "rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED, status_value=INVALID, now=T0,
+        audit=entry("revoke")))
     assert sum(r is not None for r in results) == 1
 
 
@@ -94,12 +101,60 @@ def test_state_update_sets_every_delivered_index(store: Store) -> None:
     assert store.add_delivered("rec-2", *other, T0)
     generation = store.status_generation(1)
     store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
-                              status_value=INVALID, now=T0)
+                              status_value=INVALID, now=T0, audit=entry("revoke"))
     bits = store.status_bits(1)
     assert [bits.get(idx) for _, idx in mine] == [INVALID] * 3
     assert bits.get(other[1]) == VALID
     assert store.status_generation(1) > generation
     assert sorted(store.delivered("rec-1")) == sorted(mine)
+
+
+def test_a_state_change_appends_its_audit_entry_in_the_same_step(store: Store) -> None:
+    store.insert_record(a_record())
+    first = store.append_audit(entry("register"))
+    assert store.update_record_state("rec-1", expected=RecordState.SUSPENDED, new=RecordState.ACTIVE,
+                                     status_value=VALID, now=T0, audit=entry("lift")) is None
+    assert store.list_audit() == [first]  # refused: nothing appended
+    assert store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
+                                     status_value=SUSPENDED, now=T0, audit=entry("suspend")) is not None
+    last = store.append_audit(entry("create_offer", officer="bob"))
+    entries = store.list_audit()
+    assert [(e.seq, e.action) for e in entries] == [(1, "register"), (2, "suspend"), (3, "create_offer")]
+    assert entries[1].prev_hash == first.hash and last.prev_hash == entries[1].hash
+    assert verify_chain(entries).entries == 3
+
+
+def test_racing_state_changes_and_appends_keep_one_chain(store: Store) -> None:
+    store.insert_record(a_record())
+
+    def step(i: int) -> object:
+        if i % 2:
+            return store.append_audit(entry("search_holder", None))
+        return store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
+                                         status_value=INVALID, now=T0, audit=entry("revoke"))
+
+    results = race(THREADS, step)
+    assert sum(isinstance(r, Record) for r in results) == 1
+    entries = store.list_audit(limit=1000)
+    assert verify_chain(entries).entries == THREADS // 2 + 1
+    assert [e.action for e in entries].count("revoke") == 1
+
+
+def test_a_record_and_its_audit_entry_are_inserted_together(store: Store) -> None:
+    store.insert_record(a_record(), audit=entry("register"))
+    with pytest.raises(StateConflictError):
+        store.insert_record(a_record(), audit=entry("register"))
+    assert [(e.seq, e.action, e.record_id) for e in store.list_audit()] == [(1, "register", "rec-1")]
+    store.insert_record(a_record("rec-2"))  # fixtures and imports may insert without an entry
+    assert len(store.list_audit()) == 1
+
+
+def test_record_states_lists_every_record(store: Store) -> None:
+    assert list(store.record_states()) == []
+    for n in range(5):
+        store.insert_record(a_record(f"rec-{n}", RecordState.SUSPENDED if n == 3 else RecordState.ACTIVE))
+    assert sorted(store.record_states()) == [(f"rec-{n}", RecordState.SUSPENDED if n == 3 else RecordState.ACTIVE)
+                                             for n in range(5)]
 
 
 def test_delivery_is_refused_unless_the_record_is_active(store: Store) -> None:

@@ -9,13 +9,45 @@ each byte: issuer.redis_store converts with credential.statuslist.msb_to_lsb).
 
 from __future__ import annotations
 
-# KEYS: record, the holder's record list. ARGV: state, district, permit, created_at, updated_at, record id.
-# -> 1 inserted, 0 the id exists
-INSERT_RECORD = """
+# The audit chain inside a script that also changes something: the change and its entry are one script, so
+# they are applied together or not at all (a crash lands before or after the script, never between). The
+# caller chains the entry after the head it last saw (Redis Lua has no SHA-256); if the head moved, the script
+# writes nothing and answers {0, seq, hash}: the caller chains after that head and runs the script again.
+# Every check comes before the first write: Redis does not undo a script's writes when it fails half way.
+_AUDIT = """
+-- The keys: prefix .. ':audit:head' (a hash {seq, hash}) and prefix .. ':audit' (the log, a sorted set by seq).
+local function audit_head_moved(prefix, seq, hash)
+  -- A key of the wrong type would fail the append after the change was written: refuse before any write.
+  local log_type = redis.call('TYPE', prefix .. ':audit')['ok']
+  local head_type = redis.call('TYPE', prefix .. ':audit:head')['ok']
+  if (log_type ~= 'zset' and log_type ~= 'none') or (head_type ~= 'hash' and head_type ~= 'none') then
+    return redis.error_reply('WRONGTYPE the audit chain keys hold the wrong kind of value')
+  end
+  local head = redis.call('HMGET', prefix .. ':audit:head', 'seq', 'hash')
+  local at, last = tonumber(head[1] or '0'), head[2] or ''
+  if at ~= tonumber(seq) or last ~= hash then return {0, tostring(at), last} end
+  return nil
+end
+local function audit_append(prefix, seq, new_hash, entry)
+  local n = tonumber(seq) + 1
+  redis.call('HSET', prefix .. ':audit:head', 'seq', n, 'hash', new_hash)
+  redis.call('ZADD', prefix .. ':audit', n, entry)
+end
+"""
+
+# KEYS: record, the holder's record list. ARGV: state, district, permit, created_at, updated_at, record id, and
+# with an audit entry: prefix, the audit seq and hash chained after, the entry's hash, its JSON.
+# -> 1 inserted, 0 the id exists, {0, seq, hash} the audit head moved
+INSERT_RECORD = _AUDIT + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if #ARGV > 6 then
+  local moved = audit_head_moved(ARGV[7], ARGV[8], ARGV[9])
+  if moved then return moved end
+end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'district', ARGV[2], 'permit', ARGV[3],
            'created_at', ARGV[4], 'updated_at', ARGV[5])
 redis.call('RPUSH', KEYS[2], ARGV[6])
+if #ARGV > 6 then audit_append(ARGV[7], ARGV[8], ARGV[10], ARGV[11]) end
 return 1
 """
 
@@ -52,10 +84,14 @@ end
 return live
 """
 
-# KEYS: record, delivered, retired. ARGV: prefix, expected, new, now, status value. -> HGETALL, or nil
+# KEYS: record, delivered, retired. ARGV: prefix, expected, new, now, status value, the audit seq and hash
+# chained after, the entry's hash, its JSON. -> HGETALL, nil (not in the expected state), {0, seq, hash} (the
+# audit head moved). The state, the status bits and the audit entry change together.
 # Retired indices (re-delivery) stay INVALID whatever the record does later.
-UPDATE_RECORD_STATE = """
+UPDATE_RECORD_STATE = _AUDIT + """
 if redis.call('HGET', KEYS[1], 'state') ~= ARGV[2] then return false end
+local moved = audit_head_moved(ARGV[1], ARGV[6], ARGV[7])
+if moved then return moved end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', ARGV[4])
 local touched = {}
 for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
@@ -66,6 +102,7 @@ for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
   end
 end
 for n in pairs(touched) do redis.call('HINCRBY', ARGV[1] .. ':sl:' .. n, 'generation', 1) end
+audit_append(ARGV[1], ARGV[6], ARGV[8], ARGV[9])
 return redis.call('HGETALL', KEYS[1])
 """
 
@@ -207,16 +244,14 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 3))
 return 1
 """
 
-# KEYS: audit head {seq, hash}, audit log (sorted set by seq). ARGV: the seq and the hash the caller chained
-# after ('' for none yet), the new entry's hash, its JSON. Compare-and-set: appends only if the head is still
-# the one the caller chained after (the hash is SHA-256, computed by the caller: Redis Lua has no SHA-256).
-# -> 1 appended, else the current head {seq, hash or ''} to chain after (no separate read: one round trip)
-APPEND_AUDIT = """
-local head = redis.call('HMGET', KEYS[1], 'seq', 'hash')
-local seq, hash = tonumber(head[1] or '0'), head[2] or ''
-if seq ~= tonumber(ARGV[1]) or hash ~= ARGV[2] then return {tostring(seq), hash} end
-redis.call('HSET', KEYS[1], 'seq', seq + 1, 'hash', ARGV[3])
-redis.call('ZADD', KEYS[2], seq + 1, ARGV[4])
+# KEYS: audit head, audit log (declared so that a cluster client routes the script to their slot). ARGV:
+# prefix, the seq and the hash the caller chained after ('' for none yet), the new entry's hash, its JSON.
+# Compare-and-set: appends only if the head is still the one the caller chained after.
+# -> 1 appended, else {0, seq, hash or ''}: the current head to chain after (no separate read: one round trip)
+APPEND_AUDIT = _AUDIT + """
+local moved = audit_head_moved(ARGV[1], ARGV[2], ARGV[3])
+if moved then return moved end
+audit_append(ARGV[1], ARGV[2], ARGV[4], ARGV[5])
 return 1
 """
 
