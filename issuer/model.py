@@ -190,8 +190,22 @@ def chained(entry: AuditEntry, *, seq: int, prev_hash: str) -> AuditEntry:
 # Officers and what each role may do
 
 MAX_TOKEN_LENGTH = 128
+MAX_OFFICER_NAME = 60
 _OFFICER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DISTRICT = re.compile(r"\d{6}")
+
+
+def officer_name(text: object) -> str:
+    """``text`` as an officer's name: one printable line (credential.text.one_line, the rule of every
+    human-entered line), 1-60 characters; InvalidRequestError otherwise."""
+    clean = one_line(text, limit=MAX_OFFICER_NAME) if isinstance(text, str) else None
+    if not clean:
+        raise InvalidRequestError(f"officer name must be one printable line of 1-{MAX_OFFICER_NAME} characters")
+    return clean
+
+
+def is_officer_id(text: str) -> bool:
+    return _OFFICER_ID.fullmatch(text) is not None
 
 
 class Role(enum.Enum):
@@ -246,8 +260,8 @@ class Officer:
     def __post_init__(self) -> None:
         if not _OFFICER_ID.fullmatch(self.id):
             raise InvalidRequestError("officer id must be 1-64 of [A-Za-z0-9._-]")
-        if not self.name or len(self.name) > 60:
-            raise InvalidRequestError("officer name must be 1-60 characters")
+        if officer_name(self.name) != self.name:  # stored as entered: OfficerRegistry cleans the name first
+            raise InvalidRequestError(f"officer name must be one printable line of 1-{MAX_OFFICER_NAME} characters")
         for district in self.districts:
             if not _DISTRICT.fullmatch(district):
                 raise InvalidRequestError(f"district {district!r} is not a six-digit code")

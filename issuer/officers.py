@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Sequence
 
 from issuer.errors import ForbiddenError, InvalidRequestError, UnauthorizedError
-from issuer.model import MAX_TOKEN_LENGTH, Officer, Role, token_hash
+from issuer.model import MAX_TOKEN_LENGTH, Officer, Role, officer_name, token_hash
 from issuer.settings import Clock, system_clock
 from issuer.store import Store
 
@@ -28,7 +28,7 @@ class OfficerRegistry:
             checked_role = Role(role)
         except ValueError as exc:
             raise InvalidRequestError(f"role must be one of {[r.value for r in Role]}") from exc
-        return self.put(Officer(officer_id, name, checked_role, tuple(dict.fromkeys(districts))))
+        return self.put(Officer(officer_id, officer_name(name), checked_role, tuple(dict.fromkeys(districts))))
 
     def put(self, officer: Officer) -> Officer:
         self._store.put_officer(officer)

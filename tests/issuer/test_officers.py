@@ -84,3 +84,19 @@ def test_one_token_can_be_revoked_alone(store: Store, clock: Clock) -> None:
         registry.revoke_token(first)  # already revoked
     with pytest.raises(InvalidRequestError):
         registry.revoke_token("never-issued")
+
+
+@pytest.mark.parametrize("name", ["李\u202e娜", "\u2066admin\u2069", "李娜\x00", "\x1b[31m李娜", "李\u200b娜", "", "   ",
+                                  "李" * 61])
+def test_officer_names_follow_the_one_line_rule(store: Store, name: str) -> None:
+    registry = OfficerRegistry(store)
+    with pytest.raises(InvalidRequestError, match="one printable line"):
+        registry.add("li", name=name, role="clerk", districts=["110105"])
+    with pytest.raises(InvalidRequestError):
+        Officer("li", name, Role.CLERK, ("110105",))
+    assert store.get_officer("li") is None
+
+
+def test_officer_names_are_stored_clean(store: Store) -> None:
+    officer = OfficerRegistry(store).add("li", name="  李\u3000娜 e\u0301 ", role="clerk", districts=["110105"])
+    assert officer.name == "李 娜 \u00e9" and store.get_officer("li") == officer
