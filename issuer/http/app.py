@@ -10,6 +10,7 @@ from issuer.http.console import ConsoleSettings
 from issuer.http.console import install as install_console
 from issuer.http.context import EXTENSION, OfficerApiSettings, OfficerContext
 from issuer.http.errors import register_officer_error_handlers
+from issuer.http.headers import install_security_headers
 from issuer.http.openapi import openapi_document
 from issuer.service import IssuerService
 
@@ -28,6 +29,7 @@ def create_app(settings: OfficerApiSettings, service: IssuerService, *,
     if console is not None:  # the server-rendered officer console at /officer/ (issuer.http.console)
         install_console(app, console, desk, service.settings.public_url)
     register_officer_error_handlers(app)
+    install_security_headers(app)
 
     @app.get("/openapi.json")
     def openapi() -> Response:
