@@ -8,6 +8,10 @@ transaction: read the last hash, chain, insert (Store.append_audit).
 sequence number: an edited entry no longer matches its own hash; a deleted one leaves a gap in the
 sequence (and a broken link); an inserted or reordered one breaks a ``prev_hash`` link or the sequence.
 
+Reading is scoped (``AuditLog.read`` with an ``AuditScope``): an auditor of some districts reads the entries
+of records in those districts and its own entries; the bureau's auditor reads everything. Entries keep
+only the record id, so the store is asked for the records' districts (a district code is not personal).
+
 A chain that an attacker rewrote from some point on (every later hash recomputed), or whose newest entries
 were cut off, is still self-consistent. What catches that is the *anchor*: the head (seq and hash) noted
 outside the store — printed into the duty book, e-mailed, or signed — and checked later with
@@ -16,7 +20,7 @@ outside the store — printed into the duty book, e-mailed, or signed — and ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from issuer.errors import AuditChainError, InvalidRequestError
@@ -24,6 +28,7 @@ from issuer.model import GENESIS, MAX_ENTRY_REASON, OK, OUTCOMES, AuditEntry, en
 from issuer.store import Store
 
 PAGE = 1000
+SCAN_PAGES = 20  # a scoped read looks at most this many pages, then says where to go on (AuditPage.next)
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,27 @@ def verify_chain(entries: Iterable[AuditEntry], *, expect: Anchor | None = None)
     return ChainReport(count, None if last is None else Anchor(last.seq, last.hash))
 
 
+@dataclass(frozen=True)
+class AuditScope:
+    """The entries one auditor may read: those of records in ``districts`` and the auditor's own (``officer``);
+    ``districts`` None: every entry (the bureau's auditor)."""
+
+    officer: str
+    districts: frozenset[str] | None
+
+    def admits(self, entry: AuditEntry, districts: Mapping[str, str]) -> bool:
+        """``districts``: record id -> district, for the records the store knows."""
+        if self.districts is None or entry.officer == self.officer:
+            return True
+        return entry.record_id is not None and districts.get(entry.record_id) in self.districts
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    next: int  # read on after this seq: past every entry looked at, shown or not (``after`` if none)
+
+
 def all_entries(store: Store) -> Iterator[AuditEntry]:
     """Every entry in storage order, page by page."""
     after = 0
@@ -107,3 +133,25 @@ class AuditLog:
 
     def list(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         return self._store.list_audit(after=after, limit=max(1, min(limit, 1000)))
+
+    def read(self, scope: AuditScope, *, after: int = 0, limit: int = 100) -> AuditPage:
+        """Up to ``limit`` entries after ``after`` that ``scope`` admits, oldest first. A narrow scope over a
+        long log may need several reads: each looks at no more than SCAN_PAGES pages of entries."""
+        limit = max(1, min(limit, 1000))
+        if scope.districts is None:
+            entries = self.list(after=after, limit=limit)
+            return AuditPage(entries, entries[-1].seq if entries else after)
+        shown: list[AuditEntry] = []
+        cursor = after
+        for _ in range(SCAN_PAGES):
+            page = self._store.list_audit(after=cursor, limit=PAGE)
+            districts = self._store.record_districts(sorted({e.record_id for e in page if e.record_id}))
+            for entry in page:
+                cursor = entry.seq
+                if scope.admits(entry, districts):
+                    shown.append(entry)
+                    if len(shown) == limit:
+                        return AuditPage(shown, cursor)
+            if len(page) < PAGE:
+                break
+        return AuditPage(shown, cursor)

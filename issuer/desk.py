@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 from credential.citizen_id import validate_citizen_id
 from credential.model import Permit
+from issuer.audit import AuditPage, AuditScope
 from issuer.errors import ForbiddenError, NotFoundError, RecordNotFoundError
-from issuer.model import DENIED, Action, AuditEntry, Offer, Officer, Reason, Record, Role
+from issuer.model import DENIED, Action, Offer, Officer, Reason, Record, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 
@@ -95,9 +96,13 @@ class OfficerDesk:
         return self.service.revoke(record.id, officer=officer.id, reason=reason.text, reason_code=reason.code)
 
     # --- audit ---------------------------------------------------------------------------------------
-    def audit_entries(self, officer: Officer, *, after: int, limit: int) -> list[AuditEntry]:
+    def audit_entries(self, officer: Officer, *, after: int, limit: int) -> AuditPage:
+        """The entries the auditor may read: its districts' records and its own actions; the bureau's auditor
+        reads them all (issuer.audit.AuditScope)."""
         self._allow(officer, Action.READ_AUDIT, None)
-        return self.service.audit.list(after=after, limit=limit)
+        bureau = officer.role is Role.BUREAU_AUDITOR
+        scope = AuditScope(officer.id, None if bureau else frozenset(officer.districts))
+        return self.service.audit.read(scope, after=after, limit=limit)
 
     # --- officers (administrators, within their own districts) ---------------------------------------
     def list_officers(self, admin: Officer) -> list[Officer]:
@@ -107,6 +112,7 @@ class OfficerDesk:
     def add_officer(self, admin: Officer, officer_id: str, *, name: str, role: Role | str,
                     districts: Sequence[str]) -> Officer:
         self._allow(admin, Action.MANAGE_OFFICERS, None)
+        self._not_bureau_wide(admin, role, officer_id)
         outside = sorted(set(districts) - set(admin.districts))
         existing = self.officers.get(officer_id)
         if outside or not districts or (existing is not None and not self._manages(admin, existing)):
@@ -140,7 +146,16 @@ class OfficerDesk:
     # --- checks --------------------------------------------------------------------------------------
     @staticmethod
     def _manages(admin: Officer, officer: Officer) -> bool:
-        return bool(officer.districts) and set(officer.districts) <= set(admin.districts)
+        """A district's administrator manages the officers of its districts; nobody's API manages the
+        bureau's auditors (the office machine's `epermit officers` does)."""
+        return (officer.role is not Role.BUREAU_AUDITOR and bool(officer.districts)
+                and set(officer.districts) <= set(admin.districts))
+
+    def _not_bureau_wide(self, admin: Officer, role: Role | str, officer_id: str) -> None:
+        if role in (Role.BUREAU_AUDITOR, Role.BUREAU_AUDITOR.value):
+            self._deny(admin, Action.MANAGE_OFFICERS, None, f"officer {officer_id[:64]} bureau_auditor")
+            raise ForbiddenError("a bureau auditor is made on the office machine (epermit officers), not by an "
+                                 "administrator of districts")
 
     def _managed(self, admin: Officer, officer_id: str) -> Officer:
         self._allow(admin, Action.MANAGE_OFFICERS, None)

@@ -212,7 +212,8 @@ class Role(enum.Enum):
     CLERK = "clerk"
     ISSUING_OFFICER = "issuing_officer"
     SUPERVISOR = "supervisor"
-    AUDITOR = "auditor"
+    AUDITOR = "auditor"  # reads the audit entries of its districts' records, and its own
+    BUREAU_AUDITOR = "bureau_auditor"  # reads the whole audit log; made on the office machine only
     ADMIN = "admin"
 
 
@@ -231,8 +232,9 @@ class Action(enum.Enum):
     APPROVE = "approve"  # approve or deny an application whose offer was made pending approval (deferred pickup)
 
 
-# Separation of duties: each action belongs to exactly one role (an office where one person does two jobs
-# gives that person two officer ids). Record actions also need the record's district (issuer.desk).
+# Separation of duties: each action belongs to one kind of job (an office where one person does two jobs
+# gives that person two officer ids). Record actions also need the record's district, and reading the audit
+# log is scoped to the auditor's districts unless the auditor is the bureau's (issuer.desk).
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REGISTER: frozenset({Role.CLERK}),
     Action.OVERRIDE_REGISTRATION: frozenset({Role.SUPERVISOR}),
@@ -243,7 +245,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SUSPEND: frozenset({Role.SUPERVISOR}),
     Action.LIFT: frozenset({Role.SUPERVISOR}),
     Action.REVOKE: frozenset({Role.SUPERVISOR}),
-    Action.READ_AUDIT: frozenset({Role.AUDITOR}),
+    Action.READ_AUDIT: frozenset({Role.AUDITOR, Role.BUREAU_AUDITOR}),
     Action.MANAGE_OFFICERS: frozenset({Role.ADMIN}),
     Action.APPROVE: frozenset({Role.SUPERVISOR}),
 }

@@ -132,7 +132,9 @@ def openapi_document() -> dict[str, Any]:
         f"{v1}/records/{{record_id}}/redeliver": {"post": _op(
             "Re-deliver to a new phone: the old credentials become INVALID (issuing officer)",
             (201, "Redelivered"), params=_ID, body="Reason")},
-        f"{v1}/audit": {"get": _op("Read the audit log (auditor)", (200, "AuditPage"), query=page)},
+        f"{v1}/audit": {"get": _op(
+            "Read the audit log: an auditor the entries of its districts' records and its own, a bureau_auditor "
+            "every entry; read on with after=next", (200, "AuditPage"), query=page)},
         f"{v1}/officers": {"get": _op("List officers (administrator)", (200, "OfficerList")),
                            "post": _op("Add or update an officer (administrator)", (201, "Officer"),
                                        body="NewOfficer")},

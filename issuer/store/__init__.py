@@ -90,6 +90,11 @@ class Store(Protocol):
         record, else None."""
         ...
 
+    def record_districts(self, record_ids: Sequence[str]) -> dict[str, str]:
+        """The district of each of these records that exists, in one read (scoping the audit log: an entry
+        names a record id only, and a record's district never changes)."""
+        ...
+
     def records_of_holder(self, citizen_id: str) -> list[Record]:
         """Every record whose permit's holder has this citizen ID (any type, any state), oldest first."""
         ...

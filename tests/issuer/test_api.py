@@ -30,6 +30,8 @@ OFFICERS = {
     "sup_sh": Officer("sup_sh", "上海所长", Role.SUPERVISOR, ("310101",)),
     "issuer_sh": Officer("issuer_sh", "上海民警", Role.ISSUING_OFFICER, ("310101",)),
     "auditor": Officer("auditor", "审计", Role.AUDITOR, ("110105",)),
+    "auditor_sh": Officer("auditor_sh", "上海审计", Role.AUDITOR, ("310101",)),
+    "bureau": Officer("bureau", "督察", Role.BUREAU_AUDITOR, ()),
     "admin": Officer("admin", "管理员", Role.ADMIN, ("110105",)),
     "gone": Officer("gone", "离职", Role.ADMIN, ("110105",)),
 }
@@ -214,6 +216,19 @@ def test_audit_listing(client: FlaskClient, tokens: dict[str, str]) -> None:
     assert rest[0]["prev_hash"] == entries[0]["hash"] and rest[0]["reason"] == "residence_permit"
     for bad in ("limit=0", "limit=abc", "after=-1", "limit=100000"):
         assert_error(client.get(f"/api/v1/audit?{bad}", headers=auth(tokens, "auditor")), 400, "invalid_request")
+
+
+def test_an_auditor_of_another_district_reads_none_of_these_records(client: FlaskClient, tokens: dict[str, str],
+                                                                    service: IssuerService) -> None:
+    record_id = register(client, tokens)["id"]
+    client.post(f"/api/v1/records/{record_id}/suspend", json={"reason_code": "LOST"}, headers=auth(tokens, "sup"))
+    assert client.post("/api/v1/officers/clerk/tokens", headers=auth(tokens, "admin")).status_code == 201
+    shanghai = js(client.get("/api/v1/audit", headers=auth(tokens, "auditor_sh")))
+    assert shanghai["entries"] == [] and shanghai["next"] == service.audit.list(limit=1000)[-1].seq
+    beijing = js(client.get("/api/v1/audit", headers=auth(tokens, "auditor")))["entries"]
+    assert [e["action"] for e in beijing] == ["register", "register", "suspend"]
+    everything = js(client.get("/api/v1/audit", headers=auth(tokens, "bureau")))["entries"]
+    assert len(everything) == len(service.audit.list(limit=1000)) > len(beijing)
 
 
 @pytest.mark.parametrize("data", [b"{", b"[]", b'"x"', b"", b'{"a":1,"a":2}', b"\xff\xfe", b"NaN",

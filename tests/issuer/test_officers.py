@@ -61,8 +61,10 @@ def test_the_role_table() -> None:
         Role.SUPERVISOR: {Action.READ_RECORD, Action.OVERRIDE_REGISTRATION, Action.SUSPEND, Action.LIFT,
                           Action.REVOKE, Action.APPROVE},
         Role.AUDITOR: {Action.READ_AUDIT},
+        Role.BUREAU_AUDITOR: {Action.READ_AUDIT},
         Role.ADMIN: {Action.MANAGE_OFFICERS},
     }
+    assert set(expected) == set(Role)
     for role, actions in expected.items():
         assert {a for a in Action if role in PERMISSIONS[a]} == actions
         officer = Officer("o", "x", role, ("110105",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -64,6 +65,14 @@ def test_duplicate_record_id_is_a_conflict(store: Store) -> None:
     store.insert_record(a_record())
     with pytest.raises(StateConflictError):
         store.insert_record(a_record())
+
+
+def test_record_districts_in_one_read(store: Store) -> None:
+    store.insert_record(a_record("rec-1"))
+    away = Record("rec-2", dataclasses.replace(sample_permit(), district="310101"), RecordState.ACTIVE, T0, T0)
+    store.insert_record(away)
+    assert store.record_districts(["rec-2", "nope", "rec-1", "rec-2"]) == {"rec-1": "110105", "rec-2": "310101"}
+    assert store.record_districts([]) == {}
 
 
 def test_state_update_applies_only_from_the_expected_state(store: Store) -> None:

@@ -281,3 +281,10 @@ for i, key in ipairs(KEYS) do
 end
 return found
 """
+
+# KEYS: records. -> each record's district, or false for a missing record (one round trip per audit page)
+RECORD_DISTRICTS = """
+local found = {}
+for i, key in ipairs(KEYS) do found[i] = redis.call('HGET', key, 'district') end
+return found
+"""
