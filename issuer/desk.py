@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from credential.citizen_id import validate_citizen_id
 from credential.model import Permit
 from issuer.audit import AuditPage, AuditScope
-from issuer.errors import ForbiddenError, NotFoundError, RecordNotFoundError
-from issuer.model import DENIED, Action, Offer, Officer, Reason, Record, Role
-from issuer.officers import OfficerRegistry
+from issuer.errors import ForbiddenError, NotFoundError, OfficerExistsError, RecordNotFoundError
+from issuer.model import DENIED, REFUSED, Action, Offer, Officer, Reason, Record, Role
+from issuer.officers import OfficerChange, OfficerRegistry
 from issuer.service import IssuerService
 
 
@@ -111,17 +111,37 @@ class OfficerDesk:
 
     def add_officer(self, admin: Officer, officer_id: str, *, name: str, role: Role | str,
                     districts: Sequence[str]) -> Officer:
+        """A new officer in the admin's districts; an existing id is refused (409, audited ``refused``) whoever
+        manages it: a new role or districts is ``change_officer``."""
         self._allow(admin, Action.MANAGE_OFFICERS, None)
         self._not_bureau_wide(admin, role, officer_id)
-        outside = sorted(set(districts) - set(admin.districts))
-        existing = self.officers.get(officer_id)
-        if outside or not districts or (existing is not None and not self._manages(admin, existing)):
-            self._deny(admin, Action.MANAGE_OFFICERS, None, f"add officer {officer_id[:64]} outside own districts")
-            raise ForbiddenError("an administrator manages officers of their own districts only")
-        added = self.officers.add(officer_id, name=name, role=role, districts=districts)
+        self._within_own_districts(admin, officer_id, districts)
+        try:
+            added = self.officers.add(officer_id, name=name, role=role, districts=districts)
+        except OfficerExistsError as exc:
+            self.service.audit.append(officer=admin.id, action="officer_add", record_id=None, outcome=REFUSED,
+                                      reason=f"{exc.officer_id} exists")
+            raise
         self.service.audit.append(officer=admin.id, action="officer_add", record_id=None,
                                   reason=f"{added.id} {added.role.value} {','.join(added.districts)}")
         return added
+
+    def change_officer(self, admin: Officer, officer_id: str, *, name: str | None = None,
+                       role: Role | str | None = None, districts: Sequence[str] | None = None) -> OfficerChange:
+        """A new name, role or districts for an officer of the admin's districts (audited ``officer_change``);
+        the officer's tokens are revoked and its console sessions end. An administrator cannot change itself
+        (nor so give itself another role), and the new districts must be its own."""
+        target = self._managed(admin, officer_id)
+        if target.id == admin.id:
+            self._deny(admin, Action.MANAGE_OFFICERS, None, f"change own officer {admin.id}")
+            raise ForbiddenError("an administrator cannot change their own role, districts or name")
+        if role is not None:
+            self._not_bureau_wide(admin, role, target.id)
+        if districts is not None:
+            self._within_own_districts(admin, target.id, districts)
+        change = self.officers.change(target.id, name=name, role=role, districts=districts)
+        self.service.audit.append(officer=admin.id, action="officer_change", record_id=None, reason=str(change))
+        return change
 
     def disable_officer(self, admin: Officer, officer_id: str) -> Officer:
         target = self._managed(admin, officer_id)
@@ -150,6 +170,11 @@ class OfficerDesk:
         bureau's auditors (the office machine's `epermit officers` does)."""
         return (officer.role is not Role.BUREAU_AUDITOR and bool(officer.districts)
                 and set(officer.districts) <= set(admin.districts))
+
+    def _within_own_districts(self, admin: Officer, officer_id: str, districts: Sequence[str]) -> None:
+        if not districts or not set(districts) <= set(admin.districts):
+            self._deny(admin, Action.MANAGE_OFFICERS, None, f"officer {officer_id[:64]} outside own districts")
+            raise ForbiddenError("an administrator manages officers of their own districts only")
 
     def _not_bureau_wide(self, admin: Officer, role: Role | str, officer_id: str) -> None:
         if role in (Role.BUREAU_AUDITOR, Role.BUREAU_AUDITOR.value):

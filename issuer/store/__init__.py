@@ -190,6 +190,16 @@ class Store(Protocol):
         """Insert or replace."""
         ...
 
+    def insert_officer(self, officer: Officer) -> bool:
+        """Add a new officer; False, and nothing written, if the id exists."""
+        ...
+
+    def change_officer(self, officer: Officer) -> int | None:
+        """Replace an existing officer (name, role, districts, disabled) and revoke every token of it, in one
+        atomic step, so that no token acts with the new role or districts; how many tokens were live, or
+        None (nothing written) if there is no officer with this id."""
+        ...
+
     def get_officer(self, officer_id: str) -> Officer | None: ...
 
     def list_officers(self) -> list[Officer]: ...

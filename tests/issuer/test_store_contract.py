@@ -234,6 +234,21 @@ def test_officers_and_tokens(store: Store) -> None:
     assert store.get_officer("alice") == disabled
 
 
+def test_an_officer_is_inserted_once_and_a_change_revokes_its_tokens(store: Store) -> None:
+    alice = Officer("alice", "李娜", Role.CLERK, ("110105",))
+    assert store.insert_officer(alice)
+    assert not store.insert_officer(Officer("alice", "x", Role.ADMIN, ("110105",)))
+    assert store.get_officer("alice") == alice and [o.id for o in store.list_officers()] == ["alice"]
+    store.add_officer_token("h1", "alice", expires_at=T0 + 100, now=T0)
+    store.add_officer_token("h2", "alice", expires_at=T0 + 100, now=T0)
+    store.revoke_officer_token("h2")
+    supervisor = Officer("alice", "李娜", Role.SUPERVISOR, ("110105", "110108"))
+    assert store.change_officer(supervisor) == 1
+    assert store.get_officer("alice") == supervisor and store.officer_for_token("h1", T0) is None
+    assert store.change_officer(Officer("bob", "王军", Role.CLERK, ("110105",))) is None
+    assert store.get_officer("bob") is None
+
+
 def test_published_status_list_keeps_the_latest_generation(store: Store) -> None:
     old = PublishedStatusList("u", "old", "e1", T0)
     new = PublishedStatusList("u", "new", "e2", T0 + 1)

@@ -8,12 +8,27 @@ from issuer.model import Officer, Role
 from issuer.store.redis.client import RedisKeyspace, as_str, flat, guard, hash_fields
 
 
+def officer_fields(officer: Officer) -> list[object]:
+    return flat({"name": officer.name, "role": officer.role.value, "districts": json.dumps(list(officer.districts)),
+                 "disabled": int(officer.disabled)})
+
+
 class RedisOfficers(RedisKeyspace):
     @guard
     def put_officer(self, officer: Officer) -> None:
-        fields = {"name": officer.name, "role": officer.role.value, "districts": json.dumps(list(officer.districts)),
-                  "disabled": int(officer.disabled)}
-        self._run("PUT_OFFICER", [self._k("officer", officer.id), self._k("officers")], [officer.id, *flat(fields)])
+        self._run("PUT_OFFICER", [self._k("officer", officer.id), self._k("officers")],
+                  [officer.id, *officer_fields(officer)])
+
+    @guard
+    def insert_officer(self, officer: Officer) -> bool:
+        return bool(self._run("INSERT_OFFICER", [self._k("officer", officer.id), self._k("officers")],
+                              [officer.id, *officer_fields(officer)]))
+
+    @guard
+    def change_officer(self, officer: Officer) -> int | None:
+        revoked = int(self._run("CHANGE_OFFICER", [self._k("officer", officer.id), self._k("otokens", officer.id)],
+                                [self._p, *officer_fields(officer)]))
+        return None if revoked < 0 else revoked
 
     @guard
     def get_officer(self, officer_id: str) -> Officer | None:

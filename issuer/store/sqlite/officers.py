@@ -14,6 +14,10 @@ def officer_from_row(row: sqlite3.Row) -> Officer:
     return Officer(row["id"], row["name"], Role(row["role"]), districts, bool(row["disabled"]))
 
 
+def officer_row(officer: Officer) -> tuple[object, ...]:
+    return (officer.id, officer.name, officer.role.value, json.dumps(list(officer.districts)), int(officer.disabled))
+
+
 class SQLiteOfficers:
     _db: SQLiteFile
 
@@ -23,9 +27,22 @@ class SQLiteOfficers:
                 "INSERT INTO officers VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
                 "name = excluded.name, role = excluded.role, districts = excluded.districts, "
                 "disabled = excluded.disabled",
-                (officer.id, officer.name, officer.role.value, json.dumps(list(officer.districts)),
-                 int(officer.disabled)),
+                officer_row(officer),
             )
+
+    def insert_officer(self, officer: Officer) -> bool:
+        with self._db.write() as c:
+            return c.execute("INSERT INTO officers VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                             officer_row(officer)).rowcount == 1
+
+    def change_officer(self, officer: Officer) -> int | None:
+        with self._db.write() as c:  # the officer and its tokens in one BEGIN IMMEDIATE
+            _, name, role, districts, disabled = officer_row(officer)
+            if c.execute("UPDATE officers SET name = ?, role = ?, districts = ?, disabled = ? WHERE id = ?",
+                         (name, role, districts, disabled, officer.id)).rowcount != 1:
+                return None
+            return c.execute("UPDATE officer_tokens SET revoked = 1 WHERE officer_id = ? AND revoked = 0",
+                             (officer.id,)).rowcount
 
     def get_officer(self, officer_id: str) -> Officer | None:
         row = self._db.row("SELECT * FROM officers WHERE id = ?", (officer_id,))
