@@ -282,3 +282,8 @@ def authorize(officer: Officer, action: Action) -> None:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def session_hash(session_id: str) -> str:
+    """What the store keeps of a console session id (256 random bits: a plain hash is enough)."""
+    return hashlib.sha256(b"epermit-console-session\x1f" + session_id.encode("utf-8")).hexdigest()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from issuer.errors import ForbiddenError, InvalidRequestError, OfficerExistsError, UnauthorizedError
-from issuer.model import MAX_TOKEN_LENGTH, Officer, Role, officer_name, token_hash
+from issuer.model import MAX_TOKEN_LENGTH, Officer, Role, officer_name, session_hash, token_hash
 from issuer.settings import Clock, system_clock
 from issuer.store import Store
 
@@ -126,6 +126,33 @@ class OfficerRegistry:
         if officer is None or officer.disabled:
             raise UnauthorizedError("invalid or expired token")
         return officer
+
+    # --- console sessions ----------------------------------------------------------------------------
+    def open_session(self, token: str, *, ttl: int) -> str:
+        """A console session for the officer behind a live token: a random id for the cookie, of which the
+        store keeps only the hash. It ends at sign-out (``end_session``), after ``ttl`` seconds, or at once
+        when its token is revoked or expires or the officer is disabled or changed."""
+        officer = self.authenticate(token)
+        session_id = secrets.token_urlsafe(32)
+        now = self._clock()
+        self._store.add_officer_session(session_hash(session_id), officer.id, token_hash(token),
+                                        expires_at=now + ttl, now=now)
+        return session_id
+
+    def session_officer(self, session_id: str) -> Officer:
+        """The officer of a live session; UnauthorizedError for anything else."""
+        if not session_id or len(session_id) > MAX_TOKEN_LENGTH:
+            raise UnauthorizedError("no live session")
+        officer_id = self._store.officer_for_session(session_hash(session_id), self._clock())
+        officer = self._store.get_officer(officer_id) if officer_id is not None else None
+        if officer is None or officer.disabled:
+            raise UnauthorizedError("no live session")
+        return officer
+
+    def end_session(self, session_id: str) -> bool:
+        if not session_id or len(session_id) > MAX_TOKEN_LENGTH:
+            return False
+        return self._store.end_officer_session(session_hash(session_id))
 
     def _require(self, officer_id: str) -> Officer:
         officer = self._store.get_officer(officer_id)

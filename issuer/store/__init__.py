@@ -218,6 +218,22 @@ class Store(Protocol):
         """Revoke one token; the officer id if it was live (unrevoked), else None."""
         ...
 
+    # --- console sessions (server-side: the cookie holds a random id, the store its hash) --------------
+    def add_officer_session(self, session_hash: str, officer_id: str, token_hash: str, *, expires_at: int,
+                            now: int) -> None:
+        """A session of ``officer_id``, opened with the token whose hash is ``token_hash``."""
+        ...
+
+    def officer_for_session(self, session_hash: str, now: int) -> str | None:
+        """The officer id of a live session: not ended, unexpired, and opened with a token of that officer
+        that is still live, so that revoking the token (one, all of the officer's, by a change or by
+        disabling the officer) ends the session at once."""
+        ...
+
+    def end_officer_session(self, session_hash: str) -> bool:
+        """End a session (sign-out); False if there was none."""
+        ...
+
     # --- publication ---------------------------------------------------------------------------------
     def put_published_status_list(self, list_no: int, published: PublishedStatusList, *, generation: int) -> bool:
         """Keep the token unless one signed over a later generation is already stored."""

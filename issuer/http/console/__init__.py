@@ -1,8 +1,10 @@
 """The officer console at /officer/: server-rendered pages over the same OfficerDesk as the JSON API.
 
-Sign-in takes the officer id and a bearer token as the password; the token is kept in the session cookie
-encrypted (Fernet, key derived from ConsoleSettings.secret_key) and re-authenticated on every request, so a
-disabled officer or a revoked token ends the session at once. Cookies: Secure, HttpOnly, SameSite=Strict.
+Sign-in takes the officer id and a bearer token as the password and opens a server-side session: the
+cookie holds a random session id, the store its hash with the officer and the token it was opened with
+(OfficerRegistry.open_session). Every request re-reads the session, so sign-out, a revoked or expired token,
+a changed or disabled officer end it at once, also for a copy of the cookie saved earlier. The token itself
+is kept nowhere. Cookies: signed with ConsoleSettings.secret_key, Secure, HttpOnly, SameSite=Strict.
 Every form carries a per-session CSRF token; a POST without it is refused (400). Role, district and audit
 rules are the desk's: the console decides nothing itself.
 """
@@ -79,14 +81,12 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
             officer = None
         if officer is None or not hmac.compare_digest(officer.id.encode(), officer_id.encode()):
             return ui.page("login.html", 401, error="wrong officer id or password")
-        session.clear()
-        session.permanent = True
-        session["token"] = ui.seal(token)
+        ui.sign_in(token)
         return redirect(url_for("officer_console.home"))
 
     @bp.post("/logout")
     def logout() -> Any:
-        session.clear()
+        ui.sign_out()
         return redirect(url_for("officer_console.login_form"))
 
     @bp.get("/")
