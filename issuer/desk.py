@@ -8,24 +8,40 @@ The HTTP API (issuer.api) and the bulk CSV issuance (issuer.bulk) both go throug
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 
 from credential.citizen_id import validate_citizen_id
 from credential.model import Permit
 from issuer.audit import AuditPage, AuditScope
-from issuer.errors import ForbiddenError, NotFoundError, OfficerExistsError, RecordNotFoundError
+from issuer.errors import ForbiddenError, NotFoundError, OfficerExistsError, RecordNotFoundError, UnauthorizedError
 from issuer.model import DENIED, REFUSED, Action, Offer, Officer, Reason, Record, Role
 from issuer.officers import OfficerChange, OfficerRegistry
 from issuer.service import IssuerService
+from issuer.signin import DEFAULT_LIMITS, SignInGuard, SignInLimits
 
 
 class OfficerDesk:
-    def __init__(self, service: IssuerService) -> None:
+    def __init__(self, service: IssuerService, *, sign_in: SignInLimits = DEFAULT_LIMITS) -> None:
         self.service = service
         self.officers = OfficerRegistry(service.store, clock=service.clock)
+        self.sign_ins = SignInGuard(service.store, service.audit, service.clock, sign_in)
 
-    def authenticate(self, token: str) -> Officer:
-        return self.officers.authenticate(token)
+    def authenticate(self, token: str, *, client: str, officer_id: str | None = None) -> Officer:
+        """The officer behind a bearer token (the API: ``officer_id`` None), or behind a console sign-in's
+        token that must be a live token of ``officer_id``. Failures are audited and throttled
+        (issuer.signin): RateLimitedError before any check while the client or the officer id is blocked,
+        else UnauthorizedError with one message."""
+        channel = "api" if officer_id is None else "console"
+        self.sign_ins.check(client=client, officer_id=officer_id)
+        try:
+            officer = self.officers.authenticate(token)
+            if officer_id is not None and not hmac.compare_digest(officer.id.encode(), officer_id.encode()):
+                raise UnauthorizedError("invalid or expired token")
+        except UnauthorizedError:
+            self.sign_ins.failed(client=client, officer_id=officer_id, channel=channel)
+            raise
+        return officer
 
     # --- records -------------------------------------------------------------------------------------
     def register(self, officer: Officer, permit: Permit, *, override_reason: str | None = None) -> Record:

@@ -22,7 +22,7 @@ def create_app(settings: OfficerApiSettings, service: IssuerService, *,
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
-    desk = OfficerDesk(service)
+    desk = OfficerDesk(service, sign_in=settings.sign_in)
     app.extensions[EXTENSION] = OfficerContext(settings=settings, desk=desk)
     for module in (records, officers):
         app.register_blueprint(module.bp)

@@ -26,7 +26,9 @@ _ERROR = {"$ref": "#/components/schemas/Error"}
 _ERRORS = {str(code): {"description": text, "content": {"application/json": {"schema": _ERROR}}}
            for code, text in [(400, "bad input"), (401, "no valid bearer token"), (403, "the role may not"),
                               (404, "no such record (or another district's)"), (409, "state or bureau rule"),
-                              (413, "body too large"), (503, "store unavailable")]}
+                              (413, "body too large"),
+                              (429, "too many failed authentications from this address (see Retry-After)"),
+                              (503, "store unavailable")]}
 _ERRORS["default"] = {"description": "any other error", "content": {"application/json": {"schema": _ERROR}}}
 _ID = [{"name": "record_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}]
 _OFFICER_ID = [{"name": "officer_id", "in": "path", "required": True, "schema": {"type": "string"}}]

@@ -21,9 +21,10 @@ from flask import Blueprint, Flask, Response, abort, redirect, request, session,
 from credential.errors import CredentialError
 from credential.model import Permit
 from issuer.desk import OfficerDesk
-from issuer.errors import IssuerError
+from issuer.errors import IssuerError, RateLimitedError
 from issuer.http.console.records import register_record_routes
 from issuer.http.console.ui import ConsoleSettings, ConsoleUi
+from issuer.http.context import client_address
 
 __all__ = ["ConsoleSettings", "console_settings_from_env", "install"]
 
@@ -73,15 +74,20 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
 
     @bp.post("/login")
     def login() -> Any:
+        """A failed sign-in is audited with the officer id it claimed and throttled per address and per id
+        (issuer.signin): past the limit the page says when to try again, a right token too."""
         officer_id = request.form.get("officer_id", "")[:MAX_FIELD]
         token = request.form.get("password", "")[:MAX_FIELD]
         try:
-            officer = desk.authenticate(token)
+            desk.authenticate(token, client=client_address(), officer_id=officer_id)
+            ui.sign_in(token)
+        except RateLimitedError as exc:
+            minutes = -(-exc.retry_after // 60)
+            page, status = ui.page("login.html", 429, error=f"登录失败次数过多，请 {minutes} 分钟后再试。"
+                                                            f"Too many failed sign-ins: try again in {minutes} min.")
+            return Response(page, status, headers={"Retry-After": str(exc.retry_after)})
         except IssuerError:
-            officer = None
-        if officer is None or not hmac.compare_digest(officer.id.encode(), officer_id.encode()):
-            return ui.page("login.html", 401, error="wrong officer id or password")
-        ui.sign_in(token)
+            return ui.page("login.html", 401, error="警号或令牌错误 Wrong officer id or password")
         return redirect(url_for("officer_console.home"))
 
     @bp.post("/logout")
