@@ -25,11 +25,19 @@ class _LateBoundApp:
         return self.app(environ, start_response)
 
 
+SERVER_NAME = "epermit"
+
+
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on the terminal: the demo prints its own story."""
+    """No access log on the terminal (the demo prints its own story), and no software versions on the wire."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
+
+    def version_string(self) -> str:
+        # The Server header of every response, the server's own errors included: werkzeug would name its
+        # version and Python's, which tells an attacker which advisories to try.
+        return SERVER_NAME
 
 
 class BackgroundServer:

@@ -8,6 +8,10 @@ transaction: read the last hash, chain, insert (Store.append_audit).
 sequence number: an edited entry no longer matches its own hash; a deleted one leaves a gap in the
 sequence (and a broken link); an inserted or reordered one breaks a ``prev_hash`` link or the sequence.
 
+Reading is scoped (``AuditLog.read`` with an ``AuditScope``): an auditor of some districts reads the entries
+of records in those districts and its own entries; the bureau's auditor reads everything. Entries keep
+only the record id, so the store is asked for the records' districts (a district code is not personal).
+
 A chain that an attacker rewrote from some point on (every later hash recomputed), or whose newest entries
 were cut off, is still self-consistent. What catches that is the *anchor*: the head (seq and hash) noted
 outside the store — printed into the duty book, e-mailed, or signed — and checked later with
@@ -21,7 +25,7 @@ names every record whose stored state the replay does not explain, and every reg
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from issuer.errors import AuditChainError, InvalidRequestError
@@ -33,6 +37,7 @@ PAGE = 1000
 TRANSITIONS = {Action.REGISTER.value: RecordState.ACTIVE, Action.SUSPEND.value: RecordState.SUSPENDED,
                Action.LIFT.value: RecordState.ACTIVE, Action.REVOKE.value: RecordState.REVOKED}
 RECHECKS = 5  # rounds of re-reading a disagreeing record and the chain's new entries (a live office moves on)
+SCAN_PAGES = 20  # a scoped read looks at most this many pages, then says where to go on (AuditPage.next)
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,27 @@ def verify_chain(entries: Iterable[AuditEntry], *, expect: Anchor | None = None)
     if not anchor_seen and expect is not None:
         raise AuditChainError(expect.seq, "the anchored entry is gone: the log was cut off")
     return ChainReport(count, None if last is None else Anchor(last.seq, last.hash))
+
+
+@dataclass(frozen=True)
+class AuditScope:
+    """The entries one auditor may read: those of records in ``districts`` and the auditor's own (``officer``);
+    ``districts`` None: every entry (the bureau's auditor)."""
+
+    officer: str
+    districts: frozenset[str] | None
+
+    def admits(self, entry: AuditEntry, districts: Mapping[str, str]) -> bool:
+        """``districts``: record id -> district, for the records the store knows."""
+        if self.districts is None or entry.officer == self.officer:
+            return True
+        return entry.record_id is not None and districts.get(entry.record_id) in self.districts
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    next: int  # read on after this seq: past every entry looked at, shown or not (``after`` if none)
 
 
 def all_entries(store: Store, *, after: int = 0) -> Iterator[AuditEntry]:
@@ -187,3 +213,25 @@ class AuditLog:
 
     def list(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         return self._store.list_audit(after=after, limit=max(1, min(limit, 1000)))
+
+    def read(self, scope: AuditScope, *, after: int = 0, limit: int = 100) -> AuditPage:
+        """Up to ``limit`` entries after ``after`` that ``scope`` admits, oldest first. A narrow scope over a
+        long log may need several reads: each looks at no more than SCAN_PAGES pages of entries."""
+        limit = max(1, min(limit, 1000))
+        if scope.districts is None:
+            entries = self.list(after=after, limit=limit)
+            return AuditPage(entries, entries[-1].seq if entries else after)
+        shown: list[AuditEntry] = []
+        cursor = after
+        for _ in range(SCAN_PAGES):
+            page = self._store.list_audit(after=cursor, limit=PAGE)
+            districts = self._store.record_districts(sorted({e.record_id for e in page if e.record_id}))
+            for entry in page:
+                cursor = entry.seq
+                if scope.admits(entry, districts):
+                    shown.append(entry)
+                    if len(shown) == limit:
+                        return AuditPage(shown, cursor)
+            if len(page) < PAGE:
+                break
+        return AuditPage(shown, cursor)

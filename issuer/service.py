@@ -142,11 +142,12 @@ class IssuerService:
 
     def deny(self, record_id: str, *, officer: str, reason: str) -> Record:
         """Refuse a pending application: the record is revoked, deferred wallets get credential_request_denied."""
+        clean = _reason(ReasonCode.OTHER, reason).text  # checked once: the revoke and the deny entry say the same
         if not self._deferral.is_pending(self.get_record(record_id).id):
             raise StateConflictError("the record is not awaiting approval")
-        revoked = self.revoke(record_id, officer=officer, reason=reason)  # first: nothing can be delivered after
+        revoked = self.revoke(record_id, officer=officer, reason=clean)  # first: nothing can be delivered after
         self._deferral.clear_pending(revoked.id)
-        self.audit.append(officer=officer, action="deny", record_id=revoked.id, reason=reason)
+        self.audit.append(officer=officer, action="deny", record_id=revoked.id, reason=clean)
         return revoked
 
     def suspend(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from issuer.errors import SettingsError
+from issuer.http.headers import install_security_headers
 from wallet_api import deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
 from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
@@ -45,4 +46,5 @@ def create_app(
         app.register_blueprint(module.bp)
     verify_page.register(app, lambda: service.keyring.root.public_key)
     register_error_handlers(app)
+    install_security_headers(app)
     return app

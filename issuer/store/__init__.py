@@ -97,6 +97,11 @@ class Store(Protocol):
         """(id, state) of every record, in no set order (the audit cross-check reads them all)."""
         ...
 
+    def record_districts(self, record_ids: Sequence[str]) -> dict[str, str]:
+        """The district of each of these records that exists, in one read (scoping the audit log: an entry
+        names a record id only, and a record's district never changes)."""
+        ...
+
     def records_of_holder(self, citizen_id: str) -> list[Record]:
         """Every record whose permit's holder has this citizen ID (any type, any state), oldest first."""
         ...
@@ -192,6 +197,16 @@ class Store(Protocol):
         """Insert or replace."""
         ...
 
+    def insert_officer(self, officer: Officer) -> bool:
+        """Add a new officer; False, and nothing written, if the id exists."""
+        ...
+
+    def change_officer(self, officer: Officer) -> int | None:
+        """Replace an existing officer (name, role, districts, disabled) and revoke every token of it, in one
+        atomic step, so that no token acts with the new role or districts; how many tokens were live, or
+        None (nothing written) if there is no officer with this id."""
+        ...
+
     def get_officer(self, officer_id: str) -> Officer | None: ...
 
     def list_officers(self) -> list[Officer]: ...
@@ -208,6 +223,22 @@ class Store(Protocol):
 
     def revoke_officer_token(self, token_hash: str) -> str | None:
         """Revoke one token; the officer id if it was live (unrevoked), else None."""
+        ...
+
+    # --- console sessions (server-side: the cookie holds a random id, the store its hash) --------------
+    def add_officer_session(self, session_hash: str, officer_id: str, token_hash: str, *, expires_at: int,
+                            now: int) -> None:
+        """A session of ``officer_id``, opened with the token whose hash is ``token_hash``."""
+        ...
+
+    def officer_for_session(self, session_hash: str, now: int) -> str | None:
+        """The officer id of a live session: not ended, unexpired, and opened with a token of that officer
+        that is still live, so that revoking the token (one, all of the officer's, by a change or by
+        disabling the officer) ends the session at once."""
+        ...
+
+    def end_officer_session(self, session_hash: str) -> bool:
+        """End a session (sign-out); False if there was none."""
         ...
 
     # --- publication ---------------------------------------------------------------------------------

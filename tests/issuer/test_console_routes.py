@@ -18,10 +18,11 @@ from werkzeug.test import TestResponse
 
 from credential.model import CredentialType
 from credential.samples import sample_permit
+from issuer.errors import UnauthorizedError
 from issuer.http.app import create_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
-from issuer.model import Officer, Record, RecordState, Role
+from issuer.model import Officer, Record, RecordState, Role, session_hash
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
@@ -174,6 +175,7 @@ def test_endorse_when_due_prints_a_new_pickup_sheet(
     early = io.post(f"/officer/records/{record.id}/endorse")
     assert early.status_code == 409 and "2026-11-05" in text(early)
     clock.now = int(datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC).timestamp())
+    io = signed_in(app, tokens, "io")  # months later: the morning's session has ended
     assert 'id="form-endorse"' in text(io.get(f"/officer/records/{record.id}"))
     sheet = io.post(f"/officer/records/{record.id}/endorse")
     shown = text(sheet)
@@ -310,3 +312,72 @@ def test_bad_input_never_gives_a_500(
     for response in responses:
         assert response.status_code < 500, response.get_data(as_text=True)[:500]
         assert "<script>alert" not in response.get_data(as_text=True)
+
+
+COOKIE = "epermit_officer"
+
+
+def saved_cookie(browser: Browser) -> str:
+    cookie = browser.client.get_cookie(COOKIE, domain="localhost")
+    assert cookie is not None
+    return cookie.value
+
+
+def replayed(app: Flask, cookie: str, path: str) -> TestResponse:
+    """``path`` fetched by another client that has only the saved cookie."""
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, cookie, domain="localhost", secure=True, httponly=True)
+    return thief.get(path, base_url="https://localhost")
+
+
+def test_sign_out_ends_the_session_for_a_saved_cookie(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    record = service.register(CARD, officer="seed")
+    sup = signed_in(app, tokens, "sup")
+    cookie = saved_cookie(sup)
+    assert tokens["sup"] not in cookie
+    assert replayed(app, cookie, f"/officer/records/{record.id}").status_code == 200  # the cookie is the session
+    assert sup.post("/officer/logout").status_code == 302
+    again = replayed(app, cookie, f"/officer/records/{record.id}")
+    assert again.status_code == 302 and again.headers["Location"].endswith("/officer/login")
+    assert sup.get(f"/officer/records/{record.id}").status_code == 302
+
+
+@pytest.mark.parametrize("how", ["revoke_token", "revoke_tokens", "disable", "change", "expire"])
+def test_revocation_disabling_or_a_change_end_the_session_at_once(
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock, how: str
+) -> None:
+    record = service.register(CARD, officer="seed")
+    other_session = signed_in(app, tokens, "io")  # the officer's second session, same token
+    cookie = saved_cookie(signed_in(app, tokens, "io"))
+    bystander = signed_in(app, tokens, "sup")
+    registry = OfficerRegistry(service.store, clock=clock)
+    if how == "revoke_token":
+        registry.revoke_token(tokens["io"])
+    elif how == "revoke_tokens":
+        registry.revoke_tokens("io")
+    elif how == "disable":
+        registry.disable("io")
+    elif how == "change":
+        registry.change("io", role="supervisor")
+    else:
+        clock.advance(8 * 3600)
+    for response in (replayed(app, cookie, f"/officer/records/{record.id}"),
+                     other_session.get(f"/officer/records/{record.id}")):
+        assert response.status_code == 302 and response.headers["Location"].endswith("/officer/login")
+    expected = 302 if how == "expire" else 200
+    assert bystander.get(f"/officer/records/{record.id}").status_code == expected
+
+
+def test_the_store_keeps_only_a_hash_of_the_session_id(
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+) -> None:
+    registry = OfficerRegistry(service.store, clock=clock)
+    session_id = registry.open_session(tokens["sup"], ttl=60)
+    assert service.store.officer_for_session(session_id, clock()) is None
+    assert service.store.officer_for_session(session_hash(session_id), clock()) == "sup"
+    assert registry.session_officer(session_id).id == "sup"
+    assert registry.end_session(session_id) and not registry.end_session(session_id)
+    with pytest.raises(UnauthorizedError):
+        registry.session_officer(session_id)

@@ -100,6 +100,9 @@ def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
               f"{elapsed:.2f} s = {len(results) / elapsed:.1f}/s")
         token = request(f"{public_url}/statuslists/1")
         assert token.headers["Content-Type"].startswith("application/statuslist+jwt")
+        for answer in (token, request(f"http://127.0.0.1:{officer_port}/openapi.json")):
+            # gunicorn names itself without a version; the apps add the security headers.
+            assert answer.headers["Server"] == "gunicorn" and answer.headers["X-Content-Type-Options"] == "nosniff"
     finally:
         process.send_signal(signal.SIGTERM)
         try:

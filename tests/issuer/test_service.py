@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from credential.jose import parse_compact
 from credential.jwk import PublicKey, public_jwk
+from credential.model import CredentialType
 from credential.passclaims import validity_window
 from credential.qrpass import decode_qr_text, pass_to_qr_text, verify_pass
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
@@ -423,3 +424,14 @@ def test_a_burst_of_changes_never_runs_the_iat_far_ahead(service: IssuerService,
     clock.advance(5)  # the change held back by the cap is published by the next read
     latest = service.published_status_list(uri)
     assert latest.iat == clock()
+
+
+def test_a_deny_reason_is_cleaned_once_for_both_entries(service: IssuerService) -> None:
+    record = service.register(sample_permit(CredentialType.RESIDENCE_REGISTRATION), officer="seed")
+    service.create_offer(record.id, officer="seed", pending=True)
+    with pytest.raises(InvalidRequestError):
+        service.deny(record.id, officer="sup", reason="资料\u202e不实")
+    assert service.awaiting_approval(record.id) and service.get_record(record.id).state is RecordState.ACTIVE
+    service.deny(record.id, officer="sup", reason=" 资料不实 e\u0301 ")
+    last = {e.action: e.reason for e in service.audit.list(limit=100)}
+    assert last["deny"] == "资料不实 \u00e9" and last["revoke"] == "OTHER: 资料不实 \u00e9"

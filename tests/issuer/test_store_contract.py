@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -69,6 +70,14 @@ def test_duplicate_record_id_is_a_conflict(store: Store) -> None:
     store.insert_record(a_record())
     with pytest.raises(StateConflictError):
         store.insert_record(a_record())
+
+
+def test_record_districts_in_one_read(store: Store) -> None:
+    store.insert_record(a_record("rec-1"))
+    away = Record("rec-2", dataclasses.replace(sample_permit(), district="310101"), RecordState.ACTIVE, T0, T0)
+    store.insert_record(away)
+    assert store.record_districts(["rec-2", "nope", "rec-1", "rec-2"]) == {"rec-1": "110105", "rec-2": "310101"}
+    assert store.record_districts([]) == {}
 
 
 def test_state_update_applies_only_from_the_expected_state(store: Store) -> None:
@@ -277,6 +286,21 @@ def test_officers_and_tokens(store: Store) -> None:
     disabled = Officer("alice", "李娜", Role.SUPERVISOR, ("110105",), disabled=True)
     store.put_officer(disabled)
     assert store.get_officer("alice") == disabled
+
+
+def test_an_officer_is_inserted_once_and_a_change_revokes_its_tokens(store: Store) -> None:
+    alice = Officer("alice", "李娜", Role.CLERK, ("110105",))
+    assert store.insert_officer(alice)
+    assert not store.insert_officer(Officer("alice", "x", Role.ADMIN, ("110105",)))
+    assert store.get_officer("alice") == alice and [o.id for o in store.list_officers()] == ["alice"]
+    store.add_officer_token("h1", "alice", expires_at=T0 + 100, now=T0)
+    store.add_officer_token("h2", "alice", expires_at=T0 + 100, now=T0)
+    store.revoke_officer_token("h2")
+    supervisor = Officer("alice", "李娜", Role.SUPERVISOR, ("110105", "110108"))
+    assert store.change_officer(supervisor) == 1
+    assert store.get_officer("alice") == supervisor and store.officer_for_token("h1", T0) is None
+    assert store.change_officer(Officer("bob", "王军", Role.CLERK, ("110105",))) is None
+    assert store.get_officer("bob") is None
 
 
 def test_published_status_list_keeps_the_latest_generation(store: Store) -> None:

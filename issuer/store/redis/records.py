@@ -71,6 +71,14 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
         return record_from_fields(record_id, fields) if fields else None
 
     @guard
+    def record_districts(self, record_ids: Sequence[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(record_ids))
+        if not ids:
+            return {}
+        reply = self._run("RECORD_DISTRICTS", [self._k("record", i) for i in ids], [])
+        return {i: as_str(d) for i, d in zip(ids, reply, strict=True) if d}
+
+    @guard
     def update_record_state(
         self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int,
         audit: AuditEntry,

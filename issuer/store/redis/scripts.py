@@ -209,6 +209,14 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 """
 
+# KEYS: officer, officer set. ARGV: officer id, field/value pairs. -> 1 added, 0 the id exists (nothing written)
+INSERT_OFFICER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+
 # KEYS: token, the officer's token set. ARGV: token hash, officer id, expires_at, created_at.
 ADD_OFFICER_TOKEN = """
 redis.call('HSET', KEYS[1], 'officer_id', ARGV[2], 'expires_at', ARGV[3], 'created_at', ARGV[4], 'revoked', 0)
@@ -216,17 +224,30 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 """  # noqa: S105 (a script, not a secret)
 
-# KEYS: the officer's token set. ARGV: prefix. -> how many tokens were live (not yet revoked)
-REVOKE_OFFICER_TOKENS = """
-local count = 0
-for _, hash in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local token = ARGV[1] .. ':otoken:' .. hash
-  if redis.call('HGET', token, 'revoked') == '0' then
-    redis.call('HSET', token, 'revoked', 1)
-    count = count + 1
+_REVOKE_ALL = """
+local function revoke_all(tokens_key, prefix)
+  local count = 0
+  for _, hash in ipairs(redis.call('SMEMBERS', tokens_key)) do
+    local token = prefix .. ':otoken:' .. hash
+    if redis.call('HGET', token, 'revoked') == '0' then
+      redis.call('HSET', token, 'revoked', 1)
+      count = count + 1
+    end
   end
+  return count
 end
-return count
+"""
+
+# KEYS: the officer's token set. ARGV: prefix. -> how many tokens were live (not yet revoked)
+REVOKE_OFFICER_TOKENS = _REVOKE_ALL + "return revoke_all(KEYS[1], ARGV[1])\n"
+
+# KEYS: officer, the officer's token set. ARGV: prefix, field/value pairs. Replace an existing officer and revoke
+# every token of it in one step. -> how many tokens were live, -1 no such officer (nothing written)
+CHANGE_OFFICER = _REVOKE_ALL + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return revoke_all(KEYS[2], ARGV[1])
 """
 
 # KEYS: token. -> the officer id if the token was live (unrevoked), else nil
@@ -314,5 +335,12 @@ for i, key in ipairs(KEYS) do
   end
   found[i] = records
 end
+return found
+"""
+
+# KEYS: records. -> each record's district, or false for a missing record (one round trip per audit page)
+RECORD_DISTRICTS = """
+local found = {}
+for i, key in ipairs(KEYS) do found[i] = redis.call('HGET', key, 'district') end
 return found
 """

@@ -70,6 +70,11 @@ class SQLiteRecords:
         row = self._db.row("SELECT * FROM records WHERE id = ?", (record_id,))
         return None if row is None else record_from_row(row)
 
+    def record_districts(self, record_ids: Sequence[str]) -> dict[str, str]:
+        rows = self._db.rows("SELECT id, district FROM records WHERE id IN (SELECT value FROM json_each(?))",
+                             (json.dumps(list(record_ids)),))
+        return {row["id"]: row["district"] for row in rows}
+
     def update_record_state(
         self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int,
         audit: AuditEntry,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 2  # also written into the meta table below
 # Version 2 added tables only (audit_log replaces the unchained audit table, record_holders, retired), so a
-# version-1 file opens unchanged; its old audit rows are not part of the chain.
+# version-1 file opens unchanged; its old audit rows are not part of the chain. The console's sessions
+# (officer_sessions) came later, also a new table only.
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -45,6 +46,9 @@ CREATE TABLE IF NOT EXISTS officer_tokens (
     token_hash TEXT PRIMARY KEY, officer_id TEXT NOT NULL REFERENCES officers (id),
     expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS officer_tokens_officer ON officer_tokens (officer_id);
+CREATE TABLE IF NOT EXISTS officer_sessions (
+    session_hash TEXT PRIMARY KEY, officer_id TEXT NOT NULL REFERENCES officers (id), token_hash TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS published_status_lists (
     list_no INTEGER PRIMARY KEY, uri TEXT NOT NULL, token TEXT NOT NULL, etag TEXT NOT NULL,
     iat INTEGER NOT NULL, generation INTEGER NOT NULL);
