@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from issuer.errors import SettingsError
-from wallet_api import deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
+from wallet_api import access, deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
 from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
 from wallet_api.errors import register_error_handlers
@@ -43,4 +43,5 @@ def create_app(
         app.register_blueprint(module.bp)
     verify_page.register(app, lambda: service.keyring.root.public_key)
     register_error_handlers(app)
+    app.after_request(access.send_dpop_nonce)
     return app
