@@ -41,6 +41,7 @@ class AccessGrant:
     record_id: str
     offer_id: str
     configuration_ids: tuple[str, ...]
+    jkt: str | None = None  # DPoP (RFC 9449): the thumbprint of the key the token is bound to; None: a bearer token
 
 
 class Pickup:
@@ -79,7 +80,8 @@ class Pickup:
         return Offer(stored.pre_authorized_code, "", stored.record_id, stored.expires_at, stored.offer_id,
                      stored.configuration_ids)
 
-    def redeem(self, pre_authorized_code: str, tx_code: str | None) -> str:
+    def redeem(self, pre_authorized_code: str, tx_code: str | None, *, dpop_jkt: str | None = None) -> str:
+        """A fresh access token; ``dpop_jkt`` binds it to that key (kept with the grant, so it expires with it)."""
         if tx_code is None:
             raise MissingTxCodeError()
         if not pre_authorized_code or len(pre_authorized_code) > MAX_SECRET_LENGTH or len(tx_code) > 16:
@@ -103,7 +105,7 @@ class Pickup:
             raise InvalidGrantError("invalid pre-authorized code or transaction code")
         token = secrets.token_urlsafe(32)
         grant = {"record_id": offer.record_id, "offer_id": offer.offer_id,
-                 "configuration_ids": list(offer.configuration_ids)}
+                 "configuration_ids": list(offer.configuration_ids), "jkt": dpop_jkt}
         self._store.put_ephemeral("access_token", secret_hash(token), json.dumps(grant),
                                   self._settings.access_token_ttl, now)
         self._audit.append(officer=WALLET, action="offer_redeemed", record_id=offer.record_id,
@@ -117,7 +119,7 @@ class Pickup:
         if value is None:
             raise InvalidTokenError("invalid or expired access token")
         data = json.loads(value)
-        return AccessGrant(data["record_id"], data["offer_id"], tuple(data["configuration_ids"]))
+        return AccessGrant(data["record_id"], data["offer_id"], tuple(data["configuration_ids"]), data.get("jkt"))
 
     def extend(self, access_token: str, ttl: int) -> None:
         """Keep a live access token valid ``ttl`` seconds from now: a deferred transaction is polled with it."""

@@ -52,7 +52,7 @@ from issuer.model import (
     RecordState,
     parse_reason,
 )
-from issuer.pickup import Pickup
+from issuer.pickup import AccessGrant, Pickup
 from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
 from issuer.settings import Clock, IssuerSettings, system_clock
@@ -258,14 +258,19 @@ class IssuerService:
     def offer_by_id(self, offer_id: str) -> Offer:
         return self._pickup.offer_by_id(offer_id)
 
-    def redeem(self, pre_authorized_code: str, tx_code: str | None) -> str:
-        return self._pickup.redeem(pre_authorized_code, tx_code)
+    def redeem(self, pre_authorized_code: str, tx_code: str | None, *, dpop_jkt: str | None = None) -> str:
+        """An access token for the code and PIN; with ``dpop_jkt`` it is bound to that DPoP key (RFC 9449)."""
+        return self._pickup.redeem(pre_authorized_code, tx_code, dpop_jkt=dpop_jkt)
 
     def new_nonce(self) -> str:
         return self._pickup.new_nonce()
 
     def consume_nonce(self, nonce: str) -> None:
         self._pickup.consume_nonce(nonce)
+
+    def access_grant(self, access_token: str) -> AccessGrant:
+        """What a live access token grants, and the DPoP key it is bound to; InvalidTokenError otherwise."""
+        return self._pickup.grant(access_token)
 
     def configuration_ids(self, access_token: str) -> list[str]:
         return list(self._pickup.grant(access_token).configuration_ids)

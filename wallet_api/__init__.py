@@ -13,7 +13,7 @@ from flask import Flask
 
 from issuer.errors import SettingsError
 from issuer.http.headers import install_security_headers
-from wallet_api import deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
+from wallet_api import access, deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
 from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
 from wallet_api.errors import register_error_handlers
@@ -47,4 +47,5 @@ def create_app(
     verify_page.register(app, lambda: service.keyring.root.public_key)
     register_error_handlers(app)
     install_security_headers(app)
+    app.after_request(access.send_dpop_nonce)
     return app

@@ -13,6 +13,7 @@ from wallet_api.configurations import credential_configurations, vct
 from wallet_api.context import WalletContext, wallet_context
 from wallet_api.display import LOCALES, type_metadata
 from wallet_api.errors import ProtocolError
+from wallet_api.settings import DPOP_ALGORITHMS
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 
@@ -65,6 +66,9 @@ def oauth_authorization_server() -> Response:
             "grant_types_supported": [PRE_AUTHORIZED_GRANT],
             "pre-authorized_grant_anonymous_access_supported": True,
             "token_endpoint_auth_methods_supported": ["none"],
+            # RFC 9449 §5.1. OpenID4VCI 1.0 defines no DPoP parameter in the credential issuer metadata: a
+            # wallet learns it here, and that DPoP is required from a 401 challenge (settings.dpop_required).
+            "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
         },
         context,
     )

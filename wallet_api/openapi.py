@@ -37,12 +37,27 @@ def _error(description: str, codes: tuple[str, ...], headers: dict[str, Any] | N
 _NO_STORE = {"Cache-Control": {"required": True, "schema": {"type": "string", "const": "no-store"}}}
 _RETRY = {"Retry-After": {"required": True, "description": "seconds", "schema": {"type": "string",
                                                                                "pattern": "^[0-9]+$"}}}
-_CHALLENGE = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
+_DPOP_NONCE = {"DPoP-Nonce": {"required": False, "schema": {"type": "string"}, "description":
+                "The server nonce the next DPoP proof must carry (RFC 9449 §8), when the issuer demands one"}}
+_CHALLENGE = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description":
+                                   'Bearer error="..." (RFC 6750) or DPoP error="...", algs="ES256" (RFC 9449 §7.1)'},
+              **_DPOP_NONCE}
 _TOO_LARGE = _error("Body over the size limit", ("invalid_request",))
 _UNAVAILABLE = _error("The store cannot be reached", ("temporarily_unavailable",))
 _BEARER_ERRORS = {
-    "401": _error("Missing, unknown or expired access token (RFC 6750)", ("invalid_token",), _CHALLENGE),
+    "401": _error("Missing, unknown or expired access token (RFC 6750); a DPoP-bound token presented as Bearer, "
+                  "without a proof, with a bad or replayed proof, or with another key's proof (RFC 9449 §7); a "
+                  "proof without the server nonce (use_dpop_nonce, §9)",
+                  ("invalid_token", "invalid_dpop_proof", "use_dpop_nonce"), _CHALLENGE),
     "413": _TOO_LARGE, "503": _UNAVAILABLE,
+}
+_DPOP_HEADER = {
+    "name": "DPoP", "in": "header", "required": False, "schema": {"type": "string"},
+    "description": "A DPoP proof (RFC 9449 §4): a JWT with typ dpop+jwt, alg ES256 and the wallet's public key as "
+                   "jwk, over jti, htm (POST), htu (this endpoint's URL), iat, and nonce when the issuer demands "
+                   "one; on a resource request also ath, the base64url SHA-256 of the access token. At /token it "
+                   "binds the access token to that key (token_type DPoP); a DPoP-bound token must then be sent "
+                   "as 'Authorization: DPoP <token>' with a fresh proof by the same key. Single use (jti).",
 }
 _CREDENTIAL_ERRORS = ("invalid_credential_request", "unknown_credential_configuration", "invalid_proof",
                       "invalid_nonce", "invalid_encryption_parameters", "credential_request_denied")
@@ -53,6 +68,10 @@ def _get(summary: str, responses: dict[str, Any], parameters: list[dict[str, Any
     if parameters:
         operation["parameters"] = parameters
     return {"get": operation}
+
+
+def _with_nonce(response: dict[str, Any]) -> dict[str, Any]:
+    return {**response, "headers": {**response.get("headers", {}), **_DPOP_NONCE}}
 
 
 def _path_param(name: str) -> dict[str, Any]:
@@ -72,7 +91,7 @@ def _signed(media_type: str, summary: str, params: list[dict[str, Any]] | None =
 
 
 def _paths() -> dict[str, Any]:
-    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}, {"dpop": []}]
     paths: dict[str, Any] = {
         "/.well-known/openid-credential-issuer": _get(
             "Credential Issuer Metadata (OpenID4VCI §12.2)", {"200": _json("IssuerMetadata", "Metadata")}),
@@ -92,12 +111,16 @@ def _paths() -> dict[str, Any]:
              "404": _error("Unknown, redeemed or expired offer", ("not_found",))},
             [_path_param("offer_id")]),
         "/token": {"post": {
-            "summary": "Token endpoint: pre-authorized code + PIN (tx_code) -> access token",
+            "summary": "Token endpoint: pre-authorized code + PIN (tx_code) -> access token (DPoP-bound with a proof)",
+            "parameters": [_DPOP_HEADER],
             "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
                 "schema": {"$ref": _REF + "TokenRequest"}}}},
             "responses": {
-                "200": _json("TokenResponse", "The access token", _NO_STORE),
-                "400": _error("Refused", ("invalid_request", "invalid_grant", "unsupported_grant_type")),
+                "200": _with_nonce(_json("TokenResponse", "The access token", _NO_STORE)),
+                "400": _error("Refused (a bad or replayed DPoP proof: invalid_dpop_proof; a proof without the "
+                              "server nonce: use_dpop_nonce with DPoP-Nonce, RFC 9449 §8)",
+                              ("invalid_request", "invalid_grant", "unsupported_grant_type", "invalid_dpop_proof",
+                               "use_dpop_nonce"), _DPOP_NONCE),
                 "413": _TOO_LARGE,
                 "429": _error("Rate limited (per client and per code)", ("rate_limited",), _RETRY),
                 "503": _UNAVAILABLE}}},
@@ -108,30 +131,30 @@ def _paths() -> dict[str, Any]:
                           "503": _UNAVAILABLE}}},
         "/credential": {"post": {
             "summary": "Credential endpoint: key proofs -> credentials bound to their keys, or a deferral",
-            "security": bearer,
+            "security": bearer, "parameters": [_DPOP_HEADER],
             "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "CredentialRequest"}}}},
             "responses": {
-                "200": _json("CredentialResponse", "The credentials", _NO_STORE),
-                "202": _json("DeferredResponse", "The application awaits approval: poll /deferred_credential",
-                             _NO_STORE),
+                "200": _with_nonce(_json("CredentialResponse", "The credentials", _NO_STORE)),
+                "202": _with_nonce(_json("DeferredResponse", "The application awaits approval: poll "
+                                         "/deferred_credential", _NO_STORE)),
                 "400": _error("Refused", _CREDENTIAL_ERRORS), **_BEARER_ERRORS}}},
         "/deferred_credential": {"post": {
             "summary": "Deferred credential endpoint: poll a transaction",
-            "security": bearer,
+            "security": bearer, "parameters": [_DPOP_HEADER],
             "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "DeferredRequest"}}}},
             "responses": {
-                "200": _json("CredentialResponse", "Approved: the credentials (the transaction is used up)",
-                             _NO_STORE),
-                "202": _json("DeferredResponse", "Still pending", _NO_STORE),
+                "200": _with_nonce(_json("CredentialResponse", "Approved: the credentials (the transaction is "
+                                         "used up)", _NO_STORE)),
+                "202": _with_nonce(_json("DeferredResponse", "Still pending", _NO_STORE)),
                 "400": _error("Refused", ("invalid_credential_request", "invalid_encryption_parameters",
                                           "invalid_transaction_id", "credential_request_denied")),
                 **_BEARER_ERRORS}}},
         "/notification": {"post": {
             "summary": "Notification endpoint: the wallet reports what became of the credentials",
-            "security": bearer,
+            "security": bearer, "parameters": [_DPOP_HEADER],
             "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "NotificationRequest"}}}},
             "responses": {
-                "204": {"description": "Recorded (idempotent)"},
+                "204": _with_nonce({"description": "Recorded (idempotent)"}),
                 "400": _error("Refused", ("invalid_notification_request", "invalid_notification_id")),
                 **_BEARER_ERRORS}}},
         "/statuslists": _get("The status list aggregation", {"200": _json("StatusListAggregation", "Every list")}),
@@ -166,7 +189,8 @@ def _schemas() -> dict[str, Any]:
             credential_configurations_supported={"type": "object", "additionalProperties": obj(["format"],
                                                                                                format=string)}),
         "AuthorizationServerMetadata": obj(["issuer", "token_endpoint"], issuer=string, token_endpoint=string,
-                                           grant_types_supported=strings),
+                                           grant_types_supported=strings,
+                                           dpop_signing_alg_values_supported=strings),
         "JwtVcIssuerMetadata": obj(["issuer", "jwks"], issuer=string,
                                    jwks=obj(["keys"], keys={"type": "array", "items": {"type": "object"}})),
         "TypeMetadata": obj(["vct"], vct=string, name=string, description=string, display={"type": "array"},
@@ -180,7 +204,7 @@ def _schemas() -> dict[str, Any]:
         "TokenRequest": obj(["grant_type", "pre-authorized_code"], grant_type={"const": PRE_AUTHORIZED_GRANT},
                             **{"pre-authorized_code": string, "tx_code": string}),
         "TokenResponse": obj(["access_token", "token_type", "expires_in"], access_token=string,
-                             token_type={"const": "Bearer"}, expires_in=integer),
+                             token_type={"enum": ["Bearer", "DPoP"]}, expires_in=integer),
         "NonceResponse": obj(["c_nonce"], c_nonce=string),
         "CredentialRequest": obj(["credential_configuration_id", "proofs"], credential_configuration_id=string,
                                  proofs=obj(["jwt"], jwt={"type": "array", "minItems": 1, "items": string})),
@@ -205,8 +229,13 @@ def openapi_document(public_url: str) -> dict[str, Any]:
         "servers": [{"url": public_url}],
         "paths": _paths(),
         "components": {"schemas": _schemas(),
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                                      "description": "The access token from /token"}}},
+                       "securitySchemes": {
+                           "bearer": {"type": "http", "scheme": "bearer",
+                                      "description": "The access token from /token, when not DPoP-bound "
+                                                     "(refused when the issuer requires DPoP)"},
+                           "dpop": {"type": "http", "scheme": "DPoP",
+                                    "description": "A DPoP-bound access token from /token, with a DPoP proof "
+                                                   "header by the bound key (RFC 9449 §7.1)"}}},
     }
 
 

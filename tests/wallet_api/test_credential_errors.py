@@ -45,7 +45,9 @@ def test_no_or_bad_bearer_token_is_401_invalid_token(
     body = {"credential_configuration_id": CONFIG, "proofs": {"jwt": [proof_for(client, device_key, clock)]}}
     response = client.post("/credential", json=body, headers=headers)
     refused(response, "invalid_token", 401)
-    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    # A token sent with the DPoP scheme is answered with the DPoP challenge (RFC 9449 §7.1; tests/wallet_api/test_dpop.py).
+    expected = "DPoP " if authorization == "DPoP abc" else 'Bearer error="invalid_token"'
+    assert response.headers["WWW-Authenticate"].startswith(expected)
 
 
 def test_an_expired_token_is_invalid_token(client: FlaskClient, token: str, device_key: KeySigner, clock: FakeClock) -> None:
