@@ -152,7 +152,7 @@ def sign1(
     payload: bytes,
     *,
     signer: Signer,
-    typ: int,
+    typ: int | str,
     kid: bytes | None = None,
     external_aad: bytes = b"",
     implicit_alg: bool = False,
@@ -238,14 +238,15 @@ def verify_sign1(
     message: Sign1,
     key: PublicKey,
     *,
-    typ: int,
+    typ: int | str,
     algorithms: tuple[str, ...],
     external_aad: bytes = b"",
     implicit_alg: bool = False,
 ) -> None:
-    """Check type, algorithm allow-list and signature; raise on any failure."""
+    """Check type (a CoAP content format number or a media type text, exactly), algorithm allow-list and
+    signature; raise on any failure."""
     actual = message.protected.get(HEADER_TYP)
-    if type(actual) is not int or actual != typ:
+    if type(actual) is not type(typ) or actual != typ:  # type(): True is no 1, and "1" no 1
         raise WrongTypeError(str(typ), actual)
     alg = header_algorithm(message, algorithms, implicit_alg=implicit_alg)
     verify_signature(alg, key, sig_structure(message.protected_bytes, message.payload, external_aad),

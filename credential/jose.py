@@ -145,8 +145,13 @@ def parse_compact(token: str, *, max_size: int) -> JWS:
 
 
 def check_header(
-    header: dict[str, Any], *, typ: str | tuple[str, ...], algorithms: tuple[str, ...], allow_jwk: bool = False
+    header: dict[str, Any], *, typ: str | tuple[str, ...], algorithms: tuple[str, ...], allow_jwk: bool = False,
+    allow_x5c: bool = False,
 ) -> None:
+    """Refuse a header of another type or algorithm, or one that names its own key source or extensions.
+
+    ``allow_x5c``: a certificate chain is tolerated (generic verifiers resolve keys by it) but never read:
+    the key is still found by ``kid`` among trusted keys only."""
     accepted = (typ,) if isinstance(typ, str) else typ
     if header.get("typ") not in accepted:
         raise WrongTypeError(typ, header.get("typ"))
@@ -154,7 +159,7 @@ def check_header(
     if alg not in algorithms:
         raise UnsupportedAlgorithmError(alg)
     for name in _KEY_SOURCE_HEADERS:
-        if name in header and not (allow_jwk and name == "jwk"):
+        if name in header and not (allow_jwk and name == "jwk") and not (allow_x5c and name == "x5c"):
             raise ForbiddenHeaderError(name)
     if "crit" in header:  # we understand no extension, so any critical one must be refused (RFC 7515 §4.1.11)
         raise ForbiddenHeaderError("crit")
@@ -167,10 +172,13 @@ def verify_compact(
     algorithms: tuple[str, ...],
     resolve_key: Callable[[str], PublicKey],
     max_size: int,
+    allow_x5c: bool = False,
 ) -> JWS:
-    """Parse, apply the header policy, find the key by ``kid`` among trusted keys only, verify."""
+    """Parse, apply the header policy, find the key by ``kid`` among trusted keys only, verify.
+
+    ``allow_x5c`` tolerates (and ignores) an ``x5c`` chain in the header (see check_header)."""
     jws = parse_compact(token, max_size=max_size)
-    check_header(jws.header, typ=typ, algorithms=algorithms)
+    check_header(jws.header, typ=typ, algorithms=algorithms, allow_x5c=allow_x5c)
     kid = jws.header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise MalformedError("header lacks a kid")

@@ -75,7 +75,7 @@ def _sync_parser() -> argparse.ArgumentParser:
 
 def _import_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="epermit verify import",
-                                     description="Accept trust list or status list tokens from files.")
+                                     description="Accept trust list or status list tokens (JWT or CWT) from files.")
     _add_cache(parser)
     parser.add_argument("--root", type=Path, metavar="FILE", help="root certificate (PEM) to pin first")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -161,9 +161,7 @@ def _run_import(args: argparse.Namespace, out: TextIO) -> int:
     for path in args.files:
         data = _read_file(path, MAX_IMPORT_FILE)
         try:
-            _, verified = cache.accept_token(data.decode("ascii"), now)
-        except UnicodeDecodeError:
-            raise UsageError(f"{path}: not a token file") from None
+            _, verified = cache.accept_token(data, now)  # a compact JWS (text) or a status list CWT (bytes)
         except EpermitError as exc:
             raise UsageError(f"{path}: {exc}") from exc
         label = (f"trust list version {verified.version}" if isinstance(verified, TrustList)

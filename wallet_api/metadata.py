@@ -76,12 +76,15 @@ def oauth_authorization_server() -> Response:
 
 @bp.get("/.well-known/jwt-vc-issuer")
 def jwt_vc_issuer() -> Response:
-    """SD-JWT VC issuer key discovery: every credential signing key not revoked (rotation keeps old ones), by kid."""
+    """SD-JWT VC issuer key discovery: every credential and status list signing key not revoked (rotation keeps
+    old ones), by kid. The status keys are here because a generic verifier resolves a status list token's kid
+    the way it resolved the credential's; our own verifiers take both from the trust list, with purposes."""
     context = wallet_context()
     keyring = context.service.keyring
     keys = [
         {**public_jwk(signer.public_key), "kid": signer.kid, "alg": signer.alg, "use": "sig"}
-        for signer in keyring.signers_of(Purpose.CREDENTIAL)
+        for purpose in (Purpose.CREDENTIAL, Purpose.STATUS)
+        for signer in keyring.signers_of(purpose)
         if keyring.states.get(signer.kid) != "revoked"
     ]
     return public_json({"issuer": context.settings.public_url, "jwks": {"keys": keys}}, context)

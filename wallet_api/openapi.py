@@ -78,15 +78,21 @@ def _path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
-def _signed(media_type: str, summary: str, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _signed(media_type: str | tuple[str, ...], summary: str, params: list[dict[str, Any]] | None = None,
+            ) -> dict[str, Any]:
+    """A signed document; several media types are forms chosen by Accept (the first is the default)."""
+    media_types = (media_type,) if isinstance(media_type, str) else media_type
     responses: dict[str, Any] = {
-        # No schema: the body is a compact JWS (text), not JSON.
-        "200": {"description": "Compact JWS", "content": {media_type: {}},
+        # No schema: the body is a compact JWS (text) or a COSE_Sign1 (bytes), not JSON.
+        "200": {"description": "Compact JWS" if len(media_types) == 1 else "Compact JWS, or COSE_Sign1 when Accept"
+                " prefers it", "content": {name: {} for name in media_types},
                 "headers": {"ETag": {"required": True, "schema": {"type": "string"}}}},
         "304": {"description": "Not modified (If-None-Match)"},
     }
     if params:
         responses["404"] = _error("No such document", ("not_found",))
+    if len(media_types) > 1:
+        responses["406"] = _error("Accept admits none of the forms", ("not_acceptable",))
     return _get(summary, responses, params)
 
 
@@ -98,7 +104,7 @@ def _paths() -> dict[str, Any]:
         "/.well-known/oauth-authorization-server": _get(
             "Authorization Server Metadata (RFC 8414)", {"200": _json("AuthorizationServerMetadata", "Metadata")}),
         "/.well-known/jwt-vc-issuer": _get(
-            "SD-JWT VC issuer keys", {"200": _json("JwtVcIssuerMetadata", "The credential signing keys")}),
+            "SD-JWT VC issuer keys", {"200": _json("JwtVcIssuerMetadata", "The credential and status list signing keys")}),
         "/offers/{offer_id}": _get(
             "A Credential Offer by reference (OpenID4VCI §4.1.3)",
             {"200": _json("CredentialOffer", "The offer", _NO_STORE),
@@ -158,8 +164,8 @@ def _paths() -> dict[str, Any]:
                 "400": _error("Refused", ("invalid_notification_request", "invalid_notification_id")),
                 **_BEARER_ERRORS}}},
         "/statuslists": _get("The status list aggregation", {"200": _json("StatusListAggregation", "Every list")}),
-        "/statuslists/{number}": _signed("application/statuslist+jwt", "A Token Status List (statuslist+jwt)",
-                                         [_path_param("number")]),
+        "/statuslists/{number}": _signed(("application/statuslist+jwt", "application/statuslist+cwt"),
+                                         "A Token Status List, as JWT (default) or CWT", [_path_param("number")]),
         "/trustlist.jwt": _signed("application/jwt", "The root-signed trust list"),
         "/openapi.json": _get("This document", {"200": {"description": "OpenAPI 3.1",
                                                         "content": {JSON: {"schema": {"type": "object"}}}}}),

@@ -132,3 +132,60 @@ def test_rolled_back_trust_list_cannot_unrevoke_a_key(world: World, filled: Veri
 def test_stale_trust_list(world: World, filled: VerifierCache) -> None:
     outcome = expect(Result.STATUS_UNKNOWN, world.live_qr(), filled, Policy(trust_max_age=60))
     assert "trust list" in outcome.reason
+
+
+# --- issue 14: an x5c chain in the list token, and the CWT form ---------------------------------------------
+
+
+def test_an_x5c_chain_in_a_status_list_is_ignored_not_trusted(world: World, filled: VerifierCache) -> None:
+    """Lists carry x5c for generic verifiers; ours never take a key from it. A forger's own chain (a
+    self-made root, the forger's key) names a kid the trust list lacks: refused."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from credential.errors import ForbiddenHeaderError, UntrustedIssuerError
+    from keys import KeyRing, Purpose
+
+    forger = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=T0 - DAY)
+    signer = forger.signer_for(Purpose.STATUS, now=T0)
+    chain = [forger.certificates[signer.kid].public_bytes(Encoding.DER),
+             forger.root_certificate.public_bytes(Encoding.DER)]
+    clean = StatusList(world.statuses.size, 2)
+    forged = sign_status_list_token(clean, uri=STATUS_URI, signer=signer, now=T0 - 60, ttl=300, exp=T0 + DAY,
+                                    x5c=chain)
+    world.statuses.set(7, INVALID)
+    filled.accept_status_list(STATUS_URI, world.status_token(now=T0 - 120), T0)
+    with pytest.raises(UntrustedIssuerError):
+        filled.accept_status_list(STATUS_URI, forged, T0)
+    genuine = sign_status_list_token(world.statuses, uri=STATUS_URI, signer=world.status_signer, now=T0 - 60,
+                                     ttl=300, exp=T0 + DAY, x5c=chain)  # the genuine key, the forger's chain
+    filled.accept_status_list(STATUS_URI, genuine, T0)
+    expect(Result.REVOKED, world.live_qr(), filled)
+    trust = resign(world.trust_token(version=2), world.ring.root, header={"x5c": ["MIIB"]})
+    with pytest.raises(ForbiddenHeaderError):  # the trust list's root is pinned: no chain is tolerated there
+        filled.accept_trust_list(trust, T0)
+
+
+def test_a_cwt_signed_by_a_credential_key_is_refused(world: World, filled: VerifierCache) -> None:
+    """The credential key's PurposeSigner would refuse; a raw credential key that signs one anyway is not a
+    status key in the trust list."""
+    from credential.errors import UntrustedIssuerError
+    from credential.statuslist import sign_status_list_cwt
+    from tests.attacks.forge import raw
+
+    forged = sign_status_list_cwt(StatusList(world.statuses.size, 2), uri=STATUS_URI,
+                                  signer=raw(world.credential_signer), now=T0 - 60, ttl=300, exp=T0 + DAY)
+    with pytest.raises(UntrustedIssuerError):
+        filled.accept_status_list(STATUS_URI, forged, T0)
+
+
+def test_a_substituted_cwt_cannot_speak_for_another_list(world: World, cache: VerifierCache) -> None:
+    from credential.statuslist import sign_status_list_cwt
+
+    other = sign_status_list_cwt(StatusList(world.statuses.size, 2), uri=OTHER_URI, signer=world.status_signer,
+                                 now=T0 - 60, ttl=300, exp=T0 + DAY)
+    world.statuses.set(7, INVALID)
+    world.fill(cache)
+    with pytest.raises(StatusError, match="another URI"):
+        cache.accept_status_list(STATUS_URI, other, T0)
+    cache.accept_token(other, T0)  # filed under its own sub
+    expect(Result.REVOKED, world.live_qr(), cache)

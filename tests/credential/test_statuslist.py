@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 import time
 import tracemalloc
@@ -10,10 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credential.encoding import b64url_encode, json_dumps
+from credential.encoding import b64url_decode, b64url_encode, json_dumps
 from credential.errors import (
     BadSignatureError,
     CredentialError,
+    ForbiddenHeaderError,
     InvalidClaimError,
     MalformedError,
     MissingClaimError,
@@ -282,3 +284,39 @@ def test_aggregation() -> None:
             parse_aggregation(bad)
     with pytest.raises(TooLargeError):
         parse_aggregation(b" " * (256 * 1024 + 1))
+
+
+def test_an_x5c_chain_is_accepted_and_never_trusted() -> None:
+    """Issue 14: generic verifiers resolve the key by x5c, so our lists carry one; ours still resolve by kid."""
+    signer, attacker = KeySigner.generate(), KeySigner.generate()
+    lst = StatusList(16, 1)
+    lst.set(3, INVALID)
+    token = sign_status_list_token(lst, uri=URI, signer=signer, now=T0, ttl=60, exp=T0 + 60,
+                                   x5c=[b"not even a certificate"])
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    assert header["x5c"] == [base64.b64encode(b"not even a certificate").decode()]  # base64, not base64url
+    assert verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0).status_list.get(3) == 1
+    # A chain for the attacker's own key buys the attacker nothing: their kid is not a trusted key.
+    forged = sign_status_list_token(StatusList(16, 1), uri=URI, signer=attacker, now=T0, ttl=60, exp=T0 + 60,
+                                    x5c=[b"attacker certificate", b"attacker root"])
+    with pytest.raises(UntrustedIssuerError):
+        verify_status_list_token(forged, uri=URI, resolve_key=_resolver(signer), now=T0)
+    with pytest.raises(ForbiddenHeaderError):  # the other headers that name a key stay refused
+        verify_status_list_token(sign_compact({"typ": "statuslist+jwt", "jwk": {}}, {}, signer), uri=URI,
+                                 resolve_key=_resolver(signer), now=T0)
+
+
+def test_aggregation_uri_is_written_and_read() -> None:
+    signer = KeySigner.generate()
+    aggregation = "https://permits.example.gov.cn/statuslists"
+    token = sign_status_list_token(StatusList(16, 1), uri=URI, signer=signer, now=T0, ttl=60, exp=T0 + 60,
+                                   aggregation_uri=aggregation)
+    payload = json.loads(b64url_decode(token.split(".")[1]))
+    assert payload["status_list"] == {"bits": 1, "lst": StatusList(16, 1).to_json()["lst"],
+                                      "aggregation_uri": aggregation}
+    verified = verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0)
+    assert verified.aggregation_uri == aggregation
+    for bad in (5, "", "x" * 2049):
+        claims = {"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ", "aggregation_uri": bad}}
+        with pytest.raises(InvalidClaimError):
+            verify_status_list_token(_token(signer, claims), uri=URI, resolve_key=_resolver(signer), now=T0)

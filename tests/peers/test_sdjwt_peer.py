@@ -57,9 +57,6 @@ def test_the_peer_verifies_signature_key_binding_and_status(issuer: LiveIssuer) 
     assert result["status"]["status_list"]["uri"].startswith(f"{issuer.url}/statuslists/")
 
 
-@pytest.mark.xfail(strict=True, raises=StatusKeyNotPublishedError,
-                   reason="the status list signing key is not yet in /.well-known/jwt-vc-issuer (added by the "
-                          "interop branch); flip after that merge")
 def test_the_peer_resolves_every_key_from_jwt_vc_issuer_metadata(issuer: LiveIssuer) -> None:
     text, _ = presentation(issuer, KeySigner.generate("ES256"))
     result = peer_verify(issuer, text, status_key=None)

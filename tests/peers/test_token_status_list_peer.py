@@ -10,7 +10,6 @@ import zlib
 from typing import Any
 
 import cbor2
-import pytest
 
 from credential.encoding import b64url_decode
 from keys.signers import KeySigner
@@ -67,9 +66,6 @@ def test_token_status_list_decodes_our_jwt_lists(issuer: LiveIssuer) -> None:
         assert payload["sub"] == uri
 
 
-@pytest.mark.xfail(strict=True, raises=CwtStatusListMissingError,
-                   reason="status lists as CWT (application/statuslist+cwt) come from the CWT branch; flip "
-                          "after that merge")
 def test_token_status_list_decodes_our_cwt_lists(issuer: LiveIssuer) -> None:
     bit_array_class = bit_array()
     expected = three_states(issuer)

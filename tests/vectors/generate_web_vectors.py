@@ -3,7 +3,8 @@
 ``generate(out, base_url=..., now=...)`` writes, with real keys made for the occasion:
 - ``vectors.json``: [{"name", "qr_text", "png"}] and one QR PNG per vector;
 - ``root.json`` (the root public JWK, as /verify/root.json serves it), ``trustlist.jwt``,
-  ``statuslists.json`` (the aggregation) and ``statuslists/1.jwt``.
+  ``statuslists.json`` (the aggregation), and ``statuslists/1.jwt`` with its CWT form ``statuslists/1.cwt``
+  (the same list, signed by the same key).
 Every vector is judged at ``now``; the answers both verifiers must give are in web_expectations.json,
 next to this file. Run as a script to write a set into a directory:
 ``python -m tests.vectors.generate_web_vectors OUT [BASE_URL]``.
@@ -30,7 +31,14 @@ from credential.jwk import kid_bytes, public_jwk
 from credential.model import Permit
 from credential.qrpass import CLAIM_PERMIT, QR_PREFIX, TYP_PASS, encode_pass, live_qr_text, pass_to_qr_text
 from credential.samples import sample_permit
-from credential.statuslist import INVALID, SUSPENDED, StatusList, aggregation_document, sign_status_list_token
+from credential.statuslist import (
+    INVALID,
+    SUSPENDED,
+    StatusList,
+    aggregation_document,
+    sign_status_list_cwt,
+    sign_status_list_token,
+)
 from keys import KeyRing, KeySigner, Purpose
 from tests.conftest import T0
 
@@ -51,6 +59,7 @@ class VectorSet:
     status_uri: str
     status_token: str
     vectors: dict[str, str]  # name -> QR text
+    status_cwt: bytes = b""  # the status list in its CWT form
 
     def expectations(self) -> dict[str, dict[str, Any]]:
         return load_expectations()
@@ -122,11 +131,14 @@ def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
     }
     trust_token = ring.trust_list_token(issuer=base_url, now=now - HOUR, version=now - HOUR,
                                         status_lists=[status_uri], aggregation_uri=f"{base_url}/statuslists")
-    status_token = sign_status_list_token(statuses, uri=status_uri, signer=ring.signer_for(Purpose.STATUS, now=now),
-                                          now=now - 3 * HOUR,
-                                          ttl=300, exp=now + 7 * DAY)
+    status_signer = ring.signer_for(Purpose.STATUS, now=now)
+    list_claims: dict[str, Any] = {"uri": status_uri, "signer": status_signer, "now": now - 3 * HOUR, "ttl": 300,
+                                   "exp": now + 7 * DAY, "aggregation_uri": f"{base_url}/statuslists"}
+    status_token = sign_status_list_token(statuses, **list_claims)
+    status_cwt = sign_status_list_cwt(statuses, **list_claims)
     (out / "statuslists").mkdir(exist_ok=True)
     (out / "statuslists" / "1.jwt").write_text(status_token, "ascii")
+    (out / "statuslists" / "1.cwt").write_bytes(status_cwt)
     (out / "trustlist.jwt").write_text(trust_token, "ascii")
     (out / "statuslists.json").write_text(json.dumps(aggregation_document([status_uri])), "utf-8")
     (out / "root.json").write_text(json.dumps({"jwk": public_jwk(ring.root.public_key)}), "utf-8")
@@ -136,7 +148,7 @@ def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
         listing.append({"name": name, "qr_text": text, "png": f"{name}.png"})
     (out / "vectors.json").write_text(json.dumps({"now": now, "vectors": listing}, ensure_ascii=False), "utf-8")
     return VectorSet(out, base_url, now, ring.root_certificate.public_bytes(Encoding.PEM), trust_token,
-                     status_uri, status_token, vectors)
+                     status_uri, status_token, vectors, status_cwt)
 
 
 def replace_base(vectors: VectorSet, **changes: Any) -> VectorSet:

@@ -25,12 +25,13 @@ def test_every_vector_has_an_expectation(vectors: VectorSet) -> None:
     assert set(vectors.vectors) == set(load_expectations())
 
 
+@pytest.mark.parametrize("form", ["jwt", "cwt"])
 @pytest.mark.parametrize("name", sorted(load_expectations()))
-def test_python_verifier_agrees(vectors: VectorSet, tmp_path: Path, name: str) -> None:
+def test_python_verifier_agrees(vectors: VectorSet, tmp_path: Path, name: str, form: str) -> None:
     cache = VerifierCache(tmp_path / "cache")
     cache.pin_root(vectors.root_pem)
     cache.accept_trust_list(vectors.trust_token, T0)
-    cache.accept_status_list(vectors.status_uri, vectors.status_token, T0)
+    cache.accept_status_list(vectors.status_uri, vectors.status_cwt if form == "cwt" else vectors.status_token, T0)
     outcome = verify(vectors.vectors[name], cache, policy=Policy(), now=T0)
     expected = load_expectations()[name]
     assert outcome.result.value == expected["result"], outcome.reason

@@ -14,7 +14,7 @@ from credential.model import Permit
 from credential.qrpass import encode_pass, live_qr_text, pass_to_qr_text
 from credential.samples import sample_permit
 from credential.sdjwt import issue_sd_jwt_vc, present
-from credential.statuslist import StatusList, sign_status_list_token
+from credential.statuslist import StatusList, sign_status_list_cwt, sign_status_list_token
 from credential.trustlist import TrustedKey, sign_trust_list
 from keys import KeyRing, KeySigner, Purpose, PurposeSigner
 from tests.conftest import T0
@@ -64,6 +64,12 @@ class World:
                      validity: int = 7 * 86400) -> str:
         return sign_status_list_token(self.statuses, uri=uri, signer=signer or self.status_signer, now=now,
                                       ttl=300, exp=now + validity)
+
+    def status_cwt(self, *, now: int = T0 - HOUR, uri: str = STATUS_URI, signer: KeySigner | None = None,
+                   validity: int = 7 * 86400) -> bytes:
+        """The same list as status_token, in its CWT form (what `verify sync` asks for)."""
+        return sign_status_list_cwt(self.statuses, uri=uri, signer=signer or self.status_signer, now=now, ttl=300,
+                                    exp=now + validity)
 
     def cose_pass(self, *, idx: int = 7, signer: KeySigner | None = None, permit: Permit | None = None,
                   issued: int = T0 - 10 * 86400) -> bytes:

@@ -15,11 +15,11 @@ from credential.qrpass import encode_pass, live_qr_text
 from credential.statuslist import INVALID
 from tests.conftest import T0
 from tests.verifier.conftest import World
-from verifier.cache import VerifierCache
+from verifier.cache import VerifierCache, status_file_name
 from verifier.errors import NoRootError, SyncError
 from verifier.policy import Policy
 from verifier.result import Result
-from verifier.sync import MAX_RESPONSE, fetch, sync
+from verifier.sync import MAX_RESPONSE, STATUS_LIST_ACCEPT, fetch, sync
 from verifier.verify import verify
 
 
@@ -33,8 +33,10 @@ class Site:
 
     def __init__(self) -> None:
         self.documents: dict[str, bytes] = {}
+        self.cwts: dict[str, bytes] = {}  # a path's CWT form, served when Accept names the CWT media type
         self.requests: list[str] = []
         self.hosts: list[str] = []  # the Host header of each request
+        self.accepts: dict[str, str | None] = {}  # the last Accept header sent for each path
         self.server = QuietServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -45,7 +47,9 @@ class Site:
             def do_GET(self) -> None:
                 site.requests.append(self.path)
                 site.hosts.append(self.headers.get("Host", ""))
-                body = site.documents.get(self.path)
+                site.accepts[self.path] = self.headers.get("Accept")
+                wants_cwt = "application/statuslist+cwt" in (self.headers.get("Accept") or "")
+                body = site.cwts.get(self.path) if wants_cwt and self.path in site.cwts else site.documents.get(self.path)
                 if body is None:
                     self.send_error(404)
                     return
@@ -223,3 +227,41 @@ def test_sync_command_output_escapes_what_the_server_sent(site: Site, world: Wor
     index, signed = captured.err.splitlines()
     assert index.isprintable() and "\\x1b" in index and "\\u202e" in index
     assert signed.isprintable() and signed.startswith(f"warning: {site.base}/x\\x1b]0;owned\\x07: ")
+
+
+# --- the CWT form (issue 14) ------------------------------------------------------------------------------
+
+
+def test_sync_asks_for_the_cwt_keeps_it_and_judges_by_it(site: Site, world: World, cache: VerifierCache) -> None:
+    list1, list2 = publish(site, world)
+    world.statuses.set(3, INVALID)
+    for uri in (list1, list2):  # only the CWT says 3 is revoked: a verdict of REVOKED proves it was used
+        site.cwts[uri.removeprefix(site.base)] = world.status_cwt(now=T0 - 60, uri=uri)
+    summary = sync(site.base, cache, now=T0, root_pem=world.root_pem)
+    assert summary.ok and set(summary.status_lists) == {list1, list2}
+    assert site.accepts["/statuslists/1"] == site.accepts["/statuslists/2"] == STATUS_LIST_ACCEPT
+    assert STATUS_LIST_ACCEPT == "application/statuslist+cwt, application/statuslist+jwt;q=0.5"
+    assert site.accepts["/trustlist.jwt"] is None  # only the status lists have two forms
+    held = sorted(p.name for p in (cache.directory / "status").iterdir())
+    assert held == sorted(status_file_name(uri, "cwt") for uri in (list1, list2))
+    cose = encode_pass(world.permit, signer=world.credential_signer, holder_key=world.holder.public_key,
+                       status_uri=list1, status_idx=3, now=T0 - 86400)
+    qr = live_qr_text(cose, holder_signer=world.holder, now=T0)
+    assert verify(qr, VerifierCache(cache.directory), policy=Policy(), now=T0).result is Result.REVOKED
+
+
+def test_sync_keeps_the_jwt_from_a_server_without_the_cwt(site: Site, world: World, cache: VerifierCache) -> None:
+    list1, _ = publish(site, world)  # no CWT forms: the server ignores Accept, as an older one would
+    assert sync(site.base, cache, now=T0, root_pem=world.root_pem).ok
+    assert (cache.directory / "status" / status_file_name(list1, "jwt")).is_file()
+    assert cache.status_list(list1) is not None
+
+
+def test_a_rolled_back_cwt_is_refused_by_sync(site: Site, world: World, cache: VerifierCache) -> None:
+    list1, _ = publish(site, world)
+    site.cwts["/statuslists/1"] = world.status_cwt(now=T0 - 60, uri=list1)
+    sync(site.base, cache, now=T0, root_pem=world.root_pem)
+    site.cwts["/statuslists/1"] = world.status_cwt(now=T0 - 120, uri=list1)
+    summary = sync(site.base, cache, now=T0)
+    assert [uri for uri, _ in summary.failures] == [list1]
+    assert "issued at" in summary.failures[0][1]

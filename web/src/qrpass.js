@@ -17,7 +17,7 @@ const C_EXP = 4, C_NBF = 5, C_IAT = 6, C_CNF = 8, C_STATUS = 65535, C_PERMIT = -
 const PASS_CLAIMS = new Set([C_EXP, C_NBF, C_IAT, C_CNF, C_STATUS, C_PERMIT]);
 const SKEW = 300;
 
-function parseSign1(item, requireTag) {
+export function parseSign1(item, requireTag) {
   if (item instanceof Tagged) item = item.value;
   else if (requireTag) throw malformed("COSE_Sign1 tag 18 is required");
   if (!Array.isArray(item) || item.length !== 4) throw malformed("COSE_Sign1 must be an array of 4 items");
@@ -43,7 +43,7 @@ const encodeSign1 = (m, tag) => {
   return cborEncode(tag ? new Tagged(18, body) : body);
 };
 
-async function verifySign1(m, key, { typ, implicitAlg = false, externalAad = new Uint8Array() }) {
+export async function verifySign1(m, key, { typ, implicitAlg = false, externalAad = new Uint8Array() }) {
   if (m.header.get(H_TYP) !== typ) throw malformed(`wrong COSE typ ${m.header.get(H_TYP)}`);
   const alg = m.header.get(H_ALG);
   if (!(implicitAlg && alg === undefined) && alg !== -7) {
