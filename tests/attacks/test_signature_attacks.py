@@ -122,7 +122,7 @@ def test_psychic_signature_qr_pass_and_live_proof(world: World, filled: Verifier
     forged = cose_sign1(protected, cbor2.dumps(claims), None, signature=bytes(64))
     expect(Result.BAD_SIGNATURE, qr_text(forged), filled)
     genuine = cbor2.loads(world.cose_pass())
-    zero_proof = cose_sign1({16: 65002}, cbor2.dumps({1: NOW}), None, signature=bytes(64), tag=False)
+    zero_proof = cose_sign1({1: -7, 16: 65002}, cbor2.dumps({1: NOW}), None, signature=bytes(64))
     expect(Result.REPLAYED, qr_text([genuine, zero_proof]), filled)  # any proof failure is REPLAYED
 
 
