@@ -362,6 +362,8 @@ class IssuerService:
         sd_jwt = issue_sd_jwt_vc(
             record.permit, issuer=self.settings.public_url, signer=signer,
             holder_key=holder_key, status_uri=uri, status_idx=idx, now=now, exp=exp, nbf=nbf,
+            # x5c for X.509-resolving peers (HAIP): the signing certificate; the root is the trust anchor.
+            certificates=(self.keyring.certificates[signer.kid],),
         )
         qr_pass = encode_pass(record.permit, signer=signer, holder_key=holder_key,
                               status_uri=uri, status_idx=idx, now=now)

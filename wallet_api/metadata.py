@@ -55,23 +55,33 @@ def openid_credential_issuer() -> Response:
     return public_json(issuer_metadata(context), context)
 
 
+def authorization_server_metadata(context: WalletContext) -> dict[str, Any]:
+    """RFC 8414 §2 metadata of the AS that is this issuer (no ``authorization_servers`` in issuer metadata).
+
+    Only the pre-authorized code grant, at the token endpoint: no authorization endpoint, so no response type.
+    ``response_types_supported`` is REQUIRED by RFC 8414 §2 (OpenID4VCI §12.2.4 lets a pre-authorized-only AS
+    omit it, but generic RFC 8414 clients want it) and lists RFC 7591 ``response_types`` values, which §2.1
+    there gives as none for grants that do not use the authorization endpoint: hence the empty array.
+    ``grant_types_supported`` must be given, as its default is authorization_code and implicit.
+    """
+    base = context.settings.public_url
+    return {
+        "issuer": base,
+        "token_endpoint": f"{base}/token",
+        "response_types_supported": [],
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        "pre-authorized_grant_anonymous_access_supported": True,  # OpenID4VCI §12.3: no client_id needed
+        "token_endpoint_auth_methods_supported": ["none"],
+        # RFC 9449 §5.1. OpenID4VCI 1.0 defines no DPoP parameter in the credential issuer metadata: a
+        # wallet learns it here, and that DPoP is required from a 401 challenge (settings.dpop_required).
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
+    }
+
+
 @bp.get("/.well-known/oauth-authorization-server")
 def oauth_authorization_server() -> Response:
     context = wallet_context()
-    base = context.settings.public_url
-    return public_json(
-        {
-            "issuer": base,
-            "token_endpoint": f"{base}/token",
-            "grant_types_supported": [PRE_AUTHORIZED_GRANT],
-            "pre-authorized_grant_anonymous_access_supported": True,
-            "token_endpoint_auth_methods_supported": ["none"],
-            # RFC 9449 §5.1. OpenID4VCI 1.0 defines no DPoP parameter in the credential issuer metadata: a
-            # wallet learns it here, and that DPoP is required from a 401 challenge (settings.dpop_required).
-            "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
-        },
-        context,
-    )
+    return public_json(authorization_server_metadata(context), context)
 
 
 @bp.get("/.well-known/jwt-vc-issuer")

@@ -34,8 +34,8 @@ def _malleate_kb(presentation: str) -> str:
 def _malleate_live(text: str) -> str:
     decoded = decode_qr_text(text)
     assert decoded.proof is not None
-    protected, unprotected, payload, signature = cbor2.loads(decoded.proof)
-    malleated = [protected, unprotected, payload, malleate_p1363(signature)]
+    protected, unprotected, payload, signature = cbor2.loads(decoded.proof).value
+    malleated = cbor2.CBORTag(18, [protected, unprotected, payload, malleate_p1363(signature)])
     return qr_text([cbor2.loads(decoded.cose_pass), malleated])
 
 

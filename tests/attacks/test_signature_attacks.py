@@ -1,8 +1,9 @@
 """Attacks on the signature and the key choice: alg none, HS256 with the public key, the psychic signature,
-unknown and junk kids, and headers that would let a token bring its own key (jku, x5u, jwk, crit)."""
+unknown and junk kids, and headers that would let a token bring its own key (jku, x5u, jwk, x5c, crit)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 
@@ -20,6 +21,7 @@ from credential.jose import P256_ORDER
 from credential.jwk import PublicKey, kid_bytes
 from credential.statuslist import verify_status_list_token
 from credential.trustlist import verify_trust_list
+from keys import KeyRing, Purpose
 from keys.signers import KeySigner
 from tests.attacks.forge import cose_sign1, jws, pass_parts, qr_text, raw, resign, split_jwt
 from tests.attacks.support import expect, issuer_jwt, with_jwt
@@ -121,7 +123,7 @@ def test_psychic_signature_qr_pass_and_live_proof(world: World, filled: Verifier
     forged = cose_sign1(protected, cbor2.dumps(claims), None, signature=bytes(64))
     expect(Result.BAD_SIGNATURE, qr_text(forged), filled)
     genuine = cbor2.loads(world.cose_pass())
-    zero_proof = cose_sign1({16: 65002}, cbor2.dumps({1: T0}), None, signature=bytes(64), tag=False)
+    zero_proof = cose_sign1({1: -7, 16: 65002}, cbor2.dumps({1: T0}), None, signature=bytes(64))
     expect(Result.REPLAYED, qr_text([genuine, zero_proof]), filled)  # any proof failure is REPLAYED
 
 
@@ -194,7 +196,8 @@ def test_root_and_status_keys_cannot_sign_credentials(world: World, filled: Veri
     ("jku", "https://attacker.example/jwks.json"),
     ("x5u", "https://attacker.example/cert.pem"),
     ("jwk", {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}),
-    ("x5c", ["MIIB"]),
+    ("x5t", "bm90IGEgdGh1bWJwcmludA"),
+    ("x5c", "MIIB"),  # x5c is tolerated for X.509 peers, but only as an array of base64 certificates
     ("crit", ["exp"]),
     ("crit", ["b64"]),
 ])
@@ -204,6 +207,20 @@ def test_key_source_and_crit_headers_credential(world: World, filled: VerifierCa
     sd = world.sd_jwt()
     forged = resign(issuer_jwt(sd), world.credential_signer, header={name: value})
     expect(Result.MALFORMED, with_jwt(sd, forged), filled)
+
+
+def test_forged_x5c_chooses_no_key(world: World, filled: VerifierCache) -> None:
+    """x5c is for X.509-resolving peers: a chain for the attacker's key, beside the genuine kid, changes nothing,
+    and beside the attacker's own kid it makes the attacker's key no more trusted."""
+    attacker = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=T0 - 86400)
+    signer = attacker.signing_key(Purpose.CREDENTIAL, now=T0)
+    chain = [base64.b64encode(attacker.certificates[signer.kid].public_bytes(Encoding.DER)).decode("ascii")]
+    sd = world.sd_jwt()
+    genuine = resign(issuer_jwt(sd), world.credential_signer, header={"x5c": chain})
+    expect(Result.VALID, with_jwt(sd, genuine), filled)
+    expect(Result.BAD_SIGNATURE, with_jwt(sd, resign(issuer_jwt(sd), signer, header={"x5c": chain})), filled)
+    own_kid = resign(issuer_jwt(sd), signer, header={"x5c": chain, "kid": signer.kid})
+    expect(Result.UNTRUSTED_ISSUER, with_jwt(sd, own_kid), filled)
 
 
 def test_jwk_header_in_the_kb_jwt(world: World, filled: VerifierCache) -> None:

@@ -11,6 +11,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from credential.eku import DEFAULT_EKU_ARC
 from credential.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from credential.errors import (
     BadSignatureError,
@@ -343,3 +344,38 @@ def test_a_certificate_without_digital_signature_is_untrusted(pki: Hierarchy) ->
     token = sign_trust_list(trust_list(entry(signer, cert, "credential")), root_signer=pki.root)
     with pytest.raises(UntrustedIssuerError, match="digitalSignature"):
         verify_trust_list(token, root_key=pki.root.public_key, now=T0)
+
+
+# --- the EKU arc the list names ------------------------------------------------------------------------
+
+
+def _under(pki: Hierarchy, signer: KeySigner, purpose: str, arc: str) -> x509.Certificate:
+    return signing_certificate(signer.public_key, purpose=purpose, root_key=pki.root.private_key,
+                               root_cert=pki.root_cert, authority=AUTHORITY, now=T0, eku_arc=arc)
+
+
+def test_the_list_names_its_eku_arc_and_certificates_are_checked_against_it(pki: Hierarchy) -> None:
+    arc, signer = "1.2.156.112233", KeySigner.generate()
+    own = dataclasses.replace(trust_list(entry(signer, _under(pki, signer, "credential", arc), "credential")),
+                              eku_arc=arc)
+    token = sign_trust_list(own, root_signer=pki.root)
+    assert json_loads(b64url_decode(token.split(".")[1]), max_size=1 << 20)["eku_arc"] == arc
+    assert verify_trust_list(token, root_key=pki.root.public_key, now=T0) == own
+    # The same certificates in a list that names the default arc: their purpose OIDs mean nothing there.
+    default = dataclasses.replace(own, eku_arc=DEFAULT_EKU_ARC)
+    with pytest.raises(UntrustedIssuerError, match="does not allow credential signing"):
+        verify_trust_list(sign_trust_list(default, root_signer=pki.root), root_key=pki.root.public_key, now=T0)
+
+
+def test_a_list_without_eku_arc_means_the_default(pki: Hierarchy, signers: Any) -> None:
+    token = sign_trust_list(standard_list(signers), root_signer=pki.root)
+    bare = resign(token, pki.root, lambda payload: payload.pop("eku_arc"))
+    assert verify_trust_list(bare, root_key=pki.root.public_key, now=T0).eku_arc == DEFAULT_EKU_ARC
+
+
+@pytest.mark.parametrize("arc", ["1.3.6.1.4.1.99999.1", "not an oid", 7, ""])
+def test_a_bad_eku_arc_is_refused(pki: Hierarchy, signers: Any, arc: object) -> None:
+    token = sign_trust_list(standard_list(signers), root_signer=pki.root)
+    with pytest.raises(InvalidClaimError, match="eku_arc"):
+        verify_trust_list(resign(token, pki.root, lambda payload: payload.update(eku_arc=arc)),
+                          root_key=pki.root.public_key, now=T0)

@@ -6,6 +6,7 @@ import pytest
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from credential.eku import DEFAULT_EKU_ARC, purpose_oid
 from credential.errors import UntrustedIssuerError
 from keys import KeySigner, Purpose, PurposeNotAllowedError
 from keys.certificates import (
@@ -39,7 +40,7 @@ def test_root_is_a_self_signed_ca() -> None:
     constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints)
     assert constraints.critical and constraints.value.ca and constraints.value.path_length == 0
     usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    assert usage.key_cert_sign and usage.crl_sign and not usage.digital_signature
+    assert usage.key_cert_sign and usage.crl_sign and usage.digital_signature  # it signs the trust list too
     assert cert.not_valid_after_utc.timestamp() - cert.not_valid_before_utc.timestamp() == 3650 * DAY
     cert.verify_directly_issued_by(cert)
 
@@ -59,6 +60,20 @@ def test_signing_certificate(alg: str, purpose: Purpose) -> None:
     assert usage.digital_signature and not usage.key_cert_sign
     eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     assert ExtendedKeyUsageOID.CODE_SIGNING not in eku and len(list(eku)) == 1
+    assert list(eku) == [purpose_oid(DEFAULT_EKU_ARC, purpose)]  # the default arc: a UUID arc under 2.25
+    assert next(iter(eku)).dotted_string.startswith("2.25.")
+
+
+def test_signing_certificate_under_the_deployments_own_arc() -> None:
+    root, root_cert = hierarchy()
+    arc = "1.2.156.112233.7"
+    cert = signing_certificate(KeySigner.generate().public_key, purpose=Purpose.STATUS, root_key=root.private_key,
+                               root_cert=root_cert, authority=AUTHORITY, now=T0, eku_arc=arc)
+    eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert [oid.dotted_string for oid in eku] == [f"{arc}.2"]
+    assert certificate_purpose(cert, arc) == Purpose.STATUS
+    with pytest.raises(UntrustedIssuerError, match="exactly one epermit purpose"):  # read under another arc
+        certificate_purpose(cert)
 
 
 def test_signing_certificate_never_outlives_the_root() -> None:

@@ -29,7 +29,17 @@ from credential.base45 import b45decode, b45encode
 from credential.cose import sign1
 from credential.jwk import kid_bytes, public_jwk
 from credential.model import Permit
-from credential.qrpass import CLAIM_PERMIT, QR_PREFIX, TYP_PASS, encode_pass, live_qr_text, pass_to_qr_text
+from credential.qrpass import (
+    CLAIM_CNF,
+    CLAIM_PERMIT,
+    QR_PREFIX,
+    TYP_PASS,
+    TYP_PROOF,
+    encode_pass,
+    live_qr_text,
+    pass_digest,
+    pass_to_qr_text,
+)
 from credential.samples import sample_permit
 from credential.statuslist import (
     INVALID,
@@ -84,6 +94,25 @@ def _resigned_with_name(cose_pass: bytes, signer: KeySigner) -> str:
     return pass_to_qr_text(sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=kid_bytes(signer.kid)).encode())
 
 
+def _with_compressed_holder_key(cose_pass: bytes, signer: KeySigner) -> str:
+    """The same pass with its cnf key in the compressed form (y as a sign bit), signed again: MALFORMED."""
+    claims = cbor2.loads(cbor2.loads(cose_pass).value[2])
+    key = claims[CLAIM_CNF][1]
+    key[-3] = bool(key[-3][-1] & 1)
+    return pass_to_qr_text(sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=kid_bytes(signer.kid)).encode())
+
+
+def _live_with_proof(cose_pass: bytes, holder: KeySigner, at: int, *, protected: dict[int, Any],
+                     tag: bool) -> str:
+    """A live text whose proof, signed by the right holder key over the right pass, has this protected header
+    and tagging: the earlier form (no alg, untagged) must be refused by both verifiers."""
+    protected_bytes, payload = cbor2.dumps(protected), cbor2.dumps({1: at})
+    signature = holder.sign(cbor2.dumps(["Signature1", protected_bytes, pass_digest(cose_pass), payload]))
+    body = [protected_bytes, {}, payload, signature]
+    proof = cbor2.CBORTag(18, body) if tag else body
+    return QR_PREFIX + b45encode(zlib.compress(cbor2.dumps([cbor2.loads(cose_pass), proof]), 9))
+
+
 def _png(text: str, path: Path) -> None:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
     code.add_data(text, optimize=0)
@@ -128,6 +157,9 @@ def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
         "malformed": QR_PREFIX + "NOT A PASS",
         "authority_name_carried": _resigned_with_name(cose(16), credential_signer),
         "foreign_authority": pass_to_qr_text(cose(17, which=foreign)),  # our key, another authority's permit
+        "compressed_holder_key": _with_compressed_holder_key(cose(18), credential_signer),
+        "proof_without_alg": _live_with_proof(cose(19), holder, now - 5, protected={16: TYP_PROOF}, tag=True),
+        "untagged_proof": _live_with_proof(cose(20), holder, now - 5, protected={1: -7, 16: TYP_PROOF}, tag=False),
     }
     trust_token = ring.trust_list_token(issuer=base_url, now=now - HOUR, version=now - HOUR,
                                         status_lists=[status_uri], aggregation_uri=f"{base_url}/statuslists")

@@ -84,9 +84,10 @@ class World:
                             nonce=nonce)
 
     def sd_jwt(self, *, idx: int = 7, issued: int = T0 - 10 * 86400, exp: int = T0 + 180 * 86400) -> str:
-        return issue_sd_jwt_vc(self.permit, issuer=ISSUER, signer=self.credential_signer,
+        signer = self.credential_signer
+        return issue_sd_jwt_vc(self.permit, issuer=ISSUER, signer=signer,
                                holder_key=self.holder.public_key, status_uri=STATUS_URI, status_idx=idx,
-                               now=issued, exp=exp)
+                               now=issued, exp=exp, certificates=(self.ring.certificates[signer.kid],))
 
     def presentation(self, *, at: int = T0 - 5, aud: str = "landlord", nonce: str = "n-1", **kwargs: object) -> str:
         return present(self.sd_jwt(**kwargs), disclose=None, holder_signer=self.holder,  # type: ignore[arg-type]
