@@ -13,7 +13,18 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from issuer.errors import SettingsError
-from wallet_api import deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page, wallet_page
+from wallet_api import (
+    deferred,
+    issuance,
+    metadata,
+    nonce,
+    notification,
+    offers,
+    public,
+    token,
+    verify_page,
+    wallet_page,
+)
 from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
 from wallet_api.errors import register_error_handlers

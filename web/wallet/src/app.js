@@ -178,9 +178,10 @@ async function submitPickup(event) {
     history.replaceState(null, "", location.pathname);
     message.textContent = "";
     $("home-message").textContent = t().picked;
-    document.body.dataset.pickup = "done";
     await reload();
-    syncStatus();
+    const checked = syncStatus();
+    document.body.dataset.pickup = "done";
+    await checked;
   } catch (err) {
     lastError = err;
     message.textContent = errorText(err);
@@ -316,8 +317,9 @@ async function main() {
   } catch {
     root = null; // first start offline: status checks wait for the network
   }
+  const checked = syncStatus(); // sets body[data-sync] to "checking" at once when it goes online
   document.body.dataset.ready = "1";
-  await syncStatus();
+  await checked;
   setInterval(() => { render(); syncStatus(); }, 5 * 60 * 1000);
 }
 
