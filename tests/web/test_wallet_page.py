@@ -7,6 +7,7 @@ removal, and a device key that cannot be exported. Plain http on 127.0.0.1 is a 
 
 from __future__ import annotations
 
+import datetime
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from PIL import Image
 
 from credential.model import CredentialType
-from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit_valid_at
+from credential.passclaims import CHINA_STANDARD_TIME
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit, sample_permit_valid_at
 from epermit.demo import DEMO_OFFICER_IDS, Office, open_office
 from issuer.settings import system_clock
 from keys import KeyRing
@@ -348,5 +350,27 @@ def test_the_device_key_cannot_be_exported(served: Served) -> None:
             };""")
         assert outcome == {"extractable": False, "type": "private", "jwk": "InvalidAccessError",
                            "pkcs8": "InvalidAccessError"}
+    finally:
+        driver.quit()
+
+
+def test_a_card_near_its_end_and_a_suspension_are_said_with_what_to_do(served: Served) -> None:
+    today = datetime.datetime.fromtimestamp(system_clock(), CHINA_STANDARD_TIME).date()
+    permit = sample_permit(CredentialType.RESIDENCE_PERMIT, valid_from=today - datetime.timedelta(days=355),
+                           valid_until=today + datetime.timedelta(days=9))
+    service = served.office.service
+    record = service.register(permit, officer=DEMO_OFFICER_IDS["clerk"])
+    offer = service.create_offer(record.id, officer=DEMO_OFFICER_IDS["officer"])
+    sheet = PickupSheet(record.id, f"{served.url}/offers/{offer.offer_id}", offer.tx_code)
+    driver = phone()
+    try:
+        pick_up(driver, served, sheet)
+        assert "将在 10 天后到期" in shown_text(driver, "status-text"), shown_text(driver, "status-text")
+        assert "签注或续期" in shown_text(driver, "status-text")
+        served.office.call("POST", f"/api/v1/records/{sheet.record_id}/suspend",
+                           {"reason_code": "OTHER", "reason": "under review"}, as_="supervisor")
+        driver.find_element("id", "check").click()
+        wait_for(lambda: "已暂停" in shown_text(driver, "status-text"), timeout=30, what="suspended status")
+        assert by_testid(driver, "card").get_attribute("data-state") == "suspended"
     finally:
         driver.quit()
