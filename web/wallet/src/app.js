@@ -107,7 +107,7 @@ function render() {
 }
 
 async function reload() {
-  cards = (await allCards()).sort((a, b) => a.pickedUpAt - b.pickedUpAt);
+  cards = (await allCards()).sort((a, b) => a.order - b.order);
   render();
 }
 

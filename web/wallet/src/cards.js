@@ -56,6 +56,6 @@ export async function makeCard(picked, trust, now) {
     id: crypto.randomUUID(), slug: picked.slug, type: read.type, claims: read.claims, validFrom: read.validFrom,
     validUntil: read.validUntil, nbf: read.nbf, exp: read.exp, status: read.status, issuer: picked.issuer,
     sdJwt: picked.sd_jwt, passes: { full: full?.bytes ?? null, basic: basic?.bytes ?? null },
-    keyPair: picked.keyPair, pickedUpAt: now, lastStatus: null,
+    keyPair: picked.keyPair, pickedUpAt: now, order: Date.now(), lastStatus: null, // order: ms, to list in pickup order
   };
 }
