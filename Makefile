@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
+WEB_BUILD = wallet_api/static/.built  # both web pages (rule below); set before any rule names it
 
 .PHONY: demo test test-slow lint serve bench web peers fuzz clean
 
@@ -12,12 +13,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[server,dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The demo serves what it builds: both web pages (/verify/ and /wallet/) are built first.
+demo: $(STAMP) $(WEB_BUILD)
 	$(BIN)/epermit demo $(DEMO_ARGS)
 
-# The offline verifier page: npm packages pinned in web/package-lock.json, bundled into wallet_api/static/verify.
-WEB_BUILD = wallet_api/static/verify/.built
-$(WEB_BUILD): web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*) $(wildcard web/static/*)
+# The web pages, from npm packages pinned in web/package-lock.json: the landlord's offline verifier
+# (web/src, web/static -> wallet_api/static/verify) and the resident's wallet (web/wallet -> .../wallet).
+$(WEB_BUILD): web/package.json web/package-lock.json web/build.mjs $(wildcard web/src/*) $(wildcard web/static/*) \
+		$(wildcard web/wallet/src/*) $(wildcard web/wallet/static/*)
 	cd web && npm ci --no-audit --no-fund && npm run build
 	touch $(WEB_BUILD)
 
@@ -58,8 +61,8 @@ bench: $(STAMP)
 fuzz: $(STAMP)
 	FUZZ_SECONDS=$${FUZZ_SECONDS:-60} $(BIN)/python fuzz/fuzz_verify.py
 
-serve: $(STAMP)
+serve: $(STAMP) $(WEB_BUILD)
 	$(BIN)/epermit serve
 
 clean:
-	rm -rf $(VENV) $(PEERS_VENV) build *.egg-info demo-out web/node_modules tests/peers/js/node_modules wallet_api/static/verify
+	rm -rf $(VENV) $(PEERS_VENV) build *.egg-info demo-out web/node_modules tests/peers/js/node_modules wallet_api/static/verify wallet_api/static/wallet $(WEB_BUILD)

@@ -75,10 +75,23 @@ class MissingTxCodeError(InvalidRequestError):
 
 
 class InvalidGrantError(IssuerError):
-    """Unknown, used, expired or burned pre-authorized code, or a wrong PIN: one answer for all."""
+    """Unknown, used, expired or burned pre-authorized code, or a wrong PIN: one ``error`` for all."""
 
     http_status = 400
     error = "invalid_grant"
+
+
+class WrongPinError(InvalidGrantError):
+    """A wrong PIN for a code that could still be redeemed; ``attempts_left`` is 0 once this one burned it.
+
+    Saying so reveals nothing the offer does not: whoever holds the code can fetch the offer by reference
+    while it is open. The resident needs to know how many tries remain before the code is void.
+    """
+
+    def __init__(self, attempts_left: int) -> None:
+        plural = "" if attempts_left == 1 else "s"
+        super().__init__(f"wrong PIN: {attempts_left} attempt{plural} left")  # ASCII: an OAuth error_description
+        self.attempts_left = attempts_left
 
 
 class InvalidNonceError(IssuerError):

@@ -3,7 +3,8 @@
 Secrets are stored only as SHA-256 hashes and compared in constant time. The PIN hash also covers the
 code, so a PIN hash alone is worth nothing. Every PIN attempt is counted *before* it is compared, so
 parallel guesses cannot outrun the limit; the attempt that reaches ``max_pin_attempts`` and fails burns
-the code. Unknown, used, expired, burned code and wrong PIN all give the same InvalidGrantError.
+the code. Unknown, used, expired, burned code and wrong PIN all give an InvalidGrantError; a wrong PIN's
+(WrongPinError) says how many attempts are left, which the resident needs and the open offer already shows.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from issuer.errors import (
     InvalidTokenError,
     MissingTxCodeError,
     OfferNotFoundError,
+    WrongPinError,
 )
 from issuer.model import Offer, Record, configuration_ids
 from issuer.settings import IssuerSettings
@@ -100,7 +102,7 @@ class Pickup:
             ):
                 self._audit.append(officer=WALLET, action="offer_burned", record_id=offer.record_id,
                                    reason=f"{attempts} wrong PINs")
-            raise InvalidGrantError("invalid pre-authorized code or transaction code")
+            raise WrongPinError(max(0, self._settings.max_pin_attempts - attempts))
         if not self._store.finish_offer(code_hash, state="redeemed", now=now):  # a concurrent redeem won
             raise InvalidGrantError("invalid pre-authorized code or transaction code")
         token = secrets.token_urlsafe(32)

@@ -2,6 +2,7 @@
 
 Pre-authorized code flow: offer (by reference) -> token (code + PIN) -> nonce -> credential (key proofs),
 then deferred credential (an application awaiting approval) and notification; /openapi.json describes it all.
+The landlord's verifier page (/verify/) and the resident's wallet (/wallet/) are served beside it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,19 @@ from flask import Flask
 
 from issuer.errors import SettingsError
 from issuer.http.headers import install_security_headers
-from wallet_api import access, deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
+from wallet_api import (
+    access,
+    deferred,
+    issuance,
+    metadata,
+    nonce,
+    notification,
+    offers,
+    public,
+    token,
+    verify_page,
+    wallet_page,
+)
 from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
 from wallet_api.errors import register_error_handlers
@@ -45,6 +58,7 @@ def create_app(
     for module in (metadata, offers, token, nonce, issuance, deferred, notification, public, openapi_document):
         app.register_blueprint(module.bp)
     verify_page.register(app, lambda: service.keyring.root.public_key)
+    wallet_page.register(app, lambda: service.keyring.root.public_key)
     register_error_handlers(app)
     install_security_headers(app)
     app.after_request(access.send_dpop_nonce)

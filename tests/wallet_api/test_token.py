@@ -95,3 +95,18 @@ def test_token_endpoint_only_accepts_post(client: FlaskClient) -> None:
     response = client.get("/token")
     assert response.status_code == 405
     assert response.get_json()["error"] == "method_not_allowed"
+
+
+def test_a_wrong_pin_says_how_many_attempts_are_left(client: FlaskClient, offer: Offer) -> None:
+    # The wallet shows this to the resident; once the code is burned the answer is the generic one again.
+    descriptions = []
+    for _ in range(5):
+        response = redeem(client, offer.pre_authorized_code, wrong_pin(offer))
+        assert error_of(response) == "invalid_grant"
+        descriptions.append(response.get_json()["error_description"])
+    assert descriptions == [f"wrong PIN: {n} attempt{'' if n == 1 else 's'} left" for n in (4, 3, 2, 1, 0)]
+    burned = redeem(client, offer.pre_authorized_code, offer.tx_code)
+    assert error_of(burned) == "invalid_grant"
+    assert "attempt" not in burned.get_json()["error_description"]
+    unknown = redeem(client, "not-a-code", offer.tx_code)
+    assert "attempt" not in unknown.get_json()["error_description"]

@@ -15,14 +15,17 @@ from PIL import Image
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 BUILD = Path(__file__).resolve().parents[2] / "wallet_api" / "static" / "verify"
+WALLET_BUILD = BUILD.parent / "wallet"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def require_browser() -> None:
+def require_browser(*, wallet: bool = False) -> None:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.skip("Debian chromium and chromium-driver are not installed (apt-get install -y chromium chromium-driver)")
     if not (BUILD / "app.js").is_file():
         pytest.skip("the verifier page is not built (make web: cd web && npm ci && npm run build)")
+    if wallet and not (WALLET_BUILD / "app.js").is_file():
+        pytest.skip("the wallet page is not built (make web: cd web && npm ci && npm run build)")
 
 
 def write_y4m(png: Path, target: Path, *, size: int = 640, frames: int = 2) -> Path:
@@ -57,6 +60,12 @@ def chromium(*, camera: Path | None = None, window: str = "480,1000") -> Any:
     return webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
 
 
+def phone_screen(driver: Any, width: int = 360, height: int = 800) -> None:
+    """A phone-sized viewport (DevTools metrics: a desktop window cannot be made this narrow)."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+
+
 def freeze_clock(driver: Any, now: int) -> None:
     """Every page sees the clock run from ``now`` (the vectors are judged at a fixed time)."""
     script = (f"(() => {{ const shift = {now * 1000} - Date.now(); const real = Date.now;"
@@ -74,10 +83,11 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float = 20.0, what: str =
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def go_offline(driver: Any) -> None:
+def go_offline(driver: Any, offline: bool = True) -> None:
+    """Cut the page's network (DevTools emulation: the page sees navigator.onLine and the events); False restores it."""
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.emulateNetworkConditions",
-                           {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+                           {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
 
 
 def verdict(driver: Any) -> dict[str, str]:

@@ -34,3 +34,19 @@ export function b45decode(text) {
   }
   return new Uint8Array(out);
 }
+
+/** Base45 encoding (RFC 9285): two bytes to three characters, a last odd byte to two. */
+export function b45encode(bytes) {
+  let out = "";
+  for (let i = 0; i + 1 < bytes.length; i += 2) {
+    let n = bytes[i] * 256 + bytes[i + 1];
+    out += ALPHABET[n % 45];
+    n = Math.floor(n / 45);
+    out += ALPHABET[n % 45] + ALPHABET[Math.floor(n / 45)];
+  }
+  if (bytes.length % 2) {
+    const n = bytes[bytes.length - 1];
+    out += ALPHABET[n % 45] + ALPHABET[Math.floor(n / 45)];
+  }
+  return out;
+}

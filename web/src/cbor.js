@@ -105,7 +105,8 @@ export function cborDecode(data, { maxSize, maxDepth = 8 }) {
   return value;
 }
 
-// The encoder the verifier needs: re-encoding a COSE_Sign1 and the Sig_structure.
+// The encoder the verifier and the wallet need: COSE_Sign1, the Sig_structure, a live proof (preferred
+// serialisation: the shortest head, as the strict decoders here and in Python insist on).
 function head(major, n) {
   if (n < 24) return [(major << 5) | n];
   if (n < 256) return [(major << 5) | 24, n];
@@ -136,6 +137,8 @@ export function cborEncode(value) {
       put(v.value);
     } else if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < 2 ** 32) {
       out.push(...head(0, v));
+    } else if (typeof v === "number" && Number.isInteger(v) && v < 0 && v >= -(2 ** 32)) {
+      out.push(...head(1, -1 - v)); // e.g. the COSE alg -7
     } else {
       throw new Error("cborEncode: unsupported value");
     }
