@@ -79,6 +79,11 @@ class Pickup:
         return Offer(stored.pre_authorized_code, "", stored.record_id, stored.expires_at, stored.offer_id,
                      stored.configuration_ids)
 
+    def offer_known(self, offer_id: str) -> bool:
+        """Whether this offer was ever made, in any state (redeemed, burned, cancelled, expired): the pickup
+        page tells a link that is used up (410) from one that never existed (404)."""
+        return 0 < len(offer_id) <= MAX_SECRET_LENGTH and self._store.get_offer(offer_id) is not None
+
     def redeem(self, pre_authorized_code: str, tx_code: str | None) -> str:
         if tx_code is None:
             raise MissingTxCodeError()

@@ -12,7 +12,18 @@ from typing import TYPE_CHECKING
 from flask import Flask
 
 from issuer.errors import SettingsError
-from wallet_api import deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
+from wallet_api import (
+    deferred,
+    issuance,
+    metadata,
+    nonce,
+    notification,
+    offers,
+    pickup_page,
+    public,
+    token,
+    verify_page,
+)
 from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
 from wallet_api.errors import register_error_handlers
@@ -39,7 +50,8 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = WalletContext(settings=settings, service=service, clock=clock or service.clock)
-    for module in (metadata, offers, token, nonce, issuance, deferred, notification, public, openapi_document):
+    for module in (metadata, offers, pickup_page, token, nonce, issuance, deferred, notification, public,
+                   openapi_document):
         app.register_blueprint(module.bp)
     verify_page.register(app, lambda: service.keyring.root.public_key)
     register_error_handlers(app)

@@ -94,8 +94,10 @@ def test_skip_bad_issues_the_good_rows_through_the_desk(desk: OfficerDesk, tmp_p
     assert os.stat(sheet).st_mode & 0o777 == 0o600
     assert write_sms_csv(sms, [SmsRow.of_bulk(row, PUBLIC_URL) for row in issued if row.phone]) == 2
     lines = list(csv.reader(sms.open()))
-    assert lines[0] == ["phone", "record_id", "document_number", "name", "offer_uri", "pin", "expires_at"]
-    assert lines[1][0] == "13800138000" and lines[1][4].startswith("openid-credential-offer://")
+    assert lines[0] == ["phone", "record_id", "document_number", "name", "pickup_url", "offer_uri", "pin",
+                        "expires_at"]
+    assert lines[1][0] == "13800138000" and lines[1][4] == f"{PUBLIC_URL}/pickup/{issued[0].offer.offer_id}"
+    assert lines[1][5].startswith("openid-credential-offer://")
     assert os.stat(sms).st_mode & 0o777 == 0o600
 
 
