@@ -20,7 +20,7 @@ from epermit.cli.issue import run_bulk
 from epermit.cli.sheet import SmsRow, write_sheet, write_sms_csv
 from issuer.bulk import read_rows, validate_rows
 from issuer.desk import OfficerDesk
-from issuer.model import Officer, Role
+from issuer.model import Officer, Role, pickup_url
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.store.sqlite import SQLiteStore
@@ -28,6 +28,7 @@ from keys import KeyRing, save_keyring
 
 from .conftest import PUBLIC_URL
 from .office import CARD, HOME, officers
+from .test_console_routes import qr_texts
 
 COLUMNS = [*sample_permit().to_dict(), "phone"]
 
@@ -91,6 +92,7 @@ def test_skip_bad_issues_the_good_rows_through_the_desk(desk: OfficerDesk, tmp_p
     write_sheet(issued, sheet, public_url=PUBLIC_URL, title="朝阳 pickups")
     text = sheet.read_text()
     assert text.count("data:image/png;base64,") == 3 and issued[0].offer.tx_code in text and "张伟" in text
+    assert qr_texts(text) == [pickup_url(PUBLIC_URL, row.offer.offer_id) for row in issued]  # a camera opens it
     assert os.stat(sheet).st_mode & 0o777 == 0o600
     assert write_sms_csv(sms, [SmsRow.of_bulk(row, PUBLIC_URL) for row in issued if row.phone]) == 2
     lines = list(csv.reader(sms.open()))
