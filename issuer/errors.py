@@ -67,7 +67,7 @@ class MissingTxCodeError(InvalidRequestError):
 
 
 class InvalidGrantError(IssuerError):
-    """Unknown, used, expired or burned pre-authorized code, or a wrong PIN: one answer for all."""
+    """Unknown, used, expired or burned pre-authorized code, or a wrong PIN (issuer.pickup says what it tells)."""
 
     http_status = 400
     error = "invalid_grant"

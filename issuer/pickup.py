@@ -3,7 +3,10 @@
 Secrets are stored only as SHA-256 hashes and compared in constant time. The PIN hash also covers the
 code, so a PIN hash alone is worth nothing. Every PIN attempt is counted *before* it is compared, so
 parallel guesses cannot outrun the limit; the attempt that reaches ``max_pin_attempts`` and fails burns
-the code. Unknown, used, expired, burned code and wrong PIN all give the same InvalidGrantError.
+the code. Unknown, used, expired, burned code and wrong PIN are all InvalidGrantError; a wrong PIN for a
+code that is still open also says how many attempts are left (0: the code is burned now), so that a
+resident who mistyped knows to stop and check. It tells a guesser nothing new: whoever holds the code
+holds the offer id too, and GET /offers/<id> answers whether the offer is still open.
 """
 
 from __future__ import annotations
@@ -98,12 +101,14 @@ class Pickup:
         if attempts > self._settings.max_pin_attempts:
             raise InvalidGrantError("invalid pre-authorized code or transaction code")
         if not hmac.compare_digest(secret_hash(pre_authorized_code, tx_code), offer.tx_code_hash):
-            if attempts >= self._settings.max_pin_attempts and self._store.finish_offer(
-                code_hash, state="burned", now=now
-            ):
+            left = self._settings.max_pin_attempts - attempts
+            if left <= 0 and self._store.finish_offer(code_hash, state="burned", now=now):
                 self._audit.append(officer=WALLET, action="offer_burned", record_id=offer.record_id,
                                    reason=f"{attempts} wrong PINs")
-            raise InvalidGrantError("invalid pre-authorized code or transaction code")
+            if left <= 0:
+                raise InvalidGrantError("wrong transaction code (PIN): no attempts left, this pickup is used up; "
+                                        "ask the officer for a new one")
+            raise InvalidGrantError(f"wrong transaction code (PIN): {left} attempt(s) left")
         if not self._store.finish_offer(code_hash, state="redeemed", now=now):  # a concurrent redeem won
             raise InvalidGrantError("invalid pre-authorized code or transaction code")
         token = secrets.token_urlsafe(32)
