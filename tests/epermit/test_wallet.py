@@ -245,6 +245,16 @@ def test_links_that_are_not_pickups_are_refused_before_anything_is_sent(
     assert world.office.service.offer_by_id(offer["offer_id"])
 
 
+def test_an_issuer_whose_certificate_is_not_trusted_is_an_environment_error(
+    world: World, tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    offer = world.offer()
+    home = tmp_path / "phone"
+    assert main(world.wallet("pickup", offer["pickup_url"], "--pin", offer["tx_code"], home=home)) == 2  # no --ca
+    assert "CERTIFICATE_VERIFY_FAILED" in capsys.readouterr().err
+    assert world.office.service.offer_by_id(offer["offer_id"])  # nothing was sent
+
+
 def test_a_wallet_folder_others_may_read_is_refused(
     world: World, tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
