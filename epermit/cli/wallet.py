@@ -161,7 +161,7 @@ def _show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _status_lines(found: CredentialStatus, now: int) -> list[str]:
+def _status_lines(found: CredentialStatus) -> list[str]:
     held, outcome = found.held, found.outcome
     kind = held.credential_type
     state = _STATES.get(outcome.result, f"{outcome.result.value} — {MEANINGS[outcome.result]}")
@@ -185,6 +185,6 @@ def _status_lines(found: CredentialStatus, now: int) -> list[str]:
 def _status(args: argparse.Namespace) -> int:
     now = int(time.time())
     found = Wallet(_home(args), _client(args)).status(document=args.credential, root_pem=_root(args), now=now)
-    for line in _status_lines(found, now):
+    for line in _status_lines(found):
         print(line)
     return EXIT_OK if found.ok else EXIT_REFUSED

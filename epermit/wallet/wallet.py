@@ -24,7 +24,7 @@ from epermit.errors import UsageError
 from epermit.wallet.client import OpenId4VciClient
 from epermit.wallet.held import HeldCredential
 from epermit.wallet.home import WalletHome
-from epermit.wallet.links import https_url
+from epermit.wallet.links import https_url, offer_source
 from verifier.errors import NoRootError, VerifierError
 from verifier.policy import Policy
 from verifier.result import Result, VerificationResult
@@ -61,6 +61,7 @@ class Wallet:
     # -- pickup ------------------------------------------------------------------------------------
 
     def pick_up(self, link: str, pin: str | None, passphrase: PassphraseSource) -> HeldCredential:
+        offer_source(link, allow_http=self.client.allow_http)  # a link that is none fails before any passphrase
         if self.home.has_device_key():
             device_key = self.home.device_key(passphrase(False))
         else:

@@ -131,6 +131,26 @@ def test_a_later_request_for_another_encoding_gets_the_same_credential(
     assert status_at(service, keyring, clock, again) == INVALID
 
 
+def test_a_rotation_between_two_requests_gives_a_new_index_recorded_with_the_new_key(
+    store: Store, settings: IssuerSettings
+) -> None:
+    ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - 86400)
+    clock = FakeClock(T0)
+    service = IssuerService(store, ring, settings, clock)
+    record = service.register(sample_permit(), officer="alice")
+    offer = service.create_offer(record.id, officer="alice")
+    token = service.redeem(offer.pre_authorized_code, offer.tx_code)
+    key = KeySigner.generate().public_key
+    [first] = service.deliver(token, [key])
+    old = ring.signers_of(Purpose.CREDENTIAL)[0]
+    new = rotate(ring, Purpose.CREDENTIAL, now=clock(), lead_time=60)
+    clock.advance(120)  # the new key signs now: the earlier index was recorded with the old one
+    [again] = service.deliver(token, [key])
+    assert again.status_idx != first.status_idx
+    assert store.deliveries_signed_by(old.kid) == [(record.id, 1, first.status_idx)]
+    assert store.deliveries_signed_by(new.kid) == [(record.id, 1, again.status_idx)]
+
+
 def test_suspend_lift_revoke_show_in_the_published_list(
     service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
