@@ -23,7 +23,7 @@ from bench.harness import Row, compare, print_table, rows_payload, write_result
 from credential import qrpass
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.statuslist import StatusList, sign_status_list_token
-from epermit.wallet import qr_code
+from epermit.wallet.display import qr_code
 from keys import KeyRing, KeySigner, Purpose
 from verifier.cache import VerifierCache
 from verifier.policy import Policy

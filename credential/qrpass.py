@@ -9,6 +9,8 @@ refuse an untagged message or one without alg, and each costs a byte or three of
 The permit's claim map and validity window are in credential.passclaims. Every string is NFC UTF-8.
 The pass names its authority by code only: verify_pass takes the name from the trust-list entry of the key
 that verified the signature, and refuses a pass whose authority code is not that key's.
+A pass is in one of two views (credential.passclaims.PassView): the full card, or the basic one (name,
+document, validity, authority, portrait digest); the permit map states which, and VerifiedPass says it.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from credential.errors import (
 from credential.jose import Signer, check_time_claims
 from credential.jwk import PublicKey, kid_bytes, kid_from_bytes
 from credential.model import Permit
-from credential.passclaims import permit_claim, permit_from_claim, validity_window
+from credential.passclaims import BasicPermit, PassView, validity_window, view_claim, view_from_claim
 from credential.statuslist import status_reference
 
 QR_PREFIX = "EP1:"
@@ -66,15 +68,16 @@ _kid_bytes = functools.lru_cache(maxsize=64)(kid_bytes)
 
 
 def encode_pass(
-    permit: Permit, *, signer: Signer, holder_key: PublicKey, status_uri: str, status_idx: int, now: int
+    permit: Permit, *, signer: Signer, holder_key: PublicKey, status_uri: str, status_idx: int, now: int,
+    view: PassView = PassView.FULL,
 ) -> bytes:
-    """The issuer-signed QR pass as COSE_Sign1 bytes (tag 18)."""
+    """The issuer-signed QR pass as COSE_Sign1 bytes (tag 18), in the full or the basic ``view``."""
     nbf, exp = validity_window(permit)
     status = {"status_list": {"idx": status_idx, "uri": status_uri}}
     status_reference(status)  # the same rules the verifier applies
     claims = {
         CLAIM_EXP: exp, CLAIM_NBF: nbf, CLAIM_IAT: now, CLAIM_CNF: {1: cose_key(holder_key)},
-        CLAIM_STATUS: status, CLAIM_PERMIT: permit_claim(permit),
+        CLAIM_STATUS: status, CLAIM_PERMIT: view_claim(permit, view),
     }
     message = sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=_kid_bytes(signer.kid))
     return message.encode()
@@ -164,7 +167,7 @@ class IssuingKey(Protocol):
 
 @dataclass(frozen=True)
 class VerifiedPass:
-    permit: Permit
+    permit: Permit | BasicPermit  # a BasicPermit for a basic pass (``view``)
     kid: str
     holder_key: PublicKey
     status_uri: str
@@ -172,6 +175,10 @@ class VerifiedPass:
     iat: int
     nbf: int
     exp: int
+
+    @property
+    def view(self) -> PassView:
+        return PassView.BASIC if isinstance(self.permit, BasicPermit) else PassView.FULL
 
 
 def _claims(payload: dict[int, Any]) -> None:
@@ -206,8 +213,8 @@ def verify_pass(decoded: DecodedQr, *, resolve_key: Callable[[str], IssuingKey],
     check_time_claims(times, now=now, require=("iat", "nbf", "exp"))
     holder_key = _holder_key(payload[CLAIM_CNF])
     status_uri, status_idx = status_reference(payload[CLAIM_STATUS])
-    permit = permit_from_claim(payload[CLAIM_PERMIT], nbf=times["nbf"], exp=times["exp"],
-                               authority_name=issuing_key.authority_name)
+    permit = view_from_claim(payload[CLAIM_PERMIT], nbf=times["nbf"], exp=times["exp"],
+                             authority_name=issuing_key.authority_name)
     if permit.authority_code != issuing_key.authority_code:
         raise UntrustedIssuerError(
             kid, f"key of authority {issuing_key.authority_code} may not sign for authority {permit.authority_code}"

@@ -1,8 +1,9 @@
 """`epermit demo`: the whole story end to end on the embedded SQLite store, with real servers on loopback.
 
-An officer registers a residence permit and a registration card, the residents' wallets pick them up,
+An officer registers a residence permit and a registration card, the residents' wallets (epermit.wallet,
+each a folder under ``wallets/`` with its own sealed device key) pick them up from the https pickup link,
 a landlord's verifier syncs once and then checks QR codes with no network; a revocation reaches it at
-the next sync.
+the next sync, and the resident's wallet sees it too.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from credential import qrpass
 from credential.jwk import public_jwk
 from credential.model import CredentialType
-from credential.passclaims import CHINA_STANDARD_TIME
+from credential.passclaims import CHINA_STANDARD_TIME, PassView
 from credential.samples import sample_permit
 from epermit.http_client import request
 from epermit.servers import BackgroundServer
 from epermit.tls import LoopbackCA
-from epermit.wallet import ReferenceWallet, terminal_qr, write_qr_png
+from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
+from epermit.wallet.display import terminal_qr, write_qr_png
 from issuer.http import app as officer_api
 from issuer.http.console.ui import ConsoleSettings
 from issuer.officers import OfficerRegistry
@@ -48,6 +50,8 @@ from wallet_api.settings import WalletApiSettings
 
 TLS_CA_FILE = "tls-ca.pem"  # the CA certificate a wallet, `epermit verify sync --ca` or `curl --cacert` trusts
 SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens (0600)
+WALLETS_DIR = "wallets"  # one `epermit wallet --home` folder per resident
+WALLET_PASSPHRASE_FILE = "wallet-passphrase.txt"  # noqa: S105 - a file name; the demo wallets' passphrase (0600)
 AUTHORITY_CODE = "110105"
 DEMO_OFFICER_IDS = {"clerk": "demo-clerk", "officer": "demo-officer", "supervisor": "demo-supervisor"}
 AUTHORITY_NAME = "北京市公安局朝阳分局"
@@ -120,6 +124,21 @@ def show(result: VerificationResult, what: str, *, expected: str, live: bool | N
         raise DemoError(f"{what}: expected {expected}, got {result.result}{shown_live}")
 
 
+def demo_wallet(out: Path, slug: str, tls: ssl.SSLContext | None) -> Wallet:
+    """A resident's wallet folder in the demo (made 0700 on first use), trusting the demo's loopback CA."""
+    return Wallet(WalletHome(out / WALLETS_DIR / slug, create=True), OpenId4VciClient(tls=tls))
+
+
+def _wallet_passphrase(out: Path) -> Callable[[bool], bytes]:
+    """The demo wallets' passphrase: made once per folder, kept beside them (0600) so `epermit wallet
+    --passphrase-file` opens them after the demo; a real wallet's passphrase is the resident's own."""
+    path = out / WALLET_PASSPHRASE_FILE
+    if not path.exists():
+        write_private_file(path, secrets.token_urlsafe(18).encode("ascii") + b"\n")
+    passphrase = path.read_bytes().strip()
+    return lambda confirm: passphrase
+
+
 def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     out = out or Path(tempfile.mkdtemp(prefix="epermit-demo-"))
     out.mkdir(parents=True, exist_ok=True)
@@ -165,31 +184,33 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
             records[slug] = record
             print(f"   {permit.holder.name} ({permit.type.name_zh}): record {record['id']}")
 
-        say("4. The residents' wallets pick them up (OpenID4VCI pre-authorized code + PIN)")
-        wallets: dict[str, ReferenceWallet] = {}
+        say("4. The residents' wallets pick them up: the sheet's https link, then the PIN (OpenID4VCI)")
+        wallets: dict[str, Wallet] = {}
+        passphrase = _wallet_passphrase(out)
+        shutil.rmtree(out / WALLETS_DIR, ignore_errors=True)
         for slug, record in records.items():
             offer = office.call("POST", f"/api/v1/records/{record['id']}/offers")
-            wallet = ReferenceWallet(tls=office.tls)
-            wallet.pick_up(str(offer["offer_uri"]), str(offer["tx_code"]))
+            wallet = demo_wallet(out, slug, office.tls)
+            held = wallet.pick_up(str(offer["pickup_url"]), str(offer["tx_code"]), passphrase)
             wallets[slug] = wallet
-            held = wallet.credentials[0]
-            print(f"   {slug}: picked up an SD-JWT VC and a QR pass bound to the phone's key")
+            print(f"   {slug}: {held.document_number} as an SD-JWT VC and a QR pass (full and basic view), bound to "
+                  f"the device key sealed in {wallet.home.path}")
             (out / f"{slug}.sd-jwt").write_text(held.sd_jwt_vc or "")
 
         say("5. The landlord's verifier syncs trust and status lists once")
         cache_dir = out / "verifier-cache"
         shutil.rmtree(cache_dir, ignore_errors=True)
         cache = VerifierCache(cache_dir)
-        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=(out / "root.pem").read_bytes(),
-             tls=office.tls)
+        root_pem = (out / "root.pem").read_bytes()
+        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=root_pem, tls=office.tls)
         print(f"   cached in {cache_dir}")
 
-        say("6. Offline: the verifier scans the QR codes (PNG images decoded by zxing-cpp)")
+        say("6. Offline: the verifier scans the QR codes (PNG images decoded by zxing-cpp)",
+            "the phone shows the basic view, live; the static one is the full card, as printed on paper")
         policy = Policy()
         for slug, wallet in wallets.items():
-            held = wallet.credentials[0]
-            live_text = wallet.live_qr_text(held, now=system_clock())
-            static_text = wallet.static_qr_text(held)
+            live_text = wallet.qr_text(live=True, passphrase=passphrase, now=system_clock())
+            static_text = wallet.qr_text(view=PassView.FULL)
             for kind, text in (("live", live_text), ("static", static_text)):
                 png = out / f"{slug}.{kind}.png"
                 version = write_qr_png(text, png)
@@ -202,10 +223,10 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
                     live=kind == "live",
                 )
         print("\n   张伟's live QR, as the phone shows it (it changes every 30 s):")
-        print(terminal_qr(wallets["zhang-wei"].live_qr_text(wallets["zhang-wei"].credentials[0], now=system_clock())))
+        print(terminal_qr(wallets["zhang-wei"].qr_text(live=True, passphrase=passphrase, now=system_clock())))
 
         say("7. A forged QR: one byte of the pass changed")
-        tampered = bytearray(wallets["zhang-wei"].credentials[0].qr_pass or b"")
+        tampered = bytearray(wallets["zhang-wei"].home.find(None).cose_pass(PassView.FULL))
         tampered[-5] ^= 0x01
         tampered_text = qrpass.pass_to_qr_text(bytes(tampered))
         (out / "tampered.qr.txt").write_text(tampered_text + "\n")
@@ -214,17 +235,16 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         say("8. A supervisor revokes 张伟's permit; the verifier syncs and scans again")
         office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason_code": "OTHER", "reason": "permit surrendered"}, as_="supervisor")
         sync(office.wallet_server.url, cache, now=system_clock(), root_pem=None, tls=office.tls)
-        held = wallets["zhang-wei"].credentials[0]
         show(
-            verify(
-                wallets["zhang-wei"].live_qr_text(held, now=system_clock()),
-                cache,
-                policy=policy,
-                now=system_clock(),
-            ),
+            verify(wallets["zhang-wei"].qr_text(live=True, passphrase=passphrase, now=system_clock()), cache,
+                   policy=policy, now=system_clock()),
             "zhang-wei (after revocation)",
             expected="REVOKED",
         )
+
+        say("9. 张伟's wallet checks its own status (`epermit wallet status`)")
+        status = wallets["zhang-wei"].status(root_pem=root_pem, now=system_clock())
+        show(status.outcome, "zhang-wei's wallet", expected="REVOKED")
 
         if serve:
             serve_forever(office, out, str(records["residence-card"]["id"]))
@@ -239,20 +259,24 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
 
 def serve_forever(office: Office, out: Path, record_id: str) -> None:
     offer = office.call("POST", f"/api/v1/records/{record_id}/offers")
-    write_private_json(out / "offer.json", {"offer_uri": offer["offer_uri"], "tx_code": offer["tx_code"]})
+    write_private_json(out / "offer.json", {"pickup_url": offer["pickup_url"], "offer_uri": offer["offer_uri"],
+                                            "tx_code": offer["tx_code"]})
     write_private_json(out / SERVE_FILE, {
         "officer_api": office.officer_server.url,
         "wallet_api": office.wallet_server.url,
         "verifier_page": f"{office.wallet_server.url}/verify/",
         "officer_console": f"{office.officer_server.url}/officer/",
         "tls_ca": str((out / TLS_CA_FILE).resolve()),
+        "root": str((out / "root.pem").resolve()),
         "officer_tokens": {role: token for role, token in office.tokens.items()},
         "officer_ids": dict(DEMO_OFFICER_IDS),
     })
     say(
         "Serving (Ctrl-C stops)",
         f"officer API {office.officer_server.url}\n   wallet API {office.wallet_server.url}\n"
-        f"   a fresh offer: {offer['offer_uri']}\n   PIN: {offer['tx_code']}\n"
+        f"   a fresh pickup: {offer['pickup_url']}\n   PIN: {offer['tx_code']}\n"
+        f"   pick it up: EPERMIT_WALLET_PASSPHRASE=... epermit wallet --home {out / WALLETS_DIR / 'mine'} pickup "
+        f"{offer['pickup_url']} --pin {offer['tx_code']} --ca {out / TLS_CA_FILE} --root {out / 'root.pem'}\n"
         f"   verifier page: {office.wallet_server.url}/verify/\n"
         f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor with token "
         f"{office.tokens['supervisor']})",

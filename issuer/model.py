@@ -56,13 +56,16 @@ class Offer:
     record_id: str
     expires_at: int
     offer_id: str  # GET {public_url}/offers/{offer_id} returns the offer JSON
-    configuration_ids: tuple[str, ...]  # (f"{slug}_sd_jwt", f"{slug}_qr")
+    configuration_ids: tuple[str, ...]  # configuration_ids(type): f"{slug}_sd_jwt", f"{slug}_qr", f"{slug}_qr_basic"
 
 
 @dataclass(frozen=True)
 class DeliveredCredential:
+    """One credential, bound to one holder key and one status index, in every encoding we deliver."""
+
     sd_jwt_vc: str  # issuer-signed SD-JWT VC ending in "~"
-    qr_pass: bytes  # COSE_Sign1 bytes of the QR pass
+    qr_pass: bytes  # COSE_Sign1 bytes of the QR pass, full view
+    qr_pass_basic: bytes  # the same pass in the basic view (credential.passclaims.PassView.BASIC)
     status_uri: str
     status_idx: int
 
@@ -76,8 +79,10 @@ class PublishedStatusList:
 
 
 def configuration_ids(credential_type: CredentialType) -> tuple[str, ...]:
-    """The OpenID4VCI credential configurations of one type: the same credential in its two encodings."""
-    return (f"{credential_type.slug}_sd_jwt", f"{credential_type.slug}_qr")
+    """The OpenID4VCI credential configurations of one type, every one offered: the same credential as an
+    SD-JWT VC, as the full QR pass and as the basic QR pass (wallet_api.configurations describes them)."""
+    slug = credential_type.slug
+    return (f"{slug}_sd_jwt", f"{slug}_qr", f"{slug}_qr_basic")
 
 
 def holder_hash(citizen_id: str) -> str:
@@ -94,8 +99,14 @@ def offer_url(public_url: str, offer_id: str) -> str:
 
 
 def offer_uri(public_url: str, offer_id: str) -> str:
-    """What a pickup QR holds: the offer by reference, URL-encoded behind the wallet scheme; never the PIN."""
+    """The offer by reference, URL-encoded behind the wallet scheme, for any OpenID4VCI wallet; never the PIN."""
     return f"{OFFER_SCHEME}?credential_offer_uri={quote(offer_url(public_url, offer_id), safe='')}"
+
+
+def pickup_url(public_url: str, offer_id: str) -> str:
+    """What every pickup QR and SMS holds: an https page on the wallet API that a phone's camera app opens,
+    which says what to do and links to our wallet and to offer_uri (wallet_api.pickup_page); never the PIN."""
+    return f"{public_url}/pickup/{quote(offer_id, safe='')}"
 
 
 # Reasons

@@ -82,6 +82,11 @@ class Pickup:
         return Offer(stored.pre_authorized_code, "", stored.record_id, stored.expires_at, stored.offer_id,
                      stored.configuration_ids)
 
+    def offer_known(self, offer_id: str) -> bool:
+        """Whether this offer was ever made, in any state (redeemed, burned, cancelled, expired): the pickup
+        page tells a link that is used up (410) from one that never existed (404)."""
+        return 0 < len(offer_id) <= MAX_SECRET_LENGTH and self._store.get_offer(offer_id) is not None
+
     def redeem(self, pre_authorized_code: str, tx_code: str | None, *, dpop_jkt: str | None = None) -> str:
         """A fresh access token; ``dpop_jkt`` binds it to that key (kept with the grant, so it expires with it)."""
         if tx_code is None:
@@ -97,9 +102,8 @@ class Pickup:
         if attempts > self._settings.max_pin_attempts:
             raise InvalidGrantError("invalid pre-authorized code or transaction code")
         if not hmac.compare_digest(secret_hash(pre_authorized_code, tx_code), offer.tx_code_hash):
-            if attempts >= self._settings.max_pin_attempts and self._store.finish_offer(
-                code_hash, state="burned", now=now
-            ):
+            left = self._settings.max_pin_attempts - attempts
+            if left <= 0 and self._store.finish_offer(code_hash, state="burned", now=now):
                 self._audit.append(officer=WALLET, action="offer_burned", record_id=offer.record_id,
                                    reason=f"{attempts} wrong PINs")
             raise WrongPinError(max(0, self._settings.max_pin_attempts - attempts))

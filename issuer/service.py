@@ -15,18 +15,28 @@ The bureau's lifecycle (formerly a helper object) lives here too:
 - ``redeliver``: to a new phone. The old phone's credentials are retired: their status entries become
   INVALID for good while the record stays ACTIVE, and the record's open or redeemed pickups are cancelled,
   in one atomic store step (store.retire_delivered); then the lists are re-signed and a new offer is made.
+
+Delivery: one credential per holder key and pickup. A wallet asks the credential endpoint once per
+configuration (SD-JWT VC, full QR pass, basic QR pass), each time with a proof by the same device key; the
+first request allocates the status index, and the later ones under the same access token with the same key
+get the same credential again — same index, same ``iat``, same signing key — in the encoding they ask for
+(the index is remembered as an ephemeral value for the grant's lifetime, keyed by a hash of the access
+token and the key's thumbprint). So every encoding a phone holds is revoked, suspended and retired
+together, and one pickup uses one index per device key, not one per request. Should the signing key have
+changed in between (a rotation), a new index is allocated: the store records which key signed each one.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterable, Sequence
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from credential.jwk import PublicKey
+from credential.jwk import PublicKey, key_id
 from credential.model import Permit
-from credential.passclaims import validity_window
+from credential.passclaims import PassView, validity_window
 from credential.qrpass import encode_pass
 from credential.sdjwt import issue_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
@@ -52,7 +62,7 @@ from issuer.model import (
     RecordState,
     parse_reason,
 )
-from issuer.pickup import AccessGrant, Pickup
+from issuer.pickup import AccessGrant, Pickup, secret_hash
 from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
 from issuer.settings import Clock, IssuerSettings, system_clock
@@ -61,6 +71,7 @@ from keys import KeyRing, Purpose
 
 MAX_HOLDER_KEYS = 10  # credentials per request (OpenID4VCI batch); each gets its own status index
 MAX_RECORD_ID = 64
+DELIVERY = "delivery"  # ephemeral kind: the credential a grant already delivered to one holder key
 
 
 def uri_no(status_uri: str) -> str:
@@ -258,6 +269,9 @@ class IssuerService:
     def offer_by_id(self, offer_id: str) -> Offer:
         return self._pickup.offer_by_id(offer_id)
 
+    def offer_known(self, offer_id: str) -> bool:
+        return self._pickup.offer_known(offer_id)
+
     def redeem(self, pre_authorized_code: str, tx_code: str | None, *, dpop_jkt: str | None = None) -> str:
         """An access token for the code and PIN; with ``dpop_jkt`` it is bound to that DPoP key (RFC 9449)."""
         return self._pickup.redeem(pre_authorized_code, tx_code, dpop_jkt=dpop_jkt)
@@ -278,9 +292,10 @@ class IssuerService:
     def deliver(self, access_token: str, holder_keys: Sequence[PublicKey]) -> list[DeliveredCredential]:
         """IssuancePendingError while the application awaits approval (the wallet API then calls defer)."""
         grant = self._pickup.grant(access_token)
-        return self._deliver_to(grant.record_id, grant.offer_id, holder_keys)
+        return self._deliver_to(grant.record_id, grant.offer_id, holder_keys, access_token)
 
-    def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey]) -> list[DeliveredCredential]:
+    def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey],
+                    access_token: str) -> list[DeliveredCredential]:
         self._check_holder_keys(holder_keys)
         record = self.get_record(record_id)
         if self._deferral.is_pending(record.id):
@@ -297,7 +312,7 @@ class IssuerService:
         if record.permit.authority_code != self.keyring.authority_code:  # its QR pass would be UNTRUSTED_ISSUER
             raise StateConflictError(f"the permit names authority {record.permit.authority_code}; this issuer's "
                                      f"keys are authority {self.keyring.authority_code}'s")
-        delivered = [self._deliver_one(record, key, now=now, nbf=nbf, exp=exp) for key in holder_keys]
+        delivered = [self._deliver_one(record, key, access_token, now=now, nbf=nbf, exp=exp) for key in holder_keys]
         indices = " ".join(f"{uri_no(d.status_uri)}/{d.status_idx}" for d in delivered)
         self.audit.append(officer="wallet", action="deliver", record_id=record.id,
                           reason=f"offer {offer_id}; status {indices}")
@@ -337,7 +352,8 @@ class IssuerService:
             return transaction, None
         transaction = self._deferral.take(transaction_id, access_token)  # exactly one poll goes on
         try:
-            return transaction, self._deliver_to(record.id, transaction.offer_id, transaction.holder_keys)
+            return transaction, self._deliver_to(record.id, transaction.offer_id, transaction.holder_keys,
+                                                 access_token)
         except (StateConflictError, IssuancePendingError) as exc:
             raise CredentialRequestDeniedError(f"the credential will not be issued: {exc}") from exc
 
@@ -350,24 +366,41 @@ class IssuerService:
         self._pickup.grant(access_token)  # InvalidTokenError first
         self._deferral.notify(access_token, notification_id, event, description)
 
-    def _deliver_one(self, record: Record, holder_key: PublicKey, *, now: int, nbf: int, exp: int) -> DeliveredCredential:
-        list_no, idx = self._publisher.allocate()
+    def _deliver_one(self, record: Record, holder_key: PublicKey, access_token: str, *, now: int, nbf: int,
+                     exp: int) -> DeliveredCredential:
         # The newest usable key at the issuer's clock (the one that dates the credential); recorded below.
         signer = self.keyring.signer_for(Purpose.CREDENTIAL, now=now)
-        # Bound to the record only while it is ACTIVE, atomically: a revoke that lands first refuses us,
-        # one that lands later sets this index too.
-        if not self.store.add_delivered(record.id, list_no, idx, now, kid=signer.kid):
-            raise StateConflictError("record is no longer active")
+        delivery_key = secret_hash(access_token, key_id(holder_key))
+        earlier = self.store.get_ephemeral(DELIVERY, delivery_key, now)
+        held = json.loads(earlier) if earlier is not None else None
+        if held is not None and held["kid"] == signer.kid:
+            # This key's credential under this grant, asked for in another encoding (module docstring). The
+            # index is bound to the record already: a revoke since has set it, the check above refused us.
+            list_no, idx, iat = int(held["list"]), int(held["idx"]), int(held["iat"])
+        else:
+            list_no, idx = self._publisher.allocate()
+            iat = now
+            # Bound to the record only while it is ACTIVE, atomically: a revoke that lands first refuses us,
+            # one that lands later sets this index too.
+            if not self.store.add_delivered(record.id, list_no, idx, now, kid=signer.kid):
+                raise StateConflictError("record is no longer active")
+            # As long as anything may still be delivered with this token (deferred transactions extend it).
+            self.store.put_ephemeral(DELIVERY, delivery_key,
+                                     json.dumps({"list": list_no, "idx": idx, "iat": iat, "kid": signer.kid}),
+                                     max(self.settings.access_token_ttl, self._deferral.transaction_ttl), now)
         uri = self.settings.status_list_uri(list_no)
         sd_jwt = issue_sd_jwt_vc(
             record.permit, issuer=self.settings.public_url, signer=signer,
-            holder_key=holder_key, status_uri=uri, status_idx=idx, now=now, exp=exp, nbf=nbf,
+            holder_key=holder_key, status_uri=uri, status_idx=idx, now=iat, exp=exp, nbf=nbf,
             # x5c for X.509-resolving peers (HAIP): the signing certificate; the root is the trust anchor.
             certificates=(self.keyring.certificates[signer.kid],),
         )
-        qr_pass = encode_pass(record.permit, signer=signer, holder_key=holder_key,
-                              status_uri=uri, status_idx=idx, now=now)
-        return DeliveredCredential(sd_jwt, qr_pass, uri, idx)
+        qr_pass, qr_pass_basic = (
+            encode_pass(record.permit, signer=signer, holder_key=holder_key, status_uri=uri, status_idx=idx,
+                        now=iat, view=view)
+            for view in (PassView.FULL, PassView.BASIC)
+        )
+        return DeliveredCredential(sd_jwt, qr_pass, qr_pass_basic, uri, idx)
 
     # --- publication ---------------------------------------------------------------------------------
     def status_list_uris(self) -> list[str]:

@@ -31,6 +31,11 @@ FIELD_ORDER = (
     "document_number", "authority_name", "authority_code", "valid_from", "valid_until", "portrait_sha256",
 )
 _TYPES = {t.slug: t for t in CredentialType}
+# Which view of a QR pass the data is (VerificationResult.view): said beside the document type.
+VIEW_LABELS = {
+    "basic": "基本信息 basic view (name, document, validity: no personal data)",
+    "full": "完整信息 full view",
+}
 
 
 # -- text from outside, made safe for a terminal ----------------------------------------------------------
@@ -101,11 +106,14 @@ def display_value(name: str, value: Any) -> str:
     return str(value)
 
 
-def _claim_lines(claims: dict[str, Any]) -> list[str]:
+def _claim_lines(claims: dict[str, Any], view: str | None = None) -> list[str]:
     lines: list[str] = []
     kind = claims.get("type")
-    if isinstance(kind, str) and kind in _TYPES:
-        lines.append(f"  {_TYPES[kind].name_zh} {_TYPES[kind].name_en}")
+    heading = f"{_TYPES[kind].name_zh} {_TYPES[kind].name_en}" if isinstance(kind, str) and kind in _TYPES else ""
+    if view in VIEW_LABELS:
+        heading = f"{heading} · {VIEW_LABELS[view]}" if heading else VIEW_LABELS[view]
+    if heading:
+        lines.append(f"  {heading}")
     for name in (*FIELD_ORDER, *sorted(set(claims) - set(FIELD_ORDER) - {"type"})):
         if name not in claims or claims[name] is None:
             continue
@@ -126,7 +134,7 @@ def render(outcome: VerificationResult, *, full: bool = False) -> str:
     claims = shown_claims(outcome.claims, full=full)
     if claims:
         lines.append("")
-        lines.extend(_claim_lines(claims))
+        lines.extend(_claim_lines(claims, outcome.view))
     lines.append("")
     if outcome.authority_name:
         lines.append(f"  signed by a key of {outcome.authority_name} (kid {outcome.issuer_kid})")
@@ -148,6 +156,7 @@ __all__ = [
     "FIELD_ORDER",
     "MAX_REASON",
     "MEANINGS",
+    "VIEW_LABELS",
     "age_text",
     "ago",
     "display_value",

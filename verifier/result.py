@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Format = Literal["qr_pass", "sd_jwt_vc"]
+View = Literal["basic", "full"]
 
 
 class Result(enum.StrEnum):
@@ -40,6 +41,9 @@ class VerificationResult:
     format: Format | None = None  # None when the input could not even be recognised
     live: bool | None = None  # True: holder proof checked; False: static; None: not established
     claims: dict[str, Any] = field(default_factory=dict)  # the holder's data, JSON-safe
+    # Which view of a QR pass ``claims`` are (credential.passclaims.PassView); None for an SD-JWT VC (it
+    # shows what the holder disclosed) and before the issuer's signature verified.
+    view: View | None = None
     credential_type: str | None = None  # "residence_permit" | "residence_registration"
     issuer_kid: str | None = None
     authority_name: str | None = None  # the authority the trust list names for the signing key

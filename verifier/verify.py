@@ -33,6 +33,7 @@ from credential.errors import (
 )
 from credential.jwk import PublicKey
 from credential.model import CredentialType
+from credential.passclaims import PassView
 from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, verify_pass
 from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
@@ -40,7 +41,7 @@ from credential.trustlist import TrustedKey, TrustList
 from verifier.cache import Clock, VerifierCache
 from verifier.policy import Policy
 from verifier.report import age_text, one_line
-from verifier.result import Format, Result, VerificationResult
+from verifier.result import Format, Result, VerificationResult, View
 
 MAX_INPUT = 64 * 1024  # characters; an SD-JWT VC with every disclosure and a KB-JWT is a few kB
 # What a presentation must disclose to identify its holder (besides its type): the basic QR view's fields.
@@ -62,6 +63,7 @@ class _Findings:
     format: Format | None = None
     live: bool | None = None
     claims: dict[str, Any] = field(default_factory=dict)
+    view: View | None = None
     credential_type: str | None = None
     issuer_kid: str | None = None
     authority_name: str | None = None
@@ -144,6 +146,7 @@ def _verify_qr(text: str, trust: TrustList | None, cache: VerifierCache, clock: 
     assert trust is not None  # verify_pass resolved a key from it
     key = _authorise_type(trust, verified.kid, verified.permit.type, clock)
     _established(found, verified.kid, key, verified.permit.type, verified.permit.to_dict())
+    found.view = "basic" if verified.view is PassView.BASIC else "full"
     if decoded.live:
         found.live = False  # until the proof verifies
         nonce = None if policy.expected_nonce is None else policy.expected_nonce.encode("utf-8")
@@ -252,6 +255,7 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         format=found.format,
         live=found.live,
         claims=found.claims if claims_trusted else {},
+        view=found.view if claims_trusted else None,
         credential_type=found.credential_type,
         issuer_kid=found.issuer_kid,
         authority_name=found.authority_name,

@@ -22,6 +22,7 @@ from wallet_api import (
     nonce,
     notification,
     offers,
+    pickup_page,
     public,
     token,
     verify_page,
@@ -55,7 +56,8 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = WalletContext(settings=settings, service=service, clock=clock or service.clock)
     app.extensions[public.LAST_COPIES] = LastCopies(settings.published_dir)
-    for module in (metadata, offers, token, nonce, issuance, deferred, notification, public, openapi_document):
+    for module in (metadata, offers, pickup_page, token, nonce, issuance, deferred, notification, public,
+                   openapi_document):
         app.register_blueprint(module.bp)
     verify_page.register(app, lambda: service.keyring.root.public_key)
     wallet_page.register(app, lambda: service.keyring.root.public_key)

@@ -1,4 +1,6 @@
-"""The credential configurations we offer: each credential type as an SD-JWT VC and as a QR pass."""
+"""The credential configurations we offer: each credential type as an SD-JWT VC, as the full QR pass and as
+the basic QR pass (name, document, validity, authority, portrait digest: what a landlord needs). The three
+are one credential (one holder key, one status index: issuer.service), and every offer names all three."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ SD_JWT_FORMAT = "dc+sd-jwt"
 QR_FORMAT = "epermit_qr_pass"
 SD_JWT_SUFFIX = "_sd_jwt"
 QR_SUFFIX = "_qr"
+QR_BASIC_SUFFIX = "_qr_basic"
 
 
 def sd_jwt_configuration_id(credential_type: CredentialType) -> str:
@@ -23,8 +26,17 @@ def qr_configuration_id(credential_type: CredentialType) -> str:
     return credential_type.slug + QR_SUFFIX
 
 
+def qr_basic_configuration_id(credential_type: CredentialType) -> str:
+    return credential_type.slug + QR_BASIC_SUFFIX
+
+
 def is_qr_configuration(configuration_id: str) -> bool:
+    """The full QR pass (not the basic one: see is_qr_basic_configuration)."""
     return configuration_id.endswith(QR_SUFFIX)
+
+
+def is_qr_basic_configuration(configuration_id: str) -> bool:
+    return configuration_id.endswith(QR_BASIC_SUFFIX)
 
 
 def vct(settings: WalletApiSettings, credential_type: CredentialType) -> str:
@@ -56,5 +68,12 @@ def credential_configurations(settings: WalletApiSettings) -> dict[str, dict[str
             "scope": qr_id,
             **_binding(settings),
             "credential_metadata": {"display": credential_display(credential_type, qr=True)},
+        }
+        basic_id = qr_basic_configuration_id(credential_type)
+        configurations[basic_id] = {
+            "format": QR_FORMAT,
+            "scope": basic_id,
+            **_binding(settings),
+            "credential_metadata": {"display": credential_display(credential_type, qr=True, basic=True)},
         }
     return configurations

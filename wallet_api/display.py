@@ -46,18 +46,20 @@ TYPE_COLOURS: dict[CredentialType, tuple[str, str]] = {
 }
 
 QR_FORMAT_NOTE = ("离线核验二维码", "offline QR pass")
+QR_BASIC_NOTE = ("基本信息二维码", "basic QR pass")
 
 
 def _pair(values: tuple[str, str]) -> list[tuple[str, str]]:
     return list(zip(LOCALES, values, strict=True))
 
 
-def credential_display(credential_type: CredentialType, *, qr: bool = False) -> list[dict[str, Any]]:
-    """OpenID4VCI credential_metadata.display: one entry per locale."""
+def credential_display(credential_type: CredentialType, *, qr: bool = False, basic: bool = False) -> list[dict[str, Any]]:
+    """OpenID4VCI credential_metadata.display: one entry per locale (``basic``: the basic QR pass)."""
     background, text = TYPE_COLOURS[credential_type]
     names = (credential_type.name_zh, credential_type.name_en)
     if qr:
-        names = (f"{names[0]}（{QR_FORMAT_NOTE[0]}）", f"{names[1]} ({QR_FORMAT_NOTE[1]})")
+        note = QR_BASIC_NOTE if basic else QR_FORMAT_NOTE
+        names = (f"{names[0]}（{note[0]}）", f"{names[1]} ({note[1]})")
     descriptions = dict(_pair(TYPE_DESCRIPTIONS[credential_type]))
     return [
         {"name": name, "locale": locale, "description": descriptions[locale],

@@ -18,7 +18,7 @@ from issuer.errors import IssuancePendingError, StateConflictError
 from issuer.model import DeliveredCredential
 from wallet_api.access import authorize
 from wallet_api.bodies import bounded_body
-from wallet_api.configurations import is_qr_configuration
+from wallet_api.configurations import is_qr_basic_configuration, is_qr_configuration
 from wallet_api.context import WalletContext, wallet_context
 from wallet_api.errors import ProtocolError
 from wallet_api.proofs import ProofPolicy, verify_key_proofs
@@ -75,6 +75,8 @@ def _jwt_proofs(body: dict[str, Any], batch_size: int) -> list[object]:
 def _encode(configuration_id: str, delivered: DeliveredCredential) -> dict[str, str]:
     if is_qr_configuration(configuration_id):
         return {"credential": pass_to_qr_text(delivered.qr_pass)}
+    if is_qr_basic_configuration(configuration_id):
+        return {"credential": pass_to_qr_text(delivered.qr_pass_basic)}
     return {"credential": delivered.sd_jwt_vc}
 
 

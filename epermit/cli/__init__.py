@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     from epermit.cli.officers import add_officer_commands
     from epermit.cli.reissue import add_reissue_commands
     from epermit.cli.serve import add_serve_commands
+    from epermit.cli.wallet import add_wallet_commands
 
     parser = argparse.ArgumentParser(
         prog="epermit", description="Electronic residence permits: issue, deliver, verify."
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_commands(sub)
     add_backup_commands(sub)
     add_issue_command(sub)
+    add_wallet_commands(sub)
     sub.add_parser(
         "verify",
         help="verify a QR code or SD-JWT VC offline; `epermit verify sync URL` refreshes the cache",

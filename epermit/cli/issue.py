@@ -36,7 +36,7 @@ def add_issue_command(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     issue.add_argument("--clerk", help="the clerk's id (registers; default: --officer)")
     issue.add_argument("--skip-bad", action="store_true", help="issue the good rows even if some are bad")
     issue.add_argument("--sheet", type=Path, help="write a printable HTML sheet of pickup QR codes and PINs")
-    issue.add_argument("--sms-csv", type=Path, help="write phone,offer_uri,pin,expires_at for an SMS gateway")
+    issue.add_argument("--sms-csv", type=Path, help="write phone,pickup_url,offer_uri,pin,expires_at for an SMS gateway")
     issue.add_argument("--public-url", default="http://127.0.0.1:8081", help="the wallet API's public URL")
     issue.add_argument("--passphrase-file", type=Path, help="file holding the key passphrase")
     issue.add_argument("--no-progress", action="store_true")

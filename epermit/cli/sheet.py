@@ -1,11 +1,12 @@
 """What the officer takes away from a bulk issuance: a printable HTML sheet and/or an SMS gateway CSV.
 
-The sheet has one card per resident: the pickup QR (the offer URI, as an inline PNG data URI) and the PIN.
-It holds secrets until the pickups are done: print it, hand the cards out, shred it (the file is 0600).
+The sheet has one card per resident: the pickup QR (the https pickup page, issuer.model.pickup_url, which
+a phone's camera opens; as an inline PNG data URI) and the PIN. It holds secrets until the pickups are
+done: print it, hand the cards out, shred it (the file is 0600).
 The SMS file (``write_sms_csv``, one writer for bulk issuance and the compromise re-issue) has what a
-gateway needs to text the resident — phone, offer URI, PIN — and what the clerk needs to match a row to a
-record; it is written 0600, never over an existing file, and with spreadsheet formulas neutralised.
-
+gateway needs to text the resident — phone, pickup link, PIN; the offer URI too, for a gateway that sends
+it to a wallet directly — and what the clerk needs to match a row to a record; it is written 0600, never
+over an existing file, and with spreadsheet formulas neutralised.
 Both can be *staged* (``StagedFile``): written whole and fsynced to a temporary name beside the target, then
 put in place by ``publish`` (a rename: the file appears whole or not at all). `epermit issue` stages them
 before it stores a single offer, so that an unwritable path or a full disk stops it with nothing issued.
@@ -23,7 +24,7 @@ from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
 from issuer.bulk import IssuedRow
-from issuer.model import Offer, offer_uri
+from issuer.model import Offer, offer_uri, pickup_url
 from issuer.qr import qr_data_uri
 
 
@@ -83,10 +84,10 @@ def sheet_html(issued: Sequence[IssuedRow], *, public_url: str, title: str) -> s
     """The printable sheet: one card per row, with the pickup QR and the PIN."""
     cards = []
     for row in issued:
-        uri = offer_uri(public_url, row.offer.offer_id)
+        page = pickup_url(public_url, row.offer.offer_id)
         cards.append(
             '<div class="card">'
-            f'<img alt="pickup QR" src="{qr_data_uri(uri, box_size=4)}">'
+            f'<img alt="pickup QR" src="{qr_data_uri(page, box_size=4)}">'
             f'<p class="name">{html.escape(row.name)}</p>'
             f'<p>PIN <b class="pin">{html.escape(row.offer.tx_code)}</b></p>'
             f'<p class="small">line {row.line} · record {html.escape(row.record_id)}</p></div>'
@@ -102,7 +103,7 @@ body {{ font-family: "Noto Sans CJK SC", "PingFang SC", sans-serif; margin: 1cm;
 .small {{ font-size: 8pt; color: #555; }} .name {{ font-size: 13pt; margin: 1mm; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>扫码领取电子居住证件，输入 PIN。Scan with the wallet, then enter the PIN. Shred this sheet after hand-out.</p>
+<p>用手机相机扫码，打开领取页面，在钱包中输入 PIN。Scan with the phone's camera, open the pickup page, then enter the PIN in the wallet. Shred this sheet after hand-out.</p>
 <div class="cards">{"".join(cards)}</div>
 </body></html>
 """
@@ -125,6 +126,7 @@ class SmsRow:
     record_id: str
     document_number: str
     name: str
+    pickup_url: str  # the https pickup page: what the text message links to
     offer_uri: str
     pin: str
     expires_at: int
@@ -132,8 +134,8 @@ class SmsRow:
     @classmethod
     def of_offer(cls, offer: Offer, *, public_url: str, phone: str, record_id: str, document_number: str,
                  name: str) -> SmsRow:
-        return cls(phone, record_id, document_number, name, offer_uri(public_url, offer.offer_id), offer.tx_code,
-                   offer.expires_at)
+        return cls(phone, record_id, document_number, name, pickup_url(public_url, offer.offer_id),
+                   offer_uri(public_url, offer.offer_id), offer.tx_code, offer.expires_at)
 
     @classmethod
     def of_bulk(cls, row: IssuedRow, public_url: str) -> SmsRow:

@@ -63,10 +63,10 @@ def _schemas() -> dict[str, Any]:
     }
     required = [k for k in permit_props if k != "portrait_sha256"]
     offer = {"type": "object", "required": ["offer_id", "pre_authorized_code", "tx_code", "expires_at",
-                                            "configuration_ids", "credential_offer_uri", "offer_uri"],
+                                            "configuration_ids", "credential_offer_uri", "offer_uri", "pickup_url"],
              "properties": {"offer_id": _S, "pre_authorized_code": _S, "tx_code": _S, "expires_at": _I,
                             "configuration_ids": {"type": "array", "items": _S}, "credential_offer_uri": _S,
-                            "offer_uri": _S}}
+                            "offer_uri": _S, "pickup_url": _S}}
     entry = {"type": "object", "required": ["seq", "time", "officer", "action", "record_id", "reason", "outcome",
                                             "prev_hash", "hash"],
              "properties": {"seq": _I, "time": _I, "officer": _S, "action": _S,

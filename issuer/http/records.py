@@ -17,7 +17,7 @@ from issuer.http.context import (
     officer_context,
     query_int,
 )
-from issuer.model import AuditEntry, Offer, Record, offer_uri, offer_url
+from issuer.model import AuditEntry, Offer, Record, offer_uri, offer_url, pickup_url
 
 bp = Blueprint("officer_api", __name__, url_prefix="/api/v1")
 
@@ -37,6 +37,7 @@ def offer_json(offer: Offer, public_url: str) -> dict[str, Any]:
         "expires_at": offer.expires_at, "configuration_ids": list(offer.configuration_ids),
         "credential_offer_uri": offer_url(public_url, offer.offer_id),
         "offer_uri": offer_uri(public_url, offer.offer_id),
+        "pickup_url": pickup_url(public_url, offer.offer_id),  # what a pickup sheet's QR and an SMS carry
     }
 
 

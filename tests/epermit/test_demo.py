@@ -45,6 +45,20 @@ def test_demo_outputs_verify_offline_with_the_cli(demo_dir: Path, capsys: pytest
     assert json.loads(capsys.readouterr().out)["result"] == "NO_HOLDER_PROOF"
 
 
+def test_the_demo_wallets_open_with_the_cli(demo_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    home = demo_dir / "wallets" / "residence-card"
+    key = (home / "device-key.json").read_bytes()
+    assert b"ciphertext" in key and b"PRIVATE KEY" not in key
+    passphrase = str(demo_dir / "wallet-passphrase.txt")
+    assert main(["wallet", "--home", str(home), "show", "--live", "--passphrase-file", passphrase]) == 0
+    live = capsys.readouterr().out.strip()
+    assert main(["verify", "--cache", str(demo_dir / "verifier-cache"), "--json", live]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["result"], shown["live"], shown["view"]) == ("VALID", True, "basic")
+    assert main(["wallet", "--home", str(demo_dir / "wallets" / "zhang-wei"), "list"]) == 0
+    assert "JZZ-110105-2026-000001" in capsys.readouterr().out
+
+
 def test_demo_serves_https_and_leaves_its_ca(demo_dir: Path) -> None:
     from cryptography import x509
 

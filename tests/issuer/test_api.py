@@ -111,6 +111,8 @@ def test_create_offer(client: FlaskClient, tokens: dict[str, str], service: Issu
     assert offer["offer_uri"] == (
         "openid-credential-offer://?credential_offer_uri=" + quote(offer["credential_offer_uri"], safe="")
     )
+    assert offer["pickup_url"] == f"{PUBLIC_URL}/pickup/{offer['offer_id']}"  # what the sheet's QR holds
+    assert offer["tx_code"] not in offer["pickup_url"] + offer["offer_uri"]
     assert len(offer["tx_code"]) == 6
     assert service.redeem(offer["pre_authorized_code"], offer["tx_code"])
 

@@ -22,7 +22,7 @@ from epermit.cli.issue import run_bulk
 from epermit.cli.sheet import SmsRow, write_sheet, write_sms_csv
 from issuer.bulk import read_rows, validate_rows
 from issuer.desk import OfficerDesk
-from issuer.model import Officer, Role
+from issuer.model import Officer, Role, pickup_url
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.store.sqlite import SQLiteStore
@@ -30,6 +30,7 @@ from keys import KeyRing, save_keyring
 
 from .conftest import PUBLIC_URL
 from .office import CARD, HOME, officers
+from .test_console_routes import qr_texts
 
 COLUMNS = [*sample_permit().to_dict(), "phone"]
 
@@ -93,11 +94,14 @@ def test_skip_bad_issues_the_good_rows_through_the_desk(desk: OfficerDesk, tmp_p
     write_sheet(issued, sheet, public_url=PUBLIC_URL, title="朝阳 pickups")
     text = sheet.read_text()
     assert text.count("data:image/png;base64,") == 3 and issued[0].offer.tx_code in text and "张伟" in text
+    assert qr_texts(text) == [pickup_url(PUBLIC_URL, row.offer.offer_id) for row in issued]  # a camera opens it
     assert os.stat(sheet).st_mode & 0o777 == 0o600
     assert write_sms_csv(sms, [SmsRow.of_bulk(row, PUBLIC_URL) for row in issued if row.phone]) == 2
     lines = list(csv.reader(sms.open()))
-    assert lines[0] == ["phone", "record_id", "document_number", "name", "offer_uri", "pin", "expires_at"]
-    assert lines[1][0] == "13800138000" and lines[1][4].startswith("openid-credential-offer://")
+    assert lines[0] == ["phone", "record_id", "document_number", "name", "pickup_url", "offer_uri", "pin",
+                        "expires_at"]
+    assert lines[1][0] == "13800138000" and lines[1][4] == f"{PUBLIC_URL}/pickup/{issued[0].offer.offer_id}"
+    assert lines[1][5].startswith("openid-credential-offer://")
     assert os.stat(sms).st_mode & 0o777 == 0o600
 
 
@@ -181,7 +185,7 @@ def test_an_unwritable_output_leaves_nothing_issued_and_a_rerun_works(
     good_sheet, good_sms = tmp_path / "sheet.html", tmp_path / "sms.csv"
     assert office_folder.issue("--skip-bad", "--sheet", str(good_sheet), "--sms-csv", str(good_sms)) == 0
     assert office_folder.registered() == 2 and leftovers(tmp_path) == []
-    pins = [line.split(",")[5] for line in good_sms.read_text().splitlines()[1:]]
+    pins = [row["pin"] for row in csv.DictReader(good_sms.open(encoding="utf-8"))]
     assert len(pins) == 2 and all(pin in good_sheet.read_text() for pin in pins)
     assert os.stat(good_sheet).st_mode & 0o777 == 0o600 and os.stat(good_sms).st_mode & 0o777 == 0o600
 

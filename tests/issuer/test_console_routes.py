@@ -22,12 +22,13 @@ from issuer.errors import UnauthorizedError
 from issuer.http.app import create_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
-from issuer.model import Officer, Record, RecordState, Role, session_hash
+from issuer.model import Officer, Record, RecordState, Role, pickup_url, session_hash
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
 from tests.conftest import FakeClock
 
+from .conftest import PUBLIC_URL
 from .office import AWAY, CARD, HOME, PERMIT
 
 OFFICERS = (Officer("clerk", "柜员", Role.CLERK, (HOME,)), Officer("io", "民警", Role.ISSUING_OFFICER, (HOME,)),
@@ -84,6 +85,20 @@ def signed_in(app: Flask, tokens: dict[str, str], who: str) -> Browser:
     assert response.status_code == 302, response.get_data(as_text=True)
     browser.get("/officer/")
     return browser
+
+
+def qr_texts(page: str) -> list[str]:
+    """What each inline QR image of a page decodes to."""
+    import base64
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    found = []
+    for data in re.findall(r'src="data:image/png;base64,([^"]+)"', page):
+        found.extend(r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(data)))))
+    return found
 
 
 def text(response: TestResponse) -> str:
@@ -200,6 +215,13 @@ def test_redeliver_retires_the_old_phone_and_prints_a_new_sheet(
     sheet = io.post(f"/officer/records/{record.id}/redeliver", {"reason_code": "NEW_DEVICE", "reason": ""})
     shown = text(sheet)
     assert sheet.status_code == 200 and 'id="pin"' in shown and "1 credential(s) on the old phone" in shown
+    # The sheet's QR is the https pickup page of the new offer (a phone's camera opens it), never the PIN.
+    pin = re.search(r'id="pin">(\d{6})<', shown)
+    assert pin is not None
+    [scanned] = qr_texts(shown)
+    new_offer = scanned.rsplit("/", 1)[-1]
+    assert scanned == pickup_url(PUBLIC_URL, new_offer) and pin.group(1) not in scanned
+    assert service.offer_by_id(new_offer).record_id == record.id
     last = [e for e in service.audit.list(limit=1000) if e.action == "redeliver"]
     assert last[-1].officer == "io" and last[-1].reason.startswith("NEW_DEVICE; retired")
     bad = io.post(f"/officer/records/{record.id}/redeliver", {"reason_code": "NOPE"})

@@ -120,6 +120,7 @@ def test_drill_from_revoke_to_reissue(world: tuple[IssuerService, KeyRing, FakeC
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     assert len(rows) == 2 and all(len(r["pin"]) == 6 and r["offer_uri"].startswith("openid-credential-offer://")
+                                  and r["pickup_url"] == f"{PUBLIC_URL}/pickup/{r['offer_uri'].rsplit('%2F', 1)[-1]}"
                                   for r in rows)
 
 

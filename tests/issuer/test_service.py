@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from credential.jose import parse_compact
 from credential.jwk import PublicKey, public_jwk
 from credential.model import CredentialType
-from credential.passclaims import validity_window
+from credential.passclaims import BasicPermit, PassView, validity_window
 from credential.qrpass import decode_qr_text, pass_to_qr_text, verify_pass
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.sdjwt import verify_sd_jwt_vc
@@ -73,7 +73,7 @@ def test_a_permit_of_another_authority_is_not_delivered(service: IssuerService, 
     assert service.status_list_uris() == before and service.store.delivered(record.id) == []
 
 
-def test_delivered_credentials_verify_in_both_encodings(
+def test_delivered_credentials_verify_in_every_encoding(
     service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     record, creds, holders = issue(service, holders=2)
@@ -93,12 +93,63 @@ def test_delivered_credentials_verify_in_both_encodings(
         assert qr.permit == record.permit
         assert (qr.status_uri, qr.status_idx, qr.nbf, qr.exp) == (cred.status_uri, cred.status_idx, nbf, exp)
         assert public_jwk(qr.holder_key) == public_jwk(holder.public_key)
+        basic = verify_pass(decode_qr_text(pass_to_qr_text(cred.qr_pass_basic)), now=clock(),
+                            resolve_key=keys_resolver([signer], authority_code=keyring.authority_code,
+                                                      authority_name=keyring.authority_name))
+        assert basic.view is PassView.BASIC and basic.permit == BasicPermit.of(record.permit)
+        assert (basic.status_uri, basic.status_idx, basic.iat, basic.exp) == (qr.status_uri, qr.status_idx, qr.iat,
+                                                                               qr.exp)
+        assert public_jwk(basic.holder_key) == public_jwk(holder.public_key)
         assert status_at(service, keyring, clock, cred) == VALID
     # the validity ends at the end of valid_until, Beijing time (UTC+8)
     end = datetime.datetime.combine(record.permit.valid_until + datetime.timedelta(days=1), datetime.time(),
                                     datetime.timezone(datetime.timedelta(hours=8)))
     assert exp == int(end.timestamp())
     assert sorted(service.store.delivered(record.id)) == sorted((1, c.status_idx) for c in creds)
+
+
+def test_a_later_request_for_another_encoding_gets_the_same_credential(
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
+) -> None:
+    record = service.register(sample_permit(), officer="alice")
+    offer = service.create_offer(record.id, officer="alice")
+    token = service.redeem(offer.pre_authorized_code, offer.tx_code)
+    key = KeySigner.generate().public_key
+    [first] = service.deliver(token, [key])
+    clock.advance(120)  # the wallet asks for the QR passes two minutes later
+    [again] = service.deliver(token, [key])
+    signer = keyring.signer_for(Purpose.CREDENTIAL, now=clock())
+    resolve = keys_resolver([signer], authority_code=keyring.authority_code, authority_name=keyring.authority_name)
+    for cose in (first.qr_pass, again.qr_pass, again.qr_pass_basic):
+        verified = verify_pass(decode_qr_text(pass_to_qr_text(cose)), now=clock(), resolve_key=resolve)
+        assert (verified.status_idx, verified.iat) == (first.status_idx, clock() - 120)
+    sd = verify_sd_jwt_vc(again.sd_jwt_vc, resolve_key=resolver(signer).__getitem__, now=clock(),
+                          require_key_binding=False)
+    assert (sd.status_idx, sd.claims["iat"]) == (first.status_idx, clock() - 120)
+    assert service.store.delivered(record.id) == [(1, first.status_idx)]
+    # A revoke reaches every encoding: they share the one index.
+    service.revoke(record.id, officer="sup", reason="test")
+    assert status_at(service, keyring, clock, again) == INVALID
+
+
+def test_a_rotation_between_two_requests_gives_a_new_index_recorded_with_the_new_key(
+    store: Store, settings: IssuerSettings
+) -> None:
+    ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - 86400)
+    clock = FakeClock(T0)
+    service = IssuerService(store, ring, settings, clock)
+    record = service.register(sample_permit(), officer="alice")
+    offer = service.create_offer(record.id, officer="alice")
+    token = service.redeem(offer.pre_authorized_code, offer.tx_code)
+    key = KeySigner.generate().public_key
+    [first] = service.deliver(token, [key])
+    old = ring.signers_of(Purpose.CREDENTIAL)[0]
+    new = rotate(ring, Purpose.CREDENTIAL, now=clock(), lead_time=60)
+    clock.advance(120)  # the new key signs now: the earlier index was recorded with the old one
+    [again] = service.deliver(token, [key])
+    assert again.status_idx != first.status_idx
+    assert store.deliveries_signed_by(old.kid) == [(record.id, 1, first.status_idx)]
+    assert store.deliveries_signed_by(new.kid) == [(record.id, 1, again.status_idx)]
 
 
 def test_suspend_lift_revoke_show_in_the_published_list(
@@ -191,7 +242,8 @@ def test_the_right_pin_within_the_limit_works_once(service: IssuerService, setti
         with pytest.raises(InvalidGrantError):
             service.redeem(offer.pre_authorized_code, wrong)
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
-    assert service.configuration_ids(token) == ["residence_permit_sd_jwt", "residence_permit_qr"]
+    assert service.configuration_ids(token) == ["residence_permit_sd_jwt", "residence_permit_qr",
+                                                "residence_permit_qr_basic"]
     with pytest.raises(InvalidGrantError):
         service.redeem(offer.pre_authorized_code, offer.tx_code)
     with pytest.raises(OfferNotFoundError):  # the clear code is gone once redeemed
@@ -249,9 +301,11 @@ def test_access_token_lasts_its_ttl_and_binds_the_record(
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     key = KeySigner.generate().public_key
     first = service.deliver(token, [key])
-    second = service.deliver(token, [key])  # a wallet asks once per configuration
-    assert first[0].status_idx != second[0].status_idx
-    assert len(service.store.delivered(record.id)) == 2
+    second = service.deliver(token, [key])  # a wallet asks once per configuration: one credential, one index
+    assert (first[0].status_uri, first[0].status_idx) == (second[0].status_uri, second[0].status_idx)
+    assert len(service.store.delivered(record.id)) == 1
+    other = service.deliver(token, [KeySigner.generate().public_key])  # another device key: its own credential
+    assert other[0].status_idx != first[0].status_idx and len(service.store.delivered(record.id)) == 2
     clock.advance(settings.access_token_ttl)
     with pytest.raises(InvalidTokenError):
         service.deliver(token, [key])

@@ -29,6 +29,7 @@ from credential.base45 import b45decode, b45encode
 from credential.cose import sign1
 from credential.jwk import kid_bytes, public_jwk
 from credential.model import Permit
+from credential.passclaims import PassView
 from credential.qrpass import (
     CLAIM_CNF,
     CLAIM_PERMIT,
@@ -113,6 +114,15 @@ def _live_with_proof(cose_pass: bytes, holder: KeySigner, at: int, *, protected:
     return QR_PREFIX + b45encode(zlib.compress(cbor2.dumps([cbor2.loads(cose_pass), proof]), 9))
 
 
+def _resigned_permit_map(cose_pass: bytes, signer: KeySigner, edit: dict[int, Any], drop: tuple[int, ...] = ()) -> str:
+    """The same pass with fields of its permit map set (``edit``) or removed (``drop``), signed again."""
+    claims = cbor2.loads(cbor2.loads(cose_pass).value[2])
+    claims[CLAIM_PERMIT].update(edit)
+    for key in drop:
+        del claims[CLAIM_PERMIT][key]
+    return pass_to_qr_text(sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=kid_bytes(signer.kid)).encode())
+
+
 def _png(text: str, path: Path) -> None:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
     code.add_data(text, optimize=0)
@@ -134,12 +144,13 @@ def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
                             valid_until=today - datetime.timedelta(days=2))
     foreign = dataclasses.replace(permit, authority_code=FOREIGN_AUTHORITY, authority_name="上海市公安局黄浦分局")
 
-    def cose(idx: int, *, which: Permit = permit, signer: KeySigner | None = None, uri: str = status_uri) -> bytes:
+    def cose(idx: int, *, which: Permit = permit, signer: KeySigner | None = None, uri: str = status_uri,
+             view: PassView = PassView.FULL) -> bytes:
         return encode_pass(which, signer=signer or credential_signer, holder_key=holder.public_key,
-                           status_uri=uri, status_idx=idx, now=now - 10 * DAY)
+                           status_uri=uri, status_idx=idx, now=now - 10 * DAY, view=view)
 
-    def live(idx: int, at: int) -> str:
-        return live_qr_text(cose(idx), holder_signer=holder, now=at)
+    def live(idx: int, at: int, view: PassView = PassView.FULL) -> str:
+        return live_qr_text(cose(idx, view=view), holder_signer=holder, now=at)
 
     statuses = StatusList(LIST_SIZE, 2)
     statuses.set(9, INVALID)
@@ -160,6 +171,13 @@ def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
         "compressed_holder_key": _with_compressed_holder_key(cose(18), credential_signer),
         "proof_without_alg": _live_with_proof(cose(19), holder, now - 5, protected={16: TYP_PROOF}, tag=True),
         "untagged_proof": _live_with_proof(cose(20), holder, now - 5, protected={1: -7, 16: TYP_PROOF}, tag=False),
+        "basic_live": live(21, now - 5, PassView.BASIC),
+        "basic_revoked": pass_to_qr_text(cose(9, view=PassView.BASIC)),  # the same index as "revoked"
+        # States the basic view, carries the citizen ID; states nothing (full), lacks the personal fields.
+        "basic_with_personal_data": _resigned_permit_map(cose(22, view=PassView.BASIC), credential_signer,
+                                                         {7: int(permit.holder.citizen_id[:17])}),
+        "full_without_personal_data": _resigned_permit_map(cose(23, view=PassView.BASIC), credential_signer, {},
+                                                           drop=(14,)),
     }
     trust_token = ring.trust_list_token(issuer=base_url, now=now - HOUR, version=now - HOUR,
                                         status_lists=[status_uri], aggregation_uri=f"{base_url}/statuslists")

@@ -37,6 +37,9 @@ def test_python_verifier_agrees(vectors: VectorSet, tmp_path: Path, name: str, f
     assert outcome.result.value == expected["result"], outcome.reason
     if "live" in expected:
         assert outcome.live is expected["live"]
+    if "view" in expected:  # which view the verifier says it shows; a basic one has no personal field
+        assert outcome.view == expected["view"]
+        assert ("citizen_id" in outcome.claims) == (expected["view"] == "full")
     if outcome.result.value in ("VALID", "REVOKED", "SUSPENDED"):
         assert outcome.claims["holder"]["name"] == "张伟" if "holder" in outcome.claims else True
     if "authority_name" in expected:  # the trust list's name for the signing key: no pass carries one

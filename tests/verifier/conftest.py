@@ -11,6 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from credential.model import Permit
+from credential.passclaims import PassView
 from credential.qrpass import encode_pass, live_qr_text, pass_to_qr_text
 from credential.samples import sample_permit
 from credential.sdjwt import issue_sd_jwt_vc, present
@@ -72,9 +73,10 @@ class World:
                                     exp=now + validity)
 
     def cose_pass(self, *, idx: int = 7, signer: KeySigner | None = None, permit: Permit | None = None,
-                  issued: int = T0 - 10 * 86400) -> bytes:
+                  issued: int = T0 - 10 * 86400, view: PassView = PassView.FULL) -> bytes:
         return encode_pass(permit or self.permit, signer=signer or self.credential_signer,
-                           holder_key=self.holder.public_key, status_uri=STATUS_URI, status_idx=idx, now=issued)
+                           holder_key=self.holder.public_key, status_uri=STATUS_URI, status_idx=idx, now=issued,
+                           view=view)
 
     def static_qr(self, **kwargs: object) -> str:
         return pass_to_qr_text(self.cose_pass(**kwargs))  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import qrcode
 
+from credential.passclaims import PassView
 from credential.qrpass import encode_pass, live_qr_text, pass_to_qr_text
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, StatusList, sign_status_list_token
@@ -61,9 +62,9 @@ class CliWorld:
         assert main_verify(["import", "--cache", str(self.cache), "--root", str(self.root), *self.write_lists()]) == 0
         return self
 
-    def qr(self, *, live: bool = True, idx: int = 5) -> str:
+    def qr(self, *, live: bool = True, idx: int = 5, view: PassView = PassView.FULL) -> str:
         cose = encode_pass(self.permit, signer=self.credential_signer, holder_key=self.holder.public_key,
-                           status_uri=STATUS_URI, status_idx=idx, now=self.now - 3600)
+                           status_uri=STATUS_URI, status_idx=idx, now=self.now - 3600, view=view)
         if live:
             return live_qr_text(cose, holder_signer=self.holder, now=int(time.time()))
         return pass_to_qr_text(cose)
@@ -86,6 +87,22 @@ def test_valid_live_human_output(cli: CliWorld, capsys: pytest.CaptureFixture[st
     assert "性别 Sex: 男 Male" in out
     assert "revocation data updated just now" in out
     assert "physical card" not in out
+    assert "居住证 Residence Permit · 完整信息 full view" in out
+
+
+def test_the_basic_view_says_so_and_shows_no_personal_rows(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.run(cli.qr(view=PassView.BASIC), "--full") == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "✔ VALID (live) — 有效"
+    assert "居住证 Residence Permit · 基本信息 basic view" in out
+    assert "姓名 Name: 张伟" in out and "证件号码 Document number: JZZ-110105-2026-000001" in out
+    for absent in ("公民身份号码", "出生日期", "居住地址", "性别", "民族", "居住地 "):
+        assert absent not in out, absent
+    assert cli.run(cli.qr(view=PassView.BASIC), "--json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["view"] == "basic" and data["result"] == "VALID"
+    assert set(data["claims"]) == {"type", "name", "name_pinyin", "portrait_sha256", "document_number",
+                                   "authority_code", "authority_name", "valid_from", "valid_until"}
 
 
 def test_full_shows_the_citizen_id(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:
@@ -104,7 +121,7 @@ def test_static_pass_advises_checking_the_card(cli: CliWorld, capsys: pytest.Cap
 def test_json_output(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.run(cli.qr(), "--json") == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["result"] == "VALID" and data["live"] is True
+    assert data["result"] == "VALID" and data["live"] is True and data["view"] == "full"
     assert data["claims"]["citizen_id"] == "410102********1230"
     assert data["status_age_seconds"] >= 30 and data["reason"]
     assert cli.run(cli.qr(), "--json", "--full") == 0

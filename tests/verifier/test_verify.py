@@ -9,6 +9,8 @@ import json
 import cbor2
 import pytest
 
+from credential.passclaims import PassView, basic_permit_claim
+from credential.qrpass import live_qr_text
 from credential.samples import sample_permit
 from credential.sdjwt import present
 from credential.statuslist import INVALID, SUSPENDED
@@ -430,3 +432,38 @@ def test_order_signature_then_validity_then_authority(world: World, filled: Veri
     world.statuses.set(7, INVALID)
     world.fill(filled)
     assert check(world.static_qr(permit=foreign), filled).result is Result.UNTRUSTED_ISSUER  # not REVOKED
+
+
+# --- the two views of a QR pass -----------------------------------------------------------------------------
+
+
+def test_a_basic_pass_is_valid_says_its_view_and_carries_no_personal_data(
+    world: World, filled: VerifierCache
+) -> None:
+    basic = live_qr_text(world.cose_pass(view=PassView.BASIC), holder_signer=world.holder, now=T0 - 5)
+    outcome = check(basic, filled)
+    assert outcome.result is Result.VALID and outcome.live is True, outcome.reason
+    assert outcome.view == "basic" and outcome.to_json()["view"] == "basic"
+    assert outcome.claims["name"] == "张伟" and outcome.claims["authority_name"] == "北京市公安局朝阳分局"
+    assert not {"citizen_id", "birth_date", "address", "sex", "ethnicity", "district"} & set(outcome.claims)
+    assert check(world.live_qr(), filled).view == "full"
+
+
+@pytest.mark.parametrize("view", [PassView.BASIC, PassView.FULL])
+def test_a_pass_whose_map_lies_about_its_view_is_malformed(world: World, filled: VerifierCache,
+                                                          view: PassView) -> None:
+    protected, claims = pass_parts(world.cose_pass(view=view))
+    if view is PassView.BASIC:  # states basic, carries the citizen ID
+        claims[-70001][7] = int(world.permit.holder.citizen_id[:17])
+    else:  # states nothing (full), carries only the basic fields
+        claims[-70001] = basic_permit_claim(world.permit)
+        del claims[-70001][14]
+    forged = qr_text(cose_sign1(protected, cbor2.dumps(claims), world.credential_signer))
+    outcome = check(forged, filled)
+    assert outcome.result is Result.MALFORMED, outcome.reason
+    assert outcome.claims == {} and outcome.view is None
+
+
+def test_an_sd_jwt_vc_states_no_view(world: World, filled: VerifierCache) -> None:
+    outcome = check(world.presentation(), filled, Policy(expected_aud="landlord", expected_nonce="n-1"))
+    assert outcome.result is Result.VALID and outcome.view is None

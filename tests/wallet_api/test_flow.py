@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 
 from credential import qrpass
 from credential.jwk import PublicKey, public_jwk
+from credential.passclaims import PassView
 from credential.sdjwt import verify_sd_jwt_vc
 from issuer.model import Offer
 from issuer.service import IssuerService
@@ -39,7 +40,8 @@ def pick_up_token(client: FlaskClient, offer: Offer) -> str:
     assert response.headers["Cache-Control"] == "no-store"
     document = response.get_json()
     assert document["credential_issuer"] == PUBLIC_URL
-    assert document["credential_configuration_ids"] == ["residence_permit_sd_jwt", "residence_permit_qr"]
+    assert document["credential_configuration_ids"] == ["residence_permit_sd_jwt", "residence_permit_qr",
+                                                        "residence_permit_qr_basic"]
     assert set(document["credential_configuration_ids"]) <= set(issuer["credential_configurations_supported"])
     grant = document["grants"][PRE_AUTH_GRANT]
     assert grant["tx_code"]["input_mode"] == "numeric" and grant["tx_code"]["length"] == 6
@@ -96,6 +98,34 @@ def test_qr_pass_pickup_is_bound_to_the_proof_key(
     assert qrpass.verify_live_proof(live, verified.holder_key, now=clock.now) == clock.now
 
 
+def test_the_basic_qr_pass_is_the_same_credential_without_personal_data(
+    client: FlaskClient, offer: Offer, keyring: KeyRing, device_key: KeySigner, clock: FakeClock
+) -> None:
+    token = pick_up_token(client, offer)
+    resolve = keys_resolver(keyring.signers_of(Purpose.CREDENTIAL), authority_code=keyring.authority_code,
+                            authority_name=keyring.authority_name)
+    verified = {}
+    for configuration_id in ("residence_permit_qr", "residence_permit_qr_basic", "residence_permit_sd_jwt"):
+        proof = make_proof(device_key, aud=PUBLIC_URL, nonce=fetch_nonce(client), iat=clock.now)
+        response = request_credential(client, token, configuration_id, [proof])
+        assert response.status_code == 200, response.get_json()
+        text = response.get_json()["credentials"][0]["credential"]
+        if configuration_id == "residence_permit_sd_jwt":
+            sd = verify_sd_jwt_vc(text, resolve_key=resolver(keyring), now=clock.now, require_key_binding=False)
+        else:
+            verified[configuration_id] = qrpass.verify_pass(qrpass.decode_qr_text(text), resolve_key=resolve,
+                                                            now=clock.now)
+        clock.advance(5)
+    full, basic = verified["residence_permit_qr"], verified["residence_permit_qr_basic"]
+    assert full.view is PassView.FULL and basic.view is PassView.BASIC
+    assert "citizen_id" not in basic.permit.to_dict() and "address" not in basic.permit.to_dict()
+    assert basic.permit.to_dict().items() <= full.permit.to_dict().items()
+    # One credential in three encodings: one device key, one status index, one issuance time.
+    assert {(v.status_uri, v.status_idx, v.iat) for v in (full, basic)} == {(sd.status_uri, sd.status_idx,
+                                                                             sd.claims["iat"])}
+    assert public_jwk(basic.holder_key) == public_jwk(full.holder_key) == public_jwk(device_key.public_key)
+
+
 def test_a_batch_of_two_keys_gives_two_credentials_with_distinct_status_indices(
     client: FlaskClient, offer: Offer, keyring: KeyRing, clock: FakeClock
 ) -> None:
@@ -122,7 +152,8 @@ def test_registration_card_offer_uses_its_own_configurations(
     record = service.register(sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1), officer="o-1")
     offer = service.create_offer(record.id, officer="o-1")
     document = client.get(f"/offers/{offer.offer_id}").get_json()
-    assert document["credential_configuration_ids"] == ["residence_registration_sd_jwt", "residence_registration_qr"]
+    assert document["credential_configuration_ids"] == ["residence_registration_sd_jwt", "residence_registration_qr",
+                                                        "residence_registration_qr_basic"]
     token = redeem(client, offer.pre_authorized_code, offer.tx_code).get_json()["access_token"]
     proof = make_proof(device_key, aud=PUBLIC_URL, nonce=fetch_nonce(client), iat=clock.now)
     refused = request_credential(client, token, "residence_permit_sd_jwt", [proof])

@@ -20,8 +20,8 @@ from tests.wallet_api.conftest import PUBLIC_URL
 from tests.wallet_api.support import PRE_AUTH_GRANT, fetch_nonce, make_proof, redeem
 from wallet_api import WalletApiSettings, create_app
 
-CONFIGURATIONS = ("residence_permit_sd_jwt", "residence_permit_qr", "residence_registration_sd_jwt",
-                  "residence_registration_qr")
+CONFIGURATIONS = ("residence_permit_sd_jwt", "residence_permit_qr", "residence_permit_qr_basic",
+                  "residence_registration_sd_jwt", "residence_registration_qr", "residence_registration_qr_basic")
 
 
 def get_json(client: FlaskClient, path: str) -> Any:
@@ -55,6 +55,10 @@ def test_issuer_metadata(client: FlaskClient) -> None:
     assert [c["path"] for c in permit["credential_metadata"]["claims"]] == [[c] for c in PERSONAL_CLAIMS]
     assert configurations["residence_registration_sd_jwt"]["vct"] == f"{PUBLIC_URL}/vct/residence-registration/1"
     assert configurations["residence_permit_qr"]["format"] == "epermit_qr_pass"
+    basic = configurations["residence_registration_qr_basic"]
+    assert basic["format"] == "epermit_qr_pass"
+    assert [d["name"] for d in basic["credential_metadata"]["display"]] == [
+        "居住登记卡（基本信息二维码）", "Residence Registration Card (basic QR pass)"]
 
 
 def test_metadata_is_utf8_not_escaped(client: FlaskClient) -> None:

@@ -22,7 +22,10 @@ def wrong_pin(offer: Offer) -> str:
 
 
 def test_wrong_pin_is_invalid_grant_and_the_right_one_still_works(client: FlaskClient, offer: Offer) -> None:
-    assert error_of(redeem(client, offer.pre_authorized_code, wrong_pin(offer))) == "invalid_grant"
+    wrong = redeem(client, offer.pre_authorized_code, wrong_pin(offer))
+    assert error_of(wrong) == "invalid_grant"
+    # The resident who mistyped learns how careful to be (the code holder can read the offer's state anyway).
+    assert wrong.get_json()["error_description"] == "wrong PIN: 4 attempts left"
     assert redeem(client, offer.pre_authorized_code, offer.tx_code).status_code == 200
 
 
@@ -44,10 +47,13 @@ def test_pin_brute_force_burns_the_code_after_five_wrong_pins(
     client: FlaskClient, service: IssuerService, offer: Offer
 ) -> None:
     guesses = [f"{n:06d}" for n in range(1000) if f"{n:06d}" != offer.tx_code]
-    for guess in guesses[:5]:
-        assert error_of(redeem(client, offer.pre_authorized_code, guess)) == "invalid_grant"
+    for left, guess in zip((4, 3, 2, 1, 0), guesses[:5], strict=True):
+        answer = redeem(client, offer.pre_authorized_code, guess)
+        assert error_of(answer) == "invalid_grant"
+        assert f"wrong PIN: {left} attempt{'' if left == 1 else 's'} left" in answer.get_json()["error_description"]
     # Burned: the right PIN no longer works, nor does any further guess, and the offer is gone.
-    assert error_of(redeem(client, offer.pre_authorized_code, offer.tx_code)) == "invalid_grant"
+    burned = redeem(client, offer.pre_authorized_code, offer.tx_code)
+    assert error_of(burned) == "invalid_grant" and "attempt" not in burned.get_json()["error_description"]
     for guess in guesses[5:8]:
         assert error_of(redeem(client, offer.pre_authorized_code, guess)) == "invalid_grant"
     assert client.get(f"/offers/{offer.offer_id}").status_code == 404

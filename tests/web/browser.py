@@ -93,7 +93,7 @@ def go_offline(driver: Any, offline: bool = True) -> None:
 def verdict(driver: Any) -> dict[str, str]:
     return driver.execute_script(
         "const v = document.getElementById('verdict');"
-        "return v.hidden ? null : {result: v.dataset.result, live: v.dataset.live,"
+        "return v.hidden ? null : {result: v.dataset.result, live: v.dataset.live, view: v.dataset.view,"
         " title: document.getElementById('verdict-title').textContent, text: v.innerText};")
 
 

@@ -93,6 +93,10 @@ def check(name: str, shown: dict[str, str] | None) -> None:
         assert shown["live"] == str(expected["live"]).lower(), (name, shown)
     if "authority_name" in expected:  # the trust list's name for the signing key: the pass carries none
         assert expected["authority_name"] in shown["text"], (name, shown)
+    if "view" in expected:  # the page says which view it shows, and shows no empty row for an absent field
+        assert shown["view"] == expected["view"], (name, shown)
+        assert ("基本信息" in shown["text"] or "basic view" in shown["text"]) == (expected["view"] == "basic")
+        assert ("410102" in shown["text"]) == (expected["view"] == "full"), (name, shown)
     if shown["result"] in ("UNTRUSTED_ISSUER", "MALFORMED"):
         assert "张伟" not in shown["text"], (name, shown)  # nothing an untrusted or unreadable pass says is shown
 

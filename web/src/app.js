@@ -61,6 +61,7 @@ function showVerdict(v) {
   box.hidden = false;
   box.dataset.result = v.result;
   box.dataset.live = v.live === null ? "" : String(v.live);
+  box.dataset.view = v.view ?? "";
   box.className = `verdict ${key === "VALID" ? "ok" : key === "SUSPENDED" || key === "STATUS_UNKNOWN" ? "warn" : "bad"}`;
   $("verdict-title").textContent = t.results[key] ?? key;
   $("verdict-mode").textContent = key === "VALID" ? (v.live ? t.live : t.static) : `${t.reason}: ${v.reason}`;
@@ -69,20 +70,24 @@ function showVerdict(v) {
   rows.replaceChildren();
   if (v.claims) {
     const c = v.claims;
-    const add = (label, value) => {
+    // A basic pass carries no personal field: a row is shown only for what the pass states.
+    const add = (label, value, present = true) => {
+      if (!present) return;
       const dt = document.createElement("dt");
       dt.textContent = label;
       const dd = document.createElement("dd");
       dd.textContent = value;
       rows.append(dt, dd);
     };
+    const has = (name) => c[name] !== undefined && c[name] !== null;
+    if (v.view) add(t.view, t.views[v.view]);
     add(t.fields.name, `${c.name}  ${c.name_pinyin}`);
     add(t.fields.type, t.types[c.type]);
-    add(t.fields.sex, t.sex[c.sex] ?? String(c.sex));
-    add(t.fields.birth_date, c.birth_date);
+    add(t.fields.sex, t.sex[c.sex] ?? String(c.sex), has("sex"));
+    add(t.fields.birth_date, c.birth_date, has("birth_date"));
     // Data minimisation: a landlord compares the masked number with the physical card (as the CLI does).
-    add(t.fields.citizen_id, maskCitizenId(c.citizen_id));
-    add(t.fields.address, c.address);
+    add(t.fields.citizen_id, maskCitizenId(c.citizen_id), has("citizen_id"));
+    add(t.fields.address, c.address, has("address"));
     add(t.fields.document_number, c.document_number);
     add(t.fields.authority_name, v.authorityName || c.authority_name);
     add(t.fields.valid, `${c.valid_from} – ${c.valid_until}`);

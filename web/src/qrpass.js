@@ -135,22 +135,68 @@ const civilDay = (t, claim) => {
 const cleanText = (s, max) => s.length > 0 && s.length <= max && s === s.normalize("NFC").split(/\s+/).filter(Boolean).join(" ")
   && !/[\p{Cc}\p{Cf}]/u.test(s);
 
-/** `authorityName`: the trust list's name for the key that verified the signature (never from the pass). */
-export function permitFromClaim(claim, nbf, exp, authorityName) {
-  if (!(claim instanceof Map)) throw claimError("permit", "must be a map");
+// The basic view (passclaims.py): field 14 = 1 states it; it carries no personal field and always the
+// authority code. A map that states basic and carries a personal field, or states nothing (full) and lacks
+// one, is MALFORMED: the view is stated, never guessed.
+const VIEW = 14, VIEW_BASIC = 1;
+const BASIC_FIELDS = { 1: "int", 2: "str", 3: "str", 9: "str", 11: "int", 13: "bytes", 14: "int" };
+const BASIC_OPTIONAL = new Set([13]);
+const PERSONAL = new Set(Object.keys(FIELDS).map(Number).filter((k) => !(k in BASIC_FIELDS)));
+
+function checkFields(claim, fields, optional) {
   for (const [key, value] of claim) {
     if (key === RETIRED_AUTHORITY_NAME) throw claimError("permit", "field 12 (authority name) is not carried: the trust list names it");
-    const kind = FIELDS[key];
+    const kind = fields[key];
     if (!kind) throw claimError("permit", `unknown field ${key}`);
     const ok = kind === "int" ? (isInt(value) || typeof value === "bigint")
       : kind === "str" ? typeof value === "string" : value instanceof Uint8Array;
     if (!ok) throw claimError("permit", `field ${key} has the wrong type`);
   }
-  for (const key of Object.keys(FIELDS).map(Number)) {
-    if (!OPTIONAL.has(key) && !claim.has(key)) throw claimError("permit", `field ${key} is missing`);
+  for (const key of Object.keys(fields).map(Number)) {
+    if (!optional.has(key) && !claim.has(key)) throw claimError("permit", `field ${key} is missing`);
   }
+}
+
+// The fields both views carry, checked alike; validity from the CWT's nbf/exp.
+function commonFields(claim, nbf, exp, authorityName) {
   const type = SLUGS[claim.get(1)];
   if (!type) throw claimError("permit", "unknown credential type");
+  const name = claim.get(2), pinyin = claim.get(3);
+  if (!cleanText(name, 30) || !NAME.test(name)) throw claimError("permit", "name");
+  if (!cleanText(pinyin, 100) || !PINYIN.test(pinyin)) throw claimError("permit", "name_pinyin");
+  if (typeof authorityName !== "string" || !cleanText(authorityName, 60)) throw claimError("permit", "authority name");
+  if (!/^[0-9A-Z][0-9A-Z-]*$/.test(claim.get(9)) || claim.get(9).length > 32) throw claimError("permit", "document number");
+  const portrait = claim.get(13);
+  if (portrait !== undefined && portrait.length !== 32) throw claimError("permit", "portrait digest must be 32 bytes");
+  const validUntil = new Date((civilDayToUnix(civilDay(exp, "exp")) - DAY) * 1000).toISOString().slice(0, 10);
+  return {
+    type, name, name_pinyin: pinyin, document_number: claim.get(9), authority_name: authorityName,
+    valid_from: civilDay(nbf, "nbf"), valid_until: validUntil,
+    portrait_sha256: portrait ? [...portrait].map((b) => b.toString(16).padStart(2, "0")).join("") : null,
+  };
+}
+
+/** The view a permit map states: "basic" (field 14 = 1) or "full" (no field 14). */
+export function claimView(claim) {
+  if (!(claim instanceof Map)) throw claimError("permit", "must be a map");
+  if (!claim.has(VIEW)) return "full";
+  if (claim.get(VIEW) !== VIEW_BASIC) throw claimError("permit", "field 14 (view) must be 1 (basic) or absent (full)");
+  return "basic";
+}
+
+function basicFromClaim(claim, nbf, exp, authorityName) {
+  for (const key of claim.keys()) {
+    if (PERSONAL.has(key)) throw claimError("permit", `field ${key} is personal data: a basic pass does not carry it`);
+  }
+  checkFields(claim, BASIC_FIELDS, BASIC_OPTIONAL);
+  return { ...commonFields(claim, nbf, exp, authorityName), authority_code: digits(claim.get(11), 6, "authority code") };
+}
+
+/** `authorityName`: the trust list's name for the key that verified the signature (never from the pass).
+ * A basic map gives only the basic fields (absent, not null, the others); `view` says which it is. */
+export function permitFromClaim(claim, nbf, exp, authorityName) {
+  if (claimView(claim) === "basic") return { view: "basic", permit: basicFromClaim(claim, nbf, exp, authorityName) };
+  checkFields(claim, FIELDS, OPTIONAL);
   const first17 = digits(claim.get(7), 17, "citizen ID");
   const sum = WEIGHTS.reduce((n, w, i) => n + w * Number(first17[i]), 0);
   const citizenId = first17 + "10X98765432"[sum % 11];
@@ -159,24 +205,21 @@ export function permitFromClaim(claim, nbf, exp, authorityName) {
   if (Number.isNaN(birthDate.getTime()) || birthDate.toISOString().slice(0, 10) !== birth) {
     throw claimError("permit", "the citizen ID holds no birth date");
   }
-  const name = claim.get(2), pinyin = claim.get(3), address = claim.get(8);
-  if (!cleanText(name, 30) || !NAME.test(name)) throw claimError("permit", "name");
-  if (!cleanText(pinyin, 100) || !PINYIN.test(pinyin)) throw claimError("permit", "name_pinyin");
+  const address = claim.get(8);
   if (!cleanText(address, 80)) throw claimError("permit", "address");
-  if (typeof authorityName !== "string" || !cleanText(authorityName, 60)) throw claimError("permit", "authority name");
-  if (!/^[0-9A-Z][0-9A-Z-]*$/.test(claim.get(9)) || claim.get(9).length > 32) throw claimError("permit", "document number");
   if (![0, 1, 2, 9].includes(claim.get(4))) throw claimError("permit", "sex");
   const district = digits(claim.get(10), 6, "district");
   if (claim.has(11) && BigInt(claim.get(11)) === BigInt(claim.get(10))) throw claimError("permit", "not in canonical form");
-  const portrait = claim.get(13);
-  if (portrait !== undefined && portrait.length !== 32) throw claimError("permit", "portrait digest must be 32 bytes");
-  const validUntil = new Date((civilDayToUnix(civilDay(exp, "exp")) - DAY) * 1000).toISOString().slice(0, 10);
+  const common = commonFields(claim, nbf, exp, authorityName);
   return {
-    type, name, name_pinyin: pinyin, sex: claim.get(4), ethnicity: claim.get(5), birth_date: birth,
-    citizen_id: citizenId, address, document_number: claim.get(9), district,
-    authority_code: claim.has(11) ? digits(claim.get(11), 6, "authority code") : district,
-    authority_name: authorityName, valid_from: civilDay(nbf, "nbf"), valid_until: validUntil,
-    portrait_sha256: portrait ? [...portrait].map((b) => b.toString(16).padStart(2, "0")).join("") : null,
+    view: "full",
+    permit: {
+      type: common.type, name: common.name, name_pinyin: common.name_pinyin, sex: claim.get(4), ethnicity: claim.get(5),
+      birth_date: birth, citizen_id: citizenId, address, document_number: common.document_number, district,
+      authority_code: claim.has(11) ? digits(claim.get(11), 6, "authority code") : district,
+      authority_name: authorityName, valid_from: common.valid_from, valid_until: common.valid_until,
+      portrait_sha256: common.portrait_sha256,
+    },
   };
 }
 const civilDayToUnix = (iso) => Date.parse(`${iso}T00:00:00Z`) / 1000;
@@ -192,12 +235,12 @@ export async function verifyPass(decoded, resolveKey, now) {
   checkTimes(p, now);
   const holder = await holderKey(p.get(C_CNF));
   const { uri, idx } = statusReference(p.get(C_STATUS));
-  const permit = permitFromClaim(p.get(C_PERMIT), p.get(C_NBF), p.get(C_EXP), entry.authorityName);
+  const { view, permit } = permitFromClaim(p.get(C_PERMIT), p.get(C_NBF), p.get(C_EXP), entry.authorityName);
   if (permit.authority_code !== entry.authorityCode) {
     throw new VerifyError("UNTRUSTED_ISSUER",
       `key of authority ${entry.authorityCode} may not sign for authority ${permit.authority_code} (kid ${decoded.kid})`);
   }
-  return { permit, holder, uri, idx };
+  return { permit, view, holder, uri, idx };
 }
 
 /** verify_live_proof: the holder key signed {1: time} over SHA-256(pass); any failure is REPLAYED. */

@@ -27,7 +27,7 @@ function judgeStatus(uri, idx, lists, trust, now, found) {
 /** Verify one scanned text; never throws: every fault is a result. `state` = {trust, lists: Map}. */
 export async function verifyText(text, state, now) {
   const { trust, lists } = state;
-  const found = { live: null, claims: null, authorityName: null, statusAge: null, statusWarning: false };
+  const found = { live: null, claims: null, view: null, authorityName: null, statusAge: null, statusWarning: false };
   let result;
   let reason;
   try {
@@ -41,6 +41,7 @@ export async function verifyText(text, state, now) {
     const verified = await verifyPass(decoded, async (kid) => keyFor(trust, kid, { purpose: "credential", now }), now);
     const key = keyFor(trust, decoded.kid, { purpose: "credential", now, type: verified.permit.type });
     found.claims = verified.permit;
+    found.view = verified.view;
     found.authorityName = key.authorityName;
     if (decoded.proof) {
       found.live = false;
@@ -60,7 +61,7 @@ export async function verifyText(text, state, now) {
     }
   }
   return {
-    result, reason, live: found.live, claims: found.claims, authorityName: found.authorityName,
+    result, reason, live: found.live, claims: found.claims, view: found.view, authorityName: found.authorityName,
     statusAgeSeconds: found.statusAge, statusWarning: found.statusWarning,
     trustAgeSeconds: trust ? Math.max(0, now - trust.iat) : null, trustVersion: trust?.version ?? null,
   };

@@ -12,7 +12,7 @@ from flask import render_template, session
 from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, SettingsError, UnauthorizedError
-from issuer.model import REASON_CODES, Action, Offer, Officer, Record, offer_uri
+from issuer.model import REASON_CODES, Action, Offer, Officer, Record, offer_uri, pickup_url
 from issuer.qr import qr_data_uri
 
 
@@ -74,8 +74,10 @@ class ConsoleUi:
         return self.page(context.pop("template", "home.html"), status, officer=officer, error=str(exc), **context)
 
     def sheet(self, officer: Officer, record: Record, made: Offer, **context: Any) -> tuple[str, int]:
-        """The printable pickup sheet of a fresh offer: the offer QR and the PIN (shown this once)."""
-        uri = offer_uri(self.public_url, made.offer_id)
+        """The printable pickup sheet of a fresh offer: the QR of the https pickup page (a phone's camera opens
+        it) and the PIN (shown this once); the offer URI too, for a wallet that scans it itself."""
+        page = pickup_url(self.public_url, made.offer_id)
         expires = datetime.datetime.fromtimestamp(made.expires_at, CHINA_STANDARD_TIME).strftime("%Y-%m-%d %H:%M")
-        return self.page("sheet.html", officer=officer, record=record, offer=made, offer_uri=uri,
-                         offer_expires=expires, qr=qr_data_uri(uri), **context)
+        return self.page("sheet.html", officer=officer, record=record, offer=made, pickup_url=page,
+                         offer_uri=offer_uri(self.public_url, made.offer_id), offer_expires=expires,
+                         qr=qr_data_uri(page), **context)
