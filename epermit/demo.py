@@ -81,7 +81,7 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = lam
     # The console's cookie key is made fresh for this run: there is no default secret.
     console = ConsoleSettings(secret_key=secrets.token_bytes(32))
     officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
-    officers = OfficerRegistry(store, clock=clock)
+    officers = OfficerRegistry(store, keyed=service.keyed, clock=clock)
     # Separation of duties: the clerk registers, the issuing officer issues, the supervisor revokes.
     tokens = {}
     for role, officer_id, name in (("clerk", "demo-clerk", "李柜员"), ("issuing_officer", "demo-officer", "王警官"),

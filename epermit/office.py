@@ -16,10 +16,11 @@ from credential.errors import MalformedError
 from credential.jose import parse_compact
 from credential.trustlist import MAX_TRUST_LIST_SIZE
 from epermit.errors import UsageError
+from issuer.keyed import KeyedHash
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
-from keys import KeyRing, load_keyring, read_passphrase
+from keys import KeyRing, load_keyring, load_store_secret, read_passphrase
 
 STORE_FILE = "epermit.sqlite3"
 KEYS_DIR = "keys"
@@ -51,6 +52,13 @@ class OfficeData:
             raise UsageError(f"no keys in {self.keys_dir}; create them with `epermit keys init --dir {self.keys_dir}`")
         passphrase = read_passphrase(env=os.environ if env is None else env, passphrase_file=passphrase_file)
         return load_keyring(self.keys_dir, passphrase)
+
+    def keyed_hash(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyedHash:
+        """What hashes officer tokens for the store: the key directory's store secret alone (one unlock)."""
+        if not self.keys_dir.is_dir():
+            raise UsageError(f"no keys in {self.keys_dir}; create them with `epermit keys init --dir {self.keys_dir}`")
+        passphrase = read_passphrase(env=os.environ if env is None else env, passphrase_file=passphrase_file)
+        return KeyedHash(load_store_secret(self.keys_dir, passphrase))
 
     def public_url(self, store: SQLiteStore, given: str | None = None) -> str:
         """The wallet API's public URL: as given, else the ``iss`` of the trust list the issuer last published."""

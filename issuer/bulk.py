@@ -233,7 +233,7 @@ def _passes(rules: HolderRules, permit: Permit, clerk: Officer, officer: Officer
 
 def _issue_chunk(desk: OfficerDesk, rows: Sequence[GoodRow], *, clerk: Officer, officer: Officer) -> list[IssuedRow]:
     service = desk.service
-    pickup = Pickup(service.store, service.settings, service.clock, service.audit)
+    pickup = Pickup(service.store, service.settings, service.clock, service.audit, service.keyed)
     rules = HolderRules(service)
     rules.load(row.permit for row in rows)
     batch: list[Registration] = []
@@ -253,7 +253,7 @@ def _issue_chunk(desk: OfficerDesk, rows: Sequence[GoodRow], *, clerk: Officer, 
         batch.append(Registration(record, stored, (
             service.audit.entry(officer=clerk.id, action="register", record_id=record.id, reason=row.permit.type.slug),
             service.audit.entry(officer=officer.id, action="create_offer", record_id=record.id,
-                                reason=f"offer {offer.offer_id}"),
+                                reason=f"offer {offer.ref}"),
         )))
         rules.add(record)
         issued.append(IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name, row.permit.document_number))

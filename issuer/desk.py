@@ -21,7 +21,7 @@ from issuer.service import IssuerService
 class OfficerDesk:
     def __init__(self, service: IssuerService) -> None:
         self.service = service
-        self.officers = OfficerRegistry(service.store, clock=service.clock)
+        self.officers = OfficerRegistry(service.store, keyed=service.keyed, clock=service.clock)
 
     def authenticate(self, token: str) -> Officer:
         return self.officers.authenticate(token)

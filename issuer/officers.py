@@ -1,7 +1,7 @@
 """The officer registry: adding and disabling officers, their bearer tokens, authentication.
 
-Tokens are 256-bit random strings shown once; the store keeps only their SHA-256 (a dump of the store
-yields no usable token). Every token expires; each can be revoked alone, and disabling an officer revokes
+Tokens are 256-bit random strings shown once; the store keeps only their keyed hash (issuer.keyed, under
+the store secret: a dump of the store yields no usable token, nor a way to check one). Every token expires; each can be revoked alone, and disabling an officer revokes
 all of theirs (and authentication re-reads the officer on every request, so it takes effect at once). Districts behave like tenants: an officer sees only records of the districts
 listed on the officer (see issuer.desk). The officer, its roles and what each may do are value types in issuer.model.
 """
@@ -12,15 +12,24 @@ import secrets
 from collections.abc import Sequence
 
 from issuer.errors import ForbiddenError, InvalidRequestError, UnauthorizedError
-from issuer.model import MAX_TOKEN_LENGTH, Officer, Role, token_hash
+from issuer.keyed import OFFICER_TOKEN, KeyedHash
+from issuer.model import MAX_TOKEN_LENGTH, Officer, Role
 from issuer.settings import Clock, system_clock
 from issuer.store import Store
 
 
 class OfficerRegistry:
-    def __init__(self, store: Store, *, clock: Clock = system_clock) -> None:
+    def __init__(self, store: Store, *, keyed: KeyedHash | None = None, clock: Clock = system_clock) -> None:
+        """``keyed`` (the service's, ``IssuerService.keyed``) is needed for tokens: to issue, check or revoke
+        one. Adding, listing and disabling officers need none (so `epermit officers add` needs no passphrase)."""
         self._store = store
         self._clock = clock
+        self._keyed = keyed
+
+    def _hash(self, token: str) -> str:
+        if self._keyed is None:
+            raise TypeError("officer tokens need the store secret: OfficerRegistry(store, keyed=service.keyed)")
+        return self._keyed.digest(OFFICER_TOKEN, token)
 
     def add(self, officer_id: str, *, name: str, role: Role | str, districts: Sequence[str]) -> Officer:
         """Add an officer, or replace the one with this id (its tokens stay valid unless disabled)."""
@@ -56,7 +65,7 @@ class OfficerRegistry:
             raise InvalidRequestError("token lifetime must be positive")
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        self._store.add_officer_token(token_hash(token), officer_id, expires_at=now + ttl, now=now)
+        self._store.add_officer_token(self._hash(token), officer_id, expires_at=now + ttl, now=now)
         return token
 
     def revoke_tokens(self, officer_id: str) -> int:
@@ -65,7 +74,7 @@ class OfficerRegistry:
     def revoke_token(self, token: str) -> str:
         """Revoke one token (the officer keeps the others); the officer id. InvalidRequestError if the token
         is unknown or already revoked."""
-        officer_id = self._store.revoke_officer_token(token_hash(token)) if 0 < len(token) <= MAX_TOKEN_LENGTH \
+        officer_id = self._store.revoke_officer_token(self._hash(token)) if 0 < len(token) <= MAX_TOKEN_LENGTH \
             else None
         if officer_id is None:
             raise InvalidRequestError("no such live token")
@@ -75,7 +84,7 @@ class OfficerRegistry:
         """The officer behind a live token; UnauthorizedError for anything else, with one message."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise UnauthorizedError("invalid or expired token")
-        officer_id = self._store.officer_for_token(token_hash(token), self._clock())
+        officer_id = self._store.officer_for_token(self._hash(token), self._clock())
         officer = self._store.get_officer(officer_id) if officer_id is not None else None
         if officer is None or officer.disabled:
             raise UnauthorizedError("invalid or expired token")

@@ -40,6 +40,7 @@ from issuer.errors import (
     RecordNotFoundError,
     StateConflictError,
 )
+from issuer.keyed import KeyedHash
 from issuer.model import (
     MAX_REASON_TEXT,
     REFUSED,
@@ -93,9 +94,12 @@ class IssuerService:
         self.settings = settings
         self.clock = clock
         self.audit = AuditLog(store, clock)
+        # What the store keeps of every secret handed out (codes, PINs, tokens): HMACs under the key ring's
+        # store secret, which is not in the store (issuer.keyed).
+        self.keyed = KeyedHash(keyring.store_secret)
         self._publisher = Publisher(store, keyring, settings, clock)
-        self._pickup = Pickup(store, settings, clock, self.audit)
-        self._deferral = Deferral(store, settings, clock, self.audit)
+        self._pickup = Pickup(store, settings, clock, self.audit, self.keyed)
+        self._deferral = Deferral(store, settings, clock, self.audit, self.keyed, self._pickup)
 
     # --- officer side --------------------------------------------------------------------------------
     def register(self, permit: Permit, *, officer: str) -> Record:
@@ -126,7 +130,7 @@ class IssuerService:
             raise StateConflictError("the application awaits approval", state="pending_approval")
         offer = self._pickup.create_offer(record)
         self.audit.append(officer=officer, action="create_offer", record_id=record.id,
-                          reason=f"offer {offer.offer_id}" + (" pending approval" if pending else ""))
+                          reason=f"offer {offer.ref}" + (" pending approval" if pending else ""))
         return offer
 
     def awaiting_approval(self, record_id: str) -> bool:

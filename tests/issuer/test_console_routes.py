@@ -46,7 +46,7 @@ def app(service: IssuerService) -> Flask:
 
 @pytest.fixture
 def tokens(service: IssuerService, clock: Clock) -> dict[str, str]:
-    registry = OfficerRegistry(service.store, clock=clock)
+    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     for officer in OFFICERS:
         registry.put(officer)
     return {officer.id: registry.issue_token(officer.id, ttl=400 * 86400) for officer in OFFICERS}

@@ -10,12 +10,15 @@ from typing import Any
 
 import pytest
 
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from epermit.cli.officers import add_officer_commands
-from epermit.office import STORE_FILE
+from epermit.office import KEYS_DIR, STORE_FILE
 from issuer.errors import StoreUnavailableError
+from issuer.keyed import KeyedHash
 from issuer.model import Role
 from issuer.officers import OfficerRegistry
 from issuer.store.sqlite import SQLiteStore
+from keys import PASSPHRASE_ENV, init_keys
 
 from .conftest import T0
 
@@ -90,15 +93,20 @@ def run_cli(*argv: str) -> int:
 
 
 def test_officer_cli_adds_officers_and_prints_a_working_token(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = tmp_path / "data"
     assert run_cli("officers", "add", "--data", str(data), "--id", "li", "--name", "李娜",
                    "--role", "supervisor", "--district", "110105", "--district", "110108") == 0
     capsys.readouterr()
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    assert run_cli("officers", "token", "--data", str(data), "--id", "li", "--ttl-days", "1") == 2
+    assert "no keys in" in capsys.readouterr().err  # a token is hashed with the keys' store secret
+    ring = init_keys(data / KEYS_DIR, b"office passphrase", AUTHORITY_CODE, AUTHORITY_NAME, T0, scrypt_n=2**14)
+    monkeypatch.setenv(PASSPHRASE_ENV, "office passphrase")
     assert run_cli("officers", "token", "--data", str(data), "--id", "li", "--ttl-days", "1") == 0
     token = capsys.readouterr().out.strip()
-    registry = OfficerRegistry(SQLiteStore(data / STORE_FILE))
+    registry = OfficerRegistry(SQLiteStore(data / STORE_FILE), keyed=KeyedHash(ring.store_secret))
     officer = registry.authenticate(token)
     assert (officer.id, officer.role, officer.districts) == ("li", Role.SUPERVISOR, ("110105", "110108"))
     assert run_cli("officers", "list", "--data", str(data)) == 0

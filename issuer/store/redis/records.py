@@ -34,8 +34,7 @@ class RedisRecords(RedisKeyspace):
         rows = [[record.id, record.state.value, record.permit.district,
                  json_dumps(record.permit.to_dict()).decode("utf-8"), str(record.created_at), str(record.updated_at),
                  holder_hash(record.permit.holder.citizen_id), offer.offer_id, offer.code_hash, offer.tx_code_hash,
-                 str(offer.expires_at), json.dumps(list(offer.configuration_ids)), offer.state, str(offer.created_at),
-                 offer.pre_authorized_code or ""]
+                 str(offer.expires_at), json.dumps(list(offer.configuration_ids)), offer.state, str(offer.created_at)]
                 for record, offer in ((r.record, r.offer) for r in registrations)]
         entries = [e for r in registrations for e in r.audit]
         keys = [self._k("audit", "head"), self._k("audit")]

@@ -36,6 +36,12 @@ class SQLiteFile:
         # executescript commits any open transaction first, so the script carries its own BEGIN/COMMIT.
         self.guard(lambda: conn.executescript("BEGIN IMMEDIATE;" + schema + "COMMIT;"))
 
+    def rebuild(self) -> None:
+        """Rewrite the file from its live rows (VACUUM) and empty the WAL into it: nothing deleted stays on disk."""
+        conn = self.connection()
+        self.guard(lambda: conn.execute("VACUUM"))
+        self.guard(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+
     def close(self) -> None:
         with self._lock:
             for conn in self._connections:
