@@ -25,6 +25,7 @@ from credential.model import CredentialType
 from credential.passclaims import CHINA_STANDARD_TIME
 from credential.samples import sample_permit
 from epermit.http_client import request
+from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
 from epermit.wallet import ReferenceWallet, terminal_qr, write_qr_png
 from issuer.http import app as officer_api
@@ -108,11 +109,11 @@ def show(result: VerificationResult, what: str, *, expected: str, live: bool | N
 
 
 def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
-    out = out or Path(tempfile.mkdtemp(prefix="epermit-demo-"))
-    out.mkdir(parents=True, exist_ok=True)
+    # The folder holds a registry, live pickups and the residents' credentials: owner-only, like an office's.
+    out = private_folder(out or Path(tempfile.mkdtemp(prefix="epermit-demo-")))
     data_dir = out / "issuer-data"
     shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir()
+    private_folder(data_dir)
     now = int(time.time())
 
     say(
@@ -120,9 +121,9 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         "root, credential-signing and status-signing keys (in memory: this folder never holds one)",
     )
     keyring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now)
-    (out / "root.pem").write_bytes(keyring.root_certificate.public_bytes(Encoding.PEM))
+    write_private(out / "root.pem", keyring.root_certificate.public_bytes(Encoding.PEM).decode("ascii"))
     jwks = {"keys": [{**public_jwk(s.public_key), "kid": s.kid} for s in keyring.signers_of(Purpose.CREDENTIAL)]}
-    (out / "jwks.json").write_text(json.dumps(jwks, indent=2))
+    write_private(out / "jwks.json", json.dumps(jwks, indent=2))
 
     office = open_office(data_dir, keyring)
     try:
@@ -158,7 +159,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
             wallets[slug] = wallet
             held = wallet.credentials[0]
             print(f"   {slug}: picked up an SD-JWT VC and a QR pass bound to the phone's key")
-            (out / f"{slug}.sd-jwt").write_text(held.sd_jwt_vc or "")
+            write_private(out / f"{slug}.sd-jwt", held.sd_jwt_vc or "")
 
         say("5. The landlord's verifier syncs trust and status lists once")
         cache_dir = out / "verifier-cache"
@@ -176,7 +177,8 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
             for kind, text in (("live", live_text), ("static", static_text)):
                 png = out / f"{slug}.{kind}.png"
                 version = write_qr_png(text, png)
-                (out / f"{slug}.{kind}.qr.txt").write_text(text + "\n")
+                png.chmod(FILE_MODE)  # the pass carries the resident's data
+                write_private(out / f"{slug}.{kind}.qr.txt", text + "\n")
                 scanned = decode_qr_image(png)
                 show(
                     verify(scanned, cache, policy=policy, now=int(time.time())),
@@ -191,7 +193,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         tampered = bytearray(wallets["zhang-wei"].credentials[0].qr_pass or b"")
         tampered[-5] ^= 0x01
         tampered_text = qrpass.pass_to_qr_text(bytes(tampered))
-        (out / "tampered.qr.txt").write_text(tampered_text + "\n")
+        write_private(out / "tampered.qr.txt", tampered_text + "\n")
         show(verify(tampered_text, cache, policy=policy, now=int(time.time())), "tampered.qr.txt", expected="BAD_SIGNATURE")
 
         say("8. A supervisor revokes 张伟's permit; the verifier syncs and scans again")
@@ -220,9 +222,17 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     return out
 
 
+def write_offer_file(out: Path, offer: dict[str, object]) -> Path:
+    """offer.json: a live pickup's link and PIN, which take over the resident's credential: owner-only, like a
+    pickup sheet."""
+    path = out / "offer.json"
+    write_private(path, json.dumps({"offer_uri": offer["offer_uri"], "tx_code": offer["tx_code"]}) + "\n")
+    return path
+
+
 def serve_forever(office: Office, out: Path, record_id: str) -> None:
     offer = office.call("POST", f"/api/v1/records/{record_id}/offers")
-    (out / "offer.json").write_text(json.dumps({"offer_uri": offer["offer_uri"], "tx_code": offer["tx_code"]}) + "\n")
+    write_offer_file(out, offer)
     say(
         "Serving (Ctrl-C stops)",
         f"officer API {office.officer_server.url}\n   wallet API {office.wallet_server.url}\n"

@@ -2,7 +2,8 @@
 
 Every office-side command (`serve`, `officers`, `issue`, `audit`, `reissue`, `keys affected`) opens a data
 folder through this one object, so that the file names and the "no such folder" message are said once. The
-folder is private: created 0700, and the store's files 0600 (they hold personal data).
+folder is private: made 0700 (an existing one tightened to it), and the store's files 0600 (they hold
+personal data; issuer.store.sqlite.db keeps them so, -wal and -shm included).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from credential.errors import MalformedError
 from credential.jose import parse_compact
 from credential.trustlist import MAX_TRUST_LIST_SIZE
 from epermit.errors import UsageError
+from epermit.private_files import private_folder
 from issuer.keyed import KeyedHash
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
@@ -40,10 +42,9 @@ class OfficeData:
 
     def open_store(self, *, create: bool = False) -> SQLiteStore:
         """The office's registry; ``create`` makes the folder (0700) and an empty store on first use."""
-        if create:
-            self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        elif not self.store_path.is_file():
+        if not create and not self.store_path.is_file():
             raise UsageError(f"no registry at {self.store_path} (is --data the office's data folder?)")
+        private_folder(self.path)
         return SQLiteStore(self.store_path)
 
     def load_keyring(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyRing:

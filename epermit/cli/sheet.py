@@ -11,21 +11,14 @@ from __future__ import annotations
 
 import csv
 import html
-import io
-import os
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
+from epermit.private_files import open_private
 from issuer.bulk import IssuedRow
 from issuer.model import Offer, offer_uri
 from issuer.qr import qr_data_uri
-
-
-def _private_file(path: Path, *, exclusive: bool = False) -> io.TextIOWrapper:
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
-    fd = os.open(path, flags, 0o600)
-    return open(fd, "w", encoding="utf-8", newline="")
 
 
 def write_sheet(issued: Sequence[IssuedRow], path: Path, *, public_url: str, title: str) -> None:
@@ -54,7 +47,7 @@ body {{ font-family: "Noto Sans CJK SC", "PingFang SC", sans-serif; margin: 1cm;
 <div class="cards">{"".join(cards)}</div>
 </body></html>
 """
-    with _private_file(path) as out:
+    with open_private(path) as out:
         out.write(page)
 
 
@@ -88,7 +81,7 @@ SMS_COLUMNS = tuple(f.name for f in fields(SmsRow))
 def write_sms_csv(path: Path, rows: Iterable[SmsRow]) -> int:
     """The SMS batch as CSV (header SMS_COLUMNS), 0600, refusing to overwrite a file; returns the row count."""
     written = 0
-    with _private_file(path, exclusive=True) as out:
+    with open_private(path, exclusive=True) as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(SMS_COLUMNS)
         for row in rows:

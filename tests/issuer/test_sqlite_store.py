@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from epermit.cli.officers import add_officer_commands
-from epermit.office import KEYS_DIR, STORE_FILE
+from epermit.office import KEYS_DIR, STORE_FILE, OfficeData
 from issuer.errors import StoreUnavailableError
 from issuer.keyed import KeyedHash
 from issuer.model import Role
@@ -126,3 +128,39 @@ def test_officer_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureF
     assert run_cli("officers", argv[0], "--data", str(tmp_path), *argv[1:]) == code
     err = capsys.readouterr().err
     assert err.startswith("epermit officers:") and err.count("\n") == 1
+
+
+def modes(path: Path) -> dict[str, int]:
+    return {suffix: stat.S_IMODE(Path(f"{path}{suffix}").stat().st_mode) for suffix in ("", "-wal", "-shm")}
+
+
+def test_the_file_and_its_wal_and_shm_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    """The file holds every resident's personal data (and once held their pickups): 0600, -wal and -shm too."""
+    path = tmp_path / "private.sqlite3"
+    previous = os.umask(0o022)
+    try:
+        store = SQLiteStore(path)
+        store.put_ephemeral("c_nonce", "n", "v", 60, T0)  # a write: the WAL and its index exist now
+        assert modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        for suffix in ("", "-wal", "-shm"):  # loose files (a copy restored, an older epermit) while in use
+            Path(f"{path}{suffix}").chmod(0o644)
+        reopened = SQLiteStore(path)  # another process starting on the file
+        assert modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        reopened.increment("k", "k", 60, T0)
+        assert modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        reopened.close()
+        store.close()
+    finally:
+        os.umask(previous)
+
+
+def test_the_office_data_folder_is_made_owner_only(tmp_path: Path) -> None:
+    data = tmp_path / "office"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    OfficeData(data).open_store(create=True).close()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / STORE_FILE).stat().st_mode) == 0o600
+    data.chmod(0o755)
+    OfficeData(data).open_store().close()  # an existing registry's folder is tightened when it is opened
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700

@@ -3,6 +3,10 @@
 One connection per thread (and per process after a fork), WAL so readers never wait for the writer,
 ``synchronous=FULL`` so a committed revocation survives a power cut, ``busy_timeout`` so writers queue
 on the file lock, and every failure of the database itself surfaces as StoreUnavailableError (503).
+
+The file holds every resident's personal data: it is created 0600 before SQLite opens it (SQLite gives its
+``-wal`` and ``-shm`` files the database file's mode), and an existing file or side file that is readable
+by others is made 0600 when the store opens.
 """
 
 from __future__ import annotations
@@ -19,6 +23,26 @@ from issuer.errors import StoreUnavailableError
 
 T = TypeVar("T")
 
+PRIVATE = 0o600
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(path: str) -> None:
+    """Create the database file 0600 if absent, and take every permission but the owner's off it and its
+    side files (whatever the umask; an existing file may come from a copy or an older epermit)."""
+    where = path
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+        for where in (path + suffix for suffix in SIDE_FILES):
+            try:
+                mode = os.stat(where).st_mode
+            except FileNotFoundError:
+                continue
+            if mode & 0o777 & ~PRIVATE:
+                os.chmod(where, mode & PRIVATE)
+    except OSError as exc:
+        raise StoreUnavailableError(f"store unavailable: cannot keep {where} private: {exc.strerror}") from exc
+
 
 class SQLiteFile:
     def __init__(self, path: str | Path, *, busy_timeout_ms: int) -> None:
@@ -29,6 +53,7 @@ class SQLiteFile:
         self._local = threading.local()
         self._lock = threading.Lock()
         self._connections: list[sqlite3.Connection] = []
+        make_private(self._path)
 
     def initialize(self, schema: str) -> None:
         conn = self.connection()
