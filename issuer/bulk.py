@@ -136,6 +136,7 @@ class HolderRules:
     def check(self, permit: Permit) -> None:
         """BureauRuleError as IssuerService.check_application (the permit's holder must have been loaded)."""
         holder = permit.holder.citizen_id
+        self._service.check_authority(permit)
         check_application(permit, [*self._stored.get(holder, ()), *self._pending.get(holder, ())],
                           today=beijing_day(self._service.clock()), settings=self._service.settings, override=False)
 

@@ -5,7 +5,8 @@ the store) and are compared in constant time; the PIN's hash also covers the cod
 pickup QR is 256 bits random and the code is derived from it, so the by-reference offer can be served
 while the store holds neither. Every PIN attempt is counted *before* it is compared, so parallel guesses
 cannot outrun the limit; the attempt that reaches ``max_pin_attempts`` and fails burns the code. Unknown,
-used, expired, burned code and wrong PIN all give the same InvalidGrantError.
+used, expired, burned code and wrong PIN all give the same InvalidGrantError. A right PIN for a record
+that cannot be delivered now (``deliverable`` refuses) is refused *without* spending the code.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from issuer.errors import (
     InvalidTokenError,
     MissingTxCodeError,
     OfferNotFoundError,
+    StateConflictError,
 )
 from issuer.keyed import ACCESS_TOKEN, C_NONCE, CODE, OFFER_ID, PRE_AUTHORIZED_CODE, TX_CODE, KeyedHash
 from issuer.model import Offer, Record, configuration_ids
@@ -83,7 +85,10 @@ class Pickup:
         return Offer(self._keyed.derive(PRE_AUTHORIZED_CODE, offer_id), "", stored.record_id, stored.expires_at,
                      offer_id, stored.configuration_ids, ref)
 
-    def redeem(self, pre_authorized_code: str, tx_code: str | None) -> str:
+    def redeem(self, pre_authorized_code: str, tx_code: str | None, *,
+               deliverable: Callable[[str], None] = lambda record_id: None) -> str:
+        """An access token for the right code and PIN. ``deliverable(record_id)`` raises StateConflictError when
+        the record cannot be delivered now: the code is then refused but left unspent."""
         if tx_code is None:
             raise MissingTxCodeError()
         if not pre_authorized_code or len(pre_authorized_code) > MAX_SECRET_LENGTH or len(tx_code) > 16:
@@ -103,6 +108,10 @@ class Pickup:
                 self._audit.append(officer=WALLET, action="offer_burned", record_id=offer.record_id,
                                    reason=f"{attempts} wrong PINs")
             raise InvalidGrantError(_INVALID_GRANT)
+        try:  # the right PIN: only now may the answer say more than "invalid"
+            deliverable(offer.record_id)
+        except StateConflictError as exc:
+            raise InvalidGrantError(f"the credential cannot be picked up now: {exc}") from exc
         if not self._store.finish_offer(code_hash, state="redeemed", now=now):  # a concurrent redeem won
             raise InvalidGrantError(_INVALID_GRANT)
         token = secrets.token_urlsafe(32)

@@ -107,6 +107,7 @@ class IssuerService:
         register_application."""
         if not isinstance(permit, Permit):
             raise InvalidRequestError("register needs a validated Permit")
+        self.check_authority(permit)
         now = self.clock()
         record = Record(secrets.token_urlsafe(16), permit, RecordState.ACTIVE, now, now)
         self.store.insert_record(record)
@@ -178,9 +179,18 @@ class IssuerService:
         return self._redeliver(record_id, officer=officer, reason=_reason(reason_code, reason))
 
     # --- the bureau's lifecycle: checked registration, endorsement (签注), re-delivery --------------------
+    def check_authority(self, permit: Permit) -> None:
+        """BureauRuleError unless this issuer's keys sign for the permit's authority. Refused at registration:
+        such a record could never be delivered (its QR pass would be UNTRUSTED_ISSUER), and a pickup offered
+        for it would only spend the resident's code on a refused credential request."""
+        if permit.authority_code != self.keyring.authority_code:
+            raise BureauRuleError("foreign_authority", f"the permit names authority {permit.authority_code}; this "
+                                  f"issuer's keys are authority {self.keyring.authority_code}'s")
+
     def check_application(self, permit: Permit, *, override: bool = False, pending: tuple[Record, ...] = ()) -> None:
         """BureauRuleError unless ``permit`` may be registered now (``pending``: records about to be added,
         e.g. earlier rows of the same bulk file)."""
+        self.check_authority(permit)
         holder = [*self.store.records_of_holder(permit.holder.citizen_id),
                   *(r for r in pending if r.permit.holder.citizen_id == permit.holder.citizen_id)]
         check_application(permit, holder, today=beijing_day(self.clock()), settings=self.settings,
@@ -262,7 +272,11 @@ class IssuerService:
         return self._pickup.offer_by_id(offer_id)
 
     def redeem(self, pre_authorized_code: str, tx_code: str | None) -> str:
-        return self._pickup.redeem(pre_authorized_code, tx_code)
+        """An access token; a record that cannot be delivered now is refused before the code is spent."""
+        return self._pickup.redeem(pre_authorized_code, tx_code, deliverable=self._deliverable_now)
+
+    def _deliverable_now(self, record_id: str) -> None:
+        self._check_deliverable(self.get_record(record_id), self.clock())
 
     def new_nonce(self) -> str:
         return self._pickup.new_nonce()
@@ -284,22 +298,27 @@ class IssuerService:
         if self._deferral.is_pending(record.id):
             raise IssuancePendingError(record.id)
         offer = self.store.get_offer(offer_id)
-        if offer is None or offer.state == "cancelled":  # a re-delivery to another phone cancelled this pickup
-            raise StateConflictError("the pickup was cancelled by a re-delivery", state="cancelled")
+        if offer is None or offer.state == "cancelled":  # a re-delivery, suspension or revocation closed it
+            raise StateConflictError("the pickup was cancelled", state="cancelled")
         now = self.clock()
+        self._check_deliverable(record, now)
         nbf, exp = validity_window(record.permit)  # Beijing days, as in the QR pass
-        if record.state is not RecordState.ACTIVE:
-            raise StateConflictError(f"record is {record.state.value}", state=record.state.value)
-        if exp <= now:
-            raise StateConflictError("the permit's validity has ended")
-        if record.permit.authority_code != self.keyring.authority_code:  # its QR pass would be UNTRUSTED_ISSUER
-            raise StateConflictError(f"the permit names authority {record.permit.authority_code}; this issuer's "
-                                     f"keys are authority {self.keyring.authority_code}'s")
         delivered = [self._deliver_one(record, key, now=now, nbf=nbf, exp=exp) for key in holder_keys]
         indices = " ".join(f"{uri_no(d.status_uri)}/{d.status_idx}" for d in delivered)
         self.audit.append(officer="wallet", action="deliver", record_id=record.id,
                           reason=f"offer {offer_id}; status {indices}")
         return delivered
+
+    def _check_deliverable(self, record: Record, now: int) -> None:
+        """StateConflictError unless the record's credentials can be delivered at ``now``."""
+        if record.state is not RecordState.ACTIVE:
+            raise StateConflictError(f"record is {record.state.value}", state=record.state.value)
+        if validity_window(record.permit)[1] <= now:
+            raise StateConflictError("the permit's validity has ended")
+        try:  # records registered before registration checked the authority
+            self.check_authority(record.permit)
+        except BureauRuleError as exc:
+            raise StateConflictError(str(exc)) from exc
 
     @staticmethod
     def _check_holder_keys(holder_keys: Sequence[PublicKey]) -> None:

@@ -39,7 +39,7 @@ class StoredOffer:
     tx_code_hash: str  # keyed hash over the code and the PIN
     expires_at: int
     configuration_ids: tuple[str, ...]
-    state: str  # "open" | "redeemed" | "burned" | "cancelled" (by a re-delivery)
+    state: str  # "open" | "redeemed" | "burned" | "cancelled" (by a re-delivery, a suspension or a revocation)
     created_at: int
 
 
@@ -86,8 +86,9 @@ class Store(Protocol):
         self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
     ) -> Record | None:
         """Only if the record's state is ``expected``: set ``new``, and set every live (not retired)
-        delivered status index of the record to ``status_value``, in one atomic step. Returns the updated
-        record, else None."""
+        delivered status index of the record to ``status_value``, in one atomic step; a record leaving
+        ACTIVE also has its "open" offers "cancelled" in that step (a suspended or revoked record's pickup
+        must not redeem; a lift does not reopen them). Returns the updated record, else None."""
         ...
 
     def records_of_holder(self, citizen_id: str) -> list[Record]:

@@ -32,8 +32,9 @@ from .office import AWAY, CARD, HOME, PERMIT
 OFFICERS = (Officer("clerk", "柜员", Role.CLERK, (HOME,)), Officer("io", "民警", Role.ISSUING_OFFICER, (HOME,)),
             Officer("sup", "所长", Role.SUPERVISOR, (HOME,)), Officer("auditor", "审计", Role.AUDITOR, (HOME,)),
             Officer("io_sh", "上海民警", Role.ISSUING_OFFICER, (AWAY,)))
-AWAY_CARD = dataclasses.replace(CARD, district=AWAY, authority_code=AWAY, authority_name="上海市公安局黄浦分局",
-                                document_number="DJK-310101-2025-000001")
+# A record of the other district held by this issuer (whose keys sign for one authority: registration refuses
+# a permit naming another).
+AWAY_CARD = dataclasses.replace(CARD, district=AWAY, document_number="DJK-310101-2025-000001")
 OTHER = sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1, valid_from=datetime.date(2026, 1, 5),
                       valid_until=datetime.date(2026, 12, 31))
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

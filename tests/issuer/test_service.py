@@ -28,6 +28,7 @@ from issuer.errors import (
     StatusListNotFoundError,
 )
 from issuer.model import DeliveredCredential, Record, RecordState
+from issuer.rules import BureauRuleError, beijing_day
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
@@ -58,16 +59,34 @@ def status_at(service: IssuerService, keyring: KeyRing, clock: Clock, cred: Deli
     return verified.status_list.get(cred.status_idx)
 
 
-def test_a_permit_of_another_authority_is_not_delivered(service: IssuerService, keyring: KeyRing) -> None:
+FOREIGN = dataclasses.replace(sample_permit(), authority_code="110000", authority_name="北京市公安局")
+
+
+def test_a_permit_of_another_authority_is_refused_at_registration(service: IssuerService) -> None:
     """Its QR pass would name an authority code that is not the signing key's: every verifier would refuse it
-    (UNTRUSTED_ISSUER), so the issuer signs nothing and allocates no status index."""
-    permit = dataclasses.replace(sample_permit(), authority_code="110000", authority_name="北京市公安局")
-    record = service.register(permit, officer="alice")
+    (UNTRUSTED_ISSUER). Refused when it is registered, not after the resident spent the pickup code on it."""
+    with pytest.raises(BureauRuleError, match="names authority 110000; this issuer's keys are authority 110105") \
+            as refused:
+        service.register(FOREIGN, officer="alice")
+    assert refused.value.rule == "foreign_authority" and refused.value.http_status == 409
+    assert service.store.records_of_holder(FOREIGN.holder.citizen_id) == []
+    with pytest.raises(BureauRuleError):
+        service.register_application(FOREIGN, officer="alice")
+    assert [(e.action, e.outcome, e.reason) for e in service.audit.list()][-1] == (
+        "register", "refused", "residence_permit: foreign_authority")
+
+
+def test_a_pickup_that_would_be_refused_does_not_spend_the_code(service: IssuerService) -> None:
+    """A record stored before registration checked the authority: the right PIN is refused at the token
+    endpoint, before the code is spent, and nothing is signed or allocated."""
+    record = Record("legacy-record", FOREIGN, RecordState.ACTIVE, T0, T0)
+    service.store.insert_record(record)
     offer = service.create_offer(record.id, officer="alice")
-    token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     before = service.status_list_uris()
-    with pytest.raises(StateConflictError, match="names authority 110000; this issuer's keys are authority 110105"):
-        service.deliver(token, [KeySigner.generate().public_key])
+    with pytest.raises(InvalidGrantError, match="cannot be picked up now: the permit names authority 110000"):
+        service.redeem(offer.pre_authorized_code, offer.tx_code)
+    stored = service.store.get_offer(offer.ref)
+    assert stored is not None and stored.state == "open"  # not redeemed, not burned
     assert service.status_list_uris() == before and service.store.delivered(record.id) == []
 
 
@@ -274,12 +293,27 @@ def test_deliver_refuses_bad_keys_and_inactive_records(service: IssuerService) -
 
 
 def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: Clock) -> None:
-    permit = sample_permit(valid_from=datetime.date(2025, 1, 1), valid_until=datetime.date(2025, 12, 31))
+    permit = sample_permit(valid_from=datetime.date(2025, 6, 1), valid_until=beijing_day(T0))
     record = service.register(permit, officer="alice")
     offer = service.create_offer(record.id, officer="alice")
+    clock.now = validity_window(permit)[1] - 60
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
+    clock.advance(60)  # the validity ends while the wallet holds the token
     with pytest.raises(StateConflictError):
         service.deliver(token, [KeySigner.generate().public_key])
+
+
+def test_an_ended_permit_is_refused_at_the_token_endpoint_without_spending_the_code(
+    service: IssuerService, clock: Clock
+) -> None:
+    permit = sample_permit(valid_from=datetime.date(2025, 6, 1), valid_until=beijing_day(T0))
+    record = service.register(permit, officer="alice")
+    offer = service.create_offer(record.id, officer="alice")
+    clock.now = validity_window(permit)[1]  # within the offer's lifetime
+    with pytest.raises(InvalidGrantError, match="validity has ended"):
+        service.redeem(offer.pre_authorized_code, offer.tx_code)
+    stored = service.store.get_offer(offer.ref)
+    assert stored is not None and stored.state == "open"
 
 
 # --- publication -------------------------------------------------------------------------------------

@@ -63,7 +63,8 @@ class RedisRecords(RedisKeyspace):
     def update_record_state(
         self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
     ) -> Record | None:
-        keys = [self._k("record", record_id), self._k("delivered", record_id), self._k("retired", record_id)]
+        keys = [self._k("record", record_id), self._k("delivered", record_id), self._k("retired", record_id),
+                self._k("offers_of", record_id)]
         reply = self._run("UPDATE_RECORD_STATE", keys, [self._p, expected.value, new.value, now, status_value])
         return None if reply is None else record_from_fields(record_id, hash_fields(reply))
 

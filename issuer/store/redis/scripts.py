@@ -51,11 +51,18 @@ end
 return live
 """
 
-# KEYS: record, delivered, retired. ARGV: prefix, expected, new, now, status value. -> HGETALL, or nil
-# Retired indices (re-delivery) stay INVALID whatever the record does later.
+# KEYS: record, delivered, retired, the record's offers. ARGV: prefix, expected, new, now, status value. ->
+# HGETALL, or nil. Retired indices (re-delivery) stay INVALID whatever the record does later; a record
+# leaving 'active' has its open offers cancelled (a suspended or revoked record's pickup must not redeem).
 UPDATE_RECORD_STATE = """
 if redis.call('HGET', KEYS[1], 'state') ~= ARGV[2] then return false end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', ARGV[4])
+if ARGV[3] ~= 'active' then
+  for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+    local offer = ARGV[1] .. ':offer:' .. id
+    if redis.call('HGET', offer, 'state') == 'open' then redis.call('HSET', offer, 'state', 'cancelled') end
+  end
+end
 local touched = {}
 for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
   if redis.call('SISMEMBER', KEYS[3], item) == 0 then

@@ -75,6 +75,8 @@ class SQLiteRecords:
             ).rowcount
             if changed != 1:
                 return None
+            if new is not RecordState.ACTIVE:  # a suspended or revoked record's pickup must not redeem
+                c.execute("UPDATE offers SET state = 'cancelled' WHERE record_id = ? AND state = 'open'", (record_id,))
             c.execute(
                 "UPDATE status_entries SET value = ? WHERE (list_no, idx) IN "
                 "(SELECT list_no, idx FROM delivered d WHERE record_id = ? AND "
