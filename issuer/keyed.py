@@ -33,6 +33,7 @@ PRE_AUTHORIZED_CODE = "pre_authorized_code"  # derive(): the code of an offer, f
 CODE = "code"  # the store's index of an offer by its code (and the key of its PIN attempt counter)
 TX_CODE = "tx_code"  # over (code, PIN): what a PIN is checked against
 ACCESS_TOKEN = "access_token"  # noqa: S105 - a label, not a secret
+DELIVERY = "delivery"  # over (access token, configuration id): the one delivery a token has of each
 C_NONCE = "c_nonce"
 OFFICER_TOKEN = "officer_token"  # noqa: S105 - a label, not a secret
 RATE = "rate"  # rate-limit keys: client addresses and codes

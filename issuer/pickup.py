@@ -7,13 +7,18 @@ while the store holds neither. Every PIN attempt is counted *before* it is compa
 cannot outrun the limit; the attempt that reaches ``max_pin_attempts`` and fails burns the code. Unknown,
 used, expired, burned code and wrong PIN all give the same InvalidGrantError. A right PIN for a record
 that cannot be delivered now (``deliverable`` refuses) is refused *without* spending the code.
+
+An access token delivers each configuration of its offer once (``delivery``: one credential request, a
+batch of keys counting as one); then it is spent for issuance, and serves only the notification and
+deferred endpoints until it expires.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from issuer.audit import AuditLog
@@ -25,7 +30,7 @@ from issuer.errors import (
     OfferNotFoundError,
     StateConflictError,
 )
-from issuer.keyed import ACCESS_TOKEN, C_NONCE, CODE, OFFER_ID, PRE_AUTHORIZED_CODE, TX_CODE, KeyedHash
+from issuer.keyed import ACCESS_TOKEN, C_NONCE, CODE, DELIVERY, OFFER_ID, PRE_AUTHORIZED_CODE, TX_CODE, KeyedHash
 from issuer.model import Offer, Record, configuration_ids
 from issuer.settings import IssuerSettings
 from issuer.store import Store, StoredOffer
@@ -51,6 +56,12 @@ class Pickup:
         self._clock = clock
         self._audit = audit
         self._keyed = keyed
+
+    @property
+    def delivery_ttl(self) -> int:
+        # A delivery right is worth nothing without its live access token (checked first), so it may outlive
+        # the token's longest life: redeemed, then extended by a deferred request (Deferral.transaction_ttl).
+        return self._settings.access_token_ttl + self._settings.offer_ttl
 
     def create_offer(self, record: Record) -> Offer:
         offer, stored = self.new_offer(record)
@@ -119,6 +130,9 @@ class Pickup:
                  "configuration_ids": list(offer.configuration_ids)}
         self._store.put_ephemeral(ACCESS_TOKEN, self._keyed.digest(ACCESS_TOKEN, token), json.dumps(grant),
                                   self._settings.access_token_ttl, now)
+        for configuration_id in offer.configuration_ids:
+            self._store.put_ephemeral(DELIVERY, self._keyed.digest(DELIVERY, token, configuration_id), "1",
+                                      self.delivery_ttl, now)
         self._audit.append(officer=WALLET, action="offer_redeemed", record_id=offer.record_id,
                            reason=f"offer {offer.offer_id}")
         return token
@@ -135,6 +149,20 @@ class Pickup:
             raise InvalidTokenError("invalid or expired access token")
         data = json.loads(value)
         return AccessGrant(data["record_id"], data["offer_id"], tuple(data["configuration_ids"]))
+
+    @contextmanager
+    def delivery(self, access_token: str, configuration_id: str) -> Iterator[None]:
+        """Spend the token's one delivery of ``configuration_id`` (exactly one concurrent caller gets it:
+        else InvalidTokenError); if the body fails, the delivery is given back, so a refused or failed
+        request costs the resident nothing."""
+        key = self._keyed.digest(DELIVERY, access_token[:MAX_SECRET_LENGTH], configuration_id)
+        if self._store.take_ephemeral(DELIVERY, key, self._clock()) is None:
+            raise InvalidTokenError("the access token has already delivered this credential configuration")
+        try:
+            yield
+        except BaseException:
+            self._store.put_ephemeral(DELIVERY, key, "1", self.delivery_ttl, self._clock())
+            raise
 
     def extend(self, access_token: str, ttl: int) -> None:
         """Keep a live access token valid ``ttl`` seconds from now: a deferred transaction is polled with it."""

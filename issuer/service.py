@@ -19,8 +19,10 @@ The bureau's lifecycle (formerly a helper object) lives here too:
 
 from __future__ import annotations
 
+import functools
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -53,7 +55,7 @@ from issuer.model import (
     RecordState,
     parse_reason,
 )
-from issuer.pickup import Pickup
+from issuer.pickup import AccessGrant, Pickup
 from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
 from issuer.settings import Clock, IssuerSettings, system_clock
@@ -287,12 +289,21 @@ class IssuerService:
     def configuration_ids(self, access_token: str) -> list[str]:
         return list(self._pickup.grant(access_token).configuration_ids)
 
-    def deliver(self, access_token: str, holder_keys: Sequence[PublicKey]) -> list[DeliveredCredential]:
-        """IssuancePendingError while the application awaits approval (the wallet API then calls defer)."""
+    def deliver(self, access_token: str, holder_keys: Sequence[PublicKey],
+                configuration_id: str) -> list[DeliveredCredential]:
+        """The credentials of one configuration, bound to ``holder_keys`` (one request: a batch). The access
+        token delivers each configuration once: a second request raises InvalidTokenError; a refused one
+        (any error) leaves the delivery to the token. IssuancePendingError while the application awaits
+        approval (the wallet API then calls defer)."""
         grant = self._pickup.grant(access_token)
-        return self._deliver_to(grant.record_id, grant.offer_id, holder_keys)
+        self._check_covered(grant, configuration_id)
+        return self._deliver_to(grant.record_id, grant.offer_id, holder_keys,
+                                spend=functools.partial(self._pickup.delivery, access_token, configuration_id))
 
-    def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey]) -> list[DeliveredCredential]:
+    def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey], *,
+                    spend: Callable[[], AbstractContextManager[None]] = nullcontext) -> list[DeliveredCredential]:
+        """``spend``: what the delivery uses up once every check passed (the token's delivery of the
+        configuration), given back if the delivery fails; a deferred transaction was spent when taken."""
         self._check_holder_keys(holder_keys)
         record = self.get_record(record_id)
         if self._deferral.is_pending(record.id):
@@ -303,7 +314,8 @@ class IssuerService:
         now = self.clock()
         self._check_deliverable(record, now)
         nbf, exp = validity_window(record.permit)  # Beijing days, as in the QR pass
-        delivered = [self._deliver_one(record, key, now=now, nbf=nbf, exp=exp) for key in holder_keys]
+        with spend():
+            delivered = [self._deliver_one(record, key, now=now, nbf=nbf, exp=exp) for key in holder_keys]
         indices = " ".join(f"{uri_no(d.status_uri)}/{d.status_idx}" for d in delivered)
         self.audit.append(officer="wallet", action="deliver", record_id=record.id,
                           reason=f"offer {offer_id}; status {indices}")
@@ -321,6 +333,11 @@ class IssuerService:
             raise StateConflictError(str(exc)) from exc
 
     @staticmethod
+    def _check_covered(grant: AccessGrant, configuration_id: str) -> None:
+        if configuration_id not in grant.configuration_ids:
+            raise InvalidRequestError("the access token does not cover that configuration")
+
+    @staticmethod
     def _check_holder_keys(holder_keys: Sequence[PublicKey]) -> None:
         if not 0 < len(holder_keys) <= MAX_HOLDER_KEYS:
             raise InvalidRequestError(f"between 1 and {MAX_HOLDER_KEYS} holder keys per request")
@@ -333,9 +350,9 @@ class IssuerService:
         """Keep verified holder keys until approval; the access token stays valid as long as the transaction."""
         grant = self._pickup.grant(access_token)
         self._check_holder_keys(holder_keys)
-        if configuration_id not in grant.configuration_ids:
-            raise InvalidRequestError("the access token does not cover that configuration")
-        transaction = self._deferral.open_transaction(grant, access_token, configuration_id, holder_keys)
+        self._check_covered(grant, configuration_id)
+        with self._pickup.delivery(access_token, configuration_id):  # the transaction is the one delivery
+            transaction = self._deferral.open_transaction(grant, access_token, configuration_id, holder_keys)
         self._pickup.extend(access_token, self._deferral.transaction_ttl)
         self.audit.append(officer="wallet", action="deliver_deferred", record_id=grant.record_id,
                           reason=f"{len(holder_keys)} credential(s), offer {grant.offer_id}")

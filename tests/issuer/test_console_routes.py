@@ -192,7 +192,8 @@ def test_redeliver_retires_the_old_phone_and_prints_a_new_sheet(
 ) -> None:
     record = service.register(CARD, officer="seed")
     offer = service.create_offer(record.id, officer="seed")
-    service.deliver(service.redeem(offer.pre_authorized_code, offer.tx_code), [KeySigner.generate().public_key])
+    service.deliver(service.redeem(offer.pre_authorized_code, offer.tx_code), [KeySigner.generate().public_key],
+                    offer.configuration_ids[0])
     io = signed_in(app, tokens, "io")
     page = text(io.get(f"/officer/records/{record.id}"))
     assert '<option selected>NEW_DEVICE</option>' in page and "stop working" in page

@@ -38,6 +38,8 @@ from tests.credential.pass_support import keys_resolver
 from .conftest import PUBLIC_URL, T0, Clock
 from .test_store_contract import race
 
+SD_JWT, QR = "residence_permit_sd_jwt", "residence_permit_qr"
+
 
 def resolver(*keys: SigningKey) -> dict[str, PublicKey]:
     return {k.kid: k.public_key for k in keys}
@@ -49,7 +51,7 @@ def issue(service: IssuerService, holders: int = 1) -> tuple[Record, list[Delive
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     service.consume_nonce(service.new_nonce())
     signers = [KeySigner.generate() for _ in range(holders)]
-    return record, service.deliver(token, [s.public_key for s in signers]), signers
+    return record, service.deliver(token, [s.public_key for s in signers], SD_JWT), signers
 
 
 def status_at(service: IssuerService, keyring: KeyRing, clock: Clock, cred: DeliveredCredential) -> int:
@@ -265,13 +267,13 @@ def test_access_token_lasts_its_ttl_and_binds_the_record(
     offer = service.create_offer(record.id, officer="alice")
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     key = KeySigner.generate().public_key
-    first = service.deliver(token, [key])
-    second = service.deliver(token, [key])  # a wallet asks once per configuration
+    first = service.deliver(token, [key], SD_JWT)
+    second = service.deliver(token, [key], QR)  # a wallet asks once per configuration
     assert first[0].status_idx != second[0].status_idx
     assert len(service.store.delivered(record.id)) == 2
     clock.advance(settings.access_token_ttl)
     with pytest.raises(InvalidTokenError):
-        service.deliver(token, [key])
+        service.configuration_ids(token)
     with pytest.raises(InvalidTokenError):
         service.configuration_ids("not-a-token")
 
@@ -281,14 +283,16 @@ def test_deliver_refuses_bad_keys_and_inactive_records(service: IssuerService) -
     offer = service.create_offer(record.id, officer="alice")
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     with pytest.raises(InvalidRequestError):
-        service.deliver(token, [])
+        service.deliver(token, [], SD_JWT)
     with pytest.raises(InvalidRequestError):
-        service.deliver(token, [ed25519.Ed25519PrivateKey.generate().public_key()])
+        service.deliver(token, [ed25519.Ed25519PrivateKey.generate().public_key()], SD_JWT)
     with pytest.raises(InvalidRequestError):
-        service.deliver(token, [KeySigner.generate().public_key] * 11)
+        service.deliver(token, [KeySigner.generate().public_key] * 11, SD_JWT)
+    with pytest.raises(InvalidRequestError):
+        service.deliver(token, [KeySigner.generate().public_key], "residence_registration_sd_jwt")
     service.suspend(record.id, officer="sup", reason="hold")
     with pytest.raises(StateConflictError):
-        service.deliver(token, [KeySigner.generate().public_key])
+        service.deliver(token, [KeySigner.generate().public_key], SD_JWT)
     assert service.store.delivered(record.id) == []
 
 
@@ -300,7 +304,7 @@ def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: Clock) -
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     clock.advance(60)  # the validity ends while the wallet holds the token
     with pytest.raises(StateConflictError):
-        service.deliver(token, [KeySigner.generate().public_key])
+        service.deliver(token, [KeySigner.generate().public_key], SD_JWT)
 
 
 def test_an_ended_permit_is_refused_at_the_token_endpoint_without_spending_the_code(
@@ -405,9 +409,9 @@ def test_a_delivery_racing_a_revoke_never_leaves_a_valid_credential(
             try:
                 if i == 0:
                     service.revoke(record_id, officer="sup", reason="race")
-                else:
-                    service.deliver(token, [KeySigner.generate().public_key])
-            except StateConflictError:
+                else:  # the token delivers each configuration once: the third asks too late
+                    service.deliver(token, [KeySigner.generate().public_key], (SD_JWT, QR, SD_JWT)[i - 1])
+            except (StateConflictError, InvalidTokenError):
                 pass
 
         race(4, step)

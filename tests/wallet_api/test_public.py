@@ -15,7 +15,7 @@ from tests.wallet_api.conftest import OFFICER, PUBLIC_URL, Clock
 
 def deliver(service: IssuerService, offer: Offer) -> DeliveredCredential:
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
-    [delivered] = service.deliver(token, [KeySigner.generate().public_key])
+    [delivered] = service.deliver(token, [KeySigner.generate().public_key], offer.configuration_ids[0])
     return delivered
 
 
