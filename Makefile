@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-stamp
 
-.PHONY: demo test test-slow lint serve bench web fuzz clean
+.PHONY: demo test test-slow lint serve bench web peers fuzz clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,11 +23,27 @@ $(WEB_BUILD): web/package.json web/package-lock.json web/build.mjs $(wildcard we
 
 web: $(WEB_BUILD)
 
+# Independent peers the tests run against (tests/peers): npm packages pinned in tests/peers/js/package-lock.json,
+# and pyeudiw in its own environment (it requires a cryptography older than the project's).
+PEERS_JS   = tests/peers/js/node_modules/.installed
+PEERS_VENV = .venv-peers
+PEERS_PY   = $(PEERS_VENV)/.installed-stamp
+$(PEERS_JS): tests/peers/js/package.json tests/peers/js/package-lock.json
+	cd tests/peers/js && npm ci --no-audit --no-fund
+	touch $(PEERS_JS)
+
+$(PEERS_PY): tests/peers/python/requirements.txt
+	test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install -q -r tests/peers/python/requirements.txt
+	touch $(PEERS_PY)
+
+peers: $(PEERS_JS) $(PEERS_PY)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: $(STAMP) lint $(WEB_BUILD)
+test: $(STAMP) lint $(WEB_BUILD) peers
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Long-running tests (crash, cluster, fuzz). CI runs them too.
@@ -46,4 +62,4 @@ serve: $(STAMP)
 	$(BIN)/epermit serve
 
 clean:
-	rm -rf $(VENV) build *.egg-info demo-out web/node_modules wallet_api/static/verify
+	rm -rf $(VENV) $(PEERS_VENV) build *.egg-info demo-out web/node_modules tests/peers/js/node_modules wallet_api/static/verify

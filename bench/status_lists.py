@@ -1,21 +1,27 @@
-"""Status list size against the Shannon bound, and the time from a revocation to the new signed list."""
+"""Status list size against the Shannon bound, the JWT and CWT token sizes, and the time from a revocation to the
+new signed list. ``python -m bench.status_lists sizes`` prints the token sizes only (writes no result file)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import random
+import sys
 import tempfile
 import time
 import zlib
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from bench.harness import Row, print_table, rows_payload, write_result
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
-from credential.statuslist import INVALID, StatusList
+from credential.statuslist import INVALID, StatusList, cwt_from_token, sign_status_list_token
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
+from keys import Purpose
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
 
@@ -30,6 +36,22 @@ def sized_list(entries: int, share: float, rng: random.Random) -> StatusList:
     for idx in rng.sample(range(entries), int(entries * share)):
         lst.set(idx, INVALID)
     return lst
+
+
+def token_sizes(entries: int = 1 << 20, share: float = 0.01, seed: int = 20261128) -> dict[str, int]:
+    """Bytes on the wire for one list as the issuer publishes it: the JWT (with its x5c chain and
+    aggregation_uri, as issuer.publication signs it), that JWT gzipped, and its CWT form (issuer.statuscwt)."""
+    now = int(time.time())
+    ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now - 86400)
+    signer = ring.signer_for(Purpose.STATUS, now=now)
+    chain = (ring.certificates[signer.kid].public_bytes(Encoding.DER), ring.root_certificate.public_bytes(Encoding.DER))
+    lst = sized_list(entries, share, random.Random(seed))
+    base = "https://permits.example.gov.cn"
+    jwt = sign_status_list_token(lst, uri=f"{base}/statuslists/1", signer=signer, now=now, ttl=300,
+                                 exp=now + 7 * 86400, aggregation_uri=f"{base}/statuslists", x5c=chain)
+    cwt = cwt_from_token(jwt, signer_for=lambda kid: signer)
+    return {"zlib_list": len(zlib.compress(lst.data, 9)), "jwt": len(jwt),
+            "jwt_gzip": len(gzip.compress(jwt.encode("ascii"), compresslevel=6, mtime=0)), "cwt": len(cwt)}
 
 
 def revocation_latency(runs: int = 20) -> float:
@@ -64,6 +86,9 @@ def run() -> list[Row]:
             lines.append((f"{entries:,}", f"{share:.1%}", f"{compressed:,}", f"{round(bound):,}", f"{compressed / bound:.2f}"))
     print_table("Status list size (2 bits per entry, zlib level 9) vs the Shannon bound",
                 ("entries", "not valid", "compressed B", "bound B", "ratio"), lines)
+    tokens = token_sizes()
+    print_table("One 2^20-entry list at 1 % revoked, as published", ("form", "bytes"),
+                [(name, f"{size:,}") for name, size in tokens.items()])
     latency = revocation_latency()
     print(f"\nrevocation → new signed list (SQLite, 2^20 entries): {latency * 1000:.1f} ms (median)")
     ten_m = sizes["10000000@0.01"]["compressed_bytes"]
@@ -72,9 +97,13 @@ def run() -> list[Row]:
             ten_m <= 1.5 * sizes["10000000@0.01"]["shannon_bytes"]),
         Row("revocation_to_signed_list_ms", round(latency * 1000, 1), "ms", "< 1000 ms", latency < 1.0),
     ]
-    write_result("status_lists", {"sizes": sizes, "revocation_latency_ms": latency * 1000, "summary": rows_payload(rows)})
+    write_result("status_lists", {"sizes": sizes, "token_sizes_2p20_1pct": tokens,
+                                  "revocation_latency_ms": latency * 1000, "summary": rows_payload(rows)})
     return rows
 
 
 if __name__ == "__main__":
-    print(json.dumps(rows_payload(run()), indent=2))
+    if sys.argv[1:] == ["sizes"]:
+        print(json.dumps(token_sizes(), indent=2))
+    else:
+        print(json.dumps(rows_payload(run()), indent=2))

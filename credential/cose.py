@@ -152,18 +152,17 @@ def sign1(
     payload: bytes,
     *,
     signer: Signer,
-    typ: int,
+    typ: int | str,
     kid: bytes | None = None,
     external_aad: bytes = b"",
-    implicit_alg: bool = False,
 ) -> Sign1:
     """Sign ``payload`` with the algorithm the signer's key implies; alg, kid and typ are protected.
 
-    ``implicit_alg`` leaves alg out (RFC 9052 §3.1 allows it) where the verifier derives the one
-    algorithm from the key it already holds, e.g. a holder key from a cnf claim: 3 bytes in a QR."""
+    alg is always named: RFC 9052 §3.1 lets a context imply it, but COSE libraries verify with the
+    algorithm the message states and refuse a message without one."""
     if signer.alg not in ALGORITHMS:
         raise MalformedError(f"signer algorithm {signer.alg!r} has no COSE mapping here")
-    protected: dict[int, Any] = {} if implicit_alg else {HEADER_ALG: ALGORITHMS[signer.alg]}
+    protected: dict[int, Any] = {HEADER_ALG: ALGORITHMS[signer.alg]}
     if kid is not None:
         protected[HEADER_KID] = kid
     protected[HEADER_TYP] = typ
@@ -221,12 +220,8 @@ def decode_sign1(data: bytes, *, require_tag: bool = True, max_size: int) -> Sig
     return parse_sign1(cbor_loads(data, max_size=max_size), require_tag=require_tag, max_size=max_size)
 
 
-def header_algorithm(message: Sign1, algorithms: tuple[str, ...], *, implicit_alg: bool = False) -> str:
-    """The JOSE name of the message's algorithm, if the verifier allows it.
-
-    With ``implicit_alg`` and exactly one allowed algorithm, a header without alg means that one."""
-    if implicit_alg and HEADER_ALG not in message.protected and len(algorithms) == 1:
-        return algorithms[0]
+def header_algorithm(message: Sign1, algorithms: tuple[str, ...]) -> str:
+    """The JOSE name of the message's protected alg, if the verifier allows it; a message without alg is refused."""
     value = message.protected.get(HEADER_ALG)
     name = _ALG_NAMES.get(value) if type(value) is int else None
     if name is None or name not in algorithms:
@@ -238,16 +233,16 @@ def verify_sign1(
     message: Sign1,
     key: PublicKey,
     *,
-    typ: int,
+    typ: int | str,
     algorithms: tuple[str, ...],
     external_aad: bytes = b"",
-    implicit_alg: bool = False,
 ) -> None:
-    """Check type, algorithm allow-list and signature; raise on any failure."""
+    """Check type (a CoAP content format number or a media type text, exactly), algorithm allow-list and
+    signature; raise on any failure."""
     actual = message.protected.get(HEADER_TYP)
-    if type(actual) is not int or actual != typ:
+    if type(actual) is not type(typ) or actual != typ:  # type(): True is no 1, and "1" no 1
         raise WrongTypeError(str(typ), actual)
-    alg = header_algorithm(message, algorithms, implicit_alg=implicit_alg)
+    alg = header_algorithm(message, algorithms)
     verify_signature(alg, key, sig_structure(message.protected_bytes, message.payload, external_aad),
                      message.signature)
 
@@ -260,18 +255,24 @@ _P256_CURVE = ec.SECP256R1()  # a stateless curve description
 
 
 def cose_key(key: PublicKey) -> dict[int, Any]:
-    """A public COSE_Key; a P-256 point is compressed, its y given as the sign bit (RFC 9053 §7.1.1)."""
+    """A public COSE_Key: EC2 P-256 with both coordinates (RFC 9053 §7.1.1), or OKP Ed25519 (§7.2).
+
+    Not the compressed form (y as a sign bit), which RFC 9053 allows: python-cwt refuses it and pycose
+    mishandles it, and 33 bytes of a QR are worth a holder key every COSE library reads."""
     if isinstance(key, ed25519.Ed25519PublicKey):
         return {_KTY: _OKP, _CRV: _ED25519, _X: key.public_bytes(Encoding.Raw, PublicFormat.Raw)}
     if not isinstance(key.curve, ec.SECP256R1):
         raise MalformedError("only P-256 EC keys are supported")
-    # SEC 1 compressed point: 0x02 (y even) or 0x03 (y odd), then x; one call instead of public_numbers().
-    point = key.public_bytes(Encoding.X962, PublicFormat.CompressedPoint)
-    return {_KTY: _EC2, _CRV: _P256, _X: point[1:], _Y: point[0] == 3}
+    # SEC 1 uncompressed point: 0x04, x, y; one call instead of public_numbers().
+    point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return {_KTY: _EC2, _CRV: _P256, _X: point[1:33], _Y: point[33:]}
 
 
 def load_cose_key(obj: object) -> PublicKey:
-    """Read a public COSE_Key: P-256 (compressed or not) or Ed25519; anything else is malformed."""
+    """Read a public COSE_Key: EC2 P-256 with x and y, or OKP Ed25519; anything else is malformed.
+
+    A compressed EC2 key (y as a sign bit) is refused: we never send one (see cose_key), and one holder key
+    has one encoding, as one permit does; a verifier accepting it would accept passes peers cannot read."""
     if not _is_map(obj):
         raise MalformedError("COSE_Key must be a map")
     kty, crv, x, y = obj.get(_KTY), obj.get(_CRV), obj.get(_X), obj.get(_Y)
@@ -281,13 +282,9 @@ def load_cose_key(obj: object) -> PublicKey:
         raise MalformedError("COSE_Key x must be 32 bytes")
     try:
         if kty == _EC2 and crv == _P256 and obj.keys() == _EC2_LABELS:
-            if isinstance(y, bool):
-                point = (b"\x03" if y else b"\x02") + x
-            elif isinstance(y, bytes) and len(y) == 32:
-                point = b"\x04" + x + y
-            else:
-                raise MalformedError("COSE_Key y must be a sign bit or 32 bytes")
-            return ec.EllipticCurvePublicKey.from_encoded_point(_P256_CURVE, point)
+            if not isinstance(y, bytes) or len(y) != 32:
+                raise MalformedError("COSE_Key y must be 32 bytes (the compressed form is not accepted)")
+            return ec.EllipticCurvePublicKey.from_encoded_point(_P256_CURVE, b"\x04" + x + y)
         if kty == _OKP and crv == _ED25519 and obj.keys() == _OKP_LABELS:
             return ed25519.Ed25519PublicKey.from_public_bytes(x)
     except ValueError as exc:  # not a point on the curve

@@ -6,14 +6,18 @@ header policy live here; signatures are checked with cryptography directly, over
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+import binascii
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeGuard
 
+from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from credential.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from credential.errors import (
@@ -28,7 +32,7 @@ from credential.errors import (
     UnsupportedAlgorithmError,
     WrongTypeError,
 )
-from credential.jwk import PublicKey
+from credential.jwk import PublicKey, key_id
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 DEFAULT_SKEW = 300
@@ -36,6 +40,7 @@ _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())  # immutable; built once instead of pe
 # Headers that would let a token pick its own key or extend the rules; never honoured.
 _KEY_SOURCE_HEADERS = ("jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256")
 _KNOWN_HEADERS = frozenset({"alg", "typ", "kid", "cty", "crit", *_KEY_SOURCE_HEADERS})
+MAX_X5C = 8  # certificates in one x5c chain: a leaf and a few intermediates, never a bundle
 
 
 class Signer(Protocol):
@@ -60,8 +65,12 @@ class JWS:
     signature: bytes
 
 
-def sign_compact(header: dict[str, Any], payload: dict[str, Any], signer: Signer) -> str:
-    full_header = {"alg": signer.alg, "kid": signer.kid, **header}
+def sign_compact(header: dict[str, Any], payload: dict[str, Any], signer: Signer, *, with_kid: bool = True) -> str:
+    """A compact JWS whose header is alg, the signer's kid (unless ``with_kid`` is False), then ``header``.
+
+    ``with_kid=False`` is for a JWS whose verification key is already fixed by context (a KB-JWT: the cnf
+    key of the credential it follows), where a kid would only be one more thing for a peer to match."""
+    full_header = {"alg": signer.alg, **({"kid": signer.kid} if with_kid else {}), **header}
     signing_input = (b64url_encode(json_dumps(full_header)) + "." + b64url_encode(json_dumps(payload))).encode("ascii")
     return signing_input.decode("ascii") + "." + b64url_encode(signer.sign(signing_input))
 
@@ -144,9 +153,55 @@ def parse_compact(token: str, *, max_size: int) -> JWS:
     return JWS(header, payload, signing_input, signature)
 
 
+def x5c_header(chain: Sequence[x509.Certificate], *, kid: str) -> list[str]:
+    """The ``x5c`` value (RFC 7515 §4.1.6) for a JWS signed by key ``kid``: standard base64 DER, the signing
+    key's certificate first, then the one that issued it, and so on.
+
+    HAIP 1.0 §6.1.1 (and §6.1 for status list tokens): the trust anchor's certificate is not included and
+    the signing certificate is not self-signed, so no certificate in the chain may be self-issued; each one
+    must be issued by the next. A chain that breaks these rules raises ValueError: it is the issuer's bug.
+    """
+    if not 1 <= len(chain) <= MAX_X5C:
+        raise ValueError(f"an x5c chain holds 1..{MAX_X5C} certificates")
+    leaf_key = chain[0].public_key()
+    if not isinstance(leaf_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey) or key_id(leaf_key) != kid:
+        raise ValueError(f"the first certificate does not carry the signing key {kid}")
+    for cert, issuer in zip(chain, [*chain[1:], None], strict=True):
+        if cert.issuer == cert.subject:
+            raise ValueError("x5c must not include a self-signed (trust anchor) certificate")
+        if issuer is not None and cert.issuer != issuer.subject:
+            raise ValueError("each x5c certificate must be issued by the next")
+    return [base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii") for cert in chain]
+
+
+def _check_x5c(value: object) -> None:
+    """The shape RFC 7515 §4.1.6 gives x5c: a non-empty array of standard-base64 strings, canonical."""
+    if not isinstance(value, list) or not 1 <= len(value) <= MAX_X5C:
+        raise MalformedError(f"x5c must be an array of 1..{MAX_X5C} certificates")
+    for entry in value:
+        if not isinstance(entry, str) or not entry:
+            raise MalformedError("x5c entries must be non-empty strings")
+        try:
+            der = base64.b64decode(entry, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise MalformedError("x5c entry is not standard base64") from exc
+        if base64.b64encode(der).decode("ascii") != entry:
+            raise MalformedError("x5c entry is not canonical base64")
+
+
 def check_header(
-    header: dict[str, Any], *, typ: str | tuple[str, ...], algorithms: tuple[str, ...], allow_jwk: bool = False
+    header: dict[str, Any],
+    *,
+    typ: str | tuple[str, ...],
+    algorithms: tuple[str, ...],
+    allow_jwk: bool = False,
+    allow_x5c: bool = False,
 ) -> None:
+    """Type, algorithm and key-source policy of a JWS header.
+
+    ``allow_x5c``: an ``x5c`` chain is tolerated (shape-checked) for peers that resolve keys by X.509, but
+    nothing here reads it: the caller still takes the key by ``kid`` from its own trusted keys only.
+    """
     accepted = (typ,) if isinstance(typ, str) else typ
     if header.get("typ") not in accepted:
         raise WrongTypeError(typ, header.get("typ"))
@@ -154,8 +209,10 @@ def check_header(
     if alg not in algorithms:
         raise UnsupportedAlgorithmError(alg)
     for name in _KEY_SOURCE_HEADERS:
-        if name in header and not (allow_jwk and name == "jwk"):
+        if name in header and not (allow_jwk and name == "jwk") and not (allow_x5c and name == "x5c"):
             raise ForbiddenHeaderError(name)
+    if "x5c" in header:
+        _check_x5c(header["x5c"])
     if "crit" in header:  # we understand no extension, so any critical one must be refused (RFC 7515 §4.1.11)
         raise ForbiddenHeaderError("crit")
 
@@ -167,10 +224,13 @@ def verify_compact(
     algorithms: tuple[str, ...],
     resolve_key: Callable[[str], PublicKey],
     max_size: int,
+    allow_x5c: bool = False,
 ) -> JWS:
-    """Parse, apply the header policy, find the key by ``kid`` among trusted keys only, verify."""
+    """Parse, apply the header policy, find the key by ``kid`` among trusted keys only, verify.
+
+    ``allow_x5c`` tolerates an x5c chain in the header (see check_header); it never chooses the key."""
     jws = parse_compact(token, max_size=max_size)
-    check_header(jws.header, typ=typ, algorithms=algorithms)
+    check_header(jws.header, typ=typ, algorithms=algorithms, allow_x5c=allow_x5c)
     kid = jws.header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise MalformedError("header lacks a kid")

@@ -10,7 +10,7 @@ Integer keys, national code tables, no field the verifier can derive: every byte
   trust-list entry names its authority, bound to the key by its X.509 certificate, so the verifier takes
   the name from there (permit_from_claim's ``authority_name``) and requires the carried authority code
   to be the key's. A name never carried can never disagree with the key that signed, and the static pass
-  is ~45 base45 characters shorter (version 15 at level M instead of 16).
+  is ~45 base45 characters shorter (one QR version at level M; docs/benchmarks-notes.md has today's sizes).
 The verifier re-encodes the permit it rebuilt and requires the same map, so what it shows is exactly
 what was signed (a name not in NFC, say, is refused rather than silently normalised).
 """

@@ -1,9 +1,11 @@
 """The QR pass: a CWT in COSE_Sign1, zlib, base45 behind "EP1:", and its live (anti-screenshot) form.
 
-Static text = "EP1:" + base45(zlib(COSE_Sign1 pass))
-Live text   = "EP1:" + base45(zlib([COSE_Sign1 pass (tag 18), COSE_Sign1 proof (untagged)]))
-The proof is signed by the holder's device key (the pass's cnf) over {1: time, 2: nonce?} with
-external_aad = SHA-256(pass bytes): it is bound to this pass without carrying its digest.
+Static text = "EP1:" + base45(zlib(COSE_Sign1 pass (tag 18)))
+Live text   = "EP1:" + base45(zlib([COSE_Sign1 pass (tag 18), COSE_Sign1 proof (tag 18)]))
+The proof is signed by the holder's device key (the pass's cnf, an EC2 COSE_Key with x and y) over
+{1: time, 2: nonce?} with external_aad = SHA-256(pass bytes): it is bound to this pass without carrying
+its digest. Both messages are tagged and name their alg, as sent: COSE libraries (python-cwt, pycose)
+refuse an untagged message or one without alg, and each costs a byte or three of the QR.
 The permit's claim map and validity window are in credential.passclaims. Every string is NFC UTF-8.
 The pass names its authority by code only: verify_pass takes the name from the trust-list entry of the key
 that verified the signature, and refuses a pass whose authority code is not that key's.
@@ -41,6 +43,7 @@ from credential.errors import (
     MissingClaimError,
     ReplayedError,
     TooLargeError,
+    UnsupportedAlgorithmError,
     UntrustedIssuerError,
 )
 from credential.jose import Signer, check_time_claims
@@ -99,15 +102,8 @@ def live_qr_text(cose_pass: bytes, *, holder_signer: Signer, now: int, nonce: by
         if not isinstance(nonce, bytes) or not 0 < len(nonce) <= MAX_NONCE:
             raise MalformedError(f"nonce must be 1..{MAX_NONCE} bytes")
         payload[PROOF_NONCE] = nonce
-    # The proof is untagged and names no alg (the verifier takes it from the cnf key): 4 bytes fewer.
-    proof = sign1(
-        cbor2.dumps(payload),
-        signer=holder_signer,
-        typ=TYP_PROOF,
-        external_aad=pass_digest(cose_pass),
-        implicit_alg=True,
-    )
-    return _qr_text(cbor2.dumps([message.to_item(), proof.to_item(tag=False)]))
+    proof = sign1(cbor2.dumps(payload), signer=holder_signer, typ=TYP_PROOF, external_aad=pass_digest(cose_pass))
+    return _qr_text(cbor2.dumps([message.to_item(), proof.to_item()]))
 
 
 @dataclass(frozen=True)
@@ -141,7 +137,7 @@ def decode_qr_text(text: str) -> DecodedQr:
         if len(item) != 2:
             raise MalformedError("a live pass is an array of pass and proof")
         pass_item, proof_item = item
-        proof_message: Sign1 | None = parse_sign1(proof_item, require_tag=False, max_size=MAX_INFLATED)
+        proof_message: Sign1 | None = parse_sign1(proof_item, require_tag=True, max_size=MAX_INFLATED)
     else:
         pass_item, proof_message = item, None
     message = parse_sign1(pass_item, require_tag=True, max_size=MAX_INFLATED)
@@ -151,7 +147,7 @@ def decode_qr_text(text: str) -> DecodedQr:
     payload = cbor_loads(message.payload, max_size=MAX_INFLATED, max_depth=4)
     if not isinstance(payload, dict):
         raise MalformedError("the pass payload must be a CBOR map")
-    proof = None if proof_message is None else proof_message.encode(tag=False)
+    proof = None if proof_message is None else proof_message.encode()
     return DecodedQr(message.encode(), kid, message.protected, payload, proof, message, proof_message)
 
 
@@ -228,9 +224,13 @@ def verify_live_proof(
     proof = decoded.proof_message
     if proof is None:
         raise ReplayedError("no live proof with this pass")
+    algorithm = algorithm_for_key(holder_key)
     try:
-        verify_sign1(proof, holder_key, typ=TYP_PROOF, algorithms=(algorithm_for_key(holder_key),),
-                     external_aad=pass_digest(decoded.cose_pass), implicit_alg=True)
+        # The proof names its alg; the one the cnf key implies is the only one accepted.
+        verify_sign1(proof, holder_key, typ=TYP_PROOF, algorithms=(algorithm,),
+                     external_aad=pass_digest(decoded.cose_pass))
+    except UnsupportedAlgorithmError as exc:  # none named (an earlier wallet), or not the holder key's
+        raise ReplayedError(f"proof algorithm {exc.alg!r} is not the holder key's {algorithm}") from exc
     except BadSignatureError as exc:  # a screenshot of another pass's proof, or another device's key
         raise ReplayedError("proof not by the holder key for this pass") from exc
     payload = cbor_loads(proof.payload, max_size=MAX_INFLATED, max_depth=1)

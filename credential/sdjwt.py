@@ -4,15 +4,22 @@ Issuance makes every personal claim a disclosure and keeps iss, vct, iat, nbf, e
 always visible. Verification is strict RFC 9901 §7.1/§7.3: whether key binding is required is the
 verifier's policy, never decided by what the presentation happens to carry; a KB-JWT that is present is
 always checked.
+
+Keys: the issuer-signed JWT names its key by ``kid`` and carries the signing certificate in ``x5c`` (HAIP
+1.0 §6.1.1, for wallets and verifiers that resolve issuer keys by X.509). Our verifier takes the key by
+``kid`` from its trust list and never from the token: the x5c chain is tolerated, not read. The KB-JWT
+header is typ and alg only (RFC 9901 §4.3): its key is the credential's ``cnf.jwk``, which has no kid.
 """
 
 from __future__ import annotations
 
 import datetime
 import hashlib
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from cryptography import x509
 
 from credential.disclosures import (
     SD_ALG,
@@ -44,6 +51,7 @@ from credential.jose import (
     sign_compact,
     verify_compact,
     verify_signature,
+    x5c_header,
 )
 from credential.jwk import PublicKey, load_public_jwk, public_jwk
 from credential.model import CredentialType, Permit
@@ -101,8 +109,12 @@ def issue_sd_jwt_vc(
     exp: int,
     decoys: int = 3,
     nbf: int | None = None,
+    certificates: Sequence[x509.Certificate] = (),
 ) -> str:
-    """Sign an SD-JWT VC (ending in "~"). ``nbf`` defaults to the start of the permit's valid_from day."""
+    """Sign an SD-JWT VC (ending in "~"). ``nbf`` defaults to the start of the permit's valid_from day.
+
+    ``certificates``: the signer's certificate chain for the ``x5c`` header, leaf first, without the root
+    (credential.jose.x5c_header); none gives a header with ``kid`` only."""
     if type(status_idx) is not int or status_idx < 0:
         raise InvalidClaimError("status", "idx must be a non-negative integer")
     not_before = day_start(permit.valid_from) if nbf is None else nbf
@@ -124,7 +136,10 @@ def issue_sd_jwt_vc(
         SD_ALG_KEY: SD_ALG,
         SD_KEY: sd_digests,
     }
-    jwt = sign_compact({"typ": ISSUED_TYP}, payload, signer)
+    header: dict[str, Any] = {"typ": ISSUED_TYP}
+    if certificates:
+        header["x5c"] = x5c_header(certificates, kid=signer.kid)
+    jwt = sign_compact(header, payload, signer)
     return "~".join([jwt, *disclosures, ""])
 
 
@@ -169,7 +184,9 @@ def present(
     ]
     presented = "~".join([jwt, *chosen, ""])
     kb_payload = {"iat": now, "aud": aud, "nonce": nonce, "sd_hash": sd_hash(presented)}
-    return presented + sign_compact({"typ": KB_TYP}, kb_payload, holder_signer)
+    # No kid: the verifier takes the key from cnf.jwk, and a peer that matches the header's kid against
+    # that jwk (which has none) would find no key.
+    return presented + sign_compact({"typ": KB_TYP}, kb_payload, holder_signer, with_kid=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +219,7 @@ def verify_sd_jwt_vc(
     established and before the key binding, as verify_pass judges the authority before the live proof."""
     jwt, disclosure_texts, kb_jwt = split_sd_jwt(text)
     jws = verify_compact(jwt, typ=ACCEPTED_TYPS, algorithms=algorithms, resolve_key=resolve_key,
-                         max_size=MAX_SD_JWT)
+                         max_size=MAX_SD_JWT, allow_x5c=True)  # x5c is for X.509 peers; the key is by kid
     payload = jws.payload
     if payload.get(SD_ALG_KEY, SD_ALG) != SD_ALG:  # absent means sha-256 (RFC 9901 §4.1.1)
         raise InvalidClaimError(SD_ALG_KEY, "only sha-256 is accepted")

@@ -8,9 +8,10 @@ and failing closed on it broke whole countries' verifiers (DCC outages, research
 verifier's policy decides how old is too old and reports the age.
 
 Each entry's ``x5c`` certificate is checked here (same key as the JWK, signed by the pinned root, CA false,
-extendedKeyUsage naming the entry's purpose) and the entry's window must lie inside the certificate's
-validity; ``key_for`` then judges that window at the time of use, so one expired certificate disables its
-own key, not the whole list.
+extendedKeyUsage naming the entry's purpose under the list's ``eku_arc``, credential.eku) and the entry's
+window must lie inside the certificate's validity; ``key_for`` then judges that window at the time of use, so
+one expired certificate disables its own key, not the whole list. A list without ``eku_arc`` means
+credential.eku.DEFAULT_EKU_ARC.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import SignatureAlgorithmOID
 
+from credential.eku import DEFAULT_EKU_ARC, check_eku_arc, purpose_oid
 from credential.errors import (
     InvalidClaimError,
     MalformedError,
@@ -47,20 +49,11 @@ PURPOSES = frozenset({"credential", "status"})
 STATES = frozenset({"active", "retiring", "revoked"})
 CREDENTIAL_TYPES = frozenset({"residence_permit", "residence_registration"})
 _AUTHORITY_CODE = re.compile(r"[0-9]{6}")
-# extendedKeyUsage purposes, so that a certificate says what its key may sign. PLACEHOLDER private-enterprise
-# arc: 99999 is not assigned to this project; an operator registers its own PEN with IANA and replaces it.
-EPERMIT_OID_ARC = "1.3.6.1.4.1.99999.1"
-PURPOSE_OIDS = {
-    "credential": x509.ObjectIdentifier(f"{EPERMIT_OID_ARC}.1"),
-    "status": x509.ObjectIdentifier(f"{EPERMIT_OID_ARC}.2"),
-    "trust_list": x509.ObjectIdentifier(f"{EPERMIT_OID_ARC}.3"),  # reserved; the root signs them today
-}
 
 __all__ = [
     "CREDENTIAL_TYPES",
     "MAX_TRUST_LIST_SIZE",
     "PURPOSES",
-    "PURPOSE_OIDS",
     "STATES",
     "TRUST_LIST_TYP",
     "TrustList",
@@ -110,6 +103,7 @@ class TrustList:
     keys: tuple[TrustedKey, ...]
     status_lists: tuple[str, ...]
     aggregation_uri: str | None
+    eku_arc: str = DEFAULT_EKU_ARC  # the arc of the purpose OIDs in the keys' certificates (credential.eku)
 
     def key_for(self, kid: str, *, purpose: str, now: int, credential_type: str | None = None) -> TrustedKey:
         """The key that may verify a ``purpose`` signature at ``now``; UntrustedIssuerError says why not."""
@@ -138,6 +132,7 @@ class TrustList:
             "exp": self.exp,
             "keys": [key.to_json() for key in self.keys],
             "status_lists": list(self.status_lists),
+            "eku_arc": self.eku_arc,
         }
         if self.aggregation_uri is not None:
             payload["aggregation_uri"] = self.aggregation_uri
@@ -184,8 +179,9 @@ def verify_trust_list(token: str, *, root_key: PublicKey, now: int, min_version:
     iat, exp = int_claim(payload, "iat"), int_claim(payload, "exp")
     if exp <= iat:
         raise InvalidClaimError("exp", "must be after iat")
+    eku_arc = check_eku_arc(payload.get("eku_arc", DEFAULT_EKU_ARC))  # signed by the root, like every entry
     keys = _list(payload, "keys", MAX_KEYS)
-    parsed = tuple(_parse_key(entry, root_key, require_certificates) for entry in keys)
+    parsed = tuple(_parse_key(entry, root_key, require_certificates, eku_arc) for entry in keys)
     if len({key.kid for key in parsed}) != len(parsed):
         raise InvalidClaimError("keys", "duplicate kid")
     aggregation_uri = payload.get("aggregation_uri")
@@ -197,7 +193,7 @@ def verify_trust_list(token: str, *, root_key: PublicKey, now: int, min_version:
     issuer = payload["iss"]
     if not _is_text(issuer):
         raise InvalidClaimError("iss", "must be a non-empty string")
-    return TrustList(issuer, version, iat, exp, parsed, tuple(status_lists), aggregation_uri)
+    return TrustList(issuer, version, iat, exp, parsed, tuple(status_lists), aggregation_uri, eku_arc)
 
 
 def _is_text(value: object) -> bool:
@@ -221,7 +217,7 @@ def _text(entry: dict[str, Any], name: str) -> str:
     return value
 
 
-def _parse_key(entry: Any, root_key: PublicKey, require_certificate: bool) -> TrustedKey:
+def _parse_key(entry: Any, root_key: PublicKey, require_certificate: bool, eku_arc: str) -> TrustedKey:
     if not isinstance(entry, dict):
         raise InvalidClaimError("keys", "entries must be objects")
     public_key = load_public_jwk(entry.get("jwk"))
@@ -255,7 +251,7 @@ def _parse_key(entry: Any, root_key: PublicKey, require_certificate: bool) -> Tr
         raise UntrustedIssuerError(kid, "no X.509 certificate (x5c) chained to the root")
     if certificate is not None:
         cert = load_certificate(certificate)
-        _check_certificate(cert, kid, public_key, root_key, purpose)
+        _check_certificate(cert, kid, public_key, root_key, purpose, eku_arc)
         valid_from, valid_until = cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
         if not_before < valid_from or not_after > valid_until:
             raise InvalidClaimError("keys.not_after", f"kid {kid!r}: window exceeds its certificate validity")
@@ -303,8 +299,9 @@ def _spki(key: object) -> bytes:
 
 
 def _check_certificate(cert: x509.Certificate, kid: str, public_key: PublicKey, root_key: PublicKey,
-                       purpose: str) -> None:
-    """The X.509 chain of one entry: same key as the JWK, issued by the pinned root, for this purpose."""
+                       purpose: str, eku_arc: str) -> None:
+    """The X.509 chain of one entry: same key as the JWK, issued by the pinned root, for this purpose (its OID
+    under the trust list's ``eku_arc``)."""
     try:
         cert_key = cert.public_key()
     except (ValueError, UnsupportedAlgorithm) as exc:
@@ -327,5 +324,5 @@ def _check_certificate(cert: x509.Certificate, kid: str, public_key: PublicKey, 
         raise UntrustedIssuerError(kid, "a CA certificate cannot sign credentials")
     if not key_usage.digital_signature:
         raise UntrustedIssuerError(kid, "certificate keyUsage does not allow digitalSignature")
-    if PURPOSE_OIDS[purpose] not in usages:
-        raise UntrustedIssuerError(kid, f"certificate does not allow {purpose} signing")
+    if purpose_oid(eku_arc, purpose) not in usages:
+        raise UntrustedIssuerError(kid, f"certificate does not allow {purpose} signing (EKU arc {eku_arc})")

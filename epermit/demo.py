@@ -11,6 +11,7 @@ import datetime
 import json
 import secrets
 import shutil
+import ssl
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,14 +28,16 @@ from credential.samples import sample_permit
 from epermit.http_client import request
 from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
+from epermit.tls import LoopbackCA
 from epermit.wallet import ReferenceWallet, terminal_qr, write_qr_png
 from issuer.http import app as officer_api
 from issuer.http.console.ui import ConsoleSettings
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
-from issuer.settings import IssuerSettings
+from issuer.settings import IssuerSettings, system_clock
 from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, Purpose
+from keys.keystore import write_private_file
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.qrimage import decode_qr_image
@@ -44,7 +47,10 @@ from verifier.verify import verify
 from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
 
+TLS_CA_FILE = "tls-ca.pem"  # the CA certificate a wallet, `epermit verify sync --ca` or `curl --cacert` trusts
+SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens (0600)
 AUTHORITY_CODE = "110105"
+DEMO_OFFICER_IDS = {"clerk": "demo-clerk", "officer": "demo-officer", "supervisor": "demo-supervisor"}
 AUTHORITY_NAME = "北京市公安局朝阳分局"
 
 
@@ -57,6 +63,7 @@ class Office:
     wallet_server: BackgroundServer
     officer_token: str  # the issuing officer's
     tokens: dict[str, str] = field(default_factory=dict)  # role -> token: clerk, officer, supervisor
+    tls: ssl.SSLContext | None = None  # the client side of the demo's loopback CA
 
     def call(self, method: str, path: str, body: object | None = None, *, as_: str = "officer") -> dict[str, object]:
         token = self.tokens.get(as_, self.officer_token)
@@ -65,6 +72,7 @@ class Office:
             method=method,
             json_body=body,
             headers={"Authorization": f"Bearer {token}"},
+            tls=self.tls,
         ).json()
         return answer
 
@@ -73,9 +81,12 @@ class Office:
         self.wallet_server.stop()
 
 
-def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = lambda: int(time.time())) -> Office:
-    wallet_server = BackgroundServer()
-    officer_server = BackgroundServer()
+def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock, *,
+                ca: LoopbackCA | None = None) -> Office:
+    """Both APIs on loopback: over https with a certificate from ``ca`` when given (the demo), else http."""
+    server_tls = ca.issue_server().ssl_context() if ca is not None else None
+    wallet_server = BackgroundServer(ssl_context=server_tls)
+    officer_server = BackgroundServer(ssl_context=server_tls)
     store = SQLiteStore(data_dir / "epermit.sqlite3")
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
@@ -85,11 +96,13 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = lam
     officers = OfficerRegistry(store, keyed=service.keyed, clock=clock)
     # Separation of duties: the clerk registers, the issuing officer issues, the supervisor revokes.
     tokens = {}
-    for role, officer_id, name in (("clerk", "demo-clerk", "李柜员"), ("issuing_officer", "demo-officer", "王警官"),
-                                   ("supervisor", "demo-supervisor", "赵所长")):
-        officers.add(officer_id, name=name, role=role, districts=[AUTHORITY_CODE])
-        tokens[role.replace("issuing_", "")] = officers.issue_token(officer_id, ttl=3600)
-    return Office(service, officer_server, wallet_server, tokens["officer"], tokens)
+    for role, name in (("clerk", "李柜员"), ("officer", "王警官"), ("supervisor", "赵所长")):
+        officer_id = DEMO_OFFICER_IDS[role]
+        officers.add(officer_id, name=name, role="issuing_officer" if role == "officer" else role,
+                     districts=[AUTHORITY_CODE])
+        tokens[role] = officers.issue_token(officer_id, ttl=3600)
+    client_tls = ssl.create_default_context(cadata=ca.pem.decode("ascii")) if ca is not None else None
+    return Office(service, officer_server, wallet_server, tokens["officer"], tokens, client_tls)
 
 
 def say(step: str, text: str = "") -> None:
@@ -114,7 +127,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     data_dir = out / "issuer-data"
     shutil.rmtree(data_dir, ignore_errors=True)
     private_folder(data_dir)
-    now = int(time.time())
+    now = system_clock()
 
     say(
         "1. The bureau's keys",
@@ -125,9 +138,12 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     jwks = {"keys": [{**public_jwk(s.public_key), "kid": s.kid} for s in keyring.signers_of(Purpose.CREDENTIAL)]}
     write_private(out / "jwks.json", json.dumps(jwks, indent=2))
 
-    office = open_office(data_dir, keyring)
+    ca = LoopbackCA(now=now)
+    write_private(out / TLS_CA_FILE, ca.pem.decode("ascii"))  # public, but the folder's files are all owner-only
+    office = open_office(data_dir, keyring, ca=ca)
     try:
-        say("2. Servers", f"officer API {office.officer_server.url}  ·  wallet API {office.wallet_server.url}")
+        say("2. Servers (https; the demo's loopback CA is in " + TLS_CA_FILE + ")",
+            f"officer API {office.officer_server.url}  ·  wallet API {office.wallet_server.url}")
 
         say("3. A clerk registers a residence permit and a registration card (张伟 holds a card since 200 days)")
         # Validity counts from today (Beijing time), so the story works on any day it is run.
@@ -154,7 +170,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         wallets: dict[str, ReferenceWallet] = {}
         for slug, record in records.items():
             offer = office.call("POST", f"/api/v1/records/{record['id']}/offers")
-            wallet = ReferenceWallet()
+            wallet = ReferenceWallet(tls=office.tls)
             wallet.pick_up(str(offer["offer_uri"]), str(offer["tx_code"]))
             wallets[slug] = wallet
             held = wallet.credentials[0]
@@ -165,14 +181,15 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         cache_dir = out / "verifier-cache"
         shutil.rmtree(cache_dir, ignore_errors=True)
         cache = VerifierCache(cache_dir)
-        sync(office.wallet_server.url, cache, now=int(time.time()), root_pem=(out / "root.pem").read_bytes())
+        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=(out / "root.pem").read_bytes(),
+             tls=office.tls)
         print(f"   cached in {cache_dir}")
 
         say("6. Offline: the verifier scans the QR codes (PNG images decoded by zxing-cpp)")
         policy = Policy()
         for slug, wallet in wallets.items():
             held = wallet.credentials[0]
-            live_text = wallet.live_qr_text(held, now=int(time.time()))
+            live_text = wallet.live_qr_text(held, now=system_clock())
             static_text = wallet.static_qr_text(held)
             for kind, text in (("live", live_text), ("static", static_text)):
                 png = out / f"{slug}.{kind}.png"
@@ -181,31 +198,31 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
                 write_private(out / f"{slug}.{kind}.qr.txt", text + "\n")
                 scanned = decode_qr_image(png)
                 show(
-                    verify(scanned, cache, policy=policy, now=int(time.time())),
+                    verify(scanned, cache, policy=policy, now=system_clock()),
                     f"{png.name} (QR version {version})",
                     expected="VALID",
                     live=kind == "live",
                 )
         print("\n   张伟's live QR, as the phone shows it (it changes every 30 s):")
-        print(terminal_qr(wallets["zhang-wei"].live_qr_text(wallets["zhang-wei"].credentials[0], now=int(time.time()))))
+        print(terminal_qr(wallets["zhang-wei"].live_qr_text(wallets["zhang-wei"].credentials[0], now=system_clock())))
 
         say("7. A forged QR: one byte of the pass changed")
         tampered = bytearray(wallets["zhang-wei"].credentials[0].qr_pass or b"")
         tampered[-5] ^= 0x01
         tampered_text = qrpass.pass_to_qr_text(bytes(tampered))
         write_private(out / "tampered.qr.txt", tampered_text + "\n")
-        show(verify(tampered_text, cache, policy=policy, now=int(time.time())), "tampered.qr.txt", expected="BAD_SIGNATURE")
+        show(verify(tampered_text, cache, policy=policy, now=system_clock()), "tampered.qr.txt", expected="BAD_SIGNATURE")
 
         say("8. A supervisor revokes 张伟's permit; the verifier syncs and scans again")
         office.call("POST", f"/api/v1/records/{records['zhang-wei']['id']}/revoke", {"reason_code": "OTHER", "reason": "permit surrendered"}, as_="supervisor")
-        sync(office.wallet_server.url, cache, now=int(time.time()), root_pem=None)
+        sync(office.wallet_server.url, cache, now=system_clock(), root_pem=None, tls=office.tls)
         held = wallets["zhang-wei"].credentials[0]
         show(
             verify(
-                wallets["zhang-wei"].live_qr_text(held, now=int(time.time())),
+                wallets["zhang-wei"].live_qr_text(held, now=system_clock()),
                 cache,
                 policy=policy,
-                now=int(time.time()),
+                now=system_clock(),
             ),
             "zhang-wei (after revocation)",
             expected="REVOKED",
@@ -233,6 +250,15 @@ def write_offer_file(out: Path, offer: dict[str, object]) -> Path:
 def serve_forever(office: Office, out: Path, record_id: str) -> None:
     offer = office.call("POST", f"/api/v1/records/{record_id}/offers")
     write_offer_file(out, offer)
+    write_private_json(out / SERVE_FILE, {
+        "officer_api": office.officer_server.url,
+        "wallet_api": office.wallet_server.url,
+        "verifier_page": f"{office.wallet_server.url}/verify/",
+        "officer_console": f"{office.officer_server.url}/officer/",
+        "tls_ca": str((out / TLS_CA_FILE).resolve()),
+        "officer_tokens": {role: token for role, token in office.tokens.items()},
+        "officer_ids": dict(DEMO_OFFICER_IDS),
+    })
     say(
         "Serving (Ctrl-C stops)",
         f"officer API {office.officer_server.url}\n   wallet API {office.wallet_server.url}\n"
@@ -246,3 +272,8 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
             time.sleep(3600)
     except KeyboardInterrupt:
         print("\nstopping")
+
+
+def write_private_json(path: Path, document: object) -> None:
+    """A file holding secrets (a PIN, officer tokens): created 0600, replaced atomically."""
+    write_private_file(path, (json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8"), overwrite=True)

@@ -10,6 +10,8 @@ refuses to start unless Redis is durable (issuer.redis_durability). The variable
     EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY  1: start on a Redis without appendfsync always (development only)
     EPERMIT_PUBLIC_URL                     the wallet API's public URL (credential `iss`); required
     EPERMIT_KEYS_DIR                       the key directory (`epermit keys init`); required
+    EPERMIT_PUBLISHED_DIR                  where the wallet API keeps the last public documents it served
+                                           (served while Redis is down); unset: in memory only
     EPERMIT_KEY_PASSPHRASE or EPERMIT_KEY_PASSPHRASE_FILE
 """
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from epermit.errors import UsageError
 from issuer.http import app as officer_api
@@ -84,13 +87,28 @@ def build_service(env: Mapping[str, str]) -> IssuerService:
     return IssuerService(store, keyring, IssuerSettings(public_url=config.public_url))
 
 
+def _behind_proxies(app: Flask, env: Mapping[str, str]) -> Flask:
+    """EPERMIT_PROXY_HOPS: how many proxies in front set X-Forwarded-* (epermit.transport)."""
+    hops = env.get("EPERMIT_PROXY_HOPS", "0")
+    if not hops.isdigit() or int(hops) > 5:
+        raise ServeConfigError("EPERMIT_PROXY_HOPS", "must be 0..5")
+    if int(hops):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=int(hops), x_proto=int(hops), x_host=int(hops))  # type: ignore[method-assign]
+    return app
+
+
 def create_officer_app(env: Mapping[str, str] | None = None) -> Flask:
     environment = os.environ if env is None else env
     service = build_service(environment)
     console = console_settings_from_env(environment)
-    return officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console)
+    return _behind_proxies(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console),
+                           environment)
 
 
 def create_wallet_app(env: Mapping[str, str] | None = None) -> Flask:
-    service = build_service(os.environ if env is None else env)
-    return create_wallet_api(WalletApiSettings(public_url=service.settings.public_url), service)
+    environment = os.environ if env is None else env
+    service = build_service(environment)
+    published = environment.get("EPERMIT_PUBLISHED_DIR", "").strip()
+    return _behind_proxies(create_wallet_api(WalletApiSettings(public_url=service.settings.public_url,
+                                                               published_dir=Path(published) if published else None),
+                                             service), environment)

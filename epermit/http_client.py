@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -48,7 +49,9 @@ def request(
     form: dict[str, str] | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 10,
+    tls: ssl.SSLContext | None = None,
 ) -> Response:
+    """One bounded request; ``tls`` trusts a private CA (the demo's) instead of the system's roots."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"not an http(s) URL: {url}")
     data: bytes | None = None
@@ -61,7 +64,7 @@ def request(
         all_headers["Content-Type"] = "application/x-www-form-urlencoded"
     req = urllib.request.Request(url, data=data, method=method, headers=all_headers)  # noqa: S310 - scheme checked
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=timeout, context=tls) as resp:  # noqa: S310
             body = resp.read(MAX_RESPONSE + 1)
             if len(body) > MAX_RESPONSE:
                 raise HttpError(url, resp.status, b"")

@@ -26,6 +26,7 @@ from keys import KeyRing, load_keyring, load_store_secret, read_passphrase
 
 STORE_FILE = "epermit.sqlite3"
 KEYS_DIR = "keys"
+PUBLISHED_DIR = "published"  # the last public documents the wallet API served (wallet_api.lastcopies)
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,19 @@ class OfficeData:
     def keys_dir(self) -> Path:
         return self.path / KEYS_DIR
 
-    def open_store(self, *, create: bool = False) -> SQLiteStore:
-        """The office's registry; ``create`` makes the folder (0700) and an empty store on first use."""
-        if not create and not self.store_path.is_file():
+    @property
+    def published_dir(self) -> Path:
+        return self.path / PUBLISHED_DIR
+
+    def open_store(self, *, create: bool = False, read_only: bool = False) -> SQLiteStore:
+        """The office's registry; ``create`` makes the folder (0700) and an empty store on first use;
+        ``read_only`` never writes (nor creates files beside it: issuer.store.sqlite.db), for commands that
+        only read."""
+        if (read_only or not create) and not self.store_path.is_file():
             raise UsageError(f"no registry at {self.store_path} (is --data the office's data folder?)")
-        private_folder(self.path)
-        return SQLiteStore(self.store_path)
+        if not read_only:
+            private_folder(self.path)
+        return SQLiteStore(self.store_path, read_only=read_only)
 
     def load_keyring(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyRing:
         """The office's keys, unlocked with the passphrase from the environment, a file or a prompt."""

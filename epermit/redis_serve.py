@@ -18,6 +18,7 @@ from pathlib import Path
 from types import FrameType
 
 from credential.errors import EpermitError
+from epermit.office import PUBLISHED_DIR
 
 OFFICER_APP = "epermit.gunicorn_app:create_officer_app()"
 WALLET_APP = "epermit.gunicorn_app:create_wallet_app()"
@@ -35,10 +36,12 @@ def add_redis_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--host", help="address to bind (default EPERMIT_HOST or 127.0.0.1)")
 
 
-def gunicorn_command(app: str, *, host: str, port: int, workers: int, threads: int) -> list[str]:
+def gunicorn_command(app: str, *, host: str, port: int, workers: int, threads: int,
+                     tls: tuple[str, str] | None = None) -> list[str]:
+    certificate = ["--certfile", tls[0], "--keyfile", tls[1]] if tls is not None else []
     return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
             "--worker-class", "gthread", "--bind", f"{host}:{port}", "--timeout", "30",
-            "--graceful-timeout", "10", "--log-level", "warning", app]
+            "--graceful-timeout", "10", "--log-level", "warning", *certificate, app]
 
 
 def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[str, str]:
@@ -55,8 +58,16 @@ def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
     child["EPERMIT_HOST"] = host
     if args.public_url:
         child["EPERMIT_PUBLIC_URL"] = args.public_url
-    child.setdefault("EPERMIT_PUBLIC_URL", f"http://{host}:{wallet_port}")
+    if args.tls_cert is not None and args.tls_key is not None:
+        child["EPERMIT_TLS_CERT"], child["EPERMIT_TLS_KEY"] = str(args.tls_cert), str(args.tls_key)
+    scheme = "https" if child.get("EPERMIT_TLS_CERT") else "http"
+    child.setdefault("EPERMIT_PUBLIC_URL", f"{scheme}://{host}:{wallet_port}")
+    if args.proxy_hops is not None:
+        child["EPERMIT_PROXY_HOPS"] = str(args.proxy_hops)
+    elif child["EPERMIT_PUBLIC_URL"].startswith("https:") and scheme == "http":
+        child.setdefault("EPERMIT_PROXY_HOPS", "1")  # TLS ends at a proxy in front
     child.setdefault("EPERMIT_KEYS_DIR", str(Path(args.data) / "keys"))
+    child.setdefault("EPERMIT_PUBLISHED_DIR", str(Path(args.data) / PUBLISHED_DIR))
     if args.passphrase_file is not None:
         child["EPERMIT_KEY_PASSPHRASE_FILE"] = str(args.passphrase_file)
     if args.workers is not None:
@@ -78,11 +89,13 @@ def serve_redis(env: Mapping[str, str]) -> int:
         print(f"epermit serve: {exc}{variable}", file=sys.stderr)
         return 2
     host = env["EPERMIT_HOST"]
-    commands = [gunicorn_command(app, host=host, port=port, workers=workers, threads=DEFAULT_THREADS)
+    tls = (env["EPERMIT_TLS_CERT"], env["EPERMIT_TLS_KEY"]) if env.get("EPERMIT_TLS_CERT") else None
+    scheme = "https" if tls else "http"
+    commands = [gunicorn_command(app, host=host, port=port, workers=workers, threads=DEFAULT_THREADS, tls=tls)
                 for app, port in ((OFFICER_APP, ports[0]), (WALLET_APP, ports[1]))]
     # Our own command lines: constants and checked integers, no shell.
     processes = [subprocess.Popen(command, env=dict(env)) for command in commands]  # noqa: S603
-    print(f"officer API  http://{host}:{ports[0]}\nwallet API   http://{host}:{ports[1]}  "
+    print(f"officer API  {scheme}://{host}:{ports[0]}\nwallet API   {scheme}://{host}:{ports[1]}  "
           f"(public URL {env['EPERMIT_PUBLIC_URL']}; {workers} gunicorn workers each, Redis store)", flush=True)
     stopping: list[int] = []
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -24,26 +25,38 @@ class _LateBoundApp:
         return self.app(environ, start_response)
 
 
+SERVER_NAME = "epermit"
+
+
 class _QuietHandler(WSGIRequestHandler):
-    """No access log on the terminal: the demo prints its own story."""
+    """No access log on the terminal (the demo prints its own story), and no software versions on the wire."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return
 
+    def version_string(self) -> str:
+        # The Server header of every response, the server's own errors included: werkzeug would name its
+        # version and Python's, which tells an attacker which advisories to try.
+        return SERVER_NAME
+
 
 class BackgroundServer:
-    """A threaded werkzeug server on host:port (0 = a free port), started by ``start(app)``."""
+    """A threaded werkzeug server on host:port (0 = a free port), started by ``start(app)``; https when given
+    an ``ssl_context`` (epermit.tls), plain http otherwise (tests, and a server behind a TLS proxy)."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, ssl_context: ssl.SSLContext | None = None,
+                 url_host: str | None = None) -> None:
         self._late = _LateBoundApp()
         self._server: BaseWSGIServer = make_server(
-            host, port, self._late, threaded=True, request_handler=_QuietHandler
+            host, port, self._late, threaded=True, request_handler=_QuietHandler, ssl_context=ssl_context
         )
+        self._scheme = "https" if ssl_context is not None else "http"
+        self._url_host = url_host or self._server.host  # e.g. "localhost" when the certificate names it
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        return f"http://{self._server.host}:{self._server.port}"
+        return f"{self._scheme}://{self._url_host}:{self._server.port}"
 
     def start(self, app: WSGIApp) -> BackgroundServer:
         self._late.app = app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import ssl
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -38,13 +39,14 @@ class HeldCredential:
 class ReferenceWallet:
     device_key: KeySigner = field(default_factory=KeySigner.generate)
     credentials: list[HeldCredential] = field(default_factory=list)
+    tls: ssl.SSLContext | None = None  # trusts a private CA (the demo's loopback CA)
 
     def pick_up(self, offer_uri: str, tx_code: str, *, now: int | None = None) -> list[HeldCredential]:
         """Redeem an `openid-credential-offer://` URI with its PIN; fetch every offered configuration."""
         offer = self._resolve_offer(offer_uri)
         issuer = offer["credential_issuer"]
-        metadata = request(_well_known(issuer, "openid-credential-issuer")).json()
-        as_metadata = request(_well_known(issuer, "oauth-authorization-server")).json()
+        metadata = request(_well_known(issuer, "openid-credential-issuer"), tls=self.tls).json()
+        as_metadata = request(_well_known(issuer, "oauth-authorization-server"), tls=self.tls).json()
         grant = offer["grants"][PRE_AUTH_GRANT]
         token = request(
             as_metadata["token_endpoint"],
@@ -54,16 +56,18 @@ class ReferenceWallet:
                 "pre-authorized_code": grant["pre-authorized_code"],
                 "tx_code": tx_code,
             },
+            tls=self.tls,
         ).json()
         picked: dict[str, HeldCredential] = {}
         for configuration_id in offer["credential_configuration_ids"]:
-            nonce = request(metadata["nonce_endpoint"], method="POST").json()["c_nonce"]
+            nonce = request(metadata["nonce_endpoint"], method="POST", tls=self.tls).json()["c_nonce"]
             proof = self._proof(issuer, nonce, now if now is not None else int(time.time()))
             answer = request(
                 metadata["credential_endpoint"],
                 method="POST",
                 json_body={"credential_configuration_id": configuration_id, "proofs": {"jwt": [proof]}},
                 headers={"Authorization": f"Bearer {token['access_token']}"},
+                tls=self.tls,
             ).json()
             text = answer["credentials"][0]["credential"]
             slug = configuration_id.removesuffix("_sd_jwt").removesuffix("_qr")
@@ -78,7 +82,7 @@ class ReferenceWallet:
     def _resolve_offer(self, offer_uri: str) -> dict[str, Any]:
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(offer_uri).query)
         if "credential_offer_uri" in query:
-            offer: dict[str, Any] = request(query["credential_offer_uri"][0]).json()
+            offer: dict[str, Any] = request(query["credential_offer_uri"][0], tls=self.tls).json()
             return offer
         if "credential_offer" in query:
             by_value: dict[str, Any] = json.loads(query["credential_offer"][0])

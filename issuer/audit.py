@@ -8,22 +8,36 @@ transaction: read the last hash, chain, insert (Store.append_audit).
 sequence number: an edited entry no longer matches its own hash; a deleted one leaves a gap in the
 sequence (and a broken link); an inserted or reordered one breaks a ``prev_hash`` link or the sequence.
 
+Reading is scoped (``AuditLog.read`` with an ``AuditScope``): an auditor of some districts reads the entries
+of records in those districts and its own entries; the bureau's auditor reads everything. Entries keep
+only the record id, so the store is asked for the records' districts (a district code is not personal).
+
 A chain that an attacker rewrote from some point on (every later hash recomputed), or whose newest entries
 were cut off, is still self-consistent. What catches that is the *anchor*: the head (seq and hash) noted
 outside the store — printed into the duty book, e-mailed, or signed — and checked later with
 ``expect=Anchor(seq, hash)``: that entry must still be there with that hash.
+
+A self-consistent chain can still disagree with the records: a state written behind the chain's back (an
+UPDATE by hand, a crash between two writes before they were one step). ``check_record_states`` replays the
+chain — a "register" entry makes a record ACTIVE, each successful "suspend", "lift", "revoke" moves it — and
+names every record whose stored state the replay does not explain, and every registered record that is gone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 
 from issuer.errors import AuditChainError, InvalidRequestError
-from issuer.model import GENESIS, MAX_ENTRY_REASON, OK, OUTCOMES, AuditEntry, entry_hash
+from issuer.model import GENESIS, MAX_ENTRY_REASON, OK, OUTCOMES, Action, AuditEntry, RecordState, entry_hash
 from issuer.store import Store
 
 PAGE = 1000
+# What a successful entry does to its record's state (the service's transitions, issuer.service._transition).
+TRANSITIONS = {Action.REGISTER.value: RecordState.ACTIVE, Action.SUSPEND.value: RecordState.SUSPENDED,
+               Action.LIFT.value: RecordState.ACTIVE, Action.REVOKE.value: RecordState.REVOKED}
+RECHECKS = 5  # rounds of re-reading a disagreeing record and the chain's new entries (a live office moves on)
+SCAN_PAGES = 20  # a scoped read looks at most this many pages, then says where to go on (AuditPage.next)
 
 
 @dataclass(frozen=True)
@@ -75,15 +89,107 @@ def verify_chain(entries: Iterable[AuditEntry], *, expect: Anchor | None = None)
     return ChainReport(count, None if last is None else Anchor(last.seq, last.hash))
 
 
-def all_entries(store: Store) -> Iterator[AuditEntry]:
-    """Every entry in storage order, page by page."""
-    after = 0
+@dataclass(frozen=True)
+class AuditScope:
+    """The entries one auditor may read: those of records in ``districts`` and the auditor's own (``officer``);
+    ``districts`` None: every entry (the bureau's auditor)."""
+
+    officer: str
+    districts: frozenset[str] | None
+
+    def admits(self, entry: AuditEntry, districts: Mapping[str, str]) -> bool:
+        """``districts``: record id -> district, for the records the store knows."""
+        if self.districts is None or entry.officer == self.officer:
+            return True
+        return entry.record_id is not None and districts.get(entry.record_id) in self.districts
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    next: int  # read on after this seq: past every entry looked at, shown or not (``after`` if none)
+
+
+def all_entries(store: Store, *, after: int = 0) -> Iterator[AuditEntry]:
+    """Every entry (with seq > ``after``) in storage order, page by page."""
     while True:
         page = store.list_audit(after=after, limit=PAGE)
         yield from page
         if len(page) < PAGE:
             return
         after = page[-1].seq
+
+
+@dataclass(frozen=True)
+class StateMismatch:
+    """A record the chain does not explain: ``stored`` None (gone from the store), ``replayed`` None (never
+    registered in the chain); ``last_seq`` is the last entry about the record (0: none)."""
+
+    record_id: str
+    stored: RecordState | None
+    replayed: RecordState | None
+    last_seq: int
+
+    def __str__(self) -> str:
+        stored = "missing from the store" if self.stored is None else self.stored.value
+        replayed = "never registered" if self.replayed is None else self.replayed.value
+        last = f"entry {self.last_seq}" if self.last_seq else "no entry"
+        return f"record {self.record_id}: stored {stored}, the chain says {replayed} ({last})"
+
+
+@dataclass
+class StateReplay:
+    """Each record's state as the chain's entries say, as far as they have been fed."""
+
+    states: dict[str, RecordState] = field(default_factory=dict)
+    last_seq: dict[str, int] = field(default_factory=dict)
+    head: int = 0
+
+    def feed(self, entries: Iterable[AuditEntry]) -> None:
+        for entry in entries:
+            self.head = entry.seq
+            new = TRANSITIONS.get(entry.action)
+            if entry.record_id is None or entry.outcome != OK or new is None:
+                continue
+            self.last_seq[entry.record_id] = entry.seq
+            # A transition of a record the chain never registered does not register it.
+            if entry.action == Action.REGISTER.value or entry.record_id in self.states:
+                self.states[entry.record_id] = new
+
+    def mismatch(self, record_id: str, stored: RecordState | None) -> StateMismatch | None:
+        replayed = self.states.get(record_id)
+        if replayed == stored:
+            return None
+        return StateMismatch(record_id, stored, replayed, self.last_seq.get(record_id, 0))
+
+
+def check_record_states(store: Store) -> list[StateMismatch]:
+    """Every record whose stored state the replayed chain does not explain (see the module docstring).
+
+    The records are read first and the chain after them, so every change that reached a record read is in
+    the replay (a state change and its entry are one store step); a record that still disagrees is read
+    again with the entries appended since, a few rounds, so that a live office's changes are not reported.
+    """
+    stored = dict(store.record_states())
+    replay = StateReplay()
+    replay.feed(all_entries(store))
+    suspects = [m for m in (replay.mismatch(i, s) for i, s in stored.items()) if m is not None]
+    suspects += [m for i in replay.states if i not in stored if (m := replay.mismatch(i, None)) is not None]
+    for _ in range(RECHECKS):
+        if not suspects:
+            break
+        again: list[StateMismatch] = []
+        for suspect in suspects:
+            record = store.get_record(suspect.record_id)
+            replay.feed(all_entries(store, after=replay.head))
+            found = replay.mismatch(suspect.record_id, None if record is None else record.state)
+            if found is not None:
+                again.append(found)
+        if [(m.record_id, m.stored, m.replayed) for m in again] == \
+                [(m.record_id, m.stored, m.replayed) for m in suspects]:
+            return again  # nothing moved: the disagreement is in the data, not in flight
+        suspects = again
+    return suspects
 
 
 class AuditLog:
@@ -107,3 +213,25 @@ class AuditLog:
 
     def list(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         return self._store.list_audit(after=after, limit=max(1, min(limit, 1000)))
+
+    def read(self, scope: AuditScope, *, after: int = 0, limit: int = 100) -> AuditPage:
+        """Up to ``limit`` entries after ``after`` that ``scope`` admits, oldest first. A narrow scope over a
+        long log may need several reads: each looks at no more than SCAN_PAGES pages of entries."""
+        limit = max(1, min(limit, 1000))
+        if scope.districts is None:
+            entries = self.list(after=after, limit=limit)
+            return AuditPage(entries, entries[-1].seq if entries else after)
+        shown: list[AuditEntry] = []
+        cursor = after
+        for _ in range(SCAN_PAGES):
+            page = self._store.list_audit(after=cursor, limit=PAGE)
+            districts = self._store.record_districts(sorted({e.record_id for e in page if e.record_id}))
+            for entry in page:
+                cursor = entry.seq
+                if scope.admits(entry, districts):
+                    shown.append(entry)
+                    if len(shown) == limit:
+                        return AuditPage(shown, cursor)
+            if len(page) < PAGE:
+                break
+        return AuditPage(shown, cursor)

@@ -2,10 +2,12 @@
 
 The parts are functions so that they can be measured and tested alone:
 ``read_rows`` (bounded, UTF-8) -> ``validate_rows`` (every row: the claim model, the clerk's role and
-district, the bureau's rules, duplicates in the file; the holders' records read once per chunk) ->
-``issue_row`` per good row (OfficerDesk: register by the clerk, offer by the issuing officer — the same
-checks and audit entries as the HTTP API), or issuer.bulk_batch.issue_batch (the same, many rows per
-store step: what `epermit issue` uses).
+district (and the issuing officer's), the bureau's rules, duplicates in the file; the holders' records read
+once per chunk) -> ``issue_row`` per good row (OfficerDesk: register by the clerk, offer by the issuing
+officer — the same checks and audit entries as the HTTP API), or ``issue_batch`` (the same, many rows per
+store step), or ``prepare_batch`` + ``commit_batch`` (what `epermit issue` uses: every row made ready in
+memory, codes and PINs included, so that the caller writes the only copy of the PINs before anything is
+stored; then the whole batch in one store step, all or nothing).
 Columns: the application fields of credential.model.Permit.to_dict (``portrait_sha256`` may be empty)
 and an optional ``phone`` for the SMS gateway file.
 """
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from credential.errors import EpermitError, InvalidApplicationError
 from credential.model import APPLICATION_FIELDS, Permit
 from issuer.desk import OfficerDesk
+from issuer.errors import StateConflictError
 from issuer.model import Action, Offer, Officer, Record, RecordState
 from issuer.pickup import Pickup
 from issuer.rules import beijing_day, check_application
@@ -152,9 +155,10 @@ def _parsed(row: CsvRow) -> tuple[Permit, str] | EpermitError:
 
 
 def validate_rows(
-    rows: Sequence[CsvRow], desk: OfficerDesk, *, clerk: Officer, now: int
+    rows: Sequence[CsvRow], desk: OfficerDesk, *, clerk: Officer, now: int, officer: Officer | None = None
 ) -> tuple[list[GoodRow], list[BadRow]]:
-    """Every row checked, nothing changed (denials of a district are audited, as always)."""
+    """Every row checked, nothing changed (denials of a district are audited, as always). ``officer``: the
+    issuing officer who will make the offers, checked too (role and district)."""
     good: list[GoodRow] = []
     bad: list[BadRow] = []
     rules = HolderRules(desk.service)
@@ -171,6 +175,8 @@ def validate_rows(
                 if permit.document_number in numbers:
                     raise InvalidApplicationError("document_number", "repeats an earlier row")
                 desk.allow_register(clerk, permit, override=False)
+                if officer is not None:
+                    desk.allow_offer(officer, permit)
                 rules.check(permit)
             except InvalidApplicationError as exc:
                 bad.append(BadRow(row.line, str(exc)))
@@ -232,6 +238,22 @@ def _passes(rules: HolderRules, permit: Permit, clerk: Officer, officer: Officer
     return True
 
 
+def _ready(pickup: Pickup, service: IssuerService, row: GoodRow, *, clerk: Officer,
+           officer: Officer) -> tuple[Registration, IssuedRow]:
+    """One good row as the store will write it (record, offer, the two audit entries) and as the officer
+    hands it out (the offer with its code and PIN)."""
+    now = service.clock()
+    record = Record(secrets.token_urlsafe(16), row.permit, RecordState.ACTIVE, now, now)
+    offer, stored = pickup.new_offer(record)
+    registration = Registration(record, stored, (
+        service.audit.entry(officer=clerk.id, action="register", record_id=record.id, reason=row.permit.type.slug),
+        service.audit.entry(officer=officer.id, action="create_offer", record_id=record.id,
+                            reason=f"offer {offer.ref}"),
+    ))
+    return registration, IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name,
+                                   row.permit.document_number)
+
+
 def _issue_chunk(desk: OfficerDesk, rows: Sequence[GoodRow], *, clerk: Officer, officer: Officer) -> list[IssuedRow]:
     service = desk.service
     pickup = Pickup(service.store, service.settings, service.clock, service.audit, service.keyed)
@@ -248,16 +270,64 @@ def _issue_chunk(desk: OfficerDesk, rows: Sequence[GoodRow], *, clerk: Officer, 
             rules.add(service.get_record(done.record_id))
             issued.append(done)
             continue
-        now = service.clock()
-        record = Record(secrets.token_urlsafe(16), row.permit, RecordState.ACTIVE, now, now)
-        offer, stored = pickup.new_offer(record)
-        batch.append(Registration(record, stored, (
-            service.audit.entry(officer=clerk.id, action="register", record_id=record.id, reason=row.permit.type.slug),
-            service.audit.entry(officer=officer.id, action="create_offer", record_id=record.id,
-                                reason=f"offer {offer.ref}"),
-        )))
-        rules.add(record)
-        issued.append(IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name, row.permit.document_number))
+        registration, ready = _ready(pickup, service, row, clerk=clerk, officer=officer)
+        batch.append(registration)
+        rules.add(registration.record)
+        issued.append(ready)
     if batch:
         service.store.insert_registrations(batch)
     return issued
+
+
+# Prepared, then committed whole ----------------------------------------------------------------------
+#
+# `epermit issue` must never store an offer whose PIN it has not yet written down: the sheet or the SMS file
+# is the only copy (the store keeps a hash). So every row is made ready first, nothing stored; the caller
+# writes the PINs (epermit.cli.sheet stages the files beside their targets); then the batch is one
+# Store.insert_registrations step: every record, offer and audit entry, or none (a rerun then starts clean).
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    """Good rows made ready to store, with nothing stored yet: ``issued`` (what the officer hands out, the
+    PINs included) and ``registrations`` (what the store writes)."""
+
+    issued: tuple[IssuedRow, ...]
+    registrations: tuple[Registration, ...]
+
+    @classmethod
+    def of(cls, made: Iterable[tuple[Registration, IssuedRow]]) -> PreparedBatch:
+        """From prepare_rows (or its iterator as wrapped, e.g. by a progress bar)."""
+        pairs = list(made)
+        return cls(tuple(i for _, i in pairs), tuple(r for r, _ in pairs))
+
+
+def prepare_rows(
+    desk: OfficerDesk, rows: Sequence[GoodRow], *, clerk: Officer, officer: Officer
+) -> Iterator[tuple[Registration, IssuedRow]]:
+    """Each row made ready, in order, the holders' records read a chunk at a time; nothing is stored.
+    A row that no longer passes the checks it passed in validation (the store changed meanwhile) raises
+    StateConflictError, before anything of the batch is stored."""
+    service = desk.service
+    pickup = Pickup(service.store, service.settings, service.clock, service.audit, service.keyed)
+    rules = HolderRules(service)
+    for start in range(0, len(rows), BATCH_ROWS):
+        chunk = rows[start:start + BATCH_ROWS]
+        rules.load(row.permit for row in chunk)
+        for row in chunk:
+            if not _passes(rules, row.permit, clerk, officer):
+                raise StateConflictError(f"line {row.line} no longer passes the checks it passed a moment ago "
+                                         "(the registry changed meanwhile): nothing issued, run it again")
+            registration, ready = _ready(pickup, service, row, clerk=clerk, officer=officer)
+            rules.add(registration.record)
+            yield registration, ready
+
+
+def prepare_batch(desk: OfficerDesk, rows: Sequence[GoodRow], *, clerk: Officer, officer: Officer) -> PreparedBatch:
+    return PreparedBatch.of(prepare_rows(desk, rows, clerk=clerk, officer=officer))
+
+
+def commit_batch(service: IssuerService, batch: PreparedBatch) -> None:
+    """Store the whole batch in one step (one SQLite transaction, one Redis script): all rows or none."""
+    if batch.registrations:
+        service.store.insert_registrations(batch.registrations)

@@ -8,23 +8,40 @@ The HTTP API (issuer.api) and the bulk CSV issuance (issuer.bulk) both go throug
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Sequence
 
 from credential.citizen_id import validate_citizen_id
 from credential.model import Permit
-from issuer.errors import ForbiddenError, NotFoundError, RecordNotFoundError
-from issuer.model import DENIED, Action, AuditEntry, Offer, Officer, Reason, Record, Role
-from issuer.officers import OfficerRegistry
+from issuer.audit import AuditPage, AuditScope
+from issuer.errors import ForbiddenError, NotFoundError, OfficerExistsError, RecordNotFoundError, UnauthorizedError
+from issuer.model import DENIED, REFUSED, Action, Offer, Officer, Reason, Record, Role
+from issuer.officers import OfficerChange, OfficerRegistry
 from issuer.service import IssuerService
+from issuer.signin import DEFAULT_LIMITS, SignInGuard, SignInLimits
 
 
 class OfficerDesk:
-    def __init__(self, service: IssuerService) -> None:
+    def __init__(self, service: IssuerService, *, sign_in: SignInLimits = DEFAULT_LIMITS) -> None:
         self.service = service
         self.officers = OfficerRegistry(service.store, keyed=service.keyed, clock=service.clock)
+        self.sign_ins = SignInGuard(service.store, service.audit, service.clock, sign_in, service.keyed)
 
-    def authenticate(self, token: str) -> Officer:
-        return self.officers.authenticate(token)
+    def authenticate(self, token: str, *, client: str, officer_id: str | None = None) -> Officer:
+        """The officer behind a bearer token (the API: ``officer_id`` None), or behind a console sign-in's
+        token that must be a live token of ``officer_id``. Failures are audited and throttled
+        (issuer.signin): RateLimitedError before any check while the client or the officer id is blocked,
+        else UnauthorizedError with one message."""
+        channel = "api" if officer_id is None else "console"
+        self.sign_ins.check(client=client, officer_id=officer_id)
+        try:
+            officer = self.officers.authenticate(token)
+            if officer_id is not None and not hmac.compare_digest(officer.id.encode(), officer_id.encode()):
+                raise UnauthorizedError("invalid or expired token")
+        except UnauthorizedError:
+            self.sign_ins.failed(client=client, officer_id=officer_id, channel=channel)
+            raise
+        return officer
 
     # --- records -------------------------------------------------------------------------------------
     def register(self, officer: Officer, permit: Permit, *, override_reason: str | None = None) -> Record:
@@ -38,6 +55,13 @@ class OfficerDesk:
         if not officer.covers(permit.district):
             self._deny(officer, action, None, f"district {permit.district}")
             raise ForbiddenError("the permit's district is not one of the officer's districts")
+
+    def allow_offer(self, officer: Officer, permit: Permit) -> None:
+        """The checks of create_offer for a permit not registered yet (bulk issuance checks every row first)."""
+        self._allow(officer, Action.CREATE_OFFER, None)
+        if not officer.covers(permit.district):
+            self._deny(officer, Action.CREATE_OFFER, None, f"district {permit.district}")
+            raise ForbiddenError("the permit's district is not one of the issuing officer's districts")
 
     def get_record(self, officer: Officer, record_id: str) -> Record:
         return self._record(officer, Action.READ_RECORD, record_id)
@@ -95,9 +119,13 @@ class OfficerDesk:
         return self.service.revoke(record.id, officer=officer.id, reason=reason.text, reason_code=reason.code)
 
     # --- audit ---------------------------------------------------------------------------------------
-    def audit_entries(self, officer: Officer, *, after: int, limit: int) -> list[AuditEntry]:
+    def audit_entries(self, officer: Officer, *, after: int, limit: int) -> AuditPage:
+        """The entries the auditor may read: its districts' records and its own actions; the bureau's auditor
+        reads them all (issuer.audit.AuditScope)."""
         self._allow(officer, Action.READ_AUDIT, None)
-        return self.service.audit.list(after=after, limit=limit)
+        bureau = officer.role is Role.BUREAU_AUDITOR
+        scope = AuditScope(officer.id, None if bureau else frozenset(officer.districts))
+        return self.service.audit.read(scope, after=after, limit=limit)
 
     # --- officers (administrators, within their own districts) ---------------------------------------
     def list_officers(self, admin: Officer) -> list[Officer]:
@@ -106,16 +134,37 @@ class OfficerDesk:
 
     def add_officer(self, admin: Officer, officer_id: str, *, name: str, role: Role | str,
                     districts: Sequence[str]) -> Officer:
+        """A new officer in the admin's districts; an existing id is refused (409, audited ``refused``) whoever
+        manages it: a new role or districts is ``change_officer``."""
         self._allow(admin, Action.MANAGE_OFFICERS, None)
-        outside = sorted(set(districts) - set(admin.districts))
-        existing = self.officers.get(officer_id)
-        if outside or not districts or (existing is not None and not self._manages(admin, existing)):
-            self._deny(admin, Action.MANAGE_OFFICERS, None, f"add officer {officer_id[:64]} outside own districts")
-            raise ForbiddenError("an administrator manages officers of their own districts only")
-        added = self.officers.add(officer_id, name=name, role=role, districts=districts)
+        self._not_bureau_wide(admin, role, officer_id)
+        self._within_own_districts(admin, officer_id, districts)
+        try:
+            added = self.officers.add(officer_id, name=name, role=role, districts=districts)
+        except OfficerExistsError as exc:
+            self.service.audit.append(officer=admin.id, action="officer_add", record_id=None, outcome=REFUSED,
+                                      reason=f"{exc.officer_id} exists")
+            raise
         self.service.audit.append(officer=admin.id, action="officer_add", record_id=None,
                                   reason=f"{added.id} {added.role.value} {','.join(added.districts)}")
         return added
+
+    def change_officer(self, admin: Officer, officer_id: str, *, name: str | None = None,
+                       role: Role | str | None = None, districts: Sequence[str] | None = None) -> OfficerChange:
+        """A new name, role or districts for an officer of the admin's districts (audited ``officer_change``);
+        the officer's tokens are revoked and its console sessions end. An administrator cannot change itself
+        (nor so give itself another role), and the new districts must be its own."""
+        target = self._managed(admin, officer_id)
+        if target.id == admin.id:
+            self._deny(admin, Action.MANAGE_OFFICERS, None, f"change own officer {admin.id}")
+            raise ForbiddenError("an administrator cannot change their own role, districts or name")
+        if role is not None:
+            self._not_bureau_wide(admin, role, target.id)
+        if districts is not None:
+            self._within_own_districts(admin, target.id, districts)
+        change = self.officers.change(target.id, name=name, role=role, districts=districts)
+        self.service.audit.append(officer=admin.id, action="officer_change", record_id=None, reason=str(change))
+        return change
 
     def disable_officer(self, admin: Officer, officer_id: str) -> Officer:
         target = self._managed(admin, officer_id)
@@ -140,7 +189,21 @@ class OfficerDesk:
     # --- checks --------------------------------------------------------------------------------------
     @staticmethod
     def _manages(admin: Officer, officer: Officer) -> bool:
-        return bool(officer.districts) and set(officer.districts) <= set(admin.districts)
+        """A district's administrator manages the officers of its districts; nobody's API manages the
+        bureau's auditors (the office machine's `epermit officers` does)."""
+        return (officer.role is not Role.BUREAU_AUDITOR and bool(officer.districts)
+                and set(officer.districts) <= set(admin.districts))
+
+    def _within_own_districts(self, admin: Officer, officer_id: str, districts: Sequence[str]) -> None:
+        if not districts or not set(districts) <= set(admin.districts):
+            self._deny(admin, Action.MANAGE_OFFICERS, None, f"officer {officer_id[:64]} outside own districts")
+            raise ForbiddenError("an administrator manages officers of their own districts only")
+
+    def _not_bureau_wide(self, admin: Officer, role: Role | str, officer_id: str) -> None:
+        if role in (Role.BUREAU_AUDITOR, Role.BUREAU_AUDITOR.value):
+            self._deny(admin, Action.MANAGE_OFFICERS, None, f"officer {officer_id[:64]} bureau_auditor")
+            raise ForbiddenError("a bureau auditor is made on the office machine (epermit officers), not by an "
+                                 "administrator of districts")
 
     def _managed(self, admin: Officer, officer_id: str) -> Officer:
         self._allow(admin, Action.MANAGE_OFFICERS, None)

@@ -56,6 +56,14 @@ class StateConflictError(IssuerError):
         self.state = state
 
 
+class OfficerExistsError(StateConflictError):
+    """An officer with this id exists: a new role, districts or name is a change, not a second add."""
+
+    def __init__(self, officer_id: str) -> None:
+        super().__init__(f"officer {officer_id} already exists: change its name, role or districts instead")
+        self.officer_id = officer_id
+
+
 class InvalidRequestError(IssuerError):
     http_status = 400
     error = "invalid_request"

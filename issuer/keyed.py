@@ -1,11 +1,12 @@
 """Keyed hashes: the only form in which the store keeps a secret that the issuer hands out.
 
 Offer ids, pickup codes, PINs (together with their code), access tokens, c_nonces, deferred transaction and
-notification ids, officer tokens and rate-limit keys reach the store only as HMAC-SHA256 under the
-deployment's store secret (``KeyRing.store_secret``: sealed in the key directory, never in the store). So a
-copy of the store alone, or a backup of it, neither recognises a code nor tests a PIN: against an unsalted
-SHA-256 of code + PIN, the 10^6 six-digit PINs fell in about a second; against an HMAC whose key is not in
-the copy there is nothing to try them on.
+notification ids, officer tokens, console session ids, DPoP proof ids and nonces, and rate-limit and
+sign-in counter keys reach the store only as HMAC-SHA256 under the deployment's store secret
+(``KeyRing.store_secret``: sealed in the key directory, never in the store). So a copy of the store alone,
+or a backup of it, neither recognises a code nor tests a PIN: against an unsalted SHA-256 of code + PIN,
+the 10^6 six-digit PINs fell in about a second; against an HMAC whose key is not in the copy there is
+nothing to try them on.
 
 Each use has its own label, so a value hashed for one purpose never matches another (a nonce is not an
 access token), and the parts are length-prefixed, so ("ab", "c") and ("a", "bc") never collide.
@@ -36,7 +37,11 @@ ACCESS_TOKEN = "access_token"  # noqa: S105 - a label, not a secret
 DELIVERY = "delivery"  # over (access token, configuration id): the one delivery a token has of each
 C_NONCE = "c_nonce"
 OFFICER_TOKEN = "officer_token"  # noqa: S105 - a label, not a secret
+OFFICER_SESSION = "officer_session"  # the console's session ids (the cookie's value)
 RATE = "rate"  # rate-limit keys: client addresses and codes
+SIGN_IN = "sign_in"  # the failed sign-in counters' keys: client addresses and claimed officer ids
+DPOP_JTI = "dpop_jti"  # the used DPoP proof ids
+DPOP_NONCE = "dpop_nonce"  # the DPoP server nonces still accepted
 
 
 def _message(label: str, parts: tuple[str, ...]) -> bytes:

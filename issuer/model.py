@@ -192,15 +192,30 @@ def chained(entry: AuditEntry, *, seq: int, prev_hash: str) -> AuditEntry:
 # Officers and what each role may do
 
 MAX_TOKEN_LENGTH = 128
+MAX_OFFICER_NAME = 60
 _OFFICER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DISTRICT = re.compile(r"\d{6}")
+
+
+def officer_name(text: object) -> str:
+    """``text`` as an officer's name: one printable line (credential.text.one_line, the rule of every
+    human-entered line), 1-60 characters; InvalidRequestError otherwise."""
+    clean = one_line(text, limit=MAX_OFFICER_NAME) if isinstance(text, str) else None
+    if not clean:
+        raise InvalidRequestError(f"officer name must be one printable line of 1-{MAX_OFFICER_NAME} characters")
+    return clean
+
+
+def is_officer_id(text: str) -> bool:
+    return _OFFICER_ID.fullmatch(text) is not None
 
 
 class Role(enum.Enum):
     CLERK = "clerk"
     ISSUING_OFFICER = "issuing_officer"
     SUPERVISOR = "supervisor"
-    AUDITOR = "auditor"
+    AUDITOR = "auditor"  # reads the audit entries of its districts' records, and its own
+    BUREAU_AUDITOR = "bureau_auditor"  # reads the whole audit log; made on the office machine only
     ADMIN = "admin"
 
 
@@ -219,8 +234,9 @@ class Action(enum.Enum):
     APPROVE = "approve"  # approve or deny an application whose offer was made pending approval (deferred pickup)
 
 
-# Separation of duties: each action belongs to exactly one role (an office where one person does two jobs
-# gives that person two officer ids). Record actions also need the record's district (issuer.desk).
+# Separation of duties: each action belongs to one kind of job (an office where one person does two jobs
+# gives that person two officer ids). Record actions also need the record's district, and reading the audit
+# log is scoped to the auditor's districts unless the auditor is the bureau's (issuer.desk).
 PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.REGISTER: frozenset({Role.CLERK}),
     Action.OVERRIDE_REGISTRATION: frozenset({Role.SUPERVISOR}),
@@ -231,7 +247,7 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.SUSPEND: frozenset({Role.SUPERVISOR}),
     Action.LIFT: frozenset({Role.SUPERVISOR}),
     Action.REVOKE: frozenset({Role.SUPERVISOR}),
-    Action.READ_AUDIT: frozenset({Role.AUDITOR}),
+    Action.READ_AUDIT: frozenset({Role.AUDITOR, Role.BUREAU_AUDITOR}),
     Action.MANAGE_OFFICERS: frozenset({Role.ADMIN}),
     Action.APPROVE: frozenset({Role.SUPERVISOR}),
 }
@@ -248,8 +264,8 @@ class Officer:
     def __post_init__(self) -> None:
         if not _OFFICER_ID.fullmatch(self.id):
             raise InvalidRequestError("officer id must be 1-64 of [A-Za-z0-9._-]")
-        if not self.name or len(self.name) > 60:
-            raise InvalidRequestError("officer name must be 1-60 characters")
+        if officer_name(self.name) != self.name:  # stored as entered: OfficerRegistry cleans the name first
+            raise InvalidRequestError(f"officer name must be one printable line of 1-{MAX_OFFICER_NAME} characters")
         for district in self.districts:
             if not _DISTRICT.fullmatch(district):
                 raise InvalidRequestError(f"district {district!r} is not a six-digit code")

@@ -1,43 +1,94 @@
-"""The officer registry: adding and disabling officers, their bearer tokens, authentication.
+"""The officer registry: adding, changing and disabling officers, their bearer tokens, authentication.
 
 Tokens are 256-bit random strings shown once; the store keeps only their keyed hash (issuer.keyed, under
-the store secret: a dump of the store yields no usable token, nor a way to check one). Every token expires; each can be revoked alone, and disabling an officer revokes
-all of theirs (and authentication re-reads the officer on every request, so it takes effect at once). Districts behave like tenants: an officer sees only records of the districts
-listed on the officer (see issuer.desk). The officer, its roles and what each may do are value types in issuer.model.
+the store secret: a dump of the store yields no usable token, nor a way to check one), and so of console
+session ids. Every token expires; each can be revoked alone, and disabling an officer revokes
+all of theirs (and authentication re-reads the officer on every request, so it takes effect at once).
+An officer id is added once: a new role, districts or name is a change, which revokes the officer's tokens
+in the same store step, so that a token handed out for one job never acts in another.
+Districts behave like tenants: an officer sees only records of the districts listed on the officer (see
+issuer.desk). The officer, its roles and what each may do are value types in issuer.model.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from issuer.errors import ForbiddenError, InvalidRequestError, UnauthorizedError
-from issuer.keyed import OFFICER_TOKEN, KeyedHash
-from issuer.model import MAX_TOKEN_LENGTH, Officer, Role
+from issuer.errors import ForbiddenError, InvalidRequestError, OfficerExistsError, UnauthorizedError
+from issuer.keyed import OFFICER_SESSION, OFFICER_TOKEN, KeyedHash
+from issuer.model import MAX_TOKEN_LENGTH, Officer, Role, officer_name
 from issuer.settings import Clock, system_clock
 from issuer.store import Store
 
 
+def checked_role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError as exc:
+        raise InvalidRequestError(f"role must be one of {[r.value for r in Role]}") from exc
+
+
+@dataclass(frozen=True)
+class OfficerChange:
+    """One officer before and after a change, and how many of its tokens the change revoked."""
+
+    before: Officer
+    after: Officer
+    tokens_revoked: int
+
+    def __str__(self) -> str:
+        """What the audit entry says: ids, roles and district codes (no names: they are personal)."""
+        parts = [self.after.id]
+        if self.before.role is not self.after.role:
+            parts.append(f"role {self.before.role.value}->{self.after.role.value}")
+        if self.before.districts != self.after.districts:
+            parts.append(f"districts {','.join(self.before.districts) or '-'}->{','.join(self.after.districts) or '-'}")
+        if self.before.name != self.after.name:
+            parts.append("name")
+        return " ".join(parts) + f"; {self.tokens_revoked} token(s) revoked"
+
+
 class OfficerRegistry:
     def __init__(self, store: Store, *, keyed: KeyedHash | None = None, clock: Clock = system_clock) -> None:
-        """``keyed`` (the service's, ``IssuerService.keyed``) is needed for tokens: to issue, check or revoke
-        one. Adding, listing and disabling officers need none (so `epermit officers add` needs no passphrase)."""
+        """``keyed`` (the service's, ``IssuerService.keyed``) is needed for tokens and console sessions: to
+        issue, check or revoke one. Adding, changing, listing and disabling officers need none (so `epermit
+        officers add` needs no passphrase)."""
         self._store = store
         self._clock = clock
         self._keyed = keyed
 
-    def _hash(self, token: str) -> str:
+    def _hash(self, token: str, label: str = OFFICER_TOKEN) -> str:
         if self._keyed is None:
             raise TypeError("officer tokens need the store secret: OfficerRegistry(store, keyed=service.keyed)")
-        return self._keyed.digest(OFFICER_TOKEN, token)
+        return self._keyed.digest(label, token)
+
+    def _session_hash(self, session_id: str) -> str:
+        return self._hash(session_id, OFFICER_SESSION)
 
     def add(self, officer_id: str, *, name: str, role: Role | str, districts: Sequence[str]) -> Officer:
-        """Add an officer, or replace the one with this id (its tokens stay valid unless disabled)."""
-        try:
-            checked_role = Role(role)
-        except ValueError as exc:
-            raise InvalidRequestError(f"role must be one of {[r.value for r in Role]}") from exc
-        return self.put(Officer(officer_id, name, checked_role, tuple(dict.fromkeys(districts))))
+        """Add a new officer; OfficerExistsError (409) for an id that exists: that is a ``change``."""
+        officer = Officer(officer_id, officer_name(name), checked_role(role), tuple(dict.fromkeys(districts)))
+        if not self._store.insert_officer(officer):
+            raise OfficerExistsError(officer.id)
+        return officer
+
+    def change(self, officer_id: str, *, name: str | None = None, role: Role | str | None = None,
+               districts: Sequence[str] | None = None) -> OfficerChange:
+        """A new name, role or districts for an existing officer; every token of the officer is revoked in the
+        same store step (and so every console session opened with one ends): whatever the officer does next,
+        it does with a new token, under the new role. InvalidRequestError if nothing would change."""
+        before = self._require(officer_id)
+        after = Officer(before.id, before.name if name is None else officer_name(name),
+                        before.role if role is None else checked_role(role),
+                        before.districts if districts is None else tuple(dict.fromkeys(districts)), before.disabled)
+        if after == before:
+            raise InvalidRequestError("nothing to change: give a new name, role or districts")
+        revoked = self._store.change_officer(after)
+        if revoked is None:
+            raise InvalidRequestError(f"no officer {officer_id!r}")
+        return OfficerChange(before, after, revoked)
 
     def put(self, officer: Officer) -> Officer:
         self._store.put_officer(officer)
@@ -89,6 +140,33 @@ class OfficerRegistry:
         if officer is None or officer.disabled:
             raise UnauthorizedError("invalid or expired token")
         return officer
+
+    # --- console sessions ----------------------------------------------------------------------------
+    def open_session(self, token: str, *, ttl: int) -> str:
+        """A console session for the officer behind a live token: a random id for the cookie, of which the
+        store keeps only its keyed hash. It ends at sign-out (``end_session``), after ``ttl`` seconds, or at once
+        when its token is revoked or expires or the officer is disabled or changed."""
+        officer = self.authenticate(token)
+        session_id = secrets.token_urlsafe(32)
+        now = self._clock()
+        self._store.add_officer_session(self._session_hash(session_id), officer.id, self._hash(token),
+                                        expires_at=now + ttl, now=now)
+        return session_id
+
+    def session_officer(self, session_id: str) -> Officer:
+        """The officer of a live session; UnauthorizedError for anything else."""
+        if not session_id or len(session_id) > MAX_TOKEN_LENGTH:
+            raise UnauthorizedError("no live session")
+        officer_id = self._store.officer_for_session(self._session_hash(session_id), self._clock())
+        officer = self._store.get_officer(officer_id) if officer_id is not None else None
+        if officer is None or officer.disabled:
+            raise UnauthorizedError("no live session")
+        return officer
+
+    def end_session(self, session_id: str) -> bool:
+        if not session_id or len(session_id) > MAX_TOKEN_LENGTH:
+            return False
+        return self._store.end_officer_session(self._session_hash(session_id))
 
     def _require(self, officer_id: str) -> Officer:
         officer = self._store.get_officer(officer_id)

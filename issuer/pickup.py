@@ -46,6 +46,7 @@ class AccessGrant:
     record_id: str
     offer_id: str  # the offer's reference in the store (its keyed id), never the id of the wallet's URL
     configuration_ids: tuple[str, ...]
+    jkt: str | None = None  # DPoP (RFC 9449): the thumbprint of the key the token is bound to; None: a bearer token
 
 
 class Pickup:
@@ -97,9 +98,10 @@ class Pickup:
                      offer_id, stored.configuration_ids, ref)
 
     def redeem(self, pre_authorized_code: str, tx_code: str | None, *,
-               deliverable: Callable[[str], None] = lambda record_id: None) -> str:
+               deliverable: Callable[[str], None] = lambda record_id: None, dpop_jkt: str | None = None) -> str:
         """An access token for the right code and PIN. ``deliverable(record_id)`` raises StateConflictError when
-        the record cannot be delivered now: the code is then refused but left unspent."""
+        the record cannot be delivered now: the code is then refused but left unspent. ``dpop_jkt`` binds the
+        token to that key (kept with the grant, so it expires with it)."""
         if tx_code is None:
             raise MissingTxCodeError()
         if not pre_authorized_code or len(pre_authorized_code) > MAX_SECRET_LENGTH or len(tx_code) > 16:
@@ -127,7 +129,7 @@ class Pickup:
             raise InvalidGrantError(_INVALID_GRANT)
         token = secrets.token_urlsafe(32)
         grant = {"record_id": offer.record_id, "offer_id": offer.offer_id,
-                 "configuration_ids": list(offer.configuration_ids)}
+                 "configuration_ids": list(offer.configuration_ids), "jkt": dpop_jkt}
         self._store.put_ephemeral(ACCESS_TOKEN, self._keyed.digest(ACCESS_TOKEN, token), json.dumps(grant),
                                   self._settings.access_token_ttl, now)
         for configuration_id in offer.configuration_ids:
@@ -148,7 +150,7 @@ class Pickup:
         if value is None:
             raise InvalidTokenError("invalid or expired access token")
         data = json.loads(value)
-        return AccessGrant(data["record_id"], data["offer_id"], tuple(data["configuration_ids"]))
+        return AccessGrant(data["record_id"], data["offer_id"], tuple(data["configuration_ids"]), data.get("jkt"))
 
     @contextmanager
     def delivery(self, access_token: str, configuration_id: str) -> Iterator[None]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from credential.encoding import json_dumps
 from credential.statuslist import sign_status_list_token
 from issuer.errors import StatusListNotFoundError
@@ -73,13 +75,24 @@ class Publisher:
         signer = self._keyring.signer_for(Purpose.STATUS, now=now)
         token = sign_status_list_token(
             bits, uri=uri, signer=signer, now=iat, ttl=self._settings.status_list_ttl,
-            exp=iat + self._settings.status_list_validity,
+            exp=iat + self._settings.status_list_validity, aggregation_uri=self.aggregation_uri,
+            x5c=self._certificate_chain(signer.kid),
         )
         published = PublishedStatusList(uri, token, hashlib.sha256(token.encode("ascii")).hexdigest(), iat)
         if self._store.put_published_status_list(list_no, published, generation=generation):
             return published
         stored = self._store.get_published_status_list(list_no)  # a concurrent publisher saw a later change
         return published if stored is None else stored.published
+
+    @property
+    def aggregation_uri(self) -> str:
+        """Where the Status List Aggregation is served (wallet_api.public): every list names it."""
+        return f"{self._settings.public_url}/statuslists"
+
+    def _certificate_chain(self, kid: str) -> tuple[bytes, bytes]:
+        """DER certificates of the status key ``kid`` and of the root that issued it, leaf first (x5c)."""
+        return (self._keyring.certificates[kid].public_bytes(Encoding.DER),
+                self._keyring.root_certificate.public_bytes(Encoding.DER))
 
     def published(self, uri_or_number: str) -> PublishedStatusList:
         list_no = self._list_no(uri_or_number)

@@ -112,8 +112,8 @@ class IssuerService:
         self.check_authority(permit)
         now = self.clock()
         record = Record(secrets.token_urlsafe(16), permit, RecordState.ACTIVE, now, now)
-        self.store.insert_record(record)
-        self.audit.append(officer=officer, action="register", record_id=record.id, reason=permit.type.slug)
+        self.store.insert_record(record, audit=self.audit.entry(officer=officer, action="register",
+                                                                record_id=record.id, reason=permit.type.slug))
         return record
 
     def get_record(self, record_id: str) -> Record:
@@ -149,11 +149,12 @@ class IssuerService:
 
     def deny(self, record_id: str, *, officer: str, reason: str) -> Record:
         """Refuse a pending application: the record is revoked, deferred wallets get credential_request_denied."""
+        clean = _reason(ReasonCode.OTHER, reason).text  # checked once: the revoke and the deny entry say the same
         if not self._deferral.is_pending(self.get_record(record_id).id):
             raise StateConflictError("the record is not awaiting approval")
-        revoked = self.revoke(record_id, officer=officer, reason=reason)  # first: nothing can be delivered after
+        revoked = self.revoke(record_id, officer=officer, reason=clean)  # first: nothing can be delivered after
         self._deferral.clear_pending(revoked.id)
-        self.audit.append(officer=officer, action="deny", record_id=revoked.id, reason=reason)
+        self.audit.append(officer=officer, action="deny", record_id=revoked.id, reason=clean)
         return revoked
 
     def suspend(
@@ -260,11 +261,11 @@ class IssuerService:
                 self.audit.append(officer=officer, action=action, record_id=record.id, outcome=REFUSED,
                                   reason=f"{reason} (record is {record.state.value})")
                 raise StateConflictError(f"cannot {action} a {record.state.value} record", state=record.state.value)
-            updated = self.store.update_record_state(
-                record.id, expected=record.state, new=new, status_value=_STATUS_OF[new], now=self.clock()
+            entry = self.audit.entry(officer=officer, action=action, record_id=record.id, reason=str(reason))
+            updated = self.store.update_record_state(  # the state, its status bits and the entry: one step
+                record.id, expected=record.state, new=new, status_value=_STATUS_OF[new], now=self.clock(), audit=entry
             )
             if updated is not None:
-                self.audit.append(officer=officer, action=action, record_id=record.id, reason=str(reason))
                 self.publish_lists(list_no for list_no, _ in self.store.delivered(record.id))
                 return updated
         raise StateConflictError("the record changed concurrently; retry")
@@ -273,9 +274,10 @@ class IssuerService:
     def offer_by_id(self, offer_id: str) -> Offer:
         return self._pickup.offer_by_id(offer_id)
 
-    def redeem(self, pre_authorized_code: str, tx_code: str | None) -> str:
-        """An access token; a record that cannot be delivered now is refused before the code is spent."""
-        return self._pickup.redeem(pre_authorized_code, tx_code, deliverable=self._deliverable_now)
+    def redeem(self, pre_authorized_code: str, tx_code: str | None, *, dpop_jkt: str | None = None) -> str:
+        """An access token for the code and PIN; with ``dpop_jkt`` it is bound to that DPoP key (RFC 9449). A
+        record that cannot be delivered now is refused before the code is spent."""
+        return self._pickup.redeem(pre_authorized_code, tx_code, deliverable=self._deliverable_now, dpop_jkt=dpop_jkt)
 
     def _deliverable_now(self, record_id: str) -> None:
         self._check_deliverable(self.get_record(record_id), self.clock())
@@ -285,6 +287,10 @@ class IssuerService:
 
     def consume_nonce(self, nonce: str) -> None:
         self._pickup.consume_nonce(nonce)
+
+    def access_grant(self, access_token: str) -> AccessGrant:
+        """What a live access token grants, and the DPoP key it is bound to; InvalidTokenError otherwise."""
+        return self._pickup.grant(access_token)
 
     def configuration_ids(self, access_token: str) -> list[str]:
         return list(self._pickup.grant(access_token).configuration_ids)
@@ -396,6 +402,8 @@ class IssuerService:
         sd_jwt = issue_sd_jwt_vc(
             record.permit, issuer=self.settings.public_url, signer=signer,
             holder_key=holder_key, status_uri=uri, status_idx=idx, now=now, exp=exp, nbf=nbf,
+            # x5c for X.509-resolving peers (HAIP): the signing certificate; the root is the trust anchor.
+            certificates=(self.keyring.certificates[signer.kid],),
         )
         qr_pass = encode_pass(record.permit, signer=signer, holder_key=holder_key,
                               status_uri=uri, status_idx=idx, now=now)

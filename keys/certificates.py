@@ -5,9 +5,11 @@ Names: the root is ``C=CN, serialNumber=<code>, CN=epermit root — <authority n
 ``serialNumber`` (X.520 2.5.4.5, "an identifier of the entity"), not in OU, which would read as a department.
 
 Purpose: a signing certificate carries keyUsage digitalSignature only, basicConstraints CA false, and an
-extendedKeyUsage with one private OID per purpose (credential.trustlist.PURPOSE_OIDS, placeholder
-private-enterprise arc 1.3.6.1.4.1.99999.1: .1 credential signing, .2 status signing, .3 trust list). So a
-status-list key can never pass for a credential key, in the trust list or in any X.509 tool.
+extendedKeyUsage with one OID per purpose under the deployment's arc (credential.eku: ``<arc>.1`` credential
+signing, ``.2`` status signing; the arc is a key-directory setting, by default a UUID arc under 2.25). So a
+status-list key can never pass for a credential key, in the trust list or in any X.509 tool. The root's
+keyUsage is keyCertSign and cRLSign for the certificates, and digitalSignature because it signs the trust
+list (a JWS) with the same key.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
 
+from credential.eku import DEFAULT_EKU_ARC, purpose_oid, purposes_named
 from credential.errors import UntrustedIssuerError
 from credential.jwk import PublicKey, key_id
-from credential.trustlist import PURPOSE_OIDS, check_certificate_signature
+from credential.trustlist import check_certificate_signature
 from keys.purpose import Purpose, signing_purpose
 from keys.signers import PrivateKey
 
@@ -70,7 +73,7 @@ def root_certificate(root_key: PrivateKey, *, authority: Authority, now: int,
         .not_valid_before(_time(now))
         .not_valid_after(_time(now + validity_days * 86400))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(_key_usage(cert_sign=True, digital_signature=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
     return _sign(builder, root_key)
@@ -78,8 +81,10 @@ def root_certificate(root_key: PrivateKey, *, authority: Authority, now: int,
 
 def signing_certificate(public_key: PublicKey, *, purpose: Purpose, root_key: PrivateKey,
                         root_cert: x509.Certificate, authority: Authority, now: int,
-                        validity_days: int = SIGNING_VALIDITY_DAYS) -> x509.Certificate:
-    """A credential- or status-signing certificate issued by the root; never outlives the root.
+                        validity_days: int = SIGNING_VALIDITY_DAYS, eku_arc: str = DEFAULT_EKU_ARC,
+                        ) -> x509.Certificate:
+    """A credential- or status-signing certificate issued by the root; never outlives the root. Its
+    extendedKeyUsage is the purpose's OID under ``eku_arc`` (credential.eku).
 
     Any other purpose (the root's, or a name that is no Purpose) raises PurposeNotAllowedError.
     """
@@ -94,8 +99,8 @@ def signing_certificate(public_key: PublicKey, *, purpose: Purpose, root_key: Pr
         .not_valid_before(_time(now))
         .not_valid_after(_time(not_after))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(cert_sign=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([PURPOSE_OIDS[purpose]]), critical=False)
+        .add_extension(_key_usage(cert_sign=False, digital_signature=True), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([purpose_oid(eku_arc, purpose)]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(root_key.public_key()), critical=False
@@ -104,9 +109,9 @@ def signing_certificate(public_key: PublicKey, *, purpose: Purpose, root_key: Pr
     return _sign(builder, root_key)
 
 
-def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
+def _key_usage(*, cert_sign: bool, digital_signature: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=not cert_sign,
+        digital_signature=digital_signature,
         content_commitment=False,
         key_encipherment=False,
         data_encipherment=False,
@@ -118,16 +123,17 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
     )
 
 
-def certificate_purpose(cert: x509.Certificate) -> str:
-    """The one epermit purpose named in extendedKeyUsage; UntrustedIssuerError if none or several."""
+def certificate_purpose(cert: x509.Certificate, eku_arc: str = DEFAULT_EKU_ARC) -> str:
+    """The one epermit purpose named in extendedKeyUsage under ``eku_arc``; UntrustedIssuerError if none or
+    several."""
     kid = _kid(cert)
     try:
         usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound as exc:
         raise UntrustedIssuerError(kid, "certificate has no extendedKeyUsage") from exc
-    purposes = [purpose for purpose, oid in PURPOSE_OIDS.items() if oid in usages]
+    purposes = purposes_named(usages, eku_arc)
     if len(purposes) != 1:
-        raise UntrustedIssuerError(kid, "certificate must name exactly one epermit purpose")
+        raise UntrustedIssuerError(kid, f"certificate must name exactly one epermit purpose under {eku_arc}")
     return purposes[0]
 
 

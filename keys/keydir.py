@@ -5,7 +5,8 @@ This module owns loading, saving and creating key directories (``load_keyring``,
 
 ::
 
-    keyring.json                     format, authority, root kid, and per purpose a newest-first list of
+    keyring.json                     format, authority, root kid, eku_arc (the extendedKeyUsage arc of the
+                                     purposes, credential.eku), and per purpose a newest-first list of
                                      {"kid", "state", ["backend": {"type": "pkcs11", "lib", "token", "label"}],
                                       ["revoked": {"reason", "at"}]}
     root.key.json  root.crt.pem      the root: signs certificates and trust lists only
@@ -30,6 +31,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from credential.eku import DEFAULT_EKU_ARC
 from credential.encoding import json_dumps, json_loads
 from credential.errors import MalformedError
 from credential.trustlist import STATES
@@ -100,10 +102,13 @@ def load_keyring(directory: Path, passphrase: bytes, *, pkcs11_pin: str | None =
             states[kid] = entry["state"]
             if "revoked" in entry:
                 revocations[kid] = _revocation(entry["revoked"])
+    eku_arc = doc.get("eku_arc", DEFAULT_EKU_ARC)
+    if not isinstance(eku_arc, str):
+        raise KeyManagementError(f"{KEYRING_FILE} has an invalid eku_arc")
     return KeyRing(root=root, root_certificate=_read_certificate(directory / "root.crt.pem"), signers=signers,
                    certificates=certificates, authority_code=str(authority.get("code", "")),
                    authority_name=str(authority.get("name", "")), states=states, backends=backends,
-                   revocations=revocations, store_secret=load_store_secret(directory, passphrase))
+                   revocations=revocations, store_secret=load_store_secret(directory, passphrase), eku_arc=eku_arc)
 
 
 def load_store_secret(directory: Path, passphrase: bytes) -> bytes:
@@ -159,28 +164,33 @@ def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n:
         "format": KEYRING_FORMAT,
         "authority": {"code": ring.authority_code, "name": ring.authority_name},
         "root": ring.root.kid,
+        "eku_arc": ring.eku_arc,
         **{purpose.value: [_entry(ring, s.kid) for s in ring.signers_of(purpose)] for purpose in SIGNING_PURPOSES},
     }
     write_private_file(directory / KEYRING_FILE, json_dumps(doc) + b"\n", overwrite=overwrite or update)
 
 
 def init_keys(directory: Path, passphrase: bytes, authority_code: str, authority_name: str, now: int, *,
-              scrypt_n: int = SCRYPT_N, token: tuple[str, str, str] | None = None) -> KeyRing:
+              scrypt_n: int = SCRYPT_N, token: tuple[str, str, str] | None = None,
+              eku_arc: str = DEFAULT_EKU_ARC) -> KeyRing:
     """Create a new key directory (``epermit keys init``); refuses a directory that is not empty.
 
     ``token`` = (PKCS#11 library path, token label, PIN): the credential and status keys are then created
-    inside the token (non-extractable); the root stays a sealed file, kept offline.
+    inside the token (non-extractable); the root stays a sealed file, kept offline. ``eku_arc``: the OID arc
+    the deployment owns, under which the certificates name their purposes (credential.eku); kept in
+    keyring.json for every certificate made later.
     """
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise KeyManagementError(f"{directory} exists and is not empty; refusing to overwrite keys")
-    ring = KeyRing.generate(authority_code=authority_code, authority_name=authority_name, now=now)
+    ring = KeyRing.generate(authority_code=authority_code, authority_name=authority_name, now=now,
+                            eku_arc=eku_arc)
     if token is not None:
         authority = Authority(authority_code, authority_name)
         for purpose in SIGNING_PURPOSES:
             signer = new_token_signer(token, purpose)
             ring.certificates[signer.kid] = signing_certificate(
                 signer.public_key, purpose=purpose, root_key=ring.root.private_key,
-                root_cert=ring.root_certificate, authority=authority, now=now)
+                root_cert=ring.root_certificate, authority=authority, now=now, eku_arc=ring.eku_arc)
             ring.backends[signer.kid] = signer.location
             ring.states[signer.kid] = "active"
             signers = ring.signers_of(purpose)

@@ -23,6 +23,8 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from credential.eku import DEFAULT_EKU_ARC, check_eku_arc
+from credential.errors import InvalidClaimError, UntrustedIssuerError
 from credential.jwk import key_id
 from credential.trustlist import (
     CREDENTIAL_TYPES,
@@ -48,21 +50,32 @@ class Revocation:
     at: int
 
 
+def eku_arc_setting(arc: str) -> str:
+    """``arc`` if it can be the key ring's extendedKeyUsage arc (credential.eku); KeyManagementError if not."""
+    try:
+        return check_eku_arc(arc)
+    except InvalidClaimError as exc:
+        raise KeyManagementError(f"EKU arc {arc!r}: {exc.reason}") from exc
+
+
 class KeyRing:
     """Root key and certificate, the signing keys of each purpose newest first, their certificates and
-    states (active, retiring, revoked), where token keys live, why revoked keys were revoked, and the
-    store secret (32 random bytes: the issuer's HMAC key for what its store keeps of codes and tokens)."""
+    states (active, retiring, revoked), where token keys live, why revoked keys were revoked, the
+    store secret (32 random bytes: the issuer's HMAC key for what its store keeps of codes and tokens), and the
+    extendedKeyUsage arc their certificates' purposes are named under (``eku_arc``, credential.eku)."""
 
     def __init__(self, *, root: KeySigner, root_certificate: x509.Certificate,
                  signers: Mapping[Purpose, Sequence[SigningKey]],
                  certificates: Mapping[str, x509.Certificate], authority_code: str, authority_name: str,
                  states: Mapping[str, str] | None = None, backends: Mapping[str, Pkcs11Location] | None = None,
-                 revocations: Mapping[str, Revocation] | None = None, store_secret: bytes) -> None:
+                 revocations: Mapping[str, Revocation] | None = None, store_secret: bytes,
+                 eku_arc: str = DEFAULT_EKU_ARC) -> None:
         if set(signers) != set(SIGNING_PURPOSES) or not all(signers.values()):
             raise KeyManagementError("a key ring needs at least one credential and one status signer")
         if not (len(authority_code) == 6 and authority_code.isascii() and authority_code.isdigit()) \
                 or not authority_name:
             raise KeyManagementError("authority code must be six digits and the name non-empty")
+        self.eku_arc = eku_arc_setting(eku_arc)
         _check_pair(root, root_certificate)
         for purpose in SIGNING_PURPOSES:
             for signer in signers[purpose]:
@@ -70,7 +83,7 @@ class KeyRing:
                 if cert is None:
                     raise KeyNotFoundError(signer.kid, "no certificate for key")
                 _check_pair(signer, cert)
-                _check_issued(cert, root, root_certificate, purpose)
+                _check_issued(cert, root, root_certificate, purpose, self.eku_arc)
         if len(store_secret) != STORE_SECRET_SIZE:
             raise KeyManagementError(f"the store secret must be {STORE_SECRET_SIZE} bytes")
         self.root = root
@@ -131,21 +144,24 @@ class KeyRing:
 
     # --- construction --------------------------------------------------------------------------------
     @classmethod
-    def generate(cls, *, authority_code: str, authority_name: str, now: int, alg: str = "ES256") -> KeyRing:
-        """A fresh ring in memory: root + certificate, one credential and one status signer."""
+    def generate(cls, *, authority_code: str, authority_name: str, now: int, alg: str = "ES256",
+                 eku_arc: str = DEFAULT_EKU_ARC) -> KeyRing:
+        """A fresh ring in memory: root + certificate, one credential and one status signer, their
+        certificates naming their purposes under ``eku_arc``."""
+        eku_arc = eku_arc_setting(eku_arc)
         authority = Authority(authority_code, authority_name)
         root = KeySigner.generate(alg)
         root_cert = root_certificate(root.private_key, authority=authority, now=now)
         signers = {purpose: KeySigner.generate(alg) for purpose in SIGNING_PURPOSES}
         certificates = {
             signer.kid: signing_certificate(signer.public_key, purpose=purpose, root_key=root.private_key,
-                                            root_cert=root_cert, authority=authority, now=now)
+                                            root_cert=root_cert, authority=authority, now=now, eku_arc=eku_arc)
             for purpose, signer in signers.items()
         }
         return cls(root=root, root_certificate=root_cert,
                    signers={purpose: [signer] for purpose, signer in signers.items()}, certificates=certificates,
                    authority_code=authority_code, authority_name=authority_name,
-                   store_secret=secrets.token_bytes(STORE_SECRET_SIZE))
+                   store_secret=secrets.token_bytes(STORE_SECRET_SIZE), eku_arc=eku_arc)
 
     # --- the trust list ------------------------------------------------------------------------------
     def trust_list(self, *, issuer: str, now: int, version: int, status_lists: Sequence[str],
@@ -172,7 +188,7 @@ class KeyRing:
             if self.window(signer.kid)[1] >= now
         )
         return TrustList(issuer=issuer, version=version, iat=now, exp=now + validity, keys=keys,
-                         status_lists=tuple(status_lists), aggregation_uri=aggregation_uri)
+                         status_lists=tuple(status_lists), aggregation_uri=aggregation_uri, eku_arc=self.eku_arc)
 
     def trust_list_token(self, *, issuer: str, now: int, version: int, status_lists: Sequence[str],
                          aggregation_uri: str | None, validity: int = TRUST_LIST_VALIDITY) -> str:
@@ -187,11 +203,17 @@ def _check_pair(signer: SigningKey, cert: x509.Certificate) -> None:
         raise KeyManagementError(f"certificate does not carry key {signer.kid}")
 
 
-def _check_issued(cert: x509.Certificate, root: KeySigner, root_cert: x509.Certificate, purpose: Purpose) -> None:
+def _check_issued(cert: x509.Certificate, root: KeySigner, root_cert: x509.Certificate, purpose: Purpose,
+                  eku_arc: str) -> None:
     kid = key_id(cert.public_key())  # type: ignore[arg-type]  # the pair check ran first: P-256 or Ed25519
     try:
         check_certificate_signature(cert, root.public_key)
     except InvalidSignature as exc:
         raise KeyManagementError(f"certificate of {kid} was not signed by this root") from exc
-    if cert.issuer != root_cert.subject or certificate_purpose(cert) != purpose:
-        raise KeyManagementError(f"certificate of {kid} is not a root-issued {purpose} certificate")
+    try:
+        named: str | None = certificate_purpose(cert, eku_arc)
+    except UntrustedIssuerError:  # no purpose under this arc, or several
+        named = None
+    if cert.issuer != root_cert.subject or named != purpose:
+        raise KeyManagementError(f"certificate of {kid} is not a root-issued {purpose} certificate "
+                                 f"under EKU arc {eku_arc}")

@@ -2,13 +2,13 @@
 
 Three purposes (DESIGN §2, docs/keys.md), the ``Purpose`` enum:
 
-=============  ==================================================  =================================
-purpose        signs                                               recognised by
-=============  ==================================================  =================================
-root           X.509 certificates, trust lists                     JWS ``typ`` trustlist+jwt
-credential     SD-JWT VCs, QR passes                               JWS ``typ`` dc+sd-jwt; COSE typ 65001
-status         status lists                                        JWS ``typ`` statuslist+jwt
-=============  ==================================================  =================================
+=============  =================================  ===============================================================
+purpose        signs                              recognised by
+=============  =================================  ===============================================================
+root           X.509 certificates, trust lists    JWS ``typ`` trustlist+jwt
+credential     SD-JWT VCs, QR passes              JWS ``typ`` dc+sd-jwt; COSE typ 65001
+status         status lists (JWT and CWT)         JWS ``typ`` statuslist+jwt; COSE typ application/statuslist+cwt
+=============  =================================  ===============================================================
 
 ``PurposeSigner`` wraps any credential.jose.Signer (a file key, a PKCS#11 key) and inspects the signing input
 itself (the JWS header, or the COSE Sig_structure's protected header) instead of trusting the caller to say
@@ -45,7 +45,7 @@ COSE_TYP, CWT_EXP = 16, 4
 PURPOSE_CONTENT: dict[Purpose, frozenset[str | int]] = {
     Purpose.ROOT: frozenset({"trustlist+jwt"}),
     Purpose.CREDENTIAL: frozenset({"dc+sd-jwt", 65001}),  # 65001: the QR pass (credential.qrpass.TYP_PASS)
-    Purpose.STATUS: frozenset({"statuslist+jwt"}),
+    Purpose.STATUS: frozenset({"statuslist+jwt", "application/statuslist+cwt"}),  # the list as JWT or CWT
 }
 
 

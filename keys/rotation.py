@@ -39,7 +39,7 @@ def rotate(ring: KeyRing, purpose: Purpose, *, now: int, lead_time: int = 0,
     ring.certificates[new.kid] = signing_certificate(
         new.public_key, purpose=purpose, root_key=ring.root.private_key, root_cert=ring.root_certificate,
         authority=Authority(ring.authority_code, ring.authority_name), now=now + lead_time,
-        validity_days=validity_days,
+        validity_days=validity_days, eku_arc=ring.eku_arc,
     )
     signers = ring.signers_of(purpose)
     for previous in signers:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.import_graph import cycles
+from tests.import_graph import import_graph as whole_graph
+
 ROOT = Path(__file__).resolve().parent.parent
 OURS = {"credential", "keys", "issuer", "verifier", "wallet_api", "epermit"}
 ALLOWED = {
@@ -61,70 +64,8 @@ def test_importing_the_verifier_loads_neither_flask_nor_redis() -> None:
 
 # --- inside packages: the import graph, counting function-level and TYPE_CHECKING imports ------------------------
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def our_modules() -> dict[str, Path]:
-    return {module_name(path): path for package in sorted(OURS) for path in (ROOT / package).rglob("*.py")}
-
-
 def import_graph() -> dict[str, set[str]]:
-    """Module -> the modules of ours it imports anywhere in its text (top level, functions, TYPE_CHECKING)."""
-    modules = our_modules()
-    graph: dict[str, set[str]] = {name: set() for name in modules}
-    for name, path in modules.items():
-        is_package = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            targets: list[str] = []
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                if node.level:  # relative: resolve against this module's package
-                    base = name.split(".")[: len(name.split(".")) - node.level + (1 if is_package else 0)]
-                    module = ".".join([*base, node.module] if node.module else base)
-                else:
-                    module = node.module or ""
-                # `from pkg import mod` names a module when pkg.mod is one of ours.
-                targets = [f"{module}.{a.name}" if f"{module}.{a.name}" in modules else module for a in node.names]
-            graph[name] |= {t for t in targets if t in modules and t != name}
-    return graph
-
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected components of more than one module (Tarjan), each sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for succ in sorted(graph[node]):
-            if succ not in index:
-                visit(succ)
-                low[node] = min(low[node], low[succ])
-            elif succ in on_stack:
-                low[node] = min(low[node], index[succ])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return found
+    return whole_graph(sorted(OURS), ROOT)
 
 
 def test_no_import_cycle_anywhere() -> None:
@@ -159,3 +100,25 @@ def test_nothing_imports_the_command_line() -> None:
     importers = {module for module, targets in graph.items() for target in targets
                  if (target == "epermit.cli" or target.startswith("epermit.cli.")) and not module.startswith("epermit.cli")}
     assert importers == set()
+
+
+# --- the public doors: every package's __init__ names its API, and each name resolves ------------------------------
+
+DOORS = {
+    "credential": ["verify_pass", "Permit", "issue_sd_jwt_vc", "StatusList", "TrustList", "EpermitError"],
+    "keys": ["KeyRing", "Purpose", "load_keyring", "save_keyring", "init_keys"],
+    "issuer": ["IssuerService", "IssuerSettings", "Store", "Record", "Officer", "IssuerError"],
+    "verifier": ["verify", "VerifierCache", "Policy", "Result", "VerificationResult"],
+    "wallet_api": ["create_app", "WalletApiSettings"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(DOORS))
+def test_each_package_door_exports_its_api(package: str) -> None:
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in DOORS[package]:  # `X as X` re-exports (verifier) or a PEP 562 door with __all__
+        assert getattr(module, name) is not None, name
+    for name in getattr(module, "__all__", ()):
+        assert getattr(module, name) is not None, name

@@ -1,7 +1,9 @@
-"""Where the shared test vectors live: ../shared/vectors beside the checkout (CI lays it there too)."""
+"""Where the vendored test vectors live: tests/vectors/ in this repository (each folder's README.md says whence)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-SHARED_VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+VECTORS_DIR = Path(__file__).resolve().parent / "vectors"
+WYCHEPROOF_DIR = VECTORS_DIR / "wycheproof"
+STATUS_LIST_VECTORS = VECTORS_DIR / "status-list" / "token-status-list-vectors.json"

@@ -4,7 +4,8 @@ Layout (no holder data anywhere)::
 
     root.pem                 the pinned root certificate: set once (``--root``), never replaced by a sync
     trustlist.jwt            the newest trust list accepted
-    status/<sha256(uri)>.jwt one status list token per URI
+    status/<sha256(uri)>.cwt one status list token per URI, as fetched: the CWT form (what sync asks for) or
+    status/<sha256(uri)>.jwt the JWT form (an import, an older server); accepting one removes the other
     state.json               fetched-at times, the newest list accepted of each kind, the clock high-water mark
 
 The tokens are the truth: they are re-verified (root -> trust list -> status key) whenever a file changes,
@@ -17,7 +18,10 @@ Marks (``Marks``): state.json records the (version, iat) of the newest trust lis
 status list accepted for each URI. A validly signed but older list copied back over a cache file is then
 told apart from the current one: it may still report bad news (revoked, suspended) but can no longer prove
 a credential good, and a sync or import older than the mark is refused as a rollback. If state.json is
-missing, damaged or refused, no list can be shown current until the next sync rewrites it.
+missing, damaged or refused, no list can be shown current until the next sync rewrites it. The mark is per
+URI, whatever the form: a JWT older than the CWT accepted before is as much a rollback as an older CWT. If
+both forms of one list are on disk (a crash between writing one and removing the other, or a hand copy),
+the one with the newer ``iat`` that verifies is used.
 
 The high-water mark is the newest ``iat`` of any accepted trust or status list. Those lists were signed
 after that moment, so a local clock earlier than it (beyond the tolerated skew) is wrong — rolled back
@@ -43,9 +47,15 @@ from credential.errors import CredentialError, MalformedError, RollbackError, St
 from credential.jose import DEFAULT_SKEW, int_claim, parse_compact
 from credential.jwk import PublicKey
 from credential.statuslist import (
+    CWT_IAT,
+    CWT_SUB,
     MAX_STATUS_LIST_TOKEN,
     STATUS_LIST_TYP,
     VerifiedStatusList,
+    is_cwt,
+    parse_status_list_cwt,
+    unverified_cwt_claim,
+    verify_status_list_cwt,
     verify_status_list_token,
 )
 from credential.trustlist import MAX_TRUST_LIST_SIZE, TRUST_LIST_TYP, TrustList, verify_trust_list
@@ -61,6 +71,8 @@ ROOT_FILE = "root.pem"
 TRUST_FILE = "trustlist.jwt"
 STATUS_DIR = "status"
 STATE_FILE = "state.json"
+STATUS_FORMS = ("cwt", "jwt")  # file suffixes of the two forms of a status list
+StatusToken = str | bytes  # a status list as received: a compact JWS (text) or a CWT (bytes)
 
 
 @dataclass(frozen=True)
@@ -88,8 +100,15 @@ def load_root_certificate(pem: bytes) -> x509.Certificate:
     return cert
 
 
-def status_file_name(uri: str) -> str:
-    return hashlib.sha256(uri.encode("utf-8")).hexdigest() + ".jwt"
+def status_file_name(uri: str, form: str = "jwt") -> str:
+    """The file name of the list at ``uri`` in one of STATUS_FORMS."""
+    if form not in STATUS_FORMS:
+        raise ValueError(f"unknown status list form {form!r}")
+    return hashlib.sha256(uri.encode("utf-8")).hexdigest() + "." + form
+
+
+def _form(token: StatusToken) -> str:
+    return "cwt" if isinstance(token, bytes) else "jwt"
 
 
 def _unverified_int(token: str, claim: str, max_size: int) -> int:
@@ -154,7 +173,7 @@ class VerifierCache:
         # Verified forms of the files, trusted while each file (and what it was verified with) is unchanged.
         self._state_memo: FileMemo[_State] = FileMemo()
         self._trust_memo: FileMemo[TrustList | None] = FileMemo()
-        self._status_memo: dict[str, tuple[Path, FileMemo[VerifiedStatusList | None]]] = {}
+        self._status_memo: dict[tuple[str, str], tuple[Path, FileMemo[VerifiedStatusList | None]]] = {}
         self._trust_path = self.directory / TRUST_FILE
         self._state_path = self.directory / STATE_FILE
         self._root_file = self.directory / ROOT_FILE
@@ -294,8 +313,8 @@ class VerifierCache:
 
     # -- status lists ------------------------------------------------------------------------------
 
-    def _status_path(self, uri: str) -> Path:
-        return self.directory / STATUS_DIR / status_file_name(uri)
+    def _status_path(self, uri: str, form: str = "jwt") -> Path:
+        return self.directory / STATUS_DIR / status_file_name(uri, form)
 
     def _check_status_folder(self) -> None:
         """A status folder replaced by a symlink would have every list read from, and written to, elsewhere:
@@ -305,17 +324,21 @@ class VerifierCache:
         if problem is not None:
             raise UnusableCacheFileError(folder, problem)
 
-    def _verify_status(self, token: str, uri: str, trust: TrustList, now: int) -> VerifiedStatusList:
+    def _verify_status(self, token: StatusToken, uri: str, trust: TrustList, now: int) -> VerifiedStatusList:
         def resolve(kid: str) -> PublicKey:
             return trust.key_for(kid, purpose="status", now=now).public_key
 
+        if isinstance(token, bytes):
+            return verify_status_list_cwt(token, uri=uri, resolve_key=resolve, now=now,
+                                          max_entries=STATUS_MAX_ENTRIES)
         return verify_status_list_token(
             token, uri=uri, resolve_key=resolve, now=now, max_entries=STATUS_MAX_ENTRIES
         )
 
-    def accept_status_list(self, uri: str, token: str, now: int) -> VerifiedStatusList:
-        """Verify ``token`` as the list at ``uri`` (status-purpose key of the held trust list, ``sub`` == uri)
-        and keep it, unless it is older (``iat``) than the one held or the newest accepted: RollbackError."""
+    def accept_status_list(self, uri: str, token: StatusToken, now: int) -> VerifiedStatusList:
+        """Verify ``token`` (a JWT as text, or a CWT as bytes) as the list at ``uri`` (status-purpose key of
+        the held trust list, ``sub`` == uri) and keep it in its own form, unless it is older (``iat``) than
+        the one held in either form or the newest accepted: RollbackError."""
         now = self.clock(now, skew=DEFAULT_SKEW).now
         trust = self.trust_list()
         if trust is None:
@@ -327,11 +350,24 @@ class VerifierCache:
         if verified.iat < floor:
             raise RollbackError("status list issued at", held=floor, offered=verified.iat)
         if held is None or verified.iat > held.iat:
-            atomic_write(self._status_path(uri), token.encode("ascii"))
+            form = _form(token)
+            atomic_write(self._status_path(uri, form), token if isinstance(token, bytes) else token.encode("ascii"))
+            for other in STATUS_FORMS:  # after the write: a crash leaves both, and the newer one is used
+                if other != form:
+                    self._remove(self._status_path(uri, other))
         state = self._state()
         state["status"][uri] = {"fetched_at": now, "iat": verified.iat}  # >= the old mark: checked above
         self._record(state, verified.iat)
         return verified
+
+    @staticmethod
+    def _remove(path: Path) -> None:
+        """Remove the older form of a list. Whatever squats there (a folder, say) is left alone: the newer
+        form is used all the same, and status_list_problem names the squatter if that one ever fails."""
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            pass
 
     def status_list(self, uri: str, *, trust: TrustList | None = None) -> VerifiedStatusList | None:
         """The held list for ``uri``, re-verified with the held trust list at its own ``iat`` (freshness is
@@ -342,14 +378,22 @@ class VerifierCache:
             trust = self.trust_list()
         if trust is None:
             return None
-        entry = self._status_memo.get(uri)
+        newest: VerifiedStatusList | None = None
+        for form in STATUS_FORMS:
+            held = self._held_form(uri, form, trust)
+            if held is not None and (newest is None or held.iat > newest.iat):
+                newest = held
+        return newest
+
+    def _held_form(self, uri: str, form: str, trust: TrustList) -> VerifiedStatusList | None:
+        entry = self._status_memo.get((uri, form))
         if entry is None:
-            entry = self._status_memo[uri] = (self._status_path(uri), FileMemo())
+            entry = self._status_memo[(uri, form)] = (self._status_path(uri, form), FileMemo())
         path, memo = entry
         # Verified with this very trust list: a new one (a key revoked since) verifies the file again.
-        return memo.load(path, (trust,), lambda: self._load_status_list(path, uri, trust))
+        return memo.load(path, (trust,), lambda: self._load_status_list(path, uri, trust, form))
 
-    def _load_status_list(self, path: Path, uri: str, trust: TrustList) -> VerifiedStatusList | None:
+    def _load_status_list(self, path: Path, uri: str, trust: TrustList, form: str) -> VerifiedStatusList | None:
         try:
             self._check_status_folder()
             raw = read_capped(path, MAX_STATUS_LIST_TOKEN)
@@ -357,23 +401,26 @@ class VerifierCache:
             return None
         if raw is None:
             return None
-        token = raw.decode("ascii", errors="replace")
         try:
+            if form == "cwt":
+                return self._verify_status(raw, uri, trust, unverified_cwt_claim(raw, CWT_IAT))
+            token = raw.decode("ascii", errors="replace")
             return self._verify_status(token, uri, trust, _unverified_int(token, "iat", MAX_STATUS_LIST_TOKEN))
         except CredentialError:
             return None
 
     def status_list_problem(self, uri: str) -> str:
         """Why status_list(uri) is None (given a usable trust list), in one line."""
-        path = self._status_path(uri)
+        paths = [self._status_path(uri, form) for form in STATUS_FORMS]
         try:
             self._check_status_folder()
         except UnusableCacheFileError as exc:
             return str(exc)
-        problem = file_problem(path)
-        if problem is not None:
-            return f"{path.name} in the verifier cache {problem}: refused"
-        if path.exists():
+        for path in paths:
+            problem = file_problem(path)
+            if problem is not None:
+                return f"{path.name} in the verifier cache {problem}: refused"
+        if any(path.exists() for path in paths):
             return "the revocation data for this credential's status list does not verify (sync)"
         return "no revocation data for this credential's status list (sync first)"
 
@@ -387,9 +434,21 @@ class VerifierCache:
 
     # -- any channel -------------------------------------------------------------------------------
 
-    def accept_token(self, token: str, now: int) -> tuple[str, TrustList | VerifiedStatusList]:
-        """Accept a trust list or a status list token from a file (the ``typ`` header says which);
-        a status list is filed under its own ``sub``. Returns ("trust_list" | "status_list", verified)."""
+    def accept_token(self, token: str | bytes, now: int) -> tuple[str, TrustList | VerifiedStatusList]:
+        """Accept a trust list or a status list token from a file: a status list CWT (bytes), or a compact
+        JWS whose ``typ`` header says which; a status list is filed under its own ``sub``.
+        Returns ("trust_list" | "status_list", verified)."""
+        if is_cwt(token):
+            assert isinstance(token, bytes)  # is_cwt says so
+            sub = parse_status_list_cwt(token)[1].get(CWT_SUB)
+            if not isinstance(sub, str) or not sub:
+                raise MalformedError("status list CWT lacks its sub (URI)")
+            return "status_list", self.accept_status_list(sub, token, now)
+        if isinstance(token, bytes):
+            try:
+                token = token.decode("ascii")
+            except UnicodeDecodeError:
+                raise MalformedError("neither a compact JWS nor a status list CWT") from None
         token = token.strip()
         jws = parse_compact(token, max_size=max(MAX_TRUST_LIST_SIZE, MAX_STATUS_LIST_TOKEN))
         typ = jws.header.get("typ")

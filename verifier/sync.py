@@ -8,12 +8,16 @@ name yet (lists opened since it was signed). Its entries are untrusted input: ea
 use the configured scheme (https; http too only when the base URL is http) and name the scheme, host and
 port of a list the trust list names; anything else is skipped and reported in one line. The trust list's
 own lists are fetched first and always, whatever the index says.
+
+Status lists are asked for in their CWT form (``Accept`` prefers application/statuslist+cwt, a quarter
+smaller) and kept as received; a server that only speaks JWT answers with the JWT, which is kept instead.
 """
 
 from __future__ import annotations
 
 import http.client
 import re
+import ssl
 import unicodedata
 import urllib.error
 import urllib.parse
@@ -22,13 +26,14 @@ from dataclasses import dataclass
 from typing import IO
 
 from credential.errors import CredentialError, MalformedError, TooLargeError
-from credential.statuslist import parse_aggregation
+from credential.statuslist import CWT_MEDIA_TYPE, JWT_MEDIA_TYPE, is_cwt, parse_aggregation
 from verifier.cache import VerifierCache
 from verifier.errors import SyncError, VerifierError
 from verifier.report import escaped
 
 MAX_RESPONSE = 4 * 1024 * 1024
 USER_AGENT = "epermit-verifier"
+STATUS_LIST_ACCEPT = f"{CWT_MEDIA_TYPE}, {JWT_MEDIA_TYPE};q=0.5"  # the CWT, else the JWT (an older server)
 MAX_QUOTED_URI = 120  # characters of an index entry quoted in the line that reports skipped ones
 # RFC 3986 URIs are printable ASCII without spaces: no control, line break, bidi override or look-alike.
 _URI_CHARACTERS = re.compile(r"[!-~]+")
@@ -96,11 +101,18 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-def fetch(url: str, *, timeout: float, max_size: int = MAX_RESPONSE) -> bytes:
-    """GET ``url`` with a size cap checked on the declared length and again while reading."""
+def fetch(url: str, *, timeout: float, max_size: int = MAX_RESPONSE, tls: ssl.SSLContext | None = None,
+          accept: str | None = None) -> bytes:
+    """GET ``url`` with a size cap checked on the declared length and again while reading; ``tls`` trusts a
+    private CA (``epermit verify sync --ca FILE``) instead of the system's roots; ``accept``: the Accept
+    header (the forms asked for)."""
     _check_url(url)
-    opener = urllib.request.build_opener(_HttpOnlyRedirects)
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})  # noqa: S310 - scheme checked
+    handlers: list[urllib.request.BaseHandler] = [_HttpOnlyRedirects()]
+    if tls is not None:
+        handlers.append(urllib.request.HTTPSHandler(context=tls))
+    opener = urllib.request.build_opener(*handlers)
+    headers = {"User-Agent": USER_AGENT} if accept is None else {"User-Agent": USER_AGENT, "Accept": accept}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - scheme checked
     try:
         with opener.open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
@@ -158,7 +170,8 @@ def _skipped_line(skipped: dict[str, list[str]], total: int) -> str:
 
 
 def sync(
-    base_url: str, cache: VerifierCache, *, now: int, root_pem: bytes | None = None, timeout: float = 10
+    base_url: str, cache: VerifierCache, *, now: int, root_pem: bytes | None = None, timeout: float = 10,
+    tls: ssl.SSLContext | None = None,
 ) -> SyncSummary:
     """Update ``cache`` from ``base_url`` (the wallet API's public URL).
 
@@ -176,14 +189,14 @@ def sync(
     cache.root_key()  # NoRootError now, before any network access, when no root is pinned
 
     trust_url = f"{base}/trustlist.jwt"
-    trust = cache.accept_trust_list(_text(fetch(trust_url, timeout=timeout), trust_url), now)
+    trust = cache.accept_trust_list(_text(fetch(trust_url, timeout=timeout, tls=tls), trust_url), now)
 
     named = list(dict.fromkeys(trust.status_lists))
     uris = list(named)  # first: a slow or hostile index cannot crowd out the lists the signed list names
     failures: list[tuple[str, str]] = []
     aggregation_url = f"{base}/statuslists"
     try:
-        offered = parse_aggregation(fetch(aggregation_url, timeout=timeout))
+        offered = parse_aggregation(fetch(aggregation_url, timeout=timeout, tls=tls))
     except (CredentialError, VerifierError) as exc:  # the signed trust list still names the lists
         failures.append((aggregation_url, str(exc)))
     else:
@@ -195,8 +208,9 @@ def sync(
     accepted: list[str] = []
     for uri in uris:
         try:
-            token = _text(fetch(uri, timeout=timeout), uri)
-            cache.accept_status_list(uri, token, now)
+            body = fetch(uri, timeout=timeout, tls=tls, accept=STATUS_LIST_ACCEPT)
+            # The bytes choose the verifier (either is strict), not the Content-Type a server claims.
+            cache.accept_status_list(uri, body if is_cwt(body) else _text(body, uri), now)
         except (CredentialError, VerifierError) as exc:
             failures.append((uri, str(exc)))
         else:

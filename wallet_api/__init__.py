@@ -6,17 +6,18 @@ then deferred credential (an application awaiting approval) and notification; /o
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from issuer.errors import SettingsError
-from wallet_api import deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
+from issuer.http.headers import install_security_headers
+from wallet_api import access, deferred, issuance, metadata, nonce, notification, offers, public, token, verify_page
 from wallet_api import openapi as openapi_document
 from wallet_api.context import EXTENSION, WalletContext
 from wallet_api.errors import register_error_handlers
+from wallet_api.lastcopies import LastCopies
 from wallet_api.settings import WalletApiSettings
 
 if TYPE_CHECKING:  # annotations only: importing the package needs no issuer back end
@@ -25,14 +26,10 @@ if TYPE_CHECKING:  # annotations only: importing the package needs no issuer bac
 __all__ = ["WalletApiSettings", "create_app"]
 
 
-def _system_clock() -> int:
-    return int(time.time())
-
-
 def create_app(
-    settings: WalletApiSettings, service: IssuerService, *, clock: Callable[[], int] = _system_clock
+    settings: WalletApiSettings, service: IssuerService, *, clock: Callable[[], int] | None = None
 ) -> Flask:
-    """Build the wallet API; ``clock`` (unix seconds) judges key proof freshness."""
+    """Build the wallet API; ``clock`` (unix seconds, default the service's) judges key proof freshness."""
     if settings.public_url != service.settings.public_url:
         # Wallets compare the Credential Issuer Identifier with the credentials' `iss` as exact strings.
         raise SettingsError("public_url", "WalletApiSettings.public_url must equal IssuerSettings.public_url")
@@ -43,9 +40,12 @@ def create_app(
     app.config["MAX_FORM_MEMORY_SIZE"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions[EXTENSION] = WalletContext(settings=settings, service=service, clock=clock)
+    app.extensions[EXTENSION] = WalletContext(settings=settings, service=service, clock=clock or service.clock)
+    app.extensions[public.LAST_COPIES] = LastCopies(settings.published_dir)
     for module in (metadata, offers, token, nonce, issuance, deferred, notification, public, openapi_document):
         app.register_blueprint(module.bp)
     verify_page.register(app, lambda: service.keyring.root.public_key)
     register_error_handlers(app)
+    install_security_headers(app)
+    app.after_request(access.send_dpop_nonce)
     return app

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
+from wallet_api.access import authorize
 from wallet_api.context import wallet_context
 from wallet_api.errors import ProtocolError
-from wallet_api.issuance import bearer_token, deferred, issued, json_body, no_encryption
+from wallet_api.issuance import deferred, issued, json_body, no_encryption
 
 MAX_TRANSACTION_ID_LENGTH = 128
 
@@ -22,8 +23,7 @@ bp = Blueprint("deferred", __name__)
 @bp.post("/deferred_credential")
 def deferred_credential() -> Response:
     context = wallet_context()
-    token = bearer_token()
-    context.service.configuration_ids(token)  # InvalidTokenError (401) before looking at the body
+    token = authorize(context, "/deferred_credential").token  # 401 before looking at the body
     body = json_body(context)
     no_encryption(body)
     transaction_id = body.get("transaction_id")

@@ -11,7 +11,8 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from credential.errors import CredentialError
 from issuer.errors import IssuerError
-from issuer.http.errors import error_response, issuer_error_response, unexpected_error_response
+from issuer.http.errors import ascii_description, error_response, issuer_error_response, unexpected_error_response
+from wallet_api.settings import DPOP_ALGORITHMS
 
 
 class ProtocolError(CredentialError):
@@ -24,8 +25,30 @@ class ProtocolError(CredentialError):
         self.http_status = http_status
 
 
+class DpopError(ProtocolError):
+    """A refused DPoP proof or DPoP-bound token; ``resource`` marks a protected-resource request (401 with a
+    `WWW-Authenticate: DPoP` challenge, RFC 9449 §7.1) as opposed to the token endpoint (400, §5)."""
+
+    def __init__(self, error: str, description: str, *, resource: bool, nonce: str | None = None) -> None:
+        super().__init__(error, description, http_status=401 if resource else 400)
+        self.resource = resource
+        self.nonce = nonce  # sent as DPoP-Nonce: the value a use_dpop_nonce retry must carry
+
+
 def _protocol_error(exc: ProtocolError) -> Response:
     return error_response(exc.error, exc.description, exc.http_status, ascii_only=True)
+
+
+def _dpop_error(exc: DpopError) -> Response:
+    response = error_response(exc.error, exc.description, exc.http_status, ascii_only=True)
+    if exc.resource:  # RFC 9449 §7.1: the DPoP challenge replaces the Bearer one error_response may have set
+        response.headers["WWW-Authenticate"] = (
+            f'DPoP error="{exc.error}", error_description="{ascii_description(exc.description)}", '
+            f'algs="{" ".join(DPOP_ALGORITHMS)}"'
+        )
+    if exc.nonce is not None:
+        response.headers["DPoP-Nonce"] = exc.nonce
+    return response
 
 
 def _issuer_error(exc: IssuerError) -> Response:
@@ -55,6 +78,7 @@ def _unexpected(exc: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     # Flask picks the most specific registered class, so the order here does not matter.
     app.register_error_handler(ProtocolError, _protocol_error)
+    app.register_error_handler(DpopError, _dpop_error)
     app.register_error_handler(IssuerError, _issuer_error)
     app.register_error_handler(CredentialError, _credential_error)
     app.register_error_handler(RequestEntityTooLarge, _too_large)

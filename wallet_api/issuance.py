@@ -1,4 +1,5 @@
-"""The credential endpoint (OpenID4VCI §8): a bearer token and key proofs buy bound credentials.
+"""The credential endpoint (OpenID4VCI §8): an access token (Bearer or DPoP, wallet_api.access) and key proofs
+buy bound credentials.
 
 200 {"credentials", "notification_id"} when the record can be issued now; 202 {"transaction_id", "interval"}
 when its application awaits an officer's approval (the wallet then polls wallet_api.deferred).
@@ -15,24 +16,14 @@ from credential.errors import CredentialError
 from credential.qrpass import pass_to_qr_text
 from issuer.errors import IssuancePendingError, StateConflictError
 from issuer.model import DeliveredCredential
+from wallet_api.access import authorize
 from wallet_api.bodies import bounded_body
 from wallet_api.configurations import is_qr_configuration
 from wallet_api.context import WalletContext, wallet_context
 from wallet_api.errors import ProtocolError
 from wallet_api.proofs import ProofPolicy, verify_key_proofs
 
-MAX_ACCESS_TOKEN_LENGTH = 512
-
 bp = Blueprint("credential", __name__)
-
-
-def bearer_token() -> str:
-    """RFC 6750 §2.1: the Authorization header only (never a query parameter, never a form field)."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token or len(token) > MAX_ACCESS_TOKEN_LENGTH or " " in token:
-        raise ProtocolError("invalid_token", "a Bearer access token is required", http_status=401)
-    return token
 
 
 def json_body(context: WalletContext, error: str = "invalid_credential_request") -> dict[str, Any]:
@@ -109,8 +100,8 @@ def deferred(context: WalletContext, transaction_id: str) -> Response:
 def credential() -> Response:
     context = wallet_context()
     settings, service = context.settings, context.service
-    token = bearer_token()
-    allowed = service.configuration_ids(token)  # InvalidTokenError (401) for an unknown or expired token
+    access = authorize(context, "/credential")  # 401 for an unknown, expired or wrongly presented token
+    token, allowed = access.token, list(access.grant.configuration_ids)
     body = json_body(context)
     configuration_id = _configuration_id(body, allowed)
     policy = ProofPolicy(

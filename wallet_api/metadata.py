@@ -13,6 +13,7 @@ from wallet_api.configurations import credential_configurations, vct
 from wallet_api.context import WalletContext, wallet_context
 from wallet_api.display import LOCALES, type_metadata
 from wallet_api.errors import ProtocolError
+from wallet_api.settings import DPOP_ALGORITHMS
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 
@@ -54,30 +55,46 @@ def openid_credential_issuer() -> Response:
     return public_json(issuer_metadata(context), context)
 
 
+def authorization_server_metadata(context: WalletContext) -> dict[str, Any]:
+    """RFC 8414 §2 metadata of the AS that is this issuer (no ``authorization_servers`` in issuer metadata).
+
+    Only the pre-authorized code grant, at the token endpoint: no authorization endpoint, so no response type.
+    ``response_types_supported`` is REQUIRED by RFC 8414 §2 (OpenID4VCI §12.2.4 lets a pre-authorized-only AS
+    omit it, but generic RFC 8414 clients want it) and lists RFC 7591 ``response_types`` values, which §2.1
+    there gives as none for grants that do not use the authorization endpoint: hence the empty array.
+    ``grant_types_supported`` must be given, as its default is authorization_code and implicit.
+    """
+    base = context.settings.public_url
+    return {
+        "issuer": base,
+        "token_endpoint": f"{base}/token",
+        "response_types_supported": [],
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+        "pre-authorized_grant_anonymous_access_supported": True,  # OpenID4VCI §12.3: no client_id needed
+        "token_endpoint_auth_methods_supported": ["none"],
+        # RFC 9449 §5.1. OpenID4VCI 1.0 defines no DPoP parameter in the credential issuer metadata: a
+        # wallet learns it here, and that DPoP is required from a 401 challenge (settings.dpop_required).
+        "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
+    }
+
+
 @bp.get("/.well-known/oauth-authorization-server")
 def oauth_authorization_server() -> Response:
     context = wallet_context()
-    base = context.settings.public_url
-    return public_json(
-        {
-            "issuer": base,
-            "token_endpoint": f"{base}/token",
-            "grant_types_supported": [PRE_AUTHORIZED_GRANT],
-            "pre-authorized_grant_anonymous_access_supported": True,
-            "token_endpoint_auth_methods_supported": ["none"],
-        },
-        context,
-    )
+    return public_json(authorization_server_metadata(context), context)
 
 
 @bp.get("/.well-known/jwt-vc-issuer")
 def jwt_vc_issuer() -> Response:
-    """SD-JWT VC issuer key discovery: every credential signing key not revoked (rotation keeps old ones), by kid."""
+    """SD-JWT VC issuer key discovery: every credential and status list signing key not revoked (rotation keeps
+    old ones), by kid. The status keys are here because a generic verifier resolves a status list token's kid
+    the way it resolved the credential's; our own verifiers take both from the trust list, with purposes."""
     context = wallet_context()
     keyring = context.service.keyring
     keys = [
         {**public_jwk(signer.public_key), "kid": signer.kid, "alg": signer.alg, "use": "sig"}
-        for signer in keyring.signers_of(Purpose.CREDENTIAL)
+        for purpose in (Purpose.CREDENTIAL, Purpose.STATUS)
+        for signer in keyring.signers_of(purpose)
         if keyring.states.get(signer.kid) != "revoked"
     ]
     return public_json({"issuer": context.settings.public_url, "jwks": {"keys": keys}}, context)

@@ -12,9 +12,10 @@ import re
 from flask import Blueprint, Response
 
 from issuer.deferred import EVENTS
+from wallet_api.access import authorize
 from wallet_api.context import wallet_context
 from wallet_api.errors import ProtocolError
-from wallet_api.issuance import bearer_token, json_body, no_store
+from wallet_api.issuance import json_body, no_store
 
 MAX_NOTIFICATION_ID_LENGTH = 128
 MAX_EVENT_DESCRIPTION = 500
@@ -28,8 +29,7 @@ bp = Blueprint("notification", __name__)
 @bp.post("/notification")
 def notification() -> Response:
     context = wallet_context()
-    token = bearer_token()
-    context.service.configuration_ids(token)  # InvalidTokenError (401) before looking at the body
+    token = authorize(context, "/notification").token  # 401 before looking at the body
     body = json_body(context, INVALID)
     notification_id, event = body.get("notification_id"), body.get("event")
     description = body.get("event_description")

@@ -37,12 +37,27 @@ def _error(description: str, codes: tuple[str, ...], headers: dict[str, Any] | N
 _NO_STORE = {"Cache-Control": {"required": True, "schema": {"type": "string", "const": "no-store"}}}
 _RETRY = {"Retry-After": {"required": True, "description": "seconds", "schema": {"type": "string",
                                                                                "pattern": "^[0-9]+$"}}}
-_CHALLENGE = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}}}
+_DPOP_NONCE = {"DPoP-Nonce": {"required": False, "schema": {"type": "string"}, "description":
+                "The server nonce the next DPoP proof must carry (RFC 9449 §8), when the issuer demands one"}}
+_CHALLENGE = {"WWW-Authenticate": {"required": True, "schema": {"type": "string"}, "description":
+                                   'Bearer error="..." (RFC 6750) or DPoP error="...", algs="ES256" (RFC 9449 §7.1)'},
+              **_DPOP_NONCE}
 _TOO_LARGE = _error("Body over the size limit", ("invalid_request",))
 _UNAVAILABLE = _error("The store cannot be reached", ("temporarily_unavailable",))
 _BEARER_ERRORS = {
-    "401": _error("Missing, unknown or expired access token (RFC 6750)", ("invalid_token",), _CHALLENGE),
+    "401": _error("Missing, unknown or expired access token (RFC 6750); a DPoP-bound token presented as Bearer, "
+                  "without a proof, with a bad or replayed proof, or with another key's proof (RFC 9449 §7); a "
+                  "proof without the server nonce (use_dpop_nonce, §9)",
+                  ("invalid_token", "invalid_dpop_proof", "use_dpop_nonce"), _CHALLENGE),
     "413": _TOO_LARGE, "503": _UNAVAILABLE,
+}
+_DPOP_HEADER = {
+    "name": "DPoP", "in": "header", "required": False, "schema": {"type": "string"},
+    "description": "A DPoP proof (RFC 9449 §4): a JWT with typ dpop+jwt, alg ES256 and the wallet's public key as "
+                   "jwk, over jti, htm (POST), htu (this endpoint's URL), iat, and nonce when the issuer demands "
+                   "one; on a resource request also ath, the base64url SHA-256 of the access token. At /token it "
+                   "binds the access token to that key (token_type DPoP); a DPoP-bound token must then be sent "
+                   "as 'Authorization: DPoP <token>' with a fresh proof by the same key. Single use (jti).",
 }
 _CREDENTIAL_ERRORS = ("invalid_credential_request", "unknown_credential_configuration", "invalid_proof",
                       "invalid_nonce", "invalid_encryption_parameters", "credential_request_denied")
@@ -55,31 +70,41 @@ def _get(summary: str, responses: dict[str, Any], parameters: list[dict[str, Any
     return {"get": operation}
 
 
+def _with_nonce(response: dict[str, Any]) -> dict[str, Any]:
+    return {**response, "headers": {**response.get("headers", {}), **_DPOP_NONCE}}
+
+
 def _path_param(name: str) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "minLength": 1}}
 
 
-def _signed(media_type: str, summary: str, params: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def _signed(media_type: str | tuple[str, ...], summary: str, params: list[dict[str, Any]] | None = None,
+            ) -> dict[str, Any]:
+    """A signed document; several media types are forms chosen by Accept (the first is the default)."""
+    media_types = (media_type,) if isinstance(media_type, str) else media_type
     responses: dict[str, Any] = {
-        # No schema: the body is a compact JWS (text), not JSON.
-        "200": {"description": "Compact JWS", "content": {media_type: {}},
+        # No schema: the body is a compact JWS (text) or a COSE_Sign1 (bytes), not JSON.
+        "200": {"description": "Compact JWS" if len(media_types) == 1 else "Compact JWS, or COSE_Sign1 when Accept"
+                " prefers it", "content": {name: {} for name in media_types},
                 "headers": {"ETag": {"required": True, "schema": {"type": "string"}}}},
         "304": {"description": "Not modified (If-None-Match)"},
     }
     if params:
         responses["404"] = _error("No such document", ("not_found",))
+    if len(media_types) > 1:
+        responses["406"] = _error("Accept admits none of the forms", ("not_acceptable",))
     return _get(summary, responses, params)
 
 
 def _paths() -> dict[str, Any]:
-    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}, {"dpop": []}]
     paths: dict[str, Any] = {
         "/.well-known/openid-credential-issuer": _get(
             "Credential Issuer Metadata (OpenID4VCI §12.2)", {"200": _json("IssuerMetadata", "Metadata")}),
         "/.well-known/oauth-authorization-server": _get(
             "Authorization Server Metadata (RFC 8414)", {"200": _json("AuthorizationServerMetadata", "Metadata")}),
         "/.well-known/jwt-vc-issuer": _get(
-            "SD-JWT VC issuer keys", {"200": _json("JwtVcIssuerMetadata", "The credential signing keys")}),
+            "SD-JWT VC issuer keys", {"200": _json("JwtVcIssuerMetadata", "The credential and status list signing keys")}),
         "/offers/{offer_id}": _get(
             "A Credential Offer by reference (OpenID4VCI §4.1.3)",
             {"200": _json("CredentialOffer", "The offer", _NO_STORE),
@@ -92,12 +117,16 @@ def _paths() -> dict[str, Any]:
              "404": _error("Unknown, redeemed or expired offer", ("not_found",))},
             [_path_param("offer_id")]),
         "/token": {"post": {
-            "summary": "Token endpoint: pre-authorized code + PIN (tx_code) -> access token",
+            "summary": "Token endpoint: pre-authorized code + PIN (tx_code) -> access token (DPoP-bound with a proof)",
+            "parameters": [_DPOP_HEADER],
             "requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {
                 "schema": {"$ref": _REF + "TokenRequest"}}}},
             "responses": {
-                "200": _json("TokenResponse", "The access token", _NO_STORE),
-                "400": _error("Refused", ("invalid_request", "invalid_grant", "unsupported_grant_type")),
+                "200": _with_nonce(_json("TokenResponse", "The access token", _NO_STORE)),
+                "400": _error("Refused (a bad or replayed DPoP proof: invalid_dpop_proof; a proof without the "
+                              "server nonce: use_dpop_nonce with DPoP-Nonce, RFC 9449 §8)",
+                              ("invalid_request", "invalid_grant", "unsupported_grant_type", "invalid_dpop_proof",
+                               "use_dpop_nonce"), _DPOP_NONCE),
                 "413": _TOO_LARGE,
                 "429": _error("Rate limited (per client and per code)", ("rate_limited",), _RETRY),
                 "503": _UNAVAILABLE}}},
@@ -108,35 +137,35 @@ def _paths() -> dict[str, Any]:
                           "503": _UNAVAILABLE}}},
         "/credential": {"post": {
             "summary": "Credential endpoint: key proofs -> credentials bound to their keys, or a deferral",
-            "security": bearer,
+            "security": bearer, "parameters": [_DPOP_HEADER],
             "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "CredentialRequest"}}}},
             "responses": {
-                "200": _json("CredentialResponse", "The credentials", _NO_STORE),
-                "202": _json("DeferredResponse", "The application awaits approval: poll /deferred_credential",
-                             _NO_STORE),
+                "200": _with_nonce(_json("CredentialResponse", "The credentials", _NO_STORE)),
+                "202": _with_nonce(_json("DeferredResponse", "The application awaits approval: poll "
+                                         "/deferred_credential", _NO_STORE)),
                 "400": _error("Refused", _CREDENTIAL_ERRORS), **_BEARER_ERRORS}}},
         "/deferred_credential": {"post": {
             "summary": "Deferred credential endpoint: poll a transaction",
-            "security": bearer,
+            "security": bearer, "parameters": [_DPOP_HEADER],
             "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "DeferredRequest"}}}},
             "responses": {
-                "200": _json("CredentialResponse", "Approved: the credentials (the transaction is used up)",
-                             _NO_STORE),
-                "202": _json("DeferredResponse", "Still pending", _NO_STORE),
+                "200": _with_nonce(_json("CredentialResponse", "Approved: the credentials (the transaction is "
+                                         "used up)", _NO_STORE)),
+                "202": _with_nonce(_json("DeferredResponse", "Still pending", _NO_STORE)),
                 "400": _error("Refused", ("invalid_credential_request", "invalid_encryption_parameters",
                                           "invalid_transaction_id", "credential_request_denied")),
                 **_BEARER_ERRORS}}},
         "/notification": {"post": {
             "summary": "Notification endpoint: the wallet reports what became of the credentials",
-            "security": bearer,
+            "security": bearer, "parameters": [_DPOP_HEADER],
             "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "NotificationRequest"}}}},
             "responses": {
-                "204": {"description": "Recorded (idempotent)"},
+                "204": _with_nonce({"description": "Recorded (idempotent)"}),
                 "400": _error("Refused", ("invalid_notification_request", "invalid_notification_id")),
                 **_BEARER_ERRORS}}},
         "/statuslists": _get("The status list aggregation", {"200": _json("StatusListAggregation", "Every list")}),
-        "/statuslists/{number}": _signed("application/statuslist+jwt", "A Token Status List (statuslist+jwt)",
-                                         [_path_param("number")]),
+        "/statuslists/{number}": _signed(("application/statuslist+jwt", "application/statuslist+cwt"),
+                                         "A Token Status List, as JWT (default) or CWT", [_path_param("number")]),
         "/trustlist.jwt": _signed("application/jwt", "The root-signed trust list"),
         "/openapi.json": _get("This document", {"200": {"description": "OpenAPI 3.1",
                                                         "content": {JSON: {"schema": {"type": "object"}}}}}),
@@ -165,8 +194,12 @@ def _schemas() -> dict[str, Any]:
             batch_credential_issuance=obj(["batch_size"], batch_size={"type": "integer", "minimum": 2}),
             credential_configurations_supported={"type": "object", "additionalProperties": obj(["format"],
                                                                                                format=string)}),
-        "AuthorizationServerMetadata": obj(["issuer", "token_endpoint"], issuer=string, token_endpoint=string,
-                                           grant_types_supported=strings),
+        "AuthorizationServerMetadata": obj(
+            ["issuer", "token_endpoint", "response_types_supported", "grant_types_supported",
+             "pre-authorized_grant_anonymous_access_supported"],
+            issuer=string, token_endpoint=string, response_types_supported=strings, grant_types_supported=strings,
+            **{"pre-authorized_grant_anonymous_access_supported": {"type": "boolean"}},
+            token_endpoint_auth_methods_supported=strings, dpop_signing_alg_values_supported=strings),
         "JwtVcIssuerMetadata": obj(["issuer", "jwks"], issuer=string,
                                    jwks=obj(["keys"], keys={"type": "array", "items": {"type": "object"}})),
         "TypeMetadata": obj(["vct"], vct=string, name=string, description=string, display={"type": "array"},
@@ -180,7 +213,7 @@ def _schemas() -> dict[str, Any]:
         "TokenRequest": obj(["grant_type", "pre-authorized_code"], grant_type={"const": PRE_AUTHORIZED_GRANT},
                             **{"pre-authorized_code": string, "tx_code": string}),
         "TokenResponse": obj(["access_token", "token_type", "expires_in"], access_token=string,
-                             token_type={"const": "Bearer"}, expires_in=integer),
+                             token_type={"enum": ["Bearer", "DPoP"]}, expires_in=integer),
         "NonceResponse": obj(["c_nonce"], c_nonce=string),
         "CredentialRequest": obj(["credential_configuration_id", "proofs"], credential_configuration_id=string,
                                  proofs=obj(["jwt"], jwt={"type": "array", "minItems": 1, "items": string})),
@@ -205,8 +238,13 @@ def openapi_document(public_url: str) -> dict[str, Any]:
         "servers": [{"url": public_url}],
         "paths": _paths(),
         "components": {"schemas": _schemas(),
-                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                                      "description": "The access token from /token"}}},
+                       "securitySchemes": {
+                           "bearer": {"type": "http", "scheme": "bearer",
+                                      "description": "The access token from /token, when not DPoP-bound "
+                                                     "(refused when the issuer requires DPoP)"},
+                           "dpop": {"type": "http", "scheme": "DPoP",
+                                    "description": "A DPoP-bound access token from /token, with a DPoP proof "
+                                                   "header by the bound key (RFC 9449 §7.1)"}}},
     }
 
 

@@ -1,9 +1,11 @@
-"""What the wallet API needs to know that the issuer service does not: its URL and its request limits."""
+"""What the wallet API needs to know that the issuer service does not: its URL, its request limits, and
+where it keeps the last published documents."""
 
 from __future__ import annotations
 
 import urllib.parse
 from dataclasses import dataclass
+from pathlib import Path
 
 from issuer.errors import SettingsError
 
@@ -11,6 +13,8 @@ PROOF_ALGORITHMS = ("ES256", "EdDSA")
 # The QR pass carries the holder key as a P-256 COSE_Key and the issuer service binds both encodings to the
 # same key, so only ES256 device keys can be delivered; EdDSA stays a configuration choice (DESIGN §2.1).
 DEFAULT_PROOF_ALGORITHMS = ("ES256",)
+# DPoP proofs (wallet_api.dpop): pinned, HAIP names ES256; a proof's own `alg` never chooses the algorithm.
+DPOP_ALGORITHMS = ("ES256",)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,16 @@ class WalletApiSettings:
     token_requests_per_code: int = 10     # POST /token per pre-authorized code, from anywhere
     nonce_requests_per_client: int = 300  # POST /nonce per remote address (each one writes to the store)
     deferred_interval: int = 300          # seconds a deferred wallet waits between polls (OpenID4VCI `interval`)
+    # Where the last copy of each public document served is kept on disk (wallet_api.lastcopies), served
+    # while the store is unavailable; None: in memory only (lost when the process restarts).
+    published_dir: Path | None = None
+    # DPoP (RFC 9449, wallet_api.dpop): a wallet that sends a DPoP proof to /token gets an access token bound to
+    # its key, and every later request must prove that key again. Plain bearer wallets keep working unless
+    # dpop_required (HAIP asks it of an issuer; a deployment turns it on once its wallets speak DPoP).
+    dpop_required: bool = False
+    dpop_nonce_required: bool = False     # every proof must carry our DPoP-Nonce (else 400/401 use_dpop_nonce)
+    dpop_iat_window: int = 60             # seconds a proof's iat may differ from our clock, either way
+    dpop_nonce_ttl: int = 300             # seconds a server nonce is accepted; a fresh one every half of that
 
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.public_url)
@@ -48,8 +62,10 @@ class WalletApiSettings:
             raise SettingsError("proof_algorithms", f"must be a non-empty subset of {PROOF_ALGORITHMS}")
         for name in ("max_body_bytes", "max_proof_bytes", "proof_max_age", "public_document_max_age", "rate_window",
                      "token_requests_per_client", "token_requests_per_code", "nonce_requests_per_client",
-                     "deferred_interval"):
+                     "deferred_interval", "dpop_iat_window", "dpop_nonce_ttl"):
             if getattr(self, name) <= 0:
                 raise SettingsError(name, "must be positive")
+        if self.dpop_nonce_ttl < 2:  # rotated every ttl // 2 seconds
+            raise SettingsError("dpop_nonce_ttl", "must be at least 2")
         if self.proof_future_skew < 0:
             raise SettingsError("proof_future_skew", "must not be negative")

@@ -1,9 +1,13 @@
-"""The token endpoint (RFC 6749 §3.2, OpenID4VCI §6): a pre-authorized code and its PIN buy an access token."""
+"""The token endpoint (RFC 6749 §3.2, OpenID4VCI §6): a pre-authorized code and its PIN buy an access token.
+
+With a DPoP proof (RFC 9449 §5) the token is bound to the proof's key and its token_type is DPoP.
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from wallet_api.access import token_request_binding
 from wallet_api.bodies import bounded_body, form_fields
 from wallet_api.context import wallet_context
 from wallet_api.errors import ProtocolError
@@ -45,11 +49,11 @@ def token() -> Response:
         raise ProtocolError("invalid_request", "pre-authorized_code is missing")
     enforce("token_code", code, settings.token_requests_per_code)  # from any address: a leaked code
     tx_code = _single_parameter(fields, "tx_code", MAX_TX_CODE_LENGTH)
+    jkt = token_request_binding(context)  # before the code is redeemed: a refused proof must not use it up
     # The service decides what a missing or wrong PIN means (invalid_request / invalid_grant) and counts attempts.
-    access_token = context.service.redeem(code, tx_code)
-    response = jsonify(
-        {"access_token": access_token, "token_type": "Bearer", "expires_in": context.service.settings.access_token_ttl}
-    )
+    access_token = context.service.redeem(code, tx_code, dpop_jkt=jkt)
+    response = jsonify({"access_token": access_token, "token_type": "Bearer" if jkt is None else "DPoP",
+                        "expires_in": context.service.settings.access_token_ttl})
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response

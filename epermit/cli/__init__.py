@@ -16,6 +16,7 @@ from epermit.cli.harness import Handler
 
 def build_parser() -> argparse.ArgumentParser:
     from epermit.cli.audit import add_audit_commands
+    from epermit.cli.backup import add_backup_commands
     from epermit.cli.issue import add_issue_command
     from epermit.cli.keys import add_keys_commands
     from epermit.cli.officers import add_officer_commands
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_reissue_commands(sub, add_keys_commands(sub))  # keys ..., keys affected, reissue (docs/keys.md)
     add_officer_commands(sub)
     add_audit_commands(sub)
+    add_backup_commands(sub)
     add_issue_command(sub)
     sub.add_parser(
         "verify",

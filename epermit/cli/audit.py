@@ -2,7 +2,10 @@
 
 ``verify`` exits 1 and names the first entry that does not fit (edited, deleted, inserted, reordered);
 with ``--expect SEQ:HASH`` (a head noted earlier with ``head``) it also catches a cut-off or rewritten
-tail. ``head`` prints the anchor to note outside the machine (duty book, e-mail, a signed record).
+tail. It then replays the chain against the records (issuer.audit.check_record_states) and exits 1 naming
+each record whose state the chain does not explain. ``head`` prints the anchor to note outside the machine
+(duty book, e-mail, a signed record). Every command here only reads: the store is opened read-only, so they
+also run on a read-only copy (a backup, a mounted snapshot) and never create files beside it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from pathlib import Path
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, guarded
 from epermit.errors import UsageError
 from epermit.office import OfficeData
-from issuer.audit import Anchor, all_entries, verify_chain
+from issuer.audit import Anchor, all_entries, check_record_states, verify_chain
 from issuer.errors import AuditChainError, InvalidRequestError
 from issuer.store.sqlite import SQLiteStore
 
@@ -38,8 +41,11 @@ def add_audit_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     head.set_defaults(handler=guarded("audit", _head))
 
 
+SHOWN_MISMATCHES = 20
+
+
 def _store(data: Path) -> SQLiteStore:
-    return OfficeData(data).open_store()
+    return OfficeData(data).open_store(read_only=True)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -47,13 +53,23 @@ def _verify(args: argparse.Namespace) -> int:
         expect = Anchor.parse(args.expect) if args.expect else None
     except InvalidRequestError as exc:
         raise UsageError(f"--expect: {exc}") from exc
+    store = _store(args.data)
     try:
-        report = verify_chain(all_entries(_store(args.data)), expect=expect)
+        report = verify_chain(all_entries(store), expect=expect)
     except AuditChainError as exc:
         print(f"audit log BROKEN at entry {exc.seq}: {exc.problem}")
         return EXIT_REFUSED
     head = "empty" if report.head is None else f"head {report.head}"
-    print(f"audit log OK: {report.entries} entries, {head}")
+    mismatches = check_record_states(store)
+    if mismatches:
+        print(f"audit log chain intact ({report.entries} entries, {head}) but {len(mismatches)} record(s) "
+              "disagree with it:")
+        for mismatch in mismatches[:SHOWN_MISMATCHES]:
+            print(f"  {mismatch}")
+        if len(mismatches) > SHOWN_MISMATCHES:
+            print(f"  ... and {len(mismatches) - SHOWN_MISMATCHES} more")
+        return EXIT_REFUSED
+    print(f"audit log OK: {report.entries} entries, {head}; every record's state matches it")
     return EXIT_OK
 
 

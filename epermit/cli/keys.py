@@ -14,10 +14,11 @@ import os
 import time
 from pathlib import Path
 
+from credential.eku import DEFAULT_EKU_ARC
 from epermit.cli.harness import Handler, Subparsers, guarded
 from keys.errors import KeyUnlockError
 from keys.keydir import add_store_secret, init_keys, load_keyring, new_token_signer, save_keyring
-from keys.keyring import KeyRing
+from keys.keyring import KeyRing, eku_arc_setting
 from keys.keystore import SCRYPT_N, read_passphrase
 from keys.pkcs11_signer import PIN_ENV
 from keys.publish import publish_trust_list
@@ -49,6 +50,9 @@ def add_keys_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Subpar
     _add_dir(init, "key directory to create (must not hold files)")
     init.add_argument("--authority-code", required=True, help="GB/T 2260 code of the authority, e.g. 110105")
     init.add_argument("--authority-name", required=True, help="name of the authority, e.g. 北京市公安局朝阳分局")
+    init.add_argument("--eku-arc", default=DEFAULT_EKU_ARC, metavar="OID",
+                      help="an OID arc this deployment owns; certificates name their purposes under it "
+                           "(<arc>.1 credential, <arc>.2 status). Default: epermit's own UUID arc under 2.25")
     _add_token(init, "create the credential and status keys inside this PKCS#11 token")
     _set_handler(init, "init", _init)
 
@@ -136,12 +140,14 @@ def _when(unix: int) -> str:
 
 
 def _init(args: argparse.Namespace) -> int:
+    eku_arc = eku_arc_setting(args.eku_arc)  # before any prompt: a bad arc is refused at once
     token = _token(args)
     passphrase = _passphrase(args, confirm=True)
-    ring = init_keys(args.dir, passphrase, args.authority_code, args.authority_name, int(time.time()), token=token)
+    ring = init_keys(args.dir, passphrase, args.authority_code, args.authority_name, int(time.time()), token=token,
+                     eku_arc=eku_arc)
     where = f" in token {args.token!r}" if token else ""
     print(f"created {args.dir}: root {ring.root.kid}, credential {ring.signers_of(Purpose.CREDENTIAL)[0].kid}, "
-          f"status {ring.signers_of(Purpose.STATUS)[0].kid}{where}")
+          f"status {ring.signers_of(Purpose.STATUS)[0].kid}{where}; EKU arc {ring.eku_arc}")
     return 0
 
 

@@ -11,12 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from epermit.cli.harness import Subparsers, guarded
+from epermit.cli.harness import EXIT_REFUSED, Subparsers, guarded
 from epermit.errors import UsageError
 from epermit.office import OfficeData
 from issuer.audit import AuditLog
-from issuer.errors import InvalidRequestError
-from issuer.model import MAX_TOKEN_LENGTH, Role
+from issuer.errors import InvalidRequestError, OfficerExistsError
+from issuer.model import MAX_TOKEN_LENGTH, OK, REFUSED, Role
 from issuer.officers import OfficerRegistry
 from issuer.settings import system_clock
 from issuer.store.sqlite import SQLiteStore
@@ -34,13 +34,21 @@ def add_officer_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Non
     officers = subparsers.add_parser("officers", help="manage officers and their API tokens")
     commands = officers.add_subparsers(dest="officers_command", required=True)
 
-    add = commands.add_parser("add", help="add or update an officer")
+    add = commands.add_parser("add", help="add a new officer (an existing id: use change)")
     add.add_argument("--data", type=Path, required=True, help="data folder holding epermit.sqlite3")
     add.add_argument("--id", required=True)
     add.add_argument("--name", required=True)
     add.add_argument("--role", required=True, choices=[role.value for role in Role])
     add.add_argument("--district", action="append", default=[], help="six-digit code; repeat for several")
     add.set_defaults(handler=guarded("officers", _add))
+
+    change = commands.add_parser("change", help="change an officer's role, districts or name (revokes its tokens)")
+    change.add_argument("--data", type=Path, required=True)
+    change.add_argument("--id", required=True)
+    change.add_argument("--name")
+    change.add_argument("--role", choices=[role.value for role in Role])
+    change.add_argument("--district", action="append", help="six-digit code; repeat for several (replaces all)")
+    change.set_defaults(handler=guarded("officers", _change))
 
     token = commands.add_parser("token", help="issue a bearer token (printed once)")
     token.add_argument("--data", type=Path, required=True)
@@ -72,15 +80,35 @@ def _add_passphrase(parser: argparse.ArgumentParser) -> None:
                         help="file holding the key passphrase (default: $EPERMIT_KEY_PASSPHRASE, else a prompt)")
 
 
-def _audit(store: SQLiteStore, action: str, reason: str) -> None:
-    AuditLog(store, system_clock).append(officer=CONSOLE, action=action, record_id=None, reason=reason)
+def _audit(store: SQLiteStore, action: str, reason: str, *, outcome: str = OK) -> None:
+    AuditLog(store, system_clock).append(officer=CONSOLE, action=action, record_id=None, reason=reason,
+                                         outcome=outcome)
 
 
 def _add(args: argparse.Namespace) -> int:
     store = open_store(args.data)
-    officer = OfficerRegistry(store).add(args.id, name=args.name, role=args.role, districts=args.district)
+    try:
+        officer = OfficerRegistry(store).add(args.id, name=args.name, role=args.role, districts=args.district)
+    except OfficerExistsError as exc:
+        _audit(store, "officer_add", f"{exc.officer_id} exists", outcome=REFUSED)
+        print(f"epermit officers: officer {exc.officer_id} already exists; to give it another role, districts or "
+              f"name: epermit officers change --data {args.data} --id {exc.officer_id} [--role ROLE] "
+              "[--district CODE ...] [--name NAME]", file=sys.stderr)
+        return EXIT_REFUSED
     _audit(store, "officer_add", f"{officer.id} {officer.role.value} {','.join(officer.districts)}")
     print(f"officer {officer.id} ({officer.role.value}) districts {','.join(officer.districts) or '-'}")
+    return 0
+
+
+def _change(args: argparse.Namespace) -> int:
+    if args.name is None and args.role is None and args.district is None:
+        raise UsageError("give --role, --district or --name")
+    store = open_store(args.data)
+    change = OfficerRegistry(store).change(args.id, name=args.name, role=args.role, districts=args.district)
+    _audit(store, "officer_change", str(change))
+    officer = change.after
+    print(f"officer {officer.id} ({officer.role.value}) districts {','.join(officer.districts) or '-'}; "
+          f"{change.tokens_revoked} token(s) revoked, console sessions ended: issue a new token")
     return 0
 
 

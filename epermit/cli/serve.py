@@ -14,6 +14,7 @@ from credential.errors import EpermitError
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Subparsers, guarded
 from epermit.office import OfficeData
 from epermit.servers import BackgroundServer
+from epermit.transport import Transport, choose_transport
 from issuer.http import app as officer_api
 from issuer.http.console import console_settings_from_env
 from issuer.service import IssuerService
@@ -27,7 +28,7 @@ def serve_office(
     *,
     officer_port: int,
     wallet_port: int,
-    public_url: str | None,
+    transport: Transport,
     passphrase_file: Path | None,
     env: Mapping[str, str],
     now: int,
@@ -39,20 +40,25 @@ def serve_office(
     except EpermitError as exc:
         print(f"epermit serve: cannot unlock the keys: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    wallet_server = BackgroundServer(port=wallet_port)
-    officer_server = BackgroundServer(port=officer_port)
-    url = public_url or wallet_server.url
+    wallet_server = BackgroundServer(port=wallet_port, ssl_context=transport.tls)
+    officer_server = BackgroundServer(port=officer_port, ssl_context=transport.tls)
+    url = transport.public_url or wallet_server.url
     service = IssuerService(office.open_store(create=True), keyring, IssuerSettings(public_url=url))
-    wallet_server.start(create_wallet_app(WalletApiSettings(public_url=url), service))
+    wallet_server.start(transport.wrap(create_wallet_app(
+        WalletApiSettings(public_url=url, published_dir=office.published_dir), service)))
     try:
         console = console_settings_from_env(env)
     except (OSError, EpermitError) as exc:
         print(f"epermit serve: officer console: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
+    officer_server.start(transport.wrap(officer_api.create_app(officer_api.OfficerApiSettings(), service,
+                                                               console=console)))
+    print(f"officer API      {officer_server.url}\nwallet API       {wallet_server.url}  (public URL {url})")
     if console is None:
-        print("officer console off (set EPERMIT_CONSOLE_SECRET to 32+ random bytes to turn it on)")
-    print(f"officer API  {officer_server.url}\nwallet API   {wallet_server.url}  (public URL {url})", flush=True)
+        print("officer console  off (set EPERMIT_CONSOLE_SECRET to 32+ random bytes to turn it on)")
+    else:
+        print(f"officer console  {officer_server.url}/officer/")
+    print(f"verifier page    {url}/verify/", flush=True)
     try:
         while True:
             time.sleep(3600)
@@ -65,12 +71,18 @@ def serve_office(
 
 
 def _serve(args: argparse.Namespace) -> int:
-    if args.redis or os.environ.get("EPERMIT_REDIS_URL"):  # gunicorn on Redis (docs/redis.md)
+    on_redis = bool(args.redis or os.environ.get("EPERMIT_REDIS_URL"))
+    public_url = args.public_url or (os.environ.get("EPERMIT_PUBLIC_URL") if on_redis else None)
+    tls_cert = args.tls_cert or (Path(os.environ["EPERMIT_TLS_CERT"]) if on_redis and os.environ.get("EPERMIT_TLS_CERT") else None)
+    tls_key = args.tls_key or (Path(os.environ["EPERMIT_TLS_KEY"]) if on_redis and os.environ.get("EPERMIT_TLS_KEY") else None)
+    transport = choose_transport(tls_cert=tls_cert, tls_key=tls_key, public_url=public_url,
+                                 insecure_http=args.insecure_http, proxy_hops=args.proxy_hops)
+    if on_redis:  # gunicorn on Redis (docs/redis.md): the same choice, carried to the workers by the environment
         from epermit.redis_serve import redis_serve_env, serve_redis
 
         return serve_redis(redis_serve_env(args, os.environ))
     return serve_office(args.data, officer_port=args.officer_port, wallet_port=args.wallet_port,
-                        public_url=args.public_url, passphrase_file=args.passphrase_file, env=os.environ,
+                        transport=transport, passphrase_file=args.passphrase_file, env=os.environ,
                         now=int(time.time()))
 
 
@@ -101,5 +113,12 @@ def add_serve_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     serve.add_argument(
         "--passphrase-file", type=Path, help="file holding the key passphrase (else EPERMIT_KEY_PASSPHRASE)"
     )
+    serve.add_argument("--tls-cert", type=Path, metavar="PEM", help="serve https with this certificate chain")
+    serve.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
+    serve.add_argument("--insecure-http", action="store_true",
+                       help="allow a plain-http public URL (local development only: wallets require https)")
+    serve.add_argument("--proxy-hops", type=int, metavar="N",
+                       help="trusted proxies in front that set X-Forwarded-* (default 1 with an https "
+                            "--public-url and no --tls-cert, else 0)")
     add_redis_serve_options(serve)
     serve.set_defaults(handler=guarded("serve", _serve))

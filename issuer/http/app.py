@@ -10,6 +10,7 @@ from issuer.http.console import ConsoleSettings
 from issuer.http.console import install as install_console
 from issuer.http.context import EXTENSION, OfficerApiSettings, OfficerContext
 from issuer.http.errors import register_officer_error_handlers
+from issuer.http.headers import install_security_headers
 from issuer.http.openapi import openapi_document
 from issuer.service import IssuerService
 
@@ -21,13 +22,14 @@ def create_app(settings: OfficerApiSettings, service: IssuerService, *,
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
-    desk = OfficerDesk(service)
+    desk = OfficerDesk(service, sign_in=settings.sign_in)
     app.extensions[EXTENSION] = OfficerContext(settings=settings, desk=desk)
     for module in (records, officers):
         app.register_blueprint(module.bp)
     if console is not None:  # the server-rendered officer console at /officer/ (issuer.http.console)
         install_console(app, console, desk, service.settings.public_url)
     register_officer_error_handlers(app)
+    install_security_headers(app)
 
     @app.get("/openapi.json")
     def openapi() -> Response:

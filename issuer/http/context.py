@@ -1,7 +1,7 @@
 """What an officer API view needs, kept on the app by create_app (no module globals), and how it reads a request.
 
 ``officer_context()`` gives the desk and settings; ``current_officer()`` authenticates the bearer token on
-every request (a disabled officer or a revoked token is refused at once); ``json_body()`` reads a body that
+every request (a disabled officer or a revoked token is refused at once; failures are audited and throttled); ``json_body()`` reads a body that
 Flask has already capped (MAX_CONTENT_LENGTH) with the strict credential.encoding.json_loads.
 """
 
@@ -16,6 +16,7 @@ from credential.encoding import json_loads
 from issuer.desk import OfficerDesk
 from issuer.errors import InvalidRequestError, UnauthorizedError
 from issuer.model import Officer, Reason, parse_reason
+from issuer.signin import DEFAULT_LIMITS, SignInLimits
 
 EXTENSION = "epermit_officer_api"
 
@@ -23,6 +24,7 @@ EXTENSION = "epermit_officer_api"
 @dataclass(frozen=True)
 class OfficerApiSettings:
     max_body_bytes: int = 64 * 1024
+    sign_in: SignInLimits = DEFAULT_LIMITS  # failed token or console sign-in attempts (issuer.signin)
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,15 @@ def bearer_token() -> str:
     return token.strip()
 
 
+def client_address() -> str:
+    """The client as the WSGI server sees it: behind a reverse proxy, apply werkzeug's ProxyFix (trusting
+    exactly the proxy's hops) so that this is the officer's address, not the proxy's."""
+    return request.remote_addr or "unknown"
+
+
 def current_officer() -> Officer:
-    return officer_context().desk.authenticate(bearer_token())
+    """The officer of the request's bearer token; a bad token is audited and counted (issuer.signin)."""
+    return officer_context().desk.authenticate(bearer_token(), client=client_address())
 
 
 def json_body(*, optional: bool = False) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The administrator's routes of the officer API: list, add, disable officers; issue and revoke tokens."""
+"""The administrator's routes of the officer API: list, add, change, disable officers; issue and revoke tokens."""
 
 from __future__ import annotations
 
@@ -39,6 +39,27 @@ def add_officer() -> tuple[Response, int]:
         raise InvalidRequestError("unknown field")
     added = officer_context().desk.add_officer(admin, officer_id, name=name, role=role, districts=districts)
     return jsonify(officer_json(added)), 201
+
+
+def _districts(value: Any) -> list[str]:
+    if not (isinstance(value, list) and all(isinstance(d, str) for d in value) and 0 < len(value) <= 50):
+        raise InvalidRequestError("districts must be a list of 1-50 codes")
+    return value
+
+
+@bp.post("/officers/<officer_id>/change")
+def change_officer(officer_id: str) -> Response:
+    """A new name, role or districts (any of them): the officer's tokens are revoked, its sessions end."""
+    admin = current_officer()
+    given = json_body()
+    if not given or set(given) - {"name", "role", "districts"}:
+        raise InvalidRequestError("give one or more of name, role, districts (and nothing else)")
+    name, role = given.get("name"), given.get("role")
+    if not all(value is None or isinstance(value, str) for value in (name, role)):
+        raise InvalidRequestError("name and role are text")
+    districts = _districts(given["districts"]) if "districts" in given else None
+    change = officer_context().desk.change_officer(admin, officer_id, name=name, role=role, districts=districts)
+    return jsonify({"officer": officer_json(change.after), "tokens_revoked": change.tokens_revoked})
 
 
 @bp.post("/officers/<officer_id>/disable")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from issuer.model import REASON_CODES
+from issuer.model import REASON_CODES, Role
 
 ERROR_CODES = [
     "invalid_request", "invalid_application", "unauthorized", "forbidden", "not_found", "method_not_allowed",
@@ -18,13 +18,17 @@ ERROR_CODES = [
     "rate_limited", "not_acceptable", "http_error",
 ]
 
+# The roles an administrator may give (a bureau_auditor is made on the office machine only).
+_ADMIN_ROLES = tuple(role.value for role in Role if role is not Role.BUREAU_AUDITOR)
 _S = {"type": "string"}
 _I = {"type": "integer"}
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _ERRORS = {str(code): {"description": text, "content": {"application/json": {"schema": _ERROR}}}
            for code, text in [(400, "bad input"), (401, "no valid bearer token"), (403, "the role may not"),
                               (404, "no such record (or another district's)"), (409, "state or bureau rule"),
-                              (413, "body too large"), (503, "store unavailable")]}
+                              (413, "body too large"),
+                              (429, "too many failed authentications from this address (see Retry-After)"),
+                              (503, "store unavailable")]}
 _ERRORS["default"] = {"description": "any other error", "content": {"application/json": {"schema": _ERROR}}}
 _ID = [{"name": "record_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}]
 _OFFICER_ID = [{"name": "officer_id", "in": "path", "required": True, "schema": {"type": "string"}}]
@@ -102,9 +106,13 @@ def _schemas() -> dict[str, Any]:
                         "properties": {"officers": {"type": "array", "items": officer}}},
         "NewOfficer": {"type": "object", "required": ["id", "name", "role", "districts"],
                        "additionalProperties": False,
-                       "properties": {"id": _S, "name": _S, "role": {"enum": [
-                           "clerk", "issuing_officer", "supervisor", "auditor", "admin"]},
-                           "districts": {"type": "array", "items": _S}}},
+                       "properties": {"id": _S, "name": _S, "role": {"enum": list(_ADMIN_ROLES)},
+                                      "districts": {"type": "array", "items": _S}}},
+        "OfficerChange": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                          "properties": {"name": _S, "role": {"enum": list(_ADMIN_ROLES)},
+                                         "districts": {"type": "array", "items": _S}}},
+        "OfficerChanged": {"type": "object", "required": ["officer", "tokens_revoked"],
+                           "properties": {"officer": officer, "tokens_revoked": _I}},
         "TokenRequest": {"type": "object", "properties": {"ttl_days": _I}},
         "Token": {"type": "object", "required": ["officer", "token", "ttl_days"],
                   "properties": {"officer": _S, "token": _S, "ttl_days": _I}},
@@ -132,10 +140,16 @@ def openapi_document() -> dict[str, Any]:
         f"{v1}/records/{{record_id}}/redeliver": {"post": _op(
             "Re-deliver to a new phone: the old credentials become INVALID (issuing officer)",
             (201, "Redelivered"), params=_ID, body="Reason")},
-        f"{v1}/audit": {"get": _op("Read the audit log (auditor)", (200, "AuditPage"), query=page)},
+        f"{v1}/audit": {"get": _op(
+            "Read the audit log: an auditor the entries of its districts' records and its own, a bureau_auditor "
+            "every entry; read on with after=next", (200, "AuditPage"), query=page)},
         f"{v1}/officers": {"get": _op("List officers (administrator)", (200, "OfficerList")),
-                           "post": _op("Add or update an officer (administrator)", (201, "Officer"),
-                                       body="NewOfficer")},
+                           "post": _op("Add an officer (administrator); an existing id is 409: change it",
+                                       (201, "Officer"), body="NewOfficer")},
+        f"{v1}/officers/{{officer_id}}/change": {"post": _op(
+            "Change an officer's name, role or districts (administrator, not its own): revokes every token of "
+            "the officer and ends its console sessions", (200, "OfficerChanged"), params=_OFFICER_ID,
+            body="OfficerChange")},
         f"{v1}/officers/{{officer_id}}/disable": {"post": _op("Disable an officer", (200, "Officer"),
                                                               params=_OFFICER_ID)},
         f"{v1}/officers/{{officer_id}}/tokens": {"post": _op("Issue a token (shown once)", (201, "Token"),

@@ -123,5 +123,5 @@ def audit() -> Response:
     who = current_officer()
     after = query_int("after", 0, low=0, high=1 << 62)
     limit = query_int("limit", 100, low=1, high=1000)
-    entries = officer_context().desk.audit_entries(who, after=after, limit=limit)
-    return jsonify({"entries": [audit_json(e) for e in entries], "next": entries[-1].seq if entries else after})
+    page = officer_context().desk.audit_entries(who, after=after, limit=limit)
+    return jsonify({"entries": [audit_json(e) for e in page.entries], "next": page.next})

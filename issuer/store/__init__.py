@@ -10,7 +10,7 @@ Back-end failures (unreachable, stays locked) raise issuer.errors.StoreUnavailab
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,8 +69,9 @@ class Registration:
 
 class Store(Protocol):
     # --- records -------------------------------------------------------------------------------------
-    def insert_record(self, record: Record) -> None:
-        """Add a new record; an existing id raises issuer.errors.StateConflictError."""
+    def insert_record(self, record: Record, *, audit: AuditEntry | None = None) -> None:
+        """Add a new record; an existing id raises issuer.errors.StateConflictError. ``audit``: the record's
+        entry, appended to the chain (as append_audit) in the same atomic step: both or neither."""
         ...
 
     def get_record(self, record_id: str) -> Record | None: ...
@@ -83,12 +84,23 @@ class Store(Protocol):
         ...
 
     def update_record_state(
-        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
+        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int,
+        audit: AuditEntry,
     ) -> Record | None:
-        """Only if the record's state is ``expected``: set ``new``, and set every live (not retired)
-        delivered status index of the record to ``status_value``, in one atomic step; a record leaving
-        ACTIVE also has its "open" offers "cancelled" in that step (a suspended or revoked record's pickup
-        must not redeem; a lift does not reopen them). Returns the updated record, else None."""
+        """Only if the record's state is ``expected``: set ``new``, set every live (not retired) delivered
+        status index of the record to ``status_value``, cancel the record's "open" offers if it leaves ACTIVE
+        (a suspended or revoked record's pickup must not redeem; a lift does not reopen them), and append
+        ``audit`` to the chain (as append_audit), in one atomic step: a crash leaves all of it or none.
+        Returns the updated record, else None (and nothing is appended)."""
+        ...
+
+    def record_states(self) -> Iterator[tuple[str, RecordState]]:
+        """(id, state) of every record, in no set order (the audit cross-check reads them all)."""
+        ...
+
+    def record_districts(self, record_ids: Sequence[str]) -> dict[str, str]:
+        """The district of each of these records that exists, in one read (scoping the audit log: an entry
+        names a record id only, and a record's district never changes)."""
         ...
 
     def records_of_holder(self, citizen_id: str) -> list[Record]:
@@ -186,6 +198,16 @@ class Store(Protocol):
         """Insert or replace."""
         ...
 
+    def insert_officer(self, officer: Officer) -> bool:
+        """Add a new officer; False, and nothing written, if the id exists."""
+        ...
+
+    def change_officer(self, officer: Officer) -> int | None:
+        """Replace an existing officer (name, role, districts, disabled) and revoke every token of it, in one
+        atomic step, so that no token acts with the new role or districts; how many tokens were live, or
+        None (nothing written) if there is no officer with this id."""
+        ...
+
     def get_officer(self, officer_id: str) -> Officer | None: ...
 
     def list_officers(self) -> list[Officer]: ...
@@ -202,6 +224,22 @@ class Store(Protocol):
 
     def revoke_officer_token(self, token_hash: str) -> str | None:
         """Revoke one token; the officer id if it was live (unrevoked), else None."""
+        ...
+
+    # --- console sessions (server-side: the cookie holds a random id, the store its hash) --------------
+    def add_officer_session(self, session_hash: str, officer_id: str, token_hash: str, *, expires_at: int,
+                            now: int) -> None:
+        """A session of ``officer_id``, opened with the token whose hash is ``token_hash``."""
+        ...
+
+    def officer_for_session(self, session_hash: str, now: int) -> str | None:
+        """The officer id of a live session: not ended, unexpired, and opened with a token of that officer
+        that is still live, so that revoking the token (one, all of the officer's, by a change or by
+        disabling the officer) ends the session at once."""
+        ...
+
+    def end_officer_session(self, session_hash: str) -> bool:
+        """End a session (sign-out); False if there was none."""
         ...
 
     # --- publication ---------------------------------------------------------------------------------

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.verifier.conftest import cache, filled, ring, world
+from tests.verifier.conftest import cache, filled, world
 
-__all__ = ["cache", "filled", "ring", "world"]
+__all__ = ["cache", "filled", "world"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.verifier.conftest import NOW
+from tests.conftest import T0
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result, VerificationResult
@@ -11,7 +11,7 @@ from verifier.verify import INTERNAL_ERROR, verify
 DEFAULT = Policy()
 
 
-def check(text: str, cache: VerifierCache, policy: Policy = DEFAULT, now: int = NOW) -> VerificationResult:
+def check(text: str, cache: VerifierCache, policy: Policy = DEFAULT, now: int = T0) -> VerificationResult:
     outcome = verify(text, cache, policy=policy, now=now)
     assert not outcome.reason.startswith(INTERNAL_ERROR), outcome.reason  # a parser bug, not a rule
     assert outcome.reason.isprintable() and "\n" not in outcome.reason
@@ -21,7 +21,7 @@ def check(text: str, cache: VerifierCache, policy: Policy = DEFAULT, now: int = 
 
 
 def expect(result: Result, text: str, cache: VerifierCache, policy: Policy = DEFAULT,
-           now: int = NOW) -> VerificationResult:
+           now: int = T0) -> VerificationResult:
     outcome = check(text, cache, policy, now)
     assert outcome.result is result, f"expected {result}, got {outcome.result}: {outcome.reason}"
     return outcome

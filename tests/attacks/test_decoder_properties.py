@@ -24,7 +24,8 @@ from credential.samples import sample_permit
 from credential.statuslist import StatusList, parse_aggregation, verify_status_list_token
 from credential.trustlist import verify_trust_list
 from keys import KeyRing, KeySigner, Purpose
-from tests.verifier.conftest import KEYS_CREATED, NOW, STATUS_URI, World
+from tests.conftest import KEYS_CREATED, T0
+from tests.verifier.conftest import STATUS_URI, World
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result, VerificationResult
@@ -155,7 +156,7 @@ ROOT_KEY = RING.root.public_key  # type: ignore[attr-defined]
 
 
 def status_key(kid: str) -> Any:
-    return RING.signer_for(Purpose.STATUS, now=NOW).public_key
+    return RING.signer_for(Purpose.STATUS, now=T0).public_key
 
 
 @FAST
@@ -163,14 +164,14 @@ def status_key(kid: str) -> Any:
 def test_status_list_token(data: st.DataObject) -> None:
     token = data.draw(st.sampled_from([STATUS_TOKEN, "", "a.b.c"]) | st.text(max_size=80))
     only_ours(verify_status_list_token, mutate(token, data, B64 + "."), uri=STATUS_URI, resolve_key=status_key,
-              now=NOW)
+              now=T0)
 
 
 @FAST
 @given(st.data())
 def test_trust_list_token(data: st.DataObject) -> None:
     token = data.draw(st.sampled_from([TRUST_TOKEN, "", "a.b.c"]) | st.text(max_size=80))
-    only_ours(verify_trust_list, mutate(token, data, B64 + "."), root_key=ROOT_KEY, now=NOW)
+    only_ours(verify_trust_list, mutate(token, data, B64 + "."), root_key=ROOT_KEY, now=T0)
 
 
 # --- the verifier: a result for any text ----------------------------------------------------------------
@@ -188,7 +189,7 @@ DEFAULT = Policy()
 
 
 def verified(text: str, cache: VerifierCache, policy: Policy = DEFAULT) -> VerificationResult:
-    outcome = verify(text, cache, policy=policy, now=NOW)
+    outcome = verify(text, cache, policy=policy, now=T0)
     assert isinstance(outcome.result, Result)
     assert not outcome.reason.startswith(INTERNAL_ERROR), (text[:80], outcome.reason)
     assert outcome.reason.isprintable()
@@ -213,4 +214,4 @@ def test_verify_mutated_credentials(ready_cache: VerifierCache, data: st.DataObj
     alphabet = ALPHABET if text.startswith("EP1:") else B64 + "~."
     outcome = verified(mutate(text, data, alphabet), ready_cache, Policy(require_live=data.draw(st.booleans())))
     if outcome.result is Result.VALID:
-        assert outcome.issuer_kid == RING.signer_for(Purpose.CREDENTIAL, now=NOW).kid
+        assert outcome.issuer_kid == RING.signer_for(Purpose.CREDENTIAL, now=T0).kid

@@ -17,7 +17,8 @@ from credential.statuslist import verify_status_list_token
 from credential.trustlist import TrustedKey, verify_trust_list
 from tests.attacks.forge import resign
 from tests.attacks.support import expect, issuer_jwt, with_jwt
-from tests.verifier.conftest import NOW, STATUS_URI, World
+from tests.conftest import T0
+from tests.verifier.conftest import STATUS_URI, World
 from verifier.cache import VerifierCache
 from verifier.cli import main_verify
 from verifier.policy import Policy
@@ -65,8 +66,8 @@ def test_verify_every_kind_offline(world: World, cache: VerifierCache, no_networ
     for name in ("jku", "x5u"):
         forged = resign(issuer_jwt(sd), world.credential_signer, header={name: "https://attacker.example/k"})
         expect(Result.MALFORMED, with_jwt(sd, forged), cache)
-    cache.accept_status_list(STATUS_URI, world.status_token(now=NOW - 30), NOW)
-    cache.accept_trust_list(world.trust_token(version=2, now=NOW - 30), NOW)
+    cache.accept_status_list(STATUS_URI, world.status_token(now=T0 - 30), T0)
+    cache.accept_trust_list(world.trust_token(version=2, now=T0 - 30), T0)
     expect(Result.VALID, world.live_qr(), cache)
 
 
@@ -78,16 +79,16 @@ def test_entry_points_offline(world: World, no_network: list[str]) -> None:
         return world.credential_signer.public_key
 
     def trusted_credential_key(kid: str) -> TrustedKey:
-        return ring.trust_list(issuer="https://permits.example.gov.cn", now=NOW, version=1, status_lists=[],
-                               aggregation_uri=None).key_for(kid, purpose="credential", now=NOW)
+        return ring.trust_list(issuer="https://permits.example.gov.cn", now=T0, version=1, status_lists=[],
+                               aggregation_uri=None).key_for(kid, purpose="credential", now=T0)
 
     decoded = decode_qr_text(world.live_qr())
-    verified = verify_pass(decoded, resolve_key=trusted_credential_key, now=NOW)
-    verify_live_proof(decoded, verified.holder_key, now=NOW)
-    verify_sd_jwt_vc(world.presentation(), resolve_key=credential_key, now=NOW, require_key_binding=True)
-    verify_status_list_token(world.status_token(), uri=STATUS_URI, now=NOW,
+    verified = verify_pass(decoded, resolve_key=trusted_credential_key, now=T0)
+    verify_live_proof(decoded, verified.holder_key, now=T0)
+    verify_sd_jwt_vc(world.presentation(), resolve_key=credential_key, now=T0, require_key_binding=True)
+    verify_status_list_token(world.status_token(), uri=STATUS_URI, now=T0,
                              resolve_key=lambda kid: world.status_signer.public_key)
-    verify_trust_list(world.trust_token(), root_key=ring.root.public_key, now=NOW)  # type: ignore[attr-defined]
+    verify_trust_list(world.trust_token(), root_key=ring.root.public_key, now=T0)  # type: ignore[attr-defined]
 
 
 def test_cli_verify_offline(world: World, cache: VerifierCache, tmp_path: Path, no_network: list[str],

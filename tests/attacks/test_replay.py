@@ -18,7 +18,8 @@ from credential.jose import verify_signature
 from credential.qrpass import decode_qr_text
 from tests.attacks.forge import malleate_p1363, qr_text
 from tests.attacks.support import expect
-from tests.verifier.conftest import NOW, World
+from tests.conftest import T0
+from tests.verifier.conftest import World
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result
@@ -33,8 +34,8 @@ def _malleate_kb(presentation: str) -> str:
 def _malleate_live(text: str) -> str:
     decoded = decode_qr_text(text)
     assert decoded.proof is not None
-    protected, unprotected, payload, signature = cbor2.loads(decoded.proof)
-    malleated = [protected, unprotected, payload, malleate_p1363(signature)]
+    protected, unprotected, payload, signature = cbor2.loads(decoded.proof).value
+    malleated = cbor2.CBORTag(18, [protected, unprotected, payload, malleate_p1363(signature)])
     return qr_text([cbor2.loads(decoded.cose_pass), malleated])
 
 
@@ -51,7 +52,7 @@ def test_malleated_signatures_really_verify(world: World) -> None:
 
 @pytest.mark.parametrize("age", [61, 3600, -61])
 def test_replayed_live_proof(world: World, filled: VerifierCache, age: int) -> None:
-    stale = world.live_qr(at=NOW - age)
+    stale = world.live_qr(at=T0 - age)
     expect(Result.REPLAYED, stale, filled)
     expect(Result.REPLAYED, _malleate_live(stale), filled)
 
@@ -66,8 +67,8 @@ def test_replayed_live_proof_to_a_verifier_with_its_own_nonce(world: World, fill
 
 
 def test_live_proof_window_is_configurable(world: World, filled: VerifierCache) -> None:
-    expect(Result.VALID, world.live_qr(at=NOW - 60), filled)
-    expect(Result.REPLAYED, world.live_qr(at=NOW - 20), filled, Policy(live_window=10))
+    expect(Result.VALID, world.live_qr(at=T0 - 60), filled)
+    expect(Result.REPLAYED, world.live_qr(at=T0 - 20), filled, Policy(live_window=10))
 
 
 def test_fresh_malleated_live_proof_is_the_same_proof(world: World, filled: VerifierCache) -> None:
@@ -81,7 +82,7 @@ def test_live_proof_by_another_device(world: World, filled: VerifierCache) -> No
     from keys.signers import KeySigner
 
     stolen_pass = world.cose_pass()
-    expect(Result.REPLAYED, live_qr_text(stolen_pass, holder_signer=KeySigner.generate(), now=NOW), filled)
+    expect(Result.REPLAYED, live_qr_text(stolen_pass, holder_signer=KeySigner.generate(), now=T0), filled)
 
 
 # --- KB-JWT ------------------------------------------------------------------------------------------------
@@ -89,7 +90,7 @@ def test_live_proof_by_another_device(world: World, filled: VerifierCache) -> No
 
 @pytest.mark.parametrize("age", [301, 3600])
 def test_replayed_kb_jwt_too_old(world: World, filled: VerifierCache, age: int) -> None:
-    stale = world.presentation(at=NOW - age)
+    stale = world.presentation(at=T0 - age)
     expect(Result.REPLAYED, stale, filled)
     expect(Result.REPLAYED, _malleate_kb(stale), filled)
 
@@ -110,7 +111,7 @@ def test_kb_jwt_moved_to_another_credential(world: World, filled: VerifierCache)
 
 
 def test_kb_jwt_from_the_future(world: World, filled: VerifierCache) -> None:
-    expect(Result.REPLAYED, world.presentation(at=NOW + 301), filled)
+    expect(Result.REPLAYED, world.presentation(at=T0 + 301), filled)
 
 
 # --- single use at the issuer: the OpenID4VCI c_nonce ----------------------------------------------------

@@ -1,8 +1,9 @@
 """Attacks on the signature and the key choice: alg none, HS256 with the public key, the psychic signature,
-unknown and junk kids, and headers that would let a token bring its own key (jku, x5u, jwk, crit)."""
+unknown and junk kids, and headers that would let a token bring its own key (jku, x5u, jwk, x5c, crit)."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 
@@ -20,10 +21,12 @@ from credential.jose import P256_ORDER
 from credential.jwk import PublicKey, kid_bytes
 from credential.statuslist import verify_status_list_token
 from credential.trustlist import verify_trust_list
+from keys import KeyRing, Purpose
 from keys.signers import KeySigner
 from tests.attacks.forge import cose_sign1, jws, pass_parts, qr_text, raw, resign, split_jwt
 from tests.attacks.support import expect, issuer_jwt, with_jwt
-from tests.verifier.conftest import NOW, STATUS_URI, World
+from tests.conftest import T0
+from tests.verifier.conftest import STATUS_URI, World
 from verifier.cache import VerifierCache
 from verifier.result import Result
 
@@ -55,12 +58,12 @@ def test_alg_none_credential(world: World, filled: VerifierCache) -> None:
 
 
 def test_alg_none_status_list_and_trust_list(world: World, filled: VerifierCache) -> None:
-    header, payload, _ = split_jwt(world.status_token(now=NOW - 60))
+    header, payload, _ = split_jwt(world.status_token(now=T0 - 60))
     with pytest.raises(UnsupportedAlgorithmError):
-        filled.accept_status_list(STATUS_URI, jws({**header, "alg": "none"}, payload, None, signature=b""), NOW)
+        filled.accept_status_list(STATUS_URI, jws({**header, "alg": "none"}, payload, None, signature=b""), T0)
     header, payload, _ = split_jwt(world.trust_token(version=2))
     with pytest.raises(UnsupportedAlgorithmError):
-        filled.accept_trust_list(jws({**header, "alg": "none"}, payload, None, signature=b""), NOW)
+        filled.accept_trust_list(jws({**header, "alg": "none"}, payload, None, signature=b""), T0)
     assert filled.trust_list().version == 1  # type: ignore[union-attr]  # nothing was kept
 
 
@@ -86,14 +89,14 @@ def test_hs256_with_the_issuer_public_key(world: World, filled: VerifierCache) -
 
 
 def test_hs256_status_list_and_trust_list(world: World, filled: VerifierCache) -> None:
-    header, payload, _ = split_jwt(world.status_token(now=NOW - 60))
+    header, payload, _ = split_jwt(world.status_token(now=T0 - 60))
     forged = _hs256({**header, "alg": "HS256"}, payload, world.status_signer.public_key)
     with pytest.raises(UnsupportedAlgorithmError):
-        verify_status_list_token(forged, uri=STATUS_URI, resolve_key=_status_resolver(world), now=NOW)
+        verify_status_list_token(forged, uri=STATUS_URI, resolve_key=_status_resolver(world), now=T0)
     header, payload, _ = split_jwt(world.trust_token(version=2))
     forged = _hs256({**header, "alg": "HS256"}, payload, world.ring.root.public_key)  # type: ignore[attr-defined]
     with pytest.raises(UnsupportedAlgorithmError):
-        verify_trust_list(forged, root_key=world.ring.root.public_key, now=NOW)  # type: ignore[attr-defined]
+        verify_trust_list(forged, root_key=world.ring.root.public_key, now=T0)  # type: ignore[attr-defined]
 
 
 def test_hs256_kb_jwt_with_the_holder_public_key(world: World, filled: VerifierCache) -> None:
@@ -120,14 +123,14 @@ def test_psychic_signature_qr_pass_and_live_proof(world: World, filled: Verifier
     forged = cose_sign1(protected, cbor2.dumps(claims), None, signature=bytes(64))
     expect(Result.BAD_SIGNATURE, qr_text(forged), filled)
     genuine = cbor2.loads(world.cose_pass())
-    zero_proof = cose_sign1({16: 65002}, cbor2.dumps({1: NOW}), None, signature=bytes(64), tag=False)
+    zero_proof = cose_sign1({1: -7, 16: 65002}, cbor2.dumps({1: T0}), None, signature=bytes(64))
     expect(Result.REPLAYED, qr_text([genuine, zero_proof]), filled)  # any proof failure is REPLAYED
 
 
 def test_psychic_signature_status_list(world: World, filled: VerifierCache) -> None:
-    header, payload, _ = split_jwt(world.status_token(now=NOW - 60))
+    header, payload, _ = split_jwt(world.status_token(now=T0 - 60))
     with pytest.raises(BadSignatureError):
-        filled.accept_status_list(STATUS_URI, jws(header, payload, None, signature=bytes(64)), NOW)
+        filled.accept_status_list(STATUS_URI, jws(header, payload, None, signature=bytes(64)), T0)
 
 
 # --- kid: unknown, junk, another purpose -----------------------------------------------------------------
@@ -193,7 +196,8 @@ def test_root_and_status_keys_cannot_sign_credentials(world: World, filled: Veri
     ("jku", "https://attacker.example/jwks.json"),
     ("x5u", "https://attacker.example/cert.pem"),
     ("jwk", {"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"}),
-    ("x5c", ["MIIB"]),
+    ("x5t", "bm90IGEgdGh1bWJwcmludA"),
+    ("x5c", "MIIB"),  # x5c is tolerated for X.509 peers, but only as an array of base64 certificates
     ("crit", ["exp"]),
     ("crit", ["b64"]),
 ])
@@ -203,6 +207,20 @@ def test_key_source_and_crit_headers_credential(world: World, filled: VerifierCa
     sd = world.sd_jwt()
     forged = resign(issuer_jwt(sd), world.credential_signer, header={name: value})
     expect(Result.MALFORMED, with_jwt(sd, forged), filled)
+
+
+def test_forged_x5c_chooses_no_key(world: World, filled: VerifierCache) -> None:
+    """x5c is for X.509-resolving peers: a chain for the attacker's key, beside the genuine kid, changes nothing,
+    and beside the attacker's own kid it makes the attacker's key no more trusted."""
+    attacker = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=T0 - 86400)
+    signer = attacker.signing_key(Purpose.CREDENTIAL, now=T0)
+    chain = [base64.b64encode(attacker.certificates[signer.kid].public_bytes(Encoding.DER)).decode("ascii")]
+    sd = world.sd_jwt()
+    genuine = resign(issuer_jwt(sd), world.credential_signer, header={"x5c": chain})
+    expect(Result.VALID, with_jwt(sd, genuine), filled)
+    expect(Result.BAD_SIGNATURE, with_jwt(sd, resign(issuer_jwt(sd), signer, header={"x5c": chain})), filled)
+    own_kid = resign(issuer_jwt(sd), signer, header={"x5c": chain, "kid": signer.kid})
+    expect(Result.UNTRUSTED_ISSUER, with_jwt(sd, own_kid), filled)
 
 
 def test_jwk_header_in_the_kb_jwt(world: World, filled: VerifierCache) -> None:
@@ -217,12 +235,12 @@ def test_jwk_header_in_the_kb_jwt(world: World, filled: VerifierCache) -> None:
 @pytest.mark.parametrize("name", ["jku", "x5u", "jwk", "crit"])
 def test_key_source_headers_status_list_and_trust_list(world: World, filled: VerifierCache, name: str) -> None:
     value: object = ["exp"] if name == "crit" else "https://attacker.example/k"
-    status = resign(world.status_token(now=NOW - 60), world.status_signer, header={name: value})
+    status = resign(world.status_token(now=T0 - 60), world.status_signer, header={name: value})
     with pytest.raises(ForbiddenHeaderError):
-        filled.accept_status_list(STATUS_URI, status, NOW)
+        filled.accept_status_list(STATUS_URI, status, T0)
     trust = resign(world.trust_token(version=2), world.ring.root, header={name: value})
     with pytest.raises(ForbiddenHeaderError):
-        filled.accept_trust_list(trust, NOW)
+        filled.accept_trust_list(trust, T0)
 
 
 @pytest.mark.parametrize("label", [2, 32, 33, 34, 35, 14])  # crit, x5bag, x5chain, x5t, x5u, kccs
@@ -253,8 +271,8 @@ def test_control_resigned_credential_is_valid(world: World, filled: VerifierCach
     expect(Result.VALID, with_jwt(sd, jws(header, payload, world.credential_signer)), filled)
     head, kb = world.presentation().rsplit("~", 1)
     expect(Result.VALID, f"{head}~{resign(kb, world.holder)}", filled)
-    status = resign(world.status_token(now=NOW - 60), world.status_signer)
-    assert filled.accept_status_list(STATUS_URI, status, NOW).iat == NOW - 60
+    status = resign(world.status_token(now=T0 - 60), world.status_signer)
+    assert filled.accept_status_list(STATUS_URI, status, T0).iat == T0 - 60
 
 
 def test_sd_alg_below_the_top_level(world: World, filled: VerifierCache) -> None:

@@ -12,7 +12,8 @@ from credential.encoding import b64url_decode, b64url_encode
 from credential.samples import sample_permit
 from credential.sdjwt import issue_sd_jwt_vc, present
 from tests.attacks.support import expect
-from tests.verifier.conftest import ISSUER, NOW, STATUS_URI, World
+from tests.conftest import T0
+from tests.verifier.conftest import ISSUER, STATUS_URI, World
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result
@@ -20,7 +21,7 @@ from verifier.result import Result
 AFTER_PERMIT = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())  # sample permit ends 2027-01-04
 
 
-def _sd_jwt(world: World, *, now: int = NOW - 86400, exp: int = NOW + 86400, nbf: int | None = None,
+def _sd_jwt(world: World, *, now: int = T0 - 86400, exp: int = T0 + 86400, nbf: int | None = None,
             resident: int = 0, idx: int = 7) -> str:
     return issue_sd_jwt_vc(sample_permit(resident=resident), issuer=ISSUER, signer=world.credential_signer,
                            holder_key=world.holder.public_key, status_uri=STATUS_URI, status_idx=idx, now=now,
@@ -31,8 +32,8 @@ def _sd_jwt(world: World, *, now: int = NOW - 86400, exp: int = NOW + 86400, nbf
 
 
 def test_expired_credential(world: World, filled: VerifierCache) -> None:
-    expect(Result.EXPIRED, _sd_jwt(world, now=NOW - 2 * 86400, exp=NOW - 301), filled)
-    expect(Result.VALID, _sd_jwt(world, now=NOW - 2 * 86400, exp=NOW - 299), filled)  # within the 5 min skew
+    expect(Result.EXPIRED, _sd_jwt(world, now=T0 - 2 * 86400, exp=T0 - 301), filled)
+    expect(Result.VALID, _sd_jwt(world, now=T0 - 2 * 86400, exp=T0 - 299), filled)  # within the 5 min skew
 
 
 def test_expired_qr_pass(world: World, filled: VerifierCache) -> None:
@@ -41,15 +42,15 @@ def test_expired_qr_pass(world: World, filled: VerifierCache) -> None:
 
 
 def test_not_yet_valid_credential(world: World, filled: VerifierCache) -> None:
-    expect(Result.NOT_YET_VALID, _sd_jwt(world, nbf=NOW + 301), filled)
-    expect(Result.VALID, _sd_jwt(world, nbf=NOW + 299), filled)
-    expect(Result.NOT_YET_VALID, _sd_jwt(world, now=NOW + 3600, exp=NOW + 86400, nbf=NOW - 60), filled)  # iat
+    expect(Result.NOT_YET_VALID, _sd_jwt(world, nbf=T0 + 301), filled)
+    expect(Result.VALID, _sd_jwt(world, nbf=T0 + 299), filled)
+    expect(Result.NOT_YET_VALID, _sd_jwt(world, now=T0 + 3600, exp=T0 + 86400, nbf=T0 - 60), filled)  # iat
 
 
 def test_not_yet_valid_qr_pass(world: World, filled: VerifierCache) -> None:
     later = sample_permit(valid_from=datetime.date(2026, 8, 1), valid_until=datetime.date(2027, 8, 1))
     expect(Result.NOT_YET_VALID, world.live_qr(permit=later), filled)
-    expect(Result.NOT_YET_VALID, world.live_qr(issued=NOW + 3600), filled)  # iat in the future
+    expect(Result.NOT_YET_VALID, world.live_qr(issued=T0 + 3600), filled)  # iat in the future
 
 
 def test_expired_beats_revoked_and_a_bad_proof(world: World, filled: VerifierCache) -> None:
@@ -101,13 +102,13 @@ def test_disclosure_from_another_credential_in_a_presentation(world: World, fill
     mine, theirs = _sd_jwt(world), _sd_jwt(world, resident=1)
     other_name = next(d for d in _disclosures(theirs) if decode_disclosure(d, max_size=4096).name == "name")
     withheld = present(mine, disclose={"sex", "address"}, holder_signer=world.holder, aud="a", nonce="n",
-                       now=NOW - 5)
+                       now=T0 - 5)
     body = withheld.rsplit("~", 1)[0] + "~"
     from credential.jose import sign_compact
     from credential.sdjwt import sd_hash
 
     presented = body + other_name + "~"
-    kb = sign_compact({"typ": "kb+jwt"}, {"iat": NOW - 5, "aud": "a", "nonce": "n", "sd_hash": sd_hash(presented)},
+    kb = sign_compact({"typ": "kb+jwt"}, {"iat": T0 - 5, "aud": "a", "nonce": "n", "sd_hash": sd_hash(presented)},
                       world.holder)
     expect(Result.MALFORMED, presented + kb, filled)
 

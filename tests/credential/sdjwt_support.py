@@ -12,8 +12,8 @@ from credential.model import CredentialType
 from credential.samples import sample_permit
 from credential.sdjwt import issue_sd_jwt_vc
 from keys.signers import KeySigner
+from tests.conftest import T0
 
-NOW = 1_780_000_000  # 2026-05-28
 ISS = "https://permits.example.gov"
 STATUS_URI = ISS + "/statuslists/1"
 ISSUER = KeySigner.generate("ES256")
@@ -33,8 +33,8 @@ def issue(
     *,
     signer: Signer = ISSUER,
     holder_key: PublicKey | None = None,
-    now: int = NOW,
-    exp: int = NOW + 365 * 86400,
+    now: int = T0,
+    exp: int = T0 + 365 * 86400,
     credential_type: CredentialType = CredentialType.RESIDENCE_PERMIT,
     resident: int = 0,
     portrait: bytes | None = None,
@@ -58,8 +58,8 @@ def base_payload(**extra: Any) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "iss": ISS,
         "vct": ISS + "/vct/residence-permit/1",
-        "iat": NOW,
-        "exp": NOW + 86400,
+        "iat": T0,
+        "exp": T0 + 86400,
         "cnf": {"jwk": public_jwk(HOLDER.public_key)},
         "status": {"status_list": {"idx": 3, "uri": STATUS_URI}},
         "_sd_alg": "sha-256",

@@ -16,12 +16,11 @@ from credential.disclosures import (
 )
 from credential.encoding import b64url_decode, b64url_encode
 from credential.errors import MalformedError
+from tests.credential.rfc9901 import FAMILY_NAME, FAMILY_NAME_DIGEST, FR, FR_DIGEST
 
 # RFC 9901 §4.2.1 and §4.2.2 (research/standards.md §1a).
-RFC_PROPERTY = "WyJfMjZiYzRMVC1hYzZxMktJNmNCVzVlcyIsICJmYW1pbHlfbmFtZSIsICJNw7ZiaXVzIl0"
-RFC_PROPERTY_DIGEST = "X9yH0Ajrdm1Oij4tWso9UzzKJvPoDxwmuEcO3XAdRC0"
-RFC_ELEMENT = "WyJsa2x4RjVqTVlsR1RQVW92TU5JdkNBIiwgIkZSIl0"
-RFC_ELEMENT_DIGEST = "w0I8EKcdCtUPkGCNUrfwVp2xEgNjtoIDlOxc9-PlOhs"
+RFC_PROPERTY, RFC_PROPERTY_DIGEST = FAMILY_NAME, FAMILY_NAME_DIGEST
+RFC_ELEMENT, RFC_ELEMENT_DIGEST = FR, FR_DIGEST
 
 # draft-ietf-oauth-sd-jwt-vc example 01 (contents as printed, Python json.dumps default separators).
 VC_EXAMPLE = [

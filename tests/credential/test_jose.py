@@ -26,8 +26,8 @@ from credential.errors import (
 from credential.jose import check_time_claims, sign_compact, verify_compact
 from credential.jwk import PublicKey, key_id, load_public_jwk, public_jwk, thumbprint
 from keys.signers import KeySigner
+from tests.conftest import T0
 
-NOW = 1_800_000_000
 TYP = "example+jwt"
 
 
@@ -147,23 +147,23 @@ def test_garbage_is_malformed(signer: KeySigner, token: str) -> None:
 
 
 def test_time_claims() -> None:
-    check_time_claims({"iat": NOW, "exp": NOW + 10}, now=NOW)
-    check_time_claims({"iat": NOW, "exp": NOW - 100}, now=NOW)  # within the 300 s skew
+    check_time_claims({"iat": T0, "exp": T0 + 10}, now=T0)
+    check_time_claims({"iat": T0, "exp": T0 - 100}, now=T0)  # within the 300 s skew
     with pytest.raises(ExpiredError):
-        check_time_claims({"iat": NOW - 1000, "exp": NOW - 300}, now=NOW)
+        check_time_claims({"iat": T0 - 1000, "exp": T0 - 300}, now=T0)
     with pytest.raises(NotYetValidError):
-        check_time_claims({"iat": NOW, "exp": NOW + 9999, "nbf": NOW + 301}, now=NOW)
+        check_time_claims({"iat": T0, "exp": T0 + 9999, "nbf": T0 + 301}, now=T0)
     with pytest.raises(NotYetValidError):
-        check_time_claims({"iat": NOW + 301, "exp": NOW + 9999}, now=NOW)
+        check_time_claims({"iat": T0 + 301, "exp": T0 + 9999}, now=T0)
     with pytest.raises(MissingClaimError):
-        check_time_claims({"iat": NOW}, now=NOW)
+        check_time_claims({"iat": T0}, now=T0)
 
 
 @pytest.mark.parametrize("value", ["1900000000", 1.9e9, True, None])
 def test_time_claims_must_be_integers(value: object) -> None:
     # PyJWT accepts "exp" as a numeric string (DESIGN §9); a NumericDate here is an integer.
     with pytest.raises(InvalidClaimError):
-        check_time_claims({"iat": NOW, "exp": value}, now=NOW)
+        check_time_claims({"iat": T0, "exp": value}, now=T0)
 
 
 def test_jwk_thumbprint_matches_rfc7638_example() -> None:

@@ -38,12 +38,12 @@ from credential.sdjwt import (
     split_sd_jwt,
     verify_sd_jwt_vc,
 )
+from tests.conftest import T0
 from tests.credential.sdjwt_support import (
     HOLDER,
     ISS,
     ISSUER,
     ISSUER_ED,
-    NOW,
     OTHER,
     STATUS_URI,
     base_payload,
@@ -54,7 +54,7 @@ from tests.credential.sdjwt_support import (
 )
 
 
-def verify(text: str, *, require_key_binding: bool = False, now: int = NOW, **kw: Any) -> Any:
+def verify(text: str, *, require_key_binding: bool = False, now: int = T0, **kw: Any) -> Any:
     return verify_sd_jwt_vc(text, resolve_key=resolve, now=now, require_key_binding=require_key_binding, **kw)
 
 
@@ -117,12 +117,12 @@ def test_registration_card_type_and_eddsa_issuer() -> None:
 
 def test_issue_refuses_bad_arguments() -> None:
     permit = sample_permit()
-    common: dict[str, Any] = {"issuer": ISS, "signer": ISSUER, "holder_key": HOLDER.public_key, "now": NOW,
+    common: dict[str, Any] = {"issuer": ISS, "signer": ISSUER, "holder_key": HOLDER.public_key, "now": T0,
                               "status_uri": STATUS_URI}
     with pytest.raises(InvalidClaimError):
-        issue_sd_jwt_vc(permit, status_idx=-1, exp=NOW + 10, **common)
+        issue_sd_jwt_vc(permit, status_idx=-1, exp=T0 + 10, **common)
     with pytest.raises(InvalidClaimError):
-        issue_sd_jwt_vc(permit, status_idx=1, exp=NOW, **common)
+        issue_sd_jwt_vc(permit, status_idx=1, exp=T0, **common)
 
 
 def test_credential_type_of_rejects_foreign_vct() -> None:
@@ -137,8 +137,8 @@ def test_credential_type_of_rejects_foreign_vct() -> None:
 
 def test_present_selected_claims_with_key_binding() -> None:
     pres = present(issue(), disclose={"name", "address"}, holder_signer=HOLDER, aud="landlord", nonce="n1",
-                   now=NOW + 60)
-    result = verify(pres, require_key_binding=True, aud="landlord", nonce="n1", now=NOW + 100)
+                   now=T0 + 60)
+    result = verify(pres, require_key_binding=True, aud="landlord", nonce="n1", now=T0 + 100)
     assert result.key_bound
     assert {"name", "address"} <= set(result.claims)
     assert not set(PERSONAL_CLAIMS) - {"name", "address"} & set(result.claims)
@@ -146,10 +146,10 @@ def test_present_selected_claims_with_key_binding() -> None:
 
 def test_present_nothing_and_everything() -> None:
     token = issue()
-    none = verify(present(token, disclose=(), holder_signer=HOLDER, aud="a", nonce="n", now=NOW),
+    none = verify(present(token, disclose=(), holder_signer=HOLDER, aud="a", nonce="n", now=T0),
                   require_key_binding=True)
     assert not set(PERSONAL_CLAIMS) & set(none.claims)
-    every = verify(present(token, disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=NOW))
+    every = verify(present(token, disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0))
     assert every.key_bound and every.claims["citizen_id"] == "410102199003151230"
 
 
@@ -162,9 +162,9 @@ def test_check_issuer_sees_the_established_claims_before_the_key_binding() -> No
             raise UntrustedIssuerError(kid, "another authority")
 
     stale = present(issue(), disclose={"name", "authority_code"}, holder_signer=HOLDER, aud="a", nonce="n",
-                    now=NOW - 3600)
+                    now=T0 - 3600)
     with pytest.raises(UntrustedIssuerError):  # the issuer's rules come before the stale KB-JWT
-        verify(present(issue(), disclose={"name"}, holder_signer=HOLDER, aud="a", nonce="n", now=NOW - 3600),
+        verify(present(issue(), disclose={"name"}, holder_signer=HOLDER, aud="a", nonce="n", now=T0 - 3600),
                check_issuer=check_issuer)
     with pytest.raises(ReplayedError):
         verify(stale, check_issuer=check_issuer)
@@ -177,14 +177,14 @@ def test_eddsa_holder_key() -> None:
 
     holder = KeySigner.generate("EdDSA")
     pres = present(issue(holder_key=holder.public_key), disclose={"name"}, holder_signer=holder, aud="a",
-                   nonce="n", now=NOW)
+                   nonce="n", now=T0)
     assert verify(pres, require_key_binding=True, aud="a", nonce="n").key_bound
 
 
 def test_present_refuses_sd_jwt_with_kb() -> None:
-    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=NOW)
+    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0)
     with pytest.raises(MalformedError):
-        present(pres, disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=NOW)
+        present(pres, disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0)
 
 
 def test_missing_kb_when_required_is_no_holder_proof() -> None:
@@ -194,40 +194,40 @@ def test_missing_kb_when_required_is_no_holder_proof() -> None:
 
 
 def test_kb_is_checked_even_when_not_required() -> None:
-    pres = present(issue(), disclose=None, holder_signer=OTHER, aud="a", nonce="n", now=NOW)
+    pres = present(issue(), disclose=None, holder_signer=OTHER, aud="a", nonce="n", now=T0)
     with pytest.raises(BadSignatureError):
         verify(pres, require_key_binding=False)
 
 
 def test_kb_wrong_aud() -> None:
-    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=NOW)
+    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0)
     with pytest.raises(ReplayedError):
         verify(pres, aud="b", nonce="n")
 
 
 def test_kb_wrong_nonce() -> None:
-    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=NOW)
+    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0)
     with pytest.raises(ReplayedError):
         verify(pres, aud="a", nonce="other")
 
 
 def test_kb_too_old() -> None:
-    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=NOW)
-    assert verify(pres, now=NOW + 300).key_bound
+    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0)
+    assert verify(pres, now=T0 + 300).key_bound
     with pytest.raises(ReplayedError):
-        verify(pres, now=NOW + 301)
+        verify(pres, now=T0 + 301)
     with pytest.raises(ReplayedError):
-        verify(pres, now=NOW + 100, kb_max_age=60)
+        verify(pres, now=T0 + 100, kb_max_age=60)
 
 
 def test_kb_from_the_future() -> None:
-    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=NOW + 301)
+    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0 + 301)
     with pytest.raises(ReplayedError):
         verify(pres)
 
 
 def test_kb_sd_hash_mismatch_when_disclosure_dropped() -> None:
-    pres = present(issue(), disclose={"name", "address"}, holder_signer=HOLDER, aud="a", nonce="n", now=NOW)
+    pres = present(issue(), disclose={"name", "address"}, holder_signer=HOLDER, aud="a", nonce="n", now=T0)
     jwt, disclosures, kb = split_sd_jwt(pres)
     assert kb is not None
     with pytest.raises(ReplayedError):
@@ -235,7 +235,7 @@ def test_kb_sd_hash_mismatch_when_disclosure_dropped() -> None:
 
 
 def test_kb_moved_to_another_credential() -> None:
-    kb = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=NOW).rsplit("~", 1)[1]
+    kb = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0).rsplit("~", 1)[1]
     with pytest.raises(ReplayedError):
         verify(issue() + kb)
 
@@ -245,7 +245,7 @@ def _kb(header: dict[str, Any], payload: dict[str, Any], signer: Any = HOLDER) -
 
 
 def _kb_payload(presented: str, **extra: Any) -> dict[str, Any]:
-    return {"iat": NOW, "aud": "a", "nonce": "n", "sd_hash": sd_hash(presented), **extra}
+    return {"iat": T0, "aud": "a", "nonce": "n", "sd_hash": sd_hash(presented), **extra}
 
 
 def test_kb_wrong_typ() -> None:
@@ -353,7 +353,7 @@ def test_absent_sd_alg_means_sha256() -> None:
     assert verify(forge(payload, [d])).claims["name"] == "张伟"
 
 
-@pytest.mark.parametrize("now", [NOW + 86400 + 300, NOW + 10 * 86400])
+@pytest.mark.parametrize("now", [T0 + 86400 + 300, T0 + 10 * 86400])
 def test_rejects_expired(now: int) -> None:
     with pytest.raises(ExpiredError):
         verify(forge(base_payload()), now=now)
@@ -361,9 +361,9 @@ def test_rejects_expired(now: int) -> None:
 
 def test_rejects_not_yet_valid() -> None:
     with pytest.raises(NotYetValidError):
-        verify(forge(base_payload(nbf=NOW + 1000)))
+        verify(forge(base_payload(nbf=T0 + 1000)))
     with pytest.raises(NotYetValidError):
-        verify(forge(base_payload(iat=NOW + 1000)))
+        verify(forge(base_payload(iat=T0 + 1000)))
 
 
 def test_rejects_missing_exp() -> None:
@@ -404,7 +404,7 @@ def test_rejects_bad_status(status: Any) -> None:
 @pytest.mark.parametrize("name", ["iss", "vct", "cnf", "status", "iat", "nbf", "exp"])
 def test_rejects_always_visible_claim_arriving_by_disclosure(name: str) -> None:
     payload = base_payload()
-    value = payload.pop(name, NOW)
+    value = payload.pop(name, T0)
     d, h = disclosure(name, value)
     payload["_sd"] = [h]
     with pytest.raises(InvalidClaimError):
@@ -530,7 +530,7 @@ def test_decoys_inside_always_visible_claims_are_harmless() -> None:
 
 
 def test_verify_raises_credential_errors_only_on_truncations() -> None:
-    pres = present(issue(), disclose={"name"}, holder_signer=HOLDER, aud="a", nonce="n", now=NOW)
+    pres = present(issue(), disclose={"name"}, holder_signer=HOLDER, aud="a", nonce="n", now=T0)
     for cut in range(0, len(pres), 7):
         with pytest.raises(CredentialError):
             verify(pres[:cut], require_key_binding=True)

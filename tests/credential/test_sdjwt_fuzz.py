@@ -14,11 +14,12 @@ from credential.encoding import b64url_encode, json_dumps
 from credential.errors import CredentialError
 from credential.jose import parse_compact
 from credential.sdjwt import MAX_SD_JWT, present, split_sd_jwt, verify_sd_jwt_vc
-from tests.credential.sdjwt_support import HOLDER, NOW, base_payload, forge, issue, resolve
+from tests.conftest import T0
+from tests.credential.sdjwt_support import HOLDER, base_payload, forge, issue, resolve
 
 B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 TOKEN = issue()
-PRESENTATION = present(TOKEN, disclose={"name", "sex"}, holder_signer=HOLDER, aud="a", nonce="n", now=NOW)
+PRESENTATION = present(TOKEN, disclose={"name", "sex"}, holder_signer=HOLDER, aud="a", nonce="n", now=T0)
 PAYLOAD = parse_compact(split_sd_jwt(TOKEN)[0], max_size=MAX_SD_JWT).payload
 FAST = settings(max_examples=150, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 DEEP = settings(FAST, max_examples=3000)
@@ -33,7 +34,7 @@ _json: st.SearchStrategy[Any] = st.recursive(
 
 def check(text: str, require_key_binding: bool = False) -> None:
     try:
-        verify_sd_jwt_vc(text, resolve_key=resolve, now=NOW, require_key_binding=require_key_binding,
+        verify_sd_jwt_vc(text, resolve_key=resolve, now=T0, require_key_binding=require_key_binding,
                          aud="a", nonce="n")
     except CredentialError:
         pass

@@ -15,7 +15,8 @@ from sd_jwt.verifier import SDJWTVerifier
 from credential.errors import MalformedError, ReplayedError
 from credential.jwk import public_jwk
 from credential.sdjwt import credential_type_of, present, verify_sd_jwt_vc
-from tests.credential.sdjwt_support import HOLDER, ISS, ISSUER, NOW, STATUS_URI, issue, resolve
+from tests.conftest import T0
+from tests.credential.sdjwt_support import HOLDER, ISS, ISSUER, STATUS_URI, issue, resolve
 
 ISSUER_JWK = JWK(**public_jwk(ISSUER.public_key))
 
@@ -26,7 +27,7 @@ def peer_verify(text: str, **expected: Any) -> dict[str, Any]:
 
 
 def test_reference_library_verifies_our_sd_jwt_vc() -> None:
-    ours = verify_sd_jwt_vc(issue(), resolve_key=resolve, now=NOW, require_key_binding=False).claims
+    ours = verify_sd_jwt_vc(issue(), resolve_key=resolve, now=T0, require_key_binding=False).claims
     theirs = peer_verify(issue())
     assert theirs.keys() == ours.keys()
     assert {k: v for k, v in theirs.items() if k not in ("iat", "cnf")} == {
@@ -37,7 +38,7 @@ def test_reference_library_verifies_our_sd_jwt_vc() -> None:
 
 def test_reference_library_verifies_our_presentation_with_key_binding() -> None:
     pres = present(issue(), disclose={"name", "citizen_id"}, holder_signer=HOLDER, aud="https://landlord.example",
-                   nonce="n-123", now=NOW)
+                   nonce="n-123", now=T0)
     claims = peer_verify(pres, expected_aud="https://landlord.example", expected_nonce="n-123")
     assert claims["name"] == "张伟" and claims["citizen_id"] == "410102199003151230"
     assert "address" not in claims
@@ -45,7 +46,7 @@ def test_reference_library_verifies_our_presentation_with_key_binding() -> None:
         peer_verify(pres, expected_aud="https://landlord.example", expected_nonce="other")
 
 
-def _peer_issued(holder: bool = True, now: int = NOW) -> SDJWTIssuer:
+def _peer_issued(holder: bool = True, now: int = T0) -> SDJWTIssuer:
     claims = {
         "iss": ISS,
         "vct": ISS + "/vct/residence-registration/1",
@@ -67,7 +68,7 @@ def _peer_issued(holder: bool = True, now: int = NOW) -> SDJWTIssuer:
 
 def test_we_verify_the_reference_library_issuance() -> None:
     issued = _peer_issued().sd_jwt_issuance
-    result = verify_sd_jwt_vc(issued, resolve_key=resolve, now=NOW, require_key_binding=False)
+    result = verify_sd_jwt_vc(issued, resolve_key=resolve, now=T0, require_key_binding=False)
     assert result.claims["name"] == "张伟"
     assert result.claims["nationalities"] == ["CN", "HK"]
     assert result.status_idx == 11 and result.holder_key is not None
@@ -98,4 +99,4 @@ def test_we_reject_what_the_reference_library_accepts_an_unreferenced_disclosure
     tampered = token[:-1] + "~" + stray + "~" if not token.endswith("~") else token + stray + "~"
     peer_verify(tampered)  # the reference library lets it through (DESIGN §9)
     with pytest.raises(MalformedError):
-        verify_sd_jwt_vc(tampered, resolve_key=resolve, now=NOW, require_key_binding=False)
+        verify_sd_jwt_vc(tampered, resolve_key=resolve, now=T0, require_key_binding=False)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import json
 import time
 import tracemalloc
@@ -10,10 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from credential.encoding import b64url_encode, json_dumps
+from credential.encoding import b64url_decode, b64url_encode, json_dumps
 from credential.errors import (
     BadSignatureError,
     CredentialError,
+    ForbiddenHeaderError,
     InvalidClaimError,
     MalformedError,
     MissingClaimError,
@@ -38,11 +40,11 @@ from credential.statuslist import (
     verify_status_list_token,
 )
 from keys.signers import KeySigner
-from tests.vectors_path import SHARED_VECTORS
+from tests.conftest import T0
+from tests.vectors_path import STATUS_LIST_VECTORS
 
-VECTORS = json.loads((SHARED_VECTORS / "status-list" / "token-status-list-vectors.json").read_text())
+VECTORS = json.loads(STATUS_LIST_VECTORS.read_text())
 URI = "https://permits.example.gov.cn/statuslists/1"
-NOW = 1_767_600_000
 
 
 def _resolver(signer: KeySigner) -> Any:
@@ -149,11 +151,11 @@ def test_deflate_bomb_is_rejected_quickly_with_bounded_memory() -> None:
     signer = KeySigner.generate()
     token = sign_compact(
         {"typ": "statuslist+jwt"},
-        {"sub": URI, "iat": NOW, "exp": NOW + 600, "status_list": {"bits": 2, "lst": lst}},
+        {"sub": URI, "iat": T0, "exp": T0 + 600, "status_list": {"bits": 2, "lst": lst}},
         signer,
     )
     with pytest.raises(TooLargeError):
-        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW)
+        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0)
 
 
 def test_sign_and_verify_round_trip() -> None:
@@ -162,25 +164,25 @@ def test_sign_and_verify_round_trip() -> None:
     lst.set(0, INVALID)
     lst.set(123_456, SUSPENDED)
     lst.set((1 << 20) - 1, INVALID)
-    token = sign_status_list_token(lst, uri=URI, signer=signer, now=NOW, ttl=300, exp=NOW + 86400)
-    verified = verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW + 10)
+    token = sign_status_list_token(lst, uri=URI, signer=signer, now=T0, ttl=300, exp=T0 + 86400)
+    verified = verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0 + 10)
     assert verified.status_list.data == lst.data
-    assert (verified.iat, verified.exp, verified.ttl, verified.kid) == (NOW, NOW + 86400, 300, signer.kid)
+    assert (verified.iat, verified.exp, verified.ttl, verified.kid) == (T0, T0 + 86400, 300, signer.kid)
     assert verified.status_list.get(123_456) == SUSPENDED and verified.status_list.get(1) == VALID
     with pytest.raises(StatusError, match="expired"):
-        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW + 86400)
+        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0 + 86400)
     with pytest.raises(StatusError):
-        verify_status_list_token(token, uri=URI + "0", resolve_key=_resolver(signer), now=NOW)
+        verify_status_list_token(token, uri=URI + "0", resolve_key=_resolver(signer), now=T0)
     with pytest.raises(UntrustedIssuerError):
-        verify_status_list_token(token, uri=URI, resolve_key=_resolver(KeySigner.generate()), now=NOW)
+        verify_status_list_token(token, uri=URI, resolve_key=_resolver(KeySigner.generate()), now=T0)
     with pytest.raises(TooLargeError):  # a list larger than the verifier accepts
-        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW, max_entries=1 << 19)
+        verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0, max_entries=1 << 19)
 
 
 def test_eddsa_status_list() -> None:
     signer = KeySigner.generate("EdDSA")
-    token = sign_status_list_token(StatusList(16, 1), uri=URI, signer=signer, now=NOW, ttl=60, exp=NOW + 60)
-    assert verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=NOW).status_list.size == 16
+    token = sign_status_list_token(StatusList(16, 1), uri=URI, signer=signer, now=T0, ttl=60, exp=T0 + 60)
+    assert verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0).status_list.size == 16
 
 
 def _token(signer: KeySigner, claims: dict[str, Any], typ: str = "statuslist+jwt") -> str:
@@ -190,37 +192,37 @@ def _token(signer: KeySigner, claims: dict[str, Any], typ: str = "statuslist+jwt
 @pytest.mark.parametrize(
     ("claims", "error"),
     [
-        ({"iat": NOW, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, MissingClaimError),
+        ({"iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, MissingClaimError),
         ({"sub": URI, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, MissingClaimError),
-        ({"sub": URI, "iat": NOW}, MissingClaimError),
+        ({"sub": URI, "iat": T0}, MissingClaimError),
         ({"sub": URI, "iat": "1767600000", "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
         ({"sub": URI, "iat": True, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 3, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": True, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 1}}, MissingClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 1, "lst": "!!"}}, MalformedError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBX"}}, MalformedError),
-        ({"sub": URI, "iat": NOW, "status_list": {"bits": 1, "lst": b64url_encode(zlib.compress(b""))}},
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 3, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": True, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 1}}, MissingClaimError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": "!!"}}, MalformedError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBX"}}, MalformedError),
+        ({"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": b64url_encode(zlib.compress(b""))}},
          InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "status_list": [1]}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW + 3600, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, StatusError),
-        ({"sub": 7, "iat": NOW, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
-        ({"sub": URI, "iat": NOW, "exp": -1, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}},
+        ({"sub": URI, "iat": T0, "status_list": [1]}, InvalidClaimError),
+        ({"sub": URI, "iat": T0 + 3600, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, StatusError),
+        ({"sub": 7, "iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}, InvalidClaimError),
+        ({"sub": URI, "iat": T0, "exp": -1, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}},
          InvalidClaimError),
     ],
 )
 def test_bad_claims_are_rejected(claims: dict[str, Any], error: type[CredentialError]) -> None:
     signer = KeySigner.generate()
     with pytest.raises(error):
-        verify_status_list_token(_token(signer, claims), uri=URI, resolve_key=_resolver(signer), now=NOW)
+        verify_status_list_token(_token(signer, claims), uri=URI, resolve_key=_resolver(signer), now=T0)
 
 
 def test_wrong_typ_is_rejected() -> None:
     signer = KeySigner.generate()
-    claims = {"sub": URI, "iat": NOW, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}
+    claims = {"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ"}}
     for typ in ("dc+sd-jwt", "JWT", "statuslist+cwt"):
         with pytest.raises(WrongTypeError):
-            verify_status_list_token(_token(signer, claims, typ), uri=URI, resolve_key=_resolver(signer), now=NOW)
+            verify_status_list_token(_token(signer, claims, typ), uri=URI, resolve_key=_resolver(signer), now=T0)
 
 
 def test_bounds() -> None:
@@ -282,3 +284,39 @@ def test_aggregation() -> None:
             parse_aggregation(bad)
     with pytest.raises(TooLargeError):
         parse_aggregation(b" " * (256 * 1024 + 1))
+
+
+def test_an_x5c_chain_is_accepted_and_never_trusted() -> None:
+    """Issue 14: generic verifiers resolve the key by x5c, so our lists carry one; ours still resolve by kid."""
+    signer, attacker = KeySigner.generate(), KeySigner.generate()
+    lst = StatusList(16, 1)
+    lst.set(3, INVALID)
+    token = sign_status_list_token(lst, uri=URI, signer=signer, now=T0, ttl=60, exp=T0 + 60,
+                                   x5c=[b"not even a certificate"])
+    header = json.loads(b64url_decode(token.split(".")[0]))
+    assert header["x5c"] == [base64.b64encode(b"not even a certificate").decode()]  # base64, not base64url
+    assert verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0).status_list.get(3) == 1
+    # A chain for the attacker's own key buys the attacker nothing: their kid is not a trusted key.
+    forged = sign_status_list_token(StatusList(16, 1), uri=URI, signer=attacker, now=T0, ttl=60, exp=T0 + 60,
+                                    x5c=[b"attacker certificate", b"attacker root"])
+    with pytest.raises(UntrustedIssuerError):
+        verify_status_list_token(forged, uri=URI, resolve_key=_resolver(signer), now=T0)
+    with pytest.raises(ForbiddenHeaderError):  # the other headers that name a key stay refused
+        verify_status_list_token(sign_compact({"typ": "statuslist+jwt", "jwk": {}}, {}, signer), uri=URI,
+                                 resolve_key=_resolver(signer), now=T0)
+
+
+def test_aggregation_uri_is_written_and_read() -> None:
+    signer = KeySigner.generate()
+    aggregation = "https://permits.example.gov.cn/statuslists"
+    token = sign_status_list_token(StatusList(16, 1), uri=URI, signer=signer, now=T0, ttl=60, exp=T0 + 60,
+                                   aggregation_uri=aggregation)
+    payload = json.loads(b64url_decode(token.split(".")[1]))
+    assert payload["status_list"] == {"bits": 1, "lst": StatusList(16, 1).to_json()["lst"],
+                                      "aggregation_uri": aggregation}
+    verified = verify_status_list_token(token, uri=URI, resolve_key=_resolver(signer), now=T0)
+    assert verified.aggregation_uri == aggregation
+    for bad in (5, "", "x" * 2049):
+        claims = {"sub": URI, "iat": T0, "status_list": {"bits": 1, "lst": "eNrbuRgAAhcBXQ", "aggregation_uri": bad}}
+        with pytest.raises(InvalidClaimError):
+            verify_status_list_token(_token(signer, claims), uri=URI, resolve_key=_resolver(signer), now=T0)

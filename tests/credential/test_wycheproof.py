@@ -17,13 +17,11 @@ from cryptography.hazmat.primitives.serialization import load_der_public_key
 from credential.errors import CredentialError
 from credential.jose import check_header, split_compact, verify_signature
 from credential.jwk import PublicKey, load_public_jwk
-from tests.vectors_path import SHARED_VECTORS
-
-WYCHEPROOF = SHARED_VECTORS / "wycheproof"
+from tests.vectors_path import WYCHEPROOF_DIR
 
 
 def cases(filename: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    data = json.loads((WYCHEPROOF / filename).read_text())
+    data = json.loads((WYCHEPROOF_DIR / filename).read_text())
     return [(group, test) for group in data["testGroups"] for test in group["tests"]]
 
 

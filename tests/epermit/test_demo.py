@@ -71,3 +71,11 @@ def test_the_offer_file_is_owner_only_even_over_an_old_one(tmp_path: Path) -> No
     path = write_offer_file(tmp_path, {"offer_uri": "openid-credential-offer://?x", "tx_code": "123456"})
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text()) == {"offer_uri": "openid-credential-offer://?x", "tx_code": "123456"}
+
+
+def test_demo_serves_https_and_leaves_its_ca(demo_dir: Path) -> None:
+    from cryptography import x509
+
+    ca = x509.load_pem_x509_certificate((demo_dir / "tls-ca.pem").read_bytes())
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert b"PRIVATE KEY" not in (demo_dir / "tls-ca.pem").read_bytes()

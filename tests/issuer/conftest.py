@@ -9,27 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
 from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
+from tests.conftest import FakeClock
 
 STORE_BACKENDS = ["sqlite", "redis", pytest.param("redis-cluster", marks=pytest.mark.slow)]
 PUBLIC_URL = "http://127.0.0.1:8081"
-T0 = 1_780_000_000  # 2026-05-28, inside the sample permits' validity
-
-
-class Clock:
-    def __init__(self, now: int = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, seconds: int) -> None:
-        self.now += seconds
 
 
 def make_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest | None = None) -> Store:
@@ -76,21 +64,11 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         close()
 
 
-@pytest.fixture(scope="session")
-def keyring() -> KeyRing:
-    return KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - 86400)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
 @pytest.fixture
 def settings() -> IssuerSettings:
     return IssuerSettings(PUBLIC_URL)
 
 
 @pytest.fixture
-def service(store: Store, keyring: KeyRing, settings: IssuerSettings, clock: Clock) -> IssuerService:
+def service(store: Store, keyring: KeyRing, settings: IssuerSettings, clock: FakeClock) -> IssuerService:
     return IssuerService(store, keyring, settings, clock)

@@ -20,8 +20,9 @@ from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, RecordState, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
+from tests.conftest import FakeClock
 
-from .conftest import PUBLIC_URL, Clock
+from .conftest import PUBLIC_URL
 
 OFFICERS = {
     "clerk": Officer("clerk", "柜员", Role.CLERK, ("110105",)),
@@ -30,6 +31,8 @@ OFFICERS = {
     "sup_sh": Officer("sup_sh", "上海所长", Role.SUPERVISOR, ("310101",)),
     "issuer_sh": Officer("issuer_sh", "上海民警", Role.ISSUING_OFFICER, ("310101",)),
     "auditor": Officer("auditor", "审计", Role.AUDITOR, ("110105",)),
+    "auditor_sh": Officer("auditor_sh", "上海审计", Role.AUDITOR, ("310101",)),
+    "bureau": Officer("bureau", "督察", Role.BUREAU_AUDITOR, ()),
     "admin": Officer("admin", "管理员", Role.ADMIN, ("110105",)),
     "gone": Officer("gone", "离职", Role.ADMIN, ("110105",)),
 }
@@ -46,7 +49,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: Clock) -> dict[str, str]:
+def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
     registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     issued = {}
     for officer in OFFICERS.values():
@@ -148,7 +151,7 @@ def test_authentication_is_required(client: FlaskClient, tokens: dict[str, str],
 
 
 def test_disabled_officers_and_expired_tokens_are_refused(
-    client: FlaskClient, tokens: dict[str, str], clock: Clock
+    client: FlaskClient, tokens: dict[str, str], clock: FakeClock
 ) -> None:
     assert_error(client.get("/api/v1/audit", headers=auth(tokens, "gone")), 401, "unauthorized")
     clock.advance(3600)
@@ -214,6 +217,71 @@ def test_audit_listing(client: FlaskClient, tokens: dict[str, str]) -> None:
     assert rest[0]["prev_hash"] == entries[0]["hash"] and rest[0]["reason"] == "residence_permit"
     for bad in ("limit=0", "limit=abc", "after=-1", "limit=100000"):
         assert_error(client.get(f"/api/v1/audit?{bad}", headers=auth(tokens, "auditor")), 400, "invalid_request")
+
+
+def test_an_auditor_of_another_district_reads_none_of_these_records(client: FlaskClient, tokens: dict[str, str],
+                                                                    service: IssuerService) -> None:
+    record_id = register(client, tokens)["id"]
+    client.post(f"/api/v1/records/{record_id}/suspend", json={"reason_code": "LOST"}, headers=auth(tokens, "sup"))
+    assert client.post("/api/v1/officers/clerk/tokens", headers=auth(tokens, "admin")).status_code == 201
+    shanghai = js(client.get("/api/v1/audit", headers=auth(tokens, "auditor_sh")))
+    assert shanghai["entries"] == [] and shanghai["next"] == service.audit.list(limit=1000)[-1].seq
+    beijing = js(client.get("/api/v1/audit", headers=auth(tokens, "auditor")))["entries"]
+    assert [e["action"] for e in beijing] == ["register", "register", "suspend"]
+    everything = js(client.get("/api/v1/audit", headers=auth(tokens, "bureau")))["entries"]
+    assert len(everything) == len(service.audit.list(limit=1000)) > len(beijing)
+
+
+def test_adding_an_existing_officer_changes_nothing(client: FlaskClient, tokens: dict[str, str],
+                                                   service: IssuerService) -> None:
+    record_id = register(client, tokens)["id"]
+    for who, role in (("clerk", "supervisor"), ("admin", "auditor"), ("sup_sh", "clerk")):
+        again = client.post("/api/v1/officers", json={"id": who, "name": "x", "role": role, "districts": ["110105"]},
+                            headers=auth(tokens, "admin"))
+        assert_error(again, 409, "conflict")
+        assert service.store.get_officer(who) == OFFICERS[who]
+        assert service.audit.list(limit=1000)[-1].outcome == "refused"
+    # The clerk's old token still may not suspend.
+    refused = client.post(f"/api/v1/records/{record_id}/suspend", json={"reason_code": "LOST"},
+                          headers=auth(tokens, "clerk"))
+    assert_error(refused, 403, "forbidden")
+    assert service.get_record(record_id).state is RecordState.ACTIVE
+
+
+def test_a_change_is_audited_and_revokes_the_officers_tokens(client: FlaskClient, tokens: dict[str, str],
+                                                             service: IssuerService) -> None:
+    changed = client.post("/api/v1/officers/clerk/change", json={"role": "supervisor"}, headers=auth(tokens, "admin"))
+    assert changed.status_code == 200, changed.json
+    assert js(changed) == {"officer": {"id": "clerk", "name": "柜员", "role": "supervisor", "districts": ["110105"],
+                                       "disabled": False}, "tokens_revoked": 1}
+    entry = service.audit.list(limit=1000)[-1]
+    assert (entry.officer, entry.action, entry.reason) == ("admin", "officer_change",
+                                                           "clerk role clerk->supervisor; 1 token(s) revoked")
+    assert_error(client.get("/api/v1/records/x", headers=auth(tokens, "clerk")), 401, "unauthorized")
+
+
+@pytest.mark.parametrize(("target", "body", "status"), [
+    ("admin", {"role": "supervisor"}, 403),  # its own role
+    ("admin", {"districts": ["110105"], "name": "新名"}, 403),  # itself at all
+    ("clerk", {"role": "bureau_auditor"}, 403),
+    ("clerk", {"districts": ["110105", "310101"]}, 403),
+    ("sup_sh", {"role": "clerk"}, 404),  # another district's officer: as if missing
+    ("nobody", {"role": "clerk"}, 404),
+    ("clerk", {}, 400), ("clerk", {"role": "clerk"}, 400), ("clerk", {"role": "chief"}, 400),
+    ("clerk", {"disabled": True}, 400), ("clerk", {"districts": []}, 400), ("clerk", {"name": "柜\u202e员"}, 400),
+])
+def test_changes_an_administrator_may_not_make(client: FlaskClient, tokens: dict[str, str], service: IssuerService,
+                                               target: str, body: dict[str, Any], status: int) -> None:
+    response = client.post(f"/api/v1/officers/{target}/change", json=body, headers=auth(tokens, "admin"))
+    assert response.status_code == status, response.json
+    assert [service.store.get_officer(o.id) for o in OFFICERS.values() if o.id != "gone"] == \
+        [o for o in OFFICERS.values() if o.id != "gone"]
+    assert client.get("/api/v1/records/x", headers=auth(tokens, "clerk")).status_code == 404  # token still live
+    if status == 403:
+        assert service.audit.list(limit=1000)[-1].outcome == "denied"
+    if status != 400:
+        others = client.post(f"/api/v1/officers/{target}/change", json=body, headers=auth(tokens, "sup"))
+        assert_error(others, 403, "forbidden")
 
 
 @pytest.mark.parametrize("data", [b"{", b"[]", b'"x"', b"", b'{"a":1,"a":2}', b"\xff\xfe", b"NaN",

@@ -9,6 +9,8 @@ import datetime
 import io
 import os
 import re
+import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -112,8 +114,22 @@ def test_unusable_files(desk: OfficerDesk, data: bytes) -> None:
     assert getattr(bad.value, "field", None) == "csv"
 
 
-def test_the_command(tmp_path: Path, keyring: KeyRing, capsys: pytest.CaptureFixture[str],
-                     monkeypatch: pytest.MonkeyPatch) -> None:
+@dataclass
+class OfficeFolder:
+    data: Path
+    applications: Path
+    store: SQLiteStore
+
+    def issue(self, *extra: str) -> int:
+        return main(["issue", "--csv", str(self.applications), "--data", str(self.data), "--officer", "io",
+                     "--clerk", "clerk", "--no-progress", *extra])
+
+    def registered(self) -> int:
+        return len(self.store.records_of_holder(CARD.holder.citizen_id))
+
+
+@pytest.fixture
+def office_folder(tmp_path: Path, keyring: KeyRing, monkeypatch: pytest.MonkeyPatch) -> OfficeFolder:
     data = tmp_path / "office"
     (data / "keys").mkdir(parents=True)
     save_keyring(keyring, data / "keys", b"test passphrase", scrypt_n=2**14)
@@ -124,14 +140,57 @@ def test_the_command(tmp_path: Path, keyring: KeyRing, capsys: pytest.CaptureFix
     applications_csv = tmp_path / "applications.csv"
     applications_csv.write_bytes(applications_today())
     monkeypatch.setenv("EPERMIT_KEY_PASSPHRASE", "test passphrase")
-    base = ["issue", "--csv", str(applications_csv), "--data", str(data), "--officer", "io", "--clerk", "clerk",
-            "--no-progress"]
-    assert main(base) == 1
+    return OfficeFolder(data, applications_csv, store)
+
+
+def test_the_command(office_folder: OfficeFolder, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    applications_csv = office_folder.applications
+    assert office_folder.issue() == 1
     err = capsys.readouterr().err
     assert f"{applications_csv}:5: citizen_id" in err and "nothing issued" in err
     sheet = tmp_path / "sheet.html"
-    assert main([*base, "--skip-bad", "--sheet", str(sheet), "--sms-csv", str(tmp_path / "sms.csv")]) == 0
+    assert office_folder.issue("--skip-bad", "--sheet", str(sheet), "--sms-csv", str(tmp_path / "sms.csv")) == 0
     out = capsys.readouterr().out
     assert re.match(r"issued 3 offer\(s\); skipped 4 bad row\(s\); sheet ", out) and sheet.is_file()
-    assert len(store.records_of_holder(CARD.holder.citizen_id)) == 2  # 张伟's card and permit
-    assert main(["issue", "--csv", str(applications_csv), "--data", str(data), "--officer", "nobody"]) == 2  # usage
+    assert office_folder.registered() == 2  # 张伟's card and permit
+    assert main(["issue", "--csv", str(applications_csv), "--data", str(office_folder.data), "--officer",
+                 "nobody"]) == 2  # usage
+
+
+def leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".partial"))
+
+
+@pytest.mark.parametrize("where", ["no such folder", "a folder", "an existing SMS file"])
+def test_an_unwritable_output_leaves_nothing_issued_and_a_rerun_works(
+    office_folder: OfficeFolder, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    # The sheet and the SMS file are the only copies of the PINs: nothing may be stored before they are written.
+    sheet, sms = tmp_path / "out" / "sheet.html", tmp_path / "out" / "sms.csv"
+    if where == "a folder":
+        sheet.mkdir(parents=True)
+    elif where == "an existing SMS file":
+        sms.parent.mkdir()
+        sms.write_text("yesterday's batch\n")
+    assert office_folder.issue("--skip-bad", "--sheet", str(sheet), "--sms-csv", str(sms)) == 2
+    assert "nothing issued" in capsys.readouterr().err
+    assert office_folder.registered() == 0
+    assert [e.action for e in office_folder.store.list_audit(limit=100) if e.outcome == "ok"] == []
+    if sheet.parent.is_dir():
+        assert leftovers(sheet.parent) == []
+    good_sheet, good_sms = tmp_path / "sheet.html", tmp_path / "sms.csv"
+    assert office_folder.issue("--skip-bad", "--sheet", str(good_sheet), "--sms-csv", str(good_sms)) == 0
+    assert office_folder.registered() == 2 and leftovers(tmp_path) == []
+    pins = [line.split(",")[5] for line in good_sms.read_text().splitlines()[1:]]
+    assert len(pins) == 2 and all(pin in good_sheet.read_text() for pin in pins)
+    assert os.stat(good_sheet).st_mode & 0o777 == 0o600 and os.stat(good_sms).st_mode & 0o777 == 0o600
+
+
+def test_a_store_failure_leaves_no_sheet_and_no_offers(office_folder: OfficeFolder, tmp_path: Path) -> None:
+    conn = sqlite3.connect(office_folder.data / "epermit.sqlite3")
+    conn.execute("CREATE TRIGGER full BEFORE INSERT ON offers BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    conn.close()
+    sheet = tmp_path / "sheet.html"
+    assert office_folder.issue("--skip-bad", "--sheet", str(sheet)) != 0
+    assert not sheet.exists() and leftovers(tmp_path) == []
+    assert office_folder.registered() == 0

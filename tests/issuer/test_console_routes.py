@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import html
 import os
 import re
@@ -18,15 +19,17 @@ from werkzeug.test import TestResponse
 
 from credential.model import CredentialType
 from credential.samples import sample_permit
+from issuer.errors import UnauthorizedError
 from issuer.http.app import create_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
+from issuer.keyed import OFFICER_SESSION
 from issuer.model import Officer, Record, RecordState, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
+from tests.conftest import FakeClock
 
-from .conftest import Clock
 from .office import AWAY, CARD, HOME, PERMIT
 
 OFFICERS = (Officer("clerk", "柜员", Role.CLERK, (HOME,)), Officer("io", "民警", Role.ISSUING_OFFICER, (HOME,)),
@@ -46,7 +49,7 @@ def app(service: IssuerService) -> Flask:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: Clock) -> dict[str, str]:
+def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
     registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     for officer in OFFICERS:
         registry.put(officer)
@@ -166,7 +169,7 @@ def permit_record(service: IssuerService) -> Record:
 
 
 def test_endorse_when_due_prints_a_new_pickup_sheet(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: Clock
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
 ) -> None:
     record = permit_record(service)
     io = signed_in(app, tokens, "io")
@@ -175,6 +178,7 @@ def test_endorse_when_due_prints_a_new_pickup_sheet(
     early = io.post(f"/officer/records/{record.id}/endorse")
     assert early.status_code == 409 and "2026-11-05" in text(early)
     clock.now = int(datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC).timestamp())
+    io = signed_in(app, tokens, "io")  # months later: the morning's session has ended
     assert 'id="form-endorse"' in text(io.get(f"/officer/records/{record.id}"))
     sheet = io.post(f"/officer/records/{record.id}/endorse")
     shown = text(sheet)
@@ -239,7 +243,7 @@ def register_form(permit: Any, **extra: str) -> dict[str, str]:
 
 
 def test_register_and_the_supervisors_override(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: Clock
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
 ) -> None:
     service.register(dataclasses.replace(CARD, valid_from=datetime.date(2026, 4, 1)), officer="seed")
     clerk, sup = signed_in(app, tokens, "clerk"), signed_in(app, tokens, "sup")
@@ -312,3 +316,74 @@ def test_bad_input_never_gives_a_500(
     for response in responses:
         assert response.status_code < 500, response.get_data(as_text=True)[:500]
         assert "<script>alert" not in response.get_data(as_text=True)
+
+
+COOKIE = "epermit_officer"
+
+
+def saved_cookie(browser: Browser) -> str:
+    cookie = browser.client.get_cookie(COOKIE, domain="localhost")
+    assert cookie is not None
+    return cookie.value
+
+
+def replayed(app: Flask, cookie: str, path: str) -> TestResponse:
+    """``path`` fetched by another client that has only the saved cookie."""
+    thief = app.test_client()
+    thief.set_cookie(COOKIE, cookie, domain="localhost", secure=True, httponly=True)
+    return thief.get(path, base_url="https://localhost")
+
+
+def test_sign_out_ends_the_session_for_a_saved_cookie(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    record = service.register(CARD, officer="seed")
+    sup = signed_in(app, tokens, "sup")
+    cookie = saved_cookie(sup)
+    assert tokens["sup"] not in cookie
+    assert replayed(app, cookie, f"/officer/records/{record.id}").status_code == 200  # the cookie is the session
+    assert sup.post("/officer/logout").status_code == 302
+    again = replayed(app, cookie, f"/officer/records/{record.id}")
+    assert again.status_code == 302 and again.headers["Location"].endswith("/officer/login")
+    assert sup.get(f"/officer/records/{record.id}").status_code == 302
+
+
+@pytest.mark.parametrize("how", ["revoke_token", "revoke_tokens", "disable", "change", "expire"])
+def test_revocation_disabling_or_a_change_end_the_session_at_once(
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock, how: str
+) -> None:
+    record = service.register(CARD, officer="seed")
+    other_session = signed_in(app, tokens, "io")  # the officer's second session, same token
+    cookie = saved_cookie(signed_in(app, tokens, "io"))
+    bystander = signed_in(app, tokens, "sup")
+    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
+    if how == "revoke_token":
+        registry.revoke_token(tokens["io"])
+    elif how == "revoke_tokens":
+        registry.revoke_tokens("io")
+    elif how == "disable":
+        registry.disable("io")
+    elif how == "change":
+        registry.change("io", role="supervisor")
+    else:
+        clock.advance(8 * 3600)
+    for response in (replayed(app, cookie, f"/officer/records/{record.id}"),
+                     other_session.get(f"/officer/records/{record.id}")):
+        assert response.status_code == 302 and response.headers["Location"].endswith("/officer/login")
+    expected = 302 if how == "expire" else 200
+    assert bystander.get(f"/officer/records/{record.id}").status_code == expected
+
+
+def test_the_store_keeps_only_a_keyed_hash_of_the_session_id(
+    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+) -> None:
+    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
+    session_id = registry.open_session(tokens["sup"], ttl=60)
+    assert service.store.officer_for_session(session_id, clock()) is None
+    # nor under a plain hash a copy of the store could test a stolen cookie against: only the keyed one
+    assert service.store.officer_for_session(hashlib.sha256(session_id.encode()).hexdigest(), clock()) is None
+    assert service.store.officer_for_session(service.keyed.digest(OFFICER_SESSION, session_id), clock()) == "sup"
+    assert registry.session_officer(session_id).id == "sup"
+    assert registry.end_session(session_id) and not registry.end_session(session_id)
+    with pytest.raises(UnauthorizedError):
+        registry.session_officer(session_id)

@@ -18,8 +18,8 @@ from issuer.model import Reason, ReasonCode, RecordState, Role
 from issuer.rules import BureauRuleError, add_months
 from issuer.service import IssuerService
 from keys import KeyRing, KeySigner, Purpose
+from tests.conftest import FakeClock
 
-from .conftest import Clock
 from .office import CARD, HOME, PERMIT, officers, with_card
 from .test_service import resolver, status_at
 
@@ -30,7 +30,7 @@ def pick_up(service: IssuerService, offer_code: str, pin: str, holders: int = 1)
                            service.configuration_ids(token)[0])
 
 
-def test_a_permit_needs_a_card_held_six_months(service: IssuerService, clock: Clock) -> None:
+def test_a_permit_needs_a_card_held_six_months(service: IssuerService, clock: FakeClock) -> None:
     desk = OfficerDesk(service)
     office = officers(desk)
     clerk, sup = office[(Role.CLERK, HOME)], office[(Role.SUPERVISOR, HOME)]
@@ -58,7 +58,7 @@ def test_a_permit_needs_a_card_held_six_months(service: IssuerService, clock: Cl
     assert all("张伟" not in e.reason and CARD.holder.citizen_id not in e.reason for e in service.audit.list(limit=100))
 
 
-def test_six_months_are_enough_and_validity_is_capped(service: IssuerService, clock: Clock) -> None:
+def test_six_months_are_enough_and_validity_is_capped(service: IssuerService, clock: FakeClock) -> None:
     desk = OfficerDesk(service)
     clerk = officers(desk)[(Role.CLERK, HOME)]
     with pytest.raises(BureauRuleError) as long_card:
@@ -73,7 +73,7 @@ def test_six_months_are_enough_and_validity_is_capped(service: IssuerService, cl
 
 
 def test_the_annual_endorsement_issues_fresh_credentials_with_a_new_exp(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     with_card(service)
     record = service.register(PERMIT, officer="seed")
@@ -96,7 +96,7 @@ def test_the_annual_endorsement_issues_fresh_credentials_with_a_new_exp(
         service.endorse(with_card(service, dataclasses.replace(CARD, document_number="DJK-2")).id, officer="io")
 
 
-def test_redelivery_retires_the_old_phone(service: IssuerService, keyring: KeyRing, clock: Clock) -> None:
+def test_redelivery_retires_the_old_phone(service: IssuerService, keyring: KeyRing, clock: FakeClock) -> None:
     with_card(service)
     record = service.register(PERMIT, officer="seed")
     offer = service.create_offer(record.id, officer="seed")

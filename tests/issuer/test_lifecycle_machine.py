@@ -22,8 +22,9 @@ from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, KeySigner, Purpose
+from tests.conftest import T0, FakeClock
 
-from .conftest import PUBLIC_URL, T0, Clock
+from .conftest import PUBLIC_URL
 
 _STATUS = {"active": VALID, "suspended": SUSPENDED, "revoked": INVALID}
 _MOVES = {"suspend": "suspended", "lift": "active", "revoke": "revoked", "register": "active"}
@@ -64,7 +65,7 @@ class Lifecycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = tempfile.TemporaryDirectory()
-        self.clock = Clock()
+        self.clock = FakeClock()
         self.store = SQLiteStore(Path(self.dir.name) / "epermit.sqlite3")
         self.service = IssuerService(self.store, machine_keyring(), IssuerSettings(PUBLIC_URL, status_list_size=2048),
                                      self.clock)

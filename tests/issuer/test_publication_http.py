@@ -8,14 +8,15 @@ import gzip
 from credential.statuslist import INVALID, SUSPENDED, verify_status_list_token
 from issuer.service import IssuerService
 from keys import KeyRing, Purpose
+from tests.conftest import FakeClock
 from wallet_api import create_app
 from wallet_api.settings import WalletApiSettings
 
-from .conftest import PUBLIC_URL, Clock
+from .conftest import PUBLIC_URL
 from .test_service import issue, resolver
 
 
-def test_served_lists_follow_every_change(service: IssuerService, keyring: KeyRing, clock: Clock) -> None:
+def test_served_lists_follow_every_change(service: IssuerService, keyring: KeyRing, clock: FakeClock) -> None:
     client = create_app(WalletApiSettings(public_url=PUBLIC_URL), service).test_client()
     record, (cred,), _ = issue(service)
     path = cred.status_uri.removeprefix(PUBLIC_URL)

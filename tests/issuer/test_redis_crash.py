@@ -4,7 +4,8 @@ Clients walk records through register -> offer + pick-up -> suspend -> revoke on
 APIs. Only answers with a success status count as acknowledged. A failed step leaves its record ambiguous
 between the last acknowledged state and the attempted one; the record is then left alone. After two
 crashes and restarts on the same directory and port (the AOF replays), every acknowledged record, state and
-delivered status index must be in the store, with its status bit, and no index may be bound twice.
+delivered status index must be in the store, with its status bit, and no index may be bound twice; and the
+audit chain must verify and explain every record's state (a change and its entry are one script).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from credential.statuslist import INVALID, SUSPENDED, VALID
+from issuer.audit import all_entries, check_record_states, verify_chain
 from keys.keyring import KeyRing
 
 from .redis_office import Office, OfficeClient, pick_up, registration_card, seed_officers
@@ -124,6 +126,9 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path, keyring: KeyRing) -> 
         assert len(every_bound) == len(set(every_bound))  # no index bound twice
         assert len(acked_indices) == len(set(acked_indices))
         assert tally.failed > 0 and len(tally.acked_state) > 10  # the crashes did hit traffic
+        # A crash never splits a change from its audit entry: the chain holds and explains every record.
+        verify_chain(all_entries(store))
+        assert check_record_states(store) == []
         store.close()
     finally:
         server.stop()

@@ -42,7 +42,7 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
 
 
 def serve(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "epermit.cli", "serve", *args], cwd=ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "epermit.cli", "serve", "--insecure-http", *args], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -101,6 +101,9 @@ def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
               f"{elapsed:.2f} s = {len(results) / elapsed:.1f}/s")
         token = request(f"{public_url}/statuslists/1")
         assert token.headers["Content-Type"].startswith("application/statuslist+jwt")
+        for answer in (token, request(f"http://127.0.0.1:{officer_port}/openapi.json")):
+            # gunicorn names itself without a version; the apps add the security headers.
+            assert answer.headers["Server"] == "gunicorn" and answer.headers["X-Content-Type-Options"] == "nosniff"
     finally:
         process.send_signal(signal.SIGTERM)
         try:

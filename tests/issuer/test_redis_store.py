@@ -19,13 +19,13 @@ from issuer.audit import all_entries, verify_chain
 from issuer.errors import StoreUnavailableError
 from issuer.model import AuditEntry, Officer, RecordState, Role
 from issuer.store import Store, StoredOffer
+from tests.conftest import T0
+from tests.vectors_path import STATUS_LIST_VECTORS
 
-from .conftest import T0
 from .redis_server import REDIS_SERVER, RedisServer
-from .test_store_contract import THREADS, a_record, race
+from .test_store_contract import THREADS, a_record, entry, race
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
-VECTORS = Path(__file__).resolve().parents[3] / "shared" / "vectors" / "status-list" / "token-status-list-vectors.json"
 
 
 def redis_store(url: str, **options: object) -> object:
@@ -82,7 +82,7 @@ def test_retired_indices_stay_invalid_and_offers_are_cancelled(store: Store) -> 
     newest = store.allocate_status_index(1, 64)
     assert store.add_delivered("rec-1", 1, newest, T0)
     store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
-                              status_value=SUSPENDED, now=T0)
+                              status_value=SUSPENDED, now=T0, audit=entry("suspend"))
     bits = store.status_bits(1)
     assert (bits.get(old), bits.get(new), bits.get(newest)) == (INVALID, INVALID, SUSPENDED)
     assert store.retire_delivered("rec-1", now=T0) is None  # not active
@@ -112,7 +112,7 @@ def test_concurrent_audit_appends_form_one_chain(store: Store) -> None:
 # --- bit order: Redis bitmaps are MSB-first, the Token Status List is LSB-first ------------------------------
 
 def _vectors() -> list[dict[str, object]]:
-    lists: list[dict[str, object]] = json.loads(VECTORS.read_text())["lists"]
+    lists: list[dict[str, object]] = json.loads(STATUS_LIST_VECTORS.read_text())["lists"]
     return [v for v in lists if v["bits"] in (1, 2) and int(v["size"]) <= 64]  # type: ignore[call-overload]
 
 
@@ -190,7 +190,8 @@ def test_every_call_fails_closed_when_redis_is_gone(tmp_path: Path) -> None:
         lambda: store.get_record("rec-1"),  # type: ignore[attr-defined]
         lambda: store.allocate_status_index(1, 64),  # type: ignore[attr-defined]
         lambda: store.update_record_state("rec-1", expected=RecordState.ACTIVE,  # type: ignore[attr-defined]
-                                          new=RecordState.REVOKED, status_value=INVALID, now=T0),
+                                          new=RecordState.REVOKED, status_value=INVALID, now=T0,
+                                          audit=entry("revoke")),
         lambda: store.append_audit(AuditEntry(0, T0, "a", "revoke", None, "")),  # type: ignore[attr-defined]
         lambda: store.take_ephemeral("c_nonce", "n", T0),  # type: ignore[attr-defined]
     ]
@@ -223,3 +224,20 @@ def test_deliveries_are_tracked_by_signing_key(store: Store) -> None:
     store.retire_delivered("rec-1", now=T0)
     assert store.deliveries_signed_by("k1") == [("rec-2", 1, second)]
     assert store.deliveries_signed_by("k2") == []
+
+
+def test_a_failing_audit_append_leaves_the_state_change_unwritten(redis_url: str, raw_redis: object) -> None:
+    # Redis does not undo a script's writes when it fails half way: the script checks the audit keys first.
+    from issuer.store.redis import RedisStore
+
+    store = RedisStore.from_url(redis_url, prefix="{t-audit-type}")
+    raw_redis.delete("{t-audit-type}:record:rec-1", "{t-audit-type}:audit", "{t-audit-type}:audit:head")  # type: ignore[attr-defined]
+    store.insert_record(a_record())
+    idx = store.allocate_status_index(1, 64)
+    assert store.add_delivered("rec-1", 1, idx, T0)
+    raw_redis.set("{t-audit-type}:audit", "not a log")  # type: ignore[attr-defined]
+    with pytest.raises(StoreUnavailableError):
+        store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
+                                  status_value=INVALID, now=T0, audit=entry("revoke"))
+    assert store.get_record("rec-1") == a_record() and store.status_bits(1).get(idx) == VALID
+    store.close()

@@ -24,7 +24,8 @@ from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, KeySigner, Purpose, revoke, rotate, save_keyring
-from tests.issuer.conftest import PUBLIC_URL, T0, Clock
+from tests.conftest import T0, FakeClock
+from tests.issuer.conftest import PUBLIC_URL
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result
@@ -52,8 +53,8 @@ def result(cred: DeliveredCredential, cache: VerifierCache, now: int) -> Result:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[IssuerService, KeyRing, Clock, VerifierCache]:
-    clock = Clock(T0)
+def world(tmp_path: Path) -> tuple[IssuerService, KeyRing, FakeClock, VerifierCache]:
+    clock = FakeClock(T0)
     ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - 86400)
     service = IssuerService(SQLiteStore(tmp_path / "epermit.sqlite3"), ring, IssuerSettings(PUBLIC_URL), clock)
     cache = VerifierCache(tmp_path / "cache")
@@ -61,7 +62,7 @@ def world(tmp_path: Path) -> tuple[IssuerService, KeyRing, Clock, VerifierCache]
     return service, ring, clock, cache
 
 
-def test_drill_from_revoke_to_reissue(world: tuple[IssuerService, KeyRing, Clock, VerifierCache],
+def test_drill_from_revoke_to_reissue(world: tuple[IssuerService, KeyRing, FakeClock, VerifierCache],
                                       tmp_path: Path) -> None:
     service, ring, clock, cache = world
     issued = [issue(service) for _ in range(3)]
@@ -122,7 +123,7 @@ def test_drill_from_revoke_to_reissue(world: tuple[IssuerService, KeyRing, Clock
                                   for r in rows)
 
 
-def test_cli_affected_and_reissue(world: tuple[IssuerService, KeyRing, Clock, VerifierCache], tmp_path: Path,
+def test_cli_affected_and_reissue(world: tuple[IssuerService, KeyRing, FakeClock, VerifierCache], tmp_path: Path,
                                   capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     service, ring, _, _ = world
     issued = [issue(service) for _ in range(2)]

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from credential.samples import sample_permit
-from issuer.errors import InvalidGrantError
+from issuer.desk import OfficerDesk
+from issuer.errors import InvalidGrantError, UnauthorizedError
 from issuer.keyed import TX_CODE, KeyedHash
 from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry
@@ -27,8 +28,10 @@ from issuer.settings import IssuerSettings
 from issuer.store import Store
 from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing
+from tests.conftest import FakeClock
+from wallet_api import dpop_state
 
-from .conftest import PUBLIC_URL, Clock, make_store
+from .conftest import PUBLIC_URL, make_store
 
 SD_JWT = "residence_permit_sd_jwt"
 
@@ -47,6 +50,9 @@ class Handed:
     open_pin: str
     open_offer_id: str
     officer_token: str
+    session_id: str  # the console's cookie
+    client: str  # the address of a failed sign-in (a counter key)
+    dpop_jti: str  # a spent DPoP proof id
 
 
 def unkeyed_hashes(handed: Handed) -> list[str]:
@@ -56,14 +62,18 @@ def unkeyed_hashes(handed: Handed) -> list[str]:
         return hashlib.sha256(text.encode()).hexdigest()
 
     singles = [handed.code, handed.offer_id, handed.access_token, handed.nonce, handed.notification_id,
-               handed.open_code, handed.open_offer_id, handed.officer_token]
+               handed.open_code, handed.open_offer_id, handed.officer_token, handed.session_id, handed.client,
+               handed.dpop_jti, f"client\x1f{handed.client}"]
     pairs = [(handed.code, handed.pin), (handed.open_code, handed.open_pin)]
-    return [sha(s) for s in singles] + [sha(c + sep + p) for c, p in pairs for sep in ("", "\x1f", ":", "|")]
+    session = hashlib.sha256(b"epermit-console-session\x1f" + handed.session_id.encode()).hexdigest()
+    return [sha(s) for s in singles] + [sha(c + sep + p) for c, p in pairs for sep in ("", "\x1f", ":", "|")] + [
+        session]
 
 
 def secrets_in_clear(handed: Handed) -> list[str]:
     return [handed.code, handed.offer_id, handed.access_token, handed.nonce, handed.notification_id,
-            handed.open_code, handed.open_offer_id, handed.officer_token]
+            handed.open_code, handed.open_offer_id, handed.officer_token, handed.session_id, handed.client,
+            handed.dpop_jti]
 
 
 def hand_out(service: IssuerService) -> Handed:
@@ -77,8 +87,15 @@ def hand_out(service: IssuerService) -> Handed:
     registry = OfficerRegistry(service.store, keyed=service.keyed, clock=service.clock)
     registry.put(Officer("li", "李娜", Role.CLERK, ("110105",)))
     officer_token = registry.issue_token("li", ttl=3600)
+    session_id = registry.open_session(officer_token, ttl=3600)
+    client = "203.0.113.77"
+    with pytest.raises(UnauthorizedError):
+        OfficerDesk(service).authenticate("a guessed token", client=client)
+    jti = secrets.token_urlsafe(16)
+    assert dpop_state.spend_jti(service.store, service.keyed, jti, iat_window=60, now=service.clock())
     return Handed(offer.pre_authorized_code, offer.tx_code, offer.offer_id, token, nonce, notification_id,
-                  still_open.pre_authorized_code, still_open.tx_code, still_open.offer_id, officer_token)
+                  still_open.pre_authorized_code, still_open.tx_code, still_open.offer_id, officer_token, session_id,
+                  client, jti)
 
 
 def assert_nothing_usable(dump: bytes, handed: Handed) -> None:
@@ -124,7 +141,7 @@ def secret_store(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 
 
 def test_a_copy_of_the_store_holds_no_code_token_nonce_or_testable_hash(
-    backend: str, secret_store: Store, keyring: KeyRing, clock: Clock, tmp_path: Path
+    backend: str, secret_store: Store, keyring: KeyRing, clock: FakeClock, tmp_path: Path
 ) -> None:
     service = IssuerService(secret_store, keyring, IssuerSettings(PUBLIC_URL), clock)
     handed = hand_out(service)
@@ -134,7 +151,7 @@ def test_a_copy_of_the_store_holds_no_code_token_nonce_or_testable_hash(
 
 
 def test_the_stored_pin_check_is_an_hmac_no_pin_sweep_can_match(
-    secret_store: Store, keyring: KeyRing, clock: Clock
+    secret_store: Store, keyring: KeyRing, clock: FakeClock
 ) -> None:
     """Given even the code (not in the store), all 10^6 PINs against the stored value find nothing unkeyed;
     only the HMAC under the store secret, which the store does not hold, matches the right PIN."""
@@ -154,7 +171,7 @@ def test_the_stored_pin_check_is_an_hmac_no_pin_sweep_can_match(
     assert stored.tx_code_hash != other_key
 
 
-def test_another_deployments_secret_redeems_nothing(secret_store: Store, keyring: KeyRing, clock: Clock) -> None:
+def test_another_deployments_secret_redeems_nothing(secret_store: Store, keyring: KeyRing, clock: FakeClock) -> None:
     """The same store under a key ring with another store secret: the codes it recomputes are other codes."""
     service = IssuerService(secret_store, keyring, IssuerSettings(PUBLIC_URL), clock)
     record = service.register(sample_permit(), officer="clerk")

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from credential.jose import parse_compact
 from credential.jwk import PublicKey, public_jwk
+from credential.model import CredentialType
 from credential.passclaims import validity_window
 from credential.qrpass import decode_qr_text, pass_to_qr_text, verify_pass
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
@@ -33,9 +34,10 @@ from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
 from keys import KeyRing, KeySigner, Purpose, SigningKey, rotate
+from tests.conftest import T0, FakeClock
 from tests.credential.pass_support import keys_resolver
 
-from .conftest import PUBLIC_URL, T0, Clock
+from .conftest import PUBLIC_URL
 from .test_store_contract import race
 
 SD_JWT, QR = "residence_permit_sd_jwt", "residence_permit_qr"
@@ -54,7 +56,7 @@ def issue(service: IssuerService, holders: int = 1) -> tuple[Record, list[Delive
     return record, service.deliver(token, [s.public_key for s in signers], SD_JWT), signers
 
 
-def status_at(service: IssuerService, keyring: KeyRing, clock: Clock, cred: DeliveredCredential) -> int:
+def status_at(service: IssuerService, keyring: KeyRing, clock: FakeClock, cred: DeliveredCredential) -> int:
     published = service.published_status_list(cred.status_uri)
     keys = resolver(keyring.signer_for(Purpose.STATUS, now=clock()))
     verified = verify_status_list_token(published.token, uri=cred.status_uri, resolve_key=keys.__getitem__, now=clock())
@@ -93,7 +95,7 @@ def test_a_pickup_that_would_be_refused_does_not_spend_the_code(service: IssuerS
 
 
 def test_delivered_credentials_verify_in_both_encodings(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     record, creds, holders = issue(service, holders=2)
     signer = keyring.signer_for(Purpose.CREDENTIAL, now=clock())
@@ -121,7 +123,7 @@ def test_delivered_credentials_verify_in_both_encodings(
 
 
 def test_suspend_lift_revoke_show_in_the_published_list(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     record, (cred,), _ = issue(service)
     clock.advance(1)
@@ -231,7 +233,7 @@ def test_concurrent_redeems_yield_one_token(service: IssuerService) -> None:
     assert sum(t is not None for t in tokens) == 1
 
 
-def test_redeem_rejects_missing_unknown_and_expired(service: IssuerService, clock: Clock,
+def test_redeem_rejects_missing_unknown_and_expired(service: IssuerService, clock: FakeClock,
                                                     settings: IssuerSettings) -> None:
     record = service.register(sample_permit(), officer="alice")
     offer = service.create_offer(record.id, officer="alice")
@@ -247,7 +249,7 @@ def test_redeem_rejects_missing_unknown_and_expired(service: IssuerService, cloc
         service.offer_by_id(offer.offer_id)
 
 
-def test_nonces_are_single_use_and_expire(service: IssuerService, clock: Clock, settings: IssuerSettings) -> None:
+def test_nonces_are_single_use_and_expire(service: IssuerService, clock: FakeClock, settings: IssuerSettings) -> None:
     nonce = service.new_nonce()
     service.consume_nonce(nonce)
     with pytest.raises(InvalidNonceError):
@@ -261,7 +263,7 @@ def test_nonces_are_single_use_and_expire(service: IssuerService, clock: Clock, 
 
 
 def test_access_token_lasts_its_ttl_and_binds_the_record(
-    service: IssuerService, clock: Clock, settings: IssuerSettings
+    service: IssuerService, clock: FakeClock, settings: IssuerSettings
 ) -> None:
     record = service.register(sample_permit(), officer="alice")
     offer = service.create_offer(record.id, officer="alice")
@@ -296,7 +298,7 @@ def test_deliver_refuses_bad_keys_and_inactive_records(service: IssuerService) -
     assert service.store.delivered(record.id) == []
 
 
-def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: Clock) -> None:
+def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: FakeClock) -> None:
     permit = sample_permit(valid_from=datetime.date(2025, 6, 1), valid_until=beijing_day(T0))
     record = service.register(permit, officer="alice")
     offer = service.create_offer(record.id, officer="alice")
@@ -308,7 +310,7 @@ def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: Clock) -
 
 
 def test_an_ended_permit_is_refused_at_the_token_endpoint_without_spending_the_code(
-    service: IssuerService, clock: Clock
+    service: IssuerService, clock: FakeClock
 ) -> None:
     permit = sample_permit(valid_from=datetime.date(2025, 6, 1), valid_until=beijing_day(T0))
     record = service.register(permit, officer="alice")
@@ -327,7 +329,7 @@ def test_a_status_list_is_signed_by_the_key_of_the_time_it_is_dated(store: Store
     dates at its own clock, so a verifier at that time accepts it; the new key takes over after the lead time."""
     day = 86400
     ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - day)
-    clock = Clock(T0)
+    clock = FakeClock(T0)
     service = IssuerService(store, ring, settings, clock)
     old = ring.signers_of(Purpose.STATUS)[0]
     new = rotate(ring, Purpose.STATUS, now=clock(), lead_time=day)
@@ -346,7 +348,7 @@ def test_a_status_list_is_signed_by_the_key_of_the_time_it_is_dated(store: Store
 
 
 def test_an_empty_first_list_is_published_before_any_issuance(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     assert service.status_list_uris() == [f"{PUBLIC_URL}/statuslists/1"]
     keys = resolver(keyring.signer_for(Purpose.STATUS, now=clock()))
@@ -361,17 +363,18 @@ def test_an_empty_first_list_is_published_before_any_issuance(
             service.published_status_list(ref)
 
 
-def test_publication_heals_a_missed_re_signing(service: IssuerService, keyring: KeyRing, clock: Clock) -> None:
+def test_publication_heals_a_missed_re_signing(service: IssuerService, keyring: KeyRing, clock: FakeClock) -> None:
     record, (cred,), _ = issue(service)
     service.published_status_list("1")
     # a crash between the state change and the re-signing: the store moved on, the token did not
     service.store.update_record_state(record.id, expected=RecordState.ACTIVE, new=RecordState.REVOKED,
-                                      status_value=INVALID, now=clock())
+                                      status_value=INVALID, now=clock(),
+                                      audit=service.audit.entry(officer="o", action="revoke", record_id=record.id))
     assert status_at(service, keyring, clock, cred) == INVALID
 
 
 def test_a_full_list_opens_the_next_and_bumps_the_trust_list(
-    store: Store, keyring: KeyRing, clock: Clock
+    store: Store, keyring: KeyRing, clock: FakeClock
 ) -> None:
     service = IssuerService(store, keyring, IssuerSettings(PUBLIC_URL, status_list_size=16), clock)
     first = verify_trust_list(service.trust_list_token(), root_key=keyring.root.public_key, now=clock())
@@ -395,7 +398,7 @@ def test_register_needs_a_permit(service: IssuerService) -> None:
 
 
 def test_a_delivery_racing_a_revoke_never_leaves_a_valid_credential(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     # List 1 exists before any issuance (the service publishes it empty); open it here too, so that the
     # check below does not depend on a delivery having won at least one race.
@@ -436,7 +439,7 @@ def test_parallel_wrong_pins_cannot_outrun_the_limit(service: IssuerService, set
 
 
 def test_changes_within_one_second_still_publish_a_newer_list(
-    service: IssuerService, keyring: KeyRing, clock: Clock
+    service: IssuerService, keyring: KeyRing, clock: FakeClock
 ) -> None:
     # Verifiers keep the list with the newest iat; a second list signed in the same second would be
     # ignored as "not newer" and the revocation would stay invisible until the next change.
@@ -450,7 +453,7 @@ def test_changes_within_one_second_still_publish_a_newer_list(
     assert status_at(service, keyring, clock, cred) == INVALID
 
 
-def test_a_burst_of_changes_never_runs_the_iat_far_ahead(service: IssuerService, clock: Clock) -> None:
+def test_a_burst_of_changes_never_runs_the_iat_far_ahead(service: IssuerService, clock: FakeClock) -> None:
     records = [issue(service)[0] for _ in range(6)]
     for record in records:
         service.suspend(record.id, officer="sup", reason="burst")
@@ -459,3 +462,14 @@ def test_a_burst_of_changes_never_runs_the_iat_far_ahead(service: IssuerService,
     clock.advance(5)  # the change held back by the cap is published by the next read
     latest = service.published_status_list(uri)
     assert latest.iat == clock()
+
+
+def test_a_deny_reason_is_cleaned_once_for_both_entries(service: IssuerService) -> None:
+    record = service.register(sample_permit(CredentialType.RESIDENCE_REGISTRATION), officer="seed")
+    service.create_offer(record.id, officer="seed", pending=True)
+    with pytest.raises(InvalidRequestError):
+        service.deny(record.id, officer="sup", reason="资料\u202e不实")
+    assert service.awaiting_approval(record.id) and service.get_record(record.id).state is RecordState.ACTIVE
+    service.deny(record.id, officer="sup", reason=" 资料不实 e\u0301 ")
+    last = {e.action: e.reason for e in service.audit.list(limit=100)}
+    assert last["deny"] == "资料不实 \u00e9" and last["revoke"] == "OTHER: 资料不实 \u00e9"

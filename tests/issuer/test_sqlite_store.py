@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,7 @@ from issuer.model import Role
 from issuer.officers import OfficerRegistry
 from issuer.store.sqlite import SQLiteStore
 from keys import PASSPHRASE_ENV, init_keys
-
-from .conftest import T0
+from tests.conftest import T0
 
 PROCESSES = 8
 
@@ -61,9 +61,9 @@ def test_processes_sharing_one_file(tmp_path: Path, step: Any) -> None:
 
 def test_the_file_is_in_wal_mode_with_full_sync(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "s.sqlite3")
-    conn = store._db.connection()
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    with store._db.borrow() as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     SQLiteStore(tmp_path / "s.sqlite3").initialize()  # a second start on the same file is harmless
 
 
@@ -164,3 +164,44 @@ def test_the_office_data_folder_is_made_owner_only(tmp_path: Path) -> None:
     data.chmod(0o755)
     OfficeData(data).open_store().close()  # an existing registry's folder is tightened when it is opened
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
+
+
+def test_threads_that_come_and_go_leave_no_connections_open(tmp_path: Path) -> None:
+    # A thread-per-request server: each short-lived thread borrows a connection for its step, and at most
+    # MAX_IDLE stay open for the next ones (each connection holds descriptors: the file, its WAL, its -shm).
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    store.get_record("warm-up")
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(10):
+        threads = [threading.Thread(target=store.get_record, args=("nope",)) for _ in range(30)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(os.listdir("/proc/self/fd")) - before <= 3 * 8  # MAX_IDLE connections, three descriptors each
+    store.close()
+    assert len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_a_step_nested_in_a_write_uses_the_same_connection(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "s.sqlite3")
+    with store._db.write() as c:
+        c.execute("INSERT INTO meta VALUES ('probe', 'seen')")
+        # Not yet committed: only the same connection (the same transaction) sees the row.
+        assert store._db.row("SELECT value FROM meta WHERE name = 'probe'") is not None
+
+
+def test_a_file_locked_for_reads_is_a_503_too(tmp_path: Path) -> None:
+    path = tmp_path / "locked.sqlite3"
+    store = SQLiteStore(path, busy_timeout_ms=100)
+    store.close()  # no connection open: the next step opens one, and its set-up reads the locked file
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("PRAGMA locking_mode = EXCLUSIVE")
+    blocker.execute("BEGIN EXCLUSIVE")
+    blocker.execute("COMMIT")
+    try:
+        with pytest.raises(StoreUnavailableError):
+            store.get_record("rec-1")
+    finally:
+        blocker.close()
+    assert store.get_record("rec-1") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -10,11 +11,11 @@ import pytest
 
 from credential.samples import sample_permit
 from credential.statuslist import INVALID, SUSPENDED, VALID
+from issuer.audit import verify_chain
 from issuer.errors import StateConflictError
 from issuer.model import AuditEntry, Officer, PublishedStatusList, Record, RecordState, Role
 from issuer.store import FILL_LIMIT, StatusListFullError, Store, StoredOffer, StoredTrustList
-
-from .conftest import T0
+from tests.conftest import T0
 
 R = TypeVar("R")
 THREADS = 20
@@ -46,6 +47,11 @@ def a_record(record_id: str = "rec-1", state: RecordState = RecordState.ACTIVE) 
     return Record(record_id, sample_permit(), state, T0, T0)
 
 
+def entry(action: str, record_id: str = "rec-1", officer: str = "alice") -> AuditEntry:
+    """An entry as the service hands it to the store: not yet chained."""
+    return AuditEntry(0, T0, officer, action, record_id, "why")
+
+
 def an_offer(code_hash: str = "c" * 64, expires_at: int = T0 + 100) -> StoredOffer:
     return StoredOffer("offer-1", "rec-1", code_hash, "t" * 64, expires_at,
                        ("residence_permit_sd_jwt", "residence_permit_qr"), "open", T0)
@@ -66,22 +72,31 @@ def test_duplicate_record_id_is_a_conflict(store: Store) -> None:
         store.insert_record(a_record())
 
 
+def test_record_districts_in_one_read(store: Store) -> None:
+    store.insert_record(a_record("rec-1"))
+    away = Record("rec-2", dataclasses.replace(sample_permit(), district="310101"), RecordState.ACTIVE, T0, T0)
+    store.insert_record(away)
+    assert store.record_districts(["rec-2", "nope", "rec-1", "rec-2"]) == {"rec-1": "110105", "rec-2": "310101"}
+    assert store.record_districts([]) == {}
+
+
 def test_state_update_applies_only_from_the_expected_state(store: Store) -> None:
     store.insert_record(a_record())
     assert store.update_record_state("rec-1", expected=RecordState.SUSPENDED, new=RecordState.ACTIVE,
-                                     status_value=VALID, now=T0 + 1) is None
+                                     status_value=VALID, now=T0 + 1, audit=entry("lift")) is None
     updated = store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
-                                        status_value=SUSPENDED, now=T0 + 5)
+                                        status_value=SUSPENDED, now=T0 + 5, audit=entry("suspend"))
     assert updated is not None and updated.state is RecordState.SUSPENDED and updated.updated_at == T0 + 5
     assert store.get_record("rec-1") == updated
     assert store.update_record_state("missing", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
-                                     status_value=INVALID, now=T0) is None
+                                     status_value=INVALID, now=T0, audit=entry("revoke", "missing")) is None
 
 
 def test_concurrent_revokes_have_exactly_one_winner(store: Store) -> None:
     store.insert_record(a_record())
     results = race(THREADS, lambda _: store.update_record_state(
-        "rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED, status_value=INVALID, now=T0))
+        "rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED, status_value=INVALID, now=T0,
+        audit=entry("revoke")))
     assert sum(r is not None for r in results) == 1
 
 
@@ -95,12 +110,60 @@ def test_state_update_sets_every_delivered_index(store: Store) -> None:
     assert store.add_delivered("rec-2", *other, T0)
     generation = store.status_generation(1)
     store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
-                              status_value=INVALID, now=T0)
+                              status_value=INVALID, now=T0, audit=entry("revoke"))
     bits = store.status_bits(1)
     assert [bits.get(idx) for _, idx in mine] == [INVALID] * 3
     assert bits.get(other[1]) == VALID
     assert store.status_generation(1) > generation
     assert sorted(store.delivered("rec-1")) == sorted(mine)
+
+
+def test_a_state_change_appends_its_audit_entry_in_the_same_step(store: Store) -> None:
+    store.insert_record(a_record())
+    first = store.append_audit(entry("register"))
+    assert store.update_record_state("rec-1", expected=RecordState.SUSPENDED, new=RecordState.ACTIVE,
+                                     status_value=VALID, now=T0, audit=entry("lift")) is None
+    assert store.list_audit() == [first]  # refused: nothing appended
+    assert store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
+                                     status_value=SUSPENDED, now=T0, audit=entry("suspend")) is not None
+    last = store.append_audit(entry("create_offer", officer="bob"))
+    entries = store.list_audit()
+    assert [(e.seq, e.action) for e in entries] == [(1, "register"), (2, "suspend"), (3, "create_offer")]
+    assert entries[1].prev_hash == first.hash and last.prev_hash == entries[1].hash
+    assert verify_chain(entries).entries == 3
+
+
+def test_racing_state_changes_and_appends_keep_one_chain(store: Store) -> None:
+    store.insert_record(a_record())
+
+    def step(i: int) -> object:
+        if i % 2:
+            return store.append_audit(entry("search_holder", None))
+        return store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
+                                         status_value=INVALID, now=T0, audit=entry("revoke"))
+
+    results = race(THREADS, step)
+    assert sum(isinstance(r, Record) for r in results) == 1
+    entries = store.list_audit(limit=1000)
+    assert verify_chain(entries).entries == THREADS // 2 + 1
+    assert [e.action for e in entries].count("revoke") == 1
+
+
+def test_a_record_and_its_audit_entry_are_inserted_together(store: Store) -> None:
+    store.insert_record(a_record(), audit=entry("register"))
+    with pytest.raises(StateConflictError):
+        store.insert_record(a_record(), audit=entry("register"))
+    assert [(e.seq, e.action, e.record_id) for e in store.list_audit()] == [(1, "register", "rec-1")]
+    store.insert_record(a_record("rec-2"))  # fixtures and imports may insert without an entry
+    assert len(store.list_audit()) == 1
+
+
+def test_record_states_lists_every_record(store: Store) -> None:
+    assert list(store.record_states()) == []
+    for n in range(5):
+        store.insert_record(a_record(f"rec-{n}", RecordState.SUSPENDED if n == 3 else RecordState.ACTIVE))
+    assert sorted(store.record_states()) == [(f"rec-{n}", RecordState.SUSPENDED if n == 3 else RecordState.ACTIVE)
+                                             for n in range(5)]
 
 
 def test_delivery_is_refused_unless_the_record_is_active(store: Store) -> None:
@@ -181,15 +244,15 @@ def test_leaving_active_cancels_the_open_offers_in_the_same_step(store: Store) -
     store.insert_offer(StoredOffer("offer-3", "rec-2", "e" * 64, "t" * 64, T0 + 100, ("x",), "open", T0))
     assert store.finish_offer("d" * 64, state="redeemed", now=T0)
     store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
-                              status_value=SUSPENDED, now=T0)
+                              status_value=SUSPENDED, now=T0, audit=entry("suspend"))
     states = {o: store.get_offer(o).state for o in ("offer-1", "offer-2", "offer-3")}  # type: ignore[union-attr]
     assert states == {"offer-1": "cancelled", "offer-2": "redeemed", "offer-3": "open"}
     assert not store.finish_offer("c" * 64, state="redeemed", now=T0)
     store.update_record_state("rec-1", expected=RecordState.SUSPENDED, new=RecordState.ACTIVE,
-                              status_value=VALID, now=T0)
+                              status_value=VALID, now=T0, audit=entry("lift"))
     assert store.get_offer("offer-1").state == "cancelled"  # type: ignore[union-attr]
     store.update_record_state("rec-2", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
-                              status_value=INVALID, now=T0)
+                              status_value=INVALID, now=T0, audit=entry("revoke", "rec-2"))
     assert store.get_offer("offer-3").state == "cancelled"  # type: ignore[union-attr]
 
 
@@ -245,6 +308,21 @@ def test_officers_and_tokens(store: Store) -> None:
     disabled = Officer("alice", "李娜", Role.SUPERVISOR, ("110105",), disabled=True)
     store.put_officer(disabled)
     assert store.get_officer("alice") == disabled
+
+
+def test_an_officer_is_inserted_once_and_a_change_revokes_its_tokens(store: Store) -> None:
+    alice = Officer("alice", "李娜", Role.CLERK, ("110105",))
+    assert store.insert_officer(alice)
+    assert not store.insert_officer(Officer("alice", "x", Role.ADMIN, ("110105",)))
+    assert store.get_officer("alice") == alice and [o.id for o in store.list_officers()] == ["alice"]
+    store.add_officer_token("h1", "alice", expires_at=T0 + 100, now=T0)
+    store.add_officer_token("h2", "alice", expires_at=T0 + 100, now=T0)
+    store.revoke_officer_token("h2")
+    supervisor = Officer("alice", "李娜", Role.SUPERVISOR, ("110105", "110108"))
+    assert store.change_officer(supervisor) == 1
+    assert store.get_officer("alice") == supervisor and store.officer_for_token("h1", T0) is None
+    assert store.change_officer(Officer("bob", "王军", Role.CLERK, ("110105",))) is None
+    assert store.get_officer("bob") is None
 
 
 def test_published_status_list_keeps_the_latest_generation(store: Store) -> None:

@@ -25,8 +25,8 @@ from keys import (
     save_keyring,
 )
 from keys.keystore import open_secret
+from tests.conftest import T0
 
-NOW = 1_750_000_000
 DAY = 86400
 FAST_N = 2**14
 PASSPHRASE = b"open sesame"
@@ -35,7 +35,7 @@ CODE, NAME = "110105", "北京市公安局朝阳分局"
 
 @pytest.fixture(scope="module")
 def ring() -> KeyRing:
-    return KeyRing.generate(authority_code=CODE, authority_name=NAME, now=NOW)
+    return KeyRing.generate(authority_code=CODE, authority_name=NAME, now=T0)
 
 
 def newest(ring: KeyRing, purpose: Purpose) -> str:
@@ -43,7 +43,7 @@ def newest(ring: KeyRing, purpose: Purpose) -> str:
 
 
 def test_generate(ring: KeyRing) -> None:
-    credential, status = (ring.signer_for(purpose, now=NOW) for purpose in (Purpose.CREDENTIAL, Purpose.STATUS))
+    credential, status = (ring.signer_for(purpose, now=T0) for purpose in (Purpose.CREDENTIAL, Purpose.STATUS))
     assert credential.inner is ring.signers_of(Purpose.CREDENTIAL)[0]
     assert status.inner is ring.signers_of(Purpose.STATUS)[0]
     assert (credential.purpose, status.purpose) == (Purpose.CREDENTIAL, Purpose.STATUS) == ("credential", "status")
@@ -56,7 +56,7 @@ def test_generate(ring: KeyRing) -> None:
 def test_the_root_has_no_signing_keys_to_choose_from(ring: KeyRing) -> None:
     for purpose in (Purpose.ROOT, "holder"):
         with pytest.raises(PurposeNotAllowedError) as caught:
-            ring.signer_for(purpose, now=NOW)  # type: ignore[arg-type]
+            ring.signer_for(purpose, now=T0)  # type: ignore[arg-type]
         assert caught.value.purpose == purpose and caught.value.allowed == ("credential", "status")
         with pytest.raises(PurposeNotAllowedError):
             ring.signers_of(purpose)  # type: ignore[arg-type]
@@ -95,8 +95,8 @@ def test_save_load_round_trip(tmp_path: Path, ring: KeyRing) -> None:
     assert loaded.store_secret == ring.store_secret and len(ring.store_secret) == 32
     assert ring.store_secret not in (directory / "store-hmac.secret.json").read_bytes()  # sealed, not in clear
     # the loaded keys sign what the saved ring's public keys verify
-    token = loaded.trust_list_token(issuer="https://i", now=NOW, version=1, status_lists=[], aggregation_uri=None)
-    verify_trust_list(token, root_key=ring.root.public_key, now=NOW)
+    token = loaded.trust_list_token(issuer="https://i", now=T0, version=1, status_lists=[], aggregation_uri=None)
+    verify_trust_list(token, root_key=ring.root.public_key, now=T0)
 
 
 def test_load_refusals(tmp_path: Path, ring: KeyRing) -> None:
@@ -128,7 +128,7 @@ def test_swapped_certificate_is_refused(tmp_path: Path, ring: KeyRing) -> None:
 
 
 def test_certificates_must_come_from_this_root(ring: KeyRing) -> None:
-    foreign = KeyRing.generate(authority_code=CODE, authority_name=NAME, now=NOW)
+    foreign = KeyRing.generate(authority_code=CODE, authority_name=NAME, now=T0)
     parts = {
         "root": ring.root, "authority_code": CODE, "authority_name": NAME, "store_secret": ring.store_secret,
         "signers": {Purpose.CREDENTIAL: foreign.signers_of(Purpose.CREDENTIAL),
@@ -198,28 +198,28 @@ def test_a_sealed_secret_opens_only_under_its_own_name(tmp_path: Path, ring: Key
 
 def test_init_keys_refuses_a_non_empty_directory(tmp_path: Path) -> None:
     directory = tmp_path / "keys"
-    ring = init_keys(directory, PASSPHRASE, CODE, NAME, NOW, scrypt_n=FAST_N)
+    ring = init_keys(directory, PASSPHRASE, CODE, NAME, T0, scrypt_n=FAST_N)
     assert newest(load_keyring(directory, PASSPHRASE), Purpose.CREDENTIAL) == newest(ring, Purpose.CREDENTIAL)
     with pytest.raises(KeyManagementError, match="not empty"):
-        init_keys(directory, PASSPHRASE, CODE, NAME, NOW, scrypt_n=FAST_N)
+        init_keys(directory, PASSPHRASE, CODE, NAME, T0, scrypt_n=FAST_N)
     with pytest.raises(KeyManagementError, match="six digits"):
-        KeyRing.generate(authority_code="11010X", authority_name=NAME, now=NOW)
+        KeyRing.generate(authority_code="11010X", authority_name=NAME, now=T0)
 
 
 def test_trust_list_names_every_signer_with_its_certificate(ring: KeyRing) -> None:
-    token = ring.trust_list_token(issuer="https://permits.example", now=NOW, version=4,
+    token = ring.trust_list_token(issuer="https://permits.example", now=T0, version=4,
                                   status_lists=["https://permits.example/statuslists/1"],
                                   aggregation_uri="https://permits.example/statuslists", validity=7 * DAY)
     header = verify_compact(token, typ="trustlist+jwt", algorithms=("ES256",), resolve_key=lambda _: ring.root.public_key,
                             max_size=1 << 20).header
     assert header["kid"] == ring.root.kid and header["alg"] == "ES256"
-    trust = verify_trust_list(token, root_key=ring.root.public_key, now=NOW, min_version=4)
-    assert (trust.version, trust.iat, trust.exp) == (4, NOW, NOW + 7 * DAY)
+    trust = verify_trust_list(token, root_key=ring.root.public_key, now=T0, min_version=4)
+    assert (trust.version, trust.iat, trust.exp) == (4, T0, T0 + 7 * DAY)
     assert trust.status_lists == ("https://permits.example/statuslists/1",)
     assert trust.aggregation_uri == "https://permits.example/statuslists"
-    credential = trust.key_for(newest(ring, Purpose.CREDENTIAL), purpose="credential", now=NOW + DAY,
+    credential = trust.key_for(newest(ring, Purpose.CREDENTIAL), purpose="credential", now=T0 + DAY,
                                credential_type="residence_registration")
-    status = trust.key_for(newest(ring, Purpose.STATUS), purpose="status", now=NOW + DAY)
+    status = trust.key_for(newest(ring, Purpose.STATUS), purpose="status", now=T0 + DAY)
     for key in (credential, status):
         cert = ring.certificates[key.kid]
         assert key.not_before == int(cert.not_valid_before_utc.timestamp())
@@ -227,6 +227,6 @@ def test_trust_list_names_every_signer_with_its_certificate(ring: KeyRing) -> No
         assert (key.authority_code, key.authority_name, key.state) == (CODE, NAME, "active")
         assert key.types == {"residence_permit", "residence_registration"}
     with pytest.raises(UntrustedIssuerError, match="not credential"):
-        trust.key_for(newest(ring, Purpose.STATUS), purpose="credential", now=NOW + DAY)
+        trust.key_for(newest(ring, Purpose.STATUS), purpose="credential", now=T0 + DAY)
     with pytest.raises(UntrustedIssuerError, match="unknown key"):
-        trust.key_for(ring.root.kid, purpose="credential", now=NOW + DAY)
+        trust.key_for(ring.root.kid, purpose="credential", now=T0 + DAY)

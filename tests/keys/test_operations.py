@@ -16,6 +16,7 @@ from credential.trustlist import verify_trust_list
 from epermit import cli
 from epermit.cli import keys as keys_cli
 from epermit.cli.serve import serve_office
+from epermit.transport import Transport
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
@@ -144,7 +145,8 @@ def test_the_issuer_refuses_to_start_without_its_keys(key_dir: Path, tmp_path: P
                                                       capsys: pytest.CaptureFixture[str]) -> None:
     data = key_dir.parent
     for env in ({PASSPHRASE_ENV: "wrong passphrase"}, {}):
-        status = serve_office(data, officer_port=0, wallet_port=0, public_url=None, passphrase_file=None, env=env,
+        status = serve_office(data, officer_port=0, wallet_port=0, transport=Transport(None, None, 0),
+                              passphrase_file=None, env=env,
                               now=int(time.time()))
         assert status == 2
         assert "cannot unlock the keys" in capsys.readouterr().err

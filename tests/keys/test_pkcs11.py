@@ -29,6 +29,7 @@ from keys import (
     load_keyring,
 )
 from keys.pkcs11_signer import close_sessions
+from tests.conftest import T0
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result
@@ -41,7 +42,6 @@ if SOFTHSM_LIB is None or shutil.which("softhsm2-util") is None:
     pytest.skip("SoftHSM2 is not installed (apt-get install softhsm2)", allow_module_level=True)
 
 PIN, SO_PIN, LABEL = "1234", "5678", "epermit-test"
-NOW = 1_780_000_000
 ISSUER = "https://permits.example.gov.cn"
 URI = f"{ISSUER}/statuslists/1"
 
@@ -99,36 +99,36 @@ def test_missing_key_and_unknown_token(token: str) -> None:
 
 def test_keys_init_in_the_token_then_sign_and_verify(token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     key_dir = tmp_path / "keys"
-    ring = init_keys(key_dir, b"passphrase", "110105", "北京市公安局朝阳分局", NOW - 86400, scrypt_n=2**14,
+    ring = init_keys(key_dir, b"passphrase", "110105", "北京市公安局朝阳分局", T0 - 86400, scrypt_n=2**14,
                      token=(SOFTHSM_LIB, token, PIN))  # type: ignore[arg-type]
     assert {p.name for p in key_dir.glob("*.key.json")} == {"root.key.json"}  # no signing key on disk
     monkeypatch.setenv(PIN_ENV, PIN)
     loaded = load_keyring(key_dir, b"passphrase")
     assert all(isinstance(s, Pkcs11Signer) for _, s in loaded.signers())
-    credential_signer, status_signer = (loaded.signer_for(p, now=NOW) for p in (Purpose.CREDENTIAL, Purpose.STATUS))
+    credential_signer, status_signer = (loaded.signer_for(p, now=T0) for p in (Purpose.CREDENTIAL, Purpose.STATUS))
     assert credential_signer.kid == ring.signers_of(Purpose.CREDENTIAL)[0].kid
 
     holder = KeySigner.generate()
     permit = sample_permit()
     sd = issue_sd_jwt_vc(permit, issuer=ISSUER, signer=credential_signer, holder_key=holder.public_key,
-                         status_uri=URI, status_idx=3, now=NOW, exp=NOW + 180 * 86400)
+                         status_uri=URI, status_idx=3, now=T0, exp=T0 + 180 * 86400)
     cose = encode_pass(permit, signer=credential_signer, holder_key=holder.public_key, status_uri=URI,
-                       status_idx=3, now=NOW)
-    status = sign_status_list_token(StatusList(64, 2), uri=URI, signer=status_signer, now=NOW, ttl=300,
-                                    exp=NOW + 7 * 86400)
-    trust = loaded.trust_list_token(issuer=ISSUER, now=NOW, version=1, status_lists=[URI], aggregation_uri=None)
+                       status_idx=3, now=T0)
+    status = sign_status_list_token(StatusList(64, 2), uri=URI, signer=status_signer, now=T0, ttl=300,
+                                    exp=T0 + 7 * 86400)
+    trust = loaded.trust_list_token(issuer=ISSUER, now=T0, version=1, status_lists=[URI], aggregation_uri=None)
 
     cache = VerifierCache(tmp_path / "cache")
     cache.pin_root(loaded.root_certificate.public_bytes(Encoding.PEM))
-    cache.accept_trust_list(trust, NOW)
-    cache.accept_status_list(URI, status, NOW)
+    cache.accept_trust_list(trust, T0)
+    cache.accept_status_list(URI, status, T0)
     for text in (sd, pass_to_qr_text(cose)):
-        outcome = verify(text, cache, policy=Policy(), now=NOW + 60)
+        outcome = verify(text, cache, policy=Policy(), now=T0 + 60)
         assert outcome.result is Result.VALID, outcome.reason
         assert outcome.issuer_kid == credential_signer.kid
-    trusted = loaded.trust_list(issuer=ISSUER, now=NOW, version=1, status_lists=[URI], aggregation_uri=None)
-    assert verify_pass(decode_qr_text(pass_to_qr_text(cose)), now=NOW, resolve_key=lambda kid: trusted.key_for(
-        kid, purpose="credential", now=NOW)).permit.authority_name == loaded.authority_name
+    trusted = loaded.trust_list(issuer=ISSUER, now=T0, version=1, status_lists=[URI], aggregation_uri=None)
+    assert verify_pass(decode_qr_text(pass_to_qr_text(cose)), now=T0, resolve_key=lambda kid: trusted.key_for(
+        kid, purpose="credential", now=T0)).permit.authority_name == loaded.authority_name
 
     monkeypatch.delenv(PIN_ENV)
     close_sessions()

@@ -30,23 +30,15 @@ from keys import (
     rotate,
     save_keyring,
 )
+from tests.conftest import T0, FakeClock
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result
 from verifier.verify import verify
 
 DAY = 86400
-# Keys made 2026-05-01; the sample permit is valid 2026-01-05 .. 2027-01-04.
-NOW = int(datetime.datetime(2026, 5, 1, tzinfo=datetime.UTC).timestamp())
 ISSUER = "https://permits.example.gov.cn"
 STATUS_URI = f"{ISSUER}/statuslists/1"
-
-
-class Clock:
-    """The time a test has reached; the ring is asked at ``clock.now``, it keeps no time of its own."""
-
-    def __init__(self, now: int) -> None:
-        self.now = now
 
 
 def published(ring: KeyRing, now: int) -> TrustList:
@@ -55,10 +47,10 @@ def published(ring: KeyRing, now: int) -> TrustList:
 
 
 def test_new_key_is_published_before_it_signs() -> None:
-    clock = Clock(NOW)
-    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
+    clock = FakeClock(T0)
+    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=T0)
     first = ring.signers_of(Purpose.CREDENTIAL)[0]
-    clock.now = NOW + 10 * DAY
+    clock.now = T0 + 10 * DAY
     second = rotate(ring, Purpose.CREDENTIAL, now=clock.now, lead_time=DEFAULT_LEAD_TIME)
     assert ring.signers_of(Purpose.CREDENTIAL) == [second, first]
     assert (ring.states[first.kid], ring.states[second.kid]) == ("retiring", "active")
@@ -78,8 +70,8 @@ def test_new_key_is_published_before_it_signs() -> None:
 
 
 def test_credentials_from_both_keys_verify_across_the_rotation(tmp_path: Path) -> None:
-    clock = Clock(NOW)
-    ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=NOW)
+    clock = FakeClock(T0)
+    ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=T0)
     permit, holder = sample_permit(), KeySigner.generate()
     exp = int(datetime.datetime(2027, 1, 5, tzinfo=datetime.UTC).timestamp())
     statuses = StatusList(1 << 10, 2)
@@ -107,12 +99,12 @@ def test_credentials_from_both_keys_verify_across_the_rotation(tmp_path: Path) -
     def results(*texts: str) -> list[Result]:
         return [verify(t, cache, policy=Policy(), now=clock.now).result for t in texts]
 
-    clock.now = NOW + DAY
+    clock.now = T0 + DAY
     old = issue(1)
     sync(1)
     assert results(*old) == [Result.VALID, Result.VALID]
 
-    clock.now = NOW + 30 * DAY
+    clock.now = T0 + 30 * DAY
     new_key = rotate(ring, Purpose.CREDENTIAL, now=clock.now, lead_time=DEFAULT_LEAD_TIME)
     sync(2)  # verifiers learn the new key during the lead time
     overlap = issue(2)  # still the old key
@@ -134,28 +126,28 @@ def test_credentials_from_both_keys_verify_across_the_rotation(tmp_path: Path) -
 
 
 def test_a_key_never_signs_past_its_window() -> None:
-    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
+    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=T0)
     end = ring.window(ring.signers_of(Purpose.CREDENTIAL)[0].kid)[1]
     permit, holder = sample_permit(), KeySigner.generate()
     with pytest.raises(KeyManagementError, match="past the key's validity"):
-        issue_sd_jwt_vc(permit, issuer=ISSUER, signer=ring.signer_for(Purpose.CREDENTIAL, now=NOW),
-                        holder_key=holder.public_key, status_uri=STATUS_URI, status_idx=1, now=NOW, exp=end + 1)
+        issue_sd_jwt_vc(permit, issuer=ISSUER, signer=ring.signer_for(Purpose.CREDENTIAL, now=T0),
+                        holder_key=holder.public_key, status_uri=STATUS_URI, status_idx=1, now=T0, exp=end + 1)
     with pytest.raises(KeyManagementError, match="no credential key may sign"):
         ring.signer_for(Purpose.CREDENTIAL, now=end)  # at the very end nothing may sign: rotate
 
 
 def test_revoke_retire_and_round_trip(tmp_path: Path) -> None:
-    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
+    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=T0)
     first = ring.signers_of(Purpose.CREDENTIAL)[0]
     with pytest.raises(KeyManagementError, match="still signs"):
-        revoke(ring, first.kid, reason="laptop stolen", now=NOW)
-    second = rotate(ring, Purpose.CREDENTIAL, now=NOW + DAY)
+        revoke(ring, first.kid, reason="laptop stolen", now=T0)
+    second = rotate(ring, Purpose.CREDENTIAL, now=T0 + DAY)
     for bad in ("  ", "x" * 201, "line\x00feed"):
         with pytest.raises(RevocationReasonError, match="reason") as caught:
-            revoke(ring, first.kid, reason=bad, now=NOW)
+            revoke(ring, first.kid, reason=bad, now=T0)
         assert caught.value.limit == 200 and caught.value.length == len(" ".join(bad.split()))
     assert ring.states[first.kid] == "retiring" and first.kid not in ring.revocations  # a refusal changes nothing
-    revoke(ring, first.kid, reason="laptop  stolen", now=NOW + DAY)
+    revoke(ring, first.kid, reason="laptop  stolen", now=T0 + DAY)
     assert ring.revocations[first.kid].reason == "laptop stolen"
 
     save_keyring(ring, tmp_path / "k", b"pass", scrypt_n=2**14)
@@ -163,23 +155,23 @@ def test_revoke_retire_and_round_trip(tmp_path: Path) -> None:
     assert [s.kid for s in loaded.signers_of(Purpose.CREDENTIAL)] == [second.kid, first.kid]
     assert loaded.states == ring.states and loaded.revocations == ring.revocations
     with pytest.raises(UntrustedIssuerError, match="revoked"):
-        published(loaded, NOW + 2 * DAY).key_for(first.kid, purpose="credential", now=NOW + 2 * DAY)
+        published(loaded, T0 + 2 * DAY).key_for(first.kid, purpose="credential", now=T0 + 2 * DAY)
     # a revoked key never signs, even when the newer key is not usable yet
-    assert loaded.signing_key(Purpose.CREDENTIAL, now=NOW + 2 * DAY).kid == second.kid
+    assert loaded.signing_key(Purpose.CREDENTIAL, now=T0 + 2 * DAY).kid == second.kid
 
     retire(ring, first.kid)
     assert [s.kid for s in ring.signers_of(Purpose.CREDENTIAL)] == [second.kid]
     with pytest.raises(UntrustedIssuerError, match="unknown key"):
-        published(ring, NOW + 2 * DAY).key_for(first.kid, purpose="credential", now=NOW + 2 * DAY)
+        published(ring, T0 + 2 * DAY).key_for(first.kid, purpose="credential", now=T0 + 2 * DAY)
     with pytest.raises(KeyNotFoundError):
         retire(ring, first.kid)
 
 
 def test_update_writes_only_the_new_key(tmp_path: Path) -> None:
-    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
+    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=T0)
     save_keyring(ring, tmp_path / "k", b"pass", scrypt_n=2**14)
     before = {p.name: p.read_bytes() for p in (tmp_path / "k").iterdir()}
-    new = rotate(ring, Purpose.STATUS, now=NOW)
+    new = rotate(ring, Purpose.STATUS, now=T0)
     save_keyring(ring, tmp_path / "k", b"pass", scrypt_n=2**14, update=True)
     after = {p.name: p.read_bytes() for p in (tmp_path / "k").iterdir()}
     assert set(after) - set(before) == {f"status-{new.kid}.key.json", f"status-{new.kid}.crt.pem"}
@@ -188,11 +180,11 @@ def test_update_writes_only_the_new_key(tmp_path: Path) -> None:
 
 
 def test_only_signing_purposes_rotate() -> None:
-    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=NOW)
+    ring = KeyRing.generate(authority_code="110105", authority_name="朝阳分局", now=T0)
     before = (dict(ring.states), dict(ring.certificates))
     for purpose in (Purpose.ROOT, "trust_list"):
         with pytest.raises(PurposeNotAllowedError, match="not one of credential, status"):
-            rotate(ring, purpose, now=NOW)  # type: ignore[arg-type]
+            rotate(ring, purpose, now=T0)  # type: ignore[arg-type]
     with pytest.raises(KeyManagementError, match="lead time"):
-        rotate(ring, Purpose.STATUS, now=NOW, lead_time=-1)
+        rotate(ring, Purpose.STATUS, now=T0, lead_time=-1)
     assert (ring.states, ring.certificates) == before

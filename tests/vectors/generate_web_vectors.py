@@ -3,7 +3,8 @@
 ``generate(out, base_url=..., now=...)`` writes, with real keys made for the occasion:
 - ``vectors.json``: [{"name", "qr_text", "png"}] and one QR PNG per vector;
 - ``root.json`` (the root public JWK, as /verify/root.json serves it), ``trustlist.jwt``,
-  ``statuslists.json`` (the aggregation) and ``statuslists/1.jwt``.
+  ``statuslists.json`` (the aggregation), and ``statuslists/1.jwt`` with its CWT form ``statuslists/1.cwt``
+  (the same list, signed by the same key).
 Every vector is judged at ``now``; the answers both verifiers must give are in web_expectations.json,
 next to this file. Run as a script to write a set into a directory:
 ``python -m tests.vectors.generate_web_vectors OUT [BASE_URL]``.
@@ -28,14 +29,30 @@ from credential.base45 import b45decode, b45encode
 from credential.cose import sign1
 from credential.jwk import kid_bytes, public_jwk
 from credential.model import Permit
-from credential.qrpass import CLAIM_PERMIT, QR_PREFIX, TYP_PASS, encode_pass, live_qr_text, pass_to_qr_text
+from credential.qrpass import (
+    CLAIM_CNF,
+    CLAIM_PERMIT,
+    QR_PREFIX,
+    TYP_PASS,
+    TYP_PROOF,
+    encode_pass,
+    live_qr_text,
+    pass_digest,
+    pass_to_qr_text,
+)
 from credential.samples import sample_permit
-from credential.statuslist import INVALID, SUSPENDED, StatusList, aggregation_document, sign_status_list_token
+from credential.statuslist import (
+    INVALID,
+    SUSPENDED,
+    StatusList,
+    aggregation_document,
+    sign_status_list_cwt,
+    sign_status_list_token,
+)
 from keys import KeyRing, KeySigner, Purpose
+from tests.conftest import T0
 
 EXPECTATIONS = Path(__file__).with_name("web_expectations.json")
-# 2026-06-01 12:00 Beijing: inside the sample permit's validity (2026-01-05 .. 2027-01-04).
-NOW = int(datetime.datetime(2026, 6, 1, 12, tzinfo=datetime.timezone(datetime.timedelta(hours=8))).timestamp())
 HOUR, DAY = 3600, 86400
 LIST_SIZE = 1 << 12
 AUTHORITY = ("110105", "北京市公安局朝阳分局")  # the trust list's: the name every verifier shows (no pass carries it)
@@ -52,6 +69,7 @@ class VectorSet:
     status_uri: str
     status_token: str
     vectors: dict[str, str]  # name -> QR text
+    status_cwt: bytes = b""  # the status list in its CWT form
 
     def expectations(self) -> dict[str, dict[str, Any]]:
         return load_expectations()
@@ -76,6 +94,25 @@ def _resigned_with_name(cose_pass: bytes, signer: KeySigner) -> str:
     return pass_to_qr_text(sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=kid_bytes(signer.kid)).encode())
 
 
+def _with_compressed_holder_key(cose_pass: bytes, signer: KeySigner) -> str:
+    """The same pass with its cnf key in the compressed form (y as a sign bit), signed again: MALFORMED."""
+    claims = cbor2.loads(cbor2.loads(cose_pass).value[2])
+    key = claims[CLAIM_CNF][1]
+    key[-3] = bool(key[-3][-1] & 1)
+    return pass_to_qr_text(sign1(cbor2.dumps(claims), signer=signer, typ=TYP_PASS, kid=kid_bytes(signer.kid)).encode())
+
+
+def _live_with_proof(cose_pass: bytes, holder: KeySigner, at: int, *, protected: dict[int, Any],
+                     tag: bool) -> str:
+    """A live text whose proof, signed by the right holder key over the right pass, has this protected header
+    and tagging: the earlier form (no alg, untagged) must be refused by both verifiers."""
+    protected_bytes, payload = cbor2.dumps(protected), cbor2.dumps({1: at})
+    signature = holder.sign(cbor2.dumps(["Signature1", protected_bytes, pass_digest(cose_pass), payload]))
+    body = [protected_bytes, {}, payload, signature]
+    proof = cbor2.CBORTag(18, body) if tag else body
+    return QR_PREFIX + b45encode(zlib.compress(cbor2.dumps([cbor2.loads(cose_pass), proof]), 9))
+
+
 def _png(text: str, path: Path) -> None:
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
     code.add_data(text, optimize=0)
@@ -83,7 +120,7 @@ def _png(text: str, path: Path) -> None:
     code.make_image(fill_color="black", back_color="white").save(str(path))
 
 
-def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
+def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
     out.mkdir(parents=True, exist_ok=True)
     ring = KeyRing.generate(authority_code=AUTHORITY[0], authority_name=AUTHORITY[1], now=now - 30 * DAY)
     stranger = KeyRing.generate(authority_code=AUTHORITY[0], authority_name=AUTHORITY[1], now=now - 30 * DAY)
@@ -120,14 +157,20 @@ def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
         "malformed": QR_PREFIX + "NOT A PASS",
         "authority_name_carried": _resigned_with_name(cose(16), credential_signer),
         "foreign_authority": pass_to_qr_text(cose(17, which=foreign)),  # our key, another authority's permit
+        "compressed_holder_key": _with_compressed_holder_key(cose(18), credential_signer),
+        "proof_without_alg": _live_with_proof(cose(19), holder, now - 5, protected={16: TYP_PROOF}, tag=True),
+        "untagged_proof": _live_with_proof(cose(20), holder, now - 5, protected={1: -7, 16: TYP_PROOF}, tag=False),
     }
     trust_token = ring.trust_list_token(issuer=base_url, now=now - HOUR, version=now - HOUR,
                                         status_lists=[status_uri], aggregation_uri=f"{base_url}/statuslists")
-    status_token = sign_status_list_token(statuses, uri=status_uri, signer=ring.signer_for(Purpose.STATUS, now=now),
-                                          now=now - 3 * HOUR,
-                                          ttl=300, exp=now + 7 * DAY)
+    status_signer = ring.signer_for(Purpose.STATUS, now=now)
+    list_claims: dict[str, Any] = {"uri": status_uri, "signer": status_signer, "now": now - 3 * HOUR, "ttl": 300,
+                                   "exp": now + 7 * DAY, "aggregation_uri": f"{base_url}/statuslists"}
+    status_token = sign_status_list_token(statuses, **list_claims)
+    status_cwt = sign_status_list_cwt(statuses, **list_claims)
     (out / "statuslists").mkdir(exist_ok=True)
     (out / "statuslists" / "1.jwt").write_text(status_token, "ascii")
+    (out / "statuslists" / "1.cwt").write_bytes(status_cwt)
     (out / "trustlist.jwt").write_text(trust_token, "ascii")
     (out / "statuslists.json").write_text(json.dumps(aggregation_document([status_uri])), "utf-8")
     (out / "root.json").write_text(json.dumps({"jwk": public_jwk(ring.root.public_key)}), "utf-8")
@@ -137,7 +180,7 @@ def generate(out: Path, *, base_url: str, now: int = NOW) -> VectorSet:
         listing.append({"name": name, "qr_text": text, "png": f"{name}.png"})
     (out / "vectors.json").write_text(json.dumps({"now": now, "vectors": listing}, ensure_ascii=False), "utf-8")
     return VectorSet(out, base_url, now, ring.root_certificate.public_bytes(Encoding.PEM), trust_token,
-                     status_uri, status_token, vectors)
+                     status_uri, status_token, vectors, status_cwt)
 
 
 def replace_base(vectors: VectorSet, **changes: Any) -> VectorSet:

@@ -9,7 +9,8 @@ import pytest
 
 from credential.base45 import b45decode
 from credential.qrpass import QR_PREFIX
-from tests.vectors.generate_web_vectors import AUTHORITY, NOW, VectorSet, generate, load_expectations
+from tests.conftest import T0
+from tests.vectors.generate_web_vectors import AUTHORITY, VectorSet, generate, load_expectations
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.verify import verify
@@ -24,13 +25,14 @@ def test_every_vector_has_an_expectation(vectors: VectorSet) -> None:
     assert set(vectors.vectors) == set(load_expectations())
 
 
+@pytest.mark.parametrize("form", ["jwt", "cwt"])
 @pytest.mark.parametrize("name", sorted(load_expectations()))
-def test_python_verifier_agrees(vectors: VectorSet, tmp_path: Path, name: str) -> None:
+def test_python_verifier_agrees(vectors: VectorSet, tmp_path: Path, name: str, form: str) -> None:
     cache = VerifierCache(tmp_path / "cache")
     cache.pin_root(vectors.root_pem)
-    cache.accept_trust_list(vectors.trust_token, NOW)
-    cache.accept_status_list(vectors.status_uri, vectors.status_token, NOW)
-    outcome = verify(vectors.vectors[name], cache, policy=Policy(), now=NOW)
+    cache.accept_trust_list(vectors.trust_token, T0)
+    cache.accept_status_list(vectors.status_uri, vectors.status_cwt if form == "cwt" else vectors.status_token, T0)
+    outcome = verify(vectors.vectors[name], cache, policy=Policy(), now=T0)
     expected = load_expectations()[name]
     assert outcome.result.value == expected["result"], outcome.reason
     if "live" in expected:

@@ -19,7 +19,8 @@ import pytest
 
 from credential.errors import RollbackError
 from credential.statuslist import INVALID
-from tests.verifier.conftest import HOUR, NOW, STATUS_URI, World
+from tests.conftest import T0
+from tests.verifier.conftest import HOUR, STATUS_URI, World
 from verifier.cache import VerifierCache, status_file_name
 from verifier.cachefiles import read_capped
 from verifier.errors import UnusableCacheFileError
@@ -36,7 +37,7 @@ REFUSED_RESULT = {"root.pem": Result.UNTRUSTED_ISSUER, "trustlist.jwt": Result.U
 
 
 def scan(world: World, cache: VerifierCache, *, idx: int = 7) -> VerificationResult:
-    return verify(world.live_qr(idx=idx), VerifierCache(cache.directory), policy=Policy(), now=NOW)
+    return verify(world.live_qr(idx=idx), VerifierCache(cache.directory), policy=Policy(), now=T0)
 
 
 # --- rollback by file copy ---------------------------------------------------------------------------------
@@ -44,11 +45,11 @@ def scan(world: World, cache: VerifierCache, *, idx: int = 7) -> VerificationRes
 
 def test_status_list_copied_back_can_only_report_bad_news(world: World, cache: VerifierCache) -> None:
     world.statuses.set(9, INVALID)
-    world.fill(cache, status_at=NOW - 2 * HOUR)
+    world.fill(cache, status_at=T0 - 2 * HOUR)
     path = cache.directory / STATUS_FILE
     kept = shutil.copy(path, cache.directory.parent / "kept.jwt")  # 7 valid, 9 revoked
     world.statuses.set(7, INVALID)
-    cache.accept_status_list(STATUS_URI, world.status_token(now=NOW - HOUR), NOW)
+    cache.accept_status_list(STATUS_URI, world.status_token(now=T0 - HOUR), T0)
     assert scan(world, cache).result is Result.REVOKED
 
     shutil.copyfile(kept, path)  # the copy a tamperer kept
@@ -57,10 +58,10 @@ def test_status_list_copied_back_can_only_report_bad_news(world: World, cache: V
     assert outcome.result is Result.STATUS_UNKNOWN, outcome  # the old code said VALID
     assert "older than revocation data this verifier accepted" in outcome.reason
     assert scan(world, cache, idx=9).result is Result.REVOKED  # old news that is bad is still news
-    between = world.status_token(now=NOW - HOUR - 60)  # newer than the file, older than the mark
+    between = world.status_token(now=T0 - HOUR - 60)  # newer than the file, older than the mark
     with pytest.raises(RollbackError):
-        cache.accept_status_list(STATUS_URI, between, NOW)
-    cache.accept_status_list(STATUS_URI, world.status_token(now=NOW - HOUR), NOW)  # the newest repairs it
+        cache.accept_status_list(STATUS_URI, between, T0)
+    cache.accept_status_list(STATUS_URI, world.status_token(now=T0 - HOUR), T0)  # the newest repairs it
     assert scan(world, cache).result is Result.REVOKED
 
 
@@ -70,7 +71,7 @@ def test_trust_list_copied_back_cannot_prove_a_key_good(world: World, cache: Ver
     old = path.read_bytes()  # version 1: the credential key is active
     kid = world.credential_signer.kid
     cache.accept_trust_list(world.edited_trust_token(
-        lambda k: dataclasses.replace(k, state="revoked") if k.kid == kid else k, version=2), NOW)
+        lambda k: dataclasses.replace(k, state="revoked") if k.kid == kid else k, version=2), T0)
     assert scan(world, cache).result is Result.UNTRUSTED_ISSUER
 
     path.write_bytes(old)
@@ -79,7 +80,7 @@ def test_trust_list_copied_back_cannot_prove_a_key_good(world: World, cache: Ver
     assert outcome.result is Result.STATUS_UNKNOWN, outcome  # the old code said VALID
     assert "trust list in the verifier cache (version 1) is older than version 2" in outcome.reason
     with pytest.raises(RollbackError):  # `verify import` of the same old list is refused as well
-        cache.accept_token(old.decode(), NOW)
+        cache.accept_token(old.decode(), T0)
 
 
 def test_lost_state_allows_only_bad_news(world: World, cache: VerifierCache) -> None:
@@ -89,8 +90,8 @@ def test_lost_state_allows_only_bad_news(world: World, cache: VerifierCache) -> 
     outcome = scan(world, cache)
     assert outcome.result is Result.STATUS_UNKNOWN and "state" in outcome.reason
     assert scan(world, cache, idx=9).result is Result.REVOKED
-    cache.accept_trust_list(world.trust_token(), NOW)  # a sync rebuilds it
-    cache.accept_status_list(STATUS_URI, world.status_token(), NOW)
+    cache.accept_trust_list(world.trust_token(), T0)  # a sync rebuilds it
+    cache.accept_status_list(STATUS_URI, world.status_token(), T0)
     assert scan(world, cache).result is Result.VALID
 
 
@@ -124,7 +125,7 @@ def test_a_symlinked_status_folder_is_refused(world: World, cache: VerifierCache
     outcome = scan(world, cache)
     assert outcome.result is Result.STATUS_UNKNOWN and "status in the verifier cache is a symbolic link" in outcome.reason
     with pytest.raises(UnusableCacheFileError):  # nor written through
-        cache.accept_status_list(STATUS_URI, world.status_token(now=NOW - 60), NOW)
+        cache.accept_status_list(STATUS_URI, world.status_token(now=T0 - 60), T0)
 
 
 def _bounded(call: Callable[[], VerificationResult], fifo: Path) -> VerificationResult:
@@ -177,7 +178,7 @@ def test_import_replaces_a_fifo_state_file(world: World, cache: VerifierCache) -
     done = threading.Event()
 
     def accept() -> None:
-        cache.accept_token(world.status_token(), NOW)
+        cache.accept_token(world.status_token(), T0)
         done.set()
 
     thread = threading.Thread(target=accept, daemon=True)

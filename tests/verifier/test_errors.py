@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from credential.errors import CredentialError, EpermitError
-from tests.verifier.conftest import NOW, World
+from tests.conftest import T0
+from tests.verifier.conftest import World
 from verifier import errors
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
@@ -27,7 +28,7 @@ def test_no_root_pinned_says_so(world: World, cache: VerifierCache) -> None:
     assert caught.value.directory == cache.directory
     # A scan with nothing pinned cannot establish the issuer (the honest DESIGN §5 result), and the reason
     # says that the verifier is not set up rather than blaming the credential.
-    outcome = verify(world.live_qr(), cache, policy=Policy(), now=NOW)
+    outcome = verify(world.live_qr(), cache, policy=Policy(), now=T0)
     assert outcome.result is Result.UNTRUSTED_ISSUER
     assert outcome.reason.startswith(f"no root pinned in the verifier cache {cache.directory}")
 

@@ -13,12 +13,13 @@ import pytest
 from credential.errors import RollbackError, TooLargeError
 from credential.qrpass import encode_pass, live_qr_text
 from credential.statuslist import INVALID
-from tests.verifier.conftest import NOW, World
-from verifier.cache import VerifierCache
+from tests.conftest import T0
+from tests.verifier.conftest import World
+from verifier.cache import VerifierCache, status_file_name
 from verifier.errors import NoRootError, SyncError
 from verifier.policy import Policy
 from verifier.result import Result
-from verifier.sync import MAX_RESPONSE, fetch, sync
+from verifier.sync import MAX_RESPONSE, STATUS_LIST_ACCEPT, fetch, sync
 from verifier.verify import verify
 
 
@@ -32,8 +33,10 @@ class Site:
 
     def __init__(self) -> None:
         self.documents: dict[str, bytes] = {}
+        self.cwts: dict[str, bytes] = {}  # a path's CWT form, served when Accept names the CWT media type
         self.requests: list[str] = []
         self.hosts: list[str] = []  # the Host header of each request
+        self.accepts: dict[str, str | None] = {}  # the last Accept header sent for each path
         self.server = QuietServer(("127.0.0.1", 0), self._handler())
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
 
@@ -44,7 +47,9 @@ class Site:
             def do_GET(self) -> None:
                 site.requests.append(self.path)
                 site.hosts.append(self.headers.get("Host", ""))
-                body = site.documents.get(self.path)
+                site.accepts[self.path] = self.headers.get("Accept")
+                wants_cwt = "application/statuslist+cwt" in (self.headers.get("Accept") or "")
+                body = site.cwts.get(self.path) if wants_cwt and self.path in site.cwts else site.documents.get(self.path)
                 if body is None:
                     self.send_error(404)
                     return
@@ -70,8 +75,8 @@ def site() -> Iterator[Site]:
     thread.join()
 
 
-def publish(site: Site, world: World, *, version: int = 1, trust_at: int = NOW - 3600,
-            status_at: int = NOW - 3600) -> tuple[str, str]:
+def publish(site: Site, world: World, *, version: int = 1, trust_at: int = T0 - 3600,
+            status_at: int = T0 - 3600) -> tuple[str, str]:
     list1, list2 = f"{site.base}/statuslists/1", f"{site.base}/statuslists/2"
     site.documents["/trustlist.jwt"] = world.ring.trust_list_token(
         issuer=site.base, now=trust_at, version=version, status_lists=[list1],
@@ -85,39 +90,39 @@ def publish(site: Site, world: World, *, version: int = 1, trust_at: int = NOW -
 
 def test_sync_fetches_trust_list_and_every_status_list(site: Site, world: World, cache: VerifierCache) -> None:
     list1, list2 = publish(site, world)
-    summary = sync(site.base, cache, now=NOW, root_pem=world.root_pem)
+    summary = sync(site.base, cache, now=T0, root_pem=world.root_pem)
     assert summary.ok and summary.trust_version == 1
     assert set(summary.status_lists) == {list1, list2}
     assert cache.status_list(list1) is not None and cache.status_list(list2) is not None
-    assert cache.trust_fetched_at() == NOW and cache.status_fetched_at(list2) == NOW
+    assert cache.trust_fetched_at() == T0 and cache.status_fetched_at(list2) == T0
 
     # A pass pointing at list 1, revoked there: the next sync brings the news; verify never fetches.
     cose = encode_pass(world.permit, signer=world.credential_signer, holder_key=world.holder.public_key,
-                       status_uri=list1, status_idx=3, now=NOW - 86400)
-    qr = live_qr_text(cose, holder_signer=world.holder, now=NOW)
-    assert verify(qr, cache, policy=Policy(), now=NOW).result is Result.VALID
+                       status_uri=list1, status_idx=3, now=T0 - 86400)
+    qr = live_qr_text(cose, holder_signer=world.holder, now=T0)
+    assert verify(qr, cache, policy=Policy(), now=T0).result is Result.VALID
     world.statuses.set(3, INVALID)
-    publish(site, world, status_at=NOW - 60)
+    publish(site, world, status_at=T0 - 60)
     fetched = len(site.requests)
-    assert verify(qr, cache, policy=Policy(), now=NOW).result is Result.VALID  # old data until synced
+    assert verify(qr, cache, policy=Policy(), now=T0).result is Result.VALID  # old data until synced
     assert len(site.requests) == fetched
-    sync(site.base + "/", cache, now=NOW)
-    assert verify(qr, cache, policy=Policy(), now=NOW).result is Result.REVOKED
+    sync(site.base + "/", cache, now=T0)
+    assert verify(qr, cache, policy=Policy(), now=T0).result is Result.REVOKED
 
 
 def test_sync_needs_a_pinned_root(site: Site, world: World, cache: VerifierCache) -> None:
     publish(site, world)
     with pytest.raises(NoRootError, match="no root pinned"):
-        sync(site.base, cache, now=NOW)
+        sync(site.base, cache, now=T0)
     assert site.requests == []  # refused before any network access
 
 
 def test_sync_refuses_a_rolled_back_trust_list(site: Site, world: World, cache: VerifierCache) -> None:
     publish(site, world, version=2)
-    sync(site.base, cache, now=NOW, root_pem=world.root_pem)
-    publish(site, world, version=1, trust_at=NOW - 60)
+    sync(site.base, cache, now=T0, root_pem=world.root_pem)
+    publish(site, world, version=1, trust_at=T0 - 60)
     with pytest.raises(RollbackError):
-        sync(site.base, cache, now=NOW)
+        sync(site.base, cache, now=T0)
     held = cache.trust_list()
     assert held is not None and held.version == 2
 
@@ -126,7 +131,7 @@ def test_failing_status_lists_are_reported_not_fatal(site: Site, world: World, c
     list1, _ = publish(site, world)
     del site.documents["/statuslists/2"]
     site.documents["/statuslists"] = b"not json"
-    summary = sync(site.base, cache, now=NOW, root_pem=world.root_pem)
+    summary = sync(site.base, cache, now=T0, root_pem=world.root_pem)
     assert summary.status_lists == (list1,)  # the trust list still names list 1
     assert {uri for uri, _ in summary.failures} == {f"{site.base}/statuslists"}
     assert not summary.ok
@@ -147,7 +152,7 @@ def test_fetch_caps_and_schemes(site: Site, tmp_path: Path) -> None:
 def test_unreachable_server_is_a_sync_error(world: World, cache: VerifierCache) -> None:
     cache.pin_root(world.root_pem)
     with pytest.raises(SyncError):
-        sync("http://127.0.0.1:9", cache, now=NOW, timeout=2)
+        sync("http://127.0.0.1:9", cache, now=T0, timeout=2)
 
 
 # --- the index is untrusted input (unsigned): only its well-formed entries on the trust list's hosts ---
@@ -169,20 +174,20 @@ def _poisoned(site: Site) -> list[str]:
 def test_a_poisoned_index_is_skipped_and_every_list_is_still_refreshed(site: Site, world: World,
                                                                        cache: VerifierCache) -> None:
     list1, list2 = publish(site, world)
-    sync(site.base, cache, now=NOW, root_pem=world.root_pem)
+    sync(site.base, cache, now=T0, root_pem=world.root_pem)
     cose = encode_pass(world.permit, signer=world.credential_signer, holder_key=world.holder.public_key,
-                       status_uri=list1, status_idx=3, now=NOW - 86400)
-    qr = live_qr_text(cose, holder_signer=world.holder, now=NOW)
+                       status_uri=list1, status_idx=3, now=T0 - 86400)
+    qr = live_qr_text(cose, holder_signer=world.holder, now=T0)
     world.statuses.set(3, INVALID)
-    publish(site, world, status_at=NOW - 60)
+    publish(site, world, status_at=T0 - 60)
     poison = _poisoned(site)
     site.documents["/statuslists"] = json.dumps({"status_lists": [*poison, list2]}).encode()
     site.hosts.clear()
 
-    summary = sync(site.base, cache, now=NOW)  # the old code raised http.client.InvalidURL here
+    summary = sync(site.base, cache, now=T0)  # the old code raised http.client.InvalidURL here
 
     assert summary.status_lists == (list1, list2)  # the trust list's own first, then the index's good one
-    assert verify(qr, cache, policy=Policy(), now=NOW).result is Result.REVOKED  # the news arrived
+    assert verify(qr, cache, policy=Policy(), now=T0).result is Result.REVOKED  # the news arrived
     [(where, line)] = summary.failures  # one line for the whole index
     assert where == f"{site.base}/statuslists"
     assert line.isprintable() and line.startswith(f"ignored {len(poison)} of {len(poison) + 1} index entries")
@@ -194,9 +199,9 @@ def test_a_bad_uri_in_the_signed_trust_list_is_reported_not_fatal(site: Site, wo
                                                                   cache: VerifierCache) -> None:
     list1, list2 = publish(site, world)
     site.documents["/trustlist.jwt"] = world.ring.trust_list_token(
-        issuer=site.base, now=NOW - 3600, version=1, status_lists=[f"{site.base}/statuslists/3\r\nX: y", list1],
+        issuer=site.base, now=T0 - 3600, version=1, status_lists=[f"{site.base}/statuslists/3\r\nX: y", list1],
         aggregation_uri=None).encode()
-    summary = sync(site.base, cache, now=NOW, root_pem=world.root_pem)
+    summary = sync(site.base, cache, now=T0, root_pem=world.root_pem)
     assert summary.status_lists == (list1, list2)
     [(uri, reason)] = summary.failures
     assert uri.endswith("\r\nX: y") and "not printable" in reason
@@ -222,3 +227,41 @@ def test_sync_command_output_escapes_what_the_server_sent(site: Site, world: Wor
     index, signed = captured.err.splitlines()
     assert index.isprintable() and "\\x1b" in index and "\\u202e" in index
     assert signed.isprintable() and signed.startswith(f"warning: {site.base}/x\\x1b]0;owned\\x07: ")
+
+
+# --- the CWT form (issue 14) ------------------------------------------------------------------------------
+
+
+def test_sync_asks_for_the_cwt_keeps_it_and_judges_by_it(site: Site, world: World, cache: VerifierCache) -> None:
+    list1, list2 = publish(site, world)
+    world.statuses.set(3, INVALID)
+    for uri in (list1, list2):  # only the CWT says 3 is revoked: a verdict of REVOKED proves it was used
+        site.cwts[uri.removeprefix(site.base)] = world.status_cwt(now=T0 - 60, uri=uri)
+    summary = sync(site.base, cache, now=T0, root_pem=world.root_pem)
+    assert summary.ok and set(summary.status_lists) == {list1, list2}
+    assert site.accepts["/statuslists/1"] == site.accepts["/statuslists/2"] == STATUS_LIST_ACCEPT
+    assert STATUS_LIST_ACCEPT == "application/statuslist+cwt, application/statuslist+jwt;q=0.5"
+    assert site.accepts["/trustlist.jwt"] is None  # only the status lists have two forms
+    held = sorted(p.name for p in (cache.directory / "status").iterdir())
+    assert held == sorted(status_file_name(uri, "cwt") for uri in (list1, list2))
+    cose = encode_pass(world.permit, signer=world.credential_signer, holder_key=world.holder.public_key,
+                       status_uri=list1, status_idx=3, now=T0 - 86400)
+    qr = live_qr_text(cose, holder_signer=world.holder, now=T0)
+    assert verify(qr, VerifierCache(cache.directory), policy=Policy(), now=T0).result is Result.REVOKED
+
+
+def test_sync_keeps_the_jwt_from_a_server_without_the_cwt(site: Site, world: World, cache: VerifierCache) -> None:
+    list1, _ = publish(site, world)  # no CWT forms: the server ignores Accept, as an older one would
+    assert sync(site.base, cache, now=T0, root_pem=world.root_pem).ok
+    assert (cache.directory / "status" / status_file_name(list1, "jwt")).is_file()
+    assert cache.status_list(list1) is not None
+
+
+def test_a_rolled_back_cwt_is_refused_by_sync(site: Site, world: World, cache: VerifierCache) -> None:
+    list1, _ = publish(site, world)
+    site.cwts["/statuslists/1"] = world.status_cwt(now=T0 - 60, uri=list1)
+    sync(site.base, cache, now=T0, root_pem=world.root_pem)
+    site.cwts["/statuslists/1"] = world.status_cwt(now=T0 - 120, uri=list1)
+    summary = sync(site.base, cache, now=T0)
+    assert [uri for uri, _ in summary.failures] == [list1]
+    assert "issued at" in summary.failures[0][1]

@@ -14,7 +14,8 @@ from credential.sdjwt import present
 from credential.statuslist import INVALID, SUSPENDED
 from keys.signers import KeySigner
 from tests.attacks.forge import cose_sign1, pass_parts, qr_text
-from tests.verifier.conftest import HOUR, NOW, STATUS_URI, World
+from tests.conftest import T0
+from tests.verifier.conftest import HOUR, STATUS_URI, World
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
 from verifier.result import Result
@@ -23,7 +24,7 @@ from verifier.verify import MAX_INPUT, verify
 DEFAULT = Policy()
 
 
-def check(text: str, cache: VerifierCache, policy: Policy = DEFAULT, now: int = NOW):  # type: ignore[no-untyped-def]
+def check(text: str, cache: VerifierCache, policy: Policy = DEFAULT, now: int = T0):  # type: ignore[no-untyped-def]
     return verify(text, cache, policy=policy, now=now)
 
 
@@ -62,8 +63,8 @@ def test_status_values(world: World, cache: VerifierCache, value: int, expected:
 
 def test_revoked_stays_revoked_in_stale_data(world: World, cache: VerifierCache) -> None:
     world.statuses.set(7, INVALID)
-    world.fill(cache, status_at=NOW - 6 * 86400)
-    later = NOW + 3 * 86400  # the list is 9 days old, past its exp
+    world.fill(cache, status_at=T0 - 6 * 86400)
+    later = T0 + 3 * 86400  # the list is 9 days old, past its exp
     outcome = check(world.live_qr(at=later), cache, now=later)
     assert outcome.result is Result.REVOKED
 
@@ -114,7 +115,7 @@ def test_key_marked_revoked_is_untrusted(world: World, cache: VerifierCache) -> 
     kid = world.credential_signer.kid
     token = world.edited_trust_token(
         lambda k: dataclasses.replace(k, state="revoked") if k.kid == kid else k, version=2)
-    cache.accept_trust_list(token, NOW)
+    cache.accept_trust_list(token, T0)
     outcome = check(world.live_qr(), cache)
     assert outcome.result is Result.UNTRUSTED_ISSUER and "revoked" in outcome.reason
     assert check(world.presentation(), cache).result is Result.UNTRUSTED_ISSUER
@@ -127,7 +128,7 @@ def test_no_trust_list_is_untrusted(world: World, cache: VerifierCache) -> None:
 
 
 def test_stale_status_is_status_unknown(world: World, cache: VerifierCache) -> None:
-    world.fill(cache, status_at=NOW - 8 * 86400, validity=30 * 86400)  # not expired, but older than 7 days
+    world.fill(cache, status_at=T0 - 8 * 86400, validity=30 * 86400)  # not expired, but older than 7 days
     outcome = check(world.live_qr(), cache)
     assert outcome.result is Result.STATUS_UNKNOWN and "too old" in outcome.reason
     assert outcome.status_age_seconds == 8 * 86400
@@ -136,12 +137,12 @@ def test_stale_status_is_status_unknown(world: World, cache: VerifierCache) -> N
 
 def test_status_list_past_its_exp_is_status_unknown(world: World, cache: VerifierCache) -> None:
     world.fill(cache)
-    outcome = check(world.live_qr(at=NOW + 7 * 86400), cache, now=NOW + 7 * 86400)
+    outcome = check(world.live_qr(at=T0 + 7 * 86400), cache, now=T0 + 7 * 86400)
     assert outcome.result is Result.STATUS_UNKNOWN and "expired" in outcome.reason
 
 
 def test_old_status_gives_warning(world: World, cache: VerifierCache) -> None:
-    world.fill(cache, status_at=NOW - 2 * 86400)
+    world.fill(cache, status_at=T0 - 2 * 86400)
     outcome = check(world.live_qr(), cache)
     assert outcome.result is Result.VALID and outcome.status_warning is not None
     stricter = Policy(status_warn_age=HOUR, status_max_age=86400)
@@ -157,7 +158,7 @@ def test_stale_trust_list_is_status_unknown(world: World, cache: VerifierCache) 
 
 def test_no_status_list_cached_is_status_unknown(world: World, cache: VerifierCache) -> None:
     cache.pin_root(world.root_pem)
-    cache.accept_trust_list(world.trust_token(), NOW)
+    cache.accept_trust_list(world.trust_token(), T0)
     outcome = check(world.live_qr(), cache)
     assert outcome.result is Result.STATUS_UNKNOWN and outcome.status_age_seconds is None
     assert outcome.claims["name"] == "张伟"  # genuine: the data is shown, the verdict is not VALID
@@ -167,7 +168,7 @@ def test_index_outside_the_list_is_status_unknown(world: World, filled: Verifier
     assert check(world.live_qr(idx=1 << 19), filled).result is Result.STATUS_UNKNOWN
 
 
-@pytest.mark.parametrize("proof_time", [NOW - 61, NOW + 61, NOW - 3600])
+@pytest.mark.parametrize("proof_time", [T0 - 61, T0 + 61, T0 - 3600])
 def test_old_live_proof_is_replayed(world: World, filled: VerifierCache, proof_time: int) -> None:
     assert check(world.live_qr(at=proof_time), filled).result is Result.REPLAYED
 
@@ -212,7 +213,7 @@ def test_sd_jwt_without_key_binding(world: World, filled: VerifierCache) -> None
 
 
 def _shown(world: World, disclose: set[str]) -> str:
-    return present(world.sd_jwt(), disclose=disclose, holder_signer=world.holder, aud="a", nonce="n", now=NOW - 5)
+    return present(world.sd_jwt(), disclose=disclose, holder_signer=world.holder, aud="a", nonce="n", now=T0 - 5)
 
 
 def _stripped(world: World) -> str:
@@ -251,20 +252,20 @@ def test_sd_jwt_identity_is_judged_after_trust_and_before_status(world: World, c
     world.statuses.set(7, INVALID)
     world.fill(cache)
     assert check(_stripped(world), cache).result is Result.MALFORMED  # not REVOKED: it names nobody
-    assert check(_stripped(world), cache, now=NOW + 200 * 86400).result is Result.EXPIRED
+    assert check(_stripped(world), cache, now=T0 + 200 * 86400).result is Result.EXPIRED
     world.permit = dataclasses.replace(world.permit, authority_code="310101")
     assert check(_stripped(world), cache).result is Result.MALFORMED  # the code was not disclosed either
     assert check(_shown(world, {"authority_code"}), cache).result is Result.UNTRUSTED_ISSUER
 
 
 def test_sd_jwt_replays(world: World, filled: VerifierCache) -> None:
-    assert check(world.presentation(at=NOW - 3600), filled).result is Result.REPLAYED
+    assert check(world.presentation(at=T0 - 3600), filled).result is Result.REPLAYED
     wrong_aud = check(world.presentation(aud="someone else"), filled, Policy(expected_aud="landlord"))
     assert wrong_aud.result is Result.REPLAYED
 
 
 def test_sd_jwt_expired(world: World, filled: VerifierCache) -> None:
-    assert check(world.sd_jwt(exp=NOW - 3600), filled).result is Result.EXPIRED
+    assert check(world.sd_jwt(exp=T0 - 3600), filled).result is Result.EXPIRED
 
 
 @pytest.mark.parametrize(
@@ -279,9 +280,9 @@ def test_garbage_is_malformed(filled: VerifierCache, text: str) -> None:
 
 
 def test_clock_rolled_back_is_reported_and_not_believed(world: World, filled: VerifierCache) -> None:
-    # The local clock says 2026-01-01, before the signed lists (NOW - 1 h): it is not believed.
-    rolled_back = NOW - 200 * 86400
-    outcome = check(world.live_qr(at=NOW - HOUR), filled, now=rolled_back)
+    # The local clock says 2026-01-01, before the signed lists (T0 - 1 h): it is not believed.
+    rolled_back = T0 - 200 * 86400
+    outcome = check(world.live_qr(at=T0 - HOUR), filled, now=rolled_back)
     assert outcome.clock_warning is not None and "behind" in outcome.clock_warning
     assert outcome.result is Result.VALID  # judged at the high-water mark, not at the rolled-back time
     expired_at = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
@@ -291,12 +292,12 @@ def test_clock_rolled_back_is_reported_and_not_believed(world: World, filled: Ve
     cache = VerifierCache(filled.directory.parent / "late")
     cache.pin_root(late.root_pem)
     cache.accept_trust_list(late.trust_token(now=expired_at), expired_at)
-    outcome = check(world.live_qr(at=NOW), cache, now=NOW)
+    outcome = check(world.live_qr(at=T0), cache, now=T0)
     assert outcome.result is Result.EXPIRED and outcome.clock_warning is not None
 
 
 def test_small_skew_is_not_a_clock_warning(world: World, filled: VerifierCache) -> None:
-    outcome = check(world.live_qr(at=NOW - HOUR - 100), filled, now=NOW - HOUR - 100)
+    outcome = check(world.live_qr(at=T0 - HOUR - 100), filled, now=T0 - HOUR - 100)
     assert outcome.clock_warning is None
 
 
@@ -320,8 +321,8 @@ def test_key_not_allowed_for_the_type_is_untrusted(world: World, cache: Verifier
     cache.pin_root(world.root_pem)
     token = world.edited_trust_token(lambda k: dataclasses.replace(k, types=frozenset({"residence_permit"})),
                                      version=1)
-    cache.accept_trust_list(token, NOW)
-    cache.accept_status_list(STATUS_URI, world.status_token(), NOW)
+    cache.accept_trust_list(token, T0)
+    cache.accept_status_list(STATUS_URI, world.status_token(), T0)
     assert check(world.live_qr(), cache).result is Result.VALID
     card = sample_permit(CredentialType.RESIDENCE_REGISTRATION)
     outcome = check(world.live_qr(permit=card), cache)
@@ -337,7 +338,7 @@ def test_order_validity_and_holder_proof_before_status(world: World, cache: Veri
     after = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
     assert check(world.live_qr(at=after), cache, now=after).result is Result.EXPIRED
     assert check(world.static_qr(), cache, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
-    assert check(world.live_qr(at=NOW - 3600), cache).result is Result.REPLAYED
+    assert check(world.live_qr(at=T0 - 3600), cache).result is Result.REPLAYED
 
 
 # --- the authority: the pass carries its code, the trust list names it ----------------------------------
@@ -348,8 +349,8 @@ def _trust_with_authority(world: World, cache: VerifierCache, *, code: str = "11
     cache.pin_root(world.root_pem)
     token = world.edited_trust_token(lambda k: dataclasses.replace(k, authority_code=code, authority_name=name),
                                      version=1)
-    cache.accept_trust_list(token, NOW)
-    cache.accept_status_list(STATUS_URI, world.status_token(), NOW)
+    cache.accept_trust_list(token, T0)
+    cache.accept_status_list(STATUS_URI, world.status_token(), T0)
     return cache
 
 
@@ -376,7 +377,7 @@ def test_sd_jwt_shows_the_trust_lists_authority_name(world: World, cache: Verifi
         assert outcome.claims["authority_code"] == "110105"
     # Withholding the code hides nothing the signature does not already say: the key's authority is shown.
     hidden = present(world.sd_jwt(), disclose={"name", "document_number"}, holder_signer=world.holder, aud="a",
-                     nonce="n", now=NOW - 5)
+                     nonce="n", now=T0 - 5)
     outcome = check(hidden, cache)
     assert outcome.result is Result.VALID, outcome.reason
     assert (outcome.claims["authority_code"], outcome.claims["authority_name"]) == (
@@ -395,9 +396,9 @@ def test_sd_jwt_for_another_authority_is_untrusted(world: World, filled: Verifie
 
 def test_sd_jwt_order_validity_then_authority_then_key_binding(world: World, filled: VerifierCache) -> None:
     world.permit = dataclasses.replace(world.permit, authority_code="310101")
-    after = NOW + 200 * 86400
+    after = T0 + 200 * 86400
     assert check(world.sd_jwt(), filled, now=after).result is Result.EXPIRED
-    assert check(world.presentation(at=NOW - HOUR), filled).result is Result.UNTRUSTED_ISSUER  # not REPLAYED
+    assert check(world.presentation(at=T0 - HOUR), filled).result is Result.UNTRUSTED_ISSUER  # not REPLAYED
 
 
 def test_pass_for_another_authority_is_untrusted(world: World, filled: VerifierCache) -> None:

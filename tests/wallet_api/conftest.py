@@ -7,9 +7,7 @@ redis-server per session, a fresh key prefix per test: tests.issuer.conftest.mak
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,39 +15,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit_valid_at
+from credential.samples import sample_permit_valid_at
 from issuer.model import Offer
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
+from tests.conftest import FakeClock
 from tests.issuer.conftest import make_store, redis_url  # noqa: F401  (redis_url: a session fixture)
 from wallet_api import WalletApiSettings, create_app
 
 PUBLIC_URL = "https://permits.example.gov.cn"
 OFFICER = "officer-0001"
 BOTH_STORES = pytest.mark.parametrize("store_backend", ["sqlite", "redis"], indirect=True)
-
-
-@dataclass
-class Clock:
-    """One time source for the service and the app, so a test can move it."""
-
-    now: int
-
-    def __call__(self) -> int:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock(int(time.time()))
-
-
-@pytest.fixture(scope="session")
-def keyring() -> KeyRing:
-    return KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=int(time.time()) - 60)
 
 
 @pytest.fixture
@@ -68,7 +47,7 @@ def store(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) ->
 
 
 @pytest.fixture
-def service(store: Store, keyring: KeyRing, clock: Clock) -> IssuerService:
+def service(store: Store, keyring: KeyRing, clock: FakeClock) -> IssuerService:
     # Small status lists keep the tests fast; herd privacy is the issuer's concern, not the HTTP layer's.
     return IssuerService(store, keyring, IssuerSettings(public_url=PUBLIC_URL, status_list_size=1024), clock)
 
@@ -79,7 +58,7 @@ def settings() -> WalletApiSettings:
 
 
 @pytest.fixture
-def app(settings: WalletApiSettings, service: IssuerService, clock: Clock) -> Flask:
+def app(settings: WalletApiSettings, service: IssuerService, clock: FakeClock) -> Flask:
     return create_app(settings, service, clock=clock)
 
 

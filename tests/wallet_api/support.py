@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from typing import Any
 
 from flask.testing import FlaskClient
@@ -73,3 +75,31 @@ def access_token(client: FlaskClient, code: str, tx_code: str) -> str:
     assert response.status_code == 200, response.get_json()
     token: str = response.get_json()["access_token"]
     return token
+
+
+def dpop_proof(
+    signer: KeySigner,
+    *,
+    htu: str,
+    iat: int,
+    htm: str = "POST",
+    access_token: str | None = None,
+    nonce: str | None = None,
+    jti: str | None = None,
+    header: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> str:
+    """A DPoP proof (RFC 9449 §4.2): {"typ": "dpop+jwt", "alg", "jwk"} over {"jti", "htm", "htu", "iat", "ath"?,
+    "nonce"?}; ``ath`` is computed here from ``access_token``; overrides merge in (None deletes)."""
+    full_header: dict[str, Any] = {"typ": "dpop+jwt", "alg": signer.alg, "jwk": public_jwk(signer.public_key)}
+    full_payload: dict[str, Any] = {"jti": jti or secrets.token_urlsafe(16), "htm": htm, "htu": htu, "iat": iat}
+    if access_token is not None:
+        full_payload["ath"] = b64url_encode(hashlib.sha256(access_token.encode("ascii")).digest())
+    if nonce is not None:
+        full_payload["nonce"] = nonce
+    for target, overrides in ((full_header, header), (full_payload, payload)):
+        for name, value in (overrides or {}).items():
+            target[name] = value
+        for name in [name for name, value in target.items() if value is None]:
+            del target[name]
+    return sign_jws(full_header, full_payload, signer)

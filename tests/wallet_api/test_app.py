@@ -7,7 +7,8 @@ from flask.testing import FlaskClient
 
 from issuer.errors import SettingsError
 from issuer.service import IssuerService
-from tests.wallet_api.conftest import PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import PUBLIC_URL
 from wallet_api import WalletApiSettings, create_app
 
 
@@ -49,7 +50,7 @@ class _BrokenNonces(IssuerService):
         raise RuntimeError("the store fell over")
 
 
-def test_an_unexpected_error_is_a_json_500_without_details(service: IssuerService, clock: Clock) -> None:
+def test_an_unexpected_error_is_a_json_500_without_details(service: IssuerService, clock: FakeClock) -> None:
     broken = _BrokenNonces(service.store, service.keyring, service.settings, clock)
     client = create_app(WalletApiSettings(public_url=PUBLIC_URL), broken, clock=clock).test_client()
     response = client.post("/nonce")

@@ -19,7 +19,8 @@ from issuer.model import Offer, offer_uri
 from issuer.service import IssuerService
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
-from tests.wallet_api.conftest import BOTH_STORES, OFFICER, PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import BOTH_STORES, OFFICER, PUBLIC_URL
 from tests.wallet_api.httpclient import Answer, call
 from tests.wallet_api.support import PRE_AUTH_GRANT, make_proof
 from tests.wallet_api.test_flow import resolver
@@ -75,7 +76,7 @@ def test_fifty_concurrent_redemptions_yield_exactly_one_token(server: BaseWSGISe
 
 @BOTH_STORES
 def test_fifty_concurrent_uses_of_one_nonce_yield_exactly_one_credential(
-    server: BaseWSGIServer, service: IssuerService, offer: Offer, device_key: KeySigner, clock: Clock
+    server: BaseWSGIServer, service: IssuerService, offer: Offer, device_key: KeySigner, clock: FakeClock
 ) -> None:
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     nonce = call("POST", local(server, f"{PUBLIC_URL}/nonce")).json()["c_nonce"]
@@ -90,7 +91,7 @@ def test_fifty_concurrent_uses_of_one_nonce_yield_exactly_one_credential(
 
 @BOTH_STORES
 def test_a_resident_picks_up_over_http(
-    server: BaseWSGIServer, service: IssuerService, offer: Offer, keyring: KeyRing, clock: Clock
+    server: BaseWSGIServer, service: IssuerService, offer: Offer, keyring: KeyRing, clock: FakeClock
 ) -> None:
     """What docs/wallet.md describes, step by step, as a wallet does it."""
     # 1. The officer's QR holds openid-credential-offer://?credential_offer_uri=...; the PIN goes on paper.
@@ -125,7 +126,7 @@ def test_a_resident_picks_up_over_http(
 
 @BOTH_STORES
 def test_a_deferred_pickup_over_http(
-    server: BaseWSGIServer, service: IssuerService, clock: Clock
+    server: BaseWSGIServer, service: IssuerService, clock: FakeClock
 ) -> None:
     from credential.samples import sample_permit_valid_at
 

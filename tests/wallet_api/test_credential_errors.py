@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from issuer.model import Offer
 from issuer.service import IssuerService
 from keys.signers import KeySigner
-from tests.wallet_api.conftest import OFFICER, PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import OFFICER, PUBLIC_URL
 from tests.wallet_api.support import fetch_nonce, make_proof, redeem, request_credential
 
 CONFIG = "residence_permit_sd_jwt"
@@ -24,7 +25,7 @@ def token(client: FlaskClient, offer: Offer) -> str:
     return access_token
 
 
-def proof_for(client: FlaskClient, key: KeySigner, clock: Clock, **overrides: Any) -> str:
+def proof_for(client: FlaskClient, key: KeySigner, clock: FakeClock, **overrides: Any) -> str:
     return make_proof(key, aud=PUBLIC_URL, nonce=fetch_nonce(client), iat=clock.now, **overrides)
 
 
@@ -38,16 +39,18 @@ def refused(response: Any, error: str, status: int = 400) -> None:
     "authorization", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer not-a-token", "DPoP abc"]
 )
 def test_no_or_bad_bearer_token_is_401_invalid_token(
-    client: FlaskClient, device_key: KeySigner, clock: Clock, authorization: str | None
+    client: FlaskClient, device_key: KeySigner, clock: FakeClock, authorization: str | None
 ) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
     body = {"credential_configuration_id": CONFIG, "proofs": {"jwt": [proof_for(client, device_key, clock)]}}
     response = client.post("/credential", json=body, headers=headers)
     refused(response, "invalid_token", 401)
-    assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+    # A token sent with the DPoP scheme is answered with the DPoP challenge (RFC 9449 §7.1; tests/wallet_api/test_dpop.py).
+    expected = "DPoP " if authorization == "DPoP abc" else 'Bearer error="invalid_token"'
+    assert response.headers["WWW-Authenticate"].startswith(expected)
 
 
-def test_an_expired_token_is_invalid_token(client: FlaskClient, token: str, device_key: KeySigner, clock: Clock) -> None:
+def test_an_expired_token_is_invalid_token(client: FlaskClient, token: str, device_key: KeySigner, clock: FakeClock) -> None:
     proof = proof_for(client, device_key, clock)
     clock.now += 601
     response = request_credential(client, token, CONFIG, [proof])
@@ -57,7 +60,7 @@ def test_an_expired_token_is_invalid_token(client: FlaskClient, token: str, devi
 
 @pytest.mark.parametrize("action", ["suspend", "revoke"])
 def test_a_record_suspended_or_revoked_after_redemption_is_denied(
-    client: FlaskClient, service: IssuerService, offer: Offer, token: str, device_key: KeySigner, clock: Clock,
+    client: FlaskClient, service: IssuerService, offer: Offer, token: str, device_key: KeySigner, clock: FakeClock,
     action: str,
 ) -> None:
     getattr(service, action)(offer.record_id, officer=OFFICER, reason="check at the window")
@@ -78,24 +81,24 @@ def test_a_record_suspended_or_revoked_after_redemption_is_denied(
     ],
 )
 def test_bad_proofs(
-    client: FlaskClient, token: str, device_key: KeySigner, clock: Clock, overrides: dict[str, Any], error: str
+    client: FlaskClient, token: str, device_key: KeySigner, clock: FakeClock, overrides: dict[str, Any], error: str
 ) -> None:
     refused(request_credential(client, token, CONFIG, [proof_for(client, device_key, clock, **overrides)]), error)
 
 
-def test_stale_iat_is_invalid_proof(client: FlaskClient, token: str, device_key: KeySigner, clock: Clock) -> None:
+def test_stale_iat_is_invalid_proof(client: FlaskClient, token: str, device_key: KeySigner, clock: FakeClock) -> None:
     proof = proof_for(client, device_key, clock, payload={"iat": clock.now - 301})
     refused(request_credential(client, token, CONFIG, [proof]), "invalid_proof")
 
 
-def test_a_reused_nonce_is_invalid_nonce(client: FlaskClient, token: str, device_key: KeySigner, clock: Clock) -> None:
+def test_a_reused_nonce_is_invalid_nonce(client: FlaskClient, token: str, device_key: KeySigner, clock: FakeClock) -> None:
     proof = proof_for(client, device_key, clock)
     assert request_credential(client, token, CONFIG, [proof]).status_code == 200
     refused(request_credential(client, token, CONFIG, [proof]), "invalid_nonce")
 
 
 def test_a_refused_proof_does_not_spend_the_nonce(
-    client: FlaskClient, token: str, device_key: KeySigner, clock: Clock
+    client: FlaskClient, token: str, device_key: KeySigner, clock: FakeClock
 ) -> None:
     nonce = fetch_nonce(client)
     bad = make_proof(device_key, aud="https://evil.example", nonce=nonce, iat=clock.now)
@@ -104,20 +107,20 @@ def test_a_refused_proof_does_not_spend_the_nonce(
     assert request_credential(client, token, CONFIG, [good]).status_code == 200
 
 
-def test_unknown_configuration(client: FlaskClient, token: str, device_key: KeySigner, clock: Clock) -> None:
+def test_unknown_configuration(client: FlaskClient, token: str, device_key: KeySigner, clock: FakeClock) -> None:
     for configuration_id in ("residence_registration_sd_jwt", "mdl_mdoc"):
         response = request_credential(client, token, configuration_id, [proof_for(client, device_key, clock)])
         refused(response, "unknown_credential_configuration")
 
 
-def test_too_many_proofs(client: FlaskClient, token: str, clock: Clock) -> None:
+def test_too_many_proofs(client: FlaskClient, token: str, clock: FakeClock) -> None:
     nonce = fetch_nonce(client)
     proofs = [make_proof(KeySigner.generate(), aud=PUBLIC_URL, nonce=nonce, iat=clock.now) for _ in range(6)]
     refused(request_credential(client, token, CONFIG, proofs), "invalid_credential_request")
     assert request_credential(client, token, CONFIG, proofs[:5]).status_code == 200  # batch_size is 5
 
 
-def test_two_proofs_for_one_key(client: FlaskClient, token: str, device_key: KeySigner, clock: Clock) -> None:
+def test_two_proofs_for_one_key(client: FlaskClient, token: str, device_key: KeySigner, clock: FakeClock) -> None:
     nonce = fetch_nonce(client)
     proofs = [make_proof(device_key, aud=PUBLIC_URL, nonce=nonce, iat=clock.now - i) for i in range(2)]
     refused(request_credential(client, token, CONFIG, proofs), "invalid_proof")

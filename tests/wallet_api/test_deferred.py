@@ -15,7 +15,8 @@ from issuer.model import Offer, RecordState
 from issuer.service import IssuerService
 from keys.keyring import KeyRing
 from keys.signers import KeySigner
-from tests.wallet_api.conftest import BOTH_STORES, OFFICER, PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import BOTH_STORES, OFFICER, PUBLIC_URL
 from tests.wallet_api.support import access_token, fetch_nonce, make_proof, post_json, request_credential
 from tests.wallet_api.test_flow import resolver
 
@@ -29,13 +30,13 @@ def pending_offer(service: IssuerService) -> Offer:
     return service.create_offer(record.id, officer=OFFICER, pending=True)
 
 
-def ask(client: FlaskClient, token: str, keys: list[KeySigner], clock: Clock, config: str = CONFIG) -> Any:
+def ask(client: FlaskClient, token: str, keys: list[KeySigner], clock: FakeClock, config: str = CONFIG) -> Any:
     nonce = fetch_nonce(client)
     return request_credential(client, token, config,
                               [make_proof(key, aud=PUBLIC_URL, nonce=nonce, iat=clock.now) for key in keys])
 
 
-def deferred_202(client: FlaskClient, token: str, keys: list[KeySigner], clock: Clock) -> str:
+def deferred_202(client: FlaskClient, token: str, keys: list[KeySigner], clock: FakeClock) -> str:
     response = ask(client, token, keys, clock)
     assert response.status_code == 202, response.get_json()
     assert response.headers["Cache-Control"] == "no-store"
@@ -56,7 +57,7 @@ def refused(response: Any, error: str, status: int = 400) -> None:
 
 @BOTH_STORES
 def test_pending_then_approved_delivers_to_the_proven_keys(
-    client: FlaskClient, service: IssuerService, pending_offer: Offer, keyring: KeyRing, clock: Clock
+    client: FlaskClient, service: IssuerService, pending_offer: Offer, keyring: KeyRing, clock: FakeClock
 ) -> None:
     token = access_token(client, pending_offer.pre_authorized_code, pending_offer.tx_code)
     keys = [KeySigner.generate(), KeySigner.generate()]
@@ -84,7 +85,7 @@ def test_pending_then_approved_delivers_to_the_proven_keys(
 
 
 def test_a_qr_configuration_is_delivered_as_qr_text_after_approval(
-    client: FlaskClient, service: IssuerService, pending_offer: Offer, device_key: KeySigner, clock: Clock
+    client: FlaskClient, service: IssuerService, pending_offer: Offer, device_key: KeySigner, clock: FakeClock
 ) -> None:
     token = access_token(client, pending_offer.pre_authorized_code, pending_offer.tx_code)
     response = ask(client, token, [device_key], clock, "residence_permit_qr")
@@ -96,7 +97,7 @@ def test_a_qr_configuration_is_delivered_as_qr_text_after_approval(
 
 @BOTH_STORES
 def test_denied_application_is_credential_request_denied(
-    client: FlaskClient, service: IssuerService, pending_offer: Offer, device_key: KeySigner, clock: Clock
+    client: FlaskClient, service: IssuerService, pending_offer: Offer, device_key: KeySigner, clock: FakeClock
 ) -> None:
     token = access_token(client, pending_offer.pre_authorized_code, pending_offer.tx_code)
     transaction_id = deferred_202(client, token, [device_key], clock)
@@ -108,7 +109,7 @@ def test_denied_application_is_credential_request_denied(
 
 
 def test_a_record_suspended_while_pending_is_denied(
-    client: FlaskClient, service: IssuerService, pending_offer: Offer, device_key: KeySigner, clock: Clock
+    client: FlaskClient, service: IssuerService, pending_offer: Offer, device_key: KeySigner, clock: FakeClock
 ) -> None:
     token = access_token(client, pending_offer.pre_authorized_code, pending_offer.tx_code)
     transaction_id = deferred_202(client, token, [device_key], clock)
@@ -118,7 +119,7 @@ def test_a_record_suspended_while_pending_is_denied(
 
 def test_transaction_ids_are_bound_to_their_token(
     client: FlaskClient, service: IssuerService, pending_offer: Offer, offer: Offer, device_key: KeySigner,
-    clock: Clock,
+    clock: FakeClock,
 ) -> None:
     token = access_token(client, pending_offer.pre_authorized_code, pending_offer.tx_code)
     transaction_id = deferred_202(client, token, [device_key], clock)
@@ -146,7 +147,7 @@ def test_bad_deferred_requests(client: FlaskClient, offer: Offer, body: object, 
 
 
 def test_deferred_endpoint_needs_the_token(client: FlaskClient, service: IssuerService, pending_offer: Offer,
-                                           device_key: KeySigner, clock: Clock) -> None:
+                                           device_key: KeySigner, clock: FakeClock) -> None:
     token = access_token(client, pending_offer.pre_authorized_code, pending_offer.tx_code)
     transaction_id = deferred_202(client, token, [device_key], clock)
     for bad in (None, "not-a-token"):
@@ -177,7 +178,7 @@ def test_officer_decisions_need_a_pending_record(service: IssuerService, offer: 
 
 
 def test_openid4vci_models_accept_the_deferred_messages(
-    client: FlaskClient, service: IssuerService, pending_offer: Offer, device_key: KeySigner, clock: Clock
+    client: FlaskClient, service: IssuerService, pending_offer: Offer, device_key: KeySigner, clock: FakeClock
 ) -> None:
     credential_models = pytest.importorskip("openid4vci.models.credential")
     deferred_models = pytest.importorskip("openid4vci.models.deferred")

@@ -12,8 +12,9 @@ from credential.sdjwt import verify_sd_jwt_vc
 from issuer.model import Offer
 from issuer.service import IssuerService
 from keys import KeyRing, KeySigner, Purpose
+from tests.conftest import FakeClock
 from tests.credential.pass_support import keys_resolver
-from tests.wallet_api.conftest import PUBLIC_URL, Clock
+from tests.wallet_api.conftest import PUBLIC_URL
 from tests.wallet_api.support import PRE_AUTH_GRANT, fetch_nonce, make_proof, redeem, request_credential
 
 
@@ -53,7 +54,7 @@ def pick_up_token(client: FlaskClient, offer: Offer) -> str:
 
 
 def test_sd_jwt_vc_pickup_is_bound_to_the_proof_key(
-    client: FlaskClient, offer: Offer, keyring: KeyRing, device_key: KeySigner, clock: Clock
+    client: FlaskClient, offer: Offer, keyring: KeyRing, device_key: KeySigner, clock: FakeClock
 ) -> None:
     token = pick_up_token(client, offer)
     proof = make_proof(device_key, aud=PUBLIC_URL, nonce=fetch_nonce(client), iat=clock.now)
@@ -73,7 +74,7 @@ def test_sd_jwt_vc_pickup_is_bound_to_the_proof_key(
 
 
 def test_qr_pass_pickup_is_bound_to_the_proof_key(
-    client: FlaskClient, offer: Offer, keyring: KeyRing, device_key: KeySigner, clock: Clock
+    client: FlaskClient, offer: Offer, keyring: KeyRing, device_key: KeySigner, clock: FakeClock
 ) -> None:
     token = pick_up_token(client, offer)
     for configuration_id in ("residence_permit_sd_jwt", "residence_permit_qr"):  # one token, both encodings
@@ -96,7 +97,7 @@ def test_qr_pass_pickup_is_bound_to_the_proof_key(
 
 
 def test_a_batch_of_two_keys_gives_two_credentials_with_distinct_status_indices(
-    client: FlaskClient, offer: Offer, keyring: KeyRing, clock: Clock
+    client: FlaskClient, offer: Offer, keyring: KeyRing, clock: FakeClock
 ) -> None:
     token = pick_up_token(client, offer)
     keys = [KeySigner.generate("ES256"), KeySigner.generate("ES256")]
@@ -113,7 +114,7 @@ def test_a_batch_of_two_keys_gives_two_credentials_with_distinct_status_indices(
 
 
 def test_registration_card_offer_uses_its_own_configurations(
-    client: FlaskClient, service: IssuerService, keyring: KeyRing, device_key: KeySigner, clock: Clock
+    client: FlaskClient, service: IssuerService, keyring: KeyRing, device_key: KeySigner, clock: FakeClock
 ) -> None:
     from credential.model import CredentialType
     from credential.samples import sample_permit

@@ -8,11 +8,17 @@ import pytest
 from flask.testing import FlaskClient
 
 from credential.jwk import load_public_jwk, public_jwk
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from credential.sdjwt import PERSONAL_CLAIMS
 from issuer.model import Offer
-from keys import KeyRing, KeySigner, Purpose
-from tests.wallet_api.conftest import PUBLIC_URL, Clock
+from issuer.service import IssuerService
+from issuer.settings import IssuerSettings
+from issuer.store import Store
+from keys import KeyRing, KeySigner, Purpose, revoke, rotate
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import PUBLIC_URL
 from tests.wallet_api.support import PRE_AUTH_GRANT, fetch_nonce, make_proof, redeem
+from wallet_api import WalletApiSettings, create_app
 
 CONFIGURATIONS = ("residence_permit_sd_jwt", "residence_permit_qr", "residence_registration_sd_jwt",
                   "residence_registration_qr")
@@ -56,7 +62,7 @@ def test_metadata_is_utf8_not_escaped(client: FlaskClient) -> None:
     assert "居住证".encode() in body and b"\\u" not in body
 
 
-def test_batch_size_one_omits_batch_issuance(service: Any, clock: Clock) -> None:
+def test_batch_size_one_omits_batch_issuance(service: Any, clock: FakeClock) -> None:
     from wallet_api import WalletApiSettings, create_app
 
     app = create_app(WalletApiSettings(public_url=PUBLIC_URL, batch_size=1), service, clock=clock)
@@ -71,18 +77,32 @@ def test_authorization_server_metadata(client: FlaskClient) -> None:
     assert document["grant_types_supported"] == [PRE_AUTH_GRANT]
 
 
-def test_jwt_vc_issuer_publishes_the_credential_signing_keys(client: FlaskClient, keyring: KeyRing) -> None:
+def test_jwt_vc_issuer_publishes_the_credential_and_status_signing_keys(client: FlaskClient,
+                                                                        keyring: KeyRing) -> None:
     document = get_json(client, "/.well-known/jwt-vc-issuer")
     assert document["issuer"] == PUBLIC_URL
     keys = document["jwks"]["keys"]
-    assert [key["kid"] for key in keys] == [signer.kid for signer in keyring.signers_of(Purpose.CREDENTIAL)]
-    for key, signer in zip(keys, keyring.signers_of(Purpose.CREDENTIAL), strict=True):
+    signers = [*keyring.signers_of(Purpose.CREDENTIAL), *keyring.signers_of(Purpose.STATUS)]
+    # Issue 14: a generic verifier resolves the status list token's kid here too ("no key with kid ...").
+    assert [key["kid"] for key in keys] == [signer.kid for signer in signers]
+    for key, signer in zip(keys, signers, strict=True):
         assert public_jwk(load_public_jwk({k: key[k] for k in ("kty", "crv", "x", "y")})) == public_jwk(
             signer.public_key
         )
-        assert key["alg"] == "ES256" and "d" not in key
-    status_kids = {signer.kid for signer in keyring.signers_of(Purpose.STATUS)} | {keyring.root.kid}
-    assert not status_kids & {key["kid"] for key in keys}  # only credential signers
+        assert key["alg"] == "ES256" and key["use"] == "sig" and "d" not in key
+    assert keyring.root.kid not in {key["kid"] for key in keys}  # the root signs trust lists only
+
+
+def test_jwt_vc_issuer_leaves_out_revoked_status_keys(store: Store, clock: FakeClock) -> None:
+    ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=clock.now - 86400)
+    old_kid = ring.signers_of(Purpose.STATUS)[0].kid
+    rotate(ring, Purpose.STATUS, now=clock.now)
+    revoke(ring, old_kid, reason="key compromise drill", now=clock.now)
+    service = IssuerService(store, ring, IssuerSettings(public_url=PUBLIC_URL, status_list_size=1024), clock)
+    app = create_app(WalletApiSettings(public_url=PUBLIC_URL), service, clock=clock)
+    kids = [key["kid"] for key in get_json(app.test_client(), "/.well-known/jwt-vc-issuer")["jwks"]["keys"]]
+    assert kids == [ring.signers_of(Purpose.CREDENTIAL)[0].kid, ring.signers_of(Purpose.STATUS)[0].kid]
+    assert old_kid not in kids
 
 
 @pytest.mark.parametrize(
@@ -122,7 +142,7 @@ def test_openid4vci_models_accept_our_metadata(client: FlaskClient) -> None:
 
 
 def test_openid4vci_models_accept_our_offer_token_nonce_and_credential_messages(
-    client: FlaskClient, offer: Offer, device_key: KeySigner, clock: Clock
+    client: FlaskClient, offer: Offer, device_key: KeySigner, clock: FakeClock
 ) -> None:
     offer_models = pytest.importorskip("openid4vci.models.offer")
     oauth = pytest.importorskip("openid4vci.models.oauth")

@@ -10,11 +10,12 @@ from flask.testing import FlaskClient
 from issuer.model import Offer
 from issuer.service import IssuerService
 from keys.signers import KeySigner
-from tests.wallet_api.conftest import PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import PUBLIC_URL
 from tests.wallet_api.support import access_token, fetch_nonce, make_proof, post_json, request_credential
 
 
-def picked_up(client: FlaskClient, offer: Offer, key: KeySigner, clock: Clock) -> tuple[str, str]:
+def picked_up(client: FlaskClient, offer: Offer, key: KeySigner, clock: FakeClock) -> tuple[str, str]:
     """(access token, notification_id) after one credential response."""
     token = access_token(client, offer.pre_authorized_code, offer.tx_code)
     proof = make_proof(key, aud=PUBLIC_URL, nonce=fetch_nonce(client), iat=clock.now)
@@ -33,7 +34,7 @@ def refused(response: Any, error: str, status: int = 400) -> None:
 
 
 def test_accepted_is_204_and_the_officer_sees_the_pickup_confirmed_once(
-    client: FlaskClient, service: IssuerService, offer: Offer, device_key: KeySigner, clock: Clock
+    client: FlaskClient, service: IssuerService, offer: Offer, device_key: KeySigner, clock: FakeClock
 ) -> None:
     token, notification_id = picked_up(client, offer, device_key, clock)
     for _ in range(3):  # idempotent: every identical report succeeds
@@ -50,7 +51,7 @@ def test_accepted_is_204_and_the_officer_sees_the_pickup_confirmed_once(
 
 
 def test_failure_is_recorded(client: FlaskClient, service: IssuerService, offer: Offer, device_key: KeySigner,
-                             clock: Clock) -> None:
+                             clock: FakeClock) -> None:
     token, notification_id = picked_up(client, offer, device_key, clock)
     response = notify(client, token, {"notification_id": notification_id, "event": "credential_failure",
                                       "event_description": "Could not store the Credential. Out of storage."})
@@ -59,7 +60,7 @@ def test_failure_is_recorded(client: FlaskClient, service: IssuerService, offer:
 
 
 def test_unknown_or_foreign_notification_ids(client: FlaskClient, service: IssuerService, offer: Offer,
-                                             device_key: KeySigner, clock: Clock) -> None:
+                                             device_key: KeySigner, clock: FakeClock) -> None:
     token, notification_id = picked_up(client, offer, device_key, clock)
     for bad in ("never-issued", "n" * 1000):
         refused(notify(client, token, {"notification_id": bad, "event": "credential_accepted"}),
@@ -108,7 +109,7 @@ def test_non_json_bodies(client: FlaskClient, offer: Offer) -> None:
                 "invalid_notification_request")
 
 
-def test_the_token_comes_first(client: FlaskClient, offer: Offer, device_key: KeySigner, clock: Clock) -> None:
+def test_the_token_comes_first(client: FlaskClient, offer: Offer, device_key: KeySigner, clock: FakeClock) -> None:
     token, notification_id = picked_up(client, offer, device_key, clock)
     for bad in (None, "not-a-token"):
         response = notify(client, bad, {"notification_id": notification_id, "event": "credential_accepted"})
@@ -120,7 +121,7 @@ def test_the_token_comes_first(client: FlaskClient, offer: Offer, device_key: Ke
 
 
 def test_openid4vci_models_accept_our_notification_messages(
-    client: FlaskClient, offer: Offer, device_key: KeySigner, clock: Clock
+    client: FlaskClient, offer: Offer, device_key: KeySigner, clock: FakeClock
 ) -> None:
     notification = pytest.importorskip("openid4vci.models.notification")
     credential_models = pytest.importorskip("openid4vci.models.credential")

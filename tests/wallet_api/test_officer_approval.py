@@ -13,7 +13,8 @@ from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
-from tests.wallet_api.conftest import OFFICER, PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import OFFICER, PUBLIC_URL
 from tests.wallet_api.support import access_token, fetch_nonce, make_proof, post_json, request_credential
 
 
@@ -23,7 +24,7 @@ def officer_client(service: IssuerService) -> FlaskClient:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: Clock) -> dict[str, dict[str, str]]:
+def tokens(service: IssuerService, clock: FakeClock) -> dict[str, dict[str, str]]:
     district = sample_permit().district
     registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     issued: dict[str, dict[str, str]] = {}
@@ -35,7 +36,7 @@ def tokens(service: IssuerService, clock: Clock) -> dict[str, dict[str, str]]:
 
 
 def pending_pickup(officer_client: FlaskClient, client: FlaskClient, service: IssuerService,
-                   tokens: dict[str, dict[str, str]], clock: Clock) -> tuple[str, str, str]:
+                   tokens: dict[str, dict[str, str]], clock: FakeClock) -> tuple[str, str, str]:
     record = service.register(sample_permit_valid_at(service.clock()), officer=OFFICER)
     response = officer_client.post(f"/api/v1/records/{record.id}/offers", json={"pending": True},
                                    headers=tokens["issuer"])
@@ -49,7 +50,7 @@ def pending_pickup(officer_client: FlaskClient, client: FlaskClient, service: Is
 
 
 def test_supervisor_approves_through_the_officer_api(
-    officer_client: FlaskClient, client: FlaskClient, service: IssuerService, tokens: dict[str, dict[str, str]], clock: Clock
+    officer_client: FlaskClient, client: FlaskClient, service: IssuerService, tokens: dict[str, dict[str, str]], clock: FakeClock
 ) -> None:
     record_id, token, transaction_id = pending_pickup(officer_client, client, service, tokens, clock)
     refused = officer_client.post(f"/api/v1/records/{record_id}/approve", headers=tokens["issuer"])
@@ -63,7 +64,7 @@ def test_supervisor_approves_through_the_officer_api(
 
 
 def test_supervisor_denies_through_the_officer_api(
-    officer_client: FlaskClient, client: FlaskClient, service: IssuerService, tokens: dict[str, dict[str, str]], clock: Clock
+    officer_client: FlaskClient, client: FlaskClient, service: IssuerService, tokens: dict[str, dict[str, str]], clock: FakeClock
 ) -> None:
     record_id, token, transaction_id = pending_pickup(officer_client, client, service, tokens, clock)
     denied = officer_client.post(f"/api/v1/records/{record_id}/deny", json={"reason": "address not confirmed"},

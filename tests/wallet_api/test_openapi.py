@@ -18,9 +18,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from credential.samples import sample_permit_valid_at
 from issuer.model import Offer
 from issuer.service import IssuerService
-from tests.wallet_api.conftest import PUBLIC_URL
+from tests.wallet_api.conftest import OFFICER, PUBLIC_URL
 
 EXAMPLES = 30  # per operation (and per token variant)
 API_BLUEPRINTS = {"metadata", "offers", "token", "nonce", "credential", "deferred", "notification", "public",
@@ -54,13 +55,18 @@ def test_the_document_is_openapi_3_1_and_covers_every_route(client: FlaskClient,
 def test_no_500_and_every_answer_matches_the_schema(app: Flask, service: IssuerService, offer: Offer) -> None:
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
+    # A DPoP-bound token too: the generated DPoP headers then meet the proof checks behind the binding.
+    record = service.register(sample_permit_valid_at(service.clock()), officer=OFFICER)
+    second = service.create_offer(record.id, officer=OFFICER)
+    bound = service.redeem(second.pre_authorized_code, second.tx_code, dpop_jkt="A" * 43)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) == 15
     for operation in operations:
         # The bearer-protected operations run both with generated tokens and with a live one, so the body
         # checks behind the token are explored too.
         protected = operation.path in ("/credential", "/deferred_credential", "/notification")
-        for headers in ({"Authorization": f"Bearer {token}"}, None) if protected else (None,):
+        variants = ({"Authorization": f"Bearer {token}"}, {"Authorization": f"DPoP {bound}"}, None)
+        for headers in variants if protected else (None,):
             _fuzz(operation, headers)
 
 

@@ -18,7 +18,8 @@ from issuer.model import Offer, offer_url
 from issuer.rules import beijing_day
 from issuer.service import IssuerService
 from keys.signers import KeySigner
-from tests.wallet_api.conftest import BOTH_STORES, OFFICER, PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import BOTH_STORES, OFFICER, PUBLIC_URL
 from tests.wallet_api.httpclient import Answer, call
 from tests.wallet_api.support import PRE_AUTH_GRANT, make_proof
 
@@ -76,7 +77,7 @@ def test_a_redeemed_pickup_stays_redeemed_when_the_record_is_suspended(
 
 @BOTH_STORES
 def test_a_pickup_whose_permit_has_ended_keeps_its_code(
-    server: BaseWSGIServer, service: IssuerService, clock: Clock
+    server: BaseWSGIServer, service: IssuerService, clock: FakeClock
 ) -> None:
     """The right PIN for a permit whose validity ended while the offer was open: refused at /token with the
     reason, the code not spent (nothing /credential would refuse is worth the resident's code)."""

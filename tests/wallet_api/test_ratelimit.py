@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from issuer.errors import SettingsError
 from issuer.model import Offer
 from issuer.service import IssuerService
-from tests.wallet_api.conftest import PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import PUBLIC_URL
 from tests.wallet_api.support import PRE_AUTH_GRANT
 from wallet_api import WalletApiSettings, create_app
 
@@ -34,7 +35,7 @@ def limited(response: Any) -> None:
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_token_requests_per_client(client: FlaskClient, offer: Offer, clock: Clock) -> None:
+def test_token_requests_per_client(client: FlaskClient, offer: Offer, clock: FakeClock) -> None:
     for n in range(4):  # unknown codes: each one counts against the address, even malformed ones
         assert token_from(client, "10.0.0.1", f"guess-{n}", "000000").status_code == 400
     limited(token_from(client, "10.0.0.1", offer.pre_authorized_code, offer.tx_code))
@@ -55,7 +56,7 @@ def test_token_requests_per_code_from_many_addresses(client: FlaskClient, servic
     assert "offer_burned" not in [e.action for e in service.audit.list()]  # 3 PIN attempts counted, not more
 
 
-def test_nonce_requests_per_client(client: FlaskClient, clock: Clock) -> None:
+def test_nonce_requests_per_client(client: FlaskClient, clock: FakeClock) -> None:
     for _ in range(5):
         assert client.post("/nonce", environ_base={"REMOTE_ADDR": "10.2.0.1"}).status_code == 200
     limited(client.post("/nonce", environ_base={"REMOTE_ADDR": "10.2.0.1"}))
@@ -69,7 +70,7 @@ def test_limits_must_be_positive(name: str) -> None:
         WalletApiSettings(public_url=PUBLIC_URL, **{name: 0})  # type: ignore[arg-type]
 
 
-def test_limits_are_shared_by_instances_on_one_store(service: IssuerService, clock: Clock, offer: Offer,
+def test_limits_are_shared_by_instances_on_one_store(service: IssuerService, clock: FakeClock, offer: Offer,
                                                      settings: WalletApiSettings) -> None:
     first = create_app(settings, service, clock=clock).test_client()
     second = create_app(settings, service, clock=clock).test_client()

@@ -14,7 +14,8 @@ from werkzeug.serving import BaseWSGIServer
 from issuer.model import Offer
 from issuer.service import IssuerService
 from keys.signers import KeySigner
-from tests.wallet_api.conftest import BOTH_STORES, OFFICER, PUBLIC_URL, Clock
+from tests.conftest import FakeClock
+from tests.wallet_api.conftest import BOTH_STORES, OFFICER, PUBLIC_URL
 from tests.wallet_api.httpclient import Answer, call
 from tests.wallet_api.support import PRE_AUTH_GRANT, make_proof
 from tests.wallet_api.test_concurrency import crowd
@@ -50,7 +51,7 @@ def credential_request(server: BaseWSGIServer, token: str, configuration_id: str
 
 @BOTH_STORES
 def test_six_full_batches_buy_each_configuration_once(
-    server: BaseWSGIServer, service: IssuerService, offer: Offer, settings: WalletApiSettings, clock: Clock
+    server: BaseWSGIServer, service: IssuerService, offer: Offer, settings: WalletApiSettings, clock: FakeClock
 ) -> None:
     token = access_token(server, offer)
     answers = [credential_request(server, token, (SD_JWT, QR)[n % 2], settings.batch_size, clock.now)
@@ -66,7 +67,7 @@ def test_six_full_batches_buy_each_configuration_once(
 
 @BOTH_STORES
 def test_concurrent_requests_for_one_configuration_deliver_once(
-    server: BaseWSGIServer, service: IssuerService, offer: Offer, clock: Clock
+    server: BaseWSGIServer, service: IssuerService, offer: Offer, clock: FakeClock
 ) -> None:
     token = access_token(server, offer)
     nonces = [call("POST", local(server, "/nonce")).json()["c_nonce"] for _ in range(50)]
@@ -77,7 +78,7 @@ def test_concurrent_requests_for_one_configuration_deliver_once(
 
 @BOTH_STORES
 def test_a_refused_request_spends_nothing(
-    server: BaseWSGIServer, service: IssuerService, offer: Offer, clock: Clock
+    server: BaseWSGIServer, service: IssuerService, offer: Offer, clock: FakeClock
 ) -> None:
     """A bad proof, a used nonce, a configuration the token does not cover: the delivery is still there."""
     token = access_token(server, offer)
@@ -91,7 +92,7 @@ def test_a_refused_request_spends_nothing(
 
 @BOTH_STORES
 def test_a_deferred_request_is_the_configurations_one_delivery(
-    server: BaseWSGIServer, service: IssuerService, clock: Clock
+    server: BaseWSGIServer, service: IssuerService, clock: FakeClock
 ) -> None:
     """Pending approval, each credential request opens a transaction that delivers after approval: a
     second one for the same configuration would deliver twice, so it is refused too."""

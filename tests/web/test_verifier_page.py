@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from credential.jwk import load_public_jwk
 from epermit.servers import BackgroundServer
-from tests.vectors.generate_web_vectors import NOW, VectorSet, generate, load_expectations
+from tests.conftest import T0
+from tests.vectors.generate_web_vectors import VectorSet, generate, load_expectations
 from tests.web.browser import (
     chromium,
     freeze_clock,
@@ -29,16 +30,31 @@ from wallet_api import verify_page
 CAMERA_VECTORS = ("valid_live", "revoked", "wrong_issuer")
 
 
-def vector_app(vectors: VectorSet) -> Flask:
-    """The verify page plus the vectors' signed documents, as the wallet API would publish them."""
+CWT = "application/statuslist+cwt"
+STATUS_ACCEPTS: list[str | None] = []  # the Accept header of each status list request the page made
+
+
+def vector_app(vectors: VectorSet, *, cwt: bytes | None = None) -> Flask:
+    """The verify page plus the vectors' signed documents, as the wallet API would publish them. The status
+    list is served as a CWT only, and 406 to any request that does not accept it: every verdict the page
+    gives about revocation then comes from the CWT it synced."""
     root = json.loads((vectors.directory / "root.json").read_text("utf-8"))["jwk"]
     app = Flask(__name__)
     verify_page.register(app, lambda: load_public_jwk(root))
-    files = {"/trustlist.jwt": "trustlist.jwt", "/statuslists": "statuslists.json", "/statuslists/1": "statuslists/1.jwt"}
+    files = {"/trustlist.jwt": "trustlist.jwt", "/statuslists": "statuslists.json"}
     for route, name in files.items():
         def serve(name: str = name) -> Response:
             return Response((vectors.directory / name).read_bytes(), mimetype="application/jwt")
         app.add_url_rule(route, f"file_{name}", serve)
+
+    def status_list() -> Response:
+        STATUS_ACCEPTS.append(request.headers.get("Accept"))
+        if request.accept_mimetypes.best_match([CWT]) is None:
+            return Response(status=406)
+        body = cwt if cwt is not None else (vectors.directory / "statuslists" / "1.cwt").read_bytes()
+        return Response(body, mimetype=CWT)
+
+    app.add_url_rule("/statuslists/1", "status_list_1", status_list)
     return app
 
 
@@ -46,17 +62,24 @@ def vector_app(vectors: VectorSet) -> Flask:
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[VectorSet, BackgroundServer]]:
     require_browser()
     server = BackgroundServer()
-    vectors = generate(tmp_path_factory.mktemp("web-vectors"), base_url=server.url, now=NOW)
+    vectors = generate(tmp_path_factory.mktemp("web-vectors"), base_url=server.url, now=T0)
     server.start(vector_app(vectors))
     yield vectors, server
     server.stop()
 
 
 def open_synced(driver: Any, url: str) -> None:
-    freeze_clock(driver, NOW)
+    freeze_clock(driver, T0)
     driver.get(f"{url}/verify/")
     wait_for(lambda: driver.execute_script("return document.getElementById('sync').dataset.state === 'synced'"),
              what="first sync")
+    assert STATUS_ACCEPTS and STATUS_ACCEPTS[-1] == f"{CWT}, application/statuslist+jwt;q=0.5"
+    held = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "caches.open('epermit-lists-v1').then(async (c) => { const keys = await c.keys();"
+        " const r = await c.match(keys.find((k) => k.url.includes('/__epermit__/status/')));"
+        " done([r.headers.get('Content-Type'), [...new Uint8Array(await r.arrayBuffer())].slice(0, 2)]); })")
+    assert held == [CWT, [0xD2, 0x84]]  # the CWT itself is what the page keeps for offline use
     wait_for(lambda: driver.execute_script("return navigator.serviceWorker.controller !== null"
                                            " || (location.reload(), false)"), what="service worker")
     wait_for(lambda: driver.execute_script("return document.body.dataset.ready === '1'"), what="page ready")
@@ -118,3 +141,29 @@ def test_camera_scan_offline(served: tuple[VectorSet, BackgroundServer], tmp_pat
         screenshot(driver, f"camera-{name}", tmp_path)
     finally:
         driver.quit()
+
+
+def test_a_tampered_cwt_is_refused_and_not_kept(tmp_path: Path) -> None:
+    """The page verifies the CWT before keeping it: one flipped signature bit and no revocation data is held."""
+    require_browser()
+    server = BackgroundServer()
+    vectors = generate(tmp_path / "vectors", base_url=server.url, now=T0)
+    tampered = vectors.status_cwt[:-1] + bytes([vectors.status_cwt[-1] ^ 1])
+    server.start(vector_app(vectors, cwt=tampered))
+    driver = chromium()
+    try:
+        freeze_clock(driver, T0)
+        driver.get(f"{server.url}/verify/")
+        wait_for(lambda: driver.execute_script("return document.body.dataset.ready === '1'"
+                                               " && document.getElementById('sync').dataset.state === 'synced'"),
+                 what="first sync (the trust list verifies; the list does not)")
+        held = driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "caches.open('epermit-lists-v1').then(async (c) => done((await c.keys()).map((k) => k.url)))")
+        assert not [url for url in held if "/__epermit__/status/" in url], held
+        upload(driver, vectors.directory / "revoked.png")
+        shown = wait_for(lambda: verdict(driver), what="verdict without revocation data")
+        assert shown["result"] == "STATUS_UNKNOWN", shown
+    finally:
+        driver.quit()
+        server.stop()

@@ -1,36 +1,11 @@
-// ECDSA P-256 with WebCrypto: keys from JWKs and COSE_Keys (compressed points decompressed here),
+// ECDSA P-256 with WebCrypto: keys from JWKs and COSE_Keys (both coordinates, as the pass carries them),
 // raw r||s signatures (what WebCrypto expects, and what JWS and COSE carry), r and s range-checked.
 import { b64urlDecode, b64urlEncode, sha256 } from "./bytes.js";
 import { VerifyError, malformed } from "./base45.js";
 
-const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
-const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
 const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
 
 const toBig = (bytes) => bytes.reduce((n, b) => (n << 8n) | BigInt(b), 0n);
-const toBytes = (n) => Uint8Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * (31 - i))) & 0xffn));
-
-function modPow(base, exp, mod) {
-  let result = 1n;
-  base %= mod;
-  while (exp > 0n) {
-    if (exp & 1n) result = (result * base) % mod;
-    base = (base * base) % mod;
-    exp >>= 1n;
-  }
-  return result;
-}
-
-/** y for x on P-256 with the given parity; MALFORMED when x is not on the curve. */
-export function decompressY(xBytes, odd) {
-  const x = toBig(xBytes);
-  if (x >= P) throw malformed("point not on P-256");
-  const rhs = (((x * x * x - 3n * x + B) % P) + P) % P;
-  let y = modPow(rhs, (P + 1n) / 4n, P);
-  if ((y * y) % P !== rhs) throw malformed("point not on P-256");
-  if ((y & 1n) !== (odd ? 1n : 0n)) y = P - y;
-  return toBytes(y);
-}
 
 export async function importJwk(jwk) {
   if (!jwk || jwk.kty !== "EC" || jwk.crv !== "P-256" || typeof jwk.x !== "string" || typeof jwk.y !== "string"

@@ -1,15 +1,21 @@
 // The trust list (credential/trustlist.py) and status lists (credential/statuslist.py) in the browser.
 // The trust list is checked against the pinned root JWK; each entry's kid must be its JWK's thumbprint.
 // The entries' X.509 certificates are not re-checked here (the root's signature over the list covers
-// the same keys); see docs/web.md.
+// the same keys); see docs/web.md. A status list is read in either form, by the same rules: the JWT
+// (statuslist+jwt; its x5c chain is ignored) or the CWT the page asks for (COSE_Sign1 tag 18, typ
+// application/statuslist+cwt, claims 2 sub, 6 iat, 4 exp, 65534 ttl, 65533 status_list).
 import { VerifyError, malformed } from "./base45.js";
-import { b64urlDecode, inflate } from "./bytes.js";
+import { b64urlDecode, b64urlEncode, inflate } from "./bytes.js";
+import { cborDecode } from "./cbor.js";
 import { importJwk, keyId } from "./ec.js";
 import { isInt, verifyCompact } from "./jws.js";
+import { parseSign1, verifySign1 } from "./qrpass.js";
 
 export const MAX_TRUST_LIST = 1 << 20;
 export const MAX_STATUS_TOKEN = 2 * 1024 * 1024;
 export const MAX_STATUS_ENTRIES = 1 << 20;
+export const CWT_TYP = "application/statuslist+cwt";
+const CWT_SUB = 2, CWT_EXP = 4, CWT_IAT = 6, CWT_TTL = 65534, CWT_STATUS_LIST = 65533;
 const SKEW = 300;
 const untrusted = (kid, reason) => new VerifyError("UNTRUSTED_ISSUER", `kid ${kid}: ${reason}`);
 
@@ -70,19 +76,49 @@ export async function verifyStatusList(token, uri, trust, now) {
   const { payload } = await verifyCompact(token, {
     typ: "statuslist+jwt",
     maxSize: MAX_STATUS_TOKEN,
+    allowX5c: true,
     resolveKey: async (kid) => keyFor(trust, kid, { purpose: "status", now }).key,
   });
-  if (payload.sub !== uri) throw new VerifyError("STATUS_UNKNOWN", "status list is for another URI");
-  const { iat } = payload;
-  const exp = payload.exp ?? null;
-  if (!isInt(iat) || (exp !== null && !isInt(exp))) throw malformed("bad status list times");
+  const list = payload.status_list;
+  if (!list || typeof list !== "object" || typeof list.lst !== "string") throw malformed("bad status_list");
+  return checkedList({ sub: payload.sub, iat: payload.iat, exp: payload.exp, ttl: payload.ttl }, list.bits,
+    b64urlDecode(list.lst), uri, now);
+}
+
+/** Whether held or fetched bytes are the CWT form: the COSE_Sign1 tag 18 and an array of four. */
+export const isCwt = (bytes) => bytes.length >= 2 && bytes[0] === 0xd2 && bytes[1] === 0x84;
+
+/** The same list as a CWT (bytes): strict CBOR, tag 18, typ exact, ES256, the kid a trusted status key. */
+export async function verifyStatusListCwt(bytes, uri, trust, now) {
+  if (!(bytes instanceof Uint8Array)) throw malformed("a status list CWT is bytes");
+  if (bytes.length > MAX_STATUS_TOKEN) throw malformed("status list too large");
+  const message = parseSign1(cborDecode(bytes, { maxSize: MAX_STATUS_TOKEN }), true);
+  const kid = message.header.get(4);
+  if (!(kid instanceof Uint8Array) || kid.length !== 8) throw malformed("the status list must name an 8-byte kid");
+  const claims = cborDecode(message.payload, { maxSize: MAX_STATUS_TOKEN, maxDepth: 3 });
+  if (!(claims instanceof Map)) throw malformed("status list claims must be a map");
+  const { key } = keyFor(trust, b64urlEncode(kid), { purpose: "status", now });
+  await verifySign1(message, key, { typ: CWT_TYP });
+  const list = claims.get(CWT_STATUS_LIST);
+  if (!(list instanceof Map) || !(list.get("lst") instanceof Uint8Array)) throw malformed("bad status_list");
+  return checkedList({ sub: claims.get(CWT_SUB), iat: claims.get(CWT_IAT), exp: claims.get(CWT_EXP),
+    ttl: claims.get(CWT_TTL) }, list.get("bits"), list.get("lst"), uri, now);
+}
+
+/** The claim rules both forms share (credential/statuslist.py _verified_claims), after the signature. */
+async function checkedList(claims, bits, compressed, uri, now) {
+  if (typeof claims.sub !== "string") throw malformed("status list lacks its sub");
+  if (claims.sub !== uri) throw new VerifyError("STATUS_UNKNOWN", "status list is for another URI");
+  const { iat } = claims;
+  const exp = claims.exp ?? null;
+  if (!isInt(iat) || (exp !== null && (!isInt(exp) || exp < 0))) throw malformed("bad status list times");
+  if (claims.ttl !== undefined && (!isInt(claims.ttl) || claims.ttl < 0)) throw malformed("bad status list ttl");
   if (iat > now + SKEW) throw new VerifyError("STATUS_UNKNOWN", "status list issued in the future");
   if (exp !== null && exp <= now) throw new VerifyError("STATUS_UNKNOWN", "status list expired");
-  const list = payload.status_list;
-  if (!list || ![1, 2, 4, 8].includes(list.bits) || typeof list.lst !== "string") throw malformed("bad status_list");
-  const data = await inflate(b64urlDecode(list.lst), (MAX_STATUS_ENTRIES * list.bits + 7) >> 3);
+  if (![1, 2, 4, 8].includes(bits)) throw malformed("bad status_list bits");
+  const data = await inflate(compressed, (MAX_STATUS_ENTRIES * bits + 7) >> 3);
   if (!data.length) throw malformed("empty status list");
-  return { uri, iat, exp, bits: list.bits, data, size: (data.length * 8) / list.bits };
+  return { uri, iat, exp, bits, data, size: (data.length * 8) / bits };
 }
 
 /** Entry `idx`, LSB-first: entry i lives in byte i*bits/8 at bit (i*bits) % 8. */

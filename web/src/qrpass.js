@@ -4,7 +4,7 @@
 import { VerifyError, b45decode, malformed } from "./base45.js";
 import { b64urlEncode, concat, inflate, sha256 } from "./bytes.js";
 import { Tagged, cborDecode, cborEncode } from "./cbor.js";
-import { decompressY, importPoint, verifyEs256 } from "./ec.js";
+import { importPoint, verifyEs256 } from "./ec.js";
 
 export const QR_PREFIX = "EP1:";
 export const MAX_QR_TEXT = 4096;
@@ -17,7 +17,7 @@ const C_EXP = 4, C_NBF = 5, C_IAT = 6, C_CNF = 8, C_STATUS = 65535, C_PERMIT = -
 const PASS_CLAIMS = new Set([C_EXP, C_NBF, C_IAT, C_CNF, C_STATUS, C_PERMIT]);
 const SKEW = 300;
 
-function parseSign1(item, requireTag) {
+export function parseSign1(item, requireTag) {
   if (item instanceof Tagged) item = item.value;
   else if (requireTag) throw malformed("COSE_Sign1 tag 18 is required");
   if (!Array.isArray(item) || item.length !== 4) throw malformed("COSE_Sign1 must be an array of 4 items");
@@ -43,12 +43,11 @@ const encodeSign1 = (m, tag) => {
   return cborEncode(tag ? new Tagged(18, body) : body);
 };
 
-async function verifySign1(m, key, { typ, implicitAlg = false, externalAad = new Uint8Array() }) {
+// Both messages name their alg (ES256, -7, the only one this page verifies): none named is refused.
+export async function verifySign1(m, key, { typ, externalAad = new Uint8Array() }) {
   if (m.header.get(H_TYP) !== typ) throw malformed(`wrong COSE typ ${m.header.get(H_TYP)}`);
   const alg = m.header.get(H_ALG);
-  if (!(implicitAlg && alg === undefined) && alg !== -7) {
-    throw new VerifyError("BAD_SIGNATURE", `algorithm ${alg} not accepted here`);
-  }
+  if (alg !== -7) throw new VerifyError("BAD_SIGNATURE", `algorithm ${alg} not accepted here`);
   const toBeSigned = cborEncode(["Signature1", m.protectedBytes, externalAad, m.payload]);
   await verifyEs256(key, m.signature, toBeSigned);
 }
@@ -64,7 +63,7 @@ export async function decodeQrText(text) {
   if (Array.isArray(item)) {
     if (item.length !== 2) throw malformed("a live pass is an array of pass and proof");
     passItem = item[0];
-    proof = parseSign1(item[1], false);
+    proof = parseSign1(item[1], true); // tagged, as the pass: COSE libraries refuse an untagged message
   }
   const message = parseSign1(passItem, true);
   const kid = message.header.get(H_KID);
@@ -95,9 +94,10 @@ async function holderKey(cnf) {
   const x = k.get(-2);
   const y = k.get(-3);
   if (!(x instanceof Uint8Array) || x.length !== 32) throw claimError("cnf", "x must be 32 bytes");
-  if (typeof y === "boolean") return importPoint(x, decompressY(x, y));
+  // Both coordinates (RFC 9053 §7.1.1), as credential/cose.py sends and reads them: the compressed form
+  // (y as a sign bit) is refused, one holder key having one encoding.
   if (y instanceof Uint8Array && y.length === 32) return importPoint(x, y);
-  throw claimError("cnf", "y must be a sign bit or 32 bytes");
+  throw claimError("cnf", "y must be 32 bytes (the compressed form is not accepted)");
 }
 
 function statusReference(status) {
@@ -204,8 +204,11 @@ export async function verifyPass(decoded, resolveKey, now) {
 export async function verifyLiveProof(decoded, holder, now, window = 60) {
   const proof = decoded.proof;
   try {
-    await verifySign1(proof, holder, { typ: TYP_PROOF, implicitAlg: true, externalAad: await sha256(decoded.cosePass) });
+    await verifySign1(proof, holder, { typ: TYP_PROOF, externalAad: await sha256(decoded.cosePass) });
   } catch (err) {
+    if (err.code === "BAD_SIGNATURE" && proof.header.get(H_ALG) !== -7) {  // none named, or not the holder key's
+      throw new VerifyError("REPLAYED", `proof algorithm ${proof.header.get(H_ALG)} is not the holder key's ES256`);
+    }
     if (err.code === "BAD_SIGNATURE") throw new VerifyError("REPLAYED", "proof not by the holder key for this pass");
     throw err;
   }

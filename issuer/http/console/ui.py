@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import datetime
-import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
 from flask import render_template, session
 
 from credential.passclaims import CHINA_STANDARD_TIME
@@ -21,7 +18,7 @@ from issuer.qr import qr_data_uri
 
 @dataclass(frozen=True)
 class ConsoleSettings:
-    secret_key: bytes  # no default: signs and encrypts the session cookie
+    secret_key: bytes  # no default: signs the session cookie (which holds the session id and the CSRF token)
     session_ttl: int = 8 * 3600
 
     def __post_init__(self) -> None:
@@ -36,25 +33,34 @@ class ConsoleUi:
         self.settings = settings
         self.desk = desk
         self.public_url = public_url
-        self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"console-token" + settings.secret_key).digest()))
 
     def csrf_token(self) -> str:
         if "csrf" not in session:
             session["csrf"] = secrets.token_urlsafe(32)
         return str(session["csrf"])
 
-    def seal(self, token: str) -> str:
-        return self._fernet.encrypt(token.encode("utf-8")).decode("ascii")
+    def sign_in(self, token: str) -> None:
+        """A fresh session (a new cookie, a new CSRF token) for the officer behind ``token``."""
+        session.clear()
+        session.permanent = True
+        session["sid"] = self.desk.officers.open_session(token, ttl=self.settings.session_ttl)
+
+    def sign_out(self) -> None:
+        session_id = session.get("sid")
+        if isinstance(session_id, str):
+            self.desk.officers.end_session(session_id)
+        session.clear()
 
     def current(self) -> Officer | None:
-        sealed = session.get("token")
-        if not isinstance(sealed, str):
+        """The officer of the cookie's session, re-read from the store on every request: a session ended by
+        sign-out, a revoked token or a disabled or changed officer is gone at once, whatever the cookie says."""
+        session_id = session.get("sid")
+        if not isinstance(session_id, str):
             return None
         try:
-            token = self._fernet.decrypt(sealed.encode("ascii"), ttl=self.settings.session_ttl).decode("utf-8")
-            return self.desk.authenticate(token)
-        except (InvalidToken, UnauthorizedError, UnicodeError):
-            session.pop("token", None)
+            return self.desk.officers.session_officer(session_id)
+        except UnauthorizedError:
+            session.clear()
             return None
 
     def page(self, template: str, status: int = 200, **context: Any) -> tuple[str, int]:

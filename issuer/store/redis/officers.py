@@ -1,4 +1,5 @@
-"""Redis: officers and their bearer tokens (stored hashed; revoked one by one or all of an officer's)."""
+"""Redis: officers, their bearer tokens (stored hashed; revoked one by one or all of an officer's) and their
+console sessions (stored hashed; each lives only as long as the token it was opened with)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,27 @@ from issuer.model import Officer, Role
 from issuer.store.redis.client import RedisKeyspace, as_str, flat, guard, hash_fields
 
 
+def officer_fields(officer: Officer) -> list[object]:
+    return flat({"name": officer.name, "role": officer.role.value, "districts": json.dumps(list(officer.districts)),
+                 "disabled": int(officer.disabled)})
+
+
 class RedisOfficers(RedisKeyspace):
     @guard
     def put_officer(self, officer: Officer) -> None:
-        fields = {"name": officer.name, "role": officer.role.value, "districts": json.dumps(list(officer.districts)),
-                  "disabled": int(officer.disabled)}
-        self._run("PUT_OFFICER", [self._k("officer", officer.id), self._k("officers")], [officer.id, *flat(fields)])
+        self._run("PUT_OFFICER", [self._k("officer", officer.id), self._k("officers")],
+                  [officer.id, *officer_fields(officer)])
+
+    @guard
+    def insert_officer(self, officer: Officer) -> bool:
+        return bool(self._run("INSERT_OFFICER", [self._k("officer", officer.id), self._k("officers")],
+                              [officer.id, *officer_fields(officer)]))
+
+    @guard
+    def change_officer(self, officer: Officer) -> int | None:
+        revoked = int(self._run("CHANGE_OFFICER", [self._k("officer", officer.id), self._k("otokens", officer.id)],
+                                [self._p, *officer_fields(officer)]))
+        return None if revoked < 0 else revoked
 
     @guard
     def get_officer(self, officer_id: str) -> Officer | None:
@@ -48,3 +64,23 @@ class RedisOfficers(RedisKeyspace):
     def revoke_officer_token(self, token_hash: str) -> str | None:
         officer_id = self._run("REVOKE_OFFICER_TOKEN", [self._k("otoken", token_hash)], [])
         return None if officer_id is None else as_str(officer_id)
+
+    @guard
+    def add_officer_session(self, session_hash: str, officer_id: str, token_hash: str, *, expires_at: int,
+                            now: int) -> None:
+        key = self._k("osession", session_hash)
+        self._r.hset(key, mapping={"officer_id": officer_id, "token_hash": token_hash, "expires_at": expires_at})
+        self._r.expire(key, max(expires_at - now, 1))  # only cleans up: expiry is judged on the caller's clock
+
+    @guard
+    def officer_for_session(self, session_hash: str, now: int) -> str | None:
+        officer_id, token_hash, expires_at = self._r.hmget(self._k("osession", session_hash),
+                                                           ["officer_id", "token_hash", "expires_at"])
+        if officer_id is None or int(expires_at) <= now:
+            return None
+        owner = self.officer_for_token(as_str(token_hash), now)  # a revoked or expired token ends the session
+        return owner if owner == as_str(officer_id) else None
+
+    @guard
+    def end_officer_session(self, session_hash: str) -> bool:
+        return bool(self._r.delete(self._k("osession", session_hash)))

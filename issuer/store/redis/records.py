@@ -1,9 +1,14 @@
-"""Redis: records, their holders, and bulk registration (records, offers and audit entries in one script)."""
+"""Redis: records, their holders, and bulk registration (records, offers and audit entries in one script).
+
+A record's insert and its state changes take their audit entry: the change and the entry are one script.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+
+from redis.exceptions import RedisClusterException, RedisError
 
 from credential.encoding import json_dumps
 from credential.model import Permit
@@ -11,8 +16,8 @@ from credential.statuslist import INVALID
 from issuer.errors import StateConflictError, StoreUnavailableError
 from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
 from issuer.store import Registration
-from issuer.store.redis.audit import AUDIT_TRIES, audit_json
-from issuer.store.redis.client import RedisKeyspace, as_str, guard, hash_fields
+from issuer.store.redis.audit import AUDIT_TRIES, RedisAudit, audit_json
+from issuer.store.redis.client import as_str, guard, hash_fields
 
 
 def record_from_fields(record_id: str, f: dict[str, str]) -> Record:
@@ -20,13 +25,18 @@ def record_from_fields(record_id: str, f: dict[str, str]) -> Record:
     return Record(record_id, permit, RecordState(f["state"]), int(f["created_at"]), int(f["updated_at"]))
 
 
-class RedisRecords(RedisKeyspace):
+class RedisRecords(RedisAudit):  # its inserts and state changes append to the chain
     @guard
-    def insert_record(self, record: Record) -> None:
+    def insert_record(self, record: Record, *, audit: AuditEntry | None = None) -> None:
         permit = json_dumps(record.permit.to_dict()).decode("utf-8")
         keys = [self._k("record", record.id), self._k("holder", holder_hash(record.permit.holder.citizen_id))]
-        if not self._run("INSERT_RECORD", keys, [record.state.value, record.permit.district, permit,
-                                                 record.created_at, record.updated_at, record.id]):
+        args: list[object] = [record.state.value, record.permit.district, permit, record.created_at,
+                              record.updated_at, record.id]
+        if audit is None:
+            inserted = self._run("INSERT_RECORD", keys, args)
+        else:
+            inserted, _ = self._chained_run(audit, lambda chain: self._run("INSERT_RECORD", keys, [*args, *chain]))
+        if not inserted:
             raise StateConflictError("record id already exists")
 
     @guard
@@ -60,13 +70,45 @@ class RedisRecords(RedisKeyspace):
         return record_from_fields(record_id, fields) if fields else None
 
     @guard
+    def record_districts(self, record_ids: Sequence[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(record_ids))
+        if not ids:
+            return {}
+        reply = self._run("RECORD_DISTRICTS", [self._k("record", i) for i in ids], [])
+        return {i: as_str(d) for i, d in zip(ids, reply, strict=True) if d}
+
+    @guard
     def update_record_state(
-        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
+        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int,
+        audit: AuditEntry,
     ) -> Record | None:
         keys = [self._k("record", record_id), self._k("delivered", record_id), self._k("retired", record_id),
                 self._k("offers_of", record_id)]
-        reply = self._run("UPDATE_RECORD_STATE", keys, [self._p, expected.value, new.value, now, status_value])
+        args = [self._p, expected.value, new.value, now, status_value]
+        reply, _ = self._chained_run(audit, lambda chain: self._run("UPDATE_RECORD_STATE", keys, [*args, *chain[1:]]))
         return None if reply is None else record_from_fields(record_id, hash_fields(reply))
+
+    def record_states(self) -> Iterator[tuple[str, RecordState]]:
+        prefix = self._k("record", "")
+        pattern = "".join("\\" + c if c in "*?[]\\" else c for c in prefix) + "*"  # the prefix taken literally
+        try:
+            page: list[str] = []
+            for key in self._r.scan_iter(match=pattern, count=1000):
+                page.append(as_str(key))
+                if len(page) == 1000:
+                    yield from self._states(prefix, page)
+                    page = []
+            yield from self._states(prefix, page)
+        except (RedisError, RedisClusterException) as exc:  # as @guard, for a generator
+            raise StoreUnavailableError(f"store unavailable: {type(exc).__name__}") from exc
+
+    def _states(self, prefix: str, keys: list[str]) -> Iterator[tuple[str, RecordState]]:
+        pipe = self._r.pipeline(transaction=False)
+        for key in keys:
+            pipe.hget(key, "state")
+        for key, state in zip(keys, pipe.execute() if keys else [], strict=True):
+            if state is not None:  # deleted since the scan
+                yield key[len(prefix):], RecordState(as_str(state))
 
     @guard
     def records_of_holder(self, citizen_id: str) -> list[Record]:

@@ -9,13 +9,45 @@ each byte: issuer.redis_store converts with credential.statuslist.msb_to_lsb).
 
 from __future__ import annotations
 
-# KEYS: record, the holder's record list. ARGV: state, district, permit, created_at, updated_at, record id.
-# -> 1 inserted, 0 the id exists
-INSERT_RECORD = """
+# The audit chain inside a script that also changes something: the change and its entry are one script, so
+# they are applied together or not at all (a crash lands before or after the script, never between). The
+# caller chains the entry after the head it last saw (Redis Lua has no SHA-256); if the head moved, the script
+# writes nothing and answers {0, seq, hash}: the caller chains after that head and runs the script again.
+# Every check comes before the first write: Redis does not undo a script's writes when it fails half way.
+_AUDIT = """
+-- The keys: prefix .. ':audit:head' (a hash {seq, hash}) and prefix .. ':audit' (the log, a sorted set by seq).
+local function audit_head_moved(prefix, seq, hash)
+  -- A key of the wrong type would fail the append after the change was written: refuse before any write.
+  local log_type = redis.call('TYPE', prefix .. ':audit')['ok']
+  local head_type = redis.call('TYPE', prefix .. ':audit:head')['ok']
+  if (log_type ~= 'zset' and log_type ~= 'none') or (head_type ~= 'hash' and head_type ~= 'none') then
+    return redis.error_reply('WRONGTYPE the audit chain keys hold the wrong kind of value')
+  end
+  local head = redis.call('HMGET', prefix .. ':audit:head', 'seq', 'hash')
+  local at, last = tonumber(head[1] or '0'), head[2] or ''
+  if at ~= tonumber(seq) or last ~= hash then return {0, tostring(at), last} end
+  return nil
+end
+local function audit_append(prefix, seq, new_hash, entry)
+  local n = tonumber(seq) + 1
+  redis.call('HSET', prefix .. ':audit:head', 'seq', n, 'hash', new_hash)
+  redis.call('ZADD', prefix .. ':audit', n, entry)
+end
+"""
+
+# KEYS: record, the holder's record list. ARGV: state, district, permit, created_at, updated_at, record id, and
+# with an audit entry: prefix, the audit seq and hash chained after, the entry's hash, its JSON.
+# -> 1 inserted, 0 the id exists, {0, seq, hash} the audit head moved
+INSERT_RECORD = _AUDIT + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if #ARGV > 6 then
+  local moved = audit_head_moved(ARGV[7], ARGV[8], ARGV[9])
+  if moved then return moved end
+end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'district', ARGV[2], 'permit', ARGV[3],
            'created_at', ARGV[4], 'updated_at', ARGV[5])
 redis.call('RPUSH', KEYS[2], ARGV[6])
+if #ARGV > 6 then audit_append(ARGV[7], ARGV[8], ARGV[10], ARGV[11]) end
 return 1
 """
 
@@ -51,11 +83,15 @@ end
 return live
 """
 
-# KEYS: record, delivered, retired, the record's offers. ARGV: prefix, expected, new, now, status value. ->
-# HGETALL, or nil. Retired indices (re-delivery) stay INVALID whatever the record does later; a record
+# KEYS: record, delivered, retired, the record's offers. ARGV: prefix, expected, new, now, status value, the
+# audit seq and hash chained after, the entry's hash, its JSON. -> HGETALL, nil (not in the expected state),
+# {0, seq, hash} (the audit head moved). The state, the status bits, the closing of the offers and the audit
+# entry change together. Retired indices (re-delivery) stay INVALID whatever the record does later; a record
 # leaving 'active' has its open offers cancelled (a suspended or revoked record's pickup must not redeem).
-UPDATE_RECORD_STATE = """
+UPDATE_RECORD_STATE = _AUDIT + """
 if redis.call('HGET', KEYS[1], 'state') ~= ARGV[2] then return false end
+local moved = audit_head_moved(ARGV[1], ARGV[6], ARGV[7])
+if moved then return moved end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', ARGV[4])
 if ARGV[3] ~= 'active' then
   for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
@@ -72,6 +108,7 @@ for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
   end
 end
 for n in pairs(touched) do redis.call('HINCRBY', ARGV[1] .. ':sl:' .. n, 'generation', 1) end
+audit_append(ARGV[1], ARGV[6], ARGV[8], ARGV[9])
 return redis.call('HGETALL', KEYS[1])
 """
 
@@ -177,6 +214,14 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 """
 
+# KEYS: officer, officer set. ARGV: officer id, field/value pairs. -> 1 added, 0 the id exists (nothing written)
+INSERT_OFFICER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""
+
 # KEYS: token, the officer's token set. ARGV: token hash, officer id, expires_at, created_at.
 ADD_OFFICER_TOKEN = """
 redis.call('HSET', KEYS[1], 'officer_id', ARGV[2], 'expires_at', ARGV[3], 'created_at', ARGV[4], 'revoked', 0)
@@ -184,17 +229,30 @@ redis.call('SADD', KEYS[2], ARGV[1])
 return 1
 """  # noqa: S105 (a script, not a secret)
 
-# KEYS: the officer's token set. ARGV: prefix. -> how many tokens were live (not yet revoked)
-REVOKE_OFFICER_TOKENS = """
-local count = 0
-for _, hash in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  local token = ARGV[1] .. ':otoken:' .. hash
-  if redis.call('HGET', token, 'revoked') == '0' then
-    redis.call('HSET', token, 'revoked', 1)
-    count = count + 1
+_REVOKE_ALL = """
+local function revoke_all(tokens_key, prefix)
+  local count = 0
+  for _, hash in ipairs(redis.call('SMEMBERS', tokens_key)) do
+    local token = prefix .. ':otoken:' .. hash
+    if redis.call('HGET', token, 'revoked') == '0' then
+      redis.call('HSET', token, 'revoked', 1)
+      count = count + 1
+    end
   end
+  return count
 end
-return count
+"""
+
+# KEYS: the officer's token set. ARGV: prefix. -> how many tokens were live (not yet revoked)
+REVOKE_OFFICER_TOKENS = _REVOKE_ALL + "return revoke_all(KEYS[1], ARGV[1])\n"
+
+# KEYS: officer, the officer's token set. ARGV: prefix, field/value pairs. Replace an existing officer and revoke
+# every token of it in one step. -> how many tokens were live, -1 no such officer (nothing written)
+CHANGE_OFFICER = _REVOKE_ALL + """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return revoke_all(KEYS[2], ARGV[1])
 """
 
 # KEYS: token. -> the officer id if the token was live (unrevoked), else nil
@@ -212,16 +270,14 @@ redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], unpack(ARGV, 3))
 return 1
 """
 
-# KEYS: audit head {seq, hash}, audit log (sorted set by seq). ARGV: the seq and the hash the caller chained
-# after ('' for none yet), the new entry's hash, its JSON. Compare-and-set: appends only if the head is still
-# the one the caller chained after (the hash is SHA-256, computed by the caller: Redis Lua has no SHA-256).
-# -> 1 appended, else the current head {seq, hash or ''} to chain after (no separate read: one round trip)
-APPEND_AUDIT = """
-local head = redis.call('HMGET', KEYS[1], 'seq', 'hash')
-local seq, hash = tonumber(head[1] or '0'), head[2] or ''
-if seq ~= tonumber(ARGV[1]) or hash ~= ARGV[2] then return {tostring(seq), hash} end
-redis.call('HSET', KEYS[1], 'seq', seq + 1, 'hash', ARGV[3])
-redis.call('ZADD', KEYS[2], seq + 1, ARGV[4])
+# KEYS: audit head, audit log (declared so that a cluster client routes the script to their slot). ARGV:
+# prefix, the seq and the hash the caller chained after ('' for none yet), the new entry's hash, its JSON.
+# Compare-and-set: appends only if the head is still the one the caller chained after.
+# -> 1 appended, else {0, seq, hash or ''}: the current head to chain after (no separate read: one round trip)
+APPEND_AUDIT = _AUDIT + """
+local moved = audit_head_moved(ARGV[1], ARGV[2], ARGV[3])
+if moved then return moved end
+audit_append(ARGV[1], ARGV[2], ARGV[4], ARGV[5])
 return 1
 """
 
@@ -283,6 +339,13 @@ for i, key in ipairs(KEYS) do
   end
   found[i] = records
 end
+return found
+"""
+
+# KEYS: records. -> each record's district, or false for a missing record (one round trip per audit page)
+RECORD_DISTRICTS = """
+local found = {}
+for i, key in ipairs(KEYS) do found[i] = redis.call('HGET', key, 'district') end
 return found
 """
 

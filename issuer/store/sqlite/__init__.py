@@ -26,9 +26,12 @@ __all__ = ["SQLiteStore", "holder_hash"]
 
 class SQLiteStore(SQLiteRecords, SQLiteStatusLists, SQLiteDeliveries, SQLiteOffers, SQLiteEphemeral, SQLiteOfficers,
                   SQLitePublication, SQLiteAudit):
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000) -> None:
-        self._db = SQLiteFile(path, busy_timeout_ms=busy_timeout_ms)
-        self.initialize()
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000, read_only: bool = False) -> None:
+        """``read_only``: an existing file, opened so that nothing is ever written (every write raises
+        StoreUnavailableError); the schema is then taken as it is."""
+        self._db = SQLiteFile(path, busy_timeout_ms=busy_timeout_ms, read_only=read_only)
+        if not read_only:
+            self.initialize()
 
     def initialize(self) -> None:
         """Create the schema if absent (idempotent; safe when several processes start at once), and migrate a
@@ -40,6 +43,10 @@ class SQLiteStore(SQLiteRecords, SQLiteStatusLists, SQLiteDeliveries, SQLiteOffe
             migrated = migrate_secrets(c)
         if migrated:
             self._db.rebuild()  # the dropped clear codes must not linger in free pages or in the WAL
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy of the store taken while it runs (issuer.store.sqlite.db.SQLiteFile.backup_to)."""
+        self._db.backup_to(target)
 
     def close(self) -> None:
         self._db.close()

@@ -1,10 +1,13 @@
-"""SQLite: records, their holders, and bulk registration (records, offers and audit entries in one commit)."""
+"""SQLite: records, their holders, and bulk registration (records, offers and audit entries in one commit).
+
+A record's insert and its state changes take their audit entry and append it in the same transaction.
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from credential.encoding import json_dumps
 from credential.model import Permit
@@ -12,7 +15,7 @@ from credential.statuslist import INVALID
 from issuer.errors import StateConflictError
 from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
 from issuer.store import Registration
-from issuer.store.sqlite.audit import audit_row
+from issuer.store.sqlite.audit import append_entry, audit_row
 from issuer.store.sqlite.db import SQLiteFile
 from issuer.store.sqlite.offers import INSERT_OFFER, offer_row
 
@@ -30,12 +33,14 @@ def record_row(record: Record) -> tuple[object, ...]:
 class SQLiteRecords:
     _db: SQLiteFile
 
-    def insert_record(self, record: Record) -> None:
+    def insert_record(self, record: Record, *, audit: AuditEntry | None = None) -> None:
         try:
             with self._db.write() as c:
                 c.execute("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", record_row(record))
                 c.execute("INSERT INTO record_holders VALUES (?, ?)",
                           (holder_hash(record.permit.holder.citizen_id), record.id))
+                if audit is not None:
+                    append_entry(c, audit)
         except sqlite3.IntegrityError as exc:
             raise StateConflictError("record id already exists") from exc
 
@@ -65,8 +70,14 @@ class SQLiteRecords:
         row = self._db.row("SELECT * FROM records WHERE id = ?", (record_id,))
         return None if row is None else record_from_row(row)
 
+    def record_districts(self, record_ids: Sequence[str]) -> dict[str, str]:
+        rows = self._db.rows("SELECT id, district FROM records WHERE id IN (SELECT value FROM json_each(?))",
+                             (json.dumps(list(record_ids)),))
+        return {row["id"]: row["district"] for row in rows}
+
     def update_record_state(
-        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int
+        self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int,
+        audit: AuditEntry,
     ) -> Record | None:
         with self._db.write() as c:
             changed = c.execute(
@@ -88,8 +99,18 @@ class SQLiteRecords:
                 "(SELECT list_no FROM delivered WHERE record_id = ?)",
                 (record_id,),
             )
+            append_entry(c, audit)
             row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
         return record_from_row(row)
+
+    def record_states(self) -> Iterator[tuple[str, RecordState]]:
+        after = ""
+        while True:  # by id, a page per read: no transaction held open while the caller works
+            page = self._db.rows("SELECT id, state FROM records WHERE id > ? ORDER BY id LIMIT 1000", (after,))
+            yield from ((row[0], RecordState(row[1])) for row in page)
+            if len(page) < 1000:
+                return
+            after = page[-1][0]
 
     def records_of_holder(self, citizen_id: str) -> list[Record]:
         rows = self._db.rows(

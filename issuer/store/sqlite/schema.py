@@ -1,14 +1,16 @@
 """The SQLite schema of issuer.sqlite_store (one file, shared by threads and processes), and its migration.
 
 Version 2 added tables only (audit_log replaces the unchained audit table, record_holders, retired), so a
-version-1 file opens unchanged; its old audit rows are not part of the chain.
+version-1 file opens unchanged; its old audit rows are not part of the chain. The console's sessions
+(officer_sessions) came later, also a new table only.
 
 Version 3 keeps no secret in clear: offers lose the ``pre_authorized_code`` column, and every hash of a
 code, PIN, token or nonce is keyed (issuer.keyed). ``migrate_secrets`` brings an older file over when the
 store opens, since nothing it kept can be converted (the store never had the key, and the clear codes
 must go): open offers are cancelled (the office makes new ones), wallet tokens, nonces, deferred
-transactions, notifications and counters are dropped, officer tokens are revoked (officers get new
-ones), and the file is rebuilt (VACUUM, WAL truncated), so the old codes are not left in free pages.
+transactions, notifications, counters and console sessions are dropped, officer tokens are revoked
+(officers get new ones), and the file is rebuilt (VACUUM, WAL truncated), so the old codes are not left
+in free pages.
 """
 
 from __future__ import annotations
@@ -56,6 +58,9 @@ CREATE TABLE IF NOT EXISTS officer_tokens (
     token_hash TEXT PRIMARY KEY, officer_id TEXT NOT NULL REFERENCES officers (id),
     expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS officer_tokens_officer ON officer_tokens (officer_id);
+CREATE TABLE IF NOT EXISTS officer_sessions (
+    session_hash TEXT PRIMARY KEY, officer_id TEXT NOT NULL REFERENCES officers (id), token_hash TEXT NOT NULL,
+    expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS published_status_lists (
     list_no INTEGER PRIMARY KEY, uri TEXT NOT NULL, token TEXT NOT NULL, etag TEXT NOT NULL,
     iat INTEGER NOT NULL, generation INTEGER NOT NULL);
@@ -83,6 +88,7 @@ _MIGRATION = (
     "DELETE FROM ephemeral WHERE kind != 'approval'",
     "DELETE FROM counters",
     "UPDATE officer_tokens SET revoked = 1 WHERE revoked = 0",
+    "DELETE FROM officer_sessions",
 )
 
 
