@@ -65,7 +65,7 @@ def revocation_latency(runs: int = 20) -> float:
             record = service.register(sample_permit(), officer="bench")
             offer = service.create_offer(record.id, officer="bench")
             token = service.redeem(offer.pre_authorized_code, offer.tx_code)
-            (cred,) = service.deliver(token, [KeySigner.generate().public_key])
+            (cred,) = service.deliver(token, [KeySigner.generate().public_key], offer.configuration_ids[0])
             start = time.perf_counter()
             service.revoke(record.id, officer="bench", reason="benchmark")
             service.published_status_list(cred.status_uri)  # what the wallet API serves next

@@ -27,6 +27,7 @@ from credential.model import CredentialType
 from credential.passclaims import CHINA_STANDARD_TIME, PassView
 from credential.samples import sample_permit
 from epermit.http_client import request
+from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
 from epermit.tls import LoopbackCA
 from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
@@ -96,7 +97,7 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = sys
     # The console's cookie key is made fresh for this run: there is no default secret.
     console = ConsoleSettings(secret_key=secrets.token_bytes(32))
     officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
-    officers = OfficerRegistry(store, clock=clock)
+    officers = OfficerRegistry(store, keyed=service.keyed, clock=clock)
     # Separation of duties: the clerk registers, the issuing officer issues, the supervisor revokes.
     tokens = {}
     for role, name in (("clerk", "李柜员"), ("officer", "王警官"), ("supervisor", "赵所长")):
@@ -140,11 +141,11 @@ def _wallet_passphrase(out: Path) -> Callable[[bool], bytes]:
 
 
 def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
-    out = out or Path(tempfile.mkdtemp(prefix="epermit-demo-"))
-    out.mkdir(parents=True, exist_ok=True)
+    # The folder holds a registry, live pickups and the residents' credentials: owner-only, like an office's.
+    out = private_folder(out or Path(tempfile.mkdtemp(prefix="epermit-demo-")))
     data_dir = out / "issuer-data"
     shutil.rmtree(data_dir, ignore_errors=True)
-    data_dir.mkdir()
+    private_folder(data_dir)
     now = system_clock()
 
     say(
@@ -152,12 +153,12 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         "root, credential-signing and status-signing keys (in memory: this folder never holds one)",
     )
     keyring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now)
-    (out / "root.pem").write_bytes(keyring.root_certificate.public_bytes(Encoding.PEM))
+    write_private(out / "root.pem", keyring.root_certificate.public_bytes(Encoding.PEM).decode("ascii"))
     jwks = {"keys": [{**public_jwk(s.public_key), "kid": s.kid} for s in keyring.signers_of(Purpose.CREDENTIAL)]}
-    (out / "jwks.json").write_text(json.dumps(jwks, indent=2))
+    write_private(out / "jwks.json", json.dumps(jwks, indent=2))
 
     ca = LoopbackCA(now=now)
-    ca.write_pem(out / TLS_CA_FILE)
+    write_private(out / TLS_CA_FILE, ca.pem.decode("ascii"))  # public, but the folder's files are all owner-only
     office = open_office(data_dir, keyring, ca=ca)
     try:
         say("2. Servers (https; the demo's loopback CA is in " + TLS_CA_FILE + ")",
@@ -195,7 +196,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
             wallets[slug] = wallet
             print(f"   {slug}: {held.document_number} as an SD-JWT VC and a QR pass (full and basic view), bound to "
                   f"the device key sealed in {wallet.home.path}")
-            (out / f"{slug}.sd-jwt").write_text(held.sd_jwt_vc or "")
+            write_private(out / f"{slug}.sd-jwt", held.sd_jwt_vc or "")
 
         say("5. The landlord's verifier syncs trust and status lists once")
         cache_dir = out / "verifier-cache"
@@ -214,7 +215,8 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
             for kind, text in (("live", live_text), ("static", static_text)):
                 png = out / f"{slug}.{kind}.png"
                 version = write_qr_png(text, png)
-                (out / f"{slug}.{kind}.qr.txt").write_text(text + "\n")
+                png.chmod(FILE_MODE)  # the pass carries the resident's data
+                write_private(out / f"{slug}.{kind}.qr.txt", text + "\n")
                 scanned = decode_qr_image(png)
                 show(
                     verify(scanned, cache, policy=policy, now=system_clock()),
@@ -229,7 +231,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
         tampered = bytearray(wallets["zhang-wei"].home.find(None).cose_pass(PassView.FULL))
         tampered[-5] ^= 0x01
         tampered_text = qrpass.pass_to_qr_text(bytes(tampered))
-        (out / "tampered.qr.txt").write_text(tampered_text + "\n")
+        write_private(out / "tampered.qr.txt", tampered_text + "\n")
         show(verify(tampered_text, cache, policy=policy, now=system_clock()), "tampered.qr.txt", expected="BAD_SIGNATURE")
 
         say("8. A supervisor revokes 张伟's permit; the verifier syncs and scans again")
@@ -257,10 +259,18 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
     return out
 
 
+def write_offer_file(out: Path, offer: dict[str, object]) -> Path:
+    """offer.json: a live pickup's link and PIN, which take over the resident's credential: owner-only, like a
+    pickup sheet."""
+    path = out / "offer.json"
+    fields = {name: offer[name] for name in ("pickup_url", "offer_uri", "tx_code") if name in offer}
+    write_private(path, json.dumps(fields) + "\n")
+    return path
+
+
 def serve_forever(office: Office, out: Path, record_id: str) -> None:
     offer = office.call("POST", f"/api/v1/records/{record_id}/offers")
-    write_private_json(out / "offer.json", {"pickup_url": offer["pickup_url"], "offer_uri": offer["offer_uri"],
-                                            "tx_code": offer["tx_code"]})
+    write_offer_file(out, offer)
     write_private_json(out / SERVE_FILE, {
         "officer_api": office.officer_server.url,
         "wallet_api": office.wallet_server.url,

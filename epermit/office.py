@@ -2,7 +2,8 @@
 
 Every office-side command (`serve`, `officers`, `issue`, `audit`, `reissue`, `keys affected`) opens a data
 folder through this one object, so that the file names and the "no such folder" message are said once. The
-folder is private: created 0700, and the store's files 0600 (they hold personal data).
+folder is private: made 0700 (an existing one tightened to it), and the store's files 0600 (they hold
+personal data; issuer.store.sqlite.db keeps them so, -wal and -shm included).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from credential.errors import MalformedError
 from credential.jose import parse_compact
 from credential.trustlist import MAX_TRUST_LIST_SIZE
 from epermit.errors import UsageError
+from epermit.private_files import private_folder
+from issuer.keyed import KeyedHash
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
-from keys import KeyRing, load_keyring, read_passphrase
+from keys import KeyRing, load_keyring, load_store_secret, read_passphrase
 
 STORE_FILE = "epermit.sqlite3"
 KEYS_DIR = "keys"
@@ -46,10 +49,10 @@ class OfficeData:
         """The office's registry; ``create`` makes the folder (0700) and an empty store on first use;
         ``read_only`` never writes (nor creates files beside it: issuer.store.sqlite.db), for commands that
         only read."""
-        if create and not read_only:
-            self.path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        elif not self.store_path.is_file():
+        if (read_only or not create) and not self.store_path.is_file():
             raise UsageError(f"no registry at {self.store_path} (is --data the office's data folder?)")
+        if not read_only:
+            private_folder(self.path)
         return SQLiteStore(self.store_path, read_only=read_only)
 
     def load_keyring(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyRing:
@@ -58,6 +61,13 @@ class OfficeData:
             raise UsageError(f"no keys in {self.keys_dir}; create them with `epermit keys init --dir {self.keys_dir}`")
         passphrase = read_passphrase(env=os.environ if env is None else env, passphrase_file=passphrase_file)
         return load_keyring(self.keys_dir, passphrase)
+
+    def keyed_hash(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyedHash:
+        """What hashes officer tokens for the store: the key directory's store secret alone (one unlock)."""
+        if not self.keys_dir.is_dir():
+            raise UsageError(f"no keys in {self.keys_dir}; create them with `epermit keys init --dir {self.keys_dir}`")
+        passphrase = read_passphrase(env=os.environ if env is None else env, passphrase_file=passphrase_file)
+        return KeyedHash(load_store_secret(self.keys_dir, passphrase))
 
     def public_url(self, store: SQLiteStore, given: str | None = None) -> str:
         """The wallet API's public URL: as given, else the ``iss`` of the trust list the issuer last published."""

@@ -139,6 +139,7 @@ class HolderRules:
     def check(self, permit: Permit) -> None:
         """BureauRuleError as IssuerService.check_application (the permit's holder must have been loaded)."""
         holder = permit.holder.citizen_id
+        self._service.check_authority(permit)
         check_application(permit, [*self._stored.get(holder, ()), *self._pending.get(holder, ())],
                           today=beijing_day(self._service.clock()), settings=self._service.settings, override=False)
 
@@ -247,7 +248,7 @@ def _ready(pickup: Pickup, service: IssuerService, row: GoodRow, *, clerk: Offic
     registration = Registration(record, stored, (
         service.audit.entry(officer=clerk.id, action="register", record_id=record.id, reason=row.permit.type.slug),
         service.audit.entry(officer=officer.id, action="create_offer", record_id=record.id,
-                            reason=f"offer {offer.offer_id}"),
+                            reason=f"offer {offer.ref}"),
     ))
     return registration, IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name,
                                    row.permit.document_number)
@@ -255,7 +256,7 @@ def _ready(pickup: Pickup, service: IssuerService, row: GoodRow, *, clerk: Offic
 
 def _issue_chunk(desk: OfficerDesk, rows: Sequence[GoodRow], *, clerk: Officer, officer: Officer) -> list[IssuedRow]:
     service = desk.service
-    pickup = Pickup(service.store, service.settings, service.clock, service.audit)
+    pickup = Pickup(service.store, service.settings, service.clock, service.audit, service.keyed)
     rules = HolderRules(service)
     rules.load(row.permit for row in rows)
     batch: list[Registration] = []
@@ -308,7 +309,7 @@ def prepare_rows(
     A row that no longer passes the checks it passed in validation (the store changed meanwhile) raises
     StateConflictError, before anything of the batch is stored."""
     service = desk.service
-    pickup = Pickup(service.store, service.settings, service.clock, service.audit)
+    pickup = Pickup(service.store, service.settings, service.clock, service.audit, service.keyed)
     rules = HolderRules(service)
     for start in range(0, len(rows), BATCH_ROWS):
         chunk = rows[start:start + BATCH_ROWS]

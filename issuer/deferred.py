@@ -25,13 +25,14 @@ from typing import Any
 from credential.jwk import PublicKey, load_public_jwk, public_jwk
 from issuer.audit import AuditLog
 from issuer.errors import InvalidNotificationIdError, InvalidTransactionIdError
-from issuer.pickup import MAX_SECRET_LENGTH, WALLET, AccessGrant, secret_hash
+from issuer.keyed import KeyedHash
+from issuer.pickup import MAX_SECRET_LENGTH, WALLET, AccessGrant, Pickup
 from issuer.settings import IssuerSettings
 from issuer.store import Store
 
 APPROVAL = "approval"  # key: record id; value: PENDING
-TRANSACTION = "deferred_tx"  # key: hash of the transaction id; value: JSON (see DeferredTransaction)
-NOTIFICATION = "notification"  # key: hash of the notification id; value: JSON (see Notice)
+TRANSACTION = "deferred_tx"  # key: keyed hash of the transaction id; value: JSON (see DeferredTransaction)
+NOTIFICATION = "notification"  # key: keyed hash of the notification id; value: JSON (see Notice)
 NOTIFICATION_SEEN = "notification_seen"  # counter per (notification, event): the audit entry is written once
 PENDING = "pending"
 EVENTS = ("credential_accepted", "credential_failure", "credential_deleted")
@@ -59,11 +60,14 @@ class Notice:
 
 
 class Deferral:
-    def __init__(self, store: Store, settings: IssuerSettings, clock: Callable[[], int], audit: AuditLog) -> None:
+    def __init__(self, store: Store, settings: IssuerSettings, clock: Callable[[], int], audit: AuditLog,
+                 keyed: KeyedHash, pickup: Pickup) -> None:
         self._store = store
         self._settings = settings
         self._clock = clock
         self._audit = audit
+        self._keyed = keyed
+        self._token_key = pickup.token_key  # transactions and notifications are bound to the token's keyed hash
 
     # --- approval ------------------------------------------------------------------------------------
     @property
@@ -94,10 +98,10 @@ class Deferral:
         now = self._clock()
         transaction_id = secrets.token_urlsafe(24)
         value = {"record_id": grant.record_id, "offer_id": grant.offer_id, "configuration_id": configuration_id,
-                 "token": secret_hash(access_token), "keys": [public_jwk(key) for key in holder_keys],
+                 "token": self._token_key(access_token), "keys": [public_jwk(key) for key in holder_keys],
                  "expires_at": now + self.transaction_ttl}
-        self._store.put_ephemeral(TRANSACTION, secret_hash(transaction_id), json.dumps(value),
-                                  self.transaction_ttl, now)
+        self._store.put_ephemeral(TRANSACTION, self._keyed.digest(TRANSACTION, transaction_id),
+                                  json.dumps(value), self.transaction_ttl, now)
         return self._transaction(transaction_id, value)
 
     def peek(self, transaction_id: str, access_token: str) -> DeferredTransaction:
@@ -116,13 +120,13 @@ class Deferral:
     def _key(self, transaction_id: str) -> str:
         if not transaction_id or len(transaction_id) > MAX_SECRET_LENGTH:
             raise InvalidTransactionIdError("unknown, used or expired transaction_id")
-        return secret_hash(transaction_id)
+        return self._keyed.digest(TRANSACTION, transaction_id)
 
     def _checked(self, transaction_id: str, access_token: str, value: str | None) -> DeferredTransaction:
         if value is None:
             raise InvalidTransactionIdError("unknown, used or expired transaction_id")
         data: dict[str, Any] = json.loads(value)
-        if data["token"] != secret_hash(access_token):
+        if data["token"] != self._token_key(access_token):
             raise InvalidTransactionIdError("the transaction_id was not issued to this access token")
         return self._transaction(transaction_id, data)
 
@@ -137,10 +141,10 @@ class Deferral:
     def open_notification(self, grant: AccessGrant, access_token: str, configuration_id: str) -> str:
         notification_id = secrets.token_urlsafe(18)
         value = {"record_id": grant.record_id, "offer_id": grant.offer_id, "configuration_id": configuration_id,
-                 "token": secret_hash(access_token)}
+                 "token": self._token_key(access_token)}
         # The access token gates every report; the id itself may outlive it a little.
-        self._store.put_ephemeral(NOTIFICATION, secret_hash(notification_id), json.dumps(value),
-                                  self.transaction_ttl, self._clock())
+        self._store.put_ephemeral(NOTIFICATION, self._keyed.digest(NOTIFICATION, notification_id),
+                                  json.dumps(value), self.transaction_ttl, self._clock())
         return notification_id
 
     def notify(self, access_token: str, notification_id: str, event: str, description: str | None) -> Notice:
@@ -149,12 +153,12 @@ class Deferral:
         if not notification_id or len(notification_id) > MAX_SECRET_LENGTH:
             raise InvalidNotificationIdError("unknown or expired notification_id")
         now = self._clock()
-        key = secret_hash(notification_id)
+        key = self._keyed.digest(NOTIFICATION, notification_id)
         value = self._store.get_ephemeral(NOTIFICATION, key, now)
         if value is None:
             raise InvalidNotificationIdError("unknown or expired notification_id")
         data: dict[str, Any] = json.loads(value)
-        if data["token"] != secret_hash(access_token):
+        if data["token"] != self._token_key(access_token):
             raise InvalidNotificationIdError("the notification_id was not issued to this access token")
         notice = Notice(data["record_id"], data["offer_id"], data["configuration_id"])
         if self._store.increment(NOTIFICATION_SEEN, f"{key}:{event}", self.transaction_ttl, now) == 1:

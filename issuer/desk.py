@@ -24,8 +24,8 @@ from issuer.signin import DEFAULT_LIMITS, SignInGuard, SignInLimits
 class OfficerDesk:
     def __init__(self, service: IssuerService, *, sign_in: SignInLimits = DEFAULT_LIMITS) -> None:
         self.service = service
-        self.officers = OfficerRegistry(service.store, clock=service.clock)
-        self.sign_ins = SignInGuard(service.store, service.audit, service.clock, sign_in)
+        self.officers = OfficerRegistry(service.store, keyed=service.keyed, clock=service.clock)
+        self.sign_ins = SignInGuard(service.store, service.audit, service.clock, sign_in, service.keyed)
 
     def authenticate(self, token: str, *, client: str, officer_id: str | None = None) -> Officer:
         """The officer behind a bearer token (the API: ``officer_id`` None), or behind a console sign-in's

@@ -46,17 +46,19 @@ class Record:
 class Offer:
     """A pickup: the resident redeems it with the PIN.
 
-    The store keeps only hashes of both secrets; the pre-authorized code is also kept in clear until it is
-    redeemed so that the by-reference offer can be served (alone it is useless without the PIN). An Offer
-    read back from the store (``offer_by_id``) has an empty ``tx_code``: the PIN is shown once.
+    The store keeps only keyed hashes (issuer.keyed) of the offer id, the code and the PIN, never one of
+    them in clear. The code is derived from the offer id with the store secret, so the by-reference offer
+    can be served again from the id in the wallet's URL. An Offer read back (``offer_by_id``) has an empty
+    ``tx_code``: the PIN is shown once.
     """
 
-    pre_authorized_code: str  # >= 128 bits random, url-safe
+    pre_authorized_code: str  # 256 bits, url-safe: HMAC(store secret, offer_id)
     tx_code: str  # 6-digit PIN
     record_id: str
     expires_at: int
-    offer_id: str  # GET {public_url}/offers/{offer_id} returns the offer JSON
+    offer_id: str  # 256 bits random; GET {public_url}/offers/{offer_id} returns the offer JSON
     configuration_ids: tuple[str, ...]  # configuration_ids(type): f"{slug}_sd_jwt", f"{slug}_qr", f"{slug}_qr_basic"
+    ref: str  # the offer's name in the store and the audit trail: the keyed hash of offer_id (no secret)
 
 
 @dataclass(frozen=True)
@@ -289,12 +291,3 @@ class Officer:
 def authorize(officer: Officer, action: Action) -> None:
     if not officer.may(action):
         raise ForbiddenError(f"role {officer.role.value} may not {action.value}")
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def session_hash(session_id: str) -> str:
-    """What the store keeps of a console session id (256 random bits: a plain hash is enough)."""
-    return hashlib.sha256(b"epermit-console-session\x1f" + session_id.encode("utf-8")).hexdigest()

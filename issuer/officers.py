@@ -1,7 +1,8 @@
 """The officer registry: adding, changing and disabling officers, their bearer tokens, authentication.
 
-Tokens are 256-bit random strings shown once; the store keeps only their SHA-256 (a dump of the store
-yields no usable token). Every token expires; each can be revoked alone, and disabling an officer revokes
+Tokens are 256-bit random strings shown once; the store keeps only their keyed hash (issuer.keyed, under
+the store secret: a dump of the store yields no usable token, nor a way to check one), and so of console
+session ids. Every token expires; each can be revoked alone, and disabling an officer revokes
 all of theirs (and authentication re-reads the officer on every request, so it takes effect at once).
 An officer id is added once: a new role, districts or name is a change, which revokes the officer's tokens
 in the same store step, so that a token handed out for one job never acts in another.
@@ -16,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from issuer.errors import ForbiddenError, InvalidRequestError, OfficerExistsError, UnauthorizedError
-from issuer.model import MAX_TOKEN_LENGTH, Officer, Role, officer_name, session_hash, token_hash
+from issuer.keyed import OFFICER_SESSION, OFFICER_TOKEN, KeyedHash
+from issuer.model import MAX_TOKEN_LENGTH, Officer, Role, officer_name
 from issuer.settings import Clock, system_clock
 from issuer.store import Store
 
@@ -49,9 +51,21 @@ class OfficerChange:
 
 
 class OfficerRegistry:
-    def __init__(self, store: Store, *, clock: Clock = system_clock) -> None:
+    def __init__(self, store: Store, *, keyed: KeyedHash | None = None, clock: Clock = system_clock) -> None:
+        """``keyed`` (the service's, ``IssuerService.keyed``) is needed for tokens and console sessions: to
+        issue, check or revoke one. Adding, changing, listing and disabling officers need none (so `epermit
+        officers add` needs no passphrase)."""
         self._store = store
         self._clock = clock
+        self._keyed = keyed
+
+    def _hash(self, token: str, label: str = OFFICER_TOKEN) -> str:
+        if self._keyed is None:
+            raise TypeError("officer tokens need the store secret: OfficerRegistry(store, keyed=service.keyed)")
+        return self._keyed.digest(label, token)
+
+    def _session_hash(self, session_id: str) -> str:
+        return self._hash(session_id, OFFICER_SESSION)
 
     def add(self, officer_id: str, *, name: str, role: Role | str, districts: Sequence[str]) -> Officer:
         """Add a new officer; OfficerExistsError (409) for an id that exists: that is a ``change``."""
@@ -102,7 +116,7 @@ class OfficerRegistry:
             raise InvalidRequestError("token lifetime must be positive")
         token = secrets.token_urlsafe(32)
         now = self._clock()
-        self._store.add_officer_token(token_hash(token), officer_id, expires_at=now + ttl, now=now)
+        self._store.add_officer_token(self._hash(token), officer_id, expires_at=now + ttl, now=now)
         return token
 
     def revoke_tokens(self, officer_id: str) -> int:
@@ -111,7 +125,7 @@ class OfficerRegistry:
     def revoke_token(self, token: str) -> str:
         """Revoke one token (the officer keeps the others); the officer id. InvalidRequestError if the token
         is unknown or already revoked."""
-        officer_id = self._store.revoke_officer_token(token_hash(token)) if 0 < len(token) <= MAX_TOKEN_LENGTH \
+        officer_id = self._store.revoke_officer_token(self._hash(token)) if 0 < len(token) <= MAX_TOKEN_LENGTH \
             else None
         if officer_id is None:
             raise InvalidRequestError("no such live token")
@@ -121,7 +135,7 @@ class OfficerRegistry:
         """The officer behind a live token; UnauthorizedError for anything else, with one message."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise UnauthorizedError("invalid or expired token")
-        officer_id = self._store.officer_for_token(token_hash(token), self._clock())
+        officer_id = self._store.officer_for_token(self._hash(token), self._clock())
         officer = self._store.get_officer(officer_id) if officer_id is not None else None
         if officer is None or officer.disabled:
             raise UnauthorizedError("invalid or expired token")
@@ -130,12 +144,12 @@ class OfficerRegistry:
     # --- console sessions ----------------------------------------------------------------------------
     def open_session(self, token: str, *, ttl: int) -> str:
         """A console session for the officer behind a live token: a random id for the cookie, of which the
-        store keeps only the hash. It ends at sign-out (``end_session``), after ``ttl`` seconds, or at once
+        store keeps only its keyed hash. It ends at sign-out (``end_session``), after ``ttl`` seconds, or at once
         when its token is revoked or expires or the officer is disabled or changed."""
         officer = self.authenticate(token)
         session_id = secrets.token_urlsafe(32)
         now = self._clock()
-        self._store.add_officer_session(session_hash(session_id), officer.id, token_hash(token),
+        self._store.add_officer_session(self._session_hash(session_id), officer.id, self._hash(token),
                                         expires_at=now + ttl, now=now)
         return session_id
 
@@ -143,7 +157,7 @@ class OfficerRegistry:
         """The officer of a live session; UnauthorizedError for anything else."""
         if not session_id or len(session_id) > MAX_TOKEN_LENGTH:
             raise UnauthorizedError("no live session")
-        officer_id = self._store.officer_for_session(session_hash(session_id), self._clock())
+        officer_id = self._store.officer_for_session(self._session_hash(session_id), self._clock())
         officer = self._store.get_officer(officer_id) if officer_id is not None else None
         if officer is None or officer.disabled:
             raise UnauthorizedError("no live session")
@@ -152,7 +166,7 @@ class OfficerRegistry:
     def end_session(self, session_id: str) -> bool:
         if not session_id or len(session_id) > MAX_TOKEN_LENGTH:
             return False
-        return self._store.end_officer_session(session_hash(session_id))
+        return self._store.end_officer_session(self._session_hash(session_id))
 
     def _require(self, officer_id: str) -> Officer:
         officer = self._store.get_officer(officer_id)

@@ -28,9 +28,11 @@ changed in between (a rotation), a new index is allocated: the store records whi
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -50,6 +52,7 @@ from issuer.errors import (
     RecordNotFoundError,
     StateConflictError,
 )
+from issuer.keyed import HOLDER_CREDENTIAL, KeyedHash
 from issuer.model import (
     MAX_REASON_TEXT,
     REFUSED,
@@ -62,7 +65,7 @@ from issuer.model import (
     RecordState,
     parse_reason,
 )
-from issuer.pickup import AccessGrant, Pickup, secret_hash
+from issuer.pickup import AccessGrant, Pickup
 from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
 from issuer.settings import Clock, IssuerSettings, system_clock
@@ -71,7 +74,7 @@ from keys import KeyRing, Purpose
 
 MAX_HOLDER_KEYS = 10  # credentials per request (OpenID4VCI batch); each gets its own status index
 MAX_RECORD_ID = 64
-DELIVERY = "delivery"  # ephemeral kind: the credential a grant already delivered to one holder key
+HELD = "holder_credential"  # ephemeral kind: the credential a grant already delivered to one holder key
 
 
 def uri_no(status_uri: str) -> str:
@@ -104,9 +107,12 @@ class IssuerService:
         self.settings = settings
         self.clock = clock
         self.audit = AuditLog(store, clock)
+        # What the store keeps of every secret handed out (codes, PINs, tokens): HMACs under the key ring's
+        # store secret, which is not in the store (issuer.keyed).
+        self.keyed = KeyedHash(keyring.store_secret)
         self._publisher = Publisher(store, keyring, settings, clock)
-        self._pickup = Pickup(store, settings, clock, self.audit)
-        self._deferral = Deferral(store, settings, clock, self.audit)
+        self._pickup = Pickup(store, settings, clock, self.audit, self.keyed)
+        self._deferral = Deferral(store, settings, clock, self.audit, self.keyed, self._pickup)
 
     # --- officer side --------------------------------------------------------------------------------
     def register(self, permit: Permit, *, officer: str) -> Record:
@@ -114,6 +120,7 @@ class IssuerService:
         register_application."""
         if not isinstance(permit, Permit):
             raise InvalidRequestError("register needs a validated Permit")
+        self.check_authority(permit)
         now = self.clock()
         record = Record(secrets.token_urlsafe(16), permit, RecordState.ACTIVE, now, now)
         self.store.insert_record(record, audit=self.audit.entry(officer=officer, action="register",
@@ -137,7 +144,7 @@ class IssuerService:
             raise StateConflictError("the application awaits approval", state="pending_approval")
         offer = self._pickup.create_offer(record)
         self.audit.append(officer=officer, action="create_offer", record_id=record.id,
-                          reason=f"offer {offer.offer_id}" + (" pending approval" if pending else ""))
+                          reason=f"offer {offer.ref}" + (" pending approval" if pending else ""))
         return offer
 
     def awaiting_approval(self, record_id: str) -> bool:
@@ -186,9 +193,18 @@ class IssuerService:
         return self._redeliver(record_id, officer=officer, reason=_reason(reason_code, reason))
 
     # --- the bureau's lifecycle: checked registration, endorsement (签注), re-delivery --------------------
+    def check_authority(self, permit: Permit) -> None:
+        """BureauRuleError unless this issuer's keys sign for the permit's authority. Refused at registration:
+        such a record could never be delivered (its QR pass would be UNTRUSTED_ISSUER), and a pickup offered
+        for it would only spend the resident's code on a refused credential request."""
+        if permit.authority_code != self.keyring.authority_code:
+            raise BureauRuleError("foreign_authority", f"the permit names authority {permit.authority_code}; this "
+                                  f"issuer's keys are authority {self.keyring.authority_code}'s")
+
     def check_application(self, permit: Permit, *, override: bool = False, pending: tuple[Record, ...] = ()) -> None:
         """BureauRuleError unless ``permit`` may be registered now (``pending``: records about to be added,
         e.g. earlier rows of the same bulk file)."""
+        self.check_authority(permit)
         holder = [*self.store.records_of_holder(permit.holder.citizen_id),
                   *(r for r in pending if r.permit.holder.citizen_id == permit.holder.citizen_id)]
         check_application(permit, holder, today=beijing_day(self.clock()), settings=self.settings,
@@ -273,8 +289,12 @@ class IssuerService:
         return self._pickup.offer_known(offer_id)
 
     def redeem(self, pre_authorized_code: str, tx_code: str | None, *, dpop_jkt: str | None = None) -> str:
-        """An access token for the code and PIN; with ``dpop_jkt`` it is bound to that DPoP key (RFC 9449)."""
-        return self._pickup.redeem(pre_authorized_code, tx_code, dpop_jkt=dpop_jkt)
+        """An access token for the code and PIN; with ``dpop_jkt`` it is bound to that DPoP key (RFC 9449). A
+        record that cannot be delivered now is refused before the code is spent."""
+        return self._pickup.redeem(pre_authorized_code, tx_code, deliverable=self._deliverable_now, dpop_jkt=dpop_jkt)
+
+    def _deliverable_now(self, record_id: str) -> None:
+        self._check_deliverable(self.get_record(record_id), self.clock())
 
     def new_nonce(self) -> str:
         return self._pickup.new_nonce()
@@ -289,34 +309,54 @@ class IssuerService:
     def configuration_ids(self, access_token: str) -> list[str]:
         return list(self._pickup.grant(access_token).configuration_ids)
 
-    def deliver(self, access_token: str, holder_keys: Sequence[PublicKey]) -> list[DeliveredCredential]:
-        """IssuancePendingError while the application awaits approval (the wallet API then calls defer)."""
+    def deliver(self, access_token: str, holder_keys: Sequence[PublicKey],
+                configuration_id: str) -> list[DeliveredCredential]:
+        """The credentials of one configuration, bound to ``holder_keys`` (one request: a batch). The access
+        token delivers each configuration once: a second request raises InvalidTokenError; a refused one
+        (any error) leaves the delivery to the token. IssuancePendingError while the application awaits
+        approval (the wallet API then calls defer)."""
         grant = self._pickup.grant(access_token)
-        return self._deliver_to(grant.record_id, grant.offer_id, holder_keys, access_token)
+        self._check_covered(grant, configuration_id)
+        return self._deliver_to(grant.record_id, grant.offer_id, holder_keys, access_token,
+                                spend=functools.partial(self._pickup.delivery, access_token, configuration_id))
 
-    def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey],
-                    access_token: str) -> list[DeliveredCredential]:
+    def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey], access_token: str, *,
+                    spend: Callable[[], AbstractContextManager[None]] = nullcontext) -> list[DeliveredCredential]:
+        """``spend``: what the delivery uses up once every check passed (the token's delivery of the
+        configuration), given back if the delivery fails; a deferred transaction was spent when taken."""
         self._check_holder_keys(holder_keys)
         record = self.get_record(record_id)
         if self._deferral.is_pending(record.id):
             raise IssuancePendingError(record.id)
         offer = self.store.get_offer(offer_id)
-        if offer is None or offer.state == "cancelled":  # a re-delivery to another phone cancelled this pickup
-            raise StateConflictError("the pickup was cancelled by a re-delivery", state="cancelled")
+        if offer is None or offer.state == "cancelled":  # a re-delivery, suspension or revocation closed it
+            raise StateConflictError("the pickup was cancelled", state="cancelled")
         now = self.clock()
+        self._check_deliverable(record, now)
         nbf, exp = validity_window(record.permit)  # Beijing days, as in the QR pass
-        if record.state is not RecordState.ACTIVE:
-            raise StateConflictError(f"record is {record.state.value}", state=record.state.value)
-        if exp <= now:
-            raise StateConflictError("the permit's validity has ended")
-        if record.permit.authority_code != self.keyring.authority_code:  # its QR pass would be UNTRUSTED_ISSUER
-            raise StateConflictError(f"the permit names authority {record.permit.authority_code}; this issuer's "
-                                     f"keys are authority {self.keyring.authority_code}'s")
-        delivered = [self._deliver_one(record, key, access_token, now=now, nbf=nbf, exp=exp) for key in holder_keys]
+        with spend():
+            delivered = [self._deliver_one(record, key, access_token, now=now, nbf=nbf, exp=exp)
+                         for key in holder_keys]
         indices = " ".join(f"{uri_no(d.status_uri)}/{d.status_idx}" for d in delivered)
         self.audit.append(officer="wallet", action="deliver", record_id=record.id,
                           reason=f"offer {offer_id}; status {indices}")
         return delivered
+
+    def _check_deliverable(self, record: Record, now: int) -> None:
+        """StateConflictError unless the record's credentials can be delivered at ``now``."""
+        if record.state is not RecordState.ACTIVE:
+            raise StateConflictError(f"record is {record.state.value}", state=record.state.value)
+        if validity_window(record.permit)[1] <= now:
+            raise StateConflictError("the permit's validity has ended")
+        try:  # records registered before registration checked the authority
+            self.check_authority(record.permit)
+        except BureauRuleError as exc:
+            raise StateConflictError(str(exc)) from exc
+
+    @staticmethod
+    def _check_covered(grant: AccessGrant, configuration_id: str) -> None:
+        if configuration_id not in grant.configuration_ids:
+            raise InvalidRequestError("the access token does not cover that configuration")
 
     @staticmethod
     def _check_holder_keys(holder_keys: Sequence[PublicKey]) -> None:
@@ -331,9 +371,9 @@ class IssuerService:
         """Keep verified holder keys until approval; the access token stays valid as long as the transaction."""
         grant = self._pickup.grant(access_token)
         self._check_holder_keys(holder_keys)
-        if configuration_id not in grant.configuration_ids:
-            raise InvalidRequestError("the access token does not cover that configuration")
-        transaction = self._deferral.open_transaction(grant, access_token, configuration_id, holder_keys)
+        self._check_covered(grant, configuration_id)
+        with self._pickup.delivery(access_token, configuration_id):  # the transaction is the one delivery
+            transaction = self._deferral.open_transaction(grant, access_token, configuration_id, holder_keys)
         self._pickup.extend(access_token, self._deferral.transaction_ttl)
         self.audit.append(officer="wallet", action="deliver_deferred", record_id=grant.record_id,
                           reason=f"{len(holder_keys)} credential(s), offer {grant.offer_id}")
@@ -370,8 +410,8 @@ class IssuerService:
                      exp: int) -> DeliveredCredential:
         # The newest usable key at the issuer's clock (the one that dates the credential); recorded below.
         signer = self.keyring.signer_for(Purpose.CREDENTIAL, now=now)
-        delivery_key = secret_hash(access_token, key_id(holder_key))
-        earlier = self.store.get_ephemeral(DELIVERY, delivery_key, now)
+        delivery_key = self.keyed.digest(HOLDER_CREDENTIAL, access_token, key_id(holder_key))
+        earlier = self.store.get_ephemeral(HELD, delivery_key, now)
         held = json.loads(earlier) if earlier is not None else None
         if held is not None and held["kid"] == signer.kid:
             # This key's credential under this grant, asked for in another encoding (module docstring). The
@@ -385,7 +425,7 @@ class IssuerService:
             if not self.store.add_delivered(record.id, list_no, idx, now, kid=signer.kid):
                 raise StateConflictError("record is no longer active")
             # As long as anything may still be delivered with this token (deferred transactions extend it).
-            self.store.put_ephemeral(DELIVERY, delivery_key,
+            self.store.put_ephemeral(HELD, delivery_key,
                                      json.dumps({"list": list_no, "idx": idx, "iat": iat, "kid": signer.kid}),
                                      max(self.settings.access_token_ttl, self._deferral.transaction_ttl), now)
         uri = self.settings.status_list_uri(list_no)

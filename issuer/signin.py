@@ -4,7 +4,7 @@ A failure is a bearer token on the officer API that is unknown, expired, revoked
 or a console sign-in whose token is no live token of the officer id it names. Each is one audit entry
 (action ``sign_in_failed``, outcome ``denied``, officer ``-``: nobody was authenticated) whose reason says
 where it happened and, for the console, which officer id was claimed (when it is a well-formed id). The
-presented token is never written anywhere; neither is the client address (it is a counter key, hashed).
+presented token is never written anywhere; neither is the client address (it is a counter key, a keyed hash).
 
 Failures are counted in the store (Store.increment: shared by every worker and host) per client address and,
 for the console, per claimed officer id. Once a count reaches its limit within the window, every attempt
@@ -16,11 +16,11 @@ of entries. A request without any bearer token is refused (401) but is no attemp
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from issuer.audit import AuditLog
 from issuer.errors import RateLimitedError, SettingsError
+from issuer.keyed import SIGN_IN, KeyedHash
 from issuer.model import DENIED, is_officer_id
 from issuer.settings import Clock
 from issuer.store import Store
@@ -48,14 +48,16 @@ DEFAULT_LIMITS = SignInLimits()
 
 @dataclass(frozen=True)
 class _Counter:
-    key: str  # hashed: no address or id is kept in clear, and every key has the same bounded length
+    key: str  # a keyed hash: no address or id is kept in clear (nor a hash a copy of the store could test
+    # guesses against), and every key has the same bounded length
     limit: int
     what: str  # what the throttled entry names
 
 
 class SignInGuard:
-    def __init__(self, store: Store, audit: AuditLog, clock: Clock, limits: SignInLimits) -> None:
+    def __init__(self, store: Store, audit: AuditLog, clock: Clock, limits: SignInLimits, keyed: KeyedHash) -> None:
         self._store = store
+        self._keyed = keyed
         self._audit = audit
         self._clock = clock
         self.limits = limits
@@ -88,11 +90,8 @@ class SignInGuard:
                                        reason=f"{channel}, {counter.what}: {count} failures in {window} s")
 
     def _counters(self, client: str, officer_id: str | None) -> list[_Counter]:
-        counters = [_Counter(_digest("client", client), self.limits.per_client, "client address")]
+        counters = [_Counter(self._keyed.digest(SIGN_IN, "client", client), self.limits.per_client, "client address")]
         if officer_id is not None and is_officer_id(officer_id):
-            counters.append(_Counter(_digest("officer", officer_id), self.limits.per_officer, f"officer {officer_id}"))
+            counters.append(_Counter(self._keyed.digest(SIGN_IN, "officer", officer_id), self.limits.per_officer,
+                                     f"officer {officer_id}"))
         return counters
-
-
-def _digest(kind: str, value: str) -> str:
-    return hashlib.sha256(f"{kind}\x1f{value}".encode()).hexdigest()

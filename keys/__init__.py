@@ -17,7 +17,7 @@ from keys.errors import (
     RevocationReasonError,
     TrustListVersionError,
 )
-from keys.keydir import init_keys, load_keyring, new_token_signer, save_keyring
+from keys.keydir import add_store_secret, init_keys, load_keyring, load_store_secret, new_token_signer, save_keyring
 from keys.keyring import TRUST_LIST_VALIDITY, KeyRing, Revocation
 from keys.keystore import PASSPHRASE_ENV, SCRYPT_N, read_passphrase
 from keys.pkcs11_signer import PIN_ENV, Pkcs11Location, Pkcs11Signer
@@ -50,8 +50,10 @@ __all__ = [
     "RevocationReasonError",
     "SigningKey",
     "TrustListVersionError",
+    "add_store_secret",
     "init_keys",
     "load_keyring",
+    "load_store_secret",
     "needs_replacement",
     "new_token_signer",
     "prune",

@@ -13,6 +13,8 @@ This module owns loading, saving and creating key directories (``load_keyring``,
     credential-<kid>.key.json .crt.pem    (no .key.json for a key held in a PKCS#11 token)
     status-<kid>.key.json     .crt.pem
     trustlist.version                the highest trust list version published from this directory
+    store-hmac.secret.json           the store secret (KeyRing.store_secret): the issuer's HMAC key for what
+                                     its store keeps of pickup codes, PINs and tokens, sealed like a key
 
 Key files are keys/keystore.py envelopes; every file is written 0600 and the directory 0700. A PKCS#11
 key's PIN is never written: it comes from EPERMIT_PKCS11_PIN (or the caller).
@@ -36,7 +38,15 @@ from credential.trustlist import STATES
 from keys.certificates import Authority, signing_certificate
 from keys.errors import KeyManagementError, KeyNotFoundError, KeyUnlockError
 from keys.keyring import KeyRing, Revocation
-from keys.keystore import SCRYPT_N, read_key_file, read_small_file, write_key_file, write_private_file
+from keys.keystore import (
+    SCRYPT_N,
+    read_key_file,
+    read_secret_file,
+    read_small_file,
+    write_key_file,
+    write_private_file,
+    write_secret_file,
+)
 from keys.pkcs11_signer import PIN_ENV, Pkcs11Location, Pkcs11Signer
 from keys.purpose import SIGNING_PURPOSES, Purpose, SigningKey
 from keys.signers import KeySigner
@@ -44,6 +54,8 @@ from keys.signers import KeySigner
 KEYRING_FILE = "keyring.json"
 KEYRING_FORMAT = "epermit-keyring-v1"
 VERSION_FILE = "trustlist.version"
+STORE_SECRET_FILE = "store-hmac.secret.json"  # noqa: S105 - a file name, not a secret
+STORE_SECRET_NAME = "store-hmac"  # noqa: S105 - the envelope's label
 MAX_KEYRING_FILE_SIZE = 256 * 1024
 MAX_CERTIFICATE_FILE_SIZE = 16 * 1024
 _KID = re.compile(r"[A-Za-z0-9_-]{11}")  # also keeps a tampered keyring.json from naming paths outside the dir
@@ -96,7 +108,33 @@ def load_keyring(directory: Path, passphrase: bytes, *, pkcs11_pin: str | None =
     return KeyRing(root=root, root_certificate=_read_certificate(directory / "root.crt.pem"), signers=signers,
                    certificates=certificates, authority_code=str(authority.get("code", "")),
                    authority_name=str(authority.get("name", "")), states=states, backends=backends,
-                   revocations=revocations, eku_arc=eku_arc)
+                   revocations=revocations, store_secret=load_store_secret(directory, passphrase), eku_arc=eku_arc)
+
+
+def load_store_secret(directory: Path, passphrase: bytes) -> bytes:
+    """The store secret alone (one scrypt, not every key: `epermit officers token` needs only this).
+
+    A key directory made before the store secret existed has none: refused with the command that adds one
+    (``add_store_secret``), never replaced by a fresh secret behind the operator's back.
+    """
+    path = directory / STORE_SECRET_FILE
+    if not path.exists():
+        raise KeyManagementError(f"{path} is missing (a key directory from an older epermit): "
+                                 f"add it with `epermit keys upgrade --dir {directory}`")
+    return read_secret_file(path, passphrase=passphrase, name=STORE_SECRET_NAME)
+
+
+def add_store_secret(directory: Path, passphrase: bytes, *, scrypt_n: int = SCRYPT_N) -> bool:
+    """Give an older key directory its store secret; False if it has one already (which is never replaced:
+    a new secret would orphan every pickup code, access token and officer token the store knows)."""
+    if not (directory / KEYRING_FILE).exists():
+        raise KeyManagementError(f"{directory} holds no key ring")
+    if (directory / STORE_SECRET_FILE).exists():
+        return False
+    read_key_file(directory / "root.key.json", passphrase=passphrase, purpose=Purpose.ROOT)  # the right passphrase
+    write_secret_file(directory / STORE_SECRET_FILE, secrets.token_bytes(32), passphrase=passphrase,
+                      name=STORE_SECRET_NAME, scrypt_n=scrypt_n)
+    return True
 
 
 def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n: int = SCRYPT_N,
@@ -119,6 +157,9 @@ def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n:
             continue
         cert = ring.root_certificate if purpose is Purpose.ROOT else ring.certificates[signer.kid]
         _write_key(directory, stem, purpose, signer, cert, passphrase, scrypt_n, overwrite)
+    if not update or not (directory / STORE_SECRET_FILE).exists():
+        write_secret_file(directory / STORE_SECRET_FILE, ring.store_secret, passphrase=passphrase,
+                          name=STORE_SECRET_NAME, scrypt_n=scrypt_n, overwrite=overwrite or update)
     doc = {
         "format": KEYRING_FORMAT,
         "authority": {"code": ring.authority_code, "name": ring.authority_name},

@@ -15,6 +15,7 @@ token (keys/pkcs11_signer.py).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ from keys.purpose import SIGNING_PURPOSES, Purpose, PurposeSigner, SigningKey, s
 from keys.signers import KeySigner
 
 TRUST_LIST_VALIDITY = 30 * 86400
+STORE_SECRET_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -58,14 +60,16 @@ def eku_arc_setting(arc: str) -> str:
 
 class KeyRing:
     """Root key and certificate, the signing keys of each purpose newest first, their certificates and
-    states (active, retiring, revoked), where token keys live, why revoked keys were revoked, and the
+    states (active, retiring, revoked), where token keys live, why revoked keys were revoked, the
+    store secret (32 random bytes: the issuer's HMAC key for what its store keeps of codes and tokens), and the
     extendedKeyUsage arc their certificates' purposes are named under (``eku_arc``, credential.eku)."""
 
     def __init__(self, *, root: KeySigner, root_certificate: x509.Certificate,
                  signers: Mapping[Purpose, Sequence[SigningKey]],
                  certificates: Mapping[str, x509.Certificate], authority_code: str, authority_name: str,
                  states: Mapping[str, str] | None = None, backends: Mapping[str, Pkcs11Location] | None = None,
-                 revocations: Mapping[str, Revocation] | None = None, eku_arc: str = DEFAULT_EKU_ARC) -> None:
+                 revocations: Mapping[str, Revocation] | None = None, store_secret: bytes,
+                 eku_arc: str = DEFAULT_EKU_ARC) -> None:
         if set(signers) != set(SIGNING_PURPOSES) or not all(signers.values()):
             raise KeyManagementError("a key ring needs at least one credential and one status signer")
         if not (len(authority_code) == 6 and authority_code.isascii() and authority_code.isdigit()) \
@@ -80,8 +84,13 @@ class KeyRing:
                     raise KeyNotFoundError(signer.kid, "no certificate for key")
                 _check_pair(signer, cert)
                 _check_issued(cert, root, root_certificate, purpose, self.eku_arc)
+        if len(store_secret) != STORE_SECRET_SIZE:
+            raise KeyManagementError(f"the store secret must be {STORE_SECRET_SIZE} bytes")
         self.root = root
         self.root_certificate = root_certificate
+        # The HMAC key of everything the issuer's store keeps of a secret (pickup codes, PINs, tokens): it
+        # lives with the keys, never in the store, so a copy of the store alone can test no code or PIN.
+        self.store_secret = store_secret
         self._signers: dict[Purpose, list[SigningKey]] = {purpose: list(signers[purpose])
                                                           for purpose in SIGNING_PURPOSES}
         self.certificates = dict(certificates)
@@ -151,7 +160,8 @@ class KeyRing:
         }
         return cls(root=root, root_certificate=root_cert,
                    signers={purpose: [signer] for purpose, signer in signers.items()}, certificates=certificates,
-                   authority_code=authority_code, authority_name=authority_name, eku_arc=eku_arc)
+                   authority_code=authority_code, authority_name=authority_name,
+                   store_secret=secrets.token_bytes(STORE_SECRET_SIZE), eku_arc=eku_arc)
 
     # --- the trust list ------------------------------------------------------------------------------
     def trust_list(self, *, issuer: str, now: int, version: int, status_lists: Sequence[str],

@@ -1,4 +1,5 @@
-"""Private keys at rest: a passphrase-sealed JSON envelope, written 0600, never a clear key on disk.
+"""Private keys (and the store's HMAC secret) at rest: a passphrase-sealed JSON envelope, written 0600,
+never a clear key on disk.
 
 Envelope (``epermit-key-v1``): scrypt(passphrase, salt, n=2**17, r=8, p=1) -> 32-byte key -> AES-256-GCM over
 the PKCS#8 DER of the private key, with ``{"format", "kid", "purpose"}`` as associated data, so a file whose
@@ -128,6 +129,79 @@ def open_private_key(document: Any, *, passphrase: bytes, purpose: Purpose | Non
     if key_id(key.public_key()) != kid:
         raise KeyManagementError(f"key file kid {kid!r} does not match its key")
     return key
+
+
+SECRET_FILE_FORMAT = "epermit-secret-v1"  # noqa: S105 - a format name
+SECRET_SIZE = 32
+
+
+def _secret_aad(name: str) -> bytes:
+    return json_dumps({"format": SECRET_FILE_FORMAT, "name": name})
+
+
+def seal_secret(secret: bytes, *, passphrase: bytes, name: str, scrypt_n: int = SCRYPT_N) -> dict[str, Any]:
+    """The JSON envelope of a symmetric secret (e.g. the store's HMAC key), sealed like a key file: scrypt +
+    AES-256-GCM, with ``{"format", "name"}`` as associated data, so one secret cannot stand in for another."""
+    if len(secret) != SECRET_SIZE:
+        raise KeyManagementError(f"a sealed secret is {SECRET_SIZE} bytes")
+    if not passphrase:
+        raise KeyUnlockError("empty passphrase")
+    if not MIN_SCRYPT_N <= scrypt_n <= MAX_SCRYPT_N or scrypt_n & (scrypt_n - 1):
+        raise KeyManagementError("scrypt n must be a power of two in [2**14, 2**20]")
+    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
+    sealed = AESGCM(_scrypt(passphrase, salt, scrypt_n, SCRYPT_R, SCRYPT_P)).encrypt(nonce, secret, _secret_aad(name))
+    return {
+        "format": SECRET_FILE_FORMAT,
+        "kdf": {"name": "scrypt", "salt": b64url_encode(salt), "n": scrypt_n, "r": SCRYPT_R, "p": SCRYPT_P},
+        "nonce": b64url_encode(nonce),
+        "ciphertext": b64url_encode(sealed),
+        "name": name,
+    }
+
+
+def open_secret(document: Any, *, passphrase: bytes, name: str) -> bytes:
+    """Unseal a secret envelope named ``name``; KeyUnlockError for a wrong passphrase or an edited file."""
+    if not isinstance(document, dict) or document.get("format") != SECRET_FILE_FORMAT:
+        raise KeyManagementError(f"not an {SECRET_FILE_FORMAT} file")
+    if document.get("name") != name:
+        raise KeyManagementError(f"the file holds the secret {document.get('name')!r}, not {name!r}")
+    kdf = document.get("kdf")
+    n, r, p = (kdf.get("n"), kdf.get("r"), kdf.get("p")) if isinstance(kdf, dict) else (None, None, None)
+    if (not isinstance(kdf, dict) or kdf.get("name") != "scrypt" or type(n) is not int or type(r) is not int
+            or type(p) is not int or not MIN_SCRYPT_N <= n <= MAX_SCRYPT_N or n & (n - 1) or not 1 <= r <= 32
+            or not 1 <= p <= 16):
+        raise KeyManagementError("secret file has unacceptable scrypt parameters")
+    if not passphrase:
+        raise KeyUnlockError("empty passphrase")
+    try:
+        salt, nonce = b64url_decode(kdf.get("salt", "")), b64url_decode(document.get("nonce", ""))
+        sealed = b64url_decode(document.get("ciphertext", ""))
+    except MalformedError as exc:
+        raise KeyManagementError("secret file has invalid base64url") from exc
+    if len(salt) < 16 or len(nonce) != 12:
+        raise KeyManagementError("secret file has a short salt or a wrong nonce size")
+    try:
+        secret = AESGCM(_scrypt(passphrase, salt, n, r, p)).decrypt(nonce, sealed, _secret_aad(name))
+    except InvalidTag as exc:
+        raise KeyUnlockError("wrong passphrase, or the secret file was altered") from exc
+    if len(secret) != SECRET_SIZE:
+        raise KeyManagementError(f"a sealed secret is {SECRET_SIZE} bytes")
+    return secret
+
+
+def write_secret_file(path: Path, secret: bytes, *, passphrase: bytes, name: str, scrypt_n: int = SCRYPT_N,
+                      overwrite: bool = False) -> None:
+    document = seal_secret(secret, passphrase=passphrase, name=name, scrypt_n=scrypt_n)
+    write_private_file(path, json_dumps(document) + b"\n", overwrite=overwrite)
+
+
+def read_secret_file(path: Path, *, passphrase: bytes, name: str) -> bytes:
+    data = read_small_file(path, MAX_KEY_FILE_SIZE)
+    try:
+        document = json_loads(data, max_size=MAX_KEY_FILE_SIZE)
+    except MalformedError as exc:
+        raise KeyManagementError(f"{path} is not a secret file: {exc.reason}") from exc
+    return open_secret(document, passphrase=passphrase, name=name)
 
 
 def write_private_file(path: Path, data: bytes, *, overwrite: bool = False) -> None:

@@ -57,17 +57,19 @@ def _checked_proof(context: WalletContext, value: str, path: str, *, token: str 
 def _check_nonce(context: WalletContext, proof: DpopProof, *, resource: bool) -> None:
     if not context.settings.dpop_nonce_required:
         return
-    store, now = context.service.store, context.clock()
-    if proof.nonce is None or not dpop_state.nonce_accepted(store, proof.nonce, now=now):
-        fresh = dpop_state.current_nonce(store, ttl=context.settings.dpop_nonce_ttl, now=now)
+    store, keyed, now = context.service.store, context.service.keyed, context.clock()
+    if proof.nonce is None or not dpop_state.nonce_accepted(store, keyed, proof.nonce, now=now):
+        fresh = dpop_state.current_nonce(store, keyed, ttl=context.settings.dpop_nonce_ttl, now=now)
         # RFC 9449 §8 (token endpoint: 400) and §9 (resource: 401 with the DPoP challenge).
         raise DpopError("use_dpop_nonce", "a DPoP proof with the nonce in the DPoP-Nonce header is required",
                         resource=resource, nonce=fresh)
-    g.setdefault(_NONCE_TO_SEND, dpop_state.current_nonce(store, ttl=context.settings.dpop_nonce_ttl, now=now))
+    g.setdefault(_NONCE_TO_SEND, dpop_state.current_nonce(store, keyed, ttl=context.settings.dpop_nonce_ttl,
+                                                          now=now))
 
 
 def _spend(context: WalletContext, proof: DpopProof, *, resource: bool) -> None:
-    if not dpop_state.spend_jti(context.service.store, proof.jti, iat_window=context.settings.dpop_iat_window,
+    service = context.service
+    if not dpop_state.spend_jti(service.store, service.keyed, proof.jti, iat_window=context.settings.dpop_iat_window,
                                 now=context.clock()):
         raise DpopError("invalid_dpop_proof", "this DPoP proof (its jti) was already used", resource=resource)
 

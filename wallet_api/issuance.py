@@ -119,7 +119,7 @@ def credential() -> Response:
         service.consume_nonce(nonce)  # InvalidNonceError: unknown, expired or already used
     keys = [proof.key for proof in proofs]
     try:
-        delivered = service.deliver(token, keys)
+        delivered = service.deliver(token, keys, configuration_id)  # once per token and configuration
     except IssuancePendingError:  # offered before approval: keep the proven keys until an officer decides
         return deferred(context, service.defer(token, keys, configuration_id).transaction_id)
     except StateConflictError as exc:  # suspended, revoked or expired since the offer: it will not be issued

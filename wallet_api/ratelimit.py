@@ -8,11 +8,10 @@ werkzeug's ProxyFix (trusting exactly the proxy's hops) so that this is the resi
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import request
 
 from issuer.errors import RateLimitedError
+from issuer.keyed import RATE
 from wallet_api.context import wallet_context
 
 
@@ -24,7 +23,8 @@ def enforce(kind: str, key: str, limit: int) -> None:
     """Count one request of ``kind`` for ``key``; RateLimitedError (429) once past ``limit`` in the window."""
     context = wallet_context()
     window = context.settings.rate_window
-    # Keys are hashed: no code or address is kept in clear, and every key has the same bounded length.
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    # Keys are keyed hashes: no code or address is kept in clear (nor a hash of it that a copy of the store
+    # could test guesses against), and every key has the same bounded length.
+    digest = context.service.keyed.digest(RATE, kind, key)
     if context.service.store.increment(f"rate_{kind}", digest, window, context.clock()) > limit:
         raise RateLimitedError(f"too many {kind.replace('_', ' ')} requests; retry later", retry_after=window)

@@ -1,4 +1,4 @@
-"""``epermit keys``: init, publish, rotate, revoke, prune, list (docs/keys.md is the operator's guide).
+"""``epermit keys``: init, publish, rotate, revoke, prune, list, upgrade (docs/keys.md is the operator's guide).
 
 The passphrase comes from ``--passphrase-file``, EPERMIT_KEY_PASSPHRASE, or a no-echo prompt on a terminal,
 never from the command line (it would show in ``ps`` and shell history). A PKCS#11 PIN comes from
@@ -17,7 +17,7 @@ from pathlib import Path
 from credential.eku import DEFAULT_EKU_ARC
 from epermit.cli.harness import Handler, Subparsers, guarded
 from keys.errors import KeyUnlockError
-from keys.keydir import init_keys, load_keyring, new_token_signer, save_keyring
+from keys.keydir import add_store_secret, init_keys, load_keyring, new_token_signer, save_keyring
 from keys.keyring import KeyRing, eku_arc_setting
 from keys.keystore import SCRYPT_N, read_passphrase
 from keys.pkcs11_signer import PIN_ENV
@@ -87,6 +87,11 @@ def add_keys_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Subpar
     lst = commands.add_parser("list", help="show the keys, their state and window")
     _add_dir(lst)
     _set_handler(lst, "list", _list)
+
+    upgrade = commands.add_parser("upgrade", help="add what a key directory from an older epermit lacks "
+                                                  "(the store secret)")
+    _add_dir(upgrade)
+    _set_handler(upgrade, "upgrade", _upgrade)
     return commands
 
 
@@ -213,6 +218,12 @@ def _prune(args: argparse.Namespace) -> int:
     if gone:
         save_keyring(ring, args.dir, passphrase, scrypt_n=SCRYPT_COST, update=True)
     print(f"pruned {len(gone)} key(s){': ' + ' '.join(gone) if gone else ''}")
+    return 0
+
+
+def _upgrade(args: argparse.Namespace) -> int:
+    added = add_store_secret(args.dir, _passphrase(args), scrypt_n=SCRYPT_COST)
+    print(f"{args.dir}: " + ("added the store secret" if added else "already up to date"))
     return 0
 
 

@@ -1,6 +1,8 @@
 """`epermit officers ...`: manage officers and their bearer tokens in the SQLite store of a data folder.
 
-Every change is audited with the actor ``console`` (the office machine). Exit codes: epermit.cli.harness.
+Every change is audited with the actor ``console`` (the office machine). Issuing a token and revoking one
+by its value need the store secret of the folder's keys (the store keeps only a keyed hash of a token), so
+they ask for the key passphrase; the other commands do not. Exit codes: epermit.cli.harness.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from epermit.cli.harness import EXIT_REFUSED, Subparsers, guarded
 from epermit.errors import UsageError
 from epermit.office import OfficeData
 from issuer.audit import AuditLog
-from issuer.errors import OfficerExistsError
+from issuer.errors import InvalidRequestError, OfficerExistsError
 from issuer.model import MAX_TOKEN_LENGTH, OK, REFUSED, Role
 from issuer.officers import OfficerRegistry
 from issuer.settings import system_clock
@@ -52,6 +54,7 @@ def add_officer_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Non
     token.add_argument("--data", type=Path, required=True)
     token.add_argument("--id", required=True)
     token.add_argument("--ttl-days", type=int, default=90)
+    _add_passphrase(token)
     token.set_defaults(handler=guarded("officers", _token))
 
     listing = commands.add_parser("list", help="list officers")
@@ -68,7 +71,13 @@ def add_officer_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Non
     who = revoke.add_mutually_exclusive_group(required=True)
     who.add_argument("--id", help="revoke every token of this officer")
     who.add_argument("--token-stdin", action="store_true", help="revoke the one token given on stdin")
+    _add_passphrase(revoke)
     revoke.set_defaults(handler=guarded("officers", _revoke_token))
+
+
+def _add_passphrase(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--passphrase-file", type=Path,
+                        help="file holding the key passphrase (default: $EPERMIT_KEY_PASSPHRASE, else a prompt)")
 
 
 def _audit(store: SQLiteStore, action: str, reason: str, *, outcome: str = OK) -> None:
@@ -107,7 +116,10 @@ def _token(args: argparse.Namespace) -> int:
     if not 0 < args.ttl_days <= 3650:
         raise UsageError("--ttl-days must be 1..3650")
     store = open_store(args.data)
-    token = OfficerRegistry(store).issue_token(args.id, ttl=args.ttl_days * DAY)
+    if OfficerRegistry(store).get(args.id) is None:  # before asking for the passphrase
+        raise InvalidRequestError(f"no officer {args.id!r}")
+    keyed = OfficeData(args.data).keyed_hash(passphrase_file=args.passphrase_file)
+    token = OfficerRegistry(store, keyed=keyed).issue_token(args.id, ttl=args.ttl_days * DAY)
     _audit(store, "token_issue", f"{args.id} ttl {args.ttl_days * DAY}")
     print(token)
     return 0
@@ -130,7 +142,8 @@ def _disable(args: argparse.Namespace) -> int:
 
 def _revoke_token(args: argparse.Namespace) -> int:
     store = open_store(args.data)
-    registry = OfficerRegistry(store)
+    keyed = OfficeData(args.data).keyed_hash(passphrase_file=args.passphrase_file) if args.token_stdin else None
+    registry = OfficerRegistry(store, keyed=keyed)
     if args.token_stdin:
         officer_id = registry.revoke_token(sys.stdin.readline(MAX_TOKEN_LENGTH + 2).strip())
         _audit(store, "token_revoke", f"{officer_id} one")

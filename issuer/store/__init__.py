@@ -2,8 +2,9 @@
 
 Every method is atomic on its own. Read-modify-write steps that must not interleave across threads or
 processes (state changes, single use, allocation) are single methods here, so a back end can make each one
-a transaction (SQLite ``BEGIN IMMEDIATE``) or a script (Redis Lua). Secrets reach the store only hashed,
-except the pre-authorized code, kept in clear until redeemed (see records.Offer).
+a transaction (SQLite ``BEGIN IMMEDIATE``) or a script (Redis Lua). Secrets reach the store only as keyed
+hashes (issuer.keyed: HMAC under a secret kept with the keys, never here), never in clear; the store cannot
+and need not tell them from any other string.
 Back-end failures (unreachable, stays locked) raise issuer.errors.StoreUnavailableError.
 """
 
@@ -32,14 +33,13 @@ FILL_LIMIT = 0.9
 
 @dataclass(frozen=True)
 class StoredOffer:
-    offer_id: str
+    offer_id: str  # the keyed hash of the offer id (Offer.ref); the id itself is only in the wallet's URL
     record_id: str
-    code_hash: str  # SHA-256 hex of the pre-authorized code
-    tx_code_hash: str  # SHA-256 hex over the code and the PIN
-    pre_authorized_code: str | None  # in clear only while state == "open"
+    code_hash: str  # keyed hash of the pre-authorized code
+    tx_code_hash: str  # keyed hash over the code and the PIN
     expires_at: int
     configuration_ids: tuple[str, ...]
-    state: str  # "open" | "redeemed" | "burned" | "cancelled" (by a re-delivery)
+    state: str  # "open" | "redeemed" | "burned" | "cancelled" (by a re-delivery, a suspension or a revocation)
     created_at: int
 
 
@@ -88,9 +88,10 @@ class Store(Protocol):
         audit: AuditEntry,
     ) -> Record | None:
         """Only if the record's state is ``expected``: set ``new``, set every live (not retired) delivered
-        status index of the record to ``status_value``, and append ``audit`` to the chain (as append_audit),
-        in one atomic step: a crash leaves all three or none. Returns the updated record, else None (and
-        nothing is appended)."""
+        status index of the record to ``status_value``, cancel the record's "open" offers if it leaves ACTIVE
+        (a suspended or revoked record's pickup must not redeem; a lift does not reopen them), and append
+        ``audit`` to the chain (as append_audit), in one atomic step: a crash leaves all of it or none.
+        Returns the updated record, else None (and nothing is appended)."""
         ...
 
     def record_states(self) -> Iterator[tuple[str, RecordState]]:
@@ -121,7 +122,7 @@ class Store(Protocol):
         """Re-delivery, one atomic step, only while the record is ACTIVE (else None): every live delivered
         index of the record is set to INVALID (1) and marked retired for good (later state changes of the
         record leave it INVALID), each list's generation is bumped, and the record's "open" and
-        "redeemed" offers become "cancelled" (clear code forgotten). Returns the retired (list_no, idx)."""
+        "redeemed" offers become "cancelled". Returns the retired (list_no, idx)."""
         ...
 
     # --- status lists --------------------------------------------------------------------------------
@@ -173,8 +174,8 @@ class Store(Protocol):
     def get_offer_by_code_hash(self, code_hash: str) -> StoredOffer | None: ...
 
     def finish_offer(self, code_hash: str, *, state: str, now: int) -> bool:
-        """Move an open, unexpired offer to ``state`` ("redeemed" or "burned") and forget the clear code.
-        Exactly one concurrent caller gets True."""
+        """Move an open, unexpired offer to ``state`` ("redeemed" or "burned"). Exactly one concurrent caller
+        gets True."""
         ...
 
     # --- ephemeral single-use values and counters ----------------------------------------------------

@@ -7,17 +7,23 @@ from pathlib import Path
 
 import pytest
 
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from epermit.cli import main
-from epermit.office import OfficeData
+from epermit.office import KEYS_DIR, OfficeData
 from issuer.errors import UnauthorizedError
+from issuer.keyed import KeyedHash
 from issuer.model import Role
 from issuer.officers import OfficerRegistry
+from keys import PASSPHRASE_ENV, init_keys
+from tests.conftest import T0
 
 
 def test_add_refuses_an_existing_id_and_change_revokes_its_tokens(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = ["--data", str(tmp_path)]
+    ring = init_keys(tmp_path / KEYS_DIR, b"office passphrase", AUTHORITY_CODE, AUTHORITY_NAME, T0, scrypt_n=2**14)
+    monkeypatch.setenv(PASSPHRASE_ENV, "office passphrase")  # a token is hashed with the keys' store secret
     assert main(["officers", "add", *data, "--id", "li", "--name", "李娜", "--role", "clerk",
                  "--district", "110105"]) == 0
     assert main(["officers", "token", *data, "--id", "li"]) == 0
@@ -26,7 +32,7 @@ def test_add_refuses_an_existing_id_and_change_revokes_its_tokens(
                  "--district", "110105"]) == 1
     assert "epermit officers change" in capsys.readouterr().err
     store = OfficeData(tmp_path).open_store()
-    registry = OfficerRegistry(store)
+    registry = OfficerRegistry(store, keyed=KeyedHash(ring.store_secret))
     assert registry.authenticate(token).role is Role.CLERK
     assert main(["officers", "change", *data, "--id", "li"]) == 2  # nothing to change given: usage
     assert main(["officers", "change", *data, "--id", "li", "--role", "supervisor"]) == 0

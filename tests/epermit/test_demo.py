@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from epermit.cli import main
-from epermit.demo import run_demo
+from epermit.demo import run_demo, write_offer_file
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return run_demo(tmp_path_factory.mktemp("demo"))
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    previous = os.umask(0o022)  # a usual umask: files would be 0644 unless written private
+    try:
+        out = tmp_path_factory.mktemp("demo")
+        out.chmod(0o755)  # as a folder the user made: the demo makes it private
+        yield run_demo(out)
+    finally:
+        os.umask(previous)
 
 
 def test_demo_leaves_what_a_newcomer_plays_with(demo_dir: Path) -> None:
@@ -57,6 +66,25 @@ def test_the_demo_wallets_open_with_the_cli(demo_dir: Path, capsys: pytest.Captu
     assert (shown["result"], shown["live"], shown["view"]) == ("VALID", True, "basic")
     assert main(["wallet", "--home", str(demo_dir / "wallets" / "zhang-wei"), "list"]) == 0
     assert "JZZ-110105-2026-000001" in capsys.readouterr().out
+
+
+def test_demo_folder_and_files_are_owner_only(demo_dir: Path) -> None:
+    """The folder holds a registry and the residents' credentials: 0700 folders, 0600 files (the store's -wal
+    and -shm too), whatever the umask; the verifier's cache of public documents is the verifier's business."""
+    assert stat.S_IMODE(demo_dir.stat().st_mode) == 0o700
+    assert stat.S_IMODE((demo_dir / "issuer-data").stat().st_mode) == 0o700
+    files = [p for p in demo_dir.rglob("*") if p.is_file() and "verifier-cache" not in p.parts]
+    assert any(p.name == "epermit.sqlite3" for p in files) and len(files) > 10
+    assert {p.name: oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {p.name: "0o600" for p in files}
+
+
+def test_the_offer_file_is_owner_only_even_over_an_old_one(tmp_path: Path) -> None:
+    old = tmp_path / "offer.json"
+    old.write_text("{}")
+    old.chmod(0o644)
+    path = write_offer_file(tmp_path, {"offer_uri": "openid-credential-offer://?x", "tx_code": "123456"})
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert json.loads(path.read_text()) == {"offer_uri": "openid-credential-offer://?x", "tx_code": "123456"}
 
 
 def test_demo_serves_https_and_leaves_its_ca(demo_dir: Path) -> None:

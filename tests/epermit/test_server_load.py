@@ -48,7 +48,7 @@ def servers(tmp_path: Path) -> Iterator[Servers]:
     store = SQLiteStore(tmp_path / "epermit.sqlite3")
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet.url, status_list_size=1024))
     record = service.register(sample_permit_valid_at(now), officer="seed")
-    registry = OfficerRegistry(store)
+    registry = OfficerRegistry(store, keyed=service.keyed)
     registry.put(Officer("clerk", "柜员", Role.CLERK, (record.permit.district,)))
     token = registry.issue_token("clerk", ttl=3600)
     wallet.start(create_app(WalletApiSettings(public_url=wallet.url), service))

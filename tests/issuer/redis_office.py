@@ -16,6 +16,7 @@ from epermit.http_client import request
 from epermit.servers import BackgroundServer
 from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
 from issuer.http import app as officer_api
+from issuer.keyed import KeyedHash
 from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
@@ -30,8 +31,9 @@ OFFICERS = (Officer("clerk", "柜员", Role.CLERK, (DISTRICT,)), Officer("issuer
             Officer("sup", "所长", Role.SUPERVISOR, (DISTRICT,)))
 
 
-def seed_officers(store: Store) -> dict[str, str]:
-    registry = OfficerRegistry(store)
+def seed_officers(store: Store, keyed: KeyedHash) -> dict[str, str]:
+    """The three officers and a token each; ``keyed``: the serving issuer's (its store secret hashes tokens)."""
+    registry = OfficerRegistry(store, keyed=keyed)
     tokens = {}
     for officer in OFFICERS:
         registry.put(officer)

@@ -50,7 +50,7 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture
 def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
-    registry = OfficerRegistry(service.store, clock=clock)
+    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     issued = {}
     for officer in OFFICERS.values():
         registry.put(officer)
@@ -202,7 +202,7 @@ def test_registering_in_another_district_is_forbidden(client: FlaskClient, token
                                                       service: IssuerService) -> None:
     clerk = Officer("clerk_sh", "上海柜员", Role.CLERK, ("310101",))
     OfficerRegistry(service.store).put(clerk)
-    token = OfficerRegistry(service.store, clock=service.clock).issue_token(clerk.id, ttl=60)
+    token = OfficerRegistry(service.store, keyed=service.keyed, clock=service.clock).issue_token(clerk.id, ttl=60)
     response = client.post("/api/v1/records", json=sample_permit().to_dict(), headers={"Authorization": f"Bearer {token}"})
     assert_error(response, 403, "forbidden")
 

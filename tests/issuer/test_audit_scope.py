@@ -16,8 +16,8 @@ from issuer.service import IssuerService
 
 from .office import AWAY, CARD, HOME, officers
 
-AWAY_CARD = dataclasses.replace(CARD, district=AWAY, authority_code=AWAY, authority_name="上海市公安局黄浦分局",
-                                document_number="DJK-310101-2025-000001")
+# Another district of this issuer's authority (a permit of another authority is refused at registration).
+AWAY_CARD = dataclasses.replace(CARD, district=AWAY, document_number="DJK-310101-2025-000001")
 BUREAU = Officer("bureau", "督察", Role.BUREAU_AUDITOR, ())
 
 

@@ -45,7 +45,7 @@ def staff(desk: OfficerDesk) -> tuple[Officer, Officer]:
 def registration(service: IssuerService, permit: Permit, record_id: str) -> Registration:
     now = service.clock()
     record = Record(record_id, permit, RecordState.ACTIVE, now, now)
-    _, stored = Pickup(service.store, service.settings, service.clock, service.audit).new_offer(record)
+    _, stored = Pickup(service.store, service.settings, service.clock, service.audit, service.keyed).new_offer(record)
     return Registration(record, stored, (service.audit.entry(officer="c", action="register", record_id=record_id),
                                          service.audit.entry(officer="o", action="create_offer", record_id=record_id)))
 
@@ -99,7 +99,7 @@ def test_batches_issue_what_row_by_row_issues(desk: OfficerDesk, staff: tuple[Of
     entries = [e for e in desk.service.audit.list(limit=100) if e.outcome == "ok"]
     assert [(e.officer, e.action, e.record_id) for e in entries] == [
         (who.id, action, r.record_id) for r in issued for who, action in ((clerk, "register"), (officer, "create_offer"))]
-    assert [e.reason for e in entries[1::2]] == [f"offer {r.offer.offer_id}" for r in issued]
+    assert [e.reason for e in entries[1::2]] == [f"offer {r.offer.ref}" for r in issued]
     verify_chain(all_entries(desk.service.store))
     for row in issued:  # every offer works: its code and PIN redeem once
         assert desk.service.get_record(row.record_id).permit.holder.name == row.name

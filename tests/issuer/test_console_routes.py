@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import html
 import os
 import re
@@ -22,7 +23,8 @@ from issuer.errors import UnauthorizedError
 from issuer.http.app import create_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
-from issuer.model import Officer, Record, RecordState, Role, pickup_url, session_hash
+from issuer.keyed import OFFICER_SESSION
+from issuer.model import Officer, Record, RecordState, Role, pickup_url
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
@@ -34,8 +36,9 @@ from .office import AWAY, CARD, HOME, PERMIT
 OFFICERS = (Officer("clerk", "柜员", Role.CLERK, (HOME,)), Officer("io", "民警", Role.ISSUING_OFFICER, (HOME,)),
             Officer("sup", "所长", Role.SUPERVISOR, (HOME,)), Officer("auditor", "审计", Role.AUDITOR, (HOME,)),
             Officer("io_sh", "上海民警", Role.ISSUING_OFFICER, (AWAY,)))
-AWAY_CARD = dataclasses.replace(CARD, district=AWAY, authority_code=AWAY, authority_name="上海市公安局黄浦分局",
-                                document_number="DJK-310101-2025-000001")
+# A record of the other district held by this issuer (whose keys sign for one authority: registration refuses
+# a permit naming another).
+AWAY_CARD = dataclasses.replace(CARD, district=AWAY, document_number="DJK-310101-2025-000001")
 OTHER = sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1, valid_from=datetime.date(2026, 1, 5),
                       valid_until=datetime.date(2026, 12, 31))
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -48,7 +51,7 @@ def app(service: IssuerService) -> Flask:
 
 @pytest.fixture
 def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
-    registry = OfficerRegistry(service.store, clock=clock)
+    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     for officer in OFFICERS:
         registry.put(officer)
     return {officer.id: registry.issue_token(officer.id, ttl=400 * 86400) for officer in OFFICERS}
@@ -208,7 +211,8 @@ def test_redeliver_retires_the_old_phone_and_prints_a_new_sheet(
 ) -> None:
     record = service.register(CARD, officer="seed")
     offer = service.create_offer(record.id, officer="seed")
-    service.deliver(service.redeem(offer.pre_authorized_code, offer.tx_code), [KeySigner.generate().public_key])
+    service.deliver(service.redeem(offer.pre_authorized_code, offer.tx_code), [KeySigner.generate().public_key],
+                    offer.configuration_ids[0])
     io = signed_in(app, tokens, "io")
     page = text(io.get(f"/officer/records/{record.id}"))
     assert '<option selected>NEW_DEVICE</option>' in page and "stop working" in page
@@ -374,7 +378,7 @@ def test_revocation_disabling_or_a_change_end_the_session_at_once(
     other_session = signed_in(app, tokens, "io")  # the officer's second session, same token
     cookie = saved_cookie(signed_in(app, tokens, "io"))
     bystander = signed_in(app, tokens, "sup")
-    registry = OfficerRegistry(service.store, clock=clock)
+    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     if how == "revoke_token":
         registry.revoke_token(tokens["io"])
     elif how == "revoke_tokens":
@@ -392,13 +396,15 @@ def test_revocation_disabling_or_a_change_end_the_session_at_once(
     assert bystander.get(f"/officer/records/{record.id}").status_code == expected
 
 
-def test_the_store_keeps_only_a_hash_of_the_session_id(
+def test_the_store_keeps_only_a_keyed_hash_of_the_session_id(
     app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
 ) -> None:
-    registry = OfficerRegistry(service.store, clock=clock)
+    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     session_id = registry.open_session(tokens["sup"], ttl=60)
     assert service.store.officer_for_session(session_id, clock()) is None
-    assert service.store.officer_for_session(session_hash(session_id), clock()) == "sup"
+    # nor under a plain hash a copy of the store could test a stolen cookie against: only the keyed one
+    assert service.store.officer_for_session(hashlib.sha256(session_id.encode()).hexdigest(), clock()) is None
+    assert service.store.officer_for_session(service.keyed.digest(OFFICER_SESSION, session_id), clock()) == "sup"
     assert registry.session_officer(session_id).id == "sup"
     assert registry.end_session(session_id) and not registry.end_session(session_id)
     with pytest.raises(UnauthorizedError):

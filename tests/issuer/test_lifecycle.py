@@ -26,7 +26,8 @@ from .test_service import resolver, status_at
 
 def pick_up(service: IssuerService, offer_code: str, pin: str, holders: int = 1):  # type: ignore[no-untyped-def]
     token = service.redeem(offer_code, pin)
-    return service.deliver(token, [KeySigner.generate().public_key for _ in range(holders)])
+    return service.deliver(token, [KeySigner.generate().public_key for _ in range(holders)],
+                           service.configuration_ids(token)[0])
 
 
 def test_a_permit_needs_a_card_held_six_months(service: IssuerService, clock: FakeClock) -> None:
@@ -131,7 +132,7 @@ def test_an_access_token_from_before_the_redelivery_gets_nothing(service: Issuer
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     service.redeliver(record.id, officer="io", reason="", reason_code=ReasonCode.NEW_DEVICE)
     with pytest.raises(StateConflictError):
-        service.deliver(token, [KeySigner.generate().public_key])
+        service.deliver(token, [KeySigner.generate().public_key], offer.configuration_ids[0])
 
 
 def test_reason_codes(service: IssuerService) -> None:

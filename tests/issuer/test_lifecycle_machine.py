@@ -88,7 +88,8 @@ class Lifecycle(RuleBasedStateMachine):
         try:
             offer = self.service.create_offer(record, officer="io")
             token = self.service.redeem(offer.pre_authorized_code, offer.tx_code)
-            self.service.deliver(token, [KeySigner.generate().public_key for _ in range(holders)])
+            self.service.deliver(token, [KeySigner.generate().public_key for _ in range(holders)],
+                                 offer.configuration_ids[0])
         except StateConflictError:
             assert self.service.get_record(record).state.value != "active"
 

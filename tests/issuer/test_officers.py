@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 import pytest
 
 from issuer.errors import ForbiddenError, InvalidRequestError, OfficerExistsError, UnauthorizedError
-from issuer.model import PERMISSIONS, Action, Officer, Role, authorize, token_hash
+from issuer.keyed import OFFICER_TOKEN, KeyedHash
+from issuer.model import PERMISSIONS, Action, Officer, Role, authorize
 from issuer.officers import OfficerRegistry
 from issuer.store import Store
 from tests.conftest import FakeClock
 
+KEYED = KeyedHash(secrets.token_bytes(32))
 
-def test_tokens_are_stored_hashed_and_expire(store: Store, clock: FakeClock) -> None:
-    registry = OfficerRegistry(store, clock=clock)
+
+def test_tokens_are_stored_keyed_and_expire(store: Store, clock: FakeClock) -> None:
+    registry = OfficerRegistry(store, keyed=KEYED, clock=clock)
     officer = registry.add("li", name="李娜", role="supervisor", districts=["110105", "110105", "110108"])
     assert officer.districts == ("110105", "110108") and officer.role is Role.SUPERVISOR
     token = registry.issue_token("li", ttl=60)
     assert len(token) >= 43
     assert store.officer_for_token(token, clock()) is None  # not stored in clear
-    assert store.officer_for_token(token_hash(token), clock()) == "li"
+    # nor under a hash that a copy of the store could check a token against: only under the keyed one
+    assert store.officer_for_token(hashlib.sha256(token.encode()).hexdigest(), clock()) is None
+    assert store.officer_for_token(KEYED.digest(OFFICER_TOKEN, token), clock()) == "li"
+    with pytest.raises(UnauthorizedError):  # another deployment's secret knows no token of this one
+        OfficerRegistry(store, keyed=KeyedHash(secrets.token_bytes(32)), clock=clock).authenticate(token)
+    with pytest.raises(TypeError):  # no secret, no token: never an unkeyed fallback
+        OfficerRegistry(store, clock=clock).authenticate(token)
     assert registry.authenticate(token) == officer
     clock.advance(60)
     with pytest.raises(UnauthorizedError):
@@ -26,7 +38,7 @@ def test_tokens_are_stored_hashed_and_expire(store: Store, clock: FakeClock) -> 
 
 
 def test_disabling_revokes_every_token(store: Store, clock: FakeClock) -> None:
-    registry = OfficerRegistry(store, clock=clock)
+    registry = OfficerRegistry(store, keyed=KEYED, clock=clock)
     registry.add("li", name="李娜", role=Role.ADMIN, districts=["110105"])
     tokens = [registry.issue_token("li", ttl=600) for _ in range(2)]
     registry.disable("li")
@@ -40,7 +52,7 @@ def test_disabling_revokes_every_token(store: Store, clock: FakeClock) -> None:
 @pytest.mark.parametrize("token", ["", "x", "y" * 500])
 def test_unknown_tokens(store: Store, token: str) -> None:
     with pytest.raises(UnauthorizedError):
-        OfficerRegistry(store).authenticate(token)
+        OfficerRegistry(store, keyed=KEYED).authenticate(token)
 
 
 @pytest.mark.parametrize(("officer_id", "role", "districts"), [
@@ -50,7 +62,7 @@ def test_bad_officers_are_refused(store: Store, officer_id: str, role: str, dist
     with pytest.raises(InvalidRequestError):
         OfficerRegistry(store).add(officer_id, name="x", role=role, districts=districts)
     with pytest.raises(InvalidRequestError):
-        OfficerRegistry(store).issue_token("nobody", ttl=60)
+        OfficerRegistry(store, keyed=KEYED).issue_token("nobody", ttl=60)
 
 
 def test_the_role_table() -> None:
@@ -74,7 +86,7 @@ def test_the_role_table() -> None:
 
 
 def test_one_token_can_be_revoked_alone(store: Store, clock: FakeClock) -> None:
-    registry = OfficerRegistry(store, clock=clock)
+    registry = OfficerRegistry(store, keyed=KEYED, clock=clock)
     registry.add("li", name="李娜", role="clerk", districts=["110105"])
     first, second = registry.issue_token("li", ttl=600), registry.issue_token("li", ttl=600)
     assert registry.revoke_token(first) == "li"
@@ -104,7 +116,7 @@ def test_officer_names_are_stored_clean(store: Store) -> None:
 
 
 def test_an_existing_id_is_not_added_again_and_a_change_revokes_its_tokens(store: Store, clock: FakeClock) -> None:
-    registry = OfficerRegistry(store, clock=clock)
+    registry = OfficerRegistry(store, keyed=KEYED, clock=clock)
     clerk = registry.add("li", name="李娜", role="clerk", districts=["110105"])
     token = registry.issue_token("li", ttl=600)
     with pytest.raises(OfficerExistsError):

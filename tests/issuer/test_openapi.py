@@ -39,7 +39,7 @@ def officer_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     store = SQLiteStore(Path(tmp_path_factory.mktemp("openapi")) / "epermit.sqlite3")
     keyring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=T0 - 86400)
     service = IssuerService(store, keyring, IssuerSettings(PUBLIC_URL, status_list_size=2048), FakeClock())
-    registry = OfficerRegistry(store, clock=service.clock)
+    registry = OfficerRegistry(store, keyed=service.keyed, clock=service.clock)
     tokens = {}
     for role in ROLES:
         registry.put(Officer(role.value, "x", role, ("110105",)))

@@ -83,7 +83,7 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path, keyring: KeyRing) -> 
     office = Office(RedisStore.from_url(server.url), keyring)
     tally, stop = Tally(), threading.Event()
     try:
-        client = OfficeClient(office.officer_url, seed_officers(office.service.store), timeout=5)
+        client = OfficeClient(office.officer_url, seed_officers(office.service.store, office.service.keyed), timeout=5)
         threads = [threading.Thread(target=client_loop, args=(client, n, stop, tally)) for n in range(CLIENTS)]
         started = time.monotonic()
         for t in threads:

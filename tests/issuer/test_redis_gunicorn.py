@@ -14,6 +14,7 @@ import pytest
 
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from epermit.http_client import HttpError, request
+from issuer.keyed import KeyedHash
 from keys import init_keys
 
 from .redis_office import OfficeClient, pick_up, registration_card, seed_officers
@@ -61,7 +62,7 @@ def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
     from issuer.store.redis import RedisStore
 
     server = RedisServer(tmp_path / "redis").start()
-    init_keys(tmp_path / "data" / "keys", PASSPHRASE.encode(), AUTHORITY_CODE, AUTHORITY_NAME, int(time.time()))
+    ring = init_keys(tmp_path / "data" / "keys", PASSPHRASE.encode(), AUTHORITY_CODE, AUTHORITY_NAME, int(time.time()))
     officer_port, wallet_port = free_port(), free_port()
     env = {**os.environ, "EPERMIT_KEY_PASSPHRASE": PASSPHRASE, "EPERMIT_WORKERS": "3"}
     env.pop("EPERMIT_REDIS_URL", None)
@@ -72,7 +73,7 @@ def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
         public_url = f"http://127.0.0.1:{wallet_port}"
         wait_until_up(f"{public_url}/statuslists", process)
         wait_until_up(f"http://127.0.0.1:{officer_port}/api/v1/records/x", process)
-        client = OfficeClient(f"http://127.0.0.1:{officer_port}", seed_officers(store))
+        client = OfficeClient(f"http://127.0.0.1:{officer_port}", seed_officers(store, KeyedHash(ring.store_secret)))
         results: list[tuple[str, int]] = []
         errors: list[BaseException] = []
         lock = threading.Lock()

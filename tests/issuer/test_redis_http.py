@@ -37,7 +37,7 @@ def test_redis_down_answers_503_json_and_keeps_the_public_documents(server: Redi
     store = store_for(server.url)
     office = Office(store, keyring)  # type: ignore[arg-type]
     try:
-        client = OfficeClient(office.officer_url, seed_officers(store))  # type: ignore[arg-type]
+        client = OfficeClient(office.officer_url, seed_officers(store, office.service.keyed))  # type: ignore[arg-type]
         record_id = client.register(registration_card(1))
         offer_uri, tx_code = client.offer(record_id)
         status_uri, _ = pick_up(offer_uri, tx_code)[0]
@@ -77,7 +77,7 @@ def test_two_instances_on_one_redis_no_double_index_no_lost_update(server: Redis
     first = Office(stores[0], keyring)  # type: ignore[arg-type]
     second = Office(stores[1], keyring, public_url=first.public_url)  # type: ignore[arg-type]
     try:
-        tokens = seed_officers(stores[0])  # type: ignore[arg-type]
+        tokens = seed_officers(stores[0], first.service.keyed)  # type: ignore[arg-type]
         clients = [OfficeClient(first.officer_url, tokens), OfficeClient(second.officer_url, tokens)]
         records = [clients[n % 2].register(registration_card(10 + n)) for n in range(6)]
         services = [first.service, second.service]

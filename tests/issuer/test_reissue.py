@@ -36,7 +36,7 @@ def issue(service: IssuerService, record: Record | None = None) -> tuple[Record,
     record = record or service.register(sample_permit(), officer="alice")
     offer = service.create_offer(record.id, officer="alice")
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
-    return record, service.deliver(token, [KeySigner.generate().public_key])[0]
+    return record, service.deliver(token, [KeySigner.generate().public_key], offer.configuration_ids[0])[0]
 
 
 def sync(service: IssuerService, cache: VerifierCache, now: int) -> None:
@@ -108,7 +108,7 @@ def test_drill_from_revoke_to_reissue(world: tuple[IssuerService, KeyRing, FakeC
         if outcome.offer is None:
             continue
         token = service.redeem(outcome.offer.pre_authorized_code, outcome.offer.tx_code)
-        fresh = service.deliver(token, [KeySigner.generate().public_key])[0]
+        fresh = service.deliver(token, [KeySigner.generate().public_key], outcome.offer.configuration_ids[0])[0]
         sync(service, cache, clock())
         assert result(fresh, cache, clock()) is Result.VALID
     lifted = service.lift(suspended.id, officer="alice", reason="cleared")

@@ -29,6 +29,7 @@ from issuer.errors import (
     StatusListNotFoundError,
 )
 from issuer.model import DeliveredCredential, Record, RecordState
+from issuer.rules import BureauRuleError, beijing_day
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
@@ -38,6 +39,8 @@ from tests.credential.pass_support import keys_resolver
 
 from .conftest import PUBLIC_URL
 from .test_store_contract import race
+
+SD_JWT, QR = "residence_permit_sd_jwt", "residence_permit_qr"
 
 
 def resolver(*keys: SigningKey) -> dict[str, PublicKey]:
@@ -50,7 +53,7 @@ def issue(service: IssuerService, holders: int = 1) -> tuple[Record, list[Delive
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     service.consume_nonce(service.new_nonce())
     signers = [KeySigner.generate() for _ in range(holders)]
-    return record, service.deliver(token, [s.public_key for s in signers]), signers
+    return record, service.deliver(token, [s.public_key for s in signers], SD_JWT), signers
 
 
 def status_at(service: IssuerService, keyring: KeyRing, clock: FakeClock, cred: DeliveredCredential) -> int:
@@ -60,16 +63,34 @@ def status_at(service: IssuerService, keyring: KeyRing, clock: FakeClock, cred: 
     return verified.status_list.get(cred.status_idx)
 
 
-def test_a_permit_of_another_authority_is_not_delivered(service: IssuerService, keyring: KeyRing) -> None:
+FOREIGN = dataclasses.replace(sample_permit(), authority_code="110000", authority_name="北京市公安局")
+
+
+def test_a_permit_of_another_authority_is_refused_at_registration(service: IssuerService) -> None:
     """Its QR pass would name an authority code that is not the signing key's: every verifier would refuse it
-    (UNTRUSTED_ISSUER), so the issuer signs nothing and allocates no status index."""
-    permit = dataclasses.replace(sample_permit(), authority_code="110000", authority_name="北京市公安局")
-    record = service.register(permit, officer="alice")
+    (UNTRUSTED_ISSUER). Refused when it is registered, not after the resident spent the pickup code on it."""
+    with pytest.raises(BureauRuleError, match="names authority 110000; this issuer's keys are authority 110105") \
+            as refused:
+        service.register(FOREIGN, officer="alice")
+    assert refused.value.rule == "foreign_authority" and refused.value.http_status == 409
+    assert service.store.records_of_holder(FOREIGN.holder.citizen_id) == []
+    with pytest.raises(BureauRuleError):
+        service.register_application(FOREIGN, officer="alice")
+    assert [(e.action, e.outcome, e.reason) for e in service.audit.list()][-1] == (
+        "register", "refused", "residence_permit: foreign_authority")
+
+
+def test_a_pickup_that_would_be_refused_does_not_spend_the_code(service: IssuerService) -> None:
+    """A record stored before registration checked the authority: the right PIN is refused at the token
+    endpoint, before the code is spent, and nothing is signed or allocated."""
+    record = Record("legacy-record", FOREIGN, RecordState.ACTIVE, T0, T0)
+    service.store.insert_record(record)
     offer = service.create_offer(record.id, officer="alice")
-    token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     before = service.status_list_uris()
-    with pytest.raises(StateConflictError, match="names authority 110000; this issuer's keys are authority 110105"):
-        service.deliver(token, [KeySigner.generate().public_key])
+    with pytest.raises(InvalidGrantError, match="cannot be picked up now: the permit names authority 110000"):
+        service.redeem(offer.pre_authorized_code, offer.tx_code)
+    stored = service.store.get_offer(offer.ref)
+    assert stored is not None and stored.state == "open"  # not redeemed, not burned
     assert service.status_list_uris() == before and service.store.delivered(record.id) == []
 
 
@@ -115,9 +136,9 @@ def test_a_later_request_for_another_encoding_gets_the_same_credential(
     offer = service.create_offer(record.id, officer="alice")
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     key = KeySigner.generate().public_key
-    [first] = service.deliver(token, [key])
+    [first] = service.deliver(token, [key], SD_JWT)
     clock.advance(120)  # the wallet asks for the QR passes two minutes later
-    [again] = service.deliver(token, [key])
+    [again] = service.deliver(token, [key], QR)
     signer = keyring.signer_for(Purpose.CREDENTIAL, now=clock())
     resolve = keys_resolver([signer], authority_code=keyring.authority_code, authority_name=keyring.authority_name)
     for cose in (first.qr_pass, again.qr_pass, again.qr_pass_basic):
@@ -142,11 +163,11 @@ def test_a_rotation_between_two_requests_gives_a_new_index_recorded_with_the_new
     offer = service.create_offer(record.id, officer="alice")
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     key = KeySigner.generate().public_key
-    [first] = service.deliver(token, [key])
+    [first] = service.deliver(token, [key], SD_JWT)
     old = ring.signers_of(Purpose.CREDENTIAL)[0]
     new = rotate(ring, Purpose.CREDENTIAL, now=clock(), lead_time=60)
     clock.advance(120)  # the new key signs now: the earlier index was recorded with the old one
-    [again] = service.deliver(token, [key])
+    [again] = service.deliver(token, [key], QR)
     assert again.status_idx != first.status_idx
     assert store.deliveries_signed_by(old.kid) == [(record.id, 1, first.status_idx)]
     assert store.deliveries_signed_by(new.kid) == [(record.id, 1, again.status_idx)]
@@ -300,15 +321,15 @@ def test_access_token_lasts_its_ttl_and_binds_the_record(
     offer = service.create_offer(record.id, officer="alice")
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     key = KeySigner.generate().public_key
-    first = service.deliver(token, [key])
-    second = service.deliver(token, [key])  # a wallet asks once per configuration: one credential, one index
+    first = service.deliver(token, [key], SD_JWT)
+    second = service.deliver(token, [key], QR)  # a wallet asks once per configuration: one credential, one index
     assert (first[0].status_uri, first[0].status_idx) == (second[0].status_uri, second[0].status_idx)
     assert len(service.store.delivered(record.id)) == 1
-    other = service.deliver(token, [KeySigner.generate().public_key])  # another device key: its own credential
+    other = service.deliver(token, [KeySigner.generate().public_key], QR + "_basic")  # another key: its own
     assert other[0].status_idx != first[0].status_idx and len(service.store.delivered(record.id)) == 2
     clock.advance(settings.access_token_ttl)
     with pytest.raises(InvalidTokenError):
-        service.deliver(token, [key])
+        service.configuration_ids(token)
     with pytest.raises(InvalidTokenError):
         service.configuration_ids("not-a-token")
 
@@ -318,24 +339,41 @@ def test_deliver_refuses_bad_keys_and_inactive_records(service: IssuerService) -
     offer = service.create_offer(record.id, officer="alice")
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
     with pytest.raises(InvalidRequestError):
-        service.deliver(token, [])
+        service.deliver(token, [], SD_JWT)
     with pytest.raises(InvalidRequestError):
-        service.deliver(token, [ed25519.Ed25519PrivateKey.generate().public_key()])
+        service.deliver(token, [ed25519.Ed25519PrivateKey.generate().public_key()], SD_JWT)
     with pytest.raises(InvalidRequestError):
-        service.deliver(token, [KeySigner.generate().public_key] * 11)
+        service.deliver(token, [KeySigner.generate().public_key] * 11, SD_JWT)
+    with pytest.raises(InvalidRequestError):
+        service.deliver(token, [KeySigner.generate().public_key], "residence_registration_sd_jwt")
     service.suspend(record.id, officer="sup", reason="hold")
     with pytest.raises(StateConflictError):
-        service.deliver(token, [KeySigner.generate().public_key])
+        service.deliver(token, [KeySigner.generate().public_key], SD_JWT)
     assert service.store.delivered(record.id) == []
 
 
 def test_deliver_refuses_an_ended_permit(service: IssuerService, clock: FakeClock) -> None:
-    permit = sample_permit(valid_from=datetime.date(2025, 1, 1), valid_until=datetime.date(2025, 12, 31))
+    permit = sample_permit(valid_from=datetime.date(2025, 6, 1), valid_until=beijing_day(T0))
     record = service.register(permit, officer="alice")
     offer = service.create_offer(record.id, officer="alice")
+    clock.now = validity_window(permit)[1] - 60
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
+    clock.advance(60)  # the validity ends while the wallet holds the token
     with pytest.raises(StateConflictError):
-        service.deliver(token, [KeySigner.generate().public_key])
+        service.deliver(token, [KeySigner.generate().public_key], SD_JWT)
+
+
+def test_an_ended_permit_is_refused_at_the_token_endpoint_without_spending_the_code(
+    service: IssuerService, clock: FakeClock
+) -> None:
+    permit = sample_permit(valid_from=datetime.date(2025, 6, 1), valid_until=beijing_day(T0))
+    record = service.register(permit, officer="alice")
+    offer = service.create_offer(record.id, officer="alice")
+    clock.now = validity_window(permit)[1]  # within the offer's lifetime
+    with pytest.raises(InvalidGrantError, match="validity has ended"):
+        service.redeem(offer.pre_authorized_code, offer.tx_code)
+    stored = service.store.get_offer(offer.ref)
+    assert stored is not None and stored.state == "open"
 
 
 # --- publication -------------------------------------------------------------------------------------
@@ -428,9 +466,9 @@ def test_a_delivery_racing_a_revoke_never_leaves_a_valid_credential(
             try:
                 if i == 0:
                     service.revoke(record_id, officer="sup", reason="race")
-                else:
-                    service.deliver(token, [KeySigner.generate().public_key])
-            except StateConflictError:
+                else:  # the token delivers each configuration once: the third asks too late
+                    service.deliver(token, [KeySigner.generate().public_key], (SD_JWT, QR, SD_JWT)[i - 1])
+            except (StateConflictError, InvalidTokenError):
                 pass
 
         race(4, step)

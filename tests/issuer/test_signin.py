@@ -30,7 +30,7 @@ def app(service: IssuerService) -> Flask:
 
 @pytest.fixture
 def token(service: IssuerService, clock: FakeClock) -> str:
-    registry = OfficerRegistry(service.store, clock=clock)
+    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     registry.put(Officer("sup", "所长", Role.SUPERVISOR, ("110105",)))
     return registry.issue_token("sup", ttl=86400)
 

@@ -6,18 +6,22 @@ import argparse
 import multiprocessing
 import os
 import sqlite3
+import stat
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from epermit.cli.officers import add_officer_commands
-from epermit.office import STORE_FILE
+from epermit.office import KEYS_DIR, STORE_FILE, OfficeData
 from issuer.errors import StoreUnavailableError
+from issuer.keyed import KeyedHash
 from issuer.model import Role
 from issuer.officers import OfficerRegistry
 from issuer.store.sqlite import SQLiteStore
+from keys import PASSPHRASE_ENV, init_keys
 from tests.conftest import T0
 
 PROCESSES = 8
@@ -91,15 +95,20 @@ def run_cli(*argv: str) -> int:
 
 
 def test_officer_cli_adds_officers_and_prints_a_working_token(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = tmp_path / "data"
     assert run_cli("officers", "add", "--data", str(data), "--id", "li", "--name", "李娜",
                    "--role", "supervisor", "--district", "110105", "--district", "110108") == 0
     capsys.readouterr()
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    assert run_cli("officers", "token", "--data", str(data), "--id", "li", "--ttl-days", "1") == 2
+    assert "no keys in" in capsys.readouterr().err  # a token is hashed with the keys' store secret
+    ring = init_keys(data / KEYS_DIR, b"office passphrase", AUTHORITY_CODE, AUTHORITY_NAME, T0, scrypt_n=2**14)
+    monkeypatch.setenv(PASSPHRASE_ENV, "office passphrase")
     assert run_cli("officers", "token", "--data", str(data), "--id", "li", "--ttl-days", "1") == 0
     token = capsys.readouterr().out.strip()
-    registry = OfficerRegistry(SQLiteStore(data / STORE_FILE))
+    registry = OfficerRegistry(SQLiteStore(data / STORE_FILE), keyed=KeyedHash(ring.store_secret))
     officer = registry.authenticate(token)
     assert (officer.id, officer.role, officer.districts) == ("li", Role.SUPERVISOR, ("110105", "110108"))
     assert run_cli("officers", "list", "--data", str(data)) == 0
@@ -119,6 +128,42 @@ def test_officer_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureF
     assert run_cli("officers", argv[0], "--data", str(tmp_path), *argv[1:]) == code
     err = capsys.readouterr().err
     assert err.startswith("epermit officers:") and err.count("\n") == 1
+
+
+def modes(path: Path) -> dict[str, int]:
+    return {suffix: stat.S_IMODE(Path(f"{path}{suffix}").stat().st_mode) for suffix in ("", "-wal", "-shm")}
+
+
+def test_the_file_and_its_wal_and_shm_are_owner_only_whatever_the_umask(tmp_path: Path) -> None:
+    """The file holds every resident's personal data (and once held their pickups): 0600, -wal and -shm too."""
+    path = tmp_path / "private.sqlite3"
+    previous = os.umask(0o022)
+    try:
+        store = SQLiteStore(path)
+        store.put_ephemeral("c_nonce", "n", "v", 60, T0)  # a write: the WAL and its index exist now
+        assert modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        for suffix in ("", "-wal", "-shm"):  # loose files (a copy restored, an older epermit) while in use
+            Path(f"{path}{suffix}").chmod(0o644)
+        reopened = SQLiteStore(path)  # another process starting on the file
+        assert modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        reopened.increment("k", "k", 60, T0)
+        assert modes(path) == {"": 0o600, "-wal": 0o600, "-shm": 0o600}
+        reopened.close()
+        store.close()
+    finally:
+        os.umask(previous)
+
+
+def test_the_office_data_folder_is_made_owner_only(tmp_path: Path) -> None:
+    data = tmp_path / "office"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    OfficeData(data).open_store(create=True).close()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / STORE_FILE).stat().st_mode) == 0o600
+    data.chmod(0o755)
+    OfficeData(data).open_store().close()  # an existing registry's folder is tightened when it is opened
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
 
 
 def test_threads_that_come_and_go_leave_no_connections_open(tmp_path: Path) -> None:

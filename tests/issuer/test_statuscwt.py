@@ -98,7 +98,7 @@ def test_the_cwt_is_served_while_redis_is_down(tmp_path: Path, ring: KeyRing) ->
     store = RedisStore.from_url(server.url, prefix="{cwt}")
     office = Office(store, ring)
     try:
-        client = OfficeClient(office.officer_url, seed_officers(store))
+        client = OfficeClient(office.officer_url, seed_officers(store, office.service.keyed))
         offer_uri, tx_code = client.offer(client.register(registration_card(1)))
         status_uri, _ = pick_up(offer_uri, tx_code)[0]
         before = request(status_uri, headers={"Accept": CWT})

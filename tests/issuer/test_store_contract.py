@@ -53,7 +53,7 @@ def entry(action: str, record_id: str = "rec-1", officer: str = "alice") -> Audi
 
 
 def an_offer(code_hash: str = "c" * 64, expires_at: int = T0 + 100) -> StoredOffer:
-    return StoredOffer("offer-1", "rec-1", code_hash, "t" * 64, "the-code", expires_at,
+    return StoredOffer("offer-1", "rec-1", code_hash, "t" * 64, expires_at,
                        ("residence_permit_sd_jwt", "residence_permit_qr"), "open", T0)
 
 
@@ -230,8 +230,30 @@ def test_offer_round_trip_and_single_finish(store: Store) -> None:
     results = race(THREADS, lambda _: store.finish_offer(offer.code_hash, state="redeemed", now=T0))
     assert results.count(True) == 1
     finished = store.get_offer("offer-1")
-    assert finished is not None and finished.state == "redeemed" and finished.pre_authorized_code is None
+    assert finished is not None and finished.state == "redeemed"
     assert not store.finish_offer(offer.code_hash, state="burned", now=T0)
+
+
+def test_leaving_active_cancels_the_open_offers_in_the_same_step(store: Store) -> None:
+    """A suspended or revoked record's pickup must not redeem: its open offers close with the state change
+    (redeemed and burned ones keep their history; a lift reopens nothing; another record is untouched)."""
+    store.insert_record(a_record())
+    store.insert_record(a_record("rec-2"))
+    store.insert_offer(an_offer())
+    store.insert_offer(StoredOffer("offer-2", "rec-1", "d" * 64, "t" * 64, T0 + 100, ("x",), "open", T0))
+    store.insert_offer(StoredOffer("offer-3", "rec-2", "e" * 64, "t" * 64, T0 + 100, ("x",), "open", T0))
+    assert store.finish_offer("d" * 64, state="redeemed", now=T0)
+    store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
+                              status_value=SUSPENDED, now=T0, audit=entry("suspend"))
+    states = {o: store.get_offer(o).state for o in ("offer-1", "offer-2", "offer-3")}  # type: ignore[union-attr]
+    assert states == {"offer-1": "cancelled", "offer-2": "redeemed", "offer-3": "open"}
+    assert not store.finish_offer("c" * 64, state="redeemed", now=T0)
+    store.update_record_state("rec-1", expected=RecordState.SUSPENDED, new=RecordState.ACTIVE,
+                              status_value=VALID, now=T0, audit=entry("lift"))
+    assert store.get_offer("offer-1").state == "cancelled"  # type: ignore[union-attr]
+    store.update_record_state("rec-2", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
+                              status_value=INVALID, now=T0, audit=entry("revoke", "rec-2"))
+    assert store.get_offer("offer-3").state == "cancelled"  # type: ignore[union-attr]
 
 
 def test_an_expired_offer_cannot_be_finished(store: Store) -> None:

@@ -100,3 +100,21 @@ def test_subprocess_with_the_default_cost(tmp_path: Path, passphrase_file: Path)
                              capture_output=True, text=True, env=env, check=False)
     assert publish.returncode == 0, publish.stderr
     assert publish.stdout.startswith("wrote trust list version ")
+
+
+@pytest.mark.usefixtures("fast_init")
+def test_upgrade_adds_the_store_secret_to_an_older_directory(tmp_path: Path, passphrase_file: Path,
+                                                             capsys: pytest.CaptureFixture[str],
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keys_cli, "SCRYPT_COST", 2**14)
+    key_dir = tmp_path / "keys"
+    assert cli.main([*INIT, "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 0
+    (key_dir / "store-hmac.secret.json").unlink()  # as a directory made before the store secret existed
+    capsys.readouterr()
+    assert cli.main(["keys", "list", "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 2
+    assert "epermit keys upgrade" in capsys.readouterr().err
+    assert cli.main(["keys", "upgrade", "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 0
+    assert capsys.readouterr().out == f"{key_dir}: added the store secret\n"
+    assert cli.main(["keys", "upgrade", "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 0
+    assert capsys.readouterr().out == f"{key_dir}: already up to date\n"
+    assert len(load_keyring(key_dir, b"a long operator passphrase").store_secret) == 32

@@ -18,10 +18,13 @@ from keys import (
     KeyUnlockError,
     Purpose,
     PurposeNotAllowedError,
+    add_store_secret,
     init_keys,
     load_keyring,
+    load_store_secret,
     save_keyring,
 )
+from keys.keystore import open_secret
 from tests.conftest import T0
 
 DAY = 86400
@@ -76,7 +79,7 @@ def test_save_load_round_trip(tmp_path: Path, ring: KeyRing) -> None:
     assert sorted(p.name for p in directory.iterdir()) == sorted([
         "keyring.json", "root.key.json", "root.crt.pem",
         f"credential-{credential}.key.json", f"credential-{credential}.crt.pem",
-        f"status-{status}.key.json", f"status-{status}.crt.pem",
+        f"status-{status}.key.json", f"status-{status}.crt.pem", "store-hmac.secret.json",
     ])
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in directory.iterdir())
@@ -89,6 +92,8 @@ def test_save_load_round_trip(tmp_path: Path, ring: KeyRing) -> None:
         assert [s.kid for s in loaded.signers_of(purpose)] == [s.kid for s in ring.signers_of(purpose)]
     assert loaded.root.kid == ring.root.kid and loaded.root_certificate == ring.root_certificate
     assert (loaded.authority_code, loaded.authority_name, loaded.states) == (CODE, NAME, ring.states)
+    assert loaded.store_secret == ring.store_secret and len(ring.store_secret) == 32
+    assert ring.store_secret not in (directory / "store-hmac.secret.json").read_bytes()  # sealed, not in clear
     # the loaded keys sign what the saved ring's public keys verify
     token = loaded.trust_list_token(issuer="https://i", now=T0, version=1, status_lists=[], aggregation_uri=None)
     verify_trust_list(token, root_key=ring.root.public_key, now=T0)
@@ -125,7 +130,7 @@ def test_swapped_certificate_is_refused(tmp_path: Path, ring: KeyRing) -> None:
 def test_certificates_must_come_from_this_root(ring: KeyRing) -> None:
     foreign = KeyRing.generate(authority_code=CODE, authority_name=NAME, now=T0)
     parts = {
-        "root": ring.root, "authority_code": CODE, "authority_name": NAME,
+        "root": ring.root, "authority_code": CODE, "authority_name": NAME, "store_secret": ring.store_secret,
         "signers": {Purpose.CREDENTIAL: foreign.signers_of(Purpose.CREDENTIAL),
                     Purpose.STATUS: ring.signers_of(Purpose.STATUS)},
     }
@@ -138,20 +143,57 @@ def test_certificates_must_come_from_this_root(ring: KeyRing) -> None:
         KeyRing(root=ring.root, root_certificate=ring.root_certificate,
                 signers={Purpose.CREDENTIAL: ring.signers_of(Purpose.CREDENTIAL),
                          Purpose.STATUS: ring.signers_of(Purpose.CREDENTIAL)},
-                certificates=ring.certificates, authority_code=CODE, authority_name=NAME)
+                certificates=ring.certificates, authority_code=CODE, authority_name=NAME,
+                store_secret=ring.store_secret)
     with pytest.raises(KeyManagementError, match="at least one credential and one status signer"):
         KeyRing(root=ring.root, root_certificate=ring.root_certificate,
                 signers={Purpose.CREDENTIAL: ring.signers_of(Purpose.CREDENTIAL), Purpose.STATUS: []},
-                certificates=ring.certificates, authority_code=CODE, authority_name=NAME)
+                certificates=ring.certificates, authority_code=CODE, authority_name=NAME,
+                store_secret=ring.store_secret)
+    with pytest.raises(KeyManagementError, match="store secret must be 32 bytes"):
+        KeyRing(root=ring.root, root_certificate=ring.root_certificate,
+                signers={p: ring.signers_of(p) for p in (Purpose.CREDENTIAL, Purpose.STATUS)},
+                certificates=ring.certificates, authority_code=CODE, authority_name=NAME, store_secret=b"short")
 
 
 def test_overwrite_keeps_a_loadable_ring(tmp_path: Path, ring: KeyRing) -> None:
     directory = tmp_path / "keys"
     save_keyring(ring, directory, PASSPHRASE, scrypt_n=FAST_N)
     save_keyring(ring, directory, b"new passphrase", scrypt_n=FAST_N, overwrite=True)
-    assert load_keyring(directory, b"new passphrase").root.kid == ring.root.kid
+    reloaded = load_keyring(directory, b"new passphrase")
+    assert reloaded.root.kid == ring.root.kid and reloaded.store_secret == ring.store_secret
     with pytest.raises(KeyUnlockError):
         load_keyring(directory, PASSPHRASE)
+    with pytest.raises(KeyUnlockError):
+        load_store_secret(directory, PASSPHRASE)  # re-sealed under the new passphrase too
+
+
+def test_a_key_directory_without_a_store_secret_is_refused_until_upgraded(tmp_path: Path, ring: KeyRing) -> None:
+    """A directory from before the store secret: loading says how to add one; the upgrade never replaces one."""
+    directory = tmp_path / "keys"
+    save_keyring(ring, directory, PASSPHRASE, scrypt_n=FAST_N)
+    (directory / "store-hmac.secret.json").unlink()
+    with pytest.raises(KeyManagementError, match="epermit keys upgrade"):
+        load_keyring(directory, PASSPHRASE)
+    with pytest.raises(KeyUnlockError):
+        add_store_secret(directory, b"not the passphrase", scrypt_n=FAST_N)
+    assert not (directory / "store-hmac.secret.json").exists()
+    assert add_store_secret(directory, PASSPHRASE, scrypt_n=FAST_N)
+    added = load_keyring(directory, PASSPHRASE).store_secret
+    assert len(added) == 32 and stat.S_IMODE((directory / "store-hmac.secret.json").stat().st_mode) == 0o600
+    assert not add_store_secret(directory, PASSPHRASE, scrypt_n=FAST_N)
+    assert load_store_secret(directory, PASSPHRASE) == added
+
+
+def test_a_sealed_secret_opens_only_under_its_own_name(tmp_path: Path, ring: KeyRing) -> None:
+    directory = tmp_path / "keys"
+    save_keyring(ring, directory, PASSPHRASE, scrypt_n=FAST_N)
+    document = json.loads((directory / "store-hmac.secret.json").read_text())
+    with pytest.raises(KeyManagementError, match="not 'other'"):
+        open_secret(document, passphrase=PASSPHRASE, name="other")
+    document["name"] = "other"  # relabelled: the associated data no longer matches
+    with pytest.raises(KeyUnlockError):
+        open_secret(document, passphrase=PASSPHRASE, name="other")
 
 
 def test_init_keys_refuses_a_non_empty_directory(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ def test_pyeudiw_checks_our_key_binding(issuer: LiveIssuer, change: str | None) 
     holder = KeySigner.generate("ES256")
     offer = issuer.offer()
     token = issuer.service.redeem(offer.pre_authorized_code, offer.tx_code)
-    [delivered] = issuer.service.deliver(token, [holder.public_key])
+    [delivered] = issuer.service.deliver(token, [holder.public_key], offer.configuration_ids[0])
     signer = KeySigner.generate("ES256") if change == "holder" else holder
     text = present(delivered.sd_jwt_vc, disclose=("name", "birthdate"), holder_signer=signer,
                    aud="https://other.example" if change == "aud" else AUDIENCE,

@@ -28,7 +28,7 @@ def presentation(issuer: LiveIssuer, holder: KeySigner, *, nonce: str = NONCE) -
     """A credential picked up for ``holder`` and our SD-JWT+KB of it; also the record id."""
     offer = issuer.offer()
     token = issuer.service.redeem(offer.pre_authorized_code, offer.tx_code)
-    [delivered] = issuer.service.deliver(token, [holder.public_key])
+    [delivered] = issuer.service.deliver(token, [holder.public_key], offer.configuration_ids[0])
     return present(delivered.sd_jwt_vc, disclose=DISCLOSE, holder_signer=holder, aud=AUDIENCE, nonce=nonce,
                    now=wall_clock()), offer.record_id
 
@@ -72,7 +72,7 @@ def test_the_peer_refuses_what_it_should(issuer: LiveIssuer, change: str) -> Non
     if change == "other_holder":  # a KB-JWT by a key the credential is not bound to
         offer = issuer.offer()
         token = issuer.service.redeem(offer.pre_authorized_code, offer.tx_code)
-        [delivered] = issuer.service.deliver(token, [holder.public_key])
+        [delivered] = issuer.service.deliver(token, [holder.public_key], offer.configuration_ids[0])
         text = present(delivered.sd_jwt_vc, disclose=DISCLOSE, holder_signer=KeySigner.generate("ES256"),
                        aud=AUDIENCE, nonce=NONCE, now=wall_clock())
     else:

@@ -47,7 +47,7 @@ def three_states(issuer: LiveIssuer) -> dict[tuple[str, int], int]:
     for action, value in ((None, 0), ("suspend", 2), ("revoke", 1)):
         offer = issuer.offer()
         token = issuer.service.redeem(offer.pre_authorized_code, offer.tx_code)
-        [delivered] = issuer.service.deliver(token, [KeySigner.generate("ES256").public_key])
+        [delivered] = issuer.service.deliver(token, [KeySigner.generate("ES256").public_key], offer.configuration_ids[0])
         if action is not None:
             getattr(issuer.service, action)(offer.record_id, officer="supervisor-0001", reason="peer test")
         expected[(delivered.status_uri, delivered.status_idx)] = value

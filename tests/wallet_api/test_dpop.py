@@ -25,6 +25,7 @@ from wallet_api import WalletApiSettings, create_app
 from wallet_api.dpop import normalise_htu
 
 CONFIG = "residence_permit_sd_jwt"
+QR_CONFIG = "residence_permit_qr"
 TOKEN_URL = f"{PUBLIC_URL}/token"
 CREDENTIAL_URL = f"{PUBLIC_URL}/credential"
 
@@ -60,9 +61,10 @@ def bound_token(client: FlaskClient, offer: Offer, key: KeySigner, clock: FakeCl
     return token
 
 
-def credential_body(client: FlaskClient, device_key: KeySigner, clock: FakeClock) -> dict[str, Any]:
+def credential_body(client: FlaskClient, device_key: KeySigner, clock: FakeClock, *,
+                    configuration: str = CONFIG) -> dict[str, Any]:
     proof = make_proof(device_key, aud=PUBLIC_URL, nonce=fetch_nonce(client), iat=clock.now)
-    return {"credential_configuration_id": CONFIG, "proofs": {"jwt": [proof]}}
+    return {"credential_configuration_id": configuration, "proofs": {"jwt": [proof]}}
 
 
 def post(client: FlaskClient, path: str, body: dict[str, Any], *, authorization: str | None,
@@ -73,11 +75,13 @@ def post(client: FlaskClient, path: str, body: dict[str, Any], *, authorization:
     return client.post(path, json=body, headers=headers)
 
 
-def ask(client: FlaskClient, token: str, key: KeySigner, device_key: KeySigner, clock: FakeClock, **proof: Any) -> Any:
-    """A credential request with the token as DPoP and a proof by ``key``; ``proof`` overrides its arguments."""
+def ask(client: FlaskClient, token: str, key: KeySigner, device_key: KeySigner, clock: FakeClock, *,
+        configuration: str = CONFIG, **proof: Any) -> Any:
+    """A credential request with the token as DPoP and a proof by ``key``; ``proof`` overrides its arguments.
+    A token delivers each configuration once: a second request that should succeed names another one."""
     arguments: dict[str, Any] = {"htu": CREDENTIAL_URL, "iat": clock.now, "access_token": token, **proof}
-    return post(client, "/credential", credential_body(client, device_key, clock), authorization=f"DPoP {token}",
-                proofs=[dpop_proof(key, **arguments)])
+    return post(client, "/credential", credential_body(client, device_key, clock, configuration=configuration),
+                authorization=f"DPoP {token}", proofs=[dpop_proof(key, **arguments)])
 
 
 def refused(response: Any, error: str, status: int) -> None:
@@ -372,7 +376,8 @@ def test_a_required_nonce_is_asked_for_with_use_dpop_nonce_and_the_retry_works(
     refused(late, "use_dpop_nonce", 401)
     fresh = late.headers["DPoP-Nonce"]
     assert fresh != nonce
-    assert ask(client, token, wallet_key, device_key, clock, nonce=fresh).status_code == 200
+    # the token's other configuration: it has delivered CONFIG once already
+    assert ask(client, token, wallet_key, device_key, clock, nonce=fresh, configuration=QR_CONFIG).status_code == 200
 
 
 def test_a_nonce_rotates_at_half_its_ttl_and_the_previous_one_stays_accepted(

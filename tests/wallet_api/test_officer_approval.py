@@ -26,7 +26,7 @@ def officer_client(service: IssuerService) -> FlaskClient:
 @pytest.fixture
 def tokens(service: IssuerService, clock: FakeClock) -> dict[str, dict[str, str]]:
     district = sample_permit().district
-    registry = OfficerRegistry(service.store, clock=clock)
+    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
     issued: dict[str, dict[str, str]] = {}
     for officer in (Officer("issuer", "民警", Role.ISSUING_OFFICER, (district,)),
                     Officer("sup", "所长", Role.SUPERVISOR, (district,))):

@@ -39,7 +39,7 @@ from wallet_api import WalletApiSettings, create_app
 
 def deliver(service: IssuerService, offer: Offer) -> DeliveredCredential:
     token = service.redeem(offer.pre_authorized_code, offer.tx_code)
-    [delivered] = service.deliver(token, [KeySigner.generate().public_key])
+    [delivered] = service.deliver(token, [KeySigner.generate().public_key], offer.configuration_ids[0])
     return delivered
 
 
@@ -237,7 +237,8 @@ def test_verifier_sync_asks_for_and_keeps_the_cwt(
         record = service.register(sample_permit_valid_at(clock.now), officer=OFFICER)
         offer = service.create_offer(record.id, officer=OFFICER)
         holder = KeySigner.generate()
-        [delivered] = service.deliver(service.redeem(offer.pre_authorized_code, offer.tx_code), [holder.public_key])
+        [delivered] = service.deliver(service.redeem(offer.pre_authorized_code, offer.tx_code), [holder.public_key],
+                                      offer.configuration_ids[0])
         service.revoke(record.id, officer=OFFICER, reason="left the city")
         cache = VerifierCache(tmp_path / "cache")
         summary = sync(base, cache, now=clock.now, root_pem=keyring.root_certificate.public_bytes(Encoding.PEM))

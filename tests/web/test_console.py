@@ -40,7 +40,7 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=now - 86400)
     settings = IssuerSettings(public_url=wallet_server.url, status_list_size=1 << 12)
     service = IssuerService(SQLiteStore(tmp_path / "epermit.sqlite3"), ring, settings)
-    registry = OfficerRegistry(service.store)
+    registry = OfficerRegistry(service.store, keyed=service.keyed)
     registry.add("sup1", name="王警官", role="supervisor", districts=["110105"])
     registry.add("clerk1", name="李文员", role="clerk", districts=["110105"])
     registry.add("off1", name="赵警官", role="issuing_officer", districts=["110105"])

@@ -5,7 +5,8 @@ Every key starts with ``prefix``, a hash tag such as ``{ep}``: all keys of one d
 cluster slot, so multi-key scripts work on Redis Cluster (one office or city fits one master; docs/redis.md).
 Times judged by the store (offer expiry, ephemeral values, counters) use the caller's ``now``; Redis TTLs
 only clean up. Start-up refuses a server without ``appendonly yes`` + ``appendfsync always``
-(issuer.redis_durability). Every Redis failure surfaces as StoreUnavailableError (503); commands are not
+(issuer.redis_durability), and a key space written before secrets were kept as keyed hashes
+(keyspace_format.py). Every Redis failure surfaces as StoreUnavailableError (503); commands are not
 retried by the client, so a failed call is never silently applied twice.
 
 The methods live in one-concept parts under issuer/redisdb/ (client and key space, records, status lists
@@ -22,13 +23,14 @@ from issuer.store.redis.audit import RedisAudit
 from issuer.store.redis.client import connect, guard
 from issuer.store.redis.durability import check_durability
 from issuer.store.redis.ephemeral import RedisEphemeral
+from issuer.store.redis.keyspace_format import StoreFormatError, check_format
 from issuer.store.redis.offers import RedisOffers
 from issuer.store.redis.officers import RedisOfficers
 from issuer.store.redis.publication import RedisPublication
 from issuer.store.redis.records import RedisRecords
 from issuer.store.redis.status import STATUS_BITS, RedisDeliveries, RedisStatusLists, status_list_from_redis
 
-__all__ = ["STATUS_BITS", "RedisStore", "connect", "status_list_from_redis"]
+__all__ = ["STATUS_BITS", "RedisStore", "StoreFormatError", "connect", "status_list_from_redis"]
 
 _PREFIX = re.compile(r"^[^{}]*\{[A-Za-z0-9_.:-]{1,64}\}[^{}]*$")
 _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCATE_STATUS_INDEX", "SET_STATUS",
@@ -36,7 +38,7 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
             "ADD_OFFICER_TOKEN", "REVOKE_OFFICER_TOKENS", "PUT_IF_NOT_OLDER", "APPEND_AUDIT", "UPDATE_RECORD_PERMIT",
             "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY",
             "INSERT_REGISTRATIONS", "RECORDS_OF_HOLDERS", "OFFER_BY_CODE", "RECORD_DISTRICTS", "INSERT_OFFICER",
-            "CHANGE_OFFICER")
+            "CHANGE_OFFICER", "STORE_FORMAT")
 
 
 class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, RedisEphemeral, RedisOfficers,
@@ -51,6 +53,7 @@ class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, R
         self._audit_head = (0, "")  # (seq, hash) last seen; "" before the first entry
         if check:
             guard(check_durability)(client, allow_unsafe=allow_unsafe_durability)
+        guard(check_format)(self._run, prefix, self._k("format"), self._k("audit", "head"))
 
     @classmethod
     def from_url(cls, url: str, *, cluster: bool = False, prefix: str = "{ep}",

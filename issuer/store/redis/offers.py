@@ -1,4 +1,4 @@
-"""Redis: pickup offers, redeemed or burned exactly once (by script), their clear code forgotten when they finish."""
+"""Redis: pickup offers (keyed hashes only), redeemed or burned exactly once (by script)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from issuer.store.redis.client import RedisKeyspace, as_str, flat, guard, hash_f
 def offer_from_fields(offer_id: str, f: dict[str, str]) -> StoredOffer | None:
     if not f:
         return None
-    return StoredOffer(offer_id, f["record_id"], f["code_hash"], f["tx_code_hash"], f.get("code"),
-                       int(f["expires_at"]), tuple(json.loads(f["configuration_ids"])), f["state"],
+    return StoredOffer(offer_id, f["record_id"], f["code_hash"], f["tx_code_hash"], int(f["expires_at"]), tuple(json.loads(f["configuration_ids"])), f["state"],
                        int(f["created_at"]))
 
 
@@ -25,8 +24,6 @@ class RedisOffers(RedisKeyspace):
             "record_id": offer.record_id, "code_hash": offer.code_hash, "tx_code_hash": offer.tx_code_hash,
             "expires_at": offer.expires_at, "configuration_ids": json.dumps(list(offer.configuration_ids)),
             "state": offer.state, "created_at": offer.created_at}
-        if offer.pre_authorized_code is not None:
-            fields["code"] = offer.pre_authorized_code
         keys = [self._k("offer", offer.offer_id), self._k("offer_code", offer.code_hash),
                 self._k("offers_of", offer.record_id)]
         if not self._run("INSERT_OFFER", keys, [offer.offer_id, *flat(fields)]):

@@ -44,8 +44,7 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
         rows = [[record.id, record.state.value, record.permit.district,
                  json_dumps(record.permit.to_dict()).decode("utf-8"), str(record.created_at), str(record.updated_at),
                  holder_hash(record.permit.holder.citizen_id), offer.offer_id, offer.code_hash, offer.tx_code_hash,
-                 str(offer.expires_at), json.dumps(list(offer.configuration_ids)), offer.state, str(offer.created_at),
-                 offer.pre_authorized_code or ""]
+                 str(offer.expires_at), json.dumps(list(offer.configuration_ids)), offer.state, str(offer.created_at)]
                 for record, offer in ((r.record, r.offer) for r in registrations)]
         entries = [e for r in registrations for e in r.audit]
         keys = [self._k("audit", "head"), self._k("audit")]
@@ -83,7 +82,8 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
         self, record_id: str, *, expected: RecordState, new: RecordState, status_value: int, now: int,
         audit: AuditEntry,
     ) -> Record | None:
-        keys = [self._k("record", record_id), self._k("delivered", record_id), self._k("retired", record_id)]
+        keys = [self._k("record", record_id), self._k("delivered", record_id), self._k("retired", record_id),
+                self._k("offers_of", record_id)]
         args = [self._p, expected.value, new.value, now, status_value]
         reply, _ = self._chained_run(audit, lambda chain: self._run("UPDATE_RECORD_STATE", keys, [*args, *chain[1:]]))
         return None if reply is None else record_from_fields(record_id, hash_fields(reply))

@@ -78,21 +78,27 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   local state = redis.call('HGET', offer, 'state')
   if state == 'open' or state == 'redeemed' then
     redis.call('HSET', offer, 'state', 'cancelled')
-    redis.call('HDEL', offer, 'code')
   end
 end
 return live
 """
 
-# KEYS: record, delivered, retired. ARGV: prefix, expected, new, now, status value, the audit seq and hash
-# chained after, the entry's hash, its JSON. -> HGETALL, nil (not in the expected state), {0, seq, hash} (the
-# audit head moved). The state, the status bits and the audit entry change together.
-# Retired indices (re-delivery) stay INVALID whatever the record does later.
+# KEYS: record, delivered, retired, the record's offers. ARGV: prefix, expected, new, now, status value, the
+# audit seq and hash chained after, the entry's hash, its JSON. -> HGETALL, nil (not in the expected state),
+# {0, seq, hash} (the audit head moved). The state, the status bits, the closing of the offers and the audit
+# entry change together. Retired indices (re-delivery) stay INVALID whatever the record does later; a record
+# leaving 'active' has its open offers cancelled (a suspended or revoked record's pickup must not redeem).
 UPDATE_RECORD_STATE = _AUDIT + """
 if redis.call('HGET', KEYS[1], 'state') ~= ARGV[2] then return false end
 local moved = audit_head_moved(ARGV[1], ARGV[6], ARGV[7])
 if moved then return moved end
 redis.call('HSET', KEYS[1], 'state', ARGV[3], 'updated_at', ARGV[4])
+if ARGV[3] ~= 'active' then
+  for _, id in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+    local offer = ARGV[1] .. ':offer:' .. id
+    if redis.call('HGET', offer, 'state') == 'open' then redis.call('HSET', offer, 'state', 'cancelled') end
+  end
+end
 local touched = {}
 for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
   if redis.call('SISMEMBER', KEYS[3], item) == 0 then
@@ -185,7 +191,6 @@ local offer = ARGV[1] .. ':offer:' .. id
 if redis.call('HGET', offer, 'state') ~= 'open' then return 0 end
 if tonumber(redis.call('HGET', offer, 'expires_at')) <= tonumber(ARGV[3]) then return 0 end
 redis.call('HSET', offer, 'state', ARGV[2])
-redis.call('HDEL', offer, 'code')
 return 1
 """
 
@@ -289,7 +294,7 @@ return fields
 # JSON argument (cjson): thousands of separate arguments cost the client more than the writes cost Redis.
 # KEYS: audit head, audit log. ARGV: prefix, the audit seq the caller chained after, JSON {"rows": [[record
 # id, state, district, permit, created_at, updated_at, holder hash, offer id, code hash, PIN hash,
-# expires_at, configuration ids, offer state, offer created_at, code or ""], ...], "audit": [[hash, JSON],
+# expires_at, configuration ids, offer state, offer created_at], ...], "audit": [[hash, JSON],
 # ...]} (strings; the entries chained by the caller). -> 1 written, 0 the audit head moved, -1 an id exists
 INSERT_REGISTRATIONS = """
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
@@ -308,7 +313,6 @@ for _, r in ipairs(batch.rows) do
   local offer = p .. ':offer:' .. r[8]
   redis.call('HSET', offer, 'record_id', r[1], 'code_hash', r[9], 'tx_code_hash', r[10], 'expires_at', r[11],
              'configuration_ids', r[12], 'state', r[13], 'created_at', r[14])
-  if r[15] ~= '' then redis.call('HSET', offer, 'code', r[15]) end
   redis.call('SET', p .. ':offer_code:' .. r[9], r[8])
   redis.call('SADD', p .. ':offers_of:' .. r[1], r[8])
 end
@@ -343,4 +347,14 @@ RECORD_DISTRICTS = """
 local found = {}
 for i, key in ipairs(KEYS) do found[i] = redis.call('HGET', key, 'district') end
 return found
+"""
+
+# KEYS: the format marker, the audit head. ARGV: this format. -> the key space's format: as marked; "before 3"
+# when it holds an audit chain but no marker (written before the marker existed); else marked now with ARGV[1]
+STORE_FORMAT = """
+local found = redis.call('GET', KEYS[1])
+if found then return found end
+if redis.call('EXISTS', KEYS[2]) == 1 then return 'before 3' end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]
 """

@@ -18,7 +18,7 @@ from issuer.store.sqlite.offers import SQLiteOffers
 from issuer.store.sqlite.officers import SQLiteOfficers
 from issuer.store.sqlite.publication import SQLitePublication
 from issuer.store.sqlite.records import SQLiteRecords
-from issuer.store.sqlite.schema import SCHEMA
+from issuer.store.sqlite.schema import SCHEMA, migrate_secrets, needs_secret_migration
 from issuer.store.sqlite.status import SQLiteDeliveries, SQLiteStatusLists
 
 __all__ = ["SQLiteStore", "holder_hash"]
@@ -34,8 +34,15 @@ class SQLiteStore(SQLiteRecords, SQLiteStatusLists, SQLiteDeliveries, SQLiteOffe
             self.initialize()
 
     def initialize(self) -> None:
-        """Create the schema if absent (idempotent; safe when several processes start at once)."""
+        """Create the schema if absent (idempotent; safe when several processes start at once), and migrate a
+        file of an older schema that kept pickup codes in clear (issuer.store.sqlite.schema)."""
         self._db.initialize(SCHEMA)
+        if not self._db.snapshot(needs_secret_migration):  # the usual case: one read, no write
+            return
+        with self._db.write() as c:  # re-checked inside: several processes may start on an old file at once
+            migrated = migrate_secrets(c)
+        if migrated:
+            self._db.rebuild()  # the dropped clear codes must not linger in free pages or in the WAL
 
     def backup_to(self, target: Path) -> None:
         """A consistent copy of the store taken while it runs (issuer.store.sqlite.db.SQLiteFile.backup_to)."""

@@ -11,6 +11,10 @@ database itself surfaces as StoreUnavailableError (503).
 ``read_only`` opens the file without ever writing it (``mode=ro``), for the commands that only read (audit
 verify, backup): when the file or its folder has no write permission at all, also ``immutable=1``, so that
 SQLite creates no -wal or -shm beside a copy nobody can be writing.
+
+The file holds every resident's personal data: it is created 0600 before SQLite opens it (SQLite gives its
+``-wal`` and ``-shm`` files the database file's mode), and an existing file or side file that is readable
+by others is made 0600 when the store opens (not when it is opened ``read_only``: that writes nothing).
 """
 
 from __future__ import annotations
@@ -51,6 +55,27 @@ def read_only_uri(path: Path) -> str:
     return f"file:{urllib.parse.quote(str(path.absolute()))}?{query}"
 
 
+PRIVATE = 0o600
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def make_private(path: str) -> None:
+    """Create the database file 0600 if absent, and take every permission but the owner's off it and its
+    side files (whatever the umask; an existing file may come from a copy or an older epermit)."""
+    where = path
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE))
+        for where in (path + suffix for suffix in SIDE_FILES):
+            try:
+                mode = os.stat(where).st_mode
+            except FileNotFoundError:
+                continue
+            if mode & 0o777 & ~PRIVATE:
+                os.chmod(where, mode & PRIVATE)
+    except OSError as exc:
+        raise StoreUnavailableError(f"store unavailable: cannot keep {where} private: {exc.strerror}") from exc
+
+
 class SQLiteFile:
     def __init__(self, path: str | Path, *, busy_timeout_ms: int, read_only: bool = False,
                  max_idle: int = MAX_IDLE) -> None:
@@ -66,6 +91,8 @@ class SQLiteFile:
         self._pid = os.getpid()
         self._epoch = 0  # bumped by close(): a connection borrowed before it is closed when given back
         self._inherited: list[sqlite3.Connection] = []  # a parent's connections, never used nor closed here
+        if not read_only:
+            make_private(self._path)
 
     @property
     def read_only(self) -> bool:
@@ -76,6 +103,12 @@ class SQLiteFile:
             self.guard(lambda: conn.execute("PRAGMA journal_mode = WAL"))  # persistent: a property of the file
             # executescript commits any open transaction first, so the script carries its own BEGIN/COMMIT.
             self.guard(lambda: conn.executescript("BEGIN IMMEDIATE;" + schema + "COMMIT;"))
+
+    def rebuild(self) -> None:
+        """Rewrite the file from its live rows (VACUUM) and empty the WAL into it: nothing deleted stays on disk."""
+        with self.borrow() as conn:
+            self.guard(lambda: conn.execute("VACUUM"))
+            self.guard(lambda: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
 
     def close(self) -> None:
         """Close the idle connections; those borrowed now are closed when given back."""

@@ -17,7 +17,7 @@ from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, hold
 from issuer.store import Registration
 from issuer.store.sqlite.audit import append_entry, audit_row
 from issuer.store.sqlite.db import SQLiteFile
-from issuer.store.sqlite.offers import offer_row
+from issuer.store.sqlite.offers import INSERT_OFFER, offer_row
 
 
 def record_from_row(row: sqlite3.Row) -> Record:
@@ -52,7 +52,7 @@ class SQLiteRecords:
             with self._db.write() as c:  # one BEGIN IMMEDIATE: one commit (one fsync) for the whole batch
                 c.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", records)
                 c.executemany("INSERT INTO record_holders VALUES (?, ?)", holders)
-                c.executemany("INSERT INTO offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", offers)
+                c.executemany(INSERT_OFFER, offers)
                 last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (0, GENESIS) if last is None else (last[0], last[1])
                 linked: list[AuditEntry] = []
@@ -86,6 +86,8 @@ class SQLiteRecords:
             ).rowcount
             if changed != 1:
                 return None
+            if new is not RecordState.ACTIVE:  # a suspended or revoked record's pickup must not redeem
+                c.execute("UPDATE offers SET state = 'cancelled' WHERE record_id = ? AND state = 'open'", (record_id,))
             c.execute(
                 "UPDATE status_entries SET value = ? WHERE (list_no, idx) IN "
                 "(SELECT list_no, idx FROM delivered d WHERE record_id = ? AND "
@@ -164,8 +166,7 @@ class SQLiteRecords:
             for list_no in sorted({list_no for list_no, _ in live}):
                 c.execute("UPDATE status_lists SET generation = generation + 1 WHERE list_no = ?", (list_no,))
             c.execute(
-                "UPDATE offers SET state = 'cancelled', pre_authorized_code = NULL "
-                "WHERE record_id = ? AND state IN ('open', 'redeemed')",
+                "UPDATE offers SET state = 'cancelled' WHERE record_id = ? AND state IN ('open', 'redeemed')",
                 (record_id,),
             )
         return live

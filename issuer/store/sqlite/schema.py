@@ -1,11 +1,23 @@
-"""The SQLite schema of issuer.sqlite_store (one file, shared by threads and processes)."""
+"""The SQLite schema of issuer.sqlite_store (one file, shared by threads and processes), and its migration.
+
+Version 2 added tables only (audit_log replaces the unchained audit table, record_holders, retired), so a
+version-1 file opens unchanged; its old audit rows are not part of the chain. The console's sessions
+(officer_sessions) came later, also a new table only.
+
+Version 3 keeps no secret in clear: offers lose the ``pre_authorized_code`` column, and every hash of a
+code, PIN, token or nonce is keyed (issuer.keyed). ``migrate_secrets`` brings an older file over when the
+store opens, since nothing it kept can be converted (the store never had the key, and the clear codes
+must go): open offers are cancelled (the office makes new ones), wallet tokens, nonces, deferred
+transactions, notifications, counters and console sessions are dropped, officer tokens are revoked
+(officers get new ones), and the file is rebuilt (VACUUM, WAL truncated), so the old codes are not left
+in free pages.
+"""
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2  # also written into the meta table below
-# Version 2 added tables only (audit_log replaces the unchained audit table, record_holders, retired), so a
-# version-1 file opens unchanged; its old audit rows are not part of the chain. The console's sessions
-# (officer_sessions) came later, also a new table only.
+import sqlite3
+
+SCHEMA_VERSION = 3  # also written into the meta table below
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -30,7 +42,7 @@ CREATE TABLE IF NOT EXISTS delivered_keys (
 CREATE INDEX IF NOT EXISTS delivered_keys_kid ON delivered_keys (kid);
 CREATE TABLE IF NOT EXISTS offers (
     offer_id TEXT PRIMARY KEY, record_id TEXT NOT NULL REFERENCES records (id),
-    code_hash TEXT NOT NULL UNIQUE, tx_code_hash TEXT NOT NULL, pre_authorized_code TEXT,
+    code_hash TEXT NOT NULL UNIQUE, tx_code_hash TEXT NOT NULL,
     expires_at INTEGER NOT NULL, configuration_ids TEXT NOT NULL, state TEXT NOT NULL,
     created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS ephemeral (
@@ -64,5 +76,31 @@ CREATE INDEX IF NOT EXISTS record_holders_holder ON record_holders (holder_hash)
 CREATE TABLE IF NOT EXISTS retired (
     list_no INTEGER NOT NULL, idx INTEGER NOT NULL, record_id TEXT NOT NULL, retired_at INTEGER NOT NULL,
     PRIMARY KEY (list_no, idx));
-INSERT OR REPLACE INTO meta VALUES ('schema_version', '2');
+INSERT OR REPLACE INTO meta VALUES ('schema_version', '3');
 """
+
+# What a file of schema 1 or 2 kept under unkeyed hashes or in clear, made unusable (see the docstring).
+# 'approval' entries are keyed by record id, not by a secret (issuer.deferred.APPROVAL): they stay.
+_MIGRATION = (
+    "UPDATE offers SET state = 'cancelled' WHERE state = 'open'",
+    "UPDATE offers SET tx_code_hash = ''",
+    "ALTER TABLE offers DROP COLUMN pre_authorized_code",
+    "DELETE FROM ephemeral WHERE kind != 'approval'",
+    "DELETE FROM counters",
+    "UPDATE officer_tokens SET revoked = 1 WHERE revoked = 0",
+    "DELETE FROM officer_sessions",
+)
+
+
+def needs_secret_migration(c: sqlite3.Connection) -> bool:
+    """Whether the file still has the clear-code column of schema 1 and 2."""
+    return "pre_authorized_code" in {row[1] for row in c.execute("PRAGMA table_info(offers)")}
+
+
+def migrate_secrets(c: sqlite3.Connection) -> bool:
+    """Inside the caller's write transaction: bring a schema-1/2 file to schema 3; False if already there."""
+    if not needs_secret_migration(c):
+        return False
+    for statement in _MIGRATION:
+        c.execute(statement)
+    return True
