@@ -29,7 +29,7 @@ from credential.samples import sample_permit
 from epermit.http_client import request
 from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
-from epermit.tls import LoopbackCA
+from epermit.tls import LOOPBACK_NAMES, LoopbackCA
 from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
 from epermit.wallet.display import terminal_qr, write_qr_png
 from issuer.http import app as officer_api
@@ -86,11 +86,14 @@ class Office:
 
 
 def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock, *,
-                ca: LoopbackCA | None = None) -> Office:
-    """Both APIs on loopback: over https with a certificate from ``ca`` when given (the demo), else http."""
-    server_tls = ca.issue_server().ssl_context() if ca is not None else None
-    wallet_server = BackgroundServer(ssl_context=server_tls)
-    officer_server = BackgroundServer(ssl_context=server_tls)
+                ca: LoopbackCA | None = None, host: str = "127.0.0.1") -> Office:
+    """Both APIs, over https with a certificate from ``ca`` when given (the demo), else http. ``host``: the
+    address they listen on and are reached by (loopback by default; a phone on the same network needs the
+    machine's address there, which the certificate then names beside the loopback names)."""
+    names = tuple(dict.fromkeys((host, *LOOPBACK_NAMES))) if host not in LOOPBACK_NAMES else LOOPBACK_NAMES
+    server_tls = ca.issue_server(names).ssl_context() if ca is not None else None
+    wallet_server = BackgroundServer(host, ssl_context=server_tls)
+    officer_server = BackgroundServer(host, ssl_context=server_tls)
     store = SQLiteStore(data_dir / "epermit.sqlite3")
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
@@ -140,7 +143,7 @@ def _wallet_passphrase(out: Path) -> Callable[[bool], bytes]:
     return lambda confirm: passphrase
 
 
-def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
+def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0.0.1") -> Path:
     # The folder holds a registry, live pickups and the residents' credentials: owner-only, like an office's.
     out = private_folder(out or Path(tempfile.mkdtemp(prefix="epermit-demo-")))
     data_dir = out / "issuer-data"
@@ -159,7 +162,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False) -> Path:
 
     ca = LoopbackCA(now=now)
     write_private(out / TLS_CA_FILE, ca.pem.decode("ascii"))  # public, but the folder's files are all owner-only
-    office = open_office(data_dir, keyring, ca=ca)
+    office = open_office(data_dir, keyring, ca=ca, host=host)
     try:
         say("2. Servers (https; the demo's loopback CA is in " + TLS_CA_FILE + ")",
             f"officer API {office.officer_server.url}  ·  wallet API {office.wallet_server.url}")
@@ -275,6 +278,8 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
         "officer_api": office.officer_server.url,
         "wallet_api": office.wallet_server.url,
         "verifier_page": f"{office.wallet_server.url}/verify/",
+        "wallet": f"{office.wallet_server.url}/wallet/",
+        "pickup_url": offer["pickup_url"],
         "officer_console": f"{office.officer_server.url}/officer/",
         "tls_ca": str((out / TLS_CA_FILE).resolve()),
         "root": str((out / "root.pem").resolve()),
@@ -287,7 +292,10 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
         f"   a fresh pickup: {offer['pickup_url']}\n   PIN: {offer['tx_code']}\n"
         f"   pick it up: EPERMIT_WALLET_PASSPHRASE=... epermit wallet --home {out / WALLETS_DIR / 'mine'} pickup "
         f"{offer['pickup_url']} --pin {offer['tx_code']} --ca {out / TLS_CA_FILE} --root {out / 'root.pem'}\n"
-        f"   verifier page: {office.wallet_server.url}/verify/\n"
+        f"   resident's wallet (a phone's browser): {office.wallet_server.url}/wallet/ — or open the pickup link\n"
+        f"   landlord's verifier page: {office.wallet_server.url}/verify/\n"
+        f"   (a phone trusts these https pages once {out / TLS_CA_FILE} is installed on it as a CA certificate;\n"
+        f"    give --host <this machine's address on your network> so that the phone can reach them)\n"
         f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor with token "
         f"{office.tokens['supervisor']})",
     )

@@ -90,7 +90,7 @@ def _demo(args: argparse.Namespace) -> int:
     from epermit.demo import DemoError, run_demo
 
     try:
-        run_demo(args.out, serve=args.serve)
+        run_demo(args.out, serve=args.serve, host=args.host)
     except DemoError as exc:
         print(f"epermit demo: {exc}", file=sys.stderr)
         return EXIT_REFUSED
@@ -103,6 +103,9 @@ def add_serve_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     demo = subparsers.add_parser("demo", help="run the whole story end to end on loopback servers")
     demo.add_argument("--out", type=Path, help="folder for the QR codes, credentials and verifier cache")
     demo.add_argument("--serve", action="store_true", help="keep both servers running afterwards with a fresh offer")
+    demo.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on and to put in the URLs and the certificate (default 127.0.0.1; "
+                           "this machine's address on your network lets a phone reach the pages)")
     demo.set_defaults(handler=guarded("demo", _demo))
 
     serve = subparsers.add_parser("serve", help="run the officer and wallet APIs for one office (SQLite store)")

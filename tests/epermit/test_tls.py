@@ -130,3 +130,22 @@ def test_verify_sync_takes_the_private_ca(ca: LoopbackCA, tmp_path: Path, capsys
         assert metadata["credential_issuer"] == url  # the Credential Issuer Identifier is https
     finally:
         office.stop()
+
+
+def test_the_demo_office_listens_on_the_address_given_and_its_certificate_names_it(
+        ca: LoopbackCA, tmp_path: Path) -> None:
+    import time
+
+    from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
+    from epermit.demo import open_office
+    from keys import KeyRing
+
+    ring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=int(time.time()))
+    (tmp_path / "data").mkdir()
+    office = open_office(tmp_path / "data", ring, ca=ca, host="127.0.0.2")  # another loopback address
+    try:
+        assert office.wallet_server.url.startswith("https://127.0.0.2:")
+        page = request(office.wallet_server.url + "/wallet/", tls=office.tls)  # hostname checked against the SAN
+        assert page.status == 200
+    finally:
+        office.stop()
