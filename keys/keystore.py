@@ -260,9 +260,10 @@ def _stdin_is_tty() -> bool:
 
 def read_passphrase(*, env: Mapping[str, str], passphrase_file: Path | None,
                     prompt: Callable[[str], str] | None = None, is_tty: Callable[[], bool] = _stdin_is_tty,
-                    confirm: bool = False) -> bytes:
-    """The key passphrase: the file if one is named (explicit beats ambient), else EPERMIT_KEY_PASSPHRASE,
-    else a prompt (getpass, no echo) when stdin is a terminal. There is no default.
+                    confirm: bool = False, variable: str = PASSPHRASE_ENV, what: str = "Key") -> bytes:
+    """The key passphrase: the file if one is named (explicit beats ambient), else the environment variable
+    (EPERMIT_KEY_PASSPHRASE; ``variable`` names another, e.g. the wallet's), else a prompt (getpass, no
+    echo, "``what`` passphrase:") when stdin is a terminal. There is no default.
 
     One trailing newline ("\\n" or "\\r\\n") of the file is dropped, as editors add one. ``confirm`` asks
     twice (for a new passphrase); ``prompt`` and ``is_tty`` exist for tests.
@@ -273,19 +274,19 @@ def read_passphrase(*, env: Mapping[str, str], passphrase_file: Path | None,
         except KeyManagementError as exc:
             raise KeyUnlockError(f"passphrase file: {exc.reason}") from exc
         data = data[:-2] if data.endswith(b"\r\n") else data.removesuffix(b"\n")
-    elif PASSPHRASE_ENV in env:
-        data = os.fsencode(env[PASSPHRASE_ENV])
+    elif variable in env:
+        data = os.fsencode(env[variable])
     elif is_tty():
         ask = prompt if prompt is not None else getpass.getpass
         try:
-            typed = ask("Key passphrase: ")
+            typed = ask(f"{what} passphrase: ")
             if confirm and ask("Repeat the passphrase: ") != typed:
                 raise KeyUnlockError("the two passphrases differ")
         except EOFError as exc:
             raise KeyUnlockError("no passphrase typed") from exc
         data = typed.encode("utf-8")
     else:
-        raise KeyUnlockError(f"no passphrase given (set {PASSPHRASE_ENV}, use a passphrase file, or run in a terminal)")
+        raise KeyUnlockError(f"no passphrase given (set {variable}, use a passphrase file, or run in a terminal)")
     if not data:
         raise KeyUnlockError("empty passphrase")
     if len(data) > MAX_PASSPHRASE_SIZE:

@@ -15,11 +15,9 @@ bureau's keys, which a key ring accepts only with a certificate from the bureau'
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
 import stat
-import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -28,9 +26,8 @@ from credential.errors import MalformedError
 from epermit.errors import UsageError
 from epermit.wallet.errors import WalletError
 from epermit.wallet.held import HeldCredential
-from keys import KeySigner, KeyUnlockError, Purpose, read_passphrase
+from keys import KeySigner, Purpose, read_passphrase
 from keys.keystore import (
-    MAX_PASSPHRASE_SIZE,
     SCRYPT_N,
     read_key_file,
     read_small_file,
@@ -53,39 +50,14 @@ def default_home(env: Mapping[str, str]) -> Path:
     return Path(configured) if configured else Path.home() / ".local" / "share" / "epermit" / "wallet"
 
 
-def _stdin_is_tty() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (ValueError, OSError):
-        return False
-
-
 def read_wallet_passphrase(*, env: Mapping[str, str], passphrase_file: Path | None,
-                           prompt: Callable[[str], str] | None = None, is_tty: Callable[[], bool] = _stdin_is_tty,
+                           prompt: Callable[[str], str] | None = None, is_tty: Callable[[], bool] | None = None,
                            confirm: bool = False) -> bytes:
-    """The device key's passphrase: the file if named (read by the keys' own rule), else
-    EPERMIT_WALLET_PASSPHRASE, else a prompt (no echo) on a terminal; ``confirm`` asks twice (a new key)."""
-    if passphrase_file is not None:
-        return read_passphrase(env={}, passphrase_file=passphrase_file)
-    if PASSPHRASE_ENV in env:
-        data = os.fsencode(env[PASSPHRASE_ENV])
-    elif is_tty():
-        ask = prompt if prompt is not None else getpass.getpass
-        try:
-            typed = ask("Wallet passphrase: ")
-            if confirm and ask("Repeat the passphrase: ") != typed:
-                raise KeyUnlockError("the two passphrases differ")
-        except EOFError as exc:
-            raise KeyUnlockError("no passphrase typed") from exc
-        data = typed.encode("utf-8")
-    else:
-        raise KeyUnlockError(f"no wallet passphrase given (set {PASSPHRASE_ENV}, use --passphrase-file, or run in "
-                             "a terminal)")
-    if not data:
-        raise KeyUnlockError("empty passphrase")
-    if len(data) > MAX_PASSPHRASE_SIZE:
-        raise KeyUnlockError(f"passphrase longer than {MAX_PASSPHRASE_SIZE} bytes")
-    return data
+    """The device key's passphrase: the file if named, else EPERMIT_WALLET_PASSPHRASE, else a prompt (no
+    echo) on a terminal; ``confirm`` asks twice (a new key). The keys' own rule, with the wallet's variable."""
+    terminal = {"is_tty": is_tty} if is_tty is not None else {}
+    return read_passphrase(env=env, passphrase_file=passphrase_file, prompt=prompt, confirm=confirm,
+                           variable=PASSPHRASE_ENV, what="Wallet", **terminal)
 
 
 def _private_folder(path: Path, *, create: bool) -> Path:
