@@ -15,6 +15,7 @@ from flask import Blueprint, abort, redirect, request, url_for
 from credential.errors import CredentialError
 from credential.model import CredentialType
 from issuer.errors import IssuerError
+from issuer.http import metrics
 from issuer.http.console.ui import ConsoleUi
 from issuer.model import Officer, ReasonCode, Record, RecordState, parse_reason
 from issuer.rules import beijing_day
@@ -122,4 +123,6 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
                 done = getattr(desk, action)(officer, record_id[:MAX_FIELD], reason)
         except (IssuerError, CredentialError) as exc:
             return refused(officer, record_id[:MAX_FIELD], exc)
+        if action == "revoke":
+            metrics.REVOCATIONS.inc()
         return redirect(url_for("officer_console.record", record_id=done.id, done=action), 303)
