@@ -1,8 +1,10 @@
 """A real store that goes down on demand, on either back end: a locked SQLite file (SQLITE_BUSY past a short
-busy timeout) or a redis-server killed with SIGKILL. Both make every store call raise StoreUnavailableError."""
+busy timeout) or a redis-server killed with SIGKILL. Both make every store call raise StoreUnavailableError.
+``sample`` reads one value out of a Prometheus text exposition."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
@@ -54,3 +56,15 @@ def store_with_outage(backend: str, tmp_path: Path) -> Iterator[tuple[Store, Cal
     finally:
         redis_store.close()
         server.stop()
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of the sample ``name`` with exactly ``labels`` in the exposition ``text`` (0 when absent)."""
+    for line in text.splitlines():
+        found = re.fullmatch(r"([a-z_]+)(?:\{(.*)\})? (\S+)", line)
+        if found is None or found.group(1) != name:
+            continue
+        given = dict(re.findall(r'([a-z_]+)="([^"]*)"', found.group(2) or ""))
+        if given == labels:
+            return float(found.group(3))
+    return 0.0

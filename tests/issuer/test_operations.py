@@ -27,7 +27,7 @@ from tests.conftest import FakeClock
 
 from .conftest import PUBLIC_URL
 from .office import with_card
-from .outage import OUTAGE_BACKENDS, store_with_outage
+from .outage import OUTAGE_BACKENDS, sample, store_with_outage
 
 METRICS_TOKEN = "m" * 24 + "-scraper-secret-0001"
 CLERK = Officer("clerk", "柜员", Role.CLERK, ("110105",))
@@ -59,18 +59,6 @@ def scrape(client: FlaskClient) -> str:
     assert response.status_code == 200
     assert response.mimetype == "text/plain"
     return response.get_data(as_text=True)
-
-
-def sample(text: str, name: str, **labels: str) -> float:
-    """The value of the sample ``name`` with exactly ``labels`` in the exposition ``text`` (0 when absent)."""
-    for line in text.splitlines():
-        found = re.fullmatch(r"([a-z_]+)(?:\{(.*)\})? (\S+)", line)
-        if found is None or found.group(1) != name:
-            continue
-        given = dict(re.findall(r'([a-z_]+)="([^"]*)"', found.group(2) or ""))
-        if given == labels:
-            return float(found.group(3))
-    return 0.0
 
 
 def json_lines(records: list[logging.LogRecord]) -> list[dict[str, object]]:
