@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify, request
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -23,8 +24,10 @@ from issuer.errors import StoreUnavailableError
 from issuer.http import metrics
 from issuer.http.errors import error_response
 from issuer.http.logs import log_store_unavailable
-from issuer.service import IssuerService
 from keys import Purpose
+
+if TYPE_CHECKING:  # annotations only: importing wallet_api needs no issuer back end (tests/wallet_api/test_app.py)
+    from issuer.service import IssuerService
 
 Check = Callable[[], str]  # "ok" (or "ok: ..."), else raises
 

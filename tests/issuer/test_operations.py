@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -237,3 +238,20 @@ def test_no_citizen_id_address_token_or_query_reaches_the_logs(
 
 def _settings() -> IssuerSettings:
     return IssuerSettings(PUBLIC_URL)
+
+
+def test_multiprocess_mode_adds_up_the_workers(tmp_path: Path) -> None:
+    """As under gunicorn: two worker processes count into PROMETHEUS_MULTIPROC_DIR, a third one's scrape
+    adds them up."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    count = "from issuer.http import metrics; metrics.PICKUPS.inc(3); metrics.STORE_ERRORS.labels(api='wallet').inc()"
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", count], env=env, check=True, timeout=60)
+    scraped = subprocess.run([sys.executable, "-c", "from issuer.http import metrics; "
+                              "print(metrics.exposition().decode())"],
+                             env=env, check=True, timeout=60, capture_output=True, text=True).stdout
+    assert sample(scraped, "epermit_credentials_delivered_total") == 6
+    assert sample(scraped, "epermit_store_errors_total", api="wallet") == 2
