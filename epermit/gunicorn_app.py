@@ -13,6 +13,8 @@ refuses to start unless Redis is durable (issuer.redis_durability). The variable
     EPERMIT_PUBLISHED_DIR                  where the wallet API keeps the last public documents it served
                                            (served while Redis is down); unset: in memory only
     EPERMIT_KEY_PASSPHRASE or EPERMIT_KEY_PASSPHRASE_FILE
+    EPERMIT_METRICS_TOKEN                  the bearer token of the officer API's /metrics; unset: no /metrics
+    PROMETHEUS_MULTIPROC_DIR               prometheus-client's multiprocess folder (epermit.redis_serve sets it)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from epermit.errors import UsageError
 from issuer.http import app as officer_api
 from issuer.http.console import console_settings_from_env
+from issuer.http.logs import configure_json_logging
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.redis import RedisStore
@@ -99,14 +102,16 @@ def _behind_proxies(app: Flask, env: Mapping[str, str]) -> Flask:
 
 def create_officer_app(env: Mapping[str, str] | None = None) -> Flask:
     environment = os.environ if env is None else env
+    configure_json_logging()
     service = build_service(environment)
     console = console_settings_from_env(environment)
-    return _behind_proxies(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console),
-                           environment)
+    settings = officer_api.OfficerApiSettings(metrics_token=environment.get("EPERMIT_METRICS_TOKEN") or None)
+    return _behind_proxies(officer_api.create_app(settings, service, console=console), environment)
 
 
 def create_wallet_app(env: Mapping[str, str] | None = None) -> Flask:
     environment = os.environ if env is None else env
+    configure_json_logging()
     service = build_service(environment)
     published = environment.get("EPERMIT_PUBLISHED_DIR", "").strip()
     return _behind_proxies(create_wallet_api(WalletApiSettings(public_url=service.settings.public_url,

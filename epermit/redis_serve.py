@@ -3,15 +3,20 @@
 The parent checks the configuration once (keys unlock, Redis reachable and durable) so a mistake is one line
 on stderr and exit 2, then runs ``python -m gunicorn`` twice (officer and wallet), each with several workers
 that build their app from the environment (epermit.gunicorn_app). SIGINT/SIGTERM stop both; if one exits,
-the other is stopped too and its exit code returned.
+the other is stopped too and its exit code returned. With EPERMIT_METRICS_TOKEN set and no
+PROMETHEUS_MULTIPROC_DIR given, both servers share a fresh private folder for prometheus-client's
+multiprocess mode (every worker writes its counters there; the officer API's /metrics adds them up), removed
+when they stop.
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -94,7 +99,11 @@ def serve_redis(env: Mapping[str, str]) -> int:
     commands = [gunicorn_command(app, host=host, port=port, workers=workers, threads=DEFAULT_THREADS, tls=tls)
                 for app, port in ((OFFICER_APP, ports[0]), (WALLET_APP, ports[1]))]
     # Our own command lines: constants and checked integers, no shell.
-    processes = [subprocess.Popen(command, env=dict(env)) for command in commands]  # noqa: S603
+    child_env = dict(env)
+    own_metrics_dir = None
+    if child_env.get("EPERMIT_METRICS_TOKEN") and not child_env.get("PROMETHEUS_MULTIPROC_DIR"):
+        own_metrics_dir = child_env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="epermit-metrics-")
+    processes = [subprocess.Popen(command, env=child_env) for command in commands]  # noqa: S603
     print(f"officer API  {scheme}://{host}:{ports[0]}\nwallet API   {scheme}://{host}:{ports[1]}  "
           f"(public URL {env['EPERMIT_PUBLIC_URL']}; {workers} gunicorn workers each, Redis store)", flush=True)
     stopping: list[int] = []
@@ -118,4 +127,6 @@ def serve_redis(env: Mapping[str, str]) -> int:
                 p.wait()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if own_metrics_dir is not None:
+            shutil.rmtree(own_metrics_dir, ignore_errors=True)
     return 0 if stopping else max(p.returncode or 0 for p in processes) or 1

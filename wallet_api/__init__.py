@@ -14,6 +14,8 @@ from flask import Flask
 
 from issuer.errors import SettingsError
 from issuer.http.headers import install_security_headers
+from issuer.http.logs import install_request_logging
+from issuer.http.ops import install_operations
 from wallet_api import (
     access,
     deferred,
@@ -55,13 +57,16 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = WalletContext(settings=settings, service=service, clock=clock or service.clock)
-    app.extensions[public.LAST_COPIES] = LastCopies(settings.published_dir)
+    copies = app.extensions[public.LAST_COPIES] = LastCopies(settings.published_dir)
     for module in (metadata, offers, pickup_page, token, nonce, issuance, deferred, notification, public,
                    openapi_document):
         app.register_blueprint(module.bp)
     verify_page.register(app, lambda: service.keyring.root.public_key)
     wallet_page.register(app, lambda: service.keyring.root.public_key)
+    # Ready through a store outage while the trust list it would serve is kept (wallet_api.public).
+    install_operations(app, service, api="wallet", last_copies=lambda: copies.recall("trustlist.jwt") is not None)
     register_error_handlers(app)
     install_security_headers(app)
     app.after_request(access.send_dpop_nonce)
+    install_request_logging(app, "wallet")
     return app

@@ -52,7 +52,7 @@ def _dpop_error(exc: DpopError) -> Response:
 
 
 def _issuer_error(exc: IssuerError) -> Response:
-    return issuer_error_response(exc, ascii_only=True)
+    return issuer_error_response(exc, api="wallet", ascii_only=True)
 
 
 def _credential_error(exc: CredentialError) -> Response:
@@ -72,7 +72,7 @@ def _http_error(exc: HTTPException) -> Response:
 
 
 def _unexpected(exc: Exception) -> Response:
-    return unexpected_error_response(exc, where="wallet API")
+    return unexpected_error_response(exc, api="wallet")
 
 
 def register_error_handlers(app: Flask) -> None:

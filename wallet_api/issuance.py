@@ -15,6 +15,7 @@ from credential.encoding import json_loads
 from credential.errors import CredentialError
 from credential.qrpass import pass_to_qr_text
 from issuer.errors import IssuancePendingError, StateConflictError
+from issuer.http import metrics
 from issuer.model import DeliveredCredential
 from wallet_api.access import authorize
 from wallet_api.bodies import bounded_body
@@ -89,6 +90,7 @@ def no_store(response: Response, status: int = 200) -> Response:
 def issued(context: WalletContext, token: str, configuration_id: str, delivered: list[DeliveredCredential]) -> Response:
     """200 with the credentials and a fresh notification_id (OpenID4VCI §8.3, §9.2)."""
     notification_id = context.service.open_notification(token, configuration_id)
+    metrics.PICKUPS.inc(len(delivered))
     return no_store(jsonify({"credentials": [_encode(configuration_id, item) for item in delivered],
                              "notification_id": notification_id}))
 

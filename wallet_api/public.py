@@ -21,6 +21,7 @@ from flask import Blueprint, Response, current_app, request
 
 from credential.statuslist import CWT_MEDIA_TYPE, JWT_MEDIA_TYPE, aggregation_document
 from issuer.errors import StoreUnavailableError
+from issuer.http.logs import log_store_unavailable
 from issuer.model import PublishedStatusList
 from issuer.statuscwt import CwtForms
 from wallet_api.context import wallet_context
@@ -46,10 +47,11 @@ def _or_last_copy(name: str, fetch: Callable[[], str], usable: Callable[[str], b
     copies: LastCopies = current_app.extensions[LAST_COPIES]
     try:
         value = fetch()
-    except StoreUnavailableError:
+    except StoreUnavailableError as exc:
         kept = copies.recall(name)
         if kept is None or not usable(kept):
-            raise
+            raise  # logged by the error handler
+        log_store_unavailable(exc, api="wallet", where="last copy")  # answered, but not silently
         return kept
     copies.remember(name, value)
     return value

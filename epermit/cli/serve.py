@@ -17,6 +17,7 @@ from epermit.servers import BackgroundServer
 from epermit.transport import Transport, choose_transport
 from issuer.http import app as officer_api
 from issuer.http.console import console_settings_from_env
+from issuer.http.logs import configure_json_logging
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from wallet_api import create_app as create_wallet_app
@@ -34,6 +35,7 @@ def serve_office(
     now: int,
 ) -> int:
     office = OfficeData(data)
+    configure_json_logging()  # requests and errors as JSON lines on stderr (docs/operations.md)
     try:
         # No unlocked key, no service: there is no unsigned fallback.
         keyring = office.load_keyring(env=env, passphrase_file=passphrase_file)
@@ -51,14 +53,20 @@ def serve_office(
     except (OSError, EpermitError) as exc:
         print(f"epermit serve: officer console: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    officer_server.start(transport.wrap(officer_api.create_app(officer_api.OfficerApiSettings(), service,
-                                                               console=console)))
+    try:
+        officer_settings = officer_api.OfficerApiSettings(metrics_token=env.get("EPERMIT_METRICS_TOKEN") or None)
+    except EpermitError as exc:
+        print(f"epermit serve: EPERMIT_METRICS_TOKEN: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    officer_server.start(transport.wrap(officer_api.create_app(officer_settings, service, console=console)))
     print(f"officer API      {officer_server.url}\nwallet API       {wallet_server.url}  (public URL {url})")
     if console is None:
         print("officer console  off (set EPERMIT_CONSOLE_SECRET to 32+ random bytes to turn it on)")
     else:
         print(f"officer console  {officer_server.url}/officer/")
-    print(f"verifier page    {url}/verify/", flush=True)
+    print(f"verifier page    {url}/verify/")
+    print(f"metrics          {officer_server.url}/metrics (bearer EPERMIT_METRICS_TOKEN)" if officer_settings.metrics_token
+          else "metrics          off (set EPERMIT_METRICS_TOKEN to 32+ characters to turn /metrics on)", flush=True)
     try:
         while True:
             time.sleep(3600)

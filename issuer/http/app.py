@@ -11,7 +11,9 @@ from issuer.http.console import install as install_console
 from issuer.http.context import EXTENSION, OfficerApiSettings, OfficerContext
 from issuer.http.errors import register_officer_error_handlers
 from issuer.http.headers import install_security_headers
+from issuer.http.logs import install_request_logging
 from issuer.http.openapi import openapi_document
+from issuer.http.ops import install_operations
 from issuer.service import IssuerService
 
 __all__ = ["ConsoleSettings", "OfficerApiSettings", "create_app"]
@@ -28,8 +30,10 @@ def create_app(settings: OfficerApiSettings, service: IssuerService, *,
         app.register_blueprint(module.bp)
     if console is not None:  # the server-rendered officer console at /officer/ (issuer.http.console)
         install_console(app, console, desk, service.settings.public_url)
+    install_operations(app, service, api="officer", metrics_token=settings.metrics_token)
     register_officer_error_handlers(app)
     install_security_headers(app)
+    install_request_logging(app, "officer")
 
     @app.get("/openapi.json")
     def openapi() -> Response:

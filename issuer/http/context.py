@@ -14,17 +14,26 @@ from flask import current_app, request
 
 from credential.encoding import json_loads
 from issuer.desk import OfficerDesk
-from issuer.errors import InvalidRequestError, UnauthorizedError
+from issuer.errors import InvalidRequestError, SettingsError, UnauthorizedError
 from issuer.model import Officer, Reason, parse_reason
 from issuer.signin import DEFAULT_LIMITS, SignInLimits
 
 EXTENSION = "epermit_officer_api"
+MIN_METRICS_TOKEN = 32  # characters: a scraper's secret, as long as an officer token
 
 
 @dataclass(frozen=True)
 class OfficerApiSettings:
     max_body_bytes: int = 64 * 1024
     sign_in: SignInLimits = DEFAULT_LIMITS  # failed token or console sign-in attempts (issuer.signin)
+    # The bearer token of /metrics (issuer.http.ops); None: no /metrics at all. EPERMIT_METRICS_TOKEN.
+    metrics_token: str | None = None
+
+    def __post_init__(self) -> None:
+        token = self.metrics_token
+        if token is not None and (len(token) < MIN_METRICS_TOKEN or not token.isascii() or not token.isprintable()
+                                  or token != token.strip()):
+            raise SettingsError("metrics_token", f"must be {MIN_METRICS_TOKEN}+ printable ASCII characters")
 
 
 @dataclass(frozen=True)

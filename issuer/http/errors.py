@@ -4,21 +4,19 @@ The officer API (issuer.http) and the wallet API (wallet_api.errors) share ``err
 body, ``Cache-Control: no-store`` and the RFC 6750 challenge for bearer-token failures. OAuth-facing
 responses (the wallet API) keep descriptions to the ASCII that RFC 6749 allows; the officer API may say a
 field's Chinese name. Descriptions never repeat the request's tokens, codes or PINs. No input reaches a 500:
-the last-resort handler logs the bug and answers ``server_error`` without details.
+the last-resort handler logs the bug (issuer.http.logs) and answers ``server_error`` without details.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
 from credential.errors import CredentialError, InvalidApplicationError
-from issuer.errors import IssuerError, RateLimitedError, UnauthorizedError
-
-_log = logging.getLogger(__name__)
+from issuer.errors import IssuerError, RateLimitedError, StoreUnavailableError, UnauthorizedError
+from issuer.http.logs import log_store_unavailable, log_unexpected
 
 # Bearer-token failures (RFC 6750 §3) carry a WWW-Authenticate challenge as well as the JSON body.
 BEARER_ERRORS = frozenset({"invalid_token", "insufficient_scope"})
@@ -45,7 +43,11 @@ def error_response(error: str, description: str, http_status: int, *, ascii_only
     return response
 
 
-def issuer_error_response(exc: IssuerError, *, ascii_only: bool = False, realm: str | None = None) -> Response:
+def issuer_error_response(exc: IssuerError, *, api: str, ascii_only: bool = False,
+                          realm: str | None = None) -> Response:
+    """The response to an issuer error; a store failure is also logged and counted (``api`` names the app)."""
+    if isinstance(exc, StoreUnavailableError):
+        log_store_unavailable(exc, api=api, where="request")
     response = error_response(exc.error, exc.description, exc.http_status, ascii_only=ascii_only, realm=realm)
     if isinstance(exc, RateLimitedError):
         response.headers["Retry-After"] = str(exc.retry_after)
@@ -58,8 +60,8 @@ def http_error_response(exc: HTTPException, *, ascii_only: bool = False) -> Resp
                           ascii_only=ascii_only)
 
 
-def unexpected_error_response(exc: Exception, *, where: str) -> Response:
-    _log.exception("unhandled error in the %s", where)
+def unexpected_error_response(exc: Exception, *, api: str) -> Response:
+    log_unexpected(exc, api=api)
     return error_response("server_error", "internal error", 500)
 
 
@@ -68,7 +70,7 @@ def register_officer_error_handlers(app: Flask) -> None:
     realm = "epermit-officers"
 
     def issuer_error(exc: IssuerError) -> Response:
-        return issuer_error_response(exc, realm=realm if isinstance(exc, UnauthorizedError) else None)
+        return issuer_error_response(exc, api="officer", realm=realm if isinstance(exc, UnauthorizedError) else None)
 
     def invalid_application(exc: InvalidApplicationError) -> Response:
         return error_response("invalid_application", str(exc), 400, field=exc.field)
@@ -77,7 +79,7 @@ def register_officer_error_handlers(app: Flask) -> None:
         return error_response("invalid_request", str(exc), 400)
 
     def unexpected(exc: Exception) -> Response:  # last resort: tests show no input reaches it
-        return unexpected_error_response(exc, where="officer API")
+        return unexpected_error_response(exc, api="officer")
 
     # Flask picks the most specific registered class, so the order here does not matter.
     app.register_error_handler(IssuerError, issuer_error)

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, jsonify
 
 from credential.model import Permit
 from issuer.errors import InvalidRequestError
+from issuer.http import metrics
 from issuer.http.context import (
     body_free_text_reason,
     body_reason,
@@ -116,7 +117,9 @@ def lift(record_id: str) -> Response:
 @bp.post("/records/<record_id>/revoke")
 def revoke(record_id: str) -> Response:
     who = current_officer()
-    return jsonify(record_json(officer_context().desk.revoke(who, record_id, body_reason())))
+    revoked = officer_context().desk.revoke(who, record_id, body_reason())
+    metrics.REVOCATIONS.inc()
+    return jsonify(record_json(revoked))
 
 
 @bp.get("/audit")

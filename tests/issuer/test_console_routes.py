@@ -409,3 +409,18 @@ def test_the_store_keeps_only_a_keyed_hash_of_the_session_id(
     assert registry.end_session(session_id) and not registry.end_session(session_id)
     with pytest.raises(UnauthorizedError):
         registry.session_officer(session_id)
+
+
+def test_a_console_revocation_is_counted_once_and_a_refused_one_not(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    from issuer.http import metrics
+    from tests.issuer.outage import sample
+
+    record = service.register(CARD, officer="seed")
+    sup = signed_in(app, tokens, "sup")
+    before = sample(metrics.exposition().decode(), "epermit_revocations_total")
+    assert sup.post(f"/officer/records/{record.id}/revoke", {"reason_code": "LOST"}).status_code == 303
+    assert sup.post(f"/officer/records/{record.id}/revoke", {"reason_code": "LOST"}).status_code == 409  # already
+    assert service.get_record(record.id).state is RecordState.REVOKED
+    assert sample(metrics.exposition().decode(), "epermit_revocations_total") == before + 1

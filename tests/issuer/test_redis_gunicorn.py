@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -17,6 +19,7 @@ from epermit.http_client import HttpError, request
 from issuer.keyed import KeyedHash
 from keys import init_keys
 
+from .outage import sample
 from .redis_office import OfficeClient, pick_up, registration_card, seed_officers
 from .redis_server import REDIS_SERVER, RedisServer, free_port
 
@@ -25,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "correct horse battery staple"
 CLIENTS = 6
 ISSUES_PER_CLIENT = 4
+METRICS_TOKEN = "scrape-" + "s" * 32
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -41,9 +45,10 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 6
     raise AssertionError(f"{url} did not come up")
 
 
-def serve(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(args: list[str], env: dict[str, str], stderr: IO[bytes] | int = subprocess.PIPE) -> subprocess.Popen[bytes]:
+    """``stderr``: a file for a long run (the workers' JSON request logs would fill an unread pipe)."""
     return subprocess.Popen([sys.executable, "-m", "epermit.cli", "serve", "--insecure-http", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=stderr)
 
 
 def test_serve_redis_refuses_an_unsafe_redis(tmp_path: Path) -> None:
@@ -64,10 +69,13 @@ def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
     server = RedisServer(tmp_path / "redis").start()
     ring = init_keys(tmp_path / "data" / "keys", PASSPHRASE.encode(), AUTHORITY_CODE, AUTHORITY_NAME, int(time.time()))
     officer_port, wallet_port = free_port(), free_port()
-    env = {**os.environ, "EPERMIT_KEY_PASSPHRASE": PASSPHRASE, "EPERMIT_WORKERS": "3"}
+    env = {**os.environ, "EPERMIT_KEY_PASSPHRASE": PASSPHRASE, "EPERMIT_WORKERS": "3",
+           "EPERMIT_METRICS_TOKEN": METRICS_TOKEN}
     env.pop("EPERMIT_REDIS_URL", None)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = (tmp_path / "serve.log").open("wb")
     process = serve(["--redis", server.url, "--data", str(tmp_path / "data"), "--officer-port", str(officer_port),
-                     "--wallet-port", str(wallet_port)], env)
+                     "--wallet-port", str(wallet_port)], env, stderr=log)
     store = RedisStore.from_url(server.url)
     try:
         public_url = f"http://127.0.0.1:{wallet_port}"
@@ -104,6 +112,13 @@ def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
         for answer in (token, request(f"http://127.0.0.1:{officer_port}/openapi.json")):
             # gunicorn names itself without a version; the apps add the security headers.
             assert answer.headers["Server"] == "gunicorn" and answer.headers["X-Content-Type-Options"] == "nosniff"
+        # One scrape of the officer API adds up every worker of both servers (multiprocess mode).
+        scraped = request(f"http://127.0.0.1:{officer_port}/metrics",
+                          headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).body.decode()
+        assert sample(scraped, "epermit_credentials_delivered_total") == 3 * len(results)  # three encodings each
+        assert sample(scraped, "epermit_http_requests_total", api="officer", route="/api/v1/records", method="POST",
+                      status="201") == len(results)
+        assert request(f"{public_url}/readyz").status == 200
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -113,4 +128,8 @@ def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
                 process.kill()
             store.close()
             server.stop()
+            log.close()
     assert process.returncode == 0
+    lines = [json.loads(line) for line in (tmp_path / "serve.log").read_text().splitlines() if line.startswith("{")]
+    assert sum(1 for line in lines if line.get("event") == "request" and line["route"] == "/credential") == \
+        3 * len(results)

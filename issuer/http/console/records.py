@@ -14,8 +14,10 @@ from flask import Blueprint, abort, redirect, request, url_for
 
 from credential.errors import CredentialError
 from credential.model import CredentialType
-from issuer.errors import IssuerError
+from issuer.errors import IssuerError, StoreUnavailableError
+from issuer.http import metrics
 from issuer.http.console.ui import ConsoleUi
+from issuer.http.logs import log_store_unavailable
 from issuer.model import Officer, ReasonCode, Record, RecordState, parse_reason
 from issuer.rules import beijing_day
 
@@ -52,6 +54,8 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
             again = desk.get_record(officer, record_id)
         except (IssuerError, CredentialError):
             return ui.failed(officer, exc)
+        if isinstance(exc, StoreUnavailableError):
+            log_store_unavailable(exc, api="officer", where="console")
         status = exc.http_status if isinstance(exc, IssuerError) else 400
         return record_page(officer, again, status, error=str(exc))
 
@@ -122,4 +126,6 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
                 done = getattr(desk, action)(officer, record_id[:MAX_FIELD], reason)
         except (IssuerError, CredentialError) as exc:
             return refused(officer, record_id[:MAX_FIELD], exc)
+        if action == "revoke":
+            metrics.REVOCATIONS.inc()
         return redirect(url_for("officer_console.record", record_id=done.id, done=action), 303)

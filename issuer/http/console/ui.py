@@ -11,7 +11,8 @@ from flask import render_template, session
 
 from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.desk import OfficerDesk
-from issuer.errors import IssuerError, SettingsError, UnauthorizedError
+from issuer.errors import IssuerError, SettingsError, StoreUnavailableError, UnauthorizedError
+from issuer.http.logs import log_store_unavailable
 from issuer.model import REASON_CODES, Action, Offer, Officer, Record, offer_uri, pickup_url
 from issuer.qr import qr_data_uri
 
@@ -70,6 +71,8 @@ class ConsoleUi:
                                **context), status
 
     def failed(self, officer: Officer, exc: Exception, **context: Any) -> tuple[str, int]:
+        if isinstance(exc, StoreUnavailableError):  # the page says so; the operator's log must too
+            log_store_unavailable(exc, api="officer", where="console")
         status = exc.http_status if isinstance(exc, IssuerError) else 400
         return self.page(context.pop("template", "home.html"), status, officer=officer, error=str(exc), **context)
 
