@@ -104,23 +104,7 @@ def open_private_key(document: Any, *, passphrase: bytes, purpose: Purpose | Non
         raise KeyManagementError("key file lacks kid, purpose or kdf")
     if purpose is not None and file_purpose != purpose:
         raise KeyManagementError(f"key file holds a {file_purpose} key, not a {purpose} key")
-    n, r, p = kdf.get("n"), kdf.get("r"), kdf.get("p")
-    if (kdf.get("name") != "scrypt" or type(n) is not int or type(r) is not int or type(p) is not int
-            or not MIN_SCRYPT_N <= n <= MAX_SCRYPT_N or n & (n - 1) or not 1 <= r <= 32 or not 1 <= p <= 16):
-        raise KeyManagementError("key file has unacceptable scrypt parameters")
-    if not passphrase:
-        raise KeyUnlockError("empty passphrase")
-    try:
-        salt, nonce = b64url_decode(kdf.get("salt", "")), b64url_decode(document.get("nonce", ""))
-        sealed = b64url_decode(document.get("ciphertext", ""))
-    except MalformedError as exc:
-        raise KeyManagementError("key file has invalid base64url") from exc
-    if len(salt) < 16 or len(nonce) != 12:
-        raise KeyManagementError("key file has a short salt or a wrong nonce size")
-    try:
-        der = AESGCM(_scrypt(passphrase, salt, n, r, p)).decrypt(nonce, sealed, _aad(kid, file_purpose))
-    except InvalidTag as exc:
-        raise KeyUnlockError("wrong passphrase, or the key file was altered") from exc
+    der = _unseal(document, kdf, passphrase=passphrase, aad=_aad(kid, file_purpose), what="key file")
     key = load_der_private_key(der, password=None)
     if isinstance(key, ec.EllipticCurvePrivateKey) and not isinstance(key.curve, ec.SECP256R1):
         raise KeyManagementError("key file holds an EC key that is not P-256")
@@ -159,6 +143,29 @@ def seal_secret(secret: bytes, *, passphrase: bytes, name: str, scrypt_n: int = 
     }
 
 
+def _unseal(document: dict[str, Any], kdf: dict[str, Any], *, passphrase: bytes, aad: bytes, what: str) -> bytes:
+    """The plaintext of a sealed envelope (a key file or a secret file): scrypt parameters within bounds,
+    base64url fields, a 16+ byte salt and a 12-byte nonce, then AES-256-GCM over ``aad``."""
+    n, r, p = kdf.get("n"), kdf.get("r"), kdf.get("p")
+    if (kdf.get("name") != "scrypt" or type(n) is not int or type(r) is not int or type(p) is not int
+            or not MIN_SCRYPT_N <= n <= MAX_SCRYPT_N or n & (n - 1) or not 1 <= r <= 32 or not 1 <= p <= 16):
+        raise KeyManagementError(f"{what} has unacceptable scrypt parameters")
+    if not passphrase:
+        raise KeyUnlockError("empty passphrase")
+    try:
+        salt, nonce = b64url_decode(kdf.get("salt", "")), b64url_decode(document.get("nonce", ""))
+        sealed = b64url_decode(document.get("ciphertext", ""))
+    except MalformedError as exc:
+        raise KeyManagementError(f"{what} has invalid base64url") from exc
+    if len(salt) < 16 or len(nonce) != 12:
+        raise KeyManagementError(f"{what} has a short salt or a wrong nonce size")
+    try:
+        plaintext: bytes = AESGCM(_scrypt(passphrase, salt, n, r, p)).decrypt(nonce, sealed, aad)
+    except InvalidTag as exc:
+        raise KeyUnlockError(f"wrong passphrase, or the {what} was altered") from exc
+    return plaintext
+
+
 def open_secret(document: Any, *, passphrase: bytes, name: str) -> bytes:
     """Unseal a secret envelope named ``name``; KeyUnlockError for a wrong passphrase or an edited file."""
     if not isinstance(document, dict) or document.get("format") != SECRET_FILE_FORMAT:
@@ -166,24 +173,9 @@ def open_secret(document: Any, *, passphrase: bytes, name: str) -> bytes:
     if document.get("name") != name:
         raise KeyManagementError(f"the file holds the secret {document.get('name')!r}, not {name!r}")
     kdf = document.get("kdf")
-    n, r, p = (kdf.get("n"), kdf.get("r"), kdf.get("p")) if isinstance(kdf, dict) else (None, None, None)
-    if (not isinstance(kdf, dict) or kdf.get("name") != "scrypt" or type(n) is not int or type(r) is not int
-            or type(p) is not int or not MIN_SCRYPT_N <= n <= MAX_SCRYPT_N or n & (n - 1) or not 1 <= r <= 32
-            or not 1 <= p <= 16):
+    if not isinstance(kdf, dict):
         raise KeyManagementError("secret file has unacceptable scrypt parameters")
-    if not passphrase:
-        raise KeyUnlockError("empty passphrase")
-    try:
-        salt, nonce = b64url_decode(kdf.get("salt", "")), b64url_decode(document.get("nonce", ""))
-        sealed = b64url_decode(document.get("ciphertext", ""))
-    except MalformedError as exc:
-        raise KeyManagementError("secret file has invalid base64url") from exc
-    if len(salt) < 16 or len(nonce) != 12:
-        raise KeyManagementError("secret file has a short salt or a wrong nonce size")
-    try:
-        secret = AESGCM(_scrypt(passphrase, salt, n, r, p)).decrypt(nonce, sealed, _secret_aad(name))
-    except InvalidTag as exc:
-        raise KeyUnlockError("wrong passphrase, or the secret file was altered") from exc
+    secret = _unseal(document, kdf, passphrase=passphrase, aad=_secret_aad(name), what="secret file")
     if len(secret) != SECRET_SIZE:
         raise KeyManagementError(f"a sealed secret is {SECRET_SIZE} bytes")
     return secret
