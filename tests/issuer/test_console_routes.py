@@ -424,3 +424,32 @@ def test_a_console_revocation_is_counted_once_and_a_refused_one_not(
     assert sup.post(f"/officer/records/{record.id}/revoke", {"reason_code": "LOST"}).status_code == 409  # already
     assert service.get_record(record.id).state is RecordState.REVOKED
     assert sample(metrics.exposition().decode(), "epermit_revocations_total") == before + 1
+
+
+def selected(page: str, name: str) -> list[str]:
+    """The values of the selected options of the select called ``name``."""
+    found = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert found is not None, name
+    return re.findall(r'<option value="([^"]*)"[^>]*\bselected\b', found.group(1))
+
+
+def test_the_register_form_keeps_every_value_after_an_error(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    clerk = signed_in(app, tokens, "clerk")
+    assert selected(text(clerk.get("/officer/")), "type") == []  # nothing chosen for the clerk on a fresh form
+    # A woman's registration card with a mistyped check digit: the page comes back with her choices kept,
+    # so pressing 登记 again after fixing the digit registers what was meant.
+    woman = sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1, valid_from=datetime.date(2026, 1, 5),
+                          valid_until=datetime.date(2026, 12, 31))
+    form = register_form(woman)
+    form["sex"] = "2"
+    bad_digit = str((int(form["citizen_id"][17]) + 1) % 10) if form["citizen_id"][17].isdigit() else "0"
+    form["citizen_id"] = form["citizen_id"][:17] + bad_digit
+    again = clerk.post("/officer/records", form)
+    assert again.status_code == 400
+    page = text(again)
+    assert selected(page, "type") == ["residence_registration"] and selected(page, "sex") == ["2"]
+    for name in ("name", "name_pinyin", "birth_date", "citizen_id", "address", "document_number", "valid_from",
+                 "valid_until", "authority_name"):
+        assert re.search(rf'name="{name}"[^>]*value="{re.escape(form[name])}"', page), name
