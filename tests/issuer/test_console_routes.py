@@ -22,6 +22,7 @@ from credential.samples import sample_permit
 from issuer.errors import UnauthorizedError
 from issuer.http.app import create_app
 from issuer.http.console.ui import ConsoleSettings
+from issuer.http.console.words import FIELDS
 from issuer.http.context import OfficerApiSettings
 from issuer.keyed import OFFICER_SESSION
 from issuer.model import Officer, Record, RecordState, Role, pickup_url
@@ -147,7 +148,7 @@ def test_a_malformed_citizen_id_is_refused_before_searching(
 ) -> None:
     service.register(CARD, officer="seed")
     page = signed_in(app, tokens, "clerk").post("/officer/search", {"q": query})
-    assert page.status_code == 400 and "citizen_id" in text(page)
+    assert page.status_code == 400 and invalid_fields(text(page)) == ["q"]
     assert search_entries(service) == []
 
 
@@ -453,3 +454,53 @@ def test_the_register_form_keeps_every_value_after_an_error(
     for name in ("name", "name_pinyin", "birth_date", "citizen_id", "address", "document_number", "valid_from",
                  "valid_until", "authority_name"):
         assert re.search(rf'name="{name}"[^>]*value="{re.escape(form[name])}"', page), name
+
+
+def invalid_fields(page: str) -> list[str]:
+    return re.findall(r'name="([^"]+)" aria-invalid="true" aria-describedby="why-\1" class="invalid"', page)
+
+
+def field_note(page: str, name: str) -> str:
+    found = re.search(rf'<span class="field-error" id="why-{name}">([^<]*)</span>', page)
+    assert found is not None, name
+    return found.group(1)
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("citizen_id", "CHECK", "校验码不符"),
+    ("citizen_id", "41010219900315123", "应为18位"),
+    ("valid_until", "2026-02-30", "Not a valid date"),
+    ("address", "北京市\x07朝阳区", "without control or invisible characters"),
+    ("ethnicity", "99", "Unknown code"),
+    ("name", "Zhang", "Chinese characters only"),
+    ("name", "张" * 41, "at most 30 characters"),
+])
+def test_a_refused_field_is_marked_and_explained_in_words_beside_it(
+    app: Flask, tokens: dict[str, str], service: IssuerService, field: str, value: str, words: str
+) -> None:
+    clerk = signed_in(app, tokens, "clerk")
+    form = register_form(CARD)
+    if value == "CHECK":
+        last = form["citizen_id"][17]
+        value = form["citizen_id"][:17] + ("0" if last != "0" else "1")
+    form[field] = value
+    response = clerk.post("/officer/records", form)
+    assert response.status_code == 400
+    page = text(response)
+    assert invalid_fields(page) == [field]
+    note = field_note(page, field)
+    assert words in note and re.search("[\u4e00-\u9fff]", note) and re.search("[A-Za-z]{3}", note)
+    zh, en = FIELDS[field]
+    error = re.search(r'id="error">([^<]*)<', page)
+    assert error is not None and zh in error.group(1) and en in error.group(1)
+    # No developer's message anywhere on the page: neither the field's code name with a colon nor the reason.
+    assert f"{field}:" not in page and "does not match" not in page and "must be" not in page
+    assert service.store.records_of_holder(CARD.holder.citizen_id) == []  # bad input changes nothing
+
+
+def test_a_malformed_citizen_id_in_the_search_box_is_explained_beside_it(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    page = text(signed_in(app, tokens, "clerk").post("/officer/search", {"q": "410102199003151231"}))
+    assert invalid_fields(page) == ["q"] and "校验码不符" in field_note(page, "q")
+    assert "citizen_id:" not in page
