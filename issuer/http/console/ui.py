@@ -12,7 +12,7 @@ from flask import render_template, session
 from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, SettingsError, StoreUnavailableError, UnauthorizedError
-from issuer.http.console.words import field_error
+from issuer.http.console.words import REASONS, ROLES, STATES, TYPES, field_error
 from issuer.http.logs import log_store_unavailable
 from issuer.model import REASON_CODES, Action, Offer, Officer, Record, offer_uri, pickup_url
 from issuer.qr import qr_data_uri
@@ -69,7 +69,7 @@ class ConsoleUi:
         officer = context.get("officer")
         may = {a.value: officer.may(a) for a in Action} if isinstance(officer, Officer) else {}
         return render_template(f"officer/{template}", csrf=self.csrf_token(), reason_codes=REASON_CODES, may=may,
-                               **context), status
+                               reasons=REASONS, states=STATES, types=TYPES, roles=ROLES, **context), status
 
     def failed(self, officer: Officer, exc: Exception, *, rename: dict[str, str] | None = None,
                **context: Any) -> tuple[str, int]:

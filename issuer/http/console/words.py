@@ -24,6 +24,24 @@ FIELDS: dict[str, Words] = {
     "override_reason": ("超期登记审批理由", "Override reason"),
 }
 
+STATES: dict[str, Words] = {"active": ("有效", "Active"), "suspended": ("已暂停", "Suspended"),
+                            "revoked": ("已吊销", "Revoked")}
+TYPES: dict[str, Words] = {"residence_permit": ("居住证", "Residence permit"),
+                           "residence_registration": ("居住登记卡", "Registration card")}
+REASONS: dict[str, Words] = {
+    "LOST": ("遗失", "Lost"), "MOVED_AWAY": ("迁出", "Moved away"), "FRAUD": ("欺诈", "Fraud"),
+    "DECEASED": ("死亡", "Deceased"), "COURT_ORDER": ("法院裁定", "Court order"),
+    "ADMIN_ERROR": ("录入错误", "Entered in error"), "RESOLVED": ("问题已解决", "Resolved"),
+    "NEW_DEVICE": ("更换手机", "New phone"), "OTHER": ("其他", "Other"),
+}
+ROLES: dict[str, Words] = {"clerk": ("柜员", "Clerk"), "issuing_officer": ("签发民警", "Issuing officer"),
+                           "supervisor": ("所长", "Supervisor"), "auditor": ("审计员", "Auditor"),
+                           "bureau_auditor": ("局审计员", "Bureau auditor"), "admin": ("管理员", "Administrator")}
+# What the record page says when a change's form is incomplete (the field's name, then the words).
+CHOOSE_REASON: Words = ("请选择原因。", "Choose a reason.")
+OTHER_NEEDS_TEXT: Words = ("选择“其他”时须填写原因。", "With Other, write the reason.")
+CONFIRM_REVOKE: Words = ("吊销不可撤回：请勾选确认后再提交。", "Revocation is final: tick the confirmation box first.")
+
 # First match wins; {n} is the first number of the reason (a length limit).
 _REASONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(pattern), zh, en) for pattern, zh, en in (
     (r"check digit does not match", "校验码不符，请逐位核对号码。",
