@@ -560,3 +560,35 @@ def test_states_types_and_reasons_are_shown_in_words(
     assert re.search(r'id="state">已暂停 Suspended<', text(sup.get(f"/officer/records/{record.id}")))
     found = text(sup.post("/officer/search", {"q": CARD.holder.citizen_id}))
     assert "已暂停 Suspended" in found and ">suspended<" not in found
+
+
+def section(page: str, section_id: str) -> str:
+    found = re.search(rf'<section [^>]*id="{section_id}">(.*?)</section>', page, re.S)
+    assert found is not None, section_id
+    return found.group(1)
+
+
+@pytest.mark.parametrize(("permit", "zh", "en"), [(CARD, "电子居住登记卡", "registration card"),
+                                                  (PERMIT, "电子居住证", "residence permit")])
+def test_the_pin_is_on_its_own_slip_never_beside_the_qr(
+    app: Flask, tokens: dict[str, str], service: IssuerService, permit: Any, zh: str, en: str
+) -> None:
+    if permit is PERMIT:
+        record = permit_record(service)
+    else:
+        record = service.register(permit, officer="seed")
+    page = text(signed_in(app, tokens, "io").post(f"/officer/records/{record.id}/offer"))
+    sheet, slip = section(page, "pickup-sheet"), section(page, "pin-slip")
+    pin = re.search(r'id="pin">(\d{6})<', slip)
+    assert pin is not None
+    # The part with the QR carries no PIN (nor the slip's heading); the QR itself is the https pickup page.
+    assert 'id="offer-qr"' in sheet and pin.group(1) not in sheet and "取证密码 / PIN" not in sheet
+    [scanned] = qr_texts(sheet)
+    assert scanned.startswith(f"{PUBLIC_URL}/pickup/") and pin.group(1) not in scanned
+    assert 'id="offer-qr"' not in slip and "<h2>取证密码 / PIN</h2>" in slip
+    # Each part says which credential it is for; the sheet says which wallet to use, and where.
+    assert zh in sheet and en in sheet.lower() and zh in slip and record.permit.document_number in slip
+    assert "epermit" in section(page, "pickup-sheet").split('id="which-wallet">')[1].split("</p>")[0]
+    # Its own cut line between the two parts.
+    between = page[page.index('id="pickup-sheet"'):page.index('id="pin-slip"')]
+    assert 'class="cut-line"' in between
