@@ -22,9 +22,10 @@ from credential.samples import sample_permit
 from issuer.errors import UnauthorizedError
 from issuer.http.app import create_app
 from issuer.http.console.ui import ConsoleSettings
+from issuer.http.console.words import FIELDS
 from issuer.http.context import OfficerApiSettings
 from issuer.keyed import OFFICER_SESSION
-from issuer.model import Officer, Record, RecordState, Role, pickup_url
+from issuer.model import Officer, ReasonCode, Record, RecordState, Role, pickup_url
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
@@ -147,7 +148,7 @@ def test_a_malformed_citizen_id_is_refused_before_searching(
 ) -> None:
     service.register(CARD, officer="seed")
     page = signed_in(app, tokens, "clerk").post("/officer/search", {"q": query})
-    assert page.status_code == 400 and "citizen_id" in text(page)
+    assert page.status_code == 400 and invalid_fields(text(page)) == ["q"]
     assert search_entries(service) == []
 
 
@@ -165,8 +166,8 @@ def test_another_districts_record_looks_exactly_like_a_missing_one(
     assert by_search[0].status_code == by_search[1].status_code == 404
     assert by_search[0].get_data().replace(away.id.encode(), b"") == by_search[1].get_data().replace(
         missing.encode(), b"")
-    actions = sup.post(f"/officer/records/{away.id}/revoke", {"reason_code": "LOST"}), sup.post(
-        f"/officer/records/{missing}/revoke", {"reason_code": "LOST"})
+    actions = sup.post(f"/officer/records/{away.id}/revoke", {"reason_code": "LOST", "confirm": "1"}), sup.post(
+        f"/officer/records/{missing}/revoke", {"reason_code": "LOST", "confirm": "1"})
     assert actions[0].status_code == actions[1].status_code == 404
     assert actions[0].get_data() == actions[1].get_data()
     assert service.get_record(away.id).state is RecordState.ACTIVE
@@ -215,7 +216,7 @@ def test_redeliver_retires_the_old_phone_and_prints_a_new_sheet(
                     offer.configuration_ids[0])
     io = signed_in(app, tokens, "io")
     page = text(io.get(f"/officer/records/{record.id}"))
-    assert '<option selected>NEW_DEVICE</option>' in page and "stop working" in page
+    assert '<option value="NEW_DEVICE" selected>更换手机 New phone</option>' in page and "stop working" in page
     sheet = io.post(f"/officer/records/{record.id}/redeliver", {"reason_code": "NEW_DEVICE", "reason": ""})
     shown = text(sheet)
     assert sheet.status_code == 200 and 'id="pin"' in shown and "1 credential(s) on the old phone" in shown
@@ -229,7 +230,7 @@ def test_redeliver_retires_the_old_phone_and_prints_a_new_sheet(
     last = [e for e in service.audit.list(limit=1000) if e.action == "redeliver"]
     assert last[-1].officer == "io" and last[-1].reason.startswith("NEW_DEVICE; retired")
     bad = io.post(f"/officer/records/{record.id}/redeliver", {"reason_code": "NOPE"})
-    assert bad.status_code == 400 and "reason_code" in text(bad)
+    assert bad.status_code == 400 and "请选择原因" in text(bad) and "reason_code must" not in text(bad)
     other = io.post(f"/officer/records/{record.id}/redeliver", {"reason_code": "OTHER", "reason": ""})
     assert other.status_code == 400
     service.revoke(record.id, officer="seed", reason="x")
@@ -289,17 +290,17 @@ def test_posts_without_the_sessions_csrf_token_are_refused(
     record = service.register(CARD, officer="seed")
     sup, other = signed_in(app, tokens, "sup"), signed_in(app, tokens, "sup")
     path = f"/officer/records/{record.id}/revoke"
-    assert sup.post(path, {"reason_code": "LOST"}, csrf=False).status_code == 400
-    assert sup.post(path, {"reason_code": "LOST", "csrf": "x" * 43}, csrf=False).status_code == 400
-    assert sup.post(path, {"reason_code": "LOST", "csrf": other.csrf}, csrf=False).status_code == 400
-    assert sup.post(path, {"reason_code": "LOST", "csrf": "令牌"}, csrf=False).status_code == 400
+    assert sup.post(path, {"reason_code": "LOST", "confirm": "1"}, csrf=False).status_code == 400
+    assert sup.post(path, {"reason_code": "LOST", "confirm": "1", "csrf": "x" * 43}, csrf=False).status_code == 400
+    assert sup.post(path, {"reason_code": "LOST", "confirm": "1", "csrf": other.csrf}, csrf=False).status_code == 400
+    assert sup.post(path, {"reason_code": "LOST", "confirm": "1", "csrf": "令牌"}, csrf=False).status_code == 400
     io = signed_in(app, tokens, "io")
     for action in ("endorse", "redeliver", "offer"):
         assert io.post(f"/officer/records/{record.id}/{action}", csrf=False).status_code == 400
     assert sup.post("/officer/search", {"q": CARD.holder.citizen_id}, csrf=False).status_code == 400
     assert sup.post("/officer/records", register_form(CARD), csrf=False).status_code == 400
     assert service.get_record(record.id).state is RecordState.ACTIVE and search_entries(service) == []
-    assert sup.post(path, {"reason_code": "LOST"}).status_code == 303  # with it: done
+    assert sup.post(path, {"reason_code": "LOST", "confirm": "1"}).status_code == 303  # with it: done
 
 
 def test_roles_are_the_desks(app: Flask, tokens: dict[str, str], service: IssuerService) -> None:
@@ -420,7 +421,174 @@ def test_a_console_revocation_is_counted_once_and_a_refused_one_not(
     record = service.register(CARD, officer="seed")
     sup = signed_in(app, tokens, "sup")
     before = sample(metrics.exposition().decode(), "epermit_revocations_total")
-    assert sup.post(f"/officer/records/{record.id}/revoke", {"reason_code": "LOST"}).status_code == 303
-    assert sup.post(f"/officer/records/{record.id}/revoke", {"reason_code": "LOST"}).status_code == 409  # already
+    confirmed = {"reason_code": "LOST", "confirm": "1"}
+    assert sup.post(f"/officer/records/{record.id}/revoke", confirmed).status_code == 303
+    assert sup.post(f"/officer/records/{record.id}/revoke", confirmed).status_code == 409  # already
     assert service.get_record(record.id).state is RecordState.REVOKED
     assert sample(metrics.exposition().decode(), "epermit_revocations_total") == before + 1
+
+
+def selected(page: str, name: str) -> list[str]:
+    """The values of the selected options of the select called ``name``."""
+    found = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert found is not None, name
+    return re.findall(r'<option value="([^"]*)"[^>]*\bselected\b', found.group(1))
+
+
+def test_the_register_form_keeps_every_value_after_an_error(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    clerk = signed_in(app, tokens, "clerk")
+    assert selected(text(clerk.get("/officer/")), "type") == []  # nothing chosen for the clerk on a fresh form
+    # A woman's registration card with a mistyped check digit: the page comes back with her choices kept,
+    # so pressing 登记 again after fixing the digit registers what was meant.
+    woman = sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1, valid_from=datetime.date(2026, 1, 5),
+                          valid_until=datetime.date(2026, 12, 31))
+    form = register_form(woman)
+    form["sex"] = "2"
+    bad_digit = str((int(form["citizen_id"][17]) + 1) % 10) if form["citizen_id"][17].isdigit() else "0"
+    form["citizen_id"] = form["citizen_id"][:17] + bad_digit
+    again = clerk.post("/officer/records", form)
+    assert again.status_code == 400
+    page = text(again)
+    assert selected(page, "type") == ["residence_registration"] and selected(page, "sex") == ["2"]
+    for name in ("name", "name_pinyin", "birth_date", "citizen_id", "address", "document_number", "valid_from",
+                 "valid_until", "authority_name"):
+        assert re.search(rf'name="{name}"[^>]*value="{re.escape(form[name])}"', page), name
+
+
+def invalid_fields(page: str) -> list[str]:
+    return re.findall(r'name="([^"]+)" aria-invalid="true" aria-describedby="why-\1" class="invalid"', page)
+
+
+def field_note(page: str, name: str) -> str:
+    found = re.search(rf'<span class="field-error" id="why-{name}">([^<]*)</span>', page)
+    assert found is not None, name
+    return found.group(1)
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("citizen_id", "CHECK", "校验码不符"),
+    ("citizen_id", "41010219900315123", "应为18位"),
+    ("valid_until", "2026-02-30", "Not a valid date"),
+    ("address", "北京市\x07朝阳区", "without control or invisible characters"),
+    ("ethnicity", "99", "Unknown code"),
+    ("name", "Zhang", "Chinese characters only"),
+    ("name", "张" * 41, "at most 30 characters"),
+])
+def test_a_refused_field_is_marked_and_explained_in_words_beside_it(
+    app: Flask, tokens: dict[str, str], service: IssuerService, field: str, value: str, words: str
+) -> None:
+    clerk = signed_in(app, tokens, "clerk")
+    form = register_form(CARD)
+    if value == "CHECK":
+        last = form["citizen_id"][17]
+        value = form["citizen_id"][:17] + ("0" if last != "0" else "1")
+    form[field] = value
+    response = clerk.post("/officer/records", form)
+    assert response.status_code == 400
+    page = text(response)
+    assert invalid_fields(page) == [field]
+    note = field_note(page, field)
+    assert words in note and re.search("[\u4e00-\u9fff]", note) and re.search("[A-Za-z]{3}", note)
+    zh, en = FIELDS[field]
+    error = re.search(r'id="error">([^<]*)<', page)
+    assert error is not None and zh in error.group(1) and en in error.group(1)
+    # No developer's message anywhere on the page: neither the field's code name with a colon nor the reason.
+    assert f"{field}:" not in page and "does not match" not in page and "must be" not in page
+    assert service.store.records_of_holder(CARD.holder.citizen_id) == []  # bad input changes nothing
+
+
+def test_a_malformed_citizen_id_in_the_search_box_is_explained_beside_it(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    page = text(signed_in(app, tokens, "clerk").post("/officer/search", {"q": "410102199003151231"}))
+    assert invalid_fields(page) == ["q"] and "校验码不符" in field_note(page, "q")
+    assert "citizen_id:" not in page
+
+
+def form_of(page: str, action: str) -> str:
+    found = re.search(rf'<form [^>]*id="form-{action}">(.*?)</form>', page, re.S)
+    assert found is not None, action
+    return found.group(1)
+
+
+def test_revocation_asks_for_confirmation_and_preselects_no_reason(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    record = service.register(CARD, officer="seed")
+    sup = signed_in(app, tokens, "sup")
+    page = text(sup.get(f"/officer/records/{record.id}"))
+    revoke = form_of(page, "revoke")
+    assert selected(revoke, "reason_code") == [""]  # the "choose" line: no reason is preselected
+    assert '<select name="reason_code" required' in revoke
+    assert re.search(r'<input type="checkbox" name="confirm" value="1" required', revoke)
+    path = f"/officer/records/{record.id}/revoke"
+    before = len(service.audit.list(limit=1000))
+    # Without the box ticked, without a reason, or with Other and no words: the page again, nothing revoked.
+    for form, field, words in (({"reason_code": "LOST"}, "confirm", "请勾选确认"),
+                               ({"confirm": "1"}, "reason_code", "请选择原因"),
+                               ({"reason_code": "", "confirm": "1"}, "reason_code", "Choose a reason"),
+                               ({"reason_code": "OTHER", "confirm": "1"}, "reason", "write the reason")):
+        refused = sup.post(path, form)
+        shown = text(refused)
+        assert refused.status_code == 400 and words in shown, form
+        assert re.search(rf'name="{field}"[^>]*aria-invalid="true" aria-describedby="why-revoke-{field}"', shown)
+        assert service.get_record(record.id).state is RecordState.ACTIVE
+    assert len(service.audit.list(limit=1000)) == before
+    done = sup.post(path, {"reason_code": "LOST", "confirm": "1"})
+    assert done.status_code == 303 and service.get_record(record.id).state is RecordState.REVOKED
+    assert "已吊销 Revoked" in text(sup.get(done.headers["Location"]))
+
+
+def test_states_types_and_reasons_are_shown_in_words(
+    app: Flask, tokens: dict[str, str], service: IssuerService
+) -> None:
+    from issuer.http.console.words import REASONS, STATES
+
+    assert set(REASONS) == {code.value for code in ReasonCode} and set(STATES) == {s.value for s in RecordState}
+    record = service.register(CARD, officer="seed")
+    sup = signed_in(app, tokens, "sup")
+    page = text(sup.get(f"/officer/records/{record.id}"))
+    assert re.search(r'id="state">有效 Active<', page) and "居住登记卡 Registration card" in page
+    assert "residence_registration" not in page and "所长 Supervisor" in page
+    suspend = form_of(page, "suspend")
+    for zh, en in REASONS.values():
+        assert f">{zh} {en}</option>" in suspend
+    assert not re.search(r">[A-Z_]{4,}</option>", suspend)  # no code slug as a label
+    assert sup.post(f"/officer/records/{record.id}/suspend", {"reason_code": "FRAUD"}).status_code == 303
+    assert re.search(r'id="state">已暂停 Suspended<', text(sup.get(f"/officer/records/{record.id}")))
+    found = text(sup.post("/officer/search", {"q": CARD.holder.citizen_id}))
+    assert "已暂停 Suspended" in found and ">suspended<" not in found
+
+
+def section(page: str, section_id: str) -> str:
+    found = re.search(rf'<section [^>]*id="{section_id}">(.*?)</section>', page, re.S)
+    assert found is not None, section_id
+    return found.group(1)
+
+
+@pytest.mark.parametrize(("permit", "zh", "en"), [(CARD, "电子居住登记卡", "registration card"),
+                                                  (PERMIT, "电子居住证", "residence permit")])
+def test_the_pin_is_on_its_own_slip_never_beside_the_qr(
+    app: Flask, tokens: dict[str, str], service: IssuerService, permit: Any, zh: str, en: str
+) -> None:
+    if permit is PERMIT:
+        record = permit_record(service)
+    else:
+        record = service.register(permit, officer="seed")
+    page = text(signed_in(app, tokens, "io").post(f"/officer/records/{record.id}/offer"))
+    sheet, slip = section(page, "pickup-sheet"), section(page, "pin-slip")
+    pin = re.search(r'id="pin">(\d{6})<', slip)
+    assert pin is not None
+    # The part with the QR carries no PIN (nor the slip's heading); the QR itself is the https pickup page.
+    assert 'id="offer-qr"' in sheet and pin.group(1) not in sheet and "取证密码 / PIN" not in sheet
+    [scanned] = qr_texts(sheet)
+    assert scanned.startswith(f"{PUBLIC_URL}/pickup/") and pin.group(1) not in scanned
+    assert 'id="offer-qr"' not in slip and "<h2>取证密码 / PIN</h2>" in slip
+    # Each part says which credential it is for; the sheet says which wallet to use, and where.
+    assert zh in sheet and en in sheet.lower() and zh in slip and record.permit.document_number in slip
+    assert "epermit" in section(page, "pickup-sheet").split('id="which-wallet">')[1].split("</p>")[0]
+    # Its own cut line between the two parts.
+    between = page[page.index('id="pickup-sheet"'):page.index('id="pin-slip"')]
+    assert 'class="cut-line"' in between

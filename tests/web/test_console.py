@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
 
 from credential.passclaims import PassView
 from epermit.servers import BackgroundServer
@@ -67,9 +68,12 @@ def fill(driver: Any, values: dict[str, str]) -> None:
 
 
 def change(driver: Any, action: str, code: str, text: str) -> None:
+    """Choose the reason, write the details, tick the confirmation box (revocation has one), press the button."""
     form = driver.find_element(By.ID, f"form-{action}")
-    form.find_element(By.NAME, "reason_code").send_keys(code)
+    Select(form.find_element(By.NAME, "reason_code")).select_by_value(code)
     form.find_element(By.NAME, "reason").send_keys(text)
+    for box in form.find_elements(By.NAME, "confirm"):
+        box.click()
     form.find_element(By.TAG_NAME, "button").click()
 
 
@@ -106,7 +110,7 @@ def test_issue_revoke_and_the_verifier_sees_it(world: dict[str, Any], tmp_path: 
         record_id = wait_for(lambda: driver.find_elements(By.ID, "record-id") or driver.find_elements(By.ID, "error"),
                              what="record page")[0].text
         assert driver.find_elements(By.ID, "record-id"), record_id
-        assert driver.find_element(By.ID, "state").text == "active"
+        assert driver.find_element(By.ID, "state").text == "有效 Active"
         # A clerk may register and read the record, but sees no revoke button, and a revoke POST carrying the
         # session's CSRF token is refused by the desk (403) and changes nothing.
         assert not driver.find_elements(By.ID, "form-revoke")
@@ -168,7 +172,7 @@ def test_issue_revoke_and_the_verifier_sees_it(world: dict[str, Any], tmp_path: 
         driver.get(f"{world['officer']}/officer/records/{record_id}")
         change(driver, "revoke", "LOST", "phone stolen")
         wait_for(lambda: driver.find_elements(By.ID, "done"), what="revoked")
-        assert driver.find_element(By.ID, "state").text == "revoked"
+        assert driver.find_element(By.ID, "state").text == "已吊销 Revoked"
         screenshot(driver, "console-revoked", tmp_path)
 
         _png(live(wallet), png)

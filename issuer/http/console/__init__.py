@@ -120,7 +120,7 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
             found = desk.find_by_citizen_id(officer, citizen_id)
             rows = [(record, desk.awaiting_approval(officer, record.id)) for record in found]
         except (IssuerError, CredentialError) as exc:
-            return ui.failed(officer, exc, query=query)
+            return ui.failed(officer, exc, rename={"citizen_id": "q"}, query=query)
         return ui.page("search.html", officer=officer, query=citizen_id, rows=rows)
 
     @bp.post("/records")

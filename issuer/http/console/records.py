@@ -17,8 +17,9 @@ from credential.model import CredentialType
 from issuer.errors import IssuerError, StoreUnavailableError
 from issuer.http import metrics
 from issuer.http.console.ui import ConsoleUi
+from issuer.http.console.words import CHOOSE_REASON, CONFIRM_REVOKE, OTHER_NEEDS_TEXT, Words
 from issuer.http.logs import log_store_unavailable
-from issuer.model import Officer, ReasonCode, Record, RecordState, parse_reason
+from issuer.model import REASON_CODES, Action, Officer, ReasonCode, Record, RecordState, parse_reason
 from issuer.rules import beijing_day
 
 MAX_FIELD = 200
@@ -27,6 +28,21 @@ DONE = {"suspend": "已暂停 Suspended", "lift": "已恢复 Lifted", "revoke": 
         "approve": "已批准 Approved: the resident's wallet receives the credential",
         "deny": "已驳回 Denied: the record is revoked"}
 CHANGES = ("suspend", "lift", "revoke")
+
+
+def incomplete(action: str, form: dict[str, str]) -> tuple[str, Words] | None:
+    """What the form of ``action`` (a change or redeliver) lacks, as (the input's name, words), or None.
+
+    Revocation is final: its form has no preselected reason and a confirmation box that must be ticked.
+    """
+    code = form.get("reason_code", "")
+    if code not in REASON_CODES:
+        return "reason_code", CHOOSE_REASON
+    if code == ReasonCode.OTHER.value and not form.get("reason", "").strip():
+        return "reason", OTHER_NEEDS_TEXT
+    if action == "revoke" and form.get("confirm") != "1":
+        return "confirm", CONFIRM_REVOKE
+    return None
 
 
 def endorsement_due(record: Record, window_days: int) -> datetime.date | None:
@@ -58,6 +74,15 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
             log_store_unavailable(exc, api="officer", where="console")
         status = exc.http_status if isinstance(exc, IssuerError) else 400
         return record_page(officer, again, status, error=str(exc))
+
+    def not_done(officer: Officer, record_id: str, action: str, lacking: tuple[str, Words]) -> tuple[str, int]:
+        """The record page again, the lacking input of the action's form marked; nothing changed."""
+        try:
+            again = desk.get_record(officer, record_id)  # another district's record: as if missing
+        except (IssuerError, CredentialError) as exc:
+            return ui.failed(officer, exc)
+        field, words = lacking
+        return record_page(officer, again, 400, error=" ".join(words), errors={f"{action}-{field}": words})
 
     @bp.get("/records/<record_id>")
     def record(record_id: str) -> Any:
@@ -99,8 +124,12 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
         officer = ui.current()
         if officer is None:
             return redirect(url_for("officer_console.login_form"))
+        form = {"reason_code": ReasonCode.NEW_DEVICE.value, **request.form.to_dict()}
+        lacking = incomplete("redeliver", form)
+        if lacking is not None and officer.may(Action.REDELIVER):
+            return not_done(officer, record_id[:MAX_FIELD], "redeliver", lacking)
         try:
-            reason = parse_reason(request.form.get("reason_code", ReasonCode.NEW_DEVICE.value),
+            reason = parse_reason(form["reason_code"],
                                   request.form.get("reason", "")[:MAX_FIELD])
             found = desk.get_record(officer, record_id[:MAX_FIELD])
             retired, made = desk.redeliver(officer, found.id, reason)
@@ -115,6 +144,10 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
             return redirect(url_for("officer_console.login_form"))
         if action not in (*CHANGES, "approve", "deny"):
             abort(404)
+        # An officer who may not make the change gets the desk's refusal (and its audit entry), not a form hint.
+        lacking = incomplete(action, request.form.to_dict()) if action in CHANGES else None
+        if lacking is not None and officer.may(Action(action)):
+            return not_done(officer, record_id[:MAX_FIELD], action, lacking)
         try:
             if action == "approve":
                 done = desk.approve(officer, record_id[:MAX_FIELD])

@@ -12,6 +12,7 @@ from flask import render_template, session
 from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, SettingsError, StoreUnavailableError, UnauthorizedError
+from issuer.http.console.words import REASONS, ROLES, STATES, TYPES, field_error
 from issuer.http.logs import log_store_unavailable
 from issuer.model import REASON_CODES, Action, Offer, Officer, Record, offer_uri, pickup_url
 from issuer.qr import qr_data_uri
@@ -68,13 +69,19 @@ class ConsoleUi:
         officer = context.get("officer")
         may = {a.value: officer.may(a) for a in Action} if isinstance(officer, Officer) else {}
         return render_template(f"officer/{template}", csrf=self.csrf_token(), reason_codes=REASON_CODES, may=may,
-                               **context), status
+                               reasons=REASONS, states=STATES, types=TYPES, roles=ROLES, **context), status
 
-    def failed(self, officer: Officer, exc: Exception, **context: Any) -> tuple[str, int]:
+    def failed(self, officer: Officer, exc: Exception, *, rename: dict[str, str] | None = None,
+               **context: Any) -> tuple[str, int]:
+        """The page again with the error: a refused form field is marked and explained beside the field (in
+        words, see words.py); ``rename`` maps an error's field to the form's input of that name."""
         if isinstance(exc, StoreUnavailableError):  # the page says so; the operator's log must too
             log_store_unavailable(exc, api="officer", where="console")
         status = exc.http_status if isinstance(exc, IssuerError) else 400
-        return self.page(context.pop("template", "home.html"), status, officer=officer, error=str(exc), **context)
+        wrong = field_error(exc, fields=rename)
+        errors = {wrong.field: wrong.reason} if wrong else {}
+        return self.page(context.pop("template", "home.html"), status, officer=officer,
+                         error=wrong.summary() if wrong else str(exc), errors=errors, **context)
 
     def sheet(self, officer: Officer, record: Record, made: Offer, **context: Any) -> tuple[str, int]:
         """The printable pickup sheet of a fresh offer: the QR of the https pickup page (a phone's camera opens

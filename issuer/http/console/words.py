@@ -1,0 +1,103 @@
+"""What the console says to a window clerk: fields, record states, document types, reason codes and the
+reasons a form field is refused, each as (Chinese, English) words instead of the slugs and messages of code.
+
+The reason sentences are matched on InvalidApplicationError's reason (credential.model, credential.citizen_id);
+a reason without a sentence here gets a plain "check this entry", never the developer's message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from credential.errors import InvalidApplicationError
+
+Words = tuple[str, str]  # (zh, en)
+
+FIELDS: dict[str, Words] = {
+    "type": ("类型", "Type"), "name": ("姓名", "Name"), "name_pinyin": ("拼音", "Pinyin"), "sex": ("性别", "Sex"),
+    "ethnicity": ("民族", "Ethnicity"), "birth_date": ("出生日期", "Birth date"),
+    "citizen_id": ("公民身份号码", "Citizen ID"), "address": ("居住地址", "Address"),
+    "document_number": ("证件号码", "Document no."), "district": ("辖区", "District"),
+    "authority_code": ("签发机关代码", "Authority code"), "authority_name": ("签发机关", "Authority"),
+    "valid_from": ("起始日期", "Valid from"), "valid_until": ("截止日期", "Valid until"),
+    "override_reason": ("超期登记审批理由", "Override reason"),
+}
+
+STATES: dict[str, Words] = {"active": ("有效", "Active"), "suspended": ("已暂停", "Suspended"),
+                            "revoked": ("已吊销", "Revoked")}
+TYPES: dict[str, Words] = {"residence_permit": ("居住证", "Residence permit"),
+                           "residence_registration": ("居住登记卡", "Registration card")}
+REASONS: dict[str, Words] = {
+    "LOST": ("遗失", "Lost"), "MOVED_AWAY": ("迁出", "Moved away"), "FRAUD": ("欺诈", "Fraud"),
+    "DECEASED": ("死亡", "Deceased"), "COURT_ORDER": ("法院裁定", "Court order"),
+    "ADMIN_ERROR": ("录入错误", "Entered in error"), "RESOLVED": ("问题已解决", "Resolved"),
+    "NEW_DEVICE": ("更换手机", "New phone"), "OTHER": ("其他", "Other"),
+}
+ROLES: dict[str, Words] = {"clerk": ("柜员", "Clerk"), "issuing_officer": ("签发民警", "Issuing officer"),
+                           "supervisor": ("所长", "Supervisor"), "auditor": ("审计员", "Auditor"),
+                           "bureau_auditor": ("局审计员", "Bureau auditor"), "admin": ("管理员", "Administrator")}
+# What the record page says when a change's form is incomplete (the field's name, then the words).
+CHOOSE_REASON: Words = ("请选择原因。", "Choose a reason.")
+OTHER_NEEDS_TEXT: Words = ("选择“其他”时须填写原因。", "With Other, write the reason.")
+CONFIRM_REVOKE: Words = ("吊销不可撤回：请勾选确认后再提交。", "Revocation is final: tick the confirmation box first.")
+
+# First match wins; {n} is the first number of the reason (a length limit).
+_REASONS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple((re.compile(pattern), zh, en) for pattern, zh, en in (
+    (r"check digit does not match", "校验码不符，请逐位核对号码。",
+     "The check digit is wrong: check the number digit by digit."),
+    (r"computed over 17 digits|must be 18 characters|must be 17 digits",
+     "应为18位：17位数字，最后一位为数字或X。", "Must be 18 characters: 17 digits, then a digit or X."),
+    (r"holds no valid birth date", "号码中的出生日期不是有效日期。", "The birth date inside the number is not a real date."),
+    (r"unknown province prefix", "号码开头的地区代码不存在。", "The number starts with an unknown region code."),
+    (r"at most \d+ characters", "应为一行，不超过{n}个字符，不得含控制字符或不可见字符。",
+     "One line of at most {n} characters, without control or invisible characters."),
+    (r"must not be empty|^missing$", "此项必填。", "Required."),
+    (r"must be a date|is not a calendar date", "日期无效，请按 年-月-日 填写。", "Not a valid date (YYYY-MM-DD)."),
+    (r"not a code of the national table|must be an integer code|must be a six-digit code",
+     "代码不存在，请使用国家标准代码表中的代码。", "Unknown code: use one from the national table."),
+    (r"must be Chinese characters", "应为汉字，各部分以 · 连接。", "Chinese characters only, parts joined by ·."),
+    (r"must be letters A-Z", "应为大写字母 A-Z，以单个空格分隔。", "Letters A-Z separated by single spaces."),
+    (r"before 1900", "出生日期不得早于1900年。", "The birth date is before 1900."),
+    (r"differs from the birth date", "与公民身份号码中的出生日期不符。", "Differs from the birth date in the citizen ID."),
+    (r"differs from the sex", "与公民身份号码中的性别不符。", "Differs from the sex encoded in the citizen ID."),
+    (r"must be A-Z, 0-9 and -", "只能包含大写字母、数字和 -。", "Only A-Z, 0-9 and - are allowed."),
+    (r"must be after valid_from", "截止日期应晚于起始日期。", "Must be after the start date."),
+    (r"before the holder's birth date", "起始日期早于出生日期。", "Before the holder's birth date."),
+    (r"must be one of", "请从列表中选择。", "Choose one from the list."),
+))
+_CHECK_THIS: Words = ("此项填写有误，请核对。", "This entry is not valid: please check it.")
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """A refused form field as the page shows it: which field, its label, and why in words."""
+
+    field: str
+    label: Words
+    reason: Words
+
+    def summary(self) -> str:
+        """The line at the top of the page."""
+        zh, en = self.label
+        return f"请更正标出的一项：{zh}。Correct the marked field: {en}."
+
+
+def reason_words(reason: str) -> Words:
+    for pattern, zh, en in _REASONS:
+        if pattern.search(reason):
+            number = re.search(r"\d+", reason)
+            n = number.group(0) if number else ""
+            return zh.format(n=n), en.format(n=n)
+    return _CHECK_THIS
+
+
+def field_error(exc: Exception, *, fields: dict[str, str] | None = None) -> FieldError | None:
+    """``exc`` as the error of one form field, or None when it is not about a field the form has.
+
+    ``fields`` renames an error's field to the form's input (the search box takes the citizen ID as ``q``).
+    """
+    if not isinstance(exc, InvalidApplicationError) or exc.field not in FIELDS:
+        return None
+    reason = str(exc).removeprefix(f"{exc.field}: ")
+    return FieldError((fields or {}).get(exc.field, exc.field), FIELDS[exc.field], reason_words(reason))
