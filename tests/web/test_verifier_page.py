@@ -171,3 +171,30 @@ def test_a_tampered_cwt_is_refused_and_not_kept(tmp_path: Path) -> None:
     finally:
         driver.quit()
         server.stop()
+
+
+def message(driver: Any) -> str:
+    return str(driver.execute_script("return document.getElementById('message').textContent"))
+
+
+def test_a_new_scan_clears_the_previous_verdict(served: tuple[VectorSet, BackgroundServer], tmp_path: Path) -> None:
+    """An unreadable photo after someone else's REPLAYED must not leave that person's red card on screen."""
+    from PIL import Image
+
+    vectors, server = served
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), "white").save(blank)
+    driver = chromium()
+    try:
+        open_synced(driver, server.url)
+        upload(driver, vectors.directory / "replayed.png")
+        assert wait_for(lambda: verdict(driver), what="first verdict")["result"] == "REPLAYED"
+        upload(driver, blank)
+        wait_for(lambda: message(driver), what="no QR message")
+        assert verdict(driver) is None
+        assert "张伟" not in driver.execute_script("return document.body.innerText")
+        upload(driver, vectors.directory / "valid_live.png")  # and a good scan clears the message
+        assert wait_for(lambda: verdict(driver), what="second verdict")["result"] == "VALID"
+        assert message(driver) == ""
+    finally:
+        driver.quit()

@@ -95,16 +95,26 @@ function showVerdict(v) {
   $("verdict-age").textContent = v.statusAgeSeconds === null ? "" : t.updated(ageText(v.statusAgeSeconds, lang));
 }
 
+/** A new scan starts from a blank screen: the previous person's verdict and any message go at once. */
+function clearVerdict() {
+  lastVerdict = null;
+  $("verdict").hidden = true;
+  $("holder").replaceChildren();
+  $("message").textContent = "";
+}
+
 function maskCitizenId(id) {
   return typeof id === "string" && id.length === 18 ? `${id.slice(0, 6)}********${id.slice(14)}` : id;
 }
 
 async function handleText(text) {
+  clearVerdict();
   showVerdict(await verifyText(text, state, now()));
 }
 
 async function scanCamera() {
   const t = LABELS[lang];
+  clearVerdict();
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
   } catch {
@@ -140,13 +150,19 @@ function stopCamera() {
 }
 
 async function scanFile(file) {
-  const bitmap = await createImageBitmap(file);
-  const canvas = document.createElement("canvas");
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext("2d");
-  ctx.drawImage(bitmap, 0, 0);
-  const text = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
+  clearVerdict();
+  let text = null;
+  try {
+    const bitmap = await createImageBitmap(file);
+    const canvas = document.createElement("canvas");
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    const ctx = canvas.getContext("2d");
+    ctx.drawImage(bitmap, 0, 0);
+    text = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
+  } catch {
+    text = null;  // not an image the browser can read: to the landlord, a photo without a code
+  }
   $("file").value = "";
   if (text === null) {
     $("message").textContent = LABELS[lang].noQr;
