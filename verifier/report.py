@@ -24,7 +24,11 @@ MEANINGS: dict[Result, str] = {
     Result.STATUS_UNKNOWN: "状态未知 revocation status unknown",
     Result.REPLAYED: "疑似截图或重放 copied or replayed QR code",
     Result.NO_HOLDER_PROOF: "缺少持有人证明 no proof from the holder's phone",
+    Result.NOT_SET_UP: "尚未设置：请先联网同步一次 not set up: sync once",
 }
+# Where comparing the photo and the card with the holder is still the landlord's next step: not under a
+# verdict that already says no (REVOKED, NO_HOLDER_PROOF, ...).
+_STATIC_ADVICE = (Result.VALID, Result.STATUS_UNKNOWN)
 # The order of the holder's data on screen; any other claim follows, sorted by name.
 FIELD_ORDER = (
     "name", "name_pinyin", "sex", "ethnicity", "birth_date", "citizen_id", "address", "district",
@@ -141,13 +145,18 @@ def render(outcome: VerificationResult, *, full: bool = False) -> str:
     freshness = []
     if outcome.status_age_seconds is not None:
         freshness.append(f"revocation data updated {ago(outcome.status_age_seconds)}")
-    freshness.append("no trust list: run `epermit verify sync`" if outcome.trust_age_seconds is None
-                     else f"trust list updated {ago(outcome.trust_age_seconds)}")
-    lines.append("  " + "; ".join(freshness))
+    if outcome.trust_age_seconds is not None:
+        freshness.append(f"trust list updated {ago(outcome.trust_age_seconds)}")
+    elif outcome.result is Result.NOT_SET_UP:
+        freshness.append("run `epermit verify sync URL --root root.pem` once, online")
+    elif outcome.format is not None:  # a credential was read but no trust list could judge it
+        freshness.append("no trust list: run `epermit verify sync`")
+    if freshness:
+        lines.append("  " + "; ".join(freshness))
     for warning in (outcome.status_warning, outcome.clock_warning):
         if warning:
             lines.append(f"  ⚠ {warning}")
-    if outcome.live is False and outcome.issuer_kid is not None:
+    if outcome.live is False and outcome.issuer_kid is not None and outcome.result in _STATIC_ADVICE:
         lines.append("  ⚠ static QR (paper or screenshot): compare the photo and the physical card with the holder")
     return "\n".join(lines)
 

@@ -42,6 +42,7 @@ from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_sd_jwt_
 from credential.statuslist import INVALID, SUSPENDED, VALID
 from credential.trustlist import TrustedKey, TrustList
 from verifier.cache import Clock, VerifierCache
+from verifier.errors import NotSetUpError
 from verifier.policy import Policy
 from verifier.report import age_text, one_line
 from verifier.result import Format, Result, VerificationResult, View
@@ -78,7 +79,9 @@ def _trusted_key_resolver(trust: TrustList | None, cache: VerifierCache, clock: 
     """The trust-list entry of a credential key: its public key, and the authority it belongs to (a QR pass
     names its authority by code only; the name shown is the entry's)."""
     def resolve(kid: str) -> TrustedKey:
-        if trust is None:  # no root, no trust list, or a cache file refused: the reason says which
+        if trust is None and not cache.is_set_up():  # never synced: no verdict on any issuer
+            raise NotSetUpError(cache.trust_list_problem())
+        if trust is None:  # a cache file refused, or a trust list that does not verify: the reason says which
             raise UntrustedIssuerError(kid, cache.trust_list_problem())
         return trust.key_for(kid, purpose="credential", now=clock.now)
 
@@ -265,6 +268,8 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         result, reason = _judge_with_proof(uri, idx, proof_error, cache, trust, clock, policy, found)
     except CredentialError as exc:
         result, reason = Result.from_code(exc.code), str(exc) or type(exc).__name__
+    except NotSetUpError as exc:
+        result, reason = Result.NOT_SET_UP, exc.reason
     except Exception as exc:  # a parser bug must still not crash a landlord's scan: fail closed
         if strict:
             raise

@@ -123,10 +123,15 @@ def test_key_marked_revoked_is_untrusted(world: World, cache: VerifierCache) -> 
     assert check(world.presentation(), cache).result is Result.UNTRUSTED_ISSUER
 
 
-def test_no_trust_list_is_untrusted(world: World, cache: VerifierCache) -> None:
-    outcome = check(world.live_qr(), cache)
-    assert outcome.result is Result.UNTRUSTED_ISSUER and "sync" in outcome.reason
-    assert outcome.trust_age_seconds is None
+def test_never_synced_is_not_set_up_never_untrusted(world: World, cache: VerifierCache) -> None:
+    """A genuine card at a verifier that was never synced: a state of the verifier, not NOT GENUINE."""
+    for text in (world.live_qr(), world.static_qr(), world.presentation()):
+        outcome = check(text, cache)
+        assert outcome.result is Result.NOT_SET_UP and "sync" in outcome.reason, outcome
+        assert outcome.trust_age_seconds is None and outcome.claims == {}
+    cache.pin_root(world.root_pem)  # a root but no trust list yet: still not set up
+    assert check(world.live_qr(), cache).result is Result.NOT_SET_UP
+    assert check("EP1:NOT A PASS", cache).result is Result.MALFORMED  # unreadable is still unreadable
 
 
 def test_stale_status_is_status_unknown(world: World, cache: VerifierCache) -> None:

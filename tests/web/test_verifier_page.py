@@ -34,7 +34,7 @@ CWT = "application/statuslist+cwt"
 STATUS_ACCEPTS: list[str | None] = []  # the Accept header of each status list request the page made
 
 
-def vector_app(vectors: VectorSet, *, cwt: bytes | None = None) -> Flask:
+def vector_app(vectors: VectorSet, *, cwt: bytes | None = None, trust: bool = True) -> Flask:
     """The verify page plus the vectors' signed documents, as the wallet API would publish them. The status
     list is served as a CWT only, and 406 to any request that does not accept it: every verdict the page
     gives about revocation then comes from the CWT it synced."""
@@ -42,6 +42,8 @@ def vector_app(vectors: VectorSet, *, cwt: bytes | None = None) -> Flask:
     app = Flask(__name__)
     verify_page.register(app, lambda: load_public_jwk(root))
     files = {"/trustlist.jwt": "trustlist.jwt", "/statuslists": "statuslists.json"}
+    if not trust:  # the server never hands out a trust list: the page stays never synced
+        del files["/trustlist.jwt"]
     for route, name in files.items():
         def serve(name: str = name) -> Response:
             return Response((vectors.directory / name).read_bytes(), mimetype="application/jwt")
@@ -198,3 +200,26 @@ def test_a_new_scan_clears_the_previous_verdict(served: tuple[VectorSet, Backgro
         assert message(driver) == ""
     finally:
         driver.quit()
+
+
+def test_never_synced_page_says_not_set_up(tmp_path: Path) -> None:
+    """A genuine card at a page that never synced: "not set up", never NOT GENUINE."""
+    require_browser()
+    server = BackgroundServer()
+    vectors = generate(tmp_path / "vectors", base_url=server.url, now=T0)
+    server.start(vector_app(vectors, trust=False))
+    driver = chromium()
+    try:
+        freeze_clock(driver, T0)
+        driver.get(f"{server.url}/verify/")
+        wait_for(lambda: driver.execute_script("return document.body.dataset.ready === '1'"), what="page ready")
+        assert driver.execute_script("return document.getElementById('sync').dataset.state") == "none"
+        upload(driver, vectors.directory / "valid_live.png")
+        shown = wait_for(lambda: verdict(driver), what="verdict without a trust list")
+        assert shown["result"] == "NOT_SET_UP", shown
+        assert shown["title"] in ("尚未设置：请先联网同步一次", "Not set up: sync once"), shown
+        assert "非真实" not in shown["text"] and "NOT GENUINE" not in shown["text"]
+        assert "张伟" not in shown["text"]
+    finally:
+        driver.quit()
+        server.stop()

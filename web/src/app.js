@@ -62,7 +62,7 @@ function showVerdict(v) {
   box.dataset.result = v.result;
   box.dataset.live = v.live === null ? "" : String(v.live);
   box.dataset.view = v.view ?? "";
-  box.className = `verdict ${key === "VALID" ? "ok" : key === "SUSPENDED" || key === "STATUS_UNKNOWN" ? "warn" : "bad"}`;
+  box.className = `verdict ${key === "VALID" ? "ok" : key === "SUSPENDED" || key === "STATUS_UNKNOWN" || key === "NOT_SET_UP" ? "warn" : "bad"}`;
   $("verdict-title").textContent = t.results[key] ?? key;
   $("verdict-mode").textContent = key === "VALID" ? (v.live ? t.live : t.static) : `${t.reason}: ${v.reason}`;
   $("verdict-code").textContent = v.result;

@@ -9,7 +9,7 @@ import { QR_PREFIX, decodeQrText, verifyLiveProof, verifyPass } from "./qrpass.j
 export const MAX_INPUT = 64 * 1024;
 export const POLICY = { liveWindow: 60, skew: 300, statusWarnAge: 86400, statusMaxAge: 7 * 86400, trustMaxAge: 30 * 86400 };
 const RESULTS = new Set(["VALID", "REVOKED", "SUSPENDED", "EXPIRED", "NOT_YET_VALID", "UNTRUSTED_ISSUER",
-  "BAD_SIGNATURE", "MALFORMED", "STATUS_UNKNOWN", "REPLAYED", "NO_HOLDER_PROOF"]);
+  "BAD_SIGNATURE", "MALFORMED", "STATUS_UNKNOWN", "REPLAYED", "NO_HOLDER_PROOF", "NOT_SET_UP"]);
 
 function judgeStatus(uri, idx, lists, trust, now, found) {
   const held = lists.get(uri);
