@@ -128,6 +128,15 @@ def test_static_pass_advises_checking_the_card(cli: CliWorld, capsys: pytest.Cap
     assert out.startswith("✘ REVOKED") and "compare the photo" not in out
 
 
+def test_replayed_cli_says_what_to_do(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    cose = encode_pass(cli.permit, signer=cli.credential_signer, holder_key=cli.holder.public_key,
+                       status_uri=STATUS_URI, status_idx=5, now=cli.now - 3600)
+    assert cli.run(live_qr_text(cose, holder_signer=cli.holder, now=cli.now - 600)) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("✘ REPLAYED") and "请持证人刷新后再扫" in out and "ask the holder to refresh it" in out
+    assert "proof time" not in out and str(cli.now - 600) not in out, out
+
+
 def test_never_synced_cli_says_not_set_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Never NOT GENUINE for a genuine card; an unreadable photo is "no QR code found", with no sync hint."""
     from PIL import Image

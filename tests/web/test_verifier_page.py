@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,7 @@ def check(name: str, shown: dict[str, str] | None) -> None:
         assert shown["view"] == expected["view"], (name, shown)
         assert ("基本信息" in shown["text"] or "basic view" in shown["text"]) == (expected["view"] == "basic")
         assert ("410102" in shown["text"]) == (expected["view"] == "full"), (name, shown)
+    assert not re.search(r"\d{10}", shown["text"]), (name, shown)  # no Unix time in what a person reads
     if shown["result"] in ("UNTRUSTED_ISSUER", "MALFORMED"):
         assert "张伟" not in shown["text"], (name, shown)  # nothing an untrusted or unreadable pass says is shown
 
@@ -190,7 +192,11 @@ def test_a_new_scan_clears_the_previous_verdict(served: tuple[VectorSet, Backgro
     try:
         open_synced(driver, server.url)
         upload(driver, vectors.directory / "replayed.png")
-        assert wait_for(lambda: verdict(driver), what="first verdict")["result"] == "REPLAYED"
+        first = wait_for(lambda: verdict(driver), what="first verdict")
+        assert first["result"] == "REPLAYED"
+        # Plain words and what to do, never a Unix time or "proof time … s from now".
+        assert ("请持证人刷新后再扫" in first["text"]) or ("ask the holder to refresh it" in first["text"]), first
+        assert "proof time" not in first["text"] and str(T0 - 600) not in first["text"], first
         upload(driver, blank)
         wait_for(lambda: message(driver), what="no QR message")
         assert verdict(driver) is None

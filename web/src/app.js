@@ -64,7 +64,10 @@ function showVerdict(v) {
   box.dataset.view = v.view ?? "";
   box.className = `verdict ${key === "VALID" ? "ok" : key === "SUSPENDED" || key === "STATUS_UNKNOWN" || key === "NOT_SET_UP" ? "warn" : "bad"}`;
   $("verdict-title").textContent = t.results[key] ?? key;
-  $("verdict-mode").textContent = key === "VALID" ? (v.live ? t.live : t.static) : `${t.reason}: ${v.reason}`;
+  // A person reads what the result means and what to do; the technical reason (proof times, claim names)
+  // stays on the element for whoever debugs, never in the text.
+  box.dataset.reason = v.reason;
+  $("verdict-mode").textContent = key === "VALID" ? (v.live ? t.live : t.static) : (t.advice[key] ?? key);
   $("verdict-code").textContent = v.result;
   const rows = $("holder");
   rows.replaceChildren();
