@@ -14,7 +14,7 @@ MAX_REASON = 300  # characters of the one-line reason
 # Shown after the result code on the big first line: what it means, in Chinese and English.
 MEANINGS: dict[Result, str] = {
     Result.VALID: "有效",
-    Result.REVOKED: "已注销 revoked by the issuing authority",
+    Result.REVOKED: "已吊销 revoked by the issuing authority",
     Result.SUSPENDED: "已中止 suspended by the issuing authority",
     Result.EXPIRED: "已过期 expired",
     Result.NOT_YET_VALID: "尚未生效 not yet valid",

@@ -170,7 +170,7 @@ def test_revoked_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     capsys.readouterr()
     assert world.run(world.qr()) == 1
     out = capsys.readouterr().out
-    assert out.startswith("✘ REVOKED — 已注销") and "张伟" in out
+    assert out.startswith("✘ REVOKED — 已吊销") and "张伟" in out
 
 
 def test_max_status_age(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:

@@ -229,3 +229,45 @@ def test_never_synced_page_says_not_set_up(tmp_path: Path) -> None:
     finally:
         driver.quit()
         server.stop()
+
+
+def test_pasted_text_ethnicity_and_whole_words_at_phone_width(served: tuple[VectorSet, BackgroundServer]) -> None:
+    """Pasted QR text is checked as a scan is; the ethnicity is shown by name; names and numbers do not break
+    mid-word at phone width; REVOKED is 已吊销."""
+    from selenium.webdriver.common.by import By
+
+    vectors, server = served
+    driver = chromium()
+    try:
+        driver.set_window_size(360, 800)
+        open_synced(driver, server.url)
+        field = driver.find_element(By.ID, "paste")
+        field.send_keys(vectors.vectors["valid_static"])
+        driver.find_element(By.ID, "paste-check").click()
+        shown = wait_for(lambda: verdict(driver), what="verdict for pasted text")
+        assert shown["result"] == "VALID" and shown["live"] == "false", shown
+        assert ("民族" in shown["text"] and "汉族" in shown["text"]) or "Ethnicity\nHan" in shown["text"], shown
+        assert field.get_attribute("value") == ""  # the pasted text is not kept
+        styles = driver.execute_script(
+            "const dd = document.querySelector('#holder dd'); const s = getComputedStyle(dd);"
+            "return [s.wordBreak, s.overflowWrap, document.documentElement.scrollWidth <= window.innerWidth];")
+        assert styles == ["keep-all", "anywhere", True], styles
+        field.send_keys(vectors.vectors["revoked"])
+        driver.find_element(By.ID, "paste-check").click()
+        wait_for(lambda: (verdict(driver) or {}).get("result") == "REVOKED", what="revoked by paste")
+        title = verdict(driver)["title"]
+        assert title in ("已吊销", "REVOKED"), title
+        if title == "REVOKED":
+            driver.execute_script("document.getElementById('lang').click()")
+        assert verdict(driver)["title"] == "已吊销"
+    finally:
+        driver.quit()
+
+
+def test_the_page_ethnicity_table_is_the_credential_s() -> None:
+    """web/src/ethnicity.js is credential/codes.py's GB 3304 table, entry for entry."""
+    from credential.codes import ETHNICITY_LABELS
+
+    source = (Path(__file__).resolve().parents[2] / "web" / "src" / "ethnicity.js").read_text("utf-8")
+    table = {int(code): (zh, en) for code, zh, en in re.findall(r'^  (\d+): \["([^"]+)", "([^"]+)"\],$', source, re.M)}
+    assert table == ETHNICITY_LABELS

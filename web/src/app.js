@@ -1,6 +1,7 @@
 // The landlord's page: sync when online, scan (camera or photo), verify offline, show the verdict.
 // Nothing scanned is stored: the verdict lives in the DOM until the next scan.
 import { prepareZXingModule, readBarcodesFromImageData } from "zxing-wasm/reader";
+import { ETHNICITY } from "./ethnicity.js";
 import { LABELS, ageText, headline } from "./i18n.js";
 import { loadRoot, loadState, sync } from "./store.js";
 import { verifyText } from "./verify.js";
@@ -87,6 +88,8 @@ function showVerdict(v) {
     add(t.fields.name, `${c.name}  ${c.name_pinyin}`);
     add(t.fields.type, t.types[c.type]);
     add(t.fields.sex, t.sex[c.sex] ?? String(c.sex), has("sex"));
+    const ethnicity = ETHNICITY[c.ethnicity];
+    add(t.fields.ethnicity, ethnicity ? ethnicity[lang === "zh" ? 0 : 1] : String(c.ethnicity), has("ethnicity"));
     add(t.fields.birth_date, c.birth_date, has("birth_date"));
     // Data minimisation: a landlord compares the masked number with the physical card (as the CLI does).
     add(t.fields.citizen_id, maskCitizenId(c.citizen_id), has("citizen_id"));
@@ -184,6 +187,13 @@ async function main() {
   });
   $("scan").addEventListener("click", () => (stream ? stopCamera() : scanCamera()));
   $("file").addEventListener("change", (e) => e.target.files[0] && scanFile(e.target.files[0]));
+  // Pasted text (from a chat or an email) is checked exactly as a scanned code is; it is not kept.
+  $("paste-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const text = $("paste").value;
+    $("paste").value = "";
+    await handleText(text);
+  });
   window.addEventListener("online", refresh);
   render();
   root = await loadRoot(document.baseURI);
