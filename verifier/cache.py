@@ -185,6 +185,11 @@ class VerifierCache:
         """Something is pinned (a root.pem that is not a regular file is refused when read, not replaced)."""
         return os.path.lexists(self._root_file)
 
+    def is_set_up(self) -> bool:
+        """A root is pinned and a trust list was stored: the cache has been synced at least once (whether
+        its files still verify is trust_list()'s question)."""
+        return self.has_root() and os.path.lexists(self._trust_path)
+
     def pin_root(self, pem: bytes) -> None:
         """Pin ``pem`` as the root. Pinning the same certificate again is a no-op; a different one is refused."""
         cert = load_root_certificate(pem)

@@ -3,8 +3,8 @@
 ``VerifierError`` sits beside ``credential.errors.CredentialError`` under the neutral
 ``credential.errors.EpermitError``. None of these is a verdict on a credential, so none carries a DESIGN §5
 ``code``: a credential that cannot be judged because of one of them is reported by ``verifier.verify`` with
-the result that is true for the credential (no trust list held: UNTRUSTED_ISSUER; no status data:
-STATUS_UNKNOWN), and the reason says which of these it was.
+the result that is true for the credential (never synced: NOT_SET_UP; a trust list refused: UNTRUSTED_ISSUER;
+no status data: STATUS_UNKNOWN), and the reason says which of these it was.
 """
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ class NoTrustListError(CacheError):
         super().__init__("no trust list held: sync or import a trust list before status lists")
 
 
+class NotSetUpError(CacheError):
+    """A credential was to be judged by a verifier that was never synced: no root pinned or no trust list."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+
+
 class UnusableCacheFileError(CacheError):
     """A cache file that is not a plain readable file (a symlink, FIFO, device, folder) is refused, not read."""
 
@@ -83,6 +90,7 @@ __all__ = [
     "InvalidPolicyError",
     "NoRootError",
     "NoTrustListError",
+    "NotSetUpError",
     "RootMismatchError",
     "SyncError",
     "UnusableCacheFileError",

@@ -14,7 +14,7 @@ MAX_REASON = 300  # characters of the one-line reason
 # Shown after the result code on the big first line: what it means, in Chinese and English.
 MEANINGS: dict[Result, str] = {
     Result.VALID: "有效",
-    Result.REVOKED: "已注销 revoked by the issuing authority",
+    Result.REVOKED: "已吊销 revoked by the issuing authority",
     Result.SUSPENDED: "已中止 suspended by the issuing authority",
     Result.EXPIRED: "已过期 expired",
     Result.NOT_YET_VALID: "尚未生效 not yet valid",
@@ -24,7 +24,40 @@ MEANINGS: dict[Result, str] = {
     Result.STATUS_UNKNOWN: "状态未知 revocation status unknown",
     Result.REPLAYED: "疑似截图或重放 copied or replayed QR code",
     Result.NO_HOLDER_PROOF: "缺少持有人证明 no proof from the holder's phone",
+    Result.NOT_SET_UP: "尚未设置：请先联网同步一次 not set up: sync once",
 }
+# What the result means for the landlord and what to do, in plain Chinese and English (the README's table):
+# the line a person reads, in place of the technical reason (which stays in --json).
+ADVICE: dict[Result, tuple[str, str]] = {
+    Result.REVOKED: ("发证机关已吊销此证件：不要接受", "The issuing authority has revoked this permit: do not accept it"),
+    Result.SUSPENDED: ("发证机关已暂停此证件：暂不接受，请持证人联系发证机关",
+                       "The issuing authority has suspended this permit: do not accept it for now; the holder must "
+                       "contact the issuing office"),
+    Result.EXPIRED: ("证件已过有效期：不要接受，请持证人办理签注",
+                     "This permit has expired: do not accept it; the holder must renew it"),
+    Result.NOT_YET_VALID: ("证件尚未生效：不要接受；如不应如此，请检查本机时间",
+                           "This permit is not valid yet: do not accept it; if that looks wrong, check this device's "
+                           "clock"),
+    Result.UNTRUSTED_ISSUER: ("不是可信机关签发的证件：视为非真实证件",
+                              "Not issued by a trusted authority: treat it as not genuine"),
+    Result.BAD_SIGNATURE: ("证件内容被篡改或伪造：视为非真实证件", "Altered or forged: treat it as not genuine"),
+    Result.MALFORMED: ("无法识别此二维码：请重新扫描", "Not a readable permit code: scan it again"),
+    Result.STATUS_UNKNOWN: ("无法确认是否已吊销：请联网同步后再扫，在此之前不要视为有效",
+                            "Cannot tell whether it was revoked: go online to sync, then scan again; do not treat it "
+                            "as valid meanwhile"),
+    Result.REPLAYED: ("这个二维码是旧的截图或已过期：请持证人刷新后再扫",
+                      "This code is an old screenshot: ask the holder to refresh it"),
+    Result.NO_HOLDER_PROOF: ("这是静态码：请持证人在手机上出示动态码",
+                             "This is a static code: ask the holder to show the live code on their phone"),
+    Result.NOT_SET_UP: ("本机尚无核验数据：请联网同步一次后再扫",
+                        "This verifier has no verification data yet: sync once online, then scan again"),
+}
+# Results whose technical reason also helps the person (which file, which list, no QR code in the photo);
+# the others' reasons (proof times, claim names) say nothing the advice does not.
+_DETAIL_SHOWN = (Result.VALID, Result.MALFORMED, Result.UNTRUSTED_ISSUER, Result.STATUS_UNKNOWN, Result.NOT_SET_UP)
+# Where comparing the photo and the card with the holder is still the landlord's next step: not under a
+# verdict that already says no (REVOKED, NO_HOLDER_PROOF, ...).
+_STATIC_ADVICE = (Result.VALID, Result.STATUS_UNKNOWN)
 # The order of the holder's data on screen; any other claim follows, sorted by name.
 FIELD_ORDER = (
     "name", "name_pinyin", "sex", "ethnicity", "birth_date", "citizen_id", "address", "district",
@@ -130,7 +163,11 @@ def render(outcome: VerificationResult, *, full: bool = False) -> str:
     headline = f"✔ {outcome.result.value}" if outcome.ok else f"✘ {outcome.result.value}"
     if outcome.ok:
         headline += " (live)" if outcome.live else " (static)"
-    lines = [f"{headline} — {MEANINGS[outcome.result]}", f"  {outcome.reason}"]
+    lines = [f"{headline} — {MEANINGS[outcome.result]}"]
+    if outcome.result in ADVICE:
+        lines.extend(f"  {advice}" for advice in ADVICE[outcome.result])
+    if outcome.result in _DETAIL_SHOWN:
+        lines.append(f"  {outcome.reason}")
     claims = shown_claims(outcome.claims, full=full)
     if claims:
         lines.append("")
@@ -141,18 +178,24 @@ def render(outcome: VerificationResult, *, full: bool = False) -> str:
     freshness = []
     if outcome.status_age_seconds is not None:
         freshness.append(f"revocation data updated {ago(outcome.status_age_seconds)}")
-    freshness.append("no trust list: run `epermit verify sync`" if outcome.trust_age_seconds is None
-                     else f"trust list updated {ago(outcome.trust_age_seconds)}")
-    lines.append("  " + "; ".join(freshness))
+    if outcome.trust_age_seconds is not None:
+        freshness.append(f"trust list updated {ago(outcome.trust_age_seconds)}")
+    elif outcome.result is Result.NOT_SET_UP:
+        freshness.append("run `epermit verify sync URL --root root.pem` once, online")
+    elif outcome.format is not None:  # a credential was read but no trust list could judge it
+        freshness.append("no trust list: run `epermit verify sync`")
+    if freshness:
+        lines.append("  " + "; ".join(freshness))
     for warning in (outcome.status_warning, outcome.clock_warning):
         if warning:
             lines.append(f"  ⚠ {warning}")
-    if outcome.live is False and outcome.issuer_kid is not None:
+    if outcome.live is False and outcome.issuer_kid is not None and outcome.result in _STATIC_ADVICE:
         lines.append("  ⚠ static QR (paper or screenshot): compare the photo and the physical card with the holder")
     return "\n".join(lines)
 
 
 __all__ = [
+    "ADVICE",
     "FIELD_ORDER",
     "MAX_REASON",
     "MEANINGS",

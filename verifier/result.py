@@ -22,6 +22,9 @@ class Result(enum.StrEnum):
     STATUS_UNKNOWN = "STATUS_UNKNOWN"
     REPLAYED = "REPLAYED"
     NO_HOLDER_PROOF = "NO_HOLDER_PROOF"
+    # Not a verdict on the credential: this verifier holds no root or no trust list yet (never synced), so it
+    # can say nothing about any issuer. Never NOT GENUINE for a genuine card.
+    NOT_SET_UP = "NOT_SET_UP"
 
     @classmethod
     def from_code(cls, code: str) -> Result:

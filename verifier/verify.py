@@ -1,8 +1,11 @@
 """Offline verification of a scanned QR pass or a presented SD-JWT VC against the verifier's cache.
 
 The order of checks is fixed so that the worst true statement wins: signature and trust first, then
-validity, then the holder proof, then status. A revoked credential with a bad signature is BAD_SIGNATURE,
-never REVOKED; an expired one is EXPIRED whatever its status. Nothing here touches the network.
+validity, then revocation or suspension, then the holder proof, then the rest of status. A revoked
+credential with a bad signature is BAD_SIGNATURE, never REVOKED; an expired one is EXPIRED whatever its
+status; a revoked one whose live proof is stale or missing is REVOKED (the credential itself is bad, whoever
+shows it), while a good one shown with a stale proof is REPLAYED. The holder proof is therefore checked
+before status but its failure is held back until status has been read. Nothing here touches the network.
 
 Status rules (documented choices):
 - no usable list for the credential's status URI -> STATUS_UNKNOWN;
@@ -39,6 +42,7 @@ from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_sd_jwt_
 from credential.statuslist import INVALID, SUSPENDED, VALID
 from credential.trustlist import TrustedKey, TrustList
 from verifier.cache import Clock, VerifierCache
+from verifier.errors import NotSetUpError
 from verifier.policy import Policy
 from verifier.report import age_text, one_line
 from verifier.result import Format, Result, VerificationResult, View
@@ -75,7 +79,9 @@ def _trusted_key_resolver(trust: TrustList | None, cache: VerifierCache, clock: 
     """The trust-list entry of a credential key: its public key, and the authority it belongs to (a QR pass
     names its authority by code only; the name shown is the entry's)."""
     def resolve(kid: str) -> TrustedKey:
-        if trust is None:  # no root, no trust list, or a cache file refused: the reason says which
+        if trust is None and not cache.is_set_up():  # never synced: no verdict on any issuer
+            raise NotSetUpError(cache.trust_list_problem())
+        if trust is None:  # a cache file refused, or a trust list that does not verify: the reason says which
             raise UntrustedIssuerError(kid, cache.trust_list_problem())
         return trust.key_for(kid, purpose="credential", now=clock.now)
 
@@ -138,7 +144,7 @@ def _sd_jwt_claims(claims: Mapping[str, Any], credential_type: CredentialType, k
 
 
 def _verify_qr(text: str, trust: TrustList | None, cache: VerifierCache, clock: Clock, policy: Policy,
-               found: _Findings) -> tuple[str, int]:
+               found: _Findings) -> tuple[str, int, CredentialError | None]:
     found.format = "qr_pass"
     decoded = decode_qr_text(text)
     # The key's entry also gives the authority: its code must be the pass's, its name is the one shown.
@@ -147,20 +153,22 @@ def _verify_qr(text: str, trust: TrustList | None, cache: VerifierCache, clock: 
     key = _authorise_type(trust, verified.kid, verified.permit.type, clock)
     _established(found, verified.kid, key, verified.permit.type, verified.permit.to_dict())
     found.view = "basic" if verified.view is PassView.BASIC else "full"
+    proof_error: CredentialError | None = None
+    found.live = False  # until a proof verifies
     if decoded.live:
-        found.live = False  # until the proof verifies
         nonce = None if policy.expected_nonce is None else policy.expected_nonce.encode("utf-8")
-        verify_live_proof(decoded, verified.holder_key, now=clock.now, window=policy.live_window, nonce=nonce)
-        found.live = True
-    else:
-        found.live = False
-        if policy.require_live:
-            raise MissingHolderProofError("static QR pass (no live proof); this verifier requires a live QR")
-    return verified.status_uri, verified.status_idx
+        try:
+            verify_live_proof(decoded, verified.holder_key, now=clock.now, window=policy.live_window, nonce=nonce)
+            found.live = True
+        except CredentialError as exc:
+            proof_error = exc
+    elif policy.require_live:
+        proof_error = MissingHolderProofError("static QR pass (no live proof); this verifier requires a live QR")
+    return verified.status_uri, verified.status_idx, proof_error
 
 
 def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clock: Clock, policy: Policy,
-                   found: _Findings) -> tuple[str, int]:
+                   found: _Findings) -> tuple[str, int, CredentialError | None]:
     found.format = "sd_jwt_vc"
 
     def check_issuer(kid: str, claims: Mapping[str, Any]) -> None:
@@ -180,9 +188,10 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clo
         check_issuer=check_issuer,  # type and authority, judged before the key binding
     )
     found.live = verified.key_bound
+    proof_error: CredentialError | None = None
     if policy.require_live and not verified.key_bound:
-        raise MissingHolderProofError("SD-JWT VC without a KB-JWT; this verifier requires key binding")
-    return verified.status_uri, verified.status_idx
+        proof_error = MissingHolderProofError("SD-JWT VC without a KB-JWT; this verifier requires key binding")
+    return verified.status_uri, verified.status_idx, proof_error
 
 
 def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, clock: Clock, policy: Policy,
@@ -216,6 +225,24 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
     return Result.VALID, "genuine, within its validity and not revoked"
 
 
+_CREDENTIAL_BAD = (Result.REVOKED, Result.SUSPENDED)
+
+
+def _judge_with_proof(uri: str, idx: int, proof_error: CredentialError | None, cache: VerifierCache,
+                      trust: TrustList, clock: Clock, policy: Policy, found: _Findings) -> tuple[Result, str]:
+    """Status, then the held-back holder-proof failure: revoked or suspended outranks a stale or missing
+    proof; a proof failure outranks anything else status could say (unknown, or valid)."""
+    try:
+        result, reason = _judge_status(uri, idx, cache, trust, clock, policy, found)
+    except CredentialError:
+        if proof_error is not None:
+            raise proof_error from None
+        raise
+    if proof_error is not None and result not in _CREDENTIAL_BAD:
+        raise proof_error
+    return result, reason
+
+
 def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict: bool = False) -> VerificationResult:
     """Verify one scanned or pasted credential. Never raises for bad input: every fault is a result.
 
@@ -234,13 +261,15 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         if not text:
             raise MalformedError("empty input")
         if text.startswith(QR_PREFIX):
-            uri, idx = _verify_qr(text, trust, cache, clock, policy, found)
+            uri, idx, proof_error = _verify_qr(text, trust, cache, clock, policy, found)
         else:
-            uri, idx = _verify_sd_jwt(text, trust, cache, clock, policy, found)
+            uri, idx, proof_error = _verify_sd_jwt(text, trust, cache, clock, policy, found)
         assert trust is not None
-        result, reason = _judge_status(uri, idx, cache, trust, clock, policy, found)
+        result, reason = _judge_with_proof(uri, idx, proof_error, cache, trust, clock, policy, found)
     except CredentialError as exc:
         result, reason = Result.from_code(exc.code), str(exc) or type(exc).__name__
+    except NotSetUpError as exc:
+        result, reason = Result.NOT_SET_UP, exc.reason
     except Exception as exc:  # a parser bug must still not crash a landlord's scan: fail closed
         if strict:
             raise

@@ -173,6 +173,8 @@ def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
         "untagged_proof": _live_with_proof(cose(20), holder, now - 5, protected={1: -7, 16: TYP_PROOF}, tag=False),
         "basic_live": live(21, now - 5, PassView.BASIC),
         "basic_revoked": pass_to_qr_text(cose(9, view=PassView.BASIC)),  # the same index as "revoked"
+        # Revoked, and its live proof is also stale: the worst true fact about the credential wins (REVOKED).
+        "revoked_and_stale_proof": live(9, now - 10 * 60),
         # States the basic view, carries the citizen ID; states nothing (full), lacks the personal fields.
         "basic_with_personal_data": _resigned_permit_map(cose(22, view=PassView.BASIC), credential_signer,
                                                          {7: int(permit.holder.citizen_id[:17])}),

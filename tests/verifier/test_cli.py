@@ -114,8 +114,43 @@ def test_static_pass_advises_checking_the_card(cli: CliWorld, capsys: pytest.Cap
     assert cli.run(cli.qr(live=False)) == 0
     out = capsys.readouterr().out
     assert out.startswith("✔ VALID (static)") and "physical card" in out
+    # Under a verdict that already says no, "compare the photo" is no advice.
     assert cli.run(cli.qr(live=False), "--require-live") == 1
-    assert "✘ NO_HOLDER_PROOF" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "✘ NO_HOLDER_PROOF" in out and "compare the photo" not in out
+    (cli.dir / "revoked").mkdir()
+    revoked = CliWorld(cli.dir / "revoked")
+    revoked.statuses.set(6, 1)
+    revoked.imported()
+    capsys.readouterr()
+    assert revoked.run(revoked.qr(live=False, idx=6)) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("✘ REVOKED") and "compare the photo" not in out
+
+
+def test_replayed_cli_says_what_to_do(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    cose = encode_pass(cli.permit, signer=cli.credential_signer, holder_key=cli.holder.public_key,
+                       status_uri=STATUS_URI, status_idx=5, now=cli.now - 3600)
+    assert cli.run(live_qr_text(cose, holder_signer=cli.holder, now=cli.now - 600)) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("✘ REPLAYED") and "请持证人刷新后再扫" in out and "ask the holder to refresh it" in out
+    assert "proof time" not in out and str(cli.now - 600) not in out, out
+
+
+def test_never_synced_cli_says_not_set_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Never NOT GENUINE for a genuine card; an unreadable photo is "no QR code found", with no sync hint."""
+    from PIL import Image
+
+    world = CliWorld(tmp_path)
+    assert world.run(world.qr()) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("✘ NOT_SET_UP — 尚未设置：请先联网同步一次 not set up: sync once"), out
+    assert "NOT GENUINE" not in out and "非真实" not in out and "verify sync" in out
+    blank = tmp_path / "blank.png"
+    Image.new("L", (100, 100), 255).save(blank)
+    assert world.run(str(blank)) == 1
+    out = capsys.readouterr().out
+    assert "no QR code found" in out and "trust list" not in out and "sync" not in out, out
 
 
 def test_json_output(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,7 +170,7 @@ def test_revoked_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     capsys.readouterr()
     assert world.run(world.qr()) == 1
     out = capsys.readouterr().out
-    assert out.startswith("✘ REVOKED — 已注销") and "张伟" in out
+    assert out.startswith("✘ REVOKED — 已吊销") and "张伟" in out
 
 
 def test_max_status_age(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:
@@ -175,7 +210,7 @@ def test_env_cache_dir(cli: CliWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EPERMIT_VERIFIER_CACHE", str(cli.cache))
     assert main_verify([cli.qr()]) == 0
     monkeypatch.setenv("EPERMIT_VERIFIER_CACHE", str(cli.dir / "empty"))
-    assert main_verify([cli.qr()]) == 1  # UNTRUSTED_ISSUER: nothing synced
+    assert main_verify([cli.qr()]) == 1  # NOT_SET_UP: nothing synced
 
 
 def test_import_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,10 +26,9 @@ def test_no_root_pinned_says_so(world: World, cache: VerifierCache) -> None:
     with pytest.raises(errors.NoRootError, match="no root pinned") as caught:
         cache.root_key()
     assert caught.value.directory == cache.directory
-    # A scan with nothing pinned cannot establish the issuer (the honest DESIGN §5 result), and the reason
-    # says that the verifier is not set up rather than blaming the credential.
+    # A scan with nothing pinned is no verdict on the card: the verifier says it is not set up.
     outcome = verify(world.live_qr(), cache, policy=Policy(), now=T0)
-    assert outcome.result is Result.UNTRUSTED_ISSUER
+    assert outcome.result is Result.NOT_SET_UP
     assert outcome.reason.startswith(f"no root pinned in the verifier cache {cache.directory}")
 
 

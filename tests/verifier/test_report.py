@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from verifier.report import MEANINGS, age_text, ago, mask_citizen_id, one_line, render
+from verifier.report import ADVICE, MEANINGS, age_text, ago, mask_citizen_id, one_line, render
 from verifier.result import Result, VerificationResult
 
 
@@ -51,3 +51,19 @@ def test_render_masks_and_orders_the_claims() -> None:
     assert body[-2:] == ["signed by a key of 北京市公安局朝阳分局 (kid k1)",
                          "revocation data updated just now; trust list updated 2 h ago"]
     assert "410102199003151230" in render(outcome, full=True)
+
+
+def test_every_result_but_valid_has_plain_advice() -> None:
+    assert set(ADVICE) == set(Result) - {Result.VALID}
+    for zh, en in ADVICE.values():
+        assert "：" in zh and ":" in en  # what it is, then what to do
+
+
+def test_replayed_reads_as_advice_not_as_a_timestamp() -> None:
+    outcome = VerificationResult(result=Result.REPLAYED, reason="proof time 1796287534 is more than 60 s from now",
+                                 format="qr_pass", live=False, issuer_kid="k1", trust_age_seconds=60,
+                                 claims={"type": "residence_permit", "name": "张伟"})
+    text = render(outcome)
+    assert "这个二维码是旧的截图或已过期：请持证人刷新后再扫" in text
+    assert "This code is an old screenshot: ask the holder to refresh it" in text
+    assert "1796287534" not in text and "proof time" not in text

@@ -123,10 +123,15 @@ def test_key_marked_revoked_is_untrusted(world: World, cache: VerifierCache) -> 
     assert check(world.presentation(), cache).result is Result.UNTRUSTED_ISSUER
 
 
-def test_no_trust_list_is_untrusted(world: World, cache: VerifierCache) -> None:
-    outcome = check(world.live_qr(), cache)
-    assert outcome.result is Result.UNTRUSTED_ISSUER and "sync" in outcome.reason
-    assert outcome.trust_age_seconds is None
+def test_never_synced_is_not_set_up_never_untrusted(world: World, cache: VerifierCache) -> None:
+    """A genuine card at a verifier that was never synced: a state of the verifier, not NOT GENUINE."""
+    for text in (world.live_qr(), world.static_qr(), world.presentation()):
+        outcome = check(text, cache)
+        assert outcome.result is Result.NOT_SET_UP and "sync" in outcome.reason, outcome
+        assert outcome.trust_age_seconds is None and outcome.claims == {}
+    cache.pin_root(world.root_pem)  # a root but no trust list yet: still not set up
+    assert check(world.live_qr(), cache).result is Result.NOT_SET_UP
+    assert check("EP1:NOT A PASS", cache).result is Result.MALFORMED  # unreadable is still unreadable
 
 
 def test_stale_status_is_status_unknown(world: World, cache: VerifierCache) -> None:
@@ -334,13 +339,30 @@ def test_key_not_allowed_for_the_type_is_untrusted(world: World, cache: Verifier
     assert check(world.presentation(), cache).result is Result.UNTRUSTED_ISSUER
 
 
-def test_order_validity_and_holder_proof_before_status(world: World, cache: VerifierCache) -> None:
+def test_order_validity_then_revocation_then_holder_proof(world: World, cache: VerifierCache) -> None:
+    """The worst true fact wins: a revoked credential is REVOKED whoever shows it, with a stale, foreign or
+    missing proof; only a credential status does not condemn gets REPLAYED or NO_HOLDER_PROOF."""
     world.statuses.set(7, INVALID)
+    world.statuses.set(8, SUSPENDED)
     world.fill(cache)
     after = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
     assert check(world.live_qr(at=after), cache, now=after).result is Result.EXPIRED
-    assert check(world.static_qr(), cache, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
+    revoked_stale = check(world.live_qr(at=T0 - 3600), cache)
+    assert revoked_stale.result is Result.REVOKED and revoked_stale.live is False
+    assert revoked_stale.claims["name"] == "张伟"
+    assert check(world.static_qr(), cache, Policy(require_live=True)).result is Result.REVOKED
+    assert check(world.sd_jwt(), cache, Policy(require_live=True)).result is Result.REVOKED
+    assert check(world.live_qr(idx=8, at=T0 - 3600), cache).result is Result.SUSPENDED
+    assert check(world.live_qr(idx=9, at=T0 - 3600), cache).result is Result.REPLAYED  # status 0
+    assert check(world.static_qr(idx=9), cache, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
+
+
+def test_a_stale_proof_outranks_unknown_status(world: World, cache: VerifierCache) -> None:
+    """Not knowing the status is no excuse for a copied code: REPLAYED, not STATUS_UNKNOWN."""
+    cache.pin_root(world.root_pem)
+    cache.accept_trust_list(world.trust_token(), T0)
     assert check(world.live_qr(at=T0 - 3600), cache).result is Result.REPLAYED
+    assert check(world.live_qr(idx=1 << 19, at=T0 - 3600), world.fill(cache)).result is Result.REPLAYED
 
 
 # --- the authority: the pass carries its code, the trust list names it ----------------------------------

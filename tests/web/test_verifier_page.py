@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ CWT = "application/statuslist+cwt"
 STATUS_ACCEPTS: list[str | None] = []  # the Accept header of each status list request the page made
 
 
-def vector_app(vectors: VectorSet, *, cwt: bytes | None = None) -> Flask:
+def vector_app(vectors: VectorSet, *, cwt: bytes | None = None, trust: bool = True) -> Flask:
     """The verify page plus the vectors' signed documents, as the wallet API would publish them. The status
     list is served as a CWT only, and 406 to any request that does not accept it: every verdict the page
     gives about revocation then comes from the CWT it synced."""
@@ -42,6 +43,8 @@ def vector_app(vectors: VectorSet, *, cwt: bytes | None = None) -> Flask:
     app = Flask(__name__)
     verify_page.register(app, lambda: load_public_jwk(root))
     files = {"/trustlist.jwt": "trustlist.jwt", "/statuslists": "statuslists.json"}
+    if not trust:  # the server never hands out a trust list: the page stays never synced
+        del files["/trustlist.jwt"]
     for route, name in files.items():
         def serve(name: str = name) -> Response:
             return Response((vectors.directory / name).read_bytes(), mimetype="application/jwt")
@@ -97,6 +100,7 @@ def check(name: str, shown: dict[str, str] | None) -> None:
         assert shown["view"] == expected["view"], (name, shown)
         assert ("基本信息" in shown["text"] or "basic view" in shown["text"]) == (expected["view"] == "basic")
         assert ("410102" in shown["text"]) == (expected["view"] == "full"), (name, shown)
+    assert not re.search(r"\d{10}", shown["text"]), (name, shown)  # no Unix time in what a person reads
     if shown["result"] in ("UNTRUSTED_ISSUER", "MALFORMED"):
         assert "张伟" not in shown["text"], (name, shown)  # nothing an untrusted or unreadable pass says is shown
 
@@ -171,3 +175,99 @@ def test_a_tampered_cwt_is_refused_and_not_kept(tmp_path: Path) -> None:
     finally:
         driver.quit()
         server.stop()
+
+
+def message(driver: Any) -> str:
+    return str(driver.execute_script("return document.getElementById('message').textContent"))
+
+
+def test_a_new_scan_clears_the_previous_verdict(served: tuple[VectorSet, BackgroundServer], tmp_path: Path) -> None:
+    """An unreadable photo after someone else's REPLAYED must not leave that person's red card on screen."""
+    from PIL import Image
+
+    vectors, server = served
+    blank = tmp_path / "blank.png"
+    Image.new("RGB", (200, 200), "white").save(blank)
+    driver = chromium()
+    try:
+        open_synced(driver, server.url)
+        upload(driver, vectors.directory / "replayed.png")
+        first = wait_for(lambda: verdict(driver), what="first verdict")
+        assert first["result"] == "REPLAYED"
+        # Plain words and what to do, never a Unix time or "proof time … s from now".
+        assert ("请持证人刷新后再扫" in first["text"]) or ("ask the holder to refresh it" in first["text"]), first
+        assert "proof time" not in first["text"] and str(T0 - 600) not in first["text"], first
+        upload(driver, blank)
+        wait_for(lambda: message(driver), what="no QR message")
+        assert verdict(driver) is None
+        assert "张伟" not in driver.execute_script("return document.body.innerText")
+        upload(driver, vectors.directory / "valid_live.png")  # and a good scan clears the message
+        assert wait_for(lambda: verdict(driver), what="second verdict")["result"] == "VALID"
+        assert message(driver) == ""
+    finally:
+        driver.quit()
+
+
+def test_never_synced_page_says_not_set_up(tmp_path: Path) -> None:
+    """A genuine card at a page that never synced: "not set up", never NOT GENUINE."""
+    require_browser()
+    server = BackgroundServer()
+    vectors = generate(tmp_path / "vectors", base_url=server.url, now=T0)
+    server.start(vector_app(vectors, trust=False))
+    driver = chromium()
+    try:
+        freeze_clock(driver, T0)
+        driver.get(f"{server.url}/verify/")
+        wait_for(lambda: driver.execute_script("return document.body.dataset.ready === '1'"), what="page ready")
+        assert driver.execute_script("return document.getElementById('sync').dataset.state") == "none"
+        upload(driver, vectors.directory / "valid_live.png")
+        shown = wait_for(lambda: verdict(driver), what="verdict without a trust list")
+        assert shown["result"] == "NOT_SET_UP", shown
+        assert shown["title"] in ("尚未设置：请先联网同步一次", "Not set up: sync once"), shown
+        assert "非真实" not in shown["text"] and "NOT GENUINE" not in shown["text"]
+        assert "张伟" not in shown["text"]
+    finally:
+        driver.quit()
+        server.stop()
+
+
+def test_pasted_text_ethnicity_and_whole_words_at_phone_width(served: tuple[VectorSet, BackgroundServer]) -> None:
+    """Pasted QR text is checked as a scan is; the ethnicity is shown by name; names and numbers do not break
+    mid-word at phone width; REVOKED is 已吊销."""
+    from selenium.webdriver.common.by import By
+
+    vectors, server = served
+    driver = chromium()
+    try:
+        driver.set_window_size(360, 800)
+        open_synced(driver, server.url)
+        field = driver.find_element(By.ID, "paste")
+        field.send_keys(vectors.vectors["valid_static"])
+        driver.find_element(By.ID, "paste-check").click()
+        shown = wait_for(lambda: verdict(driver), what="verdict for pasted text")
+        assert shown["result"] == "VALID" and shown["live"] == "false", shown
+        assert ("民族" in shown["text"] and "汉族" in shown["text"]) or "Ethnicity\nHan" in shown["text"], shown
+        assert field.get_attribute("value") == ""  # the pasted text is not kept
+        styles = driver.execute_script(
+            "const dd = document.querySelector('#holder dd'); const s = getComputedStyle(dd);"
+            "return [s.wordBreak, s.overflowWrap, document.documentElement.scrollWidth <= window.innerWidth];")
+        assert styles == ["keep-all", "anywhere", True], styles
+        field.send_keys(vectors.vectors["revoked"])
+        driver.find_element(By.ID, "paste-check").click()
+        wait_for(lambda: (verdict(driver) or {}).get("result") == "REVOKED", what="revoked by paste")
+        title = verdict(driver)["title"]
+        assert title in ("已吊销", "REVOKED"), title
+        if title == "REVOKED":
+            driver.execute_script("document.getElementById('lang').click()")
+        assert verdict(driver)["title"] == "已吊销"
+    finally:
+        driver.quit()
+
+
+def test_the_page_ethnicity_table_is_the_credential_s() -> None:
+    """web/src/ethnicity.js is credential/codes.py's GB 3304 table, entry for entry."""
+    from credential.codes import ETHNICITY_LABELS
+
+    source = (Path(__file__).resolve().parents[2] / "web" / "src" / "ethnicity.js").read_text("utf-8")
+    table = {int(code): (zh, en) for code, zh, en in re.findall(r'^  (\d+): \["([^"]+)", "([^"]+)"\],$', source, re.M)}
+    assert table == ETHNICITY_LABELS

@@ -1,6 +1,7 @@
 // The landlord's page: sync when online, scan (camera or photo), verify offline, show the verdict.
 // Nothing scanned is stored: the verdict lives in the DOM until the next scan.
 import { prepareZXingModule, readBarcodesFromImageData } from "zxing-wasm/reader";
+import { ETHNICITY } from "./ethnicity.js";
 import { LABELS, ageText, headline } from "./i18n.js";
 import { loadRoot, loadState, sync } from "./store.js";
 import { verifyText } from "./verify.js";
@@ -62,9 +63,12 @@ function showVerdict(v) {
   box.dataset.result = v.result;
   box.dataset.live = v.live === null ? "" : String(v.live);
   box.dataset.view = v.view ?? "";
-  box.className = `verdict ${key === "VALID" ? "ok" : key === "SUSPENDED" || key === "STATUS_UNKNOWN" ? "warn" : "bad"}`;
+  box.className = `verdict ${key === "VALID" ? "ok" : key === "SUSPENDED" || key === "STATUS_UNKNOWN" || key === "NOT_SET_UP" ? "warn" : "bad"}`;
   $("verdict-title").textContent = t.results[key] ?? key;
-  $("verdict-mode").textContent = key === "VALID" ? (v.live ? t.live : t.static) : `${t.reason}: ${v.reason}`;
+  // A person reads what the result means and what to do; the technical reason (proof times, claim names)
+  // stays on the element for whoever debugs, never in the text.
+  box.dataset.reason = v.reason;
+  $("verdict-mode").textContent = key === "VALID" ? (v.live ? t.live : t.static) : (t.advice[key] ?? key);
   $("verdict-code").textContent = v.result;
   const rows = $("holder");
   rows.replaceChildren();
@@ -84,6 +88,8 @@ function showVerdict(v) {
     add(t.fields.name, `${c.name}  ${c.name_pinyin}`);
     add(t.fields.type, t.types[c.type]);
     add(t.fields.sex, t.sex[c.sex] ?? String(c.sex), has("sex"));
+    const ethnicity = ETHNICITY[c.ethnicity];
+    add(t.fields.ethnicity, ethnicity ? ethnicity[lang === "zh" ? 0 : 1] : String(c.ethnicity), has("ethnicity"));
     add(t.fields.birth_date, c.birth_date, has("birth_date"));
     // Data minimisation: a landlord compares the masked number with the physical card (as the CLI does).
     add(t.fields.citizen_id, maskCitizenId(c.citizen_id), has("citizen_id"));
@@ -95,16 +101,26 @@ function showVerdict(v) {
   $("verdict-age").textContent = v.statusAgeSeconds === null ? "" : t.updated(ageText(v.statusAgeSeconds, lang));
 }
 
+/** A new scan starts from a blank screen: the previous person's verdict and any message go at once. */
+function clearVerdict() {
+  lastVerdict = null;
+  $("verdict").hidden = true;
+  $("holder").replaceChildren();
+  $("message").textContent = "";
+}
+
 function maskCitizenId(id) {
   return typeof id === "string" && id.length === 18 ? `${id.slice(0, 6)}********${id.slice(14)}` : id;
 }
 
 async function handleText(text) {
+  clearVerdict();
   showVerdict(await verifyText(text, state, now()));
 }
 
 async function scanCamera() {
   const t = LABELS[lang];
+  clearVerdict();
   try {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
   } catch {
@@ -140,13 +156,19 @@ function stopCamera() {
 }
 
 async function scanFile(file) {
-  const bitmap = await createImageBitmap(file);
-  const canvas = document.createElement("canvas");
-  canvas.width = bitmap.width;
-  canvas.height = bitmap.height;
-  const ctx = canvas.getContext("2d");
-  ctx.drawImage(bitmap, 0, 0);
-  const text = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
+  clearVerdict();
+  let text = null;
+  try {
+    const bitmap = await createImageBitmap(file);
+    const canvas = document.createElement("canvas");
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+    const ctx = canvas.getContext("2d");
+    ctx.drawImage(bitmap, 0, 0);
+    text = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
+  } catch {
+    text = null;  // not an image the browser can read: to the landlord, a photo without a code
+  }
   $("file").value = "";
   if (text === null) {
     $("message").textContent = LABELS[lang].noQr;
@@ -165,6 +187,13 @@ async function main() {
   });
   $("scan").addEventListener("click", () => (stream ? stopCamera() : scanCamera()));
   $("file").addEventListener("change", (e) => e.target.files[0] && scanFile(e.target.files[0]));
+  // Pasted text (from a chat or an email) is checked exactly as a scanned code is; it is not kept.
+  $("paste-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const text = $("paste").value;
+    $("paste").value = "";
+    await handleText(text);
+  });
   window.addEventListener("online", refresh);
   render();
   root = await loadRoot(document.baseURI);

@@ -60,7 +60,8 @@ export async function verifyTrustList(token, rootJwk, { minVersion = 0 } = {}) {
 
 /** The key that may verify a `purpose` signature at `now` (TrustList.key_for). */
 export function keyFor(trust, kid, { purpose, now, type = null }) {
-  if (!trust) throw untrusted(kid, "no trust list yet (open this page online once)");
+  // Never synced: a state of this verifier, not a verdict on the card (never NOT GENUINE for a genuine one).
+  if (!trust) throw new VerifyError("NOT_SET_UP", "no trust list yet: open this page online once");
   const key = trust.keys.get(kid);
   if (!key) throw untrusted(kid, "unknown key");
   if (key.state === "revoked") throw untrusted(kid, "key revoked");

@@ -1,5 +1,7 @@
 // Offline verification of a scanned QR pass against the cached lists: verifier/verify.py, step for step.
-// The worst true statement wins: signature and trust, then validity, then the live proof, then status.
+// The worst true statement wins: signature and trust, then validity, then revoked or suspended, then the
+// live proof, then the rest of status. The proof is checked before status; its failure is held back until
+// status has been read, so a revoked card shown with a stale proof is REVOKED, a good one REPLAYED.
 import { VerifyError, malformed } from "./base45.js";
 import { keyFor, statusAt } from "./lists.js";
 import { QR_PREFIX, decodeQrText, verifyLiveProof, verifyPass } from "./qrpass.js";
@@ -7,7 +9,7 @@ import { QR_PREFIX, decodeQrText, verifyLiveProof, verifyPass } from "./qrpass.j
 export const MAX_INPUT = 64 * 1024;
 export const POLICY = { liveWindow: 60, skew: 300, statusWarnAge: 86400, statusMaxAge: 7 * 86400, trustMaxAge: 30 * 86400 };
 const RESULTS = new Set(["VALID", "REVOKED", "SUSPENDED", "EXPIRED", "NOT_YET_VALID", "UNTRUSTED_ISSUER",
-  "BAD_SIGNATURE", "MALFORMED", "STATUS_UNKNOWN", "REPLAYED", "NO_HOLDER_PROOF"]);
+  "BAD_SIGNATURE", "MALFORMED", "STATUS_UNKNOWN", "REPLAYED", "NO_HOLDER_PROOF", "NOT_SET_UP"]);
 
 function judgeStatus(uri, idx, lists, trust, now, found) {
   const held = lists.get(uri);
@@ -43,14 +45,19 @@ export async function verifyText(text, state, now) {
     found.claims = verified.permit;
     found.view = verified.view;
     found.authorityName = key.authorityName;
+    found.live = false;  // until a proof verifies
+    let proofError = null;
     if (decoded.proof) {
-      found.live = false;
-      await verifyLiveProof(decoded, verified.holder, now, POLICY.liveWindow);
-      found.live = true;
-    } else {
-      found.live = false;
+      try {
+        await verifyLiveProof(decoded, verified.holder, now, POLICY.liveWindow);
+        found.live = true;
+      } catch (err) {
+        if (!(err instanceof VerifyError)) throw err;
+        proofError = err;
+      }
     }
     [result, reason] = judgeStatus(verified.uri, verified.idx, lists, trust, now, found);
+    if (proofError && result !== "REVOKED" && result !== "SUSPENDED") throw proofError;
   } catch (err) {
     if (err instanceof VerifyError) {
       result = RESULTS.has(err.code) ? err.code : "MALFORMED";
