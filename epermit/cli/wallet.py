@@ -43,7 +43,7 @@ MAX_ROOT_FILE = 64 * 1024
 _STATES = {
     Result.VALID: "有效 valid",
     Result.SUSPENDED: "已中止 suspended",
-    Result.REVOKED: "已注销 revoked",
+    Result.REVOKED: "已吊销 revoked",
     Result.EXPIRED: "已过期 expired",
 }
 

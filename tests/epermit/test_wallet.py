@@ -153,7 +153,7 @@ def test_status_says_valid_then_revoked(
                       {"reason_code": "OTHER", "reason": "test"}, as_="supervisor")
     assert main(world.wallet(*status, home=home)) == 1
     out = capsys.readouterr().out
-    assert "已注销 revoked" in out and "revocation data updated just now" in out
+    assert "已吊销 revoked" in out and "revocation data updated just now" in out
 
 
 def test_status_warns_when_the_validity_ends_soon(
