@@ -100,12 +100,14 @@ def _issue(args: argparse.Namespace) -> int:
                                                        if row.phone])
             staged.append(sms)
         commit_batch(service, batch)
-    except BaseException as exc:
+    except OSError as exc:  # an unwritable sheet or SMS file, a full disk: the PINs' only copy cannot be made
         for file in staged:
             file.discard()
-        if isinstance(exc, OSError):
-            print(f"epermit issue: {exc}: nothing issued", file=sys.stderr)
-            return EXIT_USAGE
+        print(f"epermit issue: {exc}: nothing issued", file=sys.stderr)
+        return EXIT_USAGE
+    except BaseException:  # anything else (a refusal, Ctrl-C) also leaves no staged file behind, then goes on up
+        for file in staged:
+            file.discard()
         raise
     if not _put_in_place(staged):
         return EXIT_USAGE
