@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime
 import enum
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +141,30 @@ def _digits(value: int, width: int, field: str) -> str:
     return f"{value:0{width}d}"
 
 
+_RETIRED = {F_RETIRED_AUTHORITY_NAME: "field 12 (authority name) is not carried: the trust list names it"}
+
+
+def _checked_map(claim: Mapping[Any, Any], types: Mapping[int, Any], optional: Collection[int], *,
+                 refused: Mapping[int, str]) -> CredentialType:
+    """The permit map's shape, for either view: no ``refused`` field (each with its reason), no unknown field,
+    every value of its field's type, none of the required ones missing; returns the credential type."""
+    for key, value in claim.items():
+        if key in refused:
+            raise InvalidClaimError("permit", refused[key])
+        expected = types.get(key)
+        if expected is None:
+            raise InvalidClaimError("permit", f"unknown field {key!r}")
+        if isinstance(value, bool) or not isinstance(value, expected):
+            raise InvalidClaimError("permit", f"field {key} has the wrong type")
+    missing = [key for key in types if key not in optional and key not in claim]
+    if missing:
+        raise InvalidClaimError("permit", f"field {missing[0]} is missing")
+    try:
+        return CredentialType(claim[F_TYPE])
+    except ValueError as exc:
+        raise InvalidClaimError("permit", "unknown credential type") from exc
+
+
 def permit_from_claim(claim: object, *, nbf: int, exp: int, authority_name: str) -> Permit:
     """Rebuild (and so validate, through the model) the Permit the pass states.
 
@@ -148,21 +172,7 @@ def permit_from_claim(claim: object, *, nbf: int, exp: int, authority_name: str)
     caller checks that the permit's authority_code is that key's too (credential.qrpass.verify_pass)."""
     if type(claim) is not dict and not isinstance(claim, Mapping):
         raise InvalidClaimError("permit", "must be a map")
-    for key, value in claim.items():
-        expected = _FIELD_TYPES.get(key)
-        if key == F_RETIRED_AUTHORITY_NAME:
-            raise InvalidClaimError("permit", "field 12 (authority name) is not carried: the trust list names it")
-        if expected is None:
-            raise InvalidClaimError("permit", f"unknown field {key!r}")
-        if isinstance(value, bool) or not isinstance(value, expected):
-            raise InvalidClaimError("permit", f"field {key} has the wrong type")
-    missing = [key for key in _FIELD_TYPES if key not in _OPTIONAL and key not in claim]
-    if missing:
-        raise InvalidClaimError("permit", f"field {missing[0]} is missing")
-    try:
-        kind = CredentialType(claim[F_TYPE])
-    except ValueError as exc:
-        raise InvalidClaimError("permit", "unknown credential type") from exc
+    kind = _checked_map(claim, _FIELD_TYPES, _OPTIONAL, refused=_RETIRED)
     first17 = _digits(claim[F_CITIZEN_ID], 17, "citizen ID")
     citizen_id = first17 + citizen_id_check_digit(first17)
     try:
@@ -302,23 +312,8 @@ def basic_permit_from_claim(claim: object, *, nbf: int, exp: int, authority_name
     if claim_view(claim) is not PassView.BASIC:
         raise InvalidClaimError("permit", "not a basic view")
     assert isinstance(claim, Mapping)  # claim_view checked it
-    for key, value in claim.items():
-        if key in PERSONAL_FIELDS:
-            raise InvalidClaimError("permit", f"field {key} is personal data: a basic pass does not carry it")
-        if key == F_RETIRED_AUTHORITY_NAME:
-            raise InvalidClaimError("permit", "field 12 (authority name) is not carried: the trust list names it")
-        expected = _BASIC_FIELD_TYPES.get(key)
-        if expected is None:
-            raise InvalidClaimError("permit", f"unknown field {key!r}")
-        if isinstance(value, bool) or not isinstance(value, expected):
-            raise InvalidClaimError("permit", f"field {key} has the wrong type")
-    missing = [key for key in _BASIC_FIELD_TYPES if key not in _BASIC_OPTIONAL and key not in claim]
-    if missing:
-        raise InvalidClaimError("permit", f"field {missing[0]} is missing")
-    try:
-        kind = CredentialType(claim[F_TYPE])
-    except ValueError as exc:
-        raise InvalidClaimError("permit", "unknown credential type") from exc
+    personal = {key: f"field {key} is personal data: a basic pass does not carry it" for key in PERSONAL_FIELDS}
+    kind = _checked_map(claim, _BASIC_FIELD_TYPES, _BASIC_OPTIONAL, refused={**personal, **_RETIRED})
     basic = BasicPermit(
         type=kind,
         name=claim[F_NAME],
