@@ -76,22 +76,25 @@ def seal_private_key(private_key: PrivateKey, *, passphrase: bytes, purpose: Pur
     """The JSON envelope of ``private_key``; the clear PKCS#8 DER exists only in memory."""
     if purpose not in KEY_PURPOSES:  # a bare string from an untyped caller
         raise PurposeNotAllowedError(purpose, Purpose)
+    kid = key_id(private_key.public_key())
+    der = private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+    return {"format": KEY_FILE_FORMAT, **_seal(der, passphrase=passphrase, aad=_aad(kid, purpose), scrypt_n=scrypt_n),
+            "kid": kid, "purpose": purpose}
+
+
+def _seal(plaintext: bytes, *, passphrase: bytes, aad: bytes, scrypt_n: int) -> dict[str, Any]:
+    """The sealed fields of an envelope (``_unseal`` reads them back): scrypt over a fresh 16-byte salt, then
+    AES-256-GCM with a fresh 12-byte nonce over ``aad``; the clear bytes exist only in memory."""
     if not passphrase:
         raise KeyUnlockError("empty passphrase")
     if not MIN_SCRYPT_N <= scrypt_n <= MAX_SCRYPT_N or scrypt_n & (scrypt_n - 1):
         raise KeyManagementError("scrypt n must be a power of two in [2**14, 2**20]")
-    kid = key_id(private_key.public_key())
     salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-    der = private_key.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
-    wrapping_key = _scrypt(passphrase, salt, scrypt_n, SCRYPT_R, SCRYPT_P)
-    sealed = AESGCM(wrapping_key).encrypt(nonce, der, _aad(kid, purpose))
+    sealed = AESGCM(_scrypt(passphrase, salt, scrypt_n, SCRYPT_R, SCRYPT_P)).encrypt(nonce, plaintext, aad)
     return {
-        "format": KEY_FILE_FORMAT,
         "kdf": {"name": "scrypt", "salt": b64url_encode(salt), "n": scrypt_n, "r": SCRYPT_R, "p": SCRYPT_P},
         "nonce": b64url_encode(nonce),
         "ciphertext": b64url_encode(sealed),
-        "kid": kid,
-        "purpose": purpose,
     }
 
 
@@ -128,19 +131,8 @@ def seal_secret(secret: bytes, *, passphrase: bytes, name: str, scrypt_n: int = 
     AES-256-GCM, with ``{"format", "name"}`` as associated data, so one secret cannot stand in for another."""
     if len(secret) != SECRET_SIZE:
         raise KeyManagementError(f"a sealed secret is {SECRET_SIZE} bytes")
-    if not passphrase:
-        raise KeyUnlockError("empty passphrase")
-    if not MIN_SCRYPT_N <= scrypt_n <= MAX_SCRYPT_N or scrypt_n & (scrypt_n - 1):
-        raise KeyManagementError("scrypt n must be a power of two in [2**14, 2**20]")
-    salt, nonce = secrets.token_bytes(16), secrets.token_bytes(12)
-    sealed = AESGCM(_scrypt(passphrase, salt, scrypt_n, SCRYPT_R, SCRYPT_P)).encrypt(nonce, secret, _secret_aad(name))
-    return {
-        "format": SECRET_FILE_FORMAT,
-        "kdf": {"name": "scrypt", "salt": b64url_encode(salt), "n": scrypt_n, "r": SCRYPT_R, "p": SCRYPT_P},
-        "nonce": b64url_encode(nonce),
-        "ciphertext": b64url_encode(sealed),
-        "name": name,
-    }
+    return {"format": SECRET_FILE_FORMAT,
+            **_seal(secret, passphrase=passphrase, aad=_secret_aad(name), scrypt_n=scrypt_n), "name": name}
 
 
 def _unseal(document: dict[str, Any], kdf: dict[str, Any], *, passphrase: bytes, aad: bytes, what: str) -> bytes:
