@@ -51,15 +51,14 @@ def holder_from_citizen_id(citizen_id: str) -> tuple[str, str]:
     return citizen_id_birth_date(citizen_id).isoformat(), sex
 
 
-def default_validity(kind: str, office: Office) -> tuple[str, str]:
+def default_validity(kind: str, today: datetime.date, settings: IssuerSettings) -> tuple[str, str]:
     """(valid_from, valid_until) of a new document of the type slug ``kind``: today, and the longest the
     bureau allows; ("", "") for an unknown type (the permit's checks then name the type)."""
     try:
         credential_type = CredentialType.from_slug(kind)
     except InvalidApplicationError:
         return "", ""
-    start = office.today
-    return start.isoformat(), last_valid_day(credential_type, start, office.settings).isoformat()
+    return today.isoformat(), last_valid_day(credential_type, today, settings).isoformat()
 
 
 def filled(form: Mapping[str, str], office: Office) -> dict[str, str]:
