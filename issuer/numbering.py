@@ -21,9 +21,6 @@ from issuer.store import Store
 
 NUMBER_PREFIX: dict[CredentialType, str] = {CredentialType.RESIDENCE_PERMIT: "JZZ",
                                             CredentialType.RESIDENCE_REGISTRATION: "DJK"}
-# What the console puts in a Permit before its number is allocated (it passes the permit's own checks, and
-# register_application replaces it when asked to allocate).
-UNALLOCATED = "UNALLOCATED"
 
 
 def sequence_name(kind: CredentialType, district: str, day: datetime.date) -> str:

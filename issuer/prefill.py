@@ -25,11 +25,13 @@ from dataclasses import dataclass
 from credential.citizen_id import citizen_id_birth_date, validate_citizen_id
 from credential.errors import InvalidApplicationError
 from credential.model import CredentialType
-from issuer.numbering import UNALLOCATED
 from issuer.rules import last_valid_day
 from issuer.settings import IssuerSettings
 
 MALE, FEMALE = "1", "2"  # GB/T 2261.1
+# The form's document number until issuer.numbering allocates one (register_application(allocate_number=True)
+# replaces it): it passes the permit's own checks, and is never stored.
+UNALLOCATED = "UNALLOCATED"
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import pytest
 from credential.citizen_id import citizen_id_check_digit
 from credential.errors import InvalidApplicationError
 from credential.model import CredentialType
-from issuer.numbering import UNALLOCATED, document_number, sequence_name
-from issuer.prefill import Office, default_validity, filled, holder_from_citizen_id
+from issuer.numbering import document_number, sequence_name
+from issuer.prefill import UNALLOCATED, Office, default_validity, filled, holder_from_citizen_id
 from issuer.settings import IssuerSettings
 
 SETTINGS = IssuerSettings("https://wallet.example", permit_validity_months=12, registration_card_validity_months=6)
