@@ -143,6 +143,7 @@ body {{ font-family: "Noto Sans CJK SC", "PingFang SC", sans-serif; margin: 1cm;
 .small {{ font-size: 8pt; color: #555; }} .name {{ font-size: 13pt; margin: 1mm; }}
 .kind {{ font-size: 9pt; margin: 0 0 1mm; }} .who {{ font-size: 10pt; margin: 1mm; }}
 #pin-slips {{ break-before: page; page-break-before: always; }}
+@media screen {{ #pin-slips {{ border-top: 3px double #888; margin-top: 1cm; padding-top: 2mm; }} }}
 .cut-line {{ font-size: 9pt; color: #555; }}
 </style></head><body>
 <section id="pickup-tiles">
@@ -152,7 +153,7 @@ body {{ font-family: "Noto Sans CJK SC", "PingFang SC", sans-serif; margin: 1cm;
 <div class="tiles">{"".join(tiles)}</div>
 </section>
 <section id="pin-slips">
-<h2>取证密码单 · PIN slips — {html.escape(title)}</h2>
+<h2>取证密码单 · PIN slips — {html.escape(title)} <span class="small">（另起一页打印 printed on pages of their own）</span></h2>
 <p class="cut-line">✂ 沿虚线剪开，每位居民一张，与其领取二维码分开交付。Cut along the dashed lines: one slip per resident, handed over separately from their QR tile.</p>
 <div class="slips">{"".join(slips)}</div>
 </section>
