@@ -116,6 +116,7 @@ def _issue(args: argparse.Namespace) -> int:
     with Progress(shown=sys.stderr.isatty() if args.progress is None else args.progress) as bar:
         batch, bad = prepare_bulk(desk, data, clerk=clerk, officer=officer, skip_bad=args.skip_bad, progress=bar)
         if bad:
+            bar.close()  # the lines below are not drawn over
             _report_rejected(args, data, bad)
         if bad and not args.skip_bad:
             bar.close()
@@ -126,7 +127,8 @@ def _issue(args: argparse.Namespace) -> int:
         texted = _stage_and_commit(args, service, batch, bar)
     if texted is None:
         return EXIT_USAGE
-    print(f"issued {len(batch.issued)} offer(s); skipped {len(bad)} bad row(s)"
+    print(f"已签发 {len(batch.issued)} 份领取，跳过 {len(bad)} 行有误的申请。"
+          f"issued {len(batch.issued)} offer(s); skipped {len(bad)} bad row(s)"
           + (f"; sheet {args.sheet}" if args.sheet else "") + (f"; {texted} SMS row(s) in {args.sms_csv}"
                                                                  if args.sms_csv else "")
           + (f"; rejected rows in {_rejected_path(args)}" if bad else ""))
@@ -143,7 +145,9 @@ def _report_rejected(args: argparse.Namespace, data: bytes, bad: list[BadRow]) -
         print(f"{args.csv}:{row.line}: {row.reason}", file=sys.stderr)
     path = _rejected_path(args)
     write_rejected_csv(path, read_table(data).header, bad)
-    print(f"rejected rows (line, fields, reason_zh, reason_en) written to {path}", file=sys.stderr)
+    print(f"有误的行（行号、各列、原因）已写入 {path}，改正后可直接重新提交。"
+          f"Rejected rows (line, fields, reason_zh, reason_en) written to {path}: correct them and submit that "
+          f"file again.", file=sys.stderr)
 
 
 def _stage_and_commit(args: argparse.Namespace, service: IssuerService, batch: PreparedBatch,

@@ -158,7 +158,8 @@ def test_the_command(office_folder: OfficeFolder, tmp_path: Path, capsys: pytest
     sheet = tmp_path / "sheet.html"
     assert office_folder.issue("--skip-bad", "--sheet", str(sheet), "--sms-csv", str(tmp_path / "sms.csv")) == 0
     out = capsys.readouterr().out
-    assert re.match(r"issued 3 offer\(s\); skipped 4 bad row\(s\); sheet ", out) and sheet.is_file()
+    assert re.match(r"已签发 3 份领取，跳过 4 行有误的申请。issued 3 offer\(s\); skipped 4 bad row\(s\); sheet ", out)
+    assert sheet.is_file()
     assert office_folder.registered() == 2  # 张伟's card and permit
     assert main(["issue", "--csv", str(applications_csv), "--data", str(office_folder.data), "--officer",
                  "nobody"]) == 2  # usage
