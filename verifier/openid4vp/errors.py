@@ -10,13 +10,16 @@ as `epermit verify` is a PresentationRejectedError whose ``result`` is that veri
 from __future__ import annotations
 
 from verifier.errors import VerifierError
-from verifier.result import Result
+from verifier.result import Result, VerificationResult
 
 
 class OpenId4VpError(VerifierError):
     """Root of the OpenID4VP errors; ``error`` is the protocol's error code for an answer on the wire."""
 
     error = "invalid_request"
+    # The state of the transaction a refused response consumed (set by verify_response once it is known),
+    # so that the verifier can tell the person waiting for that answer.
+    state: str | None = None
 
 
 class InvalidDcqlQueryError(OpenId4VpError):
@@ -93,11 +96,15 @@ class PresentationRejectedError(OpenId4VpError):
 
     error = "access_denied"
 
-    def __init__(self, query_id: str, result: Result, reason: str) -> None:
+    def __init__(self, query_id: str, result: Result, reason: str,
+                 verification: VerificationResult | None = None) -> None:
         super().__init__(f"{query_id}: {result.value}: {reason}")
         self.query_id = query_id
         self.result = result
         self.detail = reason
+        # The whole verdict: for a REVOKED or SUSPENDED credential it still says whose it is (the claims the
+        # holder disclosed, read once the issuer's signature verified).
+        self.verification = verification
 
 
 class MissingClaimsError(OpenId4VpError):

@@ -42,6 +42,7 @@ from verifier.openid4vp.dcql import CredentialQuery, parse_dcql
 from verifier.openid4vp.errors import (
     MalformedResponseError,
     MissingClaimsError,
+    OpenId4VpError,
     PresentationRejectedError,
     UnknownTransactionError,
     WalletDeclinedError,
@@ -134,7 +135,7 @@ def _judge(query: CredentialQuery, text: str, transaction: Transaction, cache: V
                                 expected_nonce=transaction.nonce)
     verdict = verify(text, cache, policy=bound, now=now)
     if verdict.result is not Result.VALID:
-        raise PresentationRejectedError(query.id, verdict.result, verdict.reason)
+        raise PresentationRejectedError(query.id, verdict.result, verdict.reason, verdict)
     # VALID: the issuer's signature, the disclosures and the KB-JWT are verified; read what they hold.
     jwt, disclosures, _ = split_sd_jwt(text.strip())
     payload = parse_compact(jwt, max_size=MAX_SD_JWT).payload
@@ -162,6 +163,15 @@ def verify_response(body: bytes, *, store: TransactionStore, cache: VerifierCach
     if not state:
         raise UnknownTransactionError("unknown")  # a response without state answers no request of ours
     transaction = store.take(state, now=now)
+    try:
+        return _verify_answer(parameters, transaction, cache=cache, now=now, policy=policy, refresh=refresh)
+    except OpenId4VpError as exc:
+        exc.state = transaction.state
+        raise
+
+
+def _verify_answer(parameters: dict[str, str], transaction: Transaction, *, cache: VerifierCache, now: int,
+                   policy: Policy, refresh: Callable[[], object] | None) -> VerifiedResponse:
     if "error" in parameters:
         raise WalletDeclinedError(parameters["error"][:MAX_ERROR_TEXT],
                                   parameters.get("error_description", "")[:MAX_ERROR_TEXT])
