@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, json, redirect, render_template_string, request
+from markupsafe import Markup
 
 from epermit.employer.checks import EmployerChecks
 from epermit.employer.pages import DONE, INDEX, LAYOUT, RESULT, STYLE, WAITING, asked_labels, result_context
@@ -38,8 +39,8 @@ class EmployerSettings:
 
 def _page(checks: EmployerChecks, settings: EmployerSettings, body: str, *, refresh: bool = False,
           **context: Any) -> str:
-    inner = render_template_string(body, base="", **context)
-    return render_template_string(LAYOUT, base="", refresh=refresh, body=inner, verifier_zh=settings.name_zh,
+    inner = render_template_string(body, base="", **context)  # autoescaped: Markup only marks it as such
+    return render_template_string(LAYOUT, base="", refresh=refresh, body=Markup(inner), verifier_zh=settings.name_zh,
                                   verifier_en=settings.name_en)
 
 

@@ -1,0 +1,167 @@
+"""An employer's online check end to end with real servers: the demo's office (https, SQLite), the employer
+demo (its own loopback CA, x509_san_dns:localhost), and `epermit wallet present` answering the request that
+the employer's page shows as a QR (decoded from the page's PNG). Real clock, real signatures, real TLS."""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+import ssl
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from credential.model import CredentialType
+from credential.samples import sample_permit_valid_at
+from epermit.cli import main
+from epermit.demo import Office, open_office
+from epermit.employer.serve import EmployerDemo, open_employer, write_trust_files
+from epermit.http_client import request
+from epermit.tls import LoopbackCA
+from keys import KeyRing
+from verifier.cache import VerifierCache
+from verifier.qrimage import decode_qr_image
+
+PASSPHRASE = "a resident's own passphrase"
+
+
+@dataclass
+class World:
+    office: Office
+    employer: EmployerDemo
+    office_ca: Path
+    bundle: Path
+    root: Path
+    browser_tls: ssl.SSLContext
+
+    def resident(self, home: Path, *, resident: int, kind: CredentialType = CredentialType.RESIDENCE_PERMIT) -> str:
+        """A wallet that picked up a new credential; returns the record id."""
+        service = self.office.service
+        record = service.register(sample_permit_valid_at(service.clock(), kind, resident=resident % 2), officer="test")
+        offer = self.office.call("POST", f"/api/v1/records/{record.id}/offers")
+        assert main(["wallet", "--home", str(home), "pickup", str(offer["pickup_url"]), "--pin", str(offer["tx_code"]),
+                     "--ca", str(self.office_ca), "--root", str(self.root)]) == 0
+        return record.id
+
+    def page(self, path: str, *, method: str = "GET") -> str:
+        return request(self.employer.url + path, method=method, tls=self.browser_tls).body.decode("utf-8")
+
+
+    def present(self, home: Path, uri: str, *answer: str, ca: Path | None = None) -> int:
+        return main(["wallet", "--home", str(home), "present", uri, "--ca", str(ca or self.bundle), *answer])
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    now = int(time.time())
+    tmp = tmp_path_factory.mktemp("employer")
+    ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=now - 3600)
+    ca = LoopbackCA(now=now)
+    office = open_office(tmp, ring, ca=ca)
+    root = tmp / "root.pem"
+    root.write_bytes(ring.root_certificate.public_bytes(Encoding.PEM))
+    office_ca = ca.write_pem(tmp / "tls-ca.pem")
+    employer = open_employer(wallet_api=office.wallet_server.url, wallet_tls=office.tls,
+                             cache=VerifierCache(tmp / "employer-cache"), clock=lambda: int(time.time()),
+                             root_pem=root.read_bytes())
+    _, bundle = write_trust_files(employer, tmp / "employer", office_ca.read_bytes())
+    browser = ssl.create_default_context(cadata=employer.ca.pem.decode("ascii"))
+    try:
+        yield World(office, employer, office_ca, bundle, root, browser)
+    finally:
+        employer.stop()
+        office.stop()
+
+
+@pytest.fixture
+def passphrase(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("EPERMIT_WALLET_PASSPHRASE", PASSPHRASE)
+    return PASSPHRASE
+
+
+def check_path(world: World) -> tuple[str, str]:
+    """Start a check as the employer's browser does and find the page it was sent to."""
+    answer = request(world.employer.url + "/checks", method="POST", tls=world.browser_tls)
+    body = answer.body.decode("utf-8")
+    assert 'data-testid="request-uri"' in body, body[:3000]
+    uri = html.unescape(re.search(r'data-testid="request-uri">([^<]+)<', body).group(1))  # type: ignore[union-attr]
+    qr_png = re.search(r'src="data:image/png;base64,([^"]+)"', body).group(1)  # type: ignore[union-attr]
+    assert decode_qr_image(base64.b64decode(qr_png)) == uri  # the QR says what the link says
+    [view_id] = [v for v, _ in world.employer.checks._outcomes.items()
+                 if _.pending.authorization_uri == uri]  # noqa: SLF001 - the page's own URL is the browser's
+    return f"/checks/{view_id}", uri
+
+
+def test_the_employer_sees_the_verified_basic_claims(
+    world: World, tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "phone"
+    world.resident(home, resident=0)
+    page, uri = check_path(world)
+    assert uri.startswith("openid4vp://?client_id=x509_san_dns%3Alocalhost&request_uri=https%3A%2F%2Flocalhost%3A")
+    assert 'data-result="WAITING"' in world.page(page)
+    capsys.readouterr()
+    assert world.present(home, uri, "--yes") == 0
+    out = capsys.readouterr().out
+    assert "已验证域名 verified host: localhost" in out and "姓名 Name, 证件号码 Document number, 签发机关" in out
+    assert "已出示 presented to localhost" in out and "下一步 next: https://localhost:" in out
+    shown = world.page(page)
+    assert 'data-result="VALID"' in shown
+    assert 'data-testid="claim-name"' in shown and 'data-testid="claim-document_number"' in shown
+    assert 'data-testid="claim-valid_until"' in shown and 'data-testid="claim-authority_name"' in shown
+    assert "居住证 Residence Permit" in shown
+    assert "citizen_id" not in shown and "address" not in shown  # only what was asked for
+
+
+def test_a_second_answer_to_the_same_request_is_refused(
+    world: World, tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "phone"
+    world.resident(home, resident=1)
+    page, uri = check_path(world)
+    assert world.present(home, uri, "--yes") == 0
+    capsys.readouterr()
+    assert world.present(home, uri, "--yes") == 1  # the request object is gone once answered
+    assert 'data-result="VALID"' in world.page(page)
+
+
+def test_the_resident_refuses_and_the_employer_is_told(
+    world: World, tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "phone"
+    world.resident(home, resident=2, kind=CredentialType.RESIDENCE_REGISTRATION)
+    page, uri = check_path(world)
+    assert world.present(home, uri, "--no") == 0
+    assert "已拒绝" in capsys.readouterr().out
+    shown = world.page(page)
+    assert 'data-result="DECLINED"' in shown and "持证人拒绝出示" in shown and "claim-name" not in shown
+
+
+def test_a_revoked_credential_is_revoked_on_the_employers_page(
+    world: World, tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "phone"
+    record_id = world.resident(home, resident=3)
+    world.office.call("POST", f"/api/v1/records/{record_id}/revoke", {"reason_code": "OTHER", "reason": "test"},
+                      as_="supervisor")
+    page, uri = check_path(world)
+    assert world.present(home, uri, "--yes") == 1  # the verifier refused it
+    assert "the verifier refused the presentation" in capsys.readouterr().err
+    shown = world.page(page)
+    assert 'data-result="REVOKED"' in shown and "已吊销" in shown and 'data-testid="claim-name"' in shown
+
+
+def test_a_wallet_that_does_not_trust_the_employer_sends_nothing(
+    world: World, tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "phone"
+    world.resident(home, resident=4)
+    page, uri = check_path(world)
+    assert world.present(home, uri, "--yes", ca=world.office_ca) == 2  # its https is not trusted either
+    assert world.present(home, uri) == 2  # no --yes/--no and no terminal: a usage error, nothing sent
+    assert 'data-result="WAITING"' in world.page(page)
