@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, json, redirect, render_template_string, request
-from markupsafe import Markup
 
 from epermit.employer.checks import EmployerChecks
 from epermit.employer.pages import DONE, INDEX, LAYOUT, RESULT, STYLE, WAITING, asked_labels, result_context
@@ -37,11 +36,11 @@ class EmployerSettings:
     name_en: str = "Example Technology Co. (demo)"
 
 
-def _page(checks: EmployerChecks, settings: EmployerSettings, body: str, *, refresh: bool = False,
-          **context: Any) -> str:
-    inner = render_template_string(body, base="", **context)  # autoescaped: Markup only marks it as such
-    return render_template_string(LAYOUT, base="", refresh=refresh, body=Markup(inner), verifier_zh=settings.name_zh,
-                                  verifier_en=settings.name_en)
+def _page(settings: EmployerSettings, body: str, *, refresh: bool = False, **context: Any) -> str:
+    # The page's template is the layout with one of the constant body templates put in its place: both are
+    # ours, never input, and everything rendered into them is autoescaped.
+    return render_template_string(LAYOUT.replace("{{ body }}", body), base="", refresh=refresh,
+                                  verifier_zh=settings.name_zh, verifier_en=settings.name_en, **context)
 
 
 def create_blueprint(checks: EmployerChecks, settings: EmployerSettings, clock: Callable[[], int]) -> Blueprint:
@@ -49,7 +48,7 @@ def create_blueprint(checks: EmployerChecks, settings: EmployerSettings, clock: 
 
     @pages.get("/")
     def index() -> str:
-        return _page(checks, settings, INDEX)
+        return _page(settings, INDEX)
 
     @pages.get("/style.css")
     def style() -> Response:
@@ -67,9 +66,9 @@ def create_blueprint(checks: EmployerChecks, settings: EmployerSettings, clock: 
         if outcome.result is None:
             uri = outcome.pending.authorization_uri
             [query] = parse_dcql(outcome.pending.transaction.dcql_query)
-            return _page(checks, settings, WAITING, refresh=True, uri=uri, qr=qr_data_uri(uri),
+            return _page(settings, WAITING, refresh=True, uri=uri, qr=qr_data_uri(uri),
                          asked=asked_labels(query.claims))
-        return _page(checks, settings, RESULT, **result_context(outcome))
+        return _page(settings, RESULT, **result_context(outcome))
 
     @pages.get("/openid4vp/request/<request_id>")
     def request_object(request_id: str) -> Response:
@@ -88,7 +87,7 @@ def create_blueprint(checks: EmployerChecks, settings: EmployerSettings, clock: 
 
     @pages.get("/done")
     def done() -> str:
-        return _page(checks, settings, DONE)
+        return _page(settings, DONE)
 
     return pages
 

@@ -9,6 +9,8 @@ import html
 import re
 import ssl
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,17 +86,26 @@ def passphrase(monkeypatch: pytest.MonkeyPatch) -> str:
     return PASSPHRASE
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
 def check_path(world: World) -> tuple[str, str]:
-    """Start a check as the employer's browser does and find the page it was sent to."""
-    answer = request(world.employer.url + "/checks", method="POST", tls=world.browser_tls)
-    body = answer.body.decode("utf-8")
-    assert 'data-testid="request-uri"' in body, body[:3000]
+    """Start a check as the employer's browser does (POST, 303 to the check's page); the page's path and the
+    openid4vp:// URI it shows, which its QR must hold too."""
+    opener = urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=world.browser_tls))
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        opener.open(urllib.request.Request(world.employer.url + "/checks", data=b"", method="POST"))
+    assert caught.value.code == 303
+    page = caught.value.headers["Location"]
+    assert re.fullmatch(r"/checks/[A-Za-z0-9_-]{22}", page)
+    body = world.page(page)
     uri = html.unescape(re.search(r'data-testid="request-uri">([^<]+)<', body).group(1))  # type: ignore[union-attr]
     qr_png = re.search(r'src="data:image/png;base64,([^"]+)"', body).group(1)  # type: ignore[union-attr]
     assert decode_qr_image(base64.b64decode(qr_png)) == uri  # the QR says what the link says
-    [view_id] = [v for v, _ in world.employer.checks._outcomes.items()
-                 if _.pending.authorization_uri == uri]  # noqa: SLF001 - the page's own URL is the browser's
-    return f"/checks/{view_id}", uri
+    assert f'href="{html.escape(uri)}"' in body  # and so does the same-device link
+    return page, uri
 
 
 def test_the_employer_sees_the_verified_basic_claims(
