@@ -5,7 +5,7 @@
     GET  /checks/<view_id>          the QR and same-device link while waiting; the verified result after
     GET  /openid4vp/request/<id>    the signed request object (application/oauth-authz-req+jwt)
     POST /openid4vp/response        the wallet's direct_post (OpenID4VP 1.0 §8.2)
-    GET  /done                      where the wallet sends the resident afterwards (no personal data)
+    GET  /done?response_code=…      where the wallet sends the resident afterwards: the verdict, no claims
 
 Bodies are capped (MAX_CONTENT_LENGTH) before Flask reads them; every page has a CSP that loads only its own
 stylesheet and the QR's data: image; answers to the wallet are JSON with ``Cache-Control: no-store``.
@@ -87,7 +87,11 @@ def create_blueprint(checks: EmployerChecks, settings: EmployerSettings, clock: 
 
     @pages.get("/done")
     def done() -> str:
-        return _page(settings, DONE)
+        outcome = checks.by_response_code(request.args.get("response_code", ""), now=clock())
+        if outcome is None or outcome.result is None:
+            abort(404)
+        context = result_context(outcome)
+        return _page(settings, DONE, code=context["code"], headline=context["headline"], css=context["css"])
 
     return pages
 

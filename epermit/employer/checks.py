@@ -51,6 +51,7 @@ class Outcome:
     valid_from: str | None = None
     valid_until: str | None = None
     status_age_seconds: int | None = None
+    response_code: str | None = None  # given to the wallet in the redirect_uri once answered
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class EmployerChecks:
         self._lock = threading.Lock()
         self._outcomes: OrderedDict[str, Outcome] = OrderedDict()  # view_id -> outcome, oldest first
         self._views: dict[str, str] = {}  # state -> view_id
+        self._codes: dict[str, str] = {}  # response_code -> view_id
 
     @property
     def response_uri(self) -> str:
@@ -95,6 +97,7 @@ class EmployerChecks:
                     break
                 self._outcomes.popitem(last=False)
                 self._views.pop(oldest.pending.transaction.state, None)
+                self._codes.pop(oldest.response_code or "", None)
             self._outcomes[view_id] = Outcome(pending, now)
             self._views[pending.transaction.state] = view_id
         return view_id
@@ -112,19 +115,33 @@ class EmployerChecks:
         return self.store.by_request_id(request_id, now=now).request_object  # UnknownTransactionError
 
     def receive(self, body: bytes, *, now: int) -> Answer:
-        """Verify one direct_post body and record the verdict for the page."""
+        """Verify one direct_post body and record the verdict for the page.
+
+        A response for one of our open requests is *processed* whatever its verdict, so it is answered 200
+        with a ``redirect_uri`` holding a fresh random ``response_code`` (OpenID4VP 1.0 §8.2: 200 for every
+        processed response, a fresh random value in the redirect); there the wallet's user sees the verdict
+        without the claims. A response for no open request, or one that cannot be read, is a 400."""
         sync = self.refresh
         try:
             verified = verify_response(body, store=self.store, cache=self.cache, now=now,
                                        refresh=None if sync is None else lambda: sync(now))
         except WalletDeclinedError as exc:
-            self._failed(exc, DECLINED, "持证人拒绝出示 the holder declined")
-            return Answer(200, {})
-        except OpenId4VpError as exc:
+            code = self._failed(exc, DECLINED, "持证人拒绝出示 the holder declined")
+        except (PresentationRejectedError, MissingClaimsError) as exc:
+            code = self._failed(exc, *self._verdict(exc))
+        except OpenId4VpError as exc:  # unknown or spent state, an unreadable body or vp_token
             self._failed(exc, *self._verdict(exc))
             return Answer(400, {"error": exc.error, "error_description": exc.reason})
-        self._verified(verified)
-        return Answer(200, {"redirect_uri": f"{self.public_url}/done"})
+        else:
+            code = self._verified(verified)
+        if code is None:  # answered a request whose page has been forgotten since
+            return Answer(200, {})
+        return Answer(200, {"redirect_uri": f"{self.public_url}/done?response_code={code}"})
+
+    def by_response_code(self, code: str, *, now: int) -> Outcome | None:
+        with self._lock:
+            view_id = self._codes.get(code)
+        return None if view_id is None else self.outcome(view_id, now=now)
 
     @staticmethod
     def _verdict(exc: OpenId4VpError) -> tuple[str, str]:
@@ -138,26 +155,36 @@ class EmployerChecks:
         view_id = None if state is None else self._views.get(state)
         return None if view_id is None else self._outcomes.get(view_id)
 
-    def _failed(self, exc: OpenId4VpError, result: str, reason: str) -> None:
+    def _answered(self, outcome: Outcome) -> str:
+        code = secrets.token_urlsafe(16)
+        outcome.response_code = code
+        for view_id, held in self._outcomes.items():
+            if held is outcome:
+                self._codes[code] = view_id
+        return code
+
+    def _failed(self, exc: OpenId4VpError, result: str, reason: str) -> str | None:
         with self._lock:
             outcome = self._outcome_of(exc.state)  # None: the response consumed no transaction of ours
             if outcome is None:
-                return
+                return None
             outcome.result, outcome.reason = result, reason
             verification = exc.verification if isinstance(exc, PresentationRejectedError) else None
             if verification is not None and verification.claims:  # whose credential it is, for REVOKED
                 [query] = parse_dcql(outcome.pending.transaction.dcql_query)
                 outcome.credential_type = verification.credential_type
                 outcome.claims = {k: v for k, v in verification.claims.items() if k in query.claims}
+            return self._answered(outcome)
 
-    def _verified(self, verified: VerifiedResponse) -> None:
+    def _verified(self, verified: VerifiedResponse) -> str | None:
         with self._lock:
             outcome = self._outcome_of(verified.transaction.state)
             if outcome is None:
-                return
+                return None
             [presented] = verified.presentations.values()
             outcome.result, outcome.reason = Result.VALID.value, presented.verification.reason
             outcome.credential_type = presented.credential_type
             outcome.claims = presented.claims
             outcome.valid_from, outcome.valid_until = presented.valid_from, presented.valid_until
             outcome.status_age_seconds = presented.verification.status_age_seconds
+            return self._answered(outcome)

@@ -59,7 +59,8 @@ RESULT = """<p class="result {{ css }}" data-testid="result" data-result="{{ cod
 <form method="post" action="{{ base }}/checks"><button data-testid="start-check" type="submit">再核验一位 Check another
 </button></form>"""
 
-DONE = """<p>已出示，可以返回。<span class="en">Presented: you may go back.</span></p>"""
+DONE = """<p>已出示，核验结果显示在核验方屏幕上。<span class="en">Presented: the verifier's screen shows the result.</span></p>
+<p class="result {{ css }}" data-testid="result" data-result="{{ code }}">{{ headline }}</p>"""
 
 _OTHER_HEADLINES = {
     DECLINED: ("持证人拒绝出示", "The holder declined"),

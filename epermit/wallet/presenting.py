@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import ssl
 import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,7 +26,7 @@ from credential.codes import FIELD_LABELS
 from credential.encoding import json_loads
 from credential.errors import CredentialError
 from epermit.errors import UsageError
-from epermit.http_client import HttpError, request
+from epermit.http_client import HttpError
 from epermit.wallet.errors import WalletError, _quoted
 from epermit.wallet.held import HeldCredential
 from epermit.wallet.home import WalletHome
@@ -49,9 +51,14 @@ MAX_ANSWER = 16 * 1024
 Consent = Callable[[AuthorizationRequest, HeldCredential, CredentialQuery], bool]
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # the 3xx then reaches the caller as an HTTPError
+
+
 class VerifierRefusedError(WalletError):
-    """The verifier answered the presentation with an error (it judged the credential not valid, or the
-    request had expired)."""
+    """The verifier answered with an HTTP error (or a redirect, which is not followed): the request had
+    expired or was already answered, or the answer could not be processed."""
 
     def __init__(self, status: int, error: str, description: str) -> None:
         detail = _quoted(description) or _quoted(error) or f"HTTP {status}"
@@ -97,21 +104,34 @@ class Presenter:
         self.timeout = timeout
         self.allow_http = allow_http
 
-    def _http(self, url: str, **options: object) -> bytes:
+    def _http(self, url: str, *, form: dict[str, str] | None = None, accept: str | None = None) -> bytes:
+        """One bounded request that does not follow HTTP redirects (§13.4 of OpenID4VP 1.0: a redirect could
+        re-send the presentation to a URL never validated as the response_uri): a 3xx is an error."""
         https_url(url, what="the verifier's URL", allow_http=self.allow_http)
+        data = None if form is None else urllib.parse.urlencode(form).encode("ascii")
+        headers = {"User-Agent": "epermit-wallet"}
+        if form is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if accept is not None:
+            headers["Accept"] = accept
+        opener = urllib.request.build_opener(_NoRedirects(), urllib.request.HTTPSHandler(context=self.tls))
         try:
-            answer = request(url, timeout=self.timeout, tls=self.tls, **options)  # type: ignore[arg-type]
-        except HttpError as exc:
-            raise VerifierRefusedError(exc.status, exc.error, exc.description) from exc
+            with opener.open(urllib.request.Request(url, data=data, headers=headers,  # noqa: S310 - https checked
+                                                    method="GET" if form is None else "POST"),
+                             timeout=self.timeout) as answer:
+                body: bytes = answer.read(MAX_REQUEST_OBJECT + 1)
+                return body
+        except urllib.error.HTTPError as exc:
+            refused = HttpError(url, exc.code, exc.read(MAX_ANSWER))
+            raise VerifierRefusedError(exc.code, refused.error, refused.description) from exc
         except (urllib.error.URLError, OSError, ValueError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
             raise VerifierUnreachableError(url, str(reason) or type(exc).__name__) from exc
-        return answer.body
 
     def read_request(self, link: str, *, now: int) -> AuthorizationRequest:
         """The proved request behind ``link``: fetched, its chain and signature checked (OpenId4VpError)."""
         parsed = parse_authorization_link(link, allow_http=self.allow_http)
-        body = self._http(parsed.request_uri, headers={"Accept": REQUEST_MEDIA_TYPE})
+        body = self._http(parsed.request_uri, accept=REQUEST_MEDIA_TYPE)
         if len(body) > MAX_REQUEST_OBJECT:
             raise WalletError(f"the request object is larger than {MAX_REQUEST_OBJECT} bytes")
         try:
@@ -134,7 +154,7 @@ class Presenter:
         return Presented(request_, held, query, True, self._post(request_, form))
 
     def _post(self, request_: AuthorizationRequest, form: dict[str, str]) -> str | None:
-        body = self._http(request_.response_uri, method="POST", form=form)
+        body = self._http(request_.response_uri, form=form)
         if not body.strip():
             return None
         try:

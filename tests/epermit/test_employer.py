@@ -120,7 +120,11 @@ def test_the_employer_sees_the_verified_basic_claims(
     assert world.present(home, uri, "--yes") == 0
     out = capsys.readouterr().out
     assert "已验证域名 verified host: localhost" in out and "姓名 Name, 证件号码 Document number, 签发机关" in out
-    assert "已出示 presented to localhost" in out and "下一步 next: https://localhost:" in out
+    assert "已出示 presented to localhost" in out
+    [redirect] = re.findall(r"下一步 next: (\S+)", out)
+    assert re.fullmatch(re.escape(world.employer.url) + r"/done\?response_code=[A-Za-z0-9_-]{22}", redirect)
+    done = request(redirect, tls=world.browser_tls).body.decode("utf-8")  # the resident's view: the verdict only
+    assert 'data-result="VALID"' in done and "张伟" not in done
     shown = world.page(page)
     assert 'data-result="VALID"' in shown
     assert 'data-testid="claim-name"' in shown and 'data-testid="claim-document_number"' in shown
@@ -138,6 +142,7 @@ def test_a_second_answer_to_the_same_request_is_refused(
     assert world.present(home, uri, "--yes") == 0
     capsys.readouterr()
     assert world.present(home, uri, "--yes") == 1  # the request object is gone once answered
+    assert "the verifier refused the presentation: HTTP 404" in capsys.readouterr().err
     assert 'data-result="VALID"' in world.page(page)
 
 
@@ -161,8 +166,11 @@ def test_a_revoked_credential_is_revoked_on_the_employers_page(
     world.office.call("POST", f"/api/v1/records/{record_id}/revoke", {"reason_code": "OTHER", "reason": "test"},
                       as_="supervisor")
     page, uri = check_path(world)
-    assert world.present(home, uri, "--yes") == 1  # the verifier refused it
-    assert "the verifier refused the presentation" in capsys.readouterr().err
+    # Processed, so answered 200 (OpenID4VP 1.0 §8.2): the verdict is on the employer's page and behind the
+    # redirect the wallet is given.
+    assert world.present(home, uri, "--yes") == 0
+    [redirect] = re.findall(r"下一步 next: (\S+)", capsys.readouterr().out)
+    assert 'data-result="REVOKED"' in request(redirect, tls=world.browser_tls).body.decode("utf-8")
     shown = world.page(page)
     assert 'data-result="REVOKED"' in shown and "已吊销" in shown and 'data-testid="claim-name"' in shown
 

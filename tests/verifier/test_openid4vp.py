@@ -388,7 +388,7 @@ def test_another_client_id_prefix_is_refused(exchange: Exchange) -> None:
     "openid4vp://?client_id=x509_san_dns%3Aa.example",
     "openid4vp://?client_id=a&client_id=b&request_uri=https%3A%2F%2Fa.example%2Fr",
     "openid4vp://?client_id=a&request_uri=http%3A%2F%2Fa.example%2Fr",
-    "openid4vp://?client_id=a&request_uri=https%3A%2F%2Fa.example%2Fr&request_uri_method=post",
+    "openid4vp://?client_id=a&request_uri=https%3A%2F%2Fa.example%2Fr&request_uri_method=put",
     "mailto:someone@example",
     "openid4vp://?client_id=a&request_uri=https%3A%2F%2Fa.example%2Fr\n",
 ])
@@ -401,6 +401,10 @@ def test_a_same_device_https_link_is_read_like_the_qr() -> None:
     link = parse_authorization_link("https://wallet.example/present?client_id=x509_san_dns%3Aa.example"
                                     "&request_uri=https%3A%2F%2Fa.example%2Fr%2F1")
     assert link.client_id == "x509_san_dns:a.example" and link.request_uri == "https://a.example/r/1"
+    # request_uri_method=post offered: this wallet fetches with GET (§5.1); unknown parameters are ignored.
+    offered = parse_authorization_link("openid4vp://?client_id=x509_san_dns%3Aa.example&request_uri_method=post"
+                                       "&request_uri=https%3A%2F%2Fa.example%2Fr%2F1&something=else")
+    assert offered == link
 
 
 def test_no_matching_credential(exchange: Exchange) -> None:

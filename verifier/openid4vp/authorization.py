@@ -2,7 +2,7 @@
 
 - ``parse_authorization_link``: ``openid4vp://?client_id=…&request_uri=…`` (cross-device: the QR) or an https
   link with the same two parameters (same device); bounded, printable ASCII, each parameter once, the
-  request_uri https. A request passed by value (``request=``) or as plain parameters is refused: with
+  request_uri https (fetched with GET, also when ``request_uri_method=post`` is offered: §5.1). A request passed by value (``request=``) or as plain parameters is refused: with
   x509_san_dns the request must be signed (§5.9.3), and this wallet accepts no other prefix.
 - ``verify_request_object``: the JWT from the request_uri. Header typ ``oauth-authz-req+jwt``, alg ES256
   (pinned here, never the token's choice), an ``x5c`` chain; the chain is validated (RFC 5280, the Web PKI
@@ -46,7 +46,6 @@ MAX_LINK = 4096
 MAX_REQUEST_OBJECT = 64 * 1024
 MAX_NONCE = 256
 _PRINTABLE_ASCII = re.compile(r"[!-~]+")
-_LINK_PARAMETERS = frozenset({"client_id", "request_uri", "request_uri_method"})
 
 
 @dataclass(frozen=True)
@@ -100,10 +99,11 @@ def parse_authorization_link(link: str, *, allow_http: bool = False) -> Authoriz
                                                parameter="request_uri")
     if "client_id" not in query or "request_uri" not in query:
         raise InvalidAuthorizationRequestError("a presentation request link holds client_id and request_uri")
-    if set(query) - _LINK_PARAMETERS:
-        raise InvalidAuthorizationRequestError(f"unexpected parameter {sorted(set(query) - _LINK_PARAMETERS)[0]}")
-    if query.get("request_uri_method", "get") != "get":
-        raise InvalidAuthorizationRequestError("only request_uri_method get is supported",
+    # Other parameters are ignored (§5: the Wallet MUST ignore unrecognized parameters; RFC 9101 §5: with a
+    # request_uri, the request object's parameters are the request). A wallet that does not support
+    # request_uri_method=post fetches with GET (§5.1), as this one does.
+    if query.get("request_uri_method", "get") not in ("get", "post"):
+        raise InvalidAuthorizationRequestError("request_uri_method must be get or post",
                                                parameter="request_uri_method")
     _https(query["request_uri"], "request_uri", allow_http=allow_http)
     return AuthorizationLink(query["client_id"], query["request_uri"])
