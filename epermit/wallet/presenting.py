@@ -36,6 +36,8 @@ from verifier.openid4vp import (
     REQUEST_MEDIA_TYPE,
     AuthorizationRequest,
     CredentialQuery,
+    NoMatchingCredentialError,
+    OpenId4VpError,
     declined_form,
     matching_query,
     parse_authorization_link,
@@ -142,9 +144,18 @@ class Presenter:
                                      allow_http=self.allow_http)
 
     def present(self, link: str, *, consent: Consent, passphrase: Callable[[], bytes], now: int) -> Presented:
-        request_ = self.read_request(link, now=now)
-        held_by_text = {h.sd_jwt_vc: h for h in self.home.credentials() if h.sd_jwt_vc}
-        query, sd_jwt_vc = matching_query(request_, list(held_by_text))
+        try:
+            request_ = self.read_request(link, now=now)
+            held_by_text = {h.sd_jwt_vc: h for h in self.home.credentials() if h.sd_jwt_vc}
+            try:
+                query, sd_jwt_vc = matching_query(request_, list(held_by_text))
+            except NoMatchingCredentialError as exc:
+                exc.reply_to = (request_.response_uri, request_.state)
+                raise
+        except OpenId4VpError as exc:
+            if exc.reply_to is not None:  # a proved verifier is told why (§8.5); an unproved one hears nothing
+                self._tell(exc.reply_to, exc.error, exc.reason)
+            raise
         held = held_by_text[sd_jwt_vc]
         if not consent(request_, held, query):
             self._post(request_, declined_form(request_))
@@ -152,6 +163,14 @@ class Presenter:
         device_key: KeySigner = self.home.device_key(passphrase())
         form = vp_token_form(request_, query, sd_jwt_vc, holder_signer=device_key, now=now)
         return Presented(request_, held, query, True, self._post(request_, form))
+
+    def _tell(self, reply_to: tuple[str, str], error: str, description: str) -> None:
+        """Best effort: the refusal stands whether or not the verifier hears of it."""
+        response_uri, state = reply_to
+        try:
+            self._http(response_uri, form={"error": error, "error_description": description[:200], "state": state})
+        except (WalletError, UsageError):
+            pass
 
     def _post(self, request_: AuthorizationRequest, form: dict[str, str]) -> str | None:
         body = self._http(request_.response_uri, form=form)

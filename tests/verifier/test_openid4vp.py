@@ -443,3 +443,19 @@ def test_the_identity_must_match_its_certificate() -> None:
     with pytest.raises(ValueError, match="response_uri"):
         new_request(identity, response_uri="https://elsewhere.example/r", request_uri_base=REQUEST_BASE,
                     dcql_query=basic_query(ISSUER), store=InMemoryTransactionStore(), now=T0)
+
+
+def test_a_proved_verifier_is_told_why_its_request_is_refused_an_unproved_one_is_not(exchange: Exchange) -> None:
+    pending = exchange.request()
+    with_redirect = resigned(pending.transaction.request_object, exchange.identity.signer,  # type: ignore[arg-type]
+                             payload={"redirect_uri": RESPONSE_URI})
+    link = parse_authorization_link(pending.authorization_uri)
+    with pytest.raises(InvalidAuthorizationRequestError) as caught:
+        verify_request_object(with_redirect, link=link, trust_anchors=[exchange.ca.certificate], now=T0)
+    assert caught.value.error == "invalid_request" and caught.value.parameter == "redirect_uri"
+    assert caught.value.reply_to == (RESPONSE_URI, pending.transaction.state)  # §8.2: answer invalid_request
+    # The same request from a key no trusted CA certified: nothing may be sent to it.
+    forged = resigned(pending.transaction.request_object, KeySigner.generate(), payload={"redirect_uri": RESPONSE_URI})
+    with pytest.raises(UntrustedVerifierError) as untrusted:
+        verify_request_object(forged, link=link, trust_anchors=[exchange.ca.certificate], now=T0)
+    assert untrusted.value.reply_to is None

@@ -31,7 +31,7 @@ from credential.errors import CredentialError
 from credential.jose import check_header, check_time_claims, parse_compact, verify_signature
 from credential.jwk import PublicKey
 from verifier.openid4vp.dcql import CredentialQuery, parse_dcql
-from verifier.openid4vp.errors import InvalidAuthorizationRequestError, UntrustedVerifierError
+from verifier.openid4vp.errors import InvalidAuthorizationRequestError, OpenId4VpError, UntrustedVerifierError
 from verifier.openid4vp.request import (
     REQUEST_ALGORITHMS,
     REQUEST_TYP,
@@ -180,15 +180,27 @@ def verify_request_object(token: str, *, link: AuthorizationLink, trust_anchors:
     payload = jws.payload
     if payload.get("client_id") != link.client_id:
         raise UntrustedVerifierError(link.client_id, "the request object names another client_id")
-    for name, expected in (("response_type", RESPONSE_TYPE), ("response_mode", RESPONSE_MODE)):
-        if payload.get(name) != expected:
-            raise InvalidAuthorizationRequestError(f"{name} must be {expected}", parameter=name)
-    if "redirect_uri" in payload or "presentation_definition" in payload or "scope" in payload:
-        raise InvalidAuthorizationRequestError("redirect_uri, presentation_definition and scope are not accepted "
-                                               "with direct_post and DCQL")
     response_uri = _text(payload, "response_uri")
     if _https(response_uri, "response_uri", allow_http=allow_http).hostname != host:
         raise UntrustedVerifierError(link.client_id, "the response_uri is not on the certificate's host")
+    state = _text(payload, "state", limit=MAX_NONCE)
+    try:
+        return _proved_request(payload, link.client_id, host, leaf, response_uri, state, now)
+    except OpenId4VpError as exc:  # the sender is proved: it may be told why its request is refused
+        exc.reply_to = (response_uri, state)
+        raise
+
+
+def _proved_request(payload: dict[str, Any], client_id: str, host: str, leaf: x509.Certificate, response_uri: str,
+                    state: str, now: int) -> AuthorizationRequest:
+    for name, expected in (("response_type", RESPONSE_TYPE), ("response_mode", RESPONSE_MODE)):
+        if payload.get(name) != expected:
+            raise InvalidAuthorizationRequestError(f"{name} must be {expected}", parameter=name)
+    if "redirect_uri" in payload:  # §8.2: the wallet answers invalid_request
+        raise InvalidAuthorizationRequestError("redirect_uri must not be present with direct_post",
+                                               parameter="redirect_uri")
+    if "presentation_definition" in payload or "scope" in payload:
+        raise InvalidAuthorizationRequestError("only a dcql_query is accepted (no presentation_definition, scope)")
     try:
         check_time_claims(payload, now=now, require=("iat",))
     except CredentialError as exc:
@@ -197,9 +209,9 @@ def verify_request_object(token: str, *, link: AuthorizationLink, trust_anchors:
     name_zh, name_en = _names(payload.get("client_metadata"))
     expires = payload.get("exp")
     return AuthorizationRequest(
-        client_id=link.client_id, host=host, name_zh=name_zh, name_en=name_en,
+        client_id=client_id, host=host, name_zh=name_zh, name_en=name_en,
         certificate_subject=leaf.subject.rfc4514_string(), nonce=_text(payload, "nonce", limit=MAX_NONCE),
-        state=_text(payload, "state", limit=MAX_NONCE), response_uri=response_uri, queries=queries,
+        state=state, response_uri=response_uri, queries=queries,
         expires_at=expires if type(expires) is int else None,
     )
 

@@ -17,9 +17,12 @@ class OpenId4VpError(VerifierError):
     """Root of the OpenID4VP errors; ``error`` is the protocol's error code for an answer on the wire."""
 
     error = "invalid_request"
-    # The state of the transaction a refused response consumed (set by verify_response once it is known),
-    # so that the verifier can tell the person waiting for that answer.
+    # Verifier side: the state of the transaction a refused response consumed (set by verify_response once
+    # it is known), so that the verifier can tell the person waiting for that answer.
     state: str | None = None
+    # Wallet side: (response_uri, state) of a request whose sender was proved but which the wallet cannot
+    # answer: it then sends this error there (OpenID4VP 1.0 §8.5), and never to an unproved sender.
+    reply_to: tuple[str, str] | None = None
 
 
 class InvalidDcqlQueryError(OpenId4VpError):
@@ -32,8 +35,6 @@ class InvalidDcqlQueryError(OpenId4VpError):
 
 class InvalidAuthorizationRequestError(OpenId4VpError):
     """An authorization request URI or request object that is not one (shape, parameters, expiry)."""
-
-    error = "invalid_request_object"
 
     def __init__(self, reason: str, *, parameter: str | None = None) -> None:
         super().__init__(reason)
