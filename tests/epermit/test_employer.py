@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import base64
 import html
+import os
 import re
+import signal
 import ssl
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -184,3 +188,35 @@ def test_a_wallet_that_does_not_trust_the_employer_sends_nothing(
     assert world.present(home, uri, "--yes", ca=world.office_ca) == 2  # its https is not trusted either
     assert world.present(home, uri) == 2  # no --yes/--no and no terminal: a usage error, nothing sent
     assert 'data-result="WAITING"' in world.page(page)
+
+
+def test_the_employer_demo_command_serves_a_check_a_wallet_answers(
+    world: World, tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`epermit employer-demo` as a user runs it (a subprocess, the README's options), answered by the wallet."""
+    home = tmp_path / "phone"
+    world.resident(home, resident=0)
+    out = tmp_path / "emp"
+    command = [sys.executable, "-m", "epermit.cli", "employer-demo", "--port", "0", "--wallet-api",
+               world.office.wallet_server.url, "--ca", str(world.office_ca), "--root", str(world.root), "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as served:
+        try:
+            assert served.stdout is not None
+            first = served.stdout.readline()
+            found = re.findall(r"employer check: (https://localhost:\d+)/", first)
+            assert found, first + (served.stderr.read() if served.poll() is not None else "")
+            url = found[0]
+            employer_ca = (out / "employer-ca.pem").read_bytes()
+            browser = ssl.create_default_context(cadata=employer_ca.decode("ascii"))
+            opener = urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=browser))
+            with pytest.raises(urllib.error.HTTPError) as caught:
+                opener.open(urllib.request.Request(url + "/checks", data=b"", method="POST"))
+            page = url + caught.value.headers["Location"]
+            body = request(page, tls=browser).body.decode("utf-8")
+            uri = html.unescape(re.search(r'data-testid="request-uri">([^<]+)<', body).group(1))  # type: ignore[union-attr]
+            assert world.present(home, uri, "--yes", ca=out / "trust-bundle.pem") == 0
+            assert 'data-result="VALID"' in request(page, tls=browser).body.decode("utf-8")
+        finally:
+            served.send_signal(signal.SIGINT)
+            served.wait(timeout=20)
