@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from credential.jwk import public_jwk
+from epermit.tls import LoopbackCA
 from keys import KeyRing, Purpose
 from keys.signers import KeySigner
 from tests.peers.conftest import PEER_TIMEOUT, PEERS_PYTHON, ROOT, LiveIssuer, require_peer, wall_clock
-from epermit.tls import LoopbackCA
 from verifier.openid4vp import (
     InMemoryTransactionStore,
     VerifierIdentity,
