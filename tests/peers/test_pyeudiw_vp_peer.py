@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import urllib.parse
 from typing import Any
 
 import pytest
@@ -67,7 +66,7 @@ def answered(issuer: LiveIssuer) -> tuple[dict[str, Any], str]:
                                     now=now)
     query, held = matching_query(request, [delivered.sd_jwt_vc])
     form = vp_token_form(request, query, held, holder_signer=holder, now=now)
-    assert urllib.parse.urlencode(form)  # what the wallet posts
+    assert set(form) == {"vp_token", "state"}  # what the wallet posts (direct_post)
     return {"vp_token": {k: v[0] for k, v in json.loads(form["vp_token"]).items()},
             "dcql_query": pending.transaction.dcql_query, "client_id": identity.client_id,
             "nonce": pending.transaction.nonce}, offer.record_id
