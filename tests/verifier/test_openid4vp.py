@@ -38,6 +38,7 @@ from verifier.openid4vp import (
     PresentationRejectedError,
     TransactionStoreFullError,
     UnknownTransactionError,
+    UnsupportedFormatError,
     UntrustedVerifierError,
     VerifierIdentity,
     WalletDeclinedError,
@@ -368,6 +369,9 @@ def test_a_tampered_request_is_refused(exchange: Exchange) -> None:
     ({"dcql_query": {"credentials": [{"id": "x", "format": "mso_mdoc", "meta": {"vct_values": ["a"]},
                                       "claims": [{"path": ["a"]}]}]}}, InvalidDcqlQueryError),
     ({"exp": T0 - 600}, InvalidAuthorizationRequestError),
+    ({"client_metadata": {"vp_formats_supported": {"mso_mdoc": {}}}}, UnsupportedFormatError),
+    ({"client_metadata": {"vp_formats_supported": {"dc+sd-jwt": {"kb-jwt_alg_values": ["ES384"]}}}},
+     UnsupportedFormatError),
 ])
 def test_a_request_the_wallet_cannot_accept(exchange: Exchange, change: dict[str, Any], expected: type) -> None:
     token = resigned(exchange.request().transaction.request_object, exchange.identity.signer,  # type: ignore[arg-type]

@@ -42,6 +42,7 @@ from verifier.openid4vp.errors import (
     PresentationRejectedError,
     TransactionStoreFullError,
     UnknownTransactionError,
+    UnsupportedFormatError,
     UntrustedVerifierError,
     WalletDeclinedError,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "TransactionStore",
     "TransactionStoreFullError",
     "UnknownTransactionError",
+    "UnsupportedFormatError",
     "UntrustedVerifierError",
     "VerifiedPresentation",
     "VerifiedResponse",

@@ -30,8 +30,13 @@ from cryptography.x509.verification import PolicyBuilder, Store, VerificationErr
 from credential.errors import CredentialError
 from credential.jose import check_header, check_time_claims, parse_compact, verify_signature
 from credential.jwk import PublicKey
-from verifier.openid4vp.dcql import CredentialQuery, parse_dcql
-from verifier.openid4vp.errors import InvalidAuthorizationRequestError, OpenId4VpError, UntrustedVerifierError
+from verifier.openid4vp.dcql import SD_JWT_FORMAT, CredentialQuery, parse_dcql
+from verifier.openid4vp.errors import (
+    InvalidAuthorizationRequestError,
+    OpenId4VpError,
+    UnsupportedFormatError,
+    UntrustedVerifierError,
+)
 from verifier.openid4vp.request import (
     REQUEST_ALGORITHMS,
     REQUEST_TYP,
@@ -153,6 +158,21 @@ def _text(payload: dict[str, Any], name: str, *, limit: int = MAX_LINK) -> str:
     return value
 
 
+def _check_formats(metadata: object) -> None:
+    """§11.1 vp_formats_supported, when given, must take dc+sd-jwt with our KB-JWT algorithm (ES256: the
+    device key's) and our issuers' (ES256 or EdDSA)."""
+    formats = metadata.get("vp_formats_supported") if isinstance(metadata, dict) else None
+    if formats is None:
+        return
+    sd_jwt = formats.get(SD_JWT_FORMAT) if isinstance(formats, dict) else None
+    if not isinstance(sd_jwt, dict):
+        raise UnsupportedFormatError(f"the verifier does not accept {SD_JWT_FORMAT} presentations")
+    for name, ours in (("kb-jwt_alg_values", {"ES256"}), ("sd-jwt_alg_values", {"ES256", "EdDSA"})):
+        accepted = sd_jwt.get(name)
+        if accepted is not None and not (isinstance(accepted, list) and ours & set(accepted)):
+            raise UnsupportedFormatError(f"the verifier's {name} excludes {', '.join(sorted(ours))}")
+
+
 def _names(metadata: object) -> tuple[str | None, str | None]:
     if not isinstance(metadata, dict):
         return None, None
@@ -206,6 +226,7 @@ def _proved_request(payload: dict[str, Any], client_id: str, host: str, leaf: x5
     except CredentialError as exc:
         raise InvalidAuthorizationRequestError(f"the request has expired or is not yet valid: {exc}") from exc
     queries = parse_dcql(payload.get("dcql_query"))
+    _check_formats(payload.get("client_metadata"))
     name_zh, name_en = _names(payload.get("client_metadata"))
     expires = payload.get("exp")
     return AuthorizationRequest(

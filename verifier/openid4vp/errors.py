@@ -53,6 +53,17 @@ class UntrustedVerifierError(OpenId4VpError):
         self.detail = reason
 
 
+class UnsupportedFormatError(OpenId4VpError):
+    """Wallet side: the verifier's client_metadata accepts no dc+sd-jwt presentation this wallet can make
+    (the format, or the algorithm of the device key's KB-JWT)."""
+
+    error = "vp_formats_not_supported"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.detail = reason
+
+
 class UnknownTransactionError(OpenId4VpError):
     """A response (or a request_uri) for no open transaction: never made, expired, or already answered
     (``why`` = "unknown", "expired" or "used": a replayed response)."""
@@ -139,6 +150,7 @@ __all__ = [
     "PresentationRejectedError",
     "TransactionStoreFullError",
     "UnknownTransactionError",
+    "UnsupportedFormatError",
     "UntrustedVerifierError",
     "WalletDeclinedError",
 ]
