@@ -1,7 +1,7 @@
 """`epermit wallet --home DIR present <OpenID4VP request URI>`: answer a verifier's presentation request.
 
     epermit wallet --home DIR present 'openid4vp://?client_id=x509_san_dns%3A…&request_uri=https%3A…'
-                   [--ca FILE] [--yes | --no] [--passphrase-file FILE]
+                   [--ca FILE] [--credential NUMBER] [--yes | --no] [--passphrase-file FILE]
 
 The request is shown (who asks, proved by its certificate; which claims) in Chinese and English, and the
 resident is asked before anything is sent: ``--yes`` consents without asking (tests, scripts), ``--no``
@@ -38,6 +38,8 @@ def add_present_command(commands: Subparsers[argparse.ArgumentParser]) -> None:
     present.add_argument("link", help="the verifier's openid4vp:// URI (its QR) or https same-device link")
     present.add_argument("--ca", type=Path, metavar="FILE",
                          help="trust this CA certificate (PEM) for https and for the verifier's certificate")
+    present.add_argument("--credential", metavar="NUMBER",
+                         help="the document number to show (default: the first credential that answers the request)")
     answer = present.add_mutually_exclusive_group()
     answer.add_argument("--yes", action="store_true", help="consent without asking")
     answer.add_argument("--no", action="store_true", help="refuse: the verifier is told access_denied")
@@ -83,7 +85,8 @@ def _present(args: argparse.Namespace) -> int:
     def passphrase() -> bytes:
         return read_wallet_passphrase(env=os.environ, passphrase_file=args.passphrase_file)
 
-    done = presenter.present(args.link, consent=_consent(args), passphrase=passphrase, now=int(time.time()))
+    done = presenter.present(args.link, consent=_consent(args), passphrase=passphrase, now=int(time.time()),
+                            document=args.credential)
     if not done.consented:
         print(f"已拒绝，已告知 {escaped(done.request.host)} declined: the verifier was told access_denied")
         return EXIT_OK

@@ -143,10 +143,14 @@ class Presenter:
         return verify_request_object(token, link=parsed, trust_anchors=self.trust_anchors, now=now,
                                      allow_http=self.allow_http)
 
-    def present(self, link: str, *, consent: Consent, passphrase: Callable[[], bytes], now: int) -> Presented:
+    def present(self, link: str, *, consent: Consent, passphrase: Callable[[], bytes], now: int,
+                document: str | None = None) -> Presented:
+        """Answer the request behind ``link`` with the first held credential that matches it (only
+        ``document``, when given)."""
         try:
             request_ = self.read_request(link, now=now)
-            held_by_text = {h.sd_jwt_vc: h for h in self.home.credentials() if h.sd_jwt_vc}
+            candidates = self.home.credentials() if document is None else [self.home.find(document)]
+            held_by_text = {h.sd_jwt_vc: h for h in candidates if h.sd_jwt_vc}
             try:
                 query, sd_jwt_vc = matching_query(request_, list(held_by_text))
             except NoMatchingCredentialError as exc:

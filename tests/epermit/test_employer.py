@@ -29,6 +29,7 @@ from epermit.demo import Office, open_office
 from epermit.employer.serve import EmployerDemo, open_employer, write_trust_files
 from epermit.http_client import request
 from epermit.tls import LoopbackCA
+from epermit.wallet import WalletHome
 from keys import KeyRing
 from verifier.cache import VerifierCache
 from verifier.qrimage import decode_qr_image
@@ -220,3 +221,18 @@ def test_the_employer_demo_command_serves_a_check_a_wallet_answers(
         finally:
             served.send_signal(signal.SIGINT)
             served.wait(timeout=20)
+
+
+def test_the_resident_chooses_which_credential_to_show(
+    world: World, tmp_path: Path, passphrase: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    home = tmp_path / "phone"
+    world.resident(home, resident=1, kind=CredentialType.RESIDENCE_PERMIT)
+    world.resident(home, resident=1, kind=CredentialType.RESIDENCE_REGISTRATION)
+    [card] = [h for h in WalletHome(home).credentials() if h.credential_type is CredentialType.RESIDENCE_REGISTRATION]
+    page, uri = check_path(world)
+    assert world.present(home, uri, "--yes", "--credential", card.document_number) == 0
+    assert f"居住登记卡 Residence Registration Card {card.document_number}" in capsys.readouterr().out
+    shown = world.page(page)
+    assert 'data-result="VALID"' in shown and "居住登记卡 Residence Registration Card" in shown
+    assert card.document_number in shown
