@@ -151,40 +151,41 @@ class EmployerChecks:
             return INCOMPLETE, exc.reason
         return Result.MALFORMED.value, exc.reason
 
-    def _outcome_of(self, state: str | None) -> Outcome | None:
+    def _outcome_of(self, state: str | None) -> tuple[str, Outcome] | None:
         view_id = None if state is None else self._views.get(state)
-        return None if view_id is None else self._outcomes.get(view_id)
+        outcome = None if view_id is None else self._outcomes.get(view_id)
+        return None if view_id is None or outcome is None else (view_id, outcome)
 
-    def _answered(self, outcome: Outcome) -> str:
+    def _answered(self, view_id: str, outcome: Outcome) -> str:
         code = secrets.token_urlsafe(16)
         outcome.response_code = code
-        for view_id, held in self._outcomes.items():
-            if held is outcome:
-                self._codes[code] = view_id
+        self._codes[code] = view_id
         return code
 
     def _failed(self, exc: OpenId4VpError, result: str, reason: str) -> str | None:
         with self._lock:
-            outcome = self._outcome_of(exc.state)  # None: the response consumed no transaction of ours
-            if outcome is None:
+            found = self._outcome_of(exc.state)  # None: the response consumed no transaction of ours
+            if found is None:
                 return None
+            view_id, outcome = found
             outcome.result, outcome.reason = result, reason
             verification = exc.verification if isinstance(exc, PresentationRejectedError) else None
             if verification is not None and verification.claims:  # whose credential it is, for REVOKED
                 [query] = parse_dcql(outcome.pending.transaction.dcql_query)
                 outcome.credential_type = verification.credential_type
                 outcome.claims = {k: v for k, v in verification.claims.items() if k in query.claims}
-            return self._answered(outcome)
+            return self._answered(view_id, outcome)
 
     def _verified(self, verified: VerifiedResponse) -> str | None:
         with self._lock:
-            outcome = self._outcome_of(verified.transaction.state)
-            if outcome is None:
+            found = self._outcome_of(verified.transaction.state)
+            if found is None:
                 return None
+            view_id, outcome = found
             [presented] = verified.presentations.values()
             outcome.result, outcome.reason = Result.VALID.value, presented.verification.reason
             outcome.credential_type = presented.credential_type
             outcome.claims = presented.claims
             outcome.valid_from, outcome.valid_until = presented.valid_from, presented.valid_until
             outcome.status_age_seconds = presented.verification.status_age_seconds
-            return self._answered(outcome)
+            return self._answered(view_id, outcome)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import secrets
 import urllib.parse
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,16 +136,6 @@ def new_request(identity: VerifierIdentity, *, response_uri: str, request_uri_ba
     return PendingRequest(transaction, request_uri, authorization_uri(identity.client_id, request_uri))
 
 
-def chain_without_anchor(chain: Sequence[x509.Certificate]) -> tuple[x509.Certificate, ...]:
-    """A chain as x5c carries it: up to, not including, the first self-signed certificate."""
-    kept = []
-    for certificate in chain:
-        if certificate.issuer == certificate.subject:
-            break
-        kept.append(certificate)
-    return tuple(kept)
-
-
 __all__ = ["DEFAULT_TTL", "REQUEST_MEDIA_TYPE", "REQUEST_TYP", "STATIC_AUDIENCE", "URI_SCHEME", "X509_SAN_DNS",
-           "PendingRequest", "VerifierIdentity", "authorization_uri", "chain_without_anchor", "client_metadata", "dns_names",
+           "PendingRequest", "VerifierIdentity", "authorization_uri", "client_metadata", "dns_names",
            "new_request"]
