@@ -22,6 +22,8 @@ from credential.errors import CredentialError
 from credential.model import Permit
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, RateLimitedError
+from issuer.http.console.audit import register_audit_routes
+from issuer.http.console.display import register_filters
 from issuer.http.console.records import register_record_routes
 from issuer.http.console.ui import ConsoleSettings, ConsoleUi
 from issuer.http.context import client_address
@@ -143,6 +145,8 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
         return redirect(url_for("officer_console.record", record_id=record.id))
 
     register_record_routes(bp, ui)
+    register_audit_routes(bp, ui)
+    register_filters(bp)
     app.register_blueprint(bp)
 
 
