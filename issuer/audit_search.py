@@ -14,6 +14,7 @@ Dates are days in Beijing time (the bureau's), inclusive at both ends.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from credential.passclaims import CHINA_STANDARD_TIME
@@ -44,12 +45,17 @@ class AuditFilter:
         if self.since is not None and self.until is not None and self.until < self.since:
             raise InvalidRequestError("the end date is before the start date")
 
+    @property
+    def empty(self) -> bool:
+        return all(v is None for v in (self.record_id, self.officer, self.action, self.since, self.until))
+
     def bounds(self) -> tuple[int | None, int | None]:
         """The filter's dates as [start, end) in epoch seconds."""
         def start(day: datetime.date) -> int:
             return int(datetime.datetime.combine(day, datetime.time(), CHINA_STANDARD_TIME).timestamp())
+        last = self.until is None or self.until == datetime.date.max  # no day after it: no end
         return (None if self.since is None else start(self.since),
-                None if self.until is None else start(self.until + datetime.timedelta(days=1)))
+                None if last or self.until is None else start(self.until + datetime.timedelta(days=1)))
 
     def admits(self, entry: AuditEntry) -> bool:
         low, high = self.bounds()
@@ -57,6 +63,22 @@ class AuditFilter:
                 and (self.officer is None or entry.officer == self.officer)
                 and (self.action is None or entry.action == self.action)
                 and (low is None or entry.time >= low) and (high is None or entry.time < high))
+
+
+def filter_from_query(args: Mapping[str, str]) -> AuditFilter:
+    """The officer API's filter parameters (record, officer, action, since, until as YYYY-MM-DD);
+    InvalidRequestError for a malformed one."""
+    def day(name: str) -> datetime.date | None:
+        text = args.get(name)
+        if text is None:
+            return None
+        try:
+            if len(text) == 10:  # fromisoformat also takes 20260501 and week dates: one spelling only
+                return datetime.date.fromisoformat(text)
+        except ValueError:
+            pass
+        raise InvalidRequestError(f"{name} must be a date YYYY-MM-DD")
+    return AuditFilter(args.get("record"), args.get("officer"), args.get("action"), day("since"), day("until"))
 
 
 @dataclass(frozen=True)

@@ -133,10 +133,12 @@ class OfficerDesk:
         return self.service.revoke(record.id, officer=officer.id, reason=reason.text, reason_code=reason.code)
 
     # --- audit ---------------------------------------------------------------------------------------
-    def audit_entries(self, officer: Officer, *, after: int, limit: int) -> AuditPage:
+    def audit_entries(self, officer: Officer, *, after: int, limit: int,
+                      wanted: AuditFilter | None = None) -> AuditPage:
         """The entries the auditor may read: its districts' records and its own actions; the bureau's auditor
-        reads them all (issuer.audit.AuditScope)."""
-        return self.service.audit.read(self._audit_scope(officer), after=after, limit=limit)
+        reads them all (issuer.audit.AuditScope); ``wanted`` narrows them (record, officer, action, dates)."""
+        admits = None if wanted is None or wanted.empty else wanted.admits
+        return self.service.audit.read(self._audit_scope(officer), after=after, limit=limit, wanted=admits)
 
     def audit_search(self, officer: Officer, wanted: AuditFilter, *, before: int | None = None,
                      limit: int = 50) -> NewestPage:
