@@ -45,11 +45,14 @@ class Endorsement:
 
 @dataclass(frozen=True)
 class Pickup:
-    """One delivery to the resident's wallet: when and how many credentials (one per holder key)."""
+    """One pickup (an offer redeemed) as the resident's wallet fetched it: when (its last delivery), how many
+    credentials (one status index per holder key, shared by the formats) and in how many formats (the SD-JWT
+    VC and the QR passes: one delivery each)."""
 
     seq: int
     time: int
     credentials: int
+    formats: int
 
 
 @dataclass(frozen=True)
@@ -101,11 +104,18 @@ def endorsement_of(entry: AuditEntry) -> Endorsement | None:
                        Period(datetime.date.fromisoformat(new_from), datetime.date.fromisoformat(new_until)), previous)
 
 
-def pickup_of(entry: AuditEntry) -> Pickup | None:
-    if entry.action not in DELIVER_ACTIONS or entry.outcome != OK:
-        return None
-    _, _, indices = entry.reason.partition("status ")
-    return Pickup(entry.seq, entry.time, len(_STATUS.findall(indices)))
+def pickups_of(entries: list[AuditEntry]) -> list[Pickup]:
+    """The deliveries among ``entries`` (newest first) grouped by their offer (``offer REF; status N/I ...``,
+    issuer.service.deliver), newest first."""
+    grouped: dict[str, list[AuditEntry]] = {}
+    for entry in entries:
+        if entry.action in DELIVER_ACTIONS and entry.outcome == OK:
+            grouped.setdefault(entry.reason.partition("; status ")[0], []).append(entry)
+    pickups = []
+    for deliveries in grouped.values():
+        indices = {i for e in deliveries for i in _STATUS.findall(e.reason.partition("; status ")[2])}
+        pickups.append(Pickup(deliveries[0].seq, deliveries[0].time, len(indices), len(deliveries)))
+    return sorted(pickups, key=lambda p: p.seq, reverse=True)
 
 
 def record_history(store: Store, record: Record, *, before: int | None = None) -> RecordHistory:
@@ -114,7 +124,7 @@ def record_history(store: Store, record: Record, *, before: int | None = None) -
     entries = read[:HISTORY_PAGE]
     older = entries[-1].seq if len(read) > HISTORY_PAGE else None
     endorsements = [e for e in map(endorsement_of, entries) if e is not None]
-    pickups = [p for p in map(pickup_of, entries) if p is not None]
+    pickups = pickups_of(entries)
     offers = sorted(store.offers_of_record(record.id), key=lambda o: o.created_at, reverse=True)
     return RecordHistory(record, entries, older, offers, len(store.delivered(record.id)), pickups,
                          endorsements[0] if endorsements else None)

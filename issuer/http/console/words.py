@@ -83,11 +83,47 @@ def entry_reason_words(reason: str) -> Words:
         return TYPES[reason]
     found = _CODED.match(reason)
     if found is None or found.group(1) not in REASONS:
-        return reason, reason
+        return _plain(reason, 0), _plain(reason, 1)
     (zh, en), rest = REASONS[found.group(1)], found.group(2)
-    if not rest or rest.startswith(";"):
-        return zh + rest, en + rest
-    return f"{zh}：{rest}", f"{en}: {rest}"
+    text, retired, listed = rest.rpartition("; retired ") if "; retired " in rest else (rest, "", "")
+    tail = ("；作废 " + ("无" if listed == "none" else listed), retired + listed) if retired else ("", "")  # a re-delivery's retired indices
+    if not text or text.startswith(";"):
+        return zh + text + tail[0], en + text + tail[1]
+    return f"{zh}：{text}{tail[0]}", f"{en}: {text}{tail[1]}"
+
+
+# The credential configurations an entry may name (issuer.model.configuration_ids), longest suffix first.
+_FORMATS: tuple[tuple[str, Words], ...] = (("_qr_basic", ("二维码（基本信息）", "QR pass (basic)")),
+                                           ("_sd_jwt", ("SD-JWT 电子证件", "SD-JWT VC")),
+                                           ("_qr", ("二维码", "QR pass")))
+_CONFIGURATION = re.compile(r"\b(" + "|".join(TYPES) + r")(_qr_basic|_sd_jwt|_qr)\b")
+_DIGEST = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{52}\b")
+
+
+# The fixed sentences of the service's entry reasons (issuer.service, issuer.pickup) for the Chinese line,
+# anchored so that an officer's free text is never rewritten.
+_ZH_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), zh) for p, zh in (
+    (r"^valid (\S+) to (\S+), was (\S+) to (\S+)$", r"有效期 \1 至 \2，原为 \3 至 \4"),
+    (r"^valid (\S+) to (\S+)$", r"有效期 \1 至 \2"),
+    (r"^offer (\S+) pending approval$", r"领取单 \1 待审批"),
+    (r"^offer (\S+)", r"领取单 \1"),
+    (r"; status ((?:\d+/\d+ ?)+)$", r"；状态位 \1"),
+    (r"; retired ((?:\d+/\d+ ?)+|none)$", r"；作废 \1"),
+    (r"^(\d+) wrong PINs$", r"\1 次PIN错误"),
+))
+
+
+def _plain(text: str, language: int) -> str:
+    """An entry's ids made readable: a 64-hex offer ref cut to its first 12 digits (enough to tell offers
+    apart on one record), a credential configuration in words."""
+    def configuration(found: re.Match[str]) -> str:
+        words = dict(_FORMATS)[found.group(2)]
+        return f"{TYPES[found.group(1)][language]} {words[language]}"
+    plain = _CONFIGURATION.sub(configuration, _DIGEST.sub(r"\1…", text))
+    if language == 0:
+        for pattern, zh in _ZH_TERMS:
+            plain = pattern.sub(zh, plain)
+    return plain
 
 
 # What the record page says when a change's form is incomplete (the field's name, then the words).
