@@ -64,9 +64,9 @@ OUTCOMES: dict[str, Words] = {"ok": ("完成", "Done"), "denied": ("拒绝（无
 OFFER_STATES: dict[str, Words] = {"open": ("待领取", "Open"), "redeemed": ("已领取", "Picked up"),
                                   "burned": ("已作废", "Burned"), "cancelled": ("已取消", "Cancelled"),
                                   "expired": ("已过期", "Expired")}
-# Who acted, when it was not an officer (issuer.pickup.WALLET, the CLI's CONSOLE, issuer.signin.NOBODY).
-ACTORS: dict[str, Words] = {"wallet": ("居民钱包", "Resident's wallet"), "cli": ("办公室命令行", "Office command line"),
-                            "-": ("未识别", "Nobody identified")}
+# Who acted, when it was not an officer (issuer.pickup.WALLET, epermit.cli.officers.CONSOLE, issuer.signin.NOBODY).
+ACTORS: dict[str, Words] = {"wallet": ("居民钱包", "Resident's wallet"),
+                            "console": ("办公室命令行", "Office command line"), "-": ("未识别", "Nobody identified")}
 
 
 _CODED = re.compile(r"([A-Z_]+)(?=: |;|$)(?:: )?(.*)", re.DOTALL)
