@@ -4,6 +4,7 @@ time, the head, and the chain check (intact, broken, against an anchor) that say
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import re
@@ -11,6 +12,8 @@ import re
 import pytest
 from flask import Flask
 
+from credential.citizen_id import citizen_id_check_digit
+from credential.model import Permit
 from issuer.audit_search import AuditFilter
 from issuer.errors import InvalidRequestError
 from issuer.http.app import create_app
@@ -85,7 +88,7 @@ def test_the_filters_record_officer_action_and_dates(
     app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
 ) -> None:
     home, _ = office_day(service, clock)
-    other = service.register(dataclass_card(), officer="clerk")
+    other = service.register(another_card(), officer="clerk")
     everything = service.audit.list(limit=1000)
     aud = signed_in(app, tokens, "aud")
 
@@ -113,11 +116,8 @@ def test_the_filters_record_officer_action_and_dates(
         AuditFilter(officer="no spaces allowed")
 
 
-def dataclass_card():  # type: ignore[no-untyped-def]
-    import dataclasses
-
-    from credential.citizen_id import citizen_id_check_digit
-
+def another_card() -> Permit:
+    """A second holder's card in this district."""
     first17 = CARD.holder.citizen_id[:14] + "123"
     holder = dataclasses.replace(CARD.holder, citizen_id=first17 + citizen_id_check_digit(first17))
     return dataclasses.replace(CARD, holder=holder, document_number="DJK-110105-2025-000077")
