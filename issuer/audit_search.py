@@ -96,7 +96,8 @@ def search_newest(store: Store, scope: AuditScope, wanted: AuditFilter, *, befor
     if wanted.record_id is not None:
         return _of_record(store, scope, wanted, before, limit)
     head = store.audit_head()
-    top = (0 if head is None else head[0] + 1) if before is None else min(before, (head or (0, ""))[0] + 1)
+    last = 0 if head is None else head[0]
+    top = last + 1 if before is None else min(before, last + 1)  # the seq to read below
     shown: list[AuditEntry] = []
     looked = 0
     for _ in range(SCAN_PAGES):
@@ -104,7 +105,8 @@ def search_newest(store: Store, scope: AuditScope, wanted: AuditFilter, *, befor
             return NewestPage(shown, None, looked)
         low = max(0, top - 1 - PAGE)
         page = [e for e in store.list_audit(after=low, limit=top - 1 - low) if e.seq < top]
-        districts = store.record_districts(sorted({e.record_id for e in page if e.record_id}))
+        districts = {} if scope.districts is None else store.record_districts(
+            sorted({e.record_id for e in page if e.record_id}))
         for entry in reversed(page):
             looked += 1
             top = entry.seq
