@@ -37,6 +37,10 @@ def _notification(row: sqlite3.Row) -> StoredNotification:
                               row["created_at"], row["state"], row["attempts"], row["next_attempt_at"])
 
 
+def _marks(items: Sequence[str]) -> str:
+    return ", ".join("?" for _ in items)
+
+
 class SQLiteRequests:
     _db: SQLiteFile
 
@@ -83,9 +87,8 @@ class SQLiteRequests:
                               limit: int = 100) -> list[StoredRequest]:
         if not districts or not states:
             return []
-        marks = lambda items: ", ".join("?" for _ in items)  # noqa: E731
         rows = self._db.rows(
-            f"SELECT * FROM resident_requests WHERE district IN ({marks(districts)}) AND state IN ({marks(states)}) "  # noqa: S608
+            f"SELECT * FROM resident_requests WHERE district IN ({_marks(districts)}) AND state IN ({_marks(states)}) "  # noqa: S608
             "ORDER BY created_at, rowid LIMIT ?",
             (*districts, *states, limit),
         )
