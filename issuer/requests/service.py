@@ -236,6 +236,9 @@ class ResidentRequests:
             today = beijing_day(self.clock())
             due = record.permit.valid_until - datetime.timedelta(days=self.service.settings.endorsement_window_days)
             permit = endorsed(record.permit, today=max(today, due), settings=self.service.settings)  # officer: early
+            # Valid from today, not from the day after the old end: the old credential is revoked as soon as
+            # the new one is confirmed, so the new one must already hold (docs/resident-requests.md).
+            permit = dataclasses.replace(permit, valid_from=today)
             self._replace_permit(record, permit)
             self.audit.append(officer=decider, action="endorse", record_id=record.id,
                               reason=f"request {request.id}: valid {permit.valid_from} to {permit.valid_until}")
