@@ -107,11 +107,14 @@ def _requests(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    renewed = _online(args, create=True).refresh(_passphrase(args))
+    online = _online(args, create=True)
+    renewed = online.refresh(_passphrase(args))
     for held in renewed:
         kind = held.credential_type
         print(f"renewed {held.document_number} {kind.name_zh} {kind.name_en}, valid {held.valid_from} to "
               f"{held.valid_until}")
+    if online.recovery_code is not None:
+        print(f"新恢复码 new recovery code: {online.recovery_code} — 请抄写保存 (write it down: shown only now)")
     if not renewed:
         print("没有可领取的新证件 nothing to pick up yet")
     return EXIT_OK

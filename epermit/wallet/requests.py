@@ -47,6 +47,7 @@ class ResidentRequestsClient:
         self.wallet = wallet
         self.client = wallet.client
         self._folder = wallet.home.path / REQUESTS_DIR
+        self.recovery_code: str | None = None  # handed out by the last refresh (shown once)
 
     # -- asking ------------------------------------------------------------------------------------
     def ask(self, kind: str, *, held: HeldCredential, passphrase: PassphraseSource,
@@ -100,6 +101,8 @@ class ResidentRequestsClient:
                     raise BadCredentialError("the delivery holds no offer")
                 renewed.append(self.wallet.pick_up(offer["offer_uri"], str(offer.get("tx_code") or ""),
                                                    passphrase))
+                if self.client.recovery_code is not None:  # a new phone's first pickup: a new code, once
+                    self.recovery_code = self.client.recovery_code
         return renewed
 
     # -- parts -------------------------------------------------------------------------------------
