@@ -18,7 +18,7 @@ from typing import Any
 
 from issuer.model import Record, RecordState, holder_hash
 from issuer.rules import beijing_day
-from issuer.settings import Clock, IssuerSettings
+from issuer.settings import Clock
 from issuer.store import Store, StoredNotification
 
 ENDORSEMENT_DUE_DAYS = 30
@@ -79,7 +79,7 @@ class Outbox:
     def of_holder(self, citizen_id: str, *, limit: int = 50) -> list[Message]:
         return [message_of(n) for n in self._store.notifications_of_holder(holder_hash(citizen_id), limit=limit)]
 
-    def remind(self, records: Iterable[Record], settings: IssuerSettings) -> list[Message]:
+    def remind(self, records: Iterable[Record], *, endorsement_window_days: int) -> list[Message]:
         """Write the reminders due today (endorsement due within 30 days, validity ending within 30 days),
         each once per record and validity end."""
         now = self._clock()
@@ -90,7 +90,7 @@ class Outbox:
                 continue
             end = record.permit.valid_until
             if record.permit.type.slug == "residence_permit":
-                due = end - datetime.timedelta(days=settings.endorsement_window_days)
+                due = end - datetime.timedelta(days=endorsement_window_days)
                 if today <= due <= today + datetime.timedelta(days=ENDORSEMENT_DUE_DAYS):
                     written += self._once(record, NoticeKind.ENDORSEMENT_DUE, end, now, zh=(
                         f"您的居住证将于{due.isoformat()}起可以签注，请在钱包中在线申请签注（无需到窗口）。"),
