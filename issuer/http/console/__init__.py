@@ -23,6 +23,7 @@ from credential.model import Permit
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, RateLimitedError
 from issuer.http.console.records import register_record_routes
+from issuer.http.console.requests import register_request_routes
 from issuer.http.console.ui import ConsoleSettings, ConsoleUi
 from issuer.http.context import client_address
 
@@ -143,6 +144,7 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
         return redirect(url_for("officer_console.record", record_id=record.id))
 
     register_record_routes(bp, ui)
+    register_request_routes(bp, ui)  # the residents' requests queue (/officer/requests)
     app.register_blueprint(bp)
 
 
