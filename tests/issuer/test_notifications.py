@@ -10,7 +10,7 @@ import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -24,10 +24,10 @@ from tests.conftest import FakeClock
 
 
 class Gateway(http.server.BaseHTTPRequestHandler):
-    answers: list[int] = []
-    received: list[dict[str, Any]] = []
+    answers: ClassVar[list[int]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server hook's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         status = self.answers.pop(0) if self.answers else 204
         if status < 300:
