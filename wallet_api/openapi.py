@@ -183,7 +183,7 @@ _PRESENTATION = {"name": "Authorization", "in": "header", "required": True, "sch
                                 "nonce from POST /resident/nonce and its audience ({public_url}/resident)"}
 _REQUEST_TOKEN = {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
                   "description": "'Bearer <request_token>': the token the request's 201 answer carried (once)"}
-_RESIDENT_ERRORS = ("invalid_request", "invalid_resident_request", "invalid_presentation",
+_RESIDENT_ERRORS = ("invalid_request", "invalid_resident_request", "invalid_presentation", "code_refused",
                     "credential_not_current", "request_not_found", "request_conflict", "recovery_refused",
                     "rate_limited", "conflict", "endorsement_not_due", "not_endorsable")
 
@@ -228,6 +228,13 @@ def _resident_paths() -> dict[str, Any]:
         "/resident/requests/{request_id}/delivery": {"post": _resident(
             "deliverResidentRequest", "The pickup offers (with their PINs) of an approved request: redeem them "
             "as at the first pickup", (200, "ResidentDelivery"), params=[*request_id, _REQUEST_TOKEN])},
+        "/resident/requests/{request_id}/code": {"post": _resident(
+            "sendLostPhoneCode", "A lost phone's queued re-delivery: send a one-time code to the registered phone "
+            "number (through the notifications outbox)", (202, "ResidentMessage"),
+            params=[*request_id, _REQUEST_TOKEN])},
+        "/resident/requests/{request_id}/code/confirm": {"post": _resident(
+            "confirmLostPhoneCode", "The right one-time code approves the re-delivery (no officer needed)",
+            (200, "ResidentRequestAnswer"), params=[*request_id, _REQUEST_TOKEN], body="OneTimeCodeBody")},
         "/resident/notifications": {"get": _resident(
             "listResidentNotifications", "My messages, newest first (the wallet shows them when it syncs)",
             (200, "ResidentNotifications"), params=[_PRESENTATION])},
@@ -249,6 +256,8 @@ def _resident_schemas() -> dict[str, Any]:
         "ResidentRequestBody": {"type": "object", "required": ["kind"], "properties": {
             "kind": {"enum": ["endorse", "address", "deregister"]}, "address": string,
             "district": {"type": "string", "pattern": "^[0-9]{6}$"}}},
+        "OneTimeCodeBody": {"type": "object", "required": ["code"], "properties": {"code": string}},
+        "ResidentMessage": {"type": "object", "required": ["message"], "properties": {"message": words}},
         "LostPhoneBody": {"type": "object", "required": ["citizen_id", "recovery_code"],
                           "properties": {"citizen_id": string, "recovery_code": string}},
         "ResidentRequestCreated": {"type": "object", "required": ["request", "request_token", "message"],

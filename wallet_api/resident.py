@@ -6,6 +6,8 @@
     POST /resident/lost {citizen_id, recovery_code}   from a new phone, no credential needed -> 201
     GET  /resident/requests/<id>              one request (its bearer token, from the 201 answer)
     POST /resident/requests/<id>/delivery     the pickup offers of an approved request (its bearer token)
+    POST /resident/requests/<id>/code         a lost phone: a one-time code to the registered phone number
+    POST /resident/requests/<id>/code/confirm {code}   the right code approves the re-delivery
     GET  /resident/notifications              my messages (presentation), newest first
 
 A presentation is an SD-JWT VC with a KB-JWT over the nonce and audience, sent as ``Authorization:
@@ -119,6 +121,27 @@ def request_delivery(request_id: str) -> Response:
     public_url = wallet_context().settings.public_url
     return no_store(jsonify({"offers": [offer_json(o, public_url) for o in offers],
                              "message": request_answer(found)}))
+
+
+@bp.post("/requests/<request_id>/code")
+def send_code(request_id: str) -> Response:
+    requests = resident_requests()
+    found = requests.by_token(request_id, _credential("Bearer"))
+    requests.send_code(found)
+    return no_store(jsonify({"message": {
+        "zh": "验证码已发送到您登记的手机号码，10分钟内有效。", "en": "A code was sent to your registered phone "
+        "number; it is valid for 10 minutes."}}), 202)
+
+
+@bp.post("/requests/<request_id>/code/confirm")
+def confirm_code(request_id: str) -> Response:
+    requests = resident_requests()
+    found = requests.by_token(request_id, _credential("Bearer"))
+    code = json_body(wallet_context(), INVALID).get("code")
+    if not isinstance(code, str):
+        raise InvalidRequestError("code is required")
+    approved = requests.confirm_code(found, code)
+    return no_store(jsonify({"request": request_json(approved), "message": request_answer(approved)}))
 
 
 @bp.get("/notifications")

@@ -5,7 +5,9 @@
     epermit wallet --home DIR request deregister [--credential NUMBER]
     epermit wallet --home DIR request lost --citizen-id ID --recovery-code CODE --issuer URL   (a new folder)
     epermit wallet --home DIR requests          every request of this folder, its state and the next step
-    epermit wallet --home DIR refresh           pick up the credentials of the approved requests
+    epermit wallet --home DIR request lost ... --send-code    also a one-time code to the registered phone number
+    epermit wallet --home DIR refresh [--code CODE]   pick up the credentials of the approved requests (--code:
+                                                      a lost phone's one-time code approves its re-delivery)
 
 Each answer is printed in Chinese, then English. ``--issuer`` (the Credential Issuer URL, e.g. the demo's
 wallet API) is needed only by ``lost``: a new phone holds no credential to take it from. Exit 1 when the
@@ -40,6 +42,8 @@ def add_online_commands(commands: Subparsers[argparse.ArgumentParser], *, networ
     ask.add_argument("--citizen-id", help="lost: your citizen ID")
     ask.add_argument("--recovery-code", help="lost: the recovery code you were given at the first pickup")
     ask.add_argument("--issuer", help="lost: the issuer's URL (the new wallet holds no credential yet)")
+    ask.add_argument("--send-code", action="store_true",
+                     help="lost: also send a one-time code to the registered phone number (then refresh --code)")
     network(ask)
     passphrase(ask)
     ask.set_defaults(handler=guarded("wallet request", _request))
@@ -50,6 +54,7 @@ def add_online_commands(commands: Subparsers[argparse.ArgumentParser], *, networ
     follow.set_defaults(handler=guarded("wallet requests", _requests))
 
     refresh = commands.add_parser("refresh", help="pick up the renewed credentials of approved requests")
+    refresh.add_argument("--code", help="a lost phone: the one-time code sent to your phone number (no officer needed)")
     network(refresh)
     passphrase(refresh)
     refresh.set_defaults(handler=guarded("wallet refresh", _refresh))
@@ -79,6 +84,9 @@ def _request(args: argparse.Namespace) -> int:
             raise UsageError("request lost needs --citizen-id, --recovery-code and --issuer")
         online = _online(args, create=True)
         _say(online.report_lost(args.issuer.rstrip("/"), citizen_id=args.citizen_id, recovery_code=args.recovery_code))
+        if args.send_code:
+            message = online.send_code(online.kept()[-1]).get("message") or {}
+            print(f"  {message.get('zh', '')}\n  {message.get('en', '')}")
         return EXIT_OK
     online = _online(args)
     held = online.wallet.home.find(args.credential)
@@ -108,6 +116,9 @@ def _requests(args: argparse.Namespace) -> int:
 
 def _refresh(args: argparse.Namespace) -> int:
     online = _online(args, create=True)
+    if args.code:
+        for answer in online.confirm_code(args.code):
+            _say(answer)
     renewed = online.refresh(_passphrase(args))
     for held in renewed:
         kind = held.credential_type

@@ -3,6 +3,8 @@
 - ``ask``: endorse, address or deregister, authenticated by a presentation of the held SD-JWT VC with a
   KB-JWT over the service's nonce and audience (signed by the device key);
 - ``report_lost``: from a new wallet folder, with the citizen ID and the recovery code;
+- ``send_code`` / ``confirm_code``: a lost phone's re-delivery by a one-time code sent to the registered
+  phone number, instead of waiting for an officer;
 - ``follow``: every request this folder made, as the service sees it now (each one by its bearer token,
   kept 0600 in ``requests/``), and the holder's notifications when a credential is held;
 - ``refresh``: an approved request's pickup offers, each redeemed as at the first pickup (the credential is
@@ -61,6 +63,21 @@ class ResidentRequestsClient:
         _, answer = self.client.call("request lost", f"{issuer}/resident/lost", method="POST",
                                       json_body={"citizen_id": citizen_id, "recovery_code": recovery_code})
         return self._kept(issuer, "lost", answer)
+
+    def send_code(self, kept: KeptRequest) -> dict[str, Any]:
+        """A lost phone's re-delivery: a one-time code to the registered phone number."""
+        return self.client.call("send code", f"{kept.issuer}/resident/requests/{kept.request_id}/code", method="POST",
+                                json_body={}, headers={"Authorization": f"Bearer {kept.token}"})[1]
+
+    def confirm_code(self, code: str) -> list[dict[str, Any]]:
+        """The code confirms every queued lost-phone request of this folder (the service approves it)."""
+        confirmed = []
+        for kept, now in zip(self.kept(), self.follow(), strict=True):
+            if kept.kind == "lost" and (now.get("request") or {}).get("state") == "queued":
+                confirmed.append(self.client.call(
+                    "confirm code", f"{kept.issuer}/resident/requests/{kept.request_id}/code/confirm", method="POST",
+                    json_body={"code": code}, headers={"Authorization": f"Bearer {kept.token}"})[1])
+        return confirmed
 
     # -- following ---------------------------------------------------------------------------------
     def kept(self) -> list[KeptRequest]:

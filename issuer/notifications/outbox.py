@@ -31,6 +31,10 @@ class NoticeKind(enum.Enum):
     ENDORSEMENT_DUE = "endorsement_due"
     CREDENTIAL_EXPIRING = "credential_expiring"
     SUSPENDED = "suspended"
+    ONE_TIME_CODE = "one_time_code"  # a lost phone's re-delivery code, for the registered phone number only
+
+
+PRIVATE_KINDS = (NoticeKind.ONE_TIME_CODE.value,)  # sent by SMS, never listed in a wallet
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,9 @@ class Outbox:
         return message_of(stored)
 
     def of_holder(self, citizen_id: str, *, limit: int = 50) -> list[Message]:
-        return [message_of(n) for n in self._store.notifications_of_holder(holder_hash(citizen_id), limit=limit)]
+        """The holder's messages a wallet shows (not the one-time codes: they are for the phone number)."""
+        return [message_of(n) for n in self._store.notifications_of_holder(holder_hash(citizen_id), limit=limit)
+                if n.kind not in PRIVATE_KINDS]
 
     def remind(self, records: Iterable[Record], *, endorsement_window_days: int) -> list[Message]:
         """Write the reminders due today (endorsement due within 30 days, validity ending within 30 days),

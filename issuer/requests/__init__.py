@@ -6,6 +6,7 @@ from __future__ import annotations
 from issuer.requests.authn import PresentationAuthenticator, ResidentAuthenticator, ResidentIdentity
 from issuer.requests.errors import (
     CredentialNotCurrentError,
+    OneTimeCodeRefusedError,
     PresentationRejectedError,
     RecoveryRefusedError,
     RequestNotFoundError,
@@ -17,7 +18,7 @@ from issuer.requests.recovery import RecoveryCodes, RecoveryLimits
 from issuer.requests.service import ResidentRequests
 from issuer.requests.words import answer
 
-__all__ = ["CredentialNotCurrentError", "PresentationAuthenticator", "PresentationRejectedError", "RecoveryCodes",
+__all__ = ["CredentialNotCurrentError", "OneTimeCodeRefusedError", "PresentationAuthenticator", "PresentationRejectedError", "RecoveryCodes",
            "RecoveryLimits", "RecoveryRefusedError", "RequestKind", "RequestNotFoundError", "RequestState",
            "RequestStateError", "ResidentAuthenticator", "ResidentIdentity", "ResidentRequest", "ResidentRequestError",
            "ResidentRequests", "answer"]

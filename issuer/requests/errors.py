@@ -65,3 +65,13 @@ class RecoveryRefusedError(ResidentRequestError):
 
     def __init__(self) -> None:
         super().__init__("the citizen ID and recovery code do not match a registered holder")
+
+
+class OneTimeCodeRefusedError(ResidentRequestError):
+    """The one-time code is wrong, expired or used (one answer for every cause)."""
+
+    http_status = 403
+    error = "code_refused"
+
+    def __init__(self) -> None:
+        super().__init__("the one-time code is wrong or expired: ask for a new one")

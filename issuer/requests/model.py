@@ -51,7 +51,10 @@ DONE = "request_done"
 LOST_SUSPEND = "lost_phone_suspend"
 RECOVERY_FAILED = "recovery_failed"
 RECOVERY_THROTTLED = "recovery_throttled"
+CODE_SENT = "one_time_code_sent"
+CODE_FAILED = "one_time_code_failed"
 RULES = "rules"  # the audit's officer when the bureau's rules decided
+ONE_TIME_CODE = "one_time_code"  # the decider of a lost phone's re-delivery confirmed by the SMS code
 RESIDENT = "resident"  # the audit's officer for what the resident did
 
 

@@ -38,6 +38,7 @@ from issuer.requests.model import (
     DONE,
     LOST_SUSPEND,
     NEXT_STATES,
+    ONE_TIME_CODE,
     QUEUED,
     RESIDENT,
     RULES,
@@ -47,6 +48,7 @@ from issuer.requests.model import (
     ResidentRequest,
 )
 from issuer.requests.model import DENIED as DENIED_ACTION
+from issuer.requests.onetime import OneTimeCodes
 from issuer.requests.recovery import RecoveryCodes, RecoveryLimits
 from issuer.requests.words import answer
 from issuer.rules import BureauRuleError, beijing_day, endorsed
@@ -72,6 +74,7 @@ class ResidentRequests:
         self.outbox = Outbox(service.store, service.clock)
         self.recovery = RecoveryCodes(service.store, service.keyed, service.audit, service.clock,
                                       recovery or RecoveryLimits())
+        self.codes = OneTimeCodes(service.store, service.keyed, service.audit, service.clock, self.outbox)
 
     # --- the resident's side -------------------------------------------------------------------------
     def submit(self, who: ResidentIdentity, kind: RequestKind | str, *, address: str | None = None,
@@ -137,6 +140,23 @@ class ResidentRequests:
         request, token = self._new(RequestKind.LOST, first, district=first.permit.district,
                                    record_ids=tuple(r.id for r in live))
         return self._queue(request, "new_device"), token
+
+    def send_code(self, request: ResidentRequest) -> None:
+        """A one-time code to the registered phone number, for a lost phone's queued re-delivery."""
+        self._lost_and_queued(request)
+        self.codes.send(request, self.service.get_record(request.record_id))
+
+    def confirm_code(self, request: ResidentRequest, code: str) -> ResidentRequest:
+        """The right code approves the re-delivery as an officer would; a wrong one changes nothing."""
+        self._lost_and_queued(request)
+        self.codes.check(request, code)
+        return self._decide(request, ONE_TIME_CODE)
+
+    @staticmethod
+    def _lost_and_queued(request: ResidentRequest) -> None:
+        if request.kind is not RequestKind.LOST or request.state is not RequestState.QUEUED:
+            raise RequestStateError("a one-time code is for a lost phone's request waiting for re-delivery",
+                                    state=request.state.value)
 
     def mine(self, who: ResidentIdentity) -> list[ResidentRequest]:
         return [ResidentRequest.from_stored(s)

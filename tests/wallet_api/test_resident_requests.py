@@ -5,6 +5,9 @@ districts, deregistration, and the refusals — each with the right error and no
 from __future__ import annotations
 
 import datetime
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +18,7 @@ from credential.samples import sample_permit
 from credential.sdjwt import present, verify_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
 from issuer.model import Offer, Officer, Record, RecordState, Role
+from issuer.notifications import FileSink, deliver_due
 from issuer.requests import RequestNotFoundError, RequestState, ResidentRequests
 from issuer.rules import beijing_day
 from issuer.service import IssuerService
@@ -271,3 +275,51 @@ def _holder(permit: Permit) -> str:
     from issuer.model import holder_hash
 
     return holder_hash(permit.holder.citizen_id)
+
+
+@BOTH_STORES
+def test_a_one_time_code_to_the_registered_phone_number_redelivers_without_an_officer(
+    client: FlaskClient, service: IssuerService, clock: FakeClock, tmp_path: Path
+) -> None:
+    old_key, new_key = KeySigner.generate("ES256"), KeySigner.generate("ES256")
+    record = registered(service, permit_ends_in=200, with_card=False)
+    old, code = first_pickup(client, service, record, old_key, clock)
+    made = client.post("/resident/lost", json={"citizen_id": record.permit.holder.citizen_id,
+                                               "recovery_code": code}).get_json()
+    bearer = {"Authorization": f"Bearer {made['request_token']}"}
+    request_id = made["request"]["id"]
+    sent = client.post(f"/resident/requests/{request_id}/code", headers=bearer)
+    assert sent.status_code == 202 and "验证码" in sent.get_json()["message"]["zh"]
+    sms = tmp_path / "sms.jsonl"
+    deliver_due(service.store, FileSink(sms), clock)
+    (line,) = [json.loads(x) for x in sms.read_text(encoding="utf-8").splitlines() if "one_time_code" in x]
+    assert line["record_id"] == record.id and record.permit.holder.citizen_id not in json.dumps(line)
+    otp = re.search(r"\d{6}", line["text_en"]).group(0)  # type: ignore[union-attr]
+    wrong = client.post(f"/resident/requests/{request_id}/code/confirm", headers=bearer,
+                        json={"code": "000000" if otp != "000000" else "111111"})
+    assert (wrong.status_code, wrong.get_json()["error"]) == (403, "code_refused")
+    assert service.store.get_request(request_id).state == "queued"  # type: ignore[union-attr]
+    right = client.post(f"/resident/requests/{request_id}/code/confirm", headers=bearer, json={"code": otp})
+    assert right.status_code == 200 and right.get_json()["request"]["decided_by"] == "one_time_code"
+    assert status_of(service, old) == INVALID
+    (new,) = refresh(client, request_id, made["request_token"], new_key, clock)
+    assert status_of(service, new) == VALID
+    again = client.post(f"/resident/requests/{request_id}/code/confirm", headers=bearer, json={"code": otp})
+    assert again.status_code == 409  # approved already: the code is spent and the request moved on
+    notes = client.get("/resident/notifications", headers=presentation(client, new, new_key, clock)).get_json()
+    assert "one_time_code" not in {n["kind"] for n in notes["notifications"]}  # for the phone number only
+
+
+def test_wrong_one_time_codes_are_throttled(client: FlaskClient, service: IssuerService, clock: FakeClock) -> None:
+    key = KeySigner.generate("ES256")
+    record = registered(service, permit_ends_in=200, with_card=False)
+    _, code = first_pickup(client, service, record, key, clock)
+    made = client.post("/resident/lost", json={"citizen_id": record.permit.holder.citizen_id,
+                                               "recovery_code": code}).get_json()
+    bearer = {"Authorization": f"Bearer {made['request_token']}"}
+    path = f"/resident/requests/{made['request']['id']}/code"
+    assert client.post(path, headers=bearer).status_code == 202
+    answers = [client.post(path + "/confirm", headers=bearer, json={"code": "12345x"}).status_code for _ in range(6)]
+    assert answers == [403] * 5 + [429]
+    assert [client.post(path, headers=bearer).status_code for _ in range(3)] == [202, 202, 429]
+    assert service.store.get_request(made["request"]["id"]).state == "queued"  # type: ignore[union-attr]
