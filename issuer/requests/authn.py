@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
-from credential.errors import CredentialError
+from credential.errors import CredentialError, ExpiredError
 from credential.jose import parse_compact
 from credential.jwk import PublicKey
 from credential.passclaims import validity_window
@@ -80,6 +80,8 @@ class PresentationAuthenticator:
             nonce = parse_compact(kb or "", max_size=MAX_SD_JWT).payload.get("nonce")
         except PresentationRejectedError:
             raise
+        except ExpiredError as exc:  # genuine or not, an expired credential signs nobody in
+            raise CredentialNotCurrentError("expired") from exc
         except CredentialError as exc:
             raise PresentationRejectedError("key_binding" if "KB-JWT" in str(exc) else "signature",
                                             f"the presentation does not verify: {exc}") from exc

@@ -323,3 +323,14 @@ def test_wrong_one_time_codes_are_throttled(client: FlaskClient, service: Issuer
     assert answers == [403] * 5 + [429]
     assert [client.post(path, headers=bearer).status_code for _ in range(3)] == [202, 202, 429]
     assert service.store.get_request(made["request"]["id"]).state == "queued"  # type: ignore[union-attr]
+
+
+def test_an_expired_credential_signs_nobody_in(client: FlaskClient, service: IssuerService, clock: FakeClock) -> None:
+    key = KeySigner.generate("ES256")
+    record = registered(service, permit_ends_in=3)
+    old, _ = first_pickup(client, service, record, key, clock)
+    clock.advance(5 * 86400)
+    expired = ask(client, old, key, clock, kind="endorse")
+    assert (expired.status_code, expired.get_json()["error"]) == (403, "credential_not_current")
+    assert "expired" in expired.get_json()["error_description"]
+    assert service.store.requests_of_holder(_holder(record.permit)) == []
