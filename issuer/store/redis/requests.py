@@ -63,7 +63,8 @@ class RedisRequests(RedisKeyspace):
 
     @guard
     def requests_of_holder(self, holder: str) -> list[StoredRequest]:
-        return self._requests(self._r.lrange(self._k("reqs_of", holder), 0, -1))
+        found = self._requests(self._r.lrange(self._k("reqs_of", holder), 0, -1))
+        return sorted(found, key=lambda r: r.created_at)  # stable: insertion order within one second
 
     @guard
     def requests_in_districts(self, districts: Sequence[str], states: Sequence[str], *,
