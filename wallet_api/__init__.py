@@ -16,7 +16,6 @@ from issuer.errors import SettingsError
 from issuer.http.headers import install_security_headers
 from issuer.http.logs import install_request_logging
 from issuer.http.ops import install_operations
-from issuer.requests import ResidentRequests
 from wallet_api import (
     access,
     deferred,
@@ -63,7 +62,7 @@ def create_app(
     for module in (metadata, offers, pickup_page, token, nonce, issuance, deferred, notification, public,
                    openapi_document):
         app.register_blueprint(module.bp)
-    resident.install(app, ResidentRequests(service))  # the residents' online requests (issuer.requests)
+    resident.install(app, service)  # the residents' online requests (issuer.requests)
     verify_page.register(app, lambda: service.keyring.root.public_key)
     wallet_page.register(app, lambda: service.keyring.root.public_key)
     # Ready through a store outage while the trust list it would serve is kept (wallet_api.public).

@@ -17,14 +17,15 @@ what became of it and the next step, in Chinese and English.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from issuer.errors import InvalidRequestError
 from issuer.model import Offer, offer_uri, pickup_url
-from issuer.requests import PresentationAuthenticator, PresentationRejectedError, ResidentRequest, ResidentRequests
-from issuer.requests import answer as request_answer
+from issuer.requests.errors import PresentationRejectedError
+from issuer.requests.model import ResidentRequest
+from issuer.requests.words import answer as request_answer
 from wallet_api.context import REQUESTS, resident_requests, wallet_context
 from wallet_api.issuance import json_body, no_store
 from wallet_api.ratelimit import client_key, enforce
@@ -33,25 +34,25 @@ AUTHENTICATOR = "epermit_resident_authenticator"
 INVALID = "invalid_request"
 LOST_PER_CLIENT = 30  # lost-phone reports per address and window, before the recovery code's own throttle
 
+if TYPE_CHECKING:  # annotations only: importing the wallet API loads no issuer service
+    from issuer.requests.authn import PresentationAuthenticator
+    from issuer.service import IssuerService
+
 bp = Blueprint("resident", __name__, url_prefix="/resident")
 
 
-def install(app: Any, requests: ResidentRequests) -> None:
-    app.extensions[REQUESTS] = requests
-    app.extensions[AUTHENTICATOR] = PresentationAuthenticator(requests.service)
+def install(app: Any, service: IssuerService) -> None:
+    """The residents' requests service and its authenticator on ``app`` (loaded here, not at import)."""
+    from issuer.requests.authn import PresentationAuthenticator
+    from issuer.requests.service import ResidentRequests
+
+    app.extensions[REQUESTS] = ResidentRequests(service)
+    app.extensions[AUTHENTICATOR] = PresentationAuthenticator(service)
     app.register_blueprint(bp)
 
 
-def residentresident_requests() -> ResidentRequests:
-    found = current_app.extensions[REQUESTS]
-    assert isinstance(found, ResidentRequests)
-    return found
-
-
 def _authenticator() -> PresentationAuthenticator:
-    found = current_app.extensions[AUTHENTICATOR]
-    assert isinstance(found, PresentationAuthenticator)
-    return found
+    return current_app.extensions[AUTHENTICATOR]  # type: ignore[no-any-return]
 
 
 def _credential(scheme_wanted: str) -> str:

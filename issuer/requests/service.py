@@ -17,32 +17,29 @@ each decision writes a message to the outbox (issuer.notifications). A refusal c
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import hmac
-import secrets
 from collections.abc import Sequence
 
 from credential.citizen_id import validate_citizen_id
 from credential.codes import validate_district
 from credential.errors import CredentialError
-from credential.model import CredentialType, Permit
+from credential.model import CredentialType
 from credential.text import one_line
-from issuer.errors import ForbiddenError, InvalidRequestError, StateConflictError
-from issuer.model import DENIED, REFUSED, Action, Offer, Officer, ReasonCode, Record, RecordState, holder_hash
+from issuer.errors import ForbiddenError, InvalidRequestError
+from issuer.model import DENIED, REFUSED, Action, Offer, Officer, ReasonCode, RecordState, holder_hash
 from issuer.notifications import NoticeKind, Outbox
 from issuer.requests.authn import ResidentIdentity
+from issuer.requests.book import REQUEST_TOKEN, RequestBook
+from issuer.requests.decide import Decisions
 from issuer.requests.errors import RecoveryRefusedError, RequestNotFoundError, RequestStateError
 from issuer.requests.model import (
     APPROVED,
     DELIVERY,
     DONE,
     LOST_SUSPEND,
-    NEXT_STATES,
     ONE_TIME_CODE,
-    QUEUED,
     RESIDENT,
     RULES,
-    SUBMITTED,
     RequestKind,
     RequestState,
     ResidentRequest,
@@ -50,13 +47,10 @@ from issuer.requests.model import (
 from issuer.requests.model import DENIED as DENIED_ACTION
 from issuer.requests.onetime import OneTimeCodes
 from issuer.requests.recovery import RecoveryCodes, RecoveryLimits
-from issuer.requests.words import answer
-from issuer.rules import BureauRuleError, beijing_day, endorsed
+from issuer.rules import BureauRuleError
 from issuer.service import IssuerService
 
-REQUEST_TOKEN = "request_token"  # noqa: S105 - a keyed-hash label, not a secret
 REQUEST_OFFER = "request_offer"  # ephemeral kind: offer ref -> request id (the confirmation finds its request)
-OPEN_STATES = (RequestState.SUBMITTED, RequestState.QUEUED, RequestState.APPROVED)
 MAX_ADDRESS = 80
 
 # Which officer may decide which request: the desk's separation of duties (issuer.model.PERMISSIONS) for the
@@ -75,6 +69,8 @@ class ResidentRequests:
         self.recovery = RecoveryCodes(service.store, service.keyed, service.audit, service.clock,
                                       recovery or RecoveryLimits())
         self.codes = OneTimeCodes(service.store, service.keyed, service.audit, service.clock, self.outbox)
+        self.book = RequestBook(service, self.outbox)
+        self.decisions = Decisions(self.book)
 
     # --- the resident's side -------------------------------------------------------------------------
     def submit(self, who: ResidentIdentity, kind: RequestKind | str, *, address: str | None = None,
@@ -84,10 +80,10 @@ class ResidentRequests:
         record = who.record
         if kind is RequestKind.LOST:
             raise InvalidRequestError("a lost phone is reported with the citizen ID and the recovery code")
-        self._no_open_request(record)
+        self.book.no_open_request(record)
         new_address = new_district = None
         if kind is RequestKind.ENDORSE and record.permit.type is not CredentialType.RESIDENCE_PERMIT:
-            self._refused(kind, record, "not_endorsable")
+            self.book.refused(kind, record, "not_endorsable")
             raise BureauRuleError("not_endorsable", "only a residence permit is endorsed; a card is re-registered")
         if kind is RequestKind.ADDRESS:
             new_address, new_district = _address(address, district or record.permit.district)
@@ -97,19 +93,19 @@ class ResidentRequests:
                 raise InvalidRequestError(f"address: {exc}") from exc
             if new_address == record.permit.holder.address and new_district == record.permit.district:
                 raise InvalidRequestError("the new address is the address the credential already has")
-        request, token = self._new(kind, record, district=new_district or record.permit.district,
+        request, token = self.book.new(kind, record, district=new_district or record.permit.district,
                                    address=new_address, new_district=new_district)
         if kind is RequestKind.ENDORSE:
-            blocker = self._endorse_blocker(record)
-            request = self._decide(request, RULES) if blocker is None else self._queue(request, blocker)
+            blocker = self.decisions.endorse_blocker(record)
+            request = self.decisions.approve(request, RULES) if blocker is None else self.book.enqueue(request, blocker)
         elif kind is RequestKind.ADDRESS:
-            request = self._queue(request, "officer_review")
+            request = self.book.enqueue(request, "officer_review")
         else:  # deregistration: the resident's own decision, carried out at once
             self.service.revoke(record.id, officer=RESIDENT, reason=f"deregistered online, request {request.id}",
                                 reason_code=ReasonCode.MOVED_AWAY)
-            request = self._move(request, RequestState.DONE, decided_by=RULES)
+            request = self.book.move(request, RequestState.DONE, decided_by=RULES)
             self.audit.append(officer=RESIDENT, action=DONE, record_id=record.id, reason=f"request {request.id}")
-            self._tell(request)
+            self.book.tell(request)
         return request, token
 
     def lost(self, citizen_id: str, recovery_code: str, *, client: str) -> tuple[ResidentRequest, str]:
@@ -127,7 +123,7 @@ class ResidentRequests:
         if not live:
             raise RecoveryRefusedError()
         for record in live:
-            self._no_open_request(record)
+            self.book.no_open_request(record)
         for record in live:
             if record.state is RecordState.ACTIVE:
                 self.service.suspend(record.id, officer=RESIDENT, reason="lost phone, reported online",
@@ -137,9 +133,9 @@ class ResidentRequests:
                                   en="Your credential is suspended: the phone was reported lost.")
         self.recovery.spend(citizen_id)  # used: the pickup on the new phone hands out a new one
         first = live[0]
-        request, token = self._new(RequestKind.LOST, first, district=first.permit.district,
+        request, token = self.book.new(RequestKind.LOST, first, district=first.permit.district,
                                    record_ids=tuple(r.id for r in live))
-        return self._queue(request, "new_device"), token
+        return self.book.enqueue(request, "new_device"), token
 
     def send_code(self, request: ResidentRequest) -> None:
         """A one-time code to the registered phone number, for a lost phone's queued re-delivery."""
@@ -150,7 +146,7 @@ class ResidentRequests:
         """The right code approves the re-delivery as an officer would; a wrong one changes nothing."""
         self._lost_and_queued(request)
         self.codes.check(request, code)
-        return self._decide(request, ONE_TIME_CODE)
+        return self.decisions.approve(request, ONE_TIME_CODE)
 
     @staticmethod
     def _lost_and_queued(request: ResidentRequest) -> None:
@@ -182,7 +178,7 @@ class ResidentRequests:
         ttl = self.service.settings.offer_ttl + self.service.settings.access_token_ttl
         for offer in offers:
             self.store.put_ephemeral(REQUEST_OFFER, offer.ref, request.id, ttl, self.clock())
-        request = self._save(request, request.state, offer_refs=(*request.offer_refs, *(o.ref for o in offers)))
+        request = self.book.save(request, request.state, offer_refs=(*request.offer_refs, *(o.ref for o in offers)))
         self.audit.append(officer=RESIDENT, action=DELIVERY, record_id=request.record_id,
                           reason=f"request {request.id}; " + " ".join(f"offer {o.ref}" for o in offers))
         return offers
@@ -208,9 +204,9 @@ class ResidentRequests:
                               reason=f"request {request.id}; retired "
                                      + (" ".join(f"{n}/{i}" for n, i in retired) or "none"))
         try:
-            request = self._move(request, RequestState.DONE)
+            request = self.book.move(request, RequestState.DONE)
         except RequestStateError:
-            return self._get(request.id)  # a concurrent report finished it
+            return self.book.get(request.id)  # a concurrent report finished it
         self.audit.append(officer=RESIDENT, action=DONE, record_id=request.record_id, reason=f"request {request.id}")
         return request
 
@@ -228,7 +224,7 @@ class ResidentRequests:
             self.audit.append(officer=officer.id, action=APPROVED, record_id=request.record_id, outcome=REFUSED,
                               reason=f"request {request.id} is {request.state.value}")
             raise RequestStateError(f"the request is {request.state.value}", state=request.state.value)
-        return self._decide(request, officer.id)
+        return self.decisions.approve(request, officer.id)
 
     def deny(self, officer: Officer, request_id: str, reason: str) -> ResidentRequest:
         clean = one_line(reason, limit=160, fold=False) if isinstance(reason, str) else None
@@ -239,135 +235,11 @@ class ResidentRequests:
             self.audit.append(officer=officer.id, action=DENIED_ACTION, record_id=request.record_id,
                               outcome=REFUSED, reason=f"request {request.id} is {request.state.value}")
             raise RequestStateError(f"the request is {request.state.value}", state=request.state.value)
-        request = self._move(request, RequestState.DENIED, decided_by=officer.id, reason=clean)
+        request = self.book.move(request, RequestState.DENIED, decided_by=officer.id, reason=clean)
         self.audit.append(officer=officer.id, action=DENIED_ACTION, record_id=request.record_id,
                           reason=f"request {request.id}: {clean}")
-        self._tell(request)
+        self.book.tell(request)
         return request
-
-    # --- deciding ------------------------------------------------------------------------------------
-    def _decide(self, request: ResidentRequest, decider: str) -> ResidentRequest:
-        """Carry out an approval (the rules' or an officer's); the request is then ``approved``."""
-        record = self.service.get_record(request.record_id)
-        changes: dict[str, object] = {}
-        if request.kind is RequestKind.ENDORSE:
-            if record.state is not RecordState.ACTIVE:
-                raise StateConflictError(f"cannot endorse a {record.state.value} record", state=record.state.value)
-            today = beijing_day(self.clock())
-            due = record.permit.valid_until - datetime.timedelta(days=self.service.settings.endorsement_window_days)
-            permit = endorsed(record.permit, today=max(today, due), settings=self.service.settings)  # officer: early
-            # Valid from today, not from the day after the old end: the old credential is revoked as soon as
-            # the new one is confirmed, so the new one must already hold (docs/resident-requests.md).
-            permit = dataclasses.replace(permit, valid_from=today)
-            self._replace_permit(record, permit)
-            self.audit.append(officer=decider, action="endorse", record_id=record.id,
-                              reason=f"request {request.id}: valid {permit.valid_from} to {permit.valid_until}")
-            changes["retire"] = tuple(self.store.delivered(record.id))
-        elif request.kind is RequestKind.ADDRESS:
-            assert request.address is not None and request.new_district is not None
-            holder = dataclasses.replace(record.permit.holder, address=request.address)
-            if request.new_district == record.permit.district:
-                self._replace_permit(record, dataclasses.replace(record.permit, holder=holder))
-                changes["retire"] = tuple(self.store.delivered(record.id))
-            else:
-                moved = self.service.register(dataclasses.replace(record.permit, holder=holder,
-                                                                  district=request.new_district), officer=decider)
-                changes["new_record_id"] = moved.id
-            self.audit.append(officer=decider, action="address_change", record_id=record.id,
-                              reason=f"request {request.id}" + (f": new record {changes['new_record_id']}"
-                                                                if "new_record_id" in changes else ""))
-        elif request.kind is RequestKind.LOST:
-            for record_id in request.record_ids:  # the lost phone's credentials never come back: retired first
-                retired = self.store.retire_indices(record_id, self.store.delivered(record_id), now=self.clock())
-                self.service.publish_lists(list_no for list_no, _ in retired)
-                if self.service.get_record(record_id).state is RecordState.SUSPENDED:
-                    self.service.lift(record_id, officer=decider, reason=f"re-delivery, request {request.id}",
-                                      reason_code=ReasonCode.NEW_DEVICE)
-                self.audit.append(officer=decider, action="redeliver", record_id=record_id,
-                                  reason=f"request {request.id}; retired "
-                                         + (" ".join(f"{n}/{i}" for n, i in retired) or "none"))
-        request = self._move(request, RequestState.APPROVED, decided_by=decider, **changes)
-        self.audit.append(officer=decider, action=APPROVED, record_id=request.record_id, reason=f"request {request.id}")
-        self._tell(request)
-        return request
-
-    def _replace_permit(self, record: Record, permit: Permit) -> None:
-        if self.store.update_record_permit(record.id, expected=RecordState.ACTIVE, permit=permit,
-                                           now=self.clock()) is None:
-            raise StateConflictError("the record changed concurrently; retry")
-
-    def _endorse_blocker(self, record: Record) -> str | None:
-        """The rule that keeps an endorsement from being automatic, or None (issuer.rules)."""
-        settings = self.service.settings
-        try:
-            endorsed(record.permit, today=beijing_day(self.clock()), settings=settings)
-        except BureauRuleError as exc:
-            return exc.rule
-        today = beijing_day(self.clock())
-        holder = self.store.records_of_holder(record.permit.holder.citizen_id)
-        if any(r.state is RecordState.SUSPENDED for r in holder):
-            return "flagged"
-        if not any(r.permit.type is CredentialType.RESIDENCE_REGISTRATION and r.state is RecordState.ACTIVE
-                   and r.permit.valid_from <= today <= r.permit.valid_until for r in holder):
-            return "registration_required"
-        return None
-
-    # --- the request's own bookkeeping ---------------------------------------------------------------
-    def _new(self, kind: RequestKind, record: Record, *, district: str, address: str | None = None,
-             new_district: str | None = None, record_ids: tuple[str, ...] = ()) -> tuple[ResidentRequest, str]:
-        now = self.clock()
-        request_id, token = secrets.token_urlsafe(12), secrets.token_urlsafe(32)
-        request = ResidentRequest(
-            request_id, kind, RequestState.SUBMITTED, record.id, district,
-            holder_hash(record.permit.holder.citizen_id), now, now, address=address, new_district=new_district,
-            record_ids=record_ids or (record.id,), token_hash=self.service.keyed.digest(REQUEST_TOKEN, request_id, token),
-        )
-        self.store.insert_request(request.stored())
-        self.audit.append(officer=RESIDENT, action=SUBMITTED, record_id=record.id,
-                          reason=f"request {request_id} {kind.value}" + (f" to {new_district}" if new_district else ""))
-        return request, token
-
-    def _queue(self, request: ResidentRequest, because: str) -> ResidentRequest:
-        request = self._move(request, RequestState.QUEUED, queued_because=because)
-        self.audit.append(officer=RULES, action=QUEUED, record_id=request.record_id,
-                          reason=f"request {request.id} to district {request.district}: {because}")
-        return request
-
-    def _move(self, request: ResidentRequest, state: RequestState, **changes: object) -> ResidentRequest:
-        if state not in NEXT_STATES[request.state]:
-            raise RequestStateError(f"a {request.state.value} request cannot become {state.value}",
-                                    state=request.state.value)
-        return self._save(request, state, **changes)
-
-    def _save(self, request: ResidentRequest, state: RequestState, **changes: object) -> ResidentRequest:
-        updated = dataclasses.replace(request, state=state, updated_at=self.clock(), **changes)  # type: ignore[arg-type]
-        if not self.store.update_request(updated.stored(), expected=request.state.value):
-            current = self._get(request.id)
-            raise RequestStateError(f"the request is {current.state.value}", state=current.state.value)
-        return updated
-
-    def _get(self, request_id: str) -> ResidentRequest:
-        stored = self.store.get_request(request_id)
-        if stored is None:
-            raise RequestNotFoundError(request_id[:64])
-        return ResidentRequest.from_stored(stored)
-
-    def _no_open_request(self, record: Record) -> None:
-        for stored in self.store.requests_of_holder(holder_hash(record.permit.holder.citizen_id)):
-            if record.id in ResidentRequest.from_stored(stored).record_ids and stored.state in (
-                    s.value for s in OPEN_STATES):
-                raise RequestStateError(f"request {stored.id} of this credential is still {stored.state}",
-                                        state=stored.state)
-
-    def _refused(self, kind: RequestKind, record: Record, rule: str) -> None:
-        self.audit.append(officer=RESIDENT, action=SUBMITTED, record_id=record.id, outcome=REFUSED,
-                          reason=f"{kind.value}: {rule}")
-
-    def _tell(self, request: ResidentRequest) -> None:
-        words = answer(request)
-        record = self.service.get_record(request.record_id)
-        self.outbox.write(record, NoticeKind.REQUEST_DECIDED, zh=words["zh"], en=words["en"],
-                          params={"request_id": request.id, "state": request.state.value})
 
     def _allow(self, officer: Officer, action: Action, record_id: str | None) -> None:
         if not officer.may(action):
