@@ -25,6 +25,7 @@ from epermit.wallet import HeldCredential, OpenId4VciClient, Wallet, WalletHome
 from epermit.wallet.errors import IssuerRefusedError
 from epermit.wallet.requests import ResidentRequestsClient
 from issuer.model import Officer, RecordState, Role
+from issuer.notifications import NoticeKind, Outbox
 from issuer.rules import beijing_day
 from issuer.store import Store
 from keys.keyring import KeyRing
@@ -197,14 +198,14 @@ def test_a_revoked_credential_cannot_request_and_a_deregistration_is_moved_away(
 
 # --- the command line against the demo's https office ---------------------------------------------------
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, Path]]:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Path]]:
     now = int(time.time())
     tmp = tmp_path_factory.mktemp("requests-office")
     ring = KeyRing.generate(authority_code="110105", authority_name="北京市公安局朝阳分局", now=now - 3600)
     ca = LoopbackCA(now=now)
     office = open_office(tmp, ring, ca=ca)
     try:
-        yield office, ca.write_pem(tmp / "tls-ca.pem")
+        yield office, ca.write_pem(tmp / "tls-ca.pem")  # the office's data folder is tmp
     finally:
         office.stop()
 
@@ -248,3 +249,21 @@ def test_the_command_line_endorse_requests_refresh_and_lost_from_a_second_home(
     assert json.loads((second / "requests").iterdir().__next__().read_text())["kind"] == "lost"
     assert main(["wallet", "--home", str(second), "requests", *net]) == 0
     assert "待审核" in capsys.readouterr().out
+
+
+def test_notifications_deliver_sends_the_outbox_to_the_sms_file_once(
+    demo: tuple[Any, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    office, ca = demo
+    data = ca.parent
+    record = office.service.register(sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1), officer="t")
+    Outbox(office.service.store, office.service.clock).write(record, NoticeKind.SUSPENDED, zh="已中止", en="suspended")
+    sms = tmp_path / "sms.jsonl"
+    assert main(["notifications", "deliver", "--data", str(data), "--sms-file", str(sms)]) == 0
+    sent = [json.loads(line) for line in sms.read_text(encoding="utf-8").splitlines()]
+    assert "suspended" in {m["kind"] for m in sent} and record.id in {m["record_id"] for m in sent}
+    assert all(set(m) == {"id", "kind", "record_id", "created_at", "text_zh", "text_en"} for m in sent)
+    assert "sent " in capsys.readouterr().out
+    assert main(["notifications", "deliver", "--data", str(data), "--sms-file", str(sms)]) == 0
+    assert len(sms.read_text(encoding="utf-8").splitlines()) == len(sent)  # each once
+    assert main(["notifications", "remind", "--data", str(data)]) == 0
