@@ -57,7 +57,7 @@ class Decisions:
             for record_id in request.record_ids:  # the lost phone's credentials never come back: retired first
                 retired = self.store.retire_indices(record_id, self.store.delivered(record_id), now=self.clock())
                 self.service.publish_lists(list_no for list_no, _ in retired)
-                if self.service.get_record(record_id).state is RecordState.SUSPENDED:
+                if self.service.get_record(record_id).state is RecordState.SUSPENDED:  # by this request only
                     self.service.lift(record_id, officer=decider, reason=f"re-delivery, request {request.id}",
                                       reason_code=ReasonCode.NEW_DEVICE)
                 self.audit.append(officer=decider, action="redeliver", record_id=record_id,

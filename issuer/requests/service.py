@@ -31,7 +31,7 @@ from issuer.notifications import NoticeKind, Outbox
 from issuer.requests.authn import ResidentIdentity
 from issuer.requests.book import REQUEST_TOKEN, RequestBook
 from issuer.requests.decide import Decisions
-from issuer.requests.errors import RecoveryRefusedError, RequestNotFoundError, RequestStateError
+from issuer.requests.errors import RequestNotFoundError, RequestStateError
 from issuer.requests.model import (
     APPROVED,
     DELIVERY,
@@ -119,18 +119,19 @@ class ResidentRequests:
         except CredentialError as exc:
             raise InvalidRequestError("citizen_id is not a valid citizen ID") from exc
         self.recovery.check(citizen_id, recovery_code, client=client)
-        live = [r for r in self.store.records_of_holder(citizen_id) if r.state is not RecordState.REVOKED]
+        # Only the active records: one an officer suspended (fraud, a court order) stays as the officer left it,
+        # and an approval of this request must not lift it.
+        live = [r for r in self.store.records_of_holder(citizen_id) if r.state is RecordState.ACTIVE]
         if not live:
-            raise RecoveryRefusedError()
+            raise RequestStateError("no active credential to suspend: ask your police station", state="suspended")
         for record in live:
             self.book.no_open_request(record)
         for record in live:
-            if record.state is RecordState.ACTIVE:
-                self.service.suspend(record.id, officer=RESIDENT, reason="lost phone, reported online",
-                                     reason_code=ReasonCode.LOST)
-                self.audit.append(officer=RESIDENT, action=LOST_SUSPEND, record_id=record.id)
-                self.outbox.write(record, NoticeKind.SUSPENDED, zh="您的证件已因手机丢失而中止。",
-                                  en="Your credential is suspended: the phone was reported lost.")
+            self.service.suspend(record.id, officer=RESIDENT, reason="lost phone, reported online",
+                                 reason_code=ReasonCode.LOST)
+            self.audit.append(officer=RESIDENT, action=LOST_SUSPEND, record_id=record.id)
+            self.outbox.write(record, NoticeKind.SUSPENDED, zh="您的证件已因手机丢失而中止。",
+                              en="Your credential is suspended: the phone was reported lost.")
         self.recovery.spend(citizen_id)  # used: the pickup on the new phone hands out a new one
         first = live[0]
         request, token = self.book.new(RequestKind.LOST, first, district=first.permit.district,

@@ -334,3 +334,21 @@ def test_an_expired_credential_signs_nobody_in(client: FlaskClient, service: Iss
     assert (expired.status_code, expired.get_json()["error"]) == (403, "credential_not_current")
     assert "expired" in expired.get_json()["error_description"]
     assert service.store.requests_of_holder(_holder(record.permit)) == []
+
+
+def test_a_lost_phone_approval_never_lifts_a_suspension_an_officer_made(
+    client: FlaskClient, service: IssuerService, clock: FakeClock
+) -> None:
+    key = KeySigner.generate("ES256")
+    permit_record = registered(service, permit_ends_in=200)  # with a registration card
+    card = next(r for r in service.store.records_of_holder(permit_record.permit.holder.citizen_id)
+                if r.id != permit_record.id)
+    _, code = first_pickup(client, service, permit_record, key, clock)
+    service.suspend(card.id, officer="sup", reason="under investigation", reason_code="FRAUD")
+    made = client.post("/resident/lost", json={"citizen_id": permit_record.permit.holder.citizen_id,
+                                               "recovery_code": code}).get_json()
+    requests = requests_of(service)
+    approved = requests.approve(ISSUING, made["request"]["id"])
+    assert approved.record_ids == (permit_record.id,)
+    assert service.get_record(card.id).state is RecordState.SUSPENDED
+    assert service.get_record(permit_record.id).state is RecordState.ACTIVE
