@@ -1,9 +1,10 @@
 """Redis: residents' requests (issuer.requests), the notifications outbox, and retiring chosen indices.
 
 A request is a hash ``req:<id>``, listed per holder (``reqs_of:<holder>``, insertion order) and per district
-(``reqs_in:<district>``, a sorted set by creation time: the queue reads it oldest first and keeps the states
-asked for). Outbox messages are hashes ``note:<id>``, listed per holder and, while pending, in ``notes_due``
-scored by the next attempt's time. Every write that must not interleave is one script (issuer.store.redis.scripts).
+and state (``reqs_in:<district>:<state>``, sorted sets by creation time, moved between by the state change's
+script: the queue reads only the states it asks for, oldest first). Outbox messages are hashes ``note:<id>``,
+listed per holder and, while pending, in ``notes_due`` scored by the next attempt's time. Every write that must
+not interleave is one script (issuer.store.redis.scripts).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ class RedisRequests(RedisKeyspace):
         fields: list[Any] = ["kind", request.kind, "state", request.state, "record_id", request.record_id,
                              "district", request.district, "holder", request.holder, "created_at",
                              request.created_at, "updated_at", request.updated_at, "data", request.data]
-        keys = [self._k("req", request.id), self._k("reqs_of", request.holder), self._k("reqs_in", request.district)]
+        keys = [self._k("req", request.id), self._k("reqs_of", request.holder),
+                self._k("reqs_in", request.district, request.state)]
         if not self._run("INSERT_REQUEST", keys, [request.id, request.created_at, *fields]):
             raise StateConflictError("request id already exists")
 
@@ -55,7 +57,7 @@ class RedisRequests(RedisKeyspace):
     @guard
     def update_request(self, request: StoredRequest, *, expected: str) -> bool:
         return bool(self._run("UPDATE_REQUEST", [self._k("req", request.id)],
-                              [expected, request.state, request.updated_at, request.data]))
+                              [self._p, request.id, expected, request.state, request.updated_at, request.data]))
 
     def _requests(self, ids: Sequence[Any]) -> list[StoredRequest]:
         found = (_request(as_str(i), hash_fields(self._r.hgetall(self._k("req", as_str(i))))) for i in ids)
@@ -69,10 +71,10 @@ class RedisRequests(RedisKeyspace):
     @guard
     def requests_in_districts(self, districts: Sequence[str], states: Sequence[str], *,
                               limit: int = 100) -> list[StoredRequest]:
-        wanted = set(states)
-        found = [r for district in dict.fromkeys(districts)
-                 for r in self._requests(self._r.zrange(self._k("reqs_in", district), 0, -1))
-                 if r.state in wanted]
+        # Each (district, state) set is ordered by creation: its first ``limit`` are enough for the merge.
+        ids = [i for district in dict.fromkeys(districts) for state in dict.fromkeys(states)
+               for i in self._r.zrange(self._k("reqs_in", district, state), 0, limit - 1)]
+        found = [r for r in self._requests(ids) if r.state in set(states)]
         return sorted(found, key=lambda r: (r.created_at, r.id))[:limit]
 
     @guard

@@ -376,7 +376,8 @@ for n in pairs(touched) do redis.call('HINCRBY', ARGV[1] .. ':sl:' .. n, 'genera
 return done
 """
 
-# KEYS: request, holder's list, district's set. ARGV: id, created_at, field, value... -> 1, or 0 (id exists)
+# KEYS: request, holder's list, the set of its district and state. ARGV: id, created_at, field, value...
+# -> 1, or 0 (id exists)
 INSERT_REQUEST = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV, 3))
@@ -385,10 +386,16 @@ redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
 return 1
 """
 
-# KEYS: request. ARGV: expected state, new state, updated_at, data. -> 1 replaced, 0 not in the expected state
+# KEYS: request. ARGV: prefix, id, expected state, new state, updated_at, data. -> 1 replaced, 0 not in the
+# expected state. The request moves from its district's set of the old state to that of the new one (the
+# sets are named from the prefix, so they share the request's slot).
 UPDATE_REQUEST = """
-if redis.call('HGET', KEYS[1], 'state') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated_at', ARGV[3], 'data', ARGV[4])
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[3] then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'district', 'created_at')
+local base = ARGV[1] .. ':reqs_in:' .. f[1] .. ':'
+redis.call('ZREM', base .. ARGV[3], ARGV[2])
+redis.call('ZADD', base .. ARGV[4], f[2], ARGV[2])
+redis.call('HSET', KEYS[1], 'state', ARGV[4], 'updated_at', ARGV[5], 'data', ARGV[6])
 return 1
 """
 
