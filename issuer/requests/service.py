@@ -169,10 +169,15 @@ class ResidentRequests:
         return request
 
     def deliver(self, request: ResidentRequest) -> list[Offer]:
-        """Offers for the approved request's new credentials (each call makes fresh ones; the PIN is in them)."""
+        """Offers for the approved request's new credentials (the PIN is in them). Each call makes fresh ones
+        and burns the request's earlier offers not yet redeemed: one live pickup per request at a time."""
         if request.state is not RequestState.APPROVED or request.kind is RequestKind.DEREGISTER:
             raise RequestStateError(f"a {request.state.value} request has nothing to pick up",
                                     state=request.state.value)
+        for ref in request.offer_refs:
+            earlier = self.store.get_offer(ref)
+            if earlier is not None and earlier.state == "open":
+                self.store.finish_offer(earlier.code_hash, state="burned", now=self.clock())
         targets = (request.record_ids if request.kind is RequestKind.LOST
                    else (request.new_record_id or request.record_id,))
         offers = [self.service.create_offer(record_id, officer=RESIDENT) for record_id in targets]

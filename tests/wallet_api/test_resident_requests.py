@@ -131,9 +131,13 @@ def test_endorse_automatically_then_refresh_gives_the_later_validity_and_revokes
     assert made["request"]["state"] == "approved" and made["request"]["decided_by"] == "rules"
     assert "签注" in made["message"]["zh"] and "refresh" in made["message"]["en"]
     assert status_of(service, old) == VALID  # kept until the new one is confirmed
+    unused = client.post(f"/resident/requests/{made['request']['id']}/delivery",
+                         headers={"Authorization": f"Bearer {made['request_token']}"}).get_json()["offers"][0]
     (new,) = refresh(client, made["request"]["id"], made["request_token"], key, clock)
     assert verified(service, new).claims["exp"] > verified(service, old).claims["exp"]
     assert status_of(service, new) == VALID and status_of(service, old) == INVALID
+    stale = client.get(f"/offers/{unused['pickup_url'].rsplit('/', 1)[-1]}")
+    assert stale.status_code == 404  # the earlier delivery's offer was burned by the later one
     mine = client.get("/resident/requests", headers=presentation(client, new, key, clock)).get_json()["requests"]
     assert [(r["kind"], r["state"]) for r in mine] == [("endorse", "done")]
     notes = client.get("/resident/notifications", headers=presentation(client, new, key, clock)).get_json()
