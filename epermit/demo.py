@@ -86,17 +86,19 @@ class Office:
 
 
 def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock, *,
-                ca: LoopbackCA | None = None, host: str = "127.0.0.1") -> Office:
+                ca: LoopbackCA | None = None, host: str = "127.0.0.1", verifier_ca_file: Path | None = None) -> Office:
     """Both APIs, over https with a certificate from ``ca`` when given (the demo), else http. ``host``: the
     address they listen on and are reached by (loopback by default; a phone on the same network needs the
-    machine's address there, which the certificate then names beside the loopback names)."""
+    machine's address there, which the certificate then names beside the loopback names). ``verifier_ca_file``:
+    the CAs of the online verifiers the wallet PWA may answer (WalletApiSettings.verifier_ca_file)."""
     names = tuple(dict.fromkeys((host, *LOOPBACK_NAMES))) if host not in LOOPBACK_NAMES else LOOPBACK_NAMES
     server_tls = ca.issue_server(names).ssl_context() if ca is not None else None
     wallet_server = BackgroundServer(host, ssl_context=server_tls)
     officer_server = BackgroundServer(host, ssl_context=server_tls)
     store = SQLiteStore(data_dir / "epermit.sqlite3")
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
-    wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
+    wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url,
+                                                            verifier_ca_file=verifier_ca_file), service))
     # The console's cookie key is made fresh for this run: there is no default secret.
     console = ConsoleSettings(secret_key=secrets.token_bytes(32))
     officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
