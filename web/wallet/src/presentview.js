@@ -93,7 +93,9 @@ export function installPresent({ lang, cards, typeName }) {
       pending = null;
       outcome = agree ? "done" : "declined";
       setState(outcome);
-      if (redirect) location.assign(redirect); // the verifier's own page takes over (§8.2)
+      // After a presentation the verifier's own page takes over (§8.2); after a refusal the resident stays
+      // here, as `epermit wallet present` does (it follows no redirect_uri after access_denied).
+      if (agree && redirect) location.assign(redirect);
     } catch (err) {
       failure = err instanceof PresentError ? err : new PresentError("unknown", String(err?.message ?? err));
       pending = null;
