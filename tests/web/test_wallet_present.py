@@ -177,6 +177,8 @@ def test_same_device_link_opens_consent_and_a_refusal_reaches_the_employer_as_de
         assert by_testid(phone, "vp-request").is_displayed()
         assert "openid4vp" not in phone.current_url  # the link leaves the address bar
         assert phone.execute_script("return document.documentElement.lang") == "zh-CN"
+        phone_screen(phone, height=920)  # the whole consent screen in the picture
+        phone.execute_script("document.activeElement?.blur(); window.scrollTo(0, 0)")
         screenshot(phone, "wallet-present", tmp_path)
         assert not [e for e in phone.get_log("browser") if "Content Security Policy" in e["message"]]
         by_testid(phone, "vp-decline").click()

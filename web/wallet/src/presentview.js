@@ -36,10 +36,13 @@ export function installPresent({ lang, cards, typeName }) {
     for (const node of document.querySelectorAll("[data-tp]")) node.textContent = w[node.dataset.tp];
     const state = document.body.dataset.present ?? "";
     $("vp-start").hidden = !["", "refused", "idle"].includes(state);
-    $("vp-message").textContent = state === "reading" ? w.reading : state === "sending" ? w.sending : "";
+    const message = $("vp-message");
+    message.textContent = state === "reading" ? w.reading : state === "sending" ? w.sending : "";
+    message.hidden = !message.textContent;
     const error = $("vp-error");
     error.textContent = failure ? (w.errors[failure.kind] ?? w.errors.unknown) : "";
     error.dataset.kind = failure?.kind ?? "";
+    error.hidden = !failure;
     $("vp-done").hidden = !outcome;
     $("vp-done").dataset.outcome = outcome ?? "";
     $("vp-done").textContent = outcome ? w[outcome] : "";
@@ -111,6 +114,7 @@ export function installPresent({ lang, cards, typeName }) {
       text = await scanCamera($("vp-video"));
     } catch {
       $("vp-message").textContent = words().noCamera;
+      $("vp-message").hidden = false;
       return;
     }
     if (text) await start(text);
