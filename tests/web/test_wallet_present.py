@@ -210,8 +210,24 @@ def test_a_request_under_an_untrusted_ca_is_refused_and_nothing_is_sent(served: 
         assert error.get_attribute("data-kind") == "untrusted"
         assert "未发送任何信息" in error.text
         assert not by_testid(phone, "vp-request").is_displayed()
+        # A trusted employer's request behind a link that claims another host: the leaf does not name it.
+        trusted = served.employer.checks
+        other_view = trusted.start(now=system_clock())
+        pending = trusted.outcome(other_view, now=system_clock())
+        assert pending is not None
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(pending.pending.authorization_uri).query)
+        forged = "openid4vp://?" + urllib.parse.urlencode({"client_id": "x509_san_dns:127.0.0.1",
+                                                          "request_uri": query["request_uri"][0]})
+        field = by_testid(phone, "vp-link")
+        field.clear()
+        field.send_keys(forged)
+        phone.execute_script("document.body.dataset.present = ''")
+        by_testid(phone, "vp-link-submit").click()
+        assert present_state(phone, "consent", "refused") == "refused"
+        assert by_testid(phone, "vp-error").get_attribute("data-kind") == "untrusted"
         time.sleep(0.5)  # anything the page might still send would have arrived by now
-        after = checks.outcome(view_id, now=system_clock())
-        assert after is not None and after.result is None  # the stranger heard nothing, not even a refusal
+        for who, view in ((checks, view_id), (trusted, other_view)):
+            after = who.outcome(view, now=system_clock())
+            assert after is not None and after.result is None  # neither heard anything, not even a refusal
     finally:
         phone.quit()
