@@ -1,7 +1,9 @@
 // The presentation screen: a request scanned, pasted or opened by link (same device: /wallet/?openid4vp=…),
 // who asks (the proved host and the names the verifier gives itself), which claims, agree or refuse.
 // body[data-present] says where it is: reading | consent | sending | done | declined | refused.
-import { PresentError, answer, decline, loadVerifierAnchors, matchingCard, parseLink, readRequest, tell } from "./present.js";
+import { answer, decline, matchingCard, tell } from "./present.js";
+import { parseLink, readRequest } from "./request.js";
+import { PresentError, loadVerifierAnchors } from "./verifierhttp.js";
 import { CLAIM_LABELS, PRESENT_LABELS } from "./presentwords.js";
 import { scanCamera, stopCamera } from "./scan.js";
 
