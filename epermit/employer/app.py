@@ -19,6 +19,7 @@ requests: no preflight is needed, and none is answered.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -78,7 +79,9 @@ def create_blueprint(checks: EmployerChecks, settings: EmployerSettings, clock: 
         if outcome.result is None:
             uri = outcome.pending.authorization_uri
             [query] = parse_dcql(outcome.pending.transaction.dcql_query)
-            return _page(settings, WAITING, refresh=True, uri=uri, qr=qr_data_uri(uri),
+            # The bureau's web wallet on this device: its same-device door /wallet/?openid4vp=<the link>.
+            web_wallet = f"{checks.issuer}/wallet/?{urllib.parse.urlencode({'openid4vp': uri})}"
+            return _page(settings, WAITING, refresh=True, uri=uri, qr=qr_data_uri(uri), web_wallet=web_wallet,
                          asked=asked_labels(query.claims))
         return _page(settings, RESULT, **result_context(outcome))
 

@@ -172,7 +172,9 @@ def test_same_device_link_opens_consent_and_a_refusal_reaches_the_employer_as_de
         phone_screen(phone)
         pick_up(phone, served)
         page, uri = start_check(employer_page, served.employer)
-        phone.get(f"{served.wallet}/wallet/?openid4vp={urllib.parse.quote(uri, safe='')}")
+        web_wallet = by_testid(employer_page, "web-wallet-link").get_attribute("href")
+        assert web_wallet == f"{served.wallet}/wallet/?openid4vp={urllib.parse.quote(uri, safe='')}"
+        phone.get(web_wallet)  # the employer page's link, followed on the phone
         assert present_state(phone, "consent", "refused") == "consent", text_of(phone, "vp-error")
         assert by_testid(phone, "vp-request").is_displayed()
         assert "openid4vp" not in phone.current_url  # the link leaves the address bar
