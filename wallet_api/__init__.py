@@ -64,7 +64,7 @@ def create_app(
         app.register_blueprint(module.bp)
     resident.install(app, service)  # the residents' online requests (issuer.requests)
     verify_page.register(app, lambda: service.keyring.root.public_key)
-    wallet_page.register(app, lambda: service.keyring.root.public_key)
+    wallet_page.register(app, lambda: service.keyring.root.public_key, verifier_ca_file=settings.verifier_ca_file)
     # Ready through a store outage while the trust list it would serve is kept (wallet_api.public).
     install_operations(app, service, api="wallet", last_copies=lambda: copies.recall("trustlist.jwt") is not None)
     register_error_handlers(app)
