@@ -6,6 +6,7 @@ import { makeCard } from "./cards.js";
 import { liveText } from "./live.js";
 import { confirm, offerUrl, pickUp } from "./pickup.js";
 import { installPresent } from "./presentview.js";
+import { installRequests } from "./requestsview.js";
 import { QrTooLargeError, drawQr, encodeQr } from "./qr.js";
 import { cardState, checkStatus, loadRoot, trustList } from "./status.js";
 
@@ -23,6 +24,7 @@ let removing = null;
 let showing = null; // {cardId, view, timer, signedAt}
 let lastError = null;
 let present = null; // the OpenID4VP screen (presentview.js)
+let requestsUi = null; // services, my requests, lost phone, notices (requestsview.js)
 const t = () => LABELS[lang];
 
 function el(tag, attrs = {}, ...children) {
@@ -75,6 +77,7 @@ function renderCard(card) {
   row(words.fields.valid, `${card.validFrom} – ${card.validUntil}`, " ", el("strong", {}, `(${words.daysLeft(daysLeft(card))})`));
   const actions = el("div", { className: "actions" },
     el("button", { type: "button", testid: "show-live", className: "primary", onclick: () => openShow(card.id) }, words.show),
+    requestsUi?.cardButton(card),
     el("button", { type: "button", testid: "remove", className: "secondary", onclick: () => { removing = card.id; render(); } }, words.remove));
   const confirmBox = removing === card.id ? el("div", { className: "confirm", role: "alertdialog" },
     el("p", {}, words.confirmRemove),
@@ -103,6 +106,7 @@ function render() {
   $("lang").textContent = words.lang;
   $("cards").replaceChildren(...cards.map(renderCard));
   present?.render();
+  requestsUi?.render();
   $("no-cards").hidden = cards.length > 0;
   if (lastError) $("pickup-message").textContent = errorText(lastError);
   if (showing) renderShow();
@@ -147,6 +151,12 @@ async function syncStatus() {
   }
 }
 
+/** The cards' status, then the resident's requests (approved ones picked up) and notices. */
+async function syncAll() {
+  await syncStatus();
+  if (navigator.onLine) await requestsUi.sync();
+}
+
 // --- pick up ---------------------------------------------------------------------------------------------
 function openPickup(link) {
   $("pickup").hidden = false;
@@ -176,6 +186,7 @@ async function submitPickup(event) {
     const card = await makeCard(picked, trust, now());
     await putCard(card);
     await confirm(picked);
+    if (picked.recoveryCode) requestsUi.showRecovery(picked.recoveryCode); // once, never stored
     $("pickup-pin").value = "";
     $("pickup").hidden = true;
     history.replaceState(null, "", location.pathname);
@@ -298,13 +309,15 @@ async function main() {
   $("add").addEventListener("click", () => openPickup(null));
   $("pickup-cancel").addEventListener("click", () => { $("pickup").hidden = true; lastError = null; $("pickup-message").textContent = ""; });
   $("pickup-form").addEventListener("submit", submitPickup);
-  $("check").addEventListener("click", syncStatus);
+  $("check").addEventListener("click", syncAll);
   $("show-close").addEventListener("click", closeShow);
   $("view-basic").addEventListener("click", () => switchView("basic"));
   $("view-full").addEventListener("click", () => switchView("full"));
-  window.addEventListener("online", () => { render(); syncStatus(); });
+  window.addEventListener("online", () => { render(); syncAll(); });
   window.addEventListener("offline", render);
   present = installPresent({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type });
+  requestsUi = installRequests({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type,
+    trust: () => trustList(root, { online: true }), now, changed: async () => { await reload(); await syncStatus(); } });
   await reload();
   const query = new URLSearchParams(location.search);
   if (query.has("openid4vp")) { // same device: a verifier's link to this wallet opens at the consent screen
@@ -326,10 +339,10 @@ async function main() {
   } catch {
     root = null; // first start offline: status checks wait for the network
   }
-  const checked = syncStatus(); // sets body[data-sync] to "checking" at once when it goes online
+  const checked = syncAll(); // sets body[data-sync] to "checking" at once when it goes online
   document.body.dataset.ready = "1";
   await checked;
-  setInterval(() => { render(); syncStatus(); }, 5 * 60 * 1000);
+  setInterval(() => { render(); syncAll(); }, 5 * 60 * 1000);
 }
 
 main();
