@@ -64,17 +64,19 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
     setBody("svc", "busy");
     result = { pending: true };
     render();
+    let outcome = "failed";
     try {
       const answer = await ask(card, kind, body);
       result = { message: answer.message, state: answer.request?.state ?? "" };
       form = null;
-      setBody("svc", "done");
+      outcome = "done";
+      render();
       await sync(); // an approval at once (or a deregistration) shows, and is picked up, now
     } catch (err) {
       result = { error: requestErrorText(err, lang()), code: err?.data?.error ?? err?.kind ?? "" };
-      setBody("svc", "failed");
     }
     render();
+    setBody("svc", outcome);
   }
 
   function sendAddress(event) {
@@ -197,17 +199,19 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
     setBody("lost", "busy");
     lost.error = null;
     render();
+    let outcome = "failed";
     try {
       const answer = await action();
       if (answer?.request || answer?.message) lost.result = { request: answer.request ?? lost.result?.request, message: answer.message };
       lost.step = step;
-      setBody("lost", "done");
-      if (answer?.request?.state === "approved") await sync();
+      outcome = "done";
+      render();
+      if (answer?.request?.state === "approved") await sync(); // the re-delivery is picked up now
     } catch (err) {
       lost.error = { text: requestErrorText(err, lang()), code: err?.data?.error ?? err?.kind ?? "", status: err?.data?.status ?? 0 };
-      setBody("lost", "failed");
     }
     render();
+    setBody("lost", outcome);
   }
 
   function submitLost(event) {
