@@ -210,7 +210,6 @@ def test_endorse_automatically_the_new_card_replaces_the_old_which_verifies_revo
         pick_up_shown(driver, served, permit_id)
         [old] = held_cards(driver)
         open_services(driver, old["number"])
-        screenshot(driver, "wallet-services", tmp_path)
         by_testid(driver, "svc-endorse").click()
         answer = service_answer(driver)
         assert answer["state"] == "approved" and "签注" in answer["text"] and "已批准" in answer["text"], answer
@@ -241,7 +240,6 @@ def test_endorse_needing_approval_waits_then_the_wallet_picks_the_approved_one_u
         assert answer["state"] == "queued" and "待审核" in answer["text"], answer
         assert rows(driver) == [("endorse", "queued")]
         assert "待审核" in by_testid(driver, "my-requests").text
-        screenshot(driver, "wallet-requests", tmp_path)
         by_testid(driver, "svc-endorse").click()  # one open request per record: the service's 409, said plainly
         again = service_answer(driver)
         assert again["error"] == "request_conflict" and "正在办理" in again["text"], again
@@ -255,6 +253,8 @@ def test_endorse_needing_approval_waits_then_the_wallet_picks_the_approved_one_u
         assert judge(served, new["sdJwt"], tmp_path / "landlord") is Result.VALID
         notices = by_testid(driver, "notices").text
         assert "签注" in notices and "已批准" in notices, notices  # request_decided, shown when it synced
+        driver.execute_script("document.getElementById('notices-title').scrollIntoView()")
+        screenshot(driver, "wallet-requests", tmp_path)
     finally:
         driver.quit()
 
@@ -375,6 +375,8 @@ def test_an_address_change_to_another_district_is_approved_there_and_picked_up(s
         assert "北京市东城区" in [o.text for o in choices.options][1]
         by_testid(driver, "svc-new-address").send_keys("北京市东城区东直门内大街1号")
         choices.select_by_value(EAST)
+        driver.execute_script("document.getElementById('services').scrollIntoView()")
+        screenshot(driver, "wallet-services", tmp_path)
         by_testid(driver, "svc-address-send").click()
         answer = service_answer(driver)
         assert answer["state"] == "queued" and "地址变更" in answer["text"], answer
