@@ -407,6 +407,11 @@ def test_deregistering_asks_to_confirm_and_is_final(served: Served, tmp_path: Pa
         by_testid(driver, "svc-deregister-confirm").click()
         answer = service_answer(driver)
         assert answer["state"] == "done" and "注销" in answer["text"], answer
+        driver.find_element("id", "lang").click()  # English on the switch: the service's English words
+        assert "Deregistered" in by_testid(driver, "svc-result").text
+        assert by_testid(driver, "svc-deregister").text == "Deregister (move away)"
+        assert "Deregistration · done" in by_testid(driver, "my-requests").text
+        driver.find_element("id", "lang").click()
         synced(driver)
         assert card_states(driver) == ["revoked"]
         assert judge(served, card["sdJwt"], tmp_path / "landlord") is Result.REVOKED
