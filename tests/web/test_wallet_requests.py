@@ -299,6 +299,11 @@ def test_lost_phone_from_a_second_profile_suspends_at_once_then_the_sms_code_red
         by_testid(new_phone, "lost-send-code").click()
         wait_for(lambda: new_phone.execute_script("return document.body.dataset.lost === 'done'"), what="code sent")
         assert "验证码已发送" in by_testid(new_phone, "lost-result").text
+        new_phone.refresh()  # the wallet closed and opened again: the waiting request still takes its code
+        wait_ready(new_phone)
+        requests_settled(new_phone)
+        assert rows(new_phone) == [("lost", "queued")]
+        by_testid(new_phone, "lost-start").click()
         deliver_due(served.office.service.store, FileSink(sms), system_clock)  # the demo's SMS gateway adapter
         sent = [json.loads(line) for line in sms.read_text("utf-8").splitlines()]
         [otp] = [m for m in sent if m["kind"] == "one_time_code"]

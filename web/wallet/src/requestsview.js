@@ -180,6 +180,10 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
           }
         }
         rows = seen.reverse(); // newest first
+        if (!lost.kept) { // reopened later: a lost-phone request still waiting can take its SMS code
+          const waiting = rows.find((r) => r.kept.kind === "lost" && r.request?.state === "queued");
+          if (waiting) lost = { step: "code", result: waiting, error: null, kept: waiting.kept };
+        }
         if (lost.kept) lost.result = rows.find((r) => r.kept.id === lost.kept.id) ?? lost.result;
         if (renewed) await changed();
         await notices.sync();
