@@ -267,7 +267,9 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
     $("recovery-title").textContent = w.recoveryTitle;
     $("recovery-note").textContent = w.recoveryNote;
     $("recovery-done").textContent = w.recoveryDone;
-    $("recovery-code").textContent = recovery ?? "";
+    // Each group unbroken, a line break only after a dash: the code is copied by hand, group by group.
+    const groups = (recovery ?? "").split("-").map((g) => el("span", { className: "group" }, g));
+    $("recovery-code").replaceChildren(...groups.flatMap((g, i) => (i ? ["-", g] : [g])));
   }
 
   function render() {
