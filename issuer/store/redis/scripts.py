@@ -278,6 +278,7 @@ return redis.call('HINCRBY', KEYS[2], 'generation', 1)
 # KEYS: the officer's secrets. ARGV: step, generation. -> 1 recorded (later than the last used step, same
 # generation), 0 refused
 USE_TOTP_STEP = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if tonumber(redis.call('HGET', KEYS[1], 'generation') or '0') ~= tonumber(ARGV[2]) then return 0 end
 if tonumber(redis.call('HGET', KEYS[1], 'totp_last_step') or '0') >= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], 'totp_last_step', ARGV[1])
