@@ -50,12 +50,14 @@ class WeakPasswordError(InvalidRequestError):
 
 
 def check_new_password(officer_id: str, password: str) -> None:
-    """WeakPasswordError unless ``password`` is 12..200 characters and is not (nor contains) the officer id."""
+    """WeakPasswordError unless ``password`` is 12..200 characters and is not the officer id (nor contains an id
+    of 4 or more characters: "clerk0012024!" is the id with a year)."""
     if len(password) < MIN_LENGTH:
         raise WeakPasswordError("length", f"the password must have at least {MIN_LENGTH} characters")
     if len(password.encode("utf-8")) > MAX_LENGTH:
         raise WeakPasswordError("length", f"the password must have at most {MAX_LENGTH} bytes")
-    if officer_id.casefold() in password.casefold():
+    folded, officer = password.casefold(), officer_id.casefold()
+    if folded == officer or (len(officer) >= 4 and officer in folded):
         raise WeakPasswordError("officer_id", "the password must not contain the officer id")
 
 
