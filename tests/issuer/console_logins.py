@@ -15,7 +15,7 @@ from tests.conftest import FakeClock
 
 
 def password_of(officer_id: str) -> str:
-    return f"pw {officer_id} correct horse"
+    return f"correct horse {officer_id[::-1]} staple"  # reversed: a password may not hold the id
 
 
 @functools.cache
