@@ -67,6 +67,20 @@ class Enrolment:
         return secret_text(self.secret)
 
 
+def set_password(store: Store, officer_id: str, password: str, cost: ScryptCost = DEFAULT_COST) -> None:
+    """A new password (WeakPasswordError if it breaks a rule); every session of the officer ends. Needs no
+    store secret (`epermit officers set-password` asks for no key passphrase)."""
+    check_new_password(officer_id, password)
+    if store.set_officer_password(officer_id, hash_password(password, cost)) is None:
+        raise InvalidRequestError(f"no officer {officer_id!r}")
+
+
+def reset_totp(store: Store, officer_id: str) -> None:
+    """Forget the TOTP secret (a lost phone): the officer enrols again at the next sign-in; sessions end."""
+    if store.set_officer_totp(officer_id, None) is None:
+        raise InvalidRequestError(f"no officer {officer_id!r}")
+
+
 class ConsoleLogins:
     def __init__(self, store: Store, *, keyed: KeyedHash, clock: Clock = system_clock,
                  cost: ScryptCost = DEFAULT_COST) -> None:
@@ -78,10 +92,7 @@ class ConsoleLogins:
 
     # --- set by the office (`epermit officers ...`) ---------------------------------------------------
     def set_password(self, officer_id: str, password: str) -> None:
-        """A new password (WeakPasswordError if it breaks a rule); every session of the officer ends."""
-        check_new_password(officer_id, password)
-        if self._store.set_officer_password(officer_id, hash_password(password, self._cost)) is None:
-            raise InvalidRequestError(f"no officer {officer_id!r}")
+        set_password(self._store, officer_id, password, self._cost)
 
     def enrol_totp(self, officer_id: str) -> Enrolment:
         """A new TOTP secret, in force at once (replacing any): every session of the officer ends."""
@@ -92,9 +103,7 @@ class ConsoleLogins:
         return Enrolment(officer_id, secret, generation)
 
     def reset_totp(self, officer_id: str) -> None:
-        """Forget the TOTP secret (a lost phone): the officer enrols again at the next sign-in."""
-        if self._store.set_officer_totp(officer_id, None) is None:
-            raise InvalidRequestError(f"no officer {officer_id!r}")
+        reset_totp(self._store, officer_id)
 
     # --- signing in -----------------------------------------------------------------------------------
     def check(self, officer_id: str, password: str, code: str) -> SignIn:
