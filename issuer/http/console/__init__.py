@@ -26,7 +26,7 @@ from issuer.http.console.records import register_record_routes
 from issuer.http.console.signin import register_sign_in_routes
 from issuer.http.console.ui import ConsoleSettings, ConsoleUi
 
-__all__ = ["ConsoleSettings", "console_settings_from_env", "install"]
+__all__ = ["CONSOLE_OFF", "ConsoleSettings", "console_settings_from_env", "install"]
 
 _PERMIT_FIELDS = ("type", "name", "name_pinyin", "sex", "ethnicity", "birth_date", "citizen_id", "address",
                   "document_number", "district", "authority_code", "authority_name", "valid_from", "valid_until")
@@ -118,6 +118,10 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
     register_sign_in_routes(bp, ui)
     register_record_routes(bp, ui)
     app.register_blueprint(bp)
+
+
+CONSOLE_OFF = ("off (turn it on with EPERMIT_CONSOLE_SECRET_FILE=<a file of 32+ random bytes, e.g. "
+               "`openssl rand -base64 48 > console-secret; chmod 600 console-secret`> or EPERMIT_CONSOLE_SECRET)")
 
 
 def console_settings_from_env(env: Mapping[str, str]) -> ConsoleSettings | None:
