@@ -111,9 +111,10 @@ def city_districts(codes: Sequence[str]) -> list[str]:
         try:
             validate_district(code)
         except InvalidApplicationError as exc:
-            raise UsageError(f"--district {code!r}: {str(exc).removeprefix('district: ')}") from exc
+            raise InvalidRequestError(f"--district {code!r}: {str(exc).removeprefix('district: ')}") from exc
         if code not in DISTRICT_LABELS:
-            raise UsageError(f"--district {code}: not a district of the city (one of {', '.join(DISTRICT_LABELS)})")
+            raise InvalidRequestError(f"--district {code}: not a district of the city "
+                                      f"(one of {', '.join(DISTRICT_LABELS)})")
     return list(codes)
 
 

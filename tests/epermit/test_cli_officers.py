@@ -141,7 +141,7 @@ def test_add_takes_the_districts_of_the_city_only(
 ) -> None:
     data = ["--data", str(tmp_path)]
     assert main(["officers", "add", *data, "--id", "li", "--name", "李娜", "--role", "clerk",
-                 "--district", "110105", "--district", district]) == 2
+                 "--district", "110105", "--district", district]) == 1  # refused (the data), not usage
     assert problem in capsys.readouterr().err
     assert main(["officers", "add", *data, "--id", "li", "--name", "李娜", "--role", "clerk"]) == 2
     assert not (tmp_path / "epermit.sqlite3").exists()  # refused before the store is made
