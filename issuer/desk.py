@@ -71,10 +71,13 @@ class OfficerDesk:
         return session_id
 
     # --- records -------------------------------------------------------------------------------------
-    def register(self, officer: Officer, permit: Permit, *, override_reason: str | None = None) -> Record:
-        """A clerk registers; a supervisor registers only with an override of the registration period."""
+    def register(self, officer: Officer, permit: Permit, *, override_reason: str | None = None,
+                 allocate_number: bool = False) -> Record:
+        """A clerk registers; a supervisor registers only with an override of the registration period.
+        ``allocate_number``: the system gives the document number (the console; issuer.numbering)."""
         self.allow_register(officer, permit, override=override_reason is not None)
-        return self.service.register_application(permit, officer=officer.id, override_reason=override_reason)
+        return self.service.register_application(permit, officer=officer.id, override_reason=override_reason,
+                                                 allocate_number=allocate_number)
 
     def allow_register(self, officer: Officer, permit: Permit, *, override: bool) -> None:
         action = Action.OVERRIDE_REGISTRATION if override else Action.REGISTER

@@ -28,6 +28,7 @@ changed in between (a rotation), a new index is allocated: the store records whi
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import secrets
@@ -65,6 +66,7 @@ from issuer.model import (
     RecordState,
     parse_reason,
 )
+from issuer.numbering import allocate_document_number
 from issuer.pickup import AccessGrant, Pickup
 from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
@@ -210,7 +212,10 @@ class IssuerService:
         check_application(permit, holder, today=beijing_day(self.clock()), settings=self.settings,
                           override=override)
 
-    def register_application(self, permit: Permit, *, officer: str, override_reason: str | None = None) -> Record:
+    def register_application(self, permit: Permit, *, officer: str, override_reason: str | None = None,
+                             allocate_number: bool = False) -> Record:
+        """``allocate_number``: the permit's document number is replaced by the next of its type's and
+        district's sequence (issuer.numbering), taken only once every check has passed."""
         if not isinstance(permit, Permit):
             raise InvalidRequestError("register needs a validated Permit")
         override = check_override(override_reason)
@@ -220,6 +225,9 @@ class IssuerService:
             self.audit.append(officer=officer, action="register", record_id=None, outcome=REFUSED,
                                  reason=f"{permit.type.slug}: {exc.rule}")
             raise
+        if allocate_number:
+            number = allocate_document_number(self.store, permit.type, permit.district, beijing_day(self.clock()))
+            permit = dataclasses.replace(permit, document_number=number)
         record = self.register(permit, officer=officer)
         if override is not None:
             self.audit.append(officer=officer, action="override_registration", record_id=record.id,

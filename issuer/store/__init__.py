@@ -204,6 +204,13 @@ class Store(Protocol):
         """Add one and return the new count; the count starts over ``ttl`` seconds after its first step."""
         ...
 
+    # --- sequences (document numbers) ----------------------------------------------------------------
+    def allocate_number(self, sequence: str) -> int:
+        """The next number of the named sequence (1, 2, 3, ...), each handed out exactly once, also to
+        concurrent callers. Kept for good: no TTL, not dropped by a migration (unlike the counters above),
+        since a number handed out twice would be two residents' documents under one number."""
+        ...
+
     # --- officers ------------------------------------------------------------------------------------
     def put_officer(self, officer: Officer) -> None:
         """Insert or replace."""

@@ -292,6 +292,16 @@ def test_counters_count_atomically_and_restart_after_ttl(store: Store) -> None:
 
 # --- officers, publication, audit ---------------------------------------------------------------------
 
+def test_sequences_hand_out_every_number_once_and_are_separate(store: Store) -> None:
+    results = race(THREADS, lambda _: store.allocate_number("DJK-110105-2026"))
+    assert sorted(results) == list(range(1, THREADS + 1))
+    assert store.allocate_number("DJK-110105-2026") == THREADS + 1
+    assert store.allocate_number("JZZ-110105-2026") == 1  # another type, district or year starts at one
+    assert store.allocate_number("DJK-110105-2027") == 1
+    store.increment("number", "DJK-110105-2026", 60, T0)  # the expiring counters are another thing
+    assert store.allocate_number("DJK-110105-2026") == THREADS + 2
+
+
 def test_officers_and_tokens(store: Store) -> None:
     alice = Officer("alice", "李娜", Role.SUPERVISOR, ("110105", "110108"))
     store.put_officer(alice)

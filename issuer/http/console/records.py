@@ -24,7 +24,7 @@ from issuer.rules import beijing_day
 
 MAX_FIELD = 200
 # What the page says after a redirect (?done=...): fixed labels, nothing reflected from the URL.
-DONE = {"suspend": "已暂停 Suspended", "lift": "已恢复 Lifted", "revoke": "已吊销 Revoked",
+DONE = {"registered": "已登记 Registered", "suspend": "已暂停 Suspended", "lift": "已恢复 Lifted", "revoke": "已吊销 Revoked",
         "approve": "已批准 Approved: the resident's wallet receives the credential",
         "deny": "已驳回 Denied: the record is revoked"}
 CHANGES = ("suspend", "lift", "revoke")

@@ -2,8 +2,9 @@
 
 Version 2 added tables only (audit_log replaces the unchained audit table, record_holders, retired), so a
 version-1 file opens unchanged; its old audit rows are not part of the chain. The console's sessions
-(officer_sessions) came later, also a new table only; so did the console's password and TOTP sign-in
-(officer_secrets, and console_sessions, which replace officer_sessions: those were tied to a token).
+(officer_sessions) and the document number sequences (sequences) came later, also new tables only; so did
+the console's password and TOTP sign-in (officer_secrets, and console_sessions, which replace
+officer_sessions: those were tied to a token).
 
 Version 3 keeps no secret in clear: offers lose the ``pre_authorized_code`` column, and every hash of a
 code, PIN, token or nonce is keyed (issuer.keyed). ``migrate_secrets`` brings an older file over when the
@@ -52,6 +53,8 @@ CREATE TABLE IF NOT EXISTS ephemeral (
 CREATE TABLE IF NOT EXISTS counters (
     kind TEXT NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS sequences (
+    name TEXT PRIMARY KEY, last INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS officers (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, districts TEXT NOT NULL,
     disabled INTEGER NOT NULL);
