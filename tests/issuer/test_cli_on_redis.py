@@ -34,7 +34,7 @@ def test_issue_audit_and_reissue_on_redis(
     applications = tmp_path / "applications.csv"
     applications.write_bytes(applications_today())
     assert main(["issue", "--csv", str(applications), *location, "--officer", "io", "--clerk", "clerk",
-                 "--skip-bad", "--no-progress"]) == 0
+                 "--skip-bad", "--no-progress", "--public-url", "https://permits.example.cn"]) == 0
     assert "issued 3 offer(s)" in capsys.readouterr().out
     store = RedisStore.from_url(redis_url, prefix=prefix)
     assert len(store.records_of_holder(sample_permit().holder.citizen_id)) == 2
