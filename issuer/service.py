@@ -249,7 +249,9 @@ class IssuerService:
         if updated is None:
             raise StateConflictError("the record changed concurrently; retry")
         self.audit.append(officer=officer, action="endorse", record_id=record.id,
-                             reason=f"valid {permit.valid_from.isoformat()} to {permit.valid_until.isoformat()}")
+                             reason=f"valid {permit.valid_from.isoformat()} to {permit.valid_until.isoformat()}, "
+                                    f"was {record.permit.valid_from.isoformat()} to "
+                                    f"{record.permit.valid_until.isoformat()}")
         return updated, self.create_offer(record.id, officer=officer)
 
     def _redeliver(self, record_id: str, *, officer: str, reason: Reason) -> tuple[list[tuple[int, int]], Offer]:

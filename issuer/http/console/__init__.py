@@ -21,6 +21,8 @@ from flask import Blueprint, Flask, Response, abort, redirect, request, session,
 from credential.errors import CredentialError
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError
+from issuer.http.console.audit import register_audit_routes
+from issuer.http.console.display import register_filters
 from issuer.http.console.records import register_record_routes
 from issuer.http.console.registration import fresh_form, register_registration_routes
 from issuer.http.console.signin import register_sign_in_routes
@@ -96,6 +98,8 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
     register_registration_routes(bp, ui)
     register_sign_in_routes(bp, ui)
     register_record_routes(bp, ui)
+    register_audit_routes(bp, ui)
+    register_filters(bp)
     app.register_blueprint(bp)
 
 
