@@ -51,6 +51,9 @@ from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
 
 TLS_CA_FILE = "tls-ca.pem"  # the CA certificate a wallet, `epermit verify sync --ca` or `curl --cacert` trusts
+# The CAs of online verifiers the web wallet answers (WalletApiSettings.verifier_ca_file), read on each request:
+# copy an `epermit employer-demo`'s employer-ca.pem here and the phone's /wallet/ can present to it.
+VERIFIER_CAS_FILE = "verifier-cas.pem"
 SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens and console sign-ins (0600)
 CONSOLE_TOTP_QR_FILE = "console-totp-supervisor.png"  # demo --serve: the supervisor's TOTP enrolment QR (0600)
 WALLETS_DIR = "wallets"  # one `epermit wallet --home` folder per resident
@@ -90,17 +93,19 @@ class Office:
 
 
 def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock, *,
-                ca: LoopbackCA | None = None, host: str = "127.0.0.1") -> Office:
+                ca: LoopbackCA | None = None, host: str = "127.0.0.1", verifier_ca_file: Path | None = None) -> Office:
     """Both APIs, over https with a certificate from ``ca`` when given (the demo), else http. ``host``: the
     address they listen on and are reached by (loopback by default; a phone on the same network needs the
-    machine's address there, which the certificate then names beside the loopback names)."""
+    machine's address there, which the certificate then names beside the loopback names). ``verifier_ca_file``:
+    the CAs of the online verifiers the wallet PWA may answer (WalletApiSettings.verifier_ca_file)."""
     names = tuple(dict.fromkeys((host, *LOOPBACK_NAMES))) if host not in LOOPBACK_NAMES else LOOPBACK_NAMES
     server_tls = ca.issue_server(names).ssl_context() if ca is not None else None
     wallet_server = BackgroundServer(host, ssl_context=server_tls)
     officer_server = BackgroundServer(host, ssl_context=server_tls)
     store = SQLiteStore(data_dir / "epermit.sqlite3")
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
-    wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
+    wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url,
+                                                            verifier_ca_file=verifier_ca_file), service))
     # The console's cookie key is made fresh for this run: there is no default secret.
     console = ConsoleSettings(secret_key=secrets.token_bytes(32))
     officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
@@ -174,7 +179,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
 
     ca = LoopbackCA(now=now)
     write_private(out / TLS_CA_FILE, ca.pem.decode("ascii"))  # public, but the folder's files are all owner-only
-    office = open_office(data_dir, keyring, ca=ca, host=host)
+    office = open_office(data_dir, keyring, ca=ca, host=host, verifier_ca_file=out / VERIFIER_CAS_FILE)
     try:
         say("2. Servers (https; the demo's loopback CA is in " + TLS_CA_FILE + ")",
             f"officer API {office.officer_server.url}  ·  wallet API {office.wallet_server.url}")
@@ -310,6 +315,8 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
         f"{offer['pickup_url']} --pin {offer['tx_code']} --ca {out / TLS_CA_FILE} --root {out / 'root.pem'}\n"
         f"   resident's wallet (a phone's browser): {office.wallet_server.url}/wallet/ — or open the pickup link\n"
         f"   landlord's verifier page: {office.wallet_server.url}/verify/\n"
+        f"   online checks (OpenID4VP) from the web wallet: copy an `epermit employer-demo`'s employer-ca.pem to\n"
+        f"    {out / VERIFIER_CAS_FILE} (the CAs of verifiers /wallet/ answers; read afresh on each request)\n"
         f"   (a phone trusts these https pages once {out / TLS_CA_FILE} is installed on it as a CA certificate;\n"
         f"    give --host <this machine's address on your network> so that the phone can reach them)\n"
         f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor, password "

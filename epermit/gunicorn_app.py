@@ -12,6 +12,8 @@ refuses to start unless Redis is durable (issuer.redis_durability). The variable
     EPERMIT_KEYS_DIR                       the key directory (`epermit keys init`); required
     EPERMIT_PUBLISHED_DIR                  where the wallet API keeps the last public documents it served
                                            (served while Redis is down); unset: in memory only
+    EPERMIT_VERIFIER_CA_FILE               PEM bundle of the CAs whose online verifiers the wallet PWA answers
+                                           (OpenID4VP, docs/wallet.md); unset: it answers none
     EPERMIT_KEY_PASSPHRASE or EPERMIT_KEY_PASSPHRASE_FILE
     EPERMIT_METRICS_TOKEN                  the bearer token of the officer API's /metrics; unset: no /metrics
     PROMETHEUS_MULTIPROC_DIR               prometheus-client's multiprocess folder (epermit.redis_serve sets it)
@@ -114,6 +116,8 @@ def create_wallet_app(env: Mapping[str, str] | None = None) -> Flask:
     configure_json_logging()
     service = build_service(environment)
     published = environment.get("EPERMIT_PUBLISHED_DIR", "").strip()
+    verifier_cas = environment.get("EPERMIT_VERIFIER_CA_FILE", "").strip()
     return _behind_proxies(create_wallet_api(WalletApiSettings(public_url=service.settings.public_url,
-                                                               published_dir=Path(published) if published else None),
+                                                               published_dir=Path(published) if published else None,
+                                                               verifier_ca_file=Path(verifier_cas) if verifier_cas else None),
                                              service), environment)

@@ -45,7 +45,7 @@ from credential.sdjwt import issue_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
 from credential.text import one_line
 from issuer.audit import AuditLog
-from issuer.deferred import Deferral, DeferredTransaction
+from issuer.deferred import Deferral, DeferredTransaction, Notice
 from issuer.errors import (
     CredentialRequestDeniedError,
     InvalidRequestError,
@@ -411,10 +411,11 @@ class IssuerService:
         """A notification_id for one credential response (OpenID4VCI §8.3)."""
         return self._deferral.open_notification(self._pickup.grant(access_token), access_token, configuration_id)
 
-    def notify(self, access_token: str, notification_id: str, event: str, description: str | None = None) -> None:
-        """Record the wallet's report (audit: pickup_confirmed / pickup_failed / pickup_deleted), idempotently."""
+    def notify(self, access_token: str, notification_id: str, event: str, description: str | None = None) -> Notice:
+        """Record the wallet's report (audit: pickup_confirmed / pickup_failed / pickup_deleted), idempotently;
+        what the notification id stood for (a resident's request finishes on it: issuer.requests)."""
         self._pickup.grant(access_token)  # InvalidTokenError first
-        self._deferral.notify(access_token, notification_id, event, description)
+        return self._deferral.notify(access_token, notification_id, event, description)
 
     def _deliver_one(self, record: Record, holder_key: PublicKey, access_token: str, *, now: int, nbf: int,
                      exp: int) -> DeliveredCredential:

@@ -26,6 +26,7 @@ from wallet_api import (
     offers,
     pickup_page,
     public,
+    resident,
     token,
     verify_page,
     wallet_page,
@@ -61,8 +62,9 @@ def create_app(
     for module in (metadata, offers, pickup_page, token, nonce, issuance, deferred, notification, public,
                    openapi_document):
         app.register_blueprint(module.bp)
+    resident.install(app, service)  # the residents' online requests (issuer.requests)
     verify_page.register(app, lambda: service.keyring.root.public_key)
-    wallet_page.register(app, lambda: service.keyring.root.public_key)
+    wallet_page.register(app, lambda: service.keyring.root.public_key, verifier_ca_file=settings.verifier_ca_file)
     # Ready through a store outage while the trust list it would serve is kept (wallet_api.public).
     install_operations(app, service, api="wallet", last_copies=lambda: copies.recall("trustlist.jwt") is not None)
     register_error_handlers(app)

@@ -20,10 +20,11 @@ from issuer.model import DeliveredCredential
 from wallet_api.access import authorize
 from wallet_api.bodies import bounded_body
 from wallet_api.configurations import is_qr_basic_configuration, is_qr_configuration
-from wallet_api.context import WalletContext, wallet_context
+from wallet_api.context import WalletContext, resident_requests, wallet_context
 from wallet_api.errors import ProtocolError
 from wallet_api.proofs import ProofPolicy, verify_key_proofs
 
+RECOVERY_CODE = "epermit_recovery_code"  # an extension parameter of the credential response (shown once)
 bp = Blueprint("credential", __name__)
 
 
@@ -87,12 +88,17 @@ def no_store(response: Response, status: int = 200) -> Response:
     return response
 
 
-def issued(context: WalletContext, token: str, configuration_id: str, delivered: list[DeliveredCredential]) -> Response:
-    """200 with the credentials and a fresh notification_id (OpenID4VCI §8.3, §9.2)."""
+def issued(context: WalletContext, token: str, configuration_id: str, delivered: list[DeliveredCredential],
+           *, recovery_code: str | None = None) -> Response:
+    """200 with the credentials and a fresh notification_id (OpenID4VCI §8.3, §9.2); at a holder's first
+    pickup also the recovery code, once (issuer.requests.recovery: a lost phone is reported with it)."""
     notification_id = context.service.open_notification(token, configuration_id)
     metrics.PICKUPS.inc(len(delivered))
-    return no_store(jsonify({"credentials": [_encode(configuration_id, item) for item in delivered],
-                             "notification_id": notification_id}))
+    answer: dict[str, object] = {"credentials": [_encode(configuration_id, item) for item in delivered],
+                                 "notification_id": notification_id}
+    if recovery_code is not None:
+        answer[RECOVERY_CODE] = recovery_code
+    return no_store(jsonify(answer))
 
 
 def deferred(context: WalletContext, transaction_id: str) -> Response:
@@ -126,4 +132,6 @@ def credential() -> Response:
         return deferred(context, service.defer(token, keys, configuration_id).transaction_id)
     except StateConflictError as exc:  # suspended, revoked or expired since the offer: it will not be issued
         raise ProtocolError("credential_request_denied", str(exc)) from exc
-    return issued(context, token, configuration_id, delivered)
+    citizen_id = service.get_record(access.grant.record_id).permit.holder.citizen_id
+    return issued(context, token, configuration_id, delivered,
+                  recovery_code=resident_requests().recovery.issue_if_absent(citizen_id))

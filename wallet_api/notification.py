@@ -13,7 +13,7 @@ from flask import Blueprint, Response
 
 from issuer.deferred import EVENTS
 from wallet_api.access import authorize
-from wallet_api.context import wallet_context
+from wallet_api.context import resident_requests, wallet_context
 from wallet_api.errors import ProtocolError
 from wallet_api.issuance import json_body, no_store
 
@@ -46,5 +46,7 @@ def notification() -> Response:
     if len(notification_id) > MAX_NOTIFICATION_ID_LENGTH:
         raise ProtocolError("invalid_notification_id", "unknown or expired notification_id")
     assert isinstance(event, str)
-    context.service.notify(token, notification_id, event, description)  # InvalidNotificationIdError (400)
+    notice = context.service.notify(token, notification_id, event, description)  # InvalidNotificationIdError (400)
+    if event == "credential_accepted":  # the new credential of a resident's request is in the wallet: finish it
+        resident_requests().confirmed(notice.offer_id)
     return no_store(Response(), 204)

@@ -163,6 +163,7 @@ def _paths() -> dict[str, Any]:
                 "204": _with_nonce({"description": "Recorded (idempotent)"}),
                 "400": _error("Refused", ("invalid_notification_request", "invalid_notification_id")),
                 **_BEARER_ERRORS}}},
+        **_resident_paths(),
         "/statuslists": _get("The status list aggregation", {"200": _json("StatusListAggregation", "Every list")}),
         "/statuslists/{number}": _signed(("application/statuslist+jwt", "application/statuslist+cwt"),
                                          "A Token Status List, as JWT (default) or CWT", [_path_param("number")]),
@@ -175,6 +176,107 @@ def _paths() -> dict[str, Any]:
             f"SD-JWT VC Type Metadata of the {credential_type.name_en}",
             {"200": _json("TypeMetadata", "Type metadata")})
     return paths
+
+
+_PRESENTATION = {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
+                 "description": "'Presentation <SD-JWT VC~KB-JWT>': the resident's credential with a KB-JWT over a "
+                                "nonce from POST /resident/nonce and its audience ({public_url}/resident)"}
+_REQUEST_TOKEN = {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
+                  "description": "'Bearer <request_token>': the token the request's 201 answer carried (once)"}
+_RESIDENT_ERRORS = ("invalid_request", "invalid_resident_request", "invalid_presentation", "code_refused",
+                    "credential_not_current", "request_not_found", "request_conflict", "recovery_refused",
+                    "rate_limited", "conflict", "endorsement_not_due", "not_endorsable")
+
+
+def _resident(operation_id: str, summary: str, ok: tuple[int, str], *, params: list[dict[str, Any]],
+              body: str | None = None) -> dict[str, Any]:
+    status, schema = ok
+    op: dict[str, Any] = {"operationId": operation_id, "summary": summary, "parameters": params,
+                          "responses": {str(status): _json(schema, "done", _NO_STORE),
+                                        "400": _error("Refused", _RESIDENT_ERRORS),
+                                        "401": _error("No valid presentation", _RESIDENT_ERRORS),
+                                        "403": _error("Not a current credential, or a wrong recovery code",
+                                                      _RESIDENT_ERRORS),
+                                        "404": _error("No such request (or not this token's)", _RESIDENT_ERRORS),
+                                        "409": _error("Another request is open, or the state does not allow it",
+                                                      _RESIDENT_ERRORS),
+                                        "429": _error("Too many attempts", ("rate_limited",), _RETRY),
+                                        "413": _TOO_LARGE, "503": _UNAVAILABLE}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {JSON: {"schema": {"$ref": _REF + body}}}}
+    return op
+
+
+def _resident_paths() -> dict[str, Any]:
+    """The residents' online requests (wallet_api.resident; docs/resident-requests.md)."""
+    request_id = [_path_param("request_id")]
+    return {
+        "/resident/nonce": {"post": _resident("residentNonce", "A nonce and the audience for the next presentation",
+                                              (200, "ResidentChallenge"), params=[])},
+        "/resident/requests": {
+            "post": _resident("submitResidentRequest", "Submit a request: endorse, address or deregister",
+                              (201, "ResidentRequestCreated"), params=[_PRESENTATION], body="ResidentRequestBody"),
+            "get": _resident("listMyResidentRequests", "My requests, oldest first", (200, "ResidentRequestList"),
+                             params=[_PRESENTATION])},
+        "/resident/lost": {"post": _resident(
+            "reportLostPhone", "From a new phone: suspend the lost phone's credentials at once (citizen ID and "
+            "recovery code); re-delivery waits for an officer", (201, "ResidentRequestCreated"), params=[],
+            body="LostPhoneBody")},
+        "/resident/requests/{request_id}": {"get": _resident(
+            "getResidentRequest", "One request, by its token", (200, "ResidentRequestAnswer"),
+            params=[*request_id, _REQUEST_TOKEN])},
+        "/resident/requests/{request_id}/delivery": {"post": _resident(
+            "deliverResidentRequest", "The pickup offers (with their PINs) of an approved request: redeem them "
+            "as at the first pickup", (200, "ResidentDelivery"), params=[*request_id, _REQUEST_TOKEN])},
+        "/resident/requests/{request_id}/code": {"post": _resident(
+            "sendLostPhoneCode", "A lost phone's queued re-delivery: send a one-time code to the registered phone "
+            "number (through the notifications outbox)", (202, "ResidentMessage"),
+            params=[*request_id, _REQUEST_TOKEN])},
+        "/resident/requests/{request_id}/code/confirm": {"post": _resident(
+            "confirmLostPhoneCode", "The right one-time code approves the re-delivery (no officer needed)",
+            (200, "ResidentRequestAnswer"), params=[*request_id, _REQUEST_TOKEN], body="OneTimeCodeBody")},
+        "/resident/notifications": {"get": _resident(
+            "listResidentNotifications", "My messages, newest first (the wallet shows them when it syncs)",
+            (200, "ResidentNotifications"), params=[_PRESENTATION])},
+    }
+
+
+def _resident_schemas() -> dict[str, Any]:
+    string, integer, maybe = {"type": "string"}, {"type": "integer"}, {"type": ["string", "null"]}
+    words = {"type": "object", "required": ["zh", "en"], "properties": {"zh": string, "en": string}}
+    request = {"type": "object", "required": ["id", "kind", "state", "record_id", "district", "message"],
+               "properties": {"id": string, "kind": {"enum": ["endorse", "lost", "address", "deregister"]},
+                              "state": {"enum": ["submitted", "queued", "approved", "denied", "done"]},
+                              "record_id": string, "district": string, "created_at": integer, "updated_at": integer,
+                              "address": maybe, "new_district": maybe, "queued_because": maybe,
+                              "decided_by": maybe, "reason": maybe, "new_record_id": maybe, "message": words}}
+    return {
+        "ResidentChallenge": {"type": "object", "required": ["nonce", "audience"],
+                              "properties": {"nonce": string, "audience": string}},
+        "ResidentRequestBody": {"type": "object", "required": ["kind"], "properties": {
+            "kind": {"enum": ["endorse", "address", "deregister"]}, "address": string,
+            "district": {"type": "string", "pattern": "^[0-9]{6}$"}}},
+        "OneTimeCodeBody": {"type": "object", "required": ["code"], "properties": {"code": string}},
+        "ResidentMessage": {"type": "object", "required": ["message"], "properties": {"message": words}},
+        "LostPhoneBody": {"type": "object", "required": ["citizen_id", "recovery_code"],
+                          "properties": {"citizen_id": string, "recovery_code": string}},
+        "ResidentRequestCreated": {"type": "object", "required": ["request", "request_token", "message"],
+                                   "properties": {"request": request, "request_token": string, "message": words}},
+        "ResidentRequestAnswer": {"type": "object", "required": ["request", "message"],
+                                  "properties": {"request": request, "message": words}},
+        "ResidentRequestList": {"type": "object", "required": ["requests"],
+                                "properties": {"requests": {"type": "array", "items": request}}},
+        "ResidentDelivery": {"type": "object", "required": ["offers", "message"], "properties": {
+            "message": words, "offers": {"type": "array", "items": {
+                "type": "object", "required": ["record_id", "offer_uri", "pickup_url", "tx_code", "expires_at"],
+                "properties": {"record_id": string, "offer_uri": string, "pickup_url": string, "tx_code": string,
+                               "expires_at": integer}}}}},
+        "ResidentNotifications": {"type": "object", "required": ["notifications"], "properties": {
+            "notifications": {"type": "array", "items": {
+                "type": "object", "required": ["id", "kind", "record_id", "created_at", "message"],
+                "properties": {"id": string, "kind": string, "record_id": string, "created_at": integer,
+                               "message": words, "params": {"type": "object"}}}}}},
+    }
 
 
 def _schemas() -> dict[str, Any]:
@@ -217,7 +319,8 @@ def _schemas() -> dict[str, Any]:
         "NonceResponse": obj(["c_nonce"], c_nonce=string),
         "CredentialRequest": obj(["credential_configuration_id", "proofs"], credential_configuration_id=string,
                                  proofs=obj(["jwt"], jwt={"type": "array", "minItems": 1, "items": string})),
-        "CredentialResponse": obj(["credentials", "notification_id"], notification_id=string, credentials={
+        "CredentialResponse": obj(["credentials", "notification_id"], notification_id=string,
+                                  epermit_recovery_code=string, credentials={
             "type": "array", "minItems": 1, "items": obj(["credential"], credential=string)}),
         "DeferredResponse": obj(["transaction_id", "interval"], transaction_id=string,
                                 interval={"type": "integer", "minimum": 1}),
@@ -225,6 +328,7 @@ def _schemas() -> dict[str, Any]:
         "NotificationRequest": obj(["notification_id", "event"], notification_id=string,
                                    event={"enum": list(EVENTS)}, event_description=string),
         "StatusListAggregation": obj(["status_lists"], status_lists=strings),
+        **_resident_schemas(),
     }
 
 

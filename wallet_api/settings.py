@@ -49,6 +49,9 @@ class WalletApiSettings:
     dpop_nonce_required: bool = False     # every proof must carry our DPoP-Nonce (else 400/401 use_dpop_nonce)
     dpop_iat_window: int = 60             # seconds a proof's iat may differ from our clock, either way
     dpop_nonce_ttl: int = 300             # seconds a server nonce is accepted; a fresh one every half of that
+    # The PEM bundle of CAs whose online verifiers (OpenID4VP x509_san_dns) the wallet PWA may answer, served
+    # to it at /wallet/verifiers.json (wallet_api.verifier_cas; EPERMIT_VERIFIER_CA_FILE). None: it answers none.
+    verifier_ca_file: Path | None = None
 
     def __post_init__(self) -> None:
         parts = urllib.parse.urlsplit(self.public_url)

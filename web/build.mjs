@@ -9,10 +9,12 @@ import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outRoot = process.env.EPERMIT_WEB_OUT || join(here, "..", "wallet_api", "static");
+const ZXING = join(here, "node_modules", "zxing-wasm", "dist", "reader", "zxing_reader.wasm");
 const PAGES = [
-  { name: "verify", entry: join(here, "src", "app.js"), statics: join(here, "static"),
-    extra: { "zxing_reader.wasm": join(here, "node_modules", "zxing-wasm", "dist", "reader", "zxing_reader.wasm") } },
-  { name: "wallet", entry: join(here, "wallet", "src", "app.js"), statics: join(here, "wallet", "static"), extra: {} },
+  { name: "verify", entry: join(here, "src", "app.js"), statics: join(here, "static"), extra: { "zxing_reader.wasm": ZXING } },
+  // The wallet reads an online verifier's request QR with the same reader (web/wallet/src/scan.js).
+  { name: "wallet", entry: join(here, "wallet", "src", "app.js"), statics: join(here, "wallet", "static"),
+    extra: { "zxing_reader.wasm": ZXING } },
 ];
 
 for (const page of PAGES) {

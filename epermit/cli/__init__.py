@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from epermit.cli.employer import add_employer_command
     from epermit.cli.issue import add_issue_command
     from epermit.cli.keys import add_keys_commands
+    from epermit.cli.notifications import add_notification_commands
     from epermit.cli.officers import add_officer_commands
     from epermit.cli.reissue import add_reissue_commands
     from epermit.cli.serve import add_serve_commands
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_issue_command(sub)
     add_wallet_commands(sub)
     add_employer_command(sub)  # employer-demo: OpenID4VP
+    add_notification_commands(sub)
     sub.add_parser(
         "verify",
         help="verify a QR code or SD-JWT VC offline; `epermit verify sync URL` refreshes the cache",

@@ -5,6 +5,8 @@
     epermit wallet --home DIR show [--credential NUMBER] [--view basic|full] [--live] [--nonce TEXT] [--png FILE]
     epermit wallet --home DIR status [--credential NUMBER] [--ca FILE] [--root FILE]
     epermit wallet --home DIR present OPENID4VP_URI [--ca FILE] [--yes | --no]   (epermit.cli.present)
+    epermit wallet --home DIR request endorse|lost|address|deregister [options]   (epermit.cli.online)
+    epermit wallet --home DIR requests | refresh
 
 ``--home`` defaults to $EPERMIT_WALLET_HOME, else ~/.local/share/epermit/wallet. The device key's passphrase
 comes from EPERMIT_WALLET_PASSPHRASE, ``--passphrase-file`` or a prompt (never a default); only pickup and
@@ -25,6 +27,7 @@ from pathlib import Path
 
 from credential.passclaims import CHINA_STANDARD_TIME, PassView
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, guarded
+from epermit.cli.online import add_online_commands
 from epermit.cli.present import add_present_command
 from epermit.errors import UsageError
 from epermit.wallet import (
@@ -82,6 +85,7 @@ def add_wallet_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None
     status.set_defaults(handler=guarded("wallet status", _status))
 
     add_present_command(commands)  # OpenID4VP: epermit.cli.present
+    add_online_commands(commands, network=_network, passphrase=_passphrase)  # request, requests, refresh
 
 
 def _network(parser: argparse.ArgumentParser) -> None:
@@ -135,6 +139,9 @@ def _pickup(args: argparse.Namespace) -> int:
     kind = held.credential_type
     print(f"picked up {held.document_number} {kind.name_zh} {kind.name_en} of {held.name} {held.name_pinyin}, "
           f"valid {held.valid_from} to {held.valid_until} ({_encodings(held)})")
+    if wallet.client.recovery_code is not None:  # shown once: the service keeps only a keyed hash
+        print(f"恢复码 recovery code: {wallet.client.recovery_code} — 请抄写保存，手机丢失时凭此码挂失 "
+              f"(write it down: it reports a lost phone from a new one; it is shown only now)")
     return EXIT_OK
 
 

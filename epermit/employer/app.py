@@ -9,10 +9,17 @@
 
 Bodies are capped (MAX_CONTENT_LENGTH) before Flask reads them; every page has a CSP that loads only its own
 stylesheet and the QR's data: image; answers to the wallet are JSON with ``Cache-Control: no-store``.
+
+CORS: a web wallet (the PWA at the wallet API's /wallet/) is another origin, so the two endpoints a wallet
+calls — and only those — answer ``Access-Control-Allow-Origin: *`` without credentials: any wallet may
+fetch the (public, signed) request object and post its answer, no cookie ever rides along, and no page of
+the employer is readable cross-origin. The GET (an Accept header only) and the form POST are CORS "simple"
+requests: no preflight is needed, and none is answered.
 """
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +50,12 @@ def _page(settings: EmployerSettings, body: str, *, refresh: bool = False, **con
                                   verifier_zh=settings.name_zh, verifier_en=settings.name_en, **context)
 
 
+def _for_wallets(response: Response) -> Response:
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Origin"
+    return response
+
+
 def create_blueprint(checks: EmployerChecks, settings: EmployerSettings, clock: Callable[[], int]) -> Blueprint:
     pages = Blueprint("employer", __name__)
 
@@ -66,7 +79,9 @@ def create_blueprint(checks: EmployerChecks, settings: EmployerSettings, clock: 
         if outcome.result is None:
             uri = outcome.pending.authorization_uri
             [query] = parse_dcql(outcome.pending.transaction.dcql_query)
-            return _page(settings, WAITING, refresh=True, uri=uri, qr=qr_data_uri(uri),
+            # The bureau's web wallet on this device: its same-device door /wallet/?openid4vp=<the link>.
+            web_wallet = f"{checks.issuer}/wallet/?{urllib.parse.urlencode({'openid4vp': uri})}"
+            return _page(settings, WAITING, refresh=True, uri=uri, qr=qr_data_uri(uri), web_wallet=web_wallet,
                          asked=asked_labels(query.claims))
         return _page(settings, RESULT, **result_context(outcome))
 
@@ -75,16 +90,15 @@ def create_blueprint(checks: EmployerChecks, settings: EmployerSettings, clock: 
         try:
             token = checks.request_object(request_id, now=clock())
         except UnknownTransactionError:
-            abort(404)
-        return Response(token, mimetype=REQUEST_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+            return _for_wallets(Response("no such request", status=404, mimetype="text/plain"))
+        return _for_wallets(Response(token, mimetype=REQUEST_MEDIA_TYPE, headers={"Cache-Control": "no-store"}))
 
     @pages.post("/openid4vp/response")
     def response() -> Response:
         if request.mimetype != "application/x-www-form-urlencoded":
-            return _json(400, {"error": "invalid_request", "error_description": "direct_post is a form"})
+            return _for_wallets(_json(400, {"error": "invalid_request", "error_description": "direct_post is a form"}))
         answer = checks.receive(request.get_data(cache=False), now=clock())
-        return _json(answer.status, answer.body)
-
+        return _for_wallets(_json(answer.status, answer.body))
     @pages.get("/done")
     def done() -> str:
         outcome = checks.by_response_code(request.args.get("response_code", ""), now=clock())

@@ -45,7 +45,8 @@ wallet…</span></p>
 <p>请员工用钱包扫描二维码 <span class="en">Ask the employee to scan this code with their wallet</span></p>
 <img class="qr" data-testid="request-qr" alt="OpenID4VP request QR" src="{{ qr }}">
 <p><a data-testid="same-device-link" href="{{ uri }}">在本机钱包中打开 <span class="en">Open in a wallet on this
-device</span></a></p>
+device</span></a> · <a data-testid="web-wallet-link" href="{{ web_wallet }}">在网页钱包中打开 <span class="en">Open in
+the web wallet</span></a></p>
 <p><code data-testid="request-uri">{{ uri }}</code></p>
 <p>要求披露 <span class="en">Asked for</span>: {{ asked }}</p>"""
 

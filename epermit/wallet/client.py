@@ -62,6 +62,9 @@ class _Received:
     passes: dict[PassView, tuple[bytes, VerifiedPass]] | None = None
 
 
+RECOVERY_CODE = "epermit_recovery_code"
+
+
 def _well_known(issuer: str, name: str) -> str:
     """RFC 8414 / OpenID4VCI §12.2.2: the well-known segment goes before the issuer's path."""
     parts = urllib.parse.urlsplit(issuer)
@@ -85,6 +88,9 @@ class OpenId4VciClient:
         self.allow_http = allow_http
         self.timeout = timeout
         self.clock = clock
+        # The recovery code of the last pickup, when the issuer handed one out (once, at a holder's first
+        # pickup: issuer.requests.recovery); never written to the wallet folder.
+        self.recovery_code: str | None = None
 
     # -- HTTP --------------------------------------------------------------------------------------
 
@@ -109,6 +115,10 @@ class OpenId4VciClient:
 
     def get(self, step: str, url: str) -> dict[str, Any]:
         return self._call(step, url)[1]
+
+    def call(self, step: str, url: str, **options: Any) -> tuple[int, dict[str, Any]]:
+        """One call to the issuer (the resident's requests, epermit.wallet.requests): its status and JSON."""
+        return self._call(step, url, **options)
 
     # -- the flow ----------------------------------------------------------------------------------
 
@@ -154,6 +164,7 @@ class OpenId4VciClient:
         authority_name = self._issuer_name(metadata, issuer)
         token = _text(self._call("token (PIN)", token_endpoint, method="POST", form=form)[1], "access_token", "token")
         received = _Received(passes={})
+        self.recovery_code = None
         notifications = []
         for configuration_id, fmt in formats.items():
             nonce = _text(self._call("nonce", nonce_endpoint, method="POST")[1], "c_nonce", "nonce")
@@ -173,6 +184,8 @@ class OpenId4VciClient:
             self._accept(received, fmt, configuration_id, text, keys, authority_name, device_key, issuer)
             if isinstance(answer.get("notification_id"), str):
                 notifications.append((str(answer["notification_id"]), token))
+            if isinstance(answer.get(RECOVERY_CODE), str):
+                self.recovery_code = str(answer[RECOVERY_CODE])
         metadata_notification = metadata.get("notification_endpoint")
         if isinstance(metadata_notification, str):
             for notification_id, bearer in notifications:

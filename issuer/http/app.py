@@ -6,6 +6,7 @@ from flask import Flask, Response, jsonify
 
 from issuer.desk import OfficerDesk
 from issuer.http import officers, records
+from issuer.http import requests as resident_requests
 from issuer.http.console import ConsoleSettings
 from issuer.http.console import install as install_console
 from issuer.http.context import EXTENSION, OfficerApiSettings, OfficerContext
@@ -14,6 +15,7 @@ from issuer.http.headers import install_security_headers
 from issuer.http.logs import install_request_logging
 from issuer.http.openapi import openapi_document
 from issuer.http.ops import install_operations
+from issuer.requests import ResidentRequests
 from issuer.service import IssuerService
 
 __all__ = ["ConsoleSettings", "OfficerApiSettings", "create_app"]
@@ -28,6 +30,7 @@ def create_app(settings: OfficerApiSettings, service: IssuerService, *,
     app.extensions[EXTENSION] = OfficerContext(settings=settings, desk=desk)
     for module in (records, officers):
         app.register_blueprint(module.bp)
+    resident_requests.install(app, ResidentRequests(service))  # the officers' queue of residents' requests
     if console is not None:  # the server-rendered officer console at /officer/ (issuer.http.console)
         install_console(app, console, desk, service.settings.public_url)
     install_operations(app, service, api="officer", metrics_token=settings.metrics_token)

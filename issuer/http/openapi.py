@@ -15,7 +15,8 @@ ERROR_CODES = [
     "invalid_request", "invalid_application", "unauthorized", "forbidden", "not_found", "method_not_allowed",
     "conflict", "request_too_large", "unsupported_media_type", "temporarily_unavailable", "registration_required",
     "registration_too_short", "already_registered", "validity_too_long", "not_endorsable", "endorsement_not_due",
-    "rate_limited", "not_acceptable", "http_error",
+    "rate_limited", "not_acceptable", "http_error", "request_not_found", "request_conflict",
+    "invalid_resident_request",
 ]
 
 # The roles an administrator may give (a bureau_auditor is made on the office machine only).
@@ -75,6 +76,17 @@ def _schemas() -> dict[str, Any]:
     officer = {"type": "object", "required": ["id", "name", "role", "districts", "disabled"],
                "properties": {"id": _S, "name": _S, "role": _S, "districts": {"type": "array", "items": _S},
                               "disabled": {"type": "boolean"}}}
+    maybe = {"type": ["string", "null"]}
+    resident_request = {
+        "type": "object", "required": ["id", "kind", "state", "record_id", "district", "created_at", "updated_at",
+                                       "message"],
+        "properties": {"id": _S, "kind": {"enum": ["endorse", "lost", "address", "deregister"]},
+                       "state": {"enum": ["submitted", "queued", "approved", "denied", "done"]},
+                       "record_id": _S, "district": _S, "created_at": _I, "updated_at": _I, "address": maybe,
+                       "new_district": maybe, "queued_because": maybe, "decided_by": maybe, "reason": maybe,
+                       "new_record_id": maybe,
+                       "message": {"type": "object", "required": ["zh", "en"],
+                                   "properties": {"zh": _S, "en": _S}}}}
     return {
         "Error": {"type": "object", "required": ["error", "error_description"],
                   "properties": {"error": {"type": "string", "examples": ERROR_CODES}, "error_description": _S,
@@ -117,6 +129,9 @@ def _schemas() -> dict[str, Any]:
         "TokenRequest": {"type": "object", "properties": {"ttl_days": _I}},
         "Token": {"type": "object", "required": ["officer", "token", "ttl_days"],
                   "properties": {"officer": _S, "token": _S, "ttl_days": _I}},
+        "ResidentRequest": resident_request,
+        "ResidentRequestList": {"type": "object", "required": ["requests"],
+                                "properties": {"requests": {"type": "array", "items": resident_request}}},
         "Revoked": {"type": "object", "required": ["officer", "revoked"], "properties": {"officer": _S, "revoked": _I}},
     }
 
@@ -169,6 +184,23 @@ def openapi_document() -> dict[str, Any]:
         f"{v1}/officers/{{officer_id}}/tokens/revoke": {"post": _op("Revoke every token of an officer",
                                                                     (200, "Revoked"), params=_OFFICER_ID)},
     }
+    request_id = [{"name": "request_id", "in": "path", "required": True,
+                   "schema": {"type": "string", "maxLength": 64}}]
+    states = [{"name": "state", "in": "query", "schema": {
+                  "enum": ["submitted", "queued", "approved", "denied", "done", "all"]}},
+              {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}]
+    for path, method, operation_id, op in (
+        ("requests", "get", "listResidentRequests", _op(
+            "Residents' requests of the officer's districts, oldest first (clerk, issuing officer, supervisor)",
+            (200, "ResidentRequestList"), query=states)),
+        ("requests/{request_id}/approve", "post", "approveResidentRequest", _op(
+            "Approve a queued request (endorse, lost phone: issuing officer; address change: clerk; "
+            "deregistration: supervisor)", (200, "ResidentRequest"), params=request_id)),
+        ("requests/{request_id}/deny", "post", "denyResidentRequest", _op(
+            "Deny a queued request, with a reason", (200, "ResidentRequest"), params=request_id,
+            body="FreeReason")),
+    ):
+        paths.setdefault(f"{v1}/{path}", {})[method] = {"operationId": operation_id, **op}
     for action, who in (("suspend", "supervisor"), ("lift", "supervisor"), ("revoke", "supervisor; final")):
         paths[f"{v1}/records/{{record_id}}/{action}"] = {"post": _op(
             f"{action.capitalize()} ({who}), with a reason code", (200, "Record"), params=_ID, body="Reason")}

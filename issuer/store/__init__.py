@@ -78,6 +78,37 @@ class Registration:
     audit: tuple[AuditEntry, ...]
 
 
+@dataclass(frozen=True)
+class StoredRequest:
+    """A resident's request (issuer.requests) as the store keeps it: the fields it is found by, and the rest
+    as JSON (``data``: what the request asks and what became of it; ids, dates and keyed hashes, no secret)."""
+
+    id: str
+    kind: str  # "endorse" | "lost" | "address" | "deregister"
+    state: str  # "submitted" | "queued" | "approved" | "denied" | "done"
+    record_id: str
+    district: str  # the queue it is in: the record's district, or the new one of an address change
+    holder: str  # issuer.model.holder_hash of the citizen ID
+    created_at: int
+    updated_at: int
+    data: str
+
+
+@dataclass(frozen=True)
+class StoredNotification:
+    """One message of the outbox (issuer.notifications): ids and words, never a name or a citizen ID."""
+
+    id: str
+    holder: str  # holder_hash: whose wallet shows it
+    record_id: str  # what the SMS gateway addresses (its directory has the phone numbers, this store has none)
+    kind: str
+    data: str  # JSON: the message's parameters (request id, dates) and its zh/en words
+    created_at: int
+    state: str  # "pending" | "sent" | "failed" (gave up after the retries)
+    attempts: int
+    next_attempt_at: int
+
+
 class Store(Protocol):
     # --- records -------------------------------------------------------------------------------------
     def insert_record(self, record: Record, *, audit: AuditEntry | None = None) -> None:
@@ -134,6 +165,50 @@ class Store(Protocol):
         index of the record is set to INVALID (1) and marked retired for good (later state changes of the
         record leave it INVALID), each list's generation is bumped, and the record's "open" and
         "redeemed" offers become "cancelled". Returns the retired (list_no, idx)."""
+        ...
+
+    def retire_indices(self, record_id: str, indices: Sequence[tuple[int, int]], *, now: int) -> list[tuple[int, int]]:
+        """Retire some of the record's delivered indices in any record state, one atomic step: each given
+        (list_no, idx) delivered for this record and not yet retired is set to INVALID (1) for good and marked
+        retired (as retire_delivered does), the lists' generations are bumped. Others are skipped. Returns the
+        ones retired now (the old phone's credential once the new one is confirmed, issuer.requests)."""
+        ...
+
+    # --- resident requests (issuer.requests) ----------------------------------------------------------
+    def insert_request(self, request: StoredRequest) -> None:
+        """Add a new request; an existing id raises issuer.errors.StateConflictError."""
+        ...
+
+    def get_request(self, request_id: str) -> StoredRequest | None: ...
+
+    def update_request(self, request: StoredRequest, *, expected: str) -> bool:
+        """Replace the request's state, updated_at and data, only if its stored state is ``expected`` (exactly
+        one concurrent decision wins). Kind, record, district, holder and created_at never change."""
+        ...
+
+    def requests_of_holder(self, holder: str) -> list[StoredRequest]:
+        """Every request of the holder (holder_hash), oldest first."""
+        ...
+
+    def requests_in_districts(self, districts: Sequence[str], states: Sequence[str], *,
+                              limit: int = 100) -> list[StoredRequest]:
+        """The requests of these districts in these states, oldest first (the officers' queue)."""
+        ...
+
+    # --- the notifications outbox (issuer.notifications) -----------------------------------------------
+    def insert_notification(self, notification: StoredNotification) -> None: ...
+
+    def notifications_of_holder(self, holder: str, *, limit: int = 50) -> list[StoredNotification]:
+        """The holder's messages, newest first."""
+        ...
+
+    def due_notifications(self, now: int, *, limit: int = 100) -> list[StoredNotification]:
+        """Pending messages whose next attempt is due at ``now``, oldest first."""
+        ...
+
+    def update_notification(self, notification_id: str, *, state: str, attempts: int,
+                            next_attempt_at: int) -> None:
+        """Record one delivery attempt's outcome (one deliverer runs at a time: docs/resident-requests.md)."""
         ...
 
     # --- status lists --------------------------------------------------------------------------------

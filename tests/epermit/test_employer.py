@@ -14,10 +14,12 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -236,3 +238,31 @@ def test_the_resident_chooses_which_credential_to_show(
     shown = world.page(page)
     assert 'data-result="VALID"' in shown and "居住登记卡 Residence Registration Card" in shown
     assert card.document_number in shown
+
+
+def test_only_the_wallet_endpoints_answer_cross_origin_and_without_credentials(world: World) -> None:
+    """A web wallet (another origin) may fetch the request object and post its answer; nothing else of the
+    employer's is readable cross-origin, and no credentials are ever allowed."""
+    page, uri = check_path(world)
+    request_uri = urllib.parse.parse_qs(urllib.parse.urlsplit(uri).query)["request_uri"][0]
+    opener = urllib.request.build_opener(_NoRedirect(), urllib.request.HTTPSHandler(context=world.browser_tls))
+    origin = {"Origin": "http://127.0.0.1:1"}
+
+    def headers(url: str, data: bytes | None = None, extra: dict[str, str] | None = None) -> tuple[int, Any]:
+        try:
+            with opener.open(urllib.request.Request(url, data=data, headers={**origin, **(extra or {})})) as answer:
+                return answer.status, answer.headers
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers
+
+    status, got = headers(request_uri)
+    assert status == 200 and got["Access-Control-Allow-Origin"] == "*"
+    assert got["Access-Control-Allow-Credentials"] is None
+    status, got = headers(world.employer.url + "/openid4vp/request/unknown")
+    assert status == 404 and got["Access-Control-Allow-Origin"] == "*"  # the wallet can tell a gone request
+    status, got = headers(world.employer.url + "/openid4vp/response", b"state=nothing-open",
+                          {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status == 400 and got["Access-Control-Allow-Origin"] == "*"
+    for path in ("/", page, "/style.css"):
+        status, got = headers(world.employer.url + path)
+        assert status == 200 and got["Access-Control-Allow-Origin"] is None, path

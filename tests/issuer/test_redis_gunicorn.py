@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from epermit.http_client import HttpError, request
@@ -76,8 +77,10 @@ def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
     server = RedisServer(tmp_path / "redis").start()
     ring = init_keys(tmp_path / "data" / "keys", PASSPHRASE.encode(), AUTHORITY_CODE, AUTHORITY_NAME, int(time.time()))
     officer_port, wallet_port = free_port(), free_port()
+    verifier_cas = tmp_path / "verifier-cas.pem"
+    verifier_cas.write_bytes(ring.root_certificate.public_bytes(Encoding.PEM))  # any CA certificate will do
     env = {**os.environ, "EPERMIT_KEY_PASSPHRASE": PASSPHRASE, "EPERMIT_WORKERS": "3",
-           "EPERMIT_METRICS_TOKEN": METRICS_TOKEN}
+           "EPERMIT_METRICS_TOKEN": METRICS_TOKEN, "EPERMIT_VERIFIER_CA_FILE": str(verifier_cas)}
     env.pop("EPERMIT_REDIS_URL", None)
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = (tmp_path / "serve.log").open("wb")
@@ -126,6 +129,9 @@ def test_gunicorn_workers_on_one_redis(tmp_path: Path) -> None:
         assert sample(scraped, "epermit_http_requests_total", api="officer", route="/api/v1/records", method="POST",
                       status="201") == len(results)
         assert request(f"{public_url}/readyz").status == 200
+        # The web wallet's CAs for online verifiers: the operator's EPERMIT_VERIFIER_CA_FILE.
+        [ca] = json.loads(request(f"{public_url}/wallet/verifiers.json").body)["certificates"]
+        assert base64.b64decode(ca) == ring.root_certificate.public_bytes(Encoding.DER)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -20,7 +20,9 @@ from issuer.store import (
     Registration,
     StatusListFullError,
     Store,
+    StoredNotification,
     StoredOffer,
+    StoredRequest,
     StoredTrustList,
 )
 from tests.conftest import T0
@@ -462,3 +464,90 @@ def test_a_records_offers_oldest_first_in_every_state(store: Store) -> None:
     assert [(o.offer_id, o.state) for o in found] == [("offer-1", "redeemed"), ("offer-b", "open")]
     assert found[1] == store.get_offer("offer-b")
     assert store.offers_of_record("nope") == []
+
+
+# --- resident requests, the outbox, retiring chosen indices (issuer.requests) ----------------------------
+def a_request(request_id: str, *, district: str = "110105", state: str = "queued", created_at: int = T0,
+              holder: str = "h" * 64) -> StoredRequest:
+    return StoredRequest(request_id, "endorse", state, "rec-1", district, holder, created_at, created_at, '{"a":1}')
+
+
+def test_requests_round_trip_and_a_duplicate_id_is_a_conflict(store: Store) -> None:
+    store.insert_request(a_request("q-1"))
+    assert store.get_request("q-1") == a_request("q-1")
+    assert store.get_request("q-2") is None
+    with pytest.raises(StateConflictError):
+        store.insert_request(a_request("q-1", district="110101"))
+    assert store.get_request("q-1") == a_request("q-1")
+
+
+def test_a_request_changes_only_from_the_expected_state_and_one_racer_wins(store: Store) -> None:
+    store.insert_request(a_request("q-1"))
+    decided = dataclasses.replace(a_request("q-1"), state="approved", updated_at=T0 + 5, data='{"b":2}')
+    assert not store.update_request(decided, expected="submitted")
+    assert store.get_request("q-1") == a_request("q-1")
+    wins = race(THREADS, lambda i: store.update_request(dataclasses.replace(decided, data=f'{{"n":{i}}}'),
+                                                          expected="queued"))
+    assert wins.count(True) == 1
+    got = store.get_request("q-1")
+    assert got is not None and got.state == "approved" and got.updated_at == T0 + 5
+    assert got.data == f'{{"n":{wins.index(True)}}}' and got.district == "110105" and got.created_at == T0
+
+
+def test_the_queue_is_per_district_and_state_oldest_first(store: Store) -> None:
+    store.insert_request(a_request("q-late", created_at=T0 + 20))
+    store.insert_request(a_request("q-early", created_at=T0 + 10))
+    store.insert_request(a_request("q-other", district="110101", created_at=T0))
+    store.insert_request(a_request("q-done", state="done", created_at=T0 + 1))
+    store.insert_request(a_request("q-mine", holder="m" * 64, created_at=T0 + 30))
+    queued = [r.id for r in store.requests_in_districts(["110105"], ["queued"])]
+    assert queued == ["q-early", "q-late", "q-mine"]
+    both = [r.id for r in store.requests_in_districts(["110105", "110101"], ["queued", "done"], limit=3)]
+    assert both == ["q-other", "q-done", "q-early"]
+    assert store.requests_in_districts([], ["queued"]) == []
+    assert [r.id for r in store.requests_of_holder("h" * 64)] == ["q-other", "q-done", "q-early", "q-late"]
+    assert [r.id for r in store.requests_of_holder("m" * 64)] == ["q-mine"]
+    assert store.requests_of_holder("x" * 64) == []
+
+
+def a_notification(notification_id: str, *, created_at: int = T0, holder: str = "h" * 64) -> StoredNotification:
+    return StoredNotification(notification_id, holder, "rec-1", "request_decided", '{"request":"q-1"}', created_at,
+                              "pending", 0, created_at)
+
+
+def test_the_outbox_lists_per_holder_and_hands_out_what_is_due(store: Store) -> None:
+    store.insert_notification(a_notification("n-1"))
+    store.insert_notification(a_notification("n-2", created_at=T0 + 10))
+    store.insert_notification(a_notification("n-3", created_at=T0 + 5, holder="o" * 64))
+    with pytest.raises(StateConflictError):
+        store.insert_notification(a_notification("n-1"))
+    assert [n.id for n in store.notifications_of_holder("h" * 64)] == ["n-2", "n-1"]
+    assert [n.id for n in store.notifications_of_holder("h" * 64, limit=1)] == ["n-2"]
+    assert [n.id for n in store.due_notifications(T0 + 5)] == ["n-1", "n-3"]
+    store.update_notification("n-1", state="pending", attempts=1, next_attempt_at=T0 + 60)
+    store.update_notification("n-3", state="sent", attempts=1, next_attempt_at=T0 + 5)
+    assert [n.id for n in store.due_notifications(T0 + 30)] == ["n-2"]
+    assert [(n.id, n.attempts) for n in store.due_notifications(T0 + 60)] == [("n-1", 1), ("n-2", 0)]
+    assert store.notifications_of_holder("o" * 64)[0].state == "sent"
+
+
+def test_retiring_chosen_indices_leaves_the_others_and_works_in_any_state(store: Store) -> None:
+    store.insert_record(a_record())
+    store.open_status_list(1, 1024)
+    indices = [store.allocate_status_index(1, 1024) for _ in range(3)]
+    for idx in indices:
+        assert store.add_delivered("rec-1", 1, idx, T0)
+    old, new = indices[:2], indices[2]
+    gen = store.status_generation(1)
+    assert store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
+                                     status_value=SUSPENDED, now=T0, audit=entry("suspend")) is not None
+    assert store.retire_indices("rec-1", [(1, i) for i in old] + [(1, 999_999)], now=T0) == sorted((1, i) for i in old)
+    assert store.retire_indices("rec-1", [(1, old[0])], now=T0) == []  # once only
+    assert store.status_generation(1) > gen
+    assert store.update_record_state("rec-1", expected=RecordState.SUSPENDED, new=RecordState.ACTIVE,
+                                     status_value=VALID, now=T0, audit=entry("lift")) is not None
+    bits = store.status_bits(1)
+    assert [bits.get(i) for i in old] == [INVALID, INVALID] and bits.get(new) == VALID
+    store.insert_record(a_record("rec-2"))
+    assert store.retire_indices("rec-2", [(1, new)], now=T0) == []  # another record's index is not touched
+    assert store.status_bits(1).get(new) == VALID

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from flask import Flask
 from flask.testing import FlaskClient
 
 from credential.jwk import key_id, load_public_jwk
+from epermit.tls import LoopbackCA
 from issuer.service import IssuerService
 from wallet_api import wallet_page
+from wallet_api.verifier_cas import MAX_BUNDLE
 
 
 def built(tmp_path: Path) -> Path:
@@ -20,9 +25,10 @@ def built(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def page_client(service: IssuerService, build_dir: Path) -> FlaskClient:
+def page_client(service: IssuerService, build_dir: Path, verifier_ca_file: Path | None = None) -> FlaskClient:
     app = Flask(__name__)
-    wallet_page.register(app, lambda: service.keyring.root.public_key, build_dir=build_dir)
+    wallet_page.register(app, lambda: service.keyring.root.public_key, build_dir=build_dir,
+                         verifier_ca_file=verifier_ca_file)
     return app.test_client()
 
 
@@ -34,8 +40,10 @@ def test_the_built_files_are_served_with_a_strict_policy(service: IssuerService,
         assert response.status_code == 200, path
         assert response.mimetype == media, path
         csp = response.headers["Content-Security-Policy"]
-        assert "connect-src 'self'" in csp and "script-src 'self';" in csp and "frame-ancestors 'none'" in csp
-        assert "unsafe-inline" not in csp and "wasm" not in csp
+        # Its own origin and https verifiers (which ones: the x5c chain decides, in the page); never plain http.
+        assert "connect-src 'self' https:;" in csp and "frame-ancestors 'none'" in csp
+        assert "script-src 'self' 'wasm-unsafe-eval';" in csp  # the QR reader, nothing inline, no eval
+        assert "unsafe-inline" not in csp and "http:" not in csp.replace("https:", "")
         assert response.headers["Referrer-Policy"] == "no-referrer"  # the URL may carry an offer URI
         assert response.headers["Cache-Control"] == "no-cache"
         assert response.headers["X-Content-Type-Options"] == "nosniff"
@@ -61,3 +69,37 @@ def test_unknown_files_and_an_unbuilt_page_are_404(service: IssuerService, tmp_p
 def test_the_wallet_api_serves_the_wallet_beside_the_verifier(app: Flask) -> None:
     rules = {rule.rule for rule in app.url_map.iter_rules()}
     assert {"/wallet/", "/wallet/<name>", "/wallet/root.json", "/verify/", "/verify/root.json"} <= rules
+
+
+def test_the_camera_is_allowed_to_the_page_only(service: IssuerService, tmp_path: Path) -> None:
+    client = page_client(service, built(tmp_path))
+    assert client.get("/wallet/").headers["Permissions-Policy"] == "camera=(self), microphone=(), geolocation=()"
+    assert "Permissions-Policy" not in client.get("/wallet/app.js").headers
+
+
+def test_the_verifier_cas_are_the_operators_bundle_read_fresh(service: IssuerService, tmp_path: Path) -> None:
+    first, second = LoopbackCA(now=service.clock()), LoopbackCA(now=service.clock())
+    bundle = tmp_path / "verifier-cas.pem"
+    bundle.write_bytes(first.pem)
+    client = page_client(service, built(tmp_path), verifier_ca_file=bundle)
+    response = client.get("/wallet/verifiers.json")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    [der] = response.get_json()["certificates"]
+    assert x509.load_der_x509_certificate(base64.b64decode(der)) == first.certificate
+    bundle.write_bytes(first.pem + second.pem)  # an operator adds a CA: no restart
+    assert len(client.get("/wallet/verifiers.json").get_json()["certificates"]) == 2
+
+
+def test_no_bundle_a_bad_one_or_a_leaf_in_it_trusts_no_verifier(service: IssuerService, tmp_path: Path) -> None:
+    response = page_client(service, built(tmp_path)).get("/wallet/verifiers.json")
+    assert response.status_code == 404 and "EPERMIT_VERIFIER_CA_FILE" in response.get_json()["error_description"]
+    ca = LoopbackCA(now=service.clock())
+    leaf = ca.issue_server(("employer.example",)).certificate.public_bytes(Encoding.PEM)
+    for name, content in (("missing.pem", None), ("junk.pem", b"not a certificate"), ("leaf.pem", ca.pem + leaf),
+                          ("huge.pem", ca.pem + b"\n" * MAX_BUNDLE)):
+        path = tmp_path / name
+        if content is not None:
+            path.write_bytes(content)
+        response = page_client(service, built(tmp_path), verifier_ca_file=path).get("/wallet/verifiers.json")
+        assert response.status_code == 503, name
+        assert "certificates" not in response.get_json()

@@ -43,7 +43,9 @@ def write_y4m(png: Path, target: Path, *, size: int = 640, frames: int = 2) -> P
     return target
 
 
-def chromium(*, camera: Path | None = None, window: str = "480,1000") -> Any:
+def chromium(*, camera: Path | None = None, window: str = "480,1000", insecure_tls: bool = False) -> Any:
+    """``insecure_tls``: accept any https certificate (a throw-away loopback CA the profile cannot be told to
+    trust; what is under test checks its own chain)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -53,6 +55,8 @@ def chromium(*, camera: Path | None = None, window: str = "480,1000") -> Any:
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", f"--window-size={window}",
                  "--lang=zh-CN"):
         options.add_argument(flag)
+    if insecure_tls:
+        options.add_argument("--ignore-certificate-errors")
     if camera is not None:
         options.add_argument("--use-fake-device-for-media-stream")
         options.add_argument("--use-fake-ui-for-media-stream")

@@ -25,6 +25,7 @@ from issuer.http.console.audit import register_audit_routes
 from issuer.http.console.display import register_filters
 from issuer.http.console.records import register_record_routes
 from issuer.http.console.registration import fresh_form, register_registration_routes
+from issuer.http.console.requests import register_request_routes
 from issuer.http.console.signin import register_sign_in_routes
 from issuer.http.console.ui import ConsoleSettings, ConsoleUi
 
@@ -100,6 +101,7 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
     register_record_routes(bp, ui)
     register_audit_routes(bp, ui)
     register_filters(bp)
+    register_request_routes(bp, ui)  # the residents' requests queue (/officer/requests)
     app.register_blueprint(bp)
 
 

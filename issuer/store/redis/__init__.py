@@ -28,6 +28,7 @@ from issuer.store.redis.offers import RedisOffers
 from issuer.store.redis.officers import RedisOfficers
 from issuer.store.redis.publication import RedisPublication
 from issuer.store.redis.records import RedisRecords
+from issuer.store.redis.requests import RedisRequests
 from issuer.store.redis.status import STATUS_BITS, RedisDeliveries, RedisStatusLists, status_list_from_redis
 
 __all__ = ["STATUS_BITS", "RedisStore", "StoreFormatError", "connect", "status_list_from_redis"]
@@ -39,11 +40,12 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
             "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY",
             "INSERT_REGISTRATIONS", "RECORDS_OF_HOLDERS", "OFFER_BY_CODE", "RECORD_DISTRICTS", "INSERT_OFFICER",
             "CHANGE_OFFICER", "STORE_FORMAT", "AUDIT_OF_RECORD", "OFFERS_OF_RECORD", "INDEX_AUDIT",
+            "RETIRE_INDICES", "INSERT_REQUEST", "UPDATE_REQUEST", "INSERT_NOTIFICATION", "UPDATE_NOTIFICATION",
             "SET_OFFICER_SECRET", "END_OFFICER_SESSIONS", "USE_TOTP_STEP")
 
 
 class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, RedisEphemeral, RedisOfficers,
-                 RedisPublication, RedisAudit):
+                 RedisPublication, RedisAudit, RedisRequests):
     def __init__(self, client: Any, *, prefix: str = "{ep}", allow_unsafe_durability: bool = False,
                  check: bool = True) -> None:
         if not _PREFIX.match(prefix):

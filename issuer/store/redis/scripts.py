@@ -431,3 +431,60 @@ if redis.call('EXISTS', KEYS[2]) == 1 then return 'before 3' end
 redis.call('SET', KEYS[1], ARGV[1])
 return ARGV[1]
 """
+
+# KEYS: delivered, retired. ARGV: prefix, INVALID, "n:i"... -> the ones retired now (delivered, not retired yet)
+RETIRE_INDICES = """
+local delivered, done, touched = {}, {}, {}
+for _, item in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do delivered[item] = true end
+for j = 3, #ARGV do
+  local item = ARGV[j]
+  if delivered[item] and redis.call('SADD', KEYS[2], item) == 1 then
+    local n, i = string.match(item, '^(%d+):(%d+)$')
+    redis.call('BITFIELD', ARGV[1] .. ':sl:' .. n .. ':bits', 'SET', 'u2', '#' .. i, ARGV[2])
+    touched[n] = true
+    table.insert(done, item)
+  end
+end
+for n in pairs(touched) do redis.call('HINCRBY', ARGV[1] .. ':sl:' .. n, 'generation', 1) end
+return done
+"""
+
+# KEYS: request, holder's list, the set of its district and state. ARGV: id, created_at, field, value...
+# -> 1, or 0 (id exists)
+INSERT_REQUEST = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('RPUSH', KEYS[2], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+return 1
+"""
+
+# KEYS: request. ARGV: prefix, id, expected state, new state, updated_at, data. -> 1 replaced, 0 not in the
+# expected state. The request moves from its district's set of the old state to that of the new one (the
+# sets are named from the prefix, so they share the request's slot).
+UPDATE_REQUEST = """
+if redis.call('HGET', KEYS[1], 'state') ~= ARGV[3] then return 0 end
+local f = redis.call('HMGET', KEYS[1], 'district', 'created_at')
+local base = ARGV[1] .. ':reqs_in:' .. f[1] .. ':'
+redis.call('ZREM', base .. ARGV[3], ARGV[2])
+redis.call('ZADD', base .. ARGV[4], f[2], ARGV[2])
+redis.call('HSET', KEYS[1], 'state', ARGV[4], 'updated_at', ARGV[5], 'data', ARGV[6])
+return 1
+"""
+
+# KEYS: message, holder's list, the due set. ARGV: id, next_attempt_at, state, field, value... -> 1, or 0 (exists)
+INSERT_NOTIFICATION = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('LPUSH', KEYS[2], ARGV[1])
+if ARGV[3] == 'pending' then redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1]) end
+return 1
+"""
+
+# KEYS: message, the due set. ARGV: id, state, attempts, next_attempt_at
+UPDATE_NOTIFICATION = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'attempts', ARGV[3], 'next_attempt_at', ARGV[4])
+if ARGV[2] == 'pending' then redis.call('ZADD', KEYS[2], ARGV[4], ARGV[1]) else redis.call('ZREM', KEYS[2], ARGV[1]) end
+return 1
+"""

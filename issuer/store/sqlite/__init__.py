@@ -18,6 +18,8 @@ from issuer.store.sqlite.offers import SQLiteOffers
 from issuer.store.sqlite.officers import SQLiteOfficers
 from issuer.store.sqlite.publication import SQLitePublication
 from issuer.store.sqlite.records import SQLiteRecords
+from issuer.store.sqlite.requests import SCHEMA as REQUESTS_SCHEMA
+from issuer.store.sqlite.requests import SQLiteRequests
 from issuer.store.sqlite.schema import SCHEMA, migrate_secrets, needs_secret_migration
 from issuer.store.sqlite.status import SQLiteDeliveries, SQLiteStatusLists
 
@@ -25,7 +27,7 @@ __all__ = ["SQLiteStore", "holder_hash"]
 
 
 class SQLiteStore(SQLiteRecords, SQLiteStatusLists, SQLiteDeliveries, SQLiteOffers, SQLiteEphemeral, SQLiteOfficers,
-                  SQLitePublication, SQLiteAudit):
+                  SQLitePublication, SQLiteAudit, SQLiteRequests):
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000, read_only: bool = False) -> None:
         """``read_only``: an existing file, opened so that nothing is ever written (every write raises
         StoreUnavailableError); the schema is then taken as it is."""
@@ -36,7 +38,7 @@ class SQLiteStore(SQLiteRecords, SQLiteStatusLists, SQLiteDeliveries, SQLiteOffe
     def initialize(self) -> None:
         """Create the schema if absent (idempotent; safe when several processes start at once), and migrate a
         file of an older schema that kept pickup codes in clear (issuer.store.sqlite.schema)."""
-        self._db.initialize(SCHEMA)
+        self._db.initialize(SCHEMA + REQUESTS_SCHEMA)
         if not self._db.snapshot(needs_secret_migration):  # the usual case: one read, no write
             return
         with self._db.write() as c:  # re-checked inside: several processes may start on an old file at once

@@ -5,6 +5,7 @@ import { LABELS, ageText } from "./i18n.js";
 import { makeCard } from "./cards.js";
 import { liveText } from "./live.js";
 import { confirm, offerUrl, pickUp } from "./pickup.js";
+import { installPresent } from "./presentview.js";
 import { QrTooLargeError, drawQr, encodeQr } from "./qr.js";
 import { cardState, checkStatus, loadRoot, trustList } from "./status.js";
 
@@ -21,6 +22,7 @@ let revealed = new Set();
 let removing = null;
 let showing = null; // {cardId, view, timer, signedAt}
 let lastError = null;
+let present = null; // the OpenID4VP screen (presentview.js)
 const t = () => LABELS[lang];
 
 function el(tag, attrs = {}, ...children) {
@@ -100,6 +102,7 @@ function render() {
   for (const node of document.querySelectorAll("[data-t]")) node.textContent = words[node.dataset.t];
   $("lang").textContent = words.lang;
   $("cards").replaceChildren(...cards.map(renderCard));
+  present?.render();
   $("no-cards").hidden = cards.length > 0;
   if (lastError) $("pickup-message").textContent = errorText(lastError);
   if (showing) renderShow();
@@ -301,8 +304,14 @@ async function main() {
   $("view-full").addEventListener("click", () => switchView("full"));
   window.addEventListener("online", () => { render(); syncStatus(); });
   window.addEventListener("offline", render);
+  present = installPresent({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type });
   await reload();
   const query = new URLSearchParams(location.search);
+  if (query.has("openid4vp")) { // same device: a verifier's link to this wallet opens at the consent screen
+    const link = query.get("openid4vp");
+    history.replaceState(null, "", location.pathname);
+    present.open(link);
+  }
   if (query.has("credential_offer_uri")) {
     try {
       openPickup(offerUrl(`?${query.toString()}`));

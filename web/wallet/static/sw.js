@@ -32,6 +32,8 @@ self.addEventListener("fetch", (event) => {
   if (event.request.method !== "GET" || url.origin !== location.origin) return;
   const scope = new URL(self.registration.scope);
   if (!url.pathname.startsWith(scope.pathname)) return; // issuer endpoints and lists: always the network
+  // The CAs trusted for verifiers: always the operator's current list, never a cached one.
+  if (url.pathname === `${scope.pathname}verifiers.json`) return;
   if (url.pathname === `${scope.pathname}root.json`) {
     event.respondWith((async () => {
       const root = await caches.open(ROOT);

@@ -1,0 +1,148 @@
+"""The wallet's online requests (wallet_api.resident): ask, follow, and refresh into the renewed credential.
+
+- ``ask``: endorse, address or deregister, authenticated by a presentation of the held SD-JWT VC with a
+  KB-JWT over the service's nonce and audience (signed by the device key);
+- ``report_lost``: from a new wallet folder, with the citizen ID and the recovery code;
+- ``send_code`` / ``confirm_code``: a lost phone's re-delivery by a one-time code sent to the registered
+  phone number, instead of waiting for an officer;
+- ``follow``: every request this folder made, as the service sees it now (each one by its bearer token,
+  kept 0600 in ``requests/``), and the holder's notifications when a credential is held;
+- ``refresh``: an approved request's pickup offers, each redeemed as at the first pickup (the credential is
+  verified before the wallet reports credential_accepted and keeps it; the old copy of the same document is
+  replaced only then), so that the service revokes the old credential only once the new one is here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from credential.encoding import json_dumps, json_loads
+from credential.sdjwt import present
+from epermit.errors import UsageError
+from epermit.wallet.errors import BadCredentialError
+from epermit.wallet.held import HeldCredential
+from epermit.wallet.wallet import PassphraseSource, Wallet
+from keys.keystore import write_private_file
+
+REQUESTS_DIR = "requests"
+MAX_REQUEST_FILE = 16 * 1024
+
+
+@dataclass(frozen=True)
+class KeptRequest:
+    """What the folder keeps of a request: where, which, and its bearer token (0600)."""
+
+    issuer: str
+    request_id: str
+    token: str
+    kind: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"issuer": self.issuer, "request_id": self.request_id, "token": self.token, "kind": self.kind}
+
+
+class ResidentRequestsClient:
+    def __init__(self, wallet: Wallet) -> None:
+        self.wallet = wallet
+        self.client = wallet.client
+        self._folder = wallet.home.path / REQUESTS_DIR
+        self.recovery_code: str | None = None  # handed out by the last refresh (shown once)
+
+    # -- asking ------------------------------------------------------------------------------------
+    def ask(self, kind: str, *, held: HeldCredential, passphrase: PassphraseSource,
+            body: dict[str, Any] | None = None) -> dict[str, Any]:
+        headers = self._presentation(held, passphrase)
+        _, answer = self.client.call(f"request {kind}", f"{held.issuer}/resident/requests", method="POST",
+                                      json_body={"kind": kind, **(body or {})}, headers=headers)
+        return self._kept(held.issuer, kind, answer)
+
+    def report_lost(self, issuer: str, *, citizen_id: str, recovery_code: str) -> dict[str, Any]:
+        _, answer = self.client.call("request lost", f"{issuer}/resident/lost", method="POST",
+                                      json_body={"citizen_id": citizen_id, "recovery_code": recovery_code})
+        return self._kept(issuer, "lost", answer)
+
+    def send_code(self, kept: KeptRequest) -> dict[str, Any]:
+        """A lost phone's re-delivery: a one-time code to the registered phone number."""
+        return self.client.call("send code", f"{kept.issuer}/resident/requests/{kept.request_id}/code", method="POST",
+                                json_body={}, headers={"Authorization": f"Bearer {kept.token}"})[1]
+
+    def confirm_code(self, code: str) -> list[dict[str, Any]]:
+        """The code confirms every queued lost-phone request of this folder (the service approves it)."""
+        confirmed = []
+        for kept, now in zip(self.kept(), self.follow(), strict=True):
+            if kept.kind == "lost" and (now.get("request") or {}).get("state") == "queued":
+                confirmed.append(self.client.call(
+                    "confirm code", f"{kept.issuer}/resident/requests/{kept.request_id}/code/confirm", method="POST",
+                    json_body={"code": code}, headers={"Authorization": f"Bearer {kept.token}"})[1])
+        return confirmed
+
+    # -- following ---------------------------------------------------------------------------------
+    def kept(self) -> list[KeptRequest]:
+        if not self._folder.is_dir():
+            return []
+        found = []
+        for path in sorted(self._folder.glob("*.json"), key=lambda p: p.stat().st_mtime):
+            data = json_loads(path.read_bytes()[:MAX_REQUEST_FILE], max_size=MAX_REQUEST_FILE)
+            if isinstance(data, dict):
+                found.append(KeptRequest(str(data["issuer"]), str(data["request_id"]), str(data["token"]),
+                                         str(data["kind"])))
+        return found
+
+    def follow(self) -> list[dict[str, Any]]:
+        """Each kept request as the service answers about it now (``request`` and ``message``)."""
+        return [self.client.call("requests", f"{kept.issuer}/resident/requests/{kept.request_id}",
+                                  headers={"Authorization": f"Bearer {kept.token}"})[1] for kept in self.kept()]
+
+    def notifications(self, held: HeldCredential, passphrase: PassphraseSource) -> list[dict[str, Any]]:
+        _, answer = self.client.call("notifications", f"{held.issuer}/resident/notifications",
+                                      headers=self._presentation(held, passphrase))
+        found = answer.get("notifications")
+        return found if isinstance(found, list) else []
+
+    def refresh(self, passphrase: PassphraseSource) -> list[HeldCredential]:
+        """Redeem the offers of every approved request; the credentials now held in their place."""
+        renewed: list[HeldCredential] = []
+        for kept in self.kept():
+            _, now = self.client.call("requests", f"{kept.issuer}/resident/requests/{kept.request_id}",
+                                       headers={"Authorization": f"Bearer {kept.token}"})
+            if (now.get("request") or {}).get("state") != "approved":
+                continue
+            _, delivery = self.client.call("delivery", f"{kept.issuer}/resident/requests/{kept.request_id}/delivery",
+                                            method="POST", json_body={},
+                                            headers={"Authorization": f"Bearer {kept.token}"})
+            for offer in delivery.get("offers") or []:
+                if not isinstance(offer, dict) or not isinstance(offer.get("offer_uri"), str):
+                    raise BadCredentialError("the delivery holds no offer")
+                renewed.append(self.wallet.pick_up(offer["offer_uri"], str(offer.get("tx_code") or ""),
+                                                   passphrase))
+                if self.client.recovery_code is not None:  # a new phone's first pickup: a new code, once
+                    self.recovery_code = self.client.recovery_code
+        return renewed
+
+    # -- parts -------------------------------------------------------------------------------------
+    def _presentation(self, held: HeldCredential, passphrase: PassphraseSource) -> dict[str, str]:
+        if held.sd_jwt_vc is None:
+            raise UsageError(f"{held.document_number}: no SD-JWT VC was picked up, so nothing can sign in")
+        key = self.wallet.home.device_key(passphrase(False))
+        _, challenge = self.client.call("resident nonce", f"{held.issuer}/resident/nonce", method="POST")
+        nonce, audience = challenge.get("nonce"), challenge.get("audience")
+        if not isinstance(nonce, str) or audience != f"{held.issuer}/resident":
+            raise BadCredentialError("the service's challenge names another audience than the credential's issuer")
+        shown = present(held.sd_jwt_vc, disclose=None, holder_signer=key, aud=audience, nonce=nonce,
+                        now=int(time.time()))
+        return {"Authorization": f"Presentation {shown}"}
+
+    def _kept(self, issuer: str, kind: str, answer: dict[str, Any]) -> dict[str, Any]:
+        request, token = answer.get("request"), answer.get("request_token")
+        if not isinstance(request, dict) or not isinstance(request.get("id"), str) or not isinstance(token, str):
+            raise BadCredentialError("the service's answer holds no request")
+        request_id = str(request["id"])
+        if not request_id.replace("-", "").replace("_", "").isalnum():
+            raise BadCredentialError("the service's request id is not url-safe")
+        self._folder.mkdir(mode=0o700, exist_ok=True)
+        write_private_file(Path(self._folder / f"{request_id}.json"),
+                           json_dumps(KeptRequest(issuer, request_id, token, kind).to_json()) + b"\n", overwrite=True)
+        return answer
