@@ -34,6 +34,7 @@ from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
 from epermit.wallet.display import terminal_qr, write_qr_png
 from issuer.http import app as officer_api
 from issuer.http.console.ui import ConsoleSettings
+from issuer.logins import ConsoleLogins
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings, system_clock
@@ -53,7 +54,8 @@ TLS_CA_FILE = "tls-ca.pem"  # the CA certificate a wallet, `epermit verify sync 
 # The CAs of online verifiers the web wallet answers (WalletApiSettings.verifier_ca_file), read on each request:
 # copy an `epermit employer-demo`'s employer-ca.pem here and the phone's /wallet/ can present to it.
 VERIFIER_CAS_FILE = "verifier-cas.pem"
-SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens (0600)
+SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens and console sign-ins (0600)
+CONSOLE_TOTP_QR_FILE = "console-totp-supervisor.png"  # demo --serve: the supervisor's TOTP enrolment QR (0600)
 WALLETS_DIR = "wallets"  # one `epermit wallet --home` folder per resident
 WALLET_PASSPHRASE_FILE = "wallet-passphrase.txt"  # noqa: S105 - a file name; the demo wallets' passphrase (0600)
 AUTHORITY_CODE = "110105"
@@ -71,6 +73,8 @@ class Office:
     officer_token: str  # the issuing officer's
     tokens: dict[str, str] = field(default_factory=dict)  # role -> token: clerk, officer, supervisor
     tls: ssl.SSLContext | None = None  # the client side of the demo's loopback CA
+    # role -> the console sign-in: officer_id, password, totp_secret (base32, for an app), otpauth_uri
+    console: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def call(self, method: str, path: str, body: object | None = None, *, as_: str = "officer") -> dict[str, object]:
         token = self.tokens.get(as_, self.officer_token)
@@ -107,14 +111,22 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = sys
     officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
     officers = OfficerRegistry(store, keyed=service.keyed, clock=clock)
     # Separation of duties: the clerk registers, the issuing officer issues, the supervisor revokes.
-    tokens = {}
+    # API tokens drive the demo's story; people sign in to the console with a password and a TOTP code
+    # (both fresh for this run: there is no default password).
+    logins = ConsoleLogins(store, keyed=service.keyed, clock=clock)
+    tokens, console_logins = {}, {}
     for role, name in (("clerk", "李柜员"), ("officer", "王警官"), ("supervisor", "赵所长")):
         officer_id = DEMO_OFFICER_IDS[role]
         officers.add(officer_id, name=name, role="issuing_officer" if role == "officer" else role,
                      districts=[AUTHORITY_CODE])
         tokens[role] = officers.issue_token(officer_id, ttl=3600)
+        password = secrets.token_urlsafe(12)
+        logins.set_password(officer_id, password)
+        enrolment = logins.enrol_totp(officer_id)
+        console_logins[role] = {"officer_id": officer_id, "password": password, "totp_secret": enrolment.text,
+                                "otpauth_uri": enrolment.uri}
     client_tls = ssl.create_default_context(cadata=ca.pem.decode("ascii")) if ca is not None else None
-    return Office(service, officer_server, wallet_server, tokens["officer"], tokens, client_tls)
+    return Office(service, officer_server, wallet_server, tokens["officer"], tokens, client_tls, console_logins)
 
 
 def say(step: str, text: str = "") -> None:
@@ -290,7 +302,11 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
         "root": str((out / "root.pem").resolve()),
         "officer_tokens": {role: token for role, token in office.tokens.items()},
         "officer_ids": dict(DEMO_OFFICER_IDS),
+        "officer_console_sign_in": office.console,
     })
+    supervisor = office.console["supervisor"]
+    qr_file = out / CONSOLE_TOTP_QR_FILE
+    write_qr_png(supervisor["otpauth_uri"], qr_file)
     say(
         "Serving (Ctrl-C stops)",
         f"officer API {office.officer_server.url}\n   wallet API {office.wallet_server.url}\n"
@@ -303,8 +319,9 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
         f"    {out / VERIFIER_CAS_FILE} (the CAs of verifiers /wallet/ answers; read afresh on each request)\n"
         f"   (a phone trusts these https pages once {out / TLS_CA_FILE} is installed on it as a CA certificate;\n"
         f"    give --host <this machine's address on your network> so that the phone can reach them)\n"
-        f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor with token "
-        f"{office.tokens['supervisor']})",
+        f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor, password "
+        f"{supervisor['password']},\n    and the code of an authenticator app that scanned {qr_file}\n"
+        f"    or took the key {supervisor['totp_secret']}; every demo officer's sign-in is in {out / SERVE_FILE})",
     )
     try:
         while True:

@@ -29,7 +29,7 @@ from epermit.cli.progress import Progress
 from epermit.cli.rejected import write_rejected_csv
 from epermit.cli.sheet import SmsRow, StagedFile, stage_sheet, stage_sms_csv
 from epermit.errors import UsageError
-from epermit.office import OfficeData
+from epermit.office import add_location_options, office_from_args
 from epermit.public_url import require_reachable
 from issuer.bulk import (
     BadRow,
@@ -50,7 +50,7 @@ from issuer.service import IssuerService
 def add_issue_command(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     issue = subparsers.add_parser("issue", help="register applications from a CSV file and make pickup offers")
     issue.add_argument("--csv", type=Path, required=True, help="applications, one per row (UTF-8, header)")
-    issue.add_argument("--data", type=Path, required=True, help="data folder (keys/, epermit.sqlite3)")
+    add_location_options(issue, data_help="data folder (keys/, and epermit.sqlite3 unless --redis)")
     issue.add_argument("--officer", required=True, help="the issuing officer's id (makes the offers)")
     issue.add_argument("--clerk", help="the clerk's id (registers; default: --officer)")
     issue.add_argument("--skip-bad", action="store_true", help="issue the good rows even if some are bad")
@@ -107,7 +107,7 @@ def run_bulk(
 
 def _issue(args: argparse.Namespace) -> int:
     data = args.csv.read_bytes()
-    service = OfficeData(args.data).open_service(public_url=args.public_url, passphrase_file=args.passphrase_file)
+    service = office_from_args(args).open_service(public_url=args.public_url, passphrase_file=args.passphrase_file)
     if args.sheet or args.sms_csv:  # before anything: a link no phone can open is never printed nor texted
         require_reachable(service.settings.public_url, insecure_http=args.insecure_http)
     desk = OfficerDesk(service)

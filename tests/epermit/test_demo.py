@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
+import signal
+import ssl
 import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +22,7 @@ import pytest
 
 from epermit.cli import main
 from epermit.demo import run_demo, write_offer_file
+from issuer.totp import code_at
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +104,57 @@ def test_demo_serves_https_and_leaves_its_ca(demo_dir: Path) -> None:
     ca = x509.load_pem_x509_certificate((demo_dir / "tls-ca.pem").read_bytes())
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert b"PRIVATE KEY" not in (demo_dir / "tls-ca.pem").read_bytes()
+
+
+@pytest.mark.slow
+def test_demo_serve_leaves_console_sign_ins_that_work(tmp_path: Path) -> None:
+    """`demo --serve` writes each demo officer's console password and TOTP key to serve.json (0600) and the
+    supervisor's enrolment QR; the supervisor signs in with them over https (as a browser would)."""
+    out = tmp_path / "demo"
+    process = subprocess.Popen([sys.executable, "-m", "epermit.cli", "demo", "--serve", "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "serve.json").is_file():
+            assert process.poll() is None and time.monotonic() < deadline, "demo --serve did not come up"
+            time.sleep(0.5)
+        time.sleep(0.5)  # written atomically, but give the write a moment
+        assert stat.S_IMODE((out / "serve.json").stat().st_mode) == 0o600
+        assert stat.S_IMODE((out / "console-totp-supervisor.png").stat().st_mode) == 0o600
+        served = json.loads((out / "serve.json").read_text())
+        login = served["officer_console_sign_in"]["supervisor"]
+        assert login["officer_id"] == "demo-supervisor" and login["otpauth_uri"].startswith("otpauth://totp/")
+        tls = ssl.create_default_context(cafile=served["tls_ca"])
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: object, **kwargs: object) -> None:
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect, urllib.request.HTTPSHandler(context=tls))
+
+        def fetch(url: str, cookie: str = "", form: dict[str, str] | None = None) -> tuple[int, str, str]:
+            data = urllib.parse.urlencode(form).encode() if form is not None else None
+            try:
+                answer = opener.open(urllib.request.Request(url, data=data, headers={"Cookie": cookie}), timeout=10)
+            except urllib.error.HTTPError as exc:
+                answer = exc
+            return answer.status, answer.read().decode(), answer.headers.get("Set-Cookie", "").split(";")[0] or cookie
+
+        console = served["officer_console"]
+        _, page, cookie = fetch(f"{console}login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf is not None
+        secret = base64.b32decode(login["totp_secret"] + "=" * (-len(login["totp_secret"]) % 8))
+        status, _, cookie = fetch(f"{console}login", cookie, {"csrf": csrf.group(1), "officer_id": login["officer_id"],
+                                                              "password": login["password"],
+                                                              "code": code_at(secret, int(time.time()))})
+        assert status == 302
+        status, page, _ = fetch(console, cookie)
+        assert status == 200 and 'id="search"' in page
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()

@@ -16,6 +16,7 @@ from issuer.errors import StateConflictError
 from issuer.model import AuditEntry, Officer, PublishedStatusList, Record, RecordState, Role
 from issuer.store import (
     FILL_LIMIT,
+    OfficerSecrets,
     Registration,
     StatusListFullError,
     Store,
@@ -342,6 +343,55 @@ def test_an_officer_is_inserted_once_and_a_change_revokes_its_tokens(store: Stor
     assert store.get_officer("alice") == supervisor and store.officer_for_token("h1", T0) is None
     assert store.change_officer(Officer("bob", "王军", Role.CLERK, ("110105",))) is None
     assert store.get_officer("bob") is None
+
+
+
+def test_officer_secrets_bump_the_generation_and_only_the_officers_current_sessions_live(store: Store) -> None:
+    assert store.get_officer_secrets("alice") is None
+    assert store.set_officer_password("alice", "scrypt$x") is None and store.set_officer_totp("alice", "v1.x") is None
+    assert store.end_officer_sessions("alice") is None
+    alice = Officer("alice", "李华", Role.CLERK, ("110105",))
+    store.insert_officer(alice)
+    assert store.get_officer_secrets("alice") == OfficerSecrets(None, None, 0, 0)
+    store.add_officer_session("s0", "alice", generation=0, expires_at=T0 + 100, now=T0)
+    assert store.officer_for_session("s0", T0 + 99) == "alice"
+    assert store.officer_for_session("s0", T0 + 100) is None  # expired on the caller's clock
+    assert store.set_officer_password("alice", "scrypt$1") == 1
+    assert store.officer_for_session("s0", T0) is None  # a password change ends it
+    store.add_officer_session("s1", "alice", generation=1, expires_at=T0 + 100, now=T0)
+    assert store.set_officer_totp("alice", "v1.sealed", generation=0) is None  # a stale enrolment does not land
+    assert store.officer_for_session("s1", T0) == "alice"
+    assert store.set_officer_totp("alice", "v1.sealed", generation=1) == 2
+    assert store.get_officer_secrets("alice") == OfficerSecrets("scrypt$1", "v1.sealed", 0, 2)
+    assert store.officer_for_session("s1", T0) is None
+    store.add_officer_session("s2", "alice", generation=2, expires_at=T0 + 100, now=T0)
+    assert store.change_officer(dataclasses.replace(alice, role=Role.SUPERVISOR)) == 0
+    assert store.officer_for_session("s2", T0) is None  # a change ends it
+    store.add_officer_session("s3", "alice", generation=3, expires_at=T0 + 100, now=T0)
+    store.add_officer_session("s3b", "alice", generation=3, expires_at=T0 + 100, now=T0)
+    assert store.end_officer_session("s3") and not store.end_officer_session("s3")
+    assert store.officer_for_session("s3", T0) is None and store.officer_for_session("s3b", T0) == "alice"
+    assert store.end_officer_sessions("alice") == 4
+    assert store.officer_for_session("s3b", T0) is None
+    assert store.set_officer_totp("alice", None) == 5  # a reset forgets the secret, keeps the password
+    assert store.get_officer_secrets("alice") == OfficerSecrets("scrypt$1", None, 0, 5)
+    store.put_officer(dataclasses.replace(alice, disabled=True))  # put keeps the secrets
+    assert store.get_officer_secrets("alice") == OfficerSecrets("scrypt$1", None, 0, 5)
+
+
+def test_a_totp_step_is_used_once_only_later_ones_and_only_at_its_generation(store: Store) -> None:
+    store.insert_officer(Officer("alice", "李华", Role.CLERK, ("110105",)))
+    generation = store.set_officer_totp("alice", "v1.sealed")
+    assert generation == 1
+    assert not store.use_totp_step("alice", 100, generation=0)  # checked against an older secret
+    assert store.use_totp_step("alice", 100, generation=1)
+    assert not store.use_totp_step("alice", 100, generation=1)  # replay
+    assert not store.use_totp_step("alice", 99, generation=1)  # an earlier step after a later one
+    assert store.get_officer_secrets("alice") == OfficerSecrets(None, "v1.sealed", 100, 1)
+    assert race(THREADS, lambda i: store.use_totp_step("alice", 101, generation=1)).count(True) == 1
+    assert store.set_officer_totp("alice", "v1.other") == 2  # a new secret starts the steps over
+    assert store.use_totp_step("alice", 50, generation=2)
+    assert not store.use_totp_step("nobody", 200, generation=0)
 
 
 def test_published_status_list_keeps_the_latest_generation(store: Store) -> None:

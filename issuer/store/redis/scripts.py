@@ -255,13 +255,43 @@ end
 # KEYS: the officer's token set. ARGV: prefix. -> how many tokens were live (not yet revoked)
 REVOKE_OFFICER_TOKENS = _REVOKE_ALL + "return revoke_all(KEYS[1], ARGV[1])\n"
 
-# KEYS: officer, the officer's token set. ARGV: prefix, field/value pairs. Replace an existing officer and revoke
-# every token of it in one step. -> how many tokens were live, -1 no such officer (nothing written)
+# KEYS: officer, the officer's token set, its secrets. ARGV: prefix, field/value pairs. Replace an existing officer,
+# revoke every token of it and bump its generation in one step. -> how many tokens were live, -1 no such officer
 CHANGE_OFFICER = _REVOKE_ALL + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HINCRBY', KEYS[3], 'generation', 1)
 return revoke_all(KEYS[2], ARGV[1])
+"""
+
+# KEYS: officer, its secrets. ARGV: field ('password_hash' or 'totp_sealed'), value ('' clears it), the
+# generation the officer must still be at ('' any). -> the new generation, -1 no such officer or another
+# generation (nothing written). A TOTP change starts the steps over.
+SET_OFFICER_SECRET = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if ARGV[3] ~= '' and tonumber(redis.call('HGET', KEYS[2], 'generation') or '0') ~= tonumber(ARGV[3]) then
+  return -1
+end
+if ARGV[2] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+if ARGV[1] == 'totp_sealed' then redis.call('HSET', KEYS[2], 'totp_last_step', 0) end
+return redis.call('HINCRBY', KEYS[2], 'generation', 1)
+"""  # noqa: S105 (a script, not a secret)
+
+# KEYS: officer, its secrets. -> the new generation, -1 no such officer
+END_OFFICER_SESSIONS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HINCRBY', KEYS[2], 'generation', 1)
+"""
+
+# KEYS: the officer's secrets. ARGV: step, generation. -> 1 recorded (later than the last used step, same
+# generation), 0 refused
+USE_TOTP_STEP = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'generation') or '0') ~= tonumber(ARGV[2]) then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'totp_last_step') or '0') >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'totp_last_step', ARGV[1])
+return 1
 """
 
 # KEYS: token. -> the officer id if the token was live (unrevoked), else nil
