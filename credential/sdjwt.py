@@ -217,6 +217,21 @@ class VerifiedSdJwt:
     status_idx: int
 
 
+@dataclass(frozen=True, slots=True)
+class IssuerVerifiedSdJwt:
+    """The issuer's part of an SD-JWT VC verified: signature, disclosures, validity dates, ``check_issuer``.
+    The holder's KB-JWT is NOT yet checked: this is no verdict on the presentation, only what a verifier
+    may read (the status reference) before ``verify_key_binding`` turns it into a VerifiedSdJwt."""
+
+    issuer_kid: str
+    claims: dict[str, Any]
+    holder_key: PublicKey | None
+    status_uri: str
+    status_idx: int
+    kb_jwt: str | None  # as presented, unverified
+    presented: str  # the issuer JWT and the disclosures, ending in "~": what the KB-JWT's sd_hash covers
+
+
 def verify_sd_jwt_vc(
     text: str,
     *,
@@ -234,7 +249,24 @@ def verify_sd_jwt_vc(
 
     ``check_issuer(kid, claims)``: the caller's rules for what the signing key may vouch for (the credential
     type, the issuing authority), called once the signature, the disclosures and the validity dates are
-    established and before the key binding, as verify_pass judges the authority before the live proof."""
+    established and before the key binding, as verify_pass judges the authority before the live proof.
+    The two steps are also public (verify_issuer_signed, then verify_key_binding) for a verifier that must
+    read the credential's status before it reports a failed key binding (the worst true fact wins)."""
+    issued = verify_issuer_signed(text, resolve_key=resolve_key, now=now, algorithms=algorithms,
+                                  check_issuer=check_issuer)
+    return verify_key_binding(issued, now=now, require_key_binding=require_key_binding, aud=aud, nonce=nonce,
+                              kb_max_age=kb_max_age, kb_algorithms=kb_algorithms)
+
+
+def verify_issuer_signed(
+    text: str,
+    *,
+    resolve_key: Callable[[str], PublicKey],
+    now: int,
+    algorithms: tuple[str, ...] = ALGORITHMS,
+    check_issuer: Callable[[str, Mapping[str, Any]], None] | None = None,
+) -> IssuerVerifiedSdJwt:
+    """The first step of verify_sd_jwt_vc: everything but the KB-JWT (CredentialError on any fault)."""
     jwt, disclosure_texts, kb_jwt = split_sd_jwt(text)
     jws = verify_compact(jwt, typ=ACCEPTED_TYPS, algorithms=algorithms, resolve_key=resolve_key,
                          max_size=MAX_SD_JWT, allow_x5c=True)  # x5c is for X.509 peers; the key is by kid
@@ -260,15 +292,32 @@ def verify_sd_jwt_vc(
     holder_key = _holder_key(claims)
     if check_issuer is not None:
         check_issuer(jws.header["kid"], claims)
-    if kb_jwt is None:
+    presented = text if kb_jwt is None else text[: -len(kb_jwt)]
+    return IssuerVerifiedSdJwt(jws.header["kid"], claims, holder_key, status_uri, status_idx, kb_jwt, presented)
+
+
+def verify_key_binding(
+    issued: IssuerVerifiedSdJwt,
+    *,
+    now: int,
+    require_key_binding: bool,
+    aud: str | None = None,
+    nonce: str | None = None,
+    kb_max_age: int = 300,
+    kb_algorithms: tuple[str, ...] = KB_ALGORITHMS,
+) -> VerifiedSdJwt:
+    """The second step: a KB-JWT that is present is always checked (ReplayedError when stale, for another
+    audience or nonce, or for another presentation); none is MissingHolderProofError when required."""
+    if issued.kb_jwt is None:
         if require_key_binding:
             raise MissingHolderProofError("the presentation carries no KB-JWT")
     else:
-        if holder_key is None:
+        if issued.holder_key is None:
             raise MissingClaimError("cnf")
-        _verify_key_binding(kb_jwt, holder_key, presented=text[: -len(kb_jwt)], now=now, aud=aud,
+        _verify_key_binding(issued.kb_jwt, issued.holder_key, presented=issued.presented, now=now, aud=aud,
                             nonce=nonce, max_age=kb_max_age, algorithms=kb_algorithms)
-    return VerifiedSdJwt(jws.header["kid"], claims, holder_key, kb_jwt is not None, status_uri, status_idx)
+    return VerifiedSdJwt(issued.issuer_kid, issued.claims, issued.holder_key, issued.kb_jwt is not None,
+                         issued.status_uri, issued.status_idx)
 
 
 def _holder_key(claims: Mapping[str, Any]) -> PublicKey | None:

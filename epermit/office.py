@@ -18,6 +18,7 @@ from credential.jose import parse_compact
 from credential.trustlist import MAX_TRUST_LIST_SIZE
 from epermit.errors import UsageError
 from epermit.private_files import private_folder
+from epermit.public_url import checked_public_url, remembered_public_url
 from issuer.keyed import KeyedHash
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
@@ -70,12 +71,17 @@ class OfficeData:
         return KeyedHash(load_store_secret(self.keys_dir, passphrase))
 
     def public_url(self, store: SQLiteStore, given: str | None = None) -> str:
-        """The wallet API's public URL: as given, else the ``iss`` of the trust list the issuer last published."""
+        """The wallet API's public URL: as given, else as this folder remembers it (epermit.public_url), else
+        the ``iss`` of the trust list the issuer last published."""
         if given:
-            return given.rstrip("/")
+            return checked_public_url(given)
+        remembered = remembered_public_url(self.path)
+        if remembered is not None:
+            return remembered
         stored = store.get_trust_list()
         if stored is None:
-            raise UsageError("no trust list published yet: give --public-url")
+            raise UsageError("不知道钱包服务的公网地址：请加 --public-url https://…。No public URL known for the "
+                             "wallet API (none remembered, no trust list published yet): give --public-url.")
         issuer = parse_compact(stored.token, max_size=MAX_TRUST_LIST_SIZE).payload.get("iss")
         if not isinstance(issuer, str) or not issuer:
             raise MalformedError("the stored trust list has no iss")

@@ -214,21 +214,24 @@ class AuditLog:
     def list(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         return self._store.list_audit(after=after, limit=max(1, min(limit, 1000)))
 
-    def read(self, scope: AuditScope, *, after: int = 0, limit: int = 100) -> AuditPage:
-        """Up to ``limit`` entries after ``after`` that ``scope`` admits, oldest first. A narrow scope over a
-        long log may need several reads: each looks at no more than SCAN_PAGES pages of entries."""
+    def read(self, scope: AuditScope, *, after: int = 0, limit: int = 100,
+             wanted: Callable[[AuditEntry], bool] | None = None) -> AuditPage:
+        """Up to ``limit`` entries after ``after`` that ``scope`` (and ``wanted``, a filter) admits, oldest
+        first. A narrow scope or filter over a long log may need several reads: each looks at no more than
+        SCAN_PAGES pages of entries."""
         limit = max(1, min(limit, 1000))
-        if scope.districts is None:
+        if scope.districts is None and wanted is None:
             entries = self.list(after=after, limit=limit)
             return AuditPage(entries, entries[-1].seq if entries else after)
         shown: list[AuditEntry] = []
         cursor = after
         for _ in range(SCAN_PAGES):
             page = self._store.list_audit(after=cursor, limit=PAGE)
-            districts = self._store.record_districts(sorted({e.record_id for e in page if e.record_id}))
+            districts = {} if scope.districts is None else self._store.record_districts(
+                sorted({e.record_id for e in page if e.record_id}))
             for entry in page:
                 cursor = entry.seq
-                if scope.admits(entry, districts):
+                if (wanted is None or wanted(entry)) and scope.admits(entry, districts):
                     shown.append(entry)
                     if len(shown) == limit:
                         return AuditPage(shown, cursor)

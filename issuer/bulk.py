@@ -9,8 +9,13 @@ store step), or ``prepare_batch`` + ``commit_batch`` (what `epermit issue` uses:
 memory, codes and PINs included, so that the caller writes the only copy of the PINs before anything is
 stored; then the whole batch in one store step, all or nothing).
 Columns: the application fields of credential.model.Permit.to_dict (``portrait_sha256`` may be empty)
-and an optional ``phone`` for the SMS gateway file, and an optional ``portrait``: a photo file for the row
-(issuer.portrait.folder), made into the portrait at validation and kept sealed with the record.
+and an optional ``phone`` for the SMS gateway file: a mainland mobile number (11 digits from 13 to 19,
+spaces and hyphens allowed, an optional +86 or 86 in front), kept as its 11 digits.
+A file of rejected rows (epermit.cli.rejected) can be read back as it is: its ``line``, ``reason_zh`` and
+``reason_en`` columns are ignored here, and so is the apostrophe it puts before a leading = + - @ (the
+spreadsheet's mark for "text, not a formula", as a spreadsheet itself drops it on saving).
+An optional ``portrait`` column names a photo file for the row (issuer.portrait.folder), made into the
+portrait at validation and kept sealed with the record.
 """
 
 from __future__ import annotations
@@ -19,12 +24,13 @@ import csv
 import dataclasses
 import hashlib
 import io
+import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from credential.errors import EpermitError, InvalidApplicationError
-from credential.model import APPLICATION_FIELDS, Permit
+from credential.model import APPLICATION_FIELDS, CredentialType, Permit
 from issuer.desk import OfficerDesk
 from issuer.errors import StateConflictError
 from issuer.model import Action, Offer, Officer, Record, RecordState
@@ -41,6 +47,11 @@ MAX_FIELD = 400
 BATCH_ROWS = 250  # rows per store read or write (issuer.bulk_batch): a Redis script this size runs a few ms
 INT_FIELDS = ("sex", "ethnicity")
 PHONE = "phone"
+# The columns a file of rejected rows adds (epermit.cli.rejected): ignored when it is read back.
+REJECTION_COLUMNS = ("line", "reason_zh", "reason_en")
+MAINLAND_MOBILE = re.compile(r"(?:\+?86)?(1[3-9][0-9]{9})")
+FORMULA_MARK = re.compile(r"'(?=[=+\-@])")  # the apostrophe that neutralises a spreadsheet formula
+Tick = Callable[[], None]  # one step of a progress bar
 
 
 class BulkFileError(InvalidApplicationError):
@@ -57,6 +68,12 @@ class CsvRow:
 
 
 @dataclass(frozen=True)
+class CsvTable:
+    header: tuple[str, ...]  # the application columns, in the file's order (rejection columns left out)
+    rows: list[CsvRow]
+
+
+@dataclass(frozen=True)
 class GoodRow:
     line: int
     permit: Permit
@@ -68,6 +85,8 @@ class GoodRow:
 class BadRow:
     line: int
     reason: str
+    fields: dict[str, str] = field(default_factory=dict, compare=False)  # as read, for the rejected-rows file
+    cause: EpermitError | None = field(default=None, compare=False)  # what refused it, for words (zh, en)
 
 
 @dataclass(frozen=True)
@@ -78,9 +97,21 @@ class IssuedRow:
     phone: str
     name: str  # for the printed sheet the officer hands out; never written to the audit trail
     document_number: str  # tells two residents of the same name apart on the sheet
+    credential_type: CredentialType  # the sheet's title and tiles name it
+    citizen_id_last4: str  # with the document number: two 王敏 told apart, and a PIN slip matched to its tile
+
+    @classmethod
+    def of(cls, row: GoodRow, record_id: str, offer: Offer) -> IssuedRow:
+        permit = row.permit
+        return cls(row.line, record_id, offer, row.phone, permit.holder.name, permit.document_number,
+                   permit.type, permit.holder.citizen_id[-4:])
 
 
 def read_rows(data: bytes) -> list[CsvRow]:
+    return read_table(data).rows
+
+
+def read_table(data: bytes) -> CsvTable:
     if len(data) > MAX_CSV_BYTES:
         raise BulkFileError(f"larger than {MAX_CSV_BYTES} bytes")
     try:
@@ -90,7 +121,7 @@ def read_rows(data: bytes) -> list[CsvRow]:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
-        known = set(APPLICATION_FIELDS) | {PHONE, PORTRAIT_COLUMN}
+        known = set(APPLICATION_FIELDS) | {PHONE, PORTRAIT_COLUMN} | set(REJECTION_COLUMNS)
         unknown = [h for h in header if h not in known]
         if unknown or len(set(header)) != len(header):
             raise BulkFileError(f"unknown or repeated columns: {unknown or header}")
@@ -100,14 +131,28 @@ def read_rows(data: bytes) -> list[CsvRow]:
             if len(rows) >= MAX_ROWS:
                 raise BulkFileError(f"more than {MAX_ROWS} rows")
             if any(v.strip() for v in values):
-                rows.append(CsvRow(line, {h: v for h, v in zip(header, values, strict=False)}
-                                   | ({"__extra__": "1"} if len(values) != len(header) else {})))
+                fields = {h: FORMULA_MARK.sub("", v, count=1) if v.startswith("'") else v
+                          for h, v in zip(header, values, strict=False) if h not in REJECTION_COLUMNS}
+                rows.append(CsvRow(line, fields | ({"__extra__": "1"} if len(values) != len(header) else {})))
             line = reader.line_num + 1
     except StopIteration:
         raise BulkFileError("empty file: no header") from None
     except csv.Error as exc:
         raise BulkFileError(f"line {reader.line_num}: {exc}") from exc
-    return rows
+    return CsvTable(tuple(h for h in header if h not in REJECTION_COLUMNS), rows)
+
+
+def mainland_mobile(text: str) -> str:
+    """``text`` as the 11 digits of a mainland mobile number (spaces, hyphens and +86 / 86 dropped); an
+    empty text stays empty (no phone on file). InvalidApplicationError for anything else."""
+    compact = text.replace(" ", "").replace("-", "")
+    if not compact:
+        return ""
+    found = MAINLAND_MOBILE.fullmatch(compact) if compact.isascii() else None
+    if found is None:
+        raise InvalidApplicationError(PHONE, "not a mainland mobile number (11 digits from 13 to 19, "
+                                             "optionally after +86)")
+    return found.group(1)
 
 
 def row_permit(row: CsvRow) -> tuple[Permit, str]:
@@ -118,10 +163,8 @@ def row_permit(row: CsvRow) -> tuple[Permit, str]:
         if len(value) > MAX_FIELD:
             raise InvalidApplicationError(key, f"longer than {MAX_FIELD} characters")
         fields[key] = value.strip()
-    phone = str(fields.pop(PHONE, ""))
+    phone = mainland_mobile(str(fields.pop(PHONE, "")))
     fields.pop(PORTRAIT_COLUMN, None)  # the photo: read_portrait in validate_rows
-    if phone and not (phone.lstrip("+").isdigit() and 5 <= len(phone) <= 16):
-        raise InvalidApplicationError(PHONE, "must be 5-16 digits, optionally after +")
     for key in INT_FIELDS:
         text = str(fields.get(key, ""))
         if text.isascii() and text.isdigit() and len(text) <= 3:
@@ -180,11 +223,11 @@ def with_portrait(permit: Permit, row: CsvRow, read_portrait: Callable[[str], by
 
 def validate_rows(
     rows: Sequence[CsvRow], desk: OfficerDesk, *, clerk: Officer, now: int, officer: Officer | None = None,
-    read_portrait: Callable[[str], bytes] | None = None,
+    tick: Tick | None = None, read_portrait: Callable[[str], bytes] | None = None,
 ) -> tuple[list[GoodRow], list[BadRow]]:
     """Every row checked, nothing changed (denials of a district are audited, as always). ``officer``: the
-    issuing officer who will make the offers, checked too (role and district). ``read_portrait``: the
-    bytes of a photo the ``portrait`` column names (issuer.portrait.folder)."""
+    issuing officer who will make the offers, checked too (role and district). ``tick``: called per row.
+    ``read_portrait``: the bytes of a photo the ``portrait`` column names (issuer.portrait.folder)."""
     good: list[GoodRow] = []
     bad: list[BadRow] = []
     rules = HolderRules(desk.service)
@@ -194,6 +237,8 @@ def validate_rows(
         parsed = [_parsed(row) for row in chunk]
         rules.load(p[0] for p in parsed if not isinstance(p, EpermitError))
         for row, result in zip(chunk, parsed, strict=True):
+            if tick is not None:
+                tick()
             try:
                 if isinstance(result, EpermitError):
                     raise result
@@ -206,10 +251,10 @@ def validate_rows(
                     desk.allow_offer(officer, permit)
                 rules.check(permit)
             except InvalidApplicationError as exc:
-                bad.append(BadRow(row.line, str(exc)))
+                bad.append(BadRow(row.line, str(exc), row.fields, exc))
                 continue
             except EpermitError as exc:
-                bad.append(BadRow(row.line, f"{getattr(exc, 'error', 'invalid')}: {exc}"))
+                bad.append(BadRow(row.line, f"{getattr(exc, 'error', 'invalid')}: {exc}", row.fields, exc))
                 continue
             numbers.add(permit.document_number)
             rules.add(Record(f"line-{row.line}", permit, RecordState.ACTIVE, now, now))
@@ -222,7 +267,7 @@ def issue_row(desk: OfficerDesk, row: GoodRow, *, clerk: Officer, officer: Offic
     if row.portrait is not None:  # the permit names its digest already: keep the bytes (the clerk's action)
         desk.service.keep_portrait(record.id, row.portrait, officer=clerk.id)
     offer = desk.create_offer(officer, record.id)
-    return IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name, row.permit.document_number)
+    return IssuedRow.of(row, record.id, offer)
 
 
 def issue_rows(
@@ -282,8 +327,7 @@ def _ready(pickup: Pickup, service: IssuerService, row: GoodRow, *, clerk: Offic
                                      reason=f"offer {offer.ref}"))
     sealed = None if row.portrait is None else service.portraits.seal(record.id, row.portrait)
     registration = Registration(record, stored, tuple(audit), sealed)
-    return registration, IssuedRow(row.line, record.id, offer, row.phone, row.permit.holder.name,
-                                   row.permit.document_number)
+    return registration, IssuedRow.of(row, record.id, offer)
 
 
 def _issue_chunk(desk: OfficerDesk, rows: Sequence[GoodRow], *, clerk: Officer, officer: Officer) -> list[IssuedRow]:

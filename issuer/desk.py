@@ -13,8 +13,10 @@ from collections.abc import Sequence
 
 from credential.citizen_id import validate_citizen_id
 from credential.model import Permit
-from issuer.audit import AuditPage, AuditScope
+from issuer.audit import Anchor, AuditPage, AuditScope, ChainReport, all_entries, verify_chain
+from issuer.audit_search import AuditFilter, NewestPage, search_newest
 from issuer.errors import ForbiddenError, NotFoundError, OfficerExistsError, RecordNotFoundError, UnauthorizedError
+from issuer.history import RecordHistory, record_history
 from issuer.model import DENIED, REFUSED, Action, Offer, Officer, Reason, Record, Role
 from issuer.officers import OfficerChange, OfficerRegistry
 from issuer.service import IssuerService
@@ -44,10 +46,13 @@ class OfficerDesk:
         return officer
 
     # --- records -------------------------------------------------------------------------------------
-    def register(self, officer: Officer, permit: Permit, *, override_reason: str | None = None) -> Record:
-        """A clerk registers; a supervisor registers only with an override of the registration period."""
+    def register(self, officer: Officer, permit: Permit, *, override_reason: str | None = None,
+                 allocate_number: bool = False) -> Record:
+        """A clerk registers; a supervisor registers only with an override of the registration period.
+        ``allocate_number``: the system gives the document number (the console; issuer.numbering)."""
         self.allow_register(officer, permit, override=override_reason is not None)
-        return self.service.register_application(permit, officer=officer.id, override_reason=override_reason)
+        return self.service.register_application(permit, officer=officer.id, override_reason=override_reason,
+                                                 allocate_number=allocate_number)
 
     def allow_register(self, officer: Officer, permit: Permit, *, override: bool) -> None:
         action = Action.OVERRIDE_REGISTRATION if override else Action.REGISTER
@@ -80,6 +85,18 @@ class OfficerDesk:
         self.service.audit.append(officer=officer.id, action="search_holder", record_id=None,
                                   reason=f"{len(shown)} shown, {len(found) - len(shown)} outside districts")
         return shown
+
+    def record_history(self, officer: Officer, record_id: str, *, before: int | None = None) -> RecordHistory:
+        """The record's history page (issuer.history): its audit entries, offers, pickups and validity.
+        Reading a record is not audited (the page is opened all day); revealing its citizen ID is."""
+        return record_history(self.service.store, self.get_record(officer, record_id), before=before)
+
+    def reveal_citizen_id(self, officer: Officer, record_id: str) -> Record:
+        """The record, to show its full citizen ID once: audited (``reveal_citizen_id`` with the record id).
+        Outside the officer's role or districts it is refused (and audited as denied) like any action."""
+        record = self._record(officer, Action.REVEAL_CITIZEN_ID, record_id)
+        self.service.audit.append(officer=officer.id, action=Action.REVEAL_CITIZEN_ID.value, record_id=record.id)
+        return record
 
     def awaiting_approval(self, officer: Officer, record_id: str) -> bool:
         """Whether the record's offer awaits a supervisor's approval (read access to the record needed)."""
@@ -142,13 +159,32 @@ class OfficerDesk:
         return portrait
 
     # --- audit ---------------------------------------------------------------------------------------
-    def audit_entries(self, officer: Officer, *, after: int, limit: int) -> AuditPage:
+    def audit_entries(self, officer: Officer, *, after: int, limit: int,
+                      wanted: AuditFilter | None = None) -> AuditPage:
         """The entries the auditor may read: its districts' records and its own actions; the bureau's auditor
-        reads them all (issuer.audit.AuditScope)."""
+        reads them all (issuer.audit.AuditScope); ``wanted`` narrows them (record, officer, action, dates)."""
+        admits = None if wanted is None or wanted.empty else wanted.admits
+        return self.service.audit.read(self._audit_scope(officer), after=after, limit=limit, wanted=admits)
+
+    def audit_search(self, officer: Officer, wanted: AuditFilter, *, before: int | None = None,
+                     limit: int = 50) -> NewestPage:
+        """The auditor's page: the entries of its scope (as audit_entries) that ``wanted`` admits, newest first."""
+        return search_newest(self.service.store, self._audit_scope(officer), wanted, before=before, limit=limit)
+
+    def audit_chain(self, officer: Officer, *, expect: Anchor | None = None) -> ChainReport:
+        """The chain check of the whole log, genesis to head (every district's entries: the hashes link them
+        all), AuditChainError at the first entry that does not fit; only an auditor may run it."""
+        self._allow(officer, Action.READ_AUDIT, None)
+        return verify_chain(all_entries(self.service.store), expect=expect)
+
+    def audit_head(self, officer: Officer) -> tuple[int, str] | None:
+        self._allow(officer, Action.READ_AUDIT, None)
+        return self.service.store.audit_head()
+
+    def _audit_scope(self, officer: Officer) -> AuditScope:
         self._allow(officer, Action.READ_AUDIT, None)
         bureau = officer.role is Role.BUREAU_AUDITOR
-        scope = AuditScope(officer.id, None if bureau else frozenset(officer.districts))
-        return self.service.audit.read(scope, after=after, limit=limit)
+        return AuditScope(officer.id, None if bureau else frozenset(officer.districts))
 
     # --- officers (administrators, within their own districts) ---------------------------------------
     def list_officers(self, admin: Officer) -> list[Officer]:

@@ -48,10 +48,20 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     return datetime.date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
+def validity_months(kind: CredentialType, settings: IssuerSettings) -> int:
+    return (settings.permit_validity_months if kind is CredentialType.RESIDENCE_PERMIT
+            else settings.registration_card_validity_months)
+
+
+def last_valid_day(kind: CredentialType, valid_from: datetime.date, settings: IssuerSettings) -> datetime.date:
+    """The longest validity the bureau allows a document of ``kind`` starting ``valid_from`` (the form's
+    default): the day before the same day ``validity_months`` later."""
+    return add_months(valid_from, validity_months(kind, settings)) - ONE_DAY
+
+
 def check_validity(permit: Permit, settings: IssuerSettings) -> None:
-    months = (settings.permit_validity_months if permit.type is CredentialType.RESIDENCE_PERMIT
-              else settings.registration_card_validity_months)
-    if permit.valid_until >= add_months(permit.valid_from, months):
+    if permit.valid_until > last_valid_day(permit.type, permit.valid_from, settings):
+        months = validity_months(permit.type, settings)
         raise BureauRuleError("validity_too_long", f"a {permit.type.slug} is valid at most {months} months")
 
 

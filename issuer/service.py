@@ -73,6 +73,7 @@ from issuer.model import (
     RecordState,
     parse_reason,
 )
+from issuer.numbering import allocate_document_number
 from issuer.pickup import AccessGrant, Pickup
 from issuer.portrait.capture import make_portrait
 from issuer.portrait.vault import PREVIEW, PortraitUnreadableError, PortraitVault
@@ -221,7 +222,10 @@ class IssuerService:
         check_application(permit, holder, today=beijing_day(self.clock()), settings=self.settings,
                           override=override)
 
-    def register_application(self, permit: Permit, *, officer: str, override_reason: str | None = None) -> Record:
+    def register_application(self, permit: Permit, *, officer: str, override_reason: str | None = None,
+                             allocate_number: bool = False) -> Record:
+        """``allocate_number``: the permit's document number is replaced by the next of its type's and
+        district's sequence (issuer.numbering), taken only once every check has passed."""
         if not isinstance(permit, Permit):
             raise InvalidRequestError("register needs a validated Permit")
         override = check_override(override_reason)
@@ -231,6 +235,9 @@ class IssuerService:
             self.audit.append(officer=officer, action="register", record_id=None, outcome=REFUSED,
                                  reason=f"{permit.type.slug}: {exc.rule}")
             raise
+        if allocate_number:
+            number = allocate_document_number(self.store, permit.type, permit.district, beijing_day(self.clock()))
+            permit = dataclasses.replace(permit, document_number=number)
         record = self.register(permit, officer=officer)
         if override is not None:
             self.audit.append(officer=officer, action="override_registration", record_id=record.id,
@@ -252,7 +259,9 @@ class IssuerService:
         if updated is None:
             raise StateConflictError("the record changed concurrently; retry")
         self.audit.append(officer=officer, action="endorse", record_id=record.id,
-                             reason=f"valid {permit.valid_from.isoformat()} to {permit.valid_until.isoformat()}")
+                             reason=f"valid {permit.valid_from.isoformat()} to {permit.valid_until.isoformat()}, "
+                                    f"was {record.permit.valid_from.isoformat()} to "
+                                    f"{record.permit.valid_until.isoformat()}")
         return updated, self.create_offer(record.id, officer=officer)
 
     def _redeliver(self, record_id: str, *, officer: str, reason: Reason) -> tuple[list[tuple[int, int]], Offer]:

@@ -55,7 +55,7 @@ def test_core_packages_do_not_import_server_libraries(package: str) -> None:
 
 def test_importing_the_verifier_loads_neither_flask_nor_redis() -> None:
     code = (
-        "import sys, verifier, verifier.verify, verifier.cli, verifier.sync, verifier.qrimage\n"
+        "import sys, verifier, verifier.verify, verifier.cli, verifier.sync, verifier.qrimage, verifier.openid4vp\n"
         "loaded = {'flask', 'redis', 'qrcode'} & {m.split('.')[0] for m in sys.modules}\n"
         "assert not loaded, loaded\n"
     )

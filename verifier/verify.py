@@ -3,8 +3,8 @@
 The order of checks is fixed so that the worst true statement wins: signature and trust first, then
 validity, then revocation or suspension, then the holder proof, then the rest of status. A revoked
 credential with a bad signature is BAD_SIGNATURE, never REVOKED; an expired one is EXPIRED whatever its
-status; a revoked one whose live proof is stale or missing is REVOKED (the credential itself is bad, whoever
-shows it), while a good one shown with a stale proof is REPLAYED. The holder proof is therefore checked
+status; a revoked one whose live proof (or KB-JWT) is stale or missing is REVOKED (the credential itself is bad,
+whoever shows it), while a good one shown with a stale proof is REPLAYED. The holder proof is therefore checked
 before status but its failure is held back until status has been read. Nothing here touches the network.
 
 Status rules (documented choices):
@@ -38,7 +38,7 @@ from credential.jwk import PublicKey
 from credential.model import CredentialType
 from credential.passclaims import PassView
 from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, verify_pass
-from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_sd_jwt_vc
+from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_issuer_signed, verify_key_binding
 from credential.statuslist import INVALID, SUSPENDED, VALID
 from credential.trustlist import TrustedKey, TrustList
 from verifier.cache import Clock, VerifierCache
@@ -177,21 +177,21 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clo
         key = _authorise_type(trust, kid, credential_type, clock)
         _established(found, kid, key, credential_type, _sd_jwt_claims(claims, credential_type, key))
 
-    verified = verify_sd_jwt_vc(
-        text,
-        resolve_key=_resolver(trust, cache, clock),
-        now=clock.now,
-        require_key_binding=False,  # the policy is applied below, once the issuer's data is established
-        aud=policy.expected_aud,
-        nonce=policy.expected_nonce,
-        kb_max_age=policy.kb_max_age,
-        check_issuer=check_issuer,  # type and authority, judged before the key binding
-    )
-    found.live = verified.key_bound
+    # The issuer's part first; the key binding's failure is held back until status is read, as for the
+    # live QR proof: a revoked credential shown with a stale KB-JWT is REVOKED, a good one REPLAYED.
+    issued = verify_issuer_signed(text, resolve_key=_resolver(trust, cache, clock), now=clock.now,
+                                  check_issuer=check_issuer)  # type and authority, judged before the binding
+    found.live = False  # until a KB-JWT verifies
     proof_error: CredentialError | None = None
-    if policy.require_live and not verified.key_bound:
+    try:
+        verified = verify_key_binding(issued, now=clock.now, require_key_binding=False, aud=policy.expected_aud,
+                                      nonce=policy.expected_nonce, kb_max_age=policy.kb_max_age)
+        found.live = verified.key_bound
+    except CredentialError as exc:
+        proof_error = exc
+    if proof_error is None and policy.require_live and not found.live:
         proof_error = MissingHolderProofError("SD-JWT VC without a KB-JWT; this verifier requires key binding")
-    return verified.status_uri, verified.status_idx, proof_error
+    return issued.status_uri, issued.status_idx, proof_error
 
 
 def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, clock: Clock, policy: Policy,

@@ -17,6 +17,7 @@ from epermit.cli.harness import Handler
 def build_parser() -> argparse.ArgumentParser:
     from epermit.cli.audit import add_audit_commands
     from epermit.cli.backup import add_backup_commands
+    from epermit.cli.employer import add_employer_command
     from epermit.cli.issue import add_issue_command
     from epermit.cli.keys import add_keys_commands
     from epermit.cli.officers import add_officer_commands
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_backup_commands(sub)
     add_issue_command(sub)
     add_wallet_commands(sub)
+    add_employer_command(sub)  # employer-demo: OpenID4VP
     sub.add_parser(
         "verify",
         help="verify a QR code or SD-JWT VC offline; `epermit verify sync URL` refreshes the cache",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from credential.eku import DEFAULT_EKU_ARC
 from epermit.cli.harness import Handler, Subparsers, guarded
+from epermit.public_url import checked_public_url, remember_public_url
 from keys.errors import KeyUnlockError
 from keys.keydir import add_portrait_key, add_store_secret, init_keys, load_keyring, new_token_signer, save_keyring
 from keys.keyring import KeyRing, eku_arc_setting
@@ -54,6 +55,8 @@ def add_keys_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Subpar
                       help="an OID arc this deployment owns; certificates name their purposes under it "
                            "(<arc>.1 credential, <arc>.2 status). Default: epermit's own UUID arc under 2.25")
     _add_token(init, "create the credential and status keys inside this PKCS#11 token")
+    init.add_argument("--public-url", help="the wallet API's public https URL, remembered in the data folder "
+                                           "that holds --dir (DIR/..) for the pickup links of `epermit issue`")
     _set_handler(init, "init", _init)
 
     publish = commands.add_parser("publish", help="sign and write the trust list")
@@ -141,6 +144,7 @@ def _when(unix: int) -> str:
 
 def _init(args: argparse.Namespace) -> int:
     eku_arc = eku_arc_setting(args.eku_arc)  # before any prompt: a bad arc is refused at once
+    public_url = None if args.public_url is None else checked_public_url(args.public_url)
     token = _token(args)
     passphrase = _passphrase(args, confirm=True)
     ring = init_keys(args.dir, passphrase, args.authority_code, args.authority_name, int(time.time()), token=token,
@@ -148,6 +152,8 @@ def _init(args: argparse.Namespace) -> int:
     where = f" in token {args.token!r}" if token else ""
     print(f"created {args.dir}: root {ring.root.kid}, credential {ring.signers_of(Purpose.CREDENTIAL)[0].kid}, "
           f"status {ring.signers_of(Purpose.STATUS)[0].kid}{where}; EKU arc {ring.eku_arc}")
+    if public_url is not None:
+        print(f"public URL {public_url} remembered in {remember_public_url(args.dir.resolve().parent, public_url)}")
     return 0
 
 

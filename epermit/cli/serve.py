@@ -13,6 +13,7 @@ from pathlib import Path
 from credential.errors import EpermitError
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Subparsers, guarded
 from epermit.office import OfficeData
+from epermit.public_url import remember_public_url
 from epermit.servers import BackgroundServer
 from epermit.transport import Transport, choose_transport
 from issuer.http import app as officer_api
@@ -46,6 +47,8 @@ def serve_office(
     officer_server = BackgroundServer(port=officer_port, ssl_context=transport.tls)
     url = transport.public_url or wallet_server.url
     service = IssuerService(office.open_store(create=True), keyring, IssuerSettings(public_url=url))
+    if transport.public_url:  # what `epermit issue` will print in pickup links (epermit.public_url)
+        remember_public_url(data, transport.public_url)
     wallet_server.start(transport.wrap(create_wallet_app(
         WalletApiSettings(public_url=url, published_dir=office.published_dir), service)))
     try:

@@ -4,6 +4,7 @@
     epermit wallet --home DIR list
     epermit wallet --home DIR show [--credential NUMBER] [--view basic|full] [--live] [--nonce TEXT] [--png FILE]
     epermit wallet --home DIR status [--credential NUMBER] [--ca FILE] [--root FILE]
+    epermit wallet --home DIR present OPENID4VP_URI [--ca FILE] [--yes | --no]   (epermit.cli.present)
 
 ``--home`` defaults to $EPERMIT_WALLET_HOME, else ~/.local/share/epermit/wallet. The device key's passphrase
 comes from EPERMIT_WALLET_PASSPHRASE, ``--passphrase-file`` or a prompt (never a default); only pickup and
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from credential.passclaims import CHINA_STANDARD_TIME, PassView
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, guarded
+from epermit.cli.present import add_present_command
 from epermit.errors import UsageError
 from epermit.wallet import (
     CredentialStatus,
@@ -78,6 +80,8 @@ def add_wallet_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None
     _credential(status)
     _network(status)
     status.set_defaults(handler=guarded("wallet status", _status))
+
+    add_present_command(commands)  # OpenID4VP: epermit.cli.present
 
 
 def _network(parser: argparse.ArgumentParser) -> None:

@@ -100,7 +100,8 @@ def _schemas() -> dict[str, Any]:
                             "type": "object", "required": ["list", "idx"], "properties": {"list": _I, "idx": _I}}},
                             "offer": _ref("Offer")}},
         "AuditPage": {"type": "object", "required": ["entries", "next"],
-                      "properties": {"entries": {"type": "array", "items": entry}, "next": _I}},
+                      "properties": {"entries": {"type": "array", "items": entry},
+                                     "next": {"type": ["integer", "null"]}}},
         "Officer": officer,
         "OfficerList": {"type": "object", "required": ["officers"],
                         "properties": {"officers": {"type": "array", "items": officer}}},
@@ -131,6 +132,14 @@ def openapi_document() -> dict[str, Any]:
     v1 = "/api/v1"
     page = [{"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0}},
             {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}]
+    audit_filters = [
+        {"name": "order", "in": "query", "schema": {"enum": ["oldest", "newest"]}},
+        {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+        {"name": "record", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 200}},
+        {"name": "officer", "in": "query", "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}},
+        {"name": "action", "in": "query", "schema": {"type": "string", "pattern": "^[a-z_]{1,64}$"}},
+        {"name": "since", "in": "query", "schema": {"type": "string", "format": "date"}},
+        {"name": "until", "in": "query", "schema": {"type": "string", "format": "date"}}]
     paths: dict[str, Any] = {
         f"{v1}/records": {"post": _op("Register an application (clerk; supervisor with override_reason)",
                                       (201, "Record"), body="Application")},
@@ -149,7 +158,9 @@ def openapi_document() -> dict[str, Any]:
             (201, "Redelivered"), params=_ID, body="Reason")},
         f"{v1}/audit": {"get": _op(
             "Read the audit log: an auditor the entries of its districts' records and its own, a bureau_auditor "
-            "every entry; read on with after=next", (200, "AuditPage"), query=page)},
+            "every entry; read on with after=next, or with order=newest newest first (read on with "
+            "before=next; next is null at the first entry); record, officer, action, since and until "
+            "(Beijing days, inclusive) filter either", (200, "AuditPage"), query=[*page, *audit_filters])},
         f"{v1}/officers": {"get": _op("List officers (administrator)", (200, "OfficerList")),
                            "post": _op("Add an officer (administrator); an existing id is 409: change it",
                                        (201, "Officer"), body="NewOfficer")},

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from credential.model import Permit
+from issuer.audit_search import filter_from_query
 from issuer.errors import InvalidRequestError
 from issuer.http import metrics
 from issuer.http.context import (
@@ -124,8 +125,19 @@ def revoke(record_id: str) -> Response:
 
 @bp.get("/audit")
 def audit() -> Response:
+    """Oldest first from ``after`` (the default), or ``order=newest`` from ``before`` down (the console's
+    auditor page); ``record``, ``officer``, ``action``, ``since`` and ``until`` filter both."""
     who = current_officer()
-    after = query_int("after", 0, low=0, high=1 << 62)
     limit = query_int("limit", 100, low=1, high=1000)
-    page = officer_context().desk.audit_entries(who, after=after, limit=limit)
+    args = {name: value for name, value in request.args.items() if isinstance(value, str)}
+    wanted = filter_from_query(args)
+    order = args.get("order", "oldest")
+    if order == "newest":
+        before = query_int("before", 0, low=1, high=1 << 62) if "before" in args else None
+        newest = officer_context().desk.audit_search(who, wanted, before=before, limit=min(limit, 500))
+        return jsonify({"entries": [audit_json(e) for e in newest.entries], "next": newest.next})
+    if order != "oldest":
+        raise InvalidRequestError("order must be oldest or newest")
+    after = query_int("after", 0, low=0, high=1 << 62)
+    page = officer_context().desk.audit_entries(who, after=after, limit=limit, wanted=wanted)
     return jsonify({"entries": [audit_json(e) for e in page.entries], "next": page.next})

@@ -198,6 +198,10 @@ class Store(Protocol):
         gets True."""
         ...
 
+    def offers_of_record(self, record_id: str) -> list[StoredOffer]:
+        """Every offer made for the record (any state), oldest first (the record page: open ones, picked up)."""
+        ...
+
     # --- ephemeral single-use values and counters ----------------------------------------------------
     def put_ephemeral(self, kind: str, key: str, value: str, ttl: int, now: int) -> None: ...
 
@@ -211,6 +215,13 @@ class Store(Protocol):
 
     def increment(self, kind: str, key: str, ttl: int, now: int) -> int:
         """Add one and return the new count; the count starts over ``ttl`` seconds after its first step."""
+        ...
+
+    # --- sequences (document numbers) ----------------------------------------------------------------
+    def allocate_number(self, sequence: str) -> int:
+        """The next number of the named sequence (1, 2, 3, ...), each handed out exactly once, also to
+        concurrent callers. Kept for good: no TTL, not dropped by a migration (unlike the counters above),
+        since a number handed out twice would be two residents' documents under one number."""
         ...
 
     # --- officers ------------------------------------------------------------------------------------
@@ -284,4 +295,14 @@ class Store(Protocol):
 
     def list_audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         """Entries with seq > ``after``, by seq, exactly as stored (with prev_hash and hash)."""
+        ...
+
+    def audit_of_record(self, record_id: str, *, before: int | None = None, limit: int = 100) -> list[AuditEntry]:
+        """The entries naming ``record_id`` with seq < ``before`` (None: up to the head), newest first, at most
+        ``limit``, exactly as stored: read through a per-record index, never by scanning the log (the record
+        page reads a record's history on every view; the log grows by every action of every office)."""
+        ...
+
+    def audit_head(self) -> tuple[int, str] | None:
+        """(seq, hash) of the last entry, None for an empty log: one read (the auditor's page shows it)."""
         ...

@@ -114,6 +114,23 @@ def test_kb_jwt_from_the_future(world: World, filled: VerifierCache) -> None:
     expect(Result.REPLAYED, world.presentation(at=T0 + 301), filled)
 
 
+def test_a_replayed_kb_jwt_of_a_revoked_credential_is_revoked(world: World, cache: VerifierCache) -> None:
+    """Replaying an old presentation of a revoked (or suspended) credential, its KB-JWT malleated or not,
+    gets REVOKED (SUSPENDED): the verdict that the credential itself is bad, not the lesser REPLAYED.
+    The same presentation of a credential in good standing stays REPLAYED."""
+    from credential.statuslist import INVALID, SUSPENDED
+
+    world.statuses.set(7, INVALID)
+    world.statuses.set(8, SUSPENDED)
+    filled = world.fill(cache)
+    for idx, verdict in ((7, Result.REVOKED), (8, Result.SUSPENDED), (9, Result.REPLAYED)):
+        stale = world.presentation(idx=idx, at=T0 - 3600)
+        assert expect(verdict, stale, filled).live is False
+        expect(verdict, _malleate_kb(stale), filled)
+        moved = world.sd_jwt(idx=idx) + world.presentation(idx=idx + 10).rsplit("~", 1)[1]  # another card's KB
+        expect(verdict, moved, filled)
+
+
 # --- single use at the issuer: the OpenID4VCI c_nonce ----------------------------------------------------
 
 

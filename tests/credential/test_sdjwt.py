@@ -36,6 +36,8 @@ from credential.sdjwt import (
     present,
     sd_hash,
     split_sd_jwt,
+    verify_issuer_signed,
+    verify_key_binding,
     verify_sd_jwt_vc,
 )
 from tests.conftest import T0
@@ -218,6 +220,24 @@ def test_kb_too_old() -> None:
         verify(pres, now=T0 + 301)
     with pytest.raises(ReplayedError):
         verify(pres, now=T0 + 100, kb_max_age=60)
+
+
+def test_the_two_steps_give_no_verdict_until_the_key_binding_passes() -> None:
+    """verify_issuer_signed reads the status reference of a presentation whose KB-JWT is stale (a verifier
+    needs it to say REVOKED first); only verify_key_binding makes a VerifiedSdJwt, and it refuses that KB-JWT."""
+    pres = present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0 - 3600)
+    issued = verify_issuer_signed(pres, resolve_key=resolve, now=T0)
+    assert (issued.status_uri, issued.status_idx) == (STATUS_URI, 7) and issued.kb_jwt is not None
+    assert not hasattr(issued, "key_bound")  # not a VerifiedSdJwt: nothing to mistake for a bound presentation
+    for required in (False, True):
+        with pytest.raises(ReplayedError):
+            verify_key_binding(issued, now=T0, require_key_binding=required)
+    with pytest.raises(MissingHolderProofError):
+        verify_key_binding(verify_issuer_signed(issue(), resolve_key=resolve, now=T0), now=T0,
+                           require_key_binding=True)
+    fresh = verify_issuer_signed(present(issue(), disclose=None, holder_signer=HOLDER, aud="a", nonce="n", now=T0),
+                                 resolve_key=resolve, now=T0)
+    assert verify_key_binding(fresh, now=T0, require_key_binding=True, aud="a", nonce="n").key_bound
 
 
 def test_kb_from_the_future() -> None:

@@ -234,6 +234,38 @@ def test_an_auditor_of_another_district_reads_none_of_these_records(client: Flas
     assert len(everything) == len(service.audit.list(limit=1000)) > len(beijing)
 
 
+def test_the_audit_endpoint_filters_and_reads_newest_first(client: FlaskClient, tokens: dict[str, str],
+                                                           service: IssuerService) -> None:
+    record_id = register(client, tokens)["id"]
+    client.post(f"/api/v1/records/{record_id}/suspend", json={"reason_code": "LOST"}, headers=auth(tokens, "sup"))
+    client.post(f"/api/v1/records/{record_id}/lift", json={"reason_code": "RESOLVED"}, headers=auth(tokens, "sup"))
+    everything = service.audit.list(limit=1000)
+
+    def read(query: str, who: str = "auditor") -> dict[str, Any]:
+        response = client.get(f"/api/v1/audit?{query}", headers=auth(tokens, who))
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return js(response)
+
+    mine = [e.seq for e in everything if e.record_id == record_id]
+    assert [e["seq"] for e in read(f"record={record_id}")["entries"]] == mine
+    assert [e["seq"] for e in read(f"record={record_id}&order=newest")["entries"]] == mine[::-1]
+    assert [e["action"] for e in read("officer=sup")["entries"]] == ["suspend", "lift"]
+    assert [e["action"] for e in read("action=lift&order=newest")["entries"]] == ["lift"]
+    newest = read("order=newest&limit=2")
+    assert [e["seq"] for e in newest["entries"]] == mine[::-1][:2] and newest["next"] == mine[-2]
+    scope = [e["seq"] for e in read("")["entries"]]  # the auditor's: its district's records (all of them here)
+    assert [e["seq"] for e in read(f"order=newest&before={newest['next']}")["entries"]] == \
+        [s for s in scope[::-1] if s < mine[-2]]
+    assert read("order=newest&before=1")["next"] is None
+    day = datetime.datetime.fromtimestamp(everything[0].time, datetime.timezone(datetime.timedelta(hours=8))).date()
+    assert len(read(f"since={day}&until={day}")["entries"]) == len(read("")["entries"])
+    assert read(f"until={day - datetime.timedelta(days=1)}")["entries"] == []
+    assert read(f"record={record_id}", who="auditor_sh")["entries"] == []  # another district: nothing
+    for bad in ("order=sideways", "since=2026-02-30", "since=20260501", "officer=a%20b", "action=DROP%20TABLE",
+                "order=newest&before=0", "since=2026-05-02&until=2026-05-01"):
+        assert_error(client.get(f"/api/v1/audit?{bad}", headers=auth(tokens, "auditor")), 400, "invalid_request")
+
+
 def test_adding_an_existing_officer_changes_nothing(client: FlaskClient, tokens: dict[str, str],
                                                    service: IssuerService) -> None:
     record_id = register(client, tokens)["id"]

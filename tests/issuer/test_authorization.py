@@ -31,6 +31,7 @@ ACTIONS: dict[Action, Callable[[OfficerDesk, Officer, str], Any]] = {
     Action.REVOKE: lambda d, o, r: d.revoke(o, r, LOST),
     Action.APPROVE: lambda d, o, r: d.approve(o, r),
     Action.READ_AUDIT: lambda d, o, r: d.audit_entries(o, after=0, limit=10),
+    Action.REVEAL_CITIZEN_ID: lambda d, o, r: d.reveal_citizen_id(o, r),
     Action.MANAGE_OFFICERS: lambda d, o, r: d.add_officer(o, "new-clerk", name="新人", role="clerk",
                                                           districts=[HOME]),
     Action.SET_PORTRAIT: lambda d, o, r: d.set_portrait(o, r, PHOTO),

@@ -20,6 +20,7 @@ from credential.samples import sample_permit
 from epermit.cli import main
 from epermit.cli.issue import run_bulk
 from epermit.cli.sheet import SmsRow, write_sheet, write_sms_csv
+from epermit.public_url import remember_public_url
 from issuer.bulk import read_rows, validate_rows
 from issuer.desk import OfficerDesk
 from issuer.model import Officer, Role, pickup_url
@@ -33,6 +34,7 @@ from .office import CARD, HOME, officers
 from .test_console_routes import qr_texts
 
 COLUMNS = [*sample_permit().to_dict(), "phone"]
+OFFICE_URL = "https://permits.example.gov.cn"  # the wallet API's public origin the office folder remembers
 
 
 def row(permit_dict: dict[str, object], phone: str = "13800138000") -> list[str]:
@@ -144,6 +146,7 @@ def office_folder(tmp_path: Path, keyring: KeyRing, monkeypatch: pytest.MonkeyPa
     applications_csv = tmp_path / "applications.csv"
     applications_csv.write_bytes(applications_today())
     monkeypatch.setenv("EPERMIT_KEY_PASSPHRASE", "test passphrase")
+    remember_public_url(data, OFFICE_URL)  # as `epermit serve --public-url` leaves it
     return OfficeFolder(data, applications_csv, store)
 
 
@@ -155,7 +158,8 @@ def test_the_command(office_folder: OfficeFolder, tmp_path: Path, capsys: pytest
     sheet = tmp_path / "sheet.html"
     assert office_folder.issue("--skip-bad", "--sheet", str(sheet), "--sms-csv", str(tmp_path / "sms.csv")) == 0
     out = capsys.readouterr().out
-    assert re.match(r"issued 3 offer\(s\); skipped 4 bad row\(s\); sheet ", out) and sheet.is_file()
+    assert re.match(r"已签发 3 份领取，跳过 4 行有误的申请。issued 3 offer\(s\); skipped 4 bad row\(s\); sheet ", out)
+    assert sheet.is_file()
     assert office_folder.registered() == 2  # 张伟's card and permit
     assert main(["issue", "--csv", str(applications_csv), "--data", str(office_folder.data), "--officer",
                  "nobody"]) == 2  # usage

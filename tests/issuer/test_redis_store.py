@@ -241,3 +241,26 @@ def test_a_failing_audit_append_leaves_the_state_change_unwritten(redis_url: str
                                   status_value=INVALID, now=T0, audit=entry("revoke"))
     assert store.get_record("rec-1") == a_record() and store.status_bits(1).get(idx) == VALID
     store.close()
+
+
+def test_a_key_space_written_before_the_record_index_is_indexed_once_when_opened(
+    redis_url: str, raw_redis: object
+) -> None:
+    """Entries appended before the per-record index existed (its keys and marker absent) are indexed when a
+    store opens the key space; the next opening reads nothing."""
+    from issuer.store.redis import RedisStore
+
+    prefix = "{t-index}"
+    first = RedisStore.from_url(redis_url, prefix=prefix)
+    first.insert_record(a_record(), audit=entry("register"))
+    for i in range(3):
+        first.append_audit(entry("search_holder", None if i % 2 else "rec-1"))
+    expected = first.audit_of_record("rec-1")
+    assert [e.action for e in expected] == ["search_holder", "search_holder", "register"]
+    raw_redis.delete(f"{prefix}:audit_of:rec-1", f"{prefix}:audit:indexed")  # type: ignore[attr-defined]
+    assert first.audit_of_record("rec-1") == []  # as an older key space: no index
+    again = RedisStore.from_url(redis_url, prefix=prefix)
+    assert again.audit_of_record("rec-1") == expected
+    assert again.index_audit() == 0
+    for key in raw_redis.scan_iter(match="{t-index}*"):  # type: ignore[attr-defined]
+        raw_redis.delete(key)  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from credential.statuslist import INVALID, SUSPENDED, VALID
 from issuer.audit import verify_chain
 from issuer.errors import StateConflictError
 from issuer.model import AuditEntry, Officer, PublishedStatusList, Record, RecordState, Role
-from issuer.store import FILL_LIMIT, StatusListFullError, Store, StoredOffer, StoredTrustList
+from issuer.store import FILL_LIMIT, Registration, StatusListFullError, Store, StoredOffer, StoredTrustList
 from tests.conftest import T0
 
 R = TypeVar("R")
@@ -292,6 +292,16 @@ def test_counters_count_atomically_and_restart_after_ttl(store: Store) -> None:
 
 # --- officers, publication, audit ---------------------------------------------------------------------
 
+def test_sequences_hand_out_every_number_once_and_are_separate(store: Store) -> None:
+    results = race(THREADS, lambda _: store.allocate_number("DJK-110105-2026"))
+    assert sorted(results) == list(range(1, THREADS + 1))
+    assert store.allocate_number("DJK-110105-2026") == THREADS + 1
+    assert store.allocate_number("JZZ-110105-2026") == 1  # another type, district or year starts at one
+    assert store.allocate_number("DJK-110105-2027") == 1
+    store.increment("number", "DJK-110105-2026", 60, T0)  # the expiring counters are another thing
+    assert store.allocate_number("DJK-110105-2026") == THREADS + 2
+
+
 def test_officers_and_tokens(store: Store) -> None:
     alice = Officer("alice", "李娜", Role.SUPERVISOR, ("110105", "110108"))
     store.put_officer(alice)
@@ -349,6 +359,52 @@ def test_audit_is_append_only_and_paged(store: Store) -> None:
     assert seqs == sorted(seqs) and len(set(seqs)) == 5
     assert store.list_audit() == appended
     assert store.list_audit(after=seqs[1], limit=2) == appended[2:4]
+
+
+# --- a record's history: its entries and offers through per-record indexes ------------------------------
+
+def test_a_records_entries_are_read_newest_first_through_its_index(store: Store) -> None:
+    """Every way an entry is appended (alone, with a record's insert, with a state change, in a bulk batch)
+    lands in the record's index; other records' and record-less entries do not."""
+    store.insert_record(a_record(), audit=entry("register"))
+    store.append_audit(entry("search_holder", None))
+    store.insert_record(a_record("rec-2"), audit=entry("register", "rec-2"))
+    store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
+                              status_value=SUSPENDED, now=T0, audit=entry("suspend"))
+    bulk = Registration(Record("rec-3", sample_permit(), RecordState.ACTIVE, T0, T0),
+                        StoredOffer("offer-3", "rec-3", "e" * 64, "t" * 64, T0 + 100, ("x",), "open", T0),
+                        (entry("register", "rec-3"), entry("create_offer", "rec-3"), entry("note")))
+    store.insert_registrations([bulk])
+    store.append_audit(entry("lift"))
+    everything = store.list_audit(limit=1000)
+    ours = [e for e in reversed(everything) if e.record_id == "rec-1"]
+    assert [e.action for e in ours] == ["lift", "note", "suspend", "register"]
+    assert store.audit_of_record("rec-1") == ours  # exactly as stored, hashes and all
+    assert store.audit_of_record("rec-1", limit=2) == ours[:2]
+    assert store.audit_of_record("rec-1", before=ours[1].seq) == ours[2:]
+    assert store.audit_of_record("rec-1", before=1) == []
+    assert [e.action for e in store.audit_of_record("rec-3")] == ["create_offer", "register"]
+    assert store.audit_of_record("nope") == []
+
+
+def test_the_audit_head_is_the_last_entry(store: Store) -> None:
+    assert store.audit_head() is None
+    store.append_audit(entry("register"))
+    last = store.append_audit(entry("revoke"))
+    assert store.audit_head() == (last.seq, last.hash) == (2, verify_chain(store.list_audit()).head.hash)  # type: ignore[union-attr]
+
+
+def test_a_records_offers_oldest_first_in_every_state(store: Store) -> None:
+    store.insert_record(a_record())
+    store.insert_record(a_record("rec-2"))
+    store.insert_offer(StoredOffer("offer-b", "rec-1", "d" * 64, "t" * 64, T0 + 100, ("x",), "open", T0 + 5))
+    store.insert_offer(an_offer())
+    store.insert_offer(StoredOffer("offer-3", "rec-2", "e" * 64, "t" * 64, T0 + 100, ("x",), "open", T0))
+    assert store.finish_offer("c" * 64, state="redeemed", now=T0)
+    found = store.offers_of_record("rec-1")
+    assert [(o.offer_id, o.state) for o in found] == [("offer-1", "redeemed"), ("offer-b", "open")]
+    assert found[1] == store.get_offer("offer-b")
+    assert store.offers_of_record("nope") == []
 
 
 # --- portraits (sealed bytes: the store never sees one in clear) -------------------------------------

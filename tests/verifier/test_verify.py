@@ -357,6 +357,35 @@ def test_order_validity_then_revocation_then_holder_proof(world: World, cache: V
     assert check(world.static_qr(idx=9), cache, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
 
 
+def test_sd_jwt_order_revocation_before_a_stale_key_binding(world: World, cache: VerifierCache) -> None:
+    """The SD-JWT VC twin of the QR order: the KB-JWT's failure waits for the status, so a revoked
+    (suspended) credential with a stale, foreign or future KB-JWT is REVOKED (SUSPENDED), never REPLAYED,
+    and shows whose it is; a good one with the same KB-JWT is REPLAYED, never VALID."""
+    world.statuses.set(7, INVALID)
+    world.statuses.set(8, SUSPENDED)
+    world.fill(cache)
+    for stale in (world.presentation(at=T0 - 3600), world.presentation(at=T0 + 3600),
+                  world.presentation(aud="someone-else")):
+        outcome = check(stale, cache, Policy(expected_aud="landlord"))
+        assert outcome.result is Result.REVOKED and outcome.live is False, outcome.reason
+        assert outcome.claims["name"] == "张伟" and outcome.format == "sd_jwt_vc"
+    assert check(world.presentation(idx=8, at=T0 - 3600), cache).result is Result.SUSPENDED
+    replayed = check(world.presentation(idx=9, at=T0 - 3600), cache)  # status 0: the proof is the worst fact
+    assert replayed.result is Result.REPLAYED and replayed.live is False
+    assert check(world.sd_jwt(idx=9), cache, Policy(require_live=True)).result is Result.NO_HOLDER_PROOF
+    assert check(world.presentation(idx=9), cache).result is Result.VALID  # a fresh KB-JWT: live
+    assert check(world.presentation(idx=9), cache).live is True
+    after = int(datetime.datetime(2027, 1, 6, tzinfo=datetime.UTC).timestamp())
+    assert check(world.presentation(at=T0 - 3600), cache, now=after).result is Result.EXPIRED
+
+
+def test_a_stale_key_binding_outranks_unknown_status(world: World, cache: VerifierCache) -> None:
+    cache.pin_root(world.root_pem)
+    cache.accept_trust_list(world.trust_token(), T0)
+    assert check(world.presentation(at=T0 - 3600), cache).result is Result.REPLAYED  # no status list at all
+    assert check(world.presentation(idx=1 << 19, at=T0 - 3600), world.fill(cache)).result is Result.REPLAYED
+
+
 def test_a_stale_proof_outranks_unknown_status(world: World, cache: VerifierCache) -> None:
     """Not knowing the status is no excuse for a copied code: REPLAYED, not STATUS_UNKNOWN."""
     cache.pin_root(world.root_pem)

@@ -19,19 +19,18 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, redirect, request, session, url_for
 
 from credential.errors import CredentialError
-from credential.model import Permit
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, RateLimitedError
+from issuer.http.console.audit import register_audit_routes
+from issuer.http.console.display import register_filters
 from issuer.http.console.portrait import register_portrait_routes
 from issuer.http.console.records import register_record_routes
+from issuer.http.console.registration import fresh_form, register_registration_routes
 from issuer.http.console.ui import ConsoleSettings, ConsoleUi
 from issuer.http.context import client_address
 
 __all__ = ["ConsoleSettings", "console_settings_from_env", "install"]
 
-_PERMIT_FIELDS = ("type", "name", "name_pinyin", "sex", "ethnicity", "birth_date", "citizen_id", "address",
-                  "document_number", "district", "authority_code", "authority_name", "valid_from", "valid_until")
-_INT_FIELDS = ("sex", "ethnicity")
 MAX_FIELD = 200
 _CITIZEN_ID_LIKE = re.compile(r"[0-9]{15,18}|[0-9]{17}[Xx]")  # then checked in full (GB 11643) by the desk
 
@@ -101,7 +100,7 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
         officer = ui.current()
         if officer is None:
             return redirect(url_for("officer_console.login_form"))
-        return ui.page("home.html", officer=officer)
+        return ui.page("home.html", officer=officer, form=fresh_form(officer, request.args.to_dict()))
 
     @bp.post("/search")
     def search() -> Any:
@@ -124,26 +123,10 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
             return ui.failed(officer, exc, rename={"citizen_id": "q"}, query=query)
         return ui.page("search.html", officer=officer, query=citizen_id, rows=rows)
 
-    @bp.post("/records")
-    def register() -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
-        data: dict[str, Any] = {}
-        for name in _PERMIT_FIELDS:
-            value = request.form.get(name, "").strip()[:MAX_FIELD]
-            if value:
-                data[name] = int(value) if name in _INT_FIELDS and value.isascii() and value.isdigit() else value
-        # The supervisor's form has the override field (possibly left empty: the desk then says why not).
-        override = request.form.get("override_reason")
-        override = override[:MAX_FIELD] if override is not None else None
-        try:
-            record = desk.register(officer, Permit.from_dict(data), override_reason=override)
-        except (IssuerError, CredentialError) as exc:
-            return ui.failed(officer, exc, form={**data, "override_reason": override or ""})
-        return redirect(url_for("officer_console.record", record_id=record.id))
-
+    register_registration_routes(bp, ui)
     register_record_routes(bp, ui)
+    register_audit_routes(bp, ui)
+    register_filters(bp)
     register_portrait_routes(bp, ui)
     app.register_blueprint(bp)
 

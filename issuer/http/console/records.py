@@ -1,5 +1,10 @@
 """The console's record page and its actions: issue, endorse, re-deliver, approve or deny, suspend, lift, revoke.
 
+The page also shows the record's history (issuer.history: every audit entry of the record, newest first, a
+page at a time through the store's per-record index), its offers and pickups and the validity in force and
+endorsed. The citizen ID is masked (110101********1234) unless the officer presses "reveal": a POST whose
+desk call writes a ``reveal_citizen_id`` entry.
+
 Each action is one desk call (issuer.desk.OfficerDesk): the desk checks the role and the district and writes
 the audit entry; the page only shows the buttons the officer's role allows (the desk refuses the others
 anyway). A record of another district answers exactly like a missing one.
@@ -16,15 +21,25 @@ from credential.errors import CredentialError
 from credential.model import CredentialType
 from issuer.errors import IssuerError, StoreUnavailableError
 from issuer.http import metrics
+from issuer.http.console.display import officer_names
 from issuer.http.console.ui import ConsoleUi
-from issuer.http.console.words import CHOOSE_REASON, CONFIRM_REVOKE, OTHER_NEEDS_TEXT, Words
+from issuer.http.console.words import (
+    ACTIONS,
+    CHOOSE_REASON,
+    CONFIRM_REVOKE,
+    OFFER_STATES,
+    OTHER_NEEDS_TEXT,
+    OUTCOMES,
+    Words,
+    entry_reason_words,
+)
 from issuer.http.logs import log_store_unavailable
 from issuer.model import REASON_CODES, Action, Officer, ReasonCode, Record, RecordState, parse_reason
 from issuer.rules import beijing_day
 
 MAX_FIELD = 200
 # What the page says after a redirect (?done=...): fixed labels, nothing reflected from the URL.
-DONE = {"suspend": "已暂停 Suspended", "lift": "已恢复 Lifted", "revoke": "已吊销 Revoked",
+DONE = {"registered": "已登记 Registered", "suspend": "已暂停 Suspended", "lift": "已恢复 Lifted", "revoke": "已吊销 Revoked",
         "approve": "已批准 Approved: the resident's wallet receives the credential",
         "deny": "已驳回 Denied: the record is revoked"}
 CHANGES = ("suspend", "lift", "revoke")
@@ -45,6 +60,11 @@ def incomplete(action: str, form: dict[str, str]) -> tuple[str, Words] | None:
     return None
 
 
+def query_seq(text: str) -> int | None:
+    """A ``before``/seq query parameter, or None when absent or not a plain number (then the newest page)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+
+
 def endorsement_due(record: Record, window_days: int) -> datetime.date | None:
     """The first day the annual endorsement (签注) may be made, or None: only an active residence permit."""
     permit = record.permit
@@ -56,13 +76,18 @@ def endorsement_due(record: Record, window_days: int) -> datetime.date | None:
 def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
     desk = ui.desk
 
-    def record_page(officer: Officer, record: Record, status: int = 200, **context: Any) -> tuple[str, int]:
+    def record_page(officer: Officer, record: Record, status: int = 200, *, before: int | None = None,
+                    **context: Any) -> tuple[str, int]:
         due = endorsement_due(record, desk.service.settings.endorsement_window_days)
-        today = beijing_day(desk.service.clock())
+        now = desk.service.clock()
+        today = beijing_day(now)
+        history = desk.record_history(officer, record.id, before=before)
         return ui.page("record.html", status, officer=officer, record=record, due=due,
                        endorse_now=due is not None and today >= due,
                        pending=desk.awaiting_approval(officer, record.id), new_device=ReasonCode.NEW_DEVICE.value,
-                       **context)
+                       history=history, now=now, in_force=history.in_force(today), offer_states=OFFER_STATES,
+                       names=officer_names(desk, (e.officer for e in history.entries)), actions=ACTIONS,
+                       outcomes=OUTCOMES, reason_words=entry_reason_words, **context)
 
     def refused(officer: Officer, record_id: str, exc: Exception) -> tuple[str, int]:
         """The record page again with the error, or the plain error when the record cannot be shown."""
@@ -93,7 +118,21 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
             found = desk.get_record(officer, record_id[:MAX_FIELD])
         except (IssuerError, CredentialError) as exc:
             return ui.failed(officer, exc)
-        return record_page(officer, found, message=DONE.get(request.args.get("done", "")))
+        return record_page(officer, found, message=DONE.get(request.args.get("done", "")),
+                           before=query_seq(request.args.get("before", "")))
+
+    @bp.post("/records/<record_id>/reveal")
+    def reveal(record_id: str) -> Any:
+        """The page once more with the full citizen ID: a POST (CSRF-checked, never a link to follow or a URL
+        in the history) and an audited action; another district's record is refused like a missing one."""
+        officer = ui.current()
+        if officer is None:
+            return redirect(url_for("officer_console.login_form"))
+        try:
+            found = desk.reveal_citizen_id(officer, record_id[:MAX_FIELD])
+        except (IssuerError, CredentialError) as exc:
+            return refused(officer, record_id[:MAX_FIELD], exc)
+        return record_page(officer, found, revealed=True)
 
     @bp.post("/records/<record_id>/offer")
     def offer(record_id: str) -> Any:

@@ -37,6 +37,95 @@ REASONS: dict[str, Words] = {
 ROLES: dict[str, Words] = {"clerk": ("柜员", "Clerk"), "issuing_officer": ("签发民警", "Issuing officer"),
                            "supervisor": ("所长", "Supervisor"), "auditor": ("审计员", "Auditor"),
                            "bureau_auditor": ("局审计员", "Bureau auditor"), "admin": ("管理员", "Administrator")}
+# What each audit action is, in words (the record's history, the auditor's page): every action written
+# anywhere (issuer.model.Action, the service, the wallet side, sign-in, the officers CLI); an unknown one is
+# shown as its name.
+ACTIONS: dict[str, Words] = {
+    "register": ("登记", "Registered"), "override_registration": ("超期登记审批", "Registration override"),
+    "read_record": ("查阅记录", "Record read"), "create_offer": ("签发（领取单）", "Issued (pickup sheet)"),
+    "endorse": ("签注", "Endorsed"), "redeliver": ("重新下发", "Re-delivered"), "suspend": ("暂停", "Suspended"),
+    "lift": ("恢复", "Lifted"), "revoke": ("吊销", "Revoked"), "approve": ("批准", "Approved"),
+    "deny": ("驳回", "Denied"), "read_audit": ("查阅审计日志", "Audit log read"),
+    "manage_officers": ("管理警员", "Officer management"),
+    "reveal_citizen_id": ("查看完整身份号码", "Full citizen ID shown"),
+    "search_holder": ("按身份号码查询", "Citizen ID search"),
+    "offer_redeemed": ("居民输入领取码", "Pickup code redeemed"), "offer_burned": ("领取码作废（PIN错误过多）",
+                                                                         "Pickup code burned (too many wrong PINs)"),
+    "deliver": ("居民已领取", "Picked up by the resident"), "deliver_deferred": ("领取待审批", "Pickup awaiting approval"),
+    "pickup_confirmed": ("钱包确认收到", "Wallet confirmed receipt"), "pickup_failed": ("钱包报告失败", "Wallet reported a failure"),
+    "pickup_deleted": ("钱包已删除证件", "Deleted from the wallet"),
+    "sign_in_failed": ("登录失败", "Failed sign-in"), "sign_in_throttled": ("登录被限制", "Sign-in throttled"),
+    "officer_add": ("新增警员", "Officer added"), "officer_change": ("变更警员", "Officer changed"),
+    "officer_disable": ("停用警员", "Officer disabled"), "token_issue": ("签发令牌", "Token issued"),
+    "token_revoke": ("吊销令牌", "Token revoked"),
+}
+OUTCOMES: dict[str, Words] = {"ok": ("完成", "Done"), "denied": ("拒绝（无权限）", "Denied (not allowed)"),
+                              "refused": ("未执行（状态或规定不允许）", "Refused (state or rules)")}
+OFFER_STATES: dict[str, Words] = {"open": ("待领取", "Open"), "redeemed": ("已领取", "Picked up"),
+                                  "burned": ("已作废", "Burned"), "cancelled": ("已取消", "Cancelled"),
+                                  "expired": ("已过期", "Expired")}
+# Who acted, when it was not an officer (issuer.pickup.WALLET, epermit.cli.officers.CONSOLE, issuer.signin.NOBODY).
+ACTORS: dict[str, Words] = {"wallet": ("居民钱包", "Resident's wallet"),
+                            "console": ("办公室命令行", "Office command line"), "-": ("未识别", "Nobody identified")}
+
+
+_CODED = re.compile(r"([A-Z_]+)(?=: |;|$)(?:: )?(.*)", re.DOTALL)
+
+
+def action_words(action: str) -> Words:
+    return ACTIONS.get(action, (action, action))
+
+
+def entry_reason_words(reason: str) -> Words:
+    """An entry's reason with its reason code in words: ``LOST: 手机被盗`` -> 遗失：手机被盗 / Lost: 手机被盗;
+    a registration's document type in words. Other reasons (status indices, offer refs, rules) are ids and codes, shown as written."""
+    if reason in TYPES:  # a registration's entry names the document type
+        return TYPES[reason]
+    found = _CODED.match(reason)
+    if found is None or found.group(1) not in REASONS:
+        return _plain(reason, 0), _plain(reason, 1)
+    (zh, en), rest = REASONS[found.group(1)], found.group(2)
+    text, retired, listed = rest.rpartition("; retired ") if "; retired " in rest else (rest, "", "")
+    tail = ("；作废 " + ("无" if listed == "none" else listed), retired + listed) if retired else ("", "")  # a re-delivery's retired indices
+    if not text or text.startswith(";"):
+        return zh + text + tail[0], en + text + tail[1]
+    return f"{zh}：{text}{tail[0]}", f"{en}: {text}{tail[1]}"
+
+
+# The credential configurations an entry may name (issuer.model.configuration_ids), longest suffix first.
+_FORMATS: tuple[tuple[str, Words], ...] = (("_qr_basic", ("二维码（基本信息）", "QR pass (basic)")),
+                                           ("_sd_jwt", ("SD-JWT 电子证件", "SD-JWT VC")),
+                                           ("_qr", ("二维码", "QR pass")))
+_CONFIGURATION = re.compile(r"\b(" + "|".join(TYPES) + r")(_qr_basic|_sd_jwt|_qr)\b")
+_DIGEST = re.compile(r"\b([0-9a-f]{12})[0-9a-f]{52}\b")
+
+
+# The fixed sentences of the service's entry reasons (issuer.service, issuer.pickup) for the Chinese line,
+# anchored so that an officer's free text is never rewritten.
+_ZH_TERMS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), zh) for p, zh in (
+    (r"^valid (\S+) to (\S+), was (\S+) to (\S+)$", r"有效期 \1 至 \2，原为 \3 至 \4"),
+    (r"^valid (\S+) to (\S+)$", r"有效期 \1 至 \2"),
+    (r"^offer (\S+) pending approval$", r"领取单 \1 待审批"),
+    (r"^offer (\S+)", r"领取单 \1"),
+    (r"; status ((?:\d+/\d+ ?)+)$", r"；状态位 \1"),
+    (r"; retired ((?:\d+/\d+ ?)+|none)$", r"；作废 \1"),
+    (r"^(\d+) wrong PINs$", r"\1 次PIN错误"),
+))
+
+
+def _plain(text: str, language: int) -> str:
+    """An entry's ids made readable: a 64-hex offer ref cut to its first 12 digits (enough to tell offers
+    apart on one record), a credential configuration in words."""
+    def configuration(found: re.Match[str]) -> str:
+        words = dict(_FORMATS)[found.group(2)]
+        return f"{TYPES[found.group(1)][language]} {words[language]}"
+    plain = _CONFIGURATION.sub(configuration, _DIGEST.sub(r"\1…", text))
+    if language == 0:
+        for pattern, zh in _ZH_TERMS:
+            plain = pattern.sub(zh, plain)
+    return plain
+
+
 # What the record page says when a change's form is incomplete (the field's name, then the words).
 CHOOSE_REASON: Words = ("请选择原因。", "Choose a reason.")
 OTHER_NEEDS_TEXT: Words = ("选择“其他”时须填写原因。", "With Other, write the reason.")

@@ -39,7 +39,8 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
             "ADD_OFFICER_TOKEN", "REVOKE_OFFICER_TOKENS", "PUT_IF_NOT_OLDER", "APPEND_AUDIT", "UPDATE_RECORD_PERMIT",
             "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY",
             "INSERT_REGISTRATIONS", "RECORDS_OF_HOLDERS", "OFFER_BY_CODE", "RECORD_DISTRICTS", "INSERT_OFFICER",
-            "CHANGE_OFFICER", "STORE_FORMAT", "PUT_PORTRAIT")
+            "CHANGE_OFFICER", "STORE_FORMAT", "AUDIT_OF_RECORD", "OFFERS_OF_RECORD", "INDEX_AUDIT",
+            "PUT_PORTRAIT")
 
 
 class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, RedisEphemeral, RedisOfficers,
@@ -55,6 +56,7 @@ class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, R
         if check:
             guard(check_durability)(client, allow_unsafe=allow_unsafe_durability)
         guard(check_format)(self._run, prefix, self._k("format"), self._k("audit", "head"))
+        self.index_audit()
 
     @classmethod
     def from_url(cls, url: str, *, cluster: bool = False, prefix: str = "{ep}",

@@ -16,6 +16,7 @@ from issuer.model import GENESIS, AuditEntry, chained
 from issuer.store.redis.client import RedisKeyspace, as_str, guard
 
 AUDIT_TRIES = 1000
+INDEX_PAGE = 1000  # entries indexed per script call when an older key space is indexed (a script blocks Redis)
 _AUDIT_FIELDS = dataclasses.fields(AuditEntry)
 
 
@@ -56,3 +57,33 @@ class RedisAudit(RedisKeyspace):
     def list_audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         members = self._r.zrangebyscore(self._k("audit"), f"({int(after)}", "+inf", start=0, num=int(limit))
         return [AuditEntry(**json.loads(as_str(m))) for m in members]
+
+    @guard
+    def audit_of_record(self, record_id: str, *, before: int | None = None, limit: int = 100) -> list[AuditEntry]:
+        top = "+inf" if before is None else f"({int(before)}"
+        members = self._run("AUDIT_OF_RECORD", [self._k("audit_of", record_id), self._k("audit")],
+                            [top, max(0, int(limit))])
+        return [AuditEntry(**json.loads(as_str(m))) for m in members]
+
+    @guard
+    def audit_head(self) -> tuple[int, str] | None:
+        seq, digest = self._r.hmget(self._k("audit", "head"), ["seq", "hash"])
+        return None if seq is None or digest is None else (int(seq), as_str(digest))
+
+    @guard
+    def index_audit(self) -> int:
+        """Build the per-record index over entries written before it existed, once per key space: every
+        append indexes its own entry (scripts._INDEX_ENTRY), and a marker says the older ones are done.
+        Returns how many entries were read (0 once marked). Idempotent: processes starting together may
+        both run it."""
+        marker = self._k("audit", "indexed")
+        if self._r.exists(marker):
+            return 0
+        head = self.audit_head()
+        last = 0 if head is None else head[0]
+        read = 0
+        for first in range(1, last + 1, INDEX_PAGE):
+            read += int(self._run("INDEX_AUDIT", [marker, self._k("audit")],
+                                  [self._p, first, min(last, first + INDEX_PAGE - 1)]))
+        self._r.set(marker, last)
+        return read

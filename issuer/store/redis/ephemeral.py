@@ -1,4 +1,5 @@
-"""Redis: the wallet API's ephemeral values (GETDEL: taken by exactly one caller) and counters (by script).
+"""Redis: the wallet API's ephemeral values (GETDEL: taken by exactly one caller), counters (by script), and the
+sequences of document numbers (INCR, no TTL: kept for good).
 
 Expiry is judged by the caller's ``now`` stored with the value; Redis TTLs only clean up.
 """
@@ -34,3 +35,7 @@ class RedisEphemeral(RedisKeyspace):
     @guard
     def increment(self, kind: str, key: str, ttl: int, now: int) -> int:
         return int(self._run("INCREMENT", [self._k("cnt", tagged(kind, key))], [now, max(int(ttl), 1)]))
+
+    @guard
+    def allocate_number(self, sequence: str) -> int:
+        return int(self._r.incr(self._k("seq", tagged("number", sequence))))  # INCR: atomic, one winner per value

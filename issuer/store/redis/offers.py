@@ -39,6 +39,12 @@ class RedisOffers(RedisKeyspace):
         return None if not reply else offer_from_fields(as_str(reply[0]), hash_fields(reply[1:]))
 
     @guard
+    def offers_of_record(self, record_id: str) -> list[StoredOffer]:
+        found = self._run("OFFERS_OF_RECORD", [self._k("offers_of", record_id)], [self._p])
+        offers = [offer_from_fields(as_str(reply[0]), hash_fields(reply[1:])) for reply in found]
+        return sorted((o for o in offers if o is not None), key=lambda o: (o.created_at, o.offer_id))
+
+    @guard
     def finish_offer(self, code_hash: str, *, state: str, now: int) -> bool:
         if state not in ("redeemed", "burned"):
             raise ValueError(f"an offer cannot finish as {state!r}")

@@ -14,7 +14,15 @@ from __future__ import annotations
 # caller chains the entry after the head it last saw (Redis Lua has no SHA-256); if the head moved, the script
 # writes nothing and answers {0, seq, hash}: the caller chains after that head and runs the script again.
 # Every check comes before the first write: Redis does not undo a script's writes when it fails half way.
-_AUDIT = """
+_INDEX_ENTRY = """
+-- The per-record index of the audit log: prefix .. ':audit_of:' .. record id, a sorted set of seqs (member and
+-- score), so that a record's history is read without scanning the log (Store.audit_of_record).
+local function index_entry(prefix, n, entry)
+  local record_id = cjson.decode(entry).record_id
+  if type(record_id) == 'string' then redis.call('ZADD', prefix .. ':audit_of:' .. record_id, n, n) end
+end
+"""
+_AUDIT = _INDEX_ENTRY + """
 -- The keys: prefix .. ':audit:head' (a hash {seq, hash}) and prefix .. ':audit' (the log, a sorted set by seq).
 local function audit_head_moved(prefix, seq, hash)
   -- A key of the wrong type would fail the append after the change was written: refuse before any write.
@@ -32,6 +40,7 @@ local function audit_append(prefix, seq, new_hash, entry)
   local n = tonumber(seq) + 1
   redis.call('HSET', prefix .. ':audit:head', 'seq', n, 'hash', new_hash)
   redis.call('ZADD', prefix .. ':audit', n, entry)
+  index_entry(prefix, n, entry)
 end
 """
 
@@ -311,7 +320,7 @@ return fields
 # id, state, district, permit, created_at, updated_at, holder hash, offer id, code hash, PIN hash,
 # expires_at, configuration ids, offer state, offer created_at], ...], "audit": [[hash, JSON],
 # ...]} (strings; the entries chained by the caller). -> 1 written, 0 the audit head moved, -1 an id exists
-INSERT_REGISTRATIONS = """
+INSERT_REGISTRATIONS = _INDEX_ENTRY + """
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 if seq ~= tonumber(ARGV[2]) then return 0 end
 local p = ARGV[1]
@@ -334,11 +343,45 @@ for _, r in ipairs(batch.rows) do
 end
 for n, entry in ipairs(batch.audit) do
   redis.call('ZADD', KEYS[2], seq + n, entry[2])
+  index_entry(p, seq + n, entry[2])
 end
 if #batch.audit > 0 then
   redis.call('HSET', KEYS[1], 'seq', seq + #batch.audit, 'hash', batch.audit[#batch.audit][1])
 end
 return 1
+"""
+
+# KEYS: the record's audit index, the audit log. ARGV: the highest seq to read ('+inf' or '(N': below N),
+# the most entries. -> the entries' JSON, newest first (one round trip for a record's history)
+AUDIT_OF_RECORD = """
+local found = {}
+for _, seq in ipairs(redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'LIMIT', 0, tonumber(ARGV[2]))) do
+  local entry = redis.call('ZRANGEBYSCORE', KEYS[2], seq, seq)[1]
+  if entry then table.insert(found, entry) end
+end
+return found
+"""
+
+# KEYS: the record's offer set. ARGV: prefix. -> per offer {offer id, HGETALL of the offer...}
+OFFERS_OF_RECORD = """
+local found = {}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local fields = redis.call('HGETALL', ARGV[1] .. ':offer:' .. id)
+  if #fields > 0 then
+    table.insert(fields, 1, id)
+    table.insert(found, fields)
+  end
+end
+return found
+"""
+
+# KEYS: the index marker, the audit log. ARGV: prefix, the first seq, the last seq. Indexes the entries of
+# that range (written before the per-record index existed) and, once the last range is done, marks it.
+# -> the number of entries read
+INDEX_AUDIT = _INDEX_ENTRY + """
+local entries = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], ARGV[3], 'WITHSCORES')
+for i = 1, #entries, 2 do index_entry(ARGV[1], tonumber(entries[i + 1]), entries[i]) end
+return #entries / 2
 """
 
 # KEYS: holder record lists. ARGV: prefix. -> per holder, its records as {id, field, value, ...} (HGETALL)

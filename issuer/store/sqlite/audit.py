@@ -11,6 +11,13 @@ import sqlite3
 from issuer.model import GENESIS, AuditEntry, chained
 from issuer.store.sqlite.db import SQLiteFile
 
+_NO_END = 1 << 62  # above every seq (SQLite integers are 64-bit)
+
+
+def entry_from_row(r: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(r["seq"], r["time"], r["officer"], r["action"], r["record_id"], r["reason"], r["outcome"],
+                      r["prev_hash"], r["hash"])
+
 
 def audit_row(e: AuditEntry) -> tuple[object, ...]:
     return (e.seq, e.time, e.officer, e.action, e.record_id, e.reason, e.outcome, e.prev_hash, e.hash)
@@ -33,5 +40,14 @@ class SQLiteAudit:
 
     def list_audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
         rows = self._db.rows("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
-        return [AuditEntry(r["seq"], r["time"], r["officer"], r["action"], r["record_id"], r["reason"],
-                           r["outcome"], r["prev_hash"], r["hash"]) for r in rows]
+        return [entry_from_row(r) for r in rows]
+
+    def audit_of_record(self, record_id: str, *, before: int | None = None, limit: int = 100) -> list[AuditEntry]:
+        # The index audit_log_record (record_id, seq) answers this without reading other records' entries.
+        rows = self._db.rows("SELECT * FROM audit_log WHERE record_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                             (record_id, _NO_END if before is None else before, limit))
+        return [entry_from_row(r) for r in rows]
+
+    def audit_head(self) -> tuple[int, str] | None:
+        row = self._db.row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        return None if row is None else (int(row["seq"]), str(row["hash"]))

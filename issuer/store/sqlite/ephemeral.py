@@ -1,4 +1,5 @@
-"""SQLite: the wallet API's ephemeral values (nonces, access tokens; taken by exactly one caller) and counters."""
+"""SQLite: the wallet API's ephemeral values (nonces, access tokens; taken by exactly one caller), counters, and
+the sequences of document numbers (kept for good)."""
 
 from __future__ import annotations
 
@@ -42,5 +43,13 @@ class SQLiteEphemeral:
                 "expires_at = CASE WHEN expires_at <= ? THEN excluded.expires_at ELSE expires_at END "
                 "RETURNING count",
                 (kind, key, now + ttl, now, now),
+            ).fetchone()
+        return int(row[0])
+
+    def allocate_number(self, sequence: str) -> int:
+        with self._db.write() as c:  # one BEGIN IMMEDIATE: two writers never read the same ``last``
+            row = c.execute(
+                "INSERT INTO sequences VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET last = last + 1 RETURNING last",
+                (sequence,),
             ).fetchone()
         return int(row[0])

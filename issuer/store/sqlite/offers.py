@@ -41,6 +41,10 @@ class SQLiteOffers:
     def get_offer_by_code_hash(self, code_hash: str) -> StoredOffer | None:
         return offer_from_row(self._db.row("SELECT * FROM offers WHERE code_hash = ?", (code_hash,)))
 
+    def offers_of_record(self, record_id: str) -> list[StoredOffer]:
+        rows = self._db.rows("SELECT * FROM offers WHERE record_id = ? ORDER BY created_at, rowid", (record_id,))
+        return [offer for offer in map(offer_from_row, rows) if offer is not None]
+
     def finish_offer(self, code_hash: str, *, state: str, now: int) -> bool:
         if state not in ("redeemed", "burned"):
             raise ValueError(f"an offer cannot finish as {state!r}")

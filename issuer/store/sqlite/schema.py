@@ -2,7 +2,10 @@
 
 Version 2 added tables only (audit_log replaces the unchained audit table, record_holders, retired), so a
 version-1 file opens unchanged; its old audit rows are not part of the chain. The console's sessions
-(officer_sessions) came later, also a new table only, and so did the records' sealed portraits (portraits).
+(officer_sessions) and the document number sequences (sequences) came later, also new tables only; so did
+the indexes of a record's audit entries and offers (``audit_log_record``, ``offers_record``: CREATE INDEX IF
+NOT EXISTS builds them over an older file's rows when it opens), and the records' sealed portraits
+(portraits), a new table.
 
 Version 3 keeps no secret in clear: offers lose the ``pre_authorized_code`` column, and every hash of a
 code, PIN, token or nonce is keyed (issuer.keyed). ``migrate_secrets`` brings an older file over when the
@@ -45,12 +48,15 @@ CREATE TABLE IF NOT EXISTS offers (
     code_hash TEXT NOT NULL UNIQUE, tx_code_hash TEXT NOT NULL,
     expires_at INTEGER NOT NULL, configuration_ids TEXT NOT NULL, state TEXT NOT NULL,
     created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS offers_record ON offers (record_id);
 CREATE TABLE IF NOT EXISTS ephemeral (
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (kind, key));
 CREATE TABLE IF NOT EXISTS counters (
     kind TEXT NOT NULL, key TEXT NOT NULL, count INTEGER NOT NULL, expires_at INTEGER NOT NULL,
     PRIMARY KEY (kind, key));
+CREATE TABLE IF NOT EXISTS sequences (
+    name TEXT PRIMARY KEY, last INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS officers (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, districts TEXT NOT NULL,
     disabled INTEGER NOT NULL);
@@ -70,6 +76,7 @@ CREATE TABLE IF NOT EXISTS trust_list (
 CREATE TABLE IF NOT EXISTS audit_log (
     seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, officer TEXT NOT NULL, action TEXT NOT NULL,
     record_id TEXT, reason TEXT NOT NULL, outcome TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_log_record ON audit_log (record_id, seq) WHERE record_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS record_holders (
     holder_hash TEXT NOT NULL, record_id TEXT PRIMARY KEY REFERENCES records (id));
 CREATE INDEX IF NOT EXISTS record_holders_holder ON record_holders (holder_hash);
