@@ -62,7 +62,7 @@ def test_the_command_keeps_each_rows_portrait(tmp_path: Path, keyring: KeyRing, 
     sheet.write_bytes(applications([(card.to_dict(), ""), (permit.to_dict(), "photos/zhang.jpg"),
                                     (other.to_dict(), "../outside.jpg")]))
     code = main(["issue", "--csv", str(sheet), "--data", str(data), "--officer", "io", "--clerk", "clerk",
-                 "--no-progress", "--skip-bad"])
+                 "--no-progress", "--skip-bad", "--public-url", "https://jzz.example.gov.cn"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert f"{sheet}:4: " in captured.err and "portrait" in captured.err  # the escape is the row's error
