@@ -44,6 +44,7 @@ from issuer.bulk import (
 from issuer.desk import OfficerDesk
 from issuer.model import Officer
 from issuer.officers import OfficerRegistry
+from issuer.portrait.folder import portrait_reader
 from issuer.service import IssuerService
 
 
@@ -80,14 +81,17 @@ def _officer(registry: OfficerRegistry, officer_id: str) -> Officer:
 
 
 def prepare_bulk(
-    desk: OfficerDesk, data: bytes, *, clerk: Officer, officer: Officer, skip_bad: bool, progress: bool | Progress
+    desk: OfficerDesk, data: bytes, *, clerk: Officer, officer: Officer, skip_bad: bool, progress: bool | Progress,
+    photos: Path | None = None,
 ) -> tuple[PreparedBatch, list[BadRow]]:
     """Validate all, then (if all good or ``skip_bad``) make the good rows ready. Nothing is stored.
-    ``progress``: a Progress to advance, or whether to show one (stderr)."""
+    ``progress``: a Progress to advance, or whether to show one (stderr). ``photos``: the folder the
+    ``portrait`` column's file names are relative to (the CSV's)."""
     bar = progress if isinstance(progress, Progress) else Progress(shown=progress)
     rows = read_rows(data)
     bar.stage("检查 checking", len(rows))
-    good, bad = validate_rows(rows, desk, clerk=clerk, now=desk.service.clock(), officer=officer, tick=bar.tick)
+    good, bad = validate_rows(rows, desk, clerk=clerk, now=desk.service.clock(), officer=officer, tick=bar.tick,
+                              read_portrait=None if photos is None else portrait_reader(photos))
     if bad and not skip_bad:
         return PreparedBatch((), ()), bad
     bar.stage("签发 issuing", len(good))
@@ -114,7 +118,8 @@ def _issue(args: argparse.Namespace) -> int:
     officer = _officer(desk.officers, args.officer)
     clerk = _officer(desk.officers, args.clerk or args.officer)
     with Progress(shown=sys.stderr.isatty() if args.progress is None else args.progress) as bar:
-        batch, bad = prepare_bulk(desk, data, clerk=clerk, officer=officer, skip_bad=args.skip_bad, progress=bar)
+        batch, bad = prepare_bulk(desk, data, clerk=clerk, officer=officer, skip_bad=args.skip_bad, progress=bar,
+                                  photos=args.csv.parent)
         if bad:
             bar.close()  # the lines below are not drawn over
             _report_rejected(args, data, bad)

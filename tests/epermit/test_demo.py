@@ -158,3 +158,20 @@ def test_demo_serve_leaves_console_sign_ins_that_work(tmp_path: Path) -> None:
         finally:
             if process.poll() is None:
                 process.kill()
+
+
+def test_the_clerks_portrait_reaches_the_wallet_through_the_wallet_api(demo_dir: Path) -> None:
+    """张伟's SD-JWT VC, as the demo wallet picked it up over https, discloses the portrait the clerk took: a
+    WebP whose SHA-256 is the signed portrait_sha256 (the same digest his QR pass signs)."""
+    from credential.disclosures import decode_disclosure
+    from credential.encoding import b64url_encode
+    from credential.portrait import check_picture
+    from credential.qrpass import decode_qr_text
+
+    sd_jwt = (demo_dir / "zhang-wei.sd-jwt").read_text()
+    claims = {d.name: d.value for d in (decode_disclosure(t, max_size=65536) for t in sd_jwt.split("~")[1:-1])}
+    portrait = check_picture(claims)
+    assert portrait is not None and portrait.media_type == "image/webp" and len(portrait.data) <= 997
+    assert claims["portrait_sha256"] == b64url_encode(portrait.sha256)
+    static = decode_qr_text((demo_dir / "zhang-wei.static.qr.txt").read_text().strip())
+    assert static.payload[-70001][13] == portrait.sha256  # the pass's signed slot (checked by verify elsewhere)

@@ -23,6 +23,7 @@ from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError
 from issuer.http.console.audit import register_audit_routes
 from issuer.http.console.display import register_filters
+from issuer.http.console.portrait import register_portrait_routes
 from issuer.http.console.records import register_record_routes
 from issuer.http.console.registration import fresh_form, register_registration_routes
 from issuer.http.console.requests import register_request_routes
@@ -102,6 +103,7 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
     register_audit_routes(bp, ui)
     register_filters(bp)
     register_request_routes(bp, ui)  # the residents' requests queue (/officer/requests)
+    register_portrait_routes(bp, ui)
     app.register_blueprint(bp)
 
 

@@ -6,7 +6,7 @@ version-1 file opens unchanged; its old audit rows are not part of the chain. Th
 the console's password and TOTP sign-in (officer_secrets, and console_sessions, which replace
 officer_sessions: those were tied to a token), and the indexes of a record's audit entries and offers
 (``audit_log_record``, ``offers_record``: CREATE INDEX IF NOT EXISTS builds them over an older file's rows
-when it opens).
+when it opens); and the records' sealed portraits (portraits), a new table.
 
 Version 3 keeps no secret in clear: offers lose the ``pre_authorized_code`` column, and every hash of a
 code, PIN, token or nonce is keyed (issuer.keyed). ``migrate_secrets`` brings an older file over when the
@@ -90,6 +90,8 @@ CREATE INDEX IF NOT EXISTS record_holders_holder ON record_holders (holder_hash)
 CREATE TABLE IF NOT EXISTS retired (
     list_no INTEGER NOT NULL, idx INTEGER NOT NULL, record_id TEXT NOT NULL, retired_at INTEGER NOT NULL,
     PRIMARY KEY (list_no, idx));
+CREATE TABLE IF NOT EXISTS portraits (
+    record_id TEXT PRIMARY KEY REFERENCES records (id), sealed BLOB NOT NULL, updated_at INTEGER NOT NULL);
 INSERT OR REPLACE INTO meta VALUES ('schema_version', '3');
 """
 
