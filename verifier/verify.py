@@ -22,7 +22,7 @@ Status rules (documented choices):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,7 @@ from credential.errors import (
 from credential.jwk import PublicKey
 from credential.model import CredentialType
 from credential.passclaims import PassView
+from credential.portraitcode import PortraitCheck, PortraitOutcome, check_portrait
 from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, verify_pass
 from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
@@ -226,6 +227,17 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
 
 
 _CREDENTIAL_BAD = (Result.REVOKED, Result.SUSPENDED)
+# The results a mismatched portrait overrides: those under which the landlord would still go on to compare the
+# face (VALID, and "status unknown: not yet"). Every other result already refuses, and keeps its meaning.
+_PORTRAIT_OVERRIDES = (Result.VALID, Result.STATUS_UNKNOWN)
+
+
+def _judge_portrait(codes: Sequence[bytes], found: _Findings) -> PortraitOutcome:
+    """The portrait codes against the digest the pass signs: only a pass whose issuer is established vouches
+    for a face (before that, its digest is anyone's)."""
+    digest = found.claims.get("portrait_sha256") if found.issuer_kid is not None else None
+    signed = bytes.fromhex(digest) if isinstance(digest, str) else None
+    return check_portrait(codes, signed)
 
 
 def _judge_with_proof(uri: str, idx: int, proof_error: CredentialError | None, cache: VerifierCache,
@@ -243,8 +255,12 @@ def _judge_with_proof(uri: str, idx: int, proof_error: CredentialError | None, c
     return result, reason
 
 
-def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict: bool = False) -> VerificationResult:
+def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict: bool = False,
+           portrait_codes: Sequence[bytes] = ()) -> VerificationResult:
     """Verify one scanned or pasted credential. Never raises for bad input: every fault is a result.
+
+    ``portrait_codes``: the raw bytes of the portrait codes scanned with it (credential.portraitcode); one
+    that the verified pass does not sign makes a VALID (or STATUS_UNKNOWN) result PORTRAIT_MISMATCH.
 
     ``strict`` (tests and fuzzing): an exception outside the CredentialError family, which would otherwise be
     reported as MALFORMED with the INTERNAL_ERROR reason, propagates so that the bug shows its traceback."""
@@ -274,6 +290,9 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         if strict:
             raise
         result, reason = Result.MALFORMED, f"{INTERNAL_ERROR} ({type(exc).__name__})"
+    portrait = _judge_portrait(portrait_codes, found)
+    if portrait.check is PortraitCheck.MISMATCH and result in _PORTRAIT_OVERRIDES:
+        result, reason = Result.PORTRAIT_MISMATCH, portrait.reason
     if result is Result.VALID:
         mode = "live: the holder's phone signed it just now" if found.live else "static: check the physical card"
         reason = f"{reason} ({mode})"
@@ -293,6 +312,10 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         status_age_seconds=found.status_age,
         status_warning=found.status_warning,
         clock_warning=clock.warning,
+        portrait=portrait.check.value,
+        portrait_reason=one_line(portrait.reason),
+        portrait_media_type=portrait.media_type,
+        portrait_image=portrait.image,
     )
 
 

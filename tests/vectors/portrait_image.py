@@ -1,0 +1,54 @@
+"""A portrait for tests: the public-domain one vendored in tests/vectors/portrait/ when it is there, else a
+face-like picture drawn with Pillow (shapes, shading and noise, so that it compresses as a photo does).
+
+``portrait_bytes()`` is P as the issuer would produce it: about 72×90, WebP, a few hundred bytes to 1 kB.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFilter
+
+VENDORED = Path(__file__).with_name("portrait")
+SIZE = (72, 90)
+
+
+def _drawn(seed: int) -> Image.Image:
+    rng = random.Random(seed)
+    image = Image.new("RGB", (240, 300), (96 + seed % 40, 120, 150))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((50, 40, 190, 230), fill=(224, 180, 150))  # face
+    draw.ellipse((40, 20, 200, 110), fill=(40, 30, 25))  # hair
+    for x in (90, 150):
+        draw.ellipse((x - 12, 120, x + 12, 136), fill=(250, 250, 250))
+        draw.ellipse((x - 5, 122, x + 5, 134), fill=(50, 40, 30))
+    draw.polygon([(120, 135), (110, 175), (130, 175)], fill=(200, 150, 125))
+    draw.arc((90, 175, 150, 210), 20, 160, fill=(150, 60, 60), width=5)
+    draw.rectangle((30, 240, 210, 300), fill=(30, 50, 90))  # shoulders
+    pixels = image.load()
+    assert pixels is not None
+    for _ in range(6000):
+        x, y = rng.randrange(240), rng.randrange(300)
+        r, g, b = pixels[x, y]
+        d = rng.randint(-25, 25)
+        pixels[x, y] = (max(0, min(255, r + d)), max(0, min(255, g + d)), max(0, min(255, b + d)))
+    return image.filter(ImageFilter.GaussianBlur(1.2))
+
+
+def _source(seed: int) -> Image.Image:
+    vendored = sorted(p for p in VENDORED.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
+    if vendored and seed == 0:
+        with Image.open(vendored[0]) as image:
+            return image.convert("RGB")
+    return _drawn(seed)
+
+
+def portrait_bytes(*, seed: int = 0, size: tuple[int, int] = SIZE, fmt: str = "WEBP", quality: int = 30) -> bytes:
+    """A small portrait file P; another ``seed`` gives another face (for a mismatch)."""
+    image = _source(seed).resize(size, Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, fmt, quality=quality)
+    return out.getvalue()
