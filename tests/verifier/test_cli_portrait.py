@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import json
 import stat
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageFilter
 
 from credential.passclaims import PassView
 from epermit.wallet.display import pass_and_portrait_image, portrait_qr_code
+from tests.vectors.phone_photo import phone_photo
 from tests.vectors.portrait_image import portrait_bytes
 from tests.verifier.test_cli import CliWorld
 
@@ -34,22 +33,6 @@ def both(cli: CliWorld, face: bytes, name: str = "both.png") -> Path:
     path = cli.dir / name
     image.save(path)
     return path
-
-
-def photo_of(path: Path, target: Path) -> Path:
-    """A phone photo of the screen: on a grey desk, tilted, in perspective, blurred, saved as a JPEG."""
-    screen = Image.open(path).convert("L")
-    w, h = screen.size  # the desk leaves 120 px round the screen
-    desk = Image.new("L", (w + 240, h + 240), 170)
-    desk.paste(screen, (120, 120))
-    tilted = desk.rotate(7, expand=True, fillcolor=170, resample=Image.Resampling.BILINEAR)
-    tw, th = tilted.size
-    skewed = tilted.transform((tw, th), Image.Transform.QUAD, (30, 0, 0, th, tw, th - 40, tw - 20, 25), fillcolor=170)
-    blurred = skewed.filter(ImageFilter.GaussianBlur(1.2))
-    out = io.BytesIO()
-    blurred.save(out, "JPEG", quality=70)
-    target.write_bytes(out.getvalue())
-    return target
 
 
 def run_json(cli: CliWorld, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, object]]:
@@ -72,7 +55,7 @@ def test_one_photo_holds_both_codes_and_the_face_is_verified(cli: CliWorld, caps
 
 
 def test_a_photo_like_copy_of_the_screen_still_gives_both(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:
-    photo = photo_of(both(cli, FACE), cli.dir / "photo.jpg")
+    photo = phone_photo(both(cli, FACE), cli.dir / "photo.jpg")
     code, data = run_json(cli, capsys, str(photo))
     assert (code, data["result"], data["portrait"]) == (0, "VALID", "verified"), data["reason"]
 
