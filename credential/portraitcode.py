@@ -20,19 +20,13 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from credential.errors import CredentialError, MalformedError, TooLargeError
+from credential.errors import CredentialError, InvalidClaimError, MalformedError, TooLargeError
+from credential.portrait import MEDIA_TYPES
+from credential.portrait import media_type_of as picture_media_type
 
 # The most bytes one QR symbol holds (version 40, level L, byte mode): nothing larger was ever a portrait code,
 # and the cap bounds what is hashed or handed to an image decoder.
 MAX_PORTRAIT_CODE = 2953
-# Each media type a browser decodes in an <img>, with the bytes every such file begins with (None: any byte).
-_MAGIC: dict[str, tuple[int | None, ...]] = {
-    "image/jpeg": tuple(b"\xff\xd8\xff"),
-    "image/webp": (*b"RIFF", None, None, None, None, *b"WEBPVP8"),
-    "image/avif": (None, None, None, None, *b"ftypavif"),
-    "image/png": tuple(b"\x89PNG\r\n\x1a\n"),
-}
-MEDIA_TYPES = tuple(_MAGIC)
 
 
 class PortraitCheck(enum.StrEnum):
@@ -51,13 +45,12 @@ class PortraitOutcome:
     image: bytes | None = None  # P, only when verified: nothing else may be shown as the holder's face
 
 
-def _begins_as(data: bytes, pattern: tuple[int | None, ...]) -> bool:
-    return len(data) >= len(pattern) and all(p is None or data[i] == p for i, p in enumerate(pattern))
-
-
 def media_type_of(data: bytes) -> str | None:
-    """The media type whose magic ``data`` begins with, or None."""
-    return next((media for media, pattern in _MAGIC.items() if _begins_as(data, pattern)), None)
+    """The media type whose magic ``data`` begins with (credential.portrait's allow-list), or None."""
+    try:
+        return picture_media_type(data)
+    except InvalidClaimError:
+        return None
 
 
 def is_portrait_code(content: bytes) -> bool:

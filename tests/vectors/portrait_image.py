@@ -1,18 +1,19 @@
-"""A portrait for tests: the public-domain one vendored in tests/vectors/portrait/ when it is there, else a
-face-like picture drawn with Pillow (shapes, shading and noise, so that it compresses as a photo does).
+"""Portraits for the portrait-code tests: seed 0 is the public-domain test portrait (tests/portrait_support,
+NASA's astronaut photo vendored in tests/vectors/portrait/), any other seed a face-like picture drawn with
+Pillow (shapes, shading and noise, so that it compresses as a photo does): another person, for a mismatch.
 
-``portrait_bytes()`` is P as the issuer would produce it: about 72×90, WebP, a few hundred bytes to 1 kB.
+``portrait_bytes()`` is P as the issuer produces it: 72×90 WebP at quality 30, about 800 bytes.
 """
 
 from __future__ import annotations
 
 import io
 import random
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFilter
 
-VENDORED = Path(__file__).with_name("portrait")
+from tests.portrait_support import source_image
+
 SIZE = (72, 90)
 
 
@@ -39,11 +40,7 @@ def _drawn(seed: int) -> Image.Image:
 
 
 def _source(seed: int) -> Image.Image:
-    vendored = sorted(p for p in VENDORED.glob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".webp"))
-    if vendored and seed == 0:
-        with Image.open(vendored[0]) as image:
-            return image.convert("RGB")
-    return _drawn(seed)
+    return source_image() if seed == 0 else _drawn(seed)
 
 
 def portrait_bytes(*, seed: int = 0, size: tuple[int, int] = SIZE, fmt: str = "WEBP", quality: int = 30) -> bytes:

@@ -9,11 +9,12 @@ import { equalBytes, sha256 } from "./bytes.js";
 export const MAX_PORTRAIT_CODE = 2953;
 // Each media type a browser decodes in an <img>, with the bytes every such file begins with (null: any byte).
 const ascii = (s) => [...s].map((c) => c.charCodeAt(0));
+// The order and the patterns are credential/portrait.py's.
 const MAGIC = [
   ["image/jpeg", [0xff, 0xd8, 0xff]],
+  ["image/png", [0x89, ...ascii("PNG\r\n\x1a\n")]],
   ["image/webp", [...ascii("RIFF"), null, null, null, null, ...ascii("WEBPVP8")]],
   ["image/avif", [null, null, null, null, ...ascii("ftypavif")]],
-  ["image/png", [0x89, ...ascii("PNG\r\n\x1a\n")]],
 ];
 export const MEDIA_TYPES = MAGIC.map(([type]) => type);
 
