@@ -31,12 +31,14 @@ from credential.errors import (
     CredentialError,
     MalformedError,
     MissingHolderProofError,
+    PortraitMismatchError,
     TooLargeError,
     UntrustedIssuerError,
 )
 from credential.jwk import PublicKey
 from credential.model import CredentialType
 from credential.passclaims import PassView
+from credential.portrait import PICTURE_CLAIM, read_picture
 from credential.portraitcode import PortraitCheck, PortraitOutcome, check_portrait
 from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, verify_pass
 from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_sd_jwt_vc
@@ -74,6 +76,8 @@ class _Findings:
     authority_name: str | None = None
     status_age: int | None = None
     status_warning: str | None = None
+    # The face an SD-JWT VC discloses as ``picture``: verify_sd_jwt_vc has checked it against the signed digest.
+    picture: PortraitOutcome | None = None
 
 
 def _trusted_key_resolver(trust: TrustList | None, cache: VerifierCache, clock: Clock) -> Callable[[str], TrustedKey]:
@@ -136,6 +140,8 @@ def _sd_jwt_claims(claims: Mapping[str, Any], credential_type: CredentialType, k
         value = claims[name]
         if name == "birthdate":
             out["birth_date"] = value
+        elif name == PICTURE_CLAIM:  # the face itself is the portrait result's (verified, or no verdict at all)
+            continue
         elif name == "portrait_sha256" and isinstance(value, str):
             out[name] = b64url_decode(value).hex()
         else:
@@ -168,6 +174,14 @@ def _verify_qr(text: str, trust: TrustList | None, cache: VerifierCache, clock: 
     return verified.status_uri, verified.status_idx, proof_error
 
 
+def _disclosed_picture(value: object) -> PortraitOutcome | None:
+    """The face a picture claim carries: verify_sd_jwt_vc matched it to the signed digest before it asked
+    check_issuer (a picture that does not match is its PortraitMismatchError, and MALFORMED)."""
+    portrait = read_picture(value)
+    return PortraitOutcome(PortraitCheck.VERIFIED, "the SD-JWT VC discloses the portrait it signs",
+                           portrait.media_type, portrait.data)
+
+
 def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clock: Clock, policy: Policy,
                    found: _Findings) -> tuple[str, int, CredentialError | None]:
     found.format = "sd_jwt_vc"
@@ -177,6 +191,8 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clo
         credential_type = credential_type_of(claims)
         key = _authorise_type(trust, kid, credential_type, clock)
         _established(found, kid, key, credential_type, _sd_jwt_claims(claims, credential_type, key))
+        if PICTURE_CLAIM in claims:
+            found.picture = _disclosed_picture(claims[PICTURE_CLAIM])
 
     verified = verify_sd_jwt_vc(
         text,
@@ -235,6 +251,9 @@ _PORTRAIT_OVERRIDES = (Result.VALID, Result.STATUS_UNKNOWN)
 def _judge_portrait(codes: Sequence[bytes], found: _Findings) -> PortraitOutcome:
     """The portrait codes against the digest the pass signs: only a pass whose issuer is established vouches
     for a face (before that, its digest is anyone's)."""
+    if found.picture is not None and (found.picture.check is PortraitCheck.MISMATCH
+                                      or (found.issuer_kid is not None and not codes)):
+        return found.picture
     digest = found.claims.get("portrait_sha256") if found.issuer_kid is not None else None
     signed = bytes.fromhex(digest) if isinstance(digest, str) else None
     return check_portrait(codes, signed)
@@ -284,6 +303,8 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         result, reason = _judge_with_proof(uri, idx, proof_error, cache, trust, clock, policy, found)
     except CredentialError as exc:
         result, reason = Result.from_code(exc.code), str(exc) or type(exc).__name__
+        if isinstance(exc, PortraitMismatchError):  # a disclosed picture that is not the signed portrait
+            found.picture = PortraitOutcome(PortraitCheck.MISMATCH, reason)
     except NotSetUpError as exc:
         result, reason = Result.NOT_SET_UP, exc.reason
     except Exception as exc:  # a parser bug must still not crash a landlord's scan: fail closed

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from credential.passclaims import PassView
+from credential.sdjwt import issue_sd_jwt_vc, present
 from epermit.wallet.display import pass_and_portrait_image, portrait_qr_code
 from tests.vectors.phone_photo import phone_photo
 from tests.vectors.portrait_image import portrait_bytes
-from tests.verifier.test_cli import CliWorld
+from tests.verifier.test_cli import ISSUER, STATUS_URI, CliWorld
 
 FACE, OTHER_FACE = portrait_bytes(), portrait_bytes(seed=1)
 
@@ -106,3 +107,21 @@ def test_a_face_beside_a_pass_that_signs_none_is_a_mismatch(tmp_path: Path, caps
     code, data = run_json(world, capsys, str(both(world, FACE)))
     assert (code, data["result"], data["portrait"]) == (1, "PORTRAIT_MISMATCH", "mismatch")
     assert "no verified pass signs a portrait" in str(data["portrait_reason"])
+
+
+def test_an_sd_jwt_vc_carries_its_own_verified_face(cli: CliWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    """A presentation disclosing ``picture`` (checked against the signed digest by verify_sd_jwt_vc) gives
+    portrait: verified and the face for --portrait-out; the data URI is not printed as a claim."""
+    issued = issue_sd_jwt_vc(cli.permit, issuer=ISSUER, signer=cli.credential_signer,
+                             holder_key=cli.holder.public_key, status_uri=STATUS_URI, status_idx=5,
+                             now=cli.now - 86400, exp=cli.now + 200 * 86400, portrait=FACE)
+    shown = present(issued, disclose={"name", "document_number", "picture"}, holder_signer=cli.holder,
+                    aud="landlord", nonce="n-1", now=cli.now - 5)
+    out_file = cli.dir / "face.webp"
+    code, data = run_json(cli, capsys, shown, "--portrait-out", str(out_file))
+    assert (code, data["result"], data["portrait"]) == (0, "VALID", "verified"), data["reason"]
+    assert "picture" not in data["claims"] and out_file.read_bytes() == FACE
+    without = present(issued, disclose={"name", "document_number"}, holder_signer=cli.holder, aud="landlord",
+                      nonce="n-1", now=cli.now - 5)
+    code, data = run_json(cli, capsys, without)
+    assert (code, data["result"], data["portrait"]) == (0, "VALID", "absent")
