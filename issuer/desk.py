@@ -118,6 +118,29 @@ class OfficerDesk:
         record = self._record(officer, Action.REVOKE, record_id)
         return self.service.revoke(record.id, officer=officer.id, reason=reason.text, reason_code=reason.code)
 
+    # --- the portrait: biometric data, for officers of the record's district only ----------------------
+    def set_portrait(self, officer: Officer, record_id: str, upload: bytes) -> tuple[Record, Offer | None]:
+        record = self._record(officer, Action.SET_PORTRAIT, record_id)
+        return self.service.set_portrait(record.id, upload, officer=officer.id)
+
+    def preview_portrait(self, officer: Officer, record_id: str, upload: bytes) -> tuple[bytes, bytes]:
+        """What an upload would give, and that sealed for keep_preview; nothing written, nothing audited."""
+        record = self._record(officer, Action.SET_PORTRAIT, record_id)
+        return self.service.preview_portrait(record.id, upload)
+
+    def keep_preview(self, officer: Officer, record_id: str, sealed_preview: bytes) -> tuple[Record, Offer | None]:
+        record = self._record(officer, Action.SET_PORTRAIT, record_id)
+        return self.service.keep_preview(record.id, sealed_preview, officer=officer.id)
+
+    def portrait(self, officer: Officer, record_id: str) -> bytes:
+        """The record's portrait file; NotFoundError when it has none. Every read is audited."""
+        record = self._record(officer, Action.READ_PORTRAIT, record_id)
+        portrait = self.service.portrait_of(record)
+        if portrait is None:
+            raise NotFoundError("the record has no portrait")
+        self.service.audit.append(officer=officer.id, action=Action.READ_PORTRAIT.value, record_id=record.id)
+        return portrait
+
     # --- audit ---------------------------------------------------------------------------------------
     def audit_entries(self, officer: Officer, *, after: int, limit: int) -> AuditPage:
         """The entries the auditor may read: its districts' records and its own actions; the bureau's auditor

@@ -243,6 +243,8 @@ class Action(enum.Enum):
     READ_AUDIT = "read_audit"
     MANAGE_OFFICERS = "manage_officers"
     APPROVE = "approve"  # approve or deny an application whose offer was made pending approval (deferred pickup)
+    SET_PORTRAIT = "set_portrait"  # take the holder's portrait (issuer.portrait): leads to re-issue
+    READ_PORTRAIT = "read_portrait"  # see the portrait kept for a record (biometric data: its district only)
 
 
 # Separation of duties: each action belongs to one kind of job (an office where one person does two jobs
@@ -261,6 +263,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.READ_AUDIT: frozenset({Role.AUDITOR, Role.BUREAU_AUDITOR}),
     Action.MANAGE_OFFICERS: frozenset({Role.ADMIN}),
     Action.APPROVE: frozenset({Role.SUPERVISOR}),
+    Action.SET_PORTRAIT: frozenset({Role.CLERK}),
+    Action.READ_PORTRAIT: frozenset({Role.CLERK, Role.ISSUING_OFFICER, Role.SUPERVISOR}),
 }
 
 

@@ -65,6 +65,13 @@ class Registration:
     record: Record
     offer: StoredOffer
     audit: tuple[AuditEntry, ...]
+    portrait: bytes | None = None  # sealed (issuer.portrait.vault), kept with the record in the same step
+
+
+def same_holder(old: Permit, new: Permit) -> None:
+    """A permit's replacement (an endorsement, a new portrait) keeps the type, the holder and the district."""
+    if (old.type, old.holder.citizen_id, old.district) != (new.type, new.holder.citizen_id, new.district):
+        raise ValueError("a changed permit keeps the type, the holder and the district")
 
 
 class Store(Protocol):
@@ -123,6 +130,19 @@ class Store(Protocol):
         index of the record is set to INVALID (1) and marked retired for good (later state changes of the
         record leave it INVALID), each list's generation is bumped, and the record's "open" and
         "redeemed" offers become "cancelled". Returns the retired (list_no, idx)."""
+        ...
+
+    # --- portraits: sealed bytes only (issuer.portrait.vault); the store never holds one in clear ------
+    def put_portrait(
+        self, record_id: str, sealed: bytes, *, expected: RecordState, permit: Permit, now: int, audit: AuditEntry
+    ) -> Record | None:
+        """Only if the record's state is ``expected``: keep ``sealed`` as its portrait (replacing any), replace
+        its permit (the new portrait_sha256; same holder, type and district, else ValueError) and append
+        ``audit`` to the chain, in one atomic step. Returns the updated record, else None (nothing written)."""
+        ...
+
+    def get_portrait(self, record_id: str) -> bytes | None:
+        """The record's sealed portrait; None if it has none."""
         ...
 
     # --- status lists --------------------------------------------------------------------------------

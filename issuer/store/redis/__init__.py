@@ -26,6 +26,7 @@ from issuer.store.redis.ephemeral import RedisEphemeral
 from issuer.store.redis.keyspace_format import StoreFormatError, check_format
 from issuer.store.redis.offers import RedisOffers
 from issuer.store.redis.officers import RedisOfficers
+from issuer.store.redis.portraits import RedisPortraits
 from issuer.store.redis.publication import RedisPublication
 from issuer.store.redis.records import RedisRecords
 from issuer.store.redis.status import STATUS_BITS, RedisDeliveries, RedisStatusLists, status_list_from_redis
@@ -38,11 +39,11 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
             "ADD_OFFICER_TOKEN", "REVOKE_OFFICER_TOKENS", "PUT_IF_NOT_OLDER", "APPEND_AUDIT", "UPDATE_RECORD_PERMIT",
             "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY",
             "INSERT_REGISTRATIONS", "RECORDS_OF_HOLDERS", "OFFER_BY_CODE", "RECORD_DISTRICTS", "INSERT_OFFICER",
-            "CHANGE_OFFICER", "STORE_FORMAT")
+            "CHANGE_OFFICER", "STORE_FORMAT", "PUT_PORTRAIT")
 
 
 class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, RedisEphemeral, RedisOfficers,
-                 RedisPublication, RedisAudit):
+                 RedisPublication, RedisPortraits, RedisAudit):
     def __init__(self, client: Any, *, prefix: str = "{ep}", allow_unsafe_durability: bool = False,
                  check: bool = True) -> None:
         if not _PREFIX.match(prefix):

@@ -60,6 +60,21 @@ redis.call('HSET', KEYS[1], 'permit', ARGV[3], 'updated_at', ARGV[4])
 return redis.call('HGETALL', KEYS[1])
 """
 
+# KEYS: record, its portrait. ARGV: expected state, the permit read, the new permit, now, the sealed portrait
+# (base64url), then prefix, the audit seq and hash chained after, the entry's hash, its JSON.
+# -> HGETALL, nil (state), 0 (the permit changed since it was read), {0, seq, hash} the audit head moved
+PUT_PORTRAIT = _AUDIT + """
+local f = redis.call('HMGET', KEYS[1], 'state', 'permit')
+if f[1] ~= ARGV[1] then return false end
+if f[2] ~= ARGV[2] then return 0 end
+local moved = audit_head_moved(ARGV[6], ARGV[7], ARGV[8])
+if moved then return moved end
+redis.call('HSET', KEYS[1], 'permit', ARGV[3], 'updated_at', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[5])
+audit_append(ARGV[6], ARGV[7], ARGV[9], ARGV[10])
+return redis.call('HGETALL', KEYS[1])
+"""
+
 # KEYS: record, delivered, retired, the record's offers. ARGV: prefix, INVALID. -> the retired "n:i", or nil
 RETIRE_DELIVERED = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'active' then return false end
@@ -315,6 +330,7 @@ for _, r in ipairs(batch.rows) do
              'configuration_ids', r[12], 'state', r[13], 'created_at', r[14])
   redis.call('SET', p .. ':offer_code:' .. r[9], r[8])
   redis.call('SADD', p .. ':offers_of:' .. r[1], r[8])
+  if r[15] ~= '' then redis.call('SET', p .. ':portrait:' .. r[1], r[15]) end
 end
 for n, entry in ipairs(batch.audit) do
   redis.call('ZADD', KEYS[2], seq + n, entry[2])

@@ -2,7 +2,7 @@
 
 Version 2 added tables only (audit_log replaces the unchained audit table, record_holders, retired), so a
 version-1 file opens unchanged; its old audit rows are not part of the chain. The console's sessions
-(officer_sessions) came later, also a new table only.
+(officer_sessions) came later, also a new table only, and so did the records' sealed portraits (portraits).
 
 Version 3 keeps no secret in clear: offers lose the ``pre_authorized_code`` column, and every hash of a
 code, PIN, token or nonce is keyed (issuer.keyed). ``migrate_secrets`` brings an older file over when the
@@ -76,6 +76,8 @@ CREATE INDEX IF NOT EXISTS record_holders_holder ON record_holders (holder_hash)
 CREATE TABLE IF NOT EXISTS retired (
     list_no INTEGER NOT NULL, idx INTEGER NOT NULL, record_id TEXT NOT NULL, retired_at INTEGER NOT NULL,
     PRIMARY KEY (list_no, idx));
+CREATE TABLE IF NOT EXISTS portraits (
+    record_id TEXT PRIMARY KEY REFERENCES records (id), sealed BLOB NOT NULL, updated_at INTEGER NOT NULL);
 INSERT OR REPLACE INTO meta VALUES ('schema_version', '3');
 """
 
