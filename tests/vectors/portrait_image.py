@@ -2,7 +2,8 @@
 NASA's astronaut photo vendored in tests/vectors/portrait/), any other seed a face-like picture drawn with
 Pillow (shapes, shading and noise, so that it compresses as a photo does): another person, for a mismatch.
 
-``portrait_bytes()`` is P as the issuer produces it: 72×90 WebP at quality 30, about 800 bytes.
+``portrait_bytes()`` is P as the issuer produces it (issuer.portrait.capture: 96×120 WebP, under 997 bytes);
+other sizes and formats are for measuring.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ import random
 
 from PIL import Image, ImageDraw, ImageFilter
 
+from issuer.portrait.capture import make_portrait
 from tests.portrait_support import source_image
-
-SIZE = (72, 90)
 
 
 def _drawn(seed: int) -> Image.Image:
@@ -43,8 +43,19 @@ def _source(seed: int) -> Image.Image:
     return source_image() if seed == 0 else _drawn(seed)
 
 
-def portrait_bytes(*, seed: int = 0, size: tuple[int, int] = SIZE, fmt: str = "WEBP", quality: int = 30) -> bytes:
-    """A small portrait file P; another ``seed`` gives another face (for a mismatch)."""
+def upload(seed: int = 0) -> bytes:
+    """The photo an officer would upload (PNG)."""
+    out = io.BytesIO()
+    _source(seed).save(out, "PNG")
+    return out.getvalue()
+
+
+def portrait_bytes(*, seed: int = 0, size: tuple[int, int] | None = None, fmt: str = "WEBP",
+                   quality: int = 30) -> bytes:
+    """A small portrait file P, as the issuer makes it unless ``size`` asks for another; another ``seed``
+    gives another face (for a mismatch)."""
+    if size is None:
+        return make_portrait(upload(seed))
     image = _source(seed).resize(size, Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, fmt, quality=quality)

@@ -175,7 +175,10 @@ def test_both_codes_from_a_phone_photo(served: tuple[VectorSet, BackgroundServer
             width = driver.execute_script("return document.getElementById('portrait').getBoundingClientRect().width")
             assert width >= 150, width  # large: a landlord compares it with the person at arm's length
         screenshot(driver, f"verify-{name}-photo", tmp_path)
-        if name == "portrait_verified":
+        if name == "portrait_verified":  # the README's picture: in Chinese, the page's first language
+            if driver.execute_script("return document.documentElement.lang") != "zh-CN":
+                driver.execute_script("document.getElementById('lang').click()")
+            assert "照片已核验" in verdict(driver)["text"]
             screenshot(driver, "verify-portrait", tmp_path)
     finally:
         driver.quit()
