@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import random
+from typing import cast
 
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -33,7 +34,7 @@ def _drawn(seed: int) -> Image.Image:
     assert pixels is not None
     for _ in range(6000):
         x, y = rng.randrange(240), rng.randrange(300)
-        r, g, b = pixels[x, y]
+        r, g, b = cast(tuple[int, int, int], pixels[x, y])  # an RGB image's pixel
         d = rng.randint(-25, 25)
         pixels[x, y] = (max(0, min(255, r + d)), max(0, min(255, g + d)), max(0, min(255, b + d)))
     return image.filter(ImageFilter.GaussianBlur(1.2))
