@@ -61,7 +61,8 @@ PORTRAIT_LABELS = {
     "verified": "照片 portrait: verified 已核验：与证件签名一致，请与本人比对 (matches the permit's signature: compare "
                 "it with the person)",
     "absent": "照片 portrait: absent 未扫描到照片码",
-    "mismatch": "照片 portrait: mismatch 不符：此图片不是持证人照片 (this image is not the holder's face)",
+    "mismatch": "照片 portrait: mismatch 未能与证件签名核对一致：不要把此图片当作持证人照片 (not the photo the "
+                "permit signs: do not take it for the holder's face)",
 }
 # Results whose technical reason also helps the person (which file, which list, no QR code in the photo);
 # the others' reasons (proof times, claim names) say nothing the advice does not.

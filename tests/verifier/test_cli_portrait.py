@@ -67,7 +67,7 @@ def test_another_face_is_a_mismatch_never_valid_and_never_saved(cli: CliWorld, c
     assert cli.run(str(both(cli, OTHER_FACE)), "--portrait-out", str(out_file)) == 1
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("✘ PORTRAIT_MISMATCH — 照片不符")
-    assert "照片 portrait: mismatch 不符" in out and "不要接受" in out
+    assert "照片 portrait: mismatch 未能与证件签名核对一致" in out and "不要接受" in out
     assert not out_file.exists()
     code, data = run_json(cli, capsys, str(both(cli, OTHER_FACE)))
     assert (code, data["result"], data["portrait"]) == (1, "PORTRAIT_MISMATCH", "mismatch")

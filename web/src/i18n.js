@@ -18,7 +18,7 @@ export const LABELS = {
       PORTRAIT_MISMATCH: "照片码与证件签名的照片不符：不要接受，也不要把那张照片当作持证人" },
     // The photo check (portraitcode.js): only a verified face is ever shown; the others say why not.
     portrait: { verified: "照片已核验：与证件签名一致，请与本人比对",
-      mismatch: "照片未通过核验，因此不显示：它不是此证件签名的持证人照片",
+      mismatch: "照片未能与证件签名核对一致，因此不显示：不要把它当作持证人照片",
       absent: "未扫描到照片码：请持证人同时出示照片码，或核对实体证件" },
     portraitAlt: "持证人照片（已核验）",
     fields: { name: "姓名", name_pinyin: "拼音", sex: "性别", ethnicity: "民族", birth_date: "出生日期", citizen_id: "公民身份号码",
@@ -51,7 +51,7 @@ export const LABELS = {
       NOT_SET_UP: "This verifier has no verification data yet: sync once online, then scan again",
       PORTRAIT_MISMATCH: "The photo code is not the photo this permit signs: do not accept it, and do not take that photo for the holder's face" },
     portrait: { verified: "Photo verified: it is the one the permit signs; compare it with the person",
-      mismatch: "The photo did not verify, so it is not shown: it is not the holder's photo this permit signs",
+      mismatch: "The photo could not be matched to the permit's signature, so it is not shown: do not take it for the holder's face",
       absent: "No photo code scanned: ask the holder to show it with the pass, or check the physical card" },
     portraitAlt: "The holder's photo (verified)",
     fields: { name: "Name", name_pinyin: "Pinyin", sex: "Sex", ethnicity: "Ethnicity", birth_date: "Date of birth", citizen_id: "Citizen ID",
