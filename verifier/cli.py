@@ -233,7 +233,10 @@ def read_portrait_codes(path: Path) -> list[bytes]:
 
 def _save_portrait(outcome: VerificationResult, target: Path | None) -> None:
     """--portrait-out: the verified portrait, 0600 (it is biometric data); nothing unverified is ever written."""
-    if target is None or outcome.portrait_image is None:
+    if target is None:
+        return
+    if outcome.portrait_image is None:
+        print(f"epermit verify: portrait {outcome.portrait}: nothing written to {escaped(str(target))}", file=sys.stderr)
         return
     try:
         atomic_write(target, outcome.portrait_image)

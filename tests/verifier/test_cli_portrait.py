@@ -65,10 +65,11 @@ def test_another_face_is_a_mismatch_never_valid_and_never_saved(cli: CliWorld, c
                                                                 ) -> None:
     out_file = cli.dir / "face.webp"
     assert cli.run(str(both(cli, OTHER_FACE)), "--portrait-out", str(out_file)) == 1
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
     assert out.splitlines()[0].startswith("✘ PORTRAIT_MISMATCH — 照片不符")
     assert "照片 portrait: mismatch 未能与证件签名核对一致" in out and "不要接受" in out
     assert not out_file.exists()
+    assert f"portrait mismatch: nothing written to {out_file}" in err
     code, data = run_json(cli, capsys, str(both(cli, OTHER_FACE)))
     assert (code, data["result"], data["portrait"]) == (1, "PORTRAIT_MISMATCH", "mismatch")
     assert data["claims"]["name"] == "张伟"  # the pass itself is genuine: whose it is stays shown
