@@ -18,6 +18,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -56,6 +57,7 @@ SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' t
 WALLETS_DIR = "wallets"  # one `epermit wallet --home` folder per resident
 WALLET_PASSPHRASE_FILE = "wallet-passphrase.txt"  # noqa: S105 - a file name; the demo wallets' passphrase (0600)
 AUTHORITY_CODE = "110105"
+SAMPLE_PHOTO = "portrait.jpg"  # epermit/samples/: the clerk's photo of 张伟 (README there: source, licence)
 DEMO_OFFICER_IDS = {"clerk": "demo-clerk", "officer": "demo-officer", "supervisor": "demo-supervisor"}
 AUTHORITY_NAME = "北京市公安局朝阳分局"
 
@@ -71,12 +73,14 @@ class Office:
     tokens: dict[str, str] = field(default_factory=dict)  # role -> token: clerk, officer, supervisor
     tls: ssl.SSLContext | None = None  # the client side of the demo's loopback CA
 
-    def call(self, method: str, path: str, body: object | None = None, *, as_: str = "officer") -> dict[str, object]:
+    def call(self, method: str, path: str, body: object | None = None, *, as_: str = "officer",
+             raw: tuple[str, bytes] | None = None) -> dict[str, object]:
         token = self.tokens.get(as_, self.officer_token)
         answer: dict[str, object] = request(
             self.officer_server.url + path,
             method=method,
             json_body=body,
+            raw=raw,
             headers={"Authorization": f"Bearer {token}"},
             tls=self.tls,
         ).json()
@@ -189,6 +193,16 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
             record = office.call("POST", "/api/v1/records", permit.to_dict(), as_="clerk")
             records[slug] = record
             print(f"   {permit.holder.name} ({permit.type.name_zh}): record {record['id']}")
+        # The clerk takes 张伟's photo (the package's sample, a public-domain NASA portrait): the issuer keeps
+        # the 96×120 WebP that both credentials bind (putPortrait), sealed at rest.
+        photo = resources.files("epermit.samples").joinpath(SAMPLE_PHOTO).read_bytes()
+        kept = office.call("PUT", f"/api/v1/records/{records['zhang-wei']['id']}/portrait", as_="clerk",
+                           raw=("image/jpeg", photo))
+        portrait = office.service.portrait_of(office.service.get_record(str(records["zhang-wei"]["id"])))
+        kept_portrait = kept.get("portrait")
+        sha256 = kept_portrait.get("sha256", "") if isinstance(kept_portrait, dict) else ""
+        print(f"   张伟's portrait: a {len(photo):,}-byte JPEG photo in, a {len(portrait or b''):,}-byte 96×120 WebP "
+              f"kept (sha256 {str(sha256)[:16]}…, signed into the QR pass; the SD-JWT VC carries the image)")
 
         say("4. The residents' wallets pick them up: the sheet's https link, then the PIN (OpenID4VCI)")
         wallets: dict[str, Wallet] = {}

@@ -119,7 +119,7 @@ class OfficerDesk:
         return self.service.revoke(record.id, officer=officer.id, reason=reason.text, reason_code=reason.code)
 
     # --- the portrait: biometric data, for officers of the record's district only ----------------------
-    def set_portrait(self, officer: Officer, record_id: str, upload: bytes) -> tuple[Record, Offer | None]:
+    def set_portrait(self, officer: Officer, record_id: str, upload: bytes) -> tuple[Record, list[tuple[int, int]]]:
         record = self._record(officer, Action.SET_PORTRAIT, record_id)
         return self.service.set_portrait(record.id, upload, officer=officer.id)
 
@@ -128,7 +128,7 @@ class OfficerDesk:
         record = self._record(officer, Action.SET_PORTRAIT, record_id)
         return self.service.preview_portrait(record.id, upload)
 
-    def keep_preview(self, officer: Officer, record_id: str, sealed_preview: bytes) -> tuple[Record, Offer | None]:
+    def keep_preview(self, officer: Officer, record_id: str, sealed_preview: bytes) -> tuple[Record, list[tuple[int, int]]]:
         record = self._record(officer, Action.SET_PORTRAIT, record_id)
         return self.service.keep_preview(record.id, sealed_preview, officer=officer.id)
 

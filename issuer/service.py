@@ -14,8 +14,10 @@ The bureau's lifecycle (formerly a helper object) lives here too:
   delivered before keep their own, earlier ``exp``.
 - ``set_portrait``: the holder's portrait (issuer.portrait), kept sealed with the permit's new
   ``portrait_sha256`` and its audit entry in one store step, only while ACTIVE. Credentials delivered
-  before show the old face (or none): they are retired at once, as by ``redeliver``, and a new offer is
-  made; a record with nothing delivered yet keeps its open offer, which delivers the new portrait.
+  before show the old face (or none): they are retired at once (INVALID for good, their pickups
+  cancelled, as by ``redeliver``), since a face the bureau has replaced must stop being shown as the
+  holder's; the new pickup offer is an issuing officer's to make (a clerk takes portraits, and does
+  not issue). A record with nothing delivered yet keeps its open offer, which delivers the new face.
 - ``redeliver``: to a new phone. The old phone's credentials are retired: their status entries become
   INVALID for good while the record stays ACTIVE, and the record's open or redeemed pickups are cancelled,
   in one atomic store step (store.retire_delivered); then the lists are re-signed and a new offer is made.
@@ -268,9 +270,9 @@ class IssuerService:
         return retired, self.create_offer(record.id, officer=officer)
 
     # --- the portrait (issuer.portrait) ----------------------------------------------------------------
-    def set_portrait(self, record_id: str, upload: bytes, *, officer: str) -> tuple[Record, Offer | None]:
-        """Take the portrait from an uploaded photo (PortraitRejectedError: nothing written); the new offer
-        when credentials delivered before had to be retired (module docstring), else None."""
+    def set_portrait(self, record_id: str, upload: bytes, *, officer: str) -> tuple[Record, list[tuple[int, int]]]:
+        """Take the portrait from an uploaded photo (PortraitRejectedError: nothing written); with the
+        (list, idx) of the credentials delivered before, now retired (module docstring)."""
         self.get_record(record_id)  # RecordNotFoundError before any image work
         return self.keep_portrait(record_id, make_portrait(upload), officer=officer)
 
@@ -281,12 +283,12 @@ class IssuerService:
         portrait = make_portrait(upload)
         return portrait, self.portraits.seal(record.id, portrait, use=PREVIEW)
 
-    def keep_preview(self, record_id: str, sealed_preview: bytes, *, officer: str) -> tuple[Record, Offer | None]:
+    def keep_preview(self, record_id: str, sealed_preview: bytes, *, officer: str) -> tuple[Record, list[tuple[int, int]]]:
         record = self.get_record(record_id)
         return self.keep_portrait(record.id, self.portraits.open(record.id, sealed_preview, use=PREVIEW),
                                   officer=officer)
 
-    def keep_portrait(self, record_id: str, portrait: bytes, *, officer: str) -> tuple[Record, Offer | None]:
+    def keep_portrait(self, record_id: str, portrait: bytes, *, officer: str) -> tuple[Record, list[tuple[int, int]]]:
         """Keep a portrait made by issuer.portrait.capture (set_portrait, keep_preview)."""
         record = self.get_record(record_id)
         if record.state is not RecordState.ACTIVE:
@@ -303,10 +305,14 @@ class IssuerService:
                                           permit=dataclasses.replace(record.permit, holder=holder))
         if updated is None:
             raise StateConflictError("the record changed concurrently; retry")
-        if not self.store.delivered(record.id):
-            return updated, None
-        _, offer = self._redeliver(record.id, officer=officer, reason=_reason(ReasonCode.OTHER, "new portrait"))
-        return updated, offer
+        if not self.store.delivered(record.id):  # nothing out there: an open offer delivers the new face
+            return updated, []
+        retired = self.store.retire_delivered(record.id, now=self.clock()) or []
+        listed = " ".join(f"{list_no}/{idx}" for list_no, idx in retired) or "none"
+        self.audit.append(officer=officer, action="set_portrait", record_id=record.id,
+                          reason=f"old portrait's credentials retired {listed}")
+        self.publish_lists(list_no for list_no, _ in retired)
+        return updated, retired
 
     def portrait_of(self, record: Record) -> bytes | None:
         """The portrait the record's permit names (its bytes hash to portrait_sha256), None if it has none."""

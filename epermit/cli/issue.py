@@ -26,6 +26,7 @@ from issuer.bulk import BadRow, IssuedRow, PreparedBatch, commit_batch, prepare_
 from issuer.desk import OfficerDesk
 from issuer.model import Officer
 from issuer.officers import OfficerRegistry
+from issuer.portrait.folder import portrait_reader
 
 
 def add_issue_command(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -51,10 +52,13 @@ def _officer(registry: OfficerRegistry, officer_id: str) -> Officer:
 
 
 def prepare_bulk(
-    desk: OfficerDesk, data: bytes, *, clerk: Officer, officer: Officer, skip_bad: bool, progress: bool
+    desk: OfficerDesk, data: bytes, *, clerk: Officer, officer: Officer, skip_bad: bool, progress: bool,
+    photos: Path | None = None,
 ) -> tuple[PreparedBatch, list[BadRow]]:
-    """Validate all, then (if all good or ``skip_bad``) make the good rows ready. Nothing is stored."""
-    good, bad = validate_rows(read_rows(data), desk, clerk=clerk, now=desk.service.clock(), officer=officer)
+    """Validate all, then (if all good or ``skip_bad``) make the good rows ready. Nothing is stored.
+    ``photos``: the folder the ``portrait`` column's file names are relative to (the CSV's)."""
+    good, bad = validate_rows(read_rows(data), desk, clerk=clerk, now=desk.service.clock(), officer=officer,
+                              read_portrait=None if photos is None else portrait_reader(photos))
     if bad and not skip_bad:
         return PreparedBatch((), ()), bad
     rows = prepare_rows(desk, good, clerk=clerk, officer=officer)
@@ -82,7 +86,7 @@ def _issue(args: argparse.Namespace) -> int:
     officer = _officer(desk.officers, args.officer)
     clerk = _officer(desk.officers, args.clerk or args.officer)
     batch, bad = prepare_bulk(desk, data, clerk=clerk, officer=officer, skip_bad=args.skip_bad,
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, photos=args.csv.parent)
     for row in bad:
         print(f"{args.csv}:{row.line}: {row.reason}", file=sys.stderr)
     if bad and not args.skip_bad:

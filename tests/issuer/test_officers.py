@@ -67,10 +67,11 @@ def test_bad_officers_are_refused(store: Store, officer_id: str, role: str, dist
 
 def test_the_role_table() -> None:
     expected = {
-        Role.CLERK: {Action.REGISTER, Action.READ_RECORD},
-        Role.ISSUING_OFFICER: {Action.READ_RECORD, Action.CREATE_OFFER, Action.ENDORSE, Action.REDELIVER},
+        Role.CLERK: {Action.REGISTER, Action.READ_RECORD, Action.SET_PORTRAIT, Action.READ_PORTRAIT},
+        Role.ISSUING_OFFICER: {Action.READ_RECORD, Action.CREATE_OFFER, Action.ENDORSE, Action.REDELIVER,
+                               Action.READ_PORTRAIT},
         Role.SUPERVISOR: {Action.READ_RECORD, Action.OVERRIDE_REGISTRATION, Action.SUSPEND, Action.LIFT,
-                          Action.REVOKE, Action.APPROVE},
+                          Action.REVOKE, Action.APPROVE, Action.READ_PORTRAIT},
         Role.AUDITOR: {Action.READ_AUDIT},
         Role.BUREAU_AUDITOR: {Action.READ_AUDIT},
         Role.ADMIN: {Action.MANAGE_OFFICERS},

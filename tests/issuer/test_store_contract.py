@@ -349,3 +349,46 @@ def test_audit_is_append_only_and_paged(store: Store) -> None:
     assert seqs == sorted(seqs) and len(set(seqs)) == 5
     assert store.list_audit() == appended
     assert store.list_audit(after=seqs[1], limit=2) == appended[2:4]
+
+
+# --- portraits (sealed bytes: the store never sees one in clear) -------------------------------------
+
+def with_portrait(digest: bytes) -> Record:
+    permit = sample_permit(portrait_sha256=digest)
+    return Record("rec-1", permit, RecordState.ACTIVE, T0, T0)
+
+
+def test_a_portrait_the_permit_and_the_audit_entry_change_in_one_step(store: Store) -> None:
+    store.insert_record(a_record())
+    assert store.get_portrait("rec-1") is None
+    changed = with_portrait(b"\1" * 32).permit
+    updated = store.put_portrait("rec-1", b"sealed-1\0\xff", expected=RecordState.ACTIVE, permit=changed,
+                                 now=T0 + 5, audit=entry("set_portrait"))
+    assert updated is not None and updated.permit == changed and updated.updated_at == T0 + 5
+    assert store.get_record("rec-1") == updated
+    assert store.get_portrait("rec-1") == b"sealed-1\0\xff"
+    again = store.put_portrait("rec-1", b"sealed-2", expected=RecordState.ACTIVE,
+                               permit=with_portrait(b"\2" * 32).permit, now=T0 + 6, audit=entry("set_portrait"))
+    assert again is not None and store.get_portrait("rec-1") == b"sealed-2"  # replaced, not added
+    assert [e.action for e in store.list_audit()] == ["set_portrait", "set_portrait"]
+    verify_chain(store.list_audit())
+
+
+def test_a_portrait_is_kept_only_from_the_expected_state(store: Store) -> None:
+    store.insert_record(a_record(state=RecordState.SUSPENDED))
+    assert store.put_portrait("rec-1", b"sealed", expected=RecordState.ACTIVE, permit=with_portrait(b"\1" * 32).permit,
+                              now=T0, audit=entry("set_portrait")) is None
+    assert store.put_portrait("nobody", b"sealed", expected=RecordState.ACTIVE,
+                              permit=with_portrait(b"\1" * 32).permit, now=T0, audit=entry("set_portrait")) is None
+    assert store.get_portrait("rec-1") is None and store.list_audit() == []
+    record = store.get_record("rec-1")
+    assert record is not None and record.permit.holder.portrait_sha256 is None
+
+
+def test_a_portrait_keeps_the_holder_type_and_district(store: Store) -> None:
+    store.insert_record(a_record())
+    other = sample_permit(resident=1)
+    with pytest.raises(ValueError):
+        store.put_portrait("rec-1", b"sealed", expected=RecordState.ACTIVE, permit=other, now=T0,
+                           audit=entry("set_portrait"))
+    assert store.get_portrait("rec-1") is None and store.list_audit() == []

@@ -22,6 +22,7 @@ from credential.errors import CredentialError
 from credential.model import Permit
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, RateLimitedError
+from issuer.http.console.portrait import register_portrait_routes
 from issuer.http.console.records import register_record_routes
 from issuer.http.console.ui import ConsoleSettings, ConsoleUi
 from issuer.http.context import client_address
@@ -143,6 +144,7 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
         return redirect(url_for("officer_console.record", record_id=record.id))
 
     register_record_routes(bp, ui)
+    register_portrait_routes(bp, ui)
     app.register_blueprint(bp)
 
 
