@@ -287,8 +287,7 @@ def check_portrait_frame(out: Path, wallet: Wallet, passphrase: Callable[[bool],
     image by `epermit verify`: the face is the one the pass signs (credential.portraitcode)."""
     portrait = wallet.portrait()
     if portrait is None:
-        print("   (no portrait registered for this permit: no portrait code)")
-        return
+        raise DemoError("the wallet holds no portrait: the clerk's step registers one before the pickup")
     png = out / PORTRAIT_FRAME
     text = wallet.qr_text(live=True, passphrase=passphrase, now=system_clock())
     versions = write_pass_and_portrait_png(text, portrait, png)
