@@ -38,7 +38,7 @@ from credential.errors import (
 from credential.jwk import PublicKey
 from credential.model import CredentialType
 from credential.passclaims import PassView
-from credential.portrait import PICTURE_CLAIM, read_picture
+from credential.portrait import PICTURE_CLAIM, check_picture
 from credential.portraitcode import PortraitCheck, PortraitOutcome, check_portrait
 from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, verify_pass
 from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_sd_jwt_vc
@@ -174,10 +174,13 @@ def _verify_qr(text: str, trust: TrustList | None, cache: VerifierCache, clock: 
     return verified.status_uri, verified.status_idx, proof_error
 
 
-def _disclosed_picture(value: object) -> PortraitOutcome | None:
-    """The face a picture claim carries: verify_sd_jwt_vc matched it to the signed digest before it asked
-    check_issuer (a picture that does not match is its PortraitMismatchError, and MALFORMED)."""
-    portrait = read_picture(value)
+def _disclosed_picture(claims: Mapping[str, Any]) -> PortraitOutcome | None:
+    """The face a disclosed ``picture`` carries, checked here against the disclosed, signed portrait_sha256
+    (whatever the credential layer checked before: this is what decides that a face is shown). A picture that
+    does not match raises PortraitMismatchError (MALFORMED, portrait mismatch)."""
+    portrait = check_picture(claims)
+    if portrait is None:
+        return None
     return PortraitOutcome(PortraitCheck.VERIFIED, "the SD-JWT VC discloses the portrait it signs",
                            portrait.media_type, portrait.data)
 
@@ -190,9 +193,9 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clo
         assert trust is not None  # the signature verified with one of its keys
         credential_type = credential_type_of(claims)
         key = _authorise_type(trust, kid, credential_type, clock)
+        picture = _disclosed_picture(claims)  # before anything is established: a bad picture shows nothing
         _established(found, kid, key, credential_type, _sd_jwt_claims(claims, credential_type, key))
-        if PICTURE_CLAIM in claims:
-            found.picture = _disclosed_picture(claims[PICTURE_CLAIM])
+        found.picture = picture
 
     verified = verify_sd_jwt_vc(
         text,

@@ -126,3 +126,28 @@ def test_an_sd_jwt_vc_carries_its_own_verified_face(cli: CliWorld, capsys: pytes
                       nonce="n-1", now=cli.now - 5)
     code, data = run_json(cli, capsys, without)
     assert (code, data["result"], data["portrait"]) == (0, "VALID", "absent")
+
+
+def test_an_sd_jwt_vc_whose_picture_is_not_its_signed_portrait(cli: CliWorld, capsys: pytest.CaptureFixture[str],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """An issuer that signed a picture beside another face's digest (built here by bypassing issuance's own
+    check): MALFORMED, portrait mismatch, no face saved and nothing of the holder shown."""
+    import credential.sdjwt as sdjwt
+    from credential.portrait import portrait_data_uri
+
+    honest = sdjwt.personal_claims
+
+    def with_another_face(permit: object, portrait: bytes | None = None) -> dict[str, object]:
+        claims = honest(permit, None)  # type: ignore[arg-type]
+        claims["picture"] = portrait_data_uri(OTHER_FACE)
+        return claims
+
+    monkeypatch.setattr(sdjwt, "personal_claims", with_another_face)
+    issued = issue_sd_jwt_vc(cli.permit, issuer=ISSUER, signer=cli.credential_signer,
+                             holder_key=cli.holder.public_key, status_uri=STATUS_URI, status_idx=5,
+                             now=cli.now - 86400, exp=cli.now + 200 * 86400)
+    monkeypatch.undo()
+    out_file = cli.dir / "face.webp"
+    code, data = run_json(cli, capsys, issued, "--portrait-out", str(out_file))
+    assert (code, data["result"], data["portrait"]) == (1, "MALFORMED", "mismatch"), data["reason"]
+    assert data["claims"] == {} and not out_file.exists()
