@@ -70,6 +70,10 @@ PERSONAL_CLAIMS = (
     "name", "name_pinyin", "sex", "ethnicity", "birthdate", "citizen_id", "address",
     "document_number", "district", "authority_code", "authority_name", "portrait_sha256", "picture",
 )
+# The basic view as an SD-JWT presentation: what the basic QR pass states (credential.passclaims.BasicPermit),
+# the portrait's digest and the portrait itself (a landlord compares the face); no personal claim.
+BASIC_DISCLOSURE = ("name", "name_pinyin", "document_number", "authority_code", "authority_name",
+                    "portrait_sha256", "picture")
 CHINA_STANDARD_TIME = datetime.timezone(datetime.timedelta(hours=8))
 
 

@@ -78,6 +78,9 @@ def _decoded(upload: bytes, image_format: str) -> Image.Image:
             image.load()
             upright = ImageOps.exif_transpose(image)
             rgb = _flattened(upright)
+        if rgb.width < PORTRAIT_SIZE[0] or rgb.height < PORTRAIT_SIZE[1]:  # an enlarged thumbnail shows no face
+            raise PortraitRejectedError("too_small", f"the photo is smaller than {PORTRAIT_SIZE[0]}×{PORTRAIT_SIZE[1]} "
+                                                     "pixels: take a larger one")
     except PortraitRejectedError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

@@ -24,7 +24,7 @@ from credential.portrait import (
     read_picture,
 )
 from credential.samples import sample_permit
-from credential.sdjwt import issue_sd_jwt_vc, present, verify_sd_jwt_vc
+from credential.sdjwt import BASIC_DISCLOSURE, issue_sd_jwt_vc, present, verify_sd_jwt_vc
 from tests.conftest import T0
 from tests.credential.sdjwt_support import HOLDER, ISS, ISSUER, STATUS_URI, base_payload, disclosure, forge, resolve
 from tests.portrait_support import small_portrait
@@ -92,6 +92,15 @@ def test_presenting_the_picture_brings_its_digest() -> None:
                               aud="landlord", nonce="n").claims
     assert {"picture", "portrait_sha256", "name"} <= set(claims)
     assert "address" not in claims
+
+
+def test_the_basic_presentation_carries_the_face_and_no_personal_claim() -> None:
+    presented = present(issue(), disclose=BASIC_DISCLOSURE, holder_signer=HOLDER, aud="landlord", nonce="n", now=T0)
+    claims = verify_sd_jwt_vc(presented, resolve_key=resolve, now=T0, require_key_binding=True,
+                              aud="landlord", nonce="n").claims
+    picture = check_picture(claims)
+    assert picture is not None and picture.data == PORTRAIT
+    assert not {"citizen_id", "address", "birthdate", "sex", "ethnicity", "district"} & set(claims)
 
 
 def test_a_picture_that_does_not_hash_to_the_signed_digest_is_refused() -> None:

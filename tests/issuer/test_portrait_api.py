@@ -78,6 +78,14 @@ def test_bad_bodies_are_refused_and_change_nothing(client: FlaskClient, tokens: 
     assert again is not None and again["permit"]["portrait_sha256"] is None
 
 
+def test_a_camera_sized_photo_passes_the_photo_routes_cap(client: FlaskClient, tokens: dict[str, str]) -> None:
+    record = register(client, tokens)
+    big = encoded(source_image().resize((1600, 2000)), "PNG")
+    assert 1024 * 1024 < len(big) < 5 * 1024 * 1024
+    response = put(client, tokens, record["id"], big, content_type="image/png")
+    assert response.status_code == 200, response.json  # type: ignore[attr-defined]
+
+
 def test_other_routes_keep_the_small_body_cap(client: FlaskClient, tokens: dict[str, str]) -> None:
     response = client.post("/api/v1/records", data=b"{" + b" " * (64 * 1024) + b"}", content_type="application/json",
                            headers=auth(tokens, "clerk"))

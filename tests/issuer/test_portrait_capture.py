@@ -118,10 +118,17 @@ def test_what_is_not_a_jpeg_or_png_photo_is_refused(upload: bytes) -> None:
     assert refused.value.http_status == 400
 
 
+def test_a_photo_smaller_than_the_portrait_is_refused() -> None:
+    with pytest.raises(PortraitRejectedError) as refused:
+        make_portrait(encoded(source_image().resize((80, 100)), "JPEG"))
+    assert refused.value.reason == "too_small"
+
+
 def test_a_huge_png_text_chunk_is_refused() -> None:
-    base = encoded(source_image().resize((40, 50)), "PNG")
+    base = encoded(source_image(), "PNG")
     flood = png_chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"A" * (64 * 1024 * 1024), 9))
     upload = base[:33] + flood + base[33:]  # after IHDR
     assert len(upload) < MAX_UPLOAD
-    with pytest.raises(PortraitRejectedError):
+    with pytest.raises(PortraitRejectedError) as refused:
         make_portrait(upload)
+    assert refused.value.reason == "unreadable"  # Pillow's text-chunk limit, while decoding
