@@ -9,6 +9,7 @@ the next sync, and the resident's wallet sees it too.
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import secrets
 import shutil
@@ -32,7 +33,7 @@ from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
 from epermit.tls import LOOPBACK_NAMES, LoopbackCA
 from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
-from epermit.wallet.display import terminal_qr, write_qr_png
+from epermit.wallet.display import terminal_qr, write_pass_and_portrait_png, write_qr_png
 from issuer.http import app as officer_api
 from issuer.http.console.ui import ConsoleSettings
 from issuer.logins import ConsoleLogins
@@ -43,6 +44,7 @@ from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, Purpose
 from keys.keystore import write_private_file
 from verifier.cache import VerifierCache
+from verifier.cli import main_verify
 from verifier.policy import Policy
 from verifier.qrimage import decode_qr_image
 from verifier.result import VerificationResult
@@ -258,6 +260,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
                     expected="VALID",
                     live=kind == "live",
                 )
+        check_portrait_frame(out, wallets["zhang-wei"], passphrase, cache_dir)
         print("\n   张伟's live QR, as the phone shows it (it changes every 30 s):")
         print(terminal_qr(wallets["zhang-wei"].qr_text(live=True, passphrase=passphrase, now=system_clock())))
 
@@ -291,6 +294,29 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
         f"everything to play with is in {out}\n   try: epermit verify --cache {cache_dir} {out / 'residence-card.static.png'}",
     )
     return out
+
+
+PORTRAIT_FRAME = "residence-permit.live+portrait.png"  # the live QR and the portrait code, as one camera frame
+
+
+def check_portrait_frame(out: Path, wallet: Wallet, passphrase: Callable[[bool], bytes], cache_dir: Path) -> None:
+    """The wallet's screen with the live QR and the portrait code side by side, checked offline from that one
+    image by `epermit verify`: the face is the one the pass signs (credential.portraitcode)."""
+    portrait = wallet.portrait()
+    if portrait is None:
+        raise DemoError("the wallet holds no portrait: the clerk's step registers one before the pickup")
+    png = out / PORTRAIT_FRAME
+    text = wallet.qr_text(live=True, passphrase=passphrase, now=system_clock())
+    versions = write_pass_and_portrait_png(text, portrait, png)
+    answer = io.StringIO()
+    code = main_verify([str(png), "--cache", str(cache_dir), "--json"], out=answer)
+    found = json.loads(answer.getvalue())
+    print(f"   {'✔' if code == 0 else '✘'} {png.name} (QR versions {versions[0]} and {versions[1]}; a {len(portrait)}-byte "
+          f"{found.get('portrait_media_type')} portrait): epermit verify says {found['result']}, portrait: "
+          f"{found['portrait']}", flush=True)
+    if (code, found["result"], found["live"], found["portrait"]) != (0, "VALID", True, "verified"):
+        raise DemoError(f"{png.name}: expected VALID (live) with the portrait verified, got {found['result']}, "
+                        f"portrait {found['portrait']}")
 
 
 def write_offer_file(out: Path, offer: dict[str, object]) -> Path:

@@ -44,6 +44,21 @@ def test_demo_leaves_what_a_newcomer_plays_with(demo_dir: Path) -> None:
     assert json.loads((demo_dir / "jwks.json").read_text())["keys"]
 
 
+def test_the_one_frame_image_holds_both_codes_and_verifies_with_the_cli(demo_dir: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The wallet's screen as one camera frame: epermit verify reads the pass and the portrait code from it and
+    the face is the signed one (the pass has been revoked since the demo checked it VALID)."""
+    frame = demo_dir / "residence-permit.live+portrait.png"
+    assert stat.S_IMODE(frame.stat().st_mode) == 0o600  # it holds a face
+    face = demo_dir / "face.webp"
+    assert main(["verify", "--cache", str(demo_dir / "verifier-cache"), "--json", "--portrait-out", str(face),
+                 str(frame)]) == 1
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["result"], shown["portrait"], shown["view"]) == ("REVOKED", "verified", "basic"), shown
+    assert face.read_bytes()[8:12] == b"WEBP" and stat.S_IMODE(face.stat().st_mode) == 0o600
+    face.unlink()  # the folder's other tests count its files
+
+
 def test_demo_folder_holds_no_private_key(demo_dir: Path) -> None:
     for path in demo_dir.rglob("*"):
         if path.is_file():

@@ -5,6 +5,7 @@ import { LABELS, ageText } from "./i18n.js";
 import { makeCard } from "./cards.js";
 import { liveText } from "./live.js";
 import { confirm, offerUrl, pickUp } from "./pickup.js";
+import { encodePortraitQr, pictureBytes } from "./portrait.js";
 import { installPresent } from "./presentview.js";
 import { installRequests } from "./requestsview.js";
 import { QrTooLargeError, drawQr, encodeQr } from "./qr.js";
@@ -230,6 +231,7 @@ function closeShow() {
   $("show").hidden = true;
   $("home").hidden = false;
   $("live-qr").hidden = true;
+  $("portrait-code").hidden = true;
 }
 
 async function switchView(view) {
@@ -258,7 +260,11 @@ async function resign() {
     const panel = $("show");
     const style = getComputedStyle(panel);
     const room = panel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    drawQr(canvas, symbol, Math.min(room, 560)); // the whole symbol and its quiet zone on screen
+    // With a portrait, both codes side by side in one frame (each half the room; the basic view too).
+    const face = pictureBytes(card.claims.picture);
+    const share = face ? (room - 8) / 2 : room;
+    drawQr(canvas, symbol, Math.min(share, 560)); // the whole symbol and its quiet zone on screen
+    drawPortrait($("portrait-code"), face, share);
     canvas.dataset.signedAt = String(signedAt);
     canvas.dataset.view = current.view;
     canvas.dataset.shownPass = fallback ? "full" : current.view;
@@ -267,10 +273,24 @@ async function resign() {
   } catch (err) {
     // Never leave an old (or a static) code up as if it were live.
     canvas.hidden = true;
+    $("portrait-code").hidden = true;
     current.signedAt = null;
     $("show-error").textContent = err instanceof QrTooLargeError ? t().errors.too_large : t().errors.unknown;
   }
   renderShow();
+}
+
+/** The portrait code beside the live QR, or nothing when the card has no portrait. */
+function drawPortrait(canvas, face, width) {
+  if (!face) {
+    canvas.hidden = true;
+    return;
+  }
+  const symbol = encodePortraitQr(face);
+  drawQr(canvas, symbol, Math.min(width, 560));
+  canvas.dataset.level = symbol.level;
+  canvas.dataset.bytes = String(face.length);
+  canvas.hidden = false;
 }
 
 function tick() {
@@ -293,7 +313,10 @@ function renderShow() {
   $("countdown").textContent = left === null ? "" : words.refreshIn(left);
   $("countdown-bar").style.width = left === null ? "0" : `${(left / LIVE_PERIOD) * 100}%`;
   const canvas = $("live-qr");
-  $("qr-version").textContent = canvas.dataset.version && !canvas.hidden ? words.version(canvas.dataset.version) : "";
+  const portrait = $("portrait-code");
+  const versions = canvas.dataset.version && !canvas.hidden ? words.version(canvas.dataset.version) : "";
+  $("qr-version").textContent = versions && !portrait.hidden ? `${versions} · ${words.portraitVersion(portrait.dataset.version)}` : versions;
+  $("portrait-hint").hidden = portrait.hidden || canvas.hidden;
 }
 
 // --- start -----------------------------------------------------------------------------------------------
