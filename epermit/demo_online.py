@@ -27,7 +27,7 @@ import json
 import re
 import ssl
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from credential.model import CredentialType, Holder, Permit
 from credential.passclaims import CHINA_STANDARD_TIME, PassView
@@ -166,12 +166,14 @@ class OnlineStory:
         print(f"   申请 request: {told(answer)}")
         request_id = str(answer["request"]["id"])
         if answer["request"]["state"] == "queued":  # not due yet: the district's queue, oldest first
-            queue = self.office.call("GET", "/api/v1/requests")["requests"]
-            expect(request_id in {q["id"] for q in queue}, True, "the request in the district's queue")  # type: ignore[attr-defined]
+            queue = cast(list[dict[str, Any]], self.office.call("GET", "/api/v1/requests")["requests"])
+            expect(request_id in {q["id"] for q in queue}, True, "the request in the district's queue")
             decided = self.office.call("POST", f"/api/v1/requests/{request_id}/approve")
             print(f"   王警官 approves it over the officer API (listResidentRequests, approveResidentRequest): "
                   f"{decided['state']}")
-        (new,) = phone.refresh(self.passphrase)
+        renewed = phone.refresh(self.passphrase)
+        expect(len(renewed), 1, "credentials the renewal delivered")
+        new = renewed[0]
         print(f"   epermit wallet refresh: {new.document_number} 有效期 valid {new.valid_from} – {new.valid_until} "
               f"(was – {old.valid_until})")
         expect(new.valid_until > old.valid_until, True, "the renewed validity is later")
