@@ -3,7 +3,8 @@
 An officer registers a residence permit and a registration card, the residents' wallets (epermit.wallet,
 each a folder under ``wallets/`` with its own sealed device key) pick them up from the https pickup link,
 a landlord's verifier syncs once and then checks QR codes with no network; a revocation reaches it at
-the next sync, and the resident's wallet sees it too.
+the next sync, and the resident's wallet sees it too. Then everything online (epermit.demo_online): a
+renewal and a lost phone, from the wallet only.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ from credential.jwk import public_jwk
 from credential.model import CredentialType
 from credential.passclaims import CHINA_STANDARD_TIME, PassView
 from credential.samples import sample_permit
+from epermit.demo_online import DemoError as DemoError  # the command line catches it from here
+from epermit.demo_online import UnlockedHome, folder_listing, tell_online_story, write_newcomer_offers
 from epermit.http_client import request
 from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
 from epermit.tls import LOOPBACK_NAMES, LoopbackCA
-from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
+from epermit.wallet import OpenId4VciClient, Wallet
 from epermit.wallet.display import terminal_qr, write_pass_and_portrait_png, write_qr_png
 from issuer.http import app as officer_api
 from issuer.http.console.ui import ConsoleSettings
@@ -139,10 +142,6 @@ def say(step: str, text: str = "") -> None:
     print(f"\n== {step}" + (f"\n   {text}" if text else ""), flush=True)
 
 
-class DemoError(RuntimeError):
-    """The story did not go as it must: the demo fails loudly instead of printing a wrong result."""
-
-
 def show(result: VerificationResult, what: str, *, expected: str, live: bool | None = None) -> None:
     shown_live = "" if result.live is None else (" (live)" if result.live else " (static)")
     mark = "✔" if result.result == "VALID" else "✘"
@@ -153,7 +152,7 @@ def show(result: VerificationResult, what: str, *, expected: str, live: bool | N
 
 def demo_wallet(out: Path, slug: str, tls: ssl.SSLContext | None) -> Wallet:
     """A resident's wallet folder in the demo (made 0700 on first use), trusting the demo's loopback CA."""
-    return Wallet(WalletHome(out / WALLETS_DIR / slug, create=True), OpenId4VciClient(tls=tls))
+    return Wallet(UnlockedHome(out / WALLETS_DIR / slug, create=True), OpenId4VciClient(tls=tls))
 
 
 def _wallet_passphrase(out: Path) -> Callable[[bool], bytes]:
@@ -285,13 +284,16 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
         status = wallets["zhang-wei"].status(root_pem=root_pem, now=system_clock())
         show(status.outcome, "zhang-wei's wallet", expected="REVOKED")
 
+        # After the first pickup, everything online: a renewal and a lost phone (epermit.demo_online).
+        tell_online_story(office, out, cache, passphrase, first_step=10)
+
         if serve:
             serve_forever(office, out, str(records["residence-card"]["id"]))
     finally:
         office.stop()
     say(
         "Done",
-        f"everything to play with is in {out}\n   try: epermit verify --cache {cache_dir} {out / 'residence-card.static.png'}",
+        f"everything to play with is in {out}:\n   {folder_listing(out)}\n   try: epermit verify --cache {cache_dir} {out / 'residence-card.static.png'}",
     )
     return out
 
@@ -331,6 +333,7 @@ def write_offer_file(out: Path, offer: dict[str, object]) -> Path:
 def serve_forever(office: Office, out: Path, record_id: str) -> None:
     offer = office.call("POST", f"/api/v1/records/{record_id}/offers")
     write_offer_file(out, offer)
+    offers = write_newcomer_offers(office, out)  # a newcomer's renewal: one unredeemed offer per type
     write_private_json(out / SERVE_FILE, {
         "officer_api": office.officer_server.url,
         "wallet_api": office.wallet_server.url,
@@ -353,6 +356,8 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
         f"   a fresh pickup: {offer['pickup_url']}\n   PIN: {offer['tx_code']}\n"
         f"   pick it up: EPERMIT_WALLET_PASSPHRASE=... epermit wallet --home {out / WALLETS_DIR / 'mine'} pickup "
         f"{offer['pickup_url']} --pin {offer['tx_code']} --ca {out / TLS_CA_FILE} --root {out / 'root.pem'}\n"
+        f"   {offers.name}: 王芳's residence permit (endorsement due: `request endorse` then `refresh`) and card,\n"
+        f"    each {{type, offer_uri, pickup_url, tx_code}}, nobody has picked them up\n"
         f"   resident's wallet (a phone's browser): {office.wallet_server.url}/wallet/ — or open the pickup link\n"
         f"   landlord's verifier page: {office.wallet_server.url}/verify/\n"
         f"   online checks (OpenID4VP) from the web wallet: copy an `epermit employer-demo`'s employer-ca.pem to\n"

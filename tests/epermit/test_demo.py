@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import os
 import re
@@ -16,24 +18,41 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from epermit.cli import main
 from epermit.demo import run_demo, write_offer_file
+from epermit.demo_online import LI_NA, OFFER_FIELDS
 from issuer.totp import code_at
 
 
+@dataclass(frozen=True)
+class DemoRun:
+    out: Path
+    printed: str  # what the demo printed: the story a newcomer reads
+
+
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     previous = os.umask(0o022)  # a usual umask: files would be 0644 unless written private
+    printed = io.StringIO()
     try:
         out = tmp_path_factory.mktemp("demo")
         out.chmod(0o755)  # as a folder the user made: the demo makes it private
-        yield run_demo(out)
+        with contextlib.redirect_stdout(printed):
+            out = run_demo(out)
+        yield DemoRun(out, printed.getvalue())
     finally:
         os.umask(previous)
+        sys.stdout.write(printed.getvalue()[-4000:])  # shown by pytest when the demo itself fails
+
+
+@pytest.fixture(scope="module")
+def demo_dir(demo_run: DemoRun) -> Path:
+    return demo_run.out
 
 
 def test_demo_leaves_what_a_newcomer_plays_with(demo_dir: Path) -> None:
@@ -190,3 +209,93 @@ def test_the_clerks_portrait_reaches_the_wallet_through_the_wallet_api(demo_dir:
     assert claims["portrait_sha256"] == b64url_encode(portrait.sha256)
     static = decode_qr_text((demo_dir / "zhang-wei.static.qr.txt").read_text().strip())
     assert static.payload[-70001][13] == portrait.sha256  # the pass's signed slot (checked by verify elsewhere)
+
+
+# --- after the first pickup, everything online (epermit.demo_online) -------------------------------------------
+def _after(printed: str, *lines: str) -> None:
+    """Each of ``lines`` is printed, in this order."""
+    at = 0
+    for line in lines:
+        found = printed.find(line, at)
+        assert found >= 0, f"{line!r} not printed after position {at}"
+        at = found + len(line)
+
+
+def test_the_demo_tells_the_renewal_and_the_lost_phone_with_their_results(demo_run: DemoRun) -> None:
+    _after(demo_run.printed,
+           "网上签注，然后刷新 · The endorsement (签注) online, then refresh",
+           "申请 request: queued: 签注", "approveResidentRequest): approved", "epermit wallet refresh: JZZ-",
+           "✔ 续期后的新证 the renewed credential: VALID (live)", "✘ 续期前的旧证 the old one: REVOKED",
+           "手机丢了：网上挂失、重新发证 · A lost phone, online", "挂失 lost: queued",
+           "✘ 丢失手机的动态码 the lost phone's live QR: SUSPENDED (live)", "短信 SMS to the registered number",
+           "验证码 code: approved", "新手机 new phone: DJK-", "新手机 new phone: JZZ-", "新恢复码 new recovery code",
+           "✔ 新手机的动态码 the new phone's live QR: VALID (live)",
+           "✘ 丢失手机的动态码 the lost phone's live QR: REVOKED (live)",
+           "== Done", "li-na.new-phone.static.qr.txt", "sms.jsonl")
+
+
+def test_the_online_story_leaves_a_renewed_credential_on_the_new_phone_and_the_old_ones_revoked(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = str(demo_dir / "verifier-cache")
+    verdicts = {}
+    for name in ("li-na.new-phone", "li-na.lost-phone", "li-na.before-renewal"):
+        main(["verify", "--cache", cache, "--json", str(demo_dir / f"{name}.static.qr.txt")])
+        verdicts[name] = json.loads(capsys.readouterr().out)
+    assert {name: v["result"] for name, v in verdicts.items()} == {
+        "li-na.new-phone": "VALID", "li-na.lost-phone": "REVOKED", "li-na.before-renewal": "REVOKED"}
+    renewed, first = verdicts["li-na.new-phone"]["claims"], verdicts["li-na.before-renewal"]["claims"]
+    assert renewed["document_number"] == first["document_number"]
+    assert renewed["valid_until"] > first["valid_until"]  # the endorsement's later validity
+    assert main(["wallet", "--home", str(demo_dir / "wallets" / "li-na-new-phone"), "list"]) == 0
+    assert "李娜" in capsys.readouterr().out
+
+
+def test_the_demo_sms_sink_got_the_one_time_code_and_no_personal_data(demo_dir: Path) -> None:
+    sent = [json.loads(line) for line in (demo_dir / "sms.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert "one_time_code" in {m["kind"] for m in sent}
+    text = (demo_dir / "sms.jsonl").read_text(encoding="utf-8")
+    assert LI_NA.citizen_id not in text and LI_NA.name not in text
+
+
+def test_demo_serve_writes_one_unredeemed_offer_per_type_that_a_newcomer_picks_up_and_renews(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = Path(__file__).resolve().parents[2]
+    out, log = tmp_path / "served", tmp_path / "demo.log"
+    with log.open("w", encoding="utf-8") as printed:
+        demo = subprocess.Popen([sys.executable, "-m", "epermit.cli", "demo", "--serve", "--out", str(out)], cwd=root,
+                                env={**os.environ, "PYTHONPATH": str(root)}, stdout=printed, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 180
+        while not (out / "serve.json").exists():  # written last, after offers.json
+            assert demo.poll() is None, log.read_text(encoding="utf-8")[-3000:]
+            assert time.monotonic() < deadline, "the demo did not start serving"
+            time.sleep(0.2)
+        offers = json.loads((out / "offers.json").read_text(encoding="utf-8"))
+        assert stat.S_IMODE((out / "offers.json").stat().st_mode) == 0o600
+        assert isinstance(offers, list) and [sorted(o) for o in offers] == [sorted(OFFER_FIELDS)] * 2
+        assert sorted(o["type"] for o in offers) == ["residence_permit", "residence_registration"]
+        assert all(o["pickup_url"].startswith("https://") and o["offer_uri"].startswith("openid-credential-offer://")
+                   and len(o["tx_code"]) == 6 for o in offers)
+        monkeypatch.setenv("EPERMIT_WALLET_PASSPHRASE", "a newcomer's passphrase")
+        home, net = str(tmp_path / "newcomer"), ["--ca", str(out / "tls-ca.pem")]
+        numbers = {}
+        for offer in offers:  # nobody redeemed them: each picks up
+            assert main(["wallet", "--home", home, "pickup", offer["pickup_url"], "--pin", offer["tx_code"], *net,
+                         "--root", str(out / "root.pem")]) == 0
+            numbers[offer["type"]] = capsys.readouterr().out.split("picked up ")[1].split()[0]
+        # The permit's endorsement is due: approved at once, then refreshed into the later validity.
+        assert main(["wallet", "--home", home, "request", "endorse", "--credential", numbers["residence_permit"],
+                     *net]) == 0
+        assert "\tapproved" in capsys.readouterr().out
+        assert main(["wallet", "--home", home, "refresh", *net]) == 0
+        assert f"renewed {numbers['residence_permit']}" in capsys.readouterr().out
+    finally:
+        demo.send_signal(signal.SIGINT)
+        try:
+            demo.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+            demo.wait()
+    assert "stopping" in log.read_text(encoding="utf-8")
