@@ -18,15 +18,27 @@ from epermit.servers import BackgroundServer
 from issuer.http.app import create_app as officer_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
+from issuer.logins import ConsoleLogins
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
+from issuer.totp import code_at
 from keys.keyring import KeyRing
 from tests.conftest import T0
+from tests.issuer.console_logins import password_of
 from tests.portrait_support import encoded, source_image
 from tests.web.browser import chromium, require_browser, screenshot, wait_for
-from tests.web.test_console import sign_in
+
+
+def sign_in(driver: Any, url: str, officer_id: str, secret: bytes) -> None:
+    """Password and the authenticator's code at the service's clock (T0: this office runs on a fixed clock)."""
+    driver.get(f"{url}/officer/login")
+    driver.find_element(By.NAME, "officer_id").send_keys(officer_id)
+    driver.find_element(By.NAME, "password").send_keys(password_of(officer_id))
+    driver.find_element(By.NAME, "code").send_keys(code_at(secret, T0))
+    driver.find_element(By.CSS_SELECTOR, "#login button").click()
+    wait_for(lambda: driver.find_elements(By.ID, "search"), what=f"{officer_id} signed in")
 
 
 @pytest.fixture
@@ -39,10 +51,13 @@ def office(tmp_path: Path) -> Iterator[dict[str, Any]]:
     registry = OfficerRegistry(service.store, keyed=service.keyed, clock=lambda: T0)
     registry.add("clerk1", name="李文员", role="clerk", districts=["110105"])
     registry.add("sup_sh", name="上海所长", role="supervisor", districts=["310101"])
-    tokens = {name: registry.issue_token(name, ttl=3600) for name in ("clerk1", "sup_sh")}
+    logins = ConsoleLogins(service.store, keyed=service.keyed, clock=lambda: T0)  # password + TOTP sign-in
+    for officer_id in ("clerk1", "sup_sh"):
+        logins.set_password(officer_id, password_of(officer_id))
+    totp = {officer_id: logins.enrol_totp(officer_id).secret for officer_id in ("clerk1", "sup_sh")}
     record = service.register(sample_permit(), officer="seed")
     server.start(officer_app(OfficerApiSettings(), service, console=ConsoleSettings(secret_key=os.urandom(32))))
-    yield {"url": server.url, "tokens": tokens, "service": service, "record": record.id}
+    yield {"url": server.url, "totp": totp, "service": service, "record": record.id}
     server.stop()
 
 
@@ -53,7 +68,7 @@ def test_a_clerk_uploads_previews_and_keeps_the_portrait(office: dict[str, Any],
     assert photo.stat().st_size > 200 * 1024
     driver = chromium(window="900,1000")
     try:
-        sign_in(driver, office["url"], "clerk1", office["tokens"]["clerk1"])
+        sign_in(driver, office["url"], "clerk1", office["totp"]["clerk1"])
         driver.get(f"{office['url']}/officer/records/{office['record']}")
         driver.find_element(By.CSS_SELECTOR, "[data-testid=record-portrait-link]").click()
         wait_for(lambda: driver.find_elements(By.ID, "no-portrait"), what="the portrait page")
@@ -76,7 +91,7 @@ def test_a_clerk_uploads_previews_and_keeps_the_portrait(office: dict[str, Any],
         assert base64.b64decode(current.get_attribute("src").split(",", 1)[1]) == shown
         # An officer of another district: the page answers like a missing record, with no image.
         driver.find_element(By.CSS_SELECTOR, "header form button").click()
-        sign_in(driver, office["url"], "sup_sh", office["tokens"]["sup_sh"])
+        sign_in(driver, office["url"], "sup_sh", office["totp"]["sup_sh"])
         driver.get(f"{office['url']}/officer/records/{office['record']}/portrait")
         assert driver.find_elements(By.ID, "error") and not driver.find_elements(By.CSS_SELECTOR, "img.portrait")
     finally:
