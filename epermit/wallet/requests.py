@@ -1,7 +1,8 @@
 """The wallet's online requests (wallet_api.resident): ask, follow, and refresh into the renewed credential.
 
-- ``ask``: endorse, address or deregister, authenticated by a presentation of the held SD-JWT VC with a
-  KB-JWT over the service's nonce and audience (signed by the device key);
+- ``ask``: endorse, address or deregister, authenticated by the OpenID4VP login (epermit.wallet.login: the
+  held SD-JWT VC presented once, then a session bound to the device key by DPoP), or, by a service without
+  a login, by a presentation per request with a KB-JWT over the service's nonce and audience;
 - ``report_lost``: from a new wallet folder, with the citizen ID and the recovery code;
 - ``send_code`` / ``confirm_code``: a lost phone's re-delivery by a one-time code sent to the registered
   phone number, instead of waiting for an officer;
@@ -24,6 +25,8 @@ from credential.sdjwt import present
 from epermit.errors import UsageError
 from epermit.wallet.errors import BadCredentialError
 from epermit.wallet.held import HeldCredential
+from epermit.wallet.login import ResidentLogin
+from epermit.wallet.presenting import Presenter
 from epermit.wallet.wallet import PassphraseSource, Wallet
 from keys.keystore import write_private_file
 
@@ -45,18 +48,21 @@ class KeptRequest:
 
 
 class ResidentRequestsClient:
-    def __init__(self, wallet: Wallet) -> None:
+    def __init__(self, wallet: Wallet, *, presenter: Presenter | None = None) -> None:
+        """``presenter``: answers the service's login request (its trust anchors: the CAs the service's
+        verifier certificate may chain to); None: no login, a presentation per request."""
         self.wallet = wallet
         self.client = wallet.client
+        self.login = ResidentLogin(wallet.client, presenter)
         self._folder = wallet.home.path / REQUESTS_DIR
         self.recovery_code: str | None = None  # handed out by the last refresh (shown once)
 
     # -- asking ------------------------------------------------------------------------------------
     def ask(self, kind: str, *, held: HeldCredential, passphrase: PassphraseSource,
             body: dict[str, Any] | None = None) -> dict[str, Any]:
-        headers = self._presentation(held, passphrase)
-        _, answer = self.client.call(f"request {kind}", f"{held.issuer}/resident/requests", method="POST",
-                                      json_body={"kind": kind, **(body or {})}, headers=headers)
+        url = f"{held.issuer}/resident/requests"
+        _, answer = self.client.call(f"request {kind}", url, method="POST", json_body={"kind": kind, **(body or {})},
+                                     headers=self._authorization(held, passphrase, "POST", url))
         return self._kept(held.issuer, kind, answer)
 
     def report_lost(self, issuer: str, *, citizen_id: str, recovery_code: str) -> dict[str, Any]:
@@ -97,8 +103,8 @@ class ResidentRequestsClient:
                                   headers={"Authorization": f"Bearer {kept.token}"})[1] for kept in self.kept()]
 
     def notifications(self, held: HeldCredential, passphrase: PassphraseSource) -> list[dict[str, Any]]:
-        _, answer = self.client.call("notifications", f"{held.issuer}/resident/notifications",
-                                      headers=self._presentation(held, passphrase))
+        url = f"{held.issuer}/resident/notifications"
+        _, answer = self.client.call("notifications", url, headers=self._authorization(held, passphrase, "GET", url))
         found = answer.get("notifications")
         return found if isinstance(found, list) else []
 
@@ -123,6 +129,16 @@ class ResidentRequestsClient:
         return renewed
 
     # -- parts -------------------------------------------------------------------------------------
+    def _authorization(self, held: HeldCredential, passphrase: PassphraseSource, method: str,
+                       url: str) -> dict[str, str]:
+        """The login session's DPoP headers, or a presentation per request where the service has no login."""
+        if held.sd_jwt_vc is None:
+            raise UsageError(f"{held.document_number}: no SD-JWT VC was picked up, so nothing can sign in")
+        session = self.login.session(held, lambda: passphrase(False))
+        if session is not None:
+            return self.login.headers(session, method, url)
+        return self._presentation(held, passphrase)
+
     def _presentation(self, held: HeldCredential, passphrase: PassphraseSource) -> dict[str, str]:
         if held.sd_jwt_vc is None:
             raise UsageError(f"{held.document_number}: no SD-JWT VC was picked up, so nothing can sign in")
