@@ -39,7 +39,7 @@ from verifier.openid4vp import (
 from verifier.openid4vp.response import MAX_BODY
 from wallet_api.login.transactions import StoreTransactions
 
-LOGIN_CLAIMS = ("citizen_id", "document_number")  # who, and which document: nothing more is asked
+LOGIN_CLAIMS = ("citizen_id", "name", "document_number")  # who, and which document (verify needs the name)
 LOGIN_TTL = 300
 
 
