@@ -70,7 +70,8 @@ def response_code(client: FlaskClient, sd_jwt: str, key: KeySigner, ca: Loopback
     assert posted.status_code == 200, posted.get_json()
     redirect = posted.get_json()["redirect_uri"]
     assert redirect.startswith(f"{PUBLIC_URL}/resident/login/done?")
-    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(redirect).query))["response_code"]
+    code: str = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(redirect).query))["response_code"]
+    return code
 
 
 def open_session(client: FlaskClient, code: str, key: KeySigner, clock: FakeClock) -> Any:
