@@ -20,7 +20,6 @@ from wallet_api import (
     access,
     deferred,
     issuance,
-    login,
     metadata,
     nonce,
     notification,
@@ -68,7 +67,11 @@ def create_app(
                    openapi_document):
         app.register_blueprint(module.bp)
     resident.install(app, service)  # the residents' online requests (issuer.requests)
+    from wallet_api import login  # loaded here, not at import (they need the issuer back end)
+    from wallet_api.authorization import routes as authorization_routes
+
     login.install(app, service, login_verifier, public_url=settings.public_url)  # ... and their login
+    app.register_blueprint(authorization_routes.bp)  # renewals: PAR, /authorize (answer 404 without a login)
     verify_page.register(app, lambda: service.keyring.root.public_key)
     wallet_page.register(app, lambda: service.keyring.root.public_key, verifier_ca_file=settings.verifier_ca_file)
     # Ready through a store outage while the trust list it would serve is kept (wallet_api.public).

@@ -18,13 +18,15 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from verifier.openid4vp import REQUEST_MEDIA_TYPE, OpenId4VpError, UnknownTransactionError
 from verifier.openid4vp.response import MAX_BODY
 from wallet_api.access import resident_proof, spend_proof
+from wallet_api.authorization import codes
 from wallet_api.context import wallet_context
 from wallet_api.issuance import json_body, no_store
-from wallet_api.login.sessions import ResidentSessions, SessionRefusedError
+from wallet_api.login.sessions import ResidentSessions, SessionRefusedError, identity_value
 from wallet_api.login.verifying import LoginVerifier
+from wallet_api.metadata import LOGIN
 from wallet_api.ratelimit import client_key, enforce
 
-VERIFIER = "epermit_login_verifier"
+VERIFIER = LOGIN  # what the metadata looks for (wallet_api.metadata: the authorization code flow)
 SESSIONS = "epermit_resident_sessions"
 DONE = {"zh": "登录成功，请回到钱包继续办理。", "en": "You are logged in: go back to the wallet to continue."}
 
@@ -89,6 +91,11 @@ def login_response() -> Response:
         done = login_verifier().finish(body, now=now)
     except OpenId4VpError as exc:
         return _oid4vp_error(exc)
+    linked = codes.linked(wallet_context(), done.transaction.state)
+    if linked is not None:  # the login of an authorization request (wallet_api.authorization): a renewal
+        renewal = codes.renewable(wallet_context(), done.identity)
+        held = None if renewal is None else identity_value(done.identity)
+        return no_store(jsonify({"redirect_uri": codes.finish_authorization(wallet_context(), linked, held)}))
     code = sessions().logged_in(done.identity, now=now)
     query = urllib.parse.urlencode({"response_code": code})
     return no_store(jsonify({"redirect_uri": f"{wallet_context().settings.public_url}/resident/login/done?{query}"}))

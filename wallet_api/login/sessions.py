@@ -45,7 +45,8 @@ class Session:
     jkt: str
 
 
-def _value(identity: ResidentIdentity) -> str:
+def identity_value(identity: ResidentIdentity) -> str:
+    """What is kept of a logged-in resident: whose credential (its status entry) and its device key."""
     return json_dumps({"citizen_id": identity.record.permit.holder.citizen_id, "list": identity.status[0],
                        "idx": identity.status[1], "jwk": public_jwk(identity.holder_key)}).decode()
 
@@ -61,7 +62,7 @@ class ResidentSessions:
     def logged_in(self, identity: ResidentIdentity, *, now: int) -> str:
         """A response code for a verified login (the wallet trades it for a session, with its device key)."""
         code = secrets.token_urlsafe(24)
-        self.service.store.put_ephemeral(PENDING, self._digest(PENDING, code), _value(identity), self.code_ttl, now)
+        self.service.store.put_ephemeral(PENDING, self._digest(PENDING, code), identity_value(identity), self.code_ttl, now)
         return code
 
     def open(self, response_code: str, jkt: str, *, now: int) -> Session:
