@@ -21,17 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from credential.encoding import json_dumps, json_loads
+from credential.model import CredentialType
 from credential.sdjwt import present
 from epermit.errors import UsageError
+from epermit.wallet.client import _well_known as well_known
 from epermit.wallet.errors import BadCredentialError
 from epermit.wallet.held import HeldCredential
 from epermit.wallet.login import ResidentLogin
 from epermit.wallet.presenting import Presenter
+from epermit.wallet.renewal import RenewalRefusedError, Renewer
 from epermit.wallet.wallet import PassphraseSource, Wallet
 from keys.keystore import write_private_file
 
 REQUESTS_DIR = "requests"
 MAX_REQUEST_FILE = 16 * 1024
+RENEWALS = ("endorse", "address")  # renewed by the authorization code flow; a lost phone's by its offers
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class ResidentRequestsClient:
         self.wallet = wallet
         self.client = wallet.client
         self.login = ResidentLogin(wallet.client, presenter)
+        self.presenter = presenter
         self._folder = wallet.home.path / REQUESTS_DIR
         self.recovery_code: str | None = None  # handed out by the last refresh (shown once)
 
@@ -109,13 +114,20 @@ class ResidentRequestsClient:
         return found if isinstance(found, list) else []
 
     def refresh(self, passphrase: PassphraseSource) -> list[HeldCredential]:
-        """Redeem the offers of every approved request; the credentials now held in their place."""
+        """Every approved request's new credentials: a renewal (endorse, address) by the authorization code
+        flow where the service runs it (epermit.wallet.renewal), else — and for a lost phone, whose new
+        phone has nothing to present — by redeeming the delivery's pickup offers."""
         renewed: list[HeldCredential] = []
         for kept in self.kept():
             _, now = self.client.call("requests", f"{kept.issuer}/resident/requests/{kept.request_id}",
                                        headers={"Authorization": f"Bearer {kept.token}"})
             if (now.get("request") or {}).get("state") != "approved":
                 continue
+            if kept.kind in RENEWALS:
+                held = self._renew(kept, passphrase)
+                if held is not None:
+                    renewed.append(held)
+                    continue
             _, delivery = self.client.call("delivery", f"{kept.issuer}/resident/requests/{kept.request_id}/delivery",
                                             method="POST", json_body={},
                                             headers={"Authorization": f"Bearer {kept.token}"})
@@ -129,6 +141,34 @@ class ResidentRequestsClient:
         return renewed
 
     # -- parts -------------------------------------------------------------------------------------
+    def _renew(self, kept: KeptRequest, passphrase: PassphraseSource) -> HeldCredential | None:
+        """The renewed credential by the authorization code flow; None where the service has none (or this
+        wallet cannot present to it), so that the offers are redeemed instead."""
+        if self.presenter is None:
+            return None
+        server = self.client.get("authorization server metadata", well_known(kept.issuer, "oauth-authorization-server"))
+        if "pushed_authorization_request_endpoint" not in server:
+            return None
+        candidates = [h for h in self.wallet.home.credentials() if h.issuer == kept.issuer and h.sd_jwt_vc
+                      and (kept.kind != "endorse" or h.credential_type is CredentialType.RESIDENCE_PERMIT)]
+        secret = passphrase(False)
+        key = self.wallet.home.device_key(secret)
+        renewer = Renewer(self.client, self.presenter)
+        refused: RenewalRefusedError | None = None
+        for held in candidates:
+            try:
+                renewed = renewer.renew(held, key, secret, now=int(time.time()))
+            except RenewalRefusedError as exc:
+                if exc.error != "access_denied":  # a wrong iss or state: stop, redeem nothing
+                    raise
+                refused = exc  # not this credential's renewal: try the next one
+                continue
+            self.wallet.home.save(renewed)
+            return renewed
+        if refused is not None:
+            raise refused
+        return None
+
     def _authorization(self, held: HeldCredential, passphrase: PassphraseSource, method: str,
                        url: str) -> dict[str, str]:
         """The login session's DPoP headers, or a presentation per request where the service has no login."""

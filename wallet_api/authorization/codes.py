@@ -106,7 +106,7 @@ def redeem_code(context: WalletContext, *, code: str, redirect_uri: str | None, 
     if service.store.take_ephemeral(CODE, key, now) is None:  # a concurrent redemption won
         raise ProtocolError("invalid_grant", "the authorization code is unknown, used or expired")
     offers = resident_requests().deliver(found)
-    offer = _offer_for(offers, who.record.id, pushed.configuration_ids)
+    offer = _offer_for(offers, found.new_record_id or found.record_id, pushed.configuration_ids)
     token = service.redeem(offer.pre_authorized_code, offer.tx_code, dpop_jkt=jkt)
     service.store.put_ephemeral(RENEWAL_KEY, service.keyed.digest(RENEWAL_KEY, token),
                                 jwk_thumbprint(who.holder_key), service.settings.access_token_ttl, now)
