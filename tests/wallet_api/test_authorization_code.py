@@ -113,7 +113,7 @@ def test_the_metadata_announce_the_flow(client: FlaskClient) -> None:
 @BOTH_STORES
 def test_a_renewal_runs_through_par_pkce_dpop_and_the_code(client: FlaskClient, service: IssuerService,
                                                           clock: FakeClock, ca: Any) -> None:  # noqa: F811
-    sd_jwt, key, record_id = endorsed(client, service, clock)
+    sd_jwt, key, _ = endorsed(client, service, clock)
     pushed = par(client, key, clock)
     assert pushed.status_code == 201, pushed.get_json()
     answer = authorize_and_login(client, pushed.get_json()["request_uri"], sd_jwt, key, ca, clock)
