@@ -327,7 +327,7 @@ def _login_schemas() -> dict[str, Any]:
         "RedirectAnswer": {"type": "object", "required": ["redirect_uri"], "properties": {"redirect_uri": string}},
         "SessionRequest": {"type": "object", "required": ["response_code"], "properties": {"response_code": string}},
         "PushedAuthorizationRequest": {"type": "object", "required": [
-            "response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method"],
+            "response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method"],
             "properties": {"response_type": {"const": "code"}, "client_id": string, "redirect_uri": string,
                            "state": string, "code_challenge": string, "code_challenge_method": {"const": "S256"},
                            "scope": string, "authorization_details": string, "dpop_jkt": string}},

@@ -129,7 +129,8 @@ def renewal_key(context: WalletContext, access_token: str) -> str | None:
 def finish_authorization(context: WalletContext, found: PushedRequest, held_identity: str | None) -> str:
     """Where the wallet goes after the login linked to ``found``: its redirect_uri with the code (or
     access_denied), the state and our issuer identifier (RFC 9207 §2)."""
-    answer = {"state": found.state, "iss": context.settings.public_url}
+    answer = {"state": found.state, "iss": context.settings.public_url} if found.state else \
+        {"iss": context.settings.public_url}
     if held_identity is None:
         answer = {"error": "access_denied", "error_description": "nothing to renew: no approved endorsement or "
                   "address change for this credential", **answer}

@@ -5,12 +5,14 @@ form-encoded, and gets a ``request_uri`` (``urn:ietf:params:oauth:request_uri:<r
 single use). What is checked before anything is kept (RFC 6749 §4.1.1, RFC 7636, RFC 9449 §10):
 - ``response_type`` = code; ``client_id`` (a public client: no registration, no client authentication —
   the resident's presentation, PKCE and DPoP are what the flow rests on); ``redirect_uri`` an absolute
-  https URL (or a private-use scheme, RFC 8252 §7.1) without a fragment; ``state``;
+  https URL (or a private-use scheme, RFC 8252 §7.1) without a fragment;
 - ``code_challenge`` with ``code_challenge_method`` = S256 only (plain is refused: RFC 7636 §4.2, HAIP);
 - what is asked: ``authorization_details`` (RFC 9396) of type ``openid_credential`` with a
   ``credential_configuration_id`` of ours, or ``scope`` naming our configurations' scopes;
 - the DPoP key: a DPoP proof on this request (RFC 9449 §10.1) or ``dpop_jkt``, the same when both are given;
   the code is later only redeemed by a proof of that key.
+``state`` is RECOMMENDED, not required (RFC 6749 §4.1.1): our wallet always sends one; PKCE and ``iss``
+protect a client that does not.
 Each parameter at most once; a refusal keeps nothing.
 """
 
@@ -116,7 +118,7 @@ def push(context: WalletContext, fields: dict[str, list[str]], *, proof_jkt: str
         raise ProtocolError("unsupported_response_type", "only response_type=code is supported")
     client_id = _one(fields, "client_id") or ""
     redirect_uri = _redirect_uri(_one(fields, "redirect_uri") or "")
-    state = _one(fields, "state") or ""
+    state = _one(fields, "state", required=False) or ""  # RECOMMENDED (RFC 6749 §4.1.1); echoed when given
     challenge = _one(fields, "code_challenge") or ""
     method = _one(fields, "code_challenge_method", required=False)
     if method != "S256":  # RFC 7636 §4.3: absent means plain, which is refused
