@@ -180,8 +180,10 @@ def _paths() -> dict[str, Any]:
 
 
 _PRESENTATION = {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
-                 "description": "'Presentation <SD-JWT VC~KB-JWT>': the resident's credential with a KB-JWT over a "
-                                "nonce from POST /resident/nonce and its audience ({public_url}/resident)"}
+                 "description": "'DPoP <session token>' from the OpenID4VP login (POST /resident/session) with a "
+                                "DPoP header by the device key; or 'Presentation <SD-JWT VC~KB-JWT>': the "
+                                "resident's credential with a KB-JWT over a nonce from POST /resident/nonce and "
+                                "its audience ({public_url}/resident)"}
 _REQUEST_TOKEN = {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
                   "description": "'Bearer <request_token>': the token the request's 201 answer carried (once)"}
 _RESIDENT_ERRORS = ("invalid_request", "invalid_resident_request", "invalid_presentation", "code_refused",
