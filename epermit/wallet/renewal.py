@@ -40,12 +40,18 @@ CLIENT_ID = "epermit-cli-wallet"
 REDIRECT_URI = "https://wallet.epermit.invalid/callback"
 
 
+# What the resident reads first (zh-CN), before the service's own words (RFC 6749 keeps those ASCII).
+REFUSALS_ZH = {"access_denied": "没有可续期的申请：签注或地址变更尚未批准",
+               "invalid_request": "续期应答不属于本次请求，未领取任何证件"}
+
+
 class RenewalRefusedError(BadCredentialError):
     """The authorization server said no (``error``, e.g. access_denied: nothing to renew), or its answer does
     not belong to this request (a wrong ``iss`` or ``state``): nothing was redeemed."""
 
     def __init__(self, error: str, description: str) -> None:
-        super().__init__(f"renewal refused: {description} ({error})")
+        zh = REFUSALS_ZH.get(error, "续期被拒绝")
+        super().__init__(f"{zh}。renewal refused: {description} ({error})")
         self.error = error
 
 
