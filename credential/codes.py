@@ -156,6 +156,7 @@ FIELD_LABELS: dict[str, Label] = {
     "valid_from": ("有效期起", "Valid from"),
     "valid_until": ("有效期至", "Valid until"),
     "portrait_sha256": ("照片摘要", "Portrait digest"),
+    "picture": ("照片", "Portrait"),
 }
 
 UNKNOWN_LABEL: Label = ("未知代码", "Unknown code")

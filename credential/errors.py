@@ -65,6 +65,15 @@ class InvalidClaimError(MalformedError):
         self.claim = claim
 
 
+class PortraitMismatchError(InvalidClaimError):
+    """The portrait's bytes do not hash to the signed portrait_sha256: the image is not the holder's face."""
+
+    def __init__(self, *, expected: bytes, actual: bytes) -> None:
+        super().__init__("picture", "does not hash to the signed portrait_sha256")
+        self.expected = expected
+        self.actual = actual
+
+
 class InvalidApplicationError(MalformedError):
     """Claim-model validation failed (citizen ID check digit, codes, dates...)."""
 

@@ -55,6 +55,7 @@ from credential.jose import (
 )
 from credential.jwk import PublicKey, load_public_jwk, public_jwk
 from credential.model import CredentialType, Permit
+from credential.portrait import DIGEST_CLAIM, PICTURE_CLAIM, check_picture, portrait_data_uri
 
 ISSUED_TYP = "dc+sd-jwt"
 ACCEPTED_TYPS = ("dc+sd-jwt", "vc+sd-jwt")  # vc+sd-jwt: the pre-2025 name, accepted on input only
@@ -67,12 +68,18 @@ VCT = {t: t.vct_path for t in CredentialType}  # appended to iss
 ALWAYS_VISIBLE = ("iss", "vct", "iat", "nbf", "exp", "cnf", "status")
 PERSONAL_CLAIMS = (
     "name", "name_pinyin", "sex", "ethnicity", "birthdate", "citizen_id", "address",
-    "document_number", "district", "authority_code", "authority_name", "portrait_sha256",
+    "document_number", "district", "authority_code", "authority_name", "portrait_sha256", "picture",
 )
+# The basic view as an SD-JWT presentation: what the basic QR pass states (credential.passclaims.BasicPermit),
+# the portrait's digest and the portrait itself (a landlord compares the face); no personal claim.
+BASIC_DISCLOSURE = ("name", "name_pinyin", "document_number", "authority_code", "authority_name",
+                    "portrait_sha256", "picture")
 CHINA_STANDARD_TIME = datetime.timezone(datetime.timedelta(hours=8))
 
 
-def personal_claims(permit: Permit) -> dict[str, Any]:
+def personal_claims(permit: Permit, portrait: bytes | None = None) -> dict[str, Any]:
+    """The disclosable claims; ``picture`` (credential.portrait) when the portrait's bytes are given, which
+    must then hash to the permit's portrait_sha256."""
     h = permit.holder
     claims: dict[str, Any] = {
         "name": h.name,
@@ -89,6 +96,10 @@ def personal_claims(permit: Permit) -> dict[str, Any]:
     }
     if h.portrait_sha256 is not None:
         claims["portrait_sha256"] = b64url_encode(h.portrait_sha256)
+    if portrait is not None:
+        if h.portrait_sha256 != hashlib.sha256(portrait).digest():
+            raise InvalidClaimError(PICTURE_CLAIM, "the portrait does not hash to the permit's portrait_sha256")
+        claims[PICTURE_CLAIM] = portrait_data_uri(portrait)
     return claims
 
 
@@ -110,8 +121,12 @@ def issue_sd_jwt_vc(
     decoys: int = 3,
     nbf: int | None = None,
     certificates: Sequence[x509.Certificate] = (),
+    portrait: bytes | None = None,
 ) -> str:
     """Sign an SD-JWT VC (ending in "~"). ``nbf`` defaults to the start of the permit's valid_from day.
+
+    ``portrait``: the portrait's bytes, disclosed as ``picture``; they must hash to the permit's
+    portrait_sha256 (a permit with a digest and no bytes gives a credential with the digest only).
 
     ``certificates``: the signer's certificate chain for the ``x5c`` header, leaf first, without the root
     (credential.jose.x5c_header); none gives a header with ``kid`` only."""
@@ -122,7 +137,7 @@ def issue_sd_jwt_vc(
         raise InvalidClaimError("exp", "must be later than iat and nbf")
     if decoys < 0:
         raise InvalidClaimError("_sd", "the number of decoys cannot be negative")
-    claims = personal_claims(permit)
+    claims = personal_claims(permit, portrait)
     disclosures, disclosure_digests = disclose(new_salts(len(claims)), claims)
     sd_digests = sorted(disclosure_digests + decoy_digests(decoys))
     payload = {
@@ -172,10 +187,13 @@ def present(
     """Make an SD-JWT+KB showing the named top-level claims (None: all), bound to ``aud`` and ``nonce``.
 
     Names the credential does not have are skipped; array-element disclosures go only with ``None``.
+    ``picture`` goes with ``portrait_sha256``: a verifier checks the image against the signed digest.
     """
     if isinstance(disclose, str):
         raise TypeError("disclose is a collection of claim names, not one string")
     jwt, disclosures, kb = split_sd_jwt(sd_jwt)
+    if disclose is not None and PICTURE_CLAIM in disclose:
+        disclose = {*disclose, DIGEST_CLAIM}
     if kb is not None:  # RFC 9901 §7.2: a holder must not accept an SD-JWT+KB as an issued credential
         raise MalformedError("the credential already carries a KB-JWT")
     chosen = [
@@ -270,6 +288,7 @@ def verify_issuer_signed(
             raise InvalidClaimError(name, "must be a non-empty string")
     check_time_claims(payload, now=now, skew=DEFAULT_SKEW, require=("iat", "exp"))
     status_uri, status_idx = status_reference(claims)
+    check_picture(claims)  # a picture disclosed is the signed portrait's bytes, or nothing is accepted
     holder_key = _holder_key(claims)
     if check_issuer is not None:
         check_issuer(jws.header["kid"], claims)

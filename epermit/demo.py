@@ -3,12 +3,14 @@
 An officer registers a residence permit and a registration card, the residents' wallets (epermit.wallet,
 each a folder under ``wallets/`` with its own sealed device key) pick them up from the https pickup link,
 a landlord's verifier syncs once and then checks QR codes with no network; a revocation reaches it at
-the next sync, and the resident's wallet sees it too.
+the next sync, and the resident's wallet sees it too. Then everything online (epermit.demo_online): a
+renewal and a lost phone, from the wallet only.
 """
 
 from __future__ import annotations
 
 import datetime
+import io
 import json
 import secrets
 import shutil
@@ -18,6 +20,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -27,14 +30,17 @@ from credential.jwk import public_jwk
 from credential.model import CredentialType
 from credential.passclaims import CHINA_STANDARD_TIME, PassView
 from credential.samples import sample_permit
+from epermit.demo_online import DemoError as DemoError  # the command line catches it from here
+from epermit.demo_online import UnlockedHome, folder_listing, tell_online_story, write_newcomer_offers
 from epermit.http_client import request
 from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
 from epermit.tls import LOOPBACK_NAMES, LoopbackCA, verifier_identity
-from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
-from epermit.wallet.display import terminal_qr, write_qr_png
+from epermit.wallet import OpenId4VciClient, Wallet
+from epermit.wallet.display import terminal_qr, write_pass_and_portrait_png, write_qr_png
 from issuer.http import app as officer_api
 from issuer.http.console.ui import ConsoleSettings
+from issuer.logins import ConsoleLogins
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings, system_clock
@@ -42,6 +48,7 @@ from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, Purpose
 from keys.keystore import write_private_file
 from verifier.cache import VerifierCache
+from verifier.cli import main_verify
 from verifier.policy import Policy
 from verifier.qrimage import decode_qr_image
 from verifier.result import VerificationResult
@@ -54,10 +61,12 @@ TLS_CA_FILE = "tls-ca.pem"  # the CA certificate a wallet, `epermit verify sync 
 # The CAs of online verifiers the web wallet answers (WalletApiSettings.verifier_ca_file), read on each request:
 # copy an `epermit employer-demo`'s employer-ca.pem here and the phone's /wallet/ can present to it.
 VERIFIER_CAS_FILE = "verifier-cas.pem"
-SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens (0600)
+SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens and console sign-ins (0600)
+CONSOLE_TOTP_QR_FILE = "console-totp-supervisor.png"  # demo --serve: the supervisor's TOTP enrolment QR (0600)
 WALLETS_DIR = "wallets"  # one `epermit wallet --home` folder per resident
 WALLET_PASSPHRASE_FILE = "wallet-passphrase.txt"  # noqa: S105 - a file name; the demo wallets' passphrase (0600)
 AUTHORITY_CODE = "110105"
+SAMPLE_PHOTO = "portrait.jpg"  # epermit/samples/: the clerk's photo of 张伟 (README there: source, licence)
 DEMO_OFFICER_IDS = {"clerk": "demo-clerk", "officer": "demo-officer", "supervisor": "demo-supervisor"}
 AUTHORITY_NAME = "北京市公安局朝阳分局"
 
@@ -72,13 +81,17 @@ class Office:
     officer_token: str  # the issuing officer's
     tokens: dict[str, str] = field(default_factory=dict)  # role -> token: clerk, officer, supervisor
     tls: ssl.SSLContext | None = None  # the client side of the demo's loopback CA
+    # role -> the console sign-in: officer_id, password, totp_secret (base32, for an app), otpauth_uri
+    console: dict[str, dict[str, str]] = field(default_factory=dict)
 
-    def call(self, method: str, path: str, body: object | None = None, *, as_: str = "officer") -> dict[str, object]:
+    def call(self, method: str, path: str, body: object | None = None, *, as_: str = "officer",
+             raw: tuple[str, bytes] | None = None) -> dict[str, object]:
         token = self.tokens.get(as_, self.officer_token)
         answer: dict[str, object] = request(
             self.officer_server.url + path,
             method=method,
             json_body=body,
+            raw=raw,
             headers={"Authorization": f"Bearer {token}"},
             tls=self.tls,
         ).json()
@@ -113,22 +126,26 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = sys
     officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))
     officers = OfficerRegistry(store, keyed=service.keyed, clock=clock)
     # Separation of duties: the clerk registers, the issuing officer issues, the supervisor revokes.
-    tokens = {}
+    # API tokens drive the demo's story; people sign in to the console with a password and a TOTP code
+    # (both fresh for this run: there is no default password).
+    logins = ConsoleLogins(store, keyed=service.keyed, clock=clock)
+    tokens, console_logins = {}, {}
     for role, name in (("clerk", "李柜员"), ("officer", "王警官"), ("supervisor", "赵所长")):
         officer_id = DEMO_OFFICER_IDS[role]
         officers.add(officer_id, name=name, role="issuing_officer" if role == "officer" else role,
                      districts=[AUTHORITY_CODE])
         tokens[role] = officers.issue_token(officer_id, ttl=3600)
+        password = secrets.token_urlsafe(12)
+        logins.set_password(officer_id, password)
+        enrolment = logins.enrol_totp(officer_id)
+        console_logins[role] = {"officer_id": officer_id, "password": password, "totp_secret": enrolment.text,
+                                "otpauth_uri": enrolment.uri}
     client_tls = ssl.create_default_context(cadata=ca.pem.decode("ascii")) if ca is not None else None
-    return Office(service, officer_server, wallet_server, tokens["officer"], tokens, client_tls)
+    return Office(service, officer_server, wallet_server, tokens["officer"], tokens, client_tls, console_logins)
 
 
 def say(step: str, text: str = "") -> None:
     print(f"\n== {step}" + (f"\n   {text}" if text else ""), flush=True)
-
-
-class DemoError(RuntimeError):
-    """The story did not go as it must: the demo fails loudly instead of printing a wrong result."""
 
 
 def show(result: VerificationResult, what: str, *, expected: str, live: bool | None = None) -> None:
@@ -141,7 +158,7 @@ def show(result: VerificationResult, what: str, *, expected: str, live: bool | N
 
 def demo_wallet(out: Path, slug: str, tls: ssl.SSLContext | None) -> Wallet:
     """A resident's wallet folder in the demo (made 0700 on first use), trusting the demo's loopback CA."""
-    return Wallet(WalletHome(out / WALLETS_DIR / slug, create=True), OpenId4VciClient(tls=tls))
+    return Wallet(UnlockedHome(out / WALLETS_DIR / slug, create=True), OpenId4VciClient(tls=tls))
 
 
 def _wallet_passphrase(out: Path) -> Callable[[bool], bytes]:
@@ -198,6 +215,16 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
             record = office.call("POST", "/api/v1/records", permit.to_dict(), as_="clerk")
             records[slug] = record
             print(f"   {permit.holder.name} ({permit.type.name_zh}): record {record['id']}")
+        # The clerk takes 张伟's photo (the package's sample, a public-domain NASA portrait): the issuer keeps
+        # the 96×120 WebP that both credentials bind (putPortrait), sealed at rest.
+        photo = resources.files("epermit.samples").joinpath(SAMPLE_PHOTO).read_bytes()
+        kept = office.call("PUT", f"/api/v1/records/{records['zhang-wei']['id']}/portrait", as_="clerk",
+                           raw=("image/jpeg", photo))
+        portrait = office.service.portrait_of(office.service.get_record(str(records["zhang-wei"]["id"])))
+        kept_portrait = kept.get("portrait")
+        sha256 = kept_portrait.get("sha256", "") if isinstance(kept_portrait, dict) else ""
+        print(f"   张伟's portrait: a {len(photo):,}-byte JPEG photo in, a {len(portrait or b''):,}-byte 96×120 WebP "
+              f"kept (sha256 {str(sha256)[:16]}…, signed into the QR pass; the SD-JWT VC carries the image)")
 
         say("4. The residents' wallets pick them up: the sheet's https link, then the PIN (OpenID4VCI)")
         wallets: dict[str, Wallet] = {}
@@ -238,6 +265,7 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
                     expected="VALID",
                     live=kind == "live",
                 )
+        check_portrait_frame(out, wallets["zhang-wei"], passphrase, cache_dir)
         print("\n   张伟's live QR, as the phone shows it (it changes every 30 s):")
         print(terminal_qr(wallets["zhang-wei"].qr_text(live=True, passphrase=passphrase, now=system_clock())))
 
@@ -262,15 +290,41 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
         status = wallets["zhang-wei"].status(root_pem=root_pem, now=system_clock())
         show(status.outcome, "zhang-wei's wallet", expected="REVOKED")
 
+        # After the first pickup, everything online: a renewal and a lost phone (epermit.demo_online).
+        tell_online_story(office, out, cache, passphrase, first_step=10)
+
         if serve:
             serve_forever(office, out, str(records["residence-card"]["id"]))
     finally:
         office.stop()
     say(
         "Done",
-        f"everything to play with is in {out}\n   try: epermit verify --cache {cache_dir} {out / 'residence-card.static.png'}",
+        f"everything to play with is in {out}:\n   {folder_listing(out)}\n   try: epermit verify --cache {cache_dir} {out / 'residence-card.static.png'}",
     )
     return out
+
+
+PORTRAIT_FRAME = "residence-permit.live+portrait.png"  # the live QR and the portrait code, as one camera frame
+
+
+def check_portrait_frame(out: Path, wallet: Wallet, passphrase: Callable[[bool], bytes], cache_dir: Path) -> None:
+    """The wallet's screen with the live QR and the portrait code side by side, checked offline from that one
+    image by `epermit verify`: the face is the one the pass signs (credential.portraitcode)."""
+    portrait = wallet.portrait()
+    if portrait is None:
+        raise DemoError("the wallet holds no portrait: the clerk's step registers one before the pickup")
+    png = out / PORTRAIT_FRAME
+    text = wallet.qr_text(live=True, passphrase=passphrase, now=system_clock())
+    versions = write_pass_and_portrait_png(text, portrait, png)
+    answer = io.StringIO()
+    code = main_verify([str(png), "--cache", str(cache_dir), "--json"], out=answer)
+    found = json.loads(answer.getvalue())
+    print(f"   {'✔' if code == 0 else '✘'} {png.name} (QR versions {versions[0]} and {versions[1]}; a {len(portrait)}-byte "
+          f"{found.get('portrait_media_type')} portrait): epermit verify says {found['result']}, portrait: "
+          f"{found['portrait']}", flush=True)
+    if (code, found["result"], found["live"], found["portrait"]) != (0, "VALID", True, "verified"):
+        raise DemoError(f"{png.name}: expected VALID (live) with the portrait verified, got {found['result']}, "
+                        f"portrait {found['portrait']}")
 
 
 def write_offer_file(out: Path, offer: dict[str, object]) -> Path:
@@ -285,6 +339,7 @@ def write_offer_file(out: Path, offer: dict[str, object]) -> Path:
 def serve_forever(office: Office, out: Path, record_id: str) -> None:
     offer = office.call("POST", f"/api/v1/records/{record_id}/offers")
     write_offer_file(out, offer)
+    offers = write_newcomer_offers(office, out)  # a newcomer's renewal: one unredeemed offer per type
     write_private_json(out / SERVE_FILE, {
         "officer_api": office.officer_server.url,
         "wallet_api": office.wallet_server.url,
@@ -296,21 +351,28 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
         "root": str((out / "root.pem").resolve()),
         "officer_tokens": {role: token for role, token in office.tokens.items()},
         "officer_ids": dict(DEMO_OFFICER_IDS),
+        "officer_console_sign_in": office.console,
     })
+    supervisor = office.console["supervisor"]
+    qr_file = out / CONSOLE_TOTP_QR_FILE
+    write_qr_png(supervisor["otpauth_uri"], qr_file)
     say(
         "Serving (Ctrl-C stops)",
         f"officer API {office.officer_server.url}\n   wallet API {office.wallet_server.url}\n"
         f"   a fresh pickup: {offer['pickup_url']}\n   PIN: {offer['tx_code']}\n"
         f"   pick it up: EPERMIT_WALLET_PASSPHRASE=... epermit wallet --home {out / WALLETS_DIR / 'mine'} pickup "
         f"{offer['pickup_url']} --pin {offer['tx_code']} --ca {out / TLS_CA_FILE} --root {out / 'root.pem'}\n"
+        f"   {offers.name}: 王芳's residence permit (endorsement due: `request endorse` then `refresh`) and card,\n"
+        f"    each {{type, offer_uri, pickup_url, tx_code}}, nobody has picked them up\n"
         f"   resident's wallet (a phone's browser): {office.wallet_server.url}/wallet/ — or open the pickup link\n"
         f"   landlord's verifier page: {office.wallet_server.url}/verify/\n"
         f"   online checks (OpenID4VP) from the web wallet: copy an `epermit employer-demo`'s employer-ca.pem to\n"
         f"    {out / VERIFIER_CAS_FILE} (the CAs of verifiers /wallet/ answers; read afresh on each request)\n"
         f"   (a phone trusts these https pages once {out / TLS_CA_FILE} is installed on it as a CA certificate;\n"
         f"    give --host <this machine's address on your network> so that the phone can reach them)\n"
-        f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor with token "
-        f"{office.tokens['supervisor']})",
+        f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor, password "
+        f"{supervisor['password']},\n    and the code of an authenticator app that scanned {qr_file}\n"
+        f"    or took the key {supervisor['totp_secret']}; every demo officer's sign-in is in {out / SERVE_FILE})",
     )
     try:
         while True:

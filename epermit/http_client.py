@@ -47,11 +47,13 @@ def request(
     method: str = "GET",
     json_body: object | None = None,
     form: dict[str, str] | None = None,
+    raw: tuple[str, bytes] | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 10,
     tls: ssl.SSLContext | None = None,
 ) -> Response:
-    """One bounded request; ``tls`` trusts a private CA (the demo's) instead of the system's roots."""
+    """One bounded request; ``tls`` trusts a private CA (the demo's) instead of the system's roots. ``raw``:
+    a body of its own media type, (content type, bytes), e.g. a photo."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"not an http(s) URL: {url}")
     data: bytes | None = None
@@ -62,6 +64,8 @@ def request(
     elif form is not None:
         data = urllib.parse.urlencode(form).encode("ascii")
         all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+    elif raw is not None:
+        all_headers["Content-Type"], data = raw
     req = urllib.request.Request(url, data=data, method=method, headers=all_headers)  # noqa: S310 - scheme checked
     try:
         with urllib.request.urlopen(req, timeout=timeout, context=tls) as resp:  # noqa: S310

@@ -1,13 +1,17 @@
 """OfficeData: where one office's data folder keeps its store, keys and settings.
 
 Every office-side command (`serve`, `officers`, `issue`, `audit`, `reissue`, `keys affected`) opens a data
-folder through this one object, so that the file names and the "no such folder" message are said once. The
+folder through this one object, so that the file names and the "no such folder" message are said once.
+On a Redis deployment (`--redis URL`, or EPERMIT_REDIS_URL as for `epermit serve --redis`) the registry is
+the Redis store and the folder holds the keys only (``open_registry``; EPERMIT_REDIS_CLUSTER, _PREFIX and
+_ALLOW_UNSAFE_DURABILITY as in docs/redis.md). The
 folder is private: made 0700 (an existing one tightened to it), and the store's files 0600 (they hold
 personal data; issuer.store.sqlite.db keeps them so, -wal and -shm included).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +26,7 @@ from epermit.public_url import checked_public_url, remembered_public_url
 from issuer.keyed import KeyedHash
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
+from issuer.store import Store
 from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, load_keyring, load_store_secret, read_passphrase
 
@@ -30,9 +35,47 @@ KEYS_DIR = "keys"
 PUBLISHED_DIR = "published"  # the last public documents the wallet API served (wallet_api.lastcopies)
 
 
+TRUE = ("1", "true", "yes")
+
+
+@dataclass(frozen=True)
+class RedisLocation:
+    """Where a Redis deployment keeps its registry (the officer and wallet APIs' store)."""
+
+    url: str
+    cluster: bool = False
+    prefix: str = "{ep}"
+    allow_unsafe_durability: bool = False
+
+    @classmethod
+    def given(cls, url: str | None, *, cluster: bool, env: Mapping[str, str]) -> RedisLocation | None:
+        """From ``--redis``/``--redis-cluster``, else EPERMIT_REDIS_URL; None: the SQLite store of the folder."""
+        url = url or env.get("EPERMIT_REDIS_URL", "").strip()
+        if not url:
+            return None
+        return cls(url, cluster or env.get("EPERMIT_REDIS_CLUSTER", "").lower() in TRUE,
+                   env.get("EPERMIT_REDIS_PREFIX", "").strip() or "{ep}",
+                   env.get("EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY", "").lower() in TRUE)
+
+
+def add_location_options(parser: argparse.ArgumentParser, *, data_help: str = "the office's data folder") -> None:
+    """--data (the folder: keys/, and the SQLite store unless --redis) and --redis/--redis-cluster."""
+    parser.add_argument("--data", type=Path, required=True, help=data_help)
+    parser.add_argument("--redis", metavar="URL", help="the registry is on this Redis (default EPERMIT_REDIS_URL; "
+                                                       "unset: epermit.sqlite3 in --data); keys stay in --data")
+    parser.add_argument("--redis-cluster", action="store_true", help="the Redis URL names a Redis Cluster node")
+
+
+def office_from_args(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> OfficeData:
+    environment = os.environ if env is None else env
+    return OfficeData(args.data, RedisLocation.given(getattr(args, "redis", None),
+                                                     cluster=getattr(args, "redis_cluster", False), env=environment))
+
+
 @dataclass(frozen=True)
 class OfficeData:
     path: Path
+    redis: RedisLocation | None = None
 
     @property
     def store_path(self) -> Path:
@@ -56,6 +99,16 @@ class OfficeData:
             private_folder(self.path)
         return SQLiteStore(self.store_path, read_only=read_only)
 
+    def open_registry(self, *, create: bool = False, read_only: bool = False) -> Store:
+        """The registry: the Redis store of a Redis deployment (which must be durable, as `serve` checks),
+        else ``open_store``. ``read_only`` is the SQLite file's: on Redis the commands that only read, read."""
+        if self.redis is None:
+            return self.open_store(create=create, read_only=read_only)
+        from issuer.store.redis import RedisStore  # the redis client only for a Redis deployment
+
+        return RedisStore.from_url(self.redis.url, cluster=self.redis.cluster, prefix=self.redis.prefix,
+                                   allow_unsafe_durability=self.redis.allow_unsafe_durability)
+
     def load_keyring(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyRing:
         """The office's keys, unlocked with the passphrase from the environment, a file or a prompt."""
         if not self.keys_dir.is_dir():
@@ -70,7 +123,7 @@ class OfficeData:
         passphrase = read_passphrase(env=os.environ if env is None else env, passphrase_file=passphrase_file)
         return KeyedHash(load_store_secret(self.keys_dir, passphrase))
 
-    def public_url(self, store: SQLiteStore, given: str | None = None) -> str:
+    def public_url(self, store: Store, given: str | None = None) -> str:
         """The wallet API's public URL: as given, else as this folder remembers it (epermit.public_url), else
         the ``iss`` of the trust list the issuer last published."""
         if given:
@@ -90,6 +143,6 @@ class OfficeData:
     def open_service(self, *, public_url: str | None = None, env: Mapping[str, str] | None = None,
                      passphrase_file: Path | None = None) -> IssuerService:
         """The issuer service over this folder's store and keys (the keys must unlock: no unsigned fallback)."""
-        store = self.open_store()
+        store = self.open_registry()
         keyring = self.load_keyring(env=env, passphrase_file=passphrase_file)
         return IssuerService(store, keyring, IssuerSettings(public_url=self.public_url(store, public_url)))

@@ -34,6 +34,15 @@ def write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
+def write_private_bytes(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data``, 0600 (a QR code of a secret is as secret as the secret)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, FILE_MODE)
+    with open(fd, "wb") as out:
+        os.fchmod(fd, FILE_MODE)
+        out.write(data)
+
+
 def private_folder(path: Path) -> Path:
     """``path`` as a folder only its owner can enter: made 0700, or tightened to it when it is ours (a folder
     another user owns, e.g. root's with a group for the service, is theirs to set; our files in it are 0600)."""

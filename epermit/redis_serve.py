@@ -82,6 +82,7 @@ def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
 
 def serve_redis(env: Mapping[str, str]) -> int:
     from epermit.gunicorn_app import ServeConfigError, build_service  # flask and redis only when serving
+    from issuer.http.console import CONSOLE_OFF, console_settings_from_env
 
     try:
         workers = int(env.get("EPERMIT_WORKERS") or DEFAULT_WORKERS)
@@ -89,6 +90,7 @@ def serve_redis(env: Mapping[str, str]) -> int:
         if not 1 <= workers <= 64 or not all(0 < p < 65536 for p in ports):
             raise ValueError("EPERMIT_WORKERS must be 1..64 and the ports 1..65535")
         build_service(env).store.close()  # type: ignore[attr-defined]  # fail here, once, not in every worker
+        console = console_settings_from_env(env)
     except (EpermitError, ValueError, KeyError, OSError) as exc:
         variable = f" ({exc.variable})" if isinstance(exc, ServeConfigError) else ""
         print(f"epermit serve: {exc}{variable}", file=sys.stderr)
@@ -105,7 +107,9 @@ def serve_redis(env: Mapping[str, str]) -> int:
         own_metrics_dir = child_env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="epermit-metrics-")
     processes = [subprocess.Popen(command, env=child_env) for command in commands]  # noqa: S603
     print(f"officer API  {scheme}://{host}:{ports[0]}\nwallet API   {scheme}://{host}:{ports[1]}  "
-          f"(public URL {env['EPERMIT_PUBLIC_URL']}; {workers} gunicorn workers each, Redis store)", flush=True)
+          f"(public URL {env['EPERMIT_PUBLIC_URL']}; {workers} gunicorn workers each, Redis store)\n"
+          f"officer console  {f'{scheme}://{host}:{ports[0]}/officer/' if console is not None else CONSOLE_OFF}",
+          flush=True)
     stopping: list[int] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:

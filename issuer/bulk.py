@@ -14,11 +14,15 @@ spaces and hyphens allowed, an optional +86 or 86 in front), kept as its 11 digi
 A file of rejected rows (epermit.cli.rejected) can be read back as it is: its ``line``, ``reason_zh`` and
 ``reason_en`` columns are ignored here, and so is the apostrophe it puts before a leading = + - @ (the
 spreadsheet's mark for "text, not a formula", as a spreadsheet itself drops it on saving).
+An optional ``portrait`` column names a photo file for the row (issuer.portrait.folder), made into the
+portrait at validation and kept sealed with the record.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
 import io
 import re
 import secrets
@@ -31,6 +35,8 @@ from issuer.desk import OfficerDesk
 from issuer.errors import StateConflictError
 from issuer.model import Action, Offer, Officer, Record, RecordState
 from issuer.pickup import Pickup
+from issuer.portrait.capture import PortraitRejectedError, make_portrait
+from issuer.portrait.folder import PORTRAIT_COLUMN
 from issuer.rules import beijing_day, check_application
 from issuer.service import IssuerService
 from issuer.store import Registration
@@ -72,6 +78,7 @@ class GoodRow:
     line: int
     permit: Permit
     phone: str
+    portrait: bytes | None = None  # the portrait file made from the row's photo (its digest is in the permit)
 
 
 @dataclass(frozen=True)
@@ -114,7 +121,7 @@ def read_table(data: bytes) -> CsvTable:
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
-        known = set(APPLICATION_FIELDS) | {PHONE} | set(REJECTION_COLUMNS)
+        known = set(APPLICATION_FIELDS) | {PHONE, PORTRAIT_COLUMN} | set(REJECTION_COLUMNS)
         unknown = [h for h in header if h not in known]
         if unknown or len(set(header)) != len(header):
             raise BulkFileError(f"unknown or repeated columns: {unknown or header}")
@@ -157,6 +164,7 @@ def row_permit(row: CsvRow) -> tuple[Permit, str]:
             raise InvalidApplicationError(key, f"longer than {MAX_FIELD} characters")
         fields[key] = value.strip()
     phone = mainland_mobile(str(fields.pop(PHONE, "")))
+    fields.pop(PORTRAIT_COLUMN, None)  # the photo: read_portrait in validate_rows
     for key in INT_FIELDS:
         text = str(fields.get(key, ""))
         if text.isascii() and text.isdigit() and len(text) <= 3:
@@ -196,12 +204,30 @@ def _parsed(row: CsvRow) -> tuple[Permit, str] | EpermitError:
         return exc
 
 
+def with_portrait(permit: Permit, row: CsvRow, read_portrait: Callable[[str], bytes] | None) -> tuple[Permit, bytes | None]:
+    """The permit with the digest of the portrait its row's photo gives, and that portrait (None: no photo)."""
+    name = row.fields.get(PORTRAIT_COLUMN, "").strip()
+    if not name:
+        return permit, None
+    if read_portrait is None:
+        raise InvalidApplicationError(PORTRAIT_COLUMN, "photo files are read only from a CSV file on disk")
+    if permit.holder.portrait_sha256 is not None:
+        raise InvalidApplicationError(PORTRAIT_COLUMN, "give a photo or a portrait_sha256, not both")
+    try:
+        portrait = make_portrait(read_portrait(name))
+    except PortraitRejectedError as exc:
+        raise InvalidApplicationError(PORTRAIT_COLUMN, f"{name}: {exc}") from exc
+    holder = dataclasses.replace(permit.holder, portrait_sha256=hashlib.sha256(portrait).digest())
+    return dataclasses.replace(permit, holder=holder), portrait
+
+
 def validate_rows(
     rows: Sequence[CsvRow], desk: OfficerDesk, *, clerk: Officer, now: int, officer: Officer | None = None,
-    tick: Tick | None = None,
+    tick: Tick | None = None, read_portrait: Callable[[str], bytes] | None = None,
 ) -> tuple[list[GoodRow], list[BadRow]]:
     """Every row checked, nothing changed (denials of a district are audited, as always). ``officer``: the
-    issuing officer who will make the offers, checked too (role and district). ``tick``: called per row."""
+    issuing officer who will make the offers, checked too (role and district). ``tick``: called per row.
+    ``read_portrait``: the bytes of a photo the ``portrait`` column names (issuer.portrait.folder)."""
     good: list[GoodRow] = []
     bad: list[BadRow] = []
     rules = HolderRules(desk.service)
@@ -217,6 +243,7 @@ def validate_rows(
                 if isinstance(result, EpermitError):
                     raise result
                 permit, phone = result
+                permit, portrait = with_portrait(permit, row, read_portrait)
                 if permit.document_number in numbers:
                     raise InvalidApplicationError("document_number", "repeats an earlier row")
                 desk.allow_register(clerk, permit, override=False)
@@ -231,12 +258,14 @@ def validate_rows(
                 continue
             numbers.add(permit.document_number)
             rules.add(Record(f"line-{row.line}", permit, RecordState.ACTIVE, now, now))
-            good.append(GoodRow(row.line, permit, phone))
+            good.append(GoodRow(row.line, permit, phone, portrait))
     return good, bad
 
 
 def issue_row(desk: OfficerDesk, row: GoodRow, *, clerk: Officer, officer: Officer) -> IssuedRow:
     record = desk.register(clerk, row.permit)
+    if row.portrait is not None:  # the permit names its digest already: keep the bytes (the clerk's action)
+        desk.service.keep_portrait(record.id, row.portrait, officer=clerk.id)
     offer = desk.create_offer(officer, record.id)
     return IssuedRow.of(row, record.id, offer)
 
@@ -290,11 +319,14 @@ def _ready(pickup: Pickup, service: IssuerService, row: GoodRow, *, clerk: Offic
     now = service.clock()
     record = Record(secrets.token_urlsafe(16), row.permit, RecordState.ACTIVE, now, now)
     offer, stored = pickup.new_offer(record)
-    registration = Registration(record, stored, (
-        service.audit.entry(officer=clerk.id, action="register", record_id=record.id, reason=row.permit.type.slug),
-        service.audit.entry(officer=officer.id, action="create_offer", record_id=record.id,
-                            reason=f"offer {offer.ref}"),
-    ))
+    audit = [service.audit.entry(officer=clerk.id, action="register", record_id=record.id, reason=row.permit.type.slug)]
+    if row.portrait is not None:
+        audit.append(service.audit.entry(officer=clerk.id, action=Action.SET_PORTRAIT.value, record_id=record.id,
+                                         reason=f"{len(row.portrait)} bytes, sha256 {hashlib.sha256(row.portrait).hexdigest()[:16]}"))
+    audit.append(service.audit.entry(officer=officer.id, action="create_offer", record_id=record.id,
+                                     reason=f"offer {offer.ref}"))
+    sealed = None if row.portrait is None else service.portraits.seal(record.id, row.portrait)
+    registration = Registration(record, stored, tuple(audit), sealed)
     return registration, IssuedRow.of(row, record.id, offer)
 
 

@@ -17,6 +17,7 @@ from issuer.audit import Anchor, AuditPage, AuditScope, ChainReport, all_entries
 from issuer.audit_search import AuditFilter, NewestPage, search_newest
 from issuer.errors import ForbiddenError, NotFoundError, OfficerExistsError, RecordNotFoundError, UnauthorizedError
 from issuer.history import RecordHistory, record_history
+from issuer.logins import ConsoleLogins, SecondFactorError, SignIn
 from issuer.model import DENIED, REFUSED, Action, Offer, Officer, Reason, Record, Role
 from issuer.officers import OfficerChange, OfficerRegistry
 from issuer.service import IssuerService
@@ -28,12 +29,13 @@ class OfficerDesk:
         self.service = service
         self.officers = OfficerRegistry(service.store, keyed=service.keyed, clock=service.clock)
         self.sign_ins = SignInGuard(service.store, service.audit, service.clock, sign_in, service.keyed)
+        self.logins = ConsoleLogins(service.store, keyed=service.keyed, clock=service.clock)
 
     def authenticate(self, token: str, *, client: str, officer_id: str | None = None) -> Officer:
-        """The officer behind a bearer token (the API: ``officer_id`` None), or behind a console sign-in's
-        token that must be a live token of ``officer_id``. Failures are audited and throttled
-        (issuer.signin): RateLimitedError before any check while the client or the officer id is blocked,
-        else UnauthorizedError with one message."""
+        """The officer behind a bearer token (the API: ``officer_id`` None), or a token that must be a live
+        token of ``officer_id``. Failures are audited and throttled (issuer.signin): RateLimitedError before
+        any check while the client or the officer id is blocked, else UnauthorizedError with one message.
+        The console does not take tokens: it signs in with ``sign_in``."""
         channel = "api" if officer_id is None else "console"
         self.sign_ins.check(client=client, officer_id=officer_id)
         try:
@@ -44,6 +46,31 @@ class OfficerDesk:
             self.sign_ins.failed(client=client, officer_id=officer_id, channel=channel)
             raise
         return officer
+
+    def sign_in(self, officer_id: str, password: str, code: str, *, client: str) -> SignIn:
+        """A console sign-in's password and TOTP code (issuer.logins), throttled and audited like a token:
+        a wrong password is channel ``console``, a right password with a wrong or used code ``console totp``
+        (someone has the password: the audit says so)."""
+        self.sign_ins.check(client=client, officer_id=officer_id)
+        try:
+            return self.logins.check(officer_id, password, code)
+        except SecondFactorError:
+            self.sign_ins.failed(client=client, officer_id=officer_id, channel="console totp")
+            raise
+        except UnauthorizedError:
+            self.sign_ins.failed(client=client, officer_id=officer_id, channel="console")
+            raise
+
+    def finish_enrolment(self, enrolment_id: str, code: str, *, officer_id: str, client: str, ttl: int) -> str:
+        """The first code of a TOTP enrolment begun at sign-in: a session id; throttled and audited."""
+        self.sign_ins.check(client=client, officer_id=officer_id)
+        try:
+            officer, session_id = self.logins.finish_enrolment(enrolment_id, code, ttl=ttl)
+        except UnauthorizedError:
+            self.sign_ins.failed(client=client, officer_id=officer_id, channel="console totp enrolment")
+            raise
+        self.service.audit.append(officer=officer.id, action="totp_enrol", record_id=None, reason="console")
+        return session_id
 
     # --- records -------------------------------------------------------------------------------------
     def register(self, officer: Officer, permit: Permit, *, override_reason: str | None = None,
@@ -134,6 +161,29 @@ class OfficerDesk:
     def revoke(self, officer: Officer, record_id: str, reason: Reason) -> Record:
         record = self._record(officer, Action.REVOKE, record_id)
         return self.service.revoke(record.id, officer=officer.id, reason=reason.text, reason_code=reason.code)
+
+    # --- the portrait: biometric data, for officers of the record's district only ----------------------
+    def set_portrait(self, officer: Officer, record_id: str, upload: bytes) -> tuple[Record, list[tuple[int, int]]]:
+        record = self._record(officer, Action.SET_PORTRAIT, record_id)
+        return self.service.set_portrait(record.id, upload, officer=officer.id)
+
+    def preview_portrait(self, officer: Officer, record_id: str, upload: bytes) -> tuple[bytes, bytes]:
+        """What an upload would give, and that sealed for keep_preview; nothing written, nothing audited."""
+        record = self._record(officer, Action.SET_PORTRAIT, record_id)
+        return self.service.preview_portrait(record.id, upload)
+
+    def keep_preview(self, officer: Officer, record_id: str, sealed_preview: bytes) -> tuple[Record, list[tuple[int, int]]]:
+        record = self._record(officer, Action.SET_PORTRAIT, record_id)
+        return self.service.keep_preview(record.id, sealed_preview, officer=officer.id)
+
+    def portrait(self, officer: Officer, record_id: str) -> bytes:
+        """The record's portrait file; NotFoundError when it has none. Every read is audited."""
+        record = self._record(officer, Action.READ_PORTRAIT, record_id)
+        portrait = self.service.portrait_of(record)
+        if portrait is None:
+            raise NotFoundError("the record has no portrait")
+        self.service.audit.append(officer=officer.id, action=Action.READ_PORTRAIT.value, record_id=record.id)
+        return portrait
 
     # --- audit ---------------------------------------------------------------------------------------
     def audit_entries(self, officer: Officer, *, after: int, limit: int,

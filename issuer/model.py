@@ -244,6 +244,8 @@ class Action(enum.Enum):
     MANAGE_OFFICERS = "manage_officers"
     APPROVE = "approve"  # approve or deny an application whose offer was made pending approval (deferred pickup)
     REVEAL_CITIZEN_ID = "reveal_citizen_id"  # show a record's full citizen ID (masked otherwise): audited
+    SET_PORTRAIT = "set_portrait"  # take the holder's portrait (issuer.portrait): leads to re-issue
+    READ_PORTRAIT = "read_portrait"  # see the portrait kept for a record (biometric data: its district only)
 
 
 # Separation of duties: each action belongs to one kind of job (an office where one person does two jobs
@@ -263,6 +265,8 @@ PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_OFFICERS: frozenset({Role.ADMIN}),
     Action.APPROVE: frozenset({Role.SUPERVISOR}),
     Action.REVEAL_CITIZEN_ID: frozenset({Role.CLERK, Role.ISSUING_OFFICER, Role.SUPERVISOR}),
+    Action.SET_PORTRAIT: frozenset({Role.CLERK}),
+    Action.READ_PORTRAIT: frozenset({Role.CLERK, Role.ISSUING_OFFICER, Role.SUPERVISOR}),
 }
 
 

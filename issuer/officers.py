@@ -1,8 +1,9 @@
 """The officer registry: adding, changing and disabling officers, their bearer tokens, authentication.
 
 Tokens are 256-bit random strings shown once; the store keeps only their keyed hash (issuer.keyed, under
-the store secret: a dump of the store yields no usable token, nor a way to check one), and so of console
-session ids. Every token expires; each can be revoked alone, and disabling an officer revokes
+the store secret: a dump of the store yields no usable token, nor a way to check one). Tokens are for
+machines on the JSON API; people sign in to the console with a password and a TOTP code (issuer.logins),
+whose sessions a change or disabling here ends too. Every token expires; each can be revoked alone, and disabling an officer revokes
 all of theirs (and authentication re-reads the officer on every request, so it takes effect at once).
 An officer id is added once: a new role, districts or name is a change, which revokes the officer's tokens
 in the same store step, so that a token handed out for one job never acts in another.
@@ -17,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from issuer.errors import ForbiddenError, InvalidRequestError, OfficerExistsError, UnauthorizedError
-from issuer.keyed import OFFICER_SESSION, OFFICER_TOKEN, KeyedHash
+from issuer.keyed import OFFICER_TOKEN, KeyedHash
 from issuer.model import MAX_TOKEN_LENGTH, Officer, Role, officer_name
 from issuer.settings import Clock, system_clock
 from issuer.store import Store
@@ -52,8 +53,8 @@ class OfficerChange:
 
 class OfficerRegistry:
     def __init__(self, store: Store, *, keyed: KeyedHash | None = None, clock: Clock = system_clock) -> None:
-        """``keyed`` (the service's, ``IssuerService.keyed``) is needed for tokens and console sessions: to
-        issue, check or revoke one. Adding, changing, listing and disabling officers need none (so `epermit
+        """``keyed`` (the service's, ``IssuerService.keyed``) is needed for tokens: to issue, check or revoke
+        one. Adding, changing, listing and disabling officers need none (so `epermit
         officers add` needs no passphrase)."""
         self._store = store
         self._clock = clock
@@ -63,9 +64,6 @@ class OfficerRegistry:
         if self._keyed is None:
             raise TypeError("officer tokens need the store secret: OfficerRegistry(store, keyed=service.keyed)")
         return self._keyed.digest(label, token)
-
-    def _session_hash(self, session_id: str) -> str:
-        return self._hash(session_id, OFFICER_SESSION)
 
     def add(self, officer_id: str, *, name: str, role: Role | str, districts: Sequence[str]) -> Officer:
         """Add a new officer; OfficerExistsError (409) for an id that exists: that is a ``change``."""
@@ -77,8 +75,8 @@ class OfficerRegistry:
     def change(self, officer_id: str, *, name: str | None = None, role: Role | str | None = None,
                districts: Sequence[str] | None = None) -> OfficerChange:
         """A new name, role or districts for an existing officer; every token of the officer is revoked in the
-        same store step (and so every console session opened with one ends): whatever the officer does next,
-        it does with a new token, under the new role. InvalidRequestError if nothing would change."""
+        same store step, and every console session of the officer ends: whatever the officer does next, it
+        does with a new token or sign-in, under the new role. InvalidRequestError if nothing would change."""
         before = self._require(officer_id)
         after = Officer(before.id, before.name if name is None else officer_name(name),
                         before.role if role is None else checked_role(role),
@@ -105,6 +103,7 @@ class OfficerRegistry:
         disabled = Officer(officer.id, officer.name, officer.role, officer.districts, disabled=True)
         self._store.put_officer(disabled)
         self._store.revoke_officer_tokens(officer_id)
+        self._store.end_officer_sessions(officer_id)  # a later re-enable must not revive them
         return disabled
 
     def issue_token(self, officer_id: str, *, ttl: int) -> str:
@@ -140,33 +139,6 @@ class OfficerRegistry:
         if officer is None or officer.disabled:
             raise UnauthorizedError("invalid or expired token")
         return officer
-
-    # --- console sessions ----------------------------------------------------------------------------
-    def open_session(self, token: str, *, ttl: int) -> str:
-        """A console session for the officer behind a live token: a random id for the cookie, of which the
-        store keeps only its keyed hash. It ends at sign-out (``end_session``), after ``ttl`` seconds, or at once
-        when its token is revoked or expires or the officer is disabled or changed."""
-        officer = self.authenticate(token)
-        session_id = secrets.token_urlsafe(32)
-        now = self._clock()
-        self._store.add_officer_session(self._session_hash(session_id), officer.id, self._hash(token),
-                                        expires_at=now + ttl, now=now)
-        return session_id
-
-    def session_officer(self, session_id: str) -> Officer:
-        """The officer of a live session; UnauthorizedError for anything else."""
-        if not session_id or len(session_id) > MAX_TOKEN_LENGTH:
-            raise UnauthorizedError("no live session")
-        officer_id = self._store.officer_for_session(self._session_hash(session_id), self._clock())
-        officer = self._store.get_officer(officer_id) if officer_id is not None else None
-        if officer is None or officer.disabled:
-            raise UnauthorizedError("no live session")
-        return officer
-
-    def end_session(self, session_id: str) -> bool:
-        if not session_id or len(session_id) > MAX_TOKEN_LENGTH:
-            return False
-        return self._store.end_officer_session(self._session_hash(session_id))
 
     def _require(self, officer_id: str) -> Officer:
         officer = self._store.get_officer(officer_id)

@@ -25,6 +25,29 @@ def qr_png(text: str, *, box_size: int = 8) -> bytes:
     return out.getvalue()
 
 
+def qr_svg(text: str) -> bytes:
+    """The same code as an SVG document (one path: sharp at any print size)."""
+    import qrcode.image.svg
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE,
+                         image_factory=qrcode.image.svg.SvgPathImage)
+    code.add_data(text)
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image().save(out)
+    return out.getvalue()
+
+
+def qr_terminal(text: str) -> str:
+    """The same code drawn with block characters, for a terminal (dark on light: invert on a dark screen)."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=QUIET_ZONE)
+    code.add_data(text)
+    code.make(fit=True)
+    out = io.StringIO()
+    code.print_ascii(out=out, invert=True)
+    return out.getvalue()
+
+
 def qr_data_uri(text: str, *, box_size: int = 6) -> str:
     """The same PNG as a ``data:`` URI for an HTML page (the console's CSP allows ``img-src data:``)."""
     return "data:image/png;base64," + base64.b64encode(qr_png(text, box_size=box_size)).decode("ascii")

@@ -12,6 +12,12 @@ The bureau's lifecycle (formerly a helper object) lives here too:
 - ``endorse`` (签注): the record's permit gets its next validity (store.update_record_permit, only while
   ACTIVE) and a fresh pickup offer; the credentials then delivered carry the new ``exp``. The credentials
   delivered before keep their own, earlier ``exp``.
+- ``set_portrait``: the holder's portrait (issuer.portrait), kept sealed with the permit's new
+  ``portrait_sha256`` and its audit entry in one store step, only while ACTIVE. Credentials delivered
+  before show the old face (or none): they are retired at once (INVALID for good, their pickups
+  cancelled, as by ``redeliver``), since a face the bureau has replaced must stop being shown as the
+  holder's; the new pickup offer is an issuing officer's to make (a clerk takes portraits, and does
+  not issue). A record with nothing delivered yet keeps its open offer, which delivers the new face.
 - ``redeliver``: to a new phone. The old phone's credentials are retired: their status entries become
   INVALID for good while the record stays ACTIVE, and the record's open or redeemed pickups are cancelled,
   in one atomic store step (store.retire_delivered); then the lists are re-signed and a new offer is made.
@@ -30,6 +36,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterable, Sequence
@@ -68,6 +75,8 @@ from issuer.model import (
 )
 from issuer.numbering import allocate_document_number
 from issuer.pickup import AccessGrant, Pickup
+from issuer.portrait.capture import make_portrait
+from issuer.portrait.vault import PREVIEW, PortraitUnreadableError, PortraitVault
 from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
 from issuer.settings import Clock, IssuerSettings, system_clock
@@ -115,6 +124,7 @@ class IssuerService:
         self._publisher = Publisher(store, keyring, settings, clock)
         self._pickup = Pickup(store, settings, clock, self.audit, self.keyed)
         self._deferral = Deferral(store, settings, clock, self.audit, self.keyed, self._pickup)
+        self.portraits = PortraitVault(keyring.portrait_key)
 
     # --- officer side --------------------------------------------------------------------------------
     def register(self, permit: Permit, *, officer: str) -> Record:
@@ -267,6 +277,61 @@ class IssuerService:
                              reason=f"{reason}; retired {listed}")
         self.publish_lists(list_no for list_no, _ in retired)
         return retired, self.create_offer(record.id, officer=officer)
+
+    # --- the portrait (issuer.portrait) ----------------------------------------------------------------
+    def set_portrait(self, record_id: str, upload: bytes, *, officer: str) -> tuple[Record, list[tuple[int, int]]]:
+        """Take the portrait from an uploaded photo (PortraitRejectedError: nothing written); with the
+        (list, idx) of the credentials delivered before, now retired (module docstring)."""
+        self.get_record(record_id)  # RecordNotFoundError before any image work
+        return self.keep_portrait(record_id, make_portrait(upload), officer=officer)
+
+    def preview_portrait(self, record_id: str, upload: bytes) -> tuple[bytes, bytes]:
+        """(the portrait an upload gives, that portrait sealed for a preview): nothing is written; the sealed
+        preview, handed back, is what keep_preview keeps."""
+        record = self.get_record(record_id)
+        portrait = make_portrait(upload)
+        return portrait, self.portraits.seal(record.id, portrait, use=PREVIEW)
+
+    def keep_preview(self, record_id: str, sealed_preview: bytes, *, officer: str) -> tuple[Record, list[tuple[int, int]]]:
+        record = self.get_record(record_id)
+        return self.keep_portrait(record.id, self.portraits.open(record.id, sealed_preview, use=PREVIEW),
+                                  officer=officer)
+
+    def keep_portrait(self, record_id: str, portrait: bytes, *, officer: str) -> tuple[Record, list[tuple[int, int]]]:
+        """Keep a portrait made by issuer.portrait.capture (set_portrait, keep_preview)."""
+        record = self.get_record(record_id)
+        if record.state is not RecordState.ACTIVE:
+            self.audit.append(officer=officer, action="set_portrait", record_id=record.id, outcome=REFUSED,
+                              reason=f"record is {record.state.value}")
+            raise StateConflictError(f"cannot change the portrait of a {record.state.value} record",
+                                     state=record.state.value)
+        digest = hashlib.sha256(portrait).digest()
+        holder = dataclasses.replace(record.permit.holder, portrait_sha256=digest)
+        entry = self.audit.entry(officer=officer, action="set_portrait", record_id=record.id,
+                                 reason=f"{len(portrait)} bytes, sha256 {digest.hex()[:16]}")
+        updated = self.store.put_portrait(record.id, self.portraits.seal(record.id, portrait),
+                                          expected=RecordState.ACTIVE, now=self.clock(), audit=entry,
+                                          permit=dataclasses.replace(record.permit, holder=holder))
+        if updated is None:
+            raise StateConflictError("the record changed concurrently; retry")
+        if not self.store.delivered(record.id):  # nothing out there: an open offer delivers the new face
+            return updated, []
+        retired = self.store.retire_delivered(record.id, now=self.clock()) or []
+        listed = " ".join(f"{list_no}/{idx}" for list_no, idx in retired) or "none"
+        self.audit.append(officer=officer, action="set_portrait", record_id=record.id,
+                          reason=f"old portrait's credentials retired {listed}")
+        self.publish_lists(list_no for list_no, _ in retired)
+        return updated, retired
+
+    def portrait_of(self, record: Record) -> bytes | None:
+        """The portrait the record's permit names (its bytes hash to portrait_sha256), None if it has none."""
+        sealed = self.store.get_portrait(record.id)
+        if sealed is None:
+            return None
+        portrait = self.portraits.open(record.id, sealed)
+        if hashlib.sha256(portrait).digest() != record.permit.holder.portrait_sha256:
+            raise PortraitUnreadableError(record.id)  # a store that pairs a permit with another face
+        return portrait
 
     def publish_lists(self, list_numbers: Iterable[int]) -> None:
         for list_no in sorted(set(list_numbers)):
@@ -445,6 +510,7 @@ class IssuerService:
             holder_key=holder_key, status_uri=uri, status_idx=idx, now=iat, exp=exp, nbf=nbf,
             # x5c for X.509-resolving peers (HAIP): the signing certificate; the root is the trust anchor.
             certificates=(self.keyring.certificates[signer.kid],),
+            portrait=self.portrait_of(record) if record.permit.holder.portrait_sha256 is not None else None,
         )
         qr_pass, qr_pass_basic = (
             encode_pass(record.permit, signer=signer, holder_key=holder_key, status_uri=uri, status_idx=idx,

@@ -15,6 +15,8 @@ This module owns loading, saving and creating key directories (``load_keyring``,
     trustlist.version                the highest trust list version published from this directory
     store-hmac.secret.json           the store secret (KeyRing.store_secret): the issuer's HMAC key for what
                                      its store keeps of pickup codes, PINs and tokens, sealed like a key
+    portrait-data.secret.json        the portrait key (KeyRing.portrait_key): the AES-256-GCM data key of the
+                                     residents' portraits in the store, sealed like a key
 
 Key files are keys/keystore.py envelopes; every file is written 0600 and the directory 0700. A PKCS#11
 key's PIN is never written: it comes from EPERMIT_PKCS11_PIN (or the caller).
@@ -56,6 +58,8 @@ KEYRING_FORMAT = "epermit-keyring-v1"
 VERSION_FILE = "trustlist.version"
 STORE_SECRET_FILE = "store-hmac.secret.json"  # noqa: S105 - a file name, not a secret
 STORE_SECRET_NAME = "store-hmac"  # noqa: S105 - the envelope's label
+PORTRAIT_KEY_FILE = "portrait-data.secret.json"
+PORTRAIT_KEY_NAME = "portrait-data"
 MAX_KEYRING_FILE_SIZE = 256 * 1024
 MAX_CERTIFICATE_FILE_SIZE = 16 * 1024
 _KID = re.compile(r"[A-Za-z0-9_-]{11}")  # also keeps a tampered keyring.json from naming paths outside the dir
@@ -108,7 +112,17 @@ def load_keyring(directory: Path, passphrase: bytes, *, pkcs11_pin: str | None =
     return KeyRing(root=root, root_certificate=_read_certificate(directory / "root.crt.pem"), signers=signers,
                    certificates=certificates, authority_code=str(authority.get("code", "")),
                    authority_name=str(authority.get("name", "")), states=states, backends=backends,
-                   revocations=revocations, store_secret=load_store_secret(directory, passphrase), eku_arc=eku_arc)
+                   revocations=revocations, store_secret=load_store_secret(directory, passphrase), eku_arc=eku_arc,
+                   portrait_key=load_portrait_key(directory, passphrase))
+
+
+def load_portrait_key(directory: Path, passphrase: bytes) -> bytes | None:
+    """The portrait data key, or None for a key directory made before portraits: everything else works, and
+    the issuer refuses portraits until `epermit keys upgrade` adds the key (``add_portrait_key``)."""
+    path = directory / PORTRAIT_KEY_FILE
+    if not path.exists():
+        return None
+    return read_secret_file(path, passphrase=passphrase, name=PORTRAIT_KEY_NAME)
 
 
 def load_store_secret(directory: Path, passphrase: bytes) -> bytes:
@@ -137,6 +151,19 @@ def add_store_secret(directory: Path, passphrase: bytes, *, scrypt_n: int = SCRY
     return True
 
 
+def add_portrait_key(directory: Path, passphrase: bytes, *, scrypt_n: int = SCRYPT_N) -> bool:
+    """Give an older key directory its portrait key; False if it has one (never replaced: a new key would
+    make every stored portrait unreadable)."""
+    if not (directory / KEYRING_FILE).exists():
+        raise KeyManagementError(f"{directory} holds no key ring")
+    if (directory / PORTRAIT_KEY_FILE).exists():
+        return False
+    read_key_file(directory / "root.key.json", passphrase=passphrase, purpose=Purpose.ROOT)  # the right passphrase
+    write_secret_file(directory / PORTRAIT_KEY_FILE, secrets.token_bytes(32), passphrase=passphrase,
+                      name=PORTRAIT_KEY_NAME, scrypt_n=scrypt_n)
+    return True
+
+
 def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n: int = SCRYPT_N,
                  overwrite: bool = False, update: bool = False) -> None:
     """Write every file key sealed under ``passphrase`` (``overwrite``: re-seal them all, e.g. to change the
@@ -160,6 +187,9 @@ def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n:
     if not update or not (directory / STORE_SECRET_FILE).exists():
         write_secret_file(directory / STORE_SECRET_FILE, ring.store_secret, passphrase=passphrase,
                           name=STORE_SECRET_NAME, scrypt_n=scrypt_n, overwrite=overwrite or update)
+    if ring.portrait_key is not None and (not update or not (directory / PORTRAIT_KEY_FILE).exists()):
+        write_secret_file(directory / PORTRAIT_KEY_FILE, ring.portrait_key, passphrase=passphrase,
+                          name=PORTRAIT_KEY_NAME, scrypt_n=scrypt_n, overwrite=overwrite)
     doc = {
         "format": KEYRING_FORMAT,
         "authority": {"code": ring.authority_code, "name": ring.authority_name},

@@ -42,6 +42,7 @@ from keys.signers import KeySigner
 
 TRUST_LIST_VALIDITY = 30 * 86400
 STORE_SECRET_SIZE = 32
+PORTRAIT_KEY_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class KeyRing:
                  certificates: Mapping[str, x509.Certificate], authority_code: str, authority_name: str,
                  states: Mapping[str, str] | None = None, backends: Mapping[str, Pkcs11Location] | None = None,
                  revocations: Mapping[str, Revocation] | None = None, store_secret: bytes,
-                 eku_arc: str = DEFAULT_EKU_ARC) -> None:
+                 eku_arc: str = DEFAULT_EKU_ARC, portrait_key: bytes | None = None) -> None:
         if set(signers) != set(SIGNING_PURPOSES) or not all(signers.values()):
             raise KeyManagementError("a key ring needs at least one credential and one status signer")
         if not (len(authority_code) == 6 and authority_code.isascii() and authority_code.isdigit()) \
@@ -86,11 +87,17 @@ class KeyRing:
                 _check_issued(cert, root, root_certificate, purpose, self.eku_arc)
         if len(store_secret) != STORE_SECRET_SIZE:
             raise KeyManagementError(f"the store secret must be {STORE_SECRET_SIZE} bytes")
+        if portrait_key is not None and len(portrait_key) != PORTRAIT_KEY_SIZE:
+            raise KeyManagementError(f"the portrait key must be {PORTRAIT_KEY_SIZE} bytes")
         self.root = root
         self.root_certificate = root_certificate
         # The HMAC key of everything the issuer's store keeps of a secret (pickup codes, PINs, tokens): it
         # lives with the keys, never in the store, so a copy of the store alone can test no code or PIN.
         self.store_secret = store_secret
+        # The AES-256-GCM data key of the residents' portraits (biometric data) in the store: like the store
+        # secret it lives with the keys, sealed, so that a copy of the store shows no face. None: a key
+        # directory from before portraits (`epermit keys upgrade` adds one); the issuer then takes none.
+        self.portrait_key = portrait_key
         self._signers: dict[Purpose, list[SigningKey]] = {purpose: list(signers[purpose])
                                                           for purpose in SIGNING_PURPOSES}
         self.certificates = dict(certificates)
@@ -161,7 +168,8 @@ class KeyRing:
         return cls(root=root, root_certificate=root_cert,
                    signers={purpose: [signer] for purpose, signer in signers.items()}, certificates=certificates,
                    authority_code=authority_code, authority_name=authority_name,
-                   store_secret=secrets.token_bytes(STORE_SECRET_SIZE), eku_arc=eku_arc)
+                   store_secret=secrets.token_bytes(STORE_SECRET_SIZE), eku_arc=eku_arc,
+                   portrait_key=secrets.token_bytes(PORTRAIT_KEY_SIZE))
 
     # --- the trust list ------------------------------------------------------------------------------
     def trust_list(self, *, issuer: str, now: int, version: int, status_lists: Sequence[str],

@@ -4,7 +4,12 @@
     epermit verify import [--cache DIR] FILE...
     epermit verify [--cache DIR] [--json] [--full] [--require-live] [--max-status-age S] [--status-warn-age S]
                    [--max-trust-age S] [--live-window S] [--kb-max-age S] [--aud TEXT] [--nonce TEXT]
+                   [--portrait-code IMAGE] [--portrait-out FILE]
                    <image | text file | QR text | SD-JWT VC | ->
+
+One photo may hold both the pass and the portrait code (the wallet shows them side by side); or the portrait
+code comes in its own photo (--portrait-code). Either way the face is checked against the digest the pass
+signs: ``portrait: verified`` / ``absent`` / ``mismatch`` (a mismatch is never VALID).
 
 Exit codes: 0 VALID; 1 any other verification result; 2 usage or I/O error (one line on stderr).
 """
@@ -25,9 +30,10 @@ from credential.errors import CredentialError, EpermitError
 from credential.qrpass import QR_PREFIX
 from credential.trustlist import TrustList
 from verifier.cache import VerifierCache
+from verifier.cachefiles import atomic_write
 from verifier.errors import UsageError
 from verifier.policy import Policy
-from verifier.qrimage import MAX_IMAGE_FILE, decode_qr_image
+from verifier.qrimage import MAX_IMAGE_FILE, decode_qr_symbols, pass_text, portrait_codes
 from verifier.report import escaped, render, shown_claims
 from verifier.result import Result, VerificationResult
 from verifier.sync import sync
@@ -107,6 +113,10 @@ def _verify_parser() -> argparse.ArgumentParser:
     parser.add_argument("--aud", metavar="TEXT", help="the audience an SD-JWT presentation must be bound to")
     parser.add_argument("--nonce", metavar="TEXT",
                         help="the nonce this verifier handed out (KB-JWT nonce; live QR proof nonce as UTF-8)")
+    parser.add_argument("--portrait-code", type=Path, metavar="IMAGE",
+                        help="a photo (PNG/JPEG) of the portrait code, when it is not in the same photo as the pass")
+    parser.add_argument("--portrait-out", type=Path, metavar="FILE",
+                        help="save the portrait (only once verified against the pass) to FILE, mode 0600")
     return parser
 
 
@@ -184,37 +194,75 @@ def _is_file(path: Path) -> bool:
 
 def read_input(argument: str, stdin: Any = None) -> str:
     """The credential text behind the command-line argument: stdin, an image, a text file, or itself."""
+    return read_scan(argument, stdin)[0]
+
+
+def read_scan(argument: str, stdin: Any = None) -> tuple[str, list[bytes]]:
+    """The credential text behind the command-line argument, and the portrait codes scanned with it (an
+    image may hold both symbols; text holds no portrait code)."""
     if argument == "-":
         stream = sys.stdin.buffer if stdin is None else stdin
         data: bytes = stream.read(MAX_INPUT + 1)
-        return data.decode("utf-8", errors="replace")
+        return data.decode("utf-8", errors="replace"), []
     path = Path(argument)
     is_qr_text = argument.startswith(QR_PREFIX)
     if is_qr_text or not _is_file(path):
         if not is_qr_text and _looks_like_path(argument) and "~" not in argument:
             raise UsageError(f"no such file: {argument}")
-        return argument
+        return argument, []
     data = _read_file(path, MAX_IMAGE_FILE)
     if data.startswith(IMAGE_MAGIC):
-        return decode_qr_image(data)  # MalformedError -> caller reports MALFORMED
-    return data[: MAX_INPUT + 1].decode("utf-8", errors="replace")
+        symbols = decode_qr_symbols(data)  # MalformedError -> caller reports MALFORMED
+        return pass_text(symbols), portrait_codes(symbols)
+    return data[: MAX_INPUT + 1].decode("utf-8", errors="replace"), []
+
+
+def read_portrait_codes(path: Path) -> list[bytes]:
+    """The portrait codes in a photo given on its own; a photo without one is a usage error (it was asked for)."""
+    data = _read_file(path, MAX_IMAGE_FILE)
+    if not data.startswith(IMAGE_MAGIC):
+        raise UsageError(f"{path}: not a PNG or JPEG photo of a portrait code")
+    try:
+        codes = portrait_codes(decode_qr_symbols(data))
+    except CredentialError as exc:
+        raise UsageError(f"{path}: {exc}") from exc
+    if not codes:
+        raise UsageError(f"{path}: no portrait code found")
+    return codes
+
+
+def _save_portrait(outcome: VerificationResult, target: Path | None) -> None:
+    """--portrait-out: the verified portrait, 0600 (it is biometric data); nothing unverified is ever written."""
+    if target is None:
+        return
+    if outcome.portrait_image is None:
+        print(f"epermit verify: portrait {outcome.portrait}: nothing written to {escaped(str(target))}", file=sys.stderr)
+        return
+    try:
+        atomic_write(target, outcome.portrait_image)
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 def _run_verify(args: argparse.Namespace, out: TextIO) -> int:
     policy = policy_from_args(args)
     now = int(time.time())
+    extra = read_portrait_codes(args.portrait_code) if args.portrait_code is not None else []
     try:
-        text = read_input(args.input)
+        text, codes = read_scan(args.input)
     except CredentialError as exc:  # an image with no readable QR code
         outcome = VerificationResult(result=Result.from_code(exc.code), reason=str(exc))
     else:
-        outcome = verify(text, _cache(args), policy=policy, now=now)
+        outcome = verify(text, _cache(args), policy=policy, now=now, portrait_codes=[*codes, *extra])
+    _save_portrait(outcome, args.portrait_out)
     if args.json:
         data = outcome.to_json()
         data["claims"] = shown_claims(outcome.claims, full=args.full)
         print(json.dumps(data, ensure_ascii=False), file=out)
     else:
         print(render(outcome, full=args.full), file=out)
+        if outcome.portrait_image is not None and args.portrait_out is not None:
+            print(f"  portrait saved to {escaped(str(args.portrait_out))}", file=out)
     return EXIT_VALID if outcome.ok else EXIT_NOT_VALID
 
 

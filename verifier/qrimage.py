@@ -1,19 +1,23 @@
-"""Read the QR code in a photo or screenshot with zxing-cpp (DESIGN §9: it reads harsh photos in < 1 ms).
+"""Read the QR codes in a photo or screenshot with zxing-cpp (DESIGN §9: it reads harsh photos in < 1 ms).
 
 The verifier decodes QR images itself because generic phone camera apps mangle base45's "%" and space.
 The file and its pixel count are bounded before anything is decoded (a decompression bomb stops here).
+One frame may hold two symbols, the pass and the portrait code (credential.portraitcode): zxing-cpp returns
+every symbol it finds, each with its raw bytes (a portrait code is binary: its text would be mangled).
 """
 
 from __future__ import annotations
 
 import io
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import zxingcpp
 from PIL import Image
 
 from credential.errors import MalformedError, TooLargeError
+from credential.portraitcode import is_portrait_code
 from credential.qrpass import QR_PREFIX
 
 MAX_IMAGE_FILE = 20 * 1024 * 1024
@@ -34,8 +38,14 @@ def _read(source: str | Path | bytes) -> bytes:
     return data
 
 
-def decode_qr_image(source: str | Path | bytes) -> str:
-    """The text of the QR code in an image file (path or bytes); an ``EP1:`` pass is preferred if several."""
+@dataclass(frozen=True)
+class Symbol:
+    text: str  # as zxing-cpp reads it (plain): the pass's base45 text
+    raw: bytes  # the symbol's bytes as encoded: a portrait code's image
+
+
+def decode_qr_symbols(source: str | Path | bytes) -> list[Symbol]:
+    """Every QR symbol in an image file (path or bytes), in zxing-cpp's order; MalformedError if none."""
     data = _read(source)
     try:
         with warnings.catch_warnings():
@@ -56,7 +66,25 @@ def decode_qr_image(source: str | Path | bytes) -> str:
     barcodes = zxingcpp.read_barcodes(
         image, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode), text_mode=zxingcpp.TextMode.Plain
     )
-    texts = [barcode.text for barcode in barcodes if barcode.valid and barcode.text]
-    if not texts:
+    symbols = [Symbol(barcode.text, bytes(barcode.bytes)) for barcode in barcodes if barcode.valid and barcode.bytes]
+    if not symbols:
         raise MalformedError("no QR code found")
+    return symbols
+
+
+def pass_text(symbols: list[Symbol]) -> str:
+    """The text of the pass among a frame's symbols: an ``EP1:`` pass, else the first that is no portrait."""
+    texts = [symbol.text for symbol in symbols if not is_portrait_code(symbol.raw)]
+    if not texts:
+        raise MalformedError("no pass QR code found (only a portrait code)")
     return next((text for text in texts if text.startswith(QR_PREFIX)), texts[0])
+
+
+def portrait_codes(symbols: list[Symbol]) -> list[bytes]:
+    """The raw bytes of every portrait code among a frame's symbols."""
+    return [symbol.raw for symbol in symbols if is_portrait_code(symbol.raw)]
+
+
+def decode_qr_image(source: str | Path | bytes) -> str:
+    """The text of the pass QR code in an image file (path or bytes); an ``EP1:`` pass is preferred if several."""
+    return pass_text(decode_qr_symbols(source))

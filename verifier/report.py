@@ -25,6 +25,7 @@ MEANINGS: dict[Result, str] = {
     Result.REPLAYED: "疑似截图或重放 copied or replayed QR code",
     Result.NO_HOLDER_PROOF: "缺少持有人证明 no proof from the holder's phone",
     Result.NOT_SET_UP: "尚未设置：请先联网同步一次 not set up: sync once",
+    Result.PORTRAIT_MISMATCH: "照片不符 PORTRAIT MISMATCH: the photo is not the one this permit signs",
 }
 # What the result means for the landlord and what to do, in plain Chinese and English (the README's table):
 # the line a person reads, in place of the technical reason (which stays in --json).
@@ -51,10 +52,22 @@ ADVICE: dict[Result, tuple[str, str]] = {
                              "This is a static code: ask the holder to show the live code on their phone"),
     Result.NOT_SET_UP: ("本机尚无核验数据：请联网同步一次后再扫",
                         "This verifier has no verification data yet: sync once online, then scan again"),
+    Result.PORTRAIT_MISMATCH: ("照片码与证件签名的照片不符：不要接受，也不要把这张照片当作持证人",
+                               "The photo code is not the photo this permit signs: do not accept it, and do not "
+                               "take that photo for the holder's face"),
+}
+# The portrait line (VerificationResult.portrait): what the photo check found, in Chinese and English.
+PORTRAIT_LABELS = {
+    "verified": "照片 portrait: verified 已核验：与证件签名一致，请与本人比对 (matches the permit's signature: compare "
+                "it with the person)",
+    "absent": "照片 portrait: absent 未扫描到照片码",
+    "mismatch": "照片 portrait: mismatch 未能与证件签名核对一致：不要把此图片当作持证人照片 (not the photo the "
+                "permit signs: do not take it for the holder's face)",
 }
 # Results whose technical reason also helps the person (which file, which list, no QR code in the photo);
 # the others' reasons (proof times, claim names) say nothing the advice does not.
-_DETAIL_SHOWN = (Result.VALID, Result.MALFORMED, Result.UNTRUSTED_ISSUER, Result.STATUS_UNKNOWN, Result.NOT_SET_UP)
+_DETAIL_SHOWN = (Result.VALID, Result.MALFORMED, Result.UNTRUSTED_ISSUER, Result.STATUS_UNKNOWN, Result.NOT_SET_UP,
+                 Result.PORTRAIT_MISMATCH)
 # Where comparing the photo and the card with the holder is still the landlord's next step: not under a
 # verdict that already says no (REVOKED, NO_HOLDER_PROOF, ...).
 _STATIC_ADVICE = (Result.VALID, Result.STATUS_UNKNOWN)
@@ -155,6 +168,16 @@ def _claim_lines(claims: dict[str, Any], view: str | None = None) -> list[str]:
     return lines
 
 
+def portrait_lines(outcome: VerificationResult) -> list[str]:
+    """The photo check: verified (type and size of the saved image), absent, or mismatch with its reason."""
+    lines = [f"  {PORTRAIT_LABELS[outcome.portrait]}"]
+    if outcome.portrait == "verified" and outcome.portrait_image is not None:
+        lines.append(f"  {outcome.portrait_media_type}, {len(outcome.portrait_image)} bytes")
+    elif outcome.portrait_reason and (outcome.portrait == "mismatch" or outcome.claims.get("portrait_sha256")):
+        lines.append(f"  {outcome.portrait_reason}")
+    return lines
+
+
 # -- the whole report -------------------------------------------------------------------------------------
 
 
@@ -173,6 +196,7 @@ def render(outcome: VerificationResult, *, full: bool = False) -> str:
         lines.append("")
         lines.extend(_claim_lines(claims, outcome.view))
     lines.append("")
+    lines.extend(portrait_lines(outcome))
     if outcome.authority_name:
         lines.append(f"  signed by a key of {outcome.authority_name} (kid {outcome.issuer_kid})")
     freshness = []
@@ -199,6 +223,7 @@ __all__ = [
     "FIELD_ORDER",
     "MAX_REASON",
     "MEANINGS",
+    "PORTRAIT_LABELS",
     "VIEW_LABELS",
     "age_text",
     "ago",
@@ -206,6 +231,7 @@ __all__ = [
     "escaped",
     "mask_citizen_id",
     "one_line",
+    "portrait_lines",
     "render",
     "shown_claims",
 ]

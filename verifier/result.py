@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Format = Literal["qr_pass", "sd_jwt_vc"]
+PortraitState = Literal["verified", "absent", "mismatch"]
 View = Literal["basic", "full"]
 
 
@@ -25,6 +26,9 @@ class Result(enum.StrEnum):
     # Not a verdict on the credential: this verifier holds no root or no trust list yet (never synced), so it
     # can say nothing about any issuer. Never NOT GENUINE for a genuine card.
     NOT_SET_UP = "NOT_SET_UP"
+    # The pass is genuine, but the portrait code shown with it is not the face it signs (or it signs none):
+    # not BAD_SIGNATURE, which says the pass itself is altered or forged. Never VALID (verifier/verify.py).
+    PORTRAIT_MISMATCH = "PORTRAIT_MISMATCH"
 
     @classmethod
     def from_code(cls, code: str) -> Result:
@@ -55,6 +59,11 @@ class VerificationResult:
     status_age_seconds: int | None = None  # now - iat of the status list used; None: none used
     status_warning: str | None = None
     clock_warning: str | None = None
+    portrait: PortraitState = "absent"  # credential.portraitcode.PortraitCheck's value
+    portrait_reason: str | None = None
+    portrait_media_type: str | None = None  # only when verified
+    # P, only when verified (never in to_json: the CLI saves it with --portrait-out, the report names its size).
+    portrait_image: bytes | None = field(default=None, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -64,4 +73,5 @@ class VerificationResult:
         """A JSON-safe dict (``json.dumps`` it as is)."""
         data = asdict(self)
         data["result"] = self.result.value
+        del data["portrait_image"]
         return data

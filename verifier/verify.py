@@ -22,7 +22,7 @@ Status rules (documented choices):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +31,15 @@ from credential.errors import (
     CredentialError,
     MalformedError,
     MissingHolderProofError,
+    PortraitMismatchError,
     TooLargeError,
     UntrustedIssuerError,
 )
 from credential.jwk import PublicKey
 from credential.model import CredentialType
 from credential.passclaims import PassView
+from credential.portrait import PICTURE_CLAIM, check_picture
+from credential.portraitcode import PortraitCheck, PortraitOutcome, check_portrait
 from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, verify_pass
 from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_issuer_signed, verify_key_binding
 from credential.statuslist import INVALID, SUSPENDED, VALID
@@ -73,6 +76,8 @@ class _Findings:
     authority_name: str | None = None
     status_age: int | None = None
     status_warning: str | None = None
+    # The face an SD-JWT VC discloses as ``picture``: verify_sd_jwt_vc has checked it against the signed digest.
+    picture: PortraitOutcome | None = None
 
 
 def _trusted_key_resolver(trust: TrustList | None, cache: VerifierCache, clock: Clock) -> Callable[[str], TrustedKey]:
@@ -135,6 +140,8 @@ def _sd_jwt_claims(claims: Mapping[str, Any], credential_type: CredentialType, k
         value = claims[name]
         if name == "birthdate":
             out["birth_date"] = value
+        elif name == PICTURE_CLAIM:  # the face itself is the portrait result's (verified, or no verdict at all)
+            continue
         elif name == "portrait_sha256" and isinstance(value, str):
             out[name] = b64url_decode(value).hex()
         else:
@@ -167,6 +174,17 @@ def _verify_qr(text: str, trust: TrustList | None, cache: VerifierCache, clock: 
     return verified.status_uri, verified.status_idx, proof_error
 
 
+def _disclosed_picture(claims: Mapping[str, Any]) -> PortraitOutcome | None:
+    """The face a disclosed ``picture`` carries, checked here against the disclosed, signed portrait_sha256
+    (whatever the credential layer checked before: this is what decides that a face is shown). A picture that
+    does not match raises PortraitMismatchError (MALFORMED, portrait mismatch)."""
+    portrait = check_picture(claims)
+    if portrait is None:
+        return None
+    return PortraitOutcome(PortraitCheck.VERIFIED, "the SD-JWT VC discloses the portrait it signs",
+                           portrait.media_type, portrait.data)
+
+
 def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clock: Clock, policy: Policy,
                    found: _Findings) -> tuple[str, int, CredentialError | None]:
     found.format = "sd_jwt_vc"
@@ -175,7 +193,9 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clo
         assert trust is not None  # the signature verified with one of its keys
         credential_type = credential_type_of(claims)
         key = _authorise_type(trust, kid, credential_type, clock)
+        picture = _disclosed_picture(claims)  # before anything is established: a bad picture shows nothing
         _established(found, kid, key, credential_type, _sd_jwt_claims(claims, credential_type, key))
+        found.picture = picture
 
     # The issuer's part first; the key binding's failure is held back until status is read, as for the
     # live QR proof: a revoked credential shown with a stale KB-JWT is REVOKED, a good one REPLAYED.
@@ -226,6 +246,20 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
 
 
 _CREDENTIAL_BAD = (Result.REVOKED, Result.SUSPENDED)
+# The results a mismatched portrait overrides: those under which the landlord would still go on to compare the
+# face (VALID, and "status unknown: not yet"). Every other result already refuses, and keeps its meaning.
+_PORTRAIT_OVERRIDES = (Result.VALID, Result.STATUS_UNKNOWN)
+
+
+def _judge_portrait(codes: Sequence[bytes], found: _Findings) -> PortraitOutcome:
+    """The portrait codes against the digest the pass signs: only a pass whose issuer is established vouches
+    for a face (before that, its digest is anyone's)."""
+    if found.picture is not None and (found.picture.check is PortraitCheck.MISMATCH
+                                      or (found.issuer_kid is not None and not codes)):
+        return found.picture
+    digest = found.claims.get("portrait_sha256") if found.issuer_kid is not None else None
+    signed = bytes.fromhex(digest) if isinstance(digest, str) else None
+    return check_portrait(codes, signed)
 
 
 def _judge_with_proof(uri: str, idx: int, proof_error: CredentialError | None, cache: VerifierCache,
@@ -243,8 +277,12 @@ def _judge_with_proof(uri: str, idx: int, proof_error: CredentialError | None, c
     return result, reason
 
 
-def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict: bool = False) -> VerificationResult:
+def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict: bool = False,
+           portrait_codes: Sequence[bytes] = ()) -> VerificationResult:
     """Verify one scanned or pasted credential. Never raises for bad input: every fault is a result.
+
+    ``portrait_codes``: the raw bytes of the portrait codes scanned with it (credential.portraitcode); one
+    that the verified pass does not sign makes a VALID (or STATUS_UNKNOWN) result PORTRAIT_MISMATCH.
 
     ``strict`` (tests and fuzzing): an exception outside the CredentialError family, which would otherwise be
     reported as MALFORMED with the INTERNAL_ERROR reason, propagates so that the bug shows its traceback."""
@@ -268,12 +306,17 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         result, reason = _judge_with_proof(uri, idx, proof_error, cache, trust, clock, policy, found)
     except CredentialError as exc:
         result, reason = Result.from_code(exc.code), str(exc) or type(exc).__name__
+        if isinstance(exc, PortraitMismatchError):  # a disclosed picture that is not the signed portrait
+            found.picture = PortraitOutcome(PortraitCheck.MISMATCH, reason)
     except NotSetUpError as exc:
         result, reason = Result.NOT_SET_UP, exc.reason
     except Exception as exc:  # a parser bug must still not crash a landlord's scan: fail closed
         if strict:
             raise
         result, reason = Result.MALFORMED, f"{INTERNAL_ERROR} ({type(exc).__name__})"
+    portrait = _judge_portrait(portrait_codes, found)
+    if portrait.check is PortraitCheck.MISMATCH and result in _PORTRAIT_OVERRIDES:
+        result, reason = Result.PORTRAIT_MISMATCH, portrait.reason
     if result is Result.VALID:
         mode = "live: the holder's phone signed it just now" if found.live else "static: check the physical card"
         reason = f"{reason} ({mode})"
@@ -293,6 +336,10 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         status_age_seconds=found.status_age,
         status_warning=found.status_warning,
         clock_warning=clock.warning,
+        portrait=portrait.check.value,
+        portrait_reason=one_line(portrait.reason),
+        portrait_media_type=portrait.media_type,
+        portrait_image=portrait.image,
     )
 
 

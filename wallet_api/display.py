@@ -26,6 +26,7 @@ CLAIM_LABELS: dict[str, tuple[str, str]] = {
     "authority_code": ("签发机关代码", "Issuing authority code"),
     "authority_name": ("签发机关", "Issuing authority"),
     "portrait_sha256": ("照片摘要", "Portrait digest (SHA-256)"),
+    "picture": ("照片", "Portrait"),
 }
 
 TYPE_DESCRIPTIONS: dict[CredentialType, tuple[str, str]] = {

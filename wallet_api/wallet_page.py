@@ -17,6 +17,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, Response, jsonify
 
+from credential.codes import DISTRICT_LABELS
 from credential.jwk import PublicKey
 from issuer.errors import SettingsError
 from wallet_api.pwa import MEDIA_TYPES, WebApp, web_app_blueprint
@@ -49,6 +50,13 @@ def _verifier_cas(path: Path | None) -> Response:
     return response
 
 
+def _districts() -> Response:
+    """The city's districts (GB/T 2260) an address change may name: credential.codes, the one list."""
+    response = jsonify({"districts": [{"code": code, "zh": zh, "en": en} for code, (zh, en) in DISTRICT_LABELS.items()]})
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
 def create_blueprint(root_key: Callable[[], PublicKey], *, build_dir: Path = DEFAULT_BUILD,
                      verifier_ca_file: Path | None = None) -> Blueprint:
     """The /wallet/ pages; ``root_key`` gives the trust list root the wallet should pin, ``verifier_ca_file``
@@ -58,6 +66,7 @@ def create_blueprint(root_key: Callable[[], PublicKey], *, build_dir: Path = DEF
                   permissions=lambda name: PERMISSIONS if name in ("index.html", "sw.js") else None)
     bp = web_app_blueprint(page, root_key)
     bp.add_url_rule("/wallet/verifiers.json", "verifier_cas", lambda: _verifier_cas(verifier_ca_file))
+    bp.add_url_rule("/wallet/districts.json", "districts", _districts)
     return bp
 
 

@@ -1,4 +1,4 @@
-"""`epermit audit verify|list|head --data DIR`: check and read the hash-chained audit log of an office.
+"""`epermit audit verify|list|head --data DIR [--redis URL]`: check and read the hash-chained audit log of an office.
 
 ``verify`` exits 1 and names the first entry that does not fit (edited, deleted, inserted, reordered);
 with ``--expect SEQ:HASH`` (a head noted earlier with ``head``) it also catches a cut-off or rewritten
@@ -11,14 +11,13 @@ also run on a read-only copy (a backup, a mounted snapshot) and never create fil
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, guarded
 from epermit.errors import UsageError
-from epermit.office import OfficeData
+from epermit.office import add_location_options, office_from_args
 from issuer.audit import Anchor, all_entries, check_record_states, verify_chain
 from issuer.errors import AuditChainError, InvalidRequestError
-from issuer.store.sqlite import SQLiteStore
+from issuer.store import Store
 
 
 def add_audit_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -26,26 +25,26 @@ def add_audit_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     commands = audit.add_subparsers(dest="audit_command", required=True)
 
     verify = commands.add_parser("verify", help="check the hash chain; exit 1 at the first broken entry")
-    verify.add_argument("--data", type=Path, required=True, help="data folder holding epermit.sqlite3")
+    add_location_options(verify, data_help="data folder holding epermit.sqlite3 (with --redis: the keys)")
     verify.add_argument("--expect", help="a head noted earlier (SEQ:HASH from `epermit audit head`)")
     verify.set_defaults(handler=guarded("audit", _verify))
 
     listing = commands.add_parser("list", help="print entries (tab-separated)")
-    listing.add_argument("--data", type=Path, required=True)
+    add_location_options(listing)
     listing.add_argument("--after", type=int, default=0)
     listing.add_argument("--limit", type=int, default=100)
     listing.set_defaults(handler=guarded("audit", _list))
 
     head = commands.add_parser("head", help="print the anchor SEQ:HASH of the newest entry")
-    head.add_argument("--data", type=Path, required=True)
+    add_location_options(head)
     head.set_defaults(handler=guarded("audit", _head))
 
 
 SHOWN_MISMATCHES = 20
 
 
-def _store(data: Path) -> SQLiteStore:
-    return OfficeData(data).open_store(read_only=True)
+def _store(args: argparse.Namespace) -> Store:
+    return office_from_args(args).open_registry(read_only=True)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -53,7 +52,7 @@ def _verify(args: argparse.Namespace) -> int:
         expect = Anchor.parse(args.expect) if args.expect else None
     except InvalidRequestError as exc:
         raise UsageError(f"--expect: {exc}") from exc
-    store = _store(args.data)
+    store = _store(args)
     try:
         report = verify_chain(all_entries(store), expect=expect)
     except AuditChainError as exc:
@@ -76,12 +75,12 @@ def _verify(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     if not 0 <= args.after or not 0 < args.limit <= 10_000:
         raise UsageError("--after must be >= 0 and --limit 1..10000")
-    for e in _store(args.data).list_audit(after=args.after, limit=args.limit):
+    for e in _store(args).list_audit(after=args.after, limit=args.limit):
         print(f"{e.seq}\t{e.time}\t{e.officer}\t{e.action}\t{e.outcome}\t{e.record_id or '-'}\t{e.reason}")
     return EXIT_OK
 
 
 def _head(args: argparse.Namespace) -> int:
-    report = verify_chain(all_entries(_store(args.data)))
+    report = verify_chain(all_entries(_store(args)))
     print("empty" if report.head is None else str(report.head))
     return EXIT_OK

@@ -29,7 +29,7 @@ from epermit.cli.progress import Progress
 from epermit.cli.rejected import write_rejected_csv
 from epermit.cli.sheet import SmsRow, StagedFile, stage_sheet, stage_sms_csv
 from epermit.errors import UsageError
-from epermit.office import OfficeData
+from epermit.office import add_location_options, office_from_args
 from epermit.public_url import require_reachable
 from issuer.bulk import (
     BadRow,
@@ -44,13 +44,14 @@ from issuer.bulk import (
 from issuer.desk import OfficerDesk
 from issuer.model import Officer
 from issuer.officers import OfficerRegistry
+from issuer.portrait.folder import portrait_reader
 from issuer.service import IssuerService
 
 
 def add_issue_command(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     issue = subparsers.add_parser("issue", help="register applications from a CSV file and make pickup offers")
     issue.add_argument("--csv", type=Path, required=True, help="applications, one per row (UTF-8, header)")
-    issue.add_argument("--data", type=Path, required=True, help="data folder (keys/, epermit.sqlite3)")
+    add_location_options(issue, data_help="data folder (keys/, and epermit.sqlite3 unless --redis)")
     issue.add_argument("--officer", required=True, help="the issuing officer's id (makes the offers)")
     issue.add_argument("--clerk", help="the clerk's id (registers; default: --officer)")
     issue.add_argument("--skip-bad", action="store_true", help="issue the good rows even if some are bad")
@@ -80,14 +81,17 @@ def _officer(registry: OfficerRegistry, officer_id: str) -> Officer:
 
 
 def prepare_bulk(
-    desk: OfficerDesk, data: bytes, *, clerk: Officer, officer: Officer, skip_bad: bool, progress: bool | Progress
+    desk: OfficerDesk, data: bytes, *, clerk: Officer, officer: Officer, skip_bad: bool, progress: bool | Progress,
+    photos: Path | None = None,
 ) -> tuple[PreparedBatch, list[BadRow]]:
     """Validate all, then (if all good or ``skip_bad``) make the good rows ready. Nothing is stored.
-    ``progress``: a Progress to advance, or whether to show one (stderr)."""
+    ``progress``: a Progress to advance, or whether to show one (stderr). ``photos``: the folder the
+    ``portrait`` column's file names are relative to (the CSV's)."""
     bar = progress if isinstance(progress, Progress) else Progress(shown=progress)
     rows = read_rows(data)
     bar.stage("检查 checking", len(rows))
-    good, bad = validate_rows(rows, desk, clerk=clerk, now=desk.service.clock(), officer=officer, tick=bar.tick)
+    good, bad = validate_rows(rows, desk, clerk=clerk, now=desk.service.clock(), officer=officer, tick=bar.tick,
+                              read_portrait=None if photos is None else portrait_reader(photos))
     if bad and not skip_bad:
         return PreparedBatch((), ()), bad
     bar.stage("签发 issuing", len(good))
@@ -107,14 +111,15 @@ def run_bulk(
 
 def _issue(args: argparse.Namespace) -> int:
     data = args.csv.read_bytes()
-    service = OfficeData(args.data).open_service(public_url=args.public_url, passphrase_file=args.passphrase_file)
+    service = office_from_args(args).open_service(public_url=args.public_url, passphrase_file=args.passphrase_file)
     if args.sheet or args.sms_csv:  # before anything: a link no phone can open is never printed nor texted
         require_reachable(service.settings.public_url, insecure_http=args.insecure_http)
     desk = OfficerDesk(service)
     officer = _officer(desk.officers, args.officer)
     clerk = _officer(desk.officers, args.clerk or args.officer)
     with Progress(shown=sys.stderr.isatty() if args.progress is None else args.progress) as bar:
-        batch, bad = prepare_bulk(desk, data, clerk=clerk, officer=officer, skip_bad=args.skip_bad, progress=bar)
+        batch, bad = prepare_bulk(desk, data, clerk=clerk, officer=officer, skip_bad=args.skip_bad, progress=bar,
+                                  photos=args.csv.parent)
         if bad:
             bar.close()  # the lines below are not drawn over
             _report_rejected(args, data, bad)

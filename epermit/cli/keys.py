@@ -18,7 +18,7 @@ from credential.eku import DEFAULT_EKU_ARC
 from epermit.cli.harness import Handler, Subparsers, guarded
 from epermit.public_url import checked_public_url, remember_public_url
 from keys.errors import KeyUnlockError
-from keys.keydir import add_store_secret, init_keys, load_keyring, new_token_signer, save_keyring
+from keys.keydir import add_portrait_key, add_store_secret, init_keys, load_keyring, new_token_signer, save_keyring
 from keys.keyring import KeyRing, eku_arc_setting
 from keys.keystore import SCRYPT_N, read_passphrase
 from keys.pkcs11_signer import PIN_ENV
@@ -92,7 +92,7 @@ def add_keys_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Subpar
     _set_handler(lst, "list", _list)
 
     upgrade = commands.add_parser("upgrade", help="add what a key directory from an older epermit lacks "
-                                                  "(the store secret)")
+                                                  "(the store secret, the portrait key)")
     _add_dir(upgrade)
     _set_handler(upgrade, "upgrade", _upgrade)
     return commands
@@ -228,8 +228,10 @@ def _prune(args: argparse.Namespace) -> int:
 
 
 def _upgrade(args: argparse.Namespace) -> int:
-    added = add_store_secret(args.dir, _passphrase(args), scrypt_n=SCRYPT_COST)
-    print(f"{args.dir}: " + ("added the store secret" if added else "already up to date"))
+    passphrase = _passphrase(args)
+    added = [name for name, add in (("the store secret", add_store_secret), ("the portrait key", add_portrait_key))
+             if add(args.dir, passphrase, scrypt_n=SCRYPT_COST)]
+    print(f"{args.dir}: " + (f"added {' and '.join(added)}" if added else "already up to date"))
     return 0
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, guarded
 from epermit.cli.sheet import SmsRow, write_sms_csv
 from epermit.errors import UsageError
-from epermit.office import OfficeData
+from epermit.office import add_location_options, office_from_args
 from issuer.reissue import Outcome, affected_records, reissue
 from issuer.service import IssuerService
 
@@ -41,12 +41,12 @@ def add_reissue_commands(subparsers: Subparsers[argparse.ArgumentParser],
 
 
 def _add_data(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", type=Path, required=True, help="office data folder (keys/, epermit.sqlite3)")
+    add_location_options(parser, data_help="office data folder (keys/, and epermit.sqlite3 unless --redis)")
     parser.add_argument("--public-url", help="the wallet API's public URL (default: from the published trust list)")
 
 
 def _affected(args: argparse.Namespace) -> int:
-    store = OfficeData(args.data).open_store()
+    store = office_from_args(args).open_registry()
     found = affected_records(store, args.kid)
     for item in found:
         permit = item.record.permit
@@ -59,7 +59,7 @@ def _affected(args: argparse.Namespace) -> int:
 def _reissue(args: argparse.Namespace) -> int:
     if args.sms_csv is not None and args.sms_csv.exists():
         raise UsageError(f"{args.sms_csv} exists; refusing to overwrite it")
-    service = OfficeData(args.data).open_service(public_url=args.public_url, passphrase_file=args.passphrase_file)
+    service = office_from_args(args).open_service(public_url=args.public_url, passphrase_file=args.passphrase_file)
     outcomes = reissue(service, args.kid, progress=not args.quiet)
     if args.sms_csv is not None:
         write_sms_csv(args.sms_csv, sms_rows(service, outcomes))

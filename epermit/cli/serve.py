@@ -17,7 +17,7 @@ from epermit.public_url import remember_public_url
 from epermit.servers import BackgroundServer
 from epermit.transport import Transport, choose_transport
 from issuer.http import app as officer_api
-from issuer.http.console import console_settings_from_env
+from issuer.http.console import CONSOLE_OFF, console_settings_from_env
 from issuer.http.logs import configure_json_logging
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
@@ -64,9 +64,10 @@ def serve_office(
     officer_server.start(transport.wrap(officer_api.create_app(officer_settings, service, console=console)))
     print(f"officer API      {officer_server.url}\nwallet API       {wallet_server.url}  (public URL {url})")
     if console is None:
-        print("officer console  off (set EPERMIT_CONSOLE_SECRET to 32+ random bytes to turn it on)")
+        print(f"officer console  {CONSOLE_OFF}")
     else:
-        print(f"officer console  {officer_server.url}/officer/")
+        print(f"officer console  {officer_server.url}/officer/  (officers sign in with a password and a TOTP code: "
+              "epermit officers set-password)")
     print(f"verifier page    {url}/verify/")
     print(f"metrics          {officer_server.url}/metrics (bearer EPERMIT_METRICS_TOKEN)" if officer_settings.metrics_token
           else "metrics          off (set EPERMIT_METRICS_TOKEN to 32+ characters to turn /metrics on)", flush=True)

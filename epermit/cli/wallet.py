@@ -3,6 +3,7 @@
     epermit wallet --home DIR pickup (PICKUP_URL | OFFER_URI) --pin PIN [--ca FILE] [--root FILE]
     epermit wallet --home DIR list
     epermit wallet --home DIR show [--credential NUMBER] [--view basic|full] [--live] [--nonce TEXT] [--png FILE]
+        (--png: with the portrait code beside the pass, when the credential has a portrait)
     epermit wallet --home DIR status [--credential NUMBER] [--ca FILE] [--root FILE]
     epermit wallet --home DIR present OPENID4VP_URI [--ca FILE] [--yes | --no]   (epermit.cli.present)
     epermit wallet --home DIR request endorse|lost|address|deregister [options]   (epermit.cli.online)
@@ -38,7 +39,7 @@ from epermit.wallet import (
     WalletHome,
     read_wallet_passphrase,
 )
-from epermit.wallet.display import write_qr_png
+from epermit.wallet.display import write_pass_and_portrait_png, write_qr_png
 from epermit.wallet.home import default_home
 from keys.keystore import read_small_file
 from verifier.report import MEANINGS, ago
@@ -75,7 +76,9 @@ def add_wallet_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None
                       help="basic (name, document, validity: the default) or full (every field of the card)")
     show.add_argument("--live", action="store_true", help="sign a fresh holder proof now (a verifier sees it live)")
     show.add_argument("--nonce", help="the verifier's nonce to put into the live proof (UTF-8)")
-    show.add_argument("--png", type=Path, metavar="FILE", help="also write the QR as a PNG image (0600)")
+    show.add_argument("--png", type=Path, metavar="FILE",
+                      help="also write the QR as a PNG image (0600), with the portrait code beside it when the "
+                           "credential has a portrait: one camera frame holds both")
     _passphrase(show)
     show.set_defaults(handler=guarded("wallet show", _show))
 
@@ -166,7 +169,12 @@ def _show(args: argparse.Namespace) -> int:
         passphrase=lambda confirm: read_wallet_passphrase(env=os.environ, passphrase_file=args.passphrase_file,
                                                           confirm=confirm))
     print(text)
-    if args.png is not None:
+    portrait = wallet.portrait(document=args.credential) if args.png is not None else None
+    if args.png is not None and portrait is not None:
+        version, portrait_version = write_pass_and_portrait_png(text, portrait, args.png)
+        print(f"wrote {args.png} (QR version {version}; portrait code version {portrait_version}, "
+              f"{len(portrait)} bytes)", file=sys.stderr)
+    elif args.png is not None:
         version = write_qr_png(text, args.png)
         print(f"wrote {args.png} (QR version {version})", file=sys.stderr)
     return EXIT_OK

@@ -6,6 +6,9 @@
 - ``qr_text``: the pass as the QR shows it, basic view unless asked (DESIGN §1: the basic view by default);
   ``live``: wrapped with a proof the device key signs now (DESIGN §2.3), which is what a verifier reports
   as *live*. Only the live form needs the passphrase.
+- ``portrait``: the holder's portrait P, from the ``picture`` its SD-JWT VC discloses; ``show`` draws it as
+  the portrait code beside the pass (credential.portraitcode), in every view: a landlord needs the face most
+  when the basic view hides everything else.
 - ``status``: syncs the credential's own status list and the trust list into the folder's verifier cache
   (the bureau's root pinned there: ``root_pem`` the first time) and has the verifier judge the held pass,
   as a landlord's verifier would; a credential within EXPIRES_SOON of its end says so.
@@ -17,9 +20,12 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from credential.disclosures import decode_disclosure
 from credential.errors import CredentialError
 from credential.passclaims import PassView
+from credential.portrait import PICTURE_CLAIM, read_picture
 from credential.qrpass import live_qr_text, pass_to_qr_text
+from credential.sdjwt import MAX_SD_JWT, split_sd_jwt
 from epermit.errors import UsageError
 from epermit.wallet.client import OpenId4VciClient
 from epermit.wallet.held import HeldCredential
@@ -84,6 +90,18 @@ class Wallet:
         if nonce is not None and not 0 < len(nonce) <= MAX_NONCE:
             raise UsageError(f"a verifier's nonce is 1 to {MAX_NONCE} bytes")
         return live_qr_text(cose, holder_signer=self.home.device_key(passphrase(False)), now=now, nonce=nonce)
+
+    def portrait(self, *, document: str | None = None) -> bytes | None:
+        """The portrait's bytes P the held SD-JWT VC discloses as ``picture`` (None: it has none)."""
+        sd_jwt = self.home.find(document).sd_jwt_vc
+        if sd_jwt is None:
+            return None
+        _, disclosures, _ = split_sd_jwt(sd_jwt)
+        for text in disclosures:
+            disclosure = decode_disclosure(text, max_size=MAX_SD_JWT)
+            if disclosure.name == PICTURE_CLAIM:
+                return read_picture(disclosure.value).data
+        return None
 
     # -- status ------------------------------------------------------------------------------------
 

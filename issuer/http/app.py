@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify
 
 from issuer.desk import OfficerDesk
-from issuer.http import officers, records
+from issuer.http import officers, portraits, records
 from issuer.http import requests as resident_requests
 from issuer.http.console import ConsoleSettings
 from issuer.http.console import install as install_console
@@ -15,6 +15,7 @@ from issuer.http.headers import install_security_headers
 from issuer.http.logs import install_request_logging
 from issuer.http.openapi import openapi_document
 from issuer.http.ops import install_operations
+from issuer.http.uploads import install_uploads
 from issuer.requests import ResidentRequests
 from issuer.service import IssuerService
 
@@ -28,7 +29,8 @@ def create_app(settings: OfficerApiSettings, service: IssuerService, *,
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # 汉字 as UTF-8, not \\u escapes
     desk = OfficerDesk(service, sign_in=settings.sign_in)
     app.extensions[EXTENSION] = OfficerContext(settings=settings, desk=desk)
-    for module in (records, officers):
+    install_uploads(app)  # the portrait's photo: a larger body cap on its routes only
+    for module in (records, officers, portraits):
         app.register_blueprint(module.bp)
     resident_requests.install(app, ResidentRequests(service))  # the officers' queue of residents' requests
     if console is not None:  # the server-rendered officer console at /officer/ (issuer.http.console)

@@ -16,7 +16,7 @@ ERROR_CODES = [
     "conflict", "request_too_large", "unsupported_media_type", "temporarily_unavailable", "registration_required",
     "registration_too_short", "already_registered", "validity_too_long", "not_endorsable", "endorsement_not_due",
     "rate_limited", "not_acceptable", "http_error", "request_not_found", "request_conflict",
-    "invalid_resident_request",
+    "invalid_resident_request", "invalid_portrait", "portrait_unreadable", "portraits_unavailable",
 ]
 
 # The roles an administrator may give (a bureau_auditor is made on the office machine only).
@@ -132,6 +132,13 @@ def _schemas() -> dict[str, Any]:
         "ResidentRequest": resident_request,
         "ResidentRequestList": {"type": "object", "required": ["requests"],
                                 "properties": {"requests": {"type": "array", "items": resident_request}}},
+        "PortraitKept": {"type": "object", "required": ["record", "portrait", "retired"],
+                         "properties": {"record": _ref("Record"),
+                                        "portrait": {"type": "object", "required": ["media_type", "sha256"],
+                                                     "properties": {"media_type": _S, "sha256": _S}},
+                                        "retired": {"type": "array", "items": {
+                                            "type": "object", "required": ["list", "idx"],
+                                            "properties": {"list": _I, "idx": _I}}}}},
         "Revoked": {"type": "object", "required": ["officer", "revoked"], "properties": {"officer": _S, "revoked": _I}},
     }
 
@@ -201,6 +208,20 @@ def openapi_document() -> dict[str, Any]:
             body="FreeReason")),
     ):
         paths.setdefault(f"{v1}/{path}", {})[method] = {"operationId": operation_id, **op}
+    put_portrait = _op("Take the holder's portrait from a photo (clerk): EXIF stripped, framed 4:5, kept as the "
+                       "96x120 WebP the credentials carry; credentials delivered before are retired (an issuing "
+                       "officer makes the new offer)", (200, "PortraitKept"), params=_ID)
+    put_portrait["operationId"] = "putPortrait"
+    put_portrait["requestBody"] = {"required": True, "content": {
+        media: {"schema": {"type": "string", "format": "binary", "maxLength": 5 * 1024 * 1024}}
+        for media in ("image/jpeg", "image/png")}}
+    put_portrait["responses"]["415"] = {"description": "not a JPEG or PNG body", **_json(_ERROR)}
+    get_portrait = _op("The portrait kept for a record, exactly as issued (officers of its district; audited)",
+                       (200, "Record"), params=_ID)
+    get_portrait["operationId"] = "getPortrait"
+    get_portrait["responses"]["200"] = {"description": "the portrait file", "content": {
+        "image/webp": {"schema": {"type": "string", "format": "binary"}}}}
+    paths[f"{v1}/records/{{record_id}}/portrait"] = {"put": put_portrait, "get": get_portrait}
     for action, who in (("suspend", "supervisor"), ("lift", "supervisor"), ("revoke", "supervisor; final")):
         paths[f"{v1}/records/{{record_id}}/{action}"] = {"post": _op(
             f"{action.capitalize()} ({who}), with a reason code", (200, "Record"), params=_ID, body="Reason")}

@@ -58,6 +58,17 @@ class StoredStatusList:
 
 
 @dataclass(frozen=True)
+class OfficerSecrets:
+    """What an officer signs in to the console with, as the store keeps it (issuer.signin)."""
+
+    password_hash: str | None  # issuer.passwords: scrypt with its parameters; None: no password set
+    totp_sealed: str | None  # issuer.totp: the TOTP secret sealed under the store secret; None: not enrolled
+    totp_last_step: int  # the last TOTP step that signed the officer in (a code is used once)
+    generation: int  # bumped by a password change, a TOTP enrolment or reset, a change or disabling: a
+    # console session lives only while the officer's generation is the one it was opened at
+
+
+@dataclass(frozen=True)
 class Registration:
     """One row of a bulk registration as the store writes it: a new record, its pickup offer, and the audit
     entries of both (unchained, in order)."""
@@ -65,6 +76,13 @@ class Registration:
     record: Record
     offer: StoredOffer
     audit: tuple[AuditEntry, ...]
+    portrait: bytes | None = None  # sealed (issuer.portrait.vault), kept with the record in the same step
+
+
+def same_holder(old: Permit, new: Permit) -> None:
+    """A permit's replacement (an endorsement, a new portrait) keeps the type, the holder and the district."""
+    if (old.type, old.holder.citizen_id, old.district) != (new.type, new.holder.citizen_id, new.district):
+        raise ValueError("a changed permit keeps the type, the holder and the district")
 
 
 @dataclass(frozen=True)
@@ -200,6 +218,19 @@ class Store(Protocol):
         """Record one delivery attempt's outcome (one deliverer runs at a time: docs/resident-requests.md)."""
         ...
 
+    # --- portraits: sealed bytes only (issuer.portrait.vault); the store never holds one in clear ------
+    def put_portrait(
+        self, record_id: str, sealed: bytes, *, expected: RecordState, permit: Permit, now: int, audit: AuditEntry
+    ) -> Record | None:
+        """Only if the record's state is ``expected``: keep ``sealed`` as its portrait (replacing any), replace
+        its permit (the new portrait_sha256; same holder, type and district, else ValueError) and append
+        ``audit`` to the chain, in one atomic step. Returns the updated record, else None (nothing written)."""
+        ...
+
+    def get_portrait(self, record_id: str) -> bytes | None:
+        """The record's sealed portrait; None if it has none."""
+        ...
+
     # --- status lists --------------------------------------------------------------------------------
     def open_status_list(self, list_no: int, size: int) -> bool:
         """Create list ``list_no`` with ``size`` entries if absent; True if this call created it."""
@@ -289,9 +320,10 @@ class Store(Protocol):
         ...
 
     def change_officer(self, officer: Officer) -> int | None:
-        """Replace an existing officer (name, role, districts, disabled) and revoke every token of it, in one
-        atomic step, so that no token acts with the new role or districts; how many tokens were live, or
-        None (nothing written) if there is no officer with this id."""
+        """Replace an existing officer (name, role, districts, disabled), revoke every token of it and bump its
+        generation (ending its console sessions), in one atomic step, so that neither a token nor a session
+        acts with the new role or districts; how many tokens were live, or None (nothing written) if there is
+        no officer with this id."""
         ...
 
     def get_officer(self, officer_id: str) -> Officer | None: ...
@@ -312,16 +344,43 @@ class Store(Protocol):
         """Revoke one token; the officer id if it was live (unrevoked), else None."""
         ...
 
+    # --- officers' console credentials (issuer.signin) ---------------------------------------------------
+    def get_officer_secrets(self, officer_id: str) -> OfficerSecrets | None:
+        """The officer's password hash, sealed TOTP secret, last TOTP step and generation (an officer with
+        none set: None, None, 0, 0); None if there is no such officer."""
+        ...
+
+    def set_officer_password(self, officer_id: str, password_hash: str) -> int | None:
+        """Replace the password hash and bump the generation (ending every console session of the officer)
+        in one step; the new generation, or None (nothing written) if there is no such officer."""
+        ...
+
+    def set_officer_totp(self, officer_id: str, totp_sealed: str | None, *, generation: int | None = None) -> int | None:
+        """Enrol (a sealed secret) or reset (None) the TOTP secret, start its steps over (last step 0) and bump
+        the generation, in one step, only if the officer exists and, when ``generation`` is given, is still at
+        it (an enrolment begun before a password change or a reset must not land). The new generation, or None
+        (nothing written)."""
+        ...
+
+    def use_totp_step(self, officer_id: str, step: int, *, generation: int) -> bool:
+        """Record ``step`` as used, only if it is later than the last used step and the officer is still at
+        ``generation`` (the code was checked against the secret of that generation). Exactly one concurrent
+        caller with the same step gets True."""
+        ...
+
+    def end_officer_sessions(self, officer_id: str) -> int | None:
+        """Bump the generation (every console session of the officer ends); the new one, None if no officer."""
+        ...
+
     # --- console sessions (server-side: the cookie holds a random id, the store its hash) --------------
-    def add_officer_session(self, session_hash: str, officer_id: str, token_hash: str, *, expires_at: int,
+    def add_officer_session(self, session_hash: str, officer_id: str, *, generation: int, expires_at: int,
                             now: int) -> None:
-        """A session of ``officer_id``, opened with the token whose hash is ``token_hash``."""
+        """A session of ``officer_id``, opened when the officer was at ``generation``."""
         ...
 
     def officer_for_session(self, session_hash: str, now: int) -> str | None:
-        """The officer id of a live session: not ended, unexpired, and opened with a token of that officer
-        that is still live, so that revoking the token (one, all of the officer's, by a change or by
-        disabling the officer) ends the session at once."""
+        """The officer id of a live session: not ended, unexpired, and opened at the officer's current
+        generation, so that a password change, a TOTP reset, a change or disabling ends it at once."""
         ...
 
     def end_officer_session(self, session_hash: str) -> bool:

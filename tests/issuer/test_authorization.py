@@ -12,8 +12,11 @@ from issuer.desk import OfficerDesk
 from issuer.errors import ForbiddenError, NotFoundError, RecordNotFoundError
 from issuer.model import PERMISSIONS, Action, Officer, Reason, ReasonCode, RecordState, Role
 from issuer.service import IssuerService
+from tests.portrait_support import encoded, source_image
 
 from .office import AWAY, HOME, PERMIT, officers, with_card
+
+PHOTO = encoded(source_image(), "JPEG", quality=90)
 
 LOST = Reason(ReasonCode.LOST, "")
 ACTIONS: dict[Action, Callable[[OfficerDesk, Officer, str], Any]] = {
@@ -31,6 +34,8 @@ ACTIONS: dict[Action, Callable[[OfficerDesk, Officer, str], Any]] = {
     Action.REVEAL_CITIZEN_ID: lambda d, o, r: d.reveal_citizen_id(o, r),
     Action.MANAGE_OFFICERS: lambda d, o, r: d.add_officer(o, "new-clerk", name="新人", role="clerk",
                                                           districts=[HOME]),
+    Action.SET_PORTRAIT: lambda d, o, r: d.set_portrait(o, r, PHOTO),
+    Action.READ_PORTRAIT: lambda d, o, r: d.portrait(o, r),  # biometric data: every read is audited
 }
 CASES = [(role, district, action) for role in Role for district in (HOME, AWAY) for action in Action]
 
@@ -53,6 +58,8 @@ def test_role_district_action(service: IssuerService, role: Role, district: str,
         service.suspend(record.id, officer="seed", reason="x")
     if action is Action.APPROVE:
         service.create_offer(record.id, officer="seed", pending=True)
+    if action is Action.READ_PORTRAIT:
+        service.set_portrait(record.id, PHOTO, officer="seed")
     if action is Action.ENDORSE:
         service.clock.advance(200 * 86400)  # type: ignore[attr-defined]  # inside the endorsement window
     officer = office[(role, district)]

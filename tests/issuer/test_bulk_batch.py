@@ -155,3 +155,11 @@ def test_two_writers_interleaving_keep_one_chain(service: IssuerService) -> None
     seqs.append(first.append_audit(entry).seq)
     assert seqs == [1, 2, 3, 4, 5, 6, 7, 10]
     assert verify_chain(all_entries(first)).entries == 10
+
+
+def test_insert_registrations_keeps_each_rows_sealed_portrait(service: IssuerService) -> None:
+    store = service.store
+    with_face = dataclasses.replace(registration(service, card(0), "r0"), portrait=b"sealed\0face")
+    store.insert_registrations([with_face, registration(service, card(1), "r1")])
+    assert store.get_portrait("r0") == b"sealed\0face"
+    assert store.get_portrait("r1") is None

@@ -21,11 +21,11 @@ from issuer.http.console.audit import PAGE_SIZE
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, Role
-from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.store.sqlite import SQLiteStore
 from tests.conftest import FakeClock
 
+from .console_logins import OfficerLogins
 from .office import AWAY, CARD, HOME
 from .test_console_routes import AWAY_CARD, signed_in, text
 
@@ -42,11 +42,12 @@ def app(service: IssuerService) -> Flask:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
-    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
+def tokens(service: IssuerService, clock: FakeClock) -> OfficerLogins:
+    """The staff, each with a password and a TOTP secret (the console's sign-in)."""
+    logins = OfficerLogins(service, clock)
     for officer in STAFF:
-        registry.put(officer)
-    return {officer.id: registry.issue_token(officer.id, ttl=400 * 86400) for officer in STAFF}
+        logins.enrol(officer)
+    return logins
 
 
 def seqs(page: str) -> list[int]:
@@ -66,7 +67,7 @@ def office_day(service: IssuerService, clock: FakeClock) -> tuple[str, str]:
 
 
 def test_an_auditor_sees_its_districts_newest_first_and_another_district_nothing_of_them(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
 ) -> None:
     home, away = office_day(service, clock)
     everything = service.audit.list(limit=1000)
@@ -85,7 +86,7 @@ def test_an_auditor_sees_its_districts_newest_first_and_another_district_nothing
 
 
 def test_the_filters_record_officer_action_and_dates(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
 ) -> None:
     home, _ = office_day(service, clock)
     other = service.register(another_card(), officer="clerk")
@@ -123,7 +124,7 @@ def another_card() -> Permit:
     return dataclasses.replace(CARD, holder=holder, document_number="DJK-110105-2025-000077")
 
 
-def test_newest_first_a_page_at_a_time(app: Flask, tokens: dict[str, str], service: IssuerService) -> None:
+def test_newest_first_a_page_at_a_time(app: Flask, tokens: OfficerLogins, service: IssuerService) -> None:
     record = service.register(CARD, officer="clerk")
     for i in range(PAGE_SIZE + 7):
         service.audit.append(officer="clerk", action="create_offer", record_id=record.id, reason=f"offer {i}")
@@ -140,7 +141,7 @@ def test_newest_first_a_page_at_a_time(app: Flask, tokens: dict[str, str], servi
 
 
 def test_the_head_and_the_chain_check(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
 ) -> None:
     office_day(service, clock)
     aud = signed_in(app, tokens, "aud")
@@ -166,7 +167,7 @@ def test_the_head_and_the_chain_check(
         assert "The chain is broken at entry 2" in broken and "被修改" in broken and "edited" in broken
 
 
-def test_only_auditors_have_the_page(app: Flask, tokens: dict[str, str], service: IssuerService) -> None:
+def test_only_auditors_have_the_page(app: Flask, tokens: OfficerLogins, service: IssuerService) -> None:
     service.register(CARD, officer="clerk")
     clerk = signed_in(app, tokens, "clerk")
     assert 'id="nav-audit"' not in text(clerk.get("/officer/"))

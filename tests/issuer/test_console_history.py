@@ -17,12 +17,12 @@ from issuer.http.app import create_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
 from issuer.model import DENIED, OK, Officer, Role
-from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.store.sqlite import SQLiteStore
 from keys.signers import KeySigner
 from tests.conftest import FakeClock
 
+from .console_logins import OfficerLogins
 from .office import AWAY, CARD, HOME, PERMIT
 from .test_console_routes import AWAY_CARD, signed_in, text
 
@@ -38,11 +38,12 @@ def app(service: IssuerService) -> Flask:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
-    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
+def tokens(service: IssuerService, clock: FakeClock) -> OfficerLogins:
+    """The staff, each with a password and a TOTP secret (the console's sign-in)."""
+    logins = OfficerLogins(service, clock)
     for officer in STAFF:
-        registry.put(officer)
-    return {officer.id: registry.issue_token(officer.id, ttl=400 * 86400) for officer in STAFF}
+        logins.enrol(officer)
+    return logins
 
 
 def history_rows(page: str) -> list[tuple[int, str]]:
@@ -56,7 +57,7 @@ def beijing(seconds: int) -> str:
 
 
 def test_the_history_lists_every_entry_of_the_record_newest_first_in_words(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
 ) -> None:
     record = service.register(CARD, officer="clerk")
     other = service.register(PERMIT, officer="clerk")
@@ -81,7 +82,7 @@ def test_the_history_lists_every_entry_of_the_record_newest_first_in_words(
 
 
 def test_a_long_history_is_paged_through_the_index(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     record = service.register(CARD, officer="clerk")
     for _ in range(HISTORY_PAGE + 4):
@@ -97,7 +98,7 @@ def test_a_long_history_is_paged_through_the_index(
     assert io.get(f"/officer/records/{record.id}?before=nonsense").status_code == 200  # the newest page
 
 
-def test_offers_and_the_pickup_are_shown(app: Flask, tokens: dict[str, str], service: IssuerService,
+def test_offers_and_the_pickup_are_shown(app: Flask, tokens: OfficerLogins, service: IssuerService,
                                          clock: FakeClock) -> None:
     record = service.register(CARD, officer="clerk")
     io = signed_in(app, tokens, "io")
@@ -121,7 +122,7 @@ def test_offers_and_the_pickup_are_shown(app: Flask, tokens: dict[str, str], ser
 
 
 def test_the_validity_in_force_and_the_endorsed_one(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
 ) -> None:
     service.register(CARD, officer="clerk")
     record = service.register(PERMIT, officer="clerk")
@@ -150,7 +151,7 @@ def test_the_validity_in_force_and_the_endorsed_one(
 
 
 def test_the_citizen_id_is_masked_until_revealed_and_each_reveal_is_audited(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     record = service.register(CARD, officer="clerk")
     full = CARD.holder.citizen_id
@@ -175,7 +176,7 @@ def test_the_citizen_id_is_masked_until_revealed_and_each_reveal_is_audited(
 
 
 def test_another_districts_record_its_history_and_its_reveal_are_refused(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     away = service.register(AWAY_CARD, officer="clerk_sh")
     service.suspend(away.id, officer="sup_sh", reason="上海的原因")

@@ -16,15 +16,15 @@ from credential.codes import ETHNICITY_LABELS
 from credential.model import CredentialType, Permit
 from credential.samples import AYIGULI_AISHAN, ZHANG_WEI
 from issuer.model import Officer, Role
-from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from tests.conftest import FakeClock
 
 from . import test_console_routes as routes
+from .console_logins import OfficerLogins
 from .office import HOME
 from .test_console_routes import field_note, invalid_fields, registered_id, selected, signed_in, text
 
-app, tokens = routes.app, routes.tokens  # the console routes' fixtures: the app and a token per officer
+app, tokens = routes.app, routes.tokens  # the console routes' fixtures: the app and each officer's sign-in
 
 TODAY = "2026-05-29"  # T0 in Beijing
 WOMAN = AYIGULI_AISHAN
@@ -41,7 +41,7 @@ def registered(service: IssuerService, record_id: str) -> Permit:
 
 
 def test_what_the_clerk_left_empty_is_filled_by_the_server(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     clerk = signed_in(app, tokens, "clerk")
     permit = registered(service, registered_id(clerk.post("/officer/records", typed_by_the_clerk())))
@@ -59,7 +59,7 @@ def test_what_the_clerk_left_empty_is_filled_by_the_server(
 
 
 def test_the_clerk_may_correct_a_filled_value_and_a_contradiction_is_refused_beside_its_field(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     clerk = signed_in(app, tokens, "clerk")
     for field, value, words in (("birth_date", "1995-07-22", "与公民身份号码中的出生日期不符"),
@@ -78,7 +78,7 @@ def test_the_clerk_may_correct_a_filled_value_and_a_contradiction_is_refused_bes
 
 
 def test_a_wrong_citizen_id_is_explained_beside_the_id_not_as_a_missing_birth_date(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     page = text(signed_in(app, tokens, "clerk").post(
         "/officer/records", typed_by_the_clerk(citizen_id=WOMAN.citizen_id[:17] + "0")))
@@ -89,10 +89,9 @@ def test_a_wrong_citizen_id_is_explained_beside_the_id_not_as_a_missing_birth_da
 
 
 def test_the_form_offers_lists_and_the_offices_values_and_no_document_number(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
 ) -> None:
-    OfficerRegistry(service.store, keyed=service.keyed, clock=clock).put(
-        Officer("clerk2", "柜员", Role.CLERK, ("110105", "110108")))
+    tokens.enrol(Officer("clerk2", "柜员", Role.CLERK, ("110105", "110108")))  # a password and a TOTP secret
     page = text(signed_in(app, tokens, "clerk").get("/officer/"))
     assert 'name="document_number"' not in page and "证件号码由系统" in page
     options = re.findall(r'<option value="(\d+)" data-names="([^"]+)"', page)
@@ -107,8 +106,6 @@ def test_the_form_offers_lists_and_the_offices_values_and_no_document_number(
     assert re.search(r'<script src="/officer/static/register.js" defer>', page)
     assert selected(page, "sex") == []  # from the ID unless the clerk chooses
     # An officer of two districts chooses one: none is preselected; both are offered by name.
-    tokens["clerk2"] = OfficerRegistry(service.store, keyed=service.keyed, clock=clock).issue_token(
-        "clerk2", ttl=86400)
     two = text(signed_in(app, tokens, "clerk2").get("/officer/"))
     assert selected(two, "district") == [""] and "北京市海淀区 110108" in two
     script = signed_in(app, tokens, "clerk").get("/officer/static/register.js")
@@ -116,7 +113,7 @@ def test_the_form_offers_lists_and_the_offices_values_and_no_document_number(
 
 
 def test_document_numbers_are_allocated_once_each_per_type_and_district(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     clerk = signed_in(app, tokens, "clerk")
     # A refused application spends no number.
@@ -135,7 +132,7 @@ def test_document_numbers_are_allocated_once_each_per_type_and_district(
 
 
 def test_concurrent_registrations_get_distinct_numbers(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     """Eight windows pressing 登记 at once, each for another resident (made-up valid citizen IDs)."""
     from credential.citizen_id import citizen_id_check_digit
@@ -160,7 +157,7 @@ def test_concurrent_registrations_get_distinct_numbers(
 
 
 def test_next_application_keeps_the_type_and_the_district_and_nothing_else(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     clerk = signed_in(app, tokens, "clerk")
     made = clerk.post("/officer/records", typed_by_the_clerk())

@@ -32,6 +32,7 @@ from keys.signers import KeySigner
 from tests.conftest import FakeClock
 
 from .conftest import PUBLIC_URL
+from .console_logins import OfficerLogins, password_of
 from .office import AWAY, CARD, HOME, PERMIT
 
 OFFICERS = (Officer("clerk", "柜员", Role.CLERK, (HOME,)), Officer("io", "民警", Role.ISSUING_OFFICER, (HOME,)),
@@ -51,11 +52,12 @@ def app(service: IssuerService) -> Flask:
 
 
 @pytest.fixture
-def tokens(service: IssuerService, clock: FakeClock) -> dict[str, str]:
-    registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
+def tokens(service: IssuerService, clock: FakeClock) -> OfficerLogins:
+    """The officers, each with a password and a TOTP secret (the console takes no API token)."""
+    logins = OfficerLogins(service, clock)
     for officer in OFFICERS:
-        registry.put(officer)
-    return {officer.id: registry.issue_token(officer.id, ttl=400 * 86400) for officer in OFFICERS}
+        logins.enrol(officer)
+    return logins
 
 
 class Browser:
@@ -82,10 +84,10 @@ class Browser:
             self.csrf = found.group(1)
 
 
-def signed_in(app: Flask, tokens: dict[str, str], who: str) -> Browser:
+def signed_in(app: Flask, tokens: OfficerLogins, who: str) -> Browser:
     browser = Browser(app)
     browser.get("/officer/login")
-    response = browser.post("/officer/login", {"officer_id": who, "password": tokens[who]})
+    response = browser.post("/officer/login", tokens.form(who))
     assert response.status_code == 302, response.get_data(as_text=True)
     browser.get("/officer/")
     return browser
@@ -114,7 +116,7 @@ def search_entries(service: IssuerService) -> list[Any]:
 
 
 def test_a_citizen_id_search_shows_only_the_officers_districts(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     home = service.register(CARD, officer="seed")
     away = service.register(AWAY_CARD, officer="seed")
@@ -144,7 +146,7 @@ def test_a_citizen_id_search_shows_only_the_officers_districts(
 @pytest.mark.parametrize("query", ["410102199003151231", "41010219900315123", "990102199003151230",
                                    "410102199013151230", "410102199003151"])
 def test_a_malformed_citizen_id_is_refused_before_searching(
-    app: Flask, tokens: dict[str, str], service: IssuerService, query: str
+    app: Flask, tokens: OfficerLogins, service: IssuerService, query: str
 ) -> None:
     service.register(CARD, officer="seed")
     page = signed_in(app, tokens, "clerk").post("/officer/search", {"q": query})
@@ -153,7 +155,7 @@ def test_a_malformed_citizen_id_is_refused_before_searching(
 
 
 def test_another_districts_record_looks_exactly_like_a_missing_one(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     away = service.register(AWAY_CARD, officer="seed")
     missing = "A" * len(away.id)
@@ -185,7 +187,7 @@ def permit_record(service: IssuerService) -> Record:
 
 
 def test_endorse_when_due_prints_a_new_pickup_sheet(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
 ) -> None:
     record = permit_record(service)
     io = signed_in(app, tokens, "io")
@@ -208,7 +210,7 @@ def test_endorse_when_due_prints_a_new_pickup_sheet(
 
 
 def test_redeliver_retires_the_old_phone_and_prints_a_new_sheet(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     record = service.register(CARD, officer="seed")
     offer = service.create_offer(record.id, officer="seed")
@@ -239,7 +241,7 @@ def test_redeliver_retires_the_old_phone_and_prints_a_new_sheet(
 
 
 def test_a_pending_offer_is_approved_or_denied_by_a_supervisor(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     first = service.register(CARD, officer="seed")
     second = service.register(OTHER, officer="seed")
@@ -274,7 +276,7 @@ def register_form(permit: Any, **extra: str) -> dict[str, str]:
 
 
 def test_register_and_the_supervisors_override(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
 ) -> None:
     service.register(dataclasses.replace(CARD, valid_from=datetime.date(2026, 4, 1)), officer="seed")
     clerk, sup = signed_in(app, tokens, "clerk"), signed_in(app, tokens, "sup")
@@ -293,7 +295,7 @@ def test_register_and_the_supervisors_override(
 
 
 def test_posts_without_the_sessions_csrf_token_are_refused(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     record = service.register(CARD, officer="seed")
     sup, other = signed_in(app, tokens, "sup"), signed_in(app, tokens, "sup")
@@ -311,7 +313,7 @@ def test_posts_without_the_sessions_csrf_token_are_refused(
     assert sup.post(path, {"reason_code": "LOST", "confirm": "1"}).status_code == 303  # with it: done
 
 
-def test_roles_are_the_desks(app: Flask, tokens: dict[str, str], service: IssuerService) -> None:
+def test_roles_are_the_desks(app: Flask, tokens: OfficerLogins, service: IssuerService) -> None:
     record = service.register(CARD, officer="seed")
     clerk = signed_in(app, tokens, "clerk")
     page = text(clerk.get(f"/officer/records/{record.id}"))
@@ -330,7 +332,7 @@ def test_roles_are_the_desks(app: Flask, tokens: dict[str, str], service: Issuer
 @pytest.mark.parametrize("value", ["", " ", "²", "\x00", "<script>alert(1)</script>", "x" * 5000, "١٢٣", "../../",
                                    "4101021990031512３0", "%00", "X" * 18])
 def test_bad_input_never_gives_a_500(
-    app: Flask, tokens: dict[str, str], service: IssuerService, value: str
+    app: Flask, tokens: OfficerLogins, service: IssuerService, value: str
 ) -> None:
     record = service.register(CARD, officer="seed")
     sup, clerk = signed_in(app, tokens, "sup"), signed_in(app, tokens, "clerk")
@@ -342,7 +344,8 @@ def test_bad_input_never_gives_a_500(
         sup.post(f"/officer/records/{record.id}/deny", {"reason": value}),
         sup.post(f"/officer/records/{record.id}/redeliver", {"reason_code": value}),
         sup.get("/officer/records/" + (value.replace("/", "") or "x")),
-        sup.post("/officer/login", {"officer_id": value, "password": value}),
+        sup.post("/officer/login", {"officer_id": value, "password": value, "code": value}),
+        sup.post("/officer/enrol", {"code": value}),
     ]
     for response in responses:
         assert response.status_code < 500, response.get_data(as_text=True)[:500]
@@ -366,12 +369,12 @@ def replayed(app: Flask, cookie: str, path: str) -> TestResponse:
 
 
 def test_sign_out_ends_the_session_for_a_saved_cookie(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     record = service.register(CARD, officer="seed")
     sup = signed_in(app, tokens, "sup")
     cookie = saved_cookie(sup)
-    assert tokens["sup"] not in cookie
+    assert password_of("sup") not in cookie
     assert replayed(app, cookie, f"/officer/records/{record.id}").status_code == 200  # the cookie is the session
     assert sup.post("/officer/logout").status_code == 302
     again = replayed(app, cookie, f"/officer/records/{record.id}")
@@ -379,19 +382,21 @@ def test_sign_out_ends_the_session_for_a_saved_cookie(
     assert sup.get(f"/officer/records/{record.id}").status_code == 302
 
 
-@pytest.mark.parametrize("how", ["revoke_token", "revoke_tokens", "disable", "change", "expire"])
-def test_revocation_disabling_or_a_change_end_the_session_at_once(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock, how: str
+@pytest.mark.parametrize("how", ["password", "reset_totp", "enrol_totp", "disable", "change", "expire"])
+def test_a_password_change_a_totp_reset_disabling_or_a_change_end_the_session_at_once(
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock, how: str
 ) -> None:
     record = service.register(CARD, officer="seed")
-    other_session = signed_in(app, tokens, "io")  # the officer's second session, same token
+    other_session = signed_in(app, tokens, "io")  # the officer's second session
     cookie = saved_cookie(signed_in(app, tokens, "io"))
     bystander = signed_in(app, tokens, "sup")
     registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
-    if how == "revoke_token":
-        registry.revoke_token(tokens["io"])
-    elif how == "revoke_tokens":
-        registry.revoke_tokens("io")
+    if how == "password":
+        tokens.logins.set_password("io", "a new password for io")
+    elif how == "reset_totp":
+        tokens.logins.reset_totp("io")
+    elif how == "enrol_totp":
+        tokens.logins.enrol_totp("io")
     elif how == "disable":
         registry.disable("io")
     elif how == "change":
@@ -405,23 +410,38 @@ def test_revocation_disabling_or_a_change_end_the_session_at_once(
     assert bystander.get(f"/officer/records/{record.id}").status_code == expected
 
 
-def test_the_store_keeps_only_a_keyed_hash_of_the_session_id(
-    app: Flask, tokens: dict[str, str], service: IssuerService, clock: FakeClock
+def test_revoking_api_tokens_leaves_console_sessions_and_a_token_is_no_console_password(
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
 ) -> None:
+    record = service.register(CARD, officer="seed")
     registry = OfficerRegistry(service.store, keyed=service.keyed, clock=clock)
-    session_id = registry.open_session(tokens["sup"], ttl=60)
+    token = registry.issue_token("io", ttl=3600)
+    io = signed_in(app, tokens, "io")
+    registry.revoke_tokens("io")  # the machine's token, not the person's session
+    assert io.get(f"/officer/records/{record.id}").status_code == 200
+    browser = Browser(app)
+    browser.get("/officer/login")
+    refused = browser.post("/officer/login", {"officer_id": "io", "password": token, "code": tokens.code("io")})
+    assert refused.status_code == 401 and "Wrong officer id, password or code" in refused.get_data(as_text=True)
+
+
+def test_the_store_keeps_only_a_keyed_hash_of_the_session_id(
+    app: Flask, tokens: OfficerLogins, service: IssuerService, clock: FakeClock
+) -> None:
+    logins = tokens.logins
+    session_id = logins.open_session(logins.check("sup", password_of("sup"), tokens.code("sup")), ttl=60)
     assert service.store.officer_for_session(session_id, clock()) is None
     # nor under a plain hash a copy of the store could test a stolen cookie against: only the keyed one
     assert service.store.officer_for_session(hashlib.sha256(session_id.encode()).hexdigest(), clock()) is None
     assert service.store.officer_for_session(service.keyed.digest(OFFICER_SESSION, session_id), clock()) == "sup"
-    assert registry.session_officer(session_id).id == "sup"
-    assert registry.end_session(session_id) and not registry.end_session(session_id)
+    assert logins.session_officer(session_id).id == "sup"
+    assert logins.end_session(session_id) and not logins.end_session(session_id)
     with pytest.raises(UnauthorizedError):
-        registry.session_officer(session_id)
+        logins.session_officer(session_id)
 
 
 def test_a_console_revocation_is_counted_once_and_a_refused_one_not(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     from issuer.http import metrics
     from tests.issuer.outage import sample
@@ -444,7 +464,7 @@ def selected(page: str, name: str) -> list[str]:
 
 
 def test_the_register_form_keeps_every_value_after_an_error(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     clerk = signed_in(app, tokens, "clerk")
     assert selected(text(clerk.get("/officer/")), "type") == []  # nothing chosen for the clerk on a fresh form
@@ -485,7 +505,7 @@ def field_note(page: str, name: str) -> str:
     ("name", "张" * 41, "at most 30 characters"),
 ])
 def test_a_refused_field_is_marked_and_explained_in_words_beside_it(
-    app: Flask, tokens: dict[str, str], service: IssuerService, field: str, value: str, words: str
+    app: Flask, tokens: OfficerLogins, service: IssuerService, field: str, value: str, words: str
 ) -> None:
     clerk = signed_in(app, tokens, "clerk")
     form = register_form(CARD)
@@ -508,7 +528,7 @@ def test_a_refused_field_is_marked_and_explained_in_words_beside_it(
 
 
 def test_a_malformed_citizen_id_in_the_search_box_is_explained_beside_it(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     page = text(signed_in(app, tokens, "clerk").post("/officer/search", {"q": "410102199003151231"}))
     assert invalid_fields(page) == ["q"] and "校验码不符" in field_note(page, "q")
@@ -522,7 +542,7 @@ def form_of(page: str, action: str) -> str:
 
 
 def test_revocation_asks_for_confirmation_and_preselects_no_reason(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     record = service.register(CARD, officer="seed")
     sup = signed_in(app, tokens, "sup")
@@ -550,7 +570,7 @@ def test_revocation_asks_for_confirmation_and_preselects_no_reason(
 
 
 def test_states_types_and_reasons_are_shown_in_words(
-    app: Flask, tokens: dict[str, str], service: IssuerService
+    app: Flask, tokens: OfficerLogins, service: IssuerService
 ) -> None:
     from issuer.http.console.words import REASONS, STATES
 
@@ -579,7 +599,7 @@ def section(page: str, section_id: str) -> str:
 @pytest.mark.parametrize(("permit", "zh", "en"), [(CARD, "电子居住登记卡", "registration card"),
                                                   (PERMIT, "电子居住证", "residence permit")])
 def test_the_pin_is_on_its_own_slip_never_beside_the_qr(
-    app: Flask, tokens: dict[str, str], service: IssuerService, permit: Any, zh: str, en: str
+    app: Flask, tokens: OfficerLogins, service: IssuerService, permit: Any, zh: str, en: str
 ) -> None:
     if permit is PERMIT:
         record = permit_record(service)

@@ -67,11 +67,12 @@ def test_bad_officers_are_refused(store: Store, officer_id: str, role: str, dist
 
 def test_the_role_table() -> None:
     expected = {
-        Role.CLERK: {Action.REGISTER, Action.READ_RECORD, Action.REVEAL_CITIZEN_ID},
+        Role.CLERK: {Action.REGISTER, Action.READ_RECORD, Action.REVEAL_CITIZEN_ID, Action.SET_PORTRAIT,
+                     Action.READ_PORTRAIT},
         Role.ISSUING_OFFICER: {Action.READ_RECORD, Action.CREATE_OFFER, Action.ENDORSE, Action.REDELIVER,
-                               Action.REVEAL_CITIZEN_ID},
+                               Action.REVEAL_CITIZEN_ID, Action.READ_PORTRAIT},
         Role.SUPERVISOR: {Action.READ_RECORD, Action.OVERRIDE_REGISTRATION, Action.SUSPEND, Action.LIFT,
-                          Action.REVOKE, Action.APPROVE, Action.REVEAL_CITIZEN_ID},
+                          Action.REVOKE, Action.APPROVE, Action.REVEAL_CITIZEN_ID, Action.READ_PORTRAIT},
         Role.AUDITOR: {Action.READ_AUDIT},
         Role.BUREAU_AUDITOR: {Action.READ_AUDIT},
         Role.ADMIN: {Action.MANAGE_OFFICERS},

@@ -67,7 +67,7 @@ def test_the_document_lists_every_route(officer_app: Any) -> None:
 def test_no_500_and_responses_match(api_schema: Any) -> None:
     """Each operation, each role (they reach different depths: 403, 404, 409 and successes)."""
     operations = [result.ok() for result in api_schema.get_all_operations()]
-    assert len(operations) == 20  # 17 + the residents' requests queue (list, approve, deny)
+    assert len(operations) == 22  # 17 + the residents' requests queue (list, approve, deny) + portraits (put, get)
 
     for operation in operations:
         @given(case=operation.as_strategy())

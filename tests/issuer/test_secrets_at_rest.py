@@ -17,16 +17,19 @@ from pathlib import Path
 
 import pytest
 
+from credential.encoding import b64url_encode
 from credential.samples import sample_permit
 from issuer.desk import OfficerDesk
 from issuer.errors import InvalidGrantError, UnauthorizedError
 from issuer.keyed import TX_CODE, KeyedHash
+from issuer.logins import ConsoleLogins
 from issuer.model import Officer, Role
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
 from issuer.store.sqlite import SQLiteStore
+from issuer.totp import code_at
 from keys import KeyRing
 from tests.conftest import FakeClock
 from wallet_api import dpop_state
@@ -53,6 +56,8 @@ class Handed:
     session_id: str  # the console's cookie
     client: str  # the address of a failed sign-in (a counter key)
     dpop_jti: str  # a spent DPoP proof id
+    password: str  # the officer's console password
+    totp_secret: tuple[str, ...]  # the officer's TOTP secret: base32 (what the app is given), hex, base64url
 
 
 def unkeyed_hashes(handed: Handed) -> list[str]:
@@ -71,7 +76,7 @@ def unkeyed_hashes(handed: Handed) -> list[str]:
 
 
 def secrets_in_clear(handed: Handed) -> list[str]:
-    return [handed.code, handed.offer_id, handed.access_token, handed.nonce, handed.notification_id,
+    return [handed.password, *handed.totp_secret, handed.code, handed.offer_id, handed.access_token, handed.nonce, handed.notification_id,
             handed.open_code, handed.open_offer_id, handed.officer_token, handed.session_id, handed.client,
             handed.dpop_jti]
 
@@ -87,7 +92,13 @@ def hand_out(service: IssuerService) -> Handed:
     registry = OfficerRegistry(service.store, keyed=service.keyed, clock=service.clock)
     registry.put(Officer("li", "李娜", Role.CLERK, ("110105",)))
     officer_token = registry.issue_token("li", ttl=3600)
-    session_id = registry.open_session(officer_token, ttl=3600)
+    logins = ConsoleLogins(service.store, keyed=service.keyed, clock=service.clock)
+    password = "li-na " + secrets.token_urlsafe(12)
+    logins.set_password("li", password)
+    enrolment = logins.enrol_totp("li")
+    session_id = logins.open_session(logins.check("li", password, code_at(enrolment.secret, service.clock())),
+                                     ttl=3600)
+    totp_secret = (enrolment.text, enrolment.secret.hex(), b64url_encode(enrolment.secret))
     client = "203.0.113.77"
     with pytest.raises(UnauthorizedError):
         OfficerDesk(service).authenticate("a guessed token", client=client)
@@ -95,7 +106,7 @@ def hand_out(service: IssuerService) -> Handed:
     assert dpop_state.spend_jti(service.store, service.keyed, jti, iat_window=60, now=service.clock())
     return Handed(offer.pre_authorized_code, offer.tx_code, offer.offer_id, token, nonce, notification_id,
                   still_open.pre_authorized_code, still_open.tx_code, still_open.offer_id, officer_token, session_id,
-                  client, jti)
+                  client, jti, password, totp_secret)
 
 
 def assert_nothing_usable(dump: bytes, handed: Handed) -> None:

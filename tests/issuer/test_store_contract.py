@@ -16,6 +16,7 @@ from issuer.errors import StateConflictError
 from issuer.model import AuditEntry, Officer, PublishedStatusList, Record, RecordState, Role
 from issuer.store import (
     FILL_LIMIT,
+    OfficerSecrets,
     Registration,
     StatusListFullError,
     Store,
@@ -344,6 +345,55 @@ def test_an_officer_is_inserted_once_and_a_change_revokes_its_tokens(store: Stor
     assert store.get_officer("bob") is None
 
 
+
+def test_officer_secrets_bump_the_generation_and_only_the_officers_current_sessions_live(store: Store) -> None:
+    assert store.get_officer_secrets("alice") is None
+    assert store.set_officer_password("alice", "scrypt$x") is None and store.set_officer_totp("alice", "v1.x") is None
+    assert store.end_officer_sessions("alice") is None
+    alice = Officer("alice", "李华", Role.CLERK, ("110105",))
+    store.insert_officer(alice)
+    assert store.get_officer_secrets("alice") == OfficerSecrets(None, None, 0, 0)
+    store.add_officer_session("s0", "alice", generation=0, expires_at=T0 + 100, now=T0)
+    assert store.officer_for_session("s0", T0 + 99) == "alice"
+    assert store.officer_for_session("s0", T0 + 100) is None  # expired on the caller's clock
+    assert store.set_officer_password("alice", "scrypt$1") == 1
+    assert store.officer_for_session("s0", T0) is None  # a password change ends it
+    store.add_officer_session("s1", "alice", generation=1, expires_at=T0 + 100, now=T0)
+    assert store.set_officer_totp("alice", "v1.sealed", generation=0) is None  # a stale enrolment does not land
+    assert store.officer_for_session("s1", T0) == "alice"
+    assert store.set_officer_totp("alice", "v1.sealed", generation=1) == 2
+    assert store.get_officer_secrets("alice") == OfficerSecrets("scrypt$1", "v1.sealed", 0, 2)
+    assert store.officer_for_session("s1", T0) is None
+    store.add_officer_session("s2", "alice", generation=2, expires_at=T0 + 100, now=T0)
+    assert store.change_officer(dataclasses.replace(alice, role=Role.SUPERVISOR)) == 0
+    assert store.officer_for_session("s2", T0) is None  # a change ends it
+    store.add_officer_session("s3", "alice", generation=3, expires_at=T0 + 100, now=T0)
+    store.add_officer_session("s3b", "alice", generation=3, expires_at=T0 + 100, now=T0)
+    assert store.end_officer_session("s3") and not store.end_officer_session("s3")
+    assert store.officer_for_session("s3", T0) is None and store.officer_for_session("s3b", T0) == "alice"
+    assert store.end_officer_sessions("alice") == 4
+    assert store.officer_for_session("s3b", T0) is None
+    assert store.set_officer_totp("alice", None) == 5  # a reset forgets the secret, keeps the password
+    assert store.get_officer_secrets("alice") == OfficerSecrets("scrypt$1", None, 0, 5)
+    store.put_officer(dataclasses.replace(alice, disabled=True))  # put keeps the secrets
+    assert store.get_officer_secrets("alice") == OfficerSecrets("scrypt$1", None, 0, 5)
+
+
+def test_a_totp_step_is_used_once_only_later_ones_and_only_at_its_generation(store: Store) -> None:
+    store.insert_officer(Officer("alice", "李华", Role.CLERK, ("110105",)))
+    generation = store.set_officer_totp("alice", "v1.sealed")
+    assert generation == 1
+    assert not store.use_totp_step("alice", 100, generation=0)  # checked against an older secret
+    assert store.use_totp_step("alice", 100, generation=1)
+    assert not store.use_totp_step("alice", 100, generation=1)  # replay
+    assert not store.use_totp_step("alice", 99, generation=1)  # an earlier step after a later one
+    assert store.get_officer_secrets("alice") == OfficerSecrets(None, "v1.sealed", 100, 1)
+    assert race(THREADS, lambda i: store.use_totp_step("alice", 101, generation=1)).count(True) == 1
+    assert store.set_officer_totp("alice", "v1.other") == 2  # a new secret starts the steps over
+    assert store.use_totp_step("alice", 50, generation=2)
+    assert not store.use_totp_step("nobody", 200, generation=0)
+
+
 def test_published_status_list_keeps_the_latest_generation(store: Store) -> None:
     old = PublishedStatusList("u", "old", "e1", T0)
     new = PublishedStatusList("u", "new", "e2", T0 + 1)
@@ -501,3 +551,46 @@ def test_retiring_chosen_indices_leaves_the_others_and_works_in_any_state(store:
     store.insert_record(a_record("rec-2"))
     assert store.retire_indices("rec-2", [(1, new)], now=T0) == []  # another record's index is not touched
     assert store.status_bits(1).get(new) == VALID
+
+
+# --- portraits (sealed bytes: the store never sees one in clear) -------------------------------------
+
+def with_portrait(digest: bytes) -> Record:
+    permit = sample_permit(portrait_sha256=digest)
+    return Record("rec-1", permit, RecordState.ACTIVE, T0, T0)
+
+
+def test_a_portrait_the_permit_and_the_audit_entry_change_in_one_step(store: Store) -> None:
+    store.insert_record(a_record())
+    assert store.get_portrait("rec-1") is None
+    changed = with_portrait(b"\1" * 32).permit
+    updated = store.put_portrait("rec-1", b"sealed-1\0\xff", expected=RecordState.ACTIVE, permit=changed,
+                                 now=T0 + 5, audit=entry("set_portrait"))
+    assert updated is not None and updated.permit == changed and updated.updated_at == T0 + 5
+    assert store.get_record("rec-1") == updated
+    assert store.get_portrait("rec-1") == b"sealed-1\0\xff"
+    again = store.put_portrait("rec-1", b"sealed-2", expected=RecordState.ACTIVE,
+                               permit=with_portrait(b"\2" * 32).permit, now=T0 + 6, audit=entry("set_portrait"))
+    assert again is not None and store.get_portrait("rec-1") == b"sealed-2"  # replaced, not added
+    assert [e.action for e in store.list_audit()] == ["set_portrait", "set_portrait"]
+    verify_chain(store.list_audit())
+
+
+def test_a_portrait_is_kept_only_from_the_expected_state(store: Store) -> None:
+    store.insert_record(a_record(state=RecordState.SUSPENDED))
+    assert store.put_portrait("rec-1", b"sealed", expected=RecordState.ACTIVE, permit=with_portrait(b"\1" * 32).permit,
+                              now=T0, audit=entry("set_portrait")) is None
+    assert store.put_portrait("nobody", b"sealed", expected=RecordState.ACTIVE,
+                              permit=with_portrait(b"\1" * 32).permit, now=T0, audit=entry("set_portrait")) is None
+    assert store.get_portrait("rec-1") is None and store.list_audit() == []
+    record = store.get_record("rec-1")
+    assert record is not None and record.permit.holder.portrait_sha256 is None
+
+
+def test_a_portrait_keeps_the_holder_type_and_district(store: Store) -> None:
+    store.insert_record(a_record())
+    other = sample_permit(resident=1)
+    with pytest.raises(ValueError):
+        store.put_portrait("rec-1", b"sealed", expected=RecordState.ACTIVE, permit=other, now=T0,
+                           audit=entry("set_portrait"))
+    assert store.get_portrait("rec-1") is None and store.list_audit() == []

@@ -118,3 +118,22 @@ def test_upgrade_adds_the_store_secret_to_an_older_directory(tmp_path: Path, pas
     assert cli.main(["keys", "upgrade", "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 0
     assert capsys.readouterr().out == f"{key_dir}: already up to date\n"
     assert len(load_keyring(key_dir, b"a long operator passphrase").store_secret) == 32
+
+
+@pytest.mark.usefixtures("fast_init")
+def test_upgrade_adds_the_portrait_key_to_a_directory_from_before_portraits(
+        tmp_path: Path, passphrase_file: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(keys_cli, "SCRYPT_COST", 2**14)
+    key_dir = tmp_path / "keys"
+    assert cli.main([*INIT, "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 0
+    portrait_key = load_keyring(key_dir, b"a long operator passphrase").portrait_key
+    assert portrait_key is not None and len(portrait_key) == 32
+    assert (key_dir / "portrait-data.secret.json").stat().st_mode & 0o777 == 0o600
+    (key_dir / "portrait-data.secret.json").unlink()  # as a directory made before portraits
+    assert load_keyring(key_dir, b"a long operator passphrase").portrait_key is None  # everything else works
+    capsys.readouterr()
+    assert cli.main(["keys", "upgrade", "--dir", str(key_dir), "--passphrase-file", str(passphrase_file)]) == 0
+    assert capsys.readouterr().out == f"{key_dir}: added the portrait key\n"
+    added = load_keyring(key_dir, b"a long operator passphrase").portrait_key
+    assert added is not None and len(added) == 32 and added != portrait_key

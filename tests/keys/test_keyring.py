@@ -80,6 +80,7 @@ def test_save_load_round_trip(tmp_path: Path, ring: KeyRing) -> None:
         "keyring.json", "root.key.json", "root.crt.pem",
         f"credential-{credential}.key.json", f"credential-{credential}.crt.pem",
         f"status-{status}.key.json", f"status-{status}.crt.pem", "store-hmac.secret.json",
+        "portrait-data.secret.json",
     ])
     assert stat.S_IMODE(directory.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in directory.iterdir())
@@ -94,6 +95,8 @@ def test_save_load_round_trip(tmp_path: Path, ring: KeyRing) -> None:
     assert (loaded.authority_code, loaded.authority_name, loaded.states) == (CODE, NAME, ring.states)
     assert loaded.store_secret == ring.store_secret and len(ring.store_secret) == 32
     assert ring.store_secret not in (directory / "store-hmac.secret.json").read_bytes()  # sealed, not in clear
+    assert loaded.portrait_key == ring.portrait_key and ring.portrait_key is not None
+    assert ring.portrait_key not in (directory / "portrait-data.secret.json").read_bytes()
     # the loaded keys sign what the saved ring's public keys verify
     token = loaded.trust_list_token(issuer="https://i", now=T0, version=1, status_lists=[], aggregation_uri=None)
     verify_trust_list(token, root_key=ring.root.public_key, now=T0)

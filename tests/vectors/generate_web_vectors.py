@@ -1,7 +1,8 @@
 """Shared test vectors for the Python verifier and the browser verifier page (tests/web).
 
 ``generate(out, base_url=..., now=...)`` writes, with real keys made for the occasion:
-- ``vectors.json``: [{"name", "qr_text", "png"}] and one QR PNG per vector;
+- ``vectors.json``: [{"name", "qr_text", "png"}] and one QR PNG per vector; a vector scanned with a portrait
+  code also has "portrait_code" (base64 of the symbol's bytes), and its PNG shows both codes side by side;
 - ``root.json`` (the root public JWK, as /verify/root.json serves it), ``trustlist.jwt``,
   ``statuslists.json`` (the aggregation), and ``statuslists/1.jwt`` with its CWT form ``statuslists/1.cwt``
   (the same list, signed by the same key).
@@ -12,8 +13,10 @@ next to this file. Run as a script to write a set into a directory:
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime
+import hashlib
 import json
 import sys
 import zlib
@@ -50,8 +53,10 @@ from credential.statuslist import (
     sign_status_list_cwt,
     sign_status_list_token,
 )
+from epermit.wallet.display import pass_and_portrait_image
 from keys import KeyRing, KeySigner, Purpose
 from tests.conftest import T0
+from tests.vectors.portrait_image import portrait_bytes
 
 EXPECTATIONS = Path(__file__).with_name("web_expectations.json")
 HOUR, DAY = 3600, 86400
@@ -71,6 +76,7 @@ class VectorSet:
     status_token: str
     vectors: dict[str, str]  # name -> QR text
     status_cwt: bytes = b""  # the status list in its CWT form
+    portraits: dict[str, bytes] = dataclasses.field(default_factory=dict)  # name -> portrait code scanned with it
 
     def expectations(self) -> dict[str, dict[str, Any]]:
         return load_expectations()
@@ -130,6 +136,11 @@ def _png(text: str, path: Path) -> None:
     code.make_image(fill_color="black", back_color="white").save(str(path))
 
 
+def _png_with_portrait(text: str, portrait: bytes, path: Path) -> None:
+    image, _, _ = pass_and_portrait_image(text, portrait, box_size=4)
+    image.save(str(path))
+
+
 def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
     out.mkdir(parents=True, exist_ok=True)
     ring = KeyRing.generate(authority_code=AUTHORITY[0], authority_name=AUTHORITY[1], now=now - 30 * DAY)
@@ -143,14 +154,17 @@ def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
     expired = sample_permit(valid_from=today - datetime.timedelta(days=400),
                             valid_until=today - datetime.timedelta(days=2))
     foreign = dataclasses.replace(permit, authority_code=FOREIGN_AUTHORITY, authority_name="上海市公安局黄浦分局")
+    face, other_face = portrait_bytes(), portrait_bytes(seed=1)
+    with_face = dataclasses.replace(permit, holder=dataclasses.replace(permit.holder,
+                                                                       portrait_sha256=hashlib.sha256(face).digest()))
 
     def cose(idx: int, *, which: Permit = permit, signer: KeySigner | None = None, uri: str = status_uri,
              view: PassView = PassView.FULL) -> bytes:
         return encode_pass(which, signer=signer or credential_signer, holder_key=holder.public_key,
                            status_uri=uri, status_idx=idx, now=now - 10 * DAY, view=view)
 
-    def live(idx: int, at: int, view: PassView = PassView.FULL) -> str:
-        return live_qr_text(cose(idx, view=view), holder_signer=holder, now=at)
+    def live(idx: int, at: int, view: PassView = PassView.FULL, which: Permit = permit) -> str:
+        return live_qr_text(cose(idx, view=view, which=which), holder_signer=holder, now=at)
 
     statuses = StatusList(LIST_SIZE, 2)
     statuses.set(9, INVALID)
@@ -180,7 +194,17 @@ def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
                                                          {7: int(permit.holder.citizen_id[:17])}),
         "full_without_personal_data": _resigned_permit_map(cose(23, view=PassView.BASIC), credential_signer, {},
                                                            drop=(14,)),
+        # The pass signs SHA-256(face): scanned with that face, with another one, with none; a face beside a
+        # pass that signs none; another face beside a revoked pass (REVOKED keeps its meaning).
+        "portrait_verified": live(24, now - 5, PassView.BASIC, with_face),
+        "portrait_mismatch": live(25, now - 5, PassView.BASIC, with_face),
+        "portrait_absent": live(26, now - 5, PassView.BASIC, with_face),
+        "portrait_unsigned": live(27, now - 5, PassView.BASIC),
+        "portrait_revoked_mismatch": live(9, now - 5, PassView.BASIC, with_face),
+        "portrait_forged_pass": _tampered(live(28, now - 5, PassView.FULL, with_face), b"ZHANG WEI", b"ZHANG WEN"),
     }
+    portraits = {"portrait_verified": face, "portrait_mismatch": other_face, "portrait_unsigned": face,
+                 "portrait_revoked_mismatch": other_face, "portrait_forged_pass": face}
     trust_token = ring.trust_list_token(issuer=base_url, now=now - HOUR, version=now - HOUR,
                                         status_lists=[status_uri], aggregation_uri=f"{base_url}/statuslists")
     status_signer = ring.signer_for(Purpose.STATUS, now=now)
@@ -196,11 +220,16 @@ def generate(out: Path, *, base_url: str, now: int = T0) -> VectorSet:
     (out / "root.json").write_text(json.dumps({"jwk": public_jwk(ring.root.public_key)}), "utf-8")
     listing = []
     for name, text in vectors.items():
-        _png(text, out / f"{name}.png")
-        listing.append({"name": name, "qr_text": text, "png": f"{name}.png"})
+        entry: dict[str, Any] = {"name": name, "qr_text": text, "png": f"{name}.png"}
+        if name in portraits:
+            _png_with_portrait(text, portraits[name], out / f"{name}.png")
+            entry["portrait_code"] = base64.b64encode(portraits[name]).decode("ascii")
+        else:
+            _png(text, out / f"{name}.png")
+        listing.append(entry)
     (out / "vectors.json").write_text(json.dumps({"now": now, "vectors": listing}, ensure_ascii=False), "utf-8")
     return VectorSet(out, base_url, now, ring.root_certificate.public_bytes(Encoding.PEM), trust_token,
-                     status_uri, status_token, vectors, status_cwt)
+                     status_uri, status_token, vectors, status_cwt, portraits)
 
 
 def replace_base(vectors: VectorSet, **changes: Any) -> VectorSet:

@@ -13,6 +13,7 @@ from tests.conftest import T0
 from tests.vectors.generate_web_vectors import AUTHORITY, VectorSet, generate, load_expectations
 from verifier.cache import VerifierCache
 from verifier.policy import Policy
+from verifier.qrimage import decode_qr_symbols, pass_text, portrait_codes
 from verifier.verify import verify
 
 
@@ -32,9 +33,14 @@ def test_python_verifier_agrees(vectors: VectorSet, tmp_path: Path, name: str, f
     cache.pin_root(vectors.root_pem)
     cache.accept_trust_list(vectors.trust_token, T0)
     cache.accept_status_list(vectors.status_uri, vectors.status_cwt if form == "cwt" else vectors.status_token, T0)
-    outcome = verify(vectors.vectors[name], cache, policy=Policy(), now=T0)
+    codes = [vectors.portraits[name]] if name in vectors.portraits else []
+    outcome = verify(vectors.vectors[name], cache, policy=Policy(), now=T0, portrait_codes=codes)
     expected = load_expectations()[name]
     assert outcome.result.value == expected["result"], outcome.reason
+    assert outcome.portrait == expected.get("portrait", "absent"), outcome.portrait_reason
+    assert (outcome.portrait_image is not None) == (outcome.portrait == "verified")
+    if outcome.portrait_image is not None:
+        assert outcome.portrait_image == vectors.portraits[name]
     if "live" in expected:
         assert outcome.live is expected["live"]
     if "view" in expected:  # which view the verifier says it shows; a basic one has no personal field
@@ -47,6 +53,14 @@ def test_python_verifier_agrees(vectors: VectorSet, tmp_path: Path, name: str, f
         assert outcome.claims["authority_code"] == AUTHORITY[0]
     if outcome.result.value == "UNTRUSTED_ISSUER":
         assert outcome.claims == {}  # nothing an untrusted key signed is shown
+
+
+def test_the_photo_holds_both_codes(vectors: VectorSet) -> None:
+    """Each portrait vector's one image gives zxing-cpp both symbols: the pass text and the portrait's bytes."""
+    for name, portrait in vectors.portraits.items():
+        symbols = decode_qr_symbols(vectors.directory / f"{name}.png")
+        assert pass_text(symbols) == vectors.vectors[name]
+        assert portrait_codes(symbols) == [portrait], name
 
 
 def test_no_vector_carries_the_authority_name_but_the_one_made_to(vectors: VectorSet) -> None:

@@ -103,3 +103,14 @@ def test_no_bundle_a_bad_one_or_a_leaf_in_it_trusts_no_verifier(service: IssuerS
         response = page_client(service, built(tmp_path), verifier_ca_file=path).get("/wallet/verifiers.json")
         assert response.status_code == 503, name
         assert "certificates" not in response.get_json()
+
+
+def test_the_districts_are_the_citys_list_an_address_change_chooses_from(service: IssuerService, tmp_path: Path) -> None:
+    from credential.codes import DISTRICT_LABELS, validate_district
+
+    response = page_client(service, built(tmp_path)).get("/wallet/districts.json")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-cache"
+    districts = response.get_json()["districts"]
+    assert [d["code"] for d in districts] == list(DISTRICT_LABELS)
+    assert all(validate_district(d["code"]) == d["code"] and d["zh"] and d["en"] for d in districts)
+    assert {"code": "110101", "zh": "北京市东城区", "en": "Dongcheng District, Beijing"} in districts

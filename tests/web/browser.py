@@ -94,11 +94,13 @@ def go_offline(driver: Any, offline: bool = True) -> None:
                            {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
 
 
-def verdict(driver: Any) -> dict[str, str]:
+def verdict(driver: Any) -> dict[str, Any]:
     return driver.execute_script(
         "const v = document.getElementById('verdict');"
+        "const face = document.getElementById('portrait');"
         "return v.hidden ? null : {result: v.dataset.result, live: v.dataset.live, view: v.dataset.view,"
-        " title: document.getElementById('verdict-title').textContent, text: v.innerText};")
+        " title: document.getElementById('verdict-title').textContent, text: v.innerText,"
+        " portrait: v.dataset.portrait, face: face && !face.hidden && face.complete && face.naturalWidth > 0};")
 
 
 def upload(driver: Any, path: Path) -> None:

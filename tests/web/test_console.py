@@ -5,6 +5,7 @@ after its next sync, and a POST without the CSRF token is refused."""
 
 from __future__ import annotations
 
+import base64
 import datetime
 import os
 import time
@@ -22,11 +23,14 @@ from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
 from issuer.http.app import create_app as officer_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
+from issuer.logins import ConsoleLogins
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
+from issuer.totp import STEP, code_at
 from keys.keyring import KeyRing
+from tests.issuer.console_logins import password_of
 from tests.vectors.generate_web_vectors import _png
 from tests.web.browser import chromium, require_browser, screenshot, upload, verdict, wait_for
 from wallet_api import WalletApiSettings
@@ -42,21 +46,35 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     settings = IssuerSettings(public_url=wallet_server.url, status_list_size=1 << 12)
     service = IssuerService(SQLiteStore(tmp_path / "epermit.sqlite3"), ring, settings)
     registry = OfficerRegistry(service.store, keyed=service.keyed)
+    secrets: dict[str, bytes] = {}
     registry.add("sup1", name="王警官", role="supervisor", districts=["110105"])
     registry.add("clerk1", name="李文员", role="clerk", districts=["110105"])
     registry.add("off1", name="赵警官", role="issuing_officer", districts=["110105"])
     tokens = {name: registry.issue_token(name, ttl=3600) for name in ("sup1", "clerk1", "off1")}
+    # The console takes a password and a TOTP code (tokens are the API's): each officer's, enrolled here.
+    logins = ConsoleLogins(service.store, keyed=service.keyed)
+    for name in ("sup1", "clerk1", "off1"):
+        logins.set_password(name, password_of(name))
+        secrets[name] = logins.enrol_totp(name).secret
     wallet_server.start(wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
     officer_server.start(officer_app(OfficerApiSettings(), service, console=ConsoleSettings(secret_key=os.urandom(32))))
-    yield {"wallet": wallet_server.url, "officer": officer_server.url, "tokens": tokens, "service": service}
+    yield {"wallet": wallet_server.url, "officer": officer_server.url, "tokens": tokens, "service": service,
+           "totp": secrets}
     wallet_server.stop()
     officer_server.stop()
 
 
-def sign_in(driver: Any, url: str, officer_id: str, token: str) -> None:
+def current_code(secret: bytes, *, later: int = 0) -> str:
+    """What the officer's authenticator app shows now, or ``later`` steps on (the servers run on the real clock
+    and take a code one step either side of now)."""
+    return code_at(secret, int(time.time()) + later * STEP)
+
+
+def sign_in(driver: Any, url: str, officer_id: str, secret: bytes, *, later: int = 0) -> None:
     driver.get(f"{url}/officer/login")
     driver.find_element(By.NAME, "officer_id").send_keys(officer_id)
-    driver.find_element(By.NAME, "password").send_keys(token)
+    driver.find_element(By.NAME, "password").send_keys(password_of(officer_id))
+    driver.find_element(By.NAME, "code").send_keys(current_code(secret, later=later))
     driver.find_element(By.CSS_SELECTOR, "#login button").click()
     wait_for(lambda: driver.find_elements(By.ID, "search"), what=f"{officer_id} signed in")
 
@@ -98,7 +116,7 @@ def test_issue_revoke_and_the_verifier_sees_it(world: dict[str, Any], tmp_path: 
     today = datetime.date.today()
     driver = chromium(window="1100,1200")
     try:
-        sign_in(driver, world["officer"], "clerk1", world["tokens"]["clerk1"])
+        sign_in(driver, world["officer"], "clerk1", world["totp"]["clerk1"])
         fill(driver, {"type": "residence_registration", "name": "张伟", "name_pinyin": "ZHANG WEI", "sex": "1", "ethnicity": "1",
                       "birth_date": "1990-03-15", "citizen_id": "410102199003151230",
                       "address": "北京市朝阳区望京街道阜荣街10号院望京花园东区3号楼2单元1501室",
@@ -128,7 +146,7 @@ def test_issue_revoke_and_the_verifier_sees_it(world: dict[str, Any], tmp_path: 
         rows[0].find_element(By.TAG_NAME, "a").click()
         wait_for(lambda: driver.find_elements(By.ID, "record-id"), what="record page from the search")
         driver.find_element(By.CSS_SELECTOR, "header form button").click()
-        sign_in(driver, world["officer"], "off1", world["tokens"]["off1"])
+        sign_in(driver, world["officer"], "off1", world["totp"]["off1"])
         driver.get(f"{world['officer']}/officer/records/{record_id}")
         driver.find_element(By.CSS_SELECTOR, "#form-offer button").click()
         pin = wait_for(lambda: driver.find_elements(By.ID, "pin"), what="pickup sheet")[0].text
@@ -166,7 +184,7 @@ def test_issue_revoke_and_the_verifier_sees_it(world: dict[str, Any], tmp_path: 
 
         driver.get(f"{world['officer']}/officer/")
         driver.find_element(By.CSS_SELECTOR, "header form button").click()
-        sign_in(driver, world["officer"], "sup1", world["tokens"]["sup1"])
+        sign_in(driver, world["officer"], "sup1", world["totp"]["sup1"])
         driver.get(f"{world['officer']}/officer/records/{record_id}")
         change(driver, "revoke", "LOST", "phone stolen")
         wait_for(lambda: driver.find_elements(By.ID, "done"), what="revoked")
@@ -179,3 +197,34 @@ def test_issue_revoke_and_the_verifier_sees_it(world: dict[str, Any], tmp_path: 
         screenshot(driver, "verify-after-console-revoke", tmp_path)
     finally:
         driver.quit()
+
+
+def test_sign_in_with_password_and_code_and_enrol_at_the_first_sign_in(world: dict[str, Any], tmp_path: Path) -> None:
+    """A new officer has a password only: the first sign-in shows the enrolment QR code; the code of the key
+    it shows signs in; a wrong code is refused with the reason on the page; then password + code sign in."""
+    service: IssuerService = world["service"]
+    OfficerRegistry(service.store, keyed=service.keyed).add("clerk2", name="孙文员", role="clerk", districts=["110105"])
+    ConsoleLogins(service.store, keyed=service.keyed).set_password("clerk2", password_of("clerk2"))
+    with chromium() as driver:
+        driver.get(f"{world['officer']}/officer/login")
+        assert "验证码" in driver.find_element(By.ID, "login").text
+        screenshot(driver, "console-sign-in", tmp_path)
+        driver.find_element(By.NAME, "officer_id").send_keys("clerk2")
+        driver.find_element(By.NAME, "password").send_keys(password_of("clerk2"))
+        driver.find_element(By.CSS_SELECTOR, "#login button").click()
+        wait_for(lambda: driver.find_elements(By.ID, "enrol"), what="the enrolment page")
+        key = driver.find_element(By.ID, "totp-secret").text
+        assert driver.find_element(By.ID, "totp-qr").get_attribute("naturalWidth") not in (None, "0")
+        screenshot(driver, "console-enrol", tmp_path)
+        secret = base64.b32decode(key + "=" * (-len(key) % 8))
+        wrong = "000000" if current_code(secret) != "000000" else "111111"
+        driver.find_element(By.CSS_SELECTOR, "#enrol-form [name=code]").send_keys(wrong)
+        driver.find_element(By.CSS_SELECTOR, "#enrol-form button").click()
+        wait_for(lambda: "验证码错误" in driver.find_element(By.ID, "error").text, what="the wrong code refused")
+        driver.find_element(By.CSS_SELECTOR, "#enrol-form [name=code]").send_keys(current_code(secret))
+        driver.find_element(By.CSS_SELECTOR, "#enrol-form button").click()
+        wait_for(lambda: driver.find_elements(By.ID, "search"), what="clerk2 signed in after enrolling")
+        driver.find_element(By.CSS_SELECTOR, "header form button").click()  # sign out
+        wait_for(lambda: driver.find_elements(By.ID, "login"), what="signed out")
+        # The enrolment used this step's code: the next step's (one step of drift is taken) signs in.
+        sign_in(driver, world["officer"], "clerk2", secret, later=1)

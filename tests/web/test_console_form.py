@@ -33,7 +33,7 @@ def test_the_form_fills_from_the_citizen_id_and_the_next_application_keeps_type_
 ) -> None:
     driver = chromium(window="1100,1300")
     try:
-        sign_in(driver, world["officer"], "clerk1", world["tokens"]["clerk1"])
+        sign_in(driver, world["officer"], "clerk1", world["totp"]["clerk1"])
         assert not driver.find_elements(By.CSS_SELECTOR, "#register [name=document_number]")
         today = datetime.date.today()
         assert value(driver, "valid_from") == today.isoformat()

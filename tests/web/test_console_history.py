@@ -21,12 +21,15 @@ from epermit.wallet import OpenId4VciClient, Wallet, WalletHome
 from issuer.http.app import create_app as officer_app
 from issuer.http.console.ui import ConsoleSettings
 from issuer.http.context import OfficerApiSettings
+from issuer.logins import ConsoleLogins
 from issuer.model import ReasonCode, pickup_url
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.sqlite import SQLiteStore
+from issuer.totp import code_at
 from keys.keyring import KeyRing
+from tests.issuer.console_logins import password_of
 from tests.web.browser import chromium, require_browser, screenshot, wait_for
 from wallet_api import WalletApiSettings
 from wallet_api import create_app as wallet_app
@@ -47,17 +50,23 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
     for officer_id, (name, role, district) in STAFF.items():
         registry.add(officer_id, name=name, role=role, districts=[district])
     tokens = {officer_id: registry.issue_token(officer_id, ttl=3600) for officer_id in STAFF}
+    logins = ConsoleLogins(service.store, keyed=service.keyed)  # the console takes a password and a TOTP code
+    for officer_id in STAFF:
+        logins.set_password(officer_id, password_of(officer_id))
+    totp = {officer_id: logins.enrol_totp(officer_id).secret for officer_id in STAFF}
     wallet_server.start(wallet_app(WalletApiSettings(public_url=wallet_server.url), service))
     officer_server.start(officer_app(OfficerApiSettings(), service, console=ConsoleSettings(secret_key=os.urandom(32))))
-    yield {"wallet": wallet_server.url, "officer": officer_server.url, "tokens": tokens, "service": service}
+    yield {"wallet": wallet_server.url, "officer": officer_server.url, "tokens": tokens, "service": service,
+           "totp": totp}
     wallet_server.stop()
     officer_server.stop()
 
 
-def sign_in(driver: Any, url: str, officer_id: str, token: str) -> None:
+def sign_in(driver: Any, url: str, officer_id: str, secret: bytes) -> None:
     driver.get(f"{url}/officer/login")
     driver.find_element(By.NAME, "officer_id").send_keys(officer_id)
-    driver.find_element(By.NAME, "password").send_keys(token)
+    driver.find_element(By.NAME, "password").send_keys(password_of(officer_id))
+    driver.find_element(By.NAME, "code").send_keys(code_at(secret, int(time.time())))
     driver.find_element(By.CSS_SELECTOR, "#login button").click()
     wait_for(lambda: driver.find_elements(By.ID, "search"), what=f"{officer_id} signed in")
 
@@ -88,7 +97,7 @@ def test_a_records_history_and_the_auditors_page(world: dict[str, Any], tmp_path
     full_id = permit.holder.citizen_id
     driver = chromium(window="1100,1600")
     try:
-        sign_in(driver, world["officer"], "sup1", world["tokens"]["sup1"])
+        sign_in(driver, world["officer"], "sup1", world["totp"]["sup1"])
         driver.get(f"{world['officer']}/officer/records/{record.id}")
         rows = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#history tr.entry"), what="history")
         texts = [row.text for row in rows]
@@ -109,7 +118,7 @@ def test_a_records_history_and_the_auditors_page(world: dict[str, Any], tmp_path
         assert (reveal.action, reveal.officer, reveal.record_id) == ("reveal_citizen_id", "sup1", record.id)
         sign_out(driver)
 
-        sign_in(driver, world["officer"], "aud1", world["tokens"]["aud1"])
+        sign_in(driver, world["officer"], "aud1", world["totp"]["aud1"])
         driver.find_element(By.ID, "nav-audit").click()
         wait_for(lambda: driver.find_elements(By.ID, "chain"), what="audit page")
         head = service.store.audit_head()
@@ -133,7 +142,7 @@ def test_a_records_history_and_the_auditors_page(world: dict[str, Any], tmp_path
         screenshot(driver, "console-audit", tmp_path)
         sign_out(driver)
 
-        sign_in(driver, world["officer"], "aud_sh", world["tokens"]["aud_sh"])
+        sign_in(driver, world["officer"], "aud_sh", world["totp"]["aud_sh"])
         driver.get(f"{world['officer']}/officer/audit?record={record.id}")
         wait_for(lambda: driver.find_elements(By.ID, "no-entries"), what="nothing of another district")
         assert record.id not in driver.find_element(By.TAG_NAME, "main").text  # the filter's input value aside

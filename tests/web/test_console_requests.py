@@ -49,7 +49,7 @@ def test_the_issuing_officer_approves_an_endorsement_in_the_queue(world: dict[st
                         body={"address": "北京市朝阳区建国路88号", "district": "110105"})["request"]["id"]
     driver = chromium(window="1200,900")
     try:
-        sign_in(driver, world["officer"], "off1", world["tokens"]["off1"])
+        sign_in(driver, world["officer"], "off1", world["totp"]["off1"])
         driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-requests]").click()
         rows = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#requests .request"), what="the queue")
         assert [r.get_attribute("data-testid") for r in rows] == [f"request-{endorse}", f"request-{address}"]

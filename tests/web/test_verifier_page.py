@@ -15,6 +15,7 @@ from credential.jwk import load_public_jwk
 from epermit.servers import BackgroundServer
 from tests.conftest import T0
 from tests.vectors.generate_web_vectors import VectorSet, generate, load_expectations
+from tests.vectors.phone_photo import phone_photo
 from tests.web.browser import (
     chromium,
     freeze_clock,
@@ -28,7 +29,7 @@ from tests.web.browser import (
 )
 from wallet_api import verify_page
 
-CAMERA_VECTORS = ("valid_live", "revoked", "wrong_issuer")
+CAMERA_VECTORS = ("valid_live", "revoked", "wrong_issuer", "portrait_verified", "portrait_mismatch")
 
 
 CWT = "application/statuslist+cwt"
@@ -88,10 +89,15 @@ def open_synced(driver: Any, url: str) -> None:
     wait_for(lambda: driver.execute_script("return document.body.dataset.ready === '1'"), what="page ready")
 
 
-def check(name: str, shown: dict[str, str] | None) -> None:
+def check(name: str, shown: dict[str, Any] | None) -> None:
     expected = load_expectations()[name]
     assert shown is not None
     assert shown["result"] == expected["result"], (name, shown)
+    # The photo check as the Python verifier gives it; a face is on screen only when it verified.
+    assert shown["portrait"] == expected.get("portrait", "absent"), (name, shown)
+    assert shown["face"] is (shown["portrait"] == "verified"), (name, shown)
+    if shown["portrait"] == "mismatch":
+        assert ("因此不显示" in shown["text"]) or ("so it is not shown" in shown["text"]), shown
     if "live" in expected:
         assert shown["live"] == str(expected["live"]).lower(), (name, shown)
     if "authority_name" in expected:  # the trust list's name for the signing key: the pass carries none
@@ -137,7 +143,8 @@ def test_camera_scan_offline(served: tuple[VectorSet, BackgroundServer], tmp_pat
     vectors, server = served
     from selenium.webdriver.common.by import By
 
-    driver = chromium(camera=write_y4m(vectors.directory / f"{name}.png", tmp_path / f"{name}.y4m"))
+    size = 960 if name.startswith("portrait") else 640  # two codes side by side: a wider frame, as a phone's is
+    driver = chromium(camera=write_y4m(vectors.directory / f"{name}.png", tmp_path / f"{name}.y4m", size=size))
     try:
         open_synced(driver, server.url)
         go_offline(driver)
@@ -147,6 +154,32 @@ def test_camera_scan_offline(served: tuple[VectorSet, BackgroundServer], tmp_pat
         shown = wait_for(lambda: verdict(driver), timeout=30, what=f"camera verdict for {name}")
         check(name, shown)
         screenshot(driver, f"camera-{name}", tmp_path)
+    finally:
+        driver.quit()
+
+
+@pytest.mark.parametrize("name", ["portrait_verified", "portrait_mismatch"])
+def test_both_codes_from_a_phone_photo(served: tuple[VectorSet, BackgroundServer], tmp_path: Path, name: str) -> None:
+    """A tilted, blurred JPEG of the wallet's screen gives the page both codes: the same verdict as the CLI's,
+    the face large beside it only when it verified."""
+    vectors, server = served
+    photo = phone_photo(vectors.directory / f"{name}.png", tmp_path / f"{name}.jpg")
+    driver = chromium()
+    try:
+        open_synced(driver, server.url)
+        go_offline(driver)
+        upload(driver, photo)
+        shown = wait_for(lambda: verdict(driver), what=f"verdict for a photo of {name}")
+        check(name, shown)
+        if shown["face"]:
+            width = driver.execute_script("return document.getElementById('portrait').getBoundingClientRect().width")
+            assert width >= 150, width  # large: a landlord compares it with the person at arm's length
+        screenshot(driver, f"verify-{name}-photo", tmp_path)
+        if name == "portrait_verified":  # the README's picture: in Chinese, the page's first language
+            if driver.execute_script("return document.documentElement.lang") != "zh-CN":
+                driver.execute_script("document.getElementById('lang').click()")
+            assert "照片已核验" in verdict(driver)["text"]
+            screenshot(driver, "verify-portrait", tmp_path)
     finally:
         driver.quit()
 

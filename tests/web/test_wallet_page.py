@@ -191,6 +191,7 @@ def test_pick_up_hold_and_show_offline_to_the_verifier(served: Served, tmp_path:
         wait_for(lambda: "有效" in shown_text(driver, "status-text") and "上次核对" in shown_text(driver, "status-text"),
                  what="first status check")
         assert driver.execute_script("return document.documentElement.scrollWidth") <= PHONE_WIDTH  # no sideways scrolling
+        by_testid(driver, "recovery-done").click()  # the holder's first pickup shows the recovery code once
         screenshot(driver, "wallet-home", tmp_path)
 
         wait_for(lambda: driver.execute_script("return navigator.serviceWorker.controller !== null"

@@ -3,6 +3,8 @@
 import { prepareZXingModule, readBarcodesFromImageData } from "zxing-wasm/reader";
 import { ETHNICITY } from "./ethnicity.js";
 import { LABELS, ageText, headline } from "./i18n.js";
+import { isPortraitCode } from "./portraitcode.js";
+import { QR_PREFIX } from "./qrpass.js";
 import { loadRoot, loadState, sync } from "./store.js";
 import { verifyText } from "./verify.js";
 
@@ -13,12 +15,20 @@ let root = null;
 let state = { trust: null, lists: new Map(), syncedAt: null };
 let lastVerdict = null;
 let stream = null;
+let portraitUrl = null;  // the blob URL of the face on screen, revoked with its verdict
 
 prepareZXingModule({ overrides: { locateFile: (path) => new URL(path, document.baseURI).href } });
 
+/** The symbols of one frame: the pass's text (null if none) and the portrait codes' raw bytes (a binary
+ *  symbol's text is mangled: its `bytes` are what was encoded). Up to 4 symbols: a pass, a portrait code,
+ *  and room for whatever else is in the picture. */
 async function decodeImage(imageData) {
-  const found = await readBarcodesFromImageData(imageData, { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 1 });
-  return found.length ? found[0].text : null;
+  const found = await readBarcodesFromImageData(imageData, { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 4 });
+  const valid = found.filter((s) => s.isValid !== false && s.bytes?.length);
+  const portraits = valid.filter((s) => isPortraitCode(s.bytes)).map((s) => Uint8Array.from(s.bytes));
+  const texts = valid.filter((s) => !isPortraitCode(s.bytes)).map((s) => s.text);
+  const text = texts.find((t) => t.startsWith(QR_PREFIX)) ?? texts[0] ?? null;
+  return { text, portraits };
 }
 
 function setSyncState(kind) {
@@ -70,6 +80,7 @@ function showVerdict(v) {
   box.dataset.reason = v.reason;
   $("verdict-mode").textContent = key === "VALID" ? (v.live ? t.live : t.static) : (t.advice[key] ?? key);
   $("verdict-code").textContent = v.result;
+  showPortrait(v, t);
   const rows = $("holder");
   rows.replaceChildren();
   if (v.claims) {
@@ -101,9 +112,35 @@ function showVerdict(v) {
   $("verdict-age").textContent = v.statusAgeSeconds === null ? "" : t.updated(ageText(v.statusAgeSeconds, lang));
 }
 
+/** The face is shown only when verified against the pass's signed digest; otherwise the note says why not. */
+function showPortrait(v, t) {
+  const img = $("portrait");
+  const note = $("portrait-note");
+  $("verdict").dataset.portrait = v.portrait;
+  if (v.portrait === "verified" && v.portraitImage) {
+    if (!portraitUrl) portraitUrl = URL.createObjectURL(new Blob([v.portraitImage], { type: v.portraitMediaType }));
+    img.src = portraitUrl;
+    img.alt = t.portraitAlt;
+    img.hidden = false;
+  } else {
+    img.hidden = true;
+    img.removeAttribute("src");
+  }
+  const signsFace = Boolean(v.claims?.portrait_sha256);
+  const noteKey = v.portrait === "absent" && !signsFace ? null : v.portrait;
+  note.hidden = noteKey === null;
+  note.textContent = noteKey === null ? "" : t.portrait[noteKey];
+  note.dataset.portrait = v.portrait;
+}
+
 /** A new scan starts from a blank screen: the previous person's verdict and any message go at once. */
 function clearVerdict() {
   lastVerdict = null;
+  if (portraitUrl) URL.revokeObjectURL(portraitUrl);
+  portraitUrl = null;
+  $("portrait").hidden = true;
+  $("portrait").removeAttribute("src");
+  $("portrait-note").hidden = true;
   $("verdict").hidden = true;
   $("holder").replaceChildren();
   $("message").textContent = "";
@@ -113,9 +150,9 @@ function maskCitizenId(id) {
   return typeof id === "string" && id.length === 18 ? `${id.slice(0, 6)}********${id.slice(14)}` : id;
 }
 
-async function handleText(text) {
+async function handleText(text, portraits = []) {
   clearVerdict();
-  showVerdict(await verifyText(text, state, now()));
+  showVerdict(await verifyText(text, state, now(), portraits));
 }
 
 async function scanCamera() {
@@ -133,15 +170,22 @@ async function scanCamera() {
   await video.play();
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  // A frame may catch the pass before the denser portrait code: a few more frames are tried for both
+  // before the pass is judged alone (then the portrait is "absent", never guessed).
+  let passOnly = null;
+  let extraFrames = 0;
   while (stream) {
     if (video.videoWidth) {
       canvas.width = video.videoWidth;
       canvas.height = video.videoHeight;
       ctx.drawImage(video, 0, 0);
-      const text = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
-      if (text) {
+      const frame = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
+      const both = Boolean(frame.text && frame.portraits.length);
+      if (frame.text && !both) passOnly = frame;
+      if (both || (passOnly && extraFrames++ >= 12)) {
         stopCamera();
-        await handleText(text);
+        const found = both ? frame : passOnly;
+        await handleText(found.text, found.portraits);
         return;
       }
     }
@@ -158,6 +202,7 @@ function stopCamera() {
 async function scanFile(file) {
   clearVerdict();
   let text = null;
+  let portraits = [];
   try {
     const bitmap = await createImageBitmap(file);
     const canvas = document.createElement("canvas");
@@ -165,7 +210,7 @@ async function scanFile(file) {
     canvas.height = bitmap.height;
     const ctx = canvas.getContext("2d");
     ctx.drawImage(bitmap, 0, 0);
-    text = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height));
+    ({ text, portraits } = await decodeImage(ctx.getImageData(0, 0, canvas.width, canvas.height)));
   } catch {
     text = null;  // not an image the browser can read: to the landlord, a photo without a code
   }
@@ -174,7 +219,7 @@ async function scanFile(file) {
     $("message").textContent = LABELS[lang].noQr;
     return;
   }
-  await handleText(text);
+  await handleText(text, portraits);
 }
 
 async function main() {

@@ -4,12 +4,17 @@
 // status has been read, so a revoked card shown with a stale proof is REVOKED, a good one REPLAYED.
 import { VerifyError, malformed } from "./base45.js";
 import { keyFor, statusAt } from "./lists.js";
+import { checkPortrait } from "./portraitcode.js";
 import { QR_PREFIX, decodeQrText, verifyLiveProof, verifyPass } from "./qrpass.js";
 
 export const MAX_INPUT = 64 * 1024;
 export const POLICY = { liveWindow: 60, skew: 300, statusWarnAge: 86400, statusMaxAge: 7 * 86400, trustMaxAge: 30 * 86400 };
 const RESULTS = new Set(["VALID", "REVOKED", "SUSPENDED", "EXPIRED", "NOT_YET_VALID", "UNTRUSTED_ISSUER",
-  "BAD_SIGNATURE", "MALFORMED", "STATUS_UNKNOWN", "REPLAYED", "NO_HOLDER_PROOF", "NOT_SET_UP"]);
+  "BAD_SIGNATURE", "MALFORMED", "STATUS_UNKNOWN", "REPLAYED", "NO_HOLDER_PROOF", "NOT_SET_UP", "PORTRAIT_MISMATCH"]);
+// The results a mismatched portrait overrides (verifier/verify.py): those under which the landlord would still
+// go on to compare the face. Every other result already refuses, and keeps its meaning.
+const PORTRAIT_OVERRIDES = new Set(["VALID", "STATUS_UNKNOWN"]);
+const hexBytes = (hex) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
 
 function judgeStatus(uri, idx, lists, trust, now, found) {
   const held = lists.get(uri);
@@ -26,8 +31,9 @@ function judgeStatus(uri, idx, lists, trust, now, found) {
   return ["VALID", "genuine, within its validity and not revoked"];
 }
 
-/** Verify one scanned text; never throws: every fault is a result. `state` = {trust, lists: Map}. */
-export async function verifyText(text, state, now) {
+/** Verify one scanned text; never throws: every fault is a result. `state` = {trust, lists: Map}.
+ *  `portraitCodes`: the raw bytes of the portrait codes scanned with it (portraitcode.js). */
+export async function verifyText(text, state, now, portraitCodes = []) {
   const { trust, lists } = state;
   const found = { live: null, claims: null, view: null, authorityName: null, statusAge: null, statusWarning: false };
   let result;
@@ -67,9 +73,15 @@ export async function verifyText(text, state, now) {
       reason = `unreadable input (${err?.name ?? "error"})`;
     }
   }
+  // Only a pass whose signature and issuer verified vouches for a face (found.claims is set from then on).
+  const digest = found.claims?.portrait_sha256;
+  const portrait = await checkPortrait(portraitCodes, typeof digest === "string" ? hexBytes(digest) : null);
+  if (portrait.check === "mismatch" && PORTRAIT_OVERRIDES.has(result)) [result, reason] = ["PORTRAIT_MISMATCH", portrait.reason];
   return {
     result, reason, live: found.live, claims: found.claims, view: found.view, authorityName: found.authorityName,
     statusAgeSeconds: found.statusAge, statusWarning: found.statusWarning,
     trustAgeSeconds: trust ? Math.max(0, now - trust.iat) : null, trustVersion: trust?.version ?? null,
+    portrait: portrait.check, portraitReason: portrait.reason, portraitMediaType: portrait.mediaType,
+    portraitImage: portrait.image,
   };
 }

@@ -1,10 +1,10 @@
 """The officer console at /officer/: server-rendered pages over the same OfficerDesk as the JSON API.
 
-Sign-in takes the officer id and a bearer token as the password and opens a server-side session: the
-cookie holds a random session id, the store its hash with the officer and the token it was opened with
-(OfficerRegistry.open_session). Every request re-reads the session, so sign-out, a revoked or expired token,
-a changed or disabled officer end it at once, also for a copy of the cookie saved earlier. The token itself
-is kept nowhere. Cookies: signed with ConsoleSettings.secret_key, Secure, HttpOnly, SameSite=Strict.
+Sign-in takes the officer id, a password and a TOTP code (signin.py, issuer.logins; API tokens are for
+machines and are not taken here) and opens a server-side session: the cookie holds a random session id,
+the store its keyed hash with the officer's generation. Every request re-reads the session, so sign-out, a
+password change, a TOTP reset, a changed or disabled officer end it at once, also for a copy of the cookie
+saved earlier. Cookies: signed with ConsoleSettings.secret_key, Secure, HttpOnly, SameSite=Strict.
 Every form carries a per-session CSRF token; a POST without it is refused (400). Role, district and audit
 rules are the desk's: the console decides nothing itself.
 """
@@ -20,16 +20,17 @@ from flask import Blueprint, Flask, Response, abort, redirect, request, session,
 
 from credential.errors import CredentialError
 from issuer.desk import OfficerDesk
-from issuer.errors import IssuerError, RateLimitedError
+from issuer.errors import IssuerError
 from issuer.http.console.audit import register_audit_routes
 from issuer.http.console.display import register_filters
+from issuer.http.console.portrait import register_portrait_routes
 from issuer.http.console.records import register_record_routes
 from issuer.http.console.registration import fresh_form, register_registration_routes
 from issuer.http.console.requests import register_request_routes
+from issuer.http.console.signin import register_sign_in_routes
 from issuer.http.console.ui import ConsoleSettings, ConsoleUi
-from issuer.http.context import client_address
 
-__all__ = ["ConsoleSettings", "console_settings_from_env", "install"]
+__all__ = ["CONSOLE_OFF", "ConsoleSettings", "console_settings_from_env", "install"]
 
 MAX_FIELD = 200
 _CITIZEN_ID_LIKE = re.compile(r"[0-9]{15,18}|[0-9]{17}[Xx]")  # then checked in full (GB 11643) by the desk
@@ -68,33 +69,6 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
         response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
-    @bp.get("/login")
-    def login_form() -> tuple[str, int]:
-        return ui.page("login.html")
-
-    @bp.post("/login")
-    def login() -> Any:
-        """A failed sign-in is audited with the officer id it claimed and throttled per address and per id
-        (issuer.signin): past the limit the page says when to try again, a right token too."""
-        officer_id = request.form.get("officer_id", "")[:MAX_FIELD]
-        token = request.form.get("password", "")[:MAX_FIELD]
-        try:
-            desk.authenticate(token, client=client_address(), officer_id=officer_id)
-            ui.sign_in(token)
-        except RateLimitedError as exc:
-            minutes = -(-exc.retry_after // 60)
-            page, status = ui.page("login.html", 429, error=f"登录失败次数过多，请 {minutes} 分钟后再试。"
-                                                            f"Too many failed sign-ins: try again in {minutes} min.")
-            return Response(page, status, headers={"Retry-After": str(exc.retry_after)})
-        except IssuerError:
-            return ui.page("login.html", 401, error="警号或令牌错误 Wrong officer id or password")
-        return redirect(url_for("officer_console.home"))
-
-    @bp.post("/logout")
-    def logout() -> Any:
-        ui.sign_out()
-        return redirect(url_for("officer_console.login_form"))
-
     @bp.get("/")
     def home() -> Any:
         officer = ui.current()
@@ -124,11 +98,17 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
         return ui.page("search.html", officer=officer, query=citizen_id, rows=rows)
 
     register_registration_routes(bp, ui)
+    register_sign_in_routes(bp, ui)
     register_record_routes(bp, ui)
     register_audit_routes(bp, ui)
     register_filters(bp)
     register_request_routes(bp, ui)  # the residents' requests queue (/officer/requests)
+    register_portrait_routes(bp, ui)
     app.register_blueprint(bp)
+
+
+CONSOLE_OFF = ("off (turn it on with EPERMIT_CONSOLE_SECRET_FILE=<a file of 32+ random bytes, e.g. "
+               "`openssl rand -base64 48 > console-secret; chmod 600 console-secret`> or EPERMIT_CONSOLE_SECRET)")
 
 
 def console_settings_from_env(env: Mapping[str, str]) -> ConsoleSettings | None:

@@ -41,26 +41,27 @@ class ConsoleUi:
             session["csrf"] = secrets.token_urlsafe(32)
         return str(session["csrf"])
 
-    def sign_in(self, token: str) -> None:
-        """A fresh session (a new cookie, a new CSRF token) for the officer behind ``token``."""
+    def start_session(self, session_id: str) -> None:
+        """A fresh cookie (a new CSRF token) holding a session just opened (issuer.logins)."""
         session.clear()
         session.permanent = True
-        session["sid"] = self.desk.officers.open_session(token, ttl=self.settings.session_ttl)
+        session["sid"] = session_id
 
     def sign_out(self) -> None:
         session_id = session.get("sid")
         if isinstance(session_id, str):
-            self.desk.officers.end_session(session_id)
+            self.desk.logins.end_session(session_id)
         session.clear()
 
     def current(self) -> Officer | None:
         """The officer of the cookie's session, re-read from the store on every request: a session ended by
-        sign-out, a revoked token or a disabled or changed officer is gone at once, whatever the cookie says."""
+        sign-out, a password change, a TOTP reset or a disabled or changed officer is gone at once, whatever the
+        cookie says."""
         session_id = session.get("sid")
         if not isinstance(session_id, str):
             return None
         try:
-            return self.desk.officers.session_officer(session_id)
+            return self.desk.logins.session_officer(session_id)
         except UnauthorizedError:
             session.clear()
             return None

@@ -48,6 +48,7 @@ ACTIONS: dict[str, Words] = {
     "deny": ("驳回", "Denied"), "read_audit": ("查阅审计日志", "Audit log read"),
     "manage_officers": ("管理警员", "Officer management"),
     "reveal_citizen_id": ("查看完整身份号码", "Full citizen ID shown"),
+    "set_portrait": ("登记照片", "Portrait taken"), "read_portrait": ("查看照片", "Portrait viewed"),
     "search_holder": ("按身份号码查询", "Citizen ID search"),
     "offer_redeemed": ("居民输入领取码", "Pickup code redeemed"), "offer_burned": ("领取码作废（PIN错误过多）",
                                                                          "Pickup code burned (too many wrong PINs)"),

@@ -26,6 +26,7 @@ from issuer.store.redis.ephemeral import RedisEphemeral
 from issuer.store.redis.keyspace_format import StoreFormatError, check_format
 from issuer.store.redis.offers import RedisOffers
 from issuer.store.redis.officers import RedisOfficers
+from issuer.store.redis.portraits import RedisPortraits
 from issuer.store.redis.publication import RedisPublication
 from issuer.store.redis.records import RedisRecords
 from issuer.store.redis.requests import RedisRequests
@@ -40,11 +41,12 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
             "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY",
             "INSERT_REGISTRATIONS", "RECORDS_OF_HOLDERS", "OFFER_BY_CODE", "RECORD_DISTRICTS", "INSERT_OFFICER",
             "CHANGE_OFFICER", "STORE_FORMAT", "AUDIT_OF_RECORD", "OFFERS_OF_RECORD", "INDEX_AUDIT",
-            "RETIRE_INDICES", "INSERT_REQUEST", "UPDATE_REQUEST", "INSERT_NOTIFICATION", "UPDATE_NOTIFICATION")
+            "RETIRE_INDICES", "INSERT_REQUEST", "UPDATE_REQUEST", "INSERT_NOTIFICATION", "UPDATE_NOTIFICATION",
+            "SET_OFFICER_SECRET", "END_OFFICER_SESSIONS", "USE_TOTP_STEP", "PUT_PORTRAIT")
 
 
 class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, RedisEphemeral, RedisOfficers,
-                 RedisPublication, RedisAudit, RedisRequests):
+                 RedisPublication, RedisPortraits, RedisAudit, RedisRequests):
     def __init__(self, client: Any, *, prefix: str = "{ep}", allow_unsafe_durability: bool = False,
                  check: bool = True) -> None:
         if not _PREFIX.match(prefix):

@@ -1,11 +1,14 @@
-"""Redis: officers, their bearer tokens (stored hashed; revoked one by one or all of an officer's) and their
-console sessions (stored hashed; each lives only as long as the token it was opened with)."""
+"""Redis: officers, their bearer tokens (stored hashed; revoked one by one or all of an officer's), their
+console credentials (``osecrets:<id>``: password hash, sealed TOTP secret, last TOTP step, generation) and
+console sessions (``csession:<hash>``, stored hashed; each lives while the officer's generation is the one
+it was opened at)."""
 
 from __future__ import annotations
 
 import json
 
 from issuer.model import Officer, Role
+from issuer.store import OfficerSecrets
 from issuer.store.redis.client import RedisKeyspace, as_str, flat, guard, hash_fields
 
 
@@ -27,7 +30,8 @@ class RedisOfficers(RedisKeyspace):
 
     @guard
     def change_officer(self, officer: Officer) -> int | None:
-        revoked = int(self._run("CHANGE_OFFICER", [self._k("officer", officer.id), self._k("otokens", officer.id)],
+        revoked = int(self._run("CHANGE_OFFICER", [self._k("officer", officer.id), self._k("otokens", officer.id),
+                                                   self._k("osecrets", officer.id)],
                                 [self._p, *officer_fields(officer)]))
         return None if revoked < 0 else revoked
 
@@ -66,21 +70,52 @@ class RedisOfficers(RedisKeyspace):
         return None if officer_id is None else as_str(officer_id)
 
     @guard
-    def add_officer_session(self, session_hash: str, officer_id: str, token_hash: str, *, expires_at: int,
+    def get_officer_secrets(self, officer_id: str) -> OfficerSecrets | None:
+        if not self._r.exists(self._k("officer", officer_id)):
+            return None
+        f = hash_fields(self._r.hgetall(self._k("osecrets", officer_id)))
+        return OfficerSecrets(f.get("password_hash"), f.get("totp_sealed"), int(f.get("totp_last_step", 0)),
+                              int(f.get("generation", 0)))
+
+    def _set_secret(self, officer_id: str, field: str, value: str | None, generation: int | None) -> int | None:
+        new = int(self._run("SET_OFFICER_SECRET", [self._k("officer", officer_id), self._k("osecrets", officer_id)],
+                            [field, value or "", "" if generation is None else generation]))
+        return None if new < 0 else new
+
+    @guard
+    def set_officer_password(self, officer_id: str, password_hash: str) -> int | None:
+        return self._set_secret(officer_id, "password_hash", password_hash, None)
+
+    @guard
+    def set_officer_totp(self, officer_id: str, totp_sealed: str | None, *, generation: int | None = None) -> int | None:
+        return self._set_secret(officer_id, "totp_sealed", totp_sealed, generation)
+
+    @guard
+    def use_totp_step(self, officer_id: str, step: int, *, generation: int) -> bool:
+        return bool(self._run("USE_TOTP_STEP", [self._k("osecrets", officer_id)], [step, generation]))
+
+    @guard
+    def end_officer_sessions(self, officer_id: str) -> int | None:
+        new = int(self._run("END_OFFICER_SESSIONS", [self._k("officer", officer_id), self._k("osecrets", officer_id)],
+                            []))
+        return None if new < 0 else new
+
+    @guard
+    def add_officer_session(self, session_hash: str, officer_id: str, *, generation: int, expires_at: int,
                             now: int) -> None:
-        key = self._k("osession", session_hash)
-        self._r.hset(key, mapping={"officer_id": officer_id, "token_hash": token_hash, "expires_at": expires_at})
+        key = self._k("csession", session_hash)
+        self._r.hset(key, mapping={"officer_id": officer_id, "generation": generation, "expires_at": expires_at})
         self._r.expire(key, max(expires_at - now, 1))  # only cleans up: expiry is judged on the caller's clock
 
     @guard
     def officer_for_session(self, session_hash: str, now: int) -> str | None:
-        officer_id, token_hash, expires_at = self._r.hmget(self._k("osession", session_hash),
-                                                           ["officer_id", "token_hash", "expires_at"])
+        officer_id, generation, expires_at = self._r.hmget(self._k("csession", session_hash),
+                                                           ["officer_id", "generation", "expires_at"])
         if officer_id is None or int(expires_at) <= now:
             return None
-        owner = self.officer_for_token(as_str(token_hash), now)  # a revoked or expired token ends the session
-        return owner if owner == as_str(officer_id) else None
+        current = self._r.hget(self._k("osecrets", as_str(officer_id)), "generation")
+        return as_str(officer_id) if int(current or 0) == int(generation) else None
 
     @guard
     def end_officer_session(self, session_hash: str) -> bool:
-        return bool(self._r.delete(self._k("osession", session_hash)))
+        return bool(self._r.delete(self._k("csession", session_hash)))

@@ -10,12 +10,12 @@ from collections.abc import Iterator, Sequence
 
 from redis.exceptions import RedisClusterException, RedisError
 
-from credential.encoding import json_dumps
+from credential.encoding import b64url_encode, json_dumps
 from credential.model import Permit
 from credential.statuslist import INVALID
 from issuer.errors import StateConflictError, StoreUnavailableError
 from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
-from issuer.store import Registration
+from issuer.store import Registration, same_holder
 from issuer.store.redis.audit import AUDIT_TRIES, RedisAudit, audit_json
 from issuer.store.redis.client import as_str, guard, hash_fields
 
@@ -44,8 +44,9 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
         rows = [[record.id, record.state.value, record.permit.district,
                  json_dumps(record.permit.to_dict()).decode("utf-8"), str(record.created_at), str(record.updated_at),
                  holder_hash(record.permit.holder.citizen_id), offer.offer_id, offer.code_hash, offer.tx_code_hash,
-                 str(offer.expires_at), json.dumps(list(offer.configuration_ids)), offer.state, str(offer.created_at)]
-                for record, offer in ((r.record, r.offer) for r in registrations)]
+                 str(offer.expires_at), json.dumps(list(offer.configuration_ids)), offer.state, str(offer.created_at),
+                 "" if portrait is None else b64url_encode(portrait)]
+                for record, offer, portrait in ((r.record, r.offer, r.portrait) for r in registrations)]
         entries = [e for r in registrations for e in r.audit]
         keys = [self._k("audit", "head"), self._k("audit")]
         for _ in range(AUDIT_TRIES):  # compare-and-set on the audit head, as append_audit
@@ -139,10 +140,7 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
             current = self.get_record(record_id)
             if stored is None or current is None or current.state is not expected:
                 return None
-            old = current.permit
-            if (old.type, old.holder.citizen_id, old.district) != (permit.type, permit.holder.citizen_id,
-                                                                    permit.district):
-                raise ValueError("an endorsement keeps the type, the holder and the district")
+            same_holder(current.permit, permit)
             reply = self._run("UPDATE_RECORD_PERMIT", [key], [expected.value, stored, text, now])
             if reply is None:
                 return None

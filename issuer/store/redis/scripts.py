@@ -69,6 +69,21 @@ redis.call('HSET', KEYS[1], 'permit', ARGV[3], 'updated_at', ARGV[4])
 return redis.call('HGETALL', KEYS[1])
 """
 
+# KEYS: record, its portrait. ARGV: expected state, the permit read, the new permit, now, the sealed portrait
+# (base64url), then prefix, the audit seq and hash chained after, the entry's hash, its JSON.
+# -> HGETALL, nil (state), 0 (the permit changed since it was read), {0, seq, hash} the audit head moved
+PUT_PORTRAIT = _AUDIT + """
+local f = redis.call('HMGET', KEYS[1], 'state', 'permit')
+if f[1] ~= ARGV[1] then return false end
+if f[2] ~= ARGV[2] then return 0 end
+local moved = audit_head_moved(ARGV[6], ARGV[7], ARGV[8])
+if moved then return moved end
+redis.call('HSET', KEYS[1], 'permit', ARGV[3], 'updated_at', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[5])
+audit_append(ARGV[6], ARGV[7], ARGV[9], ARGV[10])
+return redis.call('HGETALL', KEYS[1])
+"""
+
 # KEYS: record, delivered, retired, the record's offers. ARGV: prefix, INVALID. -> the retired "n:i", or nil
 RETIRE_DELIVERED = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'active' then return false end
@@ -255,13 +270,43 @@ end
 # KEYS: the officer's token set. ARGV: prefix. -> how many tokens were live (not yet revoked)
 REVOKE_OFFICER_TOKENS = _REVOKE_ALL + "return revoke_all(KEYS[1], ARGV[1])\n"
 
-# KEYS: officer, the officer's token set. ARGV: prefix, field/value pairs. Replace an existing officer and revoke
-# every token of it in one step. -> how many tokens were live, -1 no such officer (nothing written)
+# KEYS: officer, the officer's token set, its secrets. ARGV: prefix, field/value pairs. Replace an existing officer,
+# revoke every token of it and bump its generation in one step. -> how many tokens were live, -1 no such officer
 CHANGE_OFFICER = _REVOKE_ALL + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('HINCRBY', KEYS[3], 'generation', 1)
 return revoke_all(KEYS[2], ARGV[1])
+"""
+
+# KEYS: officer, its secrets. ARGV: field ('password_hash' or 'totp_sealed'), value ('' clears it), the
+# generation the officer must still be at ('' any). -> the new generation, -1 no such officer or another
+# generation (nothing written). A TOTP change starts the steps over.
+SET_OFFICER_SECRET = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if ARGV[3] ~= '' and tonumber(redis.call('HGET', KEYS[2], 'generation') or '0') ~= tonumber(ARGV[3]) then
+  return -1
+end
+if ARGV[2] == '' then redis.call('HDEL', KEYS[2], ARGV[1]) else redis.call('HSET', KEYS[2], ARGV[1], ARGV[2]) end
+if ARGV[1] == 'totp_sealed' then redis.call('HSET', KEYS[2], 'totp_last_step', 0) end
+return redis.call('HINCRBY', KEYS[2], 'generation', 1)
+"""  # noqa: S105 (a script, not a secret)
+
+# KEYS: officer, its secrets. -> the new generation, -1 no such officer
+END_OFFICER_SESSIONS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HINCRBY', KEYS[2], 'generation', 1)
+"""
+
+# KEYS: the officer's secrets. ARGV: step, generation. -> 1 recorded (later than the last used step, same
+# generation), 0 refused
+USE_TOTP_STEP = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'generation') or '0') ~= tonumber(ARGV[2]) then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'totp_last_step') or '0') >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'totp_last_step', ARGV[1])
+return 1
 """
 
 # KEYS: token. -> the officer id if the token was live (unrevoked), else nil
@@ -324,6 +369,7 @@ for _, r in ipairs(batch.rows) do
              'configuration_ids', r[12], 'state', r[13], 'created_at', r[14])
   redis.call('SET', p .. ':offer_code:' .. r[9], r[8])
   redis.call('SADD', p .. ':offers_of:' .. r[1], r[8])
+  if r[15] ~= '' then redis.call('SET', p .. ':portrait:' .. r[1], r[15]) end
 end
 for n, entry in ipairs(batch.audit) do
   redis.call('ZADD', KEYS[2], seq + n, entry[2])

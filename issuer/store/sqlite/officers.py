@@ -1,5 +1,7 @@
-"""SQLite: officers, their bearer tokens (stored hashed; revoked one by one or all of an officer's) and their
-console sessions (stored hashed; each lives only as long as the token it was opened with)."""
+"""SQLite: officers, their bearer tokens (stored hashed; revoked one by one or all of an officer's), their
+console credentials (officer_secrets: password hash, sealed TOTP secret, last TOTP step, generation) and
+console sessions (console_sessions, stored hashed; each lives while the officer's generation is the one it
+was opened at). The table officer_sessions of older files (sessions tied to a token) is no longer read."""
 
 from __future__ import annotations
 
@@ -7,7 +9,11 @@ import json
 import sqlite3
 
 from issuer.model import Officer, Role
+from issuer.store import OfficerSecrets
 from issuer.store.sqlite.db import SQLiteFile
+
+_BUMP = ("INSERT INTO officer_secrets (officer_id, generation) VALUES (?, 1) ON CONFLICT (officer_id) DO UPDATE "
+         "SET generation = generation + 1 RETURNING generation")
 
 
 def officer_from_row(row: sqlite3.Row) -> Officer:
@@ -42,6 +48,7 @@ class SQLiteOfficers:
             if c.execute("UPDATE officers SET name = ?, role = ?, districts = ?, disabled = ? WHERE id = ?",
                          (name, role, districts, disabled, officer.id)).rowcount != 1:
                 return None
+            c.execute(_BUMP, (officer.id,)).fetchone()
             return c.execute("UPDATE officer_tokens SET revoked = 1 WHERE officer_id = ? AND revoked = 0",
                              (officer.id,)).rowcount
 
@@ -80,22 +87,60 @@ class SQLiteOfficers:
                 "UPDATE officer_tokens SET revoked = 1 WHERE officer_id = ? AND revoked = 0", (officer_id,)
             ).rowcount
 
-    def add_officer_session(self, session_hash: str, officer_id: str, token_hash: str, *, expires_at: int,
+    def get_officer_secrets(self, officer_id: str) -> OfficerSecrets | None:
+        row = self._db.row("SELECT s.password_hash, s.totp_sealed, s.totp_last_step, s.generation FROM officers o "
+                           "LEFT JOIN officer_secrets s ON s.officer_id = o.id WHERE o.id = ?", (officer_id,))
+        if row is None:
+            return None
+        return OfficerSecrets(row[0], row[1], int(row[2] or 0), int(row[3] or 0))
+
+    def set_officer_password(self, officer_id: str, password_hash: str) -> int | None:
+        with self._db.write() as c:
+            if c.execute("SELECT 1 FROM officers WHERE id = ?", (officer_id,)).fetchone() is None:
+                return None
+            generation = int(c.execute(_BUMP, (officer_id,)).fetchone()[0])
+            c.execute("UPDATE officer_secrets SET password_hash = ? WHERE officer_id = ?", (password_hash, officer_id))
+            return generation
+
+    def set_officer_totp(self, officer_id: str, totp_sealed: str | None, *, generation: int | None = None) -> int | None:
+        with self._db.write() as c:
+            if c.execute("SELECT 1 FROM officers WHERE id = ?", (officer_id,)).fetchone() is None:
+                return None
+            if generation is not None:
+                row = c.execute("SELECT generation FROM officer_secrets WHERE officer_id = ?", (officer_id,)).fetchone()
+                if (0 if row is None else int(row[0])) != generation:
+                    return None
+            new = int(c.execute(_BUMP, (officer_id,)).fetchone()[0])
+            c.execute("UPDATE officer_secrets SET totp_sealed = ?, totp_last_step = 0 WHERE officer_id = ?",
+                      (totp_sealed, officer_id))
+            return new
+
+    def use_totp_step(self, officer_id: str, step: int, *, generation: int) -> bool:
+        with self._db.write() as c:
+            return c.execute("UPDATE officer_secrets SET totp_last_step = ? WHERE officer_id = ? AND generation = ? "
+                             "AND totp_last_step < ?", (step, officer_id, generation, step)).rowcount == 1
+
+    def end_officer_sessions(self, officer_id: str) -> int | None:
+        with self._db.write() as c:
+            if c.execute("SELECT 1 FROM officers WHERE id = ?", (officer_id,)).fetchone() is None:
+                return None
+            return int(c.execute(_BUMP, (officer_id,)).fetchone()[0])
+
+    def add_officer_session(self, session_hash: str, officer_id: str, *, generation: int, expires_at: int,
                             now: int) -> None:
         with self._db.write() as c:
-            c.execute("DELETE FROM officer_sessions WHERE expires_at <= ?", (now,))  # sign-ins are rare: sweep
-            c.execute("INSERT INTO officer_sessions VALUES (?, ?, ?, ?, ?)",
-                      (session_hash, officer_id, token_hash, expires_at, now))
+            c.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))  # sign-ins are rare: sweep
+            c.execute("INSERT INTO console_sessions VALUES (?, ?, ?, ?, ?)",
+                      (session_hash, officer_id, generation, expires_at, now))
 
     def officer_for_session(self, session_hash: str, now: int) -> str | None:
         row = self._db.row(
-            "SELECT s.officer_id FROM officer_sessions s JOIN officer_tokens t ON t.token_hash = s.token_hash "
-            "WHERE s.session_hash = ? AND s.expires_at > ? AND t.officer_id = s.officer_id AND t.revoked = 0 "
-            "AND t.expires_at > ?",
-            (session_hash, now, now),
+            "SELECT s.officer_id FROM console_sessions s LEFT JOIN officer_secrets o ON o.officer_id = s.officer_id "
+            "WHERE s.session_hash = ? AND s.expires_at > ? AND s.generation = COALESCE(o.generation, 0)",
+            (session_hash, now),
         )
         return None if row is None else str(row[0])
 
     def end_officer_session(self, session_hash: str) -> bool:
         with self._db.write() as c:
-            return c.execute("DELETE FROM officer_sessions WHERE session_hash = ?", (session_hash,)).rowcount == 1
+            return c.execute("DELETE FROM console_sessions WHERE session_hash = ?", (session_hash,)).rowcount == 1

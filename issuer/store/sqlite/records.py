@@ -14,7 +14,7 @@ from credential.model import Permit
 from credential.statuslist import INVALID
 from issuer.errors import StateConflictError
 from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
-from issuer.store import Registration
+from issuer.store import Registration, same_holder
 from issuer.store.sqlite.audit import append_entry, audit_row
 from issuer.store.sqlite.db import SQLiteFile
 from issuer.store.sqlite.offers import INSERT_OFFER, offer_row
@@ -53,6 +53,9 @@ class SQLiteRecords:
                 c.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", records)
                 c.executemany("INSERT INTO record_holders VALUES (?, ?)", holders)
                 c.executemany(INSERT_OFFER, offers)
+                c.executemany("INSERT INTO portraits VALUES (?, ?, ?)",
+                              [(r.record.id, r.portrait, r.record.created_at) for r in registrations
+                               if r.portrait is not None])
                 last = c.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
                 seq, prev = (0, GENESIS) if last is None else (last[0], last[1])
                 linked: list[AuditEntry] = []
@@ -140,10 +143,7 @@ class SQLiteRecords:
             row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
             if row is None or row["state"] != expected.value:
                 return None
-            old = record_from_row(row).permit
-            if (old.type, old.holder.citizen_id, old.district) != (permit.type, permit.holder.citizen_id,
-                                                                    permit.district):
-                raise ValueError("an endorsement keeps the type, the holder and the district")
+            same_holder(record_from_row(row).permit, permit)
             c.execute("UPDATE records SET permit = ?, updated_at = ? WHERE id = ?", (text, now, record_id))
             row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
         return record_from_row(row)

@@ -3,8 +3,10 @@
 Version 2 added tables only (audit_log replaces the unchained audit table, record_holders, retired), so a
 version-1 file opens unchanged; its old audit rows are not part of the chain. The console's sessions
 (officer_sessions) and the document number sequences (sequences) came later, also new tables only; so did
-the indexes of a record's audit entries and offers (``audit_log_record``, ``offers_record``: CREATE INDEX IF
-NOT EXISTS builds them over an older file's rows when it opens).
+the console's password and TOTP sign-in (officer_secrets, and console_sessions, which replace
+officer_sessions: those were tied to a token), and the indexes of a record's audit entries and offers
+(``audit_log_record``, ``offers_record``: CREATE INDEX IF NOT EXISTS builds them over an older file's rows
+when it opens); and the records' sealed portraits (portraits), a new table.
 
 Version 3 keeps no secret in clear: offers lose the ``pre_authorized_code`` column, and every hash of a
 code, PIN, token or nonce is keyed (issuer.keyed). ``migrate_secrets`` brings an older file over when the
@@ -66,6 +68,12 @@ CREATE INDEX IF NOT EXISTS officer_tokens_officer ON officer_tokens (officer_id)
 CREATE TABLE IF NOT EXISTS officer_sessions (
     session_hash TEXT PRIMARY KEY, officer_id TEXT NOT NULL REFERENCES officers (id), token_hash TEXT NOT NULL,
     expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS officer_secrets (
+    officer_id TEXT PRIMARY KEY REFERENCES officers (id), password_hash TEXT, totp_sealed TEXT,
+    totp_last_step INTEGER NOT NULL DEFAULT 0, generation INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS console_sessions (
+    session_hash TEXT PRIMARY KEY, officer_id TEXT NOT NULL REFERENCES officers (id),
+    generation INTEGER NOT NULL, expires_at INTEGER NOT NULL, created_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS published_status_lists (
     list_no INTEGER PRIMARY KEY, uri TEXT NOT NULL, token TEXT NOT NULL, etag TEXT NOT NULL,
     iat INTEGER NOT NULL, generation INTEGER NOT NULL);
@@ -82,6 +90,8 @@ CREATE INDEX IF NOT EXISTS record_holders_holder ON record_holders (holder_hash)
 CREATE TABLE IF NOT EXISTS retired (
     list_no INTEGER NOT NULL, idx INTEGER NOT NULL, record_id TEXT NOT NULL, retired_at INTEGER NOT NULL,
     PRIMARY KEY (list_no, idx));
+CREATE TABLE IF NOT EXISTS portraits (
+    record_id TEXT PRIMARY KEY REFERENCES records (id), sealed BLOB NOT NULL, updated_at INTEGER NOT NULL);
 INSERT OR REPLACE INTO meta VALUES ('schema_version', '3');
 """
 

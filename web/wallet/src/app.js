@@ -5,7 +5,9 @@ import { LABELS, ageText } from "./i18n.js";
 import { makeCard } from "./cards.js";
 import { liveText } from "./live.js";
 import { confirm, offerUrl, pickUp } from "./pickup.js";
+import { encodePortraitQr, pictureBytes } from "./portrait.js";
 import { installPresent } from "./presentview.js";
+import { installRequests } from "./requestsview.js";
 import { QrTooLargeError, drawQr, encodeQr } from "./qr.js";
 import { cardState, checkStatus, loadRoot, trustList } from "./status.js";
 
@@ -23,6 +25,7 @@ let removing = null;
 let showing = null; // {cardId, view, timer, signedAt}
 let lastError = null;
 let present = null; // the OpenID4VP screen (presentview.js)
+let requestsUi = null; // services, my requests, lost phone, notices (requestsview.js)
 const t = () => LABELS[lang];
 
 function el(tag, attrs = {}, ...children) {
@@ -75,6 +78,7 @@ function renderCard(card) {
   row(words.fields.valid, `${card.validFrom} – ${card.validUntil}`, " ", el("strong", {}, `(${words.daysLeft(daysLeft(card))})`));
   const actions = el("div", { className: "actions" },
     el("button", { type: "button", testid: "show-live", className: "primary", onclick: () => openShow(card.id) }, words.show),
+    requestsUi?.cardButton(card),
     el("button", { type: "button", testid: "remove", className: "secondary", onclick: () => { removing = card.id; render(); } }, words.remove));
   const confirmBox = removing === card.id ? el("div", { className: "confirm", role: "alertdialog" },
     el("p", {}, words.confirmRemove),
@@ -103,6 +107,7 @@ function render() {
   $("lang").textContent = words.lang;
   $("cards").replaceChildren(...cards.map(renderCard));
   present?.render();
+  requestsUi?.render();
   $("no-cards").hidden = cards.length > 0;
   if (lastError) $("pickup-message").textContent = errorText(lastError);
   if (showing) renderShow();
@@ -147,6 +152,12 @@ async function syncStatus() {
   }
 }
 
+/** The cards' status, then the resident's requests (approved ones picked up) and notices. */
+async function syncAll() {
+  await syncStatus();
+  if (navigator.onLine) await requestsUi.sync();
+}
+
 // --- pick up ---------------------------------------------------------------------------------------------
 function openPickup(link) {
   $("pickup").hidden = false;
@@ -176,6 +187,7 @@ async function submitPickup(event) {
     const card = await makeCard(picked, trust, now());
     await putCard(card);
     await confirm(picked);
+    if (picked.recoveryCode) requestsUi.showRecovery(picked.recoveryCode); // once, never stored
     $("pickup-pin").value = "";
     $("pickup").hidden = true;
     history.replaceState(null, "", location.pathname);
@@ -219,6 +231,7 @@ function closeShow() {
   $("show").hidden = true;
   $("home").hidden = false;
   $("live-qr").hidden = true;
+  $("portrait-code").hidden = true;
 }
 
 async function switchView(view) {
@@ -247,7 +260,11 @@ async function resign() {
     const panel = $("show");
     const style = getComputedStyle(panel);
     const room = panel.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    drawQr(canvas, symbol, Math.min(room, 560)); // the whole symbol and its quiet zone on screen
+    // With a portrait, both codes side by side in one frame (each half the room; the basic view too).
+    const face = pictureBytes(card.claims.picture);
+    const share = face ? (room - 8) / 2 : room;
+    drawQr(canvas, symbol, Math.min(share, 560)); // the whole symbol and its quiet zone on screen
+    drawPortrait($("portrait-code"), face, share);
     canvas.dataset.signedAt = String(signedAt);
     canvas.dataset.view = current.view;
     canvas.dataset.shownPass = fallback ? "full" : current.view;
@@ -256,10 +273,24 @@ async function resign() {
   } catch (err) {
     // Never leave an old (or a static) code up as if it were live.
     canvas.hidden = true;
+    $("portrait-code").hidden = true;
     current.signedAt = null;
     $("show-error").textContent = err instanceof QrTooLargeError ? t().errors.too_large : t().errors.unknown;
   }
   renderShow();
+}
+
+/** The portrait code beside the live QR, or nothing when the card has no portrait. */
+function drawPortrait(canvas, face, width) {
+  if (!face) {
+    canvas.hidden = true;
+    return;
+  }
+  const symbol = encodePortraitQr(face);
+  drawQr(canvas, symbol, Math.min(width, 560));
+  canvas.dataset.level = symbol.level;
+  canvas.dataset.bytes = String(face.length);
+  canvas.hidden = false;
 }
 
 function tick() {
@@ -282,7 +313,10 @@ function renderShow() {
   $("countdown").textContent = left === null ? "" : words.refreshIn(left);
   $("countdown-bar").style.width = left === null ? "0" : `${(left / LIVE_PERIOD) * 100}%`;
   const canvas = $("live-qr");
-  $("qr-version").textContent = canvas.dataset.version && !canvas.hidden ? words.version(canvas.dataset.version) : "";
+  const portrait = $("portrait-code");
+  const versions = canvas.dataset.version && !canvas.hidden ? words.version(canvas.dataset.version) : "";
+  $("qr-version").textContent = versions && !portrait.hidden ? `${versions} · ${words.portraitVersion(portrait.dataset.version)}` : versions;
+  $("portrait-hint").hidden = portrait.hidden || canvas.hidden;
 }
 
 // --- start -----------------------------------------------------------------------------------------------
@@ -298,13 +332,15 @@ async function main() {
   $("add").addEventListener("click", () => openPickup(null));
   $("pickup-cancel").addEventListener("click", () => { $("pickup").hidden = true; lastError = null; $("pickup-message").textContent = ""; });
   $("pickup-form").addEventListener("submit", submitPickup);
-  $("check").addEventListener("click", syncStatus);
+  $("check").addEventListener("click", syncAll);
   $("show-close").addEventListener("click", closeShow);
   $("view-basic").addEventListener("click", () => switchView("basic"));
   $("view-full").addEventListener("click", () => switchView("full"));
-  window.addEventListener("online", () => { render(); syncStatus(); });
+  window.addEventListener("online", () => { render(); syncAll(); });
   window.addEventListener("offline", render);
   present = installPresent({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type });
+  requestsUi = installRequests({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type,
+    trust: () => trustList(root, { online: true }), now, changed: async () => { await reload(); await syncStatus(); } });
   await reload();
   const query = new URLSearchParams(location.search);
   if (query.has("openid4vp")) { // same device: a verifier's link to this wallet opens at the consent screen
@@ -326,10 +362,10 @@ async function main() {
   } catch {
     root = null; // first start offline: status checks wait for the network
   }
-  const checked = syncStatus(); // sets body[data-sync] to "checking" at once when it goes online
+  const checked = syncAll(); // sets body[data-sync] to "checking" at once when it goes online
   document.body.dataset.ready = "1";
   await checked;
-  setInterval(() => { render(); syncStatus(); }, 5 * 60 * 1000);
+  setInterval(() => { render(); syncAll(); }, 5 * 60 * 1000);
 }
 
 main();

@@ -63,12 +63,15 @@ function asIssuerError(status, body, response) {
   if (error === "use_dpop_nonce" || /^DPoP\b/i.test(challenge)) {
     throw new WalletError("dpop_required", description, { status }); // the lead adds DPoP here
   }
-  throw new WalletError("issuer", description, { status, error });
+  // retryAfter: a throttled answer (429) says how long to wait; the resident is told plainly.
+  throw new WalletError("issuer", description, { status, error, retryAfter: Number(response.headers.get("Retry-After")) || null });
 }
 
-/** One exchange with the issuer: `form` (urlencoded) or `json` body, optional access token.
+/** One exchange with the issuer: `form` (urlencoded) or `json` body, optional access token, or another
+ * `authorization` header value (the resident service's `Presentation …`, a request's `Bearer …`).
  * Resolves to {status, body}; a network failure is `offline`, an error answer an `issuer` WalletError. */
-export async function call(url, { method = "GET", form = null, json = null, token = null, accept = "application/json" } = {}) {
+export async function call(url, { method = "GET", form = null, json = null, token = null, accept = "application/json",
+  authorization = null } = {}) {
   const target = sameOrigin(url);
   const headers = new Headers({ Accept: accept });
   let body;
@@ -80,6 +83,7 @@ export async function call(url, { method = "GET", form = null, json = null, toke
     body = JSON.stringify(json);
   }
   authorize(headers, token);
+  if (authorization) headers.set("Authorization", authorization);
   let response;
   try {
     response = await fetch(target, { method, headers, body, cache: "no-store", credentials: "omit", redirect: "error" });

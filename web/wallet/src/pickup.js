@@ -85,17 +85,19 @@ async function redeem(tokenEndpoint, code, pin) {
   }
 }
 
-/** Steps 2-5 after the PIN is typed; resolves to the raw credentials by kind and the device key pair. */
-export async function pickUp(offerUrlText, pin) {
+/** Steps 2-5 after the PIN is typed; resolves to the raw credentials by kind and the device key pair.
+ * `keyPair`: a renewal keeps the card's device key (requests.js); a first pickup makes a new one.
+ * `recoveryCode`: the first pickup of a holder carries it once (epermit_recovery_code): shown, never kept. */
+export async function pickUp(offerUrlText, pin, { keyPair: heldKey = null } = {}) {
   const { offer, code } = await fetchOffer(offerUrlText);
   const issuer = offer.credential_issuer;
   const { body: metadata } = await call(wellKnown(issuer, "openid-credential-issuer"));
   const { body: as } = await call(wellKnown(issuer, "oauth-authorization-server"));
   if (metadata?.credential_issuer !== issuer) throw new WalletError("bad_offer", "issuer metadata for another issuer");
   const token = await redeem(as.token_endpoint, code, pin);
-  const keyPair = await newDeviceKey();
+  const keyPair = heldKey ?? await newDeviceKey();
   const jwk = await publicJwk(keyPair);
-  const got = { issuer, keyPair, slug: null, sd_jwt: null, qr: null, qr_basic: null, notifications: [] };
+  const got = { issuer, keyPair, slug: null, sd_jwt: null, qr: null, qr_basic: null, notifications: [], recoveryCode: null };
   for (const id of offer.credential_configuration_ids) {
     const kind = configurationKind(id);
     const configuration = metadata.credential_configurations_supported?.[id];
@@ -120,6 +122,7 @@ export async function pickUp(offerUrlText, pin) {
     if (isPass !== credential.startsWith(QR_PREFIX)) throw new WalletError("server", "credential of the wrong format");
     got[kind.kind] = credential;
     if (answer.body.notification_id) got.notifications.push(answer.body.notification_id);
+    if (typeof answer.body.epermit_recovery_code === "string") got.recoveryCode = answer.body.epermit_recovery_code;
   }
   if (!got.sd_jwt && !got.qr && !got.qr_basic) throw new WalletError("bad_offer", "nothing this wallet can hold");
   return { ...got, token, notificationEndpoint: metadata.notification_endpoint };

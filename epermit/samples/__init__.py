@@ -1,0 +1,1 @@
+"""Sample files the demo uses (README.md says whence)."""
