@@ -312,6 +312,8 @@ def _login_paths() -> dict[str, Any]:
             "parameters": [{"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
                            for n in ("client_id", "request_uri")],
             "responses": {"303": {"description": "Location: openid4vp:…?client_id=…&request_uri=…"},
+                          "200": _json("AuthorizeAsJson", "With Accept: application/json (a browser wallet): the "
+                                       "same URI", _NO_STORE),
                           "400": _error("Refused", ("invalid_request", "invalid_request_uri")),
                           "404": _error("No login on this service", ("invalid_request",)), "503": _UNAVAILABLE}}},
     }
@@ -333,6 +335,8 @@ def _login_schemas() -> dict[str, Any]:
             "properties": {"response_type": {"const": "code"}, "client_id": string, "redirect_uri": string,
                            "state": string, "code_challenge": string, "code_challenge_method": {"const": "S256"},
                            "scope": string, "authorization_details": string, "dpop_jkt": string}},
+        "AuthorizeAsJson": {"type": "object", "required": ["authorization_uri"],
+                            "properties": {"authorization_uri": string}},
         "PushedAuthorizationResponse": {"type": "object", "required": ["request_uri", "expires_in"],
                                         "properties": {"request_uri": string, "expires_in": integer}},
     }

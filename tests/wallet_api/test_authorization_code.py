@@ -162,6 +162,10 @@ def test_refusals_change_nothing(client: FlaskClient, service: IssuerService, cl
         refused = par(client, key, clock, **overrides)
         assert (refused.status_code, refused.get_json()["error"]) == (400, error), overrides
     # /authorize: a request_uri of nobody's, then one used twice, then one expired.
+    as_json = client.get("/authorize?" + urllib.parse.urlencode(
+        {"client_id": CLIENT, "request_uri": par(client, key, clock).get_json()["request_uri"]}),
+        headers={"Accept": "application/json"})
+    assert as_json.status_code == 200 and as_json.get_json()["authorization_uri"].startswith("openid4vp:")
     nobody = client.get("/authorize?client_id=test-wallet&request_uri=urn:ietf:params:oauth:request_uri:nope")
     assert nobody.get_json()["error"] == "invalid_request_uri"
     request_uri = par(client, key, clock).get_json()["request_uri"]

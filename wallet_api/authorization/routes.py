@@ -7,7 +7,8 @@
                       The wallet answers it at /resident/login/response (wallet_api.login.routes), which,
                       for a login linked to a pushed request, sends the wallet to its redirect_uri with
                       ``code``, ``state`` and ``iss`` (RFC 9207) — or ``error=access_denied`` when there is
-                      nothing to renew.
+                      nothing to renew. With ``Accept: application/json`` (a browser wallet, whose fetch
+                      cannot read a Location) 200 {authorization_uri} instead of the 303.
 The token endpoint's authorization_code grant is wallet_api.token's (wallet_api.authorization.codes).
 """
 
@@ -26,6 +27,7 @@ from wallet_api.login.routes import login_verifier
 from wallet_api.ratelimit import client_key, enforce
 
 bp = Blueprint("authorization", __name__)
+JSON = "application/json"
 
 
 def scopes() -> dict[str, str]:
@@ -62,6 +64,9 @@ def authorize() -> Response:
     pending = verifier.start(now=context.clock())
     transaction = pending.transaction
     codes.link_login(context, transaction.state, found, transaction.expires_at - transaction.created_at)
+    if request.accept_mimetypes.best == JSON:
+        # A browser wallet's fetch cannot read a redirect's Location: it asks for JSON and gets the same URI.
+        return no_store(jsonify({"authorization_uri": pending.authorization_uri}))
     answer = Response(status=303, headers={"Location": pending.authorization_uri})
     return no_store(answer, 303)
 
