@@ -17,6 +17,7 @@ import shutil
 import ssl
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -34,7 +35,7 @@ from epermit.demo_online import UnlockedHome, folder_listing, tell_online_story,
 from epermit.http_client import request
 from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
-from epermit.tls import LOOPBACK_NAMES, LoopbackCA
+from epermit.tls import LOOPBACK_NAMES, LoopbackCA, verifier_identity
 from epermit.wallet import OpenId4VciClient, Wallet
 from epermit.wallet.display import terminal_qr, write_pass_and_portrait_png, write_qr_png
 from issuer.http import app as officer_api
@@ -113,8 +114,13 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = sys
     officer_server = BackgroundServer(host, ssl_context=server_tls)
     store = SQLiteStore(data_dir / "epermit.sqlite3")
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
+    # The residents' login (OpenID4VP, x509_san_dns on the wallet API's host) is signed under the same CA
+    # the wallets trust for TLS (`--ca tls-ca.pem`): their request/requests/refresh commands log in with it.
+    login = None if ca is None else verifier_identity(ca, urllib.parse.urlsplit(wallet_server.url).hostname or host,
+                                                       name_zh="公安局居民在线服务", name_en="Residents' online service")
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url,
-                                                            verifier_ca_file=verifier_ca_file), service))
+                                                            verifier_ca_file=verifier_ca_file), service,
+                                          login_verifier=login))
     # The console's cookie key is made fresh for this run: there is no default secret.
     console = ConsoleSettings(secret_key=secrets.token_bytes(32))
     officer_server.start(officer_api.create_app(officer_api.OfficerApiSettings(), service, console=console))

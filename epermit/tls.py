@@ -25,6 +25,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from keys import KeySigner
+from verifier.openid4vp import VerifierIdentity
+
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 VALIDITY = datetime.timedelta(days=30)  # a demo runs for hours; a month leaves room for a long session
 
@@ -89,13 +92,15 @@ class LoopbackCA:
         path.write_bytes(self.pem)  # public: what clients trust
         return path
 
-    def issue_server(self, names: Sequence[str] = LOOPBACK_NAMES) -> ServerCertificate:
+    def issue_server(self, names: Sequence[str] = LOOPBACK_NAMES, *, dns_only: bool = False) -> ServerCertificate:
+        """``dns_only``: every name as a dNSName, addresses too (an OpenID4VP x509_san_dns signing certificate)."""
         key = ec.generate_private_key(ec.SECP256R1())
         certificate = (
             x509.CertificateBuilder().subject_name(_name(names[0])).issuer_name(self.certificate.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(self._now - datetime.timedelta(minutes=5)).not_valid_after(self._now + VALIDITY)
-            .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), critical=False)
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.DNSName(n) if dns_only else _general_name(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,
@@ -105,6 +110,15 @@ class LoopbackCA:
             .sign(self._key, hashes.SHA256())
         )
         return ServerCertificate(certificate, key)
+
+
+def verifier_identity(ca: LoopbackCA, host: str, *, name_zh: str, name_en: str) -> VerifierIdentity:
+    """An OpenID4VP verifier identity (x509_san_dns) for ``host`` from ``ca``: its own key (the TLS key signs
+    no request objects), its certificate naming ``host`` as a dNSName — even a loopback address, since
+    x509_san_dns compares the client_id's host with the leaf's dNSNames only."""
+    certificate = ca.issue_server((host,), dns_only=True)
+    return VerifierIdentity(host, KeySigner(certificate.key), (certificate.certificate,), name_zh=name_zh,
+                            name_en=name_en)
 
 
 def client_context(cafile: Path | None) -> ssl.SSLContext:

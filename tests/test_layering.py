@@ -19,7 +19,7 @@ ALLOWED = {
     "keys": {"credential"},
     "verifier": {"credential"},
     "issuer": {"keys", "credential"},
-    "wallet_api": {"issuer", "keys", "credential"},
+    "wallet_api": {"issuer", "keys", "credential", "verifier"},  # the residents' login (wallet_api.login)
     "epermit": OURS - {"epermit"},
 }
 SERVER_ONLY = {"flask", "redis", "qrcode", "gunicorn"}

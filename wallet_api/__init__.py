@@ -39,14 +39,18 @@ from wallet_api.settings import WalletApiSettings
 
 if TYPE_CHECKING:  # annotations only: importing the package needs no issuer back end
     from issuer.service import IssuerService
+    from verifier.openid4vp import VerifierIdentity
 
 __all__ = ["WalletApiSettings", "create_app"]
 
 
 def create_app(
-    settings: WalletApiSettings, service: IssuerService, *, clock: Callable[[], int] | None = None
+    settings: WalletApiSettings, service: IssuerService, *, clock: Callable[[], int] | None = None,
+    login_verifier: VerifierIdentity | None = None,
 ) -> Flask:
-    """Build the wallet API; ``clock`` (unix seconds, default the service's) judges key proof freshness."""
+    """Build the wallet API; ``clock`` (unix seconds, default the service's) judges key proof freshness.
+    ``login_verifier``: the certificate and key the residents' OpenID4VP login is requested with
+    (x509_san_dns on the public URL's host; wallet_api.login); None: residents present per request."""
     if settings.public_url != service.settings.public_url:
         # Wallets compare the Credential Issuer Identifier with the credentials' `iss` as exact strings.
         raise SettingsError("public_url", "WalletApiSettings.public_url must equal IssuerSettings.public_url")
@@ -63,6 +67,11 @@ def create_app(
                    openapi_document):
         app.register_blueprint(module.bp)
     resident.install(app, service)  # the residents' online requests (issuer.requests)
+    from wallet_api import login  # loaded here, not at import (they need the issuer back end)
+    from wallet_api.authorization import routes as authorization_routes
+
+    login.install(app, service, login_verifier, public_url=settings.public_url)  # ... and their login
+    app.register_blueprint(authorization_routes.bp)  # renewals: PAR, /authorize (answer 404 without a login)
     verify_page.register(app, lambda: service.keyring.root.public_key)
     wallet_page.register(app, lambda: service.keyring.root.public_key, verifier_ca_file=settings.verifier_ca_file)
     # Ready through a store outage while the trust list it would serve is kept (wallet_api.public).

@@ -126,6 +126,23 @@ def authorize(context: WalletContext, path: str) -> Authorized:
     return Authorized(token, grant)
 
 
+def resident_proof(context: WalletContext, method: str, path: str, *, token: str | None) -> DpopProof:
+    """The one DPoP proof of a resident-session request (wallet_api.login), checked in full and its jti
+    spent: over ``method`` and our ``path``, with the session token's ``ath`` when ``token`` is given."""
+    value = _proof_header(resource=token is not None)
+    if value is None:
+        raise DpopError("invalid_dpop_proof", "a DPoP proof by the device key is required", resource=token is not None)
+    proof = verify_dpop_proof(value, _policy(context), method=method, url=f"{context.settings.public_url}{path}",
+                              now=context.clock(), access_token=token, resource=token is not None)
+    _check_nonce(context, proof, resource=token is not None)
+    return proof
+
+
+def spend_proof(context: WalletContext, proof: DpopProof, *, resource: bool) -> None:
+    """Spend the proof's jti once every other check passed (a refused request leaves no trace)."""
+    _spend(context, proof, resource=resource)
+
+
 def send_dpop_nonce(response: Response) -> Response:
     """After a request whose DPoP proof carried an accepted nonce: hand back the current one (RFC 9449 §8.2)."""
     nonce = g.get(_NONCE_TO_SEND)

@@ -21,6 +21,7 @@ from wallet_api.access import authorize
 from wallet_api.bodies import bounded_body
 from wallet_api.configurations import is_qr_basic_configuration, is_qr_configuration
 from wallet_api.context import WalletContext, resident_requests, wallet_context
+from wallet_api.dpop import jwk_thumbprint
 from wallet_api.errors import ProtocolError
 from wallet_api.proofs import ProofPolicy, verify_key_proofs
 
@@ -47,8 +48,13 @@ def no_encryption(body: dict[str, Any]) -> None:
 
 
 def _configuration_id(body: dict[str, Any], allowed: list[str]) -> str:
-    if "credential_identifier" in body:  # only for tokens that returned authorization_details; ours never do
-        raise ProtocolError("invalid_credential_request", "use credential_configuration_id")
+    if "credential_identifier" in body:
+        # Only a renewal asked by authorization_details gets identifiers (wallet_api.token): each is the
+        # configuration id it stands for, so the same check applies; the two parameters never together.
+        if "credential_configuration_id" in body or body["credential_identifier"] not in allowed:
+            raise ProtocolError("invalid_credential_request", "credential_identifier is not one this access "
+                                "token's authorization_details gave, or comes with credential_configuration_id")
+        body = {**body, "credential_configuration_id": body["credential_identifier"]}
     configuration_id = body.get("credential_configuration_id")
     if not isinstance(configuration_id, str):
         raise ProtocolError("invalid_credential_request", "credential_configuration_id is missing")
@@ -122,6 +128,11 @@ def credential() -> Response:
         max_size=settings.max_proof_bytes,
     )
     proofs = verify_key_proofs(_jwt_proofs(body, settings.batch_size), policy, now=context.clock())
+    from wallet_api.authorization.codes import renewal_key  # the back end's, loaded on first use
+
+    bound = renewal_key(context, token)  # a renewal: only to the device key of the presented credential
+    if bound is not None and any(jwk_thumbprint(proof.key) != bound for proof in proofs):
+        raise ProtocolError("invalid_proof", "a renewal is issued only to the device key of the presented credential")
     # A wallet signs a batch with the one c_nonce it fetched: each distinct nonce is spent once, here.
     for nonce in dict.fromkeys(proof.nonce for proof in proofs):
         service.consume_nonce(nonce)  # InvalidNonceError: unknown, expired or already used

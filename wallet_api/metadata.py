@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from credential.jwk import public_jwk
 from credential.model import CredentialType
@@ -16,6 +16,8 @@ from wallet_api.errors import ProtocolError
 from wallet_api.settings import DPOP_ALGORITHMS
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+AUTHORIZATION_CODE_GRANT = "authorization_code"
+LOGIN = "epermit_login_verifier"  # app.extensions: present when the residents' OpenID4VP login is set up
 
 bp = Blueprint("metadata", __name__)
 
@@ -44,6 +46,8 @@ def issuer_metadata(context: WalletContext) -> dict[str, Any]:
         ],
         "credential_configurations_supported": credential_configurations(settings),
     }
+    if renews():  # this issuer is its own AS (OpenID4VCI §12.2.4): said explicitly for the auth code flow
+        document["authorization_servers"] = [base]
     if settings.batch_size >= 2:  # the spec requires batch_size >= 2 when the parameter is present
         document["batch_credential_issuance"] = {"batch_size": settings.batch_size}
     return document
@@ -56,7 +60,9 @@ def openid_credential_issuer() -> Response:
 
 
 def authorization_server_metadata(context: WalletContext) -> dict[str, Any]:
-    """RFC 8414 §2 metadata of the AS that is this issuer (no ``authorization_servers`` in issuer metadata).
+    """RFC 8414 §2 metadata of the AS that is this issuer. Without a login verifier (wallet_api.login) only
+    the pre-authorized flow is served, as below; with one the authorization code flow of renewals is added
+    (``_renews``) and the issuer metadata names this AS in ``authorization_servers``.
 
     Only the pre-authorized code grant, at the token endpoint: no authorization endpoint, so no response type.
     ``response_types_supported`` is REQUIRED by RFC 8414 §2 (OpenID4VCI §12.2.4 lets a pre-authorized-only AS
@@ -65,7 +71,7 @@ def authorization_server_metadata(context: WalletContext) -> dict[str, Any]:
     ``grant_types_supported`` must be given, as its default is authorization_code and implicit.
     """
     base = context.settings.public_url
-    return {
+    document: dict[str, Any] = {
         "issuer": base,
         "token_endpoint": f"{base}/token",
         "response_types_supported": [],
@@ -76,6 +82,28 @@ def authorization_server_metadata(context: WalletContext) -> dict[str, Any]:
         # wallet learns it here, and that DPoP is required from a 401 challenge (settings.dpop_required).
         "dpop_signing_alg_values_supported": list(DPOP_ALGORITHMS),
     }
+    if renews():
+        # Renewals by the authorization code flow (wallet_api.authorization): PAR required (RFC 9126 §5),
+        # PKCE S256 only (RFC 7636), iss in the authorization response (RFC 9207 §3), DPoP-bound codes.
+        document.update({
+            "authorization_endpoint": f"{base}/authorize",
+            "pushed_authorization_request_endpoint": f"{base}/par",
+            "require_pushed_authorization_requests": True,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": [AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT],
+            "code_challenge_methods_supported": ["S256"],
+            "authorization_response_iss_parameter_supported": True,
+            "authorization_details_types_supported": ["openid_credential"],
+            "scopes_supported": [str(entry["scope"]) for entry in credential_configurations(context.settings).values()
+                                 if "scope" in entry],
+        })
+    return document
+
+
+def renews() -> bool:
+    """Whether renewals run the authorization code flow here (a login verifier is set up)."""
+    return current_app.extensions.get(LOGIN) is not None
 
 
 @bp.get("/.well-known/oauth-authorization-server")

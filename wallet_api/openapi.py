@@ -164,6 +164,7 @@ def _paths() -> dict[str, Any]:
                 "400": _error("Refused", ("invalid_notification_request", "invalid_notification_id")),
                 **_BEARER_ERRORS}}},
         **_resident_paths(),
+        **_login_paths(),
         "/statuslists": _get("The status list aggregation", {"200": _json("StatusListAggregation", "Every list")}),
         "/statuslists/{number}": _signed(("application/statuslist+jwt", "application/statuslist+cwt"),
                                          "A Token Status List, as JWT (default) or CWT", [_path_param("number")]),
@@ -179,8 +180,10 @@ def _paths() -> dict[str, Any]:
 
 
 _PRESENTATION = {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
-                 "description": "'Presentation <SD-JWT VC~KB-JWT>': the resident's credential with a KB-JWT over a "
-                                "nonce from POST /resident/nonce and its audience ({public_url}/resident)"}
+                 "description": "'DPoP <session token>' from the OpenID4VP login (POST /resident/session) with a "
+                                "DPoP header by the device key; or 'Presentation <SD-JWT VC~KB-JWT>': the "
+                                "resident's credential with a KB-JWT over a nonce from POST /resident/nonce and "
+                                "its audience ({public_url}/resident)"}
 _REQUEST_TOKEN = {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"},
                   "description": "'Bearer <request_token>': the token the request's 201 answer carried (once)"}
 _RESIDENT_ERRORS = ("invalid_request", "invalid_resident_request", "invalid_presentation", "code_refused",
@@ -241,6 +244,104 @@ def _resident_paths() -> dict[str, Any]:
     }
 
 
+_FORM = "application/x-www-form-urlencoded"
+_LOGIN_ERRORS = ("invalid_request", "invalid_request_uri", "access_denied", "invalid_presentation",
+                 "credential_not_current", "temporarily_unavailable")
+
+
+def _form_body(schema: str) -> dict[str, Any]:
+    return {"required": True, "content": {_FORM: {"schema": {"$ref": _REF + schema}}}}
+
+
+def _login_paths() -> dict[str, Any]:
+    """The residents' OpenID4VP login (wallet_api.login) and the authorization code flow of renewals
+    (wallet_api.authorization); 404 where the service has no verifier identity."""
+    dpop_errors = ("invalid_request", "invalid_grant", "invalid_token", "invalid_dpop_proof", "use_dpop_nonce")
+    par_errors = ("invalid_request", "unsupported_response_type", "invalid_scope", "invalid_authorization_details",
+                  "invalid_dpop_proof", "use_dpop_nonce")
+    return {
+        "/resident/login": {"post": {
+            "operationId": "startResidentLogin", "summary": "A login request (OpenID4VP 1.0, x509_san_dns, DCQL for "
+            "the residence permit or card with the citizen ID, direct_post) for the resident's wallet",
+            "responses": {"201": _json("ResidentLoginStarted", "Answer authorization_uri with the wallet", _NO_STORE),
+                          "404": _error("No login on this service", ("invalid_request",)),
+                          "429": _error("Too many attempts", ("rate_limited",), _RETRY), "503": _UNAVAILABLE}}},
+        "/resident/login/request/{request_id}": {"get": {
+            "operationId": "getResidentLoginRequest", "summary": "The signed request object (RFC 9101)",
+            "parameters": [_path_param("request_id")],
+            "responses": {"200": {"description": "application/oauth-authz-req+jwt",
+                                  "content": {"application/oauth-authz-req+jwt": {}}},
+                          "404": _error("Unknown, answered or expired", ("invalid_request_uri", "invalid_request"))}}},
+        "/resident/login/response": {"post": {
+            "operationId": "postResidentLoginResponse", "summary": "The wallet's direct_post (OpenID4VP 1.0 §8.2): "
+            "vp_token and state (or error); verified like `epermit verify`, the status read from the store",
+            "requestBody": _form_body("DirectPost"),
+            "responses": {"200": _json("RedirectAnswer", "redirect_uri: …/resident/login/done?response_code=… "
+                                       "(a login), or the client's redirect_uri with code, state, iss (a renewal)",
+                                       _NO_STORE),
+                          "400": _error("Refused", _LOGIN_ERRORS), "403": _error("Not current", _LOGIN_ERRORS),
+                          "404": _error("No login on this service", ("invalid_request",)), "413": _TOO_LARGE,
+                          "503": _UNAVAILABLE}}},
+        "/resident/login/done": {"get": {
+            "operationId": "residentLoginDone", "summary": "Where a same-device wallet lands (zh-CN, en)",
+            "parameters": [{"name": "response_code", "in": "query", "required": False, "schema": {"type": "string"}}],
+            "responses": {"200": _json("ResidentMessage", "The message", _NO_STORE)}}},
+        "/resident/session": {"post": {
+            "operationId": "openResidentSession", "summary": "Trade the login's response_code for a session token "
+            "bound to the presented credential's device key (DPoP proof by that key required)",
+            "parameters": [{**_DPOP_HEADER, "required": True}],
+            "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": _REF + "SessionRequest"}}}},
+            "responses": {"200": _json("TokenResponse", "The session (token_type DPoP)", _NO_STORE),
+                          "400": _error("Refused", dpop_errors, _DPOP_NONCE),
+                          "401": _error("Refused", dpop_errors, _CHALLENGE),
+                          "403": _error("Not current", ("credential_not_current",)),
+                          "404": _error("No login on this service", ("invalid_request",)),
+                          "413": _TOO_LARGE, "503": _UNAVAILABLE}}},
+        "/par": {"post": {
+            "operationId": "pushAuthorizationRequest", "summary": "Pushed authorization request (RFC 9126): "
+            "response_type=code, client_id, redirect_uri, state, code_challenge + S256, scope or "
+            "authorization_details, and a DPoP proof or dpop_jkt",
+            "parameters": [_DPOP_HEADER], "requestBody": _form_body("PushedAuthorizationRequest"),
+            "responses": {"201": _json("PushedAuthorizationResponse", "The request_uri", _NO_STORE),
+                          "400": _error("Refused", par_errors, _DPOP_NONCE), "413": _TOO_LARGE,
+                          "429": _error("Rate limited", ("rate_limited",), _RETRY), "503": _UNAVAILABLE}}},
+        "/authorize": {"get": {
+            "operationId": "authorize", "summary": "Authorization endpoint (PAR only): 303 to the OpenID4VP request "
+            "by which the resident is authenticated; after it, the wallet goes to redirect_uri with code, state "
+            "and iss (RFC 9207)",
+            "parameters": [{"name": n, "in": "query", "required": True, "schema": {"type": "string"}}
+                           for n in ("client_id", "request_uri")],
+            "responses": {"303": {"description": "Location: openid4vp:…?client_id=…&request_uri=…"},
+                          "200": _json("AuthorizeAsJson", "With Accept: application/json (a browser wallet): the "
+                                       "same URI", _NO_STORE),
+                          "400": _error("Refused", ("invalid_request", "invalid_request_uri")),
+                          "404": _error("No login on this service", ("invalid_request",)), "503": _UNAVAILABLE}}},
+    }
+
+
+def _login_schemas() -> dict[str, Any]:
+    string, integer = {"type": "string"}, {"type": "integer"}
+    return {
+        "ResidentLoginStarted": {"type": "object", "required": ["authorization_uri", "request_uri", "client_id",
+                                                                "expires_in"],
+                                 "properties": {"authorization_uri": string, "request_uri": string,
+                                                "client_id": string, "expires_in": integer}},
+        "DirectPost": {"type": "object", "required": ["state"], "properties": {
+            "vp_token": string, "state": string, "error": string, "error_description": string}},
+        "RedirectAnswer": {"type": "object", "required": ["redirect_uri"], "properties": {"redirect_uri": string}},
+        "SessionRequest": {"type": "object", "required": ["response_code"], "properties": {"response_code": string}},
+        "PushedAuthorizationRequest": {"type": "object", "required": [
+            "response_type", "client_id", "redirect_uri", "code_challenge", "code_challenge_method"],
+            "properties": {"response_type": {"const": "code"}, "client_id": string, "redirect_uri": string,
+                           "state": string, "code_challenge": string, "code_challenge_method": {"const": "S256"},
+                           "scope": string, "authorization_details": string, "dpop_jkt": string}},
+        "AuthorizeAsJson": {"type": "object", "required": ["authorization_uri"],
+                            "properties": {"authorization_uri": string}},
+        "PushedAuthorizationResponse": {"type": "object", "required": ["request_uri", "expires_in"],
+                                        "properties": {"request_uri": string, "expires_in": integer}},
+    }
+
+
 def _resident_schemas() -> dict[str, Any]:
     string, integer, maybe = {"type": "string"}, {"type": "integer"}, {"type": ["string", "null"]}
     words = {"type": "object", "required": ["zh", "en"], "properties": {"zh": string, "en": string}}
@@ -293,6 +394,7 @@ def _schemas() -> dict[str, Any]:
             ["credential_issuer", "credential_endpoint", "credential_configurations_supported"],
             credential_issuer=string, credential_endpoint=string, nonce_endpoint=string,
             deferred_credential_endpoint=string, notification_endpoint=string, display=display,
+            authorization_servers=strings,
             batch_credential_issuance=obj(["batch_size"], batch_size={"type": "integer", "minimum": 2}),
             credential_configurations_supported={"type": "object", "additionalProperties": obj(["format"],
                                                                                                format=string)}),
@@ -301,7 +403,10 @@ def _schemas() -> dict[str, Any]:
              "pre-authorized_grant_anonymous_access_supported"],
             issuer=string, token_endpoint=string, response_types_supported=strings, grant_types_supported=strings,
             **{"pre-authorized_grant_anonymous_access_supported": {"type": "boolean"}},
-            token_endpoint_auth_methods_supported=strings, dpop_signing_alg_values_supported=strings),
+            token_endpoint_auth_methods_supported=strings, dpop_signing_alg_values_supported=strings,
+            authorization_endpoint=string, pushed_authorization_request_endpoint=string,
+            require_pushed_authorization_requests={"type": "boolean"}, code_challenge_methods_supported=strings,
+            authorization_response_iss_parameter_supported={"type": "boolean"}),
         "JwtVcIssuerMetadata": obj(["issuer", "jwks"], issuer=string,
                                    jwks=obj(["keys"], keys={"type": "array", "items": {"type": "object"}})),
         "TypeMetadata": obj(["vct"], vct=string, name=string, description=string, display={"type": "array"},
@@ -312,8 +417,13 @@ def _schemas() -> dict[str, Any]:
             grants=obj([PRE_AUTHORIZED_GRANT], **{PRE_AUTHORIZED_GRANT: obj(
                 ["pre-authorized_code", "tx_code"], **{"pre-authorized_code": string, "tx_code": obj(
                     [], input_mode={"enum": ["numeric", "text"]}, length=integer, description=string)})})),
-        "TokenRequest": obj(["grant_type", "pre-authorized_code"], grant_type={"const": PRE_AUTHORIZED_GRANT},
-                            **{"pre-authorized_code": string, "tx_code": string}),
+        "TokenRequest": {"oneOf": [
+            obj(["grant_type", "pre-authorized_code"], grant_type={"const": PRE_AUTHORIZED_GRANT},
+                **{"pre-authorized_code": string, "tx_code": string}),
+            # A renewal (RFC 6749 §4.1.3, RFC 7636 §4.5): with a DPoP proof by the key of the pushed request.
+            obj(["grant_type", "code", "code_verifier", "redirect_uri", "client_id"],
+                grant_type={"const": "authorization_code"}, code=string, code_verifier=string, redirect_uri=string,
+                client_id=string)]},
         "TokenResponse": obj(["access_token", "token_type", "expires_in"], access_token=string,
                              token_type={"enum": ["Bearer", "DPoP"]}, expires_in=integer),
         "NonceResponse": obj(["c_nonce"], c_nonce=string),
@@ -329,6 +439,7 @@ def _schemas() -> dict[str, Any]:
                                    event={"enum": list(EVENTS)}, event_description=string),
         "StatusListAggregation": obj(["status_lists"], status_lists=strings),
         **_resident_schemas(),
+        **_login_schemas(),
     }
 
 

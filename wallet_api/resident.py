@@ -10,8 +10,10 @@
     POST /resident/requests/<id>/code/confirm {code}   the right code approves the re-delivery
     GET  /resident/notifications              my messages (presentation), newest first
 
-A presentation is an SD-JWT VC with a KB-JWT over the nonce and audience, sent as ``Authorization:
-Presentation <sd-jwt+kb>`` (issuer.requests.authn). Every answer about a request carries ``message``:
+The resident is authenticated by a session of the OpenID4VP login (wallet_api.login: ``Authorization: DPoP
+<session token>`` with a DPoP proof by the device key), or — for a service without a verifier identity and
+for wallets that do not log in yet — by a presentation per request: an SD-JWT VC with a KB-JWT over the
+nonce and audience, sent as ``Authorization: Presentation <sd-jwt+kb>`` (issuer.requests.authn). Every answer about a request carries ``message``:
 what became of it and the next step, in Chinese and English.
 """
 
@@ -35,7 +37,7 @@ INVALID = "invalid_request"
 LOST_PER_CLIENT = 30  # lost-phone reports per address and window, before the recovery code's own throttle
 
 if TYPE_CHECKING:  # annotations only: importing the wallet API loads no issuer service
-    from issuer.requests.authn import PresentationAuthenticator
+    from issuer.requests.authn import PresentationAuthenticator, ResidentIdentity
     from issuer.service import IssuerService
 
 bp = Blueprint("resident", __name__, url_prefix="/resident")
@@ -64,6 +66,16 @@ def _credential(scheme_wanted: str) -> str:
     return value.strip()
 
 
+def _who() -> ResidentIdentity:
+    """The resident asking: a DPoP-bound login session, else a presentation per request."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "dpop" and value.strip():
+        from wallet_api.login import session_identity
+
+        return session_identity(value.strip(), request.method, request.path)
+    return _authenticator().authenticate(_credential("Presentation"))
+
+
 def request_json(found: ResidentRequest) -> dict[str, Any]:
     return {**found.public(), "message": request_answer(found)}
 
@@ -82,7 +94,7 @@ def resident_nonce() -> Response:
 
 @bp.post("/requests")
 def submit_request() -> Response:
-    who = _authenticator().authenticate(_credential("Presentation"))
+    who = _who()
     body = json_body(wallet_context(), INVALID)
     found, token = resident_requests().submit(who, str(body.get("kind", "")), address=body.get("address"),
                                       district=body.get("district"))
@@ -92,7 +104,7 @@ def submit_request() -> Response:
 
 @bp.get("/requests")
 def myresident_requests() -> Response:
-    who = _authenticator().authenticate(_credential("Presentation"))
+    who = _who()
     return no_store(jsonify({"requests": [request_json(r) for r in resident_requests().mine(who)]}))
 
 
@@ -147,6 +159,6 @@ def confirm_code(request_id: str) -> Response:
 
 @bp.get("/notifications")
 def my_notifications() -> Response:
-    who = _authenticator().authenticate(_credential("Presentation"))
+    who = _who()
     messages = resident_requests().outbox.of_holder(who.record.permit.holder.citizen_id)
     return no_store(jsonify({"notifications": [m.public() for m in messages]}))

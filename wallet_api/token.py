@@ -1,21 +1,28 @@
-"""The token endpoint (RFC 6749 §3.2, OpenID4VCI §6): a pre-authorized code and its PIN buy an access token.
+"""The token endpoint (RFC 6749 §3.2, OpenID4VCI §6): a pre-authorized code and its PIN buy an access token,
+or (a renewal) an authorization code with its PKCE code_verifier and a DPoP proof by the pushed key
+(wallet_api.authorization.codes).
 
-With a DPoP proof (RFC 9449 §5) the token is bound to the proof's key and its token_type is DPoP.
+With a DPoP proof (RFC 9449 §5) the token is bound to the proof's key and its token_type is DPoP; the
+authorization code grant requires one.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
 
-from wallet_api.access import token_request_binding
+from wallet_api.access import resident_proof, spend_proof, token_request_binding
+from wallet_api.authorization.pushed import CREDENTIAL_DETAIL
 from wallet_api.bodies import bounded_body, form_fields
 from wallet_api.context import wallet_context
-from wallet_api.errors import ProtocolError
-from wallet_api.metadata import PRE_AUTHORIZED_GRANT
+from wallet_api.errors import DpopError, ProtocolError
+from wallet_api.metadata import AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT, renews
 from wallet_api.ratelimit import client_key, enforce
 
 MAX_CODE_LENGTH = 256
 MAX_TX_CODE_LENGTH = 64
+MAX_URI_LENGTH = 2048
 
 bp = Blueprint("token", __name__)
 
@@ -42,8 +49,11 @@ def token() -> Response:
     grant_type = _single_parameter(fields, "grant_type", MAX_CODE_LENGTH)
     if not grant_type:
         raise ProtocolError("invalid_request", "grant_type is missing")
+    if grant_type == AUTHORIZATION_CODE_GRANT and renews():
+        return _authorization_code(fields)
     if grant_type != PRE_AUTHORIZED_GRANT:
-        raise ProtocolError("unsupported_grant_type", "only the pre-authorized code grant is supported")
+        raise ProtocolError("unsupported_grant_type", "only the pre-authorized code and authorization code grants "
+                            "are supported")
     code = _single_parameter(fields, "pre-authorized_code", MAX_CODE_LENGTH)
     if not code:
         raise ProtocolError("invalid_request", "pre-authorized_code is missing")
@@ -52,8 +62,40 @@ def token() -> Response:
     jkt = token_request_binding(context)  # before the code is redeemed: a refused proof must not use it up
     # The service decides what a missing or wrong PIN means (invalid_request / invalid_grant) and counts attempts.
     access_token = context.service.redeem(code, tx_code, dpop_jkt=jkt)
-    response = jsonify({"access_token": access_token, "token_type": "Bearer" if jkt is None else "DPoP",
-                        "expires_in": context.service.settings.access_token_ttl})
+    return _token_response({"access_token": access_token, "token_type": "Bearer" if jkt is None else "DPoP",
+                            "expires_in": context.service.settings.access_token_ttl})
+
+
+def _token_response(document: dict[str, Any]) -> Response:
+    response = jsonify(document)
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"
     return response
+
+
+def _authorization_code(fields: dict[str, list[str]]) -> Response:
+    """RFC 6749 §4.1.3 with RFC 7636 §4.5 and RFC 9449 §5: every check before the code is spent."""
+    context = wallet_context()
+    code = _single_parameter(fields, "code", MAX_CODE_LENGTH)
+    if not code:
+        raise ProtocolError("invalid_request", "code is missing")
+    enforce("token_code", code, context.settings.token_requests_per_code)
+    redirect_uri = _single_parameter(fields, "redirect_uri", MAX_URI_LENGTH)
+    client_id = _single_parameter(fields, "client_id", MAX_CODE_LENGTH)
+    verifier = _single_parameter(fields, "code_verifier", MAX_CODE_LENGTH)
+    if not request.headers.get("DPoP"):
+        raise DpopError("invalid_dpop_proof", "the authorization code grant needs a DPoP proof", resource=False)
+    from wallet_api.authorization.codes import redeem_code  # the back end's, loaded on first use
+    from wallet_api.login.routes import sessions
+
+    proof = resident_proof(context, "POST", "/token", token=None)
+    renewal = redeem_code(context, code=code, redirect_uri=redirect_uri, client_id=client_id, code_verifier=verifier,
+                          jkt=proof.jkt, identity_of=sessions())
+    spend_proof(context, proof, resource=False)
+    document: dict[str, Any] = {"access_token": renewal.access_token, "token_type": "DPoP",
+                                "expires_in": context.service.settings.access_token_ttl}
+    if renewal.details:  # OpenID4VCI §6.2: what was asked by authorization_details, and its identifiers
+        document["authorization_details"] = [
+            {"type": CREDENTIAL_DETAIL, "credential_configuration_id": c, "credential_identifiers": [c]}
+            for c in renewal.configuration_ids]
+    return _token_response(document)

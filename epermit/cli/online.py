@@ -23,11 +23,14 @@ from collections.abc import Callable
 from typing import Any
 
 from epermit.cli.harness import EXIT_OK, Subparsers, guarded
+from epermit.cli.present import MAX_CA_FILE
 from epermit.errors import UsageError
 from epermit.wallet import OpenId4VciClient, Wallet, WalletHome, read_wallet_passphrase
 from epermit.wallet.home import default_home
+from epermit.wallet.presenting import Presenter, load_trust_anchors
 from epermit.wallet.requests import ResidentRequestsClient
 from epermit.wallet.wallet import PassphraseSource
+from keys.keystore import read_small_file
 
 Options = Callable[[argparse.ArgumentParser], None]
 
@@ -63,7 +66,12 @@ def add_online_commands(commands: Subparsers[argparse.ArgumentParser], *, networ
 def _online(args: argparse.Namespace, *, create: bool = False) -> ResidentRequestsClient:
     home = WalletHome(args.home if args.home is not None else default_home(os.environ), create=create)
     tls = ssl.create_default_context(cafile=str(args.ca)) if args.ca is not None else None
-    return ResidentRequestsClient(Wallet(home, OpenId4VciClient(tls=tls, timeout=args.timeout)))
+    # The service's login request is signed under a certificate of the CAs in --ca (x509_san_dns): the
+    # same file as for TLS (the bureau's own CA signs both, as in the demo). No --ca: the
+    # wallet trusts no verifier and presents per request instead (a presentation bound to the service).
+    presenter = None if args.ca is None else Presenter(
+        home, trust_anchors=load_trust_anchors(read_small_file(args.ca, MAX_CA_FILE)), tls=tls, timeout=args.timeout)
+    return ResidentRequestsClient(Wallet(home, OpenId4VciClient(tls=tls, timeout=args.timeout)), presenter=presenter)
 
 
 def _passphrase(args: argparse.Namespace) -> PassphraseSource:

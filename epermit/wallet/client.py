@@ -145,8 +145,18 @@ class OpenId4VciClient:
         metadata = self.get("issuer metadata", _well_known(issuer, "openid-credential-issuer"))
         if metadata.get("credential_issuer") != issuer:
             raise BadCredentialError("the issuer metadata names another credential issuer than the offer")
+        formats = self.formats(metadata, offer.get("credential_configuration_ids"))
+        token_endpoint = _text(self.get("authorization server metadata", _well_known(issuer, "oauth-authorization-server")),
+                               "token_endpoint", "authorization server metadata")
+        keys = self._issuer_keys(issuer)  # before the code is spent: an issuer whose keys we cannot read costs nothing
+        token = _text(self._call("token (PIN)", token_endpoint, method="POST", form=form)[1], "access_token", "token")
+        return self.receive(issuer, metadata, formats, device_key, keys=keys,
+                            authorization=lambda method, url: {"Authorization": f"Bearer {token}"})
+
+    @staticmethod
+    def formats(metadata: dict[str, Any], wanted: object) -> dict[str, str]:
+        """The configurations of ``wanted`` this wallet understands, with their formats."""
         supported = metadata.get("credential_configurations_supported")
-        wanted = offer.get("credential_configuration_ids")
         if not isinstance(supported, dict) or not isinstance(wanted, list) or not 0 < len(wanted) <= MAX_CONFIGURATIONS:
             raise BadCredentialError("the offer or the metadata lists no credential configurations")
         formats = {}
@@ -156,13 +166,16 @@ class OpenId4VciClient:
                 formats[configuration_id] = entry["format"]
         if not formats:
             raise BadCredentialError("the offer holds no encoding this wallet understands (SD-JWT VC, QR pass)")
+        return formats
+
+    def receive(self, issuer: str, metadata: dict[str, Any], formats: dict[str, str], device_key: KeySigner, *,
+                keys: dict[str, PublicKey], authorization: Callable[[str, str], dict[str, str]]) -> HeldCredential:
+        """With an access token: each configuration's credential bound to ``device_key``, verified, then
+        credential_accepted. ``authorization(method, url)``: the headers of one call (Bearer, or DPoP with a
+        fresh proof)."""
         credential_endpoint = _text(metadata, "credential_endpoint", "issuer metadata")
         nonce_endpoint = _text(metadata, "nonce_endpoint", "issuer metadata")
-        token_endpoint = _text(self.get("authorization server metadata", _well_known(issuer, "oauth-authorization-server")),
-                               "token_endpoint", "authorization server metadata")
-        keys = self._issuer_keys(issuer)
         authority_name = self._issuer_name(metadata, issuer)
-        token = _text(self._call("token (PIN)", token_endpoint, method="POST", form=form)[1], "access_token", "token")
         received = _Received(passes={})
         self.recovery_code = None
         notifications = []
@@ -171,7 +184,7 @@ class OpenId4VciClient:
             body = {"credential_configuration_id": configuration_id,
                     "proofs": {"jwt": [self._proof(device_key, issuer, nonce)]}}
             status, answer = self._call(f"credential {configuration_id}", credential_endpoint, method="POST",
-                                        json_body=body, headers={"Authorization": f"Bearer {token}"})
+                                        json_body=body, headers=authorization("POST", credential_endpoint))
             if status == 202:
                 raise PickupPendingError("the application awaits an officer's approval; once approved, ask the "
                                          "officer for a new pickup")
@@ -183,13 +196,13 @@ class OpenId4VciClient:
                 raise BadCredentialError(f"{configuration_id}: the credential is not text")
             self._accept(received, fmt, configuration_id, text, keys, authority_name, device_key, issuer)
             if isinstance(answer.get("notification_id"), str):
-                notifications.append((str(answer["notification_id"]), token))
+                notifications.append(str(answer["notification_id"]))
             if isinstance(answer.get(RECOVERY_CODE), str):
                 self.recovery_code = str(answer[RECOVERY_CODE])
         metadata_notification = metadata.get("notification_endpoint")
         if isinstance(metadata_notification, str):
-            for notification_id, bearer in notifications:
-                self._notify(metadata_notification, notification_id, bearer)
+            for notification_id in notifications:
+                self._notify(metadata_notification, notification_id, authorization("POST", metadata_notification))
         return self._held(received, issuer, authority_name)
 
     @staticmethod
@@ -204,6 +217,10 @@ class OpenId4VciClient:
         if type(length) is int and len(pin) != length:
             raise UsageError(f"the PIN has {length} digits")
         return pin
+
+    def issuer_keys(self, issuer: str) -> dict[str, PublicKey]:
+        """The issuer's credential keys by kid (its JWT VC issuer metadata)."""
+        return self._issuer_keys(issuer)
 
     def _issuer_keys(self, issuer: str) -> dict[str, PublicKey]:
         document = self.get("issuer keys", _well_known(issuer, "jwt-vc-issuer"))
@@ -269,13 +286,13 @@ class OpenId4VciClient:
             raise BadCredentialError(f"{configuration_id}: a second {verified.view.value} QR pass")
         received.passes[verified.view] = (decoded.cose_pass, verified)
 
-    def _notify(self, endpoint: str, notification_id: str, token: str) -> None:
+    def _notify(self, endpoint: str, notification_id: str, headers: dict[str, str]) -> None:
         """Tell the issuer the credentials are kept (its audit trail shows the pickup confirmed); a failure
         here changes nothing the wallet holds."""
         try:
             self._call("notification", endpoint, method="POST", json_body={"notification_id": notification_id,
                                                                             "event": "credential_accepted"},
-                       headers={"Authorization": f"Bearer {token}"})
+                       headers=headers)
         except (IssuerRefusedError, IssuerUnreachableError, BadCredentialError, UsageError):
             pass
 

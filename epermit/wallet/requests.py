@@ -1,7 +1,8 @@
 """The wallet's online requests (wallet_api.resident): ask, follow, and refresh into the renewed credential.
 
-- ``ask``: endorse, address or deregister, authenticated by a presentation of the held SD-JWT VC with a
-  KB-JWT over the service's nonce and audience (signed by the device key);
+- ``ask``: endorse, address or deregister, authenticated by the OpenID4VP login (epermit.wallet.login: the
+  held SD-JWT VC presented once, then a session bound to the device key by DPoP), or, by a service without
+  a login, by a presentation per request with a KB-JWT over the service's nonce and audience;
 - ``report_lost``: from a new wallet folder, with the citizen ID and the recovery code;
 - ``send_code`` / ``confirm_code``: a lost phone's re-delivery by a one-time code sent to the registered
   phone number, instead of waiting for an officer;
@@ -20,15 +21,21 @@ from pathlib import Path
 from typing import Any
 
 from credential.encoding import json_dumps, json_loads
+from credential.model import CredentialType
 from credential.sdjwt import present
 from epermit.errors import UsageError
+from epermit.wallet.client import _well_known as well_known
 from epermit.wallet.errors import BadCredentialError
 from epermit.wallet.held import HeldCredential
+from epermit.wallet.login import ResidentLogin
+from epermit.wallet.presenting import Presenter
+from epermit.wallet.renewal import RenewalRefusedError, Renewer
 from epermit.wallet.wallet import PassphraseSource, Wallet
 from keys.keystore import write_private_file
 
 REQUESTS_DIR = "requests"
 MAX_REQUEST_FILE = 16 * 1024
+RENEWALS = ("endorse", "address")  # renewed by the authorization code flow; a lost phone's by its offers
 
 
 @dataclass(frozen=True)
@@ -45,18 +52,22 @@ class KeptRequest:
 
 
 class ResidentRequestsClient:
-    def __init__(self, wallet: Wallet) -> None:
+    def __init__(self, wallet: Wallet, *, presenter: Presenter | None = None) -> None:
+        """``presenter``: answers the service's login request (its trust anchors: the CAs the service's
+        verifier certificate may chain to); None: no login, a presentation per request."""
         self.wallet = wallet
         self.client = wallet.client
+        self.login = ResidentLogin(wallet.client, presenter)
+        self.presenter = presenter
         self._folder = wallet.home.path / REQUESTS_DIR
         self.recovery_code: str | None = None  # handed out by the last refresh (shown once)
 
     # -- asking ------------------------------------------------------------------------------------
     def ask(self, kind: str, *, held: HeldCredential, passphrase: PassphraseSource,
             body: dict[str, Any] | None = None) -> dict[str, Any]:
-        headers = self._presentation(held, passphrase)
-        _, answer = self.client.call(f"request {kind}", f"{held.issuer}/resident/requests", method="POST",
-                                      json_body={"kind": kind, **(body or {})}, headers=headers)
+        url = f"{held.issuer}/resident/requests"
+        _, answer = self.client.call(f"request {kind}", url, method="POST", json_body={"kind": kind, **(body or {})},
+                                     headers=self._authorization(held, passphrase, "POST", url))
         return self._kept(held.issuer, kind, answer)
 
     def report_lost(self, issuer: str, *, citizen_id: str, recovery_code: str) -> dict[str, Any]:
@@ -97,19 +108,26 @@ class ResidentRequestsClient:
                                   headers={"Authorization": f"Bearer {kept.token}"})[1] for kept in self.kept()]
 
     def notifications(self, held: HeldCredential, passphrase: PassphraseSource) -> list[dict[str, Any]]:
-        _, answer = self.client.call("notifications", f"{held.issuer}/resident/notifications",
-                                      headers=self._presentation(held, passphrase))
+        url = f"{held.issuer}/resident/notifications"
+        _, answer = self.client.call("notifications", url, headers=self._authorization(held, passphrase, "GET", url))
         found = answer.get("notifications")
         return found if isinstance(found, list) else []
 
     def refresh(self, passphrase: PassphraseSource) -> list[HeldCredential]:
-        """Redeem the offers of every approved request; the credentials now held in their place."""
+        """Every approved request's new credentials: a renewal (endorse, address) by the authorization code
+        flow where the service runs it (epermit.wallet.renewal), else — and for a lost phone, whose new
+        phone has nothing to present — by redeeming the delivery's pickup offers."""
         renewed: list[HeldCredential] = []
         for kept in self.kept():
             _, now = self.client.call("requests", f"{kept.issuer}/resident/requests/{kept.request_id}",
                                        headers={"Authorization": f"Bearer {kept.token}"})
             if (now.get("request") or {}).get("state") != "approved":
                 continue
+            if kept.kind in RENEWALS:
+                held = self._renew(kept, passphrase)
+                if held is not None:
+                    renewed.append(held)
+                    continue
             _, delivery = self.client.call("delivery", f"{kept.issuer}/resident/requests/{kept.request_id}/delivery",
                                             method="POST", json_body={},
                                             headers={"Authorization": f"Bearer {kept.token}"})
@@ -123,6 +141,44 @@ class ResidentRequestsClient:
         return renewed
 
     # -- parts -------------------------------------------------------------------------------------
+    def _renew(self, kept: KeptRequest, passphrase: PassphraseSource) -> HeldCredential | None:
+        """The renewed credential by the authorization code flow; None where the service has none (or this
+        wallet cannot present to it), so that the offers are redeemed instead."""
+        if self.presenter is None:
+            return None
+        server = self.client.get("authorization server metadata", well_known(kept.issuer, "oauth-authorization-server"))
+        if "pushed_authorization_request_endpoint" not in server:
+            return None
+        candidates = [h for h in self.wallet.home.credentials() if h.issuer == kept.issuer and h.sd_jwt_vc
+                      and (kept.kind != "endorse" or h.credential_type is CredentialType.RESIDENCE_PERMIT)]
+        secret = passphrase(False)
+        key = self.wallet.home.device_key(secret)
+        renewer = Renewer(self.client, self.presenter)
+        refused: RenewalRefusedError | None = None
+        for held in candidates:
+            try:
+                renewed = renewer.renew(held, key, secret, now=int(time.time()))
+            except RenewalRefusedError as exc:
+                if exc.error != "access_denied":  # a wrong iss or state: stop, redeem nothing
+                    raise
+                refused = exc  # not this credential's renewal: try the next one
+                continue
+            self.wallet.home.save(renewed)
+            return renewed
+        if refused is not None:
+            raise refused
+        return None
+
+    def _authorization(self, held: HeldCredential, passphrase: PassphraseSource, method: str,
+                       url: str) -> dict[str, str]:
+        """The login session's DPoP headers, or a presentation per request where the service has no login."""
+        if held.sd_jwt_vc is None:
+            raise UsageError(f"{held.document_number}: no SD-JWT VC was picked up, so nothing can sign in")
+        session = self.login.session(held, lambda: passphrase(False))
+        if session is not None:
+            return self.login.headers(session, method, url)
+        return self._presentation(held, passphrase)
+
     def _presentation(self, held: HeldCredential, passphrase: PassphraseSource) -> dict[str, str]:
         if held.sd_jwt_vc is None:
             raise UsageError(f"{held.document_number}: no SD-JWT VC was picked up, so nothing can sign in")

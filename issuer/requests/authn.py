@@ -4,8 +4,9 @@ For now the proof is an SD-JWT VC presentation with a KB-JWT over a nonce this s
 use, a keyed hash in the store, five minutes) and this service's audience; it is checked as `epermit verify`
 checks one — our signature by a credential key of the key ring, the issuer, the validity dates, the key
 binding — and the status is read from the store itself, so it is as fresh as it gets: a revoked, suspended,
-retired or expired credential is refused (CredentialNotCurrentError). The OpenID4VP login (issue 16, item 1)
-will be another ResidentAuthenticator: the requests service only sees a ResidentIdentity.
+retired or expired credential is refused (CredentialNotCurrentError). The OpenID4VP login (wallet_api.login:
+a presentation once, then a DPoP-bound session) is the other way in; both end in ``current_identity``, and
+the requests service only sees a ResidentIdentity.
 """
 
 from __future__ import annotations
@@ -63,11 +64,7 @@ class PresentationAuthenticator:
         return {"nonce": nonce, "audience": self.audience}
 
     def _resolve(self, kid: str) -> PublicKey:
-        ring = self._service.keyring
-        for signer in ring.signers_of(Purpose.CREDENTIAL):
-            if signer.kid == kid and ring.states.get(kid) != "revoked":
-                return signer.public_key
-        raise PresentationRejectedError("signature", "the credential is not signed by a key of this issuer")
+        return credential_key(self._service, kid)
 
     def authenticate(self, proof: str) -> ResidentIdentity:
         if not isinstance(proof, str) or not proof or len(proof) > MAX_SD_JWT:
@@ -94,19 +91,36 @@ class PresentationAuthenticator:
 
     def _current(self, claims: dict[str, object], status_uri: str, idx: int, holder_key: PublicKey | None,
                  now: int) -> ResidentIdentity:
-        store = self._service.store
-        number = uri_no(status_uri)
         citizen_id = claims.get("citizen_id")
-        if not number.isdigit() or status_uri != self._service.settings.status_list_uri(int(number)) \
-                or not isinstance(citizen_id, str) or holder_key is None:
+        if not isinstance(citizen_id, str) or holder_key is None:
             raise PresentationRejectedError("unknown_holder", "present the credential with the citizen ID disclosed")
-        entry = (int(number), idx)
-        record = next((r for r in store.records_of_holder(citizen_id) if entry in store.delivered(r.id)), None)
-        if record is None:
-            raise PresentationRejectedError("unknown_holder", "the credential is not one this service delivered")
-        value = store.status_bits(entry[0]).get(idx)
-        if value != VALID or record.state is not RecordState.ACTIVE:
-            raise CredentialNotCurrentError("suspended" if value == SUSPENDED else "revoked")
-        if validity_window(record.permit)[1] <= now:
-            raise CredentialNotCurrentError("expired")
-        return ResidentIdentity(record, entry, holder_key)
+        return current_identity(self._service, citizen_id, status_uri, idx, holder_key, now)
+
+
+def credential_key(service: IssuerService, kid: str) -> PublicKey:
+    """The public key of our credential signer ``kid`` (not revoked): what an SD-JWT VC of ours is signed by."""
+    ring = service.keyring
+    for signer in ring.signers_of(Purpose.CREDENTIAL):
+        if signer.kid == kid and ring.states.get(kid) != "revoked":
+            return signer.public_key
+    raise PresentationRejectedError("signature", "the credential is not signed by a key of this issuer")
+
+
+def current_identity(service: IssuerService, citizen_id: str, status_uri: str, idx: int, holder_key: PublicKey,
+                     now: int) -> ResidentIdentity:
+    """The resident whose credential sits at (``status_uri``, ``idx``), read from the store now: refused unless
+    we delivered it to ``citizen_id`` and it is VALID, its record ACTIVE and its validity not over."""
+    store = service.store
+    number = uri_no(status_uri)
+    if not number.isdigit() or status_uri != service.settings.status_list_uri(int(number)):
+        raise PresentationRejectedError("unknown_holder", "the credential is not one this service delivered")
+    entry = (int(number), idx)
+    record = next((r for r in store.records_of_holder(citizen_id) if entry in store.delivered(r.id)), None)
+    if record is None:
+        raise PresentationRejectedError("unknown_holder", "the credential is not one this service delivered")
+    value = store.status_bits(entry[0]).get(idx)
+    if value != VALID or record.state is not RecordState.ACTIVE:
+        raise CredentialNotCurrentError("suspended" if value == SUSPENDED else "revoked")
+    if validity_window(record.permit)[1] <= now:
+        raise CredentialNotCurrentError("expired")
+    return ResidentIdentity(record, entry, holder_key)

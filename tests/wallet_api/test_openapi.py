@@ -25,7 +25,7 @@ from tests.wallet_api.conftest import OFFICER, PUBLIC_URL
 
 EXAMPLES = 30  # per operation (and per token variant)
 API_BLUEPRINTS = {"metadata", "offers", "token", "nonce", "credential", "deferred", "notification", "public",
-                  "openapi", "resident"}
+                  "openapi", "resident", "login", "authorization"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
 
@@ -60,7 +60,7 @@ def test_no_500_and_every_answer_matches_the_schema(app: Flask, service: IssuerS
     second = service.create_offer(record.id, officer=OFFICER)
     bound = service.redeem(second.pre_authorized_code, second.tx_code, dpop_jkt="A" * 43)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 24  # 15 + the residents' requests (wallet_api.resident)
+    assert len(operations) == 31  # 15 + the residents' requests (wallet_api.resident) + login and renewal (7)
     for operation in operations:
         # The bearer-protected operations run both with generated tokens and with a live one, so the body
         # checks behind the token are explored too.
