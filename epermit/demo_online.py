@@ -36,6 +36,7 @@ from credential.samples import sample_permit
 from epermit.private_files import write_private
 from epermit.servers import BackgroundServer
 from epermit.wallet import HeldCredential, OpenId4VciClient, Wallet, WalletHome
+from epermit.wallet.presenting import Presenter, load_trust_anchors
 from epermit.wallet.requests import ResidentRequestsClient
 from epermit.wallet.wallet import PassphraseSource
 from issuer.notifications import FileSink, deliver_due
@@ -120,7 +121,12 @@ class OnlineStory:
 
     def phone(self, slug: str) -> ResidentRequestsClient:
         home = UnlockedHome(self.out / "wallets" / slug, create=True)
-        return ResidentRequestsClient(Wallet(home, OpenId4VciClient(tls=self.office.tls)))
+        # The phone logs in to the bureau's service by presenting its credential (OpenID4VP, the login request
+        # signed under the demo's CA, which the phone trusts as for TLS) and renews through the authorization
+        # code flow, as `epermit wallet request|refresh --ca tls-ca.pem` does.
+        anchors = load_trust_anchors((self.out / "tls-ca.pem").read_bytes())
+        presenter = Presenter(home, trust_anchors=anchors, tls=self.office.tls)
+        return ResidentRequestsClient(Wallet(home, OpenId4VciClient(tls=self.office.tls)), presenter=presenter)
 
     def judge(self, text: str, what: str, *, expected: str) -> None:
         """Sync (as a landlord's verifier does now and then), verify ``text``, print the verdict bilingually."""
