@@ -380,3 +380,22 @@ def test_cose_key_matches_public_numbers() -> None:
         assert cose.cose_key(key) == {1: 2, -1: 1, -2: numbers.x.to_bytes(32, "big"),
                                       -3: numbers.y.to_bytes(32, "big")}
         assert cose.load_cose_key(cose.cose_key(key)) == key
+
+
+def test_parsed_holder_points_are_shared_but_a_bad_point_is_refused_every_time() -> None:
+    """credential.cose keeps parsed P-256 points: the same COSE_Key gives the same key object, and a point
+    off the curve is refused on every read (errors are never cached)."""
+    import pytest
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from credential.cose import cose_key, load_cose_key
+    from credential.errors import MalformedError
+
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    assert load_cose_key(cose_key(public)) is load_cose_key(cose_key(public))
+    assert load_cose_key(cose_key(public)) == public
+    bad = dict(cose_key(public))
+    bad[-3] = bytes(32)  # y = 0: not on the curve
+    for _ in range(2):
+        with pytest.raises(MalformedError, match="not a valid public key"):
+            load_cose_key(bad)
