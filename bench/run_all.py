@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 import os
+import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
