@@ -59,8 +59,8 @@ def decode_qr_symbols(source: str | Path | bytes) -> list[Symbol]:
             if width * height > MAX_IMAGE_PIXELS:
                 raise TooLargeError("image pixel count", MAX_IMAGE_PIXELS)
             image.load()
-            if image.mode not in ("L", "RGB"):
-                image = image.convert("RGB")
+            if image.mode not in ("L", "RGB"):  # zxing-cpp reads luminance: grey is all it needs (a 1-bit or
+                image = image.convert("L")      # palette QR to RGB cost more than the decode itself)
     except TooLargeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # Pillow's own, larger cap
