@@ -150,8 +150,11 @@ def decode_qr_text(text: str) -> DecodedQr:
     payload = cbor_loads(message.payload, max_size=MAX_INFLATED, max_depth=4)
     if not isinstance(payload, dict):
         raise MalformedError("the pass payload must be a CBOR map")
-    proof = None if proof_message is None else proof_message.encode()
-    return DecodedQr(message.encode(), kid, message.protected, payload, proof, message, proof_message)
+    cose_pass = message.encode()
+    # cbor_loads proved ``data`` canonical, so it is exactly array-head + pass + proof: the proof's bytes are
+    # the rest, without encoding it again.
+    proof = None if proof_message is None else data[1 + len(cose_pass):]
+    return DecodedQr(cose_pass, kid, message.protected, payload, proof, message, proof_message)
 
 
 class IssuingKey(Protocol):

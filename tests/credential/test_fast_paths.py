@@ -399,3 +399,21 @@ def test_parsed_holder_points_are_shared_but_a_bad_point_is_refused_every_time()
     for _ in range(2):
         with pytest.raises(MalformedError, match="not a valid public key"):
             load_cose_key(bad)
+
+
+@pytest.mark.parametrize("nonce", [None, b"n" * 64])
+def test_decoded_live_proof_bytes_are_the_proofs_own_encoding(nonce: bytes | None) -> None:
+    """decode_qr_text takes the proof's bytes as the rest of the canonical outer array: they must be exactly
+    what encoding the proof gives (and the pass's, its encoding)."""
+    from credential import qrpass
+    from credential.samples import sample_permit
+    from keys import KeySigner
+
+    issuer, holder = KeySigner.generate(), KeySigner.generate()
+    cose_pass = qrpass.encode_pass(sample_permit(), signer=issuer, holder_key=holder.public_key,
+                                   status_uri="https://jzz.example.gov.cn/statuslists/1", status_idx=7, now=1_800_000_000)
+    decoded = qrpass.decode_qr_text(qrpass.live_qr_text(cose_pass, holder_signer=holder, now=1_800_000_000,
+                                                        nonce=nonce))
+    assert decoded.proof_message is not None
+    assert decoded.cose_pass == cose_pass
+    assert decoded.proof == decoded.proof_message.encode()
