@@ -49,7 +49,7 @@ def main(names: list[str]) -> int:
         rows = merge_with_summary(rows)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "summary.json").write_text(json.dumps([asdict(r) for r in rows], indent=2, ensure_ascii=False) + "\n")
-    write_doc(rows, time.time() - started)
+    write_doc(rows, time.time() - started, subset=bool(names))
     missed = [r.name for r in rows if not r.met]
     print(f"\n{len(rows) - len(missed)} of {len(rows)} targets met" + (f"; missed: {', '.join(missed)}" if missed else ""))
     return 0
@@ -78,10 +78,10 @@ def merge_with_summary(rows: list[Row]) -> list[Row]:
 
 
 def _passes_text(row: Row) -> str:
-    return " / ".join(str(v) for v in row.passes) if row.passes else str(row.value)
+    return " / ".join(str(v) for v in row.passes) if row.passes else f"{row.value} (one pass, an earlier run)"
 
 
-def write_doc(rows: list[Row], seconds: float) -> None:
+def write_doc(rows: list[Row], seconds: float, *, subset: bool = False) -> None:
     m = machine()
     lines = [
         "# Benchmarks",
@@ -92,7 +92,8 @@ def write_doc(rows: list[Row], seconds: float) -> None:
         f"Every benchmark ran {PASSES} times, one pass after the other; a target is met only if met in every pass.",
         "",
         f"Machine: {m['processor']}, {m['cpus']} CPUs, Python {m['python']}, {m['platform']}. "
-        f"Run took {seconds:.0f} s on {time.strftime('%Y-%m-%d')}.",
+        f"Run took {seconds:.0f} s on {time.strftime('%Y-%m-%d')}"
+        + (" (a subset; the other rows are from an earlier run)." if subset else "."),
         "",
         "| benchmark | against (limit or peer) | value per pass | unit | target | met |",
         "|---|---|---|---|---|---|",
