@@ -403,8 +403,8 @@ def test_parsed_holder_points_are_shared_but_a_bad_point_is_refused_every_time()
 
 @pytest.mark.parametrize("nonce", [None, b"n" * 64])
 def test_decoded_live_proof_bytes_are_the_proofs_own_encoding(nonce: bytes | None) -> None:
-    """decode_qr_text takes the proof's bytes as the rest of the canonical outer array: they must be exactly
-    what encoding the proof gives (and the pass's, its encoding)."""
+    """decode_qr_text slices the pass's bytes out of the canonical text: they must be exactly the pass as
+    issued and as encoding it gives, static or live (and the proof's, its encoding)."""
     from credential import qrpass
     from credential.samples import sample_permit
     from keys import KeySigner
@@ -415,5 +415,7 @@ def test_decoded_live_proof_bytes_are_the_proofs_own_encoding(nonce: bytes | Non
     decoded = qrpass.decode_qr_text(qrpass.live_qr_text(cose_pass, holder_signer=holder, now=1_800_000_000,
                                                         nonce=nonce))
     assert decoded.proof_message is not None
-    assert decoded.cose_pass == cose_pass
+    assert decoded.cose_pass == cose_pass == decoded.pass_message.encode()
     assert decoded.proof == decoded.proof_message.encode()
+    static = qrpass.decode_qr_text(qrpass.pass_to_qr_text(cose_pass))
+    assert static.cose_pass == cose_pass and static.proof is None
