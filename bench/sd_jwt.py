@@ -96,10 +96,14 @@ def run() -> list[Row]:
     print(f"\nissue: {issue_vs_peer:.1f}x the reference library, {issue_vs_raw:.0%} of raw ES256 sign")
     print(f"verify+KB: {verify_vs_peer:.1f}x the reference library, {verify_vs_raw:.0%} of 2 x raw ES256 verify")
     rows = [
-        Row("sdjwt_issue_vs_reference", round(issue_vs_peer, 2), "x", ">= 3x", issue_vs_peer >= 3),
-        Row("sdjwt_verify_kb_vs_reference", round(verify_vs_peer, 2), "x", ">= 2x", verify_vs_peer >= 2),
-        Row("sdjwt_verify_kb_vs_2x_raw_verify", round(verify_vs_raw, 3), "ratio", "(reported)", True),
-        Row("sdjwt_issue_vs_raw_sign", round(issue_vs_raw, 3), "ratio", "(reported)", True),
+        Row("sdjwt_issue_vs_reference", round(issue_vs_peer, 2), "x", ">= 3x", issue_vs_peer >= 3,
+            against="the sd-jwt reference library (Python), same claims, decoys on"),
+        Row("sdjwt_verify_kb_vs_reference", round(verify_vs_peer, 2), "x", ">= 2x", verify_vs_peer >= 2,
+            against="the sd-jwt reference library (Python), every claim disclosed, with KB-JWT"),
+        Row("sdjwt_verify_kb_vs_2x_raw_verify", round(verify_vs_raw, 3), "ratio", "(reported)", True,
+            against="2 raw ES256 verifies (cryptography)"),
+        Row("sdjwt_issue_vs_raw_sign", round(issue_vs_raw, 3), "ratio", "(reported)", True,
+            against="1 raw ES256 sign (cryptography)"),
     ]
     write_result("sd_jwt", {"ops_per_second": {k: v.ops_per_second for k, v in rates.items()},
                             "summary": rows_payload(rows)})

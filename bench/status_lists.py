@@ -54,22 +54,40 @@ def token_sizes(entries: int = 1 << 20, share: float = 0.01, seed: int = 2026112
             "jwt_gzip": len(gzip.compress(jwt.encode("ascii"), compresslevel=6, mtime=0)), "cwt": len(cwt)}
 
 
-def revocation_latency(runs: int = 20) -> float:
-    """Median seconds from service.revoke() returning to the re-signed list being the published one."""
+def revocation_latency(runs: int = 20, share: float = 0.01) -> float:
+    """Median seconds from service.revoke() returning to the re-signed list being the published one, on a
+    realistic list: 2^20 entries (the issuer's list size) of which ``share`` are already revoked. (A list of a
+    few revoked entries compresses to almost nothing and signs in about a millisecond: it measures nothing.)"""
     now = int(time.time())
     keyring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now - 86400)
     with tempfile.TemporaryDirectory() as tmp:
-        service = IssuerService(SQLiteStore(Path(tmp) / "bench.sqlite3"), keyring, IssuerSettings("http://127.0.0.1:1"))
+        settings = IssuerSettings("http://127.0.0.1:1")
+        store = SQLiteStore(Path(tmp) / "bench.sqlite3")
+        # Revocations a few seconds apart, as an office makes them: within one second every publication after
+        # the first MAX_IAT_LEAD would wait for the clock (issuer.publication) and the bench would time no signing.
+        clock = [now]
+        service = IssuerService(store, keyring, settings, clock=lambda: clock[0])
         timings = []
-        for _ in range(runs):
+        for run in range(runs):
+            clock[0] += 5
             record = service.register(sample_permit(), officer="bench")
             offer = service.create_offer(record.id, officer="bench")
             token = service.redeem(offer.pre_authorized_code, offer.tx_code)
             (cred,) = service.deliver(token, [KeySigner.generate().public_key], offer.configuration_ids[0])
+            if run == 0:  # fill the list the credentials are on: ``share`` of its entries revoked
+                list_no = store.status_list_numbers()[0]
+                size = settings.status_list_size
+                for _ in range(int(size * share)):
+                    store.set_status(list_no, store.allocate_status_index(list_no, size), INVALID)
+                service.published_status_list(cred.status_uri)
             start = time.perf_counter()
             service.revoke(record.id, officer="bench", reason="benchmark")
-            service.published_status_list(cred.status_uri)  # what the wallet API serves next
+            published = service.published_status_list(cred.status_uri)  # what the wallet API serves next
             timings.append(time.perf_counter() - start)
+            assert published.iat >= clock[0], "the revocation was not re-signed: the bench timed nothing"
+        bits = store.status_bits(store.status_list_numbers()[0])
+        revoked = sum(1 for idx in range(bits.size) if bits.get(idx) == INVALID)
+        assert revoked >= int(settings.status_list_size * share), revoked
         timings.sort()
         return timings[len(timings) // 2]
 
@@ -90,12 +108,14 @@ def run() -> list[Row]:
     print_table("One 2^20-entry list at 1 % revoked, as published", ("form", "bytes"),
                 [(name, f"{size:,}") for name, size in tokens.items()])
     latency = revocation_latency()
-    print(f"\nrevocation → new signed list (SQLite, 2^20 entries): {latency * 1000:.1f} ms (median)")
+    print(f"\nrevocation → new signed list (SQLite, 2^20 entries, 1 % revoked): {latency * 1000:.1f} ms (median)")
     ten_m = sizes["10000000@0.01"]["compressed_bytes"]
     rows = [
         Row("status_list_10M_1pct_bytes", ten_m, "bytes", "<= 1.5 x Shannon bound",
-            ten_m <= 1.5 * sizes["10000000@0.01"]["shannon_bytes"]),
-        Row("revocation_to_signed_list_ms", round(latency * 1000, 1), "ms", "< 1000 ms", latency < 1.0),
+            ten_m <= 1.5 * sizes["10000000@0.01"]["shannon_bytes"],
+            against="Shannon bound for 10 M entries at 1 % revoked"),
+        Row("revocation_to_signed_list_ms", round(latency * 1000, 1), "ms", "< 1000 ms", latency < 1.0,
+            against="the 1 s limit; a 2^20 list with 1 % revoked, SQLite, revoke + re-sign + publish"),
     ]
     write_result("status_lists", {"sizes": sizes, "token_sizes_2p20_1pct": tokens,
                                   "revocation_latency_ms": latency * 1000, "summary": rows_payload(rows)})

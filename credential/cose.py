@@ -8,6 +8,7 @@ the unprotected header, which nothing signs, must be empty.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard
@@ -268,6 +269,14 @@ def cose_key(key: PublicKey) -> dict[int, Any]:
     return {_KTY: _EC2, _CRV: _P256, _X: point[1:33], _Y: point[33:]}
 
 
+@functools.lru_cache(maxsize=256)
+def _p256_point(point: bytes) -> ec.EllipticCurvePublicKey:
+    """A parsed P-256 point (public keys are immutable): a holder scanned again, or a pass's key read by the
+    pass and then by its proof, is not parsed and checked on the curve again. A bad point raises ValueError,
+    which is never cached."""
+    return ec.EllipticCurvePublicKey.from_encoded_point(_P256_CURVE, point)
+
+
 def load_cose_key(obj: object) -> PublicKey:
     """Read a public COSE_Key: EC2 P-256 with x and y, or OKP Ed25519; anything else is malformed.
 
@@ -284,7 +293,7 @@ def load_cose_key(obj: object) -> PublicKey:
         if kty == _EC2 and crv == _P256 and obj.keys() == _EC2_LABELS:
             if not isinstance(y, bytes) or len(y) != 32:
                 raise MalformedError("COSE_Key y must be 32 bytes (the compressed form is not accepted)")
-            return ec.EllipticCurvePublicKey.from_encoded_point(_P256_CURVE, b"\x04" + x + y)
+            return _p256_point(b"\x04" + x + y)
         if kty == _OKP and crv == _ED25519 and obj.keys() == _OKP_LABELS:
             return ed25519.Ed25519PublicKey.from_public_bytes(x)
     except ValueError as exc:  # not a point on the curve

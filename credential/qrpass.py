@@ -150,8 +150,14 @@ def decode_qr_text(text: str) -> DecodedQr:
     payload = cbor_loads(message.payload, max_size=MAX_INFLATED, max_depth=4)
     if not isinstance(payload, dict):
         raise MalformedError("the pass payload must be a CBOR map")
-    proof = None if proof_message is None else proof_message.encode()
-    return DecodedQr(message.encode(), kid, message.protected, payload, proof, message, proof_message)
+    # cbor_loads proved ``data`` canonical, so it is exactly the pass, or array head (1 byte) + pass + proof:
+    # the pass's bytes are sliced out, and only the short proof is encoded again to find where it starts.
+    if proof_message is None:
+        cose_pass, proof = data, None
+    else:
+        proof = proof_message.encode()
+        cose_pass = data[1 : len(data) - len(proof)]
+    return DecodedQr(cose_pass, kid, message.protected, payload, proof, message, proof_message)
 
 
 class IssuingKey(Protocol):

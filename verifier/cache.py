@@ -83,6 +83,10 @@ class Clock:
     warning: str | None
 
 
+def _none() -> None:
+    return None
+
+
 def load_root_certificate(pem: bytes) -> x509.Certificate:
     """Read the root certificate a verifier pins; only P-256 and Ed25519 keys are accepted."""
     if len(pem) > MAX_ROOT_PEM:
@@ -396,7 +400,8 @@ class VerifierCache:
             entry = self._status_memo[(uri, form)] = (self._status_path(uri, form), FileMemo())
         path, memo = entry
         # Verified with this very trust list: a new one (a key revoked since) verifies the file again.
-        return memo.load(path, (trust,), lambda: self._load_status_list(path, uri, trust, form))
+        # _load_status_list gives None for a path that is no regular file: no need to look again.
+        return memo.load(path, (trust,), lambda: self._load_status_list(path, uri, trust, form), absent=_none)
 
     def _load_status_list(self, path: Path, uri: str, trust: TrustList, form: str) -> VerifiedStatusList | None:
         try:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import ssl
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -153,6 +152,8 @@ def _read_file(path: Path, limit: int) -> bytes:
 
 def _run_sync(args: argparse.Namespace, out: TextIO) -> int:
     root_pem = _read_file(args.root, MAX_IMPORT_FILE) if args.root is not None else None
+    import ssl  # only sync talks to the network: a scan does not load the TLS stack
+
     tls = ssl.create_default_context(cafile=str(args.ca)) if args.ca is not None else None
     summary = sync(args.base_url, _cache(args), now=int(time.time()), root_pem=root_pem, timeout=args.timeout,
                    tls=tls)

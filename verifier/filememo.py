@@ -62,10 +62,17 @@ class FileMemo(Generic[T]):
         self._deps: tuple[object, ...] = ()
         self._value: T | None = None
 
-    def load(self, path: Path | str, deps: tuple[object, ...], compute: Callable[[], T]) -> T:
-        """The memoised value if ``path`` and ``deps`` are unchanged and settled, else ``compute()``."""
+    def load(self, path: Path | str, deps: tuple[object, ...], compute: Callable[[], T], *,
+             absent: Callable[[], T] | None = None) -> T:
+        """The memoised value if ``path`` and ``deps`` are unchanged and settled, else ``compute()``.
+
+        ``absent``: what ``compute`` gives for a path that is no regular file (missing, a folder, a symlink),
+        returned at once for such a path: the stat already decided, and a second look (a status list's
+        other form, absent on every scan) would only repeat it."""
         start = time.time_ns()  # before the stat: a write after this moment cannot look settled
         ident = identity(path)
+        if ident is None and absent is not None:
+            return absent()
         if ident is not None and ident == self._ident and deps == self._deps:
             return self._value  # type: ignore[return-value]  # set together with _ident
         value = compute()

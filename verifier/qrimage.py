@@ -12,13 +12,14 @@ import io
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-import zxingcpp
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from credential.errors import MalformedError, TooLargeError
 from credential.portraitcode import is_portrait_code
 from credential.qrpass import QR_PREFIX
+
+if TYPE_CHECKING:  # Pillow and zxing-cpp load with the first image: a pasted QR text needs neither
+    from PIL import Image
 
 MAX_IMAGE_FILE = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 40_000_000  # a 48-megapixel phone photo downscaled once; more is not a scan
@@ -47,6 +48,9 @@ class Symbol:
 def decode_qr_symbols(source: str | Path | bytes) -> list[Symbol]:
     """Every QR symbol in an image file (path or bytes), in zxing-cpp's order; MalformedError if none."""
     data = _read(source)
+    import zxingcpp
+    from PIL import Image
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -55,8 +59,8 @@ def decode_qr_symbols(source: str | Path | bytes) -> list[Symbol]:
             if width * height > MAX_IMAGE_PIXELS:
                 raise TooLargeError("image pixel count", MAX_IMAGE_PIXELS)
             image.load()
-            if image.mode not in ("L", "RGB"):
-                image = image.convert("RGB")
+            if image.mode not in ("L", "RGB"):  # zxing-cpp reads luminance: grey is all it needs (a 1-bit or
+                image = image.convert("L")      # palette QR to RGB cost more than the decode itself)
     except TooLargeError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # Pillow's own, larger cap

@@ -15,15 +15,16 @@ smaller) and kept as received; a server that only speaks JWT answers with the JW
 
 from __future__ import annotations
 
-import http.client
+import functools
 import re
-import ssl
 import unicodedata
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
-from typing import IO
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the HTTP stack (ssl, sockets, email headers) loads on the first fetch, not for a scan
+    import ssl
+    import urllib.request
 
 from credential.errors import CredentialError, MalformedError, TooLargeError
 from credential.statuslist import CWT_MEDIA_TYPE, JWT_MEDIA_TYPE, is_cwt, parse_aggregation
@@ -92,13 +93,22 @@ def _check_url(url: str) -> None:
         raise SyncError(url, origin)
 
 
-class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(
-        self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str, headers: http.client.HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        _check_url(newurl)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+@functools.cache
+def _http_only_redirects() -> type[urllib.request.HTTPRedirectHandler]:
+    """The redirect handler that checks every hop like the first URL (built on first use: see the imports)."""
+    import http.client
+    import urllib.request
+    from typing import IO
+
+    class HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+        def redirect_request(
+            self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+            headers: http.client.HTTPMessage, newurl: str,
+        ) -> urllib.request.Request | None:
+            _check_url(newurl)
+            return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    return HttpOnlyRedirects
 
 
 def fetch(url: str, *, timeout: float, max_size: int = MAX_RESPONSE, tls: ssl.SSLContext | None = None,
@@ -106,8 +116,12 @@ def fetch(url: str, *, timeout: float, max_size: int = MAX_RESPONSE, tls: ssl.SS
     """GET ``url`` with a size cap checked on the declared length and again while reading; ``tls`` trusts a
     private CA (``epermit verify sync --ca FILE``) instead of the system's roots; ``accept``: the Accept
     header (the forms asked for)."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
     _check_url(url)
-    handlers: list[urllib.request.BaseHandler] = [_HttpOnlyRedirects()]
+    handlers: list[urllib.request.BaseHandler] = [_http_only_redirects()()]
     if tls is not None:
         handlers.append(urllib.request.HTTPSHandler(context=tls))
     opener = urllib.request.build_opener(*handlers)

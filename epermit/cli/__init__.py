@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from epermit.cli.harness import Handler
+if TYPE_CHECKING:  # at run time the harness (keys, issuer errors) loads with the parser, never for `verify`
+    from epermit.cli.harness import Handler
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -380,3 +380,42 @@ def test_cose_key_matches_public_numbers() -> None:
         assert cose.cose_key(key) == {1: 2, -1: 1, -2: numbers.x.to_bytes(32, "big"),
                                       -3: numbers.y.to_bytes(32, "big")}
         assert cose.load_cose_key(cose.cose_key(key)) == key
+
+
+def test_parsed_holder_points_are_shared_but_a_bad_point_is_refused_every_time() -> None:
+    """credential.cose keeps parsed P-256 points: the same COSE_Key gives the same key object, and a point
+    off the curve is refused on every read (errors are never cached)."""
+    import pytest
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from credential.cose import cose_key, load_cose_key
+    from credential.errors import MalformedError
+
+    public = ec.generate_private_key(ec.SECP256R1()).public_key()
+    assert load_cose_key(cose_key(public)) is load_cose_key(cose_key(public))
+    assert load_cose_key(cose_key(public)) == public
+    bad = dict(cose_key(public))
+    bad[-3] = bytes(32)  # y = 0: not on the curve
+    for _ in range(2):
+        with pytest.raises(MalformedError, match="not a valid public key"):
+            load_cose_key(bad)
+
+
+@pytest.mark.parametrize("nonce", [None, b"n" * 64])
+def test_decoded_live_proof_bytes_are_the_proofs_own_encoding(nonce: bytes | None) -> None:
+    """decode_qr_text slices the pass's bytes out of the canonical text: they must be exactly the pass as
+    issued and as encoding it gives, static or live (and the proof's, its encoding)."""
+    from credential import qrpass
+    from credential.samples import sample_permit
+    from keys import KeySigner
+
+    issuer, holder = KeySigner.generate(), KeySigner.generate()
+    cose_pass = qrpass.encode_pass(sample_permit(), signer=issuer, holder_key=holder.public_key,
+                                   status_uri="https://jzz.example.gov.cn/statuslists/1", status_idx=7, now=1_800_000_000)
+    decoded = qrpass.decode_qr_text(qrpass.live_qr_text(cose_pass, holder_signer=holder, now=1_800_000_000,
+                                                        nonce=nonce))
+    assert decoded.proof_message is not None
+    assert decoded.cose_pass == cose_pass == decoded.pass_message.encode()
+    assert decoded.proof == decoded.proof_message.encode()
+    static = qrpass.decode_qr_text(qrpass.pass_to_qr_text(cose_pass))
+    assert static.cose_pass == cose_pass and static.proof is None

@@ -102,3 +102,19 @@ def test_cache_sees_a_removed_root(world: World, filled: VerifierCache) -> None:
     assert filled.trust_list() is not None
     (filled.directory / "root.pem").unlink()
     assert filled.trust_list() is None
+
+
+def test_absent_answers_for_a_missing_or_irregular_path_without_computing(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    memo: FileMemo[bytes | None] = FileMemo()
+    read = Counter(path)
+    assert memo.load(path, (), read, absent=lambda: None) is None
+    path.mkdir()  # a folder squatting where the file belongs: no regular file either
+    assert memo.load(path, (), read, absent=lambda: None) is None
+    assert read.calls == 0
+    path.rmdir()
+    path.write_bytes(b"now here")  # the file appears: it is read at once, never hidden by the absence
+    assert memo.load(path, (), read, absent=lambda: None) == b"now here"
+    assert read.calls == 1
+    path.unlink()  # and gone again: absent, not the value read before
+    assert memo.load(path, (), read, absent=lambda: None) is None
