@@ -15,7 +15,7 @@ MAX_REASON = 300  # characters of the one-line reason
 MEANINGS: dict[Result, str] = {
     Result.VALID: "有效",
     Result.REVOKED: "已吊销 revoked by the issuing authority",
-    Result.SUSPENDED: "已中止 suspended by the issuing authority",
+    Result.SUSPENDED: "已暂停 suspended by the issuing authority",
     Result.EXPIRED: "已过期 expired",
     Result.NOT_YET_VALID: "尚未生效 not yet valid",
     Result.UNTRUSTED_ISSUER: "非真实证件 NOT GENUINE: unknown or untrusted issuer",

@@ -48,7 +48,7 @@ from verifier.result import Result
 MAX_ROOT_FILE = 64 * 1024
 _STATES = {
     Result.VALID: "有效 valid",
-    Result.SUSPENDED: "已中止 suspended",
+    Result.SUSPENDED: "已暂停 suspended",
     Result.REVOKED: "已吊销 revoked",
     Result.EXPIRED: "已过期 expired",
 }

@@ -130,7 +130,7 @@ class ResidentRequests:
             self.service.suspend(record.id, officer=RESIDENT, reason="lost phone, reported online",
                                  reason_code=ReasonCode.LOST)
             self.audit.append(officer=RESIDENT, action=LOST_SUSPEND, record_id=record.id)
-            self.outbox.write(record, NoticeKind.SUSPENDED, zh="您的证件已因手机丢失而中止。",
+            self.outbox.write(record, NoticeKind.SUSPENDED, zh="您的证件已因手机丢失而暂停。",
                               en="Your credential is suspended: the phone was reported lost.")
         self.recovery.spend(citizen_id)  # used: the pickup on the new phone hands out a new one
         first = live[0]

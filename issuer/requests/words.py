@@ -34,7 +34,7 @@ _NEXT: dict[tuple[RequestKind, RequestState], tuple[str, str]] = {
         "Re-delivery to your new phone approved. Refresh the wallet on the new phone; the credentials on the lost "
         "phone are revoked."),
     (RequestKind.LOST, RequestState.QUEUED): (
-        "旧手机上的证件已立即中止。重新发证需经民警审核，请稍后在新手机的钱包中查看。",
+        "旧手机上的证件已立即暂停。重新发证需经民警审核，请稍后在新手机的钱包中查看。",
         "The credentials on the lost phone are suspended now. Re-delivery needs an officer's approval: check "
         "the wallet on your new phone later."),
     (RequestKind.DEREGISTER, RequestState.DONE): (

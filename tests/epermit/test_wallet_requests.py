@@ -257,7 +257,7 @@ def test_notifications_deliver_sends_the_outbox_to_the_sms_file_once(
     office, ca = demo
     data = ca.parent
     record = office.service.register(sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1), officer="t")
-    Outbox(office.service.store, office.service.clock).write(record, NoticeKind.SUSPENDED, zh="已中止", en="suspended")
+    Outbox(office.service.store, office.service.clock).write(record, NoticeKind.SUSPENDED, zh="已暂停", en="suspended")
     sms = tmp_path / "sms.jsonl"
     assert main(["notifications", "deliver", "--data", str(data), "--sms-file", str(sms)]) == 0
     sent = [json.loads(line) for line in sms.read_text(encoding="utf-8").splitlines()]

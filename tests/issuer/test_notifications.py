@@ -52,14 +52,14 @@ def test_the_file_sink_writes_0600_json_lines_with_ids_and_words_only(service: I
                                                                        tmp_path: Path) -> None:
     record = service.register(sample_permit(), officer="o")
     outbox = Outbox(service.store, clock)
-    outbox.write(record, NoticeKind.SUSPENDED, zh="您的证件已中止。", en="Your credential is suspended.")
+    outbox.write(record, NoticeKind.SUSPENDED, zh="您的证件已暂停。", en="Your credential is suspended.")
     sink = FileSink(tmp_path / "sms.jsonl")
     assert deliver_due(service.store, sink, clock).sent == 1
     assert deliver_due(service.store, sink, clock).sent == 0  # sent once
     assert stat.S_IMODE((tmp_path / "sms.jsonl").stat().st_mode) == 0o600
     (line,) = (tmp_path / "sms.jsonl").read_text(encoding="utf-8").splitlines()
     sent = json.loads(line)
-    assert sent["record_id"] == record.id and sent["text_zh"] == "您的证件已中止。"
+    assert sent["record_id"] == record.id and sent["text_zh"] == "您的证件已暂停。"
     assert record.permit.holder.citizen_id not in line and record.permit.holder.name not in line
     assert record.permit.document_number not in line
     assert outbox.of_holder(record.permit.holder.citizen_id)[0].state == "sent"

@@ -182,7 +182,7 @@ def test_lost_phone_suspends_at_once_and_an_approval_redelivers_to_the_new_phone
     lost = client.post("/resident/lost", json={"citizen_id": citizen_id, "recovery_code": code})
     assert lost.status_code == 201, lost.get_json()
     made = lost.get_json()
-    assert made["request"]["state"] == "queued" and "中止" in made["message"]["zh"]
+    assert made["request"]["state"] == "queued" and "暂停" in made["message"]["zh"]
     assert status_of(service, old) == SUSPENDED and service.get_record(record.id).state is RecordState.SUSPENDED
     refused = ask(client, old, old_key, clock, kind="endorse")  # the lost phone can ask for nothing now
     assert (refused.status_code, refused.get_json()["error"]) == (403, "credential_not_current")

@@ -290,7 +290,7 @@ def test_lost_phone_from_a_second_profile_suspends_at_once_then_the_sms_code_red
         field.send_keys(code)
         by_testid(new_phone, "lost-submit").click()
         wait_for(lambda: by_testid(new_phone, "lost-result").get_attribute("data-state") == "queued", what="queued")
-        assert "已立即中止" in by_testid(new_phone, "lost-result").text
+        assert "已立即暂停" in by_testid(new_phone, "lost-result").text
         synced(old_phone)
         assert card_states(old_phone) == ["suspended"]  # at once
         assert "已暂停" in by_testid(old_phone, "status-text").text

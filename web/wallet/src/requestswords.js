@@ -17,7 +17,7 @@ export const REQUEST_LABELS = {
       + "本钱包不会保存恢复码：手机丢失，恢复码也随之丢失。",
     recoveryDone: "我已抄写好",
     lostStart: "手机丢失？在本机挂失并领证", lostTitle: "手机丢失：挂失并在本机重新领证",
-    lostHint: "旧手机上的证件将立即中止。之后凭发送到登记手机号码的验证码，或经民警审核，在本机领取新证件。",
+    lostHint: "旧手机上的证件将立即暂停。之后凭发送到登记手机号码的验证码，或经民警审核，在本机领取新证件。",
     citizenId: "公民身份号码", recoveryCode: "恢复码", lostSubmit: "挂失",
     sendCode: "发送短信验证码", codeLabel: "短信验证码（6位数字）", confirmCode: "确认验证码",
     waitOfficer: "也可以不用验证码：民警审核通过后，本钱包联网时会自动领取。",
