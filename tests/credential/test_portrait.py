@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from credential.encoding import b64url_encode
 from credential.errors import (
@@ -168,6 +169,10 @@ def test_the_size_is_capped_before_decoding() -> None:
     [("JPEG", "image/jpeg"), ("PNG", "image/png"), ("WEBP", "image/webp"), ("AVIF", "image/avif")],
 )
 def test_each_allowed_format_is_known_by_its_bytes(image_format: str, media_type: str) -> None:
+    if image_format not in Image.registered_extensions().values():
+        # Pillow writes AVIF from 11.2; the verifier's floor (11.0) only reads magic bytes, so the case runs in the
+        # project's environment and is skipped in the floors' one.
+        pytest.skip(f"this Pillow cannot write {image_format}")
     data = small_portrait(image_format, size=(48, 60))
     assert media_type_of(data) == media_type
     assert read_picture(portrait_data_uri(data)).data == data
