@@ -29,6 +29,8 @@ import ssl
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+from cryptography import x509
+
 from credential.model import CredentialType, Holder, Permit
 from credential.passclaims import CHINA_STANDARD_TIME, PassView
 from credential.qrpass import pass_to_qr_text
@@ -36,7 +38,7 @@ from credential.samples import sample_permit
 from epermit.private_files import write_private
 from epermit.servers import BackgroundServer
 from epermit.wallet import HeldCredential, OpenId4VciClient, Wallet, WalletHome
-from epermit.wallet.presenting import Presenter, load_trust_anchors
+from epermit.wallet.presenting import Presenter
 from epermit.wallet.requests import ResidentRequestsClient
 from epermit.wallet.wallet import PassphraseSource
 from issuer.notifications import FileSink, deliver_due
@@ -124,8 +126,9 @@ class OnlineStory:
         # The phone logs in to the bureau's service by presenting its credential (OpenID4VP, the login request
         # signed under the demo's CA, which the phone trusts as for TLS) and renews through the authorization
         # code flow, as `epermit wallet request|refresh --ca tls-ca.pem` does.
-        anchors = load_trust_anchors((self.out / "tls-ca.pem").read_bytes())
-        presenter = Presenter(home, trust_anchors=anchors, tls=self.office.tls)
+        tls = self.office.tls
+        anchors = [x509.load_der_x509_certificate(der) for der in tls.get_ca_certs(binary_form=True)] if tls else []
+        presenter = Presenter(home, trust_anchors=anchors, tls=tls) if anchors else None
         return ResidentRequestsClient(Wallet(home, OpenId4VciClient(tls=self.office.tls)), presenter=presenter)
 
     def judge(self, text: str, what: str, *, expected: str) -> None:

@@ -103,6 +103,15 @@ def verdict(driver: Any) -> dict[str, Any]:
         " portrait: v.dataset.portrait, face: face && !face.hidden && face.complete && face.naturalWidth > 0};")
 
 
+def settled_verdict(driver: Any) -> dict[str, Any] | None:
+    """The verdict once it is whole: a verified face is shown only after its image has decoded, a moment after
+    the verdict itself (under load, that moment is long enough for a test to read the verdict in between)."""
+    shown = verdict(driver)
+    if shown is not None and shown["portrait"] == "verified" and not shown["face"]:
+        return None
+    return shown
+
+
 def upload(driver: Any, path: Path) -> None:
     from selenium.webdriver.common.by import By
 

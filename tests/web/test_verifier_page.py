@@ -22,6 +22,7 @@ from tests.web.browser import (
     go_offline,
     require_browser,
     screenshot,
+    settled_verdict,
     upload,
     verdict,
     wait_for,
@@ -123,7 +124,7 @@ def test_every_vector_offline_by_photo(served: tuple[VectorSet, BackgroundServer
         for name in sorted(load_expectations()):
             driver.execute_script("document.getElementById('verdict').hidden = true")
             upload(driver, vectors.directory / f"{name}.png")
-            shown = wait_for(lambda: verdict(driver), what=f"verdict for {name}")
+            shown = wait_for(lambda: settled_verdict(driver), what=f"verdict for {name}")
             check(name, shown)
             screenshot(driver, f"verify-{name}", tmp_path)
         # The last vector is wrong_issuer: the language switch changes its label, not the verdict.
@@ -151,7 +152,7 @@ def test_camera_scan_offline(served: tuple[VectorSet, BackgroundServer], tmp_pat
         driver.refresh()
         wait_for(lambda: driver.execute_script("return document.body.dataset.ready === '1'"), what="offline reload")
         driver.find_element(By.ID, "scan").click()
-        shown = wait_for(lambda: verdict(driver), timeout=30, what=f"camera verdict for {name}")
+        shown = wait_for(lambda: settled_verdict(driver), timeout=30, what=f"camera verdict for {name}")
         check(name, shown)
         screenshot(driver, f"camera-{name}", tmp_path)
     finally:
@@ -169,7 +170,7 @@ def test_both_codes_from_a_phone_photo(served: tuple[VectorSet, BackgroundServer
         open_synced(driver, server.url)
         go_offline(driver)
         upload(driver, photo)
-        shown = wait_for(lambda: verdict(driver), what=f"verdict for a photo of {name}")
+        shown = wait_for(lambda: settled_verdict(driver), what=f"verdict for a photo of {name}")
         check(name, shown)
         if shown["face"]:
             width = driver.execute_script("return document.getElementById('portrait').getBoundingClientRect().width")

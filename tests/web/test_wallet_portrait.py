@@ -17,7 +17,7 @@ from issuer.settings import system_clock
 from keys import KeyRing
 from tests.vectors.phone_photo import phone_photo
 from tests.vectors.portrait_image import upload
-from tests.web.browser import chromium, go_offline, require_browser, screenshot, verdict, wait_for, write_y4m
+from tests.web.browser import chromium, go_offline, require_browser, screenshot, settled_verdict, wait_for, write_y4m
 from tests.web.test_wallet_page import (
     PHONE_WIDTH,
     PickupSheet,
@@ -102,7 +102,7 @@ def test_live_screen_shows_both_codes_and_one_frame_verifies(served: Served, tmp
                  what="verifier sync")
         wait_for(lambda: camera.execute_script("return document.body.dataset.ready === '1'"), what="verifier ready")
         camera.find_element("id", "scan").click()
-        shown = wait_for(lambda: verdict(camera), timeout=30, what="camera verdict")
+        shown = wait_for(lambda: settled_verdict(camera), timeout=30, what="camera verdict")
         assert (shown["result"], shown["live"], shown["portrait"], shown["face"]) == ("VALID", "true", "verified",
                                                                                        True), shown
         screenshot(camera, "verify-portrait-camera", tmp_path)
