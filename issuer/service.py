@@ -80,7 +80,7 @@ from issuer.portrait.vault import PREVIEW, PortraitUnreadableError, PortraitVaul
 from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
 from issuer.settings import Clock, IssuerSettings, system_clock
-from issuer.store import Store
+from issuer.store import Deliverability, Store
 from keys import KeyRing, Purpose
 
 MAX_HOLDER_KEYS = 10  # credentials per request (OpenID4VCI batch); each gets its own status index
@@ -366,7 +366,11 @@ class IssuerService:
     def redeem(self, pre_authorized_code: str, tx_code: str | None, *, dpop_jkt: str | None = None) -> str:
         """An access token for the code and PIN; with ``dpop_jkt`` it is bound to that DPoP key (RFC 9449). A
         record that cannot be delivered now is refused before the code is spent."""
-        return self._pickup.redeem(pre_authorized_code, tx_code, deliverable=self._deliverable_now, dpop_jkt=dpop_jkt)
+        now = self.clock()
+        # _check_deliverable's rule as data, for the store's step; the refusal's words come from it.
+        rule = Deliverability(self.keyring.authority_code, beijing_day(now).isoformat())
+        return self._pickup.redeem(pre_authorized_code, tx_code, deliverable=self._deliverable_now, dpop_jkt=dpop_jkt,
+                                   rule=rule)
 
     def _deliverable_now(self, record_id: str) -> None:
         self._check_deliverable(self.get_record(record_id), self.clock())

@@ -16,6 +16,7 @@ from issuer.store.sqlite.db import SQLiteFile
 from issuer.store.sqlite.ephemeral import SQLiteEphemeral
 from issuer.store.sqlite.offers import SQLiteOffers
 from issuer.store.sqlite.officers import SQLiteOfficers
+from issuer.store.sqlite.pickup import SQLitePickup
 from issuer.store.sqlite.portraits import SQLitePortraits
 from issuer.store.sqlite.publication import SQLitePublication
 from issuer.store.sqlite.records import SQLiteRecords
@@ -28,7 +29,7 @@ __all__ = ["SQLiteStore", "holder_hash"]
 
 
 class SQLiteStore(SQLiteRecords, SQLiteStatusLists, SQLiteDeliveries, SQLiteOffers, SQLiteEphemeral, SQLiteOfficers,
-                  SQLitePublication, SQLiteAudit, SQLiteRequests, SQLitePortraits):
+                  SQLitePublication, SQLiteAudit, SQLiteRequests, SQLitePortraits, SQLitePickup):
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000, read_only: bool = False) -> None:
         """``read_only``: an existing file, opened so that nothing is ever written (every write raises
         StoreUnavailableError); the schema is then taken as it is."""
