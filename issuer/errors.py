@@ -128,6 +128,12 @@ class RateLimitedError(IssuerError):
         super().__init__(description)
         self.retry_after = retry_after
 
+    @classmethod
+    def past(cls, counter: str, window: int) -> RateLimitedError:
+        """A store counter (``rate_token_client``: the wallet API's per-client token limit) passed its limit."""
+        return cls(f"too many {counter.removeprefix('rate_').replace('_', ' ')} requests; retry later",
+                   retry_after=window)
+
 
 class StoreUnavailableError(IssuerError):
     """The store cannot be reached or stays locked: fail closed, never 500."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -29,13 +29,14 @@ from issuer.errors import (
     InvalidTokenError,
     MissingTxCodeError,
     OfferNotFoundError,
+    RateLimitedError,
     StateConflictError,
     WrongPinError,
 )
 from issuer.keyed import ACCESS_TOKEN, C_NONCE, CODE, DELIVERY, OFFER_ID, PRE_AUTHORIZED_CODE, TX_CODE, KeyedHash
 from issuer.model import Offer, Record, configuration_ids
 from issuer.settings import IssuerSettings
-from issuer.store import Deliverability, Store, StoredOffer
+from issuer.store import Deliverability, EphemeralStep, Store, StoredOffer
 
 MAX_SECRET_LENGTH = 128  # codes, tokens and nonces we issue are 32-43 characters
 PIN_DIGITS = 6
@@ -163,15 +164,24 @@ class Pickup:
         return AccessGrant(data["record_id"], data["offer_id"], tuple(data["configuration_ids"]), data.get("jkt"))
 
     @contextmanager
-    def delivery(self, access_token: str, configuration_id: str) -> Iterator[None]:
+    def delivery(self, access_token: str, configuration_id: str, *, nonces: Sequence[str] = (),
+                 reads: Sequence[tuple[str, str]] = ()) -> Iterator[tuple[str | None, ...]]:
         """Spend the token's one delivery of ``configuration_id`` (exactly one concurrent caller gets it:
-        else InvalidTokenError); if the body fails, the delivery is given back, so a refused or failed
-        request costs the resident nothing."""
+        else InvalidTokenError) and the c_nonces the key proofs carry (each once: else InvalidNonceError), in
+        one store step that also reads the short-lived values ``reads`` (yielded, in order); all or nothing:
+        a refused nonce leaves the delivery, and a spent delivery the nonces. If the body fails, the delivery
+        is given back, so a refused or failed request costs the resident nothing but its nonces."""
+        now = self._clock()
         key = self._keyed.digest(DELIVERY, access_token[:MAX_SECRET_LENGTH], configuration_id)
-        if self._store.take_ephemeral(DELIVERY, key, self._clock()) is None:
+        nonce_keys = tuple((C_NONCE, self._nonce_key(nonce)) for nonce in dict.fromkeys(nonces))
+        result = self._store.ephemeral_step(EphemeralStep(takes=(*nonce_keys, (DELIVERY, key)), gets=tuple(reads)),
+                                            now)
+        if result.taken is None:  # which one was missing: a read, only on this refusal
+            if any(self._store.get_ephemeral(kind, k, now) is None for kind, k in nonce_keys):
+                raise InvalidNonceError("unknown, used or expired c_nonce")
             raise InvalidTokenError("the access token has already delivered this credential configuration")
         try:
-            yield
+            yield result.got
         except BaseException:
             self._store.put_ephemeral(DELIVERY, key, "1", self.delivery_ttl, self._clock())
             raise
@@ -185,13 +195,23 @@ class Pickup:
             raise InvalidTokenError("invalid or expired access token")
         self._store.put_ephemeral(ACCESS_TOKEN, key, value, ttl, now)
 
-    def new_nonce(self) -> str:
+    def new_nonce(self, *, counts: Sequence[tuple[str, str, int, int]] = ()) -> str:
+        """A fresh c_nonce, stored in the same step that counts ``counts`` (kind, key, window, limit: the
+        caller's rate limits); RateLimitedError, and nothing stored, once a count passes its limit."""
         nonce = secrets.token_urlsafe(24)
-        self._store.put_ephemeral(C_NONCE, self._keyed.digest(C_NONCE, nonce), "1", self._settings.nonce_ttl,
-                                  self._clock())
+        result = self._store.ephemeral_step(EphemeralStep(
+            counts=tuple(counts), puts=((C_NONCE, self._keyed.digest(C_NONCE, nonce), "1", self._settings.nonce_ttl),)),
+            self._clock())
+        for (kind, _, window, limit), count in zip(counts, result.counts, strict=True):
+            if count > limit:
+                raise RateLimitedError.past(kind, window)
         return nonce
 
+    def _nonce_key(self, nonce: str) -> str:
+        if not nonce or len(nonce) > MAX_SECRET_LENGTH:
+            raise InvalidNonceError("unknown, used or expired c_nonce")
+        return self._keyed.digest(C_NONCE, nonce)
+
     def consume_nonce(self, nonce: str) -> None:
-        if not nonce or len(nonce) > MAX_SECRET_LENGTH or \
-                self._store.take_ephemeral(C_NONCE, self._keyed.digest(C_NONCE, nonce), self._clock()) is None:
+        if self._store.take_ephemeral(C_NONCE, self._nonce_key(nonce), self._clock()) is None:
             raise InvalidNonceError("unknown, used or expired c_nonce")

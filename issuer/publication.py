@@ -33,6 +33,7 @@ class Publisher:
         self._keyring = keyring
         self._settings = settings
         self._clock = clock
+        self._newest = 0  # the newest list this process saw: lists only grow, so a stale one is just full
 
     # --- status lists --------------------------------------------------------------------------------
     def list_numbers(self) -> list[int]:
@@ -56,6 +57,23 @@ class Publisher:
                 list_no += 1
                 self._store.open_status_list(list_no, size)
                 self.publish(list_no)
+
+    def allocate_delivered(self, record_id: str, now: int, *, kid: str) -> tuple[int, int] | None:
+        """allocate() and Store.add_delivered in one store step: None (nothing allocated) unless the record is
+        ACTIVE. The newest list number is remembered, not read each time: a list another process has filled
+        since answers StatusListFullError, and the next one is tried."""
+        size = self._settings.status_list_size
+        list_no = self._newest or self.list_numbers()[-1]
+        while True:
+            try:
+                idx = self._store.allocate_delivered(record_id, list_no, size, now, kid=kid)
+            except StatusListFullError:
+                list_no += 1
+                if self._store.open_status_list(list_no, size):
+                    self.publish(list_no)
+                continue
+            self._newest = list_no
+            return None if idx is None else (list_no, idx)
 
     def publish(self, list_no: int) -> PublishedStatusList:
         now = self._clock()

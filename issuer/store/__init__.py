@@ -169,6 +169,13 @@ class Redemption:
 
 
 @dataclass(frozen=True)
+class DeliveryView:
+    record: Record | None
+    offer: StoredOffer | None
+    values: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
 class Deliverability:
     """What redeem_offer checks of the offer's record before it spends the code (issuer.service's rule, also
     applied by a back end that cannot call back into Python in its step): the record is ACTIVE, its permit is
@@ -325,6 +332,20 @@ class Store(Protocol):
         """Bind an allocated index to the record, only while the record is ACTIVE (else False): so a
         delivery can never slip past a concurrent suspend or revoke. ``kid``: the key that signs this
         credential, recorded in the same step (for the compromise drill, issuer/reissue.py)."""
+        ...
+
+    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *,
+                           kid: str | None = None) -> int | None:
+        """allocate_status_index and add_delivered as one atomic step: a random index of list ``list_no``
+        (opened with ``size`` if absent) never handed out before, bound to the record, only while the record is
+        ACTIVE (else None, and nothing is allocated). StatusListFullError once the list is FILL_LIMIT allocated."""
+        ...
+
+    def delivery_view(self, record_id: str, offer_id: str, ephemeral: Sequence[tuple[str, str]],
+                      now: int) -> DeliveryView:
+        """What a credential request checks before it delivers, in one read: the record, the offer and the
+        ephemeral values (kind, key; as get_ephemeral) of ``ephemeral`` (not a consistent snapshot: the
+        delivery's own step re-checks the record's state)."""
         ...
 
     def deliveries_signed_by(self, kid: str) -> list[tuple[str, int, int]]:

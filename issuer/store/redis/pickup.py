@@ -1,4 +1,5 @@
-"""Redis: the token request's redemption as one Lua script (Store.redeem_offer).
+"""Redis: the token request's redemption as one Lua script (Store.redeem_offer); the credential request's reads
+in one round trip (Store.delivery_view) and its index allocated and bound by one script (Store.allocate_delivered).
 
 The offer, its PIN attempt counter, the record's deliverability, the offer's new state and the audit entry are
 one script on the durable server; the access token's grants are written by the same script when the short-lived
@@ -7,17 +8,19 @@ kinds live on that server, else right after it on the ephemeral one (docs/redis.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import Any
 
 from issuer.errors import StoreUnavailableError
 from issuer.model import GENESIS, AuditEntry, chained
-from issuer.store import Deliverability, Redemption, short_lived
+from issuer.store import FILL_LIMIT, Deliverability, DeliveryView, Redemption, StatusListFullError, short_lived
 from issuer.store.redis.audit import AUDIT_TRIES, audit_json, head_moved
 from issuer.store.redis.client import as_str, guard, hash_fields
-from issuer.store.redis.ephemeral import RedisEphemeral
+from issuer.store.redis.ephemeral import RedisEphemeral, live_value
 from issuer.store.redis.offers import offer_from_fields
 from issuer.store.redis.records import record_from_fields
+from issuer.store.redis.status import _ALLOCATION_CALLS, _CANDIDATES
 
 PIN_ATTEMPTS = "pin_attempts"  # the counter kind, keyed by the code's hash (as issuer.pickup counted it before)
 
@@ -75,3 +78,37 @@ class RedisPickup(RedisEphemeral):
                     pipe.set(self._eph_key(kind, key), f"{now + ttl}|{value}", ex=max(int(ttl), 1))
                 pipe.execute()
         return Redemption(outcome, attempts, offer=offer, record=record)
+
+    @guard
+    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *,
+                           kid: str | None = None) -> int | None:
+        keys = [self._k("sl", list_no), self._k("sl", "numbers"), self._k("sl", list_no, "used"),
+                self._k("record", record_id), self._k("delivered", record_id),
+                self._k("signed", kid) if kid is not None else self._k("record", record_id)]
+        for _ in range(_ALLOCATION_CALLS):
+            candidates = [secrets.randbits(48) for _ in range(_CANDIDATES)]
+            idx = int(self._run("ALLOCATE_DELIVERED", keys, [int(list_no), size, repr(FILL_LIMIT),
+                                                             "" if kid is None else record_id, *candidates]))
+            if idx == -3:
+                return None
+            if idx == -1:
+                raise StatusListFullError(list_no)
+            if idx >= 0:
+                return idx
+        raise StatusListFullError(list_no)
+
+    @guard
+    def delivery_view(self, record_id: str, offer_id: str, ephemeral: Sequence[tuple[str, str]],
+                      now: int) -> DeliveryView:
+        if any(short_lived(kind) for kind, _ in ephemeral):
+            raise ValueError("a delivery view reads durable kinds (the short-lived may be on another server)")
+        pipe = self._r.pipeline(transaction=False)  # reads only: one round trip, no script needed
+        pipe.hgetall(self._k("record", record_id))
+        pipe.hgetall(self._k("offer", offer_id))
+        for kind, key in ephemeral:
+            pipe.get(self._eph_key(kind, key))
+        record, offer, *values = pipe.execute()
+        record_fields = hash_fields(record)
+        return DeliveryView(record_from_fields(record_id, record_fields) if record_fields else None,
+                            offer_from_fields(offer_id, hash_fields(offer)),
+                            tuple(live_value(v, now) for v in values))

@@ -6,7 +6,7 @@ methods keep them (issuer.store.redis.ephemeral), judged on the caller's ``now``
 
 from __future__ import annotations
 
-from issuer.store.redis.scripts import _AUDIT
+from issuer.store.redis.scripts import _AUDIT, _OPEN
 
 _LIVE = """
 local function live(stored, now)
@@ -103,4 +103,27 @@ for i = 5, #KEYS do
   a = a + 2
 end
 return {'redeemed', attempts, id, redis.call('HGETALL', offer_key), record}
+"""
+
+# Store.allocate_delivered: ALLOCATE_STATUS_INDEX and ADD_DELIVERED in one script. KEYS: list, numbers, used,
+# record, delivered, the signing key's deliveries (or the record again: no kid). ARGV: list_no, size, fill limit,
+# the record id ('' no kid), random candidates... -> the index; -1 full; -2 every candidate taken (draw again);
+# -3 the record is not active (nothing allocated)
+ALLOCATE_DELIVERED = _OPEN + """
+if redis.call('HGET', KEYS[4], 'state') ~= 'active' then return -3 end
+open(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+local size = tonumber(redis.call('HGET', KEYS[1], 'size'))
+local allocated = tonumber(redis.call('HGET', KEYS[1], 'allocated'))
+if allocated >= math.floor(size * tonumber(ARGV[3])) then return -1 end
+for k = 5, #ARGV do
+  local idx = tonumber(ARGV[k]) % size
+  if redis.call('SETBIT', KEYS[3], idx, 1) == 0 then
+    redis.call('HINCRBY', KEYS[1], 'allocated', 1)
+    local pair = ARGV[1] .. ':' .. string.format('%d', idx)
+    redis.call('RPUSH', KEYS[5], pair)
+    if ARGV[4] ~= '' then redis.call('SADD', KEYS[6], pair .. ':' .. ARGV[4]) end
+    return idx
+  end
+end
+return -2
 """

@@ -1,4 +1,5 @@
-"""SQLite: the token request's redemption as one BEGIN IMMEDIATE transaction (Store.redeem_offer).
+"""SQLite: the token request's redemption as one BEGIN IMMEDIATE transaction (Store.redeem_offer), and the
+credential request's reads as one snapshot (Store.delivery_view).
 
 The offer, its PIN attempt counter, the record's deliverability, the offer's new state, the audit entry and the
 access token's grants commit together: one fsync of the WAL per token request instead of one per step.
@@ -6,13 +7,14 @@ access token's grants commit together: one fsync of the WAL per token request in
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 
 from issuer.model import AuditEntry, RecordState
-from issuer.store import Deliverability, Redemption
+from issuer.store import Deliverability, DeliveryView, Redemption
 from issuer.store.sqlite.audit import append_entry
 from issuer.store.sqlite.db import SQLiteFile
-from issuer.store.sqlite.ephemeral import count, put_value
+from issuer.store.sqlite.ephemeral import count, live_value, put_value
 from issuer.store.sqlite.offers import offer_from_row
 from issuer.store.sqlite.records import record_from_row
 
@@ -49,3 +51,13 @@ class SQLitePickup:
             for kind, key, value, ttl in grants:
                 put_value(c, kind, key, value, ttl, now)
         return Redemption("redeemed", attempts, offer=offer, record=record)
+
+    def delivery_view(self, record_id: str, offer_id: str, ephemeral: Sequence[tuple[str, str]],
+                      now: int) -> DeliveryView:
+        def read(c: sqlite3.Connection) -> DeliveryView:
+            row = c.execute("SELECT * FROM records WHERE id = ?", (record_id,)).fetchone()
+            offer = offer_from_row(c.execute("SELECT * FROM offers WHERE offer_id = ?", (offer_id,)).fetchone())
+            return DeliveryView(None if row is None else record_from_row(row), offer,
+                                tuple(live_value(c, kind, key, now) for kind, key in ephemeral))
+
+        return self._db.snapshot(read)
