@@ -7,6 +7,9 @@ refuses to start unless Redis is durable (issuer.redis_durability). The variable
     EPERMIT_REDIS_URL                      redis://host:6379/0 (rediss:// for TLS); required
     EPERMIT_REDIS_CLUSTER                  1: the URL names one node of a Redis Cluster
     EPERMIT_REDIS_PREFIX                   key prefix with one hash tag, default {ep}
+    EPERMIT_EPHEMERAL_REDIS_URL            a second Redis for the short-lived values (nonces, access tokens,
+                                           DPoP proof ids, rate counters), kept off the fsync'd path:
+                                           persisting nothing (appendonly no, save ""); unset: the same Redis
     EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY  1: start on a Redis without appendfsync always (development only)
     EPERMIT_PUBLIC_URL                     the wallet API's public URL (credential `iss`); required
     EPERMIT_KEYS_DIR                       the key directory (`epermit keys init`); required
@@ -60,6 +63,7 @@ class RedisServeConfig:
     prefix: str = "{ep}"
     allow_unsafe_durability: bool = False
     passphrase_file: Path | None = None
+    ephemeral_redis_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisServeConfig:
@@ -80,6 +84,7 @@ class RedisServeConfig:
             prefix=env.get("EPERMIT_REDIS_PREFIX", "").strip() or "{ep}",
             allow_unsafe_durability=env.get("EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY", "").lower() in TRUE,
             passphrase_file=Path(passphrase_file) if passphrase_file else None,
+            ephemeral_redis_url=env.get("EPERMIT_EPHEMERAL_REDIS_URL", "").strip() or None,
         )
 
 
@@ -88,7 +93,8 @@ def build_service(env: Mapping[str, str]) -> IssuerService:
     config = RedisServeConfig.from_env(env)
     keyring = load_keyring(config.keys_dir, read_passphrase(env=env, passphrase_file=config.passphrase_file))
     store = RedisStore.from_url(config.redis_url, cluster=config.cluster, prefix=config.prefix,
-                                allow_unsafe_durability=config.allow_unsafe_durability)
+                                allow_unsafe_durability=config.allow_unsafe_durability,
+                                ephemeral_url=config.ephemeral_redis_url)
     return IssuerService(store, keyring, IssuerSettings(public_url=config.public_url))
 
 

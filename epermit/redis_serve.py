@@ -36,6 +36,10 @@ def add_redis_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--redis", metavar="URL",
                        help="run under gunicorn on this Redis (default EPERMIT_REDIS_URL; unset: SQLite)")
     serve.add_argument("--redis-cluster", action="store_true", help="the Redis URL names a Redis Cluster node")
+    serve.add_argument("--ephemeral-redis", metavar="URL",
+                       help="keep nonces, access tokens, DPoP proof ids and rate counters on this second Redis, "
+                            "which persists nothing (default EPERMIT_EPHEMERAL_REDIS_URL; unset: on --redis; "
+                            "docs/redis.md)")
     serve.add_argument("--workers", type=int, help=f"gunicorn workers per API (default EPERMIT_WORKERS or "
                                                    f"{DEFAULT_WORKERS})")
     serve.add_argument("--host", help="address to bind (default EPERMIT_HOST or 127.0.0.1)")
@@ -56,6 +60,8 @@ def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
         child["EPERMIT_REDIS_URL"] = args.redis
     if args.redis_cluster:
         child["EPERMIT_REDIS_CLUSTER"] = "1"
+    if getattr(args, "ephemeral_redis", None):
+        child["EPERMIT_EPHEMERAL_REDIS_URL"] = args.ephemeral_redis
     wallet_port = int(child.get("EPERMIT_WALLET_PORT") or args.wallet_port)
     host = args.host or child.get("EPERMIT_HOST") or "127.0.0.1"
     child.setdefault("EPERMIT_OFFICER_PORT", str(args.officer_port))

@@ -165,23 +165,23 @@ class Pickup:
 
     @contextmanager
     def delivery(self, access_token: str, configuration_id: str, *, nonces: Sequence[str] = (),
-                 reads: Sequence[tuple[str, str]] = ()) -> Iterator[tuple[str | None, ...]]:
+                 puts: Sequence[tuple[str, str, str, int]] = ()) -> Iterator[None]:
         """Spend the token's one delivery of ``configuration_id`` (exactly one concurrent caller gets it:
         else InvalidTokenError) and the c_nonces the key proofs carry (each once: else InvalidNonceError), in
-        one store step that also reads the short-lived values ``reads`` (yielded, in order); all or nothing:
-        a refused nonce leaves the delivery, and a spent delivery the nonces. If the body fails, the delivery
-        is given back, so a refused or failed request costs the resident nothing but its nonces."""
+        one store step that also puts the short-lived values ``puts`` (the response's notification id); all or
+        nothing: a refused nonce leaves the delivery, and a spent delivery the nonces. If the body fails, the
+        delivery is given back, so a refused or failed request costs the resident nothing but its nonces."""
         now = self._clock()
         key = self._keyed.digest(DELIVERY, access_token[:MAX_SECRET_LENGTH], configuration_id)
         nonce_keys = tuple((C_NONCE, self._nonce_key(nonce)) for nonce in dict.fromkeys(nonces))
-        result = self._store.ephemeral_step(EphemeralStep(takes=(*nonce_keys, (DELIVERY, key)), gets=tuple(reads)),
+        result = self._store.ephemeral_step(EphemeralStep(takes=(*nonce_keys, (DELIVERY, key)), puts=tuple(puts)),
                                             now)
         if result.taken is None:  # which one was missing: a read, only on this refusal
             if any(self._store.get_ephemeral(kind, k, now) is None for kind, k in nonce_keys):
                 raise InvalidNonceError("unknown, used or expired c_nonce")
             raise InvalidTokenError("the access token has already delivered this credential configuration")
         try:
-            yield result.got
+            yield
         except BaseException:
             self._store.put_ephemeral(DELIVERY, key, "1", self.delivery_ttl, self._clock())
             raise

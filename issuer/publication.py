@@ -58,15 +58,16 @@ class Publisher:
                 self._store.open_status_list(list_no, size)
                 self.publish(list_no)
 
-    def allocate_delivered(self, record_id: str, now: int, *, kid: str) -> tuple[int, int] | None:
-        """allocate() and Store.add_delivered in one store step: None (nothing allocated) unless the record is
-        ACTIVE. The newest list number is remembered, not read each time: a list another process has filled
+    def allocate_delivered(self, record_id: str, now: int, *, kid: str,
+                           remember: tuple[str, str, int] | None = None) -> tuple[int, int] | None:
+        """allocate() and Store.add_delivered in one store step (Store.allocate_delivered, with ``remember``):
+        None (nothing allocated) unless the record is ACTIVE. The newest list number is remembered, not read each time: a list another process has filled
         since answers StatusListFullError, and the next one is tried."""
         size = self._settings.status_list_size
         list_no = self._newest or self.list_numbers()[-1]
         while True:
             try:
-                idx = self._store.allocate_delivered(record_id, list_no, size, now, kid=kid)
+                idx = self._store.allocate_delivered(record_id, list_no, size, now, kid=kid, remember=remember)
             except StatusListFullError:
                 list_no += 1
                 if self._store.open_status_list(list_no, size):

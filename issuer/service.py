@@ -35,11 +35,12 @@ changed in between (a rotation), a new index is allocated: the store records whi
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -80,7 +81,7 @@ from issuer.portrait.vault import PREVIEW, PortraitUnreadableError, PortraitVaul
 from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
 from issuer.settings import Clock, IssuerSettings, system_clock
-from issuer.store import Deliverability, EphemeralStep, Store
+from issuer.store import Deliverability, Store
 from keys import KeyRing, Purpose, PurposeSigner
 
 MAX_HOLDER_KEYS = 10  # credentials per request (OpenID4VCI batch); each gets its own status index
@@ -408,26 +409,24 @@ class IssuerService:
         grant = grant or self._pickup.grant(access_token)
         self._check_covered(grant, configuration_id)
 
-        def spend(reads: Sequence[tuple[str, str]]) -> AbstractContextManager[tuple[str | None, ...]]:
-            return self._pickup.delivery(access_token, configuration_id, nonces=nonces, reads=reads)
-
         notification = self._deferral.new_notification(grant, access_token, configuration_id) if notify else None
-        record, delivered = self._deliver_to(grant.record_id, grant.offer_id, holder_keys, access_token, spend=spend,
-                                             also_put=() if notification is None else (notification[1],))
+        # The notification id is put with the spending (a failed delivery leaves one nobody was told).
+        spend = functools.partial(self._pickup.delivery, access_token, configuration_id, nonces=nonces,
+                                  puts=() if notification is None else (notification[1],))
+        record, delivered = self._deliver_to(grant.record_id, grant.offer_id, holder_keys, access_token, spend=spend)
         return PickedUp(record, delivered, None if notification is None else notification[0])
 
     def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey], access_token: str, *,
-                    spend: Callable[[Sequence[tuple[str, str]]], AbstractContextManager[tuple[str | None, ...]]]
-                    | None = None,
-                    also_put: Sequence[tuple[str, str, str, int]] = ()) -> tuple[Record, list[DeliveredCredential]]:
-        """``spend(reads)``: what the delivery uses up once every check passed (the token's delivery of the
-        configuration), given back if the delivery fails, in a step that also reads ``reads`` (the holder keys'
-        earlier credentials under this grant); a deferred transaction was spent when taken. ``also_put``:
-        short-lived values put with the new credentials' (one step after the signing)."""
+                    spend: Callable[[], AbstractContextManager[None]] = nullcontext,
+                    ) -> tuple[Record, list[DeliveredCredential]]:
+        """``spend``: what the delivery uses up once every check passed (the token's delivery of the
+        configuration), given back if the delivery fails; a deferred transaction was spent when taken."""
         self._check_holder_keys(holder_keys)
         now = self.clock()
-        # The record, its approval marker and the offer in one read (the delivery's own step re-checks ACTIVE).
-        view = self.store.delivery_view(record_id, offer_id, [(APPROVAL, record_id)], now)
+        held = [(HELD, self.keyed.digest(HOLDER_CREDENTIAL, access_token, key_id(key))) for key in holder_keys]
+        # The record, its approval marker, the offer and what the grant delivered to these keys before: one read
+        # (the delivery's own step re-checks that the record is ACTIVE).
+        view = self.store.delivery_view(record_id, offer_id, [(APPROVAL, record_id), *held], now)
         if view.record is None:
             raise RecordNotFoundError(record_id[:MAX_RECORD_ID])
         record = view.record
@@ -439,27 +438,14 @@ class IssuerService:
         nbf, exp = validity_window(record.permit)  # Beijing days, as in the QR pass
         # The newest usable key at the issuer's clock (the one that dates the credential); recorded below.
         signer = self.keyring.signer_for(Purpose.CREDENTIAL, now=now)
-        reads = [(HELD, self.keyed.digest(HOLDER_CREDENTIAL, access_token, key_id(key))) for key in holder_keys]
-        puts: list[tuple[str, str, str, int]] = []
-        with spend(reads) if spend is not None else self._read_held(reads, now) as held:
-            delivered = []
-            for key, (_, held_key), earlier in zip(holder_keys, reads, held, strict=True):
-                credential, fresh = self._deliver_one(record, key, earlier, signer=signer, now=now, nbf=nbf, exp=exp)
-                delivered.append(credential)
-                if fresh is not None:
-                    # As long as anything may still be delivered with this token (deferred transactions extend it).
-                    puts.append((HELD, held_key, fresh, max(self.settings.access_token_ttl,
-                                                            self._deferral.transaction_ttl)))
-        if puts or also_put:
-            self.store.ephemeral_step(EphemeralStep(puts=(*puts, *also_put)), now)
+        with spend():
+            delivered = [self._deliver_one(record, key, earlier, remember=slot, signer=signer, now=now, nbf=nbf,
+                                           exp=exp)
+                         for key, slot, earlier in zip(holder_keys, held, view.values[1:], strict=True)]
         indices = " ".join(f"{uri_no(d.status_uri)}/{d.status_idx}" for d in delivered)
         self.audit.append(officer="wallet", action="deliver", record_id=record.id,
                           reason=f"offer {offer_id}; status {indices}")
         return record, delivered
-
-    @contextmanager
-    def _read_held(self, reads: Sequence[tuple[str, str]], now: int) -> Iterator[tuple[str | None, ...]]:
-        yield self.store.ephemeral_step(EphemeralStep(gets=tuple(reads)), now).got
 
     def _check_deliverable(self, record: Record, now: int) -> None:
         """StateConflictError unless the record's credentials can be delivered at ``now``."""
@@ -533,24 +519,24 @@ class IssuerService:
             self._pickup.grant(access_token)
         return self._deferral.notify(access_token, notification_id, event, description)
 
-    def _deliver_one(self, record: Record, holder_key: PublicKey, earlier: str | None, *, signer: PurposeSigner, now: int,
-                     nbf: int, exp: int) -> tuple[DeliveredCredential, str | None]:
-        """The credential for one key; with what to remember of it (HELD's value) when it is new, else None.
-        ``earlier``: what this grant delivered to the key before (HELD), if anything."""
+    def _deliver_one(self, record: Record, holder_key: PublicKey, earlier: str | None, *, remember: tuple[str, str],
+                     signer: PurposeSigner, now: int, nbf: int, exp: int) -> DeliveredCredential:
+        """The credential for one key. ``earlier``: what this grant delivered to the key before (HELD, under
+        ``remember``), if anything."""
         held = json.loads(earlier) if earlier is not None else None
-        fresh: str | None = None
         if held is not None and held["kid"] == signer.kid:
             # This key's credential under this grant, asked for in another encoding (module docstring). The
             # index is bound to the record already: a revoke since has set it, the check above refused us.
             list_no, idx, iat = int(held["list"]), int(held["idx"]), int(held["iat"])
         else:
             # Allocated and bound to the record only while it is ACTIVE, in one step: a revoke that lands first
-            # refuses us, one that lands later sets this index too.
-            allocated = self._publisher.allocate_delivered(record.id, now, kid=signer.kid)
+            # refuses us, one that lands later sets this index too. Remembered in the same step, as long as
+            # anything may still be delivered with this token (deferred transactions extend it).
+            ttl = max(self.settings.access_token_ttl, self._deferral.transaction_ttl)
+            allocated = self._publisher.allocate_delivered(record.id, now, kid=signer.kid, remember=(*remember, ttl))
             if allocated is None:
                 raise StateConflictError("record is no longer active")
             (list_no, idx), iat = allocated, now
-            fresh = json.dumps({"list": list_no, "idx": idx, "iat": iat, "kid": signer.kid})
         uri = self.settings.status_list_uri(list_no)
         sd_jwt = issue_sd_jwt_vc(
             record.permit, issuer=self.settings.public_url, signer=signer,
@@ -564,7 +550,7 @@ class IssuerService:
                         now=iat, view=view)
             for view in (PassView.FULL, PassView.BASIC)
         )
-        return DeliveredCredential(sd_jwt, qr_pass, qr_pass_basic, uri, idx), fresh
+        return DeliveredCredential(sd_jwt, qr_pass, qr_pass_basic, uri, idx)
 
     # --- publication ---------------------------------------------------------------------------------
     def status_list_uris(self) -> list[str]:

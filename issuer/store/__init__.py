@@ -120,8 +120,8 @@ class StoredNotification:
 # its delivery rights, a DPoP proof id, a rate window): a deployment may keep them off the fsync'd path (a second,
 # non-persistent Redis: docs/redis.md), since losing them all at once only refuses (a wallet starts over). Every
 # other kind (PIN attempts, approval markers, recovery codes, deferred transactions, logins) stays durable.
-SHORT_LIVED_KINDS = frozenset({"c_nonce", "access_token", "delivery", "holder_credential", "notification",
-                               "notification_seen", "dpop_jti", "dpop_nonce", "dpop_nonce_now"})
+SHORT_LIVED_KINDS = frozenset({"c_nonce", "access_token", "delivery", "notification", "notification_seen",
+                               "dpop_jti", "dpop_nonce", "dpop_nonce_now"})
 
 
 def short_lived(kind: str) -> bool:
@@ -135,15 +135,17 @@ class EphemeralStep:
     counter of ``counts`` (kind, key, ttl, limit) is incremented as by Store.increment, and if any count passes
     its limit the step stops there (nothing taken, read or written); then ``takes`` (kind, key), all or none: if
     any is missing or expired, none is taken; then ``gets`` (kind, key), read without consuming; then, only if
-    every take succeeded, ``puts`` (kind, key, value, ttl). The kinds of one step are all short-lived or none."""
+    every take succeeded, ``puts`` (kind, key, value, ttl), and ``adds`` (the same), each put only where no live
+    value is. The kinds of one step are all short-lived or none."""
 
     counts: tuple[tuple[str, str, int, int], ...] = ()
     takes: tuple[tuple[str, str], ...] = ()
     gets: tuple[tuple[str, str], ...] = ()
     puts: tuple[tuple[str, str, str, int], ...] = ()
+    adds: tuple[tuple[str, str, str, int], ...] = ()
 
     def kinds(self) -> set[str]:
-        return {op[0] for ops in (self.counts, self.takes, self.gets, self.puts) for op in ops}
+        return {op[0] for ops in (self.counts, self.takes, self.gets, self.puts, self.adds) for op in ops}
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ class EphemeralResult:
     limited: bool  # a count passed its limit: nothing else was done
     taken: tuple[str, ...] | None  # the values taken, in order; None: one was missing (none taken) or limited
     got: tuple[str | None, ...]  # () when limited or a take failed
+    added: tuple[bool, ...] = ()  # per add: put now (no live value was there); () when limited or a take failed
 
 
 @dataclass(frozen=True)
@@ -334,11 +337,13 @@ class Store(Protocol):
         credential, recorded in the same step (for the compromise drill, issuer/reissue.py)."""
         ...
 
-    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *,
-                           kid: str | None = None) -> int | None:
+    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *, kid: str | None = None,
+                           remember: tuple[str, str, int] | None = None) -> int | None:
         """allocate_status_index and add_delivered as one atomic step: a random index of list ``list_no``
         (opened with ``size`` if absent) never handed out before, bound to the record, only while the record is
-        ACTIVE (else None, and nothing is allocated). StatusListFullError once the list is FILL_LIMIT allocated."""
+        ACTIVE (else None, and nothing is allocated). StatusListFullError once the list is FILL_LIMIT allocated.
+        ``remember`` (kind, key, ttl): also put the ephemeral value JSON {"list", "idx", "iat": now, "kid"}
+        there, in the same step (what a grant delivered to a holder key: issuer.service)."""
         ...
 
     def delivery_view(self, record_id: str, offer_id: str, ephemeral: Sequence[tuple[str, str]],

@@ -60,17 +60,17 @@ class RedisEphemeral(RedisKeyspace):
         if len(sorts) > 1:
             raise ValueError("one step's kinds are all short-lived or none (they may live on different servers)")
         client = self._e if sorts == {True} else self._r
-        if not (step.counts or step.takes or step.puts):  # reads only: one MGET
+        if not (step.counts or step.takes or step.puts or step.adds):  # reads only: one MGET
             keys = [self._eph_key(kind, key) for kind, key in step.gets]
             values = client.mget(keys) if keys else []
             return EphemeralResult((), False, (), tuple(live_value(v, now) for v in values))
         keys = [*(self._cnt_key(kind, key) for kind, key, _, _ in step.counts),
                 *(self._eph_key(kind, key) for kind, key in (*step.takes, *step.gets)),
-                *(self._eph_key(kind, key) for kind, key, _, _ in step.puts)]
-        args: list[Any] = [now, len(step.counts), len(step.takes), len(step.gets), len(step.puts)]
+                *(self._eph_key(kind, key) for kind, key, _, _ in (*step.puts, *step.adds))]
+        args: list[Any] = [now, len(step.counts), len(step.takes), len(step.gets), len(step.puts), len(step.adds)]
         for _, _, ttl, limit in step.counts:
             args += [max(int(ttl), 1), limit]
-        for _, _, value, ttl in step.puts:
+        for _, _, value, ttl in (*step.puts, *step.adds):
             args += [value, int(ttl)]
         reply = self._scripts["EPHEMERAL_STEP"](keys=keys, args=args, client=client)
         counts = tuple(int(n) for n in reply[0])
@@ -79,7 +79,8 @@ class RedisEphemeral(RedisKeyspace):
         if len(reply) < 4 or not isinstance(reply[2], list):
             return EphemeralResult(counts, False, None, ())
         return EphemeralResult(counts, False, tuple(as_str(v) for v in reply[2]),
-                               tuple(None if v is None or v is False else as_str(v) for v in reply[3]))
+                               tuple(None if v is None or v is False else as_str(v) for v in reply[3]),
+                               tuple(bool(int(x)) for x in reply[4]))
 
     @guard
     def allocate_number(self, sequence: str) -> int:

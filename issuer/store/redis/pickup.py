@@ -80,15 +80,19 @@ class RedisPickup(RedisEphemeral):
         return Redemption(outcome, attempts, offer=offer, record=record)
 
     @guard
-    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *,
-                           kid: str | None = None) -> int | None:
+    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *, kid: str | None = None,
+                           remember: tuple[str, str, int] | None = None) -> int | None:
+        if remember is not None and short_lived(remember[0]):
+            raise ValueError("what a delivery remembers is kept with it, on the durable server")
         keys = [self._k("sl", list_no), self._k("sl", "numbers"), self._k("sl", list_no, "used"),
                 self._k("record", record_id), self._k("delivered", record_id),
-                self._k("signed", kid) if kid is not None else self._k("record", record_id)]
+                self._k("signed", kid) if kid is not None else self._k("record", record_id),
+                self._eph_key(remember[0], remember[1]) if remember is not None else self._k("record", record_id)]
         for _ in range(_ALLOCATION_CALLS):
             candidates = [secrets.randbits(48) for _ in range(_CANDIDATES)]
-            idx = int(self._run("ALLOCATE_DELIVERED", keys, [int(list_no), size, repr(FILL_LIMIT),
-                                                             "" if kid is None else record_id, *candidates]))
+            idx = int(self._run("ALLOCATE_DELIVERED", keys, [
+                int(list_no), size, repr(FILL_LIMIT), "" if kid is None else record_id, kid or "", now,
+                "" if remember is None else int(remember[2]), *candidates]))
             if idx == -3:
                 return None
             if idx == -1:

@@ -29,13 +29,14 @@ local function count(key, now, ttl)
 end
 """
 
-# Store.ephemeral_step. KEYS: the counters, the values taken, read, put. ARGV: now, how many of each of the four,
-# then (ttl, limit) per counter, then (value, ttl) per put.
-# -> {counts, 1} limited; {counts, 0, false} a take failed (none taken); {counts, 0, taken, got}
+# Store.ephemeral_step. KEYS: the counters, the values taken, read, put, added. ARGV: now, how many of each of the
+# five, then (ttl, limit) per counter, then (value, ttl) per put and per add.
+# -> {counts, 1} limited; {counts, 0, false} a take failed (none taken); {counts, 0, taken, got, added 1/0...}
 EPHEMERAL_STEP = _LIVE + _COUNT + """
 local now = tonumber(ARGV[1])
 local nc, nt, ng, np = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local a, counts, limited = 6, {}, false
+local na = tonumber(ARGV[6])
+local a, counts, limited = 7, {}, false
 for i = 1, nc do
   counts[i] = count(KEYS[i], now, tonumber(ARGV[a]))
   if counts[i] > tonumber(ARGV[a + 1]) then limited = true end
@@ -56,7 +57,17 @@ for i = nc + nt + ng + 1, nc + nt + ng + np do
   redis.call('SET', KEYS[i], (now + ttl) .. '|' .. ARGV[a], 'EX', math.max(ttl, 1))
   a = a + 2
 end
-return {counts, 0, taken, got}
+local added = {}
+for i = nc + nt + ng + np + 1, nc + nt + ng + np + na do
+  added[#added + 1] = 0
+  if not live(redis.call('GET', KEYS[i]), now) then
+    local ttl = tonumber(ARGV[a + 1])
+    redis.call('SET', KEYS[i], (now + ttl) .. '|' .. ARGV[a], 'EX', math.max(ttl, 1))
+    added[#added] = 1
+  end
+  a = a + 2
+end
+return {counts, 0, taken, got, added}
 """
 
 # Store.redeem_offer. KEYS: the code index, the PIN attempt counter, the audit head, the audit log, then the
@@ -106,8 +117,9 @@ return {'redeemed', attempts, id, redis.call('HGETALL', offer_key), record}
 """
 
 # Store.allocate_delivered: ALLOCATE_STATUS_INDEX and ADD_DELIVERED in one script. KEYS: list, numbers, used,
-# record, delivered, the signing key's deliveries (or the record again: no kid). ARGV: list_no, size, fill limit,
-# the record id ('' no kid), random candidates... -> the index; -1 full; -2 every candidate taken (draw again);
+# record, delivered, the signing key's deliveries (or the record again: no kid), the value to remember (or the
+# record again: none). ARGV: list_no, size, fill limit, the record id ('' no kid), the kid, now, the remembered
+# value's ttl ('' none), random candidates... -> the index; -1 full; -2 every candidate taken (draw again);
 # -3 the record is not active (nothing allocated)
 ALLOCATE_DELIVERED = _OPEN + """
 if redis.call('HGET', KEYS[4], 'state') ~= 'active' then return -3 end
@@ -115,13 +127,18 @@ open(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
 local size = tonumber(redis.call('HGET', KEYS[1], 'size'))
 local allocated = tonumber(redis.call('HGET', KEYS[1], 'allocated'))
 if allocated >= math.floor(size * tonumber(ARGV[3])) then return -1 end
-for k = 5, #ARGV do
+for k = 8, #ARGV do
   local idx = tonumber(ARGV[k]) % size
   if redis.call('SETBIT', KEYS[3], idx, 1) == 0 then
     redis.call('HINCRBY', KEYS[1], 'allocated', 1)
     local pair = ARGV[1] .. ':' .. string.format('%d', idx)
     redis.call('RPUSH', KEYS[5], pair)
     if ARGV[4] ~= '' then redis.call('SADD', KEYS[6], pair .. ':' .. ARGV[4]) end
+    if ARGV[7] ~= '' then
+      local now, ttl = tonumber(ARGV[6]), tonumber(ARGV[7])
+      local held = cjson.encode({list = tonumber(ARGV[1]), idx = idx, iat = now, kid = ARGV[5]})
+      redis.call('SET', KEYS[7], (now + ttl) .. '|' .. held, 'EX', math.max(ttl, 1))
+    end
     return idx
   end
 end

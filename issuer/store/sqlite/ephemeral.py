@@ -71,7 +71,7 @@ class SQLiteEphemeral:
     def ephemeral_step(self, step: EphemeralStep, now: int) -> EphemeralResult:
         if len(set(step.takes)) != len(step.takes):
             raise ValueError("a step takes each value once")
-        if not (step.counts or step.takes or step.puts):  # reads only: no write transaction, no fsync
+        if not (step.counts or step.takes or step.puts or step.adds):  # reads only: no write transaction, no fsync
             return EphemeralResult((), False, (), tuple(self.get_ephemeral(kind, key, now) for kind, key in step.gets))
         with self._db.write() as c:
             counts = tuple(count(c, kind, key, ttl, now) for kind, key, ttl, _ in step.counts)
@@ -85,7 +85,11 @@ class SQLiteEphemeral:
             got = tuple(live_value(c, kind, key, now) for kind, key in step.gets)
             for kind, key, value, ttl in step.puts:
                 put_value(c, kind, key, value, ttl, now)
-        return EphemeralResult(counts, False, tuple(v for v in taken if v is not None), got)
+            added = tuple(live_value(c, kind, key, now) is None for kind, key, _, _ in step.adds)
+            for (kind, key, value, ttl), add in zip(step.adds, added, strict=True):
+                if add:
+                    put_value(c, kind, key, value, ttl, now)
+        return EphemeralResult(counts, False, tuple(v for v in taken if v is not None), got, added)
 
     def allocate_number(self, sequence: str) -> int:
         with self._db.write() as c:  # one BEGIN IMMEDIATE: two writers never read the same ``last``

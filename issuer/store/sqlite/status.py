@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 
@@ -9,6 +10,7 @@ from credential.statuslist import StatusList
 from issuer.model import RecordState
 from issuer.store import FILL_LIMIT, StatusListFullError
 from issuer.store.sqlite.db import SQLiteFile
+from issuer.store.sqlite.ephemeral import put_value
 
 # Below FILL_LIMIT at least one try in ten finds a free index: 400 misses in a row is ~1e-18.
 _ALLOCATION_TRIES = 400
@@ -97,14 +99,17 @@ class SQLiteDeliveries:
         with self._db.write() as c:
             return bind_delivered(c, record_id, list_no, idx, now, kid)
 
-    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *,
-                           kid: str | None = None) -> int | None:
-        with self._db.write() as c:  # one commit: the allocation and the binding, or neither
+    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *, kid: str | None = None,
+                           remember: tuple[str, str, int] | None = None) -> int | None:
+        with self._db.write() as c:  # one commit: the allocation, the binding and what is remembered, or none
             row = c.execute("SELECT state FROM records WHERE id = ?", (record_id,)).fetchone()
             if row is None or row["state"] != RecordState.ACTIVE.value:
                 return None
             idx = allocate_index(c, list_no, size)
             bind_delivered(c, record_id, list_no, idx, now, kid)
+            if remember is not None:
+                kind, key, ttl = remember
+                put_value(c, kind, key, json.dumps({"list": list_no, "idx": idx, "iat": now, "kid": kid}), ttl, now)
             return idx
 
     def delivered(self, record_id: str) -> list[tuple[int, int]]:
