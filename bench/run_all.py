@@ -24,6 +24,7 @@ BENCHES = (
     "bench.pickup_signing",
     "bench.bulk_registration",
     "bench.wallet_pickup",
+    "bench.pickup_store_calls",
     "bench.memory",
 )
 PASSES = int(os.environ.get("BENCH_PASSES", "2"))

@@ -402,10 +402,12 @@ class IssuerService:
                                    notify=False).credentials
 
     def deliver_pickup(self, access_token: str, holder_keys: Sequence[PublicKey], configuration_id: str, *,
-                       nonces: Sequence[str] = (), grant: AccessGrant | None = None,
-                       notify: bool = True) -> PickedUp:
+                       nonces: Sequence[str] = (), grant: AccessGrant | None = None, notify: bool = True,
+                       reads: Sequence[tuple[str, str]] = (),
+                       vet: Callable[[tuple[str | None, ...]], None] | None = None) -> PickedUp:
         """deliver, with the record delivered for and (``notify``) a notification_id opened (OpenID4VCI
-        §8.3): the credential endpoint's store calls, each step once."""
+        §8.3): the credential endpoint's store calls, each step once. ``reads``: durable ephemeral values the
+        caller checks, read with the record and handed to ``vet`` before any other check (it raises to refuse)."""
         grant = grant or self._pickup.grant(access_token)
         self._check_covered(grant, configuration_id)
 
@@ -413,11 +415,14 @@ class IssuerService:
         # The notification id is put with the spending (a failed delivery leaves one nobody was told).
         spend = functools.partial(self._pickup.delivery, access_token, configuration_id, nonces=nonces,
                                   puts=() if notification is None else (notification[1],))
-        record, delivered = self._deliver_to(grant.record_id, grant.offer_id, holder_keys, access_token, spend=spend)
+        record, delivered = self._deliver_to(grant.record_id, grant.offer_id, holder_keys, access_token, spend=spend,
+                                             reads=reads, vet=vet)
         return PickedUp(record, delivered, None if notification is None else notification[0])
 
     def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey], access_token: str, *,
                     spend: Callable[[], AbstractContextManager[None]] = nullcontext,
+                    reads: Sequence[tuple[str, str]] = (),
+                    vet: Callable[[tuple[str | None, ...]], None] | None = None,
                     ) -> tuple[Record, list[DeliveredCredential]]:
         """``spend``: what the delivery uses up once every check passed (the token's delivery of the
         configuration), given back if the delivery fails; a deferred transaction was spent when taken."""
@@ -426,7 +431,9 @@ class IssuerService:
         held = [(HELD, self.keyed.digest(HOLDER_CREDENTIAL, access_token, key_id(key))) for key in holder_keys]
         # The record, its approval marker, the offer and what the grant delivered to these keys before: one read
         # (the delivery's own step re-checks that the record is ACTIVE).
-        view = self.store.delivery_view(record_id, offer_id, [(APPROVAL, record_id), *held], now)
+        view = self.store.delivery_view(record_id, offer_id, [(APPROVAL, record_id), *held, *reads], now)
+        if vet is not None:
+            vet(view.values[1 + len(held):])
         if view.record is None:
             raise RecordNotFoundError(record_id[:MAX_RECORD_ID])
         record = view.record
@@ -441,7 +448,7 @@ class IssuerService:
         with spend():
             delivered = [self._deliver_one(record, key, earlier, remember=slot, signer=signer, now=now, nbf=nbf,
                                            exp=exp)
-                         for key, slot, earlier in zip(holder_keys, held, view.values[1:], strict=True)]
+                         for key, slot, earlier in zip(holder_keys, held, view.values[1:1 + len(held)], strict=True)]
         indices = " ".join(f"{uri_no(d.status_uri)}/{d.status_idx}" for d in delivered)
         self.audit.append(officer="wallet", action="deliver", record_id=record.id,
                           reason=f"offer {offer_id}; status {indices}")

@@ -130,17 +130,22 @@ def credential() -> Response:
         max_size=settings.max_proof_bytes,
     )
     proofs = verify_key_proofs(_jwt_proofs(body, settings.batch_size), policy, now=context.clock())
-    from wallet_api.authorization.codes import renewal_key  # the back end's, loaded on first use
+    from wallet_api.authorization.codes import renewal_slot  # the back end's, loaded on first use
 
-    bound = renewal_key(context, token)  # a renewal: only to the device key of the presented credential
-    if bound is not None and any(jwk_thumbprint(proof.key) != bound for proof in proofs):
-        raise ProtocolError("invalid_proof", "a renewal is issued only to the device key of the presented credential")
+    def renewal(values: tuple[str | None, ...]) -> None:
+        """A renewal: only to the device key of the presented credential (read with the record, checked first)."""
+        bound = values[0]
+        if bound is not None and any(jwk_thumbprint(proof.key) != bound for proof in proofs):
+            raise ProtocolError("invalid_proof", "a renewal is issued only to the device key of the presented "
+                                "credential")
+
     # A wallet signs a batch with the one c_nonce it fetched: each distinct nonce is spent once, with the
     # delivery (InvalidNonceError: unknown, expired or already used).
     nonces = [proof.nonce for proof in proofs]
     keys = [proof.key for proof in proofs]
     try:  # once per token and configuration
-        picked = service.deliver_pickup(token, keys, configuration_id, nonces=nonces, grant=access.grant)
+        picked = service.deliver_pickup(token, keys, configuration_id, nonces=nonces, grant=access.grant,
+                                        reads=[renewal_slot(context, token)], vet=renewal)
     except IssuancePendingError:  # offered before approval: keep the proven keys until an officer decides
         return deferred(context, service.defer(token, keys, configuration_id, nonces=nonces,
                                                grant=access.grant).transaction_id)
