@@ -89,15 +89,16 @@ class OfficeData:
     def published_dir(self) -> Path:
         return self.path / PUBLISHED_DIR
 
-    def open_store(self, *, create: bool = False, read_only: bool = False) -> SQLiteStore:
+    def open_store(self, *, create: bool = False, read_only: bool = False,
+                   short_lived_in_memory: bool = False) -> SQLiteStore:
         """The office's registry; ``create`` makes the folder (0700) and an empty store on first use;
         ``read_only`` never writes (nor creates files beside it: issuer.store.sqlite.db), for commands that
-        only read."""
+        only read; ``short_lived_in_memory``: SQLiteStore's (one serving process only)."""
         if (read_only or not create) and not self.store_path.is_file():
             raise UsageError(f"no registry at {self.store_path} (is --data the office's data folder?)")
         if not read_only:
             private_folder(self.path)
-        return SQLiteStore(self.store_path, read_only=read_only)
+        return SQLiteStore(self.store_path, read_only=read_only, short_lived_in_memory=short_lived_in_memory)
 
     def open_registry(self, *, create: bool = False, read_only: bool = False) -> Store:
         """The registry: the Redis store of a Redis deployment (which must be durable, as `serve` checks),

@@ -34,7 +34,10 @@ def serve_office(
     passphrase_file: Path | None,
     env: Mapping[str, str],
     now: int,
+    short_lived_in_memory: bool = False,
 ) -> int:
+    """``short_lived_in_memory``: this process alone serves the store, so its short-lived values may live in
+    memory (issuer.store.memory_ephemeral)."""
     office = OfficeData(data)
     configure_json_logging()  # requests and errors as JSON lines on stderr (docs/operations.md)
     try:
@@ -46,7 +49,8 @@ def serve_office(
     wallet_server = BackgroundServer(port=wallet_port, ssl_context=transport.tls)
     officer_server = BackgroundServer(port=officer_port, ssl_context=transport.tls)
     url = transport.public_url or wallet_server.url
-    service = IssuerService(office.open_store(create=True), keyring, IssuerSettings(public_url=url))
+    service = IssuerService(office.open_store(create=True, short_lived_in_memory=short_lived_in_memory), keyring,
+                            IssuerSettings(public_url=url))
     if transport.public_url:  # what `epermit issue` will print in pickup links (epermit.public_url)
         remember_public_url(data, transport.public_url)
     wallet_server.start(transport.wrap(create_wallet_app(
@@ -95,7 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
         return serve_redis(redis_serve_env(args, os.environ))
     return serve_office(args.data, officer_port=args.officer_port, wallet_port=args.wallet_port,
                         transport=transport, passphrase_file=args.passphrase_file, env=os.environ,
-                        now=int(time.time()))
+                        now=int(time.time()), short_lived_in_memory=args.short_lived_in_memory)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -132,6 +136,9 @@ def add_serve_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     serve.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
     serve.add_argument("--insecure-http", action="store_true",
                        help="allow a plain-http public URL (local development only: wallets require https)")
+    serve.add_argument("--short-lived-in-memory", action="store_true",
+                       help="SQLite: keep nonces, access tokens, DPoP proof ids and rate counters in this process's "
+                            "memory, not in the file (no fsync each; a restart forgets them: docs/redis.md)")
     serve.add_argument("--proxy-hops", type=int, metavar="N",
                        help="trusted proxies in front that set X-Forwarded-* (default 1 with an https "
                             "--public-url and no --tls-cert, else 0)")

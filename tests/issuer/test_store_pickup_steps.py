@@ -1,5 +1,6 @@
 """The pickup's store steps (Store.ephemeral_step, redeem_offer, allocate_delivered, delivery_view) on every back
-end, and on Redis with the short-lived kinds on a second, non-persistent server (``redis-split``)."""
+end, on Redis with the short-lived kinds on a second, non-persistent server (``redis-split``) and on SQLite with
+them in the process's memory (``sqlite-memory``)."""
 
 from __future__ import annotations
 
@@ -32,12 +33,16 @@ def ephemeral_redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     server.stop()
 
 
-@pytest.fixture(params=[*STORE_BACKENDS, "redis-split"])
+@pytest.fixture(params=[*STORE_BACKENDS, "redis-split", "sqlite-memory"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis-split":
+    if request.param == "sqlite-memory":
+        from issuer.store.sqlite import SQLiteStore
+
+        made: Store = SQLiteStore(tmp_path / "epermit.sqlite3", short_lived_in_memory=True)
+    elif request.param == "redis-split":
         from issuer.store.redis import RedisStore
 
-        made: Store = RedisStore.from_url(request.getfixturevalue("redis_url"), prefix="{t" + uuid.uuid4().hex + "}",
+        made = RedisStore.from_url(request.getfixturevalue("redis_url"), prefix="{t" + uuid.uuid4().hex + "}",
                                           ephemeral_url=request.getfixturevalue("ephemeral_redis_url"))
     else:
         made = make_store(request.param, tmp_path, request)
@@ -228,3 +233,24 @@ def test_an_ephemeral_server_that_could_come_back_older_is_refused(tmp_path: Pat
     finally:
         snapshots.stop()
         everysec.stop()
+
+
+def test_in_memory_short_lived_values_never_reach_the_file(tmp_path: Path) -> None:
+    import sqlite3
+
+    from issuer.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "epermit.sqlite3", short_lived_in_memory=True)
+    offered(store)
+    assert redeem(store, grants=(("access_token", "tok", "{}", 300),)) == "redeemed"
+    store.ephemeral_step(EphemeralStep(counts=(("rate_nonce_client", "ip", 60, 9),),
+                                       puts=(("c_nonce", "n", "1", 60),)), T0)
+    store.put_ephemeral("approval", "rec-1", "pending", 60, T0)
+    assert store.get_ephemeral("access_token", "tok", T0 + 1) == "{}" and store.get_ephemeral("c_nonce", "n", T0)
+    store.close()
+    with sqlite3.connect(tmp_path / "epermit.sqlite3") as db:
+        kinds = {row[0] for row in db.execute("SELECT kind FROM ephemeral UNION SELECT kind FROM counters")}
+    assert kinds == {"approval", "pin_attempts"}  # the durable ones only
+    reopened = SQLiteStore(tmp_path / "epermit.sqlite3", short_lived_in_memory=True)
+    assert reopened.get_ephemeral("access_token", "tok", T0 + 1) is None  # a restart forgets: it only refuses
+    assert reopened.get_ephemeral("approval", "rec-1", T0) == "pending"

@@ -10,7 +10,8 @@ from __future__ import annotations
 import secrets
 import sqlite3
 
-from issuer.store import EphemeralResult, EphemeralStep
+from issuer.store import EphemeralResult, EphemeralStep, short_lived
+from issuer.store.memory_ephemeral import MemoryEphemeral
 from issuer.store.sqlite.db import SQLiteFile
 
 _PURGE_ONE_IN = 64  # expired ephemeral rows are swept now and then, not on every write
@@ -44,18 +45,28 @@ def live_value(c: sqlite3.Connection, kind: str, key: str, now: int) -> str | No
 
 class SQLiteEphemeral:
     _db: SQLiteFile
+    _memory: MemoryEphemeral | None  # the short-lived kinds, when a single-process office keeps them in memory
+
+    def _in_memory(self, kind: str) -> MemoryEphemeral | None:
+        return self._memory if self._memory is not None and short_lived(kind) else None
 
     def put_ephemeral(self, kind: str, key: str, value: str, ttl: int, now: int) -> None:
+        if (memory := self._in_memory(kind)) is not None:
+            return memory.put(kind, key, value, ttl, now)
         with self._db.write() as c:
             put_value(c, kind, key, value, ttl, now)
 
     def get_ephemeral(self, kind: str, key: str, now: int) -> str | None:
+        if (memory := self._in_memory(kind)) is not None:
+            return memory.get(kind, key, now)
         row = self._db.row(
             "SELECT value FROM ephemeral WHERE kind = ? AND key = ? AND expires_at > ?", (kind, key, now)
         )
         return None if row is None else str(row[0])
 
     def take_ephemeral(self, kind: str, key: str, now: int) -> str | None:
+        if (memory := self._in_memory(kind)) is not None:
+            return memory.take(kind, key, now)
         with self._db.write() as c:
             row = c.execute(
                 "DELETE FROM ephemeral WHERE kind = ? AND key = ? RETURNING value, expires_at", (kind, key)
@@ -65,12 +76,19 @@ class SQLiteEphemeral:
         return str(row["value"])
 
     def increment(self, kind: str, key: str, ttl: int, now: int) -> int:
+        if (memory := self._in_memory(kind)) is not None:
+            return memory.increment(kind, key, ttl, now)
         with self._db.write() as c:
             return count(c, kind, key, ttl, now)
 
     def ephemeral_step(self, step: EphemeralStep, now: int) -> EphemeralResult:
         if len(set(step.takes)) != len(step.takes):
             raise ValueError("a step takes each value once")
+        sorts = {short_lived(kind) for kind in step.kinds()}
+        if len(sorts) > 1:
+            raise ValueError("one step's kinds are all short-lived or none (they may live apart)")
+        if self._memory is not None and sorts == {True}:
+            return self._memory.step(step, now)
         if not (step.counts or step.takes or step.puts or step.adds):  # reads only: no write transaction, no fsync
             return EphemeralResult((), False, (), tuple(self.get_ephemeral(kind, key, now) for kind, key in step.gets))
         with self._db.write() as c:

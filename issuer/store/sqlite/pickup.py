@@ -11,7 +11,8 @@ import sqlite3
 from collections.abc import Sequence
 
 from issuer.model import AuditEntry, RecordState
-from issuer.store import Deliverability, DeliveryView, Redemption
+from issuer.store import Deliverability, DeliveryView, EphemeralStep, Redemption, short_lived
+from issuer.store.memory_ephemeral import MemoryEphemeral
 from issuer.store.sqlite.audit import append_entry
 from issuer.store.sqlite.db import SQLiteFile
 from issuer.store.sqlite.ephemeral import count, live_value, put_value
@@ -23,10 +24,13 @@ PIN_ATTEMPTS = "pin_attempts"  # the counter kind, keyed by the code's hash (as 
 
 class SQLitePickup:
     _db: SQLiteFile
+    _memory: MemoryEphemeral | None
 
     def redeem_offer(self, code_hash: str, tx_code_hash: str, *, now: int, max_attempts: int,
                      deliverable: Deliverability, redeemed: AuditEntry, burned: AuditEntry,
                      grants: Sequence[tuple[str, str, str, int]] = ()) -> Redemption:
+        if any(not short_lived(kind) for kind, _, _, _ in grants):
+            raise ValueError("an access token's grants are short-lived kinds")
         with self._db.write() as c:
             offer = offer_from_row(c.execute("SELECT * FROM offers WHERE code_hash = ?", (code_hash,)).fetchone())
             if offer is None or offer.state != "open" or offer.expires_at <= now:
@@ -48,8 +52,11 @@ class SQLitePickup:
                 return Redemption("undeliverable", attempts, offer=offer, record=record)
             c.execute("UPDATE offers SET state = 'redeemed' WHERE code_hash = ?", (code_hash,))
             append_entry(c, redeemed)
-            for kind, key, value, ttl in grants:
-                put_value(c, kind, key, value, ttl, now)
+            if self._memory is None:  # in the same commit
+                for kind, key, value, ttl in grants:
+                    put_value(c, kind, key, value, ttl, now)
+        if self._memory is not None:  # in memory, once the code is spent (short-lived kinds only)
+            self._memory.step(EphemeralStep(puts=tuple(grants)), now)
         return Redemption("redeemed", attempts, offer=offer, record=record)
 
     def delivery_view(self, record_id: str, offer_id: str, ephemeral: Sequence[tuple[str, str]],
