@@ -6,7 +6,8 @@ cluster slot, so multi-key scripts work on Redis Cluster (one office or city fit
 Times judged by the store (offer expiry, ephemeral values, counters) use the caller's ``now``; Redis TTLs
 only clean up. Start-up refuses a server without ``appendonly yes`` + ``appendfsync always``
 (issuer.redis_durability), and a key space written before secrets were kept as keyed hashes
-(keyspace_format.py). Every Redis failure surfaces as StoreUnavailableError (503); commands are not
+(keyspace_format.py). The short-lived kinds (issuer.store.short_lived) may live on a second server that
+persists nothing (``ephemeral``; refused if it could come back with an older copy: docs/redis.md). Every Redis failure surfaces as StoreUnavailableError (503); commands are not
 retried by the client, so a failed call is never silently applied twice.
 
 The methods live in one-concept parts under issuer/redisdb/ (client and key space, records, status lists
