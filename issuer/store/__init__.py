@@ -168,7 +168,7 @@ class Redemption:
     attempts: int = 0
     burned: bool = False
     offer: StoredOffer | None = None
-    record: Record | None = None
+    record: Record | None = None  # "undeliverable": the record as found (None: there is none); else maybe None
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,9 @@ class RedisPickup(RedisEphemeral):
                      grants: Sequence[tuple[str, str, str, int]] = ()) -> Redemption:
         if any(not short_lived(kind) for kind, _, _, _ in grants):
             raise ValueError("an access token's grants are short-lived kinds")
-        together = self._e is self._r
+        # The grants in the redemption's own script when they live on its server, and not on a cluster (where
+        # they may belong to another slot than the offer's: they follow right after, as on an ephemeral server).
+        together = self._e is self._r and not hasattr(self._r, "get_nodes")
         keys = [self._k("offer_code", code_hash), self._cnt_key(PIN_ATTEMPTS, code_hash), self._k("audit", "head"),
                 self._k("audit")]
         grant_args: list[Any] = []
@@ -68,7 +70,7 @@ class RedisPickup(RedisEphemeral):
             return Redemption(outcome, attempts, burned)
         offer_id = as_str(reply[2])
         offer = offer_from_fields(offer_id, hash_fields(reply[3]))
-        record_fields = hash_fields(reply[4])
+        record_fields = hash_fields(reply[4]) if outcome == "undeliverable" else {}  # parsed only to say why
         record = record_from_fields(offer.record_id, record_fields) if record_fields and offer else None
         if outcome == "redeemed":
             self._audit_head = (entries[0].seq, entries[0].hash)
