@@ -48,10 +48,9 @@ class World:
               resident: int = 0, **permit: object) -> dict[str, str]:
         """A new record (registered as it is, without the bureau's rules) and its pickup offer."""
         service = self.office.service
-        if permit:
-            made = sample_permit(permit_kind, resident=resident, **permit)  # type: ignore[arg-type]
-        else:
-            made = sample_permit_valid_at(service.clock(), permit_kind, resident=resident)
+        current = sample_permit_valid_at(service.clock(), permit_kind, resident=resident)  # the real clock's year
+        permit = {"valid_from": current.valid_from, "valid_until": current.valid_until, **permit}
+        made = sample_permit(permit_kind, resident=resident, **permit)  # type: ignore[arg-type]
         record = service.register(made, officer="test")
         answer = self.office.call("POST", f"/api/v1/records/{record.id}/offers")
         return {**{k: str(v) for k, v in answer.items()}, "record_id": record.id}
