@@ -14,6 +14,8 @@ class IssuerError(EpermitError):
 
     http_status = 500
     error = "server_error"
+    # What the resident reads first: a Chinese message beside the English description, where one was written.
+    description_zh: str | None = None
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
