@@ -22,11 +22,13 @@ class HttpError(Exception):
         self.headers = headers or {}  # e.g. DPoP-Nonce, which a use_dpop_nonce retry must carry
         self.error = ""
         self.description = ""
+        self.description_zh = ""  # the Chinese beside the ASCII description (wallet_api.error_words)
         try:
             data = json.loads(body)
             if isinstance(data, dict):
                 self.error = str(data.get("error", ""))
                 self.description = str(data.get("error_description", ""))
+                self.description_zh = str(data.get("error_description_zh", ""))
         except ValueError:
             pass
         super().__init__(f"{url}: HTTP {status} {self.error} {self.description}".rstrip())

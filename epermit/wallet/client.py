@@ -118,7 +118,7 @@ class OpenId4VciClient:
                 if (attempt == 1 and callable(headers) and "DPoP" in (sent or {})
                         and exc.error == "use_dpop_nonce" and fresh):
                     continue
-                raise IssuerRefusedError(step, exc.status, exc.error, exc.description) from exc
+                raise IssuerRefusedError(step, exc.status, exc.error, exc.description, exc.description_zh) from exc
             except (urllib.error.URLError, OSError, ValueError) as exc:
                 reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
                 raise IssuerUnreachableError(url, str(reason) or type(exc).__name__) from exc

@@ -47,11 +47,13 @@ def error_response(error: str, description: str, http_status: int, *, ascii_only
 
 
 def issuer_error_response(exc: IssuerError, *, api: str, ascii_only: bool = False,
-                          realm: str | None = None) -> Response:
-    """The response to an issuer error; a store failure is also logged and counted (``api`` names the app)."""
+                          realm: str | None = None, zh: str | None = None) -> Response:
+    """The response to an issuer error; a store failure is also logged and counted (``api`` names the app).
+    ``zh``: the Chinese message (default: the error's own, when it wrote one)."""
     if isinstance(exc, StoreUnavailableError):
         log_store_unavailable(exc, api=api, where="request")
-    extra = {ZH_FIELD: exc.description_zh[:300]} if exc.description_zh else {}
+    zh = zh or exc.description_zh
+    extra = {ZH_FIELD: zh[:300]} if zh else {}
     response = error_response(exc.error, exc.description, exc.http_status, ascii_only=ascii_only, realm=realm,
                               **extra)
     if isinstance(exc, RateLimitedError):
