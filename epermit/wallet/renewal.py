@@ -132,7 +132,8 @@ class Renewer:
                 "scope": " ".join(scopes),
                 "dpop_jkt": b64url_encode(thumbprint(device_key.public_key))}
         _, pushed = self.client.call("par", par, method="POST", form=form,
-                                     headers={"DPoP": dpop_proof(device_key, "POST", par)})
+                                     headers=lambda: {"DPoP": dpop_proof(device_key, "POST", par,
+                                                                         nonce=self.client.dpop_nonce(par))})
         request_uri = _text(pushed, "request_uri", "par")
         link = self._location(authorize + "?" + urllib.parse.urlencode({"client_id": CLIENT_ID,
                                                                          "request_uri": request_uri}))
@@ -144,14 +145,15 @@ class Renewer:
         _, answer = self.client.call("token (authorization code)", token_endpoint, method="POST", form={
             "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
             "redirect_uri": REDIRECT_URI, "client_id": CLIENT_ID},
-            headers={"DPoP": dpop_proof(device_key, "POST", token_endpoint)})
+            headers=lambda: {"DPoP": dpop_proof(device_key, "POST", token_endpoint,
+                                                nonce=self.client.dpop_nonce(token_endpoint))})
         token = _text(answer, "access_token", "token")
         if answer.get("token_type") != "DPoP":
             raise BadCredentialError("the renewal's access token is not DPoP-bound")
 
         def authorization(method: str, url: str) -> dict[str, str]:
             return {"Authorization": f"DPoP {token}",
-                    "DPoP": dpop_proof(device_key, method, url, access_token=token)}
+                    "DPoP": dpop_proof(device_key, method, url, access_token=token, nonce=self.client.dpop_nonce(url))}
 
         return self.client.receive(issuer, metadata, formats, device_key, keys=keys, authorization=authorization)
 

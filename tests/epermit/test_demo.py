@@ -224,7 +224,7 @@ def _after(printed: str, *lines: str) -> None:
 def test_the_demo_tells_the_renewal_and_the_lost_phone_with_their_results(demo_run: DemoRun) -> None:
     _after(demo_run.printed,
            "网上签注，然后刷新 · The endorsement (签注) online, then refresh",
-           "申请 request: queued: 签注", "approveResidentRequest): approved", "epermit wallet refresh: JZZ-",
+           "申请 request: approved: 签注", "epermit wallet refresh: JZZ-",
            "✔ 续期后的新证 the renewed credential: VALID (live)", "✘ 续期前的旧证 the old one: REVOKED",
            "手机丢了：网上挂失、重新发证 · A lost phone, online", "挂失 lost: queued",
            "✘ 丢失手机的动态码 the lost phone's live QR: SUSPENDED (live)", "短信 SMS to the registered number",

@@ -177,6 +177,7 @@ def test_a_wrong_pin_exits_1_and_says_how_many_attempts_are_left(
     assert world.pickup(home, offer["pickup_url"], wrong) == 1
     err = capsys.readouterr().err
     assert "4 attempts left" in err and wrong not in err
+    assert err.index("取证密码（PIN）不正确，还可尝试 4 次") < err.index("4 attempts left")  # Chinese first
     assert WalletHome(home).credentials() == []
     assert world.pickup(home, offer["pickup_url"], "12345") == 2  # not 6 digits: refused before an attempt is spent
     assert "6 digits" in capsys.readouterr().err

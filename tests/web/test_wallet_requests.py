@@ -229,7 +229,8 @@ def test_endorse_automatically_the_new_card_replaces_the_old_which_verifies_revo
 
 def test_endorse_needing_approval_waits_then_the_wallet_picks_the_approved_one_up(served: Served,
                                                                                  tmp_path: Path) -> None:
-    permit_id, _, _ = holder(served, 3, permit_ends_in=200)  # not due: the district's queue
+    permit_id, card_id, _ = holder(served, 3, permit_ends_in=30)  # due, but the holder's card is flagged: queued
+    served.office.service.suspend(card_id, officer="test", reason="address check", reason_code="OTHER")
     driver = phone()
     try:
         pick_up_shown(driver, served, permit_id)
