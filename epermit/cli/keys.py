@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import sys
 import time
 import urllib.parse
 from pathlib import Path
@@ -30,7 +31,7 @@ from keys.keydir import (
 )
 from keys.keyring import KeyRing, eku_arc_setting
 from keys.keystore import SCRYPT_N, read_passphrase
-from keys.login import LoginKey, load_login_key
+from keys.login import LoginKey, has_login_key, load_login_key
 from keys.pkcs11_signer import PIN_ENV
 from keys.publish import publish_trust_list
 from keys.purpose import SIGNING_PURPOSES, Purpose
@@ -269,9 +270,9 @@ def _upgrade(args: argparse.Namespace) -> int:
     if login is not None:
         added.append(f"the login key for {login.host}")
     print(f"{args.dir}: " + (f"added {' and '.join(added)}" if added else "already up to date"))
-    if public_url is None and load_login_key(args.dir, passphrase) is None:
+    if public_url is None and not has_login_key(args.dir):
         print("未添加登录密钥：不知道公网地址，请加 --public-url https://…。No login key added (no public URL "
-              "known): give --public-url https://… for the residents' OpenID4VP login.")
+              "known): give --public-url https://… for the residents' OpenID4VP login.", file=sys.stderr)
     return 0
 
 
