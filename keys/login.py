@@ -24,6 +24,7 @@ no status list (keys.purpose: only request objects), so a verifier of credential
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +59,18 @@ class LoginKeyError(KeyManagementError):
 
 
 def checked_host(host: str) -> str:
-    """``host`` as a certificate's dNSName: lower case, a DNS name (an address written as one too: x509_san_dns
-    compares the client_id's host with the leaf's dNSNames only); LoginKeyError otherwise."""
+    """``host`` as a certificate's dNSName: lower case, a DNS name; LoginKeyError otherwise. An IP address is
+    refused: x509_san_dns names a DNS host, and the Web PKI validation wallets run refuses an address written
+    as a dNSName (cryptography 51 raises on it) — a deployment is reached by name (``localhost`` locally)."""
     name = host.strip().lower().rstrip(".")
     if not _HOST.fullmatch(name) or ".." in name:
         raise LoginKeyError("host", f"{host!r} is not a host name for the login certificate")
-    return name
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return name
+    raise LoginKeyError("host", f"{host} is an IP address: the login certificate (x509_san_dns) names a DNS host; "
+                                "give the public URL by its host name")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ from keys.keydir import (
 )
 from keys.keyring import KeyRing, eku_arc_setting
 from keys.keystore import SCRYPT_N, read_passphrase
-from keys.login import LoginKey, has_login_key, load_login_key
+from keys.login import LoginKey, LoginKeyError, checked_host, has_login_key, load_login_key
 from keys.pkcs11_signer import PIN_ENV
 from keys.publish import publish_trust_list
 from keys.purpose import SIGNING_PURPOSES, Purpose
@@ -168,14 +168,14 @@ def _init(args: argparse.Namespace) -> int:
     token = _token(args)
     passphrase = _passphrase(args, confirm=True)
     ring = init_keys(args.dir, passphrase, args.authority_code, args.authority_name, int(time.time()), token=token,
-                     eku_arc=eku_arc, login_host=None if public_url is None else _host(public_url))
+                     eku_arc=eku_arc, login_host=None if public_url is None else _login_host(public_url))
     where = f" in token {args.token!r}" if token else ""
     print(f"created {args.dir}: root {ring.root.kid}, credential {ring.signers_of(Purpose.CREDENTIAL)[0].kid}, "
           f"status {ring.signers_of(Purpose.STATUS)[0].kid}{where}; EKU arc {ring.eku_arc}")
-    if public_url is not None:
-        login = load_login_key(args.dir, passphrase)
-        assert login is not None  # init_keys wrote it
+    login = load_login_key(args.dir, passphrase)
+    if login is not None:
         print(_login_line(login))
+    if public_url is not None:
         print(f"public URL {public_url} remembered in {remember_public_url(args.dir.resolve().parent, public_url)}")
     return 0
 
@@ -254,6 +254,15 @@ def _host(public_url: str) -> str:
     return urllib.parse.urlsplit(public_url).hostname or ""
 
 
+def _login_host(public_url: str) -> str | None:
+    """The public URL's host for a login key, or None (said on stderr) when it cannot be one (an address)."""
+    try:
+        return checked_host(_host(public_url))
+    except LoginKeyError as exc:
+        print(f"未制作登录密钥 no login key made: {exc}", file=sys.stderr)
+        return None
+
+
 def _login_line(login: LoginKey) -> str:
     return (f"login key {login.signer.kid} for {login.host} (OpenID4VP x509_san_dns), certificate issued by the root, "
             f"until {_when(login.not_after)}")
@@ -265,8 +274,9 @@ def _upgrade(args: argparse.Namespace) -> int:
     passphrase = _passphrase(args)
     added = [name for name, add in (("the store secret", add_store_secret), ("the portrait key", add_portrait_key))
              if add(args.dir, passphrase, scrypt_n=SCRYPT_COST)]
-    login = None if public_url is None else issue_login_key(args.dir, passphrase, host=_host(public_url),
-                                                             now=int(time.time()), scrypt_n=SCRYPT_COST)
+    host = None if public_url is None else _login_host(public_url)
+    login = None if host is None else issue_login_key(args.dir, passphrase, host=host, now=int(time.time()),
+                                                       scrypt_n=SCRYPT_COST)
     if login is not None:
         added.append(f"the login key for {login.host}")
     print(f"{args.dir}: " + (f"added {' and '.join(added)}" if added else "already up to date"))

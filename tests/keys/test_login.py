@@ -130,8 +130,9 @@ def test_each_check_of_the_login_key_names_what_fails(ring: KeyRing) -> None:
         with pytest.raises(LoginKeyError) as caught:
             check_login_key(login, root, host=host, now=at)
         assert caught.value.problem == problem
-    with pytest.raises(LoginKeyError):
-        new_login_key(ring.root, ring.root_certificate, host="not a host/", now=NOW)
+    for bad in ("not a host/", "127.0.0.1", "10.1.2.3"):  # an address is no x509_san_dns host
+        with pytest.raises(LoginKeyError):
+            new_login_key(ring.root, ring.root_certificate, host=bad, now=NOW)
 
 
 def test_sealed_at_rest_and_refused_when_half_or_mismatched(ring: KeyRing, tmp_path: Path) -> None:
@@ -211,3 +212,14 @@ def test_upgrade_adds_the_login_key_to_an_older_folder_and_login_reissues_it(
     assert second.signer.kid != first.signer.kid
     assert cli.main(["keys", "login", "--dir", str(key_dir), "--passphrase-file", str(fast_keys),
                      "--public-url", "not a url"]) == 2
+
+
+def test_init_at_an_address_makes_the_keys_without_a_login_key(fast_keys: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    key_dir = tmp_path / "office" / "keys"
+    (tmp_path / "office").mkdir()
+    assert cli.main([*INIT, "--dir", str(key_dir), "--passphrase-file", str(fast_keys),
+                     "--public-url", "https://10.0.0.5"]) == 0
+    printed = capsys.readouterr()
+    assert "no login key made" in printed.err and "IP address" in printed.err
+    assert "remembered" in printed.out and load_login_key(key_dir, PASSPHRASE) is None
