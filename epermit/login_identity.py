@@ -30,11 +30,16 @@ _PROBLEMS_ZH = {
 class LoginSetupError(UsageError):
     """The login key cannot serve this public URL (``problem``: issuer, host or validity); exit 2."""
 
-    def __init__(self, problem: str, reason: str, keys_dir: Path, public_url: str) -> None:
+    def __init__(self, problem: str, reason: str, keys_dir: Path, public_url: str, certified_host: str) -> None:
         zh = _PROBLEMS_ZH.get(problem, "登录密钥无法使用")
         fix = f"epermit keys login --dir {keys_dir} --public-url {public_url}"
-        super().__init__(f"{zh}，居民无法用钱包登录；请运行 `{fix}` 重新签发后再启动。"
-                         f"The residents' login cannot start: {reason}. Re-issue it with `{fix}`, then start again.")
+        other_zh = other_en = ""
+        if problem == "host" and certified_host:  # perhaps the public URL is what is wrong
+            other_zh = f"；或以 --public-url https://{certified_host} 启动"
+            other_en = f", or start with --public-url https://{certified_host}"
+        super().__init__(f"{zh}，居民无法用钱包登录；请运行 `{fix}` 重新签发后再启动{other_zh}。"
+                         f"The residents' login cannot start: {reason}. Re-issue it with `{fix}`, then start "
+                         f"again{other_en}.")
         self.problem = problem
 
 
@@ -49,7 +54,7 @@ def login_verifier(login: LoginKey | None, ring: KeyRing, *, public_url: str, ke
     try:
         check_login_key(login, ring.root_certificate, host=parts.hostname or "", now=now)
     except LoginKeyError as exc:
-        raise LoginSetupError(exc.problem, exc.reason, keys_dir, public_url) from exc
+        raise LoginSetupError(exc.problem, exc.reason, keys_dir, public_url, login.host) from exc
     if parts.scheme != "https":
         return None
     return VerifierIdentity(login.host, login.purpose_signer(), (login.certificate,), name_zh=NAME_ZH,

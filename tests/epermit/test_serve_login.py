@@ -272,7 +272,7 @@ def refused_at_start(site: Site) -> str:
 def test_serve_refuses_a_login_certificate_for_another_host(tmp_path: Path) -> None:
     err = refused_at_start(make_site(tmp_path, login_host="permits.elsewhere.example"))
     assert "登录证书上的主机名与公网地址不符" in err and "names permits.elsewhere.example, not localhost" in err
-    assert "epermit keys login --dir" in err
+    assert "epermit keys login --dir" in err and "or start with --public-url https://permits.elsewhere.example" in err
 
 
 def test_serve_refuses_a_login_certificate_from_another_root(tmp_path: Path) -> None:
