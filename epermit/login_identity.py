@@ -46,17 +46,15 @@ class LoginSetupError(UsageError):
 def login_verifier(login: LoginKey | None, ring: KeyRing, *, public_url: str, keys_dir: Path,
                    now: int) -> VerifierIdentity | None:
     """The identity the wallet API requests logins with, or None: no login key, or a plain-http public URL
-    (local development: OpenID4VP's request and response URIs are https only). LoginSetupError when the key
-    cannot serve ``public_url`` (module docstring)."""
-    if login is None:
-        return None
+    (`--insecure-http`, local development: OpenID4VP's request and response URIs are https only, so there is
+    no login to check). LoginSetupError when the key cannot serve ``public_url`` (module docstring)."""
     parts = urllib.parse.urlsplit(public_url)
+    if login is None or parts.scheme != "https":
+        return None
     try:
         check_login_key(login, ring.root_certificate, host=parts.hostname or "", now=now)
     except LoginKeyError as exc:
         raise LoginSetupError(exc.problem, exc.reason, keys_dir, public_url, login.host) from exc
-    if parts.scheme != "https":
-        return None
     return VerifierIdentity(login.host, login.purpose_signer(), (login.certificate,), name_zh=NAME_ZH,
                             name_en=NAME_EN)
 

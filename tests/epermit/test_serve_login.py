@@ -318,3 +318,21 @@ def test_the_wallet_refuses_a_login_request_from_another_root(tmp_path: Path, co
     finally:
         officer_server.stop()
         wallet_server.stop()
+
+
+def test_serve_on_plain_http_runs_without_the_login(tmp_path: Path) -> None:
+    """Local development (`--insecure-http`): OpenID4VP needs https, so the login is off — whatever host the
+    login key names — and the server says so instead of refusing."""
+    site = make_site(tmp_path, login_host="permits.elsewhere.example")
+    env = {**os.environ, "EPERMIT_KEY_PASSPHRASE": PASSPHRASE, "PYTHONPATH": str(ROOT)}
+    env.pop("EPERMIT_REDIS_URL", None)
+    process = subprocess.Popen([sys.executable, "-m", "epermit.cli", "serve", "--insecure-http", "--data",
+                                str(site.data), "--officer-port", "0", "--wallet-port", "0"], cwd=ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(5)]
+        assert "resident login   off: the public URL is not https (residents present per request)\n" in lines, lines
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=30)
