@@ -79,7 +79,8 @@ class ResidentLogin:
             raise BadCredentialError("the login request does not come from the credential's issuer")
         secret = passphrase()
         presented = self.presenter.present(link, consent=lambda *_: True, passphrase=lambda: secret,
-                                           now=int(time.time()), document=held.document_number)
+                                           now=int(time.time()), document=held.document_number,
+                                           client_id=f"x509_san_dns:{host}")
         done = f"{held.issuer}/resident/login/done"
         if presented.redirect_uri is None or not presented.redirect_uri.startswith(done + "?"):
             raise BadCredentialError("the service did not answer the login with its redirect_uri")

@@ -137,9 +137,11 @@ class Renewer:
         request_uri = _text(pushed, "request_uri", "par")
         link = self._location(authorize + "?" + urllib.parse.urlencode({"client_id": CLIENT_ID,
                                                                          "request_uri": request_uri}))
+        own = f"x509_san_dns:{urllib.parse.urlsplit(issuer).hostname}"
+        # Only to the issuer's own host, checked before anything is presented (Presenter.present).
         presented = self.presenter.present(link, consent=lambda *_: True, passphrase=lambda: passphrase, now=now,
-                                           document=held.document_number)
-        if presented.request.client_id != f"x509_san_dns:{urllib.parse.urlsplit(issuer).hostname}":
+                                           document=held.document_number, client_id=own)
+        if presented.request.client_id != own:
             raise BadCredentialError("the authorization server's login request came from another host")
         code = authorization_response(presented.redirect_uri or "", issuer=issuer, state=state)
         _, answer = self.client.call("token (authorization code)", token_endpoint, method="POST", form={

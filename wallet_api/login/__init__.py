@@ -14,6 +14,7 @@ without a verifier identity and for web wallets that do not log in yet, still a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wallet_api.access import resident_proof, spend_proof
@@ -26,7 +27,27 @@ if TYPE_CHECKING:
     from issuer.service import IssuerService
     from verifier.openid4vp import VerifierIdentity
 
-__all__ = ["install", "session_identity"]
+__all__ = ["LoginCertificateExpiredError", "install", "readiness_check", "session_identity"]
+
+
+class LoginCertificateExpiredError(SessionRefusedError):
+    """/readyz: the login's certificate is outside its validity, so every wallet would refuse the login."""
+
+    def __init__(self) -> None:
+        super().__init__("temporarily_unavailable", "the login certificate is not valid now")
+
+
+def readiness_check(identity: VerifierIdentity | None, clock: Callable[[], int]) -> Callable[[], str]:
+    """/readyz's ``login``: "ok" when the login is set up and its certificate valid now, "ok: off" without a
+    login (residents present per request), LoginCertificateExpiredError (failing) past the certificate."""
+    def check() -> str:
+        if identity is None:
+            return "ok: off"
+        leaf, now = identity.certificates[0], clock()
+        if not leaf.not_valid_before_utc.timestamp() <= now <= leaf.not_valid_after_utc.timestamp():
+            raise LoginCertificateExpiredError()
+        return "ok"
+    return check
 
 
 def install(app: Any, service: IssuerService, identity: VerifierIdentity | None, *, public_url: str) -> None:
