@@ -105,11 +105,13 @@ class Office:
 
 
 def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock, *,
-                ca: LoopbackCA | None = None, host: str = "127.0.0.1", verifier_ca_file: Path | None = None) -> Office:
+                ca: LoopbackCA | None = None, host: str = "127.0.0.1", verifier_ca_file: Path | None = None,
+                dpop_nonce_required: bool = False) -> Office:
     """Both APIs, over https with a certificate from ``ca`` when given (the demo), else http. ``host``: the
     address they listen on and are reached by (loopback by default; a phone on the same network needs the
     machine's address there, which the certificate then names beside the loopback names). ``verifier_ca_file``:
-    the CAs of the online verifiers the wallet PWA may answer (WalletApiSettings.verifier_ca_file)."""
+    the CAs of the online verifiers the wallet PWA may answer (WalletApiSettings.verifier_ca_file);
+    ``dpop_nonce_required``: every DPoP proof must carry the server's nonce (a wallet's use_dpop_nonce retry)."""
     names = tuple(dict.fromkeys((host, *LOOPBACK_NAMES))) if host not in LOOPBACK_NAMES else LOOPBACK_NAMES
     server_tls = ca.issue_server(names).ssl_context() if ca is not None else None
     wallet_server = BackgroundServer(host, ssl_context=server_tls)
@@ -121,7 +123,8 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = sys
     login = None if ca is None else verifier_identity(ca, urllib.parse.urlsplit(wallet_server.url).hostname or host,
                                                        name_zh="公安局居民在线服务", name_en="Residents' online service")
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url,
-                                                            verifier_ca_file=verifier_ca_file), service,
+                                                            verifier_ca_file=verifier_ca_file,
+                                                            dpop_nonce_required=dpop_nonce_required), service,
                                           login_verifier=login))
     # The console's cookie key is made fresh for this run: there is no default secret.
     console = ConsoleSettings(secret_key=secrets.token_bytes(32))

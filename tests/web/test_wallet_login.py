@@ -10,6 +10,7 @@ no request, no change. What the wallet sent is read from the server side (Flask'
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,15 +51,17 @@ class LoggedServed(Served):
     seen: list[tuple[str, str, str]]  # (method, path, Authorization scheme) of every wallet API request
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedServed]:
+@contextlib.contextmanager
+def logged_office(base: Path, *, dpop_nonce_required: bool = False) -> Iterator[LoggedServed]:
+    """An https office whose login request is signed under the loopback CA the wallet API serves as a verifier
+    CA; every request to its wallet API recorded."""
     require_browser(wallet=True)
-    base = tmp_path_factory.mktemp("login")
     now = system_clock()  # the browser signs with the real clock: so does this issuer
     keyring = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now - 60)
     ca = LoopbackCA(now=now)
     (base / "office").mkdir()
-    office = open_office(base / "office", keyring, ca=ca, verifier_ca_file=ca.write_pem(base / "verifier-cas.pem"))
+    office = open_office(base / "office", keyring, ca=ca, verifier_ca_file=ca.write_pem(base / "verifier-cas.pem"),
+                         dpop_nonce_required=dpop_nonce_required)
     seen: list[tuple[str, str, str]] = []
     wallet_port = f":{office.wallet_server.url.rsplit(':', 1)[1]}"
 
@@ -73,6 +76,18 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedServed]:
     finally:
         flask.request_started.disconnect(record)
         office.stop()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedServed]:
+    with logged_office(tmp_path_factory.mktemp("login")) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def nonce_served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedServed]:
+    with logged_office(tmp_path_factory.mktemp("login-nonce"), dpop_nonce_required=True) as made:
+        yield made
 
 
 def phone() -> Any:
@@ -220,5 +235,37 @@ def test_a_refused_login_makes_no_request_and_changes_nothing(served: LoggedServ
         assert requests_of(served, permit_id) == []
         assert judge(served, old["sdJwt"], tmp_path / "landlord") is Result.VALID
         assert card_states(driver) == ["valid"]
+    finally:
+        driver.quit()
+
+
+def test_every_dpop_proof_is_sent_again_with_the_servers_nonce_when_it_asks_for_one(
+    nonce_served: LoggedServed, tmp_path: Path
+) -> None:
+    """dpop_nonce_required: the session, the requests, PAR, the token and the credentials each first answer
+    use_dpop_nonce (400, or 401 with the DPoP challenge) with a DPoP-Nonce; the wallet signs again with it."""
+    served = nonce_served
+    permit_id, _, _ = holder(served, 13, permit_ends_in=30)
+    driver = phone()
+    try:
+        pick_up_shown(driver, served, permit_id)  # a Bearer token: no DPoP, no nonce
+        by_testid(driver, "recovery-done").click()
+        [old] = held_cards(driver)
+        start = len(served.seen)
+        open_services(driver, old["number"])
+        press(driver, "svc-endorse")
+        consent_shown(driver)
+        answer_consent(driver, True)
+        consent_shown(driver)  # the renewal's login
+        answer_consent(driver, True)
+        assert service_answer(driver)["state"] == "approved"
+        wait_for(lambda: rows(driver) == [("endorse", "done")], timeout=40, what="done")
+        [new] = held_cards(driver)
+        assert new["validUntil"] > old["validUntil"] and holder_jwk(new["sdJwt"]) == holder_jwk(old["sdJwt"])
+        assert judge(served, old["sdJwt"], tmp_path / "landlord") is Result.REVOKED
+        paths = [(method, path) for method, path, _ in called(served, start)]
+        # The first proof carried no nonce: refused, then sent once more with it. Later ones carry the newest.
+        assert paths.count(("POST", "/resident/session")) == 2
+        assert paths.count(("POST", "/resident/requests")) == 1 and paths.count(("POST", "/token")) == 1
     finally:
         driver.quit()
