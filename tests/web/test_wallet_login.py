@@ -24,11 +24,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME
 from epermit.demo import open_office
 from epermit.tls import LoopbackCA
+from issuer.officers import OfficerRegistry
 from issuer.settings import system_clock
 from keys import KeyRing
 from tests.web.browser import chromium, phone_screen, require_browser, screenshot, wait_for
 from tests.web.test_wallet_page import PHONE_WIDTH, Served, by_testid
 from tests.web.test_wallet_requests import (
+    EAST,
     card_states,
     held_cards,
     holder,
@@ -267,5 +269,49 @@ def test_every_dpop_proof_is_sent_again_with_the_servers_nonce_when_it_asks_for_
         # The first proof carried no nonce: refused, then sent once more with it. Later ones carry the newest.
         assert paths.count(("POST", "/resident/session")) == 2
         assert paths.count(("POST", "/resident/requests")) == 1 and paths.count(("POST", "/token")) == 1
+    finally:
+        driver.quit()
+
+
+def test_an_address_change_approved_later_is_renewed_through_the_code_flow_at_the_next_refresh(
+    served: LoggedServed, tmp_path: Path
+) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    registry = OfficerRegistry(served.office.service.store, keyed=served.office.service.keyed)
+    registry.add("clerk-east", name="东城柜员", role="clerk", districts=[EAST])
+    served.office.tokens["clerk-east"] = registry.issue_token("clerk-east", ttl=3600)
+    permit_id, _, _ = holder(served, 14, permit_ends_in=200)
+    driver = phone()
+    try:
+        pick_up_shown(driver, served, permit_id)
+        by_testid(driver, "recovery-done").click()
+        [old] = held_cards(driver)
+        open_services(driver, old["number"])
+        press(driver, "svc-address")
+        wait_for(lambda: len(driver.find_elements("css selector", "[data-testid=svc-district] option")) > 10,
+                 what="the city's districts")
+        by_testid(driver, "svc-new-address").send_keys("北京市东城区东直门内大街1号")
+        Select(by_testid(driver, "svc-district")).select_by_value(EAST)
+        press(driver, "svc-address-send")
+        consent_shown(driver)
+        answer_consent(driver, True)
+        assert service_answer(driver)["state"] == "queued"
+        [request_id] = driver.execute_script(
+            "return [...document.querySelectorAll('[data-testid=request-row]')].map((r) => r.dataset.requestId)")
+        decided = served.office.call("POST", f"/api/v1/requests/{request_id}/approve", as_="clerk-east")
+        assert decided["state"] == "approved"
+        driver.execute_script("document.body.dataset.requests = ''")
+        driver.find_element("id", "check").click()  # 刷新: the session is still live, the renewal logs in anew
+        asked = consent_shown(driver)
+        assert "领取新证件" in (asked["purpose"] or "")
+        answer_consent(driver, True)
+        requests_settled(driver)
+        wait_for(lambda: rows(driver) == [("address", "done")], timeout=40, what="done")
+        [new] = held_cards(driver)
+        assert new["address"] == "北京市东城区东直门内大街1号" and new["number"] == old["number"]
+        assert holder_jwk(new["sdJwt"]) == holder_jwk(old["sdJwt"])
+        assert judge(served, new["sdJwt"], tmp_path / "landlord") is Result.VALID
+        assert judge(served, old["sdJwt"], tmp_path / "landlord") is Result.REVOKED
     finally:
         driver.quit()
