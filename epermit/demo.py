@@ -58,8 +58,10 @@ from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
 
 TLS_CA_FILE = "tls-ca.pem"  # the CA certificate a wallet, `epermit verify sync --ca` or `curl --cacert` trusts
-# The CAs of online verifiers the web wallet answers (WalletApiSettings.verifier_ca_file), read on each request:
-# copy an `epermit employer-demo`'s employer-ca.pem here and the phone's /wallet/ can present to it.
+# The CAs of online verifiers the web wallet answers (WalletApiSettings.verifier_ca_file), read on each request.
+# The demo writes its loopback CA there: the residents' login request is signed under it (x509_san_dns on the
+# wallet API's host), so the phone's /wallet/ logs in and renews with it; append an `epermit employer-demo`'s
+# employer-ca.pem and /wallet/ can present to that employer too.
 VERIFIER_CAS_FILE = "verifier-cas.pem"
 SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens and console sign-ins (0600)
 CONSOLE_TOTP_QR_FILE = "console-totp-supervisor.png"  # demo --serve: the supervisor's TOTP enrolment QR (0600)
@@ -103,11 +105,13 @@ class Office:
 
 
 def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock, *,
-                ca: LoopbackCA | None = None, host: str = "127.0.0.1", verifier_ca_file: Path | None = None) -> Office:
+                ca: LoopbackCA | None = None, host: str = "127.0.0.1", verifier_ca_file: Path | None = None,
+                dpop_nonce_required: bool = False) -> Office:
     """Both APIs, over https with a certificate from ``ca`` when given (the demo), else http. ``host``: the
     address they listen on and are reached by (loopback by default; a phone on the same network needs the
     machine's address there, which the certificate then names beside the loopback names). ``verifier_ca_file``:
-    the CAs of the online verifiers the wallet PWA may answer (WalletApiSettings.verifier_ca_file)."""
+    the CAs of the online verifiers the wallet PWA may answer (WalletApiSettings.verifier_ca_file);
+    ``dpop_nonce_required``: every DPoP proof must carry the server's nonce (a wallet's use_dpop_nonce retry)."""
     names = tuple(dict.fromkeys((host, *LOOPBACK_NAMES))) if host not in LOOPBACK_NAMES else LOOPBACK_NAMES
     server_tls = ca.issue_server(names).ssl_context() if ca is not None else None
     wallet_server = BackgroundServer(host, ssl_context=server_tls)
@@ -119,7 +123,8 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = sys
     login = None if ca is None else verifier_identity(ca, urllib.parse.urlsplit(wallet_server.url).hostname or host,
                                                        name_zh="公安局居民在线服务", name_en="Residents' online service")
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url,
-                                                            verifier_ca_file=verifier_ca_file), service,
+                                                            verifier_ca_file=verifier_ca_file,
+                                                            dpop_nonce_required=dpop_nonce_required), service,
                                           login_verifier=login))
     # The console's cookie key is made fresh for this run: there is no default secret.
     console = ConsoleSettings(secret_key=secrets.token_bytes(32))
@@ -190,6 +195,8 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
 
     ca = LoopbackCA(now=now)
     write_private(out / TLS_CA_FILE, ca.pem.decode("ascii"))  # public, but the folder's files are all owner-only
+    # The web wallet trusts the login's request signer as the CLI wallets do with --ca: the same CA.
+    write_private(out / VERIFIER_CAS_FILE, ca.pem.decode("ascii"))
     office = open_office(data_dir, keyring, ca=ca, host=host, verifier_ca_file=out / VERIFIER_CAS_FILE)
     try:
         say("2. Servers (https; the demo's loopback CA is in " + TLS_CA_FILE + ")",
@@ -366,8 +373,9 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
         f"    each {{type, offer_uri, pickup_url, tx_code}}, nobody has picked them up\n"
         f"   resident's wallet (a phone's browser): {office.wallet_server.url}/wallet/ — or open the pickup link\n"
         f"   landlord's verifier page: {office.wallet_server.url}/verify/\n"
-        f"   online checks (OpenID4VP) from the web wallet: copy an `epermit employer-demo`'s employer-ca.pem to\n"
-        f"    {out / VERIFIER_CAS_FILE} (the CAs of verifiers /wallet/ answers; read afresh on each request)\n"
+        f"   online checks (OpenID4VP) from the web wallet: {out / VERIFIER_CAS_FILE} holds the demo's CA (the\n"
+        f"    residents' login and renewals); append an `epermit employer-demo`'s employer-ca.pem to it to present\n"
+        f"    to that employer (the CAs of verifiers /wallet/ answers; read afresh on each request)\n"
         f"   (a phone trusts these https pages once {out / TLS_CA_FILE} is installed on it as a CA certificate;\n"
         f"    give --host <this machine's address on your network> so that the phone can reach them)\n"
         f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor, password "

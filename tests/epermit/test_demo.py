@@ -138,6 +138,14 @@ def test_demo_serves_https_and_leaves_its_ca(demo_dir: Path) -> None:
     ca = x509.load_pem_x509_certificate((demo_dir / "tls-ca.pem").read_bytes())
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert b"PRIVATE KEY" not in (demo_dir / "tls-ca.pem").read_bytes()
+    # The web wallet trusts the residents' login request, signed under the same CA, as the CLI wallets do.
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from wallet_api.verifier_cas import read_verifier_cas
+
+    der = base64.b64encode(ca.public_bytes(Encoding.DER)).decode("ascii")
+    assert read_verifier_cas(demo_dir / "verifier-cas.pem") == [der]
+    assert stat.S_IMODE((demo_dir / "verifier-cas.pem").stat().st_mode) == 0o600
 
 
 @pytest.mark.slow

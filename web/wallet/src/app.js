@@ -6,6 +6,7 @@ import { makeCard } from "./cards.js";
 import { liveText } from "./live.js";
 import { confirm, offerUrl, pickUp } from "./pickup.js";
 import { encodePortraitQr, pictureBytes } from "./portrait.js";
+import { createLogin } from "./login.js";
 import { installPresent } from "./presentview.js";
 import { installRequests } from "./requestsview.js";
 import { QrTooLargeError, drawQr, encodeQr } from "./qr.js";
@@ -332,15 +333,18 @@ async function main() {
   $("add").addEventListener("click", () => openPickup(null));
   $("pickup-cancel").addEventListener("click", () => { $("pickup").hidden = true; lastError = null; $("pickup-message").textContent = ""; });
   $("pickup-form").addEventListener("submit", submitPickup);
-  $("check").addEventListener("click", syncAll);
+  $("check").addEventListener("click", () => { requestsUi.askAgain(); syncAll(); }); // 刷新
   $("show-close").addEventListener("click", closeShow);
   $("view-basic").addEventListener("click", () => switchView("basic"));
   $("view-full").addEventListener("click", () => switchView("full"));
   window.addEventListener("online", () => { render(); syncAll(); });
   window.addEventListener("offline", render);
   present = installPresent({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type });
+  // The resident logs in to the bureau's service by presenting a card, with consent asked on the present screen.
+  const login = createLogin({ consent: present.consent, onState: (state) => { document.body.dataset.login = state; } });
   requestsUi = installRequests({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type,
-    trust: () => trustList(root, { online: true }), now, changed: async () => { await reload(); await syncStatus(); } });
+    trust: () => trustList(root, { online: true }), now, changed: async () => { await reload(); await syncStatus(); },
+    login, consent: present.consent });
   await reload();
   const query = new URLSearchParams(location.search);
   if (query.has("openid4vp")) { // same device: a verifier's link to this wallet opens at the consent screen

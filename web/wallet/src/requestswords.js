@@ -32,6 +32,12 @@ export const REQUEST_LABELS = {
       request_not_found: "找不到此申请。", offline: "无法连接网络。网上办事需要联网。",
       no_sd_jwt: "此证件没有可用于网上办事的电子凭证，请到窗口重新领取。",
       no_district: "请选择新居住地。", no_address: "请填写新居住地址。", bad_citizen_id: "请填写18位公民身份号码。",
+      login_refused: "您拒绝了登录，未提交任何申请，也未做任何更改。",
+      login_untrusted: "无法确认登录请求来自签发机关，未发送任何证件信息。",
+      login_no_anchors: "本钱包尚未配置签发机关登录证书的可信机构，暂不能登录网上办事。",
+      login_no_match: "签发机关的登录请求不接受此证件。未发送任何证件信息。",
+      renewal_refused: "没有可续期的申请：签注或地址变更尚未批准。未领取任何证件。",
+      renewal_mismatch: "续期应答不属于本次请求，未领取任何证件。",
       unknown: "出现错误，未做任何更改。",
     },
   },
@@ -66,6 +72,12 @@ export const REQUEST_LABELS = {
       request_not_found: "No such request.", offline: "No network. Services online need the network.",
       no_sd_jwt: "This card holds no credential that can sign in online; pick it up again at the window.",
       no_district: "Choose the new district.", no_address: "Enter the new address.", bad_citizen_id: "Enter the 18-character citizen ID.",
+      login_refused: "You refused to log in: no request was made and nothing was changed.",
+      login_untrusted: "The login request cannot be confirmed to come from the issuer: no card data was sent.",
+      login_no_anchors: "This wallet has no trusted CA for the issuer's login certificate yet: services online cannot log in.",
+      login_no_match: "The issuer's login does not take this card. No card data was sent.",
+      renewal_refused: "Nothing to renew: no endorsement or address change is approved. No card was picked up.",
+      renewal_mismatch: "The renewal's answer does not belong to this request: no card was picked up.",
       unknown: "Something went wrong; nothing was changed.",
     },
   },
@@ -76,6 +88,7 @@ export function requestErrorText(err, lang) {
   const words = REQUEST_LABELS[lang].errors;
   if (err?.kind === "offline") return words.offline;
   if (err?.kind === "local") return words[err.detail] ?? words.unknown;
+  if (err?.kind === "renewal_refused") return err.data?.error === "access_denied" ? words.renewal_refused : words.renewal_mismatch;
   const status = err?.data?.status;
   const code = err?.data?.error;
   if (status === 429) return words.throttled(err.data.retryAfter);
