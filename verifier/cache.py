@@ -177,11 +177,14 @@ class VerifierCache:
         # Verified forms of the files, trusted while each file (and what it was verified with) is unchanged.
         self._state_memo: FileMemo[_State] = FileMemo()
         self._trust_memo: FileMemo[TrustList | None] = FileMemo()
-        self._status_memo: dict[tuple[str, str], tuple[Path, FileMemo[VerifiedStatusList | None]]] = {}
+        self._status_memo: dict[tuple[str, str], tuple[Path, str, FileMemo[VerifiedStatusList | None]]] = {}
         self._trust_path = self.directory / TRUST_FILE
         self._state_path = self.directory / STATE_FILE
         self._root_file = self.directory / ROOT_FILE
-        self._root_name = os.fspath(self._root_file)  # stat-ed on every scan: no Path conversion each time
+        # Files stat-ed on every scan, named as text: no Path conversion each time.
+        self._root_name = os.fspath(self._root_file)
+        self._trust_name = os.fspath(self._trust_path)
+        self._state_name = os.fspath(self._state_path)
 
     # -- the pinned root -------------------------------------------------------------------------
 
@@ -219,8 +222,7 @@ class VerifierCache:
 
     def _state_view(self) -> _State:
         """state.json as held in memory: read it, never change it (``_state`` gives a copy to edit)."""
-        path = self._state_path
-        return self._state_memo.load(path, (), lambda: self._load_state(path))
+        return self._state_memo.load(self._state_name, (), lambda: self._load_state(self._state_path))
 
     @staticmethod
     def _load_state(path: Path) -> _State:
@@ -251,7 +253,18 @@ class VerifierCache:
 
     def clock(self, now: int, *, skew: int) -> Clock:
         """The time to judge validity at: the local clock, unless it is earlier than the high-water mark."""
-        mark = self.high_water()
+        return self._clock(self._state_view(), now, skew)
+
+    def scan_state(self, now: int, *, skew: int) -> tuple[Clock, Marks]:
+        """What one scan needs of state.json, from one look at it: the clock to judge at, and the marks its
+        lists are judged against (clock() and marks() would each look again)."""
+        state = self._state_view()
+        return self._clock(state, now, skew), state.marks
+
+    @staticmethod
+    def _clock(state: _State, now: int, skew: int) -> Clock:
+        value = state.data.get("high_water")
+        mark = value if type(value) is int else 0
         if now + skew < mark:
             return Clock(mark, f"local clock is {mark - now} s behind the newest signed list; using that list's time")
         return Clock(now, None)
@@ -286,8 +299,8 @@ class VerifierCache:
         """The held trust list, re-verified against the pinned root; None if there is none usable.
 
         Verified again whenever the trust list file or the root file changes (verifier.filememo)."""
-        path = self._trust_path
-        return self._trust_memo.load(path, (identity(self._root_name),), lambda: self._load_trust_list(path))
+        return self._trust_memo.load(self._trust_name, (identity(self._root_name),),
+                                     lambda: self._load_trust_list(self._trust_path))
 
     def _load_trust_list(self, path: Path) -> TrustList | None:
         try:
@@ -397,11 +410,12 @@ class VerifierCache:
     def _held_form(self, uri: str, form: str, trust: TrustList) -> VerifiedStatusList | None:
         entry = self._status_memo.get((uri, form))
         if entry is None:
-            entry = self._status_memo[(uri, form)] = (self._status_path(uri, form), FileMemo())
-        path, memo = entry
+            path = self._status_path(uri, form)
+            entry = self._status_memo[(uri, form)] = (path, os.fspath(path), FileMemo())
+        path, name, memo = entry
         # Verified with this very trust list: a new one (a key revoked since) verifies the file again.
         # _load_status_list gives None for a path that is no regular file: no need to look again.
-        return memo.load(path, (trust,), lambda: self._load_status_list(path, uri, trust, form), absent=_none)
+        return memo.load(name, (trust,), lambda: self._load_status_list(path, uri, trust, form), absent=_none)
 
     def _load_status_list(self, path: Path, uri: str, trust: TrustList, form: str) -> VerifiedStatusList | None:
         try:
