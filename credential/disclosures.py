@@ -73,7 +73,7 @@ def encode_disclosure(salt: str, name: str | None, value: Any) -> str:
         # What json_dumps makes of [salt, name, value] for these exact types, without building an encoder:
         # JSONEncoder(ensure_ascii=False) writes strings with encode_basestring and ints with int.__repr__.
         item = _json_string(value) if type(value) is str else int.__repr__(value)
-        text = "[" + _json_string(salt) + "," + _json_string(name) + "," + item + "]"
+        text = f"[{_json_string(salt)},{_json_string(name)},{item}]"  # one string build, not four
         return b64url_encode(text.encode("utf-8"))
     contents = [salt, value] if name is None else [salt, name, value]
     return b64url_encode(json_dumps(contents))
@@ -94,7 +94,7 @@ def disclose(salts: Sequence[str], claims: Mapping[str, Any]) -> tuple[list[str]
     disclosures, digests = [], []
     for salt, (name, value) in zip(salts, claims.items(), strict=True):
         if type(salt) is str and type(name) is str and type(value) is str and name not in (SD_KEY, ARRAY_KEY):
-            text = "[" + _json_string(salt) + "," + _json_string(name) + "," + _json_string(value) + "]"
+            text = f"[{_json_string(salt)},{_json_string(name)},{_json_string(value)}]"
             encoded = b2a(text.encode("utf-8")).rstrip(b"=\n").translate(urlsafe)
             disclosure = encoded.decode("ascii")
         else:
