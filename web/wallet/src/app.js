@@ -341,7 +341,10 @@ async function main() {
   window.addEventListener("offline", render);
   present = installPresent({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type });
   // The resident logs in to the bureau's service by presenting a card, with consent asked on the present screen.
-  const login = createLogin({ consent: present.consent, onState: (state) => { document.body.dataset.login = state; } });
+  // The login's anchor is the office's root only when it is the one pinned here (loginanchors.js): the trust
+  // list verified under it says so; with no pinned root yet (first start offline) the CA bundle alone counts.
+  const login = createLogin({ consent: present.consent, onState: (state) => { document.body.dataset.login = state; },
+    trust: async () => (root ? trustList(root, { online: true }) : null) });
   requestsUi = installRequests({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type,
     trust: () => trustList(root, { online: true }), now, changed: async () => { await reload(); await syncStatus(); },
     login, consent: present.consent });
