@@ -1,7 +1,7 @@
 // The resident's wallet: pick up (OpenID4VCI), hold, show a live QR offline, keep its own status.
 import { allCards, allLog, addLog, deleteCard, getCard, putCard } from "./db.js";
 import { WalletError } from "./http.js";
-import { LABELS, ageText } from "./i18n.js";
+import { LABELS, ageText, serviceDescription } from "./i18n.js";
 import { makeCard } from "./cards.js";
 import { liveText } from "./live.js";
 import { confirm, offerUrl, pickUp } from "./pickup.js";
@@ -48,6 +48,7 @@ function errorText(err) {
   const words = t().errors;
   const kind = err instanceof WalletError ? err.kind : "unknown";
   if (kind === "wrong_pin") return words.wrong_pin(err.data.attemptsLeft);
+  if (kind === "issuer") return serviceDescription(err) || words.issuer; // the service's words, zh then en
   return words[kind] ?? words.unknown;
 }
 
