@@ -7,17 +7,22 @@ The TLS certificate comes from a loopback CA the wallet never trusts for anythin
 The resident endorses (the login's consent), renews through the code flow (the renewal's login), and the old
 credential verifies REVOKED. An employer whose request is signed under the same root for another host
 (employer.localhost, which Chromium resolves to loopback) is refused in the wallet and hears nothing: the root
-vouches for the bureau's own login, not for employers."""
+vouches for the bureau's own login, not for employers. And a verifiers.json that names another root than the
+one the wallet pinned for the login (as a tampered page would) is refused: the resident is told why, nothing
+is presented."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import flask
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 
@@ -156,5 +161,56 @@ def test_an_employer_signed_under_the_office_root_for_another_host_is_refused_an
         time.sleep(0.5)  # anything the page might still send would have arrived by now
         after = served.employer.outcome(view_id, now=system_clock())
         assert after is not None and after.result is None  # not even a refusal: an unproved verifier hears nothing
+    finally:
+        driver.quit()
+
+
+@contextlib.contextmanager
+def verifiers_naming(served: RootServed, root_der: str) -> Iterator[list[tuple[str, str]]]:
+    """The wallet API's verifiers.json, as it leaves the server, names ``root_der`` for the issuer's login; the
+    (method, path) of every wallet API request meanwhile."""
+    port = f":{served.url.rsplit(':', 1)[1]}"
+    seen: list[tuple[str, str]] = []
+
+    def record(sender: object, **extra: object) -> None:
+        if flask.request.host.endswith(port):
+            seen.append((flask.request.method, flask.request.path))
+
+    def tamper(sender: object, response: flask.Response, **extra: object) -> None:
+        if flask.request.host.endswith(port) and flask.request.path == "/wallet/verifiers.json":
+            listed = json.loads(response.get_data())
+            listed["issuer_login"]["certificates"] = [root_der]
+            response.set_data(json.dumps(listed))
+
+    flask.request_started.connect(record)
+    flask.request_finished.connect(tamper)
+    try:
+        yield seen
+    finally:
+        flask.request_finished.disconnect(tamper)
+        flask.request_started.disconnect(record)
+
+
+def test_a_login_anchor_that_is_not_the_pinned_root_is_refused_and_nothing_is_presented(served: RootServed) -> None:
+    now = system_clock()
+    stranger = KeyRing.generate(authority_code=AUTHORITY_CODE, authority_name=AUTHORITY_NAME, now=now - 60)
+    other_root = base64.b64encode(stranger.root_certificate.public_bytes(Encoding.DER)).decode("ascii")
+    permit_id, _, _ = holder(served, 23, permit_ends_in=30)
+    driver = phone()
+    try:
+        pick_up_shown(driver, served, permit_id)
+        by_testid(driver, "recovery-done").click()
+        [old] = held_cards(driver)
+        with verifiers_naming(served, other_root) as seen:
+            open_services(driver, old["number"])
+            press(driver, "svc-endorse")
+            answer = service_answer(driver)
+        assert answer["error"] == "login_root_mismatch", answer
+        assert "不是本钱包领证时固定的签发机关根证书" in answer["text"] and "未发送任何证件信息" in answer["text"]
+        assert driver.execute_script("return document.body.dataset.login") == "failed"
+        assert ("GET", "/wallet/verifiers.json") in seen and ("POST", "/resident/login") in seen
+        assert ("POST", "/resident/login/response") not in seen  # not even a refusal: the request is unproved
+        assert ("POST", "/resident/requests") not in seen and ("POST", "/resident/session") not in seen
+        assert rows(driver) == [] and [c["id"] for c in held_cards(driver)] == [old["id"]]
     finally:
         driver.quit()
