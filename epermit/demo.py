@@ -33,6 +33,7 @@ from credential.samples import sample_permit
 from epermit.demo_online import DemoError as DemoError  # the command line catches it from here
 from epermit.demo_online import UnlockedHome, folder_listing, tell_online_story, write_newcomer_offers
 from epermit.http_client import request
+from epermit.login_identity import login_verifier
 from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
 from epermit.tls import LOOPBACK_NAMES, LoopbackCA, verifier_identity
@@ -47,6 +48,7 @@ from issuer.settings import IssuerSettings, system_clock
 from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, Purpose
 from keys.keystore import write_private_file
+from keys.login import new_login_key
 from verifier.cache import VerifierCache
 from verifier.cli import main_verify
 from verifier.policy import Policy
@@ -106,12 +108,15 @@ class Office:
 
 def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock, *,
                 ca: LoopbackCA | None = None, host: str = "127.0.0.1", verifier_ca_file: Path | None = None,
-                dpop_nonce_required: bool = False) -> Office:
+                dpop_nonce_required: bool = False, root_login: bool = False) -> Office:
     """Both APIs, over https with a certificate from ``ca`` when given (the demo), else http. ``host``: the
     address they listen on and are reached by (loopback by default; a phone on the same network needs the
     machine's address there, which the certificate then names beside the loopback names). ``verifier_ca_file``:
     the CAs of the online verifiers the wallet PWA may answer (WalletApiSettings.verifier_ca_file);
-    ``dpop_nonce_required``: every DPoP proof must carry the server's nonce (a wallet's use_dpop_nonce retry)."""
+    ``dpop_nonce_required``: every DPoP proof must carry the server's nonce (a wallet's use_dpop_nonce retry);
+    ``root_login``: the residents' login is signed under a certificate from ``keyring``'s root, as a real
+    deployment's (keys/login.py, checked by epermit.login_identity), instead of under ``ca`` (``host`` must
+    then be a DNS name: localhost)."""
     names = tuple(dict.fromkeys((host, *LOOPBACK_NAMES))) if host not in LOOPBACK_NAMES else LOOPBACK_NAMES
     server_tls = ca.issue_server(names).ssl_context() if ca is not None else None
     wallet_server = BackgroundServer(host, ssl_context=server_tls)
@@ -120,8 +125,12 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = sys
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
     # The residents' login (OpenID4VP, x509_san_dns on the wallet API's host) is signed under the same CA
     # the wallets trust for TLS (`--ca tls-ca.pem`): their request/requests/refresh commands log in with it.
-    login = None if ca is None else verifier_identity(ca, urllib.parse.urlsplit(wallet_server.url).hostname or host,
-                                                       name_zh="公安局居民在线服务", name_en="Residents' online service")
+    wallet_host = urllib.parse.urlsplit(wallet_server.url).hostname or host
+    login = None if ca is None else verifier_identity(ca, wallet_host, name_zh="公安局居民在线服务",
+                                                       name_en="Residents' online service")
+    if root_login and ca is not None:  # the wallets' pinned root then proves the login; the CA only the TLS
+        login = login_verifier(new_login_key(keyring.root, keyring.root_certificate, host=wallet_host, now=clock()),
+                               keyring, public_url=wallet_server.url, keys_dir=data_dir / "keys", now=clock())
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url,
                                                             verifier_ca_file=verifier_ca_file,
                                                             dpop_nonce_required=dpop_nonce_required), service,

@@ -3,8 +3,9 @@
 The wallet API is its own verifier here (x509_san_dns: ``identity`` names the wallet API's host): the wallet
 asks for a login, answers the signed request with its SD-JWT VC and a KB-JWT (the same code as towards an
 employer, epermit.wallet.presenting), and trades the response code for a session bound to its device key
-(DPoP, RFC 9449). The /resident/ endpoints accept that session (``session_identity``) and, for a service
-without a verifier identity and for web wallets that do not log in yet, still a presentation per request.
+(DPoP, RFC 9449). Both wallets log in: the command-line one (epermit.wallet.login) and the PWA
+(web/wallet/src/login.js). The /resident/ endpoints accept that session (``session_identity``) and, for a
+service without a verifier identity (no login to offer), a presentation per request.
 
 - transactions: the open OpenID4VP requests in the Store (both back ends);
 - verifying: the request and the verdict (verifier.openid4vp + the store's status);

@@ -58,9 +58,10 @@ export async function codeFlowAvailable(issuer) {
   return typeof as?.pushed_authorization_request_endpoint === "string";
 }
 
-/** Steps 1-6 for `card`; `consent` asks the resident (presentview.js). Resolves to what receive() brought,
- * bound to the card's own device key. */
-export async function renewByCode(card, consent) {
+/** Steps 1-6 for `card`; `consent` asks the resident (presentview.js); `trust` the verified trust list (the
+ * login's anchor must be its root: login.js). Resolves to what receive() brought, bound to the card's own
+ * device key. */
+export async function renewByCode(card, consent, trust = null) {
   const issuer = card.issuer;
   const { metadata, as } = await issuerMetadata(issuer);
   if (as?.issuer !== issuer) throw new WalletError("server", "the authorization server metadata names another issuer");
@@ -91,7 +92,7 @@ export async function renewByCode(card, consent) {
   const query = new URLSearchParams({ client_id: CLIENT_ID, request_uri: pushed.request_uri });
   const { body: sent } = await call(`${authorize}?${query}`, { accept: "application/json" });
   if (typeof sent?.authorization_uri !== "string") throw new WalletError("server", "the authorization endpoint sent the wallet nowhere");
-  const proved = await provedLogin(sent.authorization_uri, card); // the issuer's own login, or nothing is sent
+  const proved = await provedLogin(sent.authorization_uri, card, trust); // the issuer's own login, or nothing is sent
   const redirect = await presentTo(proved, card, "renewal", consent);
   const code = authorizationResponse(redirect, { issuer, state });
   const { body: answer } = await call(tokenEndpoint, {

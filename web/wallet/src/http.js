@@ -84,12 +84,15 @@ function errorCode(status, body, response) {
 function asIssuerError(status, body, response, dpop) {
   const error = errorCode(status, body, response);
   const description = typeof body?.error_description === "string" ? body.error_description : "";
+  // The resident's Chinese beside the ASCII description (wallet_api/error_words.py): shown first.
+  const descriptionZh = typeof body?.error_description_zh === "string" ? body.error_description_zh : null;
   const challenge = response.headers.get("WWW-Authenticate") || "";
   if (!dpop && (error === "use_dpop_nonce" || /^DPoP\b/i.test(challenge))) {
     throw new WalletError("dpop_required", description, { status }); // a bearer call where the issuer wants DPoP
   }
   // retryAfter: a throttled answer (429) says how long to wait; the resident is told plainly.
-  throw new WalletError("issuer", description, { status, error, retryAfter: Number(response.headers.get("Retry-After")) || null });
+  throw new WalletError("issuer", description, { status, error, descriptionZh,
+    retryAfter: Number(response.headers.get("Retry-After")) || null });
 }
 
 async function attempt(target, { method, form, json, token, accept, authorization, dpop }) {

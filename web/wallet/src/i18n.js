@@ -90,3 +90,10 @@ export function ageText(seconds, lang) {
   if (seconds < 2 * 86400) return `${Math.floor(seconds / 3600)}${sep}${u.h}`;
   return `${Math.floor(seconds / 86400)}${sep}${u.d}`;
 }
+
+/** The service's own description of a refusal (http.js WalletError "issuer"): the resident's Chinese first
+ * (error_description_zh, wallet_api/error_words.py), then the English; "" when it gave none. */
+export function serviceDescription(err) {
+  const said = [err?.data?.descriptionZh, err?.detail].filter((t) => typeof t === "string" && t.trim());
+  return said.length ? said.join(" — ") : "";
+}

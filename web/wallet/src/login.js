@@ -3,7 +3,9 @@
 //
 //   POST {issuer}/resident/login          -> {authorization_uri, client_id, …}: the service's own request,
 //                                            its client_id must be x509_san_dns:<the card's issuer host>
-//   the request proved (request.js: the x5c chain to a CA of /wallet/verifiers.json, the signature), then
+//   the request proved (request.js: the x5c chain to a CA of /wallet/verifiers.json's bundle, or to the
+//   office's root it names for this login when that is the root the wallet pinned: loginanchors.js; the
+//   signature), then
 //   the resident sees who asks and for which claims on the presentation screen and agrees or refuses
 //   direct_post: the SD-JWT VC with the asked claims and a KB-JWT by the card's device key (present.js)
 //                                         -> redirect_uri {issuer}/resident/login/done?response_code=…
@@ -15,7 +17,9 @@
 import { answer, decline, matchingCard, tell } from "./present.js";
 import { X509_SAN_DNS, parseLink, readRequest } from "./request.js";
 import { WalletError, call } from "./http.js";
-import { PresentError, loadVerifierAnchors } from "./verifierhttp.js";
+import { loginAnchors } from "./loginanchors.js";
+import { PresentError, loadVerifierList } from "./verifierhttp.js";
+import { UntrustedChainError } from "./x509.js";
 
 const SESSION_MARGIN = 30; // seconds before its expiry a session is no longer used
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -25,19 +29,30 @@ const endpoint = (issuer, path) => new URL(`${issuer.replace(/\/$/, "")}/residen
 export const serviceClientId = (issuer) => `${X509_SAN_DNS}:${new URL(issuer).hostname}`;
 
 /** The login request behind `link`, proved to be the card issuer's own and to ask for `card`'s type:
- * {request, query}. A proved request that asks for something else is told why (access_denied). */
-export async function provedLogin(link, card) {
-  let request;
+ * {request, query}. Its chain must lead to a CA of the operator's bundle or to the office's root, which counts
+ * for this login only when it is the root this wallet pinned (loginanchors.js; `trust`: the verified trust
+ * list, or null). A proved request that asks for something else is told why (access_denied). */
+export async function provedLogin(link, card, trust) {
+  let refusal = null;
   try {
     const parsed = parseLink(link);
     if (parsed.clientId !== serviceClientId(card.issuer)) throw new PresentError("untrusted", "not the issuer's own login");
-    request = await readRequest(parsed, await loadVerifierAnchors(), nowSeconds());
+    let anchors;
+    try {
+      ({ anchors, refusal } = await loginAnchors(await loadVerifierList(), { clientId: parsed.clientId, card, trust }));
+    } catch (err) {
+      if (err instanceof UntrustedChainError) throw new PresentError("no_anchors", err.reason);
+      throw err;
+    }
+    const request = await readRequest(parsed, anchors, nowSeconds());
     return { request, query: matchingCard(request, [card]).query };
   } catch (err) {
     if (!(err instanceof PresentError)) throw err;
     await tell(err); // only a proved verifier has a replyTo: an unproved one hears nothing
     if (err.kind === "unreachable" || err.kind === "offline") throw new WalletError("offline", err.detail);
-    const why = { no_anchors: "login_no_anchors", no_match: "login_no_match" }[err.kind] ?? "login_untrusted";
+    // An unproved login whose list named the office's root for it, unusable here: the resident hears why.
+    const untrusted = err.kind === "untrusted" && refusal ? refusal : "login_untrusted";
+    const why = { no_anchors: "login_no_anchors", no_match: "login_no_match" }[err.kind] ?? untrusted;
     throw new WalletError("local", why);
   }
 }
@@ -59,8 +74,8 @@ export async function presentTo({ request, query }, card, purpose, consent) {
 }
 
 /** The wallet's logins. `consent(…)` asks the resident (presentview.js); `onState(state)` is told
- * consent | busy | done | refused | failed (body[data-login]). */
-export function createLogin({ consent, onState = () => undefined }) {
+ * consent | busy | done | refused | failed (body[data-login]); `trust()` the verified trust list (or null). */
+export function createLogin({ consent, onState = () => undefined, trust = async () => null }) {
   const sessions = new Map(); // card id -> {token, expiresAt}
   const logins = new Map(); // issuer -> whether its service has a login
 
@@ -95,7 +110,7 @@ export function createLogin({ consent, onState = () => undefined }) {
     if (typeof started?.authorization_uri !== "string" || started.client_id !== serviceClientId(card.issuer)) {
       throw new WalletError("local", "login_untrusted"); // the login request does not come from the card's issuer
     }
-    const proved = await provedLogin(started.authorization_uri, card);
+    const proved = await provedLogin(started.authorization_uri, card, await trust());
     onState("consent");
     const redirect = await presentTo(proved, card, "login", consent);
     onState("busy");

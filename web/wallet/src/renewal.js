@@ -51,7 +51,7 @@ async function renewByCodeFlow(kept, old, trust, now, consent) {
   for (const card of cards) {
     let got;
     try {
-      got = await renewByCode(card, consent);
+      got = await renewByCode(card, consent, trust);
     } catch (err) {
       if (err.kind !== "renewal_refused" || err.data.error !== "access_denied") throw err; // wrong iss/state: stop
       refusal = err; // not this card's renewal: try the next one
