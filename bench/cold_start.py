@@ -60,15 +60,15 @@ def run() -> list[Row]:
                 samples[name].append(_timed(command))
     wall = {name: statistics.median(w for w, _ in runs) for name, runs in samples.items()}
     cpu = {name: statistics.median(c for _, c in runs) for name, runs in samples.items()}
-    print_table("Cold start (median of %d interleaved runs)" % RUNS, ("command", "wall ms", "CPU ms"),
+    print_table(f"Cold start (median of {RUNS} interleaved runs)", ("command", "wall ms", "CPU ms"),
                 [(name, f"{wall[name] * 1000:.0f}", f"{cpu[name] * 1000:.0f}") for name in commands])
     verify_name = "epermit verify --cache DIR card.qr.txt"
     rows = [
         Row("verify_cold_start_wall", round(wall[verify_name] * 1000, 1), "ms", "<= 120", wall[verify_name] <= 0.120,
-            against="python -c pass: %.0f ms wall on the same machine in the same run"
-                    % (wall["python -c pass (interpreter start)"] * 1000)),
+            against=f"python -c pass: {wall['python -c pass (interpreter start)'] * 1000:.0f} ms wall on the same "
+                    "machine in the same run"),
         Row("verify_cold_start_cpu", round(cpu[verify_name] * 1000, 1), "ms", "(reported)", True,
-            against="python -c pass: %.0f ms CPU" % (cpu["python -c pass (interpreter start)"] * 1000)),
+            against=f"python -c pass: {cpu['python -c pass (interpreter start)'] * 1000:.0f} ms CPU"),
     ]
     write_result("cold_start", {"wall_ms": {k: v * 1000 for k, v in wall.items()},
                                 "cpu_ms": {k: v * 1000 for k, v in cpu.items()}, "summary": rows_payload(rows)})
