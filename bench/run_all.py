@@ -18,6 +18,7 @@ from bench.harness import RESULTS, Row, machine
 
 BENCHES = (
     "bench.offline_verify",
+    "bench.cold_start",
     "bench.sd_jwt",
     "bench.qr_size",
     "bench.status_lists",

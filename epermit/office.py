@@ -112,10 +112,16 @@ class OfficeData:
 
     def load_keyring(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyRing:
         """The office's keys, unlocked with the passphrase from the environment, a file or a prompt."""
+        return self.unlock_keys(env=env, passphrase_file=passphrase_file)[0]
+
+    def unlock_keys(self, *, env: Mapping[str, str] | None = None,
+                    passphrase_file: Path | None = None) -> tuple[KeyRing, bytes]:
+        """``load_keyring`` and the passphrase that opened it, for a caller that opens one more sealed file of
+        the key directory (`serve`: the login key) without asking for it twice."""
         if not self.keys_dir.is_dir():
             raise UsageError(f"no keys in {self.keys_dir}; create them with `epermit keys init --dir {self.keys_dir}`")
         passphrase = read_passphrase(env=os.environ if env is None else env, passphrase_file=passphrase_file)
-        return load_keyring(self.keys_dir, passphrase)
+        return load_keyring(self.keys_dir, passphrase), passphrase
 
     def keyed_hash(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyedHash:
         """What hashes officer tokens for the store: the key directory's store secret alone (one unlock)."""

@@ -87,15 +87,19 @@ def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
 
 
 def serve_redis(env: Mapping[str, str]) -> int:
-    from epermit.gunicorn_app import ServeConfigError, build_service  # flask and redis only when serving
+    from epermit.gunicorn_app import ServeConfigError, build_wallet_service  # flask and redis only when serving
+    from epermit.login_identity import login_line
     from issuer.http.console import CONSOLE_OFF, console_settings_from_env
+    from keys.login import has_login_key
 
     try:
         workers = int(env.get("EPERMIT_WORKERS") or DEFAULT_WORKERS)
         ports = int(env["EPERMIT_OFFICER_PORT"]), int(env["EPERMIT_WALLET_PORT"])
         if not 1 <= workers <= 64 or not all(0 < p < 65536 for p in ports):
             raise ValueError("EPERMIT_WORKERS must be 1..64 and the ports 1..65535")
-        build_service(env).store.close()  # type: ignore[attr-defined]  # fail here, once, not in every worker
+        # Fail here, once, not in every worker: keys, Redis, and a login key that serves this public URL.
+        service, login = build_wallet_service(env)
+        service.store.close()  # type: ignore[attr-defined]
         console = console_settings_from_env(env)
     except (EpermitError, ValueError, KeyError, OSError) as exc:
         variable = f" ({exc.variable})" if isinstance(exc, ServeConfigError) else ""
@@ -114,8 +118,8 @@ def serve_redis(env: Mapping[str, str]) -> int:
     processes = [subprocess.Popen(command, env=child_env) for command in commands]  # noqa: S603
     print(f"officer API  {scheme}://{host}:{ports[0]}\nwallet API   {scheme}://{host}:{ports[1]}  "
           f"(public URL {env['EPERMIT_PUBLIC_URL']}; {workers} gunicorn workers each, Redis store)\n"
-          f"officer console  {f'{scheme}://{host}:{ports[0]}/officer/' if console is not None else CONSOLE_OFF}",
-          flush=True)
+          f"officer console  {f'{scheme}://{host}:{ports[0]}/officer/' if console is not None else CONSOLE_OFF}\n"
+          f"{login_line(login, has_key=has_login_key(Path(env['EPERMIT_KEYS_DIR'])))}", flush=True)
     stopping: list[int] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:
