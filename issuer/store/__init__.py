@@ -79,6 +79,17 @@ class Registration:
     portrait: bytes | None = None  # sealed (issuer.portrait.vault), kept with the record in the same step
 
 
+@dataclass(frozen=True)
+class BulkStep:
+    """Where a batch of a streamed bulk run (issuer.bulk.run) stands: the run (the SHA-256 of its file) and
+    the batch's number, counted from 0. The store keeps per run the number of batches it has stored and
+    stores a batch only as the run's next one, in the same atomic step as its rows: a batch is stored once,
+    whatever is killed when and whoever runs the file again."""
+
+    bulk_id: str
+    batch: int
+
+
 def same_holder(old: Permit, new: Permit) -> None:
     """A permit's replacement (an endorsement, a new portrait) keeps the type, the holder and the district."""
     if (old.type, old.holder.citizen_id, old.district) != (new.type, new.holder.citizen_id, new.district):
@@ -125,11 +136,21 @@ class Store(Protocol):
 
     def get_record(self, record_id: str) -> Record | None: ...
 
-    def insert_registrations(self, registrations: Sequence[Registration]) -> list[AuditEntry]:
+    def insert_registrations(self, registrations: Sequence[Registration], *,
+                             step: BulkStep | None = None) -> list[AuditEntry]:
         """Bulk registration, one atomic step for the whole batch: every record (as insert_record), its offer
         (as insert_offer) and the audit entries, appended to the chain in order (as append_audit) — all or
         nothing. An existing record id, offer id or code raises issuer.errors.StateConflictError and writes
-        nothing. Returns the entries as chained."""
+        nothing. ``step``: the run's count of stored batches must be ``step.batch`` (else StateConflictError,
+        nothing written) and becomes ``step.batch + 1``. Returns the entries as chained."""
+        ...
+
+    def bulk_progress(self, bulk_id: str) -> int:
+        """How many batches of the run insert_registrations has stored (0: none, or the run was ended)."""
+        ...
+
+    def end_bulk(self, bulk_id: str) -> None:
+        """Forget the run's count (it is done): the same file submitted again is a new run."""
         ...
 
     def update_record_state(
