@@ -71,7 +71,9 @@ class BulkJob:
     outputs_named: str = ""  # which output files the run writes (a resumed run must write the same ones)
 
     def run(self, outputs: Outputs, rejects: Rejects, *, checked: Count | None = None,
-            issued: Count | None = None) -> BulkReport:
+            issuing: Count | None = None, issued: Count | None = None) -> BulkReport:
+        """The run (module docstring). ``checked``: rows checked so far (a chunk's count at a time);
+        ``issuing``: called once with the good rows there are; ``issued``: rows issued (a batch's at a time)."""
         store = self.desk.service.store
         bulk_id = file_digest(self.csv)
         done = store.bulk_progress(bulk_id)
@@ -94,6 +96,8 @@ class BulkJob:
             if bad and not self.skip_bad:
                 journal.remove()
                 return BulkReport(rows, bad, 0, stopped=True)
+            if issuing is not None:
+                issuing(rows - bad)
             return self._issue(journal, bulk_id, done, int(meta["batch_rows"]), rows, bad, outputs, issued)
         finally:
             journal.close()
