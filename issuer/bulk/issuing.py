@@ -30,6 +30,7 @@ from issuer.pickup import Pickup
 from issuer.service import IssuerService
 from issuer.store import BulkStep, Registration
 
+
 @dataclass(frozen=True)
 class IssuedRow:
     line: int

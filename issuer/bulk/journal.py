@@ -56,6 +56,10 @@ def _holder(permit: Permit) -> bytes:
     return bytes.fromhex(holder_hash(permit.holder.citizen_id))[:16]
 
 
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
+
 class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -142,13 +146,13 @@ class JournalEarlier(MemoryEarlier):
         self.flush()
         numbers = [_number(p.document_number) for p in permits]
         holders = sorted({_holder(p) for p in permits})
-        marks = ", ".join("?" * len(numbers))
-        self._known = {d for (d,) in self._db.execute(f"SELECT digest FROM numbers WHERE digest IN ({marks})",
-                                                      numbers)}
+        # Only "?" marks go into the text, one per value: the values are bound.
+        self._known = {d for (d,) in self._db.execute(
+            f"SELECT digest FROM numbers WHERE digest IN ({_marks(numbers)})", numbers)}  # noqa: S608
         self._found = {}
         for holder, line, kind, start, end in self._db.execute(
-                "SELECT holder, line, type, valid_from, valid_until FROM holders "
-                f"WHERE holder IN ({', '.join('?' * len(holders))})", holders):
+                f"SELECT holder, line, type, valid_from, valid_until FROM holders WHERE holder IN ({_marks(holders)})",  # noqa: S608
+                holders):
             self._found.setdefault(holder, []).append((line, kind, start, end))
 
     def has_number(self, number: str) -> bool:

@@ -86,7 +86,7 @@ class CsvStream:
             header = [h.strip() for h in next(self._reader)]
         except StopIteration:
             raise BulkFileError("empty file: no header") from None
-        except (csv.Error, UnicodeDecodeError) as exc:
+        except (csv.Error, UnicodeDecodeError, BulkFileError) as exc:
             raise _file_error(exc, 1) from exc
         known = set(APPLICATION_FIELDS) | {PHONE, PORTRAIT_COLUMN} | set(REJECTION_COLUMNS)
         unknown = [h for h in header if h not in known]
@@ -104,7 +104,7 @@ class CsvStream:
                 values = next(reader)
             except StopIteration:
                 return
-            except (csv.Error, UnicodeDecodeError) as exc:
+            except (csv.Error, UnicodeDecodeError, BulkFileError) as exc:
                 raise _file_error(exc, line) from exc
             if any(v.strip() for v in values):
                 fields = {h: FORMULA_MARK.sub("", v, count=1) if v.startswith("'") else v

@@ -91,7 +91,11 @@ class BulkJob:
             else:
                 journal.start({"bulk_id": bulk_id, "batch_rows": str(max(1, self.batch_rows)), "checked": "0",
                                "outputs": self.outputs_named})
-                meta = self._check(journal, rejects, checked)
+                try:
+                    meta = self._check(journal, rejects, checked)
+                except BaseException:  # an unusable file, a store failure: nothing stored, nothing to resume
+                    journal.remove()
+                    raise
             rows, bad = int(meta["rows"]), int(meta["bad"])
             if bad and not self.skip_bad:
                 journal.remove()
@@ -171,7 +175,7 @@ class BulkJob:
 
     def _batches(self, size: int) -> Iterator[tuple[int, list[CsvRow]]]:
         """The file read again, a batch of data rows at a time (data rows batch*size onwards)."""
-        batch, chunk = 0, []
+        batch, chunk = 0, list[CsvRow]()
         for row in stream_rows(self.csv):
             if row.index // size != batch:
                 yield batch, chunk
