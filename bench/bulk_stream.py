@@ -15,6 +15,7 @@ import csv
 import datetime
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -35,7 +36,6 @@ ROWS = int(os.environ.get("BENCH_BULK_ROWS", "20000"))
 TARGET_RATE = 1000.0  # rows/s end to end: a million rows in under 17 minutes on one core
 TARGET_RSS_MIB = 200.0  # flat: the same at 20 k rows as at 1 M
 DISTRICT = "110105"
-PASSPHRASE = "bench passphrase"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -92,8 +92,9 @@ def office(tmp: Path, keyring: KeyRing, location: list[str], env: dict[str, str]
 def measure(tmp: Path, backend: str, applications: Path, keyring: KeyRing, redis: BenchRedis | None) -> Run:
     data = tmp / backend
     (data / "keys").mkdir(parents=True)
-    save_keyring(keyring, data / "keys", PASSPHRASE.encode(), scrypt_n=2**14)
-    env = {**os.environ, "EPERMIT_KEY_PASSPHRASE": PASSPHRASE, "PYTHONPATH": str(REPO)}
+    passphrase = secrets.token_urlsafe(16)  # a throwaway key directory's
+    save_keyring(keyring, data / "keys", passphrase.encode(), scrypt_n=2**14)
+    env = {**os.environ, "EPERMIT_KEY_PASSPHRASE": passphrase, "PYTHONPATH": str(REPO)}
     location = [] if redis is None else ["--redis", redis.url]
     if redis is not None:
         env["EPERMIT_REDIS_PREFIX"] = "{b" + uuid.uuid4().hex[:12] + "}"

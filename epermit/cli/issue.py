@@ -143,7 +143,7 @@ def _issue(args: argparse.Namespace) -> int:
         except (EpermitError, OSError) as exc:
             bar.close()
             rejects.discard()
-            stored = service.store.bulk_progress(file_digest(csv_path)) if csv_path.is_file() else 0
+            stored = service.store.bulk_progress(file_digest(csv_path)).batches if csv_path.is_file() else 0
             print(f"epermit issue: {exc}: " + ("nothing issued" if not stored else
                   f"{stored} batch(es) are issued and kept; run the same command again to go on from there"),
                   file=sys.stderr)

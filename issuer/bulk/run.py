@@ -17,7 +17,9 @@ Memory: one chunk of rows, one batch, and the journal's page cache; never the fi
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,21 +78,25 @@ class BulkJob:
         ``issuing``: called once with the good rows there are; ``issued``: rows issued (a batch's at a time)."""
         store = self.desk.service.store
         bulk_id = file_digest(self.csv)
-        done = store.bulk_progress(bulk_id)
+        progress = store.bulk_progress(bulk_id)
+        done = progress.batches
         journal = Journal(journal_path(self.csv))
         try:
             meta = journal.meta()
-            if done:
-                if meta.get("bulk_id") != bulk_id or meta.get("checked") != "1":
-                    raise BulkResumeError(f"{done} batch(es) of this file are issued but its journal "
-                                          f"{journal.path} is gone or belongs to another file: the run cannot "
-                                          "resume (cancel the offers of the issued rows and issue the rest)")
+            if progress.run:
+                if not meta:  # opened just now: nothing to keep
+                    journal.remove()
+                if meta.get("bulk_id") != bulk_id or meta.get("run") != progress.run or meta.get("checked") != "1":
+                    raise BulkResumeError(f"{done} batch(es) of this file are issued by a run whose journal is not "
+                                          f"{journal.path} (another copy of the file, or the journal is gone): "
+                                          "this run cannot take it up (finish that run where it started)")
                 if meta.get("outputs") != self.outputs_named:
                     raise BulkResumeError("resume with the same --sheet and --sms-csv as the "
                                           f"interrupted run ({meta.get('outputs') or 'none'})")
             else:
-                journal.start({"bulk_id": bulk_id, "batch_rows": str(max(1, self.batch_rows)), "checked": "0",
-                               "outputs": self.outputs_named})
+                self._unfinished_elsewhere(meta, bulk_id)
+                journal.start({"bulk_id": bulk_id, "run": secrets.token_hex(16), "checked": "0",
+                               "batch_rows": str(max(1, self.batch_rows)), "outputs": self.outputs_named})
                 try:
                     meta = self._check(journal, rejects, checked)
                 except BaseException:  # an unusable file, a store failure: nothing stored, nothing to resume
@@ -102,9 +108,21 @@ class BulkJob:
                 return BulkReport(rows, bad, 0, stopped=True)
             if issuing is not None:
                 issuing(rows - bad)
-            return self._issue(journal, bulk_id, done, int(meta["batch_rows"]), rows, bad, outputs, issued)
+            return self._issue(journal, BulkStep(bulk_id, done, meta["run"]), int(meta["batch_rows"]), rows, bad,
+                               outputs, issued)
         finally:
             journal.close()
+
+    def _unfinished_elsewhere(self, meta: dict[str, str], bulk_id: str) -> None:
+        """Refuse to start over a journal whose run (of this file as it was) is interrupted, not finished: its
+        partial files hold the PINs of offers it stored, and a new run would overwrite them."""
+        earlier = meta.get("bulk_id", "")
+        if earlier and earlier != bulk_id:
+            progress = self.desk.service.store.bulk_progress(earlier)
+            if progress.run and progress.run == meta.get("run"):
+                raise BulkResumeError(f"{self.csv} changed after its run was interrupted with {progress.batches} "
+                                      "batch(es) issued: put the file back as it was and run the same command to "
+                                      "finish that run (its sheet and SMS files hold those PINs)")
 
     def _check(self, journal: Journal, rejects: Rejects, count: Count | None) -> dict[str, str]:
         service = self.desk.service
@@ -137,9 +155,11 @@ class BulkJob:
         journal.set_meta({"rows": str(rows), "bad": str(bad), "checked": "1"})
         return journal.meta()
 
-    def _issue(self, journal: Journal, bulk_id: str, done: int, size: int, rows: int, bad: int,
-               outputs: Outputs, count: Count | None) -> BulkReport:
+    def _issue(self, journal: Journal, start: BulkStep, size: int, rows: int, bad: int, outputs: Outputs,
+               count: Count | None) -> BulkReport:
+        """The batches from ``start.batch`` on (those before are stored)."""
         service = self.desk.service
+        done = start.batch
         sizes = journal.sizes_after(done - 1) if done else None
         if done and sizes is None:
             raise BulkResumeError(f"the journal {journal.path} lacks batch {done - 1}: cannot resume")
@@ -159,17 +179,17 @@ class BulkJob:
                                              f"(the registry changed meanwhile): batch {batch} and the rest not "
                                              f"issued; {batch} batch(es) before it are") from exc
                 journal.record_batch(batch, outputs.write(prepared.issued))  # the PINs' only copy first
-                commit_batch(service, prepared, step=BulkStep(bulk_id, batch))
+                commit_batch(service, prepared, step=dataclasses.replace(start, batch=batch))
                 issued += len(good)
                 if count is not None:
                     count(len(good))
         except BaseException:
-            if service.store.bulk_progress(bulk_id) == 0:  # nothing stored: a rerun starts clean
+            if service.store.bulk_progress(start.bulk_id).run != start.run:  # nothing stored: a rerun starts clean
                 outputs.discard()
                 journal.remove()
             raise
         outputs.finish()
-        service.store.end_bulk(bulk_id)
+        service.store.end_bulk(start.bulk_id)
         journal.remove()
         return BulkReport(rows, bad, issued, done * size if done else None, before)
 

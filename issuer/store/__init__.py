@@ -81,13 +81,21 @@ class Registration:
 
 @dataclass(frozen=True)
 class BulkStep:
-    """Where a batch of a streamed bulk run (issuer.bulk.run) stands: the run (the SHA-256 of its file) and
-    the batch's number, counted from 0. The store keeps per run the number of batches it has stored and
-    stores a batch only as the run's next one, in the same atomic step as its rows: a batch is stored once,
-    whatever is killed when and whoever runs the file again."""
+    """Where a batch of a streamed bulk run (issuer.bulk.run) stands: the file (its SHA-256), the batch's
+    number counted from 0, and the run (a random token: the journal that wrote the batch's PINs). The store
+    keeps per file the run and the number of batches it has stored, and stores a batch only as that run's
+    next one, in the same atomic step as its rows: a batch is stored once, whatever is killed when, and a
+    second run of the same file (another copy of it) cannot take over the first's count."""
 
     bulk_id: str
     batch: int
+    run: str
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    run: str  # "" when no run of the file is under way
+    batches: int
 
 
 def same_holder(old: Permit, new: Permit) -> None:
@@ -141,12 +149,13 @@ class Store(Protocol):
         """Bulk registration, one atomic step for the whole batch: every record (as insert_record), its offer
         (as insert_offer) and the audit entries, appended to the chain in order (as append_audit) — all or
         nothing. An existing record id, offer id or code raises issuer.errors.StateConflictError and writes
-        nothing. ``step``: the run's count of stored batches must be ``step.batch`` (else StateConflictError,
-        nothing written) and becomes ``step.batch + 1``. Returns the entries as chained."""
+        nothing. ``step``: the file's stored batches must be ``step.batch`` of ``step.run`` (none of any run
+        for batch 0), else StateConflictError and nothing written; they become ``step.batch + 1``. Returns
+        the entries as chained."""
         ...
 
-    def bulk_progress(self, bulk_id: str) -> int:
-        """How many batches of the run insert_registrations has stored (0: none, or the run was ended)."""
+    def bulk_progress(self, bulk_id: str) -> BulkProgress:
+        """Which run of the file is under way and how many of its batches are stored (none: "", 0)."""
         ...
 
     def end_bulk(self, bulk_id: str) -> None:

@@ -66,7 +66,7 @@ def test_a_malformed_row_mid_file_is_named_by_its_line(office_folder: OfficeFold
     assert f"{applications}:302: csv" in err and f"{applications}:452: " in err and "nothing issued" in err
     rejected = list(csv.DictReader(applications.with_name("mid.rejected.csv").open(encoding="utf-8")))
     assert [r["line"] for r in rejected] == ["302", "452"]
-    assert office_folder.store.bulk_progress(digest(applications)) == 0 and not journal_path(applications).exists()
+    assert office_folder.store.bulk_progress(digest(applications)).batches == 0 and not journal_path(applications).exists()
     assert main(command(office_folder, applications, "--batch-rows", "100", "--skip-bad")) == 0
     assert "issued 598 offer(s); skipped 2 bad row(s)" in capsys.readouterr().out
 
@@ -116,13 +116,13 @@ def issued_exactly_once(store: Store, keyed: KeyedHash, sms: Path, count: int) -
 def kill_mid_run(args: list[str], store: Store, bulk_id: str, batches: int, env: dict[str, str]) -> int:
     process = spawn(args, env)
     deadline = time.monotonic() + 300
-    while store.bulk_progress(bulk_id) < 3:
+    while store.bulk_progress(bulk_id).batches < 3:
         assert process.poll() is None, process.communicate()[1].decode()
         assert time.monotonic() < deadline
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    stopped = store.bulk_progress(bulk_id)
+    stopped = store.bulk_progress(bulk_id).batches
     assert 3 <= stopped < batches, "the run finished before it was killed: make the file larger"
     return stopped
 
@@ -159,7 +159,7 @@ def test_a_run_killed_mid_way_resumes_and_issues_every_row_once(
     out = capsys.readouterr().out
     assert f"issued {count - stopped * size} offer(s)" in out and f"{stopped * size} issued before" in out
     issued_exactly_once(store, KeyedHash(keyring.store_secret), sms, count)
-    assert store.bulk_progress(digest(applications)) == 0 and not journal_path(applications).exists()
+    assert store.bulk_progress(digest(applications)).batches == 0 and not journal_path(applications).exists()
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")) == []
     assert os.stat(sms).st_mode & 0o777 == 0o600
     if isinstance(store, SQLiteStore):
@@ -202,5 +202,43 @@ def test_a_second_run_of_the_same_file_waits_its_turn(office_folder: OfficeFolde
         assert "another `epermit issue` runs on this file" in capsys.readouterr().err
     finally:
         held.close()
-    assert office_folder.store.bulk_progress(digest(applications)) == 0
+    assert office_folder.store.bulk_progress(digest(applications)).batches == 0
     assert main(command(office_folder, applications)) == 0 and not journal_path(applications).exists()
+
+
+def test_a_copy_of_a_file_under_way_cannot_take_its_run_over(
+    office_folder: OfficeFolder, tmp_path: Path, keyring: KeyRing, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = write_cards(tmp_path / "city.csv", 400)
+    (tmp_path / "copy").mkdir()
+    copy = tmp_path / "copy" / "city.csv"
+    copy.write_bytes(first.read_bytes())
+    conn = sqlite3.connect(office_folder.data / "epermit.sqlite3")
+    conn.execute("CREATE TRIGGER full BEFORE INSERT ON offers WHEN (SELECT count(*) FROM offers) >= 200 "
+                 "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    conn.commit()
+    sms = tmp_path / "sms.csv"
+    assert main(command(office_folder, first, "--batch-rows", "100", "--sms-csv", str(sms))) != 0
+    conn.execute("DROP TRIGGER full")
+    conn.commit()
+    conn.close()
+    capsys.readouterr()
+    assert main(command(office_folder, copy, "--batch-rows", "100")) == 1
+    assert "another copy of the file" in capsys.readouterr().err
+    assert office_folder.store.bulk_progress(digest(first)).batches == 2 and not journal_path(copy).exists()
+    assert main(command(office_folder, first, "--batch-rows", "100", "--sms-csv", str(sms))) == 0
+    issued_exactly_once(office_folder.store, KeyedHash(keyring.store_secret), sms, 400)
+    # A file changed while its run was interrupted: refused, the PINs of the stored batches are not overwritten.
+    conn = sqlite3.connect(office_folder.data / "epermit.sqlite3")
+    conn.execute("CREATE TRIGGER full BEFORE INSERT ON offers WHEN (SELECT count(*) FROM offers) >= 600 "
+                 "BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    conn.commit()
+    more = write_cards(tmp_path / "more.csv", 400, first=400)
+    sms2 = tmp_path / "sms2.csv"
+    assert main(command(office_folder, more, "--batch-rows", "100", "--sms-csv", str(sms2))) != 0
+    with more.open("a", encoding="utf-8") as out:
+        out.write(",".join(card_row(900, today())) + "\n")
+    capsys.readouterr()
+    assert main(command(office_folder, more, "--batch-rows", "100", "--sms-csv", str(sms2))) == 1
+    assert "changed after its run was interrupted with 2 batch(es) issued" in capsys.readouterr().err
+    assert sum(1 for _ in (tmp_path / ".sms2.csv.partial").open(encoding="utf-8")) == 1 + 300

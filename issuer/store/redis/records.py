@@ -15,7 +15,7 @@ from credential.model import Permit
 from credential.statuslist import INVALID
 from issuer.errors import StateConflictError, StoreUnavailableError
 from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
-from issuer.store import BulkStep, Registration, same_holder
+from issuer.store import BulkProgress, BulkStep, Registration, same_holder
 from issuer.store.redis.audit import AUDIT_TRIES, RedisAudit, audit_json
 from issuer.store.redis.client import as_str, guard, hash_fields
 
@@ -50,7 +50,7 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
                 for record, offer, portrait in ((r.record, r.offer, r.portrait) for r in registrations)]
         entries = [e for r in registrations for e in r.audit]
         keys = [self._k("audit", "head"), self._k("audit")]
-        counted = [] if step is None else [str(step.batch)]
+        counted = [] if step is None else [str(step.batch), step.run]
         if step is not None:
             keys.append(self._k("bulk_run", step.bulk_id))
         for _ in range(AUDIT_TRIES):  # compare-and-set on the audit head, as append_audit
@@ -73,8 +73,9 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
         raise StoreUnavailableError("store unavailable: the audit chain head is contended")
 
     @guard
-    def bulk_progress(self, bulk_id: str) -> int:
-        return int(self._r.get(self._k("bulk_run", bulk_id)) or 0)
+    def bulk_progress(self, bulk_id: str) -> BulkProgress:
+        run, batches = self._r.hmget(self._k("bulk_run", bulk_id), ["run", "batches"])
+        return BulkProgress("", 0) if run is None else BulkProgress(as_str(run), int(batches or 0))
 
     @guard
     def end_bulk(self, bulk_id: str) -> None:

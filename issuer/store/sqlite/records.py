@@ -14,7 +14,7 @@ from credential.model import Permit
 from credential.statuslist import INVALID
 from issuer.errors import StateConflictError
 from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
-from issuer.store import BulkStep, Registration, same_holder
+from issuer.store import BulkProgress, BulkStep, Registration, same_holder
 from issuer.store.sqlite.audit import append_entry, audit_row
 from issuer.store.sqlite.db import SQLiteFile
 from issuer.store.sqlite.offers import INSERT_OFFER, offer_row
@@ -33,11 +33,11 @@ def record_row(record: Record) -> tuple[object, ...]:
 def count_batch(c: sqlite3.Connection, step: BulkStep) -> None:
     """Inside the batch's transaction: the run's count goes from step.batch to step.batch + 1, or nothing does."""
     if step.batch == 0:
-        counted = c.execute("INSERT INTO bulk_runs VALUES (?, 1, strftime('%s')) ON CONFLICT (bulk_id) DO NOTHING",
-                            (step.bulk_id,)).rowcount
+        counted = c.execute("INSERT INTO bulk_runs VALUES (?, ?, 1, strftime('%s')) ON CONFLICT (bulk_id) DO NOTHING",
+                            (step.bulk_id, step.run)).rowcount
     else:
         counted = c.execute("UPDATE bulk_runs SET batches = batches + 1, updated_at = strftime('%s') "
-                            "WHERE bulk_id = ? AND batches = ?", (step.bulk_id, step.batch)).rowcount
+                            "WHERE bulk_id = ? AND run = ? AND batches = ?", (step.bulk_id, step.run, step.batch)).rowcount
     if counted != 1:
         raise StateConflictError(f"batch {step.batch} of bulk run {step.bulk_id[:12]} is not the run's next one "
                                  "(stored already, or another run of the file is ahead)")
@@ -85,9 +85,9 @@ class SQLiteRecords:
             raise StateConflictError("a record id, offer id or code already exists") from exc
         return linked
 
-    def bulk_progress(self, bulk_id: str) -> int:
-        row = self._db.row("SELECT batches FROM bulk_runs WHERE bulk_id = ?", (bulk_id,))
-        return 0 if row is None else int(row["batches"])
+    def bulk_progress(self, bulk_id: str) -> BulkProgress:
+        row = self._db.row("SELECT run, batches FROM bulk_runs WHERE bulk_id = ?", (bulk_id,))
+        return BulkProgress("", 0) if row is None else BulkProgress(row["run"], int(row["batches"]))
 
     def end_bulk(self, bulk_id: str) -> None:
         with self._db.write() as c:

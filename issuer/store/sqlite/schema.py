@@ -94,7 +94,7 @@ CREATE TABLE IF NOT EXISTS retired (
 CREATE TABLE IF NOT EXISTS portraits (
     record_id TEXT PRIMARY KEY REFERENCES records (id), sealed BLOB NOT NULL, updated_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS bulk_runs (
-    bulk_id TEXT PRIMARY KEY, batches INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+    bulk_id TEXT PRIMARY KEY, run TEXT NOT NULL, batches INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 INSERT OR REPLACE INTO meta VALUES ('schema_version', '3');
 """
 
