@@ -5,6 +5,7 @@ and a real redis-server), the SMS file holding exactly the PINs of the stored of
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import os
 import resource
@@ -242,3 +243,36 @@ def test_a_copy_of_a_file_under_way_cannot_take_its_run_over(
     assert main(command(office_folder, more, "--batch-rows", "100", "--sms-csv", str(sms2))) == 1
     assert "changed after its run was interrupted with 2 batch(es) issued" in capsys.readouterr().err
     assert sum(1 for _ in (tmp_path / ".sms2.csv.partial").open(encoding="utf-8")) == 1 + 300
+
+
+def test_the_streamed_sheet_is_the_sheet_of_its_rows(office_folder: OfficeFolder, tmp_path: Path,
+                                                    keyring: KeyRing) -> None:
+    from epermit.cli.sheet import sheet_html
+    from issuer.bulk import IssuedRow
+    from issuer.model import Offer
+
+    from .test_bulk_sheet import Sheet
+
+    applications = write_cards(tmp_path / "city.csv", 7)
+    sheet, sms = tmp_path / "sheet.html", tmp_path / "sms.csv"
+    assert main(command(office_folder, applications, "--batch-rows", "3", "--sheet", str(sheet),
+                        "--sms-csv", str(sms))) == 0
+    text = sheet.read_text(encoding="utf-8")
+    assert os.stat(sheet).st_mode & 0o777 == 0o600
+    parsed = Sheet(text)
+    rows = list(csv.DictReader(sms.open(encoding="utf-8")))
+    assert len(parsed.tiles) == len(parsed.slips) == 7
+    assert [r["pin"] in slip for r, slip in zip(rows, parsed.slips, strict=True)] == [True] * 7  # in order
+    assert not any(r["pin"] in tile for r, tile in zip(rows, parsed.tiles, strict=True))
+    # Byte for byte what the whole-batch writer makes of the same rows (tiles, then a page of PIN slips).
+    records = [office_folder.store.get_record(r["record_id"].removeprefix("'")) for r in rows]
+    issued = []
+    for n, (r, record) in enumerate(zip(rows, records, strict=True)):
+        assert record is not None
+        offer_id = r["pickup_url"].rsplit("/", 1)[1]
+        expires = int(datetime.datetime.fromisoformat(r["expires_at"]).timestamp())
+        offer = Offer("", r["pin"], record.id, expires, offer_id, (), "")
+        issued.append(IssuedRow(n + 2, record.id, offer, r["phone"], record.permit.holder.name,
+                                record.permit.document_number, record.permit.type, record.permit.holder.citizen_id[-4:]))
+    public_url = r["pickup_url"].split("/pickup/")[0]
+    assert text == sheet_html(issued, public_url=public_url, title="city.csv")
