@@ -103,7 +103,7 @@ class BulkJob:
                     journal.remove()
                     raise
             rows, bad = int(meta["rows"]), int(meta["bad"])
-            if bad and not self.skip_bad:
+            if bad and not self.skip_bad and not progress.run:  # (a resumed run goes on as it was started)
                 journal.remove()
                 return BulkReport(rows, bad, 0, stopped=True)
             if issuing is not None:
