@@ -33,7 +33,7 @@ from issuer.rules import beijing_day
 from keys import KeyRing, save_keyring
 
 ROWS = int(os.environ.get("BENCH_BULK_ROWS", "20000"))
-TARGET_RATE = 1000.0  # rows/s end to end: a million rows in under 17 minutes on one core
+TARGET_RATE = 2000.0  # rows per CPU second end to end, as bench.bulk_registration: 1 M rows in 8 minutes a core
 TARGET_RSS_MIB = 200.0  # flat: the same at 20 k rows as at 1 M
 DISTRICT = "110105"
 REPO = Path(__file__).resolve().parent.parent
@@ -68,6 +68,10 @@ class Run:
     @property
     def per_second(self) -> float:
         return self.rows / self.seconds
+
+    @property
+    def per_cpu_second(self) -> float:
+        return self.rows / (self.cpu_self + self.cpu_redis)
 
 
 def epermit(args: list[str], env: dict[str, str], log: Path) -> tuple[float, float, float]:
@@ -122,19 +126,32 @@ def run() -> list[Row]:
         found.append(measure(tmp, "SQLite", applications, keyring, None))
         with BenchRedis(tmp / "redis") as server:
             found.append(measure(tmp, "Redis", applications, keyring, server))
-    print_table(f"`epermit issue --csv` streamed, {ROWS:,} rows (check, issue, SMS file), own process", (
-        "store", "rows", "file MiB", "seconds", "rows/s (wall)", "CPU s (epermit + redis)", "peak RSS MiB"), [
+    return report(found)
+
+
+def report(found: list[Run]) -> list[Row]:
+    """The table, the summary rows and bench/results/bulk_stream.json of measured runs."""
+    print_table(f"`epermit issue --csv` streamed, {found[0].rows:,} rows (check, issue, SMS file), own process", (
+        "store", "rows", "file MiB", "seconds", "rows/s (wall)", "CPU s (epermit + redis)", "rows per CPU s",
+        "peak RSS MiB"), [
         (r.backend, f"{r.rows:,}", f"{r.file_mib:.0f}", f"{r.seconds:.0f}", f"{r.per_second:,.0f}",
-         f"{r.cpu_self:.0f} + {r.cpu_redis:.0f}", f"{r.peak_rss_mib:.0f}") for r in found])
+         f"{r.cpu_self:.0f} + {r.cpu_redis:.0f}", f"{r.per_cpu_second:,.0f}", f"{r.peak_rss_mib:.0f}")
+        for r in found])
     rows: list[Row] = []
     for r in found:
-        rows.append(Row(f"bulk_stream_{r.backend.lower()}_rows_per_s", round(r.per_second), "rows/s",
-                        f">= {TARGET_RATE:,.0f}", r.per_second >= TARGET_RATE,
-                        against=f"{r.rows:,} rows, wall clock of the whole command, one process"))
+        # Per CPU second of everything that worked (the command + redis-server), as bench.bulk_registration:
+        # on an idle machine the wall rate of the one process, but not shaken by other load on a shared one
+        # (the wall rate is in the table and the JSON).
+        rows.append(Row(f"bulk_stream_{r.backend.lower()}_rows_per_s_per_core", round(r.per_cpu_second),
+                        "rows/CPU s", f">= {TARGET_RATE:,.0f}", r.per_cpu_second >= TARGET_RATE,
+                        against=f"{r.rows:,} rows, the whole command (CPU s incl. redis-server); wall "
+                                f"{r.per_second:,.0f} rows/s on the shared machine"))
         rows.append(Row(f"bulk_stream_{r.backend.lower()}_peak_rss_mib", round(r.peak_rss_mib, 1), "MiB",
                         f"<= {TARGET_RSS_MIB:.0f}", r.peak_rss_mib <= TARGET_RSS_MIB,
                         against=f"{r.rows:,} rows ({r.file_mib:.0f} MiB file): memory stays flat"))
-    write_result("bulk_stream", {"rows": ROWS, "runs": [{**asdict(r), "rows_per_second": r.per_second} for r in found],
+    write_result("bulk_stream", {"rows": found[0].rows,
+                                 "runs": [{**asdict(r), "rows_per_second": r.per_second,
+                                           "rows_per_cpu_second": r.per_cpu_second} for r in found],
                                  "summary": rows_payload(rows)})
     return rows
 
