@@ -24,6 +24,7 @@ BENCHES = (
     "bench.status_lists",
     "bench.pickup_signing",
     "bench.bulk_registration",
+    "bench.bulk_stream",
     "bench.wallet_pickup",
     "bench.pickup_store_calls",
     "bench.memory",

@@ -6,16 +6,19 @@ Runs on the office machine against its SQLite store, through the same OfficerDes
 validated first; any bad row stops everything (exit 1, each reported with its line number) unless
 ``--skip-bad``. The keys are unlocked as for `epermit serve` (EPERMIT_KEY_PASSPHRASE or a file).
 
-The sheet and the SMS file are the only copies of the PINs (the store keeps hashes), so they are written
-before anything is stored: every row is made ready in memory, the files are staged beside their targets
-(epermit.cli.sheet.StagedFile), then the whole batch is stored in one step, then the files are put in place.
-An unwritable path, a full disk or a store failure leaves nothing issued, and the same command can run again.
+A file of any size is streamed (issuer.bulk.run): checked in full first, then issued in batches of
+``--batch-rows``, each stored in one step. The sheet and the SMS file are the only copies of the PINs (the
+store keeps hashes), so each batch's PINs are written and flushed to the files growing beside their targets
+(epermit.cli.outputs) before the batch is stored; the files are put in place when every batch is. An
+unwritable path, or a failure before the first batch is stored, leaves nothing issued. A run interrupted
+later (a kill, a full disk, a power cut) keeps the batches it stored: the same command again goes on from
+the next batch, and the files keep exactly the PINs of the stored offers.
 
 The links point at the public URL the data folder remembers (epermit.public_url; ``--public-url`` overrides
 it); a plain-http or loopback URL is refused before anything else unless ``--insecure-http``. Rejected rows
 go to a CSV file (epermit.cli.rejected; ``--rejected``, by default beside the input) that is corrected and
 submitted again as it is. The progress bar (stderr; on a terminal, or with ``--progress``) runs over the
-validation, the issuing and the sheet.
+check, the issuing and the sheet.
 """
 
 from __future__ import annotations
@@ -24,28 +27,31 @@ import argparse
 import sys
 from pathlib import Path
 
-from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Subparsers, guarded
+from credential.errors import EpermitError
+from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, exit_code, guarded
+from epermit.cli.outputs import BulkOutputs, RejectedFile
 from epermit.cli.progress import Progress
-from epermit.cli.rejected import write_rejected_csv
-from epermit.cli.sheet import SmsRow, StagedFile, stage_sheet, stage_sms_csv
 from epermit.errors import UsageError
 from epermit.office import add_location_options, office_from_args
 from epermit.public_url import require_reachable
 from issuer.bulk import (
+    DEFAULT_BATCH_ROWS,
     BadRow,
+    BulkJob,
+    CsvStream,
     IssuedRow,
     PreparedBatch,
     commit_batch,
+    count_rows,
     prepare_rows,
     read_rows,
-    read_table,
     validate_rows,
 )
+from issuer.bulk.run import file_digest
 from issuer.desk import OfficerDesk
 from issuer.model import Officer
 from issuer.officers import OfficerRegistry
 from issuer.portrait.folder import portrait_reader
-from issuer.service import IssuerService
 
 
 def add_issue_command(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
@@ -66,6 +72,9 @@ def add_issue_command(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
                        help="allow links to a plain-http or loopback public URL (local testing only: "
                             "residents' phones cannot open them)")
     issue.add_argument("--passphrase-file", type=Path, help="file holding the key passphrase")
+    issue.add_argument("--batch-rows", type=int, default=DEFAULT_BATCH_ROWS,
+                       help=f"rows stored per step (default {DEFAULT_BATCH_ROWS}); an interrupted run goes on with "
+                            "the size it started with")
     shown = issue.add_mutually_exclusive_group()
     shown.add_argument("--progress", action="store_true", default=None,
                        help="show the progress bar on stderr (default: only on a terminal)")
@@ -110,90 +119,58 @@ def run_bulk(
 
 
 def _issue(args: argparse.Namespace) -> int:
-    data = args.csv.read_bytes()
     service = office_from_args(args).open_service(public_url=args.public_url, passphrase_file=args.passphrase_file)
     if args.sheet or args.sms_csv:  # before anything: a link no phone can open is never printed nor texted
         require_reachable(service.settings.public_url, insecure_http=args.insecure_http)
     desk = OfficerDesk(service)
     officer = _officer(desk.officers, args.officer)
     clerk = _officer(desk.officers, args.clerk or args.officer)
+    csv_path: Path = args.csv
+    with csv_path.open("rb") as data:
+        header = CsvStream(data).header  # an unusable file is refused before anything
+    job = BulkJob(desk, clerk, officer, csv_path, skip_bad=args.skip_bad, batch_rows=args.batch_rows,
+                  read_portrait=portrait_reader(csv_path.parent),
+                  outputs_named=BulkOutputs.named(args.sheet, args.sms_csv))
+    outputs = BulkOutputs(sheet=args.sheet, sms=args.sms_csv, public_url=service.settings.public_url,
+                          title=csv_path.name)
+    rejects = RejectedFile(_rejected_path(args), csv_path, header)
     with Progress(shown=sys.stderr.isatty() if args.progress is None else args.progress) as bar:
-        batch, bad = prepare_bulk(desk, data, clerk=clerk, officer=officer, skip_bad=args.skip_bad, progress=bar,
-                                  photos=args.csv.parent)
-        if bad:
-            bar.close()  # the lines below are not drawn over
-            _report_rejected(args, data, bad)
-        if bad and not args.skip_bad:
+        if bar.shown:
+            bar.stage("检查 checking", count_rows(csv_path))
+        try:
+            report = job.run(outputs, rejects, checked=bar.advance, issuing=lambda n: bar.stage("签发 issuing", n),
+                             issued=bar.advance)
+        except (EpermitError, OSError) as exc:
             bar.close()
-            print(f"{len(bad)} 行有误，未签发任何证件（改正后重新提交 {_rejected_path(args)}，或加 --skip-bad）。"
-                  f"{len(bad)} bad row(s): nothing issued (correct and resubmit them, or pass --skip-bad)",
+            rejects.discard()
+            stored = service.store.bulk_progress(file_digest(csv_path)).batches if csv_path.is_file() else 0
+            print(f"epermit issue: {exc}: " + ("nothing issued" if not stored else
+                  f"{stored} batch(es) are issued and kept; run the same command again to go on from there"),
                   file=sys.stderr)
-            return EXIT_REFUSED
-        texted = _stage_and_commit(args, service, batch, bar)
-    if texted is None:
-        return EXIT_USAGE
-    print(f"已签发 {len(batch.issued)} 份领取，跳过 {len(bad)} 行有误的申请。"
-          f"issued {len(batch.issued)} offer(s); skipped {len(bad)} bad row(s)"
-          + (f"; sheet {args.sheet}" if args.sheet else "") + (f"; {texted} SMS row(s) in {args.sms_csv}"
+            return exit_code(exc)
+        if args.sheet and not report.stopped:  # the sheet was joined from its tiles and slips at the end
+            bar.stage("领取单 sheet", report.issued + report.issued_before)
+            bar.advance(report.issued + report.issued_before)
+    if report.bad:
+        print(f"有误的行（行号、各列、原因）已写入 {_rejected_path(args)}，改正后可直接重新提交。"
+              f"Rejected rows (line, fields, reason_zh, reason_en) written to {_rejected_path(args)}: correct them "
+              f"and submit that file again.", file=sys.stderr)
+    if report.stopped:
+        print(f"{report.bad} 行有误，未签发任何证件（改正后重新提交 {_rejected_path(args)}，或加 --skip-bad）。"
+              f"{report.bad} bad row(s): nothing issued (correct and resubmit them, or pass --skip-bad)",
+              file=sys.stderr)
+        return EXIT_REFUSED
+    resumed = "" if report.resumed_at is None else (
+        f"（接续中断的签发：此前已签发 {report.issued_before} 份）"
+        f" (resumed an interrupted run at data row {report.resumed_at + 1}: {report.issued_before} issued before)")
+    print(f"已签发 {report.issued} 份领取，跳过 {report.bad} 行有误的申请。"
+          f"issued {report.issued} offer(s); skipped {report.bad} bad row(s)"
+          + (f"; sheet {args.sheet}" if args.sheet else "") + (f"; {outputs.texted} SMS row(s) in {args.sms_csv}"
                                                                  if args.sms_csv else "")
-          + (f"; rejected rows in {_rejected_path(args)}" if bad else ""))
+          + (f"; rejected rows in {_rejected_path(args)}" if report.bad else "") + resumed)
     return EXIT_OK
 
 
 def _rejected_path(args: argparse.Namespace) -> Path:
     csv_path: Path = args.csv
     return args.rejected or csv_path.with_name(f"{csv_path.stem}.rejected.csv")
-
-
-def _report_rejected(args: argparse.Namespace, data: bytes, bad: list[BadRow]) -> None:
-    for row in bad:
-        print(f"{args.csv}:{row.line}: {row.reason}", file=sys.stderr)
-    path = _rejected_path(args)
-    write_rejected_csv(path, read_table(data).header, bad)
-    print(f"有误的行（行号、各列、原因）已写入 {path}，改正后可直接重新提交。"
-          f"Rejected rows (line, fields, reason_zh, reason_en) written to {path}: correct them and submit that "
-          f"file again.", file=sys.stderr)
-
-
-def _stage_and_commit(args: argparse.Namespace, service: IssuerService, batch: PreparedBatch,
-                      bar: Progress) -> int | None:
-    """Stage the sheet and the SMS file, store the batch, put the files in place: the SMS row count, or None
-    when nothing (or not every file) could be written."""
-    public_url = service.settings.public_url
-    staged: list[StagedFile] = []
-    texted = 0
-    try:  # the only copies of the PINs first, then the offers
-        if args.sheet:
-            bar.stage("领取单 sheet", len(batch.issued))
-            staged.append(stage_sheet(batch.issued, args.sheet, public_url=public_url, title=args.csv.name,
-                                      tick=bar.tick))
-        if args.sms_csv:
-            sms, texted = stage_sms_csv(args.sms_csv, [SmsRow.of_bulk(row, public_url) for row in batch.issued
-                                                       if row.phone])
-            staged.append(sms)
-        commit_batch(service, batch)
-    except OSError as exc:  # an unwritable sheet or SMS file, a full disk: the PINs' only copy cannot be made
-        for file in staged:
-            file.discard()
-        bar.close()
-        print(f"epermit issue: {exc}: nothing issued", file=sys.stderr)
-        return None
-    except BaseException:  # anything else (a refusal, Ctrl-C) also leaves no staged file behind, then goes on up
-        for file in staged:
-            file.discard()
-        raise
-    bar.close()
-    return texted if _put_in_place(staged) else None
-
-
-def _put_in_place(staged: list[StagedFile]) -> bool:
-    """Rename the staged files to their targets; one that cannot be is kept, and where it is said."""
-    placed = True
-    for file in staged:
-        try:
-            file.publish()
-        except OSError as exc:
-            placed = False
-            print(f"epermit issue: the offers ARE issued, but {file.target} could not be written ({exc}); "
-                  f"its content is in {file.temporary}: move it there by hand", file=sys.stderr)
-    return placed

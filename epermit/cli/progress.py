@@ -18,19 +18,24 @@ class Progress:
     def __init__(self, *, shown: bool) -> None:
         self.shown = shown
         self._bar: Any = None
+        self._name = ""
 
-    def stage(self, name: str, total: int) -> None:
-        """Start the next stage: ``total`` steps, named ``name`` (zh, then en)."""
+    def stage(self, name: str, total: int | None) -> None:
+        """Start the next stage: ``total`` steps (None: not known), named ``name`` (zh, then en)."""
         if not self.shown:
             return
         from tqdm import tqdm  # type: ignore[import-untyped]
 
         self.close()
+        self._name = name
         self._bar = tqdm(total=total, unit="row", desc=name, file=sys.stderr, leave=True)
 
     def tick(self) -> None:
+        self.advance(1)
+
+    def advance(self, steps: int) -> None:
         if self._bar is not None:
-            self._bar.update(1)
+            self._bar.update(steps)
 
     def each(self, items: Iterable[T]) -> Iterator[T]:
         for item in items:

@@ -65,15 +65,27 @@ def rejection_words(bad: BadRow) -> Words:
     return f"无法办理：{bad.reason}", f"Refused: {bad.reason}"
 
 
-def rejected_csv_text(header: Sequence[str], bad: Sequence[BadRow]) -> str:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([REJECTION_COLUMNS[0], *header, *REJECTION_COLUMNS[1:]])
+def rejected_header(header: Sequence[str]) -> str:
+    return _lines([[REJECTION_COLUMNS[0], *header, *REJECTION_COLUMNS[1:]]])
+
+
+def rejected_lines(header: Sequence[str], bad: Sequence[BadRow]) -> str:
+    lines = []
     for row in bad:
         zh, en = rejection_words(row)
-        writer.writerow([csv_safe(str(row.line)), *(csv_safe(row.fields.get(h, "")) for h in header),
-                         csv_safe(zh), csv_safe(en)])
+        lines.append([csv_safe(str(row.line)), *(csv_safe(row.fields.get(h, "")) for h in header), csv_safe(zh),
+                      csv_safe(en)])
+    return _lines(lines)
+
+
+def _lines(rows: Sequence[Sequence[str]]) -> str:
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
+
+
+def rejected_csv_text(header: Sequence[str], bad: Sequence[BadRow]) -> str:
+    return rejected_header(header) + rejected_lines(header, bad)
 
 
 def write_rejected_csv(path: Path, header: Sequence[str], bad: Sequence[BadRow]) -> None:

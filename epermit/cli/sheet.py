@@ -97,10 +97,41 @@ def expiry_text(expires_at: int) -> str:
 
 def sheet_heading(issued: Sequence[IssuedRow], title: str) -> str:
     """The sheet's title: the credential type(s) it hands out, in Chinese then English, and the batch."""
-    kinds = [TYPES[t.slug] for t in CredentialType if any(row.credential_type is t for row in issued)]
-    zh = " / ".join(k[0] for k in kinds) or "证件"
-    en = " / ".join(k[1].lower() for k in kinds) or "credential"
+    return sheet_heading_of({row.credential_type for row in issued}, title)
+
+
+def sheet_heading_of(kinds: set[CredentialType] | frozenset[CredentialType], title: str) -> str:
+    words = [TYPES[t.slug] for t in CredentialType if t in kinds]
+    zh = " / ".join(k[0] for k in words) or "证件"
+    en = " / ".join(k[1].lower() for k in words) or "credential"
     return f"电子{zh}领取单 · Electronic {en} pickup sheet — {title}"
+
+
+def pickup_tile(row: IssuedRow, public_url: str) -> str:
+    """One tile of the sheet: the pickup QR and who it is for, never the PIN."""
+    kind = TYPES[row.credential_type.slug]
+    page = pickup_url(public_url, row.offer.offer_id)
+    return (f'<div class="tile" data-testid="pickup-tile" data-line="{row.line}">'
+            f'<p class="kind">电子{kind[0]} · {kind[1]}</p>'
+            f'<img alt="pickup QR" src="{qr_data_uri(page, box_size=4)}">'
+            f'<p class="name">{html.escape(row.name)}</p><p class="who">{_who(row)}</p>'
+            f'<p class="small">有效至 Valid until {html.escape(expiry_text(row.offer.expires_at))} (北京时间 Beijing time)'
+            f' · 第 {row.line} 行 line {row.line}</p></div>')
+
+
+def pin_slip(row: IssuedRow) -> str:
+    """One PIN slip: the PIN and the tile it belongs to (document number, the ID's last four), not the name."""
+    kind = TYPES[row.credential_type.slug]
+    return (f'<div class="slip" data-testid="pin-slip" data-line="{row.line}">'
+            f'<p class="kind">取证密码 PIN · 电子{kind[0]} {kind[1]}</p>'
+            f'<p class="pin">{html.escape(row.offer.tx_code)}</p><p class="who">{_who(row)}</p>'
+            f'<p class="small">只在 epermit 钱包中输入，勿告诉他人；民警不会索要此密码。'
+            f'Enter it only in the epermit wallet; officers never ask for it. · 第 {row.line} 行 line {row.line}</p></div>')
+
+
+def _who(row: IssuedRow) -> str:
+    return (f'<span class="doc">{html.escape(row.document_number)}</span> · '
+            f'身份证尾号 ID …<span class="id4">{html.escape(row.citizen_id_last4)}</span>')
 
 
 def sheet_html(issued: Sequence[IssuedRow], *, public_url: str, title: str, tick: Tick | None = None) -> str:
@@ -110,28 +141,17 @@ def sheet_html(issued: Sequence[IssuedRow], *, public_url: str, title: str, tick
     (say, the CSV file); the heading adds the credential type. ``tick``: called per row."""
     tiles, slips = [], []
     for row in issued:
-        kind = TYPES[row.credential_type.slug]
-        page = pickup_url(public_url, row.offer.offer_id)
-        who = (f'<span class="doc">{html.escape(row.document_number)}</span> · '
-               f'身份证尾号 ID …<span class="id4">{html.escape(row.citizen_id_last4)}</span>')
-        tiles.append(
-            f'<div class="tile" data-testid="pickup-tile" data-line="{row.line}">'
-            f'<p class="kind">电子{kind[0]} · {kind[1]}</p>'
-            f'<img alt="pickup QR" src="{qr_data_uri(page, box_size=4)}">'
-            f'<p class="name">{html.escape(row.name)}</p><p class="who">{who}</p>'
-            f'<p class="small">有效至 Valid until {html.escape(expiry_text(row.offer.expires_at))} (北京时间 Beijing time)'
-            f' · 第 {row.line} 行 line {row.line}</p></div>'
-        )
-        slips.append(
-            f'<div class="slip" data-testid="pin-slip" data-line="{row.line}">'
-            f'<p class="kind">取证密码 PIN · 电子{kind[0]} {kind[1]}</p>'
-            f'<p class="pin">{html.escape(row.offer.tx_code)}</p><p class="who">{who}</p>'
-            f'<p class="small">只在 epermit 钱包中输入，勿告诉他人；民警不会索要此密码。'
-            f'Enter it only in the epermit wallet; officers never ask for it. · 第 {row.line} 行 line {row.line}</p></div>'
-        )
+        tiles.append(pickup_tile(row, public_url))
+        slips.append(pin_slip(row))
         if tick is not None:
             tick()
-    heading = html.escape(sheet_heading(issued, title))
+    kinds = {row.credential_type for row in issued}
+    return sheet_top(kinds, title) + "".join(tiles) + sheet_middle(title) + "".join(slips) + SHEET_END
+
+
+def sheet_top(kinds: set[CredentialType] | frozenset[CredentialType], title: str) -> str:
+    """The sheet up to its first tile (the heading names the credential types it hands out)."""
+    heading = html.escape(sheet_heading_of(kinds, title))
     return f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>{heading}</title>
 <style>
@@ -150,12 +170,20 @@ body {{ font-family: "Noto Sans CJK SC", "PingFang SC", sans-serif; margin: 1cm;
 <h1 id="sheet-title">{heading}</h1>
 <p id="which-wallet">用手机相机扫描二维码，打开领取页面，点“用 epermit 钱包领取”，在钱包中输入另一页取证密码单上的密码。Scan the QR code with the phone's camera: the pickup page opens; tap “Pick up with the epermit wallet” and enter the PIN from the separate PIN slip.</p>
 <p class="small">领取单与取证密码单分开保管、分开交付；剪开后按证件号码和身份证尾号配对。派发完毕后销毁。Keep and hand out the QR tiles and the PIN slips separately; match them by document number and the citizen ID's last four. Shred both after hand-out.</p>
-<div class="tiles">{"".join(tiles)}</div>
+<div class="tiles">"""
+
+
+def sheet_middle(title: str) -> str:
+    """Between the last tile and the first PIN slip: the slips start a page of their own."""
+    return f"""</div>
 </section>
 <section id="pin-slips">
 <h2>取证密码单 · PIN slips — {html.escape(title)} <span class="small">（另起一页打印 printed on pages of their own）</span></h2>
 <p class="cut-line">✂ 沿虚线剪开，每位居民一张，与其领取二维码分开交付。Cut along the dashed lines: one slip per resident, handed over separately from their QR tile.</p>
-<div class="slips">{"".join(slips)}</div>
+<div class="slips">"""
+
+
+SHEET_END = """</div>
 </section>
 </body></html>
 """
@@ -198,11 +226,12 @@ class SmsRow:
 SMS_COLUMNS = tuple(f.name for f in fields(SmsRow))
 
 
-def sms_csv_text(rows: Iterable[SmsRow]) -> tuple[str, int]:
-    """The SMS batch as CSV (header SMS_COLUMNS) and its row count."""
+def sms_csv_text(rows: Iterable[SmsRow], *, header: bool = True) -> tuple[str, int]:
+    """The SMS batch as CSV (header SMS_COLUMNS, unless ``header`` is false) and its row count."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(SMS_COLUMNS)
+    if header:
+        writer.writerow(SMS_COLUMNS)
     written = 0
     for row in rows:
         values = [expiry_text(row.expires_at) if name == "expires_at" else getattr(row, name) for name in SMS_COLUMNS]

@@ -79,6 +79,25 @@ class Registration:
     portrait: bytes | None = None  # sealed (issuer.portrait.vault), kept with the record in the same step
 
 
+@dataclass(frozen=True)
+class BulkStep:
+    """Where a batch of a streamed bulk run (issuer.bulk.run) stands: the file (its SHA-256), the batch's
+    number counted from 0, and the run (a random token: the journal that wrote the batch's PINs). The store
+    keeps per file the run and the number of batches it has stored, and stores a batch only as that run's
+    next one, in the same atomic step as its rows: a batch is stored once, whatever is killed when, and a
+    second run of the same file (another copy of it) cannot take over the first's count."""
+
+    bulk_id: str
+    batch: int
+    run: str
+
+
+@dataclass(frozen=True)
+class BulkProgress:
+    run: str  # "" when no run of the file is under way
+    batches: int
+
+
 def same_holder(old: Permit, new: Permit) -> None:
     """A permit's replacement (an endorsement, a new portrait) keeps the type, the holder and the district."""
     if (old.type, old.holder.citizen_id, old.district) != (new.type, new.holder.citizen_id, new.district):
@@ -198,11 +217,22 @@ class Store(Protocol):
 
     def get_record(self, record_id: str) -> Record | None: ...
 
-    def insert_registrations(self, registrations: Sequence[Registration]) -> list[AuditEntry]:
+    def insert_registrations(self, registrations: Sequence[Registration], *,
+                             step: BulkStep | None = None) -> list[AuditEntry]:
         """Bulk registration, one atomic step for the whole batch: every record (as insert_record), its offer
         (as insert_offer) and the audit entries, appended to the chain in order (as append_audit) — all or
         nothing. An existing record id, offer id or code raises issuer.errors.StateConflictError and writes
-        nothing. Returns the entries as chained."""
+        nothing. ``step``: the file's stored batches must be ``step.batch`` of ``step.run`` (none of any run
+        for batch 0), else StateConflictError and nothing written; they become ``step.batch + 1``. Returns
+        the entries as chained."""
+        ...
+
+    def bulk_progress(self, bulk_id: str) -> BulkProgress:
+        """Which run of the file is under way and how many of its batches are stored (none: "", 0)."""
+        ...
+
+    def end_bulk(self, bulk_id: str) -> None:
+        """Forget the run's count (it is done): the same file submitted again is a new run."""
         ...
 
     def update_record_state(

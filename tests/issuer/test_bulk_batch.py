@@ -17,7 +17,7 @@ from issuer.model import AuditEntry, Officer, Record, RecordState, Role
 from issuer.pickup import Pickup
 from issuer.rules import BureauRuleError
 from issuer.service import IssuerService
-from issuer.store import Registration, Store
+from issuer.store import BulkProgress, BulkStep, Registration, Store
 
 from .office import CARD, HOME, officers
 from .test_bulk import applications
@@ -163,3 +163,27 @@ def test_insert_registrations_keeps_each_rows_sealed_portrait(service: IssuerSer
     store.insert_registrations([with_face, registration(service, card(1), "r1")])
     assert store.get_portrait("r0") == b"sealed\0face"
     assert store.get_portrait("r1") is None
+
+
+def test_a_streamed_runs_batch_is_stored_only_as_its_next_one(service: IssuerService) -> None:
+    # Store.insert_registrations with a BulkStep: the count moves with the batch, in the same atomic step.
+    store = service.store
+    assert store.bulk_progress("file") == BulkProgress("", 0)
+    store.insert_registrations([registration(service, card(0), "r0")], step=BulkStep("file", 0, "run-a"))
+    assert store.bulk_progress("file") == BulkProgress("run-a", 1)
+    before = store.list_audit(limit=1000)
+    for step in (BulkStep("file", 0, "run-a"),  # stored already (a rerun that did not know)
+                 BulkStep("file", 0, "run-b"),  # another copy of the file, started meanwhile
+                 BulkStep("file", 1, "run-b"),  # ... that would take over run-a's count
+                 BulkStep("file", 2, "run-a")):  # a batch skipped
+        with pytest.raises(StateConflictError, match="not the run's next one"):
+            store.insert_registrations([registration(service, card(1), "r1")], step=step)
+        assert store.get_record("r1") is None and store.list_audit(limit=1000) == before
+    store.insert_registrations([], step=BulkStep("file", 1, "run-a"))  # a batch of bad rows only counts too
+    store.insert_registrations([registration(service, card(1), "r1")], step=BulkStep("file", 2, "run-a"))
+    assert store.bulk_progress("file") == BulkProgress("run-a", 3) and store.get_record("r1") is not None
+    assert store.bulk_progress("other file") == BulkProgress("", 0)
+    store.end_bulk("file")
+    assert store.bulk_progress("file") == BulkProgress("", 0)
+    store.insert_registrations([registration(service, card(2), "r2")], step=BulkStep("file", 0, "run-c"))
+    assert store.bulk_progress("file") == BulkProgress("run-c", 1)  # the same file again: a new run

@@ -15,7 +15,7 @@ from credential.model import Permit
 from credential.statuslist import INVALID
 from issuer.errors import StateConflictError, StoreUnavailableError
 from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
-from issuer.store import Registration, same_holder
+from issuer.store import BulkProgress, BulkStep, Registration, same_holder
 from issuer.store.redis.audit import AUDIT_TRIES, RedisAudit, audit_json
 from issuer.store.redis.client import as_str, guard, hash_fields
 
@@ -40,7 +40,8 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
             raise StateConflictError("record id already exists")
 
     @guard
-    def insert_registrations(self, registrations: Sequence[Registration]) -> list[AuditEntry]:
+    def insert_registrations(self, registrations: Sequence[Registration], *,
+                             step: BulkStep | None = None) -> list[AuditEntry]:
         rows = [[record.id, record.state.value, record.permit.district,
                  json_dumps(record.permit.to_dict()).decode("utf-8"), str(record.created_at), str(record.updated_at),
                  holder_hash(record.permit.holder.citizen_id), offer.offer_id, offer.code_hash, offer.tx_code_hash,
@@ -49,6 +50,9 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
                 for record, offer, portrait in ((r.record, r.offer, r.portrait) for r in registrations)]
         entries = [e for r in registrations for e in r.audit]
         keys = [self._k("audit", "head"), self._k("audit")]
+        counted = [] if step is None else [str(step.batch), step.run]
+        if step is not None:
+            keys.append(self._k("bulk_run", step.bulk_id))
         for _ in range(AUDIT_TRIES):  # compare-and-set on the audit head, as append_audit
             seq, last_hash = self._r.hmget(keys[0], ["seq", "hash"])
             last_seq = 0 if seq is None else int(seq)
@@ -58,12 +62,24 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
                 prev = linked[-1].hash
             batch = json.dumps({"rows": rows, "audit": [[e.hash, audit_json(e)] for e in linked]},
                                ensure_ascii=False)
-            written = int(self._run("INSERT_REGISTRATIONS", keys, [self._p, last_seq, batch]))
+            written = int(self._run("INSERT_REGISTRATIONS", keys, [self._p, last_seq, batch, *counted]))
             if written == -1:
                 raise StateConflictError("a record id, offer id or code already exists")
+            if written == -2 and step is not None:
+                raise StateConflictError(f"batch {step.batch} of bulk run {step.bulk_id[:12]} is not the run's next "
+                                         "one (stored already, or another run of the file is ahead)")
             if written == 1:
                 return linked
         raise StoreUnavailableError("store unavailable: the audit chain head is contended")
+
+    @guard
+    def bulk_progress(self, bulk_id: str) -> BulkProgress:
+        run, batches = self._r.hmget(self._k("bulk_run", bulk_id), ["run", "batches"])
+        return BulkProgress("", 0) if run is None else BulkProgress(as_str(run), int(batches or 0))
+
+    @guard
+    def end_bulk(self, bulk_id: str) -> None:
+        self._r.delete(self._k("bulk_run", bulk_id))
 
     @guard
     def get_record(self, record_id: str) -> Record | None:

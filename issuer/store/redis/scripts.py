@@ -349,10 +349,22 @@ return fields
 # KEYS: audit head, audit log. ARGV: prefix, the audit seq the caller chained after, JSON {"rows": [[record
 # id, state, district, permit, created_at, updated_at, holder hash, offer id, code hash, PIN hash,
 # expires_at, configuration ids, offer state, offer created_at], ...], "audit": [[hash, JSON],
-# ...]} (strings; the entries chained by the caller). -> 1 written, 0 the audit head moved, -1 an id exists
+# ...]} (strings; the entries chained by the caller); optionally KEYS[3] a file's bulk run (hash: run,
+# batches), ARGV[4] the batch's number and ARGV[5] the run (Store.BulkStep): stored only as that run's next
+# batch (batch 0: no run under way), the count moved on with it. -> 1 written, 0 the audit head moved, -1 an
+# id exists, -2 not the run's next batch
 INSERT_REGISTRATIONS = _INDEX_ENTRY + """
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 if seq ~= tonumber(ARGV[2]) then return 0 end
+if KEYS[3] then
+  local run = redis.call('HGET', KEYS[3], 'run')
+  local batches = tonumber(redis.call('HGET', KEYS[3], 'batches') or '0')
+  if ARGV[4] == '0' then
+    if run then return -2 end
+  elseif run ~= ARGV[5] or batches ~= tonumber(ARGV[4]) then
+    return -2
+  end
+end
 local p = ARGV[1]
 local batch = cjson.decode(ARGV[3])
 for _, r in ipairs(batch.rows) do
@@ -378,6 +390,7 @@ end
 if #batch.audit > 0 then
   redis.call('HSET', KEYS[1], 'seq', seq + #batch.audit, 'hash', batch.audit[#batch.audit][1])
 end
+if KEYS[3] then redis.call('HSET', KEYS[3], 'run', ARGV[5], 'batches', tonumber(ARGV[4]) + 1) end
 return 1
 """
 

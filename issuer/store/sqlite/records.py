@@ -14,7 +14,7 @@ from credential.model import Permit
 from credential.statuslist import INVALID
 from issuer.errors import StateConflictError
 from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
-from issuer.store import Registration, same_holder
+from issuer.store import BulkProgress, BulkStep, Registration, same_holder
 from issuer.store.sqlite.audit import append_entry, audit_row
 from issuer.store.sqlite.db import SQLiteFile
 from issuer.store.sqlite.offers import INSERT_OFFER, offer_row
@@ -28,6 +28,19 @@ def record_from_row(row: sqlite3.Row) -> Record:
 def record_row(record: Record) -> tuple[object, ...]:
     permit = json_dumps(record.permit.to_dict()).decode("utf-8")
     return (record.id, record.state.value, record.permit.district, permit, record.created_at, record.updated_at)
+
+
+def count_batch(c: sqlite3.Connection, step: BulkStep) -> None:
+    """Inside the batch's transaction: the run's count goes from step.batch to step.batch + 1, or nothing does."""
+    if step.batch == 0:
+        counted = c.execute("INSERT INTO bulk_runs VALUES (?, ?, 1, strftime('%s')) ON CONFLICT (bulk_id) DO NOTHING",
+                            (step.bulk_id, step.run)).rowcount
+    else:
+        counted = c.execute("UPDATE bulk_runs SET batches = batches + 1, updated_at = strftime('%s') "
+                            "WHERE bulk_id = ? AND run = ? AND batches = ?", (step.bulk_id, step.run, step.batch)).rowcount
+    if counted != 1:
+        raise StateConflictError(f"batch {step.batch} of bulk run {step.bulk_id[:12]} is not the run's next one "
+                                 "(stored already, or another run of the file is ahead)")
 
 
 class SQLiteRecords:
@@ -44,12 +57,15 @@ class SQLiteRecords:
         except sqlite3.IntegrityError as exc:
             raise StateConflictError("record id already exists") from exc
 
-    def insert_registrations(self, registrations: Sequence[Registration]) -> list[AuditEntry]:
+    def insert_registrations(self, registrations: Sequence[Registration], *,
+                             step: BulkStep | None = None) -> list[AuditEntry]:
         records = [record_row(r.record) for r in registrations]
         holders = [(holder_hash(r.record.permit.holder.citizen_id), r.record.id) for r in registrations]
         offers = [offer_row(r.offer) for r in registrations]
         try:
             with self._db.write() as c:  # one BEGIN IMMEDIATE: one commit (one fsync) for the whole batch
+                if step is not None:
+                    count_batch(c, step)
                 c.executemany("INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)", records)
                 c.executemany("INSERT INTO record_holders VALUES (?, ?)", holders)
                 c.executemany(INSERT_OFFER, offers)
@@ -68,6 +84,14 @@ class SQLiteRecords:
         except sqlite3.IntegrityError as exc:
             raise StateConflictError("a record id, offer id or code already exists") from exc
         return linked
+
+    def bulk_progress(self, bulk_id: str) -> BulkProgress:
+        row = self._db.row("SELECT run, batches FROM bulk_runs WHERE bulk_id = ?", (bulk_id,))
+        return BulkProgress("", 0) if row is None else BulkProgress(row["run"], int(row["batches"]))
+
+    def end_bulk(self, bulk_id: str) -> None:
+        with self._db.write() as c:
+            c.execute("DELETE FROM bulk_runs WHERE bulk_id = ?", (bulk_id,))
 
     def get_record(self, record_id: str) -> Record | None:
         row = self._db.row("SELECT * FROM records WHERE id = ?", (record_id,))

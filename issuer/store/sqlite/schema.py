@@ -6,7 +6,8 @@ version-1 file opens unchanged; its old audit rows are not part of the chain. Th
 the console's password and TOTP sign-in (officer_secrets, and console_sessions, which replace
 officer_sessions: those were tied to a token), and the indexes of a record's audit entries and offers
 (``audit_log_record``, ``offers_record``: CREATE INDEX IF NOT EXISTS builds them over an older file's rows
-when it opens); and the records' sealed portraits (portraits), a new table.
+when it opens); and the records' sealed portraits (portraits), a new table; and the progress of streamed bulk
+runs (bulk_runs: batches stored per file, issuer.bulk.run), a new table.
 
 Version 3 keeps no secret in clear: offers lose the ``pre_authorized_code`` column, and every hash of a
 code, PIN, token or nonce is keyed (issuer.keyed). ``migrate_secrets`` brings an older file over when the
@@ -92,6 +93,8 @@ CREATE TABLE IF NOT EXISTS retired (
     PRIMARY KEY (list_no, idx));
 CREATE TABLE IF NOT EXISTS portraits (
     record_id TEXT PRIMARY KEY REFERENCES records (id), sealed BLOB NOT NULL, updated_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS bulk_runs (
+    bulk_id TEXT PRIMARY KEY, run TEXT NOT NULL, batches INTEGER NOT NULL, updated_at INTEGER NOT NULL);
 INSERT OR REPLACE INTO meta VALUES ('schema_version', '3');
 """
 
