@@ -9,7 +9,7 @@ is what a phone does after scanning: POST /token (pre-authorized code + PIN), PO
 each on its own keep-alive connection, run pickups of pre-made offers for at most SECONDS; the hello-world app
 (one POST, a JSON answer) is driven the same way before and after. The pickups run on Redis (the production
 deployment: rows ``wallet_pickup_*``) and on SQLite (one file shared by the workers: rows ``*_sqlite``).
-Targets: pickups/s >= 0.25 x hello requests/s, p99 < 100 ms. CPU seconds per operation of gunicorn, redis-server
+Targets (issue 19): pickups/s >= 0.15 x hello requests/s on Redis, >= 0.10 on SQLite, p99 < 100 ms on both. CPU seconds per operation of gunicorn, redis-server
 and the client are reported, and the requests/s ratio (a pickup is three requests) next to the pickups/s one.
 """
 
@@ -325,8 +325,9 @@ def run() -> list[Row]:
               + (f"; {flow.redis_commands / max(1, flow.operations):.1f} Redis commands per pickup"
                  if store == "redis" else ""))
         suffix = "" if store == "redis" else f"_{store}"  # Redis: the production (gunicorn) deployment
-        rows += [Row(f"wallet_pickup_vs_hello{suffix}", round(ratio, 3), "ratio", ">= 0.25",
-                     ratio >= 0.25 and flow.errors == 0, against="a Flask hello under the same gunicorn, same run"),
+        target = 0.15 if store == "redis" else 0.10
+        rows += [Row(f"wallet_pickup_vs_hello{suffix}", round(ratio, 3), "ratio", f">= {target:.2f}",
+                     ratio >= target and flow.errors == 0, against="a Flask hello under the same gunicorn, same run"),
                  Row(f"wallet_pickup_p99_ms{suffix}", round(p99, 1), "ms", "< 100", p99 < 100 and flow.errors == 0,
                      against="the 100 ms limit, 8 concurrent clients")]
     write_result("wallet_pickup", {
