@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard
 
 import cbor2
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from credential.errors import (
     ForbiddenHeaderError,
@@ -25,7 +24,7 @@ from credential.errors import (
     WrongTypeError,
 )
 from credential.jose import Signer, verify_signature
-from credential.jwk import PublicKey, p256_point
+from credential.jwk import PublicKey, p256_coordinates, p256_point
 
 COSE_SIGN1_TAG = 18
 HEADER_ALG, HEADER_CRIT, HEADER_KID, HEADER_TYP = 1, 2, 4, 16
@@ -347,12 +346,9 @@ def cose_key(key: PublicKey) -> dict[int, Any]:
     Not the compressed form (y as a sign bit), which RFC 9053 allows: python-cwt refuses it and pycose
     mishandles it, and 33 bytes of a QR are worth a holder key every COSE library reads."""
     if isinstance(key, ed25519.Ed25519PublicKey):
-        return {_KTY: _OKP, _CRV: _ED25519, _X: key.public_bytes(Encoding.Raw, PublicFormat.Raw)}
-    if not isinstance(key.curve, ec.SECP256R1):
-        raise MalformedError("only P-256 EC keys are supported")
-    # SEC 1 uncompressed point: 0x04, x, y; one call instead of public_numbers().
-    point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    return {_KTY: _EC2, _CRV: _P256, _X: point[1:33], _Y: point[33:]}
+        return {_KTY: _OKP, _CRV: _ED25519, _X: key.public_bytes_raw()}
+    x, y = p256_coordinates(key)
+    return {_KTY: _EC2, _CRV: _P256, _X: x, _Y: y}
 
 
 def load_cose_key(obj: object) -> PublicKey:

@@ -10,10 +10,12 @@ enterprise number, a national arc) sets it; the others use DEFAULT_EKU_ARC.
 from __future__ import annotations
 
 import re
-
-from cryptography import x509
+from typing import TYPE_CHECKING
 
 from credential.errors import InvalidClaimError
+
+if TYPE_CHECKING:  # loaded by purpose_oid's callers (certificate makers): a verifier compares dotted text
+    from cryptography import x509
 
 # A UUID arc: ITU-T X.667 | ISO/IEC 9834-8 (GB/T 17969.8) clause 7 lets anyone use a UUID, as the single integer
 # of its §6.3, as an arc under {joint-iso-itu-t uuid(25)} without registering it. Minted once for epermit with
@@ -45,9 +47,16 @@ def check_eku_arc(arc: object) -> str:
     return arc
 
 
+def purpose_dotted(arc: str, purpose: str) -> str:
+    """The extendedKeyUsage OID of ``purpose`` (credential, status, trust_list) under ``arc``, dotted."""
+    return f"{check_eku_arc(arc)}.{PURPOSE_ARCS[purpose]}"
+
+
 def purpose_oid(arc: str, purpose: str) -> x509.ObjectIdentifier:
-    """The extendedKeyUsage OID of ``purpose`` (credential, status, trust_list) under ``arc``."""
-    return x509.ObjectIdentifier(f"{check_eku_arc(arc)}.{PURPOSE_ARCS[purpose]}")
+    """The extendedKeyUsage OID of ``purpose`` under ``arc``, as cryptography.x509 builds certificates with."""
+    from cryptography import x509
+
+    return x509.ObjectIdentifier(purpose_dotted(arc, purpose))
 
 
 def purposes_named(usages: x509.ExtendedKeyUsage, arc: str) -> list[str]:

@@ -10,14 +10,12 @@ import base64
 import binascii
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeGuard
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
-from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
-from cryptography.hazmat.primitives.serialization import Encoding
 
 from credential.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from credential.errors import (
@@ -33,6 +31,9 @@ from credential.errors import (
     WrongTypeError,
 )
 from credential.jwk import PublicKey, key_id
+
+if TYPE_CHECKING:  # an issuer signing with a chain has cryptography.x509 loaded; a verifier never needs it
+    from cryptography import x509
 
 P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 DEFAULT_SKEW = 300
@@ -171,6 +172,8 @@ def x5c_header(chain: Sequence[x509.Certificate], *, kid: str) -> list[str]:
             raise ValueError("x5c must not include a self-signed (trust anchor) certificate")
         if issuer is not None and cert.issuer != issuer.subject:
             raise ValueError("each x5c certificate must be issued by the next")
+    from cryptography.hazmat.primitives.serialization import Encoding
+
     return [base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii") for cert in chain]
 
 

@@ -20,16 +20,14 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from cryptography.x509.oid import SignatureAlgorithmOID
 
-from credential.eku import DEFAULT_EKU_ARC, check_eku_arc, purpose_oid
+from credential.certificate import ECDSA_WITH_SHA256, ED25519, Certificate, read_certificate
+from credential.eku import DEFAULT_EKU_ARC, check_eku_arc, purpose_dotted
 from credential.errors import (
     InvalidClaimError,
     MalformedError,
@@ -39,6 +37,9 @@ from credential.errors import (
 )
 from credential.jose import Signer, int_claim, sign_compact, verify_compact
 from credential.jwk import PublicKey, key_id, load_public_jwk, public_jwk
+
+if TYPE_CHECKING:  # the object layer of cryptography.x509 is for callers that have it loaded (keys, wallet_api)
+    from cryptography import x509
 
 TRUST_LIST_TYP = "trustlist+jwt"
 TRUST_LIST_ALGORITHMS = ("ES256", "EdDSA")
@@ -250,10 +251,9 @@ def _parse_key(entry: Any, root_key: PublicKey, require_certificate: bool, eku_a
     if certificate is None and require_certificate:
         raise UntrustedIssuerError(kid, "no X.509 certificate (x5c) chained to the root")
     if certificate is not None:
-        cert = load_certificate(certificate)
+        cert = read_certificate(certificate)
         _check_certificate(cert, kid, public_key, root_key, purpose, eku_arc)
-        valid_from, valid_until = cert.not_valid_before_utc.timestamp(), cert.not_valid_after_utc.timestamp()
-        if not_before < valid_from or not_after > valid_until:
+        if not_before < cert.not_before or not_after > cert.not_after:
             raise InvalidClaimError("keys.not_after", f"kid {kid!r}: window exceeds its certificate validity")
     return TrustedKey(kid, public_key, purpose, state, not_before, not_after, frozenset(types), code, name,
                       certificate)
@@ -275,54 +275,44 @@ def _certificate(entry: dict[str, Any], kid: str) -> bytes | None:
 
 
 def load_certificate(der: bytes) -> x509.Certificate:
+    from cryptography import x509  # callers that want the certificate object; a trust list check does not
+
     try:
         return x509.load_der_x509_certificate(der)
     except ValueError as exc:
         raise MalformedError("invalid X.509 certificate") from exc
 
 
-def check_certificate_signature(cert: x509.Certificate, issuer_key: PublicKey) -> None:
+def check_certificate_signature(cert: x509.Certificate | Certificate, issuer_key: PublicKey) -> None:
     """Check that ``issuer_key`` signed ``cert`` (ECDSA-SHA256 or Ed25519); InvalidSignature otherwise."""
-    oid = cert.signature_algorithm_oid
-    if isinstance(issuer_key, ed25519.Ed25519PublicKey) and oid == SignatureAlgorithmOID.ED25519:
-        issuer_key.verify(cert.signature, cert.tbs_certificate_bytes)
-    elif isinstance(issuer_key, ec.EllipticCurvePublicKey) and oid == SignatureAlgorithmOID.ECDSA_WITH_SHA256:
-        issuer_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
+    if isinstance(cert, Certificate):
+        oid, signature, tbs = cert.signature_algorithm, cert.signature, cert.tbs
+    else:
+        oid, signature, tbs = cert.signature_algorithm_oid.dotted_string, cert.signature, cert.tbs_certificate_bytes
+    if isinstance(issuer_key, ed25519.Ed25519PublicKey) and oid == ED25519:
+        issuer_key.verify(signature, tbs)
+    elif isinstance(issuer_key, ec.EllipticCurvePublicKey) and oid == ECDSA_WITH_SHA256:
+        issuer_key.verify(signature, tbs, ec.ECDSA(hashes.SHA256()))
     else:
         raise InvalidSignature("signature algorithm does not match the issuer key")
 
 
-def _spki(key: object) -> bytes:
-    if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
-        raise MalformedError("certificate key is neither P-256 nor Ed25519")
-    return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-
-
-def _check_certificate(cert: x509.Certificate, kid: str, public_key: PublicKey, root_key: PublicKey,
+def _check_certificate(cert: Certificate, kid: str, public_key: PublicKey, root_key: PublicKey,
                        purpose: str, eku_arc: str) -> None:
     """The X.509 chain of one entry: same key as the JWK, issued by the pinned root, for this purpose (its OID
-    under the trust list's ``eku_arc``)."""
-    try:
-        cert_key = cert.public_key()
-    except (ValueError, UnsupportedAlgorithm) as exc:
-        raise MalformedError(f"certificate of kid {kid!r} has an unreadable key") from exc
-    if _spki(cert_key) != _spki(public_key):
+    under the trust list's ``eku_arc``). read_certificate has refused keys other than P-256 and Ed25519."""
+    if cert.public_key != public_key:
         raise MalformedError(f"certificate of kid {kid!r} carries another key")
     try:
         check_certificate_signature(cert, root_key)
     except InvalidSignature as exc:
         raise UntrustedIssuerError(kid, "certificate not issued by the pinned root") from exc
-    try:
-        usages = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-        constraints = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
-        key_usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
-    except x509.ExtensionNotFound as exc:
-        raise UntrustedIssuerError(kid, "certificate lacks extendedKeyUsage, basicConstraints or keyUsage") from exc
-    except ValueError as exc:  # duplicate or undecodable extensions
-        raise MalformedError(f"certificate of kid {kid!r} has invalid extensions") from exc
-    if constraints.ca:
+    usages, ca, digital_signature = cert.extended_key_usages(), cert.is_ca(), cert.allows_digital_signature()
+    if usages is None or ca is None or digital_signature is None:
+        raise UntrustedIssuerError(kid, "certificate lacks extendedKeyUsage, basicConstraints or keyUsage")
+    if ca:
         raise UntrustedIssuerError(kid, "a CA certificate cannot sign credentials")
-    if not key_usage.digital_signature:
+    if not digital_signature:
         raise UntrustedIssuerError(kid, "certificate keyUsage does not allow digitalSignature")
-    if purpose_oid(eku_arc, purpose) not in usages:
+    if purpose_dotted(eku_arc, purpose) not in usages:
         raise UntrustedIssuerError(kid, f"certificate does not allow {purpose} signing (EKU arc {eku_arc})")

@@ -12,8 +12,12 @@ Pillow), the human report is ``verifier.report``, the command line ``verifier.cl
 
 from __future__ import annotations
 
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
 # The names below are bound after their submodules load, so that the function ``verify`` (not the module
-# verifier.verify) and the function ``sync`` (not verifier.sync) are what `from verifier import ...` gives.
+# verifier.verify) is what `from verifier import ...` gives.
 from verifier.cache import VerifierCache as VerifierCache
 from verifier.errors import CacheError as CacheError
 from verifier.errors import InvalidPolicyError as InvalidPolicyError
@@ -26,6 +30,32 @@ from verifier.errors import VerifierError as VerifierError
 from verifier.policy import Policy as Policy
 from verifier.result import Result as Result
 from verifier.result import VerificationResult as VerificationResult
-from verifier.sync import SyncSummary as SyncSummary
-from verifier.sync import sync as sync
 from verifier.verify import verify as verify
+
+if TYPE_CHECKING:
+    from verifier.sync import SyncSummary as SyncSummary
+    from verifier.sync import sync as sync
+
+# The network sync code loads on first use (`from verifier import sync`, or importing verifier.sync): a scan,
+# a fresh process each time, never syncs. Importing the submodule binds the package attribute ``sync`` to
+# the module; the package keeps the function there instead, whichever way it was loaded.
+_LAZY = {"sync": "verifier.sync", "SyncSummary": "verifier.sync"}
+
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "sync" and isinstance(value, types.ModuleType):
+            value = value.sync
+        super().__setattr__(name, value)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'verifier' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(_LAZY[name])
+    return getattr(module, name)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -35,7 +35,6 @@ from verifier.policy import Policy
 from verifier.qrimage import MAX_IMAGE_FILE, decode_qr_symbols, pass_text, portrait_codes
 from verifier.report import escaped, render, shown_claims
 from verifier.result import Result, VerificationResult
-from verifier.sync import sync
 from verifier.verify import MAX_INPUT, verify
 
 EXIT_VALID, EXIT_NOT_VALID, EXIT_USAGE = 0, 1, 2
@@ -152,7 +151,9 @@ def _read_file(path: Path, limit: int) -> bytes:
 
 def _run_sync(args: argparse.Namespace, out: TextIO) -> int:
     root_pem = _read_file(args.root, MAX_IMPORT_FILE) if args.root is not None else None
-    import ssl  # only sync talks to the network: a scan does not load the TLS stack
+    import ssl  # only sync talks to the network: a scan loads neither the TLS stack nor the sync code
+
+    from verifier.sync import sync
 
     tls = ssl.create_default_context(cafile=str(args.ca)) if args.ca is not None else None
     summary = sync(args.base_url, _cache(args), now=int(time.time()), root_pem=root_pem, timeout=args.timeout,

@@ -41,7 +41,6 @@ from credential.passclaims import PassView
 from credential.portrait import PICTURE_CLAIM, check_picture
 from credential.portraitcode import PortraitCheck, PortraitOutcome, check_portrait
 from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, verify_pass
-from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_issuer_signed, verify_key_binding
 from credential.statuslist import INVALID, SUSPENDED, VALID
 from credential.trustlist import TrustedKey, TrustList
 from verifier.cache import Clock, Marks, VerifierCache
@@ -133,6 +132,8 @@ def _sd_jwt_claims(claims: Mapping[str, Any], credential_type: CredentialType, k
     code = claims.get("authority_code", key.authority_code)
     if code != key.authority_code:
         raise UntrustedIssuerError(key.kid, f"key of authority {key.authority_code} may not sign for authority {code}")
+    from credential.sdjwt import PERSONAL_CLAIMS  # loaded by _verify_sd_jwt already
+
     out: dict[str, Any] = {"type": credential_type.slug}
     for name in PERSONAL_CLAIMS:
         if name not in claims:
@@ -187,6 +188,9 @@ def _disclosed_picture(claims: Mapping[str, Any]) -> PortraitOutcome | None:
 
 def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clock: Clock, policy: Policy,
                    found: _Findings) -> tuple[str, int, CredentialError | None]:
+    # Loaded here, not with this module: a QR scan (most scans, each a fresh process) never reads an SD-JWT.
+    from credential.sdjwt import credential_type_of, verify_issuer_signed, verify_key_binding
+
     found.format = "sd_jwt_vc"
 
     def check_issuer(kid: str, claims: Mapping[str, Any]) -> None:

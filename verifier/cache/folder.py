@@ -5,11 +5,7 @@ from __future__ import annotations
 import copy
 import os
 from pathlib import Path
-from typing import Any
-
-from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.serialization import Encoding
+from typing import TYPE_CHECKING, Any
 
 from credential.encoding import json_dumps
 from credential.errors import CredentialError, MalformedError, RollbackError, StatusError
@@ -25,12 +21,15 @@ from credential.statuslist import (
 )
 from credential.trustlist import MAX_TRUST_LIST_SIZE, TRUST_LIST_TYP, TrustList, verify_trust_list
 from verifier.cache.layout import ROOT_FILE, STATE_FILE, STATUS_FORMS, TRUST_FILE, StatusToken, token_form
-from verifier.cache.root import MAX_ROOT_PEM, load_root_certificate
+from verifier.cache.root import MAX_ROOT_PEM, load_root_certificate, load_root_key
 from verifier.cache.state import Clock, Marks, State, clock_at, high_water, load_state
 from verifier.cache.status import StatusFiles, unverified_int, verify_status
 from verifier.cachefiles import atomic_write, file_problem, read_capped
 from verifier.errors import CacheError, NoRootError, NoTrustListError, RootMismatchError
 from verifier.filememo import FileMemo, identity
+
+if TYPE_CHECKING:  # certificate objects are for pinning and showing the root; a scan reads only its key
+    from cryptography import x509
 
 
 class VerifierCache:
@@ -63,6 +62,8 @@ class VerifierCache:
 
     def pin_root(self, pem: bytes) -> None:
         """Pin ``pem`` as the root. Pinning the same certificate again is a no-op; a different one is refused."""
+        from cryptography.hazmat.primitives.serialization import Encoding
+
         cert = load_root_certificate(pem)
         der = cert.public_bytes(Encoding.DER)
         if self.has_root():
@@ -78,9 +79,11 @@ class VerifierCache:
         return load_root_certificate(pem)
 
     def root_key(self) -> PublicKey:
-        key = self.root_certificate().public_key()
-        assert isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey)  # load_root_certificate
-        return key
+        """The pinned root's key, read again from root.pem (each scan: the pin is the file, not a memo)."""
+        pem = read_capped(self._root_file, MAX_ROOT_PEM)
+        if pem is None:
+            raise NoRootError(self.directory)
+        return load_root_key(pem)
 
     # -- state.json: fetched-at times, marks and the high-water mark (verifier.cache.state) ------------
 
