@@ -44,7 +44,8 @@ Time = asn1.UTCTime | asn1.GeneralizedTime  # RFC 5280 §4.1.2.5
 @asn1.sequence
 class _AlgorithmIdentifier:
     algorithm: ObjectIdentifier
-    parameters: ObjectIdentifier | None  # the named curve of an EC key; absent for ECDSA and Ed25519 signatures
+    # The named curve of an EC key; absent for ECDSA and Ed25519 signatures; NULL for RSA (refused, by name).
+    parameters: ObjectIdentifier | asn1.Null | None
 
 
 @asn1.sequence
@@ -155,7 +156,7 @@ def _public_key(info: _SubjectPublicKeyInfo) -> ec.EllipticCurvePublicKey | ed25
     try:
         if bits.padding_bits() == 0 and algorithm == ED25519 and parameters is None:
             return ed25519.Ed25519PublicKey.from_public_bytes(bits.as_bytes())
-        if (bits.padding_bits() == 0 and algorithm == _EC_PUBLIC_KEY and parameters is not None
+        if (bits.padding_bits() == 0 and algorithm == _EC_PUBLIC_KEY and isinstance(parameters, ObjectIdentifier)
                 and parameters.dotted_string == _P256):
             return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), bits.as_bytes())
     except ValueError as exc:
