@@ -43,6 +43,31 @@ IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 MAX_IMPORT_FILE = 4 * 1024 * 1024
 
 
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size().columns: $COLUMNS, else the terminal's width, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns if columns > 0 else 80
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, measuring the terminal without shutil. argparse makes a formatter for every
+    add_argument (to check its metavar), and each one imports shutil (and bz2, lzma) for the width: on every
+    scan, which prints no help. The width is the same as shutil's."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _terminal_columns() - 2 if width is None else width)
+
+
 def default_cache_dir(env: dict[str, str] | None = None) -> Path:
     env = dict(os.environ) if env is None else env
     configured = env.get(CACHE_ENV)
@@ -65,7 +90,7 @@ def _non_negative(text: str) -> int:
 
 
 def _sync_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="epermit verify sync",
+    parser = argparse.ArgumentParser(prog="epermit verify sync", formatter_class=_HelpFormatter,
                                      description="Fetch the trust list and all status lists into the cache.")
     parser.add_argument("base_url", help="the wallet API's public URL, e.g. https://permits.example.gov.cn")
     _add_cache(parser)
@@ -78,7 +103,7 @@ def _sync_parser() -> argparse.ArgumentParser:
 
 
 def _import_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="epermit verify import",
+    parser = argparse.ArgumentParser(prog="epermit verify import", formatter_class=_HelpFormatter,
                                      description="Accept trust list or status list tokens (JWT or CWT) from files.")
     _add_cache(parser)
     parser.add_argument("--root", type=Path, metavar="FILE", help="root certificate (PEM) to pin first")
@@ -89,6 +114,7 @@ def _import_parser() -> argparse.ArgumentParser:
 def _verify_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="epermit verify",
+        formatter_class=_HelpFormatter,
         description="Verify a residence permit QR code or SD-JWT VC offline. "
                     "Also: `epermit verify sync URL`, `epermit verify import FILE...`.",
     )

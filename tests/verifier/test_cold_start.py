@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NOT_FOR_A_QR_SCAN = frozenset({
     "verifier.sync", "credential.sdjwt", "credential.disclosures", "verifier.openid4vp",
     "cryptography.x509", "cryptography.hazmat.primitives.serialization",
-    "PIL", "zxingcpp", "ssl", "http", "urllib.request", "email", "socket",
+    "PIL", "zxingcpp", "ssl", "http", "urllib.request", "email", "socket", "shutil",
     "issuer", "keys", "wallet_api", "flask", "redis",
 })
 
