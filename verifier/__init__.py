@@ -49,13 +49,15 @@ class _Package(types.ModuleType):
         super().__setattr__(name, value)
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'verifier' has no attribute {name!r}")
-    import importlib
+if not TYPE_CHECKING:  # hidden from mypy, which would otherwise accept any name imported from the package
 
-    module = importlib.import_module(_LAZY[name])
-    return getattr(module, name)
+    def __getattr__(name: str) -> Any:
+        if name not in _LAZY:
+            raise AttributeError(f"module 'verifier' has no attribute {name!r}")
+        import importlib
+
+        module = importlib.import_module(_LAZY[name])
+        return getattr(module, name)
 
 
 sys.modules[__name__].__class__ = _Package

@@ -31,3 +31,22 @@ def test_importing_the_package_loads_no_image_or_report_code() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_the_sync_code_loads_on_first_use_and_the_name_stays_the_function() -> None:
+    code = (
+        "import inspect, sys, verifier\n"
+        "assert 'verifier.sync' not in sys.modules\n"
+        "from verifier import sync\n"
+        "import verifier.sync\n"
+        "from verifier import SyncSummary, sync as again\n"
+        "assert inspect.isfunction(sync) and again is sync and verifier.sync is sync, verifier.sync\n"
+        "assert SyncSummary.__module__ == 'verifier.sync'\n"
+        "try:\n"
+        "    from verifier import no_such_name\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "else:\n"
+        "    raise AssertionError('unknown names must not import')\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
