@@ -35,6 +35,7 @@ _P256 = "1.2.840.10045.3.1.7"
 BASIC_CONSTRAINTS = "2.5.29.19"
 KEY_USAGE = "2.5.29.15"
 EXTENDED_KEY_USAGE = "2.5.29.37"
+_UNDERSTOOD = frozenset({BASIC_CONSTRAINTS, KEY_USAGE, EXTENDED_KEY_USAGE})
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END CERTIFICATE-----")
 
 T = TypeVar("T")
@@ -180,6 +181,8 @@ def read_certificate(der: bytes) -> Certificate:
         oid = extension.extn_id.dotted_string
         if oid in extensions:
             raise MalformedError(f"X.509 certificate has extension {oid} twice")
+        if extension.critical and oid not in _UNDERSTOOD:  # RFC 5280 §4.2: an unknown critical one is refused
+            raise MalformedError(f"X.509 certificate has a critical extension this reader does not know: {oid}")
         extensions[oid] = extension.extn_value
     data = bytes(outer.tbs_certificate.data)
     return Certificate(

@@ -183,6 +183,16 @@ def test_an_empty_or_undecodable_extension_is_malformed(builder: Builder) -> Non
         cert.allows_digital_signature()
 
 
+def test_an_unknown_critical_extension_is_refused_and_a_non_critical_one_ignored(builder: Builder) -> None:
+    good = builder.good_extensions()
+    policy = tlv(0x06, _oid("2.5.29.32")) + tlv(0x04, tlv(0x30, b""))  # certificatePolicies, a body never read
+    read_certificate(builder.build(Parts(extensions=(*good, tlv(0x30, policy)))))
+    critical = tlv(0x30, tlv(0x06, _oid("2.5.29.32")) + b"\x01\x01\xff" + tlv(0x04, tlv(0x30, b"")))
+    with pytest.raises(MalformedError, match=re.escape("critical extension this reader does not know: 2.5.29.32")):
+        read_certificate(builder.build(Parts(extensions=(*good, critical))))
+    x509.load_der_x509_certificate(builder.build(Parts(extensions=(*good, critical))))  # the DER itself is fine
+
+
 def test_pem_holds_exactly_one_certificate(builder: Builder) -> None:
     pem = builder.root_cert.public_bytes(Encoding.PEM)
     assert pem_certificate(pem) == builder.root_cert.public_bytes(Encoding.DER)
