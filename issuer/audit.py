@@ -110,14 +110,26 @@ class AuditPage:
     next: int  # read on after this seq: past every entry looked at, shown or not (``after`` if none)
 
 
-def all_entries(store: Store, *, after: int = 0) -> Iterator[AuditEntry]:
-    """Every entry (with seq > ``after``) in storage order, page by page."""
+def all_entries(store: Store, *, after: int = 0, chain: str = "") -> Iterator[AuditEntry]:
+    """Every entry of ``chain`` (with seq > ``after``) in storage order, page by page."""
     while True:
-        page = store.list_audit(after=after, limit=PAGE)
+        page = store.list_audit(after=after, limit=PAGE, chain=chain)
         yield from page
         if len(page) < PAGE:
             return
         after = page[-1].seq
+
+
+def verify_chains(store: Store, *, expect: Anchor | None = None) -> ChainReport:
+    """verify_chain over every chain of the store (Store.audit_chains), each on its own: AuditChainError at
+    the first entry that does not fit in any. ``expect`` anchors the global chain; the report counts every
+    chain's entries and names the global chain's head."""
+    total, head = 0, None
+    for chain in store.audit_chains():
+        report = verify_chain(all_entries(store, chain=chain), expect=expect if not chain else None)
+        total += report.entries
+        head = report.head if not chain else head
+    return ChainReport(total, head)
 
 
 @dataclass(frozen=True)
@@ -144,10 +156,11 @@ class StateReplay:
     states: dict[str, RecordState] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
     head: int = 0
+    heads: dict[str, int] = field(default_factory=dict)  # per chain, when the store has several
 
-    def feed(self, entries: Iterable[AuditEntry]) -> None:
+    def feed(self, entries: Iterable[AuditEntry], chain: str = "") -> None:
         for entry in entries:
-            self.head = entry.seq
+            self.head = self.heads[chain] = entry.seq
             new = TRANSITIONS.get(entry.action)
             if entry.record_id is None or entry.outcome != OK or new is None:
                 continue
@@ -172,7 +185,9 @@ def check_record_states(store: Store) -> list[StateMismatch]:
     """
     stored = dict(store.record_states())
     replay = StateReplay()
-    replay.feed(all_entries(store))
+    chains = store.audit_chains()
+    for chain in chains:
+        replay.feed(all_entries(store, chain=chain), chain)
     suspects = [m for m in (replay.mismatch(i, s) for i, s in stored.items()) if m is not None]
     suspects += [m for i in replay.states if i not in stored if (m := replay.mismatch(i, None)) is not None]
     for _ in range(RECHECKS):
@@ -181,7 +196,8 @@ def check_record_states(store: Store) -> list[StateMismatch]:
         again: list[StateMismatch] = []
         for suspect in suspects:
             record = store.get_record(suspect.record_id)
-            replay.feed(all_entries(store, after=replay.head))
+            for chain in chains:
+                replay.feed(all_entries(store, after=replay.heads.get(chain, 0), chain=chain), chain)
             found = replay.mismatch(suspect.record_id, None if record is None else record.state)
             if found is not None:
                 again.append(found)

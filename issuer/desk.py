@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from credential.citizen_id import validate_citizen_id
 from credential.model import Permit
-from issuer.audit import Anchor, AuditPage, AuditScope, ChainReport, all_entries, verify_chain
+from issuer.audit import Anchor, AuditPage, AuditScope, ChainReport, verify_chains
 from issuer.audit_search import AuditFilter, NewestPage, search_newest
 from issuer.errors import ForbiddenError, NotFoundError, OfficerExistsError, RecordNotFoundError, UnauthorizedError
 from issuer.history import RecordHistory, record_history
@@ -202,7 +202,7 @@ class OfficerDesk:
         """The chain check of the whole log, genesis to head (every district's entries: the hashes link them
         all), AuditChainError at the first entry that does not fit; only an auditor may run it."""
         self._allow(officer, Action.READ_AUDIT, None)
-        return verify_chain(all_entries(self.service.store), expect=expect)
+        return verify_chains(self.service.store, expect=expect)
 
     def audit_head(self, officer: Officer) -> tuple[int, str] | None:
         self._allow(officer, Action.READ_AUDIT, None)

@@ -45,17 +45,30 @@ class Publisher:
     def uris(self) -> list[str]:
         return [self._settings.status_list_uri(n) for n in self.list_numbers()]
 
-    def allocate(self) -> tuple[int, int]:
-        """A fresh random (list_no, idx); opens (and publishes) the next list when the newest fills up."""
+    def allocate(self, district: str = "") -> tuple[int, int]:
+        """A fresh random (list_no, idx) on a list of the district's shard (Store.shard_of); opens (and
+        publishes) a new list when the shard has none or its newest fills up. List numbers are one series
+        over every shard, so each list keeps one URI whichever shard it is in."""
         size = self._settings.status_list_size
-        list_no = self.list_numbers()[-1]
+        shard = self._store.shard_of(district)
+        every = self.list_numbers()
+        own = every if not shard else self._store.status_list_numbers(shard=shard)
+        list_no = own[-1] if own else self._open_next(every[-1], shard)
         while True:
             try:
                 return list_no, self._store.allocate_status_index(list_no, size)
             except StatusListFullError:
-                list_no += 1
-                self._store.open_status_list(list_no, size)
-                self.publish(list_no)
+                list_no = self._open_next(max(list_no, self._store.status_list_numbers()[-1]), shard)
+
+    def _open_next(self, after: int, shard: str) -> int:
+        """Open the first free list number past ``after`` in ``shard`` (another shard may take one first)."""
+        list_no = after + 1
+        while not self._store.open_status_list(list_no, self._settings.status_list_size, shard=shard):
+            if list_no in self._store.status_list_numbers(shard=shard):
+                return list_no  # a concurrent caller opened it for this shard
+            list_no += 1
+        self.publish(list_no)
+        return list_no
 
     def publish(self, list_no: int) -> PublishedStatusList:
         now = self._clock()

@@ -494,7 +494,7 @@ class IssuerService:
             # index is bound to the record already: a revoke since has set it, the check above refused us.
             list_no, idx, iat = int(held["list"]), int(held["idx"]), int(held["iat"])
         else:
-            list_no, idx = self._publisher.allocate()
+            list_no, idx = self._publisher.allocate(record.permit.district)
             iat = now
             # Bound to the record only while it is ACTIVE, atomically: a revoke that lands first refuses us,
             # one that lands later sets this index too.

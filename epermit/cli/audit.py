@@ -15,7 +15,7 @@ import argparse
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, guarded
 from epermit.errors import UsageError
 from epermit.office import add_location_options, office_from_args
-from issuer.audit import Anchor, all_entries, check_record_states, verify_chain
+from issuer.audit import Anchor, all_entries, check_record_states, verify_chain, verify_chains
 from issuer.errors import AuditChainError, InvalidRequestError
 from issuer.store import Store
 
@@ -54,7 +54,7 @@ def _verify(args: argparse.Namespace) -> int:
         raise UsageError(f"--expect: {exc}") from exc
     store = _store(args)
     try:
-        report = verify_chain(all_entries(store), expect=expect)
+        report = verify_chains(store, expect=expect)
     except AuditChainError as exc:
         print(f"audit log BROKEN at entry {exc.seq}: {exc.problem}")
         return EXIT_REFUSED

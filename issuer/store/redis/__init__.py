@@ -1,8 +1,11 @@
 """The Redis Store: several issuer and wallet processes (gunicorn workers, hosts) on one Redis or Redis Cluster.
 
 Same semantics as issuer.sqlite_store; every read-modify-write is one Lua script (issuer.redis_scripts).
-Every key starts with ``prefix``, a hash tag such as ``{ep}``: all keys of one deployment live in one
-cluster slot, so multi-key scripts work on Redis Cluster (one office or city fits one master; docs/redis.md).
+Every key starts with ``prefix``, a hash tag such as ``{ep}`` (the global shard), or with a district's own tag
+``{ep/110105}`` (that district's records, offers, status lists and audit chain): a Redis Cluster spreads the
+districts of a city over its masters, and every atomic step is one script in one shard (docs/redis.md).
+``wait_replicas``: every script's reply waits until that many replicas hold its writes (WAIT), so a failover
+that promotes a replica keeps every acknowledged write.
 Times judged by the store (offer expiry, ephemeral values, counters) use the caller's ``now``; Redis TTLs
 only clean up. Start-up refuses a server without ``appendonly yes`` + ``appendfsync always``
 (issuer.redis_durability), and a key space written before secrets were kept as keyed hashes
@@ -39,7 +42,7 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
             "STATUS_BITS", "ADD_DELIVERED", "INSERT_OFFER", "FINISH_OFFER", "INCREMENT", "PUT_OFFICER",
             "ADD_OFFICER_TOKEN", "REVOKE_OFFICER_TOKENS", "PUT_IF_NOT_OLDER", "APPEND_AUDIT", "UPDATE_RECORD_PERMIT",
             "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY",
-            "INSERT_REGISTRATIONS", "RECORDS_OF_HOLDERS", "OFFER_BY_CODE", "RECORD_DISTRICTS", "INSERT_OFFICER",
+            "INSERT_REGISTRATIONS", "CLAIM", "OFFER_BY_CODE", "REGISTER_STATUS_LIST", "INSERT_OFFICER",
             "CHANGE_OFFICER", "STORE_FORMAT", "AUDIT_OF_RECORD", "OFFERS_OF_RECORD", "INDEX_AUDIT",
             "RETIRE_INDICES", "INSERT_REQUEST", "UPDATE_REQUEST", "INSERT_NOTIFICATION", "UPDATE_NOTIFICATION",
             "SET_OFFICER_SECRET", "END_OFFICER_SESSIONS", "USE_TOTP_STEP", "PUT_PORTRAIT")
@@ -48,13 +51,16 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
 class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, RedisEphemeral, RedisOfficers,
                  RedisPublication, RedisPortraits, RedisAudit, RedisRequests):
     def __init__(self, client: Any, *, prefix: str = "{ep}", allow_unsafe_durability: bool = False,
-                 check: bool = True) -> None:
+                 check: bool = True, wait_replicas: int = 0, wait_ms: int = 5000) -> None:
         if not _PREFIX.match(prefix):
             raise ValueError("prefix must hold exactly one hash tag such as {ep}")
         self._r = client
         self._p = prefix
         self._scripts = {name: client.register_script(getattr(lua, name)) for name in _SCRIPTS}
-        self._audit_head = (0, "")  # (seq, hash) last seen; "" before the first entry
+        self._wait = (max(0, int(wait_replicas)), max(1, int(wait_ms)))
+        self._record_shards = {}
+        self._list_shards = {}
+        self._audit_heads = {}  # chain -> (seq, hash) last seen
         if check:
             guard(check_durability)(client, allow_unsafe=allow_unsafe_durability)
         guard(check_format)(self._run, prefix, self._k("format"), self._k("audit", "head"))
@@ -62,8 +68,12 @@ class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, R
 
     @classmethod
     def from_url(cls, url: str, *, cluster: bool = False, prefix: str = "{ep}",
-                 allow_unsafe_durability: bool = False) -> RedisStore:
-        return cls(connect(url, cluster=cluster), prefix=prefix, allow_unsafe_durability=allow_unsafe_durability)
+                 allow_unsafe_durability: bool = False, wait_replicas: int = 0) -> RedisStore:
+        return cls(connect(url, cluster=cluster), prefix=prefix, allow_unsafe_durability=allow_unsafe_durability,
+                   wait_replicas=wait_replicas)
+
+    def shard_of(self, district: str) -> str:
+        return district
 
     def close(self) -> None:
         self._r.close()

@@ -1,9 +1,11 @@
 """The Lua scripts of issuer.redis_store: every read-modify-write is one script, so it is atomic.
 
 A script runs to the end before Redis serves anyone else, and with ``appendfsync always`` its writes are in
-the AOF (fsynced) before the reply leaves the server. Every key a script touches shares the store's hash
-tag, so the keys a script builds from ``prefix`` (ARGV[1] where used) live in the declared keys' slot and the
-scripts run unchanged on Redis Cluster. Status bits are BITFIELD ``u2`` entries at ``#idx`` (MSB-first in
+the AOF (fsynced) before the reply leaves the server. Every key a script touches is in one shard (one hash
+tag: the global shard or one district's, issuer.store.redis.client), so the keys a script builds from
+``prefix`` (the shard's, ARGV[1] where used) live in the declared keys' slot and the scripts run on Redis
+Cluster. A step over several shards (a record's global index, then the record) is several scripts, each
+idempotent, run in an order that leaves nothing a reader would miss. Status bits are BITFIELD ``u2`` entries at ``#idx`` (MSB-first in
 each byte: issuer.redis_store converts with credential.statuslist.msb_to_lsb).
 """
 
@@ -44,19 +46,45 @@ local function audit_append(prefix, seq, new_hash, entry)
 end
 """
 
-# KEYS: record, the holder's record list. ARGV: state, district, permit, created_at, updated_at, record id, and
-# with an audit entry: prefix, the audit seq and hash chained after, the entry's hash, its JSON.
+# The global shard's indexes, claimed before a district's shard is written (an idempotent step: a crash after it
+# leaves an index entry that names nothing, which every reader skips). KEYS: record -> district, the districts,
+# offer -> district, code -> district. ARGV: global prefix, JSON {"records": [[id, district, holder hash]...],
+# "offers": [[offer id, district, code hash]...]}. -> 1 claimed, -1 an id or code is another district's.
+CLAIM = """
+local batch = cjson.decode(ARGV[2])
+for _, r in ipairs(batch.records) do
+  local at = redis.call('HGET', KEYS[1], r[1])
+  if at and at ~= r[2] then return -1 end
+end
+for _, o in ipairs(batch.offers) do
+  local at = redis.call('HGET', KEYS[3], o[1]) or redis.call('HGET', KEYS[4], o[3])
+  if at and at ~= o[2] then return -1 end
+end
+for _, r in ipairs(batch.records) do
+  redis.call('HSET', KEYS[1], r[1], r[2])
+  if r[2] ~= '' then redis.call('SADD', KEYS[2], r[2]) end
+  local holder = ARGV[1] .. ':holder:' .. r[3]
+  if not redis.call('LPOS', holder, r[1]) then redis.call('RPUSH', holder, r[1]) end
+end
+for _, o in ipairs(batch.offers) do
+  redis.call('HSET', KEYS[3], o[1], o[2])
+  redis.call('HSET', KEYS[4], o[3], o[2])
+end
+return 1
+"""
+
+# KEYS: record. ARGV: state, district, permit, created_at, updated_at, and with an audit entry: prefix, the
+# audit seq and hash chained after, the entry's hash, its JSON.
 # -> 1 inserted, 0 the id exists, {0, seq, hash} the audit head moved
 INSERT_RECORD = _AUDIT + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if #ARGV > 6 then
-  local moved = audit_head_moved(ARGV[7], ARGV[8], ARGV[9])
+if #ARGV > 5 then
+  local moved = audit_head_moved(ARGV[6], ARGV[7], ARGV[8])
   if moved then return moved end
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'district', ARGV[2], 'permit', ARGV[3],
            'created_at', ARGV[4], 'updated_at', ARGV[5])
-redis.call('RPUSH', KEYS[2], ARGV[6])
-if #ARGV > 6 then audit_append(ARGV[7], ARGV[8], ARGV[10], ARGV[11]) end
+if #ARGV > 5 then audit_append(ARGV[6], ARGV[7], ARGV[9], ARGV[10]) end
 return 1
 """
 
@@ -137,28 +165,35 @@ return redis.call('HGETALL', KEYS[1])
 """
 
 _OPEN = """
-local function open(list_key, numbers_key, list_no, size)
+local function open(list_key, size)
   if redis.call('HSETNX', list_key, 'size', size) == 0 then return 0 end
   redis.call('HSET', list_key, 'allocated', 0, 'generation', 0)
-  redis.call('ZADD', numbers_key, list_no, list_no)
   return 1
 end
 """
 
-# KEYS: list, numbers. ARGV: list_no, size. -> 1 created, 0 existed
-OPEN_STATUS_LIST = _OPEN + "return open(KEYS[1], KEYS[2], ARGV[1], ARGV[2])\n"
+# The global registry of lists, written before the list's own keys in its district's shard. KEYS: numbers (a
+# sorted set), list -> district. ARGV: list_no, district. -> {1 registered now or 0, the district it is in}
+REGISTER_STATUS_LIST = """
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return {0, redis.call('HGET', KEYS[2], ARGV[1])} end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])
+return {1, ARGV[2]}
+"""
 
-# KEYS: list, numbers, used (1-bit bitmap of handed-out indices). ARGV: list_no, size, fill limit, random
+# KEYS: list. ARGV: list_no, size. -> 1 created, 0 existed
+OPEN_STATUS_LIST = _OPEN + "return open(KEYS[1], ARGV[2])\n"
+
+# KEYS: list, used (1-bit bitmap of handed-out indices). ARGV: list_no, size, fill limit, random
 # candidates... -> the index; -1 the list is full; -2 every candidate was taken (the caller draws again).
 # SETBIT on `used` returns the old bit: an index is handed out only by the call that flips it 0 -> 1.
 ALLOCATE_STATUS_INDEX = _OPEN + """
-open(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+open(KEYS[1], ARGV[2])
 local size = tonumber(redis.call('HGET', KEYS[1], 'size'))
 local allocated = tonumber(redis.call('HGET', KEYS[1], 'allocated'))
 if allocated >= math.floor(size * tonumber(ARGV[3])) then return -1 end
 for k = 4, #ARGV do
   local idx = tonumber(ARGV[k]) % size
-  if redis.call('SETBIT', KEYS[3], idx, 1) == 0 then
+  if redis.call('SETBIT', KEYS[2], idx, 1) == 0 then
     redis.call('HINCRBY', KEYS[1], 'allocated', 1)
     return idx
   end
@@ -179,10 +214,12 @@ STATUS_BITS = """
 return {redis.call('HGET', KEYS[1], 'size'), redis.call('GET', KEYS[2])}
 """
 
-# KEYS: record, delivered, the signing key's deliveries (or the record again: no kid). ARGV: "list_no:idx",
-# "list_no:idx:record_id" or "". -> 1 bound, 0 the record is not active
+# KEYS: record, delivered, the signing key's deliveries (or the record again: no kid), the list. ARGV:
+# "list_no:idx", "list_no:idx:record_id" or "". -> 1 bound, 0 the record is not active, -1 the list is not
+# in the record's shard (its state changes could not set the index)
 ADD_DELIVERED = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'active' then return 0 end
+if redis.call('EXISTS', KEYS[4]) == 0 then return -1 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end
 return 1
@@ -363,7 +400,6 @@ end
 for _, r in ipairs(batch.rows) do
   redis.call('HSET', p .. ':record:' .. r[1], 'state', r[2], 'district', r[3], 'permit', r[4], 'created_at', r[5],
              'updated_at', r[6])
-  redis.call('RPUSH', p .. ':holder:' .. r[7], r[1])
   local offer = p .. ':offer:' .. r[8]
   redis.call('HSET', offer, 'record_id', r[1], 'code_hash', r[9], 'tx_code_hash', r[10], 'expires_at', r[11],
              'configuration_ids', r[12], 'state', r[13], 'created_at', r[14])
@@ -412,30 +448,6 @@ INDEX_AUDIT = _INDEX_ENTRY + """
 local entries = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], ARGV[3], 'WITHSCORES')
 for i = 1, #entries, 2 do index_entry(ARGV[1], tonumber(entries[i + 1]), entries[i]) end
 return #entries / 2
-"""
-
-# KEYS: holder record lists. ARGV: prefix. -> per holder, its records as {id, field, value, ...} (HGETALL)
-RECORDS_OF_HOLDERS = """
-local found = {}
-for i, key in ipairs(KEYS) do
-  local records = {}
-  for _, id in ipairs(redis.call('LRANGE', key, 0, -1)) do
-    local fields = redis.call('HGETALL', ARGV[1] .. ':record:' .. id)
-    if #fields > 0 then
-      table.insert(fields, 1, id)
-      table.insert(records, fields)
-    end
-  end
-  found[i] = records
-end
-return found
-"""
-
-# KEYS: records. -> each record's district, or false for a missing record (one round trip per audit page)
-RECORD_DISTRICTS = """
-local found = {}
-for i, key in ipairs(KEYS) do found[i] = redis.call('HGET', key, 'district') end
-return found
 """
 
 # KEYS: the format marker, the audit head. ARGV: this format. -> the key space's format: as marked; "before 3"
