@@ -227,8 +227,15 @@ class AuditLog:
             raise InvalidRequestError(f"unknown audit outcome {outcome!r}")
         return AuditEntry(0, self._clock(), officer[:64], action[:64], record_id, reason[:MAX_ENTRY_REASON], outcome)
 
-    def list(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
-        return self._store.list_audit(after=after, limit=max(1, min(limit, 1000)))
+    def list(self, *, after: int = 0, limit: int = 100, chain: str | None = None) -> list[AuditEntry]:
+        """Entries of ``chain``, or (None) of every chain: on a sharded store the chains' entries after
+        ``after`` in each, by time (each chain's seq counts on its own)."""
+        limit = max(1, min(limit, 1000))
+        chains = self._store.audit_chains() if chain is None else [chain]
+        if len(chains) == 1:
+            return self._store.list_audit(after=after, limit=limit, chain=chains[0])
+        found = [(e.time, c, e.seq, e) for c in chains for e in self._store.list_audit(after=after, limit=limit, chain=c)]
+        return [e for *_, e in sorted(found, key=lambda x: x[:3])][:limit]
 
     def read(self, scope: AuditScope, *, after: int = 0, limit: int = 100,
              wanted: Callable[[AuditEntry], bool] | None = None) -> AuditPage:

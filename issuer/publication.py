@@ -53,7 +53,12 @@ class Publisher:
         shard = self._store.shard_of(district)
         every = self.list_numbers()
         own = every if not shard else self._store.status_list_numbers(shard=shard)
-        list_no = own[-1] if own else self._open_next(every[-1], shard)
+        if own:
+            list_no = own[-1]
+        elif self._store.open_status_list(every[0], size, shard=shard):  # the first list, while still empty
+            list_no = every[0]
+        else:
+            list_no = self._open_next(every[-1], shard)
         while True:
             try:
                 return list_no, self._store.allocate_status_index(list_no, size)

@@ -42,7 +42,7 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
             "STATUS_BITS", "ADD_DELIVERED", "INSERT_OFFER", "FINISH_OFFER", "INCREMENT", "PUT_OFFICER",
             "ADD_OFFICER_TOKEN", "REVOKE_OFFICER_TOKENS", "PUT_IF_NOT_OLDER", "APPEND_AUDIT", "UPDATE_RECORD_PERMIT",
             "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY",
-            "INSERT_REGISTRATIONS", "CLAIM", "OFFER_BY_CODE", "REGISTER_STATUS_LIST", "INSERT_OFFICER",
+            "INSERT_REGISTRATIONS", "CLAIM", "OFFER_BY_CODE", "REGISTER_STATUS_LIST", "ADOPT_STATUS_LIST", "INSERT_OFFICER",
             "CHANGE_OFFICER", "STORE_FORMAT", "AUDIT_OF_RECORD", "OFFERS_OF_RECORD", "INDEX_AUDIT",
             "RETIRE_INDICES", "INSERT_REQUEST", "UPDATE_REQUEST", "INSERT_NOTIFICATION", "UPDATE_NOTIFICATION",
             "SET_OFFICER_SECRET", "END_OFFICER_SESSIONS", "USE_TOTP_STEP", "PUT_PORTRAIT")
@@ -51,7 +51,7 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
 class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, RedisEphemeral, RedisOfficers,
                  RedisPublication, RedisPortraits, RedisAudit, RedisRequests):
     def __init__(self, client: Any, *, prefix: str = "{ep}", allow_unsafe_durability: bool = False,
-                 check: bool = True, wait_replicas: int = 0, wait_ms: int = 5000) -> None:
+                 check: bool = True, wait_replicas: int = 0, wait_ms: int = 2000) -> None:
         if not _PREFIX.match(prefix):
             raise ValueError("prefix must hold exactly one hash tag such as {ep}")
         self._r = client

@@ -180,6 +180,18 @@ redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])
 return {1, ARGV[2]}
 """
 
+# A list of the global shard that nothing was ever allocated on (list 1, opened before the first credential so
+# that verifiers can sync) is handed to the first district that opens it: the district's credentials then
+# start on list 1 as on a single-shard store. KEYS: list -> district, the list, its used bitmap, its bits (all
+# in the global shard). ARGV: list_no, district. -> 1 adopted (the list's keys are the district's to open), 0 not
+ADOPT_STATUS_LIST = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= '' then return 0 end
+if tonumber(redis.call('HGET', KEYS[2], 'allocated') or '0') > 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+return 1
+"""
+
 # KEYS: list. ARGV: list_no, size. -> 1 created, 0 existed
 OPEN_STATUS_LIST = _OPEN + "return open(KEYS[1], ARGV[2])\n"
 

@@ -32,7 +32,12 @@ class RedisStatusLists(RedisKeyspace):
     def _register(self, list_no: int, shard: str) -> tuple[bool, str]:
         created, owner = self._run("REGISTER_STATUS_LIST", [self._k("sl", "numbers"), self._k("sl", "shards")],
                                    [int(list_no), shard])
-        self._list_shards[int(list_no)] = as_str(owner)
+        if not created and shard and not as_str(owner) and self._run(
+                "ADOPT_STATUS_LIST", [self._k("sl", "shards"), self._k("sl", list_no), self._k("sl", list_no, "used"),
+                                      self._k("sl", list_no, "bits")], [int(list_no), shard]):
+            created, owner = 1, shard  # an empty list of the global shard, now this district's
+        if as_str(owner):  # only a district's list is remembered: an empty global one may still be adopted
+            self._list_shards[int(list_no)] = as_str(owner)
         return bool(created), as_str(owner)
 
     def _list_shard(self, list_no: int) -> str | None:
@@ -42,7 +47,9 @@ class RedisStatusLists(RedisKeyspace):
             value = self._r.hget(self._k("sl", "shards"), int(list_no))
             if value is None:
                 return None
-            found = self._list_shards[int(list_no)] = as_str(value)
+            found = as_str(value)
+            if found:
+                self._list_shards[int(list_no)] = found
         return found
 
     @guard
