@@ -7,6 +7,8 @@ refuses to start unless Redis is durable (issuer.redis_durability). The variable
     EPERMIT_REDIS_URL                      redis://host:6379/0 (rediss:// for TLS); required
     EPERMIT_REDIS_CLUSTER                  1: the URL names one node of a Redis Cluster
     EPERMIT_REDIS_PREFIX                   key prefix with one hash tag, default {ep}
+    EPERMIT_REDIS_WAIT_REPLICAS            0..5: every scripted write waits (WAIT) until this many replicas
+                                           have it before it is acknowledged; default 0
     EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY  1: start on a Redis without appendfsync always (development only)
     EPERMIT_PUBLIC_URL                     the wallet API's public URL (credential `iss`); required
     EPERMIT_KEYS_DIR                       the key directory (`epermit keys init`); required
@@ -41,6 +43,7 @@ from wallet_api import create_app as create_wallet_api
 from wallet_api.settings import WalletApiSettings
 
 TRUE = ("1", "true", "yes")
+MAX_WAIT_REPLICAS = 5  # WAIT for more replicas than a shard has would time every write out
 
 
 class ServeConfigError(UsageError):
@@ -60,6 +63,7 @@ class RedisServeConfig:
     prefix: str = "{ep}"
     allow_unsafe_durability: bool = False
     passphrase_file: Path | None = None
+    wait_replicas: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisServeConfig:
@@ -69,6 +73,9 @@ class RedisServeConfig:
                 raise ServeConfigError(name, "is required")
             return value
 
+        wait = env.get("EPERMIT_REDIS_WAIT_REPLICAS", "").strip() or "0"
+        if not wait.isdigit() or int(wait) > MAX_WAIT_REPLICAS:
+            raise ServeConfigError("EPERMIT_REDIS_WAIT_REPLICAS", f"must be 0..{MAX_WAIT_REPLICAS}")
         passphrase_file = env.get("EPERMIT_KEY_PASSPHRASE_FILE", "").strip()
         if not passphrase_file and not env.get("EPERMIT_KEY_PASSPHRASE"):
             raise ServeConfigError("EPERMIT_KEY_PASSPHRASE", "or EPERMIT_KEY_PASSPHRASE_FILE is required")
@@ -80,6 +87,7 @@ class RedisServeConfig:
             prefix=env.get("EPERMIT_REDIS_PREFIX", "").strip() or "{ep}",
             allow_unsafe_durability=env.get("EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY", "").lower() in TRUE,
             passphrase_file=Path(passphrase_file) if passphrase_file else None,
+            wait_replicas=int(wait),
         )
 
 
@@ -88,7 +96,8 @@ def build_service(env: Mapping[str, str]) -> IssuerService:
     config = RedisServeConfig.from_env(env)
     keyring = load_keyring(config.keys_dir, read_passphrase(env=env, passphrase_file=config.passphrase_file))
     store = RedisStore.from_url(config.redis_url, cluster=config.cluster, prefix=config.prefix,
-                                allow_unsafe_durability=config.allow_unsafe_durability)
+                                allow_unsafe_durability=config.allow_unsafe_durability,
+                                wait_replicas=config.wait_replicas)
     return IssuerService(store, keyring, IssuerSettings(public_url=config.public_url))
 
 

@@ -36,6 +36,9 @@ def add_redis_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--redis", metavar="URL",
                        help="run under gunicorn on this Redis (default EPERMIT_REDIS_URL; unset: SQLite)")
     serve.add_argument("--redis-cluster", action="store_true", help="the Redis URL names a Redis Cluster node")
+    serve.add_argument("--redis-wait-replicas", type=int, choices=range(6), metavar="N",
+                       help="acknowledge a write once N replicas have it (EPERMIT_REDIS_WAIT_REPLICAS; default 0): "
+                            "a master failover then loses no acknowledged write")
     serve.add_argument("--workers", type=int, help=f"gunicorn workers per API (default EPERMIT_WORKERS or "
                                                    f"{DEFAULT_WORKERS})")
     serve.add_argument("--host", help="address to bind (default EPERMIT_HOST or 127.0.0.1)")
@@ -56,6 +59,8 @@ def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
         child["EPERMIT_REDIS_URL"] = args.redis
     if args.redis_cluster:
         child["EPERMIT_REDIS_CLUSTER"] = "1"
+    if getattr(args, "redis_wait_replicas", None) is not None:
+        child["EPERMIT_REDIS_WAIT_REPLICAS"] = str(args.redis_wait_replicas)
     wallet_port = int(child.get("EPERMIT_WALLET_PORT") or args.wallet_port)
     host = args.host or child.get("EPERMIT_HOST") or "127.0.0.1"
     child.setdefault("EPERMIT_OFFICER_PORT", str(args.officer_port))

@@ -15,7 +15,7 @@ import argparse
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, guarded
 from epermit.errors import UsageError
 from epermit.office import add_location_options, office_from_args
-from issuer.audit import Anchor, all_entries, check_record_states, verify_chain, verify_chains
+from issuer.audit import Anchor, check_record_states, verify_chains
 from issuer.errors import AuditChainError, InvalidRequestError
 from issuer.store import Store
 
@@ -35,7 +35,7 @@ def add_audit_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     listing.add_argument("--limit", type=int, default=100)
     listing.set_defaults(handler=guarded("audit", _list))
 
-    head = commands.add_parser("head", help="print the anchor SEQ:HASH of the newest entry")
+    head = commands.add_parser("head", help="print the anchor of the newest entries (SEQ:HASH; sharded: SEQ,CHAIN:SEQ,...:HASH)")
     add_location_options(head)
     head.set_defaults(handler=guarded("audit", _head))
 
@@ -81,6 +81,6 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _head(args: argparse.Namespace) -> int:
-    report = verify_chain(all_entries(_store(args)))
+    report = verify_chains(_store(args))  # every chain's head, in one anchor (issuer.audit_anchor)
     print("empty" if report.head is None else str(report.head))
     return EXIT_OK

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +29,11 @@ def audit_json(entry: AuditEntry) -> str:
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
 
 
+def written_now() -> int:
+    """AuditEntry.written: this machine's clock in µs (orders the chains' entries within one second)."""
+    return time.time_ns() // 1000
+
+
 def head_moved(reply: Any) -> bool:
     """A script's {0, seq, hash}: the audit head moved (every other reply is nil, a number or strings)."""
     return isinstance(reply, list) and len(reply) == 3 and reply[0] == 0 and isinstance(reply[0], int)
@@ -42,7 +48,7 @@ class RedisAudit(RedisKeyspace):
         its JSON]."""
         seq, last = self._audit_heads.get(chain, (0, ""))  # last seen here: right, one round trip; stale, two
         for _ in range(AUDIT_TRIES):  # compare-and-set on the head: concurrent appends serialise
-            linked = chained(entry, seq=seq + 1, prev_hash=last or GENESIS)
+            linked = chained(entry, seq=seq + 1, prev_hash=last or GENESIS, written=written_now())
             reply = run([self._s(chain), seq, last, linked.hash, audit_json(linked)])
             if not head_moved(reply):
                 if reply is not None and reply != 0:

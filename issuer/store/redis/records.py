@@ -19,7 +19,7 @@ from credential.statuslist import INVALID
 from issuer.errors import StateConflictError, StoreUnavailableError
 from issuer.model import GENESIS, AuditEntry, Record, RecordState, chained, holder_hash
 from issuer.store import Registration, same_holder
-from issuer.store.redis.audit import AUDIT_TRIES, RedisAudit, audit_json
+from issuer.store.redis.audit import AUDIT_TRIES, RedisAudit, audit_json, written_now
 from issuer.store.redis.client import as_str, guard, hash_fields
 
 _SCAN = 1000
@@ -96,9 +96,9 @@ class RedisRecords(RedisAudit):  # its inserts and state changes append to the c
         for _ in range(AUDIT_TRIES):  # compare-and-set on the audit head, as append_audit
             seq, last_hash = self._r.hmget(keys[0], ["seq", "hash"])
             last_seq = 0 if seq is None else int(seq)
-            prev, linked = GENESIS if last_hash is None else as_str(last_hash), []
+            prev, linked, now = GENESIS if last_hash is None else as_str(last_hash), [], written_now()
             for n, entry in enumerate(entries, start=last_seq + 1):
-                linked.append(chained(entry, seq=n, prev_hash=prev))
+                linked.append(chained(entry, seq=n, prev_hash=prev, written=now))
                 prev = linked[-1].hash
             batch = json.dumps({"rows": rows, "audit": [[e.hash, audit_json(e)] for e in linked]},
                                ensure_ascii=False)
