@@ -25,6 +25,8 @@ BENCHES = (
     "bench.bulk_registration",
     "bench.wallet_pickup",
     "bench.memory",
+    "bench.store_bytes",
+    "bench.cluster_spread",
 )
 PASSES = int(os.environ.get("BENCH_PASSES", "2"))
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -37,12 +37,12 @@ KID = "cred-2026-01"
 T0 = 1_780_000_000
 
 
-def registrations(count: int) -> Iterator[Registration]:
+def registrations(count: int, districts: tuple[str, ...] = DISTRICTS) -> Iterator[Registration]:
     """``count`` registration cards of distinct fictitious holders, spread over the districts."""
     for n in range(count):
         birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=n // 500)
         first17 = f"410102{birth:%Y%m%d}{2 * (n % 500) + 1:03d}"
-        district = DISTRICTS[n % len(DISTRICTS)]
+        district = districts[n % len(districts)]
         permit = sample_permit(CredentialType.RESIDENCE_REGISTRATION, birth_date=birth,
                                citizen_id=first17 + citizen_id_check_digit(first17),
                                document_number=f"DJK-{district}-2026-{n + 1:06d}")
@@ -56,10 +56,10 @@ def registrations(count: int) -> Iterator[Registration]:
         yield Registration(record, offer, audit)
 
 
-def fill(store: Store, count: int) -> None:
+def fill(store: Store, count: int, districts: tuple[str, ...] = DISTRICTS) -> None:
     """Register, redeem and deliver ``count`` credentials."""
     batch: list[Registration] = []
-    for registration in registrations(count):
+    for registration in registrations(count, districts):
         batch.append(registration)
         if len(batch) == BATCH:
             _write(store, batch)
@@ -81,14 +81,17 @@ def _write(store: Store, batch: list[Registration]) -> None:
 
 
 def _list_of(store: Store, district: str, size: int) -> int:
-    lists = getattr(store, "status_lists_of", None)  # a sharded store keeps each district's lists apart
-    if lists is not None:
-        return int(lists(district, size))
-    numbers = store.status_list_numbers()
-    if not numbers:
-        store.open_status_list(1, size)
-        return 1
-    return numbers[-1]
+    """The newest list of the district's shard (Store.shard_of), opened on first use: a record's indices
+    come from its own shard's lists (one list on a one-shard store)."""
+    shard = store.shard_of(district)
+    own = store.status_list_numbers(shard=shard)
+    if own:
+        return own[-1]
+    every = store.status_list_numbers()
+    list_no = every[-1] + 1 if every else 1
+    while not store.open_status_list(list_no, size, shard=shard):
+        list_no += 1  # another shard took that number
+    return list_no
 
 
 def measure_redis(tmp: Path, count: int) -> dict[str, Any]:
