@@ -42,7 +42,7 @@ def cut_newest(store: Store, chain: str) -> None:
     assert isinstance(store, RedisStore)
     head = store.audit_head(chain)
     assert head is not None
-    store._r.zremrangebyscore(store._d(chain, "audit"), head[0], head[0])
+    store._r.rpop(store._d(chain, "audit"))
     before = store.list_audit(after=head[0] - 2, limit=1, chain=chain)[0]
     store._r.hset(store._d(chain, "audit", "head"), mapping={"seq": before.seq, "hash": before.hash})
 

@@ -74,7 +74,9 @@ class RedisAudit(RedisKeyspace):
 
     @guard
     def list_audit(self, *, after: int = 0, limit: int = 100, chain: str = "") -> list[AuditEntry]:
-        members = self._r.zrangebyscore(self._d(chain, "audit"), f"({int(after)}", "+inf", start=0, num=int(limit))
+        if int(limit) <= 0:
+            return []
+        members = self._r.lrange(self._d(chain, "audit"), max(0, int(after)), max(0, int(after)) + int(limit) - 1)
         return [AuditEntry(**json.loads(as_str(m))) for m in members]
 
     @guard

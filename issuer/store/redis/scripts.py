@@ -25,12 +25,13 @@ local function index_entry(prefix, n, entry)
 end
 """
 _AUDIT = _INDEX_ENTRY + """
--- The keys: prefix .. ':audit:head' (a hash {seq, hash}) and prefix .. ':audit' (the log, a sorted set by seq).
+-- The keys: prefix .. ':audit:head' (a hash {seq, hash}) and prefix .. ':audit' (the log, a list: entry seq n at
+-- index n - 1; a list costs a few bytes an entry where a sorted set costs ~100).
 local function audit_head_moved(prefix, seq, hash)
   -- A key of the wrong type would fail the append after the change was written: refuse before any write.
   local log_type = redis.call('TYPE', prefix .. ':audit')['ok']
   local head_type = redis.call('TYPE', prefix .. ':audit:head')['ok']
-  if (log_type ~= 'zset' and log_type ~= 'none') or (head_type ~= 'hash' and head_type ~= 'none') then
+  if (log_type ~= 'list' and log_type ~= 'none') or (head_type ~= 'hash' and head_type ~= 'none') then
     return redis.error_reply('WRONGTYPE the audit chain keys hold the wrong kind of value')
   end
   local head = redis.call('HMGET', prefix .. ':audit:head', 'seq', 'hash')
@@ -41,7 +42,7 @@ end
 local function audit_append(prefix, seq, new_hash, entry)
   local n = tonumber(seq) + 1
   redis.call('HSET', prefix .. ':audit:head', 'seq', n, 'hash', new_hash)
-  redis.call('ZADD', prefix .. ':audit', n, entry)
+  redis.call('RPUSH', prefix .. ':audit', entry)
   index_entry(prefix, n, entry)
 end
 """
@@ -420,7 +421,7 @@ for _, r in ipairs(batch.rows) do
   if r[15] ~= '' then redis.call('SET', p .. ':portrait:' .. r[1], r[15]) end
 end
 for n, entry in ipairs(batch.audit) do
-  redis.call('ZADD', KEYS[2], seq + n, entry[2])
+  redis.call('RPUSH', KEYS[2], entry[2])
   index_entry(p, seq + n, entry[2])
 end
 if #batch.audit > 0 then
@@ -434,7 +435,7 @@ return 1
 AUDIT_OF_RECORD = """
 local found = {}
 for _, seq in ipairs(redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'LIMIT', 0, tonumber(ARGV[2]))) do
-  local entry = redis.call('ZRANGEBYSCORE', KEYS[2], seq, seq)[1]
+  local entry = redis.call('LINDEX', KEYS[2], tonumber(seq) - 1)
   if entry then table.insert(found, entry) end
 end
 return found
@@ -457,9 +458,10 @@ return found
 # that range (written before the per-record index existed) and, once the last range is done, marks it.
 # -> the number of entries read
 INDEX_AUDIT = _INDEX_ENTRY + """
-local entries = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], ARGV[3], 'WITHSCORES')
-for i = 1, #entries, 2 do index_entry(ARGV[1], tonumber(entries[i + 1]), entries[i]) end
-return #entries / 2
+local first = tonumber(ARGV[2])
+local entries = redis.call('LRANGE', KEYS[2], first - 1, tonumber(ARGV[3]) - 1)
+for i, entry in ipairs(entries) do index_entry(ARGV[1], first + i - 1, entry) end
+return #entries
 """
 
 # KEYS: the format marker, the audit head. ARGV: this format. -> the key space's format: as marked; "before 3"
