@@ -25,8 +25,15 @@ _AUDIT_FIELDS = dataclasses.fields(AuditEntry)
 
 
 def audit_json(entry: AuditEntry) -> str:
-    fields = {f.name: getattr(entry, f.name) for f in _AUDIT_FIELDS}  # asdict() deep-copies: slow in bulk
+    """The stored form: a JSON array in AuditEntry's field order (seq, time, officer, action, record_id,
+    reason, outcome, prev_hash, hash, written): no field names, ~90 bytes an entry fewer than an object. The
+    scripts read the record id at index 5 (scripts._INDEX_ENTRY)."""
+    fields = [getattr(entry, f.name) for f in _AUDIT_FIELDS]  # asdict() deep-copies: slow in bulk
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":"))
+
+
+def audit_entry(stored: Any) -> AuditEntry:
+    return AuditEntry(*json.loads(as_str(stored)))
 
 
 def written_now() -> int:
@@ -77,7 +84,7 @@ class RedisAudit(RedisKeyspace):
         if int(limit) <= 0:
             return []
         members = self._r.lrange(self._d(chain, "audit"), max(0, int(after)), max(0, int(after)) + int(limit) - 1)
-        return [AuditEntry(**json.loads(as_str(m))) for m in members]
+        return [audit_entry(m) for m in members]
 
     @guard
     def audit_of_record(self, record_id: str, *, before: int | None = None, limit: int = 100) -> list[AuditEntry]:
@@ -85,7 +92,7 @@ class RedisAudit(RedisKeyspace):
         chain = self._chain_of(record_id)
         members = self._run("AUDIT_OF_RECORD", [self._d(chain, "audit_of", record_id), self._d(chain, "audit")],
                             [top, max(0, int(limit))])
-        return [AuditEntry(**json.loads(as_str(m))) for m in members]
+        return [audit_entry(m) for m in members]
 
     @guard
     def audit_head(self, chain: str = "") -> tuple[int, str] | None:

@@ -20,7 +20,7 @@ _INDEX_ENTRY = """
 -- The per-record index of the audit log: prefix .. ':audit_of:' .. record id, a sorted set of seqs (member and
 -- score), so that a record's history is read without scanning the log (Store.audit_of_record).
 local function index_entry(prefix, n, entry)
-  local record_id = cjson.decode(entry).record_id
+  local record_id = cjson.decode(entry)[5]  -- the stored entry is an array (issuer.store.redis.audit.audit_json)
   if type(record_id) == 'string' then redis.call('ZADD', prefix .. ':audit_of:' .. record_id, n, n) end
 end
 """
