@@ -18,12 +18,14 @@ from bench.harness import RESULTS, Row, machine
 
 BENCHES = (
     "bench.offline_verify",
+    "bench.cold_start",
     "bench.sd_jwt",
     "bench.qr_size",
     "bench.status_lists",
     "bench.pickup_signing",
     "bench.bulk_registration",
     "bench.wallet_pickup",
+    "bench.pickup_store_calls",
     "bench.memory",
     "bench.store_bytes",
     "bench.cluster_spread",

@@ -1,7 +1,9 @@
 """The wallet API under a bounded loopback load: full pickups per second and their p50/p99, next to hello-world.
 
 Both servers run under the production gunicorn command line (epermit.redis_serve.gunicorn_command: gthread,
-WORKERS workers x THREADS threads) on a durable redis-server (appendonly yes, appendfsync always). One pickup
+WORKERS workers x THREADS threads) on a durable redis-server (appendonly yes, appendfsync always). The Redis
+deployment keeps the short-lived values (nonces, access tokens, rate counters) on a second redis-server that
+persists nothing (EPERMIT_EPHEMERAL_REDIS_URL, docs/redis.md), as a production office does. One pickup
 is what a phone does after scanning: POST /token (pre-authorized code + PIN), POST /nonce, POST /credential
 (a key proof: the issuer signs an SD-JWT VC and a QR pass, allocates a status index, audits). CLIENTS threads,
 each on its own keep-alive connection, run pickups of pre-made offers for at most SECONDS; the hello-world app
@@ -41,6 +43,19 @@ SECONDS = 8.0  # per phase
 OFFERS = 4000  # pre-made pickups: more than the phase can use
 PASSPHRASE = "bench passphrase, not a secret"  # noqa: S105
 PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+
+class EphemeralRedis(BenchRedis):
+    """The second redis-server of the short-lived values (docs/redis.md): it persists nothing."""
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(directory)
+        at = self.command.index("--appendonly")
+        self.command[at:at + 4] = ["--appendonly", "no"]
+
+    def __enter__(self) -> EphemeralRedis:
+        super().__enter__()
+        return self
 
 
 @dataclass(frozen=True)
@@ -100,7 +115,7 @@ def tree_cpu(pid: int) -> float:
 
 
 def drive(name: str, port: int, step: Callable[[Client], int], budget: int | None,
-          server_pid: int, redis_pid: int) -> Load:
+          server_pid: int, redis_pids: Sequence[int]) -> Load:
     """CLIENTS threads call ``step`` (returns its request count) until SECONDS pass or ``budget`` steps ran."""
     latencies: list[float] = []
     counts = {"requests": 0, "errors": 0, "started": 0}
@@ -128,14 +143,17 @@ def drive(name: str, port: int, step: Callable[[Client], int], budget: int | Non
                 counts["requests"] += requests
 
     threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
-    cpu = {"server": tree_cpu(server_pid), "redis": cpu_seconds(redis_pid), "client": time.process_time()}
+    def redis_cpu() -> float:
+        return sum(cpu_seconds(pid) for pid in redis_pids)
+
+    cpu = {"server": tree_cpu(server_pid), "redis": redis_cpu(), "client": time.process_time()}
     start = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     seconds = time.perf_counter() - start
-    used = {"server": tree_cpu(server_pid) - cpu["server"], "redis": cpu_seconds(redis_pid) - cpu["redis"],
+    used = {"server": tree_cpu(server_pid) - cpu["server"], "redis": redis_cpu() - cpu["redis"],
             "client": time.process_time() - cpu["client"]}
     return Load(name, len(latencies), counts["requests"], seconds, latencies, counts["errors"], used)
 
@@ -246,7 +264,7 @@ def measure(tmp: Path) -> list[Load]:
 
     keys_dir = tmp / "keys"
     init_keys(keys_dir, PASSPHRASE.encode(), AUTHORITY_CODE, AUTHORITY_NAME, int(time.time()) - 60, scrypt_n=2**14)
-    with BenchRedis(tmp / "redis") as redis:
+    with BenchRedis(tmp / "redis") as redis, EphemeralRedis(tmp / "ephemeral") as ephemeral:
         ports = {"redis": free_port(), "sqlite": free_port()}
         urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
         redis_store, sqlite_store = RedisStore.from_url(redis.url), SQLiteStore(tmp / "epermit.sqlite3")
@@ -258,25 +276,29 @@ def measure(tmp: Path) -> list[Load]:
                "EPERMIT_KEY_PASSPHRASE": PASSPHRASE, "EPERMIT_SQLITE_PATH": str(tmp / "epermit.sqlite3")}
         servers = {
             "hello": Gunicorn("bench.wallet_app:create_hello_app()", env),
-            "redis": Gunicorn("bench.wallet_app:create_wallet_app()", {**env, "EPERMIT_PUBLIC_URL": urls["redis"]},
+            # The production deployment: the short-lived values on a second Redis, off the fsync'd path.
+            "redis": Gunicorn("bench.wallet_app:create_wallet_app()",
+                              {**env, "EPERMIT_PUBLIC_URL": urls["redis"], "EPERMIT_EPHEMERAL_REDIS_URL": ephemeral.url},
                               ports["redis"]),
             "sqlite": Gunicorn("bench.wallet_app:create_sqlite_wallet_app()",
                                {**env, "EPERMIT_PUBLIC_URL": urls["sqlite"]}, ports["sqlite"]),
         }
+        redis_pids = (redis.pid, ephemeral.pid)
         try:
             servers["hello"].wait("/hello")
             servers["redis"].wait("/nonce")
             servers["sqlite"].wait("/nonce")
             loads = [drive("hello-world (before)", servers["hello"].port, hello, None,
-                           servers["hello"].process.pid, redis.pid)]
+                           servers["hello"].process.pid, redis_pids)]
             for name, label in (("redis", "Redis"), ("sqlite", "SQLite")):
-                commands = redis_commands(redis.url)
+                commands = redis_commands(redis.url) + redis_commands(ephemeral.url)
                 load = drive(f"pickup on {label}: token + nonce + credential", ports[name],
                              pickups(urls[name], offers[name]), len(offers[name]), servers[name].process.pid,
-                             redis.pid)
-                loads.append(dataclasses.replace(load, redis_commands=redis_commands(redis.url) - commands - 1))
+                             redis_pids)
+                after = redis_commands(redis.url) + redis_commands(ephemeral.url)
+                loads.append(dataclasses.replace(load, redis_commands=after - commands - 2))
             loads.append(drive("hello-world (after)", servers["hello"].port, hello, None,
-                               servers["hello"].process.pid, redis.pid))
+                               servers["hello"].process.pid, redis_pids))
         finally:
             for server in servers.values():
                 server.stop()

@@ -25,7 +25,7 @@ from credential.errors import (
     WrongTypeError,
 )
 from credential.jose import Signer, verify_signature
-from credential.jwk import PublicKey
+from credential.jwk import PublicKey, p256_point
 
 COSE_SIGN1_TAG = 18
 HEADER_ALG, HEADER_CRIT, HEADER_KID, HEADER_TYP = 1, 2, 4, 16
@@ -51,6 +51,7 @@ _NO_SEMANTICS = {tag: _reject_tag for tag in _SEMANTIC_TAGS}
 # the general path of _check_other, which judges it exactly as before.
 _PLAIN_SCALARS = frozenset({int, bytes, str, bool, type(None)})
 _FROZENDICT = cbor2.frozendict  # a map inside a tag decodes immutable (a Mapping)
+_MAP_TYPES = (dict, _FROZENDICT)
 
 
 def _check_plain(item: Any, depth: int) -> None:
@@ -97,15 +98,15 @@ def _check_other(item: object, depth: int) -> None:
         raise MalformedError(f"CBOR item of type {type(item).__name__} is not accepted")
 
 
-def cbor_loads(data: bytes, *, max_size: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
-    """Decode untrusted CBOR: size cap first; definite lengths, unique keys, plain types, preferred
-    serialisation only (re-encoding must give the same bytes, which also rules out trailing data)."""
+def _decode(data: bytes, *, max_size: int, max_depth: int) -> Any:
+    """The first half of cbor_loads: the size cap and cbor2's own refusals (indefinite lengths, duplicate
+    keys, semantic tags, depth); the item still has to pass _check_plain and _require_preferred."""
     if not isinstance(data, bytes):
         raise MalformedError("CBOR input must be bytes")
     if len(data) > max_size:
         raise TooLargeError("CBOR", max_size)
     try:
-        item = cbor2.loads(
+        return cbor2.loads(
             data,
             semantic_decoders=_NO_SEMANTICS,
             max_depth=max_depth,
@@ -114,13 +115,25 @@ def cbor_loads(data: bytes, *, max_size: int, max_depth: int = DEFAULT_MAX_DEPTH
         )
     except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
         raise MalformedError(f"invalid CBOR: {exc}") from exc
-    _check_plain(item, max_depth)
+
+
+def _require_preferred(item: Any, data: bytes) -> None:
+    """Preferred serialisation only: re-encoding a plain item must give the same bytes (which also rules out
+    trailing data). Only for an item _check_plain (or an exact shape check) has passed."""
     try:
         canonical = cbor2.dumps(item)
     except (cbor2.CBORError, ValueError, TypeError) as exc:  # pragma: no cover - plain types always encode
         raise MalformedError("CBOR cannot be re-encoded") from exc
     if canonical != data:
         raise MalformedError("CBOR is not in preferred serialisation, or has trailing bytes")
+
+
+def cbor_loads(data: bytes, *, max_size: int, max_depth: int = DEFAULT_MAX_DEPTH) -> Any:
+    """Decode untrusted CBOR: size cap first; definite lengths, unique keys, plain types, preferred
+    serialisation only (re-encoding must give the same bytes, which also rules out trailing data)."""
+    item = _decode(data, max_size=max_size, max_depth=max_depth)
+    _check_plain(item, max_depth)
+    _require_preferred(item, data)
     return item
 
 
@@ -149,6 +162,12 @@ class Sign1:
         return kid if isinstance(kid, bytes) else None
 
 
+def encoded_length(message: Sign1) -> int:
+    """len(message.encode()) when its unprotected header is empty (as parse_sign1 requires), without encoding:
+    tag 18, the array of 4 and the empty map take a byte each."""
+    return _bytes_length(message.protected_bytes) + _bytes_length(message.payload) + _bytes_length(message.signature) + 3
+
+
 def sign1(
     payload: bytes,
     *,
@@ -175,7 +194,64 @@ def sign1(
 def _is_map(value: object) -> TypeGuard[Mapping[Any, Any]]:
     """isinstance(value, Mapping), with the exact type cbor2 decodes maps to checked first (an ABC check
     costs a Python-level call)."""
-    return type(value) is dict or isinstance(value, Mapping)
+    return type(value) in _MAP_TYPES or isinstance(value, Mapping)
+
+
+def _sign1_item_length(item: object) -> int | None:
+    """For a tag-18 item holding exactly [bstr, empty map, bstr, bstr] of cbor2's exact types (inside a tag,
+    an array decodes as a tuple and a map as a frozendict), the length of its preferred encoding; else None.
+
+    Such an item is plain (_check_plain would pass it without a word), and its length is a sum: tag 18, the
+    array of 4 and the empty map take a byte each, each byte string its head and its bytes."""
+    if type(item) is not cbor2.CBORTag or item.tag != COSE_SIGN1_TAG:
+        return None
+    body = item.value
+    if not ((type(body) is tuple or type(body) is list) and len(body) == 4):
+        return None
+    protected, unprotected, payload, signature = body
+    if not (type(protected) is bytes and type(unprotected) in _MAP_TYPES and not unprotected
+            and type(payload) is bytes and type(signature) is bytes):
+        return None
+    return _bytes_length(protected) + _bytes_length(payload) + _bytes_length(signature) + 3
+
+
+def _bytes_length(value: bytes) -> int:
+    return _head_length(len(value)) + len(value)
+
+
+def _head_length(argument: int) -> int:
+    """Bytes of a CBOR head with this argument (a length, a tag) in preferred serialisation (RFC 8949 §4.2.1)."""
+    return 1 if argument < 24 else 2 if argument < 0x100 else 3 if argument < 0x10000 else 5 if argument < 2**32 else 9
+
+
+def _sign1s_length(item: object) -> int | None:
+    """The preferred encoding's length of one COSE_Sign1 item (_sign1_item_length) or of an array of them."""
+    if type(item) is not list:
+        return _sign1_item_length(item)
+    total = _head_length(len(item))
+    for part in item:
+        length = _sign1_item_length(part)
+        if length is None:
+            return None
+        total += length
+    return total
+
+
+def cbor_loads_sign1s(data: bytes, *, max_size: int) -> Any:
+    """cbor_loads (default depth) for bytes that hold COSE_Sign1 messages: one tagged message, or an array
+    of them (a live pass). The same item and the same refusals as cbor_loads, whatever the bytes.
+
+    The usual shape needs neither the walk of _check_plain nor a re-encoding: every definite-length encoding
+    of an item is its preferred one plus the bytes that any longer head (or trailing data) adds, so the
+    bytes are the preferred encoding exactly when they are as long as it is (_sign1s_length)."""
+    item = _decode(data, max_size=max_size, max_depth=DEFAULT_MAX_DEPTH)
+    expected = _sign1s_length(item)
+    if expected is None:
+        _check_plain(item, DEFAULT_MAX_DEPTH)
+        _require_preferred(item, data)
+    elif len(data) != expected:
+        raise MalformedError("CBOR is not in preferred serialisation, or has trailing bytes")
+    return item
 
 
 def _check_protected(header: object) -> dict[int, Any]:
@@ -213,12 +289,23 @@ def parse_sign1(item: object, *, require_tag: bool, max_size: int) -> Sign1:
         raise MalformedError("COSE unprotected header must be a map")
     if unprotected:  # unsigned: whatever it says (alg, kid, x5chain...) could be swapped by anyone
         raise ForbiddenHeaderError("unprotected header")
-    protected = _check_protected(cbor_loads(protected_bytes, max_size=max_size, max_depth=2))
-    return Sign1(protected, protected_bytes, payload, signature)
+    return Sign1(_protected_header(protected_bytes, max_size), protected_bytes, payload, signature)
+
+
+@functools.lru_cache(maxsize=64)
+def _checked_protected(protected_bytes: bytes, max_size: int) -> dict[int, Any]:
+    return _check_protected(cbor_loads(protected_bytes, max_size=max_size, max_depth=2))
+
+
+def _protected_header(protected_bytes: bytes, max_size: int) -> dict[int, Any]:
+    """The checked protected header of these bytes. One signing key puts the same header (alg, kid, typ) on
+    every message, and every holder's proof has the same one: decoded and checked once per distinct header
+    (a header that fails raises, and is never cached). A copy: the caller's dict is its own."""
+    return dict(_checked_protected(protected_bytes, max_size))
 
 
 def decode_sign1(data: bytes, *, require_tag: bool = True, max_size: int) -> Sign1:
-    return parse_sign1(cbor_loads(data, max_size=max_size), require_tag=require_tag, max_size=max_size)
+    return parse_sign1(cbor_loads_sign1s(data, max_size=max_size), require_tag=require_tag, max_size=max_size)
 
 
 def header_algorithm(message: Sign1, algorithms: tuple[str, ...]) -> str:
@@ -252,7 +339,6 @@ def verify_sign1(
 _KTY, _CRV, _X, _Y = 1, -1, -2, -3
 _EC2, _OKP, _P256, _ED25519 = 2, 1, 1, 6
 _EC2_LABELS, _OKP_LABELS = frozenset({_KTY, _CRV, _X, _Y}), frozenset({_KTY, _CRV, _X})
-_P256_CURVE = ec.SECP256R1()  # a stateless curve description
 
 
 def cose_key(key: PublicKey) -> dict[int, Any]:
@@ -267,14 +353,6 @@ def cose_key(key: PublicKey) -> dict[int, Any]:
     # SEC 1 uncompressed point: 0x04, x, y; one call instead of public_numbers().
     point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
     return {_KTY: _EC2, _CRV: _P256, _X: point[1:33], _Y: point[33:]}
-
-
-@functools.lru_cache(maxsize=256)
-def _p256_point(point: bytes) -> ec.EllipticCurvePublicKey:
-    """A parsed P-256 point (public keys are immutable): a holder scanned again, or a pass's key read by the
-    pass and then by its proof, is not parsed and checked on the curve again. A bad point raises ValueError,
-    which is never cached."""
-    return ec.EllipticCurvePublicKey.from_encoded_point(_P256_CURVE, point)
 
 
 def load_cose_key(obj: object) -> PublicKey:
@@ -293,7 +371,7 @@ def load_cose_key(obj: object) -> PublicKey:
         if kty == _EC2 and crv == _P256 and obj.keys() == _EC2_LABELS:
             if not isinstance(y, bytes) or len(y) != 32:
                 raise MalformedError("COSE_Key y must be 32 bytes (the compressed form is not accepted)")
-            return _p256_point(b"\x04" + x + y)
+            return p256_point(b"\x04" + x + y)  # parsed once per distinct point
         if kty == _OKP and crv == _ED25519 and obj.keys() == _OKP_LABELS:
             return ed25519.Ed25519PublicKey.from_public_bytes(x)
     except ValueError as exc:  # not a point on the curve

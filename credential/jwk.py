@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -15,19 +16,26 @@ PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey
 KID_BYTES = 8
 
 
+_P256_CURVE = ec.SECP256R1()  # a stateless curve description
+
+
+@functools.lru_cache(maxsize=256)
+def p256_point(point: bytes) -> ec.EllipticCurvePublicKey:
+    """A parsed P-256 point, SEC 1 uncompressed (public keys are immutable): a holder key read again (the
+    same holder scanned twice, a pass's key read by the pass and then by its proof, a cnf JWK) is not parsed
+    and checked on the curve again. A bad point raises ValueError, which is never cached."""
+    return ec.EllipticCurvePublicKey.from_encoded_point(_P256_CURVE, point)
+
+
 def public_jwk(key: PublicKey) -> dict[str, str]:
     if isinstance(key, ed25519.Ed25519PublicKey):
         raw = key.public_bytes(Encoding.Raw, PublicFormat.Raw)
         return {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(raw)}
     if not isinstance(key.curve, ec.SECP256R1):
         raise MalformedError("only P-256 EC keys are supported")
-    numbers = key.public_numbers()
-    return {
-        "kty": "EC",
-        "crv": "P-256",
-        "x": b64url_encode(numbers.x.to_bytes(32, "big")),
-        "y": b64url_encode(numbers.y.to_bytes(32, "big")),
-    }
+    # SEC 1 uncompressed point: 0x04, x, y (32 bytes each); one call instead of public_numbers().
+    point = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    return {"kty": "EC", "crv": "P-256", "x": b64url_encode(point[1:33]), "y": b64url_encode(point[33:])}
 
 
 def load_public_jwk(jwk: Any) -> PublicKey:
@@ -46,7 +54,7 @@ def load_public_jwk(jwk: Any) -> PublicKey:
             x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])
             if len(x) != 32 or len(y) != 32:
                 raise MalformedError("P-256 coordinates must be 32 bytes")
-            return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), b"\x04" + x + y)
+            return p256_point(b"\x04" + x + y)
         if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
             x = b64url_decode(jwk["x"])
             if len(x) != 32:

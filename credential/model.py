@@ -42,7 +42,7 @@ class CredentialType(enum.Enum):
 
     @property
     def slug(self) -> str:
-        return _SLUGS[self]
+        return _SLUG_BY_VALUE[self._value_]  # an int key: hashing a member is a Python-level call
 
     @property
     def vct_path(self) -> str:
@@ -69,6 +69,7 @@ _SLUGS = {
     CredentialType.RESIDENCE_PERMIT: "residence_permit",
     CredentialType.RESIDENCE_REGISTRATION: "residence_registration",
 }
+_SLUG_BY_VALUE = {member.value: slug for member, slug in _SLUGS.items()}
 _VCT_PATHS = {
     CredentialType.RESIDENCE_PERMIT: "/vct/residence-permit/1",
     CredentialType.RESIDENCE_REGISTRATION: "/vct/residence-registration/1",

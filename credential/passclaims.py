@@ -141,6 +141,7 @@ def _digits(value: int, width: int, field: str) -> str:
     return f"{value:0{width}d}"
 
 
+_TYPES = {member.value: member for member in CredentialType}
 _RETIRED = {F_RETIRED_AUTHORITY_NAME: "field 12 (authority name) is not carried: the trust list names it"}
 
 
@@ -159,10 +160,10 @@ def _checked_map(claim: Mapping[Any, Any], types: Mapping[int, Any], optional: C
     missing = [key for key in types if key not in optional and key not in claim]
     if missing:
         raise InvalidClaimError("permit", f"field {missing[0]} is missing")
-    try:
-        return CredentialType(claim[F_TYPE])
-    except ValueError as exc:
-        raise InvalidClaimError("permit", "unknown credential type") from exc
+    kind = _TYPES.get(claim[F_TYPE])  # an int (checked above); CredentialType(value) is a slow lookup
+    if kind is None:
+        raise InvalidClaimError("permit", "unknown credential type")
+    return kind
 
 
 def permit_from_claim(claim: object, *, nbf: int, exp: int, authority_name: str) -> Permit:
@@ -200,9 +201,13 @@ def permit_from_claim(claim: object, *, nbf: int, exp: int, authority_name: str)
         valid_from=_day(nbf, "nbf"),
         valid_until=_day(exp, "exp") - datetime.timedelta(days=1),
     )
-    if permit_claim(permit) != dict(claim):
+    if permit_claim(permit) != _as_dict(claim):
         raise InvalidClaimError("permit", "not in canonical form")
     return permit
+
+
+def _as_dict(claim: Mapping[Any, Any]) -> dict[Any, Any]:
+    return claim if type(claim) is dict else dict(claim)  # a copy only of what is no dict already
 
 
 # -- the basic view -----------------------------------------------------------------------------------------
@@ -325,7 +330,7 @@ def basic_permit_from_claim(claim: object, *, nbf: int, exp: int, authority_name
         valid_until=_day(exp, "exp") - datetime.timedelta(days=1),
         portrait_sha256=claim.get(F_PORTRAIT),
     )
-    if basic_permit_claim(basic) != dict(claim):
+    if basic_permit_claim(basic) != _as_dict(claim):
         raise InvalidClaimError("permit", "not in canonical form")
     return basic
 

@@ -30,8 +30,10 @@ from credential.cose import (
     Sign1,
     algorithm_for_key,
     cbor_loads,
+    cbor_loads_sign1s,
     cose_key,
     decode_sign1,
+    encoded_length,
     load_cose_key,
     parse_sign1,
     sign1,
@@ -135,7 +137,7 @@ def decode_qr_text(text: str) -> DecodedQr:
     if not text.startswith(QR_PREFIX):
         raise MalformedError(f"not an {QR_PREFIX} pass")
     data = inflate(b45decode(text[len(QR_PREFIX) :]), max_size=MAX_INFLATED)
-    item = cbor_loads(data, max_size=MAX_INFLATED)
+    item = cbor_loads_sign1s(data, max_size=MAX_INFLATED)
     if isinstance(item, list | tuple):
         if len(item) != 2:
             raise MalformedError("a live pass is an array of pass and proof")
@@ -150,13 +152,13 @@ def decode_qr_text(text: str) -> DecodedQr:
     payload = cbor_loads(message.payload, max_size=MAX_INFLATED, max_depth=4)
     if not isinstance(payload, dict):
         raise MalformedError("the pass payload must be a CBOR map")
-    # cbor_loads proved ``data`` canonical, so it is exactly the pass, or array head (1 byte) + pass + proof:
-    # the pass's bytes are sliced out, and only the short proof is encoded again to find where it starts.
+    # ``data`` is proven canonical, so it is exactly the pass, or array head (1 byte) + pass + proof: both are
+    # sliced out, the proof's length being that of its one (preferred) encoding.
     if proof_message is None:
         cose_pass, proof = data, None
     else:
-        proof = proof_message.encode()
-        cose_pass = data[1 : len(data) - len(proof)]
+        split = len(data) - encoded_length(proof_message)
+        cose_pass, proof = data[1:split], data[split:]
     return DecodedQr(cose_pass, kid, message.protected, payload, proof, message, proof_message)
 
 
@@ -198,7 +200,8 @@ def _claims(payload: dict[int, Any]) -> None:
 
 
 def _holder_key(cnf: object) -> PublicKey:
-    if not isinstance(cnf, Mapping) or set(cnf) != {1}:
+    # type() first: the exact type cbor2 decodes maps to spares the ABC check (a Python-level call).
+    if not (type(cnf) is dict or isinstance(cnf, Mapping)) or cnf.keys() != {1}:
         raise InvalidClaimError("cnf", "must hold exactly one COSE_Key")
     try:
         return load_cose_key(cnf[1])

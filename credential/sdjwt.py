@@ -26,9 +26,8 @@ from credential.disclosures import (
     SD_ALG_KEY,
     SD_KEY,
     decode_disclosure,
-    decoy_digests,
     disclose,
-    new_salts,
+    salts_and_decoys,
     unpack,
     without_digests,
 )
@@ -75,6 +74,7 @@ PERSONAL_CLAIMS = (
 BASIC_DISCLOSURE = ("name", "name_pinyin", "document_number", "authority_code", "authority_name",
                     "portrait_sha256", "picture")
 CHINA_STANDARD_TIME = datetime.timezone(datetime.timedelta(hours=8))
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 
 
 def personal_claims(permit: Permit, portrait: bytes | None = None) -> dict[str, Any]:
@@ -105,7 +105,8 @@ def personal_claims(permit: Permit, portrait: bytes | None = None) -> dict[str, 
 
 def day_start(day: datetime.date) -> int:
     """00:00 China Standard Time of ``day``, as unix seconds: when a permit dated ``day`` starts to hold."""
-    return int(datetime.datetime.combine(day, datetime.time(0), tzinfo=CHINA_STANDARD_TIME).timestamp())
+    # Exactly int(datetime.combine(day, time(0), CHINA_STANDARD_TIME).timestamp()), by ordinal arithmetic.
+    return (day.toordinal() - _EPOCH_ORDINAL) * 86400 - 8 * 3600
 
 
 def issue_sd_jwt_vc(
@@ -138,8 +139,9 @@ def issue_sd_jwt_vc(
     if decoys < 0:
         raise InvalidClaimError("_sd", "the number of decoys cannot be negative")
     claims = personal_claims(permit, portrait)
-    disclosures, disclosure_digests = disclose(new_salts(len(claims)), claims)
-    sd_digests = sorted(disclosure_digests + decoy_digests(decoys))
+    salts, decoy_texts = salts_and_decoys(len(claims), decoys)
+    disclosures, disclosure_digests = disclose(salts, claims)
+    sd_digests = sorted(disclosure_digests + decoy_texts)
     payload = {
         "iss": issuer,
         "vct": issuer + VCT[permit.type],

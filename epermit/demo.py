@@ -33,6 +33,7 @@ from credential.samples import sample_permit
 from epermit.demo_online import DemoError as DemoError  # the command line catches it from here
 from epermit.demo_online import UnlockedHome, folder_listing, tell_online_story, write_newcomer_offers
 from epermit.http_client import request
+from epermit.login_identity import login_verifier
 from epermit.private_files import FILE_MODE, private_folder, write_private
 from epermit.servers import BackgroundServer
 from epermit.tls import LOOPBACK_NAMES, LoopbackCA, verifier_identity
@@ -47,6 +48,7 @@ from issuer.settings import IssuerSettings, system_clock
 from issuer.store.sqlite import SQLiteStore
 from keys import KeyRing, Purpose
 from keys.keystore import write_private_file
+from keys.login import new_login_key
 from verifier.cache import VerifierCache
 from verifier.cli import main_verify
 from verifier.policy import Policy
@@ -58,8 +60,10 @@ from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
 
 TLS_CA_FILE = "tls-ca.pem"  # the CA certificate a wallet, `epermit verify sync --ca` or `curl --cacert` trusts
-# The CAs of online verifiers the web wallet answers (WalletApiSettings.verifier_ca_file), read on each request:
-# copy an `epermit employer-demo`'s employer-ca.pem here and the phone's /wallet/ can present to it.
+# The CAs of online verifiers the web wallet answers (WalletApiSettings.verifier_ca_file), read on each request.
+# The demo writes its loopback CA there: the residents' login request is signed under it (x509_san_dns on the
+# wallet API's host), so the phone's /wallet/ logs in and renews with it; append an `epermit employer-demo`'s
+# employer-ca.pem and /wallet/ can present to that employer too.
 VERIFIER_CAS_FILE = "verifier-cas.pem"
 SERVE_FILE = "serve.json"  # demo --serve: URLs, the CA and the demo officers' tokens and console sign-ins (0600)
 CONSOLE_TOTP_QR_FILE = "console-totp-supervisor.png"  # demo --serve: the supervisor's TOTP enrolment QR (0600)
@@ -103,11 +107,16 @@ class Office:
 
 
 def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = system_clock, *,
-                ca: LoopbackCA | None = None, host: str = "127.0.0.1", verifier_ca_file: Path | None = None) -> Office:
+                ca: LoopbackCA | None = None, host: str = "127.0.0.1", verifier_ca_file: Path | None = None,
+                dpop_nonce_required: bool = False, root_login: bool = False) -> Office:
     """Both APIs, over https with a certificate from ``ca`` when given (the demo), else http. ``host``: the
     address they listen on and are reached by (loopback by default; a phone on the same network needs the
     machine's address there, which the certificate then names beside the loopback names). ``verifier_ca_file``:
-    the CAs of the online verifiers the wallet PWA may answer (WalletApiSettings.verifier_ca_file)."""
+    the CAs of the online verifiers the wallet PWA may answer (WalletApiSettings.verifier_ca_file);
+    ``dpop_nonce_required``: every DPoP proof must carry the server's nonce (a wallet's use_dpop_nonce retry);
+    ``root_login``: the residents' login is signed under a certificate from ``keyring``'s root, as a real
+    deployment's (keys/login.py, checked by epermit.login_identity), instead of under ``ca`` (``host`` must
+    then be a DNS name: localhost)."""
     names = tuple(dict.fromkeys((host, *LOOPBACK_NAMES))) if host not in LOOPBACK_NAMES else LOOPBACK_NAMES
     server_tls = ca.issue_server(names).ssl_context() if ca is not None else None
     wallet_server = BackgroundServer(host, ssl_context=server_tls)
@@ -116,10 +125,15 @@ def open_office(data_dir: Path, keyring: KeyRing, clock: Callable[[], int] = sys
     service = IssuerService(store, keyring, IssuerSettings(public_url=wallet_server.url), clock=clock)
     # The residents' login (OpenID4VP, x509_san_dns on the wallet API's host) is signed under the same CA
     # the wallets trust for TLS (`--ca tls-ca.pem`): their request/requests/refresh commands log in with it.
-    login = None if ca is None else verifier_identity(ca, urllib.parse.urlsplit(wallet_server.url).hostname or host,
-                                                       name_zh="公安局居民在线服务", name_en="Residents' online service")
+    wallet_host = urllib.parse.urlsplit(wallet_server.url).hostname or host
+    login = None if ca is None else verifier_identity(ca, wallet_host, name_zh="公安局居民在线服务",
+                                                       name_en="Residents' online service")
+    if root_login and ca is not None:  # the wallets' pinned root then proves the login; the CA only the TLS
+        login = login_verifier(new_login_key(keyring.root, keyring.root_certificate, host=wallet_host, now=clock()),
+                               keyring, public_url=wallet_server.url, keys_dir=data_dir / "keys", now=clock())
     wallet_server.start(create_wallet_app(WalletApiSettings(public_url=wallet_server.url,
-                                                            verifier_ca_file=verifier_ca_file), service,
+                                                            verifier_ca_file=verifier_ca_file,
+                                                            dpop_nonce_required=dpop_nonce_required), service,
                                           login_verifier=login))
     # The console's cookie key is made fresh for this run: there is no default secret.
     console = ConsoleSettings(secret_key=secrets.token_bytes(32))
@@ -190,6 +204,8 @@ def run_demo(out: Path | None = None, *, serve: bool = False, host: str = "127.0
 
     ca = LoopbackCA(now=now)
     write_private(out / TLS_CA_FILE, ca.pem.decode("ascii"))  # public, but the folder's files are all owner-only
+    # The web wallet trusts the login's request signer as the CLI wallets do with --ca: the same CA.
+    write_private(out / VERIFIER_CAS_FILE, ca.pem.decode("ascii"))
     office = open_office(data_dir, keyring, ca=ca, host=host, verifier_ca_file=out / VERIFIER_CAS_FILE)
     try:
         say("2. Servers (https; the demo's loopback CA is in " + TLS_CA_FILE + ")",
@@ -366,8 +382,9 @@ def serve_forever(office: Office, out: Path, record_id: str) -> None:
         f"    each {{type, offer_uri, pickup_url, tx_code}}, nobody has picked them up\n"
         f"   resident's wallet (a phone's browser): {office.wallet_server.url}/wallet/ — or open the pickup link\n"
         f"   landlord's verifier page: {office.wallet_server.url}/verify/\n"
-        f"   online checks (OpenID4VP) from the web wallet: copy an `epermit employer-demo`'s employer-ca.pem to\n"
-        f"    {out / VERIFIER_CAS_FILE} (the CAs of verifiers /wallet/ answers; read afresh on each request)\n"
+        f"   online checks (OpenID4VP) from the web wallet: {out / VERIFIER_CAS_FILE} holds the demo's CA (the\n"
+        f"    residents' login and renewals); append an `epermit employer-demo`'s employer-ca.pem to it to present\n"
+        f"    to that employer (the CAs of verifiers /wallet/ answers; read afresh on each request)\n"
         f"   (a phone trusts these https pages once {out / TLS_CA_FILE} is installed on it as a CA certificate;\n"
         f"    give --host <this machine's address on your network> so that the phone can reach them)\n"
         f"   officer console: {office.officer_server.url}/officer/  (sign in as demo-supervisor, password "

@@ -4,9 +4,11 @@
 her recovery code printed). Then, from the wallet only (epermit.wallet.requests, the library behind
 `epermit wallet request|requests|refresh`):
 
-- a renewal: she asks for the endorsement (签注); her permit is not due yet, so the request waits in the
-  district's queue and the demo's issuing officer approves it over the officer API; `refresh` picks the
-  renewed credential up — it verifies with the later validity, and the old one is REVOKED;
+- a renewal: she asks for the endorsement (签注); her permit (issued last year, ending in 44 days) is within
+  the window, her card valid and nothing flagged, so the rules approve it at once (a request the rules cannot
+  decide would wait for the demo's issuing officer, who approves it over the officer API; one filed before
+  the window is refused with the day it opens); `refresh` picks the renewed credential up — it verifies with
+  the later validity, and the old one is REVOKED;
 - a lost phone: from a second wallet, with her citizen ID and the recovery code, the first phone's
   credentials are suspended at once (its live QR: SUSPENDED); a one-time code reaches her registered phone
   number through the demo's SMS gateway (the notifications outbox delivered to the file sink ``sms.jsonl``),
@@ -153,9 +155,12 @@ class OnlineStory:
     def first_visit(self, step: int, today: datetime.date) -> tuple[ResidentRequestsClient, HeldCredential, str]:
         say(f"{step}. 李娜唯一一次到窗口：登记、领证、恢复码 · 李娜's one visit: registered, permit picked up, "
             "recovery code")
-        since = today - datetime.timedelta(days=200)  # registered for 200 days: a residence permit is allowed
+        # Registered for 340 days, her permit issued 320 days ago on paper: its endorsement is due (the window
+        # opens 60 days before the end), so the renewal below is one the rules grant at once.
+        since = today - datetime.timedelta(days=340)
         for permit in (_permit(LI_NA, CredentialType.RESIDENCE_REGISTRATION, "DJK-110105-2026-000101", since),
-                       _permit(LI_NA, CredentialType.RESIDENCE_PERMIT, "JZZ-110105-2026-000101", today)):
+                       _permit(LI_NA, CredentialType.RESIDENCE_PERMIT, "JZZ-110105-2026-000101",
+                               today - datetime.timedelta(days=320))):
             record = self.office.call("POST", "/api/v1/records", permit.to_dict(), as_="clerk")
         offer = self.office.call("POST", f"/api/v1/records/{record['id']}/offers")
         phone = self.phone(OLD_PHONE)
@@ -174,7 +179,7 @@ class OnlineStory:
         answer = phone.ask("endorse", held=old, passphrase=self.passphrase)
         print(f"   申请 request: {told(answer)}")
         request_id = str(answer["request"]["id"])
-        if answer["request"]["state"] == "queued":  # not due yet: the district's queue, oldest first
+        if answer["request"]["state"] == "queued":  # flagged or no valid card: the district's queue, oldest first
             queue = cast(list[dict[str, Any]], self.office.call("GET", "/api/v1/requests")["requests"])
             expect(request_id in {q["id"] for q in queue}, True, "the request in the district's queue")
             decided = self.office.call("POST", f"/api/v1/requests/{request_id}/approve")

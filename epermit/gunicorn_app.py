@@ -9,9 +9,14 @@ refuses to start unless Redis is durable (issuer.redis_durability). The variable
     EPERMIT_REDIS_PREFIX                   key prefix with one hash tag, default {ep}
     EPERMIT_REDIS_WAIT_REPLICAS            0..5: every scripted write waits (WAIT) until this many replicas
                                            have it before it is acknowledged; default 0
+    EPERMIT_EPHEMERAL_REDIS_URL            a second Redis for the short-lived values (nonces, access tokens,
+                                           DPoP proof ids, rate counters), kept off the fsync'd path:
+                                           persisting nothing (appendonly no, save ""); unset: the same Redis
     EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY  1: start on a Redis without appendfsync always (development only)
     EPERMIT_PUBLIC_URL                     the wallet API's public URL (credential `iss`); required
-    EPERMIT_KEYS_DIR                       the key directory (`epermit keys init`); required
+    EPERMIT_KEYS_DIR                       the key directory (`epermit keys init`); required. Its login key
+                                           (keys/login.py), when it has one, signs the residents' OpenID4VP
+                                           login: its certificate must name EPERMIT_PUBLIC_URL's host
     EPERMIT_PUBLISHED_DIR                  where the wallet API keeps the last public documents it served
                                            (served while Redis is down); unset: in memory only
     EPERMIT_VERIFIER_CA_FILE               PEM bundle of the CAs whose online verifiers the wallet PWA answers
@@ -24,6 +29,7 @@ refuses to start unless Redis is durable (issuer.redis_durability). The variable
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +38,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from epermit.errors import UsageError
+from epermit.login_identity import load_login_verifier
 from issuer.http import app as officer_api
 from issuer.http.console import console_settings_from_env
 from issuer.http.logs import configure_json_logging
@@ -39,6 +46,7 @@ from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store.redis import RedisStore
 from keys import load_keyring, read_passphrase
+from verifier.openid4vp import VerifierIdentity
 from wallet_api import create_app as create_wallet_api
 from wallet_api.settings import WalletApiSettings
 
@@ -64,6 +72,7 @@ class RedisServeConfig:
     allow_unsafe_durability: bool = False
     passphrase_file: Path | None = None
     wait_replicas: int = 0
+    ephemeral_redis_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisServeConfig:
@@ -88,17 +97,31 @@ class RedisServeConfig:
             allow_unsafe_durability=env.get("EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY", "").lower() in TRUE,
             passphrase_file=Path(passphrase_file) if passphrase_file else None,
             wait_replicas=int(wait),
+            ephemeral_redis_url=env.get("EPERMIT_EPHEMERAL_REDIS_URL", "").strip() or None,
         )
 
 
 def build_service(env: Mapping[str, str]) -> IssuerService:
     """The issuer service on Redis, from the environment (keys unlocked, Redis durability checked)."""
+    return _build(env)[0]
+
+
+def build_wallet_service(env: Mapping[str, str]) -> tuple[IssuerService, VerifierIdentity | None]:
+    """``build_service`` and the residents' login identity (epermit.login_identity: the key directory's
+    login key, checked against the root and EPERMIT_PUBLIC_URL's host; LoginSetupError when it cannot serve)."""
+    service, config, passphrase = _build(env)
+    return service, load_login_verifier(config.keys_dir, passphrase, service.keyring,
+                                        public_url=service.settings.public_url, now=int(time.time()))
+
+
+def _build(env: Mapping[str, str]) -> tuple[IssuerService, RedisServeConfig, bytes]:
     config = RedisServeConfig.from_env(env)
-    keyring = load_keyring(config.keys_dir, read_passphrase(env=env, passphrase_file=config.passphrase_file))
+    passphrase = read_passphrase(env=env, passphrase_file=config.passphrase_file)
+    keyring = load_keyring(config.keys_dir, passphrase)
     store = RedisStore.from_url(config.redis_url, cluster=config.cluster, prefix=config.prefix,
                                 allow_unsafe_durability=config.allow_unsafe_durability,
-                                wait_replicas=config.wait_replicas)
-    return IssuerService(store, keyring, IssuerSettings(public_url=config.public_url))
+                                wait_replicas=config.wait_replicas, ephemeral_url=config.ephemeral_redis_url)
+    return IssuerService(store, keyring, IssuerSettings(public_url=config.public_url)), config, passphrase
 
 
 def _behind_proxies(app: Flask, env: Mapping[str, str]) -> Flask:
@@ -123,10 +146,10 @@ def create_officer_app(env: Mapping[str, str] | None = None) -> Flask:
 def create_wallet_app(env: Mapping[str, str] | None = None) -> Flask:
     environment = os.environ if env is None else env
     configure_json_logging()
-    service = build_service(environment)
+    service, login = build_wallet_service(environment)
     published = environment.get("EPERMIT_PUBLISHED_DIR", "").strip()
     verifier_cas = environment.get("EPERMIT_VERIFIER_CA_FILE", "").strip()
     return _behind_proxies(create_wallet_api(WalletApiSettings(public_url=service.settings.public_url,
                                                                published_dir=Path(published) if published else None,
                                                                verifier_ca_file=Path(verifier_cas) if verifier_cas else None),
-                                             service), environment)
+                                             service, login_verifier=login), environment)

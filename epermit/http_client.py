@@ -16,16 +16,19 @@ MAX_RESPONSE = 4 * 1024 * 1024
 class HttpError(Exception):
     """A non-2xx answer, with the server's OAuth-style error code when it sent one."""
 
-    def __init__(self, url: str, status: int, body: bytes) -> None:
+    def __init__(self, url: str, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.url = url
         self.status = status
+        self.headers = headers or {}  # e.g. DPoP-Nonce, which a use_dpop_nonce retry must carry
         self.error = ""
         self.description = ""
+        self.description_zh = ""  # the Chinese beside the ASCII description (wallet_api.error_words)
         try:
             data = json.loads(body)
             if isinstance(data, dict):
                 self.error = str(data.get("error", ""))
                 self.description = str(data.get("error_description", ""))
+                self.description_zh = str(data.get("error_description_zh", ""))
         except ValueError:
             pass
         super().__init__(f"{url}: HTTP {status} {self.error} {self.description}".rstrip())
@@ -74,4 +77,4 @@ def request(
                 raise HttpError(url, resp.status, b"")
             return Response(resp.status, dict(resp.headers.items()), body)
     except urllib.error.HTTPError as exc:
-        raise HttpError(url, exc.code, exc.read(MAX_RESPONSE)) from exc
+        raise HttpError(url, exc.code, exc.read(MAX_RESPONSE), dict(exc.headers.items())) from exc

@@ -89,15 +89,16 @@ class OfficeData:
     def published_dir(self) -> Path:
         return self.path / PUBLISHED_DIR
 
-    def open_store(self, *, create: bool = False, read_only: bool = False) -> SQLiteStore:
+    def open_store(self, *, create: bool = False, read_only: bool = False,
+                   short_lived_in_memory: bool = False) -> SQLiteStore:
         """The office's registry; ``create`` makes the folder (0700) and an empty store on first use;
         ``read_only`` never writes (nor creates files beside it: issuer.store.sqlite.db), for commands that
-        only read."""
+        only read; ``short_lived_in_memory``: SQLiteStore's (one serving process only)."""
         if (read_only or not create) and not self.store_path.is_file():
             raise UsageError(f"no registry at {self.store_path} (is --data the office's data folder?)")
         if not read_only:
             private_folder(self.path)
-        return SQLiteStore(self.store_path, read_only=read_only)
+        return SQLiteStore(self.store_path, read_only=read_only, short_lived_in_memory=short_lived_in_memory)
 
     def open_registry(self, *, create: bool = False, read_only: bool = False) -> Store:
         """The registry: the Redis store of a Redis deployment (which must be durable, as `serve` checks),
@@ -111,10 +112,16 @@ class OfficeData:
 
     def load_keyring(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyRing:
         """The office's keys, unlocked with the passphrase from the environment, a file or a prompt."""
+        return self.unlock_keys(env=env, passphrase_file=passphrase_file)[0]
+
+    def unlock_keys(self, *, env: Mapping[str, str] | None = None,
+                    passphrase_file: Path | None = None) -> tuple[KeyRing, bytes]:
+        """``load_keyring`` and the passphrase that opened it, for a caller that opens one more sealed file of
+        the key directory (`serve`: the login key) without asking for it twice."""
         if not self.keys_dir.is_dir():
             raise UsageError(f"no keys in {self.keys_dir}; create them with `epermit keys init --dir {self.keys_dir}`")
         passphrase = read_passphrase(env=os.environ if env is None else env, passphrase_file=passphrase_file)
-        return load_keyring(self.keys_dir, passphrase)
+        return load_keyring(self.keys_dir, passphrase), passphrase
 
     def keyed_hash(self, *, env: Mapping[str, str] | None = None, passphrase_file: Path | None = None) -> KeyedHash:
         """What hashes officer tokens for the store: the key directory's store secret alone (one unlock)."""

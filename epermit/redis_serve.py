@@ -39,6 +39,10 @@ def add_redis_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--redis-wait-replicas", type=int, choices=range(6), metavar="N",
                        help="acknowledge a write once N replicas have it (EPERMIT_REDIS_WAIT_REPLICAS; default 0): "
                             "a master failover then loses no acknowledged write")
+    serve.add_argument("--ephemeral-redis", metavar="URL",
+                       help="keep nonces, access tokens, DPoP proof ids and rate counters on this second Redis, "
+                            "which persists nothing (default EPERMIT_EPHEMERAL_REDIS_URL; unset: on --redis; "
+                            "docs/redis.md)")
     serve.add_argument("--workers", type=int, help=f"gunicorn workers per API (default EPERMIT_WORKERS or "
                                                    f"{DEFAULT_WORKERS})")
     serve.add_argument("--host", help="address to bind (default EPERMIT_HOST or 127.0.0.1)")
@@ -61,6 +65,8 @@ def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
         child["EPERMIT_REDIS_CLUSTER"] = "1"
     if getattr(args, "redis_wait_replicas", None) is not None:
         child["EPERMIT_REDIS_WAIT_REPLICAS"] = str(args.redis_wait_replicas)
+    if getattr(args, "ephemeral_redis", None):
+        child["EPERMIT_EPHEMERAL_REDIS_URL"] = args.ephemeral_redis
     wallet_port = int(child.get("EPERMIT_WALLET_PORT") or args.wallet_port)
     host = args.host or child.get("EPERMIT_HOST") or "127.0.0.1"
     child.setdefault("EPERMIT_OFFICER_PORT", str(args.officer_port))
@@ -86,15 +92,19 @@ def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
 
 
 def serve_redis(env: Mapping[str, str]) -> int:
-    from epermit.gunicorn_app import ServeConfigError, build_service  # flask and redis only when serving
+    from epermit.gunicorn_app import ServeConfigError, build_wallet_service  # flask and redis only when serving
+    from epermit.login_identity import login_line
     from issuer.http.console import CONSOLE_OFF, console_settings_from_env
+    from keys.login import has_login_key
 
     try:
         workers = int(env.get("EPERMIT_WORKERS") or DEFAULT_WORKERS)
         ports = int(env["EPERMIT_OFFICER_PORT"]), int(env["EPERMIT_WALLET_PORT"])
         if not 1 <= workers <= 64 or not all(0 < p < 65536 for p in ports):
             raise ValueError("EPERMIT_WORKERS must be 1..64 and the ports 1..65535")
-        build_service(env).store.close()  # type: ignore[attr-defined]  # fail here, once, not in every worker
+        # Fail here, once, not in every worker: keys, Redis, and a login key that serves this public URL.
+        service, login = build_wallet_service(env)
+        service.store.close()  # type: ignore[attr-defined]
         console = console_settings_from_env(env)
     except (EpermitError, ValueError, KeyError, OSError) as exc:
         variable = f" ({exc.variable})" if isinstance(exc, ServeConfigError) else ""
@@ -113,8 +123,8 @@ def serve_redis(env: Mapping[str, str]) -> int:
     processes = [subprocess.Popen(command, env=child_env) for command in commands]  # noqa: S603
     print(f"officer API  {scheme}://{host}:{ports[0]}\nwallet API   {scheme}://{host}:{ports[1]}  "
           f"(public URL {env['EPERMIT_PUBLIC_URL']}; {workers} gunicorn workers each, Redis store)\n"
-          f"officer console  {f'{scheme}://{host}:{ports[0]}/officer/' if console is not None else CONSOLE_OFF}",
-          flush=True)
+          f"officer console  {f'{scheme}://{host}:{ports[0]}/officer/' if console is not None else CONSOLE_OFF}\n"
+          f"{login_line(login, has_key=has_login_key(Path(env['EPERMIT_KEYS_DIR'])))}", flush=True)
     stopping: list[int] = []
 
     def stop(signum: int, frame: FrameType | None) -> None:

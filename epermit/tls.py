@@ -44,6 +44,11 @@ def _general_name(name: str) -> x509.GeneralName:
         return x509.DNSName(name)
 
 
+def _dns_names(names: Sequence[str]) -> list[x509.GeneralName]:
+    listed: list[x509.GeneralName] = [x509.DNSName(n) for n in names]
+    return listed + [g for g in map(_general_name, names) if isinstance(g, x509.IPAddress)]
+
+
 @dataclass(frozen=True)
 class ServerCertificate:
     certificate: x509.Certificate
@@ -93,14 +98,15 @@ class LoopbackCA:
         return path
 
     def issue_server(self, names: Sequence[str] = LOOPBACK_NAMES, *, dns_only: bool = False) -> ServerCertificate:
-        """``dns_only``: every name as a dNSName, addresses too (an OpenID4VP x509_san_dns signing certificate)."""
+        """``dns_only``: every name as a dNSName, addresses too (an OpenID4VP x509_san_dns signing certificate),
+        an address also as an iPAddress (the Web PKI profile matches an address only there)."""
         key = ec.generate_private_key(ec.SECP256R1())
         certificate = (
             x509.CertificateBuilder().subject_name(_name(names[0])).issuer_name(self.certificate.subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(self._now - datetime.timedelta(minutes=5)).not_valid_after(self._now + VALIDITY)
             .add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(n) if dns_only else _general_name(n) for n in names]), critical=False)
+                _dns_names(names) if dns_only else [_general_name(n) for n in names]), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
                                          data_encipherment=False, key_agreement=False, key_cert_sign=False,

@@ -139,13 +139,20 @@ class Deferral:
 
     # --- notifications -------------------------------------------------------------------------------
     def open_notification(self, grant: AccessGrant, access_token: str, configuration_id: str) -> str:
+        notification_id, (kind, key, value, ttl) = self.new_notification(grant, access_token, configuration_id)
+        self._store.put_ephemeral(kind, key, value, ttl, self._clock())
+        return notification_id
+
+    def new_notification(self, grant: AccessGrant, access_token: str,
+                         configuration_id: str) -> tuple[str, tuple[str, str, str, int]]:
+        """A notification id and the ephemeral value (kind, key, value, ttl) to put for it, not yet stored
+        (a delivery puts it with its own values, in one step)."""
         notification_id = secrets.token_urlsafe(18)
         value = {"record_id": grant.record_id, "offer_id": grant.offer_id, "configuration_id": configuration_id,
                  "token": self._token_key(access_token)}
         # The access token gates every report; the id itself may outlive it a little.
-        self._store.put_ephemeral(NOTIFICATION, self._keyed.digest(NOTIFICATION, notification_id),
-                                  json.dumps(value), self.transaction_ttl, self._clock())
-        return notification_id
+        return notification_id, (NOTIFICATION, self._keyed.digest(NOTIFICATION, notification_id), json.dumps(value),
+                                 self.transaction_ttl)
 
     def notify(self, access_token: str, notification_id: str, event: str, description: str | None) -> Notice:
         if event not in EVENTS:

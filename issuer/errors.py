@@ -14,6 +14,8 @@ class IssuerError(EpermitError):
 
     http_status = 500
     error = "server_error"
+    # What the resident reads first: a Chinese message beside the English description, where one was written.
+    description_zh: str | None = None
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
@@ -92,6 +94,8 @@ class WrongPinError(InvalidGrantError):
         plural = "" if attempts_left == 1 else "s"
         super().__init__(f"wrong PIN: {attempts_left} attempt{plural} left")  # ASCII: an OAuth error_description
         self.attempts_left = attempts_left
+        self.description_zh = (f"取证密码（PIN）不正确，还可尝试 {attempts_left} 次" if attempts_left
+                               else "取证密码（PIN）不正确，领取码已作废：请民警重新生成领取码")
 
 
 class InvalidNonceError(IssuerError):
@@ -127,6 +131,12 @@ class RateLimitedError(IssuerError):
     def __init__(self, description: str, *, retry_after: int) -> None:
         super().__init__(description)
         self.retry_after = retry_after
+
+    @classmethod
+    def past(cls, counter: str, window: int) -> RateLimitedError:
+        """A store counter (``rate_token_client``: the wallet API's per-client token limit) passed its limit."""
+        return cls(f"too many {counter.removeprefix('rate_').replace('_', ' ')} requests; retry later",
+                   retry_after=window)
 
 
 class StoreUnavailableError(IssuerError):

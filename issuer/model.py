@@ -73,6 +73,15 @@ class DeliveredCredential:
 
 
 @dataclass(frozen=True)
+class PickedUp:
+    """What one credential request delivered (IssuerService.deliver_pickup)."""
+
+    record: Record
+    credentials: list[DeliveredCredential]
+    notification_id: str | None  # opened with the delivery; None when not asked for
+
+
+@dataclass(frozen=True)
 class PublishedStatusList:
     uri: str
     token: str

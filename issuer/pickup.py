@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -29,13 +29,14 @@ from issuer.errors import (
     InvalidTokenError,
     MissingTxCodeError,
     OfferNotFoundError,
+    RateLimitedError,
     StateConflictError,
     WrongPinError,
 )
 from issuer.keyed import ACCESS_TOKEN, C_NONCE, CODE, DELIVERY, OFFER_ID, PRE_AUTHORIZED_CODE, TX_CODE, KeyedHash
 from issuer.model import Offer, Record, configuration_ids
 from issuer.settings import IssuerSettings
-from issuer.store import Store, StoredOffer
+from issuer.store import Deliverability, EphemeralStep, Store, StoredOffer
 
 MAX_SECRET_LENGTH = 128  # codes, tokens and nonces we issue are 32-43 characters
 PIN_DIGITS = 6
@@ -105,46 +106,48 @@ class Pickup:
         return 0 < len(offer_id) <= MAX_SECRET_LENGTH and \
             self._store.get_offer(self._keyed.digest(OFFER_ID, offer_id)) is not None
 
-    def redeem(self, pre_authorized_code: str, tx_code: str | None, *,
-               deliverable: Callable[[str], None] = lambda record_id: None, dpop_jkt: str | None = None) -> str:
-        """An access token for the right code and PIN. ``deliverable(record_id)`` raises StateConflictError when
-        the record cannot be delivered now: the code is then refused but left unspent. ``dpop_jkt`` binds the
-        token to that key (kept with the grant, so it expires with it)."""
+    def redeem(self, pre_authorized_code: str, tx_code: str | None, *, deliverable: Callable[[str], None] =
+               lambda record_id: None, dpop_jkt: str | None = None, rule: Deliverability | None = None) -> str:
+        """An access token for the right code and PIN, in one store step (Store.redeem_offer). ``rule``: what
+        the store checks of the record before it spends the code (None: that it is ACTIVE only); a refused record
+        is then handed to ``deliverable(record_id)``, which raises the StateConflictError that says why (the
+        code stays unspent). ``dpop_jkt`` binds the token to that key (kept with the grant, so it expires with
+        it)."""
         if tx_code is None:
             raise MissingTxCodeError()
         if not pre_authorized_code or len(pre_authorized_code) > MAX_SECRET_LENGTH or len(tx_code) > 16:
             raise InvalidGrantError(_INVALID_GRANT)
         now = self._clock()
         code_hash = self._keyed.digest(CODE, pre_authorized_code)
-        offer = self._store.get_offer_by_code_hash(code_hash)
+        offer = self._store.get_offer_by_code_hash(code_hash)  # a read: what the audit entries name
         if offer is None or offer.state != "open" or offer.expires_at <= now:
-            raise InvalidGrantError(_INVALID_GRANT)
-        attempts = self._store.increment("pin_attempts", code_hash, offer.expires_at - now, now)
-        if attempts > self._settings.max_pin_attempts:
-            raise InvalidGrantError(_INVALID_GRANT)
-        if not secrets.compare_digest(self._keyed.digest(TX_CODE, pre_authorized_code, tx_code), offer.tx_code_hash):
-            if attempts >= self._settings.max_pin_attempts and self._store.finish_offer(
-                code_hash, state="burned", now=now
-            ):
-                self._audit.append(officer=WALLET, action="offer_burned", record_id=offer.record_id,
-                                   reason=f"{attempts} wrong PINs")
-            raise WrongPinError(max(0, self._settings.max_pin_attempts - attempts))
-        try:  # the right PIN: only now may the answer say more than "invalid"
-            deliverable(offer.record_id)
-        except StateConflictError as exc:
-            raise InvalidGrantError(f"the credential cannot be picked up now: {exc}") from exc
-        if not self._store.finish_offer(code_hash, state="redeemed", now=now):  # a concurrent redeem won
             raise InvalidGrantError(_INVALID_GRANT)
         token = secrets.token_urlsafe(32)
         grant = {"record_id": offer.record_id, "offer_id": offer.offer_id,
                  "configuration_ids": list(offer.configuration_ids), "jkt": dpop_jkt}
-        self._store.put_ephemeral(ACCESS_TOKEN, self._keyed.digest(ACCESS_TOKEN, token), json.dumps(grant),
-                                  self._settings.access_token_ttl, now)
-        for configuration_id in offer.configuration_ids:
-            self._store.put_ephemeral(DELIVERY, self._keyed.digest(DELIVERY, token, configuration_id), "1",
-                                      self.delivery_ttl, now)
-        self._audit.append(officer=WALLET, action="offer_redeemed", record_id=offer.record_id,
-                           reason=f"offer {offer.offer_id}")
+        grants = [(ACCESS_TOKEN, self._keyed.digest(ACCESS_TOKEN, token), json.dumps(grant),
+                   self._settings.access_token_ttl)]
+        grants += [(DELIVERY, self._keyed.digest(DELIVERY, token, configuration_id), "1", self.delivery_ttl)
+                   for configuration_id in offer.configuration_ids]
+        limit = self._settings.max_pin_attempts
+        # Counting, comparing, burning or redeeming with its entry, and the grants: one store step.
+        result = self._store.redeem_offer(
+            code_hash, self._keyed.digest(TX_CODE, pre_authorized_code, tx_code), now=now, max_attempts=limit,
+            deliverable=rule or Deliverability("", ""), grants=grants,
+            redeemed=self._audit.entry(officer=WALLET, action="offer_redeemed", record_id=offer.record_id,
+                                       reason=f"offer {offer.offer_id}"),
+            burned=self._audit.entry(officer=WALLET, action="offer_burned", record_id=offer.record_id,
+                                     reason=f"{limit} wrong PINs"))
+        if result.outcome == "wrong_pin":
+            raise WrongPinError(max(0, limit - result.attempts))
+        if result.outcome == "undeliverable":  # the right PIN: only now may the answer say more than "invalid"
+            try:
+                deliverable(offer.record_id)
+            except StateConflictError as exc:
+                raise InvalidGrantError(f"the credential cannot be picked up now: {exc}") from exc
+            raise InvalidGrantError("the credential cannot be picked up now")
+        if result.outcome != "redeemed":  # invalid since the read (a concurrent redeem won), or exhausted
+            raise InvalidGrantError(_INVALID_GRANT)
         return token
 
     def token_key(self, access_token: str) -> str:
@@ -161,12 +164,21 @@ class Pickup:
         return AccessGrant(data["record_id"], data["offer_id"], tuple(data["configuration_ids"]), data.get("jkt"))
 
     @contextmanager
-    def delivery(self, access_token: str, configuration_id: str) -> Iterator[None]:
+    def delivery(self, access_token: str, configuration_id: str, *, nonces: Sequence[str] = (),
+                 puts: Sequence[tuple[str, str, str, int]] = ()) -> Iterator[None]:
         """Spend the token's one delivery of ``configuration_id`` (exactly one concurrent caller gets it:
-        else InvalidTokenError); if the body fails, the delivery is given back, so a refused or failed
-        request costs the resident nothing."""
+        else InvalidTokenError) and the c_nonces the key proofs carry (each once: else InvalidNonceError), in
+        one store step that also puts the short-lived values ``puts`` (the response's notification id); all or
+        nothing: a refused nonce leaves the delivery, and a spent delivery the nonces. If the body fails, the
+        delivery is given back, so a refused or failed request costs the resident nothing but its nonces."""
+        now = self._clock()
         key = self._keyed.digest(DELIVERY, access_token[:MAX_SECRET_LENGTH], configuration_id)
-        if self._store.take_ephemeral(DELIVERY, key, self._clock()) is None:
+        nonce_keys = tuple((C_NONCE, self._nonce_key(nonce)) for nonce in dict.fromkeys(nonces))
+        result = self._store.ephemeral_step(EphemeralStep(takes=(*nonce_keys, (DELIVERY, key)), puts=tuple(puts)),
+                                            now)
+        if result.taken is None:  # which one was missing: a read, only on this refusal
+            if any(self._store.get_ephemeral(kind, k, now) is None for kind, k in nonce_keys):
+                raise InvalidNonceError("unknown, used or expired c_nonce")
             raise InvalidTokenError("the access token has already delivered this credential configuration")
         try:
             yield
@@ -183,13 +195,23 @@ class Pickup:
             raise InvalidTokenError("invalid or expired access token")
         self._store.put_ephemeral(ACCESS_TOKEN, key, value, ttl, now)
 
-    def new_nonce(self) -> str:
+    def new_nonce(self, *, counts: Sequence[tuple[str, str, int, int]] = ()) -> str:
+        """A fresh c_nonce, stored in the same step that counts ``counts`` (kind, key, window, limit: the
+        caller's rate limits); RateLimitedError, and nothing stored, once a count passes its limit."""
         nonce = secrets.token_urlsafe(24)
-        self._store.put_ephemeral(C_NONCE, self._keyed.digest(C_NONCE, nonce), "1", self._settings.nonce_ttl,
-                                  self._clock())
+        result = self._store.ephemeral_step(EphemeralStep(
+            counts=tuple(counts), puts=((C_NONCE, self._keyed.digest(C_NONCE, nonce), "1", self._settings.nonce_ttl),)),
+            self._clock())
+        for (kind, _, window, limit), count in zip(counts, result.counts, strict=True):
+            if count > limit:
+                raise RateLimitedError.past(kind, window)
         return nonce
 
+    def _nonce_key(self, nonce: str) -> str:
+        if not nonce or len(nonce) > MAX_SECRET_LENGTH:
+            raise InvalidNonceError("unknown, used or expired c_nonce")
+        return self._keyed.digest(C_NONCE, nonce)
+
     def consume_nonce(self, nonce: str) -> None:
-        if not nonce or len(nonce) > MAX_SECRET_LENGTH or \
-                self._store.take_ephemeral(C_NONCE, self._keyed.digest(C_NONCE, nonce), self._clock()) is None:
+        if self._store.take_ephemeral(C_NONCE, self._nonce_key(nonce), self._clock()) is None:
             raise InvalidNonceError("unknown, used or expired c_nonce")

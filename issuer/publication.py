@@ -33,6 +33,8 @@ class Publisher:
         self._keyring = keyring
         self._settings = settings
         self._clock = clock
+        # shard -> the newest list of it this process saw: lists only grow, so a stale one is just full
+        self._newest: dict[str, int] = {}
 
     # --- status lists --------------------------------------------------------------------------------
     def list_numbers(self) -> list[int]:
@@ -51,19 +53,22 @@ class Publisher:
         over every shard, so each list keeps one URI whichever shard it is in."""
         size = self._settings.status_list_size
         shard = self._store.shard_of(district)
-        every = self.list_numbers()
-        own = every if not shard else self._store.status_list_numbers(shard=shard)
-        if own:
-            list_no = own[-1]
-        elif self._store.open_status_list(every[0], size, shard=shard):  # the first list, while still empty
-            list_no = every[0]
-        else:
-            list_no = self._open_next(every[-1], shard)
+        list_no = self._list_of(shard)
         while True:
             try:
                 return list_no, self._store.allocate_status_index(list_no, size)
             except StatusListFullError:
                 list_no = self._open_next(max(list_no, self._store.status_list_numbers()[-1]), shard)
+
+    def _list_of(self, shard: str) -> int:
+        """The newest list of ``shard``; the first list while it is still empty, else a new one, if it has none."""
+        every = self.list_numbers()
+        own = every if not shard else self._store.status_list_numbers(shard=shard)
+        if own:
+            return own[-1]
+        if self._store.open_status_list(every[0], self._settings.status_list_size, shard=shard):
+            return every[0]
+        return self._open_next(every[-1], shard)
 
     def _open_next(self, after: int, shard: str) -> int:
         """Open the first free list number past ``after`` in ``shard`` (another shard may take one first)."""
@@ -74,6 +79,24 @@ class Publisher:
             list_no += 1
         self.publish(list_no)
         return list_no
+
+    def allocate_delivered(self, record_id: str, district: str, now: int, *, kid: str,
+                           remember: tuple[str, str, int] | None = None) -> tuple[int, int] | None:
+        """allocate(district) and Store.add_delivered in one store step (Store.allocate_delivered, with
+        ``remember``): None (nothing allocated) unless the record (of ``district``) is ACTIVE. The newest list
+        of each shard is remembered, not read each time: a list another process has filled since answers
+        StatusListFullError, and the next one is opened."""
+        size = self._settings.status_list_size
+        shard = self._store.shard_of(district)
+        list_no = self._newest.get(shard) or self._list_of(shard)
+        while True:
+            try:
+                idx = self._store.allocate_delivered(record_id, list_no, size, now, kid=kid, remember=remember)
+            except StatusListFullError:
+                list_no = self._open_next(max(list_no, self._store.status_list_numbers()[-1]), shard)
+                continue
+            self._newest[shard] = list_no
+            return None if idx is None else (list_no, idx)
 
     def publish(self, list_no: int) -> PublishedStatusList:
         now = self._clock()

@@ -5,8 +5,10 @@
   holder that was not revoked); a supervisor may override the duration, with a reason, not the card.
 - A holder has at most one live (active or suspended) record of each type.
 - A permit is valid at most ``permit_validity_months``, a card at most ``registration_card_validity_months``.
-- The annual endorsement (签注) is due from ``endorsement_window_days`` before the end of validity; it
-  continues the validity for another period from the day after the old end (or from today, if later).
+- The annual endorsement (签注) is due from ``endorsement_window_days`` before the end of validity (the
+  anniversary); it continues the validity for another period from the day after the old end — always from
+  the anniversary, never from the day it is granted, so an early or late endorsement neither adds nor loses
+  days. A permit lapsed for more than a whole period is not endorsed: the holder applies again.
 Days are civil days in Beijing (credential.passclaims.CHINA_STANDARD_TIME).
 """
 
@@ -31,10 +33,11 @@ class BureauRuleError(IssuerError):
 
     http_status = 409
 
-    def __init__(self, rule: str, description: str) -> None:
+    def __init__(self, rule: str, description: str, *, zh: str | None = None) -> None:
         super().__init__(description)
         self.error = rule
         self.rule = rule
+        self.description_zh = zh
 
 
 def beijing_day(now: int) -> datetime.date:
@@ -89,14 +92,37 @@ def check_application(
         )
 
 
-def endorsed(permit: Permit, *, today: datetime.date, settings: IssuerSettings) -> Permit:
-    """The permit with its next year of validity; BureauRuleError when it is not endorsable (yet)."""
+class EndorsementNotDueError(BureauRuleError):
+    """The endorsement window has not opened: ``opens`` is the first day it may be asked for."""
+
+    def __init__(self, opens: datetime.date) -> None:
+        day = opens.isoformat()
+        super().__init__("endorsement_not_due", f"endorsement can be requested from {day}",
+                         zh=f"签注将于 {day} 起可办理")
+        self.opens = opens
+
+
+def endorsement_opens(permit: Permit, settings: IssuerSettings) -> datetime.date:
+    """The first day the permit's endorsement may be asked for: ``endorsement_window_days`` before its end."""
+    return permit.valid_until - datetime.timedelta(days=settings.endorsement_window_days)
+
+
+def endorsed(permit: Permit, *, today: datetime.date, settings: IssuerSettings, early: bool = False) -> Permit:
+    """The permit with its next period of validity, from the anniversary (the day after the old end).
+
+    EndorsementNotDueError before the window opens, unless ``early`` (an officer deciding a request the
+    bureau lets residents file early: the new end is still the anniversary's, so nothing is gained);
+    BureauRuleError when it is not a permit or more than a whole period has lapsed."""
     if permit.type is not CredentialType.RESIDENCE_PERMIT:
-        raise BureauRuleError("not_endorsable", "only a residence permit is endorsed; a card is re-registered")
-    due = permit.valid_until - datetime.timedelta(days=settings.endorsement_window_days)
-    if today < due:
-        raise BureauRuleError("endorsement_not_due", f"the endorsement is due from {due.isoformat()}")
-    start = max(permit.valid_until + ONE_DAY, today)
-    return dataclasses.replace(
-        permit, valid_from=start, valid_until=add_months(start, settings.permit_validity_months) - ONE_DAY
-    )
+        raise BureauRuleError("not_endorsable", "only a residence permit is endorsed; a card is re-registered",
+                              zh="只有居住证可以签注；居住登记卡请重新登记")
+    opens = endorsement_opens(permit, settings)
+    if today < opens and not early:
+        raise EndorsementNotDueError(opens)
+    start = permit.valid_until + ONE_DAY
+    end = add_months(start, settings.permit_validity_months) - ONE_DAY
+    if end < today:
+        ended = permit.valid_until.isoformat()
+        raise BureauRuleError("endorsement_lapsed", f"the permit ended {ended}, more than a period ago: apply again",
+                              zh=f"居住证已于 {ended} 到期超过一个签注周期，请重新申领")
+    return dataclasses.replace(permit, valid_from=start, valid_until=end)

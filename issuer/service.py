@@ -52,7 +52,7 @@ from credential.sdjwt import issue_sd_jwt_vc
 from credential.statuslist import INVALID, SUSPENDED, VALID
 from credential.text import one_line
 from issuer.audit import AuditLog
-from issuer.deferred import Deferral, DeferredTransaction, Notice
+from issuer.deferred import APPROVAL, PENDING, Deferral, DeferredTransaction, Notice
 from issuer.errors import (
     CredentialRequestDeniedError,
     InvalidRequestError,
@@ -66,6 +66,7 @@ from issuer.model import (
     REFUSED,
     DeliveredCredential,
     Offer,
+    PickedUp,
     PublishedStatusList,
     Reason,
     ReasonCode,
@@ -80,8 +81,8 @@ from issuer.portrait.vault import PREVIEW, PortraitUnreadableError, PortraitVaul
 from issuer.publication import Publisher
 from issuer.rules import BureauRuleError, beijing_day, check_application, endorsed
 from issuer.settings import Clock, IssuerSettings, system_clock
-from issuer.store import Store
-from keys import KeyRing, Purpose
+from issuer.store import Deliverability, Store
+from keys import KeyRing, Purpose, PurposeSigner
 
 MAX_HOLDER_KEYS = 10  # credentials per request (OpenID4VCI batch); each gets its own status index
 MAX_RECORD_ID = 64
@@ -366,13 +367,19 @@ class IssuerService:
     def redeem(self, pre_authorized_code: str, tx_code: str | None, *, dpop_jkt: str | None = None) -> str:
         """An access token for the code and PIN; with ``dpop_jkt`` it is bound to that DPoP key (RFC 9449). A
         record that cannot be delivered now is refused before the code is spent."""
-        return self._pickup.redeem(pre_authorized_code, tx_code, deliverable=self._deliverable_now, dpop_jkt=dpop_jkt)
+        now = self.clock()
+        # _check_deliverable's rule as data, for the store's step; the refusal's words come from it.
+        rule = Deliverability(self.keyring.authority_code, beijing_day(now).isoformat())
+        return self._pickup.redeem(pre_authorized_code, tx_code, deliverable=self._deliverable_now, dpop_jkt=dpop_jkt,
+                                   rule=rule)
 
     def _deliverable_now(self, record_id: str) -> None:
         self._check_deliverable(self.get_record(record_id), self.clock())
 
-    def new_nonce(self) -> str:
-        return self._pickup.new_nonce()
+    def new_nonce(self, *, counts: Sequence[tuple[str, str, int, int]] = ()) -> str:
+        """A fresh c_nonce; RateLimitedError (nothing stored) once one of ``counts`` (the caller's rate limits:
+        kind, key, window, limit), counted in the same store step, passes its limit."""
+        return self._pickup.new_nonce(counts=counts)
 
     def consume_nonce(self, nonce: str) -> None:
         self._pickup.consume_nonce(nonce)
@@ -384,38 +391,68 @@ class IssuerService:
     def configuration_ids(self, access_token: str) -> list[str]:
         return list(self._pickup.grant(access_token).configuration_ids)
 
-    def deliver(self, access_token: str, holder_keys: Sequence[PublicKey],
-                configuration_id: str) -> list[DeliveredCredential]:
+    def deliver(self, access_token: str, holder_keys: Sequence[PublicKey], configuration_id: str, *,
+                nonces: Sequence[str] = (), grant: AccessGrant | None = None) -> list[DeliveredCredential]:
         """The credentials of one configuration, bound to ``holder_keys`` (one request: a batch). The access
         token delivers each configuration once: a second request raises InvalidTokenError; a refused one
-        (any error) leaves the delivery to the token. IssuancePendingError while the application awaits
-        approval (the wallet API then calls defer)."""
-        grant = self._pickup.grant(access_token)
+        (any error) leaves the delivery to the token. ``nonces``: the c_nonces of the key proofs, spent with
+        the delivery (InvalidNonceError). IssuancePendingError while the application awaits approval (the
+        wallet API then calls defer). ``grant``: the token's, when the caller has just read it."""
+        return self.deliver_pickup(access_token, holder_keys, configuration_id, nonces=nonces, grant=grant,
+                                   notify=False).credentials
+
+    def deliver_pickup(self, access_token: str, holder_keys: Sequence[PublicKey], configuration_id: str, *,
+                       nonces: Sequence[str] = (), grant: AccessGrant | None = None, notify: bool = True,
+                       reads: Sequence[tuple[str, str]] = (),
+                       vet: Callable[[tuple[str | None, ...]], None] | None = None) -> PickedUp:
+        """deliver, with the record delivered for and (``notify``) a notification_id opened (OpenID4VCI
+        §8.3): the credential endpoint's store calls, each step once. ``reads``: durable ephemeral values the
+        caller checks, read with the record and handed to ``vet`` before any other check (it raises to refuse)."""
+        grant = grant or self._pickup.grant(access_token)
         self._check_covered(grant, configuration_id)
-        return self._deliver_to(grant.record_id, grant.offer_id, holder_keys, access_token,
-                                spend=functools.partial(self._pickup.delivery, access_token, configuration_id))
+
+        notification = self._deferral.new_notification(grant, access_token, configuration_id) if notify else None
+        # The notification id is put with the spending (a failed delivery leaves one nobody was told).
+        spend = functools.partial(self._pickup.delivery, access_token, configuration_id, nonces=nonces,
+                                  puts=() if notification is None else (notification[1],))
+        record, delivered = self._deliver_to(grant.record_id, grant.offer_id, holder_keys, access_token, spend=spend,
+                                             reads=reads, vet=vet)
+        return PickedUp(record, delivered, None if notification is None else notification[0])
 
     def _deliver_to(self, record_id: str, offer_id: str, holder_keys: Sequence[PublicKey], access_token: str, *,
-                    spend: Callable[[], AbstractContextManager[None]] = nullcontext) -> list[DeliveredCredential]:
+                    spend: Callable[[], AbstractContextManager[None]] = nullcontext,
+                    reads: Sequence[tuple[str, str]] = (),
+                    vet: Callable[[tuple[str | None, ...]], None] | None = None,
+                    ) -> tuple[Record, list[DeliveredCredential]]:
         """``spend``: what the delivery uses up once every check passed (the token's delivery of the
         configuration), given back if the delivery fails; a deferred transaction was spent when taken."""
         self._check_holder_keys(holder_keys)
-        record = self.get_record(record_id)
-        if self._deferral.is_pending(record.id):
-            raise IssuancePendingError(record.id)
-        offer = self.store.get_offer(offer_id)
-        if offer is None or offer.state == "cancelled":  # a re-delivery, suspension or revocation closed it
-            raise StateConflictError("the pickup was cancelled", state="cancelled")
         now = self.clock()
+        held = [(HELD, self.keyed.digest(HOLDER_CREDENTIAL, access_token, key_id(key))) for key in holder_keys]
+        # The record, its approval marker, the offer and what the grant delivered to these keys before: one read
+        # (the delivery's own step re-checks that the record is ACTIVE).
+        view = self.store.delivery_view(record_id, offer_id, [(APPROVAL, record_id), *held, *reads], now)
+        if vet is not None:
+            vet(view.values[1 + len(held):])
+        if view.record is None:
+            raise RecordNotFoundError(record_id[:MAX_RECORD_ID])
+        record = view.record
+        if view.values[0] == PENDING:
+            raise IssuancePendingError(record.id)
+        if view.offer is None or view.offer.state == "cancelled":  # a re-delivery, suspension or revocation closed it
+            raise StateConflictError("the pickup was cancelled", state="cancelled")
         self._check_deliverable(record, now)
         nbf, exp = validity_window(record.permit)  # Beijing days, as in the QR pass
+        # The newest usable key at the issuer's clock (the one that dates the credential); recorded below.
+        signer = self.keyring.signer_for(Purpose.CREDENTIAL, now=now)
         with spend():
-            delivered = [self._deliver_one(record, key, access_token, now=now, nbf=nbf, exp=exp)
-                         for key in holder_keys]
+            delivered = [self._deliver_one(record, key, earlier, remember=slot, signer=signer, now=now, nbf=nbf,
+                                           exp=exp)
+                         for key, slot, earlier in zip(holder_keys, held, view.values[1:1 + len(held)], strict=True)]
         indices = " ".join(f"{uri_no(d.status_uri)}/{d.status_idx}" for d in delivered)
         self.audit.append(officer="wallet", action="deliver", record_id=record.id,
                           reason=f"offer {offer_id}; status {indices}")
-        return delivered
+        return record, delivered
 
     def _check_deliverable(self, record: Record, now: int) -> None:
         """StateConflictError unless the record's credentials can be delivered at ``now``."""
@@ -442,12 +479,15 @@ class IssuerService:
                 raise InvalidRequestError("holder keys must be P-256")
 
     # --- deferred issuance and notifications (OpenID4VCI §9, §11; issuer.deferred) ----------------------
-    def defer(self, access_token: str, holder_keys: Sequence[PublicKey], configuration_id: str) -> DeferredTransaction:
-        """Keep verified holder keys until approval; the access token stays valid as long as the transaction."""
-        grant = self._pickup.grant(access_token)
+    def defer(self, access_token: str, holder_keys: Sequence[PublicKey], configuration_id: str, *,
+              nonces: Sequence[str] = (), grant: AccessGrant | None = None) -> DeferredTransaction:
+        """Keep verified holder keys until approval; the access token stays valid as long as the transaction.
+        ``nonces``: the key proofs' c_nonces, spent with the delivery (as deliver)."""
+        grant = grant or self._pickup.grant(access_token)
         self._check_holder_keys(holder_keys)
         self._check_covered(grant, configuration_id)
-        with self._pickup.delivery(access_token, configuration_id):  # the transaction is the one delivery
+        # The transaction is the one delivery.
+        with self._pickup.delivery(access_token, configuration_id, nonces=nonces):
             transaction = self._deferral.open_transaction(grant, access_token, configuration_id, holder_keys)
         self._pickup.extend(access_token, self._deferral.transaction_ttl)
         self.audit.append(officer="wallet", action="deliver_deferred", record_id=grant.record_id,
@@ -468,42 +508,44 @@ class IssuerService:
         transaction = self._deferral.take(transaction_id, access_token)  # exactly one poll goes on
         try:
             return transaction, self._deliver_to(record.id, transaction.offer_id, transaction.holder_keys,
-                                                 access_token)
+                                                 access_token)[1]
         except (StateConflictError, IssuancePendingError) as exc:
             raise CredentialRequestDeniedError(f"the credential will not be issued: {exc}") from exc
 
-    def open_notification(self, access_token: str, configuration_id: str) -> str:
+    def open_notification(self, access_token: str, configuration_id: str, *, grant: AccessGrant | None = None) -> str:
         """A notification_id for one credential response (OpenID4VCI §8.3)."""
-        return self._deferral.open_notification(self._pickup.grant(access_token), access_token, configuration_id)
+        return self._deferral.open_notification(grant or self._pickup.grant(access_token), access_token,
+                                                configuration_id)
 
-    def notify(self, access_token: str, notification_id: str, event: str, description: str | None = None) -> Notice:
+    def notify(self, access_token: str, notification_id: str, event: str, description: str | None = None, *,
+               grant: AccessGrant | None = None) -> Notice:
         """Record the wallet's report (audit: pickup_confirmed / pickup_failed / pickup_deleted), idempotently;
-        what the notification id stood for (a resident's request finishes on it: issuer.requests)."""
-        self._pickup.grant(access_token)  # InvalidTokenError first
+        what the notification id stood for (a resident's request finishes on it: issuer.requests). ``grant``:
+        the token's, when the caller has just read it (else it is read: InvalidTokenError first)."""
+        if grant is None:
+            self._pickup.grant(access_token)
         return self._deferral.notify(access_token, notification_id, event, description)
 
-    def _deliver_one(self, record: Record, holder_key: PublicKey, access_token: str, *, now: int, nbf: int,
-                     exp: int) -> DeliveredCredential:
-        # The newest usable key at the issuer's clock (the one that dates the credential); recorded below.
-        signer = self.keyring.signer_for(Purpose.CREDENTIAL, now=now)
-        delivery_key = self.keyed.digest(HOLDER_CREDENTIAL, access_token, key_id(holder_key))
-        earlier = self.store.get_ephemeral(HELD, delivery_key, now)
+    def _deliver_one(self, record: Record, holder_key: PublicKey, earlier: str | None, *, remember: tuple[str, str],
+                     signer: PurposeSigner, now: int, nbf: int, exp: int) -> DeliveredCredential:
+        """The credential for one key. ``earlier``: what this grant delivered to the key before (HELD, under
+        ``remember``), if anything."""
         held = json.loads(earlier) if earlier is not None else None
         if held is not None and held["kid"] == signer.kid:
             # This key's credential under this grant, asked for in another encoding (module docstring). The
             # index is bound to the record already: a revoke since has set it, the check above refused us.
             list_no, idx, iat = int(held["list"]), int(held["idx"]), int(held["iat"])
         else:
-            list_no, idx = self._publisher.allocate(record.permit.district)
-            iat = now
-            # Bound to the record only while it is ACTIVE, atomically: a revoke that lands first refuses us,
-            # one that lands later sets this index too.
-            if not self.store.add_delivered(record.id, list_no, idx, now, kid=signer.kid):
+            # Allocated on a list of the record's district and bound to the record only while it is ACTIVE, in one
+            # step: a revoke that lands first refuses us, one that lands later sets this index too. Remembered in
+            # the same step, as long as anything may still be delivered with this token (deferred transactions
+            # extend it).
+            ttl = max(self.settings.access_token_ttl, self._deferral.transaction_ttl)
+            allocated = self._publisher.allocate_delivered(record.id, record.permit.district, now, kid=signer.kid,
+                                                           remember=(*remember, ttl))
+            if allocated is None:
                 raise StateConflictError("record is no longer active")
-            # As long as anything may still be delivered with this token (deferred transactions extend it).
-            self.store.put_ephemeral(HELD, delivery_key,
-                                     json.dumps({"list": list_no, "idx": idx, "iat": iat, "kid": signer.kid}),
-                                     max(self.settings.access_token_ttl, self._deferral.transaction_ttl), now)
+            (list_no, idx), iat = allocated, now
         uri = self.settings.status_list_uri(list_no)
         sd_jwt = issue_sd_jwt_vc(
             record.permit, issuer=self.settings.public_url, signer=signer,

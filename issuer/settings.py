@@ -37,6 +37,9 @@ class IssuerSettings:
     permit_validity_months: int = 12  # a permit's validity, renewed by the annual endorsement
     registration_card_validity_months: int = 12  # a registration card's longest validity
     endorsement_window_days: int = 60  # the endorsement is due this long before the validity ends
+    # A resident's endorsement filed before the window: refused with the day it opens (False), or queued for
+    # an officer (True, a bureau's own rule); either way the new validity runs from the anniversary.
+    early_endorsement_requests: bool = False
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.public_url)

@@ -17,9 +17,18 @@ from keys.errors import (
     RevocationReasonError,
     TrustListVersionError,
 )
-from keys.keydir import add_store_secret, init_keys, load_keyring, load_store_secret, new_token_signer, save_keyring
+from keys.keydir import (
+    add_store_secret,
+    init_keys,
+    issue_login_key,
+    load_keyring,
+    load_store_secret,
+    new_token_signer,
+    save_keyring,
+)
 from keys.keyring import TRUST_LIST_VALIDITY, KeyRing, Revocation
 from keys.keystore import PASSPHRASE_ENV, SCRYPT_N, read_passphrase
+from keys.login import LoginKey, LoginKeyError, check_login_key, load_login_key
 from keys.pkcs11_signer import PIN_ENV, Pkcs11Location, Pkcs11Signer
 from keys.publish import publish_trust_list
 from keys.purpose import SIGNING_PURPOSES, Purpose, PurposeSigner, SigningKey
@@ -40,6 +49,8 @@ __all__ = [
     "KeyRing",
     "KeySigner",
     "KeyUnlockError",
+    "LoginKey",
+    "LoginKeyError",
     "Pkcs11Location",
     "Pkcs11Signer",
     "PrivateKey",
@@ -51,8 +62,11 @@ __all__ = [
     "SigningKey",
     "TrustListVersionError",
     "add_store_secret",
+    "check_login_key",
     "init_keys",
+    "issue_login_key",
     "load_keyring",
+    "load_login_key",
     "load_store_secret",
     "needs_replacement",
     "new_token_signer",

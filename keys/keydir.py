@@ -17,6 +17,9 @@ This module owns loading, saving and creating key directories (``load_keyring``,
                                      its store keeps of pickup codes, PINs and tokens, sealed like a key
     portrait-data.secret.json        the portrait key (KeyRing.portrait_key): the AES-256-GCM data key of the
                                      residents' portraits in the store, sealed like a key
+    login.key.json  login.crt.pem    the login key (keys/login.py): signs the residents' OpenID4VP login
+                                     requests, its certificate issued by the root for the public host; not in
+                                     keyring.json, loaded by the wallet API alone (``load_login_key``)
 
 Key files are keys/keystore.py envelopes; every file is written 0600 and the directory 0700. A PKCS#11
 key's PIN is never written: it comes from EPERMIT_PKCS11_PIN (or the caller).
@@ -49,6 +52,7 @@ from keys.keystore import (
     write_private_file,
     write_secret_file,
 )
+from keys.login import LoginKey, checked_host, has_login_key, new_login_key, write_login_key
 from keys.pkcs11_signer import PIN_ENV, Pkcs11Location, Pkcs11Signer
 from keys.purpose import SIGNING_PURPOSES, Purpose, SigningKey
 from keys.signers import KeySigner
@@ -164,6 +168,22 @@ def add_portrait_key(directory: Path, passphrase: bytes, *, scrypt_n: int = SCRY
     return True
 
 
+def issue_login_key(directory: Path, passphrase: bytes, *, host: str, now: int, scrypt_n: int = SCRYPT_N,
+                    replace: bool = False) -> LoginKey | None:
+    """Make the login key and its certificate for ``host`` with the directory's root (``epermit keys login``:
+    ``replace`` re-issues both, e.g. for a new host; else None when the directory has one already)."""
+    if not (directory / KEYRING_FILE).exists():
+        raise KeyManagementError(f"{directory} holds no key ring")
+    host = checked_host(host)
+    if has_login_key(directory) and not replace:
+        return None
+    root = KeySigner(read_key_file(directory / "root.key.json", passphrase=passphrase, purpose=Purpose.ROOT))
+    root_cert = _read_certificate(directory / "root.crt.pem")
+    login = new_login_key(root, root_cert, host=host, now=now)
+    write_login_key(directory, login, passphrase, scrypt_n=scrypt_n, overwrite=replace)
+    return login
+
+
 def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n: int = SCRYPT_N,
                  overwrite: bool = False, update: bool = False) -> None:
     """Write every file key sealed under ``passphrase`` (``overwrite``: re-seal them all, e.g. to change the
@@ -202,14 +222,17 @@ def save_keyring(ring: KeyRing, directory: Path, passphrase: bytes, *, scrypt_n:
 
 def init_keys(directory: Path, passphrase: bytes, authority_code: str, authority_name: str, now: int, *,
               scrypt_n: int = SCRYPT_N, token: tuple[str, str, str] | None = None,
-              eku_arc: str = DEFAULT_EKU_ARC) -> KeyRing:
+              eku_arc: str = DEFAULT_EKU_ARC, login_host: str | None = None) -> KeyRing:
     """Create a new key directory (``epermit keys init``); refuses a directory that is not empty.
 
     ``token`` = (PKCS#11 library path, token label, PIN): the credential and status keys are then created
     inside the token (non-extractable); the root stays a sealed file, kept offline. ``eku_arc``: the OID arc
     the deployment owns, under which the certificates name their purposes (credential.eku); kept in
-    keyring.json for every certificate made later.
+    keyring.json for every certificate made later. ``login_host``: also the login key, its certificate naming
+    that host (keys/login.py; the public URL's host).
     """
+    if login_host is not None:
+        login_host = checked_host(login_host)  # before anything is written
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise KeyManagementError(f"{directory} exists and is not empty; refusing to overwrite keys")
     ring = KeyRing.generate(authority_code=authority_code, authority_name=authority_name, now=now,
@@ -228,6 +251,9 @@ def init_keys(directory: Path, passphrase: bytes, authority_code: str, authority
             del ring.certificates[file_signer.kid], ring.states[file_signer.kid]
             signers[:] = [signer]
     save_keyring(ring, directory, passphrase, scrypt_n=scrypt_n)
+    if login_host is not None:
+        write_login_key(directory, new_login_key(ring.root, ring.root_certificate, host=login_host, now=now),
+                        passphrase, scrypt_n=scrypt_n)
     return ring
 
 

@@ -1,6 +1,6 @@
 """Key purposes kept apart at the moment of signing: a signer that reads what it is asked to sign.
 
-Three purposes (DESIGN §2, docs/keys.md), the ``Purpose`` enum:
+Four purposes (DESIGN §2, docs/keys.md), the ``Purpose`` enum:
 
 =============  =================================  ===============================================================
 purpose        signs                              recognised by
@@ -8,6 +8,8 @@ purpose        signs                              recognised by
 root           X.509 certificates, trust lists    JWS ``typ`` trustlist+jwt
 credential     SD-JWT VCs, QR passes              JWS ``typ`` dc+sd-jwt; COSE typ 65001
 status         status lists (JWT and CWT)         JWS ``typ`` statuslist+jwt; COSE typ application/statuslist+cwt
+login          the residents' OpenID4VP login     JWS ``typ`` oauth-authz-req+jwt (keys/login.py: one key, its
+               requests (the bureau as verifier)  certificate naming the public host, outside the trust list)
 =============  =================================  ===============================================================
 
 ``PurposeSigner`` wraps any credential.jose.Signer (a file key, a PKCS#11 key) and inspects the signing input
@@ -37,6 +39,7 @@ class Purpose(StrEnum):
     ROOT = "root"
     CREDENTIAL = "credential"
     STATUS = "status"
+    LOGIN = "login"  # keys/login.py: not in keyring.json's lists, never in the trust list
 
 
 SIGNING_PURPOSES = (Purpose.CREDENTIAL, Purpose.STATUS)  # the purposes a key ring rotates; the root is one key
@@ -46,6 +49,7 @@ PURPOSE_CONTENT: dict[Purpose, frozenset[str | int]] = {
     Purpose.ROOT: frozenset({"trustlist+jwt"}),
     Purpose.CREDENTIAL: frozenset({"dc+sd-jwt", 65001}),  # 65001: the QR pass (credential.qrpass.TYP_PASS)
     Purpose.STATUS: frozenset({"statuslist+jwt", "application/statuslist+cwt"}),  # the list as JWT or CWT
+    Purpose.LOGIN: frozenset({"oauth-authz-req+jwt"}),  # OpenID4VP request objects (verifier.openid4vp.request)
 }
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from credential.errors import TooLargeError
@@ -95,6 +94,8 @@ def atomic_write(path: Path, data: bytes) -> None:
 
     os.replace swaps the directory entry, so a symlink or FIFO squatting on ``path`` is replaced, not
     written through."""
+    import tempfile  # only writes need it (with shutil and fnmatch): a scan only reads
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

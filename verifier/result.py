@@ -33,10 +33,10 @@ class Result(enum.StrEnum):
     @classmethod
     def from_code(cls, code: str) -> Result:
         """The result for an error's code; a code this verifier does not know is treated as MALFORMED."""
-        try:
-            return cls(code)
-        except ValueError:
-            return cls.MALFORMED
+        return _BY_CODE.get(code, cls.MALFORMED)  # not cls(code): an enum lookup by value is costly
+
+
+_BY_CODE = {member.value: member for member in Result}
 
 
 @dataclass(frozen=True)

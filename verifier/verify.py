@@ -44,7 +44,7 @@ from credential.qrpass import QR_PREFIX, decode_qr_text, verify_live_proof, veri
 from credential.sdjwt import PERSONAL_CLAIMS, credential_type_of, verify_issuer_signed, verify_key_binding
 from credential.statuslist import INVALID, SUSPENDED, VALID
 from credential.trustlist import TrustedKey, TrustList
-from verifier.cache import Clock, VerifierCache
+from verifier.cache import Clock, Marks, VerifierCache
 from verifier.errors import NotSetUpError
 from verifier.policy import Policy
 from verifier.report import age_text, one_line
@@ -214,8 +214,8 @@ def _verify_sd_jwt(text: str, trust: TrustList | None, cache: VerifierCache, clo
     return issued.status_uri, issued.status_idx, proof_error
 
 
-def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, clock: Clock, policy: Policy,
-                  found: _Findings) -> tuple[Result, str]:
+def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, clock: Clock, marks: Marks,
+                  policy: Policy, found: _Findings) -> tuple[Result, str]:
     held = cache.status_list(uri, trust=trust)
     if held is None:
         return Result.STATUS_UNKNOWN, cache.status_list_problem(uri)
@@ -229,7 +229,6 @@ def _judge_status(uri: str, idx: int, cache: VerifierCache, trust: TrustList, cl
     if value != VALID:
         return Result.STATUS_UNKNOWN, f"status value {value} has no meaning here"
     # Files older than the newest lists accepted were put back by hand: they cannot prove "still good".
-    marks = cache.marks()
     rolled_back = marks.status_problem(uri, held) or marks.trust_problem(trust)
     if rolled_back is not None:
         return Result.STATUS_UNKNOWN, rolled_back
@@ -263,11 +262,12 @@ def _judge_portrait(codes: Sequence[bytes], found: _Findings) -> PortraitOutcome
 
 
 def _judge_with_proof(uri: str, idx: int, proof_error: CredentialError | None, cache: VerifierCache,
-                      trust: TrustList, clock: Clock, policy: Policy, found: _Findings) -> tuple[Result, str]:
+                      trust: TrustList, clock: Clock, marks: Marks, policy: Policy,
+                      found: _Findings) -> tuple[Result, str]:
     """Status, then the held-back holder-proof failure: revoked or suspended outranks a stale or missing
     proof; a proof failure outranks anything else status could say (unknown, or valid)."""
     try:
-        result, reason = _judge_status(uri, idx, cache, trust, clock, policy, found)
+        result, reason = _judge_status(uri, idx, cache, trust, clock, marks, policy, found)
     except CredentialError:
         if proof_error is not None:
             raise proof_error from None
@@ -286,7 +286,8 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
 
     ``strict`` (tests and fuzzing): an exception outside the CredentialError family, which would otherwise be
     reported as MALFORMED with the INTERNAL_ERROR reason, propagates so that the bug shows its traceback."""
-    clock = cache.clock(now, skew=policy.skew)
+    # One look at state.json serves the whole scan: the clock, and the marks the lists are judged against.
+    clock, marks = cache.scan_state(now, skew=policy.skew)
     found = _Findings()
     trust: TrustList | None = None
     try:
@@ -303,7 +304,7 @@ def verify(text: str, cache: VerifierCache, *, policy: Policy, now: int, strict:
         else:
             uri, idx, proof_error = _verify_sd_jwt(text, trust, cache, clock, policy, found)
         assert trust is not None
-        result, reason = _judge_with_proof(uri, idx, proof_error, cache, trust, clock, policy, found)
+        result, reason = _judge_with_proof(uri, idx, proof_error, cache, trust, clock, marks, policy, found)
     except CredentialError as exc:
         result, reason = Result.from_code(exc.code), str(exc) or type(exc).__name__
         if isinstance(exc, PortraitMismatchError):  # a disclosed picture that is not the signed portrait

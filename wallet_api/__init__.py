@@ -36,6 +36,7 @@ from wallet_api.context import EXTENSION, WalletContext
 from wallet_api.errors import register_error_handlers
 from wallet_api.lastcopies import LastCopies
 from wallet_api.settings import WalletApiSettings
+from wallet_api.verifier_cas import issuer_login_anchor
 
 if TYPE_CHECKING:  # annotations only: importing the package needs no issuer back end
     from issuer.service import IssuerService
@@ -73,9 +74,13 @@ def create_app(
     login.install(app, service, login_verifier, public_url=settings.public_url)  # ... and their login
     app.register_blueprint(authorization_routes.bp)  # renewals: PAR, /authorize (answer 404 without a login)
     verify_page.register(app, lambda: service.keyring.root.public_key)
-    wallet_page.register(app, lambda: service.keyring.root.public_key, verifier_ca_file=settings.verifier_ca_file)
+    issuer_login = None if login_verifier is None else issuer_login_anchor(
+        login_verifier.client_id, login_verifier.certificates[0], service.keyring.root_certificate)
+    wallet_page.register(app, lambda: service.keyring.root.public_key, verifier_ca_file=settings.verifier_ca_file,
+                         issuer_login=issuer_login)
     # Ready through a store outage while the trust list it would serve is kept (wallet_api.public).
-    install_operations(app, service, api="wallet", last_copies=lambda: copies.recall("trustlist.jwt") is not None)
+    install_operations(app, service, api="wallet", last_copies=lambda: copies.recall("trustlist.jwt") is not None,
+                       extra_checks={"login": login.readiness_check(login_verifier, service.clock)})
     register_error_handlers(app)
     install_security_headers(app)
     app.after_request(access.send_dpop_nonce)

@@ -1,4 +1,6 @@
-"""Every failure leaves the wallet API as an OAuth-style JSON error (issuer.http.errors' shape, ASCII only).
+"""Every failure leaves the wallet API as an OAuth-style JSON error (issuer.http.errors' shape): the code, an
+ASCII English ``error_description`` (RFC 6749), and ``error_description_zh``, the resident's Chinese
+(wallet_api.error_words).
 
 Descriptions never repeat the request's tokens, codes or PINs; a rejected request changes nothing that the
 handler did not deliberately consume (a nonce, a PIN attempt).
@@ -11,7 +13,14 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from credential.errors import CredentialError
 from issuer.errors import IssuerError
-from issuer.http.errors import ascii_description, error_response, issuer_error_response, unexpected_error_response
+from issuer.http.errors import (
+    ZH_FIELD,
+    ascii_description,
+    error_response,
+    issuer_error_response,
+    unexpected_error_response,
+)
+from wallet_api.error_words import zh_message
 from wallet_api.settings import DPOP_ALGORITHMS
 
 
@@ -35,12 +44,16 @@ class DpopError(ProtocolError):
         self.nonce = nonce  # sent as DPoP-Nonce: the value a use_dpop_nonce retry must carry
 
 
+def _refusal(error: str, description: str, http_status: int, *, zh: str | None = None) -> Response:
+    return error_response(error, description, http_status, ascii_only=True, **{ZH_FIELD: zh_message(error, zh)})
+
+
 def _protocol_error(exc: ProtocolError) -> Response:
-    return error_response(exc.error, exc.description, exc.http_status, ascii_only=True)
+    return _refusal(exc.error, exc.description, exc.http_status)
 
 
 def _dpop_error(exc: DpopError) -> Response:
-    response = error_response(exc.error, exc.description, exc.http_status, ascii_only=True)
+    response = _refusal(exc.error, exc.description, exc.http_status)
     if exc.resource:  # RFC 9449 §7.1: the DPoP challenge replaces the Bearer one error_response may have set
         response.headers["WWW-Authenticate"] = (
             f'DPoP error="{exc.error}", error_description="{ascii_description(exc.description)}", '
@@ -52,23 +65,22 @@ def _dpop_error(exc: DpopError) -> Response:
 
 
 def _issuer_error(exc: IssuerError) -> Response:
-    return issuer_error_response(exc, api="wallet", ascii_only=True)
+    return issuer_error_response(exc, api="wallet", ascii_only=True, zh=zh_message(exc.error, exc.description_zh))
 
 
 def _credential_error(exc: CredentialError) -> Response:
     # A format error that no view turned into a protocol error: the input was bad, not the server.
-    return error_response("invalid_request", f"malformed input ({exc.code})", 400, ascii_only=True)
+    return _refusal("invalid_request", f"malformed input ({exc.code})", 400)
 
 
 def _too_large(exc: RequestEntityTooLarge) -> Response:
-    return error_response("invalid_request", "request body too large", 413, ascii_only=True)
+    return _refusal("invalid_request", "request body too large", 413)
 
 
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     name = (exc.name or "error").lower().replace(" ", "_")
-    return error_response("invalid_request" if status == 400 else name, exc.description or name, status,
-                          ascii_only=True)
+    return _refusal("invalid_request" if status == 400 else name, exc.description or name, status)
 
 
 def _unexpected(exc: Exception) -> Response:

@@ -95,10 +95,12 @@ def no_store(response: Response, status: int = 200) -> Response:
 
 
 def issued(context: WalletContext, token: str, configuration_id: str, delivered: list[DeliveredCredential],
-           *, recovery_code: str | None = None) -> Response:
-    """200 with the credentials and a fresh notification_id (OpenID4VCI §8.3, §9.2); at a holder's first
-    pickup also the recovery code, once (issuer.requests.recovery: a lost phone is reported with it)."""
-    notification_id = context.service.open_notification(token, configuration_id)
+           *, recovery_code: str | None = None, notification_id: str | None = None) -> Response:
+    """200 with the credentials and a fresh notification_id (OpenID4VCI §8.3, §9.2; opened here unless the
+    delivery opened it); at a holder's first pickup also the recovery code, once (issuer.requests.recovery: a
+    lost phone is reported with it)."""
+    if notification_id is None:
+        notification_id = context.service.open_notification(token, configuration_id)
     metrics.PICKUPS.inc(len(delivered))
     answer: dict[str, object] = {"credentials": [_encode(configuration_id, item) for item in delivered],
                                  "notification_id": notification_id}
@@ -128,21 +130,27 @@ def credential() -> Response:
         max_size=settings.max_proof_bytes,
     )
     proofs = verify_key_proofs(_jwt_proofs(body, settings.batch_size), policy, now=context.clock())
-    from wallet_api.authorization.codes import renewal_key  # the back end's, loaded on first use
+    from wallet_api.authorization.codes import renewal_slot  # the back end's, loaded on first use
 
-    bound = renewal_key(context, token)  # a renewal: only to the device key of the presented credential
-    if bound is not None and any(jwk_thumbprint(proof.key) != bound for proof in proofs):
-        raise ProtocolError("invalid_proof", "a renewal is issued only to the device key of the presented credential")
-    # A wallet signs a batch with the one c_nonce it fetched: each distinct nonce is spent once, here.
-    for nonce in dict.fromkeys(proof.nonce for proof in proofs):
-        service.consume_nonce(nonce)  # InvalidNonceError: unknown, expired or already used
+    def renewal(values: tuple[str | None, ...]) -> None:
+        """A renewal: only to the device key of the presented credential (read with the record, checked first)."""
+        bound = values[0]
+        if bound is not None and any(jwk_thumbprint(proof.key) != bound for proof in proofs):
+            raise ProtocolError("invalid_proof", "a renewal is issued only to the device key of the presented "
+                                "credential")
+
+    # A wallet signs a batch with the one c_nonce it fetched: each distinct nonce is spent once, with the
+    # delivery (InvalidNonceError: unknown, expired or already used).
+    nonces = [proof.nonce for proof in proofs]
     keys = [proof.key for proof in proofs]
-    try:
-        delivered = service.deliver(token, keys, configuration_id)  # once per token and configuration
+    try:  # once per token and configuration
+        picked = service.deliver_pickup(token, keys, configuration_id, nonces=nonces, grant=access.grant,
+                                        reads=[renewal_slot(context, token)], vet=renewal)
     except IssuancePendingError:  # offered before approval: keep the proven keys until an officer decides
-        return deferred(context, service.defer(token, keys, configuration_id).transaction_id)
+        return deferred(context, service.defer(token, keys, configuration_id, nonces=nonces,
+                                               grant=access.grant).transaction_id)
     except StateConflictError as exc:  # suspended, revoked or expired since the offer: it will not be issued
         raise ProtocolError("credential_request_denied", str(exc)) from exc
-    citizen_id = service.get_record(access.grant.record_id).permit.holder.citizen_id
-    return issued(context, token, configuration_id, delivered,
+    citizen_id = picked.record.permit.holder.citizen_id
+    return issued(context, token, configuration_id, picked.credentials, notification_id=picked.notification_id,
                   recovery_code=resident_requests().recovery.issue_if_absent(citizen_id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from wallet_api.context import wallet_context
-from wallet_api.ratelimit import client_key, enforce
+from wallet_api.ratelimit import client_key, counted
 
 bp = Blueprint("nonce", __name__)
 
@@ -13,7 +13,8 @@ bp = Blueprint("nonce", __name__)
 @bp.post("/nonce")
 def nonce() -> Response:
     context = wallet_context()
-    enforce("nonce_client", client_key(), context.settings.nonce_requests_per_client)
-    response = jsonify({"c_nonce": context.service.new_nonce()})
+    count = counted("nonce_client", client_key(), context.settings.nonce_requests_per_client)
+    # The count and the nonce in one store step (RateLimitedError past the limit: nothing stored).
+    response = jsonify({"c_nonce": context.service.new_nonce(counts=[count])})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -29,7 +29,8 @@ bp = Blueprint("notification", __name__)
 @bp.post("/notification")
 def notification() -> Response:
     context = wallet_context()
-    token = authorize(context, "/notification").token  # 401 before looking at the body
+    access = authorize(context, "/notification")  # 401 before looking at the body
+    token = access.token
     body = json_body(context, INVALID)
     notification_id, event = body.get("notification_id"), body.get("event")
     description = body.get("event_description")
@@ -46,7 +47,8 @@ def notification() -> Response:
     if len(notification_id) > MAX_NOTIFICATION_ID_LENGTH:
         raise ProtocolError("invalid_notification_id", "unknown or expired notification_id")
     assert isinstance(event, str)
-    notice = context.service.notify(token, notification_id, event, description)  # InvalidNotificationIdError (400)
+    # InvalidNotificationIdError (400)
+    notice = context.service.notify(token, notification_id, event, description, grant=access.grant)
     if event == "credential_accepted":  # the new credential of a resident's request is in the wallet: finish it
         resident_requests().confirmed(notice.offer_id)
     return no_store(Response(), 204)

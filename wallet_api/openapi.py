@@ -188,7 +188,7 @@ _REQUEST_TOKEN = {"name": "Authorization", "in": "header", "required": True, "sc
                   "description": "'Bearer <request_token>': the token the request's 201 answer carried (once)"}
 _RESIDENT_ERRORS = ("invalid_request", "invalid_resident_request", "invalid_presentation", "code_refused",
                     "credential_not_current", "request_not_found", "request_conflict", "recovery_refused",
-                    "rate_limited", "conflict", "endorsement_not_due", "not_endorsable")
+                    "rate_limited", "conflict", "endorsement_not_due", "endorsement_lapsed", "not_endorsable")
 
 
 def _resident(operation_id: str, summary: str, ok: tuple[int, str], *, params: list[dict[str, Any]],
@@ -389,7 +389,9 @@ def _schemas() -> dict[str, Any]:
         return {"type": "object", "required": required, "properties": properties}
 
     return {
-        "Error": obj(["error"], error=string, error_description=string),
+        "Error": obj(["error"], error=string, error_description=string,
+                     error_description_zh={"type": "string", "description": "the same in Chinese, for the resident "
+                                           "(an extra member, RFC 6749 §5.2); absent where none was written"}),
         "IssuerMetadata": obj(
             ["credential_issuer", "credential_endpoint", "credential_configurations_supported"],
             credential_issuer=string, credential_endpoint=string, nonce_endpoint=string,

@@ -11,9 +11,10 @@
     GET  /resident/notifications              my messages (presentation), newest first
 
 The resident is authenticated by a session of the OpenID4VP login (wallet_api.login: ``Authorization: DPoP
-<session token>`` with a DPoP proof by the device key), or — for a service without a verifier identity and
-for wallets that do not log in yet — by a presentation per request: an SD-JWT VC with a KB-JWT over the
-nonce and audience, sent as ``Authorization: Presentation <sd-jwt+kb>`` (issuer.requests.authn). Every answer about a request carries ``message``:
+<session token>`` with a DPoP proof by the device key; both the command-line wallet and the PWA log in), or
+— for a service without a verifier identity, which offers no login — by a presentation per request: an SD-JWT
+VC with a KB-JWT over the nonce and audience, sent as ``Authorization: Presentation <sd-jwt+kb>``
+(issuer.requests.authn). Every answer about a request carries ``message``:
 what became of it and the next step, in Chinese and English.
 """
 

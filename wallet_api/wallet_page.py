@@ -35,14 +35,15 @@ CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self'
 PERMISSIONS = "camera=(self), microphone=(), geolocation=()"
 
 
-def _verifier_cas(path: Path | None) -> Response:
-    if path is None:
+def _verifier_cas(path: Path | None, issuer_login: dict[str, object] | None) -> Response:
+    login = {} if issuer_login is None else {"issuer_login": issuer_login}
+    if path is None and issuer_login is None:
         response = jsonify({"error": "not_found",
                             "error_description": "no CA for online verifiers is configured (EPERMIT_VERIFIER_CA_FILE)"})
         response.status_code = 404
     else:
         try:
-            response = jsonify({"certificates": read_verifier_cas(path)})
+            response = jsonify({"certificates": [] if path is None else read_verifier_cas(path), **login})
         except SettingsError as exc:
             response = jsonify({"error": "unavailable", "error_description": f"{exc.setting} {exc.reason}"})
             response.status_code = 503
@@ -58,18 +59,20 @@ def _districts() -> Response:
 
 
 def create_blueprint(root_key: Callable[[], PublicKey], *, build_dir: Path = DEFAULT_BUILD,
-                     verifier_ca_file: Path | None = None) -> Blueprint:
+                     verifier_ca_file: Path | None = None, issuer_login: dict[str, object] | None = None) -> Blueprint:
     """The /wallet/ pages; ``root_key`` gives the trust list root the wallet should pin, ``verifier_ca_file``
-    the PEM bundle of CAs whose online verifiers it may answer (none: it answers none)."""
+    the PEM bundle of CAs whose online verifiers it may answer (none: it answers none), ``issuer_login`` the
+    anchor of this issuer's own login (wallet_api.verifier_cas.issuer_login_anchor)."""
     page = WebApp("wallet_page", "/wallet", "wallet page", CSP, build_dir,
                   media_types={**MEDIA_TYPES, "zxing_reader.wasm": "application/wasm"},
                   permissions=lambda name: PERMISSIONS if name in ("index.html", "sw.js") else None)
     bp = web_app_blueprint(page, root_key)
-    bp.add_url_rule("/wallet/verifiers.json", "verifier_cas", lambda: _verifier_cas(verifier_ca_file))
+    bp.add_url_rule("/wallet/verifiers.json", "verifier_cas", lambda: _verifier_cas(verifier_ca_file, issuer_login))
     bp.add_url_rule("/wallet/districts.json", "districts", _districts)
     return bp
 
 
 def register(app: Flask, root_key: Callable[[], PublicKey], *, build_dir: Path = DEFAULT_BUILD,
-             verifier_ca_file: Path | None = None) -> None:
-    app.register_blueprint(create_blueprint(root_key, build_dir=build_dir, verifier_ca_file=verifier_ca_file))
+             verifier_ca_file: Path | None = None, issuer_login: dict[str, object] | None = None) -> None:
+    app.register_blueprint(create_blueprint(root_key, build_dir=build_dir, verifier_ca_file=verifier_ca_file,
+                                            issuer_login=issuer_login))

@@ -1,4 +1,4 @@
-"""``epermit keys``: init, publish, rotate, revoke, prune, list, upgrade (docs/keys.md is the operator's guide).
+"""``epermit keys``: init, publish, rotate, revoke, prune, list, upgrade, login (docs/keys.md is the operator's guide).
 
 The passphrase comes from ``--passphrase-file``, EPERMIT_KEY_PASSPHRASE, or a no-echo prompt on a terminal,
 never from the command line (it would show in ``ps`` and shell history). A PKCS#11 PIN comes from
@@ -11,16 +11,27 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 from credential.eku import DEFAULT_EKU_ARC
 from epermit.cli.harness import Handler, Subparsers, guarded
-from epermit.public_url import checked_public_url, remember_public_url
+from epermit.public_url import checked_public_url, remember_public_url, remembered_public_url
 from keys.errors import KeyUnlockError
-from keys.keydir import add_portrait_key, add_store_secret, init_keys, load_keyring, new_token_signer, save_keyring
+from keys.keydir import (
+    add_portrait_key,
+    add_store_secret,
+    init_keys,
+    issue_login_key,
+    load_keyring,
+    new_token_signer,
+    save_keyring,
+)
 from keys.keyring import KeyRing, eku_arc_setting
 from keys.keystore import SCRYPT_N, read_passphrase
+from keys.login import LoginKey, LoginKeyError, checked_host, has_login_key, load_login_key
 from keys.pkcs11_signer import PIN_ENV
 from keys.publish import publish_trust_list
 from keys.purpose import SIGNING_PURPOSES, Purpose
@@ -56,7 +67,8 @@ def add_keys_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Subpar
                            "(<arc>.1 credential, <arc>.2 status). Default: epermit's own UUID arc under 2.25")
     _add_token(init, "create the credential and status keys inside this PKCS#11 token")
     init.add_argument("--public-url", help="the wallet API's public https URL, remembered in the data folder "
-                                           "that holds --dir (DIR/..) for the pickup links of `epermit issue`")
+                                           "that holds --dir (DIR/..) for the pickup links of `epermit issue`; "
+                                           "also makes the login key, its certificate naming the URL's host")
     _set_handler(init, "init", _init)
 
     publish = commands.add_parser("publish", help="sign and write the trust list")
@@ -92,9 +104,17 @@ def add_keys_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> Subpar
     _set_handler(lst, "list", _list)
 
     upgrade = commands.add_parser("upgrade", help="add what a key directory from an older epermit lacks "
-                                                  "(the store secret, the portrait key)")
+                                                  "(the store secret, the portrait key, the login key)")
     _add_dir(upgrade)
+    upgrade.add_argument("--public-url", help="the wallet API's public https URL, for the login key's certificate "
+                                              "(default: the one remembered in DIR/..)")
     _set_handler(upgrade, "upgrade", _upgrade)
+
+    login = commands.add_parser("login", help="make a new login key and certificate (the residents' OpenID4VP "
+                                              "login) for the public URL's host, e.g. after a host change")
+    _add_dir(login)
+    login.add_argument("--public-url", required=True, help="the wallet API's public https URL")
+    _set_handler(login, "login", _login)
     return commands
 
 
@@ -148,10 +168,13 @@ def _init(args: argparse.Namespace) -> int:
     token = _token(args)
     passphrase = _passphrase(args, confirm=True)
     ring = init_keys(args.dir, passphrase, args.authority_code, args.authority_name, int(time.time()), token=token,
-                     eku_arc=eku_arc)
+                     eku_arc=eku_arc, login_host=None if public_url is None else _login_host(public_url))
     where = f" in token {args.token!r}" if token else ""
     print(f"created {args.dir}: root {ring.root.kid}, credential {ring.signers_of(Purpose.CREDENTIAL)[0].kid}, "
           f"status {ring.signers_of(Purpose.STATUS)[0].kid}{where}; EKU arc {ring.eku_arc}")
+    login = load_login_key(args.dir, passphrase)
+    if login is not None:
+        print(_login_line(login))
     if public_url is not None:
         print(f"public URL {public_url} remembered in {remember_public_url(args.dir.resolve().parent, public_url)}")
     return 0
@@ -227,16 +250,54 @@ def _prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def _host(public_url: str) -> str:
+    return urllib.parse.urlsplit(public_url).hostname or ""
+
+
+def _login_host(public_url: str) -> str | None:
+    """The public URL's host for a login key, or None (said on stderr) when it cannot be one (an address)."""
+    try:
+        return checked_host(_host(public_url))
+    except LoginKeyError as exc:
+        print(f"未制作登录密钥 no login key made: {exc}", file=sys.stderr)
+        return None
+
+
+def _login_line(login: LoginKey) -> str:
+    return (f"login key {login.signer.kid} for {login.host} (OpenID4VP x509_san_dns), certificate issued by the root, "
+            f"until {_when(login.not_after)}")
+
+
 def _upgrade(args: argparse.Namespace) -> int:
+    given = None if args.public_url is None else checked_public_url(args.public_url)
+    public_url = given or remembered_public_url(args.dir.resolve().parent)
     passphrase = _passphrase(args)
     added = [name for name, add in (("the store secret", add_store_secret), ("the portrait key", add_portrait_key))
              if add(args.dir, passphrase, scrypt_n=SCRYPT_COST)]
+    host = None if public_url is None else _login_host(public_url)
+    login = None if host is None else issue_login_key(args.dir, passphrase, host=host, now=int(time.time()),
+                                                       scrypt_n=SCRYPT_COST)
+    if login is not None:
+        added.append(f"the login key for {login.host}")
     print(f"{args.dir}: " + (f"added {' and '.join(added)}" if added else "already up to date"))
+    if public_url is None and not has_login_key(args.dir):
+        print("未添加登录密钥：不知道公网地址，请加 --public-url https://…。No login key added (no public URL "
+              "known): give --public-url https://… for the residents' OpenID4VP login.", file=sys.stderr)
+    return 0
+
+
+def _login(args: argparse.Namespace) -> int:
+    public_url = checked_public_url(args.public_url)
+    login = issue_login_key(args.dir, _passphrase(args), host=_host(public_url), now=int(time.time()),
+                            scrypt_n=SCRYPT_COST, replace=True)
+    assert login is not None  # replace: always made
+    print(_login_line(login))
+    print("restart the wallet API (epermit serve) so that it signs the residents' login with it")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    ring = load_keyring(args.dir, _passphrase(args))
+    ring = load_keyring(args.dir, passphrase := _passphrase(args))
     now = int(time.time())
     print(f"root        {ring.root.kid}  until {_when(int(ring.root_certificate.not_valid_after_utc.timestamp()))}")
     signing = {purpose: ring.signing_key(purpose, now=now).kid for purpose in SIGNING_PURPOSES}
@@ -246,4 +307,7 @@ def _list(args: argparse.Namespace) -> int:
         mark = " (signs now)" if signing[purpose] == signer.kid else ""
         print(f"{purpose:<11} {signer.kid}  {ring.states[signer.kid]:<8} {where:<6} "
               f"{_when(start)} .. {_when(end)}{mark}")
+    login = load_login_key(args.dir, passphrase)
+    print("login       none (the residents' OpenID4VP login is off: epermit keys login --public-url https://…)"
+          if login is None else f"login       {login.signer.kid}  {login.host}  until {_when(login.not_after)}")
     return 0

@@ -26,6 +26,7 @@ from epermit.cli.harness import EXIT_OK, Subparsers, guarded
 from epermit.cli.present import MAX_CA_FILE
 from epermit.errors import UsageError
 from epermit.wallet import OpenId4VciClient, Wallet, WalletHome, read_wallet_passphrase
+from epermit.wallet.anchors import issuer_login_anchors
 from epermit.wallet.home import default_home
 from epermit.wallet.presenting import Presenter, load_trust_anchors
 from epermit.wallet.requests import ResidentRequestsClient
@@ -33,6 +34,7 @@ from epermit.wallet.wallet import PassphraseSource
 from keys.keystore import read_small_file
 
 Options = Callable[[argparse.ArgumentParser], None]
+MAX_ROOT_FILE = 64 * 1024
 
 
 def add_online_commands(commands: Subparsers[argparse.ArgumentParser], *, network: Options,
@@ -65,12 +67,17 @@ def add_online_commands(commands: Subparsers[argparse.ArgumentParser], *, networ
 
 def _online(args: argparse.Namespace, *, create: bool = False) -> ResidentRequestsClient:
     home = WalletHome(args.home if args.home is not None else default_home(os.environ), create=create)
+    if args.root is not None:  # as at pickup: pinned once, another root refused
+        home.verifier_cache().pin_root(read_small_file(args.root, MAX_ROOT_FILE))
     tls = ssl.create_default_context(cafile=str(args.ca)) if args.ca is not None else None
-    # The service's login request is signed under a certificate of the CAs in --ca (x509_san_dns): the
-    # same file as for TLS (the bureau's own CA signs both, as in the demo). No --ca: the
-    # wallet trusts no verifier and presents per request instead (a presentation bound to the service).
-    presenter = None if args.ca is None else Presenter(
-        home, trust_anchors=load_trust_anchors(read_small_file(args.ca, MAX_CA_FILE)), tls=tls, timeout=args.timeout)
+    # The service's login request (x509_san_dns) is signed under a certificate from the bureau's root, which
+    # the wallet pinned at pickup: trusted for its own issuer's login only (epermit.wallet.anchors). The CAs
+    # in --ca are trusted for it too (the demo's loopback CA signs its TLS and its login alike). Neither:
+    # the wallet trusts no verifier and presents per request instead (a presentation bound to the service).
+    ca_anchors = [] if args.ca is None else load_trust_anchors(read_small_file(args.ca, MAX_CA_FILE))
+    own = issuer_login_anchors(home)
+    presenter = Presenter(home, trust_anchors=ca_anchors, issuer_anchors=own, tls=tls, timeout=args.timeout) \
+        if ca_anchors or own else None
     return ResidentRequestsClient(Wallet(home, OpenId4VciClient(tls=tls, timeout=args.timeout)), presenter=presenter)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from credential.errors import EpermitError
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Subparsers, guarded
+from epermit.login_identity import LoginSetupError, login_line, login_verifier
 from epermit.office import OfficeData
 from epermit.public_url import remember_public_url
 from epermit.servers import BackgroundServer
@@ -21,6 +22,7 @@ from issuer.http.console import CONSOLE_OFF, console_settings_from_env
 from issuer.http.logs import configure_json_logging
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
+from keys import load_login_key
 from wallet_api import create_app as create_wallet_app
 from wallet_api.settings import WalletApiSettings
 
@@ -34,23 +36,33 @@ def serve_office(
     passphrase_file: Path | None,
     env: Mapping[str, str],
     now: int,
+    short_lived_in_memory: bool = False,
 ) -> int:
+    """``short_lived_in_memory``: this process alone serves the store, so its short-lived values may live in
+    memory (issuer.store.memory_ephemeral)."""
     office = OfficeData(data)
     configure_json_logging()  # requests and errors as JSON lines on stderr (docs/operations.md)
     try:
         # No unlocked key, no service: there is no unsigned fallback.
-        keyring = office.load_keyring(env=env, passphrase_file=passphrase_file)
+        keyring, passphrase = office.unlock_keys(env=env, passphrase_file=passphrase_file)
+        login = load_login_key(office.keys_dir, passphrase)
     except EpermitError as exc:
         print(f"epermit serve: cannot unlock the keys: {exc}", file=sys.stderr)
         return EXIT_USAGE
     wallet_server = BackgroundServer(port=wallet_port, ssl_context=transport.tls)
     officer_server = BackgroundServer(port=officer_port, ssl_context=transport.tls)
     url = transport.public_url or wallet_server.url
-    service = IssuerService(office.open_store(create=True), keyring, IssuerSettings(public_url=url))
+    try:  # a login no wallet would accept (another host, another root) is refused before anything serves
+        identity = login_verifier(login, keyring, public_url=url, keys_dir=office.keys_dir, now=now)
+    except LoginSetupError as exc:
+        print(f"epermit serve: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    service = IssuerService(office.open_store(create=True, short_lived_in_memory=short_lived_in_memory), keyring,
+                            IssuerSettings(public_url=url))
     if transport.public_url:  # what `epermit issue` will print in pickup links (epermit.public_url)
         remember_public_url(data, transport.public_url)
     wallet_server.start(transport.wrap(create_wallet_app(
-        WalletApiSettings(public_url=url, published_dir=office.published_dir), service)))
+        WalletApiSettings(public_url=url, published_dir=office.published_dir), service, login_verifier=identity)))
     try:
         console = console_settings_from_env(env)
     except (OSError, EpermitError) as exc:
@@ -69,6 +81,7 @@ def serve_office(
         print(f"officer console  {officer_server.url}/officer/  (officers sign in with a password and a TOTP code: "
               "epermit officers set-password)")
     print(f"verifier page    {url}/verify/")
+    print(login_line(identity, has_key=login is not None))
     print(f"metrics          {officer_server.url}/metrics (bearer EPERMIT_METRICS_TOKEN)" if officer_settings.metrics_token
           else "metrics          off (set EPERMIT_METRICS_TOKEN to 32+ characters to turn /metrics on)", flush=True)
     try:
@@ -95,7 +108,7 @@ def _serve(args: argparse.Namespace) -> int:
         return serve_redis(redis_serve_env(args, os.environ))
     return serve_office(args.data, officer_port=args.officer_port, wallet_port=args.wallet_port,
                         transport=transport, passphrase_file=args.passphrase_file, env=os.environ,
-                        now=int(time.time()))
+                        now=int(time.time()), short_lived_in_memory=args.short_lived_in_memory)
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -132,6 +145,9 @@ def add_serve_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     serve.add_argument("--tls-key", type=Path, metavar="PEM", help="the certificate's private key")
     serve.add_argument("--insecure-http", action="store_true",
                        help="allow a plain-http public URL (local development only: wallets require https)")
+    serve.add_argument("--short-lived-in-memory", action="store_true",
+                       help="SQLite: keep nonces, access tokens, DPoP proof ids and rate counters in this process's "
+                            "memory, not in the file (no fsync each; a restart forgets them: docs/redis.md)")
     serve.add_argument("--proxy-hops", type=int, metavar="N",
                        help="trusted proxies in front that set X-Forwarded-* (default 1 with an https "
                             "--public-url and no --tls-cert, else 0)")

@@ -12,7 +12,8 @@
 ``--home`` defaults to $EPERMIT_WALLET_HOME, else ~/.local/share/epermit/wallet. The device key's passphrase
 comes from EPERMIT_WALLET_PASSPHRASE, ``--passphrase-file`` or a prompt (never a default); only pickup and
 ``show --live`` need it. ``--ca`` trusts a private CA for https (the demo's tls-ca.pem); ``--root`` pins the
-bureau's root certificate for ``status`` (once: it is kept in the wallet). Exit codes: epermit.cli.harness
+bureau's root certificate for ``status`` and as the anchor of its issuer's login (epermit.wallet.anchors;
+once: it is kept in the wallet). Exit codes: epermit.cli.harness
 (``status`` exits 1 for anything but VALID; a wrong PIN exits 1 and says how many attempts are left).
 """
 
@@ -94,7 +95,8 @@ def add_wallet_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None
 def _network(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ca", type=Path, metavar="FILE", help="trust this CA certificate (PEM) for https")
     parser.add_argument("--root", type=Path, metavar="FILE",
-                        help="the bureau's root certificate (PEM), pinned in the wallet for status checks")
+                        help="the bureau's root certificate (PEM), pinned in the wallet for status checks and "
+                             "its issuer's OpenID4VP login")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
 
 

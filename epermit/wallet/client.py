@@ -44,6 +44,9 @@ QR_FORMAT = "epermit_qr_pass"
 MAX_ANSWER = 256 * 1024  # one JSON answer; a credential response with a few SD-JWT VCs is a few kB
 MAX_CONFIGURATIONS = 8
 MAX_PIN = 16
+MAX_NONCE = 256  # a DPoP-Nonce kept from a server's answer
+# The headers of one call, or a function that makes them for each attempt (a fresh DPoP proof).
+Headers = dict[str, str] | Callable[[], dict[str, str]]
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ class _Received:
 
 
 RECOVERY_CODE = "epermit_recovery_code"
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _well_known(issuer: str, name: str) -> str:
@@ -91,18 +99,31 @@ class OpenId4VciClient:
         # The recovery code of the last pickup, when the issuer handed one out (once, at a holder's first
         # pickup: issuer.requests.recovery); never written to the wallet folder.
         self.recovery_code: str | None = None
+        self._dpop_nonces: dict[str, str] = {}  # by origin: the server's DPoP-Nonce for the next proof
 
     # -- HTTP --------------------------------------------------------------------------------------
 
-    def _call(self, step: str, url: str, **options: Any) -> tuple[int, dict[str, Any]]:
+    def _call(self, step: str, url: str, *, headers: Headers | None = None,
+              **options: Any) -> tuple[int, dict[str, Any]]:
+        """One call; ``headers`` may be a function, called for each attempt: a call with a DPoP proof made by
+        it is retried once when the server answers use_dpop_nonce with a DPoP-Nonce (RFC 9449 §8, §9), the
+        function then reading the new nonce through ``dpop_nonce``."""
         https_url(url, what=f"{step} URL", allow_http=self.allow_http)
-        try:
-            answer: Response = request(url, timeout=self.timeout, tls=self.tls, **options)
-        except HttpError as exc:
-            raise IssuerRefusedError(step, exc.status, exc.error, exc.description) from exc
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-            raise IssuerUnreachableError(url, str(reason) or type(exc).__name__) from exc
+        for attempt in (1, 2):
+            sent = headers() if callable(headers) else headers
+            try:
+                answer: Response = request(url, timeout=self.timeout, tls=self.tls, headers=sent, **options)
+            except HttpError as exc:
+                fresh = self._note_nonce(url, exc.headers)
+                if (attempt == 1 and callable(headers) and "DPoP" in (sent or {})
+                        and exc.error == "use_dpop_nonce" and fresh):
+                    continue
+                raise IssuerRefusedError(step, exc.status, exc.error, exc.description, exc.description_zh) from exc
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+                raise IssuerUnreachableError(url, str(reason) or type(exc).__name__) from exc
+            self._note_nonce(url, answer.headers)
+            break
         if answer.status == 204:
             return answer.status, {}
         try:
@@ -112,6 +133,19 @@ class OpenId4VciClient:
         if not isinstance(document, dict):
             raise BadCredentialError(f"{step}: the issuer's answer is not a JSON object")
         return answer.status, document
+
+    def dpop_nonce(self, url: str) -> str | None:
+        """The last DPoP-Nonce the server of ``url`` sent (RFC 9449 §8.2: it may send a new one any time)."""
+        return self._dpop_nonces.get(_origin(url))
+
+    def _note_nonce(self, url: str, headers: dict[str, str]) -> bool:
+        """Keep the answer's DPoP-Nonce for the next proofs to its server; True when it sent a new one."""
+        nonce = next((v for k, v in headers.items() if k.lower() == "dpop-nonce"), None)
+        if nonce is None or not 0 < len(nonce) <= MAX_NONCE or not nonce.isascii() or not nonce.isprintable():
+            return False
+        known = self._dpop_nonces.get(_origin(url))
+        self._dpop_nonces[_origin(url)] = nonce
+        return nonce != known
 
     def get(self, step: str, url: str) -> dict[str, Any]:
         return self._call(step, url)[1]
@@ -184,7 +218,7 @@ class OpenId4VciClient:
             body = {"credential_configuration_id": configuration_id,
                     "proofs": {"jwt": [self._proof(device_key, issuer, nonce)]}}
             status, answer = self._call(f"credential {configuration_id}", credential_endpoint, method="POST",
-                                        json_body=body, headers=authorization("POST", credential_endpoint))
+                                        json_body=body, headers=lambda: authorization("POST", credential_endpoint))
             if status == 202:
                 raise PickupPendingError("the application awaits an officer's approval; once approved, ask the "
                                          "officer for a new pickup")
@@ -202,7 +236,8 @@ class OpenId4VciClient:
         metadata_notification = metadata.get("notification_endpoint")
         if isinstance(metadata_notification, str):
             for notification_id in notifications:
-                self._notify(metadata_notification, notification_id, authorization("POST", metadata_notification))
+                self._notify(metadata_notification, notification_id,
+                             lambda: authorization("POST", metadata_notification))
         return self._held(received, issuer, authority_name)
 
     @staticmethod
@@ -286,7 +321,7 @@ class OpenId4VciClient:
             raise BadCredentialError(f"{configuration_id}: a second {verified.view.value} QR pass")
         received.passes[verified.view] = (decoded.cose_pass, verified)
 
-    def _notify(self, endpoint: str, notification_id: str, headers: dict[str, str]) -> None:
+    def _notify(self, endpoint: str, notification_id: str, headers: Callable[[], dict[str, str]]) -> None:
         """Tell the issuer the credentials are kept (its audit trail shows the pickup confirmed); a failure
         here changes nothing the wallet holds."""
         try:

@@ -31,13 +31,15 @@ class WalletError(EpermitError):
 class IssuerRefusedError(WalletError):
     """The issuer answered a request with an OAuth-style error (a wrong PIN: invalid_grant)."""
 
-    def __init__(self, step: str, status: int, error: str, description: str) -> None:
+    def __init__(self, step: str, status: int, error: str, description: str, description_zh: str = "") -> None:
         detail = _quoted(description) or _quoted(error) or f"HTTP {status}"
-        super().__init__(f"{step}: the issuer refused: {detail}" + (f" ({_quoted(error)})" if error else ""))
+        zh = f"{_quoted(description_zh)} / " if description_zh else ""  # the resident reads Chinese first
+        super().__init__(f"{step}: 服务拒绝 the issuer refused: {zh}{detail}" + (f" ({_quoted(error)})" if error else ""))
         self.step = step
         self.status = status
         self.error = error
         self.description = description
+        self.description_zh = description_zh
 
 
 class BadCredentialError(WalletError):

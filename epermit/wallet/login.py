@@ -40,12 +40,16 @@ class _Session:
     expires_at: int
 
 
-def dpop_proof(key: KeySigner, method: str, url: str, *, access_token: str | None = None) -> str:
-    """A DPoP proof (RFC 9449 §4.2) by the device key over ``method`` and ``url`` (and the token's ``ath``)."""
+def dpop_proof(key: KeySigner, method: str, url: str, *, access_token: str | None = None,
+               nonce: str | None = None) -> str:
+    """A DPoP proof (RFC 9449 §4.2) by the device key over ``method`` and ``url`` (and the token's ``ath``,
+    and the server's ``nonce`` when it gave one: §8, §9)."""
     payload: dict[str, object] = {"jti": secrets.token_urlsafe(16), "htm": method, "htu": url.split("?")[0],
                                   "iat": int(time.time())}
     if access_token is not None:
         payload["ath"] = b64url_encode(hashlib.sha256(access_token.encode("ascii")).digest())
+    if nonce is not None:
+        payload["nonce"] = nonce
     return sign_compact({"typ": "dpop+jwt", "jwk": public_jwk(key.public_key)}, payload, key, with_kid=False)
 
 
@@ -75,7 +79,8 @@ class ResidentLogin:
             raise BadCredentialError("the login request does not come from the credential's issuer")
         secret = passphrase()
         presented = self.presenter.present(link, consent=lambda *_: True, passphrase=lambda: secret,
-                                           now=int(time.time()), document=held.document_number)
+                                           now=int(time.time()), document=held.document_number,
+                                           client_id=f"x509_san_dns:{host}")
         done = f"{held.issuer}/resident/login/done"
         if presented.redirect_uri is None or not presented.redirect_uri.startswith(done + "?"):
             raise BadCredentialError("the service did not answer the login with its redirect_uri")
@@ -85,14 +90,15 @@ class ResidentLogin:
         key = self.presenter.home.device_key(secret)
         url = f"{held.issuer}/resident/session"
         _, opened = self.client.call("session", url, method="POST", json_body={"response_code": code},
-                                     headers={"DPoP": dpop_proof(key, "POST", url)})
+                                     headers=lambda: {"DPoP": dpop_proof(key, "POST", url,
+                                                                         nonce=self.client.dpop_nonce(url))})
         token, expires_in = opened.get("access_token"), opened.get("expires_in")
         if not isinstance(token, str) or opened.get("token_type") != "DPoP" or type(expires_in) is not int:
             raise BadCredentialError("the service's session answer holds no DPoP access token")
         self._sessions[name] = _Session(token, key, int(time.time()) + expires_in)
         return self._sessions[name]
 
-    @staticmethod
-    def headers(session: _Session, method: str, url: str) -> dict[str, str]:
+    def headers(self, session: _Session, method: str, url: str) -> dict[str, str]:
         return {"Authorization": f"DPoP {session.token}",
-                "DPoP": dpop_proof(session.key, method, url, access_token=session.token)}
+                "DPoP": dpop_proof(session.key, method, url, access_token=session.token,
+                                   nonce=self.client.dpop_nonce(url))}

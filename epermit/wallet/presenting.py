@@ -17,7 +17,7 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -27,6 +27,7 @@ from credential.encoding import json_loads
 from credential.errors import CredentialError
 from epermit.errors import UsageError
 from epermit.http_client import HttpError
+from epermit.wallet.anchors import UntrustedLoginError
 from epermit.wallet.errors import WalletError, _quoted
 from epermit.wallet.held import HeldCredential
 from epermit.wallet.home import WalletHome
@@ -38,13 +39,14 @@ from verifier.openid4vp import (
     CredentialQuery,
     NoMatchingCredentialError,
     OpenId4VpError,
+    UntrustedVerifierError,
     declined_form,
     matching_query,
     parse_authorization_link,
     verify_request_object,
     vp_token_form,
 )
-from verifier.openid4vp.authorization import MAX_REQUEST_OBJECT
+from verifier.openid4vp.authorization import MAX_REQUEST_OBJECT, client_host
 
 MAX_ANSWER = 16 * 1024
 
@@ -98,10 +100,15 @@ def load_trust_anchors(pem: bytes) -> list[x509.Certificate]:
 
 
 class Presenter:
+    """``trust_anchors``: the CAs of any verifier (``--ca``); ``issuer_anchors``: host -> CAs trusted for
+    requests of that host only (the pinned root for the wallet's own issuer's login: epermit.wallet.anchors)."""
+
     def __init__(self, home: WalletHome, *, trust_anchors: Sequence[x509.Certificate], tls: ssl.SSLContext | None,
-                 timeout: float = 10, allow_http: bool = False) -> None:
+                 timeout: float = 10, allow_http: bool = False,
+                 issuer_anchors: Mapping[str, Sequence[x509.Certificate]] | None = None) -> None:
         self.home = home
         self.trust_anchors = list(trust_anchors)
+        self.issuer_anchors = {host: list(anchors) for host, anchors in (issuer_anchors or {}).items()}
         self.tls = tls
         self.timeout = timeout
         self.allow_http = allow_http
@@ -140,15 +147,24 @@ class Presenter:
             token = body.decode("ascii")
         except UnicodeDecodeError as exc:
             raise WalletError("the request object is not a compact JWT") from exc
-        return verify_request_object(token, link=parsed, trust_anchors=self.trust_anchors, now=now,
-                                     allow_http=self.allow_http)
+        host = client_host(parsed.client_id)
+        own = self.issuer_anchors.get(host, [])
+        try:
+            return verify_request_object(token, link=parsed, trust_anchors=[*self.trust_anchors, *own], now=now,
+                                         allow_http=self.allow_http)
+        except UntrustedVerifierError as exc:
+            if own and not isinstance(exc, UntrustedLoginError):  # the wallet's own issuer: say which root failed
+                raise UntrustedLoginError(parsed.client_id, host, own[0], exc.detail) from exc
+            raise
 
     def present(self, link: str, *, consent: Consent, passphrase: Callable[[], bytes], now: int,
-                document: str | None = None) -> Presented:
+                document: str | None = None, client_id: str | None = None) -> Presented:
         """Answer the request behind ``link`` with the first held credential that matches it (only
-        ``document``, when given)."""
+        ``document``, when given; only to ``client_id``, when given: the login of the credential's issuer)."""
         try:
             request_ = self.read_request(link, now=now)
+            if client_id is not None and request_.client_id != client_id:
+                raise UntrustedVerifierError(request_.client_id, f"the request does not come from {client_id}")
             candidates = self.home.credentials() if document is None else [self.home.find(document)]
             held_by_text = {h.sd_jwt_vc: h for h in candidates if h.sd_jwt_vc}
             try:

@@ -132,26 +132,30 @@ class Renewer:
                 "scope": " ".join(scopes),
                 "dpop_jkt": b64url_encode(thumbprint(device_key.public_key))}
         _, pushed = self.client.call("par", par, method="POST", form=form,
-                                     headers={"DPoP": dpop_proof(device_key, "POST", par)})
+                                     headers=lambda: {"DPoP": dpop_proof(device_key, "POST", par,
+                                                                         nonce=self.client.dpop_nonce(par))})
         request_uri = _text(pushed, "request_uri", "par")
         link = self._location(authorize + "?" + urllib.parse.urlencode({"client_id": CLIENT_ID,
                                                                          "request_uri": request_uri}))
+        own = f"x509_san_dns:{urllib.parse.urlsplit(issuer).hostname}"
+        # Only to the issuer's own host, checked before anything is presented (Presenter.present).
         presented = self.presenter.present(link, consent=lambda *_: True, passphrase=lambda: passphrase, now=now,
-                                           document=held.document_number)
-        if presented.request.client_id != f"x509_san_dns:{urllib.parse.urlsplit(issuer).hostname}":
+                                           document=held.document_number, client_id=own)
+        if presented.request.client_id != own:
             raise BadCredentialError("the authorization server's login request came from another host")
         code = authorization_response(presented.redirect_uri or "", issuer=issuer, state=state)
         _, answer = self.client.call("token (authorization code)", token_endpoint, method="POST", form={
             "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
             "redirect_uri": REDIRECT_URI, "client_id": CLIENT_ID},
-            headers={"DPoP": dpop_proof(device_key, "POST", token_endpoint)})
+            headers=lambda: {"DPoP": dpop_proof(device_key, "POST", token_endpoint,
+                                                nonce=self.client.dpop_nonce(token_endpoint))})
         token = _text(answer, "access_token", "token")
         if answer.get("token_type") != "DPoP":
             raise BadCredentialError("the renewal's access token is not DPoP-bound")
 
         def authorization(method: str, url: str) -> dict[str, str]:
             return {"Authorization": f"DPoP {token}",
-                    "DPoP": dpop_proof(device_key, method, url, access_token=token)}
+                    "DPoP": dpop_proof(device_key, method, url, access_token=token, nonce=self.client.dpop_nonce(url))}
 
         return self.client.receive(issuer, metadata, formats, device_key, keys=keys, authorization=authorization)
 

@@ -67,7 +67,7 @@ class ResidentRequestsClient:
             body: dict[str, Any] | None = None) -> dict[str, Any]:
         url = f"{held.issuer}/resident/requests"
         _, answer = self.client.call(f"request {kind}", url, method="POST", json_body={"kind": kind, **(body or {})},
-                                     headers=self._authorization(held, passphrase, "POST", url))
+                                     headers=lambda: self._authorization(held, passphrase, "POST", url))
         return self._kept(held.issuer, kind, answer)
 
     def report_lost(self, issuer: str, *, citizen_id: str, recovery_code: str) -> dict[str, Any]:
@@ -109,7 +109,7 @@ class ResidentRequestsClient:
 
     def notifications(self, held: HeldCredential, passphrase: PassphraseSource) -> list[dict[str, Any]]:
         url = f"{held.issuer}/resident/notifications"
-        _, answer = self.client.call("notifications", url, headers=self._authorization(held, passphrase, "GET", url))
+        _, answer = self.client.call("notifications", url, headers=lambda: self._authorization(held, passphrase, "GET", url))
         found = answer.get("notifications")
         return found if isinstance(found, list) else []
 

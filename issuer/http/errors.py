@@ -20,6 +20,9 @@ from issuer.http.logs import log_store_unavailable, log_unexpected
 
 # Bearer-token failures (RFC 6750 §3) carry a WWW-Authenticate challenge as well as the JSON body.
 BEARER_ERRORS = frozenset({"invalid_token", "insufficient_scope"})
+# The Chinese message a resident reads first, beside RFC 6749's ASCII error_description (an extra member:
+# §5.2 lets a response carry more than error, error_description and error_uri). Wallets show it when present.
+ZH_FIELD = "error_description_zh"
 _HTTP_ERRORS = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large",
                 415: "unsupported_media_type", 406: "not_acceptable"}
 
@@ -44,11 +47,15 @@ def error_response(error: str, description: str, http_status: int, *, ascii_only
 
 
 def issuer_error_response(exc: IssuerError, *, api: str, ascii_only: bool = False,
-                          realm: str | None = None) -> Response:
-    """The response to an issuer error; a store failure is also logged and counted (``api`` names the app)."""
+                          realm: str | None = None, zh: str | None = None) -> Response:
+    """The response to an issuer error; a store failure is also logged and counted (``api`` names the app).
+    ``zh``: the Chinese message (default: the error's own, when it wrote one)."""
     if isinstance(exc, StoreUnavailableError):
         log_store_unavailable(exc, api=api, where="request")
-    response = error_response(exc.error, exc.description, exc.http_status, ascii_only=ascii_only, realm=realm)
+    zh = zh or exc.description_zh
+    extra = {ZH_FIELD: zh[:300]} if zh else {}
+    response = error_response(exc.error, exc.description, exc.http_status, ascii_only=ascii_only, realm=realm,
+                              **extra)
     if isinstance(exc, RateLimitedError):
         response.headers["Retry-After"] = str(exc.retry_after)
     return response

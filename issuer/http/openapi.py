@@ -15,6 +15,7 @@ ERROR_CODES = [
     "invalid_request", "invalid_application", "unauthorized", "forbidden", "not_found", "method_not_allowed",
     "conflict", "request_too_large", "unsupported_media_type", "temporarily_unavailable", "registration_required",
     "registration_too_short", "already_registered", "validity_too_long", "not_endorsable", "endorsement_not_due",
+    "endorsement_lapsed",
     "rate_limited", "not_acceptable", "http_error", "request_not_found", "request_conflict",
     "invalid_resident_request", "invalid_portrait", "portrait_unreadable", "portraits_unavailable",
 ]
@@ -90,7 +91,7 @@ def _schemas() -> dict[str, Any]:
     return {
         "Error": {"type": "object", "required": ["error", "error_description"],
                   "properties": {"error": {"type": "string", "examples": ERROR_CODES}, "error_description": _S,
-                                 "field": _S}},
+                                 "error_description_zh": _S, "field": _S}},
         "Application": {"type": "object", "required": required, "additionalProperties": False,
                         "properties": {**permit_props, "override_reason": {
                             "type": "string", "description": "a supervisor's override of the registration period"}}},

@@ -4,15 +4,16 @@
 restart a worker because Redis is down. ``/readyz`` runs three checks and answers 200 with each result, or
 503 naming the failing ones: ``store`` (one cheap read: the stored trust list), ``keys`` (the ring has a
 credential and a status signer valid now) and ``lists`` (the trust list and every status list can be
-produced now, or, on the wallet API, the last copies it serves during an outage exist). A result is "ok" or
-the failing error's class, never its message. ``/metrics`` (issuer.http.metrics) exists only when a metrics
+produced now, or, on the wallet API, the last copies it serves during an outage exist); the wallet API adds
+``login`` ("ok" with the residents' OpenID4VP login set up and its certificate valid now, "ok: off" without
+one). A result is "ok" or the failing error's class, never its message. ``/metrics`` (issuer.http.metrics) exists only when a metrics
 token is configured, and answers only a request bearing it (compared in constant time).
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from flask import Flask, Response, jsonify, request
@@ -113,10 +114,12 @@ def _bearer_matches(expected: str) -> bool:
 
 
 def install_operations(app: Flask, service: IssuerService, *, api: str, metrics_token: str | None = None,
-                       last_copies: Callable[[], bool] | None = None) -> None:
-    """/healthz and /readyz on ``app``; /metrics too when ``metrics_token`` is given."""
+                       last_copies: Callable[[], bool] | None = None,
+                       extra_checks: Mapping[str, Check] | None = None) -> None:
+    """/healthz and /readyz on ``app``; /metrics too when ``metrics_token`` is given. ``extra_checks``: the
+    API's own (the wallet API's ``login``: wallet_api.login.readiness_check)."""
     checks = {"store": _store_check(service), "keys": _keys_check(service),
-              "lists": _lists_check(service, last_copies)}
+              "lists": _lists_check(service, last_copies), **(extra_checks or {})}
 
     @app.get("/healthz")
     def healthz() -> Response:

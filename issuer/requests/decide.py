@@ -5,11 +5,10 @@ and the retirement of the old credential come later (issuer.requests.service).""
 from __future__ import annotations
 
 import dataclasses
-import datetime
 
 from credential.model import CredentialType, Permit
 from issuer.errors import StateConflictError
-from issuer.model import ReasonCode, Record, RecordState
+from issuer.model import REFUSED, ReasonCode, Record, RecordState
 from issuer.requests.book import RequestBook
 from issuer.requests.model import APPROVED, RequestKind, RequestState, ResidentRequest
 from issuer.rules import BureauRuleError, beijing_day, endorsed
@@ -31,8 +30,13 @@ class Decisions:
             if record.state is not RecordState.ACTIVE:
                 raise StateConflictError(f"cannot endorse a {record.state.value} record", state=record.state.value)
             today = beijing_day(self.clock())
-            due = record.permit.valid_until - datetime.timedelta(days=self.service.settings.endorsement_window_days)
-            permit = endorsed(record.permit, today=max(today, due), settings=self.service.settings)  # officer: early
+            try:  # the new end is the anniversary's, whoever approves and whenever (issuer.rules.endorsed)
+                permit = endorsed(record.permit, today=today, settings=self.service.settings,
+                                  early=self.service.settings.early_endorsement_requests)
+            except BureauRuleError as exc:  # e.g. a request queued early before the bureau's rule changed
+                self.audit.append(officer=decider, action="endorse", record_id=record.id, outcome=REFUSED,
+                                  reason=f"request {request.id}: {exc.rule}")
+                raise
             # Valid from today, not from the day after the old end: the old credential is revoked as soon as
             # the new one is confirmed, so the new one must already hold (docs/resident-requests.md).
             permit = dataclasses.replace(permit, valid_from=today)
@@ -73,13 +77,19 @@ class Decisions:
                                            now=self.clock()) is None:
             raise StateConflictError("the record changed concurrently; retry")
 
+    def check_endorsable(self, record: Record) -> None:
+        """BureauRuleError when the resident may not even file the endorsement: not a permit, lapsed, or
+        before the window (unless the bureau queues early ones: ``early_endorsement_requests``)."""
+        settings = self.service.settings
+        endorsed(record.permit, today=beijing_day(self.clock()), settings=settings,
+                 early=settings.early_endorsement_requests)
+
     def endorse_blocker(self, record: Record) -> str | None:
         """The rule that keeps an endorsement from being automatic, or None (issuer.rules)."""
-        settings = self.service.settings
         try:
-            endorsed(record.permit, today=beijing_day(self.clock()), settings=settings)
+            endorsed(record.permit, today=beijing_day(self.clock()), settings=self.service.settings)
         except BureauRuleError as exc:
-            return exc.rule
+            return exc.rule  # endorsement_not_due: filed early, where the bureau's rule queues it
         today = beijing_day(self.clock())
         holder = self.store.records_of_holder(record.permit.holder.citizen_id)
         if any(r.state is RecordState.SUSPENDED for r in holder):

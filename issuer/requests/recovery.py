@@ -25,7 +25,7 @@ from issuer.model import DENIED
 from issuer.requests.errors import RecoveryRefusedError
 from issuer.requests.model import RECOVERY_FAILED, RECOVERY_THROTTLED, RESIDENT
 from issuer.settings import Clock
-from issuer.store import Store
+from issuer.store import EphemeralStep, Store
 
 RECOVERY = "recovery_code"  # ephemeral kind and keyed-hash label
 _HOLDER = "recovery_holder"
@@ -66,13 +66,12 @@ class RecoveryCodes:
 
     def issue_if_absent(self, citizen_id: str) -> str | None:
         """A new code for a holder who has none (shown once), else None."""
-        now = self._clock()
-        if self._store.get_ephemeral(RECOVERY, self._slot(citizen_id), now) is not None:
-            return None
         code = new_code()
-        self._store.put_ephemeral(RECOVERY, self._slot(citizen_id),
-                                  self._keyed.digest(RECOVERY, citizen_id, _normal(code)), KEEP, now)
-        return code
+        # Put only where none is, in one store step: of two concurrent first pickups one shows a code.
+        added = self._store.ephemeral_step(EphemeralStep(adds=(
+            (RECOVERY, self._slot(citizen_id), self._keyed.digest(RECOVERY, citizen_id, _normal(code)), KEEP),)),
+            self._clock()).added
+        return code if added[0] else None
 
     def check(self, citizen_id: str, code: str, *, client: str) -> None:
         """Nothing if the code is the holder's; RateLimitedError while throttled; RecoveryRefusedError else."""

@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from credential.citizen_id import validate_citizen_id
 from credential.codes import validate_district
 from credential.errors import CredentialError
-from credential.model import CredentialType
 from credential.text import one_line
 from issuer.errors import ForbiddenError, InvalidRequestError
 from issuer.model import DENIED, REFUSED, Action, Offer, Officer, ReasonCode, RecordState, holder_hash
@@ -82,9 +81,12 @@ class ResidentRequests:
             raise InvalidRequestError("a lost phone is reported with the citizen ID and the recovery code")
         self.book.no_open_request(record)
         new_address = new_district = None
-        if kind is RequestKind.ENDORSE and record.permit.type is not CredentialType.RESIDENCE_PERMIT:
-            self.book.refused(kind, record, "not_endorsable")
-            raise BureauRuleError("not_endorsable", "only a residence permit is endorsed; a card is re-registered")
+        if kind is RequestKind.ENDORSE:
+            try:  # too early (with the day it opens), lapsed, not a permit: refused, nothing queued
+                self.decisions.check_endorsable(record)
+            except BureauRuleError as exc:
+                self.book.refused(kind, record, exc.rule)
+                raise
         if kind is RequestKind.ADDRESS:
             new_address, new_district = _address(address, district or record.permit.district)
             try:  # the Holder's own address rules, before anything is written

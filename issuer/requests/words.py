@@ -19,20 +19,21 @@ STATE_WORDS: dict[RequestState, tuple[str, str]] = {
     RequestState.DONE: ("已办结", "done"),
 }
 
-# The next step, by (kind, state): what the resident does now.
+# The next step, by (kind, state): what the resident does now. The same words reach the phone's web wallet and
+# the command-line wallet, so they name what both have: a wallet to open and its 刷新 (Refresh).
 _NEXT: dict[tuple[RequestKind, RequestState], tuple[str, str]] = {
     (RequestKind.ENDORSE, RequestState.APPROVED): (
-        "签注已批准。请在钱包中刷新（epermit wallet refresh）领取新的居住证；新证确认后旧证自动失效。",
-        "Endorsement approved. Refresh your wallet (epermit wallet refresh) to get the renewed permit; the old "
-        "one stops being valid once the new one is confirmed."),
+        "签注已批准。请打开钱包，点击“刷新”领取新的居住证；新证确认后旧证自动失效。",
+        "Endorsement approved. Open your wallet and refresh it (tap Refresh, 刷新) to get the renewed permit; the "
+        "old one stops being valid once the new one is confirmed."),
     (RequestKind.ADDRESS, RequestState.APPROVED): (
-        "地址变更已批准。请在钱包中刷新领取新证；新证确认后旧证自动吊销。",
-        "Address change approved. Refresh your wallet to get the new credential; the old one is revoked once "
-        "the new one is confirmed."),
+        "地址变更已批准。请打开钱包，点击“刷新”领取新证；新证确认后旧证自动吊销。",
+        "Address change approved. Open your wallet and refresh it (tap Refresh, 刷新) to get the new credential; "
+        "the old one is revoked once the new one is confirmed."),
     (RequestKind.LOST, RequestState.APPROVED): (
-        "已批准向新手机重新发证。请在新手机的钱包中刷新领取；旧手机上的证件将被吊销。",
-        "Re-delivery to your new phone approved. Refresh the wallet on the new phone; the credentials on the lost "
-        "phone are revoked."),
+        "已批准向新手机重新发证。请在新手机上打开钱包，点击“刷新”领取；旧手机上的证件将被吊销。",
+        "Re-delivery to your new phone approved. Open the wallet on the new phone and refresh it (tap Refresh, "
+        "刷新); the credentials on the lost phone are revoked."),
     (RequestKind.LOST, RequestState.QUEUED): (
         "旧手机上的证件已立即暂停。重新发证需经民警审核，请稍后在新手机的钱包中查看。",
         "The credentials on the lost phone are suspended now. Re-delivery needs an officer's approval: check "

@@ -116,6 +116,79 @@ class StoredNotification:
     next_attempt_at: int
 
 
+# Kinds of ephemeral values that are short-lived and only ever *grant* something (a nonce, an access token and
+# its delivery rights, a DPoP proof id, a rate window): a deployment may keep them off the fsync'd path (a second,
+# non-persistent Redis: docs/redis.md), since losing them all at once only refuses (a wallet starts over). Every
+# other kind (PIN attempts, approval markers, recovery codes, deferred transactions, logins) stays durable.
+SHORT_LIVED_KINDS = frozenset({"c_nonce", "access_token", "delivery", "notification", "notification_seen",
+                               "dpop_jti", "dpop_nonce", "dpop_nonce_now"})
+
+
+def short_lived(kind: str) -> bool:
+    """Whether values of ``kind`` may live on the ephemeral store (rate counters are ``rate_*``)."""
+    return kind in SHORT_LIVED_KINDS or kind.startswith("rate_")
+
+
+@dataclass(frozen=True)
+class EphemeralStep:
+    """Several ephemeral operations as one atomic step (one script, one transaction), in this order: every
+    counter of ``counts`` (kind, key, ttl, limit) is incremented as by Store.increment, and if any count passes
+    its limit the step stops there (nothing taken, read or written); then ``takes`` (kind, key), all or none: if
+    any is missing or expired, none is taken; then ``gets`` (kind, key), read without consuming; then, only if
+    every take succeeded, ``puts`` (kind, key, value, ttl), and ``adds`` (the same), each put only where no live
+    value is. The kinds of one step are all short-lived or none."""
+
+    counts: tuple[tuple[str, str, int, int], ...] = ()
+    takes: tuple[tuple[str, str], ...] = ()
+    gets: tuple[tuple[str, str], ...] = ()
+    puts: tuple[tuple[str, str, str, int], ...] = ()
+    adds: tuple[tuple[str, str, str, int], ...] = ()
+
+    def kinds(self) -> set[str]:
+        return {op[0] for ops in (self.counts, self.takes, self.gets, self.puts, self.adds) for op in ops}
+
+
+@dataclass(frozen=True)
+class EphemeralResult:
+    counts: tuple[int, ...]  # each counter's new count (all of them, also when limited)
+    limited: bool  # a count passed its limit: nothing else was done
+    taken: tuple[str, ...] | None  # the values taken, in order; None: one was missing (none taken) or limited
+    got: tuple[str | None, ...]  # () when limited or a take failed
+    added: tuple[bool, ...] = ()  # per add: put now (no live value was there); () when limited or a take failed
+
+
+@dataclass(frozen=True)
+class Redemption:
+    """What Store.redeem_offer found and did. ``outcome``: "redeemed" (the one caller that got the code),
+    "wrong_pin" (counted; ``burned`` when this attempt burned the code), "exhausted" (the attempts were used up
+    already), "invalid" (unknown, used, burned, cancelled or expired code), "undeliverable" (the right PIN, but
+    the record cannot be delivered now: nothing spent)."""
+
+    outcome: str
+    attempts: int = 0
+    burned: bool = False
+    offer: StoredOffer | None = None
+    record: Record | None = None  # "undeliverable": the record as found (None: there is none); else maybe None
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    record: Record | None
+    offer: StoredOffer | None
+    values: tuple[str | None, ...]
+
+
+@dataclass(frozen=True)
+class Deliverability:
+    """What redeem_offer checks of the offer's record before it spends the code (issuer.service's rule, also
+    applied by a back end that cannot call back into Python in its step): the record is ACTIVE, its permit is
+    of ``authority_code`` and valid until at least ``valid_until_from`` (an ISO date, Beijing); "" checks
+    nothing."""
+
+    authority_code: str
+    valid_until_from: str
+
+
 class Store(Protocol):
     # --- records -------------------------------------------------------------------------------------
     def insert_record(self, record: Record, *, audit: AuditEntry | None = None) -> None:
@@ -273,6 +346,24 @@ class Store(Protocol):
         credential, recorded in the same step (for the compromise drill, issuer/reissue.py)."""
         ...
 
+    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *, kid: str | None = None,
+                           remember: tuple[str, str, int] | None = None) -> int | None:
+        """allocate_status_index and add_delivered as one atomic step: a random index of list ``list_no``
+        (opened with ``size`` if absent) never handed out before, bound to the record, only while the record is
+        ACTIVE (else None, and nothing is allocated). StatusListFullError once the list is FILL_LIMIT allocated.
+        ``remember`` (kind, key, ttl): also put the ephemeral value JSON {"list", "idx", "iat": now, "kid"}
+        there, in the same step (what a grant delivered to a holder key: issuer.service), read back by
+        delivery_view of the record (a sharded back end keeps it in the record's shard, beside its deliveries).
+        The list must be one of the record's shard or none's yet (then it is opened there), else ValueError."""
+        ...
+
+    def delivery_view(self, record_id: str, offer_id: str, ephemeral: Sequence[tuple[str, str]],
+                      now: int) -> DeliveryView:
+        """What a credential request checks before it delivers, in one read: the record, the offer and the
+        ephemeral values (kind, key; as get_ephemeral) of ``ephemeral`` (not a consistent snapshot: the
+        delivery's own step re-checks the record's state)."""
+        ...
+
     def deliveries_signed_by(self, kid: str) -> list[tuple[str, int, int]]:
         """(record_id, list_no, idx) of every live (not retired) credential signed by ``kid``."""
         ...
@@ -310,6 +401,24 @@ class Store(Protocol):
 
     def increment(self, kind: str, key: str, ttl: int, now: int) -> int:
         """Add one and return the new count; the count starts over ``ttl`` seconds after its first step."""
+        ...
+
+    def ephemeral_step(self, step: EphemeralStep, now: int) -> EphemeralResult:
+        """The operations of ``step`` in one atomic step (see EphemeralStep)."""
+        ...
+
+    # --- the pickup's redemption: one step per token request ------------------------------------------
+    def redeem_offer(self, code_hash: str, tx_code_hash: str, *, now: int, max_attempts: int,
+                     deliverable: Deliverability, redeemed: AuditEntry, burned: AuditEntry,
+                     grants: Sequence[tuple[str, str, str, int]] = ()) -> Redemption:
+        """The token request's store step, atomic: find the open, unexpired offer of ``code_hash``; count one
+        PIN attempt (kind "pin_attempts", kept durably for the offer's lifetime) *before* comparing; past
+        ``max_attempts``: "exhausted"; a wrong ``tx_code_hash``: "wrong_pin", and the attempt that reaches
+        the limit burns the offer and appends ``burned``; the right one: unless the record is deliverable
+        (``deliverable``) "undeliverable" with nothing spent, else the offer is redeemed (exactly one
+        concurrent caller), ``redeemed`` is appended to the audit chain (as append_audit) and the ephemeral
+        ``grants`` (kind, key, value, ttl: the access token and its delivery rights) are put — in the same
+        step where they live in the same store, else right after it."""
         ...
 
     # --- sequences (document numbers) ----------------------------------------------------------------

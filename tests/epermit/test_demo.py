@@ -138,6 +138,14 @@ def test_demo_serves_https_and_leaves_its_ca(demo_dir: Path) -> None:
     ca = x509.load_pem_x509_certificate((demo_dir / "tls-ca.pem").read_bytes())
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
     assert b"PRIVATE KEY" not in (demo_dir / "tls-ca.pem").read_bytes()
+    # The web wallet trusts the residents' login request, signed under the same CA, as the CLI wallets do.
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from wallet_api.verifier_cas import read_verifier_cas
+
+    der = base64.b64encode(ca.public_bytes(Encoding.DER)).decode("ascii")
+    assert read_verifier_cas(demo_dir / "verifier-cas.pem") == [der]
+    assert stat.S_IMODE((demo_dir / "verifier-cas.pem").stat().st_mode) == 0o600
 
 
 @pytest.mark.slow
@@ -224,7 +232,7 @@ def _after(printed: str, *lines: str) -> None:
 def test_the_demo_tells_the_renewal_and_the_lost_phone_with_their_results(demo_run: DemoRun) -> None:
     _after(demo_run.printed,
            "网上签注，然后刷新 · The endorsement (签注) online, then refresh",
-           "申请 request: queued: 签注", "approveResidentRequest): approved", "epermit wallet refresh: JZZ-",
+           "申请 request: approved: 签注", "epermit wallet refresh: JZZ-",
            "✔ 续期后的新证 the renewed credential: VALID (live)", "✘ 续期前的旧证 the old one: REVOKED",
            "手机丢了：网上挂失、重新发证 · A lost phone, online", "挂失 lost: queued",
            "✘ 丢失手机的动态码 the lost phone's live QR: SUSPENDED (live)", "短信 SMS to the registered number",

@@ -58,14 +58,18 @@ def phone(ca: LoopbackCA, home_dir: Path) -> ResidentRequestsClient:
                                   presenter=Presenter(home, trust_anchors=[ca.certificate], tls=tls))
 
 
-def holder(office: Office, *, permit_ends_in: int) -> str:
+def holder(office: Office, *, permit_ends_in: int, with_card: bool = True, resident: int = 0) -> str:
+    """A residence permit of RESIDENTS[resident] ending in ``permit_ends_in`` days; without a registration card
+    valid today its endorsement waits for an officer (registration_required). The office lives for the module:
+    a resident without a card is one no other test gave one."""
     today = beijing_day(int(time.time()))
-    office.service.register(sample_permit(CredentialType.RESIDENCE_REGISTRATION,
-                                          valid_from=today - datetime.timedelta(days=300),
-                                          valid_until=today + datetime.timedelta(days=60)), officer="test")
+    if with_card:
+        office.service.register(sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=resident,
+                                              valid_from=today - datetime.timedelta(days=300),
+                                              valid_until=today + datetime.timedelta(days=60)), officer="test")
     end = today + datetime.timedelta(days=permit_ends_in)
-    return office.service.register(sample_permit(valid_from=end - datetime.timedelta(days=360), valid_until=end),
-                                   officer="test").id
+    return office.service.register(sample_permit(resident=resident, valid_from=end - datetime.timedelta(days=360),
+                                                 valid_until=end), officer="test").id
 
 
 def pick_up(office: Office, resident: ResidentRequestsClient, record_id: str) -> HeldCredential:
@@ -129,9 +133,9 @@ def test_endorse_needing_approval_then_refresh_by_the_authorization_code_flow(
         office: tuple[Office, LoopbackCA, Path], tmp_path: Path, renewals: list[str]) -> None:
     the_office, ca, _ = office
     resident = phone(ca, tmp_path / "phone")
-    old = pick_up(the_office, resident, holder(the_office, permit_ends_in=200))
+    old = pick_up(the_office, resident, holder(the_office, permit_ends_in=30, with_card=False, resident=1))
     asked = resident.ask("endorse", held=old, passphrase=lambda _: PASSPHRASE)
-    assert asked["request"]["state"] == "queued"
+    assert asked["request"]["state"] == "queued" and asked["request"]["queued_because"] == "registration_required"
     assert resident.refresh(lambda _: PASSPHRASE) == [] and renewals == []
     approved = the_office.call("POST", f"/api/v1/requests/{asked['request']['id']}/approve", {})
     assert approved["state"] == "approved"

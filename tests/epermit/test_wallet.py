@@ -48,10 +48,9 @@ class World:
               resident: int = 0, **permit: object) -> dict[str, str]:
         """A new record (registered as it is, without the bureau's rules) and its pickup offer."""
         service = self.office.service
-        if permit:
-            made = sample_permit(permit_kind, resident=resident, **permit)  # type: ignore[arg-type]
-        else:
-            made = sample_permit_valid_at(service.clock(), permit_kind, resident=resident)
+        current = sample_permit_valid_at(service.clock(), permit_kind, resident=resident)  # the real clock's year
+        permit = {"valid_from": current.valid_from, "valid_until": current.valid_until, **permit}
+        made = sample_permit(permit_kind, resident=resident, **permit)  # type: ignore[arg-type]
         record = service.register(made, officer="test")
         answer = self.office.call("POST", f"/api/v1/records/{record.id}/offers")
         return {**{k: str(v) for k, v in answer.items()}, "record_id": record.id}
@@ -178,6 +177,7 @@ def test_a_wrong_pin_exits_1_and_says_how_many_attempts_are_left(
     assert world.pickup(home, offer["pickup_url"], wrong) == 1
     err = capsys.readouterr().err
     assert "4 attempts left" in err and wrong not in err
+    assert err.index("取证密码（PIN）不正确，还可尝试 4 次") < err.index("4 attempts left")  # Chinese first
     assert WalletHome(home).credentials() == []
     assert world.pickup(home, offer["pickup_url"], "12345") == 2  # not 6 digits: refused before an attempt is spent
     assert "6 digits" in capsys.readouterr().err

@@ -79,13 +79,14 @@ class Town:
         home = WalletHome(self.tmp / name, create=True, scrypt_n=2**14)
         return ResidentRequestsClient(Wallet(home, OpenId4VciClient(allow_http=True)))
 
-    def holder(self, *, permit_ends_in: int) -> tuple[str, Permit]:
-        """A registration card valid today and a residence permit ending in ``permit_ends_in`` days; the
-        permit's record id and the permit."""
+    def holder(self, *, permit_ends_in: int, with_card: bool = True) -> tuple[str, Permit]:
+        """A registration card valid today (unless not ``with_card``: then an endorsement waits for an
+        officer) and a residence permit ending in ``permit_ends_in`` days; the permit's record id and the permit."""
         today = beijing_day(self.service.clock())
         card = sample_permit(CredentialType.RESIDENCE_REGISTRATION, valid_from=today - datetime.timedelta(days=300),
                              valid_until=today + datetime.timedelta(days=60))
-        self.service.register(card, officer="test")
+        if with_card:
+            self.service.register(card, officer="test")
         end = today + datetime.timedelta(days=permit_ends_in)
         permit = sample_permit(valid_from=end - datetime.timedelta(days=360), valid_until=end)
         return self.service.register(permit, officer="test").id, permit
@@ -127,7 +128,7 @@ def test_endorse_automatically_then_refresh_the_new_verifies_with_the_later_vali
 
 def test_endorse_needing_approval_officer_approves_over_the_api_then_refresh(town: Town) -> None:
     phone = town.phone("phone")
-    record_id, _ = town.holder(permit_ends_in=200)
+    record_id, _ = town.holder(permit_ends_in=30, with_card=False)
     old, _ = town.first_pickup(phone, record_id)
     answer = phone.ask("endorse", held=old, passphrase=lambda _: PASSPHRASE)
     assert answer["request"]["state"] == "queued"
@@ -141,6 +142,17 @@ def test_endorse_needing_approval_officer_approves_over_the_api_then_refresh(tow
     (new,) = phone.refresh(lambda _: PASSPHRASE)
     assert new.valid_until > old.valid_until
     assert town.judge(new) is Result.VALID and town.judge(old) is Result.REVOKED
+
+
+def test_an_endorsement_asked_too_early_is_refused_with_the_day_it_opens_and_nothing_waits(town: Town) -> None:
+    phone = town.phone("phone")
+    record_id, permit = town.holder(permit_ends_in=200)
+    old, _ = town.first_pickup(phone, record_id)
+    with pytest.raises(IssuerRefusedError, match="endorsement_not_due") as refused:
+        phone.ask("endorse", held=old, passphrase=lambda _: PASSPHRASE)
+    opens = (permit.valid_until - datetime.timedelta(days=60)).isoformat()
+    assert refused.value.description == f"endorsement can be requested from {opens}"
+    assert town.officer("issuer", "GET", "/requests")["requests"] == [] and phone.kept() == []
 
 
 def test_lost_phone_from_a_second_wallet_suspended_at_once_then_redelivered_and_the_old_revoked(town: Town) -> None:

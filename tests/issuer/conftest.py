@@ -8,13 +8,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
+from issuer.model import Officer
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from issuer.store import Store
 from issuer.store.sqlite import SQLiteStore
 from keys.keyring import KeyRing
 from tests.conftest import FakeClock
+
+from .console_logins import OfficerLogins
+from .console_office import OFFICERS, console_app, enrolled
 
 STORE_BACKENDS = ["sqlite", "redis", pytest.param("redis-cluster", marks=pytest.mark.slow)]
 PUBLIC_URL = "http://127.0.0.1:8081"
@@ -72,3 +77,21 @@ def settings() -> IssuerSettings:
 @pytest.fixture
 def service(store: Store, keyring: KeyRing, settings: IssuerSettings, clock: FakeClock) -> IssuerService:
     return IssuerService(store, keyring, settings, clock)
+
+
+# The console test office (tests/issuer/console_office.py): a module with its own staff overrides console_staff;
+# a module with an app of its own (the JSON API's, the sign-in limits') overrides app.
+@pytest.fixture
+def app(service: IssuerService) -> Flask:
+    return console_app(service)
+
+
+@pytest.fixture
+def console_staff() -> tuple[Officer, ...]:
+    return OFFICERS
+
+
+@pytest.fixture
+def tokens(service: IssuerService, clock: FakeClock, console_staff: tuple[Officer, ...]) -> OfficerLogins:
+    """The console's staff, each with a password and a TOTP secret."""
+    return enrolled(service, clock, console_staff)

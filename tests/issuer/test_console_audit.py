@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
 import re
 
 import pytest
@@ -17,10 +16,7 @@ from credential.model import Permit
 from issuer.audit import verify_chains
 from issuer.audit_search import AuditFilter
 from issuer.errors import InvalidRequestError
-from issuer.http.app import create_app
 from issuer.http.console.audit import PAGE_SIZE
-from issuer.http.console.ui import ConsoleSettings
-from issuer.http.context import OfficerApiSettings
 from issuer.model import Officer, Role
 from issuer.service import IssuerService
 from issuer.store.sqlite import SQLiteStore
@@ -38,17 +34,8 @@ DAY = 86400
 
 
 @pytest.fixture
-def app(service: IssuerService) -> Flask:
-    return create_app(OfficerApiSettings(), service, console=ConsoleSettings(secret_key=os.urandom(32)))
-
-
-@pytest.fixture
-def tokens(service: IssuerService, clock: FakeClock) -> OfficerLogins:
-    """The staff, each with a password and a TOTP secret (the console's sign-in)."""
-    logins = OfficerLogins(service, clock)
-    for officer in STAFF:
-        logins.enrol(officer)
-    return logins
+def console_staff() -> tuple[Officer, ...]:
+    return STAFF
 
 
 def seqs(page: str) -> list[int]:

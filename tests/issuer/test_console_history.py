@@ -6,16 +6,12 @@ the district scope of all of it."""
 from __future__ import annotations
 
 import datetime
-import os
 import re
 
 import pytest
 from flask import Flask
 
 from issuer.history import HISTORY_PAGE, masked_citizen_id
-from issuer.http.app import create_app
-from issuer.http.console.ui import ConsoleSettings
-from issuer.http.context import OfficerApiSettings
 from issuer.model import DENIED, OK, Officer, Role
 from issuer.service import IssuerService
 from issuer.store.sqlite import SQLiteStore
@@ -33,17 +29,8 @@ ROW = re.compile(r'<tr class="entry" data-seq="(\d+)">(.*?)</tr>', re.DOTALL)
 
 
 @pytest.fixture
-def app(service: IssuerService) -> Flask:
-    return create_app(OfficerApiSettings(), service, console=ConsoleSettings(secret_key=os.urandom(32)))
-
-
-@pytest.fixture
-def tokens(service: IssuerService, clock: FakeClock) -> OfficerLogins:
-    """The staff, each with a password and a TOTP secret (the console's sign-in)."""
-    logins = OfficerLogins(service, clock)
-    for officer in STAFF:
-        logins.enrol(officer)
-    return logins
+def console_staff() -> tuple[Officer, ...]:
+    return STAFF
 
 
 def history_rows(page: str) -> list[tuple[int, str]]:

@@ -19,12 +19,9 @@ from issuer.model import Officer, Role
 from issuer.service import IssuerService
 from tests.conftest import FakeClock
 
-from . import test_console_routes as routes
 from .console_logins import OfficerLogins
 from .office import HOME
 from .test_console_routes import field_note, invalid_fields, registered_id, selected, signed_in, text
-
-app, tokens = routes.app, routes.tokens  # the console routes' fixtures: the app and each officer's sign-in
 
 TODAY = "2026-05-29"  # T0 in Beijing
 WOMAN = AYIGULI_AISHAN

@@ -14,7 +14,7 @@ from keys.signers import KeySigner
 from tests.conftest import FakeClock
 
 from .console_logins import OfficerLogins
-from .test_console_routes import app, signed_in, text, tokens  # noqa: F401  (fixtures)
+from .test_console_routes import signed_in, text
 
 
 def address_request(service: IssuerService, resident: int, district: str = "110105") -> str:
@@ -27,7 +27,7 @@ def address_request(service: IssuerService, resident: int, district: str = "1101
     return made.id
 
 
-def test_the_queue_oldest_first_approve_and_deny_with_a_reason(app: Flask, tokens: OfficerLogins,  # noqa: F811
+def test_the_queue_oldest_first_approve_and_deny_with_a_reason(app: Flask, tokens: OfficerLogins,
                                                                 service: IssuerService, clock: FakeClock) -> None:
     first = address_request(service, 0)
     clock.advance(60)

@@ -8,7 +8,6 @@ import dataclasses
 import datetime
 import hashlib
 import html
-import os
 import re
 from typing import Any
 
@@ -20,12 +19,9 @@ from werkzeug.test import TestResponse
 from credential.model import CredentialType
 from credential.samples import sample_permit
 from issuer.errors import UnauthorizedError
-from issuer.http.app import create_app
-from issuer.http.console.ui import ConsoleSettings
 from issuer.http.console.words import FIELDS
-from issuer.http.context import OfficerApiSettings
 from issuer.keyed import OFFICER_SESSION
-from issuer.model import Officer, ReasonCode, Record, RecordState, Role, pickup_url
+from issuer.model import ReasonCode, Record, RecordState, pickup_url
 from issuer.officers import OfficerRegistry
 from issuer.service import IssuerService
 from keys.signers import KeySigner
@@ -33,31 +29,14 @@ from tests.conftest import FakeClock
 
 from .conftest import PUBLIC_URL
 from .console_logins import OfficerLogins, password_of
-from .office import AWAY, CARD, HOME, PERMIT
+from .office import AWAY, CARD, PERMIT
 
-OFFICERS = (Officer("clerk", "柜员", Role.CLERK, (HOME,)), Officer("io", "民警", Role.ISSUING_OFFICER, (HOME,)),
-            Officer("sup", "所长", Role.SUPERVISOR, (HOME,)), Officer("auditor", "审计", Role.AUDITOR, (HOME,)),
-            Officer("io_sh", "上海民警", Role.ISSUING_OFFICER, (AWAY,)))
 # A record of the other district held by this issuer (whose keys sign for one authority: registration refuses
 # a permit naming another).
 AWAY_CARD = dataclasses.replace(CARD, district=AWAY, document_number="DJK-310101-2025-000001")
 OTHER = sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=1, valid_from=datetime.date(2026, 1, 5),
                       valid_until=datetime.date(2026, 12, 31))
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-
-
-@pytest.fixture
-def app(service: IssuerService) -> Flask:
-    return create_app(OfficerApiSettings(), service, console=ConsoleSettings(secret_key=os.urandom(32)))
-
-
-@pytest.fixture
-def tokens(service: IssuerService, clock: FakeClock) -> OfficerLogins:
-    """The officers, each with a password and a TOTP secret (the console takes no API token)."""
-    logins = OfficerLogins(service, clock)
-    for officer in OFFICERS:
-        logins.enrol(officer)
-    return logins
 
 
 class Browser:

@@ -110,7 +110,7 @@ def test_sealing_refuses_an_unknown_purpose_or_scrypt_cost() -> None:
     key = KeySigner.generate().private_key
     with pytest.raises(PurposeNotAllowedError) as caught:
         seal_private_key(key, passphrase=PASSPHRASE, purpose="holder", scrypt_n=FAST_N)  # type: ignore[arg-type]
-    assert caught.value.allowed == ("root", "credential", "status")
+    assert caught.value.allowed == ("root", "credential", "status", "login")
     for n in (3 * 2**14, 2**13, 2**21):
         with pytest.raises(KeyManagementError, match="power of two"):
             seal_private_key(key, passphrase=PASSPHRASE, purpose=Purpose.ROOT, scrypt_n=n)

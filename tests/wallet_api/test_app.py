@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 from flask.testing import FlaskClient
 
@@ -46,7 +48,7 @@ def test_unknown_paths_and_methods_answer_json(client: FlaskClient) -> None:
 
 
 class _BrokenNonces(IssuerService):
-    def new_nonce(self) -> str:
+    def new_nonce(self, *, counts: Sequence[tuple[str, str, int, int]] = ()) -> str:
         raise RuntimeError("the store fell over")
 
 

@@ -37,7 +37,8 @@ def test_healthz_and_readyz(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ready", "checks": {"store": "ok", "keys": "ok", "lists": "ok"}}
+    assert response.get_json() == {"status": "ready", "checks": {"store": "ok", "keys": "ok", "lists": "ok",
+                                                                 "login": "ok: off"}}  # no login identity
 
 
 def test_the_wallet_api_serves_no_metrics(client: FlaskClient) -> None:
@@ -61,7 +62,8 @@ def test_readyz_during_an_outage_names_the_store_and_relies_on_the_last_copies(
             kept = served.get("/trustlist.jwt")
         assert ready.status_code == 503
         assert ready.get_json()["failing"] == ["store"]
-        assert ready.get_json()["checks"] == {"store": "StoreUnavailableError", "keys": "ok", "lists": "ok: last copies"}
+        assert ready.get_json()["checks"] == {"store": "StoreUnavailableError", "keys": "ok", "lists": "ok: last copies",
+                                              "login": "ok: off"}
         assert never_served.status_code == 503
         assert never_served.get_json()["failing"] == ["store", "lists"]
         assert kept.status_code == 200 and kept.data == trust_list.data

@@ -150,10 +150,12 @@ def test_endorse_needing_approval_waits_in_the_queue_until_an_issuing_officer_ap
     client: FlaskClient, service: IssuerService, clock: FakeClock
 ) -> None:
     key = KeySigner.generate("ES256")
-    record = registered(service, permit_ends_in=200)  # the window has not opened yet
+    record = registered(service, permit_ends_in=30)  # within the window, but the holder's card is flagged
+    card = next(r for r in service.store.records_of_holder(record.permit.holder.citizen_id) if r.id != record.id)
+    service.suspend(card.id, officer="sup", reason="address check", reason_code="OTHER")
     old, _ = first_pickup(client, service, record, key, clock)
     made = ask(client, old, key, clock, kind="endorse").get_json()
-    assert made["request"]["state"] == "queued" and made["request"]["queued_because"] == "endorsement_not_due"
+    assert made["request"]["state"] == "queued" and made["request"]["queued_because"] == "flagged"
     requests = requests_of(service)
     assert [r.id for r in requests.queue(CLERK_OLD)] == [made["request"]["id"]]
     with pytest.raises(Exception, match="may not endorse"):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from selenium.common.exceptions import WebDriverException
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -89,9 +90,13 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float = 20.0, what: str =
 
 def go_offline(driver: Any, offline: bool = True) -> None:
     """Cut the page's network (DevTools emulation: the page sees navigator.onLine and the events); False restores it."""
+    conditions = {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}
     driver.execute_cdp_cmd("Network.enable", {})
-    driver.execute_cdp_cmd("Network.emulateNetworkConditions",
-                           {"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", conditions)
+    try:  # Chromium ≥ 14x: navigator.onLine and its events follow this command, no longer the one above
+        driver.execute_cdp_cmd("Network.overrideNetworkState", conditions)
+    except WebDriverException:  # an older Chromium, where the command above does both
+        pass
 
 
 def verdict(driver: Any) -> dict[str, Any]:

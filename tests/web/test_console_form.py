@@ -6,12 +6,14 @@ district kept."""
 from __future__ import annotations
 
 import datetime
+import time
 from pathlib import Path
 from typing import Any
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
+from issuer.rules import beijing_day
 from tests.web import test_console
 from tests.web.browser import chromium, screenshot, wait_for
 from tests.web.test_console import sign_in
@@ -35,7 +37,7 @@ def test_the_form_fills_from_the_citizen_id_and_the_next_application_keeps_type_
     try:
         sign_in(driver, world["officer"], "clerk1", world["totp"]["clerk1"])
         assert not driver.find_elements(By.CSS_SELECTOR, "#register [name=document_number]")
-        today = datetime.date.today()
+        today = beijing_day(int(time.time()))  # the bureau's day, not the machine's (07:00 in Beijing is 23:00 UTC)
         assert value(driver, "valid_from") == today.isoformat()
         assert value(driver, "authority_name") == "北京市公安局朝阳分局" and value(driver, "district") == "110105"
         Select(driver.find_element(By.CSS_SELECTOR, "#register [name=type]")).select_by_value("residence_registration")

@@ -21,12 +21,16 @@ from tests.web.test_console import phone, sign_in, world  # noqa: F401  (world: 
 PASS = b"test"
 
 
-def resident(service: Any, folder: Path, n: int, *, ends_in: int) -> tuple[ResidentRequestsClient, Any]:
-    """Holder n with a registration card and a picked-up residence permit ending in ``ends_in`` days."""
+def resident(service: Any, folder: Path, n: int, *, ends_in: int,
+             flagged: bool = False) -> tuple[ResidentRequestsClient, Any]:
+    """Holder n with a registration card (suspended when ``flagged``: an endorsement then waits for an
+    officer) and a picked-up residence permit ending in ``ends_in`` days."""
     today = beijing_day(service.clock())
     card = sample_permit(CredentialType.RESIDENCE_REGISTRATION, resident=n,
                          valid_from=today - datetime.timedelta(days=300), valid_until=today + datetime.timedelta(days=90))
-    service.register(card, officer="seed")
+    card_id = service.register(card, officer="seed").id
+    if flagged:
+        service.suspend(card_id, officer="seed", reason="address check", reason_code="OTHER")
     end = today + datetime.timedelta(days=ends_in)
     record = service.register(sample_permit(resident=n, valid_from=end - datetime.timedelta(days=360), valid_until=end),
                               officer="seed")
@@ -42,7 +46,7 @@ def resident(service: Any, folder: Path, n: int, *, ends_in: int) -> tuple[Resid
 def test_the_issuing_officer_approves_an_endorsement_in_the_queue(world: dict[str, Any],  # noqa: F811
                                                                   tmp_path: Path) -> None:
     service = world["service"]
-    early, early_held = resident(service, tmp_path / "early", 0, ends_in=200)
+    early, early_held = resident(service, tmp_path / "early", 0, ends_in=30, flagged=True)
     endorse = early.ask("endorse", held=early_held, passphrase=lambda _: PASS)["request"]["id"]
     mover, mover_held = resident(service, tmp_path / "mover", 1, ends_in=250)
     address = mover.ask("address", held=mover_held, passphrase=lambda _: PASS,
@@ -53,7 +57,7 @@ def test_the_issuing_officer_approves_an_endorsement_in_the_queue(world: dict[st
         driver.find_element(By.CSS_SELECTOR, "[data-testid=nav-requests]").click()
         rows = wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "#requests .request"), what="the queue")
         assert [r.get_attribute("data-testid") for r in rows] == [f"request-{endorse}", f"request-{address}"]
-        assert "未到签注期" in rows[0].text and "地址变更" in rows[1].text
+        assert "有暂停记录" in rows[0].text and "地址变更" in rows[1].text
         assert not driver.find_elements(By.CSS_SELECTOR, f"[data-testid=approve-{address}]")  # a clerk's
         screenshot(driver, "console-requests", tmp_path)
         driver.find_element(By.CSS_SELECTOR, f"[data-testid=approve-{endorse}]").click()

@@ -229,7 +229,8 @@ def test_endorse_automatically_the_new_card_replaces_the_old_which_verifies_revo
 
 def test_endorse_needing_approval_waits_then_the_wallet_picks_the_approved_one_up(served: Served,
                                                                                  tmp_path: Path) -> None:
-    permit_id, _, _ = holder(served, 3, permit_ends_in=200)  # not due: the district's queue
+    permit_id, card_id, _ = holder(served, 3, permit_ends_in=30)  # due, but the holder's card is flagged: queued
+    served.office.service.suspend(card_id, officer="test", reason="address check", reason_code="OTHER")
     driver = phone()
     try:
         pick_up_shown(driver, served, permit_id)
@@ -421,5 +422,33 @@ def test_deregistering_asks_to_confirm_and_is_final(served: Served, tmp_path: Pa
         assert card_states(driver) == ["revoked"]
         assert judge(served, card["sdJwt"], tmp_path / "landlord") is Result.REVOKED
         assert rows(driver) == [("deregister", "done")]
+    finally:
+        driver.quit()
+
+
+def test_an_endorsement_filed_too_early_is_refused_with_the_day_the_window_opens(served: Served) -> None:
+    """endorsement_not_due in the wallet's own words with the day from the service's answer; nothing filed."""
+    permit_id, _, _ = holder(served, 15, permit_ends_in=200)  # the window opens 60 days before the end
+    service = served.office.service
+    opens = (service.get_record(permit_id).permit.valid_until
+             - datetime.timedelta(days=service.settings.endorsement_window_days)).isoformat()
+    driver = phone()
+    try:
+        pick_up_shown(driver, served, permit_id)
+        by_testid(driver, "recovery-done").click()
+        [old] = held_cards(driver)
+        open_services(driver, old["number"])
+        by_testid(driver, "svc-endorse").click()
+        answer = service_answer(driver)
+        assert answer["error"] == "endorsement_not_due", answer
+        assert f"尚未到签注办理期：{opens} 起可在网上申请签注" in answer["text"] and "未提交任何申请" in answer["text"], answer
+        driver.find_element("id", "lang").click()  # the same refusal in English
+        driver.execute_script("document.body.dataset.svc = ''")
+        by_testid(driver, "svc-endorse").click()
+        again = service_answer(driver)
+        assert again["error"] == "endorsement_not_due" and f"you can ask for it online from {opens}" in again["text"], again
+        assert rows(driver) == [] and [c["id"] for c in held_cards(driver)] == [old["id"]]
+        filed = served.office.call("GET", "/api/v1/requests?state=all")["requests"]
+        assert [r for r in filed if r.get("record_id") == permit_id] == []  # refused, not queued
     finally:
         driver.quit()

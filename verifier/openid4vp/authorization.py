@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import ipaddress
 import re
 import urllib.parse
 from collections.abc import Sequence
@@ -143,12 +144,22 @@ def _validate_chain(chain: list[x509.Certificate], host: str, client_id: str,
         raise UntrustedVerifierError(client_id, f"the certificate does not name {host} (SAN dNSName)")
     verifier = (PolicyBuilder().store(Store(list(trust_anchors)))
                 .time(datetime.datetime.fromtimestamp(now, datetime.UTC))
-                .build_server_verifier(x509.DNSName(host)))
+                .build_server_verifier(_web_pki_subject(host)))
     try:
         verifier.verify(leaf, intermediates)
     except VerificationError as exc:
         raise UntrustedVerifierError(client_id, f"the certificate chain does not lead to a trusted CA ({exc})") from exc
     return leaf
+
+
+def _web_pki_subject(host: str) -> x509.DNSName | x509.IPAddress:
+    """The subject the Web PKI check matches: an address literal (a loopback demo's host) only as an
+    iPAddress SAN — cryptography ≥ 46 refuses an address passed as a DNS name — so such a leaf must carry
+    both: the dNSName that x509_san_dns compares exactly (above) and the iPAddress the Web PKI profile takes."""
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        return x509.DNSName(host)
 
 
 def _text(payload: dict[str, Any], name: str, *, limit: int = MAX_LINK) -> str:

@@ -120,6 +120,11 @@ def _offer_for(offers: list[Offer], record_id: str, asked: tuple[str, ...]) -> O
     raise ProtocolError("invalid_grant", "the renewal does not cover the credential configurations asked for")
 
 
+def renewal_slot(context: WalletContext, access_token: str) -> tuple[str, str]:
+    """Where the store keeps the thumbprint a renewal's token binds (kind, key): read with the delivery's record."""
+    return RENEWAL_KEY, context.service.keyed.digest(RENEWAL_KEY, access_token)
+
+
 def renewal_key(context: WalletContext, access_token: str) -> str | None:
     """The thumbprint every key proof must have for this token (a renewal), or None (a first pickup)."""
     service = context.service

@@ -3,8 +3,9 @@
 The wallet API is its own verifier here (x509_san_dns: ``identity`` names the wallet API's host): the wallet
 asks for a login, answers the signed request with its SD-JWT VC and a KB-JWT (the same code as towards an
 employer, epermit.wallet.presenting), and trades the response code for a session bound to its device key
-(DPoP, RFC 9449). The /resident/ endpoints accept that session (``session_identity``) and, for a service
-without a verifier identity and for web wallets that do not log in yet, still a presentation per request.
+(DPoP, RFC 9449). Both wallets log in: the command-line one (epermit.wallet.login) and the PWA
+(web/wallet/src/login.js). The /resident/ endpoints accept that session (``session_identity``) and, for a
+service without a verifier identity (no login to offer), a presentation per request.
 
 - transactions: the open OpenID4VP requests in the Store (both back ends);
 - verifying: the request and the verdict (verifier.openid4vp + the store's status);
@@ -14,6 +15,7 @@ without a verifier identity and for web wallets that do not log in yet, still a 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from wallet_api.access import resident_proof, spend_proof
@@ -26,7 +28,27 @@ if TYPE_CHECKING:
     from issuer.service import IssuerService
     from verifier.openid4vp import VerifierIdentity
 
-__all__ = ["install", "session_identity"]
+__all__ = ["LoginCertificateExpiredError", "install", "readiness_check", "session_identity"]
+
+
+class LoginCertificateExpiredError(SessionRefusedError):
+    """/readyz: the login's certificate is outside its validity, so every wallet would refuse the login."""
+
+    def __init__(self) -> None:
+        super().__init__("temporarily_unavailable", "the login certificate is not valid now")
+
+
+def readiness_check(identity: VerifierIdentity | None, clock: Callable[[], int]) -> Callable[[], str]:
+    """/readyz's ``login``: "ok" when the login is set up and its certificate valid now, "ok: off" without a
+    login (residents present per request), LoginCertificateExpiredError (failing) past the certificate."""
+    def check() -> str:
+        if identity is None:
+            return "ok: off"
+        leaf, now = identity.certificates[0], clock()
+        if not leaf.not_valid_before_utc.timestamp() <= now <= leaf.not_valid_after_utc.timestamp():
+            raise LoginCertificateExpiredError()
+        return "ok"
+    return check
 
 
 def install(app: Any, service: IssuerService, identity: VerifierIdentity | None, *, public_url: str) -> None:

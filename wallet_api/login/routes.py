@@ -15,11 +15,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from issuer.http.errors import ZH_FIELD
 from verifier.openid4vp import REQUEST_MEDIA_TYPE, OpenId4VpError, UnknownTransactionError
 from verifier.openid4vp.response import MAX_BODY
 from wallet_api.access import resident_proof, spend_proof
 from wallet_api.authorization import codes
 from wallet_api.context import wallet_context
+from wallet_api.error_words import zh_message
 from wallet_api.issuance import json_body, no_store
 from wallet_api.login.sessions import ResidentSessions, SessionRefusedError, identity_value
 from wallet_api.login.verifying import LoginVerifier
@@ -55,7 +57,8 @@ class LoginUnavailableError(SessionRefusedError):
 
 
 def _oid4vp_error(exc: OpenId4VpError) -> Response:
-    return no_store(jsonify({"error": exc.error, "error_description": str(exc)}), 400)
+    return no_store(jsonify({"error": exc.error, "error_description": str(exc),
+                             ZH_FIELD: zh_message(exc.error)}), 400)
 
 
 @bp.post("/login")
@@ -75,7 +78,8 @@ def login_request_object(request_id: str) -> Response:
         transaction = login_verifier().transactions.by_request_id(request_id, now=wallet_context().clock())
     except UnknownTransactionError:
         return no_store(jsonify({"error": "invalid_request_uri", "error_description": "no such login request "
-                                 "(expired or answered): start again"}), 404)
+                                 "(expired or answered): start again", ZH_FIELD: zh_message("invalid_request_uri")}),
+                        404)
     return no_store(Response(transaction.request_object, mimetype=REQUEST_MEDIA_TYPE))
 
 

@@ -55,7 +55,10 @@ export async function verifyTrustList(token, rootJwk, { minVersion = 0 } = {}) {
       key: await importJwk(entry.jwk),
     });
   }
-  return { token, version, iat, exp, keys, statusLists: payload.status_lists.filter((u) => typeof u === "string") };
+  // issuer and root: whose list it is and the pinned root it was proved under (the wallet's login anchor,
+  // web/wallet/src/loginanchors.js, must be that very root and that issuer's).
+  return { token, version, iat, exp, keys, statusLists: payload.status_lists.filter((u) => typeof u === "string"),
+    issuer: typeof payload.iss === "string" ? payload.iss : null, root: rootJwk };
 }
 
 /** The key that may verify a `purpose` signature at `now` (TrustList.key_for). */

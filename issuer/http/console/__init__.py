@@ -29,6 +29,7 @@ from issuer.http.console.registration import fresh_form, register_registration_r
 from issuer.http.console.requests import register_request_routes
 from issuer.http.console.signin import register_sign_in_routes
 from issuer.http.console.ui import ConsoleSettings, ConsoleUi
+from issuer.model import Officer
 
 __all__ = ["CONSOLE_OFF", "ConsoleSettings", "console_settings_from_env", "install"]
 
@@ -70,20 +71,16 @@ def install(app: Flask, settings: ConsoleSettings, desk: OfficerDesk, public_url
         return response
 
     @bp.get("/")
-    def home() -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def home(officer: Officer) -> Any:
         return ui.page("home.html", officer=officer, form=fresh_form(officer, request.args.to_dict()))
 
     @bp.post("/search")
-    def search() -> Any:
+    @ui.signed_in
+    def search(officer: Officer) -> Any:
         """One box: an 18-character citizen ID lists the holder's records in the officer's districts; anything
         else is a record id and opens that record (another district's answers exactly like a missing one).
         A POST, so that no citizen ID lands in a URL, an access log or the browser's history."""
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
         query = request.form.get("q", "").strip()[:MAX_FIELD]
         if not query:
             return redirect(url_for("officer_console.home"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from flask import Blueprint, redirect, request, url_for
+from flask import Blueprint, request
 
 from issuer.audit import Anchor, ChainReport
 from issuer.audit_cursor import AuditCursor
@@ -109,22 +109,18 @@ def register_audit_routes(bp: Blueprint, ui: ConsoleUi) -> None:
                        bureau=officer.role is Role.BUREAU_AUDITOR, **context)
 
     @bp.get("/audit")
-    def audit() -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def audit(officer: Officer) -> Any:
         try:
             return audit_page(officer)
         except IssuerError as exc:
             return ui.failed(officer, exc)
 
     @bp.post("/audit/check")
-    def check_chain() -> Any:
+    @ui.signed_in
+    def check_chain(officer: Officer) -> Any:
         """The chain check of the whole log (and the anchor, when one is given): the page again with the
         verdict; nothing is written."""
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
         given = request.form.get("anchor", "").strip()[:MAX_FIELD]
         try:
             expect = Anchor.parse(given) if given else None

@@ -44,28 +44,19 @@ def register_portrait_routes(bp: Blueprint, ui: ConsoleUi) -> None:
                        size=PORTRAIT_SIZE, budget=MAX_PORTRAIT_BYTES, **context)
 
     def refused(officer: Officer, record_id: str, exc: Exception) -> tuple[str, int]:
-        try:
-            again = desk.get_record(officer, record_id)
-        except (IssuerError, CredentialError):
-            return ui.failed(officer, exc)
-        return page(officer, again, exc.http_status if isinstance(exc, IssuerError) else 400, error=str(exc))
+        status = exc.http_status if isinstance(exc, IssuerError) else 400
+        return ui.with_record(officer, record_id, lambda again: page(officer, again, status, error=str(exc)),
+                              refusal=exc)
 
     @bp.get("/records/<record_id>/portrait")
-    def portrait(record_id: str) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
-        try:
-            found = desk.get_record(officer, record_id[:MAX_FIELD])
-        except (IssuerError, CredentialError) as exc:
-            return ui.failed(officer, exc)
-        return page(officer, found, message=DONE.get(request.args.get("done", "")))
+    @ui.signed_in
+    def portrait(officer: Officer, record_id: str) -> Any:
+        return ui.with_record(officer, record_id,
+                              lambda found: page(officer, found, message=DONE.get(request.args.get("done", ""))))
 
     @bp.post("/records/<record_id>/portrait/preview")
-    def portrait_preview(record_id: str) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def portrait_preview(officer: Officer, record_id: str) -> Any:
         upload = request.files.get("photo")
         try:
             if upload is None:
@@ -78,10 +69,8 @@ def register_portrait_routes(bp: Blueprint, ui: ConsoleUi) -> None:
                     sealed=base64.urlsafe_b64encode(sealed).decode("ascii"))
 
     @bp.post("/records/<record_id>/portrait")
-    def keep_portrait(record_id: str) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def keep_portrait(officer: Officer, record_id: str) -> Any:
         try:
             text = request.form.get("sealed", "")
             if not text or len(text) > 2 * MAX_SEALED:

@@ -91,43 +91,32 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
 
     def refused(officer: Officer, record_id: str, exc: Exception) -> tuple[str, int]:
         """The record page again with the error, or the plain error when the record cannot be shown."""
-        try:
-            again = desk.get_record(officer, record_id)
-        except (IssuerError, CredentialError):
-            return ui.failed(officer, exc)
-        if isinstance(exc, StoreUnavailableError):
-            log_store_unavailable(exc, api="officer", where="console")
-        status = exc.http_status if isinstance(exc, IssuerError) else 400
-        return record_page(officer, again, status, error=str(exc))
+        def again(found: Record) -> tuple[str, int]:
+            if isinstance(exc, StoreUnavailableError):
+                log_store_unavailable(exc, api="officer", where="console")
+            status = exc.http_status if isinstance(exc, IssuerError) else 400
+            return record_page(officer, found, status, error=str(exc))
+
+        return ui.with_record(officer, record_id, again, refusal=exc)
 
     def not_done(officer: Officer, record_id: str, action: str, lacking: tuple[str, Words]) -> tuple[str, int]:
         """The record page again, the lacking input of the action's form marked; nothing changed."""
-        try:
-            again = desk.get_record(officer, record_id)  # another district's record: as if missing
-        except (IssuerError, CredentialError) as exc:
-            return ui.failed(officer, exc)
         field, words = lacking
-        return record_page(officer, again, 400, error=" ".join(words), errors={f"{action}-{field}": words})
+        return ui.with_record(officer, record_id, lambda found: record_page(
+            officer, found, 400, error=" ".join(words), errors={f"{action}-{field}": words}))
 
     @bp.get("/records/<record_id>")
-    def record(record_id: str) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
-        try:
-            found = desk.get_record(officer, record_id[:MAX_FIELD])
-        except (IssuerError, CredentialError) as exc:
-            return ui.failed(officer, exc)
-        return record_page(officer, found, message=DONE.get(request.args.get("done", "")),
-                           before=query_seq(request.args.get("before", "")))
+    @ui.signed_in
+    def record(officer: Officer, record_id: str) -> Any:
+        return ui.with_record(officer, record_id, lambda found: record_page(
+            officer, found, message=DONE.get(request.args.get("done", "")),
+            before=query_seq(request.args.get("before", ""))))
 
     @bp.post("/records/<record_id>/reveal")
-    def reveal(record_id: str) -> Any:
+    @ui.signed_in
+    def reveal(officer: Officer, record_id: str) -> Any:
         """The page once more with the full citizen ID: a POST (CSRF-checked, never a link to follow or a URL
         in the history) and an audited action; another district's record is refused like a missing one."""
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
         try:
             found = desk.reveal_citizen_id(officer, record_id[:MAX_FIELD])
         except (IssuerError, CredentialError) as exc:
@@ -135,10 +124,8 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
         return record_page(officer, found, revealed=True)
 
     @bp.post("/records/<record_id>/offer")
-    def offer(record_id: str) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def offer(officer: Officer, record_id: str) -> Any:
         pending = request.form.get("pending") == "1"
         try:
             found = desk.get_record(officer, record_id[:MAX_FIELD])
@@ -148,10 +135,8 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
         return ui.sheet(officer, found, made, pending=pending)
 
     @bp.post("/records/<record_id>/endorse")
-    def endorse(record_id: str) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def endorse(officer: Officer, record_id: str) -> Any:
         try:
             endorsed, made = desk.endorse(officer, record_id[:MAX_FIELD])
         except (IssuerError, CredentialError) as exc:
@@ -159,10 +144,8 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
         return ui.sheet(officer, endorsed, made, endorsed_until=endorsed.permit.valid_until)
 
     @bp.post("/records/<record_id>/redeliver")
-    def redeliver(record_id: str) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def redeliver(officer: Officer, record_id: str) -> Any:
         form = {"reason_code": ReasonCode.NEW_DEVICE.value, **request.form.to_dict()}
         lacking = incomplete("redeliver", form)
         if lacking is not None and officer.may(Action.REDELIVER):
@@ -177,10 +160,8 @@ def register_record_routes(bp: Blueprint, ui: ConsoleUi) -> None:
         return ui.sheet(officer, found, made, retired=len(retired))
 
     @bp.post("/records/<record_id>/<action>")
-    def change(record_id: str, action: str) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def change(officer: Officer, record_id: str, action: str) -> Any:
         if action not in (*CHANGES, "approve", "deny"):
             abort(404)
         # An officer who may not make the change gets the desk's refusal (and its audit entry), not a form hint.

@@ -65,10 +65,8 @@ def register_registration_routes(bp: Blueprint, ui: ConsoleUi) -> None:
                 "validity": {slug: default_validity(slug, today, service.settings) for slug in TYPE_SLUGS}}
 
     @bp.post("/records")
-    def register() -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def register(officer: Officer) -> Any:
         form = {name: request.form.get(name, "").strip()[:MAX_FIELD] for name in FORM_FIELDS}
         shown = form
         # The supervisor's form has the override field (possibly left empty: the desk then says why not).

@@ -17,6 +17,7 @@ from credential.errors import CredentialError
 from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.errors import IssuerError
 from issuer.http.console.ui import ConsoleUi
+from issuer.model import Officer
 from issuer.requests import RequestState, ResidentRequests, answer
 from issuer.requests.service import DECIDING_ACTION
 from issuer.requests.words import KIND_WORDS, STATE_WORDS
@@ -34,10 +35,7 @@ QUEUED_BECAUSE = {"endorsement_not_due": ("未到签注期", "before the endorse
 def register_request_routes(bp: Blueprint, ui: ConsoleUi) -> None:
     requests = ResidentRequests(ui.desk.service)
 
-    def queue_page(status: int = 200, **context: Any) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    def queue_page(officer: Officer, status: int = 200, **context: Any) -> Any:
         try:
             rows = requests.queue(officer)
         except (IssuerError, CredentialError) as exc:
@@ -52,17 +50,16 @@ def register_request_routes(bp: Blueprint, ui: ConsoleUi) -> None:
                        may_decide=may_decide, **context)
 
     @bp.get("/requests")
-    def resident_requests() -> Any:
+    @ui.signed_in
+    def resident_requests(officer: Officer) -> Any:
         done = request.args.get("done", "")
-        return queue_page(message=DONE.get(done))
+        return queue_page(officer, message=DONE.get(done))
 
     @bp.post("/requests/<request_id>/<action>")
-    def decide_request(request_id: str, action: str) -> Any:
-        officer = ui.current()
-        if officer is None:
-            return redirect(url_for("officer_console.login_form"))
+    @ui.signed_in
+    def decide_request(officer: Officer, request_id: str, action: str) -> Any:
         if action not in DONE:
-            return queue_page(404, error="没有此操作 No such action")
+            return queue_page(officer, 404, error="没有此操作 No such action")
         try:
             if action == "approve":
                 requests.approve(officer, request_id[:MAX_FIELD])
@@ -70,7 +67,7 @@ def register_request_routes(bp: Blueprint, ui: ConsoleUi) -> None:
                 requests.deny(officer, request_id[:MAX_FIELD], request.form.get("reason", "")[:MAX_FIELD])
         except (IssuerError, CredentialError) as exc:
             status = exc.http_status if isinstance(exc, IssuerError) else 400
-            return queue_page(status, error=str(exc))
+            return queue_page(officer, status, error=str(exc))
         return redirect(url_for("officer_console.resident_requests", done=action), 303)
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template, session
+from flask import redirect, render_template, session, url_for
 
+from credential.errors import CredentialError
 from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.desk import OfficerDesk
 from issuer.errors import IssuerError, SettingsError, StoreUnavailableError, UnauthorizedError
@@ -16,6 +19,9 @@ from issuer.http.console.words import REASONS, ROLES, STATES, TYPES, field_error
 from issuer.http.logs import log_store_unavailable
 from issuer.model import REASON_CODES, Action, Offer, Officer, Record, offer_uri, pickup_url
 from issuer.qr import qr_data_uri
+
+MAX_RECORD_ID = 200  # characters of a record id taken from a URL
+Page = tuple[str, int]
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,30 @@ class ConsoleUi:
         except UnauthorizedError:
             session.clear()
             return None
+
+    def signed_in(self, view: Callable[..., Any]) -> Callable[..., Any]:
+        """The route for a signed-in officer only, who is passed to ``view`` first; anyone else is sent to
+        the sign-in page (the name stays the view's: its endpoint and url_for are unchanged)."""
+
+        @functools.wraps(view)
+        def route(*args: Any, **kwargs: Any) -> Any:
+            officer = self.current()
+            if officer is None:
+                return redirect(url_for("officer_console.login_form"))
+            return view(officer, *args, **kwargs)
+
+        return route
+
+    def with_record(self, officer: Officer, record_id: str, show: Callable[[Record], Page], *,
+                    refusal: Exception | None = None) -> Page:
+        """``show`` of the officer's record ``record_id``, or the failure page when it cannot be read (a record
+        of another district answers exactly like a missing one: the desk's rule) — saying ``refusal``, when
+        the page was to show that refusal beside the record, else why the record cannot be read."""
+        try:
+            found = self.desk.get_record(officer, record_id[:MAX_RECORD_ID])
+        except (IssuerError, CredentialError) as exc:
+            return self.failed(officer, refusal or exc)
+        return show(found)
 
     def page(self, template: str, status: int = 200, **context: Any) -> tuple[str, int]:
         officer = context.get("officer")

@@ -73,3 +73,32 @@ def check_durability(client: Any, *, allow_unsafe: bool) -> None:
                 "; ".join(problems))
     log.warning("allow_unsafe_durability is set: never run a real office like this (docs/redis.md)")
     log.warning("!" * 60)
+
+
+def ephemeral_problems(label: str, client: Any) -> list[str]:
+    """What is wrong with the ephemeral server's persistence ([] when safe). Its values only grant (a nonce, an
+    access token, a delivery right), so losing them all is safe, but a server that comes back with an *older*
+    copy would revive values already spent (a nonce, a DPoP jti): it persists nothing (``appendonly no`` and
+    ``save ""``), or every write (``appendonly yes`` + ``appendfsync always``), never snapshots or ``everysec``."""
+    try:
+        found = {name: _text(next(iter(client.config_get(name).values()), ""))
+                 for name in ("appendonly", "appendfsync", "save")}
+    except redis.exceptions.ResponseError:
+        return [f"{label}: CONFIG is disabled, so its persistence cannot be verified (see docs/redis.md)"]
+    if found["appendonly"] == "yes":
+        return [] if found["appendfsync"] == "always" else [
+            f"{label}: appendonly yes with appendfsync {found['appendfsync']!r}: a crash may revive spent values"]
+    return [] if not found["save"].strip() else [
+        f"{label}: RDB snapshots (save {found['save']!r}): a restart would revive values spent since the snapshot; "
+        "set save \"\" (or appendfsync always)"]
+
+
+def check_ephemeral_durability(client: Any, *, allow_unsafe: bool) -> None:
+    """Raise UnsafeDurabilityError for an ephemeral server that could come back with spent values."""
+    problems = tuple(p for label, node in cluster_nodes(client) for p in ephemeral_problems(label, node))
+    if not problems:
+        return
+    if not allow_unsafe:
+        raise UnsafeDurabilityError(problems)
+    log.warning("UNSAFE: the ephemeral Redis may revive spent nonces and tokens after a crash: %s",
+                "; ".join(problems))

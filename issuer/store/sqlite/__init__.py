@@ -11,11 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from issuer.model import holder_hash
+from issuer.store.memory_ephemeral import MemoryEphemeral
 from issuer.store.sqlite.audit import SQLiteAudit
 from issuer.store.sqlite.db import SQLiteFile
 from issuer.store.sqlite.ephemeral import SQLiteEphemeral
 from issuer.store.sqlite.offers import SQLiteOffers
 from issuer.store.sqlite.officers import SQLiteOfficers
+from issuer.store.sqlite.pickup import SQLitePickup
 from issuer.store.sqlite.portraits import SQLitePortraits
 from issuer.store.sqlite.publication import SQLitePublication
 from issuer.store.sqlite.records import SQLiteRecords
@@ -28,11 +30,15 @@ __all__ = ["SQLiteStore", "holder_hash"]
 
 
 class SQLiteStore(SQLiteRecords, SQLiteStatusLists, SQLiteDeliveries, SQLiteOffers, SQLiteEphemeral, SQLiteOfficers,
-                  SQLitePublication, SQLiteAudit, SQLiteRequests, SQLitePortraits):
-    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000, read_only: bool = False) -> None:
+                  SQLitePublication, SQLiteAudit, SQLiteRequests, SQLitePortraits, SQLitePickup):
+    def __init__(self, path: str | Path, *, busy_timeout_ms: int = 10_000, read_only: bool = False,
+                 short_lived_in_memory: bool = False) -> None:
         """``read_only``: an existing file, opened so that nothing is ever written (every write raises
-        StoreUnavailableError); the schema is then taken as it is."""
+        StoreUnavailableError); the schema is then taken as it is. ``short_lived_in_memory``: the short-lived
+        kinds (issuer.store.short_lived) in this process's memory, not in the file: only for a store that one
+        process alone serves (issuer.store.memory_ephemeral)."""
         self._db = SQLiteFile(path, busy_timeout_ms=busy_timeout_ms, read_only=read_only)
+        self._memory = MemoryEphemeral() if short_lived_in_memory else None
         if not read_only:
             self.initialize()
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from issuer.errors import StoreUnavailableError
+from issuer.store.sqlite.writers import WriterQueue
 
 T = TypeVar("T")
 
@@ -93,6 +94,7 @@ class SQLiteFile:
         self._inherited: list[sqlite3.Connection] = []  # a parent's connections, never used nor closed here
         if not read_only:
             make_private(self._path)
+        self._writers = WriterQueue(self._path, timeout_ms=self._busy_timeout_ms)
 
     @property
     def read_only(self) -> bool:
@@ -117,6 +119,7 @@ class SQLiteFile:
             self._epoch += 1
         for conn in idle:
             conn.close()
+        self._writers.close()  # a later write opens it again
 
     def _open(self) -> sqlite3.Connection:
         timeout = self._busy_timeout_ms / 1000
@@ -209,8 +212,9 @@ class SQLiteFile:
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any exception."""
-        with self.borrow() as conn:
+        """A ``BEGIN IMMEDIATE`` transaction: committed on success, rolled back on any exception; begun once
+        it is this writer's turn (issuer.store.sqlite.writers)."""
+        with self._writers.turn(), self.borrow() as conn:
             self.guard(lambda: conn.execute("BEGIN IMMEDIATE"))
             try:
                 yield conn

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import sqlite3
 
@@ -9,9 +10,39 @@ from credential.statuslist import StatusList
 from issuer.model import RecordState
 from issuer.store import FILL_LIMIT, StatusListFullError
 from issuer.store.sqlite.db import SQLiteFile
+from issuer.store.sqlite.ephemeral import put_value
 
 # Below FILL_LIMIT at least one try in ten finds a free index: 400 misses in a row is ~1e-18.
 _ALLOCATION_TRIES = 400
+
+
+def allocate_index(c: sqlite3.Connection, list_no: int, size: int) -> int:
+    """Store.allocate_status_index inside the caller's write transaction."""
+    c.execute("INSERT OR IGNORE INTO status_lists (list_no, size) VALUES (?, ?)", (list_no, size))
+    row = c.execute("SELECT size, allocated FROM status_lists WHERE list_no = ?", (list_no,)).fetchone()
+    list_size = row["size"]
+    if row["allocated"] >= int(list_size * FILL_LIMIT):
+        raise StatusListFullError(list_no)
+    for _ in range(_ALLOCATION_TRIES):
+        idx = secrets.randbelow(list_size)
+        # The UNIQUE (list_no, idx) constraint is what makes an index never handed out twice.
+        if c.execute(
+            "INSERT OR IGNORE INTO status_entries (list_no, idx) VALUES (?, ?)", (list_no, idx)
+        ).rowcount == 1:
+            c.execute("UPDATE status_lists SET allocated = allocated + 1 WHERE list_no = ?", (list_no,))
+            return idx
+    raise StatusListFullError(list_no)
+
+
+def bind_delivered(c: sqlite3.Connection, record_id: str, list_no: int, idx: int, now: int, kid: str | None) -> bool:
+    """Store.add_delivered inside the caller's write transaction."""
+    row = c.execute("SELECT state FROM records WHERE id = ?", (record_id,)).fetchone()
+    if row is None or row["state"] != RecordState.ACTIVE.value:
+        return False
+    c.execute("INSERT INTO delivered VALUES (?, ?, ?, ?)", (record_id, list_no, idx, now))
+    if kid is not None:
+        c.execute("INSERT INTO delivered_keys VALUES (?, ?, ?, ?)", (list_no, idx, kid, record_id))
+    return True
 
 
 class SQLiteStatusLists:
@@ -31,20 +62,7 @@ class SQLiteStatusLists:
 
     def allocate_status_index(self, list_no: int, size: int) -> int:
         with self._db.write() as c:
-            c.execute("INSERT OR IGNORE INTO status_lists (list_no, size) VALUES (?, ?)", (list_no, size))
-            row = c.execute("SELECT size, allocated FROM status_lists WHERE list_no = ?", (list_no,)).fetchone()
-            list_size = row["size"]
-            if row["allocated"] >= int(list_size * FILL_LIMIT):
-                raise StatusListFullError(list_no)
-            for _ in range(_ALLOCATION_TRIES):
-                idx = secrets.randbelow(list_size)
-                # The UNIQUE (list_no, idx) constraint is what makes an index never handed out twice.
-                if c.execute(
-                    "INSERT OR IGNORE INTO status_entries (list_no, idx) VALUES (?, ?)", (list_no, idx)
-                ).rowcount == 1:
-                    c.execute("UPDATE status_lists SET allocated = allocated + 1 WHERE list_no = ?", (list_no,))
-                    return idx
-        raise StatusListFullError(list_no)
+            return allocate_index(c, list_no, size)
 
     def set_status(self, list_no: int, idx: int, value: int) -> None:
         with self._db.write() as c:
@@ -82,13 +100,20 @@ class SQLiteDeliveries:
 
     def add_delivered(self, record_id: str, list_no: int, idx: int, now: int, *, kid: str | None = None) -> bool:
         with self._db.write() as c:
+            return bind_delivered(c, record_id, list_no, idx, now, kid)
+
+    def allocate_delivered(self, record_id: str, list_no: int, size: int, now: int, *, kid: str | None = None,
+                           remember: tuple[str, str, int] | None = None) -> int | None:
+        with self._db.write() as c:  # one commit: the allocation, the binding and what is remembered, or none
             row = c.execute("SELECT state FROM records WHERE id = ?", (record_id,)).fetchone()
             if row is None or row["state"] != RecordState.ACTIVE.value:
-                return False
-            c.execute("INSERT INTO delivered VALUES (?, ?, ?, ?)", (record_id, list_no, idx, now))
-            if kid is not None:
-                c.execute("INSERT INTO delivered_keys VALUES (?, ?, ?, ?)", (list_no, idx, kid, record_id))
-            return True
+                return None
+            idx = allocate_index(c, list_no, size)
+            bind_delivered(c, record_id, list_no, idx, now, kid)
+            if remember is not None:
+                kind, key, ttl = remember
+                put_value(c, kind, key, json.dumps({"list": list_no, "idx": idx, "iat": now, "kid": kid}), ttl, now)
+            return idx
 
     def delivered(self, record_id: str) -> list[tuple[int, int]]:
         rows = self._db.rows(

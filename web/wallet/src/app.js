@@ -1,11 +1,12 @@
 // The resident's wallet: pick up (OpenID4VCI), hold, show a live QR offline, keep its own status.
 import { allCards, allLog, addLog, deleteCard, getCard, putCard } from "./db.js";
 import { WalletError } from "./http.js";
-import { LABELS, ageText } from "./i18n.js";
+import { LABELS, ageText, serviceDescription } from "./i18n.js";
 import { makeCard } from "./cards.js";
 import { liveText } from "./live.js";
 import { confirm, offerUrl, pickUp } from "./pickup.js";
 import { encodePortraitQr, pictureBytes } from "./portrait.js";
+import { createLogin } from "./login.js";
 import { installPresent } from "./presentview.js";
 import { installRequests } from "./requestsview.js";
 import { QrTooLargeError, drawQr, encodeQr } from "./qr.js";
@@ -47,6 +48,7 @@ function errorText(err) {
   const words = t().errors;
   const kind = err instanceof WalletError ? err.kind : "unknown";
   if (kind === "wrong_pin") return words.wrong_pin(err.data.attemptsLeft);
+  if (kind === "issuer") return serviceDescription(err) || words.issuer; // the service's words, zh then en
   return words[kind] ?? words.unknown;
 }
 
@@ -332,15 +334,21 @@ async function main() {
   $("add").addEventListener("click", () => openPickup(null));
   $("pickup-cancel").addEventListener("click", () => { $("pickup").hidden = true; lastError = null; $("pickup-message").textContent = ""; });
   $("pickup-form").addEventListener("submit", submitPickup);
-  $("check").addEventListener("click", syncAll);
+  $("check").addEventListener("click", () => { requestsUi.askAgain(); syncAll(); }); // 刷新
   $("show-close").addEventListener("click", closeShow);
   $("view-basic").addEventListener("click", () => switchView("basic"));
   $("view-full").addEventListener("click", () => switchView("full"));
   window.addEventListener("online", () => { render(); syncAll(); });
   window.addEventListener("offline", render);
   present = installPresent({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type });
+  // The resident logs in to the bureau's service by presenting a card, with consent asked on the present screen.
+  // The login's anchor is the office's root only when it is the one pinned here (loginanchors.js): the trust
+  // list verified under it says so; with no pinned root yet (first start offline) the CA bundle alone counts.
+  const login = createLogin({ consent: present.consent, onState: (state) => { document.body.dataset.login = state; },
+    trust: async () => (root ? trustList(root, { online: true }) : null) });
   requestsUi = installRequests({ lang: () => lang, cards: () => cards, typeName: (type) => t().types[type] ?? type,
-    trust: () => trustList(root, { online: true }), now, changed: async () => { await reload(); await syncStatus(); } });
+    trust: () => trustList(root, { online: true }), now, changed: async () => { await reload(); await syncStatus(); },
+    login, consent: present.consent });
   await reload();
   const query = new URLSearchParams(location.search);
   if (query.has("openid4vp")) { // same device: a verifier's link to this wallet opens at the consent screen

@@ -6,7 +6,7 @@ export const LABELS = {
     pinLabel: "取证密码（6位数字，民警另行提供）", submit: "领取", picking: "正在领取…", cancel: "取消",
     picked: "已领取并保存在本机。", noCards: "本机还没有证件。请在窗口取得取证单和取证密码后领取。",
     show: "出示", remove: "删除", confirmRemove: "确认删除此证件？删除后需到窗口重新领取。", yesRemove: "确认删除",
-    reveal: "显示", hide: "隐藏", check: "检查状态", checking: "正在检查状态…", close: "关闭",
+    reveal: "显示", hide: "隐藏", check: "刷新", checking: "正在检查状态…", close: "关闭",
     viewBasic: "简版", viewFull: "完整版", log: "出示记录", noLog: "还没有出示过。", logOnly: "记录只保存在本机。",
     liveHint: "动态码：每30秒由本机重新签名，截图无效。请让对方用核验页面扫码。",
     refreshIn: (s) => `${s} 秒后刷新`, version: (v) => `二维码版本 ${v}`, portraitVersion: (v) => `照片码版本 ${v}`,
@@ -45,7 +45,7 @@ export const LABELS = {
     pinLabel: "Pickup PIN (6 digits, given to you separately)", submit: "Pick up", picking: "Picking up…", cancel: "Cancel",
     picked: "Picked up and kept on this phone.", noCards: "No card on this phone yet. Pick one up with the sheet and PIN from the service window.",
     show: "Show", remove: "Remove", confirmRemove: "Remove this card? You would have to pick it up again at the window.",
-    yesRemove: "Yes, remove", reveal: "Show", hide: "Hide", check: "Check status", checking: "Checking status…", close: "Close",
+    yesRemove: "Yes, remove", reveal: "Show", hide: "Hide", check: "Refresh", checking: "Checking status…", close: "Close",
     viewBasic: "Basic", viewFull: "Full", log: "Codes shown", noLog: "Nothing shown yet.", logOnly: "This log stays on this phone.",
     liveHint: "Live code: re-signed by this phone every 30 s; a screenshot is worthless. Let them scan it with the verifier page.",
     refreshIn: (s) => `refreshes in ${s} s`, version: (v) => `QR version ${v}`, portraitVersion: (v) => `photo code version ${v}`,
@@ -89,4 +89,11 @@ export function ageText(seconds, lang) {
   if (seconds < 3600) return `${Math.floor(seconds / 60)}${sep}${u.min}`;
   if (seconds < 2 * 86400) return `${Math.floor(seconds / 3600)}${sep}${u.h}`;
   return `${Math.floor(seconds / 86400)}${sep}${u.d}`;
+}
+
+/** The service's own description of a refusal (http.js WalletError "issuer"): the resident's Chinese first
+ * (error_description_zh, wallet_api/error_words.py), then the English; "" when it gave none. */
+export function serviceDescription(err) {
+  const said = [err?.data?.descriptionZh, err?.detail].filter((t) => typeof t === "string" && t.trim());
+  return said.length ? said.join(" — ") : "";
 }

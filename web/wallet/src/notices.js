@@ -1,7 +1,9 @@
 // The holder's notifications (GET /resident/notifications), read when the wallet syncs: request decided,
-// suspended, endorsement due, credential expiring. One presentation per holder (the messages are the
-// holder's, not a card's), by a card the service still takes as current: a suspended or revoked card cannot
-// sign in, so its holder's notices wait for another card or come as SMS. Kept in memory only, like a page.
+// suspended, endorsement due, credential expiring. Once per holder (the messages are the holder's, not a
+// card's), by a card the service still takes as current — with its live login session (login.js), or a
+// presentation where the service has no login: a sync never asks the resident to log in, so where the service
+// logs residents in, the notices come with their next login. A suspended or revoked card cannot sign in, so
+// its holder's notices wait for another card or come as SMS. Kept in memory only, like a page.
 import { cardState } from "./status.js";
 import { notices as fetchNotices } from "./requests.js";
 import { REQUEST_LABELS } from "./requestswords.js";
@@ -9,7 +11,7 @@ import { REQUEST_LABELS } from "./requestswords.js";
 const $ = (id) => document.getElementById(id);
 const MAX_SHOWN = 20;
 
-export function installNotices({ lang, cards }) {
+export function installNotices({ lang, cards, login }) {
   let shown = [];
 
   async function sync() {
@@ -17,14 +19,17 @@ export function installNotices({ lang, cards }) {
     const byHolder = new Map();
     for (const card of cards()) {
       const holder = card.claims?.citizen_id;
-      if (!holder || byHolder.has(holder) || typeof card.sdJwt !== "string") continue;
+      if (!holder || typeof card.sdJwt !== "string") continue;
       if (["revoked", "suspended", "expired"].includes(cardState(card, now))) continue;
-      byHolder.set(holder, card);
+      if (!byHolder.has(holder) || (login.live(card) && !login.live(byHolder.get(holder)))) byHolder.set(holder, card);
     }
     const found = [];
     for (const card of byHolder.values()) {
       try {
-        found.push(...await fetchNotices(card));
+        const holder = card.claims.citizen_id;
+        const read = await fetchNotices(card, login);
+        // null: nobody is logged in now; the holder's notices read at the last login stay on screen
+        found.push(...(read ? read.map((m) => ({ ...m, holder })) : shown.filter((m) => m.holder === holder)));
       } catch {
         // this holder's notices could not be read now: the next sync tries again
       }

@@ -1,6 +1,7 @@
 // Picking a credential up over OpenID4VCI 1.0, pre-authorized code flow, from this origin only:
-// offer (by reference) -> issuer and AS metadata -> token (code + PIN) -> for every configuration the offer
-// names: a fresh nonce, a key proof by the device key, the credential endpoint.
+// offer (by reference) -> issuer and AS metadata -> token (code + PIN) -> receive(): for every configuration
+// the offer names, a fresh nonce, a key proof by the device key, the credential endpoint. receive() and
+// confirm() are also the end of a renewal by the authorization code flow (codeflow.js).
 import { QR_PREFIX } from "../../src/qrpass.js";
 import { newDeviceKey, publicJwk, signJws } from "./devicekey.js";
 import { WalletError, call, sameOrigin } from "./http.js";
@@ -43,7 +44,7 @@ export function configurationKind(id) {
   return null;
 }
 
-const wellKnown = (issuer, name) => {
+export const wellKnown = (issuer, name) => {
   const url = new URL(issuer);
   return new URL(`/.well-known/${name}${url.pathname.replace(/\/$/, "")}`, url.origin).href;
 };
@@ -85,20 +86,22 @@ async function redeem(tokenEndpoint, code, pin) {
   }
 }
 
-/** Steps 2-5 after the PIN is typed; resolves to the raw credentials by kind and the device key pair.
- * `keyPair`: a renewal keeps the card's device key (requests.js); a first pickup makes a new one.
- * `recoveryCode`: the first pickup of a holder carries it once (epermit_recovery_code): shown, never kept. */
-export async function pickUp(offerUrlText, pin, { keyPair: heldKey = null } = {}) {
-  const { offer, code } = await fetchOffer(offerUrlText);
-  const issuer = offer.credential_issuer;
+/** The issuer's metadata (checked to name this issuer) and its authorization server's metadata. */
+export async function issuerMetadata(issuer) {
   const { body: metadata } = await call(wellKnown(issuer, "openid-credential-issuer"));
   const { body: as } = await call(wellKnown(issuer, "oauth-authorization-server"));
   if (metadata?.credential_issuer !== issuer) throw new WalletError("bad_offer", "issuer metadata for another issuer");
-  const token = await redeem(as.token_endpoint, code, pin);
-  const keyPair = heldKey ?? await newDeviceKey();
+  return { metadata, as };
+}
+
+/** An access token's credentials, shared by a first pickup (a Bearer token, pre-authorized code) and a renewal
+ * (a DPoP-bound token, authorization code: codeflow.js): for every configuration in `ids` this wallet knows,
+ * a fresh nonce, a key proof by `keyPair`, the credential endpoint. `auth`: the call options that authorize
+ * one call ({token} or {dpop}); kept on the result for confirm(). Resolves to the raw credentials by kind. */
+export async function receive(issuer, metadata, ids, keyPair, auth) {
   const jwk = await publicJwk(keyPair);
   const got = { issuer, keyPair, slug: null, sd_jwt: null, qr: null, qr_basic: null, notifications: [], recoveryCode: null };
-  for (const id of offer.credential_configuration_ids) {
+  for (const id of ids) {
     const kind = configurationKind(id);
     const configuration = metadata.credential_configurations_supported?.[id];
     if (!kind || !configuration) continue; // a configuration this wallet does not know: not requested
@@ -109,7 +112,7 @@ export async function pickUp(offerUrlText, pin, { keyPair: heldKey = null } = {}
     let answer;
     try {
       answer = await call(metadata.credential_endpoint, {
-        method: "POST", token, json: { credential_configuration_id: id, proofs: { jwt: [proof] } },
+        method: "POST", ...auth, json: { credential_configuration_id: id, proofs: { jwt: [proof] } },
       });
     } catch (err) {
       if (err.kind === "issuer" && err.data.error === "credential_request_denied") throw new WalletError("denied", err.detail);
@@ -125,15 +128,28 @@ export async function pickUp(offerUrlText, pin, { keyPair: heldKey = null } = {}
     if (typeof answer.body.epermit_recovery_code === "string") got.recoveryCode = answer.body.epermit_recovery_code;
   }
   if (!got.sd_jwt && !got.qr && !got.qr_basic) throw new WalletError("bad_offer", "nothing this wallet can hold");
-  return { ...got, token, notificationEndpoint: metadata.notification_endpoint };
+  return { ...got, auth, notificationEndpoint: metadata.notification_endpoint };
 }
 
-/** Step 6: tell the issuer the credentials are held (the officer's audit shows the pickup). */
+/** Steps 2-5 after the PIN is typed; resolves to the raw credentials by kind and the device key pair.
+ * `keyPair`: a renewal by offers keeps the card's device key (renewal.js); a first pickup makes a new one.
+ * `recoveryCode`: the first pickup of a holder carries it once (epermit_recovery_code): shown, never kept. */
+export async function pickUp(offerUrlText, pin, { keyPair: heldKey = null } = {}) {
+  const { offer, code } = await fetchOffer(offerUrlText);
+  const issuer = offer.credential_issuer;
+  const { metadata, as } = await issuerMetadata(issuer);
+  const token = await redeem(as.token_endpoint, code, pin);
+  const keyPair = heldKey ?? await newDeviceKey();
+  return receive(issuer, metadata, offer.credential_configuration_ids, keyPair, { token });
+}
+
+/** Step 6: tell the issuer the credentials are held (the officer's audit shows the pickup; a renewal's old
+ * credential is retired only then). With the same authorization the credentials were received with. */
 export async function confirm(picked) {
   if (!picked.notificationEndpoint) return;
   for (const id of picked.notifications) {
     await call(picked.notificationEndpoint, {
-      method: "POST", token: picked.token, json: { notification_id: id, event: "credential_accepted" },
+      method: "POST", ...picked.auth, json: { notification_id: id, event: "credential_accepted" },
     }).catch(() => undefined); // the credentials are held either way
   }
 }

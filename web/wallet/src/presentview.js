@@ -1,6 +1,9 @@
 // The presentation screen: a request scanned, pasted or opened by link (same device: /wallet/?openid4vp=…),
 // who asks (the proved host and the names the verifier gives itself), which claims, agree or refuse.
 // body[data-present] says where it is: reading | consent | sending | done | declined | refused.
+// The same screen asks the resident's consent when the bureau's own service asks for a presentation (the
+// login, login.js; a renewal's login, codeflow.js): consent() shows who asks and for which claims, and
+// resolves to the resident's answer; the caller sends (or refuses) it.
 import { answer, decline, matchingCard, tell } from "./present.js";
 import { parseLink, readRequest } from "./request.js";
 import { PresentError, loadVerifierAnchors } from "./verifierhttp.js";
@@ -26,6 +29,7 @@ export function installPresent({ lang, cards, typeName }) {
   let pending = null; // {request, query, card} while the resident decides
   let failure = null;
   let outcome = null; // "done" | "declined"
+  let asking = null; // {resolve, purpose} while the bureau's own login waits for the resident (consent())
   const words = () => PRESENT_LABELS[lang()];
 
   function setState(state) {
@@ -48,6 +52,8 @@ export function installPresent({ lang, cards, typeName }) {
     $("vp-done").hidden = !outcome;
     $("vp-done").dataset.outcome = outcome ?? "";
     $("vp-done").textContent = outcome ? w[outcome] : "";
+    $("vp-purpose").textContent = asking ? w.purpose[asking.purpose] ?? "" : "";
+    $("vp-purpose").hidden = !asking;
     const box = $("vp-request");
     box.hidden = !pending || !["consent", "sending"].includes(state);
     if (!pending) return;
@@ -89,8 +95,38 @@ export function installPresent({ lang, cards, typeName }) {
     }
   }
 
+  /** The wallet's own login (login.js, codeflow.js): the proved request on this screen; resolves to true when
+   * the resident agrees, false when they refuse or go back. Nothing is sent from here. */
+  function consent({ request, query, card, purpose }) {
+    asking?.resolve(false); // one question at a time: an older one is refused
+    stopCamera($("vp-video"));
+    failure = null;
+    outcome = null;
+    pending = { request, query, card };
+    return new Promise((resolve) => {
+      asking = { resolve, purpose };
+      $("home").hidden = true;
+      $("present").hidden = false;
+      setState("consent");
+      $("present").scrollIntoView();
+      $("vp-accept").focus();
+    });
+  }
+
+  function answered(agree) {
+    const { resolve } = asking;
+    asking = null;
+    pending = null;
+    $("present").hidden = true;
+    $("home").hidden = false;
+    document.body.dataset.present = "";
+    render();
+    resolve(agree);
+  }
+
   async function respond(agree) {
     if (!pending || document.body.dataset.present !== "consent") return;
+    if (asking) return answered(agree);
     const { request, query, card } = pending;
     setState("sending");
     try {
@@ -134,6 +170,7 @@ export function installPresent({ lang, cards, typeName }) {
   }
 
   function close() {
+    if (asking) return answered(false); // going back is a refusal
     stopCamera($("vp-video"));
     pending = null;
     $("present").hidden = true;
@@ -147,5 +184,5 @@ export function installPresent({ lang, cards, typeName }) {
   $("vp-accept").addEventListener("click", () => respond(true));
   $("vp-decline").addEventListener("click", () => respond(false));
   $("vp-close").addEventListener("click", close);
-  return { open, render };
+  return { open, render, consent };
 }

@@ -9,6 +9,10 @@ export const PRESENT_LABELS = {
     card: "使用的证件", accept: "同意并发送", decline: "拒绝", sending: "正在发送…",
     done: "已发送。请在核验方页面查看结果。", declined: "已拒绝，核验方已收到您的拒绝。", back: "返回",
     noCamera: "无法使用摄像头。请粘贴请求链接。", noQr: "没有识别到二维码。",
+    purpose: {
+      login: "登录网上办事：签发机关的在线服务要求您出示此证件以确认身份。拒绝则不提交任何申请。",
+      renewal: "领取新证件：签发机关要求您出示现有证件登录，新证件与现有证件使用同一设备密钥。拒绝则暂不领取。",
+    },
     errors: {
       bad_link: "这不是有效的核验请求链接。",
       untrusted: "无法确认请求方身份（证书不受本钱包信任或与网址不符）。未发送任何信息。",
@@ -28,6 +32,10 @@ export const PRESENT_LABELS = {
     card: "Card used", accept: "Agree and send", decline: "Refuse", sending: "Sending…",
     done: "Sent. See the result on the verifier's page.", declined: "Refused; the verifier was told.", back: "Back",
     noCamera: "The camera cannot be used. Paste the request link instead.", noQr: "No QR code found.",
+    purpose: {
+      login: "Log in to the services online: the issuer's online service asks you to present this card to confirm who you are. Refuse, and no request is made.",
+      renewal: "Pick up your new card: the issuer asks you to log in with the card you hold; the new card uses the same device key. Refuse, and it waits.",
+    },
     errors: {
       bad_link: "This is not a valid verification request link.",
       untrusted: "Who asks cannot be confirmed (the certificate is not trusted by this wallet or does not match the site). Nothing was sent.",

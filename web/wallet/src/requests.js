@@ -1,6 +1,8 @@
 // The resident service (wallet_api/resident.py), as the command-line wallet uses it (epermit/wallet/requests.py):
-//   ask (endorse, address, deregister) authenticated by a presentation of the card's SD-JWT VC with a KB-JWT
-//   over the service's nonce and audience, signed by the card's non-extractable device key;
+//   ask (endorse, address, deregister) authenticated by the OpenID4VP login (login.js: the card presented
+//   once, with the resident's consent, then a session bound to the card's device key by DPoP), or — by a
+//   service without a login — by a presentation per request of the card's SD-JWT VC with a KB-JWT over the
+//   service's nonce and audience, signed by the card's non-extractable device key;
 //   reportLost (citizen ID + recovery code, no card needed); sendCode / confirmCode (the SMS one-time code);
 //   follow (each request this wallet made, by its bearer token); notices (the holder's messages).
 // What the wallet keeps of a request — where, which, its bearer token, for which card — is in IndexedDB
@@ -51,12 +53,33 @@ async function keep(issuer, kind, answer, card) {
   return answer;
 }
 
-/** endorse | address ({address, district}) | deregister, for `card`; the service's 201 answer. */
-export async function ask(card, kind, body = {}) {
-  const authorization = await presentationFor(card);
-  const { body: answer } = await call(endpoint(card.issuer, "/requests"), {
-    method: "POST", json: { kind, ...body }, authorization,
-  });
+/** The call options that authenticate the resident: the login session's DPoP (logging in when needed),
+ * or a presentation per request where the service has no login. */
+async function asResident(card, login) {
+  if (typeof card?.sdJwt !== "string") throw new WalletError("local", "no_sd_jwt");
+  const session = login ? await login.session(card) : null;
+  return session ? login.authorization(card, session) : { authorization: await presentationFor(card) };
+}
+
+/** `send(options)` as the resident; a session the service no longer takes (expired, or its credential changed
+ * since: invalid_token) is dropped and the resident logs in once more. */
+async function residentCall(card, login, send) {
+  const options = await asResident(card, login);
+  try {
+    return await send(options);
+  } catch (err) {
+    if (!options.dpop || err?.data?.error !== "invalid_token") throw err;
+    login.forget(card);
+    return send(await asResident(card, login));
+  }
+}
+
+/** endorse | address ({address, district}) | deregister, for `card`; the service's 201 answer. `login`:
+ * login.js createLogin()'s (null: a presentation per request). */
+export async function ask(card, kind, body = {}, login = null) {
+  const { body: answer } = await residentCall(card, login, (options) => call(endpoint(card.issuer, "/requests"), {
+    method: "POST", json: { kind, ...body }, ...options,
+  }));
   return keep(card.issuer, kind, answer, card);
 }
 
@@ -97,8 +120,15 @@ export async function delivery(kept) {
   return offers;
 }
 
-/** The holder's messages (newest first), read with a presentation of `card`. */
-export async function notices(card) {
-  const { body } = await call(endpoint(card.issuer, "/notifications"), { authorization: await presentationFor(card) });
+/** The holder's messages (newest first): with `card`'s live login session, or a presentation per request
+ * where the service has no login. null: the service logs residents in and none is logged in now (a sync
+ * never asks for a login; the notices come with the resident's next one). */
+export async function notices(card, login = null) {
+  const session = login?.live(card);
+  let options;
+  if (session) options = login.authorization(card, session);
+  else if (login && await login.hasLogin(card.issuer)) return null;
+  else options = { authorization: await presentationFor(card) };
+  const { body } = await call(endpoint(card.issuer, "/notifications"), options);
   return Array.isArray(body?.notifications) ? body.notifications : [];
 }

@@ -1,15 +1,20 @@
 // The residents' requests on screen: "办事 Services" per card (endorse, address change, deregister with a
 // final confirmation), "My requests" with each request's state, the lost phone from a phone holding no card
 // (citizen ID + recovery code, then the SMS code or an officer's approval), the recovery code shown once.
-// Every answer shown is the service's own (Chinese and English, with the next step). An approved request is
-// picked up when the wallet syncs (renewal.js). body[data-svc] / [data-lost] / [data-requests] say where
-// each is (busy | done | failed), for people reading the page with a screen reader and for tests.
+// Every answer shown is the service's own (Chinese and English, with the next step). A request is made after
+// the resident's login (login.js: their consent on the presentation screen) where the service has one. An
+// approved request is picked up when the wallet syncs (renewal.js: the code flow's login asks consent too; a
+// renewal the resident refused waits until they tap 刷新). body[data-svc] / [data-lost] / [data-requests] /
+// [data-login] say where each is (busy | done | failed; the login also consent | refused), for people reading
+// the page with a screen reader and for tests.
 import { ask, confirmCode, follow, keptRequests, reportLost, sendCode } from "./requests.js";
 import { renew } from "./renewal.js";
 import { REQUEST_LABELS, requestErrorText, serviceWords } from "./requestswords.js";
 import { installNotices } from "./notices.js";
 
 const $ = (id) => document.getElementById(id);
+/** What a test or a screen reader reads of a failure: the service's error, else the wallet's own reason. */
+const errorCode = (err) => err?.data?.error ?? (err?.kind === "local" ? err.detail : err?.kind) ?? "";
 const CITIZEN_ID = /^[0-9]{17}[0-9X]$/;
 
 function el(tag, attrs = {}, ...children) {
@@ -27,7 +32,7 @@ function el(tag, attrs = {}, ...children) {
 
 /** Wire the screens. `cards()` the held cards, `trust()` the verified trust list (online), `changed()` after
  * cards were added or removed (the home screen reloads and checks their status). */
-export function installRequests({ lang, cards, trust, changed, typeName, now }) {
+export function installRequests({ lang, cards, trust, changed, typeName, now, login, consent }) {
   const words = () => REQUEST_LABELS[lang()];
   let open = null; // the card id the services panel is for
   let form = null; // null | "address" | "deregister"
@@ -36,7 +41,8 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
   let lost = { step: "form", result: null, error: null, kept: null };
   let recovery = null; // shown once, in memory only
   let districts = [];
-  const notices = installNotices({ lang, cards });
+  const notices = installNotices({ lang, cards, login });
+  const declined = new Set(); // request ids whose renewal login the resident refused: not asked again by itself
 
   function setBody(key, value) { document.body.dataset[key] = value; }
 
@@ -66,14 +72,14 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
     render();
     let outcome = "failed";
     try {
-      const answer = await ask(card, kind, body);
+      const answer = await ask(card, kind, body, login);
       result = { message: answer.message, state: answer.request?.state ?? "" };
       form = null;
       outcome = "done";
       render();
       await sync(); // an approval at once (or a deregistration) shows, and is picked up, now
     } catch (err) {
-      result = { error: requestErrorText(err, lang()), code: err?.data?.error ?? err?.kind ?? "" };
+      result = { error: requestErrorText(err, lang()), code: errorCode(err) };
     }
     render();
     setBody("svc", outcome);
@@ -141,13 +147,14 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
   function renderRequests() {
     const w = words();
     const list = $("my-requests");
-    list.replaceChildren(...rows.map(({ kept, request, message }) => {
+    list.replaceChildren(...rows.map(({ kept, request, message, error, code }) => {
       const state = request?.state ?? "unknown";
       return el("li", { testid: "request-row", className: `request state-${state}`,
         dataset: { state, kind: kept.kind, requestId: kept.id } },
       el("strong", {}, `${w.kinds[kept.kind] ?? kept.kind} · ${w.states[state] ?? state}`),
       kept.documentNumber ? el("span", { className: "hint" }, ` ${kept.documentNumber}`) : null,
-      el("p", { className: "answer" }, serviceWords(message, lang())));
+      el("p", { className: "answer" }, serviceWords(message, lang())),
+      error ? el("p", { className: "message", testid: "request-error", dataset: { error: code ?? "" } }, error) : null);
     }));
     $("no-requests").hidden = rows.length > 0;
   }
@@ -162,11 +169,14 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
         const kept = await keptRequests();
         const seen = [];
         for (const k of kept) {
+          let now1 = null;
+          let renewing = false;
           try {
-            const now1 = await follow(k);
-            if (now1?.request?.state === "approved" && now1.request.kind !== "deregister") {
+            now1 = await follow(k);
+            if (now1?.request?.state === "approved" && now1.request.kind !== "deregister" && !declined.has(k.id)) {
+              renewing = true;
               $("home-message").textContent = words().renewing;
-              const { recoveryCode } = await renew(k, await trust(), now());
+              const { recoveryCode } = await renew(k, await trust(), now(), { consent });
               if (recoveryCode) recovery = recoveryCode;
               renewed = true;
               $("home-message").textContent = words().renewed;
@@ -175,8 +185,11 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
               seen.push({ kept: k, ...now1 });
             }
           } catch (err) {
-            seen.push({ kept: k, request: rows.find((r) => r.kept.id === k.id)?.request ?? null, message: null,
-              error: requestErrorText(err, lang()) });
+            if (err?.detail === "login_refused") declined.add(k.id); // it waits for the resident's 刷新
+            const text = requestErrorText(err, lang());
+            if (renewing) $("home-message").textContent = text;
+            seen.push({ kept: k, ...(now1 ?? { request: rows.find((r) => r.kept.id === k.id)?.request ?? null, message: null }),
+              error: text, code: errorCode(err) });
           }
         }
         rows = seen.reverse(); // newest first
@@ -296,6 +309,8 @@ export function installRequests({ lang, cards, trust, changed, typeName, now }) 
 
   return {
     cardButton, render, sync,
+    /** The resident tapped 刷新: a renewal they refused to log in for is asked again. */
+    askAgain() { declined.clear(); },
     /** The first pickup's recovery code: on screen until the resident says it is written down; never stored. */
     showRecovery(code) { recovery = code; render(); $("recovery").scrollIntoView(); },
   };

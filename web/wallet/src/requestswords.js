@@ -1,6 +1,8 @@
 // The words of the residents' requests (requestsview.js, notices.js, the recovery code), Chinese first,
 // English on the switch. Kept apart from i18n.js so that these screens change without touching the others'.
 // A request's own answer (what became of it, the next step) comes from the service (issuer/requests/words.py).
+import { serviceDescription } from "./i18n.js";
+
 export const REQUEST_LABELS = {
   zh: {
     services: "办事", servicesTitle: "网上办事", close: "关闭",
@@ -32,6 +34,15 @@ export const REQUEST_LABELS = {
       request_not_found: "找不到此申请。", offline: "无法连接网络。网上办事需要联网。",
       no_sd_jwt: "此证件没有可用于网上办事的电子凭证，请到窗口重新领取。",
       no_district: "请选择新居住地。", no_address: "请填写新居住地址。", bad_citizen_id: "请填写18位公民身份号码。",
+      login_refused: "您拒绝了登录，未提交任何申请，也未做任何更改。",
+      login_untrusted: "无法确认登录请求来自签发机关，未发送任何证件信息。",
+      login_no_anchors: "本钱包尚未配置签发机关登录证书的可信机构，暂不能登录网上办事。",
+      login_no_match: "签发机关的登录请求不接受此证件。未发送任何证件信息。",
+      login_root_unpinned: "本钱包尚未核对签发机关的根证书（请联网打开钱包一次），暂不能确认登录请求，未发送任何证件信息。",
+      login_root_mismatch: "登录请求所依据的根证书不是本钱包领证时固定的签发机关根证书，已拒绝，未发送任何证件信息。",
+      endorsement_not_due: (day) => `尚未到签注办理期${day ? `：${day} 起可在网上申请签注` : ""}。未提交任何申请。`,
+      renewal_refused: "没有可续期的申请：签注或地址变更尚未批准。未领取任何证件。",
+      renewal_mismatch: "续期应答不属于本次请求，未领取任何证件。",
       unknown: "出现错误，未做任何更改。",
     },
   },
@@ -66,20 +77,38 @@ export const REQUEST_LABELS = {
       request_not_found: "No such request.", offline: "No network. Services online need the network.",
       no_sd_jwt: "This card holds no credential that can sign in online; pick it up again at the window.",
       no_district: "Choose the new district.", no_address: "Enter the new address.", bad_citizen_id: "Enter the 18-character citizen ID.",
+      login_refused: "You refused to log in: no request was made and nothing was changed.",
+      login_untrusted: "The login request cannot be confirmed to come from the issuer: no card data was sent.",
+      login_no_anchors: "This wallet has no trusted CA for the issuer's login certificate yet: services online cannot log in.",
+      login_no_match: "The issuer's login does not take this card. No card data was sent.",
+      login_root_unpinned: "This wallet has not checked the issuer's root yet (open it online once): the login request cannot be confirmed. No card data was sent.",
+      login_root_mismatch: "The login request rests on a root other than the issuer's root this wallet pinned at pickup: refused, no card data was sent.",
+      endorsement_not_due: (day) => `Too early to endorse${day ? `: you can ask for it online from ${day}` : ""}. No request was made.`,
+      renewal_refused: "Nothing to renew: no endorsement or address change is approved. No card was picked up.",
+      renewal_mismatch: "The renewal's answer does not belong to this request: no card was picked up.",
       unknown: "Something went wrong; nothing was changed.",
     },
   },
 };
 
-/** What the resident is told about a failed exchange with the resident service. */
+const DAY = /\b(\d{4}-\d{2}-\d{2})\b/;
+
+/** What the resident is told about a failed exchange with the resident service: the wallet's own words for
+ * what it knows how to explain, else the service's description (zh, then en), else a general sentence. */
 export function requestErrorText(err, lang) {
   const words = REQUEST_LABELS[lang].errors;
   if (err?.kind === "offline") return words.offline;
   if (err?.kind === "local") return words[err.detail] ?? words.unknown;
+  if (err?.kind === "renewal_refused") return err.data?.error === "access_denied" ? words.renewal_refused : words.renewal_mismatch;
   const status = err?.data?.status;
   const code = err?.data?.error;
   if (status === 429) return words.throttled(err.data.retryAfter);
-  return words[code] ?? words.unknown;
+  if (code === "endorsement_not_due") { // the day the window opens, from the service's description
+    const day = DAY.exec(err.data.descriptionZh ?? "")?.[1] ?? DAY.exec(err.detail ?? "")?.[1] ?? null;
+    return words.endorsement_not_due(day);
+  }
+  if (typeof words[code] === "string") return words[code];
+  return serviceDescription(err) || words.unknown;
 }
 
 /** The service's own words {zh, en} about a request, in the wallet's language first. */

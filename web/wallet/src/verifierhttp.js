@@ -78,8 +78,9 @@ export async function exchange(url, { form = null, accept = "application/json", 
   return body;
 }
 
-/** The CAs this wallet trusts for verifiers: served by the wallet's own origin (the operator's bundle). */
-export async function loadVerifierAnchors() {
+/** /wallet/verifiers.json as served by the wallet's own origin: the operator's CA bundle (`certificates`) and,
+ * in a real deployment, the anchor of the issuer's own login (`issuer_login`: loginanchors.js). */
+export async function loadVerifierList() {
   let response;
   try {
     response = await fetch(new URL("verifiers.json", location.href), { credentials: "omit", cache: "no-store", redirect: "error" });
@@ -87,7 +88,12 @@ export async function loadVerifierAnchors() {
     throw new PresentError("offline");
   }
   if (!response.ok) throw new PresentError("no_anchors", `HTTP ${response.status}`);
-  const body = jsonLoads(await readBounded(response, 256 * 1024), 256 * 1024);
+  return jsonLoads(await readBounded(response, 256 * 1024), 256 * 1024);
+}
+
+/** The CAs this wallet trusts for verifiers: the operator's bundle only, never the issuer's login root. */
+export async function loadVerifierAnchors() {
+  const body = await loadVerifierList();
   try {
     return anchorsFrom(body?.certificates);
   } catch (err) {
