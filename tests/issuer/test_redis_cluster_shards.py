@@ -131,3 +131,54 @@ def test_an_old_single_slot_key_space_is_refused(cluster: RedisClusterProcesses,
     with pytest.raises(StoreFormatError, match="one hash tag"):
         RedisStore.from_url(live.url, cluster=True, prefix="{old}")
     client.close()
+
+
+def test_a_pickup_runs_in_its_districts_shard_on_the_cluster(cluster: RedisClusterProcesses) -> None:
+    """The redemption (offer, PIN counter, record, the district's chain) and the allocation (a list of the
+    district's, the binding, what it remembers) are each one script in the district's slot; the access token's
+    grants, in the global shard's slot, follow as their own script. Every write waits for a replica."""
+    from issuer.store import Deliverability, StoredOffer
+
+    store = a_store(cluster)
+    try:
+        district, other = DISTRICTS[3], DISTRICTS[0]
+        record = record_in(district, 9000)
+        store.insert_record(record, audit=AuditEntry(0, T0, "clerk", "register", record.id, "card"))
+        code, pin = "p" * 64, "q" * 64
+        store.insert_offer(StoredOffer("offer-pickup", record.id, code, pin, T0 + 100, ("residence_permit_sd_jwt",),
+                                       "open", T0))
+
+        def redeem(tx_code_hash: str, grants: tuple[tuple[str, str, str, int], ...] = ()) -> tuple[str, int]:
+            result = store.redeem_offer(
+                code, tx_code_hash, now=T0 + 1, max_attempts=3, deliverable=Deliverability(district, ""),
+                redeemed=AuditEntry(0, T0 + 1, "wallet", "offer_redeemed", record.id, "offer"),
+                burned=AuditEntry(0, T0 + 1, "wallet", "offer_burned", record.id, "3 wrong PINs"), grants=grants)
+            return result.outcome, result.attempts
+
+        assert redeem("wrong") == ("wrong_pin", 1)
+        grants = (("access_token", "tok-cluster", '{"record_id": "x"}', 300), ("delivery", "tok-cluster:sd", "1", 900))
+        assert redeem(pin, grants) == ("redeemed", 2)
+        assert redeem(pin, grants)[0] == "invalid"  # spent
+        assert store.get_ephemeral("access_token", "tok-cluster", T0 + 1) == '{"record_id": "x"}'
+        assert store.get_ephemeral("delivery", "tok-cluster:sd", T0 + 1) == "1"
+        chain = store.list_audit(limit=10_000, chain=district)
+        assert [(e.action, e.record_id) for e in chain[-2:]] == [("register", record.id), ("offer_redeemed", record.id)]
+        verify_chain(chain)
+
+        store.open_status_list(902, 1024, shard=store.shard_of(other))
+        idx = store.allocate_delivered(record.id, 901, 1024, T0 + 2, kid="k2",
+                                       remember=("holder_credential", "held-cluster", 600))
+        assert idx is not None and 901 in store.status_list_numbers(shard=district)
+        assert store.delivered(record.id) == [(901, idx)] and ((record.id, 901, idx) in store.deliveries_signed_by("k2"))
+        view = store.delivery_view(record.id, "offer-pickup", [("holder_credential", "held-cluster")], T0 + 2)
+        assert view.offer is not None and view.offer.state == "redeemed" and view.values[0] is not None
+        assert '"idx":' + str(idx) in view.values[0].replace(" ", "")
+        with pytest.raises(ValueError, match="not in the shard"):  # its bits could not follow the record's state
+            store.allocate_delivered(record.id, 902, 1024, T0 + 2)
+        assert store.update_record_state(record.id, expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
+                                         status_value=SUSPENDED, now=T0 + 3,
+                                         audit=AuditEntry(0, T0 + 3, "sup", "suspend", record.id, "why"))
+        assert store.status_bits(901).get(idx) == SUSPENDED  # set by the state change's own script
+        assert store.allocate_delivered(record.id, 901, 1024, T0 + 4) is None  # not active: nothing allocated
+    finally:
+        store.close()
