@@ -70,6 +70,7 @@ class RedisStore(RedisRecords, RedisPickup, RedisStatusLists, RedisDeliveries, R
         self._wait = (max(0, int(wait_replicas)), max(1, int(wait_ms)))
         self._record_shards = {}
         self._list_shards = {}
+        self._offer_shards = {}
         self._audit_heads = {}  # chain -> (seq, hash) last seen
         if check:
             guard(check_durability)(client, allow_unsafe=allow_unsafe_durability)

@@ -12,7 +12,7 @@ from typing import Any
 
 from issuer.errors import StateConflictError
 from issuer.store import StoredOffer
-from issuer.store.redis.client import RedisKeyspace, as_str, flat, guard, hash_fields
+from issuer.store.redis.client import CACHED, RedisKeyspace, as_str, flat, guard, hash_fields
 
 _CLAIM = "CLAIM"
 
@@ -25,6 +25,8 @@ def offer_from_fields(offer_id: str, f: dict[str, str]) -> StoredOffer | None:
 
 
 class RedisOffers(RedisKeyspace):
+    _offer_shards: dict[tuple[str, str], str]
+
     @guard
     def insert_offer(self, offer: StoredOffer) -> None:
         fields: dict[str, Any] = {
@@ -42,8 +44,18 @@ class RedisOffers(RedisKeyspace):
             raise StateConflictError("offer id or code already exists")
 
     def _offer_shard(self, index: str, key: str) -> str | None:
-        value = self._r.hget(self._k(index), key)
-        return None if value is None else as_str(value)
+        """The district of an offer id (``odist``) or a code (``ocode``), remembered: a claim never moves (the
+        token request reads the offer by its code, then redeems it: one look-up)."""
+        found = self._offer_shards.get((index, key))
+        if found is None:
+            value = self._r.hget(self._k(index), key)
+            if value is None:
+                return None
+            found = as_str(value)
+            if len(self._offer_shards) >= CACHED:
+                self._offer_shards.clear()
+            self._offer_shards[(index, key)] = found
+        return found
 
     @guard
     def get_offer(self, offer_id: str) -> StoredOffer | None:
