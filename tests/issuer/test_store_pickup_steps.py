@@ -4,6 +4,7 @@ them in the process's memory (``sqlite-memory``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from credential.samples import sample_permit
+from credential.statuslist import SUSPENDED
 from issuer.audit import verify_chain
-from issuer.model import RecordState
+from issuer.model import Record, RecordState
 from issuer.store import Deliverability, EphemeralStep, StatusListFullError, Store
 from tests.conftest import T0
 from tests.issuer.conftest import STORE_BACKENDS, make_store
@@ -181,6 +184,28 @@ def test_an_allocation_is_bound_and_remembered_in_one_step_only_while_active(sto
     with pytest.raises(StatusListFullError):
         for _ in range(64):
             store.allocate_delivered("rec-1", 1, 64, T0)
+
+
+def test_an_allocation_takes_a_list_of_its_records_shard(store: Store) -> None:
+    """A record's indices come from lists of its district's shard (its state changes set them in one step): a
+    list of another shard is refused, one of no shard yet is opened in the record's."""
+    away = Record("rec-away", dataclasses.replace(sample_permit(), district="310101"), RecordState.ACTIVE, T0, T0)
+    store.insert_record(a_record())
+    store.insert_record(away)
+    home_shard, away_shard = store.shard_of(a_record().permit.district), store.shard_of(away.permit.district)
+    store.open_status_list(1, 64, shard=home_shard)
+    if home_shard != away_shard:
+        with pytest.raises(ValueError, match="not in the shard"):
+            store.allocate_delivered(away.id, 1, 64, T0)
+        assert store.delivered(away.id) == [] and store.status_list_numbers(shard=away_shard) == []
+    idx = store.allocate_delivered(away.id, 2, 64, T0, remember=("holder_credential", "h", 600))
+    assert idx is not None and 2 in store.status_list_numbers(shard=away_shard) and store.delivered(away.id) == [(2, idx)]
+    assert store.update_record_state(away.id, expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
+                                     status_value=SUSPENDED, now=T0 + 1, audit=entry("suspend", away.id))
+    assert store.status_bits(2).get(idx) == SUSPENDED  # set by the state change's own step
+    assert [e.action for e in store.list_audit(chain=away_shard)] == ["suspend"]
+    (held,) = store.delivery_view(away.id, "none", [("holder_credential", "h")], T0).values
+    assert held is not None and json.loads(held)["list"] == 2
 
 
 def test_a_delivery_view_reads_the_record_the_offer_and_durable_values(store: Store) -> None:
