@@ -38,7 +38,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 class BenchRedis:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, fsync: bool = True, extra: tuple[str, ...] = ()) -> None:
         server = shutil.which("redis-server")
         if server is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
@@ -46,7 +46,7 @@ class BenchRedis:
         directory.mkdir(parents=True, exist_ok=True)
         self.command = [server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(directory),
                         "--save", "", "--daemonize", "no", "--protected-mode", "no", "--logfile", "redis.log",
-                        "--appendonly", "yes", "--appendfsync", "always"]
+                        "--appendonly", "yes", "--appendfsync", "always" if fsync else "no", *extra]
         self.process: subprocess.Popen[bytes] | None = None
 
     @property

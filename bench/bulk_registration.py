@@ -27,6 +27,8 @@ from bench.harness import Row, print_table, rows_payload, write_result
 from credential.citizen_id import citizen_id_check_digit
 from credential.model import APPLICATION_FIELDS, CredentialType
 from credential.samples import AUTHORITY_CODE, AUTHORITY_NAME, sample_permit
+from issuer.audit import AuditScope
+from issuer.audit_search import AuditFilter, search_newest
 from issuer.bulk import IssuedRow, issue_batch, issue_rows, read_rows, validate_rows
 from issuer.desk import OfficerDesk
 from issuer.model import Officer, Role
@@ -94,8 +96,8 @@ def measure(store: Store, backend: str, path: str, issue: Issue, data: bytes, ke
     redis_cpu = (cpu_seconds(redis_pid) - redis_cpu) if redis_pid else 0.0
     if bad or len(issued) != len(good):
         raise AssertionError(f"{backend} {path}: {len(bad)} bad rows, {len(issued)} of {len(good)} issued")
-    audited = service.audit.list(after=2 * len(issued) - 1, limit=10)  # register + create_offer per row
-    if [e.action for e in audited] != ["create_offer"]:
+    newest = search_newest(store, AuditScope("bench", None), AuditFilter(), limit=1).entries
+    if [e.action for e in newest] != ["create_offer"]:  # register + create_offer per row, the offer last
         raise AssertionError(f"{backend} {path}: the audit trail does not end with the last offer")
     return Measured(backend, path, len(issued), seconds, cpu, redis_cpu)
 

@@ -28,6 +28,8 @@ BENCHES = (
     "bench.wallet_pickup",
     "bench.pickup_store_calls",
     "bench.memory",
+    "bench.store_bytes",
+    "bench.cluster_spread",
 )
 PASSES = int(os.environ.get("BENCH_PASSES", "2"))
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -7,6 +7,8 @@ refuses to start unless Redis is durable (issuer.redis_durability). The variable
     EPERMIT_REDIS_URL                      redis://host:6379/0 (rediss:// for TLS); required
     EPERMIT_REDIS_CLUSTER                  1: the URL names one node of a Redis Cluster
     EPERMIT_REDIS_PREFIX                   key prefix with one hash tag, default {ep}
+    EPERMIT_REDIS_WAIT_REPLICAS            0..5: every scripted write waits (WAIT) until this many replicas
+                                           have it before it is acknowledged; default 0
     EPERMIT_EPHEMERAL_REDIS_URL            a second Redis for the short-lived values (nonces, access tokens,
                                            DPoP proof ids, rate counters), kept off the fsync'd path:
                                            persisting nothing (appendonly no, save ""); unset: the same Redis
@@ -49,6 +51,7 @@ from wallet_api import create_app as create_wallet_api
 from wallet_api.settings import WalletApiSettings
 
 TRUE = ("1", "true", "yes")
+MAX_WAIT_REPLICAS = 5  # WAIT for more replicas than a shard has would time every write out
 
 
 class ServeConfigError(UsageError):
@@ -68,6 +71,7 @@ class RedisServeConfig:
     prefix: str = "{ep}"
     allow_unsafe_durability: bool = False
     passphrase_file: Path | None = None
+    wait_replicas: int = 0
     ephemeral_redis_url: str | None = None
 
     @classmethod
@@ -78,6 +82,9 @@ class RedisServeConfig:
                 raise ServeConfigError(name, "is required")
             return value
 
+        wait = env.get("EPERMIT_REDIS_WAIT_REPLICAS", "").strip() or "0"
+        if not wait.isdigit() or int(wait) > MAX_WAIT_REPLICAS:
+            raise ServeConfigError("EPERMIT_REDIS_WAIT_REPLICAS", f"must be 0..{MAX_WAIT_REPLICAS}")
         passphrase_file = env.get("EPERMIT_KEY_PASSPHRASE_FILE", "").strip()
         if not passphrase_file and not env.get("EPERMIT_KEY_PASSPHRASE"):
             raise ServeConfigError("EPERMIT_KEY_PASSPHRASE", "or EPERMIT_KEY_PASSPHRASE_FILE is required")
@@ -89,6 +96,7 @@ class RedisServeConfig:
             prefix=env.get("EPERMIT_REDIS_PREFIX", "").strip() or "{ep}",
             allow_unsafe_durability=env.get("EPERMIT_REDIS_ALLOW_UNSAFE_DURABILITY", "").lower() in TRUE,
             passphrase_file=Path(passphrase_file) if passphrase_file else None,
+            wait_replicas=int(wait),
             ephemeral_redis_url=env.get("EPERMIT_EPHEMERAL_REDIS_URL", "").strip() or None,
         )
 
@@ -112,7 +120,7 @@ def _build(env: Mapping[str, str]) -> tuple[IssuerService, RedisServeConfig, byt
     keyring = load_keyring(config.keys_dir, passphrase)
     store = RedisStore.from_url(config.redis_url, cluster=config.cluster, prefix=config.prefix,
                                 allow_unsafe_durability=config.allow_unsafe_durability,
-                                ephemeral_url=config.ephemeral_redis_url)
+                                wait_replicas=config.wait_replicas, ephemeral_url=config.ephemeral_redis_url)
     return IssuerService(store, keyring, IssuerSettings(public_url=config.public_url)), config, passphrase
 
 

@@ -36,6 +36,9 @@ def add_redis_serve_options(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--redis", metavar="URL",
                        help="run under gunicorn on this Redis (default EPERMIT_REDIS_URL; unset: SQLite)")
     serve.add_argument("--redis-cluster", action="store_true", help="the Redis URL names a Redis Cluster node")
+    serve.add_argument("--redis-wait-replicas", type=int, choices=range(6), metavar="N",
+                       help="acknowledge a write once N replicas have it (EPERMIT_REDIS_WAIT_REPLICAS; default 0): "
+                            "a master failover then loses no acknowledged write")
     serve.add_argument("--ephemeral-redis", metavar="URL",
                        help="keep nonces, access tokens, DPoP proof ids and rate counters on this second Redis, "
                             "which persists nothing (default EPERMIT_EPHEMERAL_REDIS_URL; unset: on --redis; "
@@ -60,6 +63,8 @@ def redis_serve_env(args: argparse.Namespace, env: Mapping[str, str]) -> dict[st
         child["EPERMIT_REDIS_URL"] = args.redis
     if args.redis_cluster:
         child["EPERMIT_REDIS_CLUSTER"] = "1"
+    if getattr(args, "redis_wait_replicas", None) is not None:
+        child["EPERMIT_REDIS_WAIT_REPLICAS"] = str(args.redis_wait_replicas)
     if getattr(args, "ephemeral_redis", None):
         child["EPERMIT_EPHEMERAL_REDIS_URL"] = args.ephemeral_redis
     wallet_port = int(child.get("EPERMIT_WALLET_PORT") or args.wallet_port)

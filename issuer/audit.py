@@ -25,9 +25,14 @@ names every record whose stored state the replay does not explain, and every reg
 
 from __future__ import annotations
 
+import builtins
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from issuer.audit_anchor import Anchor as Anchor  # re-exported: issuer.audit is where readers look for it
+from issuer.audit_anchor import digest
+from issuer.audit_cursor import AuditCursor, merged
 from issuer.errors import AuditChainError, InvalidRequestError
 from issuer.model import GENESIS, MAX_ENTRY_REASON, OK, OUTCOMES, Action, AuditEntry, RecordState, entry_hash
 from issuer.store import Store
@@ -41,35 +46,19 @@ SCAN_PAGES = 20  # a scoped read looks at most this many pages, then says where 
 
 
 @dataclass(frozen=True)
-class Anchor:
-    """The head of the chain as noted at some time: ``seq:hash``."""
-
-    seq: int
-    hash: str
-
-    def __str__(self) -> str:
-        return f"{self.seq}:{self.hash}"
-
-    @classmethod
-    def parse(cls, text: str) -> Anchor:
-        seq, sep, digest = text.strip().partition(":")
-        if not sep or not seq.isdigit() or len(seq) > 18 or len(digest) != 64 \
-                or any(c not in "0123456789abcdef" for c in digest):
-            raise InvalidRequestError("an anchor is SEQ:HASH (the hash as 64 lower-case hex digits)")
-        return cls(int(seq), digest)
-
-
-@dataclass(frozen=True)
 class ChainReport:
     entries: int
     head: Anchor | None  # None for an empty log
+    marked: str = GENESIS  # the hash of the entry at the seq verify_chain was asked to mark (GENESIS: none)
 
 
-def verify_chain(entries: Iterable[AuditEntry], *, expect: Anchor | None = None) -> ChainReport:
-    """AuditChainError at the first entry that does not fit; the anchor must be found unchanged."""
+def verify_chain(entries: Iterable[AuditEntry], *, expect: Anchor | None = None, mark: int = 0) -> ChainReport:
+    """AuditChainError at the first entry that does not fit; the anchor (of this chain alone) must be found
+    unchanged, the entry at seq ``mark`` (> 0) found (its hash: the report's ``marked``)."""
     prev_hash, expected_seq, count = GENESIS, 1, 0
     last: AuditEntry | None = None
     anchor_seen = expect is None
+    marked = GENESIS
     for entry in entries:
         if entry.seq != expected_seq:
             if entry.seq > expected_seq:
@@ -83,10 +72,14 @@ def verify_chain(entries: Iterable[AuditEntry], *, expect: Anchor | None = None)
             if entry.hash != expect.hash:
                 raise AuditChainError(entry.seq, "differs from the anchor noted earlier: rewritten")
             anchor_seen = True
+        if entry.seq == mark:
+            marked = entry.hash
         prev_hash, expected_seq, count, last = entry.hash, entry.seq + 1, count + 1, entry
     if not anchor_seen and expect is not None:
         raise AuditChainError(expect.seq, "the anchored entry is gone: the log was cut off")
-    return ChainReport(count, None if last is None else Anchor(last.seq, last.hash))
+    if mark > expected_seq - 1:
+        raise AuditChainError(mark, "the anchored entry is gone: the log was cut off")
+    return ChainReport(count, None if last is None else Anchor(last.seq, last.hash), marked)
 
 
 @dataclass(frozen=True)
@@ -107,17 +100,52 @@ class AuditScope:
 @dataclass(frozen=True)
 class AuditPage:
     entries: list[AuditEntry]
-    next: int  # read on after this seq: past every entry looked at, shown or not (``after`` if none)
+    next: AuditCursor  # read on after this: past every entry looked at, shown or not (``after`` if none)
 
 
-def all_entries(store: Store, *, after: int = 0) -> Iterator[AuditEntry]:
-    """Every entry (with seq > ``after``) in storage order, page by page."""
+def all_entries(store: Store, *, after: int = 0, chain: str = "", page: int = PAGE) -> Iterator[AuditEntry]:
+    """Every entry of ``chain`` (with seq > ``after``) in storage order, ``page`` at a time."""
     while True:
-        page = store.list_audit(after=after, limit=PAGE)
-        yield from page
-        if len(page) < PAGE:
+        found = store.list_audit(after=after, limit=page, chain=chain)
+        yield from found
+        if len(found) < page:
             return
-        after = page[-1].seq
+        after = found[-1].seq
+
+
+def entries_below(store: Store, chain: str, top: int) -> Iterator[AuditEntry]:
+    """The entries of ``chain`` with seq < ``top``, newest first, PAGE at a time."""
+    while top > 1:
+        low = max(0, top - 1 - PAGE)
+        found = [e for e in store.list_audit(after=low, limit=top - 1 - low, chain=chain) if e.seq < top]
+        yield from reversed(found)
+        top = low + 1
+
+
+def verify_chains(store: Store, *, expect: Anchor | None = None) -> ChainReport:
+    """verify_chain over every chain of the store (Store.audit_chains), each on its own: AuditChainError at
+    the first entry that does not fit in any. ``expect``, a joint anchor (issuer.audit_anchor), must name
+    chains that are still there, each at least as long as noted, whose entries at the noted seqs give its
+    digest. The report counts every chain's entries; its head is the joint anchor of the heads now."""
+    chains = store.audit_chains()
+    noted = {} if expect is None else {c: s for c, s in expect.seqs().items() if s > 0}
+    for chain in noted:
+        if chain not in chains:
+            raise AuditChainError(noted[chain], f"the chain of {chain or 'the global shard'} is gone")
+    total, heads, marked = 0, {}, {}
+    single = expect is not None and not expect.chains
+    for chain in chains:
+        report = verify_chain(all_entries(store, chain=chain), expect=expect if single and not chain else None,
+                              mark=0 if single else noted.get(chain, 0))
+        total += report.entries
+        if report.head is not None:
+            heads[chain] = (report.head.seq, report.head.hash)
+        if chain in noted:
+            marked[chain] = (noted[chain], report.marked)
+    if expect is not None and not single and digest(marked) != expect.hash:
+        raise AuditChainError(expect.seq, "a chain's entries at the anchored heads differ from the anchor noted "
+                                          "earlier: rewritten")
+    return ChainReport(total, Anchor.of_heads(heads))
 
 
 @dataclass(frozen=True)
@@ -144,10 +172,11 @@ class StateReplay:
     states: dict[str, RecordState] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
     head: int = 0
+    heads: dict[str, int] = field(default_factory=dict)  # per chain, when the store has several
 
-    def feed(self, entries: Iterable[AuditEntry]) -> None:
+    def feed(self, entries: Iterable[AuditEntry], chain: str = "") -> None:
         for entry in entries:
-            self.head = entry.seq
+            self.head = self.heads[chain] = entry.seq
             new = TRANSITIONS.get(entry.action)
             if entry.record_id is None or entry.outcome != OK or new is None:
                 continue
@@ -172,7 +201,9 @@ def check_record_states(store: Store) -> list[StateMismatch]:
     """
     stored = dict(store.record_states())
     replay = StateReplay()
-    replay.feed(all_entries(store))
+    chains = store.audit_chains()
+    for chain in chains:
+        replay.feed(all_entries(store, chain=chain), chain)
     suspects = [m for m in (replay.mismatch(i, s) for i, s in stored.items()) if m is not None]
     suspects += [m for i in replay.states if i not in stored if (m := replay.mismatch(i, None)) is not None]
     for _ in range(RECHECKS):
@@ -181,7 +212,8 @@ def check_record_states(store: Store) -> list[StateMismatch]:
         again: list[StateMismatch] = []
         for suspect in suspects:
             record = store.get_record(suspect.record_id)
-            replay.feed(all_entries(store, after=replay.head))
+            for chain in chains:
+                replay.feed(all_entries(store, after=replay.heads.get(chain, 0), chain=chain), chain)
             found = replay.mismatch(suspect.record_id, None if record is None else record.state)
             if found is not None:
                 again.append(found)
@@ -211,30 +243,63 @@ class AuditLog:
             raise InvalidRequestError(f"unknown audit outcome {outcome!r}")
         return AuditEntry(0, self._clock(), officer[:64], action[:64], record_id, reason[:MAX_ENTRY_REASON], outcome)
 
-    def list(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
-        return self._store.list_audit(after=after, limit=max(1, min(limit, 1000)))
+    def heads(self) -> AuditCursor:
+        """A cursor at every chain's head now: ``list(after=heads())`` later reads what was appended since."""
+        found = {chain: self._store.audit_head(chain) for chain in self._store.audit_chains()}
+        return AuditCursor.of({chain: head[0] for chain, head in found.items() if head is not None})
 
-    def read(self, scope: AuditScope, *, after: int = 0, limit: int = 100,
+    def list(self, *, after: int | AuditCursor = 0, limit: int = 100) -> list[AuditEntry]:
+        """Up to ``limit`` entries past the cursor ``after`` (an integer: a seq of the global chain), every
+        chain's merged by time (issuer.audit_cursor)."""
+        return self._scan(AuditCursor.at(after), max(1, min(limit, 1000)), page=limit)[0]
+
+    def read(self, scope: AuditScope, *, after: int | AuditCursor = 0, limit: int = 100,
              wanted: Callable[[AuditEntry], bool] | None = None) -> AuditPage:
-        """Up to ``limit`` entries after ``after`` that ``scope`` (and ``wanted``, a filter) admits, oldest
+        """Up to ``limit`` entries past ``after`` that ``scope`` (and ``wanted``, a filter) admits, oldest
         first. A narrow scope or filter over a long log may need several reads: each looks at no more than
-        SCAN_PAGES pages of entries."""
+        SCAN_PAGES pages of entries; ``next`` is where the next read goes on."""
         limit = max(1, min(limit, 1000))
+        cursor = AuditCursor.at(after)
         if scope.districts is None and wanted is None:
-            entries = self.list(after=after, limit=limit)
-            return AuditPage(entries, entries[-1].seq if entries else after)
-        shown: list[AuditEntry] = []
-        cursor = after
-        for _ in range(SCAN_PAGES):
-            page = self._store.list_audit(after=cursor, limit=PAGE)
-            districts = {} if scope.districts is None else self._store.record_districts(
-                sorted({e.record_id for e in page if e.record_id}))
-            for entry in page:
-                cursor = entry.seq
-                if (wanted is None or wanted(entry)) and scope.admits(entry, districts):
+            entries, cursor = self._scan(cursor, limit, page=limit)
+            return AuditPage(entries, cursor)
+        return self._scoped(scope, cursor, limit, wanted)
+
+    def _scan(self, cursor: AuditCursor, limit: int, *, page: int = PAGE,
+              admits: Callable[[builtins.list[AuditEntry]], Callable[[AuditEntry], bool]] | None = None
+              ) -> tuple[builtins.list[AuditEntry], AuditCursor]:
+        """Look at up to SCAN_PAGES * PAGE entries past ``cursor`` (every chain's, merged), keep up to
+        ``limit`` that ``admits`` (given each page looked at) lets through: those and where to go on."""
+        page = max(1, min(page, PAGE))
+        streams = {chain: all_entries(self._store, after=cursor.get(chain, 0), chain=chain, page=page)
+                   for chain in self._store.audit_chains()}
+        shown: builtins.list[AuditEntry] = []
+        moves: dict[str, int] = {}
+        looked = 0
+        flow = merged(streams)
+        size = PAGE if admits is not None else limit  # unfiltered, every entry looked at is shown
+        while looked < SCAN_PAGES * PAGE and len(shown) < limit:
+            batch = builtins.list(itertools.islice(flow, size))
+            if not batch:
+                break
+            keep = (lambda _: True) if admits is None else admits([e for _, e in batch])
+            for chain, entry in batch:
+                looked += 1
+                moves[chain] = entry.seq
+                if keep(entry):
                     shown.append(entry)
                     if len(shown) == limit:
-                        return AuditPage(shown, cursor)
-            if len(page) < PAGE:
+                        break
+            if len(batch) < size:
                 break
-        return AuditPage(shown, cursor)
+        return shown, cursor.moved(moves)
+
+    def _scoped(self, scope: AuditScope, cursor: AuditCursor, limit: int,
+                wanted: Callable[[AuditEntry], bool] | None) -> AuditPage:
+        def admits(page: builtins.list[AuditEntry]) -> Callable[[AuditEntry], bool]:
+            districts = {} if scope.districts is None else self._store.record_districts(
+                sorted({e.record_id for e in page if e.record_id}))
+            return lambda entry: (wanted is None or wanted(entry)) and scope.admits(entry, districts)
+
+        shown, moved = self._scan(cursor, limit, admits=admits)
+        return AuditPage(shown, moved)

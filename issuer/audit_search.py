@@ -14,11 +14,13 @@ Dates are days in Beijing time (the bureau's), inclusive at both ends.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from credential.passclaims import CHINA_STANDARD_TIME
 from issuer.audit import PAGE, SCAN_PAGES, AuditScope
+from issuer.audit_cursor import AuditCursor, merged
 from issuer.errors import InvalidRequestError
 from issuer.model import AuditEntry, is_officer_id
 from issuer.store import Store
@@ -84,58 +86,84 @@ def filter_from_query(args: Mapping[str, str]) -> AuditFilter:
 @dataclass(frozen=True)
 class NewestPage:
     entries: list[AuditEntry]  # newest first
-    next: int | None  # read on with before=this (every entry below it not looked at yet), None: the start reached
+    next: AuditCursor | None  # read on with before=this (every entry below it not looked at yet), None: the start
     looked_at: int  # how many entries this read looked at
 
 
-def search_newest(store: Store, scope: AuditScope, wanted: AuditFilter, *, before: int | None = None,
+def search_newest(store: Store, scope: AuditScope, wanted: AuditFilter, *, before: int | AuditCursor | None = None,
                   limit: int = 50) -> NewestPage:
-    """Up to ``limit`` entries with seq < ``before`` (None: from the head) that the scope and the filter
-    admit, newest first."""
+    """Up to ``limit`` entries below ``before`` (per chain; an integer: the global chain's seq; None or a
+    chain it does not name: from the head) that the scope and the filter admit, newest first, every chain's
+    merged by time (issuer.audit_cursor)."""
     limit = max(1, min(limit, 500))
+    cursor = None if before is None else AuditCursor.at(before)
     if wanted.record_id is not None:
-        return _of_record(store, scope, wanted, before, limit)
-    head = store.audit_head()
-    last = 0 if head is None else head[0]
-    top = last + 1 if before is None else min(before, last + 1)  # the seq to read below
+        return _of_record(store, scope, wanted, cursor, limit)
+    tops: dict[str, int] = {}
+    for chain in store.audit_chains():
+        head = store.audit_head(chain)
+        last = 0 if head is None else head[0]
+        tops[chain] = last + 1 if cursor is None else min(cursor.get(chain, last + 1), last + 1)
+    streams = {chain: _below(store, chain, top) for chain, top in tops.items()}
     shown: list[AuditEntry] = []
     looked = 0
+    flow = merged(streams, newest_first=True)
     for _ in range(SCAN_PAGES):
-        if top <= 1:
-            return NewestPage(shown, None, looked)
-        low = max(0, top - 1 - PAGE)
-        page = [e for e in store.list_audit(after=low, limit=top - 1 - low) if e.seq < top]
+        page = list(itertools.islice(flow, PAGE))
         districts = {} if scope.districts is None else store.record_districts(
-            sorted({e.record_id for e in page if e.record_id}))
-        for entry in reversed(page):
+            sorted({e.record_id for _, e in page if e.record_id}))
+        for chain, entry in page:
+            looked += 1
+            tops[chain] = entry.seq
+            if wanted.admits(entry) and scope.admits(entry, districts):
+                shown.append(entry)
+                if len(shown) == limit:
+                    return NewestPage(shown, _go_on(tops), looked)
+        if len(page) < PAGE:
+            return NewestPage(shown, None, looked)
+    return NewestPage(shown, _go_on(tops), looked)
+
+
+def _below(store: Store, chain: str, top: int) -> Iterator[AuditEntry]:
+    """The chain's entries with seq < ``top``, newest first, a PAGE at a time (the seqs are dense)."""
+    while top > 1:
+        low = max(0, top - 1 - PAGE)
+        found = [e for e in store.list_audit(after=low, limit=top - 1 - low, chain=chain) if e.seq < top]
+        yield from reversed(found)
+        top = low + 1
+
+
+def _go_on(tops: Mapping[str, int]) -> AuditCursor | None:
+    """Where the next read starts; None when every chain was read down to its first entry."""
+    return AuditCursor.of(tops) if any(top > 1 for top in tops.values()) else None
+
+
+def _of_record(store: Store, scope: AuditScope, wanted: AuditFilter, before: AuditCursor | None,
+               limit: int) -> NewestPage:
+    """The record's entries through its index (in its chain: its district's shard's); a record outside the
+    scope shows only the auditor's own."""
+    assert wanted.record_id is not None
+    districts = store.record_districts([wanted.record_id])
+    district = districts.get(wanted.record_id)
+    chain = "" if district is None else store.shard_of(district)
+    shown: list[AuditEntry] = []
+    looked = 0
+    named = -1 if before is None else before.get(chain, -1)  # -1: the cursor does not name the chain
+    if 0 <= named <= 1:
+        return NewestPage([], None, 0)  # the cursor stands at the start of the record's chain
+    top = None if named < 0 else named
+
+    def go_on() -> AuditCursor | None:
+        return None if top is None else AuditCursor.of({chain: top})
+    for _ in range(SCAN_PAGES):
+        page = store.audit_of_record(wanted.record_id, before=top, limit=PAGE)
+        for entry in page:
             looked += 1
             top = entry.seq
             if wanted.admits(entry) and scope.admits(entry, districts):
                 shown.append(entry)
                 if len(shown) == limit:
-                    return NewestPage(shown, top if top > 1 else None, looked)
-        if not page:
-            top = low + 1
-    return NewestPage(shown, top if top > 1 else None, looked)
-
-
-def _of_record(store: Store, scope: AuditScope, wanted: AuditFilter, before: int | None,
-               limit: int) -> NewestPage:
-    """The record's entries through its index; a record outside the scope shows only the auditor's own."""
-    assert wanted.record_id is not None
-    districts = store.record_districts([wanted.record_id])
-    shown: list[AuditEntry] = []
-    looked = 0
-    cursor = before
-    for _ in range(SCAN_PAGES):
-        page = store.audit_of_record(wanted.record_id, before=cursor, limit=PAGE)
-        for entry in page:
-            looked += 1
-            cursor = entry.seq
-            if wanted.admits(entry) and scope.admits(entry, districts):
-                shown.append(entry)
-                if len(shown) == limit:
-                    return NewestPage(shown, cursor, looked)
+                    return NewestPage(shown, go_on(), looked)
         if len(page) < PAGE:
             return NewestPage(shown, None, looked)
-    return NewestPage(shown, cursor, looked)
+    return NewestPage(shown, go_on(), looked)

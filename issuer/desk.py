@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 from credential.citizen_id import validate_citizen_id
 from credential.model import Permit
-from issuer.audit import Anchor, AuditPage, AuditScope, ChainReport, all_entries, verify_chain
+from issuer.audit import Anchor, AuditPage, AuditScope, ChainReport, verify_chains
+from issuer.audit_cursor import AuditCursor
 from issuer.audit_search import AuditFilter, NewestPage, search_newest
 from issuer.errors import ForbiddenError, NotFoundError, OfficerExistsError, RecordNotFoundError, UnauthorizedError
 from issuer.history import RecordHistory, record_history
@@ -186,14 +187,14 @@ class OfficerDesk:
         return portrait
 
     # --- audit ---------------------------------------------------------------------------------------
-    def audit_entries(self, officer: Officer, *, after: int, limit: int,
+    def audit_entries(self, officer: Officer, *, after: int | AuditCursor, limit: int,
                       wanted: AuditFilter | None = None) -> AuditPage:
         """The entries the auditor may read: its districts' records and its own actions; the bureau's auditor
         reads them all (issuer.audit.AuditScope); ``wanted`` narrows them (record, officer, action, dates)."""
         admits = None if wanted is None or wanted.empty else wanted.admits
         return self.service.audit.read(self._audit_scope(officer), after=after, limit=limit, wanted=admits)
 
-    def audit_search(self, officer: Officer, wanted: AuditFilter, *, before: int | None = None,
+    def audit_search(self, officer: Officer, wanted: AuditFilter, *, before: int | AuditCursor | None = None,
                      limit: int = 50) -> NewestPage:
         """The auditor's page: the entries of its scope (as audit_entries) that ``wanted`` admits, newest first."""
         return search_newest(self.service.store, self._audit_scope(officer), wanted, before=before, limit=limit)
@@ -202,11 +203,13 @@ class OfficerDesk:
         """The chain check of the whole log, genesis to head (every district's entries: the hashes link them
         all), AuditChainError at the first entry that does not fit; only an auditor may run it."""
         self._allow(officer, Action.READ_AUDIT, None)
-        return verify_chain(all_entries(self.service.store), expect=expect)
+        return verify_chains(self.service.store, expect=expect)
 
-    def audit_head(self, officer: Officer) -> tuple[int, str] | None:
+    def audit_head(self, officer: Officer) -> Anchor | None:
+        """The anchor of the log now: every chain's head together (issuer.audit_anchor)."""
         self._allow(officer, Action.READ_AUDIT, None)
-        return self.service.store.audit_head()
+        store = self.service.store
+        return Anchor.of_heads({c: h for c in store.audit_chains() if (h := store.audit_head(c)) is not None})
 
     def _audit_scope(self, officer: Officer) -> AuditScope:
         self._allow(officer, Action.READ_AUDIT, None)

@@ -16,7 +16,7 @@ import enum
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from credential.model import CredentialType, Permit
@@ -188,6 +188,9 @@ class AuditEntry:
     outcome: str = OK
     prev_hash: str = ""  # set by the store
     hash: str = ""  # set by the store
+    # When a sharded store wrote it, in µs of the writing machine's clock: not hashed, not compared, only the
+    # tie-break that orders entries of different chains within one second (issuer.audit_cursor.merged).
+    written: int = field(default=0, compare=False)
 
 
 def canonical(entry: AuditEntry) -> bytes:
@@ -201,12 +204,12 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
 
-def chained(entry: AuditEntry, *, seq: int, prev_hash: str) -> AuditEntry:
+def chained(entry: AuditEntry, *, seq: int, prev_hash: str, written: int = 0) -> AuditEntry:
     """The entry as appended after one whose hash is ``prev_hash``: what a store writes."""
     linked = AuditEntry(seq, entry.time, entry.officer, entry.action, entry.record_id, entry.reason, entry.outcome,
                         prev_hash, "")  # not dataclasses.replace: this runs per entry in bulk issuance
     return AuditEntry(seq, entry.time, entry.officer, entry.action, entry.record_id, entry.reason, entry.outcome,
-                      prev_hash, entry_hash(linked))
+                      prev_hash, entry_hash(linked), written)
 
 
 # Officers and what each role may do

@@ -33,7 +33,8 @@ class Publisher:
         self._keyring = keyring
         self._settings = settings
         self._clock = clock
-        self._newest = 0  # the newest list this process saw: lists only grow, so a stale one is just full
+        # shard -> the newest list of it this process saw: lists only grow, so a stale one is just full
+        self._newest: dict[str, int] = {}
 
     # --- status lists --------------------------------------------------------------------------------
     def list_numbers(self) -> list[int]:
@@ -46,34 +47,55 @@ class Publisher:
     def uris(self) -> list[str]:
         return [self._settings.status_list_uri(n) for n in self.list_numbers()]
 
-    def allocate(self) -> tuple[int, int]:
-        """A fresh random (list_no, idx); opens (and publishes) the next list when the newest fills up."""
+    def allocate(self, district: str = "") -> tuple[int, int]:
+        """A fresh random (list_no, idx) on a list of the district's shard (Store.shard_of); opens (and
+        publishes) a new list when the shard has none or its newest fills up. List numbers are one series
+        over every shard, so each list keeps one URI whichever shard it is in."""
         size = self._settings.status_list_size
-        list_no = self.list_numbers()[-1]
+        shard = self._store.shard_of(district)
+        list_no = self._list_of(shard)
         while True:
             try:
                 return list_no, self._store.allocate_status_index(list_no, size)
             except StatusListFullError:
-                list_no += 1
-                self._store.open_status_list(list_no, size)
-                self.publish(list_no)
+                list_no = self._open_next(max(list_no, self._store.status_list_numbers()[-1]), shard)
 
-    def allocate_delivered(self, record_id: str, now: int, *, kid: str,
+    def _list_of(self, shard: str) -> int:
+        """The newest list of ``shard``; the first list while it is still empty, else a new one, if it has none."""
+        every = self.list_numbers()
+        own = every if not shard else self._store.status_list_numbers(shard=shard)
+        if own:
+            return own[-1]
+        if self._store.open_status_list(every[0], self._settings.status_list_size, shard=shard):
+            return every[0]
+        return self._open_next(every[-1], shard)
+
+    def _open_next(self, after: int, shard: str) -> int:
+        """Open the first free list number past ``after`` in ``shard`` (another shard may take one first)."""
+        list_no = after + 1
+        while not self._store.open_status_list(list_no, self._settings.status_list_size, shard=shard):
+            if list_no in self._store.status_list_numbers(shard=shard):
+                return list_no  # a concurrent caller opened it for this shard
+            list_no += 1
+        self.publish(list_no)
+        return list_no
+
+    def allocate_delivered(self, record_id: str, district: str, now: int, *, kid: str,
                            remember: tuple[str, str, int] | None = None) -> tuple[int, int] | None:
-        """allocate() and Store.add_delivered in one store step (Store.allocate_delivered, with ``remember``):
-        None (nothing allocated) unless the record is ACTIVE. The newest list number is remembered, not read each time: a list another process has filled
-        since answers StatusListFullError, and the next one is tried."""
+        """allocate(district) and Store.add_delivered in one store step (Store.allocate_delivered, with
+        ``remember``): None (nothing allocated) unless the record (of ``district``) is ACTIVE. The newest list
+        of each shard is remembered, not read each time: a list another process has filled since answers
+        StatusListFullError, and the next one is opened."""
         size = self._settings.status_list_size
-        list_no = self._newest or self.list_numbers()[-1]
+        shard = self._store.shard_of(district)
+        list_no = self._newest.get(shard) or self._list_of(shard)
         while True:
             try:
                 idx = self._store.allocate_delivered(record_id, list_no, size, now, kid=kid, remember=remember)
             except StatusListFullError:
-                list_no += 1
-                if self._store.open_status_list(list_no, size):
-                    self.publish(list_no)
+                list_no = self._open_next(max(list_no, self._store.status_list_numbers()[-1]), shard)
                 continue
-            self._newest = list_no
+            self._newest[shard] = list_no
             return None if idx is None else (list_no, idx)
 
     def publish(self, list_no: int) -> PublishedStatusList:

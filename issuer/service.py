@@ -536,11 +536,13 @@ class IssuerService:
             # index is bound to the record already: a revoke since has set it, the check above refused us.
             list_no, idx, iat = int(held["list"]), int(held["idx"]), int(held["iat"])
         else:
-            # Allocated and bound to the record only while it is ACTIVE, in one step: a revoke that lands first
-            # refuses us, one that lands later sets this index too. Remembered in the same step, as long as
-            # anything may still be delivered with this token (deferred transactions extend it).
+            # Allocated on a list of the record's district and bound to the record only while it is ACTIVE, in one
+            # step: a revoke that lands first refuses us, one that lands later sets this index too. Remembered in
+            # the same step, as long as anything may still be delivered with this token (deferred transactions
+            # extend it).
             ttl = max(self.settings.access_token_ttl, self._deferral.transaction_ttl)
-            allocated = self._publisher.allocate_delivered(record.id, now, kid=signer.kid, remember=(*remember, ttl))
+            allocated = self._publisher.allocate_delivered(record.id, record.permit.district, now, kid=signer.kid,
+                                                           remember=(*remember, ttl))
             if allocated is None:
                 raise StateConflictError("record is no longer active")
             (list_no, idx), iat = allocated, now

@@ -11,11 +11,13 @@ also run on a read-only copy (a backup, a mounted snapshot) and never create fil
 from __future__ import annotations
 
 import argparse
+import itertools
 
 from epermit.cli.harness import EXIT_OK, EXIT_REFUSED, Subparsers, guarded
 from epermit.errors import UsageError
 from epermit.office import add_location_options, office_from_args
-from issuer.audit import Anchor, all_entries, check_record_states, verify_chain
+from issuer.audit import Anchor, all_entries, check_record_states, verify_chains
+from issuer.audit_cursor import AuditCursor, merged
 from issuer.errors import AuditChainError, InvalidRequestError
 from issuer.store import Store
 
@@ -29,13 +31,16 @@ def add_audit_commands(subparsers: Subparsers[argparse.ArgumentParser]) -> None:
     verify.add_argument("--expect", help="a head noted earlier (SEQ:HASH from `epermit audit head`)")
     verify.set_defaults(handler=guarded("audit", _verify))
 
-    listing = commands.add_parser("list", help="print entries (tab-separated)")
+    listing = commands.add_parser("list", help="print entries (tab-separated), every chain's merged by time; "
+                                                "on a sharded store the seq column is CHAIN:SEQ for a district's")
     add_location_options(listing)
-    listing.add_argument("--after", type=int, default=0)
+    listing.add_argument("--after", default="0", help="SEQ, or SEQ,CHAIN:SEQ,... on a sharded store (a seq per "
+                                                        "chain, as the seq column prints them)")
     listing.add_argument("--limit", type=int, default=100)
     listing.set_defaults(handler=guarded("audit", _list))
 
-    head = commands.add_parser("head", help="print the anchor SEQ:HASH of the newest entry")
+    head = commands.add_parser("head", help="print the anchor of the newest entries (SEQ:HASH; sharded: "
+                                            "SEQ,CHAIN:SEQ,...:HASH, every chain's head together)")
     add_location_options(head)
     head.set_defaults(handler=guarded("audit", _head))
 
@@ -54,7 +59,7 @@ def _verify(args: argparse.Namespace) -> int:
         raise UsageError(f"--expect: {exc}") from exc
     store = _store(args)
     try:
-        report = verify_chain(all_entries(store), expect=expect)
+        report = verify_chains(store, expect=expect)
     except AuditChainError as exc:
         print(f"audit log BROKEN at entry {exc.seq}: {exc.problem}")
         return EXIT_REFUSED
@@ -73,14 +78,21 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    if not 0 <= args.after or not 0 < args.limit <= 10_000:
-        raise UsageError("--after must be >= 0 and --limit 1..10000")
-    for e in _store(args).list_audit(after=args.after, limit=args.limit):
-        print(f"{e.seq}\t{e.time}\t{e.officer}\t{e.action}\t{e.outcome}\t{e.record_id or '-'}\t{e.reason}")
+    try:
+        after = AuditCursor.parse(args.after)
+    except InvalidRequestError as exc:
+        raise UsageError(f"--after: {exc}") from exc
+    if not 0 < args.limit <= 10_000:
+        raise UsageError("--limit must be 1..10000")
+    store = _store(args)
+    streams = {chain: all_entries(store, after=after.get(chain, 0), chain=chain) for chain in store.audit_chains()}
+    for chain, e in itertools.islice(merged(streams), args.limit):
+        seq = f"{chain}:{e.seq}" if chain else str(e.seq)
+        print(f"{seq}\t{e.time}\t{e.officer}\t{e.action}\t{e.outcome}\t{e.record_id or '-'}\t{e.reason}")
     return EXIT_OK
 
 
 def _head(args: argparse.Namespace) -> int:
-    report = verify_chain(all_entries(_store(args)))
+    report = verify_chains(_store(args))  # every chain's head, in one anchor (issuer.audit_anchor)
     print("empty" if report.head is None else str(report.head))
     return EXIT_OK

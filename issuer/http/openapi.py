@@ -114,7 +114,10 @@ def _schemas() -> dict[str, Any]:
                             "offer": _ref("Offer")}},
         "AuditPage": {"type": "object", "required": ["entries", "next"],
                       "properties": {"entries": {"type": "array", "items": entry},
-                                     "next": {"type": ["integer", "null"]}}},
+                                     "next": {"type": ["integer", "string", "null"],
+                                              "description": "read on with after= (or before=) this: a seq on "
+                                                             "a one-shard store, SEQ,CHAIN:SEQ,... (a seq per "
+                                                             "audit chain) on a sharded one"}}},
         "Officer": officer,
         "OfficerList": {"type": "object", "required": ["officers"],
                         "properties": {"officers": {"type": "array", "items": officer}}},

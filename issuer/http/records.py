@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from credential.model import Permit
+from issuer.audit_cursor import AuditCursor
 from issuer.audit_search import filter_from_query
 from issuer.errors import InvalidRequestError
 from issuer.http import metrics
@@ -126,18 +127,23 @@ def revoke(record_id: str) -> Response:
 @bp.get("/audit")
 def audit() -> Response:
     """Oldest first from ``after`` (the default), or ``order=newest`` from ``before`` down (the console's
-    auditor page); ``record``, ``officer``, ``action``, ``since`` and ``until`` filter both."""
+    auditor page); ``record``, ``officer``, ``action``, ``since`` and ``until`` filter both. ``after`` and
+    ``before`` are a page's ``next``: a seq on a one-shard store, a seq per chain on a sharded one
+    (issuer.audit_cursor)."""
     who = current_officer()
     limit = query_int("limit", 100, low=1, high=1000)
     args = {name: value for name, value in request.args.items() if isinstance(value, str)}
     wanted = filter_from_query(args)
     order = args.get("order", "oldest")
     if order == "newest":
-        before = query_int("before", 0, low=1, high=1 << 62) if "before" in args else None
+        before = AuditCursor.parse(args["before"]) if "before" in args else None
+        if before is not None and (not before.seqs or any(seq < 1 for _, seq in before.seqs)):
+            raise InvalidRequestError("before must be a page's next (seqs from 1)")
         newest = officer_context().desk.audit_search(who, wanted, before=before, limit=min(limit, 500))
-        return jsonify({"entries": [audit_json(e) for e in newest.entries], "next": newest.next})
+        return jsonify({"entries": [audit_json(e) for e in newest.entries],
+                        "next": None if newest.next is None else newest.next.json()})
     if order != "oldest":
         raise InvalidRequestError("order must be oldest or newest")
-    after = query_int("after", 0, low=0, high=1 << 62)
+    after = AuditCursor.parse(args.get("after", "0"))
     page = officer_context().desk.audit_entries(who, after=after, limit=limit, wanted=wanted)
-    return jsonify({"entries": [audit_json(e) for e in page.entries], "next": page.next})
+    return jsonify({"entries": [audit_json(e) for e in page.entries], "next": page.next.json()})

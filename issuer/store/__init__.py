@@ -335,12 +335,20 @@ class Store(Protocol):
         ...
 
     # --- status lists --------------------------------------------------------------------------------
-    def open_status_list(self, list_no: int, size: int) -> bool:
-        """Create list ``list_no`` with ``size`` entries if absent; True if this call created it."""
+    def shard_of(self, district: str) -> str:
+        """The shard a district's records, offers, status lists and audit chain live in: the district itself
+        on a sharded back end (Redis: one hash tag per district), "" on one that has a single shard (SQLite).
+        A record's credentials take their indices from lists of its shard, so that a state change sets them
+        in the same atomic step."""
         ...
 
-    def status_list_numbers(self) -> list[int]:
-        """Every opened list, ascending."""
+    def open_status_list(self, list_no: int, size: int, *, shard: str = "") -> bool:
+        """Create list ``list_no`` with ``size`` entries in ``shard`` if absent; True if this call created it
+        (a list number opened before stays in the shard it was opened in)."""
+        ...
+
+    def status_list_numbers(self, *, shard: str | None = None) -> list[int]:
+        """Every opened list (None) or the lists of one shard, ascending."""
         ...
 
     def allocate_status_index(self, list_no: int, size: int) -> int:
@@ -363,7 +371,8 @@ class Store(Protocol):
     # --- delivered credentials -----------------------------------------------------------------------
     def add_delivered(self, record_id: str, list_no: int, idx: int, now: int, *, kid: str | None = None) -> bool:
         """Bind an allocated index to the record, only while the record is ACTIVE (else False): so a
-        delivery can never slip past a concurrent suspend or revoke. ``kid``: the key that signs this
+        delivery can never slip past a concurrent suspend or revoke. The list must be one of the record's
+        shard (``shard_of`` its district), else ValueError. ``kid``: the key that signs this
         credential, recorded in the same step (for the compromise drill, issuer/reissue.py)."""
         ...
 
@@ -373,7 +382,9 @@ class Store(Protocol):
         (opened with ``size`` if absent) never handed out before, bound to the record, only while the record is
         ACTIVE (else None, and nothing is allocated). StatusListFullError once the list is FILL_LIMIT allocated.
         ``remember`` (kind, key, ttl): also put the ephemeral value JSON {"list", "idx", "iat": now, "kid"}
-        there, in the same step (what a grant delivered to a holder key: issuer.service)."""
+        there, in the same step (what a grant delivered to a holder key: issuer.service), read back by
+        delivery_view of the record (a sharded back end keeps it in the record's shard, beside its deliveries).
+        The list must be one of the record's shard or none's yet (then it is opened there), else ValueError."""
         ...
 
     def delivery_view(self, record_id: str, offer_id: str, ephemeral: Sequence[tuple[str, str]],
@@ -538,14 +549,21 @@ class Store(Protocol):
         ...
 
     # --- audit ---------------------------------------------------------------------------------------
+    def audit_chains(self) -> list[str]:
+        """The audit log's chains, "" (the global chain) first. A sharded back end keeps one chain per shard
+        (the entries about a district's records, appended in the step that changes them) besides the global
+        one (every other entry); each chain has its own seq from 1 and is verified on its own."""
+        ...
+
     def append_audit(self, entry: AuditEntry) -> AuditEntry:
-        """Append to the hash chain in one atomic step: read the last entry (seq, hash; none: 0, GENESIS),
+        """Append to the hash chain of the entry's record's shard (global: none or an unknown record) in one
+        atomic step: read the last entry (seq, hash; none: 0, GENESIS),
         store ``issuer.audit.chained(entry, seq=last_seq + 1, prev_hash=last_hash)`` and return it.
         Concurrent appends must serialise (SQLite: one BEGIN IMMEDIATE; Redis: WATCH/MULTI or Lua)."""
         ...
 
-    def list_audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
-        """Entries with seq > ``after``, by seq, exactly as stored (with prev_hash and hash)."""
+    def list_audit(self, *, after: int = 0, limit: int = 100, chain: str = "") -> list[AuditEntry]:
+        """Entries of ``chain`` with seq > ``after``, by seq, exactly as stored (with prev_hash and hash)."""
         ...
 
     def audit_of_record(self, record_id: str, *, before: int | None = None, limit: int = 100) -> list[AuditEntry]:
@@ -554,6 +572,6 @@ class Store(Protocol):
         page reads a record's history on every view; the log grows by every action of every office)."""
         ...
 
-    def audit_head(self) -> tuple[int, str] | None:
-        """(seq, hash) of the last entry, None for an empty log: one read (the auditor's page shows it)."""
+    def audit_head(self, chain: str = "") -> tuple[int, str] | None:
+        """(seq, hash) of the last entry of ``chain``, None for an empty one: one read (the auditor's page)."""
         ...

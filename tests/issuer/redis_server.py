@@ -113,15 +113,17 @@ class RedisServer:
 
 
 class RedisClusterProcesses:
-    """Three masters on loopback ports joined with ``redis-cli --cluster create``."""
+    """Three masters on loopback ports joined with ``redis-cli --cluster create``; with ``replicas``, that many
+    replicas of each master (``redis-cli`` pairs them), so that a killed master's replica takes over."""
 
-    def __init__(self, directory: Path, masters: int = 3) -> None:
+    def __init__(self, directory: Path, masters: int = 3, *, replicas: int = 0, node_timeout_ms: int = 5000) -> None:
         self.servers = []
-        for n in range(masters):
+        self.replicas = replicas
+        for n in range(masters * (1 + replicas)):
             port = free_cluster_port()
             node_dir = directory / f"node{n}"
             extra = ("--cluster-enabled", "yes", "--cluster-config-file", str(node_dir / "nodes.conf"),
-                     "--cluster-node-timeout", "5000")
+                     "--cluster-node-timeout", str(node_timeout_ms))
             self.servers.append(RedisServer(node_dir, port=port, extra=extra))
 
     @property
@@ -134,8 +136,8 @@ class RedisClusterProcesses:
         for server in self.servers:
             server.start()
         addresses = [f"127.0.0.1:{s.port}" for s in self.servers]
-        subprocess.run([REDIS_CLI, "--cluster", "create", *addresses, "--cluster-replicas", "0", "--cluster-yes"],
-                       check=True, capture_output=True, timeout=60)
+        subprocess.run([REDIS_CLI, "--cluster", "create", *addresses, "--cluster-replicas", str(self.replicas),
+                        "--cluster-yes"], check=True, capture_output=True, timeout=60)
         deadline = time.monotonic() + START_TIMEOUT
         while not self._cluster_ok():
             if time.monotonic() > deadline:
@@ -144,14 +146,49 @@ class RedisClusterProcesses:
             time.sleep(0.1)
         return self
 
-    def _cluster_ok(self) -> bool:
+    def _cluster_ok(self, *, replicated: bool = True) -> bool:
         assert REDIS_CLI is not None
         for server in self.servers:
+            if server.process is None:  # killed
+                continue
             out = subprocess.run([REDIS_CLI, "-p", str(server.port), "cluster", "info"],
                                  capture_output=True, text=True, timeout=10).stdout
             if "cluster_state:ok" not in out:
                 return False
-        return True
+        return not replicated or all(self._replicas_of(m) >= self.replicas for m in self.masters())
+
+    def _replicas_of(self, master: RedisServer) -> int:
+        assert REDIS_CLI is not None
+        out = subprocess.run([REDIS_CLI, "-p", str(master.port), "info", "replication"], capture_output=True,
+                             text=True, timeout=10).stdout
+        return sum(1 for line in out.splitlines() if line.startswith("slave") and "state=online" in line)
+
+    def role(self, server: RedisServer) -> str:
+        assert REDIS_CLI is not None
+        out = subprocess.run([REDIS_CLI, "-p", str(server.port), "role"], capture_output=True, text=True,
+                             timeout=10).stdout
+        return out.split("\n", 1)[0].strip()
+
+    def masters(self) -> list[RedisServer]:
+        """The live servers that are masters now."""
+        return [s for s in self.servers if s.process is not None and self.role(s) == "master"]
+
+    def wait_ok(self, timeout: float = 60.0) -> None:
+        """Until every live node says cluster_state:ok and every master has its replicas online."""
+        deadline = time.monotonic() + timeout
+        while not self._cluster_ok():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Redis cluster did not reach cluster_state:ok with its replicas")
+            time.sleep(0.1)
+
+    def wait_failover(self, masters: int, timeout: float = 60.0) -> None:
+        """Until ``masters`` live masters serve every slot (cluster_state:ok on every live node): after a
+        master's kill, its replica has taken over (the promoted one has no replica of its own yet)."""
+        deadline = time.monotonic() + timeout
+        while len(self.masters()) < masters or not self._cluster_ok(replicated=False):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the Redis cluster did not reach cluster_state:ok")
+            time.sleep(0.1)
 
     def stop(self) -> None:
         for server in self.servers:

@@ -9,7 +9,7 @@ import pytest
 
 from credential.citizen_id import citizen_id_check_digit
 from credential.model import Permit
-from issuer.audit import all_entries, verify_chain
+from issuer.audit import verify_chains
 from issuer.bulk import GoodRow, issue_batch, issue_rows, read_rows, validate_rows
 from issuer.desk import OfficerDesk
 from issuer.errors import StateConflictError
@@ -52,18 +52,20 @@ def registration(service: IssuerService, permit: Permit, record_id: str) -> Regi
 
 def test_insert_registrations_writes_records_offers_and_a_chained_audit_trail(service: IssuerService) -> None:
     store: Store = service.store
-    service.audit.append(officer="x", action="before", record_id=None)
+    service.audit.append(officer="x", action="before", record_id=None)  # the global chain
+    chain = store.shard_of(HOME)  # the registrations' chain: their district's ("" on a one-shard store)
+    before = len(store.list_audit(chain=chain, limit=1000))
     batch = [registration(service, card(n), f"r{n}") for n in range(3)]
     linked = store.insert_registrations(batch)
-    assert [e.seq for e in linked] == [2, 3, 4, 5, 6, 7]
-    assert store.list_audit(after=1) == linked
-    assert verify_chain(all_entries(store)).entries == 7
+    assert [e.seq for e in linked] == list(range(before + 1, before + 7))
+    assert store.list_audit(after=before, chain=chain) == linked
+    assert verify_chains(store).entries == 7
     for item in batch:
         assert store.get_record(item.record.id) == item.record
         assert store.get_offer(item.offer.offer_id) == item.offer
         assert store.get_offer_by_code_hash(item.offer.code_hash) == item.offer
     assert store.records_of_holder(card(1).holder.citizen_id) == [batch[1].record]
-    assert service.audit.append(officer="x", action="after", record_id=None).seq == 8
+    assert service.audit.append(officer="x", action="after", record_id=None).seq == (8 if chain == "" else 2)
 
 
 def test_insert_registrations_is_all_or_nothing(service: IssuerService) -> None:
@@ -100,7 +102,7 @@ def test_batches_issue_what_row_by_row_issues(desk: OfficerDesk, staff: tuple[Of
     assert [(e.officer, e.action, e.record_id) for e in entries] == [
         (who.id, action, r.record_id) for r in issued for who, action in ((clerk, "register"), (officer, "create_offer"))]
     assert [e.reason for e in entries[1::2]] == [f"offer {r.offer.ref}" for r in issued]
-    verify_chain(all_entries(desk.service.store))
+    verify_chains(desk.service.store)
     for row in issued:  # every offer works: its code and PIN redeem once
         assert desk.service.get_record(row.record_id).permit.holder.name == row.name
         assert desk.service.redeem(row.offer.pre_authorized_code, row.offer.tx_code)
@@ -120,7 +122,7 @@ def test_a_row_broken_since_validation_is_refused_after_the_rows_before_it(
     refused = [e for e in desk.service.audit.list(limit=100) if e.outcome == "refused"]
     assert [(e.officer, e.action, e.reason) for e in refused] == [(clerk.id, "register", "residence_registration: "
                                                                    "already_registered")]
-    assert verify_chain(all_entries(store)).entries == 1 + 2 * 2 + 1
+    assert verify_chains(store).entries == 1 + 2 * 2 + 1
 
 
 def test_a_clerk_outside_the_district_is_denied_as_row_by_row(desk: OfficerDesk, service: IssuerService) -> None:
@@ -147,14 +149,15 @@ def second_handle(store: Store) -> Store:
 
 
 def test_two_writers_interleaving_keep_one_chain(service: IssuerService) -> None:
-    """Each handle remembers the audit head it saw last; the other's appends make it stale, never wrong."""
+    """Each handle remembers the audit head it saw last; the other's appends make it stale, never wrong. The
+    registration's two entries go to its district's chain: the global one on a one-shard store."""
     first, second = service.store, second_handle(service.store)
     entry = service.audit.entry(officer="x", action="a", record_id=None)
     seqs = [handle.append_audit(entry).seq for handle in (first, first, second, first, second, second, first)]
     second.insert_registrations([registration(service, card(0), "r0")])
     seqs.append(first.append_audit(entry).seq)
-    assert seqs == [1, 2, 3, 4, 5, 6, 7, 10]
-    assert verify_chain(all_entries(first)).entries == 10
+    assert seqs == [1, 2, 3, 4, 5, 6, 7, 10 if first.shard_of(HOME) == "" else 8]
+    assert verify_chains(first).entries == 10
 
 
 def test_insert_registrations_keeps_each_rows_sealed_portrait(service: IssuerService) -> None:
@@ -187,3 +190,24 @@ def test_a_streamed_runs_batch_is_stored_only_as_its_next_one(service: IssuerSer
     assert store.bulk_progress("file") == BulkProgress("", 0)
     store.insert_registrations([registration(service, card(2), "r2")], step=BulkStep("file", 0, "run-c"))
     assert store.bulk_progress("file") == BulkProgress("run-c", 1)  # the same file again: a new run
+
+
+def test_a_batch_cut_between_two_districts_is_refused_on_rerun_and_writes_nothing(service: IssuerService) -> None:
+    # The sharded Redis store writes a batch district by district; a kill between two districts' scripts
+    # leaves one district's count ahead of the file's. The rerun of that batch (with new PINs) is refused
+    # before anything is written, in every district.
+    from issuer.store.redis import RedisStore
+    store = service.store
+    if not isinstance(store, RedisStore):
+        pytest.skip("one transaction for the whole batch on SQLite: a batch is never cut")
+    other = "110108"
+    here, there = card(0), dataclasses.replace(card(1), district=other)
+    store.insert_registrations([registration(service, here, "r0")], step=BulkStep("file", 0, "run-a"))
+    store._r.hset(store._d(HOME, "bulk_run", "file"), mapping={"run": "run-a", "batches": 2})  # district HOME: batch 1 stored
+    before = {chain: store.list_audit(limit=1000, chain=chain) for chain in store.audit_chains()}
+    with pytest.raises(StateConflictError, match=f"stored in district {HOME} before an interruption"):
+        store.insert_registrations([registration(service, there, "r1"), registration(service, card(2), "r2")],
+                                   step=BulkStep("file", 1, "run-a"))
+    assert store.get_record("r1") is None and store.get_record("r2") is None
+    assert {chain: store.list_audit(limit=1000, chain=chain) for chain in store.audit_chains()} == before
+    assert store.bulk_progress("file") == BulkProgress("run-a", 1)

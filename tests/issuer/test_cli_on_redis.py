@@ -11,6 +11,7 @@ import pytest
 
 from credential.samples import sample_permit
 from epermit.cli import main
+from issuer.audit import Anchor
 from issuer.store.redis import RedisStore
 from keys import KeyRing, Purpose, save_keyring
 
@@ -42,7 +43,16 @@ def test_issue_audit_and_reissue_on_redis(
     assert main(["audit", "verify", *location]) == 0
     assert main(["audit", "head", *location]) == 0
     head = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "110105" in dict(Anchor.parse(head).chains)  # the district's chain is anchored with the global one
     assert main(["audit", "verify", *location, "--expect", head]) == 0
+    capsys.readouterr()
+    assert main(["audit", "list", *location, "--limit", "1000"]) == 0
+    seqs = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()]
+    district = [s for s in seqs if s.startswith("110105:")]
+    assert district[:2] == ["110105:1", "110105:2"] and len(district) >= 6  # register + offer per row
+    assert main(["audit", "list", *location, "--after", f"0,110105:{len(district) - 1}", "--limit", "1000"]) == 0
+    assert [line.split("\t")[0] for line in capsys.readouterr().out.splitlines()] == \
+        [s for s in seqs if not s.startswith("110105:")] + [district[-1]]
     kid = keyring.signers_of(Purpose.CREDENTIAL)[0].kid
     assert main(["keys", "affected", kid, *location]) == 0
     # The drill runs on the Redis store's service, and refuses a key that still signs (as on SQLite).

@@ -13,6 +13,7 @@ from flask import Flask
 
 from credential.citizen_id import citizen_id_check_digit
 from credential.model import Permit
+from issuer.audit import verify_chains
 from issuer.audit_search import AuditFilter
 from issuer.errors import InvalidRequestError
 from issuer.http.console.audit import PAGE_SIZE
@@ -115,7 +116,7 @@ def test_newest_first_a_page_at_a_time(app: Flask, tokens: OfficerLogins, servic
     record = service.register(CARD, officer="clerk")
     for i in range(PAGE_SIZE + 7):
         service.audit.append(officer="clerk", action="create_offer", record_id=record.id, reason=f"offer {i}")
-    head = service.store.audit_head()
+    head = service.store.audit_head(service.store.shard_of(record.permit.district))  # the record's chain
     assert head is not None
     aud = signed_in(app, tokens, "aud")
     first = text(aud.get("/officer/audit?action=create_offer"))
@@ -133,18 +134,20 @@ def test_the_head_and_the_chain_check(
     office_day(service, clock)
     aud = signed_in(app, tokens, "aud")
     page = text(aud.get("/officer/audit"))
-    head = service.store.audit_head()
-    assert head is not None
-    assert f'id="head-seq">{head[0]}<' in page and f'id="head-hash">{head[1]}<' in page
+    report = verify_chains(service.store)  # its head: every chain's together (one chain on a one-shard store)
+    anchor = report.head
+    assert anchor is not None
+    assert f'id="head-seq">{anchor.seq}<' in page and f'id="head-hash">{anchor.hash}<' in page
+    assert f'id="head-anchor">{anchor}<' in page
     assert "The check covers the whole log: every district, every entry from 1 to the head" in page
     assert "检查范围：整个日志" in page and 'id="chain-result"' not in page  # run only when asked
     assert aud.post("/officer/audit/check", csrf=False).status_code == 400
     checked = text(aud.post("/officer/audit/check"))
-    assert f"The chain is intact: {head[0]} entries" in checked and "哈希链完整" in checked
-    anchored = text(aud.post("/officer/audit/check", {"anchor": f"{head[0]}:{head[1]}"}))
+    assert f"The chain is intact: {report.entries} entries" in checked and "哈希链完整" in checked
+    anchored = text(aud.post("/officer/audit/check", {"anchor": str(anchor)}))
     assert "the anchor matches" in anchored
-    wrong = text(aud.post("/officer/audit/check", {"anchor": f"{head[0]}:{'0' * 64}"}))
-    assert f"broken at entry {head[0]}" in wrong and "rewritten" in wrong and "被改写" in wrong
+    wrong = text(aud.post("/officer/audit/check", {"anchor": str(anchor)[:-64] + "0" * 64}))
+    assert f"broken at entry {anchor.seq}" in wrong and "rewritten" in wrong and "被改写" in wrong
     nonsense = aud.post("/officer/audit/check", {"anchor": "yesterday"})
     assert nonsense.status_code == 400 and "锚点格式" in text(nonsense)
     if isinstance(service.store, SQLiteStore):  # an entry edited behind the chain's back
@@ -158,7 +161,7 @@ def test_only_auditors_have_the_page(app: Flask, tokens: OfficerLogins, service:
     service.register(CARD, officer="clerk")
     clerk = signed_in(app, tokens, "clerk")
     assert 'id="nav-audit"' not in text(clerk.get("/officer/"))
-    before = len(service.audit.list(limit=1000))
+    before = service.audit.heads()
     refused = clerk.get("/officer/audit")
     assert refused.status_code == 403 and 'id="entries"' not in text(refused)
     assert clerk.post("/officer/audit/check").status_code == 403

@@ -34,18 +34,24 @@ def test_a_permit_needs_a_card_held_six_months(service: IssuerService, clock: Fa
     desk = OfficerDesk(service)
     office = officers(desk)
     clerk, sup = office[(Role.CLERK, HOME)], office[(Role.SUPERVISOR, HOME)]
+    # A refusal names no record (the global chain), a registration its district's: a sharded log orders the
+    # chains' entries by time, so each step here is a second after the one before.
     with pytest.raises(BureauRuleError) as no_card:
         desk.register(clerk, PERMIT)
     assert no_card.value.error == "registration_required"
     recent = dataclasses.replace(CARD, valid_from=datetime.date(2026, 3, 1), valid_until=datetime.date(2027, 2, 28))
+    clock.advance(1)
     card = desk.register(clerk, recent)
+    clock.advance(1)
     with pytest.raises(BureauRuleError) as short:
         desk.register(clerk, PERMIT)
     assert short.value.error == "registration_too_short" and short.value.http_status == 409
+    clock.advance(1)
     with pytest.raises(InvalidRequestError):  # an override needs a reason
         desk.register(sup, PERMIT, override_reason=" ")
     with pytest.raises(ForbiddenError):  # and a supervisor
         desk.register(clerk, PERMIT, override_reason="lease since 2024")
+    clock.advance(1)
     permit = desk.register(sup, PERMIT, override_reason="continuous residence shown by lease since 2024")
     entries = service.audit.list(limit=100)
     assert [e.outcome for e in entries if e.action == "register"] == ["refused", "ok", "refused", "ok"]

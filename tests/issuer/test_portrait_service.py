@@ -163,9 +163,10 @@ def test_the_store_holds_no_image_bytes_in_clear_redis(request: pytest.FixtureRe
     portrait = service.portrait_of(service.get_record(record.id))
     assert portrait is not None
     client = store._r  # type: ignore[attr-defined]
-    dump = b"".join(client.dump(key) or b"" for key in client.scan_iter(match=store._p + "*"))  # type: ignore[attr-defined]
+    every = store._p[:-1] + "*"  # type: ignore[attr-defined]  # the global shard {p} and every district's {p/D}
+    dump = b"".join(client.dump(key) or b"" for key in client.scan_iter(match=every))
     values = b"".join(str(client.type(k)).encode() + (client.get(k) or b"") for k in client.scan_iter(
-        match=store._p + ":portrait:*"))  # type: ignore[attr-defined]
+        match=every + ":portrait:*"))
     assert values  # the portrait key is there, sealed
     encodings = (portrait, base64.b64encode(portrait), base64.urlsafe_b64encode(portrait).rstrip(b"="))
     for needle in (*encodings, *(e[:48] for e in encodings), b"WEBPVP8", b"UklGR"):

@@ -14,7 +14,7 @@ from credential.statuslist import INVALID
 from epermit.http_client import HttpError, request
 from keys.keyring import KeyRing
 
-from .redis_office import Office, OfficeClient, pick_up, registration_card, seed_officers
+from .redis_office import DISTRICT, Office, OfficeClient, pick_up, registration_card, seed_officers
 from .redis_server import REDIS_SERVER, RedisServer
 
 pytestmark = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server is not installed")
@@ -82,6 +82,10 @@ def test_two_instances_on_one_redis_no_double_index_no_lost_update(server: Redis
         records = [clients[n % 2].register(registration_card(10 + n)) for n in range(6)]
         services = [first.service, second.service]
         size = first.service.settings.status_list_size
+        # The records' indices come from lists of their district's shard: list 1, still empty, moves there
+        # (as the first delivery's allocation would do: issuer.publication.Publisher.allocate).
+        stores[0].open_status_list(1, size, shard=stores[0].shard_of(DISTRICT))
+        assert stores[0].status_list_numbers(shard=stores[0].shard_of(DISTRICT)) == [1]
         delivered: list[tuple[int, int]] = []
         revokes: list[tuple[str, str]] = []
         lock = threading.Lock()

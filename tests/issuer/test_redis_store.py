@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from credential.encoding import b64url_decode, inflate
-from credential.samples import sample_permit
+from credential.samples import DISTRICT, sample_permit
 from credential.statuslist import INVALID, SUSPENDED, VALID, StatusList, msb_to_lsb
 from issuer.audit import all_entries, verify_chain
 from issuer.errors import StoreUnavailableError
@@ -68,6 +68,7 @@ def test_update_record_permit_only_from_the_expected_state(store: Store) -> None
 
 def test_retired_indices_stay_invalid_and_offers_are_cancelled(store: Store) -> None:
     store.insert_record(a_record())
+    store.open_status_list(1, 64, shard=DISTRICT)
     old = store.allocate_status_index(1, 64)
     assert store.add_delivered("rec-1", 1, old, T0)
     store.insert_offer(StoredOffer("o1", "rec-1", "c" * 64, "t" * 64, T0 + 100, ("x",), "open", T0))
@@ -216,6 +217,7 @@ def test_prefix_must_be_one_hash_tag(redis_url: str) -> None:
 def test_deliveries_are_tracked_by_signing_key(store: Store) -> None:
     store.insert_record(a_record())
     store.insert_record(a_record("rec-2"))
+    store.open_status_list(1, 64, shard=DISTRICT)
     first, second, third = (store.allocate_status_index(1, 64) for _ in range(3))
     assert store.add_delivered("rec-1", 1, first, T0, kid="k1")
     assert store.add_delivered("rec-2", 1, second, T0, kid="k1")
@@ -231,11 +233,13 @@ def test_a_failing_audit_append_leaves_the_state_change_unwritten(redis_url: str
     from issuer.store.redis import RedisStore
 
     store = RedisStore.from_url(redis_url, prefix="{t-audit-type}")
-    raw_redis.delete("{t-audit-type}:record:rec-1", "{t-audit-type}:audit", "{t-audit-type}:audit:head")  # type: ignore[attr-defined]
+    shard = "{t-audit-type/" + DISTRICT + "}"  # the district's shard: its records and its audit chain
+    raw_redis.delete(f"{shard}:record:rec-1", f"{shard}:audit", f"{shard}:audit:head")  # type: ignore[attr-defined]
     store.insert_record(a_record())
+    store.open_status_list(1, 64, shard=DISTRICT)
     idx = store.allocate_status_index(1, 64)
     assert store.add_delivered("rec-1", 1, idx, T0)
-    raw_redis.set("{t-audit-type}:audit", "not a log")  # type: ignore[attr-defined]
+    raw_redis.set(f"{shard}:audit", "not a log")  # type: ignore[attr-defined]
     with pytest.raises(StoreUnavailableError):
         store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.REVOKED,
                                   status_value=INVALID, now=T0, audit=entry("revoke"))
@@ -257,10 +261,11 @@ def test_a_key_space_written_before_the_record_index_is_indexed_once_when_opened
         first.append_audit(entry("search_holder", None if i % 2 else "rec-1"))
     expected = first.audit_of_record("rec-1")
     assert [e.action for e in expected] == ["search_holder", "search_holder", "register"]
-    raw_redis.delete(f"{prefix}:audit_of:rec-1", f"{prefix}:audit:indexed")  # type: ignore[attr-defined]
+    shard = "{t-index/" + DISTRICT + "}"
+    raw_redis.delete(f"{shard}:audit_of:rec-1", f"{shard}:audit:indexed")  # type: ignore[attr-defined]
     assert first.audit_of_record("rec-1") == []  # as an older key space: no index
     again = RedisStore.from_url(redis_url, prefix=prefix)
     assert again.audit_of_record("rec-1") == expected
     assert again.index_audit() == 0
-    for key in raw_redis.scan_iter(match="{t-index}*"):  # type: ignore[attr-defined]
+    for key in raw_redis.scan_iter(match="{t-index*"):  # type: ignore[attr-defined]
         raw_redis.delete(key)  # type: ignore[attr-defined]

@@ -122,7 +122,7 @@ def sqlite_bytes(path: Path) -> bytes:
 def redis_bytes(store: Store) -> bytes:
     client, prefix = store._r, store._p  # type: ignore[attr-defined]
     out = bytearray()
-    for key in client.scan_iter(match=f"{prefix}*", count=1000):
+    for key in client.scan_iter(match=f"{prefix[:-1]}*", count=1000):  # {p} and every district's shard {p/D}
         kind = client.type(key).decode()
         out += key + b"\n"
         if kind == "string":

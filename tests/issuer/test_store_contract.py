@@ -57,6 +57,16 @@ def a_record(record_id: str = "rec-1", state: RecordState = RecordState.ACTIVE) 
     return Record(record_id, sample_permit(), state, T0, T0)
 
 
+def open_list(store: Store, size: int = 64, list_no: int = 1) -> None:
+    """Open the list in the shard of the sample records' district (a record's indices come from its shard)."""
+    store.open_status_list(list_no, size, shard=store.shard_of(sample_permit().district))
+
+
+def records_chain(store: Store) -> str:
+    """The audit chain of the sample records' entries: their district's shard ("" on a single-shard store)."""
+    return store.shard_of(sample_permit().district)
+
+
 def entry(action: str, record_id: str = "rec-1", officer: str = "alice") -> AuditEntry:
     """An entry as the service hands it to the store: not yet chained."""
     return AuditEntry(0, T0, officer, action, record_id, "why")
@@ -113,6 +123,7 @@ def test_concurrent_revokes_have_exactly_one_winner(store: Store) -> None:
 def test_state_update_sets_every_delivered_index(store: Store) -> None:
     store.insert_record(a_record())
     store.insert_record(a_record("rec-2"))
+    open_list(store)
     mine = [(1, store.allocate_status_index(1, 64)) for _ in range(3)]
     other = (1, store.allocate_status_index(1, 64))
     for list_no, idx in mine:
@@ -133,17 +144,17 @@ def test_a_state_change_appends_its_audit_entry_in_the_same_step(store: Store) -
     first = store.append_audit(entry("register"))
     assert store.update_record_state("rec-1", expected=RecordState.SUSPENDED, new=RecordState.ACTIVE,
                                      status_value=VALID, now=T0, audit=entry("lift")) is None
-    assert store.list_audit() == [first]  # refused: nothing appended
+    assert store.list_audit(chain=records_chain(store)) == [first]  # refused: nothing appended
     assert store.update_record_state("rec-1", expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
                                      status_value=SUSPENDED, now=T0, audit=entry("suspend")) is not None
     last = store.append_audit(entry("create_offer", officer="bob"))
-    entries = store.list_audit()
+    entries = store.list_audit(chain=records_chain(store))
     assert [(e.seq, e.action) for e in entries] == [(1, "register"), (2, "suspend"), (3, "create_offer")]
     assert entries[1].prev_hash == first.hash and last.prev_hash == entries[1].hash
     assert verify_chain(entries).entries == 3
 
 
-def test_racing_state_changes_and_appends_keep_one_chain(store: Store) -> None:
+def test_racing_state_changes_and_appends_keep_their_chains(store: Store) -> None:
     store.insert_record(a_record())
 
     def step(i: int) -> object:
@@ -154,18 +165,19 @@ def test_racing_state_changes_and_appends_keep_one_chain(store: Store) -> None:
 
     results = race(THREADS, step)
     assert sum(isinstance(r, Record) for r in results) == 1
-    entries = store.list_audit(limit=1000)
-    assert verify_chain(entries).entries == THREADS // 2 + 1
-    assert [e.action for e in entries].count("revoke") == 1
+    chains = [store.list_audit(limit=1000, chain=chain) for chain in store.audit_chains()]
+    assert sum(verify_chain(entries).entries for entries in chains) == THREADS // 2 + 1
+    assert [e.action for entries in chains for e in entries].count("revoke") == 1
 
 
 def test_a_record_and_its_audit_entry_are_inserted_together(store: Store) -> None:
     store.insert_record(a_record(), audit=entry("register"))
     with pytest.raises(StateConflictError):
         store.insert_record(a_record(), audit=entry("register"))
-    assert [(e.seq, e.action, e.record_id) for e in store.list_audit()] == [(1, "register", "rec-1")]
+    assert [(e.seq, e.action, e.record_id) for e in store.list_audit(chain=records_chain(store))] == [
+        (1, "register", "rec-1")]
     store.insert_record(a_record("rec-2"))  # fixtures and imports may insert without an entry
-    assert len(store.list_audit()) == 1
+    assert sum(len(store.list_audit(chain=chain)) for chain in store.audit_chains()) == 1
 
 
 def test_record_states_lists_every_record(store: Store) -> None:
@@ -178,6 +190,7 @@ def test_record_states_lists_every_record(store: Store) -> None:
 
 def test_delivery_is_refused_unless_the_record_is_active(store: Store) -> None:
     store.insert_record(a_record(state=RecordState.SUSPENDED))
+    open_list(store)
     idx = store.allocate_status_index(1, 64)
     assert not store.add_delivered("rec-1", 1, idx, T0)
     assert not store.add_delivered("missing", 1, idx, T0)
@@ -435,7 +448,7 @@ def test_a_records_entries_are_read_newest_first_through_its_index(store: Store)
                         (entry("register", "rec-3"), entry("create_offer", "rec-3"), entry("note")))
     store.insert_registrations([bulk])
     store.append_audit(entry("lift"))
-    everything = store.list_audit(limit=1000)
+    everything = store.list_audit(limit=1000, chain=records_chain(store))
     ours = [e for e in reversed(everything) if e.record_id == "rec-1"]
     assert [e.action for e in ours] == ["lift", "note", "suspend", "register"]
     assert store.audit_of_record("rec-1") == ours  # exactly as stored, hashes and all
@@ -533,7 +546,7 @@ def test_the_outbox_lists_per_holder_and_hands_out_what_is_due(store: Store) -> 
 
 def test_retiring_chosen_indices_leaves_the_others_and_works_in_any_state(store: Store) -> None:
     store.insert_record(a_record())
-    store.open_status_list(1, 1024)
+    open_list(store, 1024)
     indices = [store.allocate_status_index(1, 1024) for _ in range(3)]
     for idx in indices:
         assert store.add_delivered("rec-1", 1, idx, T0)
@@ -572,8 +585,8 @@ def test_a_portrait_the_permit_and_the_audit_entry_change_in_one_step(store: Sto
     again = store.put_portrait("rec-1", b"sealed-2", expected=RecordState.ACTIVE,
                                permit=with_portrait(b"\2" * 32).permit, now=T0 + 6, audit=entry("set_portrait"))
     assert again is not None and store.get_portrait("rec-1") == b"sealed-2"  # replaced, not added
-    assert [e.action for e in store.list_audit()] == ["set_portrait", "set_portrait"]
-    verify_chain(store.list_audit())
+    assert [e.action for e in store.list_audit(chain=records_chain(store))] == ["set_portrait", "set_portrait"]
+    verify_chain(store.list_audit(chain=records_chain(store)))
 
 
 def test_a_portrait_is_kept_only_from_the_expected_state(store: Store) -> None:
@@ -582,7 +595,7 @@ def test_a_portrait_is_kept_only_from_the_expected_state(store: Store) -> None:
                               now=T0, audit=entry("set_portrait")) is None
     assert store.put_portrait("nobody", b"sealed", expected=RecordState.ACTIVE,
                               permit=with_portrait(b"\1" * 32).permit, now=T0, audit=entry("set_portrait")) is None
-    assert store.get_portrait("rec-1") is None and store.list_audit() == []
+    assert store.get_portrait("rec-1") is None and store.list_audit(chain=records_chain(store)) == []
     record = store.get_record("rec-1")
     assert record is not None and record.permit.holder.portrait_sha256 is None
 
@@ -593,4 +606,4 @@ def test_a_portrait_keeps_the_holder_type_and_district(store: Store) -> None:
     with pytest.raises(ValueError):
         store.put_portrait("rec-1", b"sealed", expected=RecordState.ACTIVE, permit=other, now=T0,
                            audit=entry("set_portrait"))
-    assert store.get_portrait("rec-1") is None and store.list_audit() == []
+    assert store.get_portrait("rec-1") is None and store.list_audit(chain=records_chain(store)) == []

@@ -4,6 +4,7 @@ them in the process's memory (``sqlite-memory``)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from collections.abc import Iterator
@@ -11,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from credential.samples import sample_permit
+from credential.statuslist import SUSPENDED
 from issuer.audit import verify_chain
-from issuer.model import RecordState
+from issuer.model import Record, RecordState
 from issuer.store import Deliverability, EphemeralStep, StatusListFullError, Store
 from tests.conftest import T0
 from tests.issuer.conftest import STORE_BACKENDS, make_store
-from tests.issuer.test_store_contract import THREADS, a_record, an_offer, entry, race
+from tests.issuer.test_store_contract import THREADS, a_record, an_offer, entry, race, records_chain
 
 CODE, PIN = "c" * 64, "t" * 64  # an_offer's code hash and PIN hash
 ANY = Deliverability("", "")
@@ -112,7 +115,7 @@ def test_a_redemption_has_exactly_one_winner_and_writes_its_grants_and_entry(sto
     assert stored is not None and stored.state == "redeemed"
     assert store.get_ephemeral("access_token", "tok", T0 + 1) == json.dumps({"record_id": "rec-1"})
     assert store.get_ephemeral("delivery", "tok:sd", T0 + 1) == "1"
-    entries = store.list_audit()
+    entries = store.list_audit(chain=records_chain(store))
     assert [(e.action, e.record_id) for e in entries] == [("offer_redeemed", "rec-1")]
     verify_chain(entries)
 
@@ -129,7 +132,7 @@ def test_wrong_pins_are_counted_before_the_comparison_and_the_last_one_burns(sto
     assert redeem(store) == "invalid"  # burned: the right PIN is refused now
     stored = store.get_offer("offer-1")
     assert stored is not None and stored.state == "burned"
-    assert [e.action for e in store.list_audit()] == ["offer_burned"]
+    assert [e.action for e in store.list_audit(chain=records_chain(store))] == ["offer_burned"]
 
 
 def test_a_right_pin_for_an_undeliverable_record_spends_nothing(store: Store) -> None:
@@ -140,7 +143,7 @@ def test_a_right_pin_for_an_undeliverable_record_spends_nothing(store: Store) ->
     assert result.outcome == "undeliverable" and result.record is not None and result.offer is not None
     assert result.record.state is RecordState.SUSPENDED
     stored = store.get_offer("offer-1")
-    assert stored is not None and stored.state == "open" and store.list_audit() == []
+    assert stored is not None and stored.state == "open" and store.list_audit(chain=records_chain(store)) == []
     assert store.get_ephemeral("access_token", "tok", T0 + 1) is None
     assert [redeem(store) for _ in range(3)] == ["undeliverable", "undeliverable", "exhausted"]  # each one counted
 
@@ -170,8 +173,10 @@ def test_an_allocation_is_bound_and_remembered_in_one_step_only_while_active(sto
     idx = store.allocate_delivered("rec-1", 1, 64, T0, kid="k1", remember=("holder_credential", "h", 600))
     assert idx is not None and store.delivered("rec-1") == [(1, idx)]
     assert store.deliveries_signed_by("k1") == [("rec-1", 1, idx)]
-    held = store.get_ephemeral("holder_credential", "h", T0)
+    # What a delivery remembers is read back by the credential request's view (on Redis: in the record's shard).
+    (held,) = store.delivery_view("rec-1", "none", [("holder_credential", "h")], T0).values
     assert held is not None and json.loads(held) == {"list": 1, "idx": idx, "iat": T0, "kid": "k1"}
+    assert store.delivery_view("rec-1", "none", [("holder_credential", "h")], T0 + 600).values == (None,)
     assert store.allocate_delivered("rec-2", 1, 64, T0, kid="k1") is None
     assert store.delivered("rec-2") == []
     found = race(THREADS, lambda _: store.allocate_delivered("rec-1", 1, 64, T0))
@@ -179,6 +184,28 @@ def test_an_allocation_is_bound_and_remembered_in_one_step_only_while_active(sto
     with pytest.raises(StatusListFullError):
         for _ in range(64):
             store.allocate_delivered("rec-1", 1, 64, T0)
+
+
+def test_an_allocation_takes_a_list_of_its_records_shard(store: Store) -> None:
+    """A record's indices come from lists of its district's shard (its state changes set them in one step): a
+    list of another shard is refused, one of no shard yet is opened in the record's."""
+    away = Record("rec-away", dataclasses.replace(sample_permit(), district="310101"), RecordState.ACTIVE, T0, T0)
+    store.insert_record(a_record())
+    store.insert_record(away)
+    home_shard, away_shard = store.shard_of(a_record().permit.district), store.shard_of(away.permit.district)
+    store.open_status_list(1, 64, shard=home_shard)
+    if home_shard != away_shard:
+        with pytest.raises(ValueError, match="not in the shard"):
+            store.allocate_delivered(away.id, 1, 64, T0)
+        assert store.delivered(away.id) == [] and store.status_list_numbers(shard=away_shard) == []
+    idx = store.allocate_delivered(away.id, 2, 64, T0, remember=("holder_credential", "h", 600))
+    assert idx is not None and 2 in store.status_list_numbers(shard=away_shard) and store.delivered(away.id) == [(2, idx)]
+    assert store.update_record_state(away.id, expected=RecordState.ACTIVE, new=RecordState.SUSPENDED,
+                                     status_value=SUSPENDED, now=T0 + 1, audit=entry("suspend", away.id))
+    assert store.status_bits(2).get(idx) == SUSPENDED  # set by the state change's own step
+    assert [e.action for e in store.list_audit(chain=away_shard)] == ["suspend"]
+    (held,) = store.delivery_view(away.id, "none", [("holder_credential", "h")], T0).values
+    assert held is not None and json.loads(held)["list"] == 2
 
 
 def test_a_delivery_view_reads_the_record_the_offer_and_durable_values(store: Store) -> None:
@@ -205,7 +232,8 @@ def test_short_lived_values_live_on_the_ephemeral_server_and_the_rest_on_the_dur
         assert redeem(store, grants=(("access_token", "tok", "{}", 300),)) == "redeemed"
         store.ephemeral_step(EphemeralStep(counts=(("rate_token_client", "ip", 60, 9),),
                                            puts=(("c_nonce", "n", "1", 60),)), T0)
-        on = {name: {k.decode() for k in client.scan_iter(match=prefix + "*")}
+        # Every shard's keys: the global {t...} and the districts' {t.../110105}.
+        on = {name: {k.decode() for k in client.scan_iter(match=prefix[:-1] + "*")}
               for name, client in (("durable", durable), ("ephemeral", ephemeral))}
         short = {k for k in on["ephemeral"] if any(kind in k for kind in ("access_token", "c_nonce", "rate_token"))}
         assert len(short) == 3 and short == on["ephemeral"]

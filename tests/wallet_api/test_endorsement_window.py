@@ -43,7 +43,7 @@ def test_an_endorsement_filed_before_the_window_is_refused_with_the_day_it_opens
     key = KeySigner.generate("ES256")
     record = registered(service, permit_ends_in=200)
     old, _ = first_pickup(client, service, record, key, clock)
-    audit_before = len(service.store.list_audit(limit=1000))
+    audit_before = service.audit.heads()
     refused = ask(client, old, key, clock, kind="endorse")
     opens = (record.permit.valid_until - days(60)).isoformat()
     body = refused.get_json()
@@ -52,7 +52,7 @@ def test_an_endorsement_filed_before_the_window_is_refused_with_the_day_it_opens
     assert body["error_description_zh"] == f"签注将于 {opens} 起可办理"
     assert service.store.requests_of_holder(_holder(record.permit)) == []  # not queued, nothing written
     assert requests_of(service).queue(ISSUING) == []
-    entries = service.store.list_audit(after=audit_before)
+    entries = service.audit.list(after=audit_before)
     assert [(e.action, e.outcome, e.reason) for e in entries if e.outcome == REFUSED] == [
         ("request_submitted", REFUSED, "endorse: endorsement_not_due")]
     assert service.get_record(record.id).permit == record.permit

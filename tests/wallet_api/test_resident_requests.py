@@ -176,11 +176,11 @@ def test_lost_phone_suspends_at_once_and_an_approval_redelivers_to_the_new_phone
     old, code = first_pickup(client, service, record, old_key, clock)
     assert code is not None
     citizen_id = record.permit.holder.citizen_id
-    audit_before = len(service.store.list_audit(limit=1000))
+    audit_before = service.audit.heads()
     wrong = client.post("/resident/lost", json={"citizen_id": citizen_id, "recovery_code": "AAAAA-AAAAA-AAAAA-AAAAA"})
     assert (wrong.status_code, wrong.get_json()["error"]) == (403, "recovery_refused")
     assert service.get_record(record.id).state is RecordState.ACTIVE and status_of(service, old) == VALID
-    assert service.store.list_audit(after=audit_before)[0].action == "recovery_failed"
+    assert service.audit.list(after=audit_before)[0].action == "recovery_failed"
     lost = client.post("/resident/lost", json={"citizen_id": citizen_id, "recovery_code": code})
     assert lost.status_code == 201, lost.get_json()
     made = lost.get_json()
@@ -228,18 +228,18 @@ def test_an_address_change_across_districts_lands_in_the_new_districts_queue(
     assert made["request"]["state"] == "queued" and made["request"]["district"] == "110101"
     requests = requests_of(service)
     assert requests.queue(CLERK_OLD) == [] and [r.id for r in requests.queue(CLERK_NEW)] == [made["request"]["id"]]
-    audit_before = len(service.store.list_audit(limit=1000))
+    audit_before = service.audit.heads()
     with pytest.raises(RequestNotFoundError):
         requests.approve(CLERK_OLD, made["request"]["id"])  # outside the clerk's districts: as if missing
     assert requests.queue(CLERK_NEW)[0].state is RequestState.QUEUED
-    assert [e.outcome for e in service.store.list_audit(after=audit_before)] == ["denied"]
+    assert [e.outcome for e in service.audit.list(after=audit_before)] == ["denied"]
     approved = requests.approve(CLERK_NEW, made["request"]["id"])
     assert approved.new_record_id is not None
     (new,) = refresh(client, made["request"]["id"], made["request_token"], key, clock)
     claims = verified(service, new).claims
     assert claims["district"] == "110101" and claims["address"] == "北京市东城区东直门内大街1号"
     assert service.get_record(record.id).state is RecordState.REVOKED and status_of(service, old) == INVALID
-    revoke = [e for e in service.store.list_audit(limit=1000) if e.action == "revoke" and e.record_id == record.id]
+    revoke = [e for e in service.store.audit_of_record(record.id, limit=1000) if e.action == "revoke"]
     assert revoke[0].reason.startswith("MOVED_AWAY")
 
 

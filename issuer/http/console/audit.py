@@ -4,8 +4,8 @@ record, officer, action and date range, a page at a time, with the chain's head 
 The scope and the filters are the desk's (OfficerDesk.audit_search: an auditor reads the entries of its
 districts' records and its own, the bureau's auditor everything). The filters are a GET form (record ids,
 officer ids, action names and dates are not personal data), so a filtered page can be bookmarked; the chain
-check is a POST, since it reads the whole log. The head (seq, hash) is read in one step on every view: an
-auditor notes it (the anchor) and later checks the chain against it.
+check is a POST, since it reads the whole log. The heads are read on every view, every chain's together in
+one anchor (issuer.audit_anchor): an auditor notes it and later checks the chains against it.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from typing import Any
 from flask import Blueprint, request
 
 from issuer.audit import Anchor, ChainReport
+from issuer.audit_cursor import AuditCursor
 from issuer.audit_search import AuditFilter, NewestPage
 from issuer.errors import AuditChainError, IssuerError
 from issuer.http.console.display import officer_names
-from issuer.http.console.records import query_seq
 from issuer.http.console.ui import ConsoleUi
 from issuer.http.console.words import ACTIONS, OUTCOMES, Words, entry_reason_words
 from issuer.model import Action, Officer, Role
@@ -83,18 +83,26 @@ def query_filter(args: dict[str, str]) -> tuple[AuditFilter, dict[str, Words]]:
         return AuditFilter(text("record"), None, action, since, until), errors
 
 
+def query_cursor(text: str) -> AuditCursor | None:
+    """A ``before`` query parameter (a page's next), or None when absent or not one (then the newest page)."""
+    try:
+        return AuditCursor.parse(text) if text else None
+    except IssuerError:
+        return None
+
+
 def register_audit_routes(bp: Blueprint, ui: ConsoleUi) -> None:
     desk = ui.desk
 
     def audit_page(officer: Officer, status: int = 200, **context: Any) -> tuple[str, int]:
         args = {k: v for k, v in request.args.items() if isinstance(v, str)}
         wanted, errors = query_filter(args)
-        found: NewestPage = desk.audit_search(officer, wanted, before=query_seq(args.get("before", "")),
+        found: NewestPage = desk.audit_search(officer, wanted, before=query_cursor(args.get("before", "")),
                                               limit=PAGE_SIZE)
         head = desk.audit_head(officer)
         kept = {k: args[k] for k in ("record", "officer", "action", "since", "until") if args.get(k)}
         return ui.page("audit.html", 400 if errors and status == 200 else status, officer=officer, found=found,
-                       head=None if head is None else Anchor(*head), filters=kept, errors=errors,
+                       head=head, filters=kept, errors=errors,
                        error=" ".join(" ".join(words) for words in errors.values()) or context.pop("error", None),
                        actions=ACTIONS, outcomes=OUTCOMES, reason_words=entry_reason_words,
                        names=officer_names(desk, (e.officer for e in found.entries)),

@@ -1,8 +1,11 @@
 """The Redis Store: several issuer and wallet processes (gunicorn workers, hosts) on one Redis or Redis Cluster.
 
 Same semantics as issuer.sqlite_store; every read-modify-write is one Lua script (issuer.redis_scripts).
-Every key starts with ``prefix``, a hash tag such as ``{ep}``: all keys of one deployment live in one
-cluster slot, so multi-key scripts work on Redis Cluster (one office or city fits one master; docs/redis.md).
+Every key starts with ``prefix``, a hash tag such as ``{ep}`` (the global shard), or with a district's own tag
+``{ep/110105}`` (that district's records, offers, status lists and audit chain): a Redis Cluster spreads the
+districts of a city over its masters, and every atomic step is one script in one shard (docs/redis.md).
+``wait_replicas``: every script's reply waits until that many replicas hold its writes (WAIT), so a failover
+that promotes a replica keeps every acknowledged write.
 Times judged by the store (offer expiry, ephemeral values, counters) use the caller's ``now``; Redis TTLs
 only clean up. Start-up refuses a server without ``appendonly yes`` + ``appendfsync always``
 (issuer.redis_durability), and a key space written before secrets were kept as keyed hashes
@@ -42,19 +45,22 @@ _SCRIPTS = ("INSERT_RECORD", "UPDATE_RECORD_STATE", "OPEN_STATUS_LIST", "ALLOCAT
             "STATUS_BITS", "ADD_DELIVERED", "INSERT_OFFER", "FINISH_OFFER", "INCREMENT", "PUT_OFFICER",
             "ADD_OFFICER_TOKEN", "REVOKE_OFFICER_TOKENS", "PUT_IF_NOT_OLDER", "APPEND_AUDIT", "UPDATE_RECORD_PERMIT",
             "RETIRE_DELIVERED", "REVOKE_OFFICER_TOKEN", "DELIVERIES_SIGNED_BY",
-            "INSERT_REGISTRATIONS", "RECORDS_OF_HOLDERS", "OFFER_BY_CODE", "RECORD_DISTRICTS", "INSERT_OFFICER",
+            "INSERT_REGISTRATIONS", "BULK_BATCH_DONE", "CLAIM", "OFFER_BY_CODE", "REGISTER_STATUS_LIST",
+            "ADOPT_STATUS_LIST", "INSERT_OFFICER",
             "CHANGE_OFFICER", "STORE_FORMAT", "AUDIT_OF_RECORD", "OFFERS_OF_RECORD", "INDEX_AUDIT",
             "RETIRE_INDICES", "INSERT_REQUEST", "UPDATE_REQUEST", "INSERT_NOTIFICATION", "UPDATE_NOTIFICATION",
             "SET_OFFICER_SECRET", "END_OFFICER_SESSIONS", "USE_TOTP_STEP", "PUT_PORTRAIT")
 _PICKUP_SCRIPTS = ("EPHEMERAL_STEP", "REDEEM_OFFER", "ALLOCATE_DELIVERED")
 
 
-class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, RedisPickup, RedisEphemeral,
+class RedisStore(RedisRecords, RedisPickup, RedisStatusLists, RedisDeliveries, RedisOffers, RedisEphemeral,
                  RedisOfficers, RedisPublication, RedisPortraits, RedisAudit, RedisRequests):
     def __init__(self, client: Any, *, prefix: str = "{ep}", allow_unsafe_durability: bool = False,
-                 check: bool = True, ephemeral: Any | None = None) -> None:
+                 check: bool = True, wait_replicas: int = 0, wait_ms: int = 2000,
+                 ephemeral: Any | None = None) -> None:
         """``ephemeral``: a client of a second server for the short-lived kinds (issuer.store.short_lived), kept
-        off the fsync'd path; None: they live on ``client`` too (docs/redis.md weighs the two)."""
+        off the fsync'd path; None: they live on ``client`` too (docs/redis.md weighs the two). Writes to it
+        wait for no replica (``wait_replicas`` is the durable server's)."""
         if not _PREFIX.match(prefix):
             raise ValueError("prefix must hold exactly one hash tag such as {ep}")
         self._r = client
@@ -62,7 +68,11 @@ class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, R
         self._p = prefix
         self._scripts = {name: client.register_script(getattr(lua, name)) for name in _SCRIPTS}
         self._scripts |= {name: client.register_script(getattr(pickup_scripts, name)) for name in _PICKUP_SCRIPTS}
-        self._audit_head = (0, "")  # (seq, hash) last seen; "" before the first entry
+        self._wait = (max(0, int(wait_replicas)), max(1, int(wait_ms)))
+        self._record_shards = {}
+        self._list_shards = {}
+        self._offer_shards = {}
+        self._audit_heads = {}  # chain -> (seq, hash) last seen
         if check:
             guard(check_durability)(client, allow_unsafe=allow_unsafe_durability)
             if ephemeral is not None:
@@ -72,10 +82,14 @@ class RedisStore(RedisRecords, RedisStatusLists, RedisDeliveries, RedisOffers, R
 
     @classmethod
     def from_url(cls, url: str, *, cluster: bool = False, prefix: str = "{ep}",
-                 allow_unsafe_durability: bool = False, ephemeral_url: str | None = None) -> RedisStore:
+                 allow_unsafe_durability: bool = False, wait_replicas: int = 0,
+                 ephemeral_url: str | None = None) -> RedisStore:
         """``ephemeral_url``: the second server of the short-lived kinds (a plain Redis, even beside a cluster)."""
         return cls(connect(url, cluster=cluster), prefix=prefix, allow_unsafe_durability=allow_unsafe_durability,
-                   ephemeral=None if not ephemeral_url else connect(ephemeral_url))
+                   wait_replicas=wait_replicas, ephemeral=None if not ephemeral_url else connect(ephemeral_url))
+
+    def shard_of(self, district: str) -> str:
+        return district
 
     def close(self) -> None:
         self._r.close()

@@ -70,10 +70,12 @@ end
 return {counts, 0, taken, got, added}
 """
 
-# Store.redeem_offer. KEYS: the code index, the PIN attempt counter, the audit head, the audit log, then the
-# grants' keys when they live on this server. ARGV: prefix, now, the PIN's hash, max attempts, authority code
-# ('' any), the earliest deliverable valid_until ('' any), the audit seq and hash chained after, the redeemed entry's hash and
-# JSON, the burned entry's hash and JSON, then (value, ttl) per grant.
+# Store.redeem_offer, in the shard of the offer's district (its record, its PIN counter and the district's audit
+# chain are there too: one slot). KEYS: the code index, the PIN attempt counter, the audit head, the audit log,
+# then the grants' keys when they live on this server (not on a cluster: issuer.store.redis.pickup). ARGV: the
+# shard's prefix, now, the PIN's hash, max attempts, authority code ('' any), the earliest deliverable
+# valid_until ('' any), the audit seq and hash chained after, the redeemed entry's hash and JSON, the burned
+# entry's hash and JSON, then (value, ttl) per grant.
 # -> {'invalid'}; {0, seq, hash} the audit head moved (nothing written); {'exhausted', attempts};
 #    {'wrong_pin', attempts, burned 0/1}; {'undeliverable' or 'redeemed', attempts, offer id, offer HGETALL,
 #    record HGETALL}. Every check and the head's comes before the first write.
@@ -116,28 +118,29 @@ end
 return {'redeemed', attempts, id, redis.call('HGETALL', offer_key), record}
 """
 
-# Store.allocate_delivered: ALLOCATE_STATUS_INDEX and ADD_DELIVERED in one script. KEYS: list, numbers, used,
-# record, delivered, the signing key's deliveries (or the record again: no kid), the value to remember (or the
-# record again: none). ARGV: list_no, size, fill limit, the record id ('' no kid), the kid, now, the remembered
-# value's ttl ('' none), random candidates... -> the index; -1 full; -2 every candidate taken (draw again);
-# -3 the record is not active (nothing allocated)
+# Store.allocate_delivered: ALLOCATE_STATUS_INDEX and ADD_DELIVERED in one script, in the record's shard (the
+# list is one of its district's, registered in the global shard before: issuer.store.redis.status). KEYS: list,
+# used, record, delivered, the signing key's deliveries (or the record again: no kid), the value to remember (or
+# the record again: none). ARGV: list_no, size, fill limit, the record id ('' no kid), the kid, now, the
+# remembered value's ttl ('' none), random candidates... -> the index; -1 full; -2 every candidate taken (draw
+# again); -3 the record is not active (nothing allocated)
 ALLOCATE_DELIVERED = _OPEN + """
-if redis.call('HGET', KEYS[4], 'state') ~= 'active' then return -3 end
-open(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+if redis.call('HGET', KEYS[3], 'state') ~= 'active' then return -3 end
+open(KEYS[1], ARGV[2])
 local size = tonumber(redis.call('HGET', KEYS[1], 'size'))
 local allocated = tonumber(redis.call('HGET', KEYS[1], 'allocated'))
 if allocated >= math.floor(size * tonumber(ARGV[3])) then return -1 end
 for k = 8, #ARGV do
   local idx = tonumber(ARGV[k]) % size
-  if redis.call('SETBIT', KEYS[3], idx, 1) == 0 then
+  if redis.call('SETBIT', KEYS[2], idx, 1) == 0 then
     redis.call('HINCRBY', KEYS[1], 'allocated', 1)
     local pair = ARGV[1] .. ':' .. string.format('%d', idx)
-    redis.call('RPUSH', KEYS[5], pair)
-    if ARGV[4] ~= '' then redis.call('SADD', KEYS[6], pair .. ':' .. ARGV[4]) end
+    redis.call('RPUSH', KEYS[4], pair)
+    if ARGV[4] ~= '' then redis.call('SADD', KEYS[5], pair .. ':' .. ARGV[4]) end
     if ARGV[7] ~= '' then
       local now, ttl = tonumber(ARGV[6]), tonumber(ARGV[7])
       local held = cjson.encode({list = tonumber(ARGV[1]), idx = idx, iat = now, kid = ARGV[5]})
-      redis.call('SET', KEYS[7], (now + ttl) .. '|' .. held, 'EX', math.max(ttl, 1))
+      redis.call('SET', KEYS[6], (now + ttl) .. '|' .. held, 'EX', math.max(ttl, 1))
     end
     return idx
   end

@@ -24,7 +24,10 @@ class RedisPortraits(RedisAudit):
         self, record_id: str, sealed: bytes, *, expected: RecordState, permit: Permit, now: int, audit: AuditEntry
     ) -> Record | None:
         text = json_dumps(permit.to_dict()).decode("utf-8")
-        keys = [self._k("record", record_id), self._k("portrait", record_id)]
+        district = self._record_shard(record_id)
+        if district is None:
+            return None
+        keys = [self._d(district, "record", record_id), self._d(district, "portrait", record_id)]
         while True:  # compare-and-set on the permit read, as update_record_permit
             stored = self._r.hget(keys[0], "permit")
             current = self._record(record_id)
@@ -32,7 +35,7 @@ class RedisPortraits(RedisAudit):
                 return None
             same_holder(current.permit, permit)
             args: list[Any] = [expected.value, stored, text, now, b64url_encode(sealed)]
-            reply, _ = self._chained_run(audit, functools.partial(self._put, keys, args))
+            reply, _ = self._chained_run(audit, functools.partial(self._put, keys, args), district)
             if reply is None:
                 return None
             if reply != 0:
@@ -42,10 +45,12 @@ class RedisPortraits(RedisAudit):
         return self._run("PUT_PORTRAIT", keys, [*args, *chain])
 
     def _record(self, record_id: str) -> Record | None:
-        fields = hash_fields(self._r.hgetall(self._k("record", record_id)))
+        district = self._record_shard(record_id)
+        fields = {} if district is None else hash_fields(self._r.hgetall(self._d(district, "record", record_id)))
         return record_from_fields(record_id, fields) if fields else None
 
     @guard
     def get_portrait(self, record_id: str) -> bytes | None:
-        value = self._r.get(self._k("portrait", record_id))
+        district = self._record_shard(record_id)
+        value = None if district is None else self._r.get(self._d(district, "portrait", record_id))
         return None if value is None else b64url_decode(as_str(value))

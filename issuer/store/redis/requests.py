@@ -35,9 +35,12 @@ def _notification(notification_id: str, f: dict[str, str]) -> StoredNotification
 class RedisRequests(RedisKeyspace):
     @guard
     def retire_indices(self, record_id: str, indices: Sequence[tuple[int, int]], *, now: int) -> list[tuple[int, int]]:
-        keys = [self._k("delivered", record_id), self._k("retired", record_id)]
+        district = self._record_shard(record_id)
+        if district is None:
+            return []
+        keys = [self._d(district, "delivered", record_id), self._d(district, "retired", record_id)]
         items = [f"{list_no}:{idx}" for list_no, idx in sorted(set(indices))]
-        reply = self._run("RETIRE_INDICES", keys, [self._p, INVALID, *items])
+        reply = self._run("RETIRE_INDICES", keys, [self._s(district), INVALID, *items])
         return sorted((int(n), int(i)) for n, i in (as_str(item).split(":") for item in reply or []))
 
     @guard

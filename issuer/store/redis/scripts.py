@@ -1,9 +1,11 @@
 """The Lua scripts of issuer.redis_store: every read-modify-write is one script, so it is atomic.
 
 A script runs to the end before Redis serves anyone else, and with ``appendfsync always`` its writes are in
-the AOF (fsynced) before the reply leaves the server. Every key a script touches shares the store's hash
-tag, so the keys a script builds from ``prefix`` (ARGV[1] where used) live in the declared keys' slot and the
-scripts run unchanged on Redis Cluster. Status bits are BITFIELD ``u2`` entries at ``#idx`` (MSB-first in
+the AOF (fsynced) before the reply leaves the server. Every key a script touches is in one shard (one hash
+tag: the global shard or one district's, issuer.store.redis.client), so the keys a script builds from
+``prefix`` (the shard's, ARGV[1] where used) live in the declared keys' slot and the scripts run on Redis
+Cluster. A step over several shards (a record's global index, then the record) is several scripts, each
+idempotent, run in an order that leaves nothing a reader would miss. Status bits are BITFIELD ``u2`` entries at ``#idx`` (MSB-first in
 each byte: issuer.redis_store converts with credential.statuslist.msb_to_lsb).
 """
 
@@ -18,17 +20,18 @@ _INDEX_ENTRY = """
 -- The per-record index of the audit log: prefix .. ':audit_of:' .. record id, a sorted set of seqs (member and
 -- score), so that a record's history is read without scanning the log (Store.audit_of_record).
 local function index_entry(prefix, n, entry)
-  local record_id = cjson.decode(entry).record_id
+  local record_id = cjson.decode(entry)[5]  -- the stored entry is an array (issuer.store.redis.audit.audit_json)
   if type(record_id) == 'string' then redis.call('ZADD', prefix .. ':audit_of:' .. record_id, n, n) end
 end
 """
 _AUDIT = _INDEX_ENTRY + """
--- The keys: prefix .. ':audit:head' (a hash {seq, hash}) and prefix .. ':audit' (the log, a sorted set by seq).
+-- The keys: prefix .. ':audit:head' (a hash {seq, hash}) and prefix .. ':audit' (the log, a list: entry seq n at
+-- index n - 1; a list costs a few bytes an entry where a sorted set costs ~100).
 local function audit_head_moved(prefix, seq, hash)
   -- A key of the wrong type would fail the append after the change was written: refuse before any write.
   local log_type = redis.call('TYPE', prefix .. ':audit')['ok']
   local head_type = redis.call('TYPE', prefix .. ':audit:head')['ok']
-  if (log_type ~= 'zset' and log_type ~= 'none') or (head_type ~= 'hash' and head_type ~= 'none') then
+  if (log_type ~= 'list' and log_type ~= 'none') or (head_type ~= 'hash' and head_type ~= 'none') then
     return redis.error_reply('WRONGTYPE the audit chain keys hold the wrong kind of value')
   end
   local head = redis.call('HMGET', prefix .. ':audit:head', 'seq', 'hash')
@@ -39,24 +42,50 @@ end
 local function audit_append(prefix, seq, new_hash, entry)
   local n = tonumber(seq) + 1
   redis.call('HSET', prefix .. ':audit:head', 'seq', n, 'hash', new_hash)
-  redis.call('ZADD', prefix .. ':audit', n, entry)
+  redis.call('RPUSH', prefix .. ':audit', entry)
   index_entry(prefix, n, entry)
 end
 """
 
-# KEYS: record, the holder's record list. ARGV: state, district, permit, created_at, updated_at, record id, and
-# with an audit entry: prefix, the audit seq and hash chained after, the entry's hash, its JSON.
+# The global shard's indexes, claimed before a district's shard is written (an idempotent step: a crash after it
+# leaves an index entry that names nothing, which every reader skips). KEYS: record -> district, the districts,
+# offer -> district, code -> district. ARGV: global prefix, JSON {"records": [[id, district, holder hash]...],
+# "offers": [[offer id, district, code hash]...]}. -> 1 claimed, -1 an id or code is another district's.
+CLAIM = """
+local batch = cjson.decode(ARGV[2])
+for _, r in ipairs(batch.records) do
+  local at = redis.call('HGET', KEYS[1], r[1])
+  if at and at ~= r[2] then return -1 end
+end
+for _, o in ipairs(batch.offers) do
+  local at = redis.call('HGET', KEYS[3], o[1]) or redis.call('HGET', KEYS[4], o[3])
+  if at and at ~= o[2] then return -1 end
+end
+for _, r in ipairs(batch.records) do
+  redis.call('HSET', KEYS[1], r[1], r[2])
+  if r[2] ~= '' then redis.call('SADD', KEYS[2], r[2]) end
+  local holder = ARGV[1] .. ':holder:' .. r[3]
+  if not redis.call('LPOS', holder, r[1]) then redis.call('RPUSH', holder, r[1]) end
+end
+for _, o in ipairs(batch.offers) do
+  redis.call('HSET', KEYS[3], o[1], o[2])
+  redis.call('HSET', KEYS[4], o[3], o[2])
+end
+return 1
+"""
+
+# KEYS: record. ARGV: state, district, permit, created_at, updated_at, and with an audit entry: prefix, the
+# audit seq and hash chained after, the entry's hash, its JSON.
 # -> 1 inserted, 0 the id exists, {0, seq, hash} the audit head moved
 INSERT_RECORD = _AUDIT + """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if #ARGV > 6 then
-  local moved = audit_head_moved(ARGV[7], ARGV[8], ARGV[9])
+if #ARGV > 5 then
+  local moved = audit_head_moved(ARGV[6], ARGV[7], ARGV[8])
   if moved then return moved end
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'district', ARGV[2], 'permit', ARGV[3],
            'created_at', ARGV[4], 'updated_at', ARGV[5])
-redis.call('RPUSH', KEYS[2], ARGV[6])
-if #ARGV > 6 then audit_append(ARGV[7], ARGV[8], ARGV[10], ARGV[11]) end
+if #ARGV > 5 then audit_append(ARGV[6], ARGV[7], ARGV[9], ARGV[10]) end
 return 1
 """
 
@@ -137,28 +166,47 @@ return redis.call('HGETALL', KEYS[1])
 """
 
 _OPEN = """
-local function open(list_key, numbers_key, list_no, size)
+local function open(list_key, size)
   if redis.call('HSETNX', list_key, 'size', size) == 0 then return 0 end
   redis.call('HSET', list_key, 'allocated', 0, 'generation', 0)
-  redis.call('ZADD', numbers_key, list_no, list_no)
   return 1
 end
 """
 
-# KEYS: list, numbers. ARGV: list_no, size. -> 1 created, 0 existed
-OPEN_STATUS_LIST = _OPEN + "return open(KEYS[1], KEYS[2], ARGV[1], ARGV[2])\n"
+# The global registry of lists, written before the list's own keys in its district's shard. KEYS: numbers (a
+# sorted set), list -> district. ARGV: list_no, district. -> {1 registered now or 0, the district it is in}
+REGISTER_STATUS_LIST = """
+if redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2]) == 0 then return {0, redis.call('HGET', KEYS[2], ARGV[1])} end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])
+return {1, ARGV[2]}
+"""
 
-# KEYS: list, numbers, used (1-bit bitmap of handed-out indices). ARGV: list_no, size, fill limit, random
+# A list of the global shard that nothing was ever allocated on (list 1, opened before the first credential so
+# that verifiers can sync) is handed to the first district that opens it: the district's credentials then
+# start on list 1 as on a single-shard store. KEYS: list -> district, the list, its used bitmap, its bits (all
+# in the global shard). ARGV: list_no, district. -> 1 adopted (the list's keys are the district's to open), 0 not
+ADOPT_STATUS_LIST = """
+if redis.call('HGET', KEYS[1], ARGV[1]) ~= '' then return 0 end
+if tonumber(redis.call('HGET', KEYS[2], 'allocated') or '0') > 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+return 1
+"""
+
+# KEYS: list. ARGV: list_no, size. -> 1 created, 0 existed
+OPEN_STATUS_LIST = _OPEN + "return open(KEYS[1], ARGV[2])\n"
+
+# KEYS: list, used (1-bit bitmap of handed-out indices). ARGV: list_no, size, fill limit, random
 # candidates... -> the index; -1 the list is full; -2 every candidate was taken (the caller draws again).
 # SETBIT on `used` returns the old bit: an index is handed out only by the call that flips it 0 -> 1.
 ALLOCATE_STATUS_INDEX = _OPEN + """
-open(KEYS[1], KEYS[2], ARGV[1], ARGV[2])
+open(KEYS[1], ARGV[2])
 local size = tonumber(redis.call('HGET', KEYS[1], 'size'))
 local allocated = tonumber(redis.call('HGET', KEYS[1], 'allocated'))
 if allocated >= math.floor(size * tonumber(ARGV[3])) then return -1 end
 for k = 4, #ARGV do
   local idx = tonumber(ARGV[k]) % size
-  if redis.call('SETBIT', KEYS[3], idx, 1) == 0 then
+  if redis.call('SETBIT', KEYS[2], idx, 1) == 0 then
     redis.call('HINCRBY', KEYS[1], 'allocated', 1)
     return idx
   end
@@ -179,10 +227,12 @@ STATUS_BITS = """
 return {redis.call('HGET', KEYS[1], 'size'), redis.call('GET', KEYS[2])}
 """
 
-# KEYS: record, delivered, the signing key's deliveries (or the record again: no kid). ARGV: "list_no:idx",
-# "list_no:idx:record_id" or "". -> 1 bound, 0 the record is not active
+# KEYS: record, delivered, the signing key's deliveries (or the record again: no kid), the list. ARGV:
+# "list_no:idx", "list_no:idx:record_id" or "". -> 1 bound, 0 the record is not active, -1 the list is not
+# in the record's shard (its state changes could not set the index)
 ADD_DELIVERED = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'active' then return 0 end
+if redis.call('EXISTS', KEYS[4]) == 0 then return -1 end
 redis.call('RPUSH', KEYS[2], ARGV[1])
 if ARGV[2] ~= '' then redis.call('SADD', KEYS[3], ARGV[2]) end
 return 1
@@ -356,14 +406,10 @@ return fields
 INSERT_REGISTRATIONS = _INDEX_ENTRY + """
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 if seq ~= tonumber(ARGV[2]) then return 0 end
-if KEYS[3] then
+if KEYS[3] then  -- the district's count of a bulk run: never a batch it has stored, never another run's
   local run = redis.call('HGET', KEYS[3], 'run')
-  local batches = tonumber(redis.call('HGET', KEYS[3], 'batches') or '0')
-  if ARGV[4] == '0' then
-    if run then return -2 end
-  elseif run ~= ARGV[5] or batches ~= tonumber(ARGV[4]) then
-    return -2
-  end
+  local next_batch = tonumber(redis.call('HGET', KEYS[3], 'batches') or '0')
+  if (run and run ~= ARGV[5]) or next_batch > tonumber(ARGV[4]) then return -2 end
 end
 local p = ARGV[1]
 local batch = cjson.decode(ARGV[3])
@@ -375,7 +421,6 @@ end
 for _, r in ipairs(batch.rows) do
   redis.call('HSET', p .. ':record:' .. r[1], 'state', r[2], 'district', r[3], 'permit', r[4], 'created_at', r[5],
              'updated_at', r[6])
-  redis.call('RPUSH', p .. ':holder:' .. r[7], r[1])
   local offer = p .. ':offer:' .. r[8]
   redis.call('HSET', offer, 'record_id', r[1], 'code_hash', r[9], 'tx_code_hash', r[10], 'expires_at', r[11],
              'configuration_ids', r[12], 'state', r[13], 'created_at', r[14])
@@ -384,7 +429,7 @@ for _, r in ipairs(batch.rows) do
   if r[15] ~= '' then redis.call('SET', p .. ':portrait:' .. r[1], r[15]) end
 end
 for n, entry in ipairs(batch.audit) do
-  redis.call('ZADD', KEYS[2], seq + n, entry[2])
+  redis.call('RPUSH', KEYS[2], entry[2])
   index_entry(p, seq + n, entry[2])
 end
 if #batch.audit > 0 then
@@ -394,12 +439,26 @@ if KEYS[3] then redis.call('HSET', KEYS[3], 'run', ARGV[5], 'batches', tonumber(
 return 1
 """
 
+# KEYS: a bulk run's count in the global shard. ARGV: the batch, the run. Every district of the batch is
+# stored: the batch becomes the file's progress if it is the run's next one (1), else nothing (0).
+BULK_BATCH_DONE = """
+local run = redis.call('HGET', KEYS[1], 'run')
+local batches = tonumber(redis.call('HGET', KEYS[1], 'batches') or '0')
+if ARGV[1] == '0' then
+  if run then return 0 end
+elseif run ~= ARGV[2] or batches ~= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('HSET', KEYS[1], 'run', ARGV[2], 'batches', tonumber(ARGV[1]) + 1)
+return 1
+"""
+
 # KEYS: the record's audit index, the audit log. ARGV: the highest seq to read ('+inf' or '(N': below N),
 # the most entries. -> the entries' JSON, newest first (one round trip for a record's history)
 AUDIT_OF_RECORD = """
 local found = {}
 for _, seq in ipairs(redis.call('ZREVRANGEBYSCORE', KEYS[1], ARGV[1], '-inf', 'LIMIT', 0, tonumber(ARGV[2]))) do
-  local entry = redis.call('ZRANGEBYSCORE', KEYS[2], seq, seq)[1]
+  local entry = redis.call('LINDEX', KEYS[2], tonumber(seq) - 1)
   if entry then table.insert(found, entry) end
 end
 return found
@@ -422,33 +481,10 @@ return found
 # that range (written before the per-record index existed) and, once the last range is done, marks it.
 # -> the number of entries read
 INDEX_AUDIT = _INDEX_ENTRY + """
-local entries = redis.call('ZRANGEBYSCORE', KEYS[2], ARGV[2], ARGV[3], 'WITHSCORES')
-for i = 1, #entries, 2 do index_entry(ARGV[1], tonumber(entries[i + 1]), entries[i]) end
-return #entries / 2
-"""
-
-# KEYS: holder record lists. ARGV: prefix. -> per holder, its records as {id, field, value, ...} (HGETALL)
-RECORDS_OF_HOLDERS = """
-local found = {}
-for i, key in ipairs(KEYS) do
-  local records = {}
-  for _, id in ipairs(redis.call('LRANGE', key, 0, -1)) do
-    local fields = redis.call('HGETALL', ARGV[1] .. ':record:' .. id)
-    if #fields > 0 then
-      table.insert(fields, 1, id)
-      table.insert(records, fields)
-    end
-  end
-  found[i] = records
-end
-return found
-"""
-
-# KEYS: records. -> each record's district, or false for a missing record (one round trip per audit page)
-RECORD_DISTRICTS = """
-local found = {}
-for i, key in ipairs(KEYS) do found[i] = redis.call('HGET', key, 'district') end
-return found
+local first = tonumber(ARGV[2])
+local entries = redis.call('LRANGE', KEYS[2], first - 1, tonumber(ARGV[3]) - 1)
+for i, entry in ipairs(entries) do index_entry(ARGV[1], first + i - 1, entry) end
+return #entries
 """
 
 # KEYS: the format marker, the audit head. ARGV: this format. -> the key space's format: as marked; "before 3"

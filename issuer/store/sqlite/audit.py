@@ -38,7 +38,12 @@ class SQLiteAudit:
         with self._db.write() as c:  # the last hash and the insert in one BEGIN IMMEDIATE: appends serialise
             return append_entry(c, entry)
 
-    def list_audit(self, *, after: int = 0, limit: int = 100) -> list[AuditEntry]:
+    def audit_chains(self) -> list[str]:
+        return [""]  # one file, one chain
+
+    def list_audit(self, *, after: int = 0, limit: int = 100, chain: str = "") -> list[AuditEntry]:
+        if chain:
+            return []
         rows = self._db.rows("SELECT * FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
         return [entry_from_row(r) for r in rows]
 
@@ -48,6 +53,8 @@ class SQLiteAudit:
                              (record_id, _NO_END if before is None else before, limit))
         return [entry_from_row(r) for r in rows]
 
-    def audit_head(self) -> tuple[int, str] | None:
+    def audit_head(self, chain: str = "") -> tuple[int, str] | None:
+        if chain:
+            return None
         row = self._db.row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
         return None if row is None else (int(row["seq"]), str(row["hash"]))

@@ -48,13 +48,16 @@ def bind_delivered(c: sqlite3.Connection, record_id: str, list_no: int, idx: int
 class SQLiteStatusLists:
     _db: SQLiteFile
 
-    def open_status_list(self, list_no: int, size: int) -> bool:
+    def shard_of(self, district: str) -> str:
+        return ""  # one file: every district's credentials share the lists
+
+    def open_status_list(self, list_no: int, size: int, *, shard: str = "") -> bool:
         with self._db.write() as c:
             return c.execute(
                 "INSERT OR IGNORE INTO status_lists (list_no, size) VALUES (?, ?)", (list_no, size)
             ).rowcount == 1
 
-    def status_list_numbers(self) -> list[int]:
+    def status_list_numbers(self, *, shard: str | None = None) -> list[int]:
         return [row[0] for row in self._db.rows("SELECT list_no FROM status_lists ORDER BY list_no")]
 
     def allocate_status_index(self, list_no: int, size: int) -> int:
