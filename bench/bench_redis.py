@@ -5,6 +5,7 @@ Bench-local so that `make bench` does not import the test suite; killed by ``sto
 
 from __future__ import annotations
 
+import random
 import shutil
 import socket
 import subprocess
@@ -18,6 +19,25 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def free_cluster_port() -> int:
+    """A free port P whose cluster bus port P + 10000 is free too (and below 65536: an ephemeral port from
+    the kernel often is not)."""
+    for _ in range(200):
+        port = random.randrange(20000, 55000)
+        if all(_bindable(p) for p in (port, port + 10000)):
+            return port
+    raise RuntimeError("no free port pair for a cluster node")
+
+
+def _bindable(port: int) -> bool:
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", port))
+            return True
+    except OSError:
+        return False
 
 
 def _ping(port: int) -> bool:
@@ -38,11 +58,12 @@ def cpu_seconds(pid: int) -> float:
 
 
 class BenchRedis:
-    def __init__(self, directory: Path, *, fsync: bool = True, extra: tuple[str, ...] = ()) -> None:
+    def __init__(self, directory: Path, *, fsync: bool = True, extra: tuple[str, ...] = (),
+                 port: int | None = None) -> None:
         server = shutil.which("redis-server")
         if server is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
-        self.port = free_port()
+        self.port = port or free_port()
         directory.mkdir(parents=True, exist_ok=True)
         self.command = [server, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(directory),
                         "--save", "", "--daemonize", "no", "--protected-mode", "no", "--logfile", "redis.log",

@@ -19,7 +19,7 @@ import uuid
 from contextlib import ExitStack
 from pathlib import Path
 
-from bench.bench_redis import BenchRedis
+from bench.bench_redis import BenchRedis, free_cluster_port
 from bench.harness import Row, print_table, rows_payload, write_result
 from bench.store_bytes import fill
 
@@ -40,7 +40,7 @@ def _cli(port: int, *args: str) -> str:
 
 
 def start_cluster(stack: ExitStack, tmp: Path) -> list[BenchRedis]:
-    nodes = [stack.enter_context(BenchRedis(tmp / f"node{n}", fsync=False, extra=(
+    nodes = [stack.enter_context(BenchRedis(tmp / f"node{n}", fsync=False, port=free_cluster_port(), extra=(
         "--cluster-enabled", "yes", "--cluster-config-file", str(tmp / f"node{n}" / "nodes.conf"))))
         for n in range(MASTERS)]
     _cli(nodes[0].port, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in nodes), "--cluster-yes")
