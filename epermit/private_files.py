@@ -43,6 +43,39 @@ def write_private_bytes(path: Path, data: bytes) -> None:
         out.write(data)
 
 
+def check_replaceable(target: Path, *, overwrite: bool) -> None:
+    """Refuse now what would stop a staged file's rename onto ``target`` later, before the caller stores
+    anything: an existing target (unless ``overwrite``), or one that is not a regular file (a link, a folder)."""
+    if os.path.lexists(target):
+        if not overwrite:
+            raise FileExistsError(f"{target} exists: refusing to overwrite it")
+        if target.is_symlink() or not target.is_file():
+            raise FileExistsError(f"{target} is not a regular file: refusing to replace it")
+
+
+def publish_staged(temporary: Path, target: Path, *, overwrite: bool) -> None:
+    """Put the written, fsynced ``temporary`` (beside ``target``) in place and make the new name durable.
+    Without ``overwrite`` an existing target is refused by the link itself (no check-then-write race)."""
+    if overwrite:
+        os.replace(temporary, target)
+    else:
+        try:
+            os.link(temporary, target)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: check, then rename
+            if os.path.lexists(target):
+                raise FileExistsError(f"{target} exists: refusing to overwrite it") from None
+            os.rename(temporary, target)
+        else:
+            os.unlink(temporary)
+    directory = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the new name survives a power cut
+    finally:
+        os.close(directory)
+
+
 def private_folder(path: Path) -> Path:
     """``path`` as a folder only its owner can enter: made 0700, or tightened to it when it is ours (a folder
     another user owns, e.g. root's with a group for the service, is theirs to set; our files in it are 0600)."""

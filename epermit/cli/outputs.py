@@ -19,6 +19,7 @@ from pathlib import Path
 from credential.model import CredentialType
 from epermit.cli.rejected import rejected_header, rejected_lines
 from epermit.cli.sheet import SHEET_END, SmsRow, pickup_tile, pin_slip, sheet_middle, sheet_top, sms_csv_text
+from epermit.private_files import check_replaceable, publish_staged
 from issuer.bulk import BadRow, IssuedRow
 
 SHOWN_BAD = 100  # rejected rows named on stderr; the rest are in the rejected file
@@ -34,11 +35,7 @@ class GrowingFile:
         self._fd = -1
 
     def create(self) -> None:
-        if os.path.lexists(self.target):  # whatever would stop the rename is refused before anything is stored
-            if not self.overwrite:
-                raise FileExistsError(f"{self.target} exists: refusing to overwrite it")
-            if self.target.is_symlink() or not self.target.is_file():
-                raise FileExistsError(f"{self.target} is not a regular file: refusing to replace it")
+        check_replaceable(self.target, overwrite=self.overwrite)  # before anything is stored
         self._fd = os.open(self.temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
 
     def reopen(self, size: int) -> None:
@@ -63,16 +60,7 @@ class GrowingFile:
 
     def publish(self) -> None:
         self.close()
-        if self.overwrite:
-            os.replace(self.temporary, self.target)
-        else:
-            os.link(self.temporary, self.target)  # fails on an existing target (no check-then-write race)
-            os.unlink(self.temporary)
-        directory = os.open(self.target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # the new name survives a power cut
-        finally:
-            os.close(directory)
+        publish_staged(self.temporary, self.target, overwrite=self.overwrite)
 
     def discard(self) -> None:
         self.close()

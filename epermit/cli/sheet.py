@@ -31,6 +31,7 @@ from pathlib import Path
 
 from credential.model import CredentialType
 from credential.passclaims import CHINA_STANDARD_TIME
+from epermit.private_files import check_replaceable, publish_staged
 from issuer.bulk import IssuedRow, Tick
 from issuer.http.console.words import TYPES
 from issuer.model import Offer, offer_uri, pickup_url
@@ -45,12 +46,7 @@ class StagedFile:
     def __init__(self, target: Path, text: str, *, overwrite: bool) -> None:
         self.target = target
         self.overwrite = overwrite
-        # Whatever would stop the rename is refused now, before the caller stores anything.
-        if os.path.lexists(target):
-            if not overwrite:
-                raise FileExistsError(f"{target} exists: refusing to overwrite it")
-            if target.is_symlink() or not target.is_file():
-                raise FileExistsError(f"{target} is not a regular file: refusing to replace it")
+        check_replaceable(target, overwrite=overwrite)  # before the caller stores anything
         self.temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.partial")
         fd = os.open(self.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -63,24 +59,7 @@ class StagedFile:
             raise
 
     def publish(self) -> None:
-        if self.overwrite:
-            os.replace(self.temporary, self.target)
-        else:
-            try:
-                os.link(self.temporary, self.target)  # fails on an existing target (no check-then-write race)
-            except FileExistsError:
-                raise
-            except OSError:  # a file system without hard links: check, then rename
-                if os.path.lexists(self.target):
-                    raise FileExistsError(f"{self.target} exists: refusing to overwrite it") from None
-                os.rename(self.temporary, self.target)
-            else:
-                os.unlink(self.temporary)
-        directory = os.open(self.target.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # the new name survives a power cut
-        finally:
-            os.close(directory)
+        publish_staged(self.temporary, self.target, overwrite=self.overwrite)
 
     def discard(self) -> None:
         try:
